@@ -1,0 +1,458 @@
+//! The owned syntax tree. Every node carries the [`Span`] it was parsed from;
+//! nothing here refers to pest, so the parser can change without touching the
+//! checker, the formatter or the engine.
+
+use crate::span::Span;
+
+/// One parsed `.drone` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    /// Top-level items in source order.
+    pub items: Vec<Item>,
+    /// The whole file.
+    pub span: Span,
+}
+
+/// A declaration or block, at top level or nested in a phase, loop or condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `workflow "name" { ... }`
+    Workflow(Workflow),
+    /// `param name: type = default`
+    Param(Param),
+    /// `let name = expr`
+    Let(Let),
+    /// `provider aws name { ... }`
+    Provider(Provider),
+    /// `resource TYPE name { ... }`
+    Resource(Resource),
+    /// `output name = expr`
+    Output(Output),
+    /// `phase name after a, b { ... }`
+    Phase(Phase),
+    /// `use "file" as name`
+    Use(Use),
+    /// `for x in expr { ... }`
+    For(For),
+    /// `if cond { ... } else { ... }`
+    If(If),
+}
+
+impl Item {
+    /// The span of the whole item.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Workflow(x) => x.span,
+            Item::Param(x) => x.span,
+            Item::Let(x) => x.span,
+            Item::Provider(x) => x.span,
+            Item::Resource(x) => x.span,
+            Item::Output(x) => x.span,
+            Item::Phase(x) => x.span,
+            Item::Use(x) => x.span,
+            Item::For(x) => x.span,
+            Item::If(x) => x.span,
+        }
+    }
+
+    /// The keyword that introduces the item, for messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Item::Workflow(_) => "workflow",
+            Item::Param(_) => "param",
+            Item::Let(_) => "let",
+            Item::Provider(_) => "provider",
+            Item::Resource(_) => "resource",
+            Item::Output(_) => "output",
+            Item::Phase(_) => "phase",
+            Item::Use(_) => "use",
+            Item::For(_) => "for",
+            Item::If(_) => "if",
+        }
+    }
+}
+
+/// A name as written, with its span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// `workflow "name" { attributes }`: the header naming the workflow and its state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workflow {
+    /// The workflow's name (a plain string).
+    pub name: Expr,
+    /// Settings such as `state`.
+    pub attributes: Vec<Attribute>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `param name: type = default`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// The parameter's name.
+    pub name: Ident,
+    /// Its declared type, if any.
+    pub ty: Option<TypeExpr>,
+    /// Its default; a parameter without one is required.
+    pub default: Option<Expr>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A written type such as `string` or `list(string)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeExpr {
+    /// The type constructor's name.
+    pub name: Ident,
+    /// The element type of `list(...)` / `map(...)`.
+    pub arg: Option<Box<TypeExpr>>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// `let name = expr`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Let {
+    /// The bound name.
+    pub name: Ident,
+    /// The bound value.
+    pub value: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `provider KIND NAME { attributes }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provider {
+    /// The provider kind (`aws`).
+    pub kind: Ident,
+    /// The instance name resources select it by.
+    pub name: Ident,
+    /// Its configuration (`region`, ...).
+    pub attributes: Vec<Attribute>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `@name(args)` before a resource or attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annotation {
+    /// The annotation's name (`allow`).
+    pub name: Ident,
+    /// Its arguments.
+    pub args: Vec<Arg>,
+    /// The whole annotation.
+    pub span: Span,
+}
+
+/// `resource TYPE NAME { attributes }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    /// Annotations written before the block.
+    pub annotations: Vec<Annotation>,
+    /// The dotted type name, e.g. `aws.ec2.vpc`.
+    pub type_name: TypePath,
+    /// The resource's name, unique per type.
+    pub name: Ident,
+    /// Its attributes.
+    pub attributes: Vec<Attribute>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// A dotted resource type such as `aws.ec2.vpc`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypePath {
+    /// The segments.
+    pub segments: Vec<Ident>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl TypePath {
+    /// The segments joined with dots.
+    pub fn dotted(&self) -> String {
+        join_names(&self.segments)
+    }
+}
+
+/// Joins identifier names with dots.
+pub fn join_names(idents: &[Ident]) -> String {
+    let mut out = String::new();
+    for (i, ident) in idents.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&ident.name);
+    }
+    out
+}
+
+/// `name = expr` inside a block, with its annotations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribute {
+    /// Annotations written before the attribute.
+    pub annotations: Vec<Annotation>,
+    /// The attribute's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+    /// The whole attribute.
+    pub span: Span,
+}
+
+/// `output name = expr`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// The output's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `phase NAME after A, B { items }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// The phase's name.
+    pub name: Ident,
+    /// Phases that must finish first.
+    pub after: Vec<Ident>,
+    /// What the phase declares.
+    pub items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `use "path" as name`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Use {
+    /// The imported file's path, relative to the importing file.
+    pub path: Expr,
+    /// The name its definitions are reached by.
+    pub alias: Ident,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `for key, value in expr { items }` or `for value in expr { items }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct For {
+    /// The loop variable bound to each element (or each key, with two variables).
+    pub first: Ident,
+    /// With two variables, the one bound to each value.
+    pub second: Option<Ident>,
+    /// The collection iterated over.
+    pub collection: Expr,
+    /// What each iteration declares.
+    pub items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `if cond { items } else { items }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct If {
+    /// The condition.
+    pub condition: Expr,
+    /// Items declared when it holds.
+    pub then_items: Vec<Item>,
+    /// Items declared otherwise.
+    pub else_items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What the expression is.
+    pub kind: ExprKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number literal.
+    Number(f64),
+    /// A string, possibly with `${...}` interpolations.
+    String(Vec<StrPart>),
+    /// `[a, b]`
+    List(Vec<Expr>),
+    /// `{ key = value }`
+    Map(Vec<MapEntry>),
+    /// A bare name: a parameter, local, loop variable, import or type namespace.
+    Var(Ident),
+    /// `expr.name`
+    Member(Box<Expr>, Ident),
+    /// `expr[index]`
+    Index(Box<Expr>, Box<Expr>),
+    /// `expr[*]`: every element of a collection.
+    Splat(Box<Expr>),
+    /// `callee(args)`
+    Call(Box<Expr>, Vec<Arg>),
+    /// `!x`, `-x`
+    Unary(UnaryOp, Box<Expr>),
+    /// `a + b`, `a && b`, ...
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `cond ? a : b`
+    Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `(expr)`, kept so the formatter writes what the user wrote.
+    Paren(Box<Expr>),
+}
+
+/// A piece of a string literal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrPart {
+    /// Literal text, escapes already decoded.
+    Text(String),
+    /// `${expr}`
+    Interp(Expr),
+}
+
+/// `key = value` in a map literal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    /// The key, written as a name or a string.
+    pub key: MapKey,
+    /// The value.
+    pub value: Expr,
+}
+
+/// How a map key was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapKey {
+    /// The key's text.
+    pub name: String,
+    /// Whether it was quoted.
+    pub quoted: bool,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A call or annotation argument, optionally named.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    /// The name, for `name = value` arguments.
+    pub name: Option<Ident>,
+    /// The value.
+    pub value: Expr,
+}
+
+/// Prefix operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// `!`
+    Not,
+    /// `-`
+    Neg,
+}
+
+/// Infix operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `||`
+    Or,
+    /// `&&`
+    And,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+}
+
+impl BinaryOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+
+    /// Binding strength: higher binds tighter.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinaryOp::Or => 1,
+            BinaryOp::And => 2,
+            BinaryOp::Eq | BinaryOp::Ne => 3,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 4,
+            BinaryOp::Add | BinaryOp::Sub => 5,
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 6,
+        }
+    }
+}
+
+impl Expr {
+    /// The dotted name of a pure path expression (`a.b.c`), if it is one.
+    pub fn as_path(&self) -> Option<Vec<&Ident>> {
+        match &self.kind {
+            ExprKind::Var(id) => Some(vec![id]),
+            ExprKind::Member(base, name) => {
+                let mut path = base.as_path()?;
+                path.push(name);
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+
+    /// The text of a string literal without interpolations.
+    pub fn as_plain_string(&self) -> Option<String> {
+        match &self.kind {
+            ExprKind::String(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Text(t) => out.push_str(t),
+                        StrPart::Interp(_) => return None,
+                    }
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}

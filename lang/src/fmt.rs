@@ -1,0 +1,594 @@
+//! The canonical formatter. Input: a source text and its syntax tree. Output:
+//! the canonical text, or an error when a comment sits where the formatter
+//! cannot keep it (it never drops one). Formatting is idempotent: lists and
+//! maps written over several lines stay multi-line, others stay on one line.
+
+use crate::ast::*;
+use crate::span::Span;
+
+/// Width past which a one-line list or map is broken over several lines.
+const MAX_WIDTH: usize = 100;
+
+/// Why a file cannot be formatted.
+#[derive(Clone, Debug, thiserror::Error, miette::Diagnostic, PartialEq)]
+pub enum FormatError {
+    /// A comment inside an expression, where it has no line of its own.
+    #[error("cannot format: a comment inside an expression would be lost")]
+    #[diagnostic(code("drone::fmt::comment_position"), help("move the comment to its own line before the attribute"))]
+    CommentPosition {
+        /// The comment.
+        #[label("this comment")]
+        span: Span,
+    },
+}
+
+impl crate::diagnostic::Located for FormatError {
+    fn span(&self) -> Span {
+        match self {
+            FormatError::CommentPosition { span } => *span,
+        }
+    }
+}
+
+/// Formats a parsed file. `source` must be the text `module` was parsed from.
+pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
+    let mut p = Printer { out: String::new(), indent: 0, comments: comments(source), next: 0, source, file: module.span.file };
+    p.items(&module.items, module.span.end as usize);
+    if let Some(c) = p.comments.get(p.next) {
+        return Err(FormatError::CommentPosition { span: Span::new(p.file, c.start, c.end) });
+    }
+    let mut out = p.out.trim_end().to_string();
+    out.push('\n');
+    if out.trim().is_empty() {
+        out.clear();
+    }
+    Ok(out)
+}
+
+/// An expression on one line, for messages.
+pub fn expr_to_string(expr: &Expr) -> String {
+    let mut p = Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: expr.span.file };
+    p.expr(expr, false);
+    p.out
+}
+
+struct Comment {
+    start: usize,
+    end: usize,
+}
+
+/// Finds comments outside strings (interpolations inside strings may not hold comments).
+fn comments(source: &str) -> Vec<Comment> {
+    let bytes = source.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'#' => {
+                let end = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                out.push(Comment { start: i, end });
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let end = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                out.push(Comment { start: i, end });
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let end = source[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+                out.push(Comment { start: i, end });
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+struct Printer<'s> {
+    out: String,
+    indent: usize,
+    comments: Vec<Comment>,
+    next: usize,
+    source: &'s str,
+    file: crate::span::FileId,
+}
+
+impl Printer<'_> {
+    fn push(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    fn newline(&mut self) {
+        while self.out.ends_with(' ') {
+            self.out.pop();
+        }
+        self.out.push('\n');
+        for _ in 0..self.indent {
+            self.out.push_str("  ");
+        }
+    }
+
+    fn text(&self, start: usize, end: usize) -> &str {
+        self.source.get(start..end).unwrap_or("")
+    }
+
+    /// Whether the source has a blank line between `from` and `to`.
+    fn blank_between(&self, from: usize, to: usize) -> bool {
+        let gap = self.text(from, to);
+        gap.split('\n').skip(1).take(gap.matches('\n').count().saturating_sub(1)).any(|l| l.trim().is_empty())
+    }
+
+    /// Emits comments that start before `pos`, each on its own line.
+    fn leading_comments(&mut self, pos: usize) {
+        while let Some(c) = self.comments.get(self.next) {
+            if c.start >= pos {
+                break;
+            }
+            let (start, end) = (c.start, c.end);
+            let text = self.text(start, end).trim_end().to_string();
+            self.push(&text);
+            self.newline();
+            if self.blank_between(end, pos) && self.comments.get(self.next + 1).is_none_or(|n| n.start >= pos) {
+                self.newline();
+            }
+            self.next += 1;
+        }
+    }
+
+    /// Emits a comment that starts on the same line after `end`.
+    fn trailing_comment(&mut self, end: usize) {
+        if let Some(c) = self.comments.get(self.next) {
+            if c.start >= end && !self.text(end, c.start).contains('\n') {
+                let text = self.text(c.start, c.end).trim_end().to_string();
+                self.push(" ");
+                self.push(&text);
+                self.next += 1;
+            }
+        }
+    }
+
+    /// A sequence of items in a block ending at byte `end`.
+    fn items(&mut self, items: &[Item], end: usize) {
+        let mut prev_end: Option<usize> = None;
+        for item in items {
+            let span = item.span();
+            let start = span.start as usize;
+            if let Some(prev) = prev_end {
+                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
+                // Blocks are always separated by a blank line; one-liners keep the user's grouping.
+                let is_block = matches!(item, Item::Resource(_) | Item::Phase(_) | Item::Provider(_) | Item::Workflow(_) | Item::For(_) | Item::If(_));
+                if is_block || self.blank_between(prev, first) {
+                    self.newline();
+                }
+            }
+            self.leading_comments(start);
+            self.item(item);
+            self.trailing_comment(span.end as usize);
+            self.newline();
+            prev_end = Some(span.end as usize);
+        }
+        self.leading_comments(end);
+    }
+
+    fn block_open(&mut self) {
+        self.push(" {");
+        self.indent += 1;
+    }
+
+    fn block_close(&mut self, end: usize) {
+        // Comments left before the closing brace stay inside the block.
+        if self.comments.get(self.next).is_some_and(|c| c.start < end) {
+            self.newline();
+            self.leading_comments(end);
+        }
+        self.indent -= 1;
+        while self.out.ends_with(' ') {
+            self.out.pop();
+        }
+        if self.out.ends_with('\n') {
+            self.out.pop();
+        }
+        self.newline();
+        self.push("}");
+    }
+
+    fn block_items(&mut self, items: &[Item], span: Span) {
+        self.block_open();
+        if items.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
+            self.indent -= 1;
+            self.push("}");
+            return;
+        }
+        self.newline();
+        self.items(items, span.end as usize);
+        self.block_close(span.end as usize);
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Workflow(w) => {
+                self.push("workflow ");
+                self.expr(&w.name, false);
+                self.attributes(&w.attributes, w.span);
+            }
+            Item::Param(p) => {
+                self.push("param ");
+                self.push(&p.name.name);
+                if let Some(t) = &p.ty {
+                    self.push(": ");
+                    self.type_expr(t);
+                }
+                if let Some(d) = &p.default {
+                    self.push(" = ");
+                    self.expr(d, true);
+                }
+            }
+            Item::Let(l) => {
+                self.push("let ");
+                self.push(&l.name.name);
+                self.push(" = ");
+                self.expr(&l.value, true);
+            }
+            Item::Provider(p) => {
+                self.push(&format!("provider {} {}", p.kind.name, p.name.name));
+                self.attributes(&p.attributes, p.span);
+            }
+            Item::Resource(r) => {
+                for a in &r.annotations {
+                    self.annotation(a);
+                    self.newline();
+                }
+                self.push(&format!("resource {} {}", r.type_name.dotted(), r.name.name));
+                self.attributes(&r.attributes, r.span);
+            }
+            Item::Output(o) => {
+                self.push(&format!("output {} = ", o.name.name));
+                self.expr(&o.value, true);
+            }
+            Item::Phase(p) => {
+                self.push("phase ");
+                self.push(&p.name.name);
+                if !p.after.is_empty() {
+                    let after: Vec<&str> = p.after.iter().map(|a| a.name.as_str()).collect();
+                    self.push(&format!(" after {}", after.join(", ")));
+                }
+                self.block_items(&p.items, p.span);
+            }
+            Item::Use(u) => {
+                self.push("use ");
+                self.expr(&u.path, false);
+                self.push(&format!(" as {}", u.alias.name));
+            }
+            Item::For(f) => {
+                self.push("for ");
+                self.push(&f.first.name);
+                if let Some(s) = &f.second {
+                    self.push(", ");
+                    self.push(&s.name);
+                }
+                self.push(" in ");
+                self.expr(&f.collection, false);
+                self.block_items(&f.items, f.span);
+            }
+            Item::If(i) => {
+                self.push("if ");
+                self.expr(&i.condition, false);
+                let then_end = i.then_items.last().map_or(i.condition.span.end, |x| x.span().end);
+                let then_span = Span { end: then_end + 1, ..i.span };
+                if i.else_items.is_empty() {
+                    self.block_items(&i.then_items, i.span);
+                } else {
+                    self.block_items(&i.then_items, then_span);
+                    self.push(" else");
+                    self.block_items(&i.else_items, i.span);
+                }
+            }
+        }
+    }
+
+    fn type_expr(&mut self, t: &TypeExpr) {
+        self.push(&t.name.name);
+        if let Some(a) = &t.arg {
+            self.push("(");
+            self.type_expr(a);
+            self.push(")");
+        }
+    }
+
+    fn annotation(&mut self, a: &Annotation) {
+        self.push("@");
+        self.push(&a.name.name);
+        if !a.args.is_empty() {
+            self.push("(");
+            self.args(&a.args);
+            self.push(")");
+        }
+    }
+
+    fn args(&mut self, args: &[Arg]) {
+        for (i, arg) in args.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            if let Some(n) = &arg.name {
+                self.push(&n.name);
+                self.push(" = ");
+            }
+            self.expr(&arg.value, false);
+        }
+    }
+
+    /// Attributes of a block, with `=` aligned across runs not broken by blank lines.
+    fn attributes(&mut self, attrs: &[Attribute], span: Span) {
+        self.block_open();
+        if attrs.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
+            self.indent -= 1;
+            self.push("}");
+            return;
+        }
+        self.newline();
+        let mut run_start = 0;
+        let mut prev_end: Option<usize> = None;
+        for (i, attr) in attrs.iter().enumerate() {
+            let start = attr.span.start as usize;
+            if let Some(prev) = prev_end {
+                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
+                if self.blank_between(prev, first) {
+                    self.newline();
+                    run_start = i;
+                }
+            }
+            if i == run_start || prev_end.is_some_and(|p| self.blank_between(p, start)) {
+                run_start = i;
+            }
+            let width = attrs[run_start..]
+                .iter()
+                .scan(prev_end, |prev, a| {
+                    let broken = prev.is_some_and(|p| self.blank_between(p, a.span.start as usize)) && a.span != attr.span && a.span.start > attr.span.start;
+                    *prev = Some(a.span.end as usize);
+                    (!broken).then_some(a)
+                })
+                .filter(|a| a.annotations.is_empty() || a.span == attr.span)
+                .map(|a| a.name.name.len())
+                .max()
+                .unwrap_or(attr.name.name.len());
+            self.leading_comments(start);
+            for a in &attr.annotations {
+                self.annotation(a);
+                self.newline();
+            }
+            self.push(&attr.name.name);
+            self.push(&" ".repeat(width.saturating_sub(attr.name.name.len())));
+            self.push(" = ");
+            self.expr(&attr.value, true);
+            self.trailing_comment(attr.span.end as usize);
+            self.newline();
+            prev_end = Some(attr.span.end as usize);
+        }
+        self.block_close(span.end as usize);
+    }
+
+    fn multiline(&self, span: Span) -> bool {
+        self.text(span.start as usize, span.end as usize).contains('\n')
+    }
+
+    /// Prints an expression; `layout` allows multi-line lists and maps.
+    fn expr(&mut self, expr: &Expr, layout: bool) {
+        match &expr.kind {
+            ExprKind::Null => self.push("null"),
+            ExprKind::Bool(b) => self.push(if *b { "true" } else { "false" }),
+            ExprKind::Number(n) => self.push(&format_number(*n)),
+            ExprKind::String(parts) => self.string(parts),
+            ExprKind::List(items) => {
+                let one_line = self.one_line(expr);
+                if items.is_empty() {
+                    self.push("[]");
+                } else if layout && (self.multiline(expr.span) || one_line.len() > MAX_WIDTH) {
+                    self.push("[");
+                    self.indent += 1;
+                    for item in items {
+                        self.newline();
+                        self.leading_comments(item.span.start as usize);
+                        self.expr(item, true);
+                        self.push(",");
+                        self.trailing_comment(item.span.end as usize + self.comma_after(item.span));
+                    }
+                    self.close_collection(expr.span, "]");
+                } else {
+                    self.push("[");
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            self.push(", ");
+                        }
+                        self.expr(item, false);
+                    }
+                    self.push("]");
+                }
+            }
+            ExprKind::Map(entries) => {
+                let one_line = self.one_line(expr);
+                if entries.is_empty() {
+                    self.push("{}");
+                } else if layout && (self.multiline(expr.span) || one_line.len() > MAX_WIDTH) {
+                    self.push("{");
+                    self.indent += 1;
+                    let width = entries.iter().map(|e| key_text(&e.key).len()).max().unwrap_or(0);
+                    for entry in entries {
+                        self.newline();
+                        self.leading_comments(entry.key.span.start as usize);
+                        let key = key_text(&entry.key);
+                        self.push(&key);
+                        self.push(&" ".repeat(width - key.len()));
+                        self.push(" = ");
+                        self.expr(&entry.value, true);
+                        self.trailing_comment(entry.value.span.end as usize + self.comma_after(entry.value.span));
+                    }
+                    self.close_collection(expr.span, "}");
+                } else {
+                    self.push("{ ");
+                    for (i, entry) in entries.iter().enumerate() {
+                        if i > 0 {
+                            self.push(", ");
+                        }
+                        self.push(&key_text(&entry.key));
+                        self.push(" = ");
+                        self.expr(&entry.value, false);
+                    }
+                    self.push(" }");
+                }
+            }
+            ExprKind::Var(id) => self.push(&id.name),
+            ExprKind::Member(base, name) => {
+                self.expr(base, layout);
+                self.push(".");
+                self.push(&name.name);
+            }
+            ExprKind::Index(base, index) => {
+                self.expr(base, layout);
+                self.push("[");
+                self.expr(index, false);
+                self.push("]");
+            }
+            ExprKind::Splat(base) => {
+                self.expr(base, layout);
+                self.push("[*]");
+            }
+            ExprKind::Call(callee, args) => {
+                self.expr(callee, false);
+                self.push("(");
+                self.args(args);
+                self.push(")");
+            }
+            ExprKind::Unary(op, operand) => {
+                self.push(match op {
+                    UnaryOp::Not => "!",
+                    UnaryOp::Neg => "-",
+                });
+                self.expr(operand, false);
+            }
+            ExprKind::Binary(op, lhs, rhs) => {
+                self.expr(lhs, false);
+                self.push(&format!(" {} ", op.symbol()));
+                self.expr(rhs, false);
+            }
+            ExprKind::Conditional(c, a, b) => {
+                self.expr(c, false);
+                self.push(" ? ");
+                self.expr(a, layout);
+                self.push(" : ");
+                self.expr(b, layout);
+            }
+            ExprKind::Paren(inner) => {
+                self.push("(");
+                self.expr(inner, false);
+                self.push(")");
+            }
+        }
+    }
+
+    /// Bytes from `span.end` up to and including a following comma, if any.
+    fn comma_after(&self, span: Span) -> usize {
+        let rest = self.text(span.end as usize, self.source.len());
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if trimmed.starts_with(',') {
+            rest.len() - trimmed.len() + 1
+        } else {
+            0
+        }
+    }
+
+    fn close_collection(&mut self, span: Span, close: &str) {
+        let end = span.end as usize;
+        if self.comments.get(self.next).is_some_and(|c| c.start < end) {
+            self.newline();
+            self.leading_comments(end);
+        }
+        self.indent -= 1;
+        while self.out.ends_with(' ') {
+            self.out.pop();
+        }
+        if self.out.ends_with('\n') {
+            self.out.pop();
+        }
+        self.newline();
+        self.push(close);
+    }
+
+    fn one_line(&self, expr: &Expr) -> String {
+        let mut p = Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: self.file };
+        p.expr(expr, false);
+        p.out
+    }
+
+    fn string(&mut self, parts: &[StrPart]) {
+        self.push("\"");
+        for part in parts {
+            match part {
+                StrPart::Text(t) => {
+                    let escaped = escape(t);
+                    self.push(&escaped);
+                }
+                StrPart::Interp(e) => {
+                    self.push("${");
+                    self.expr(e, false);
+                    self.push("}");
+                }
+            }
+        }
+        self.push("\"");
+    }
+}
+
+fn key_text(key: &MapKey) -> String {
+    let bare = !key.quoted
+        || (key.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !is_keyword(&key.name));
+    if bare {
+        key.name.clone()
+    } else {
+        format!("\"{}\"", escape(&key.name))
+    }
+}
+
+fn is_keyword(s: &str) -> bool {
+    matches!(
+        s,
+        "workflow" | "param" | "let" | "provider" | "resource" | "output" | "phase" | "after" | "use" | "as" | "for" | "in"
+            | "if" | "else" | "true" | "false" | "null"
+    )
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Numbers print without a fraction when they are whole.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}

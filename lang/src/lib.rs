@@ -1,0 +1,21 @@
+//! The `.drone` language: grammar, syntax tree, parser, formatter, name
+//! resolution and type checking, and their diagnostics. This crate knows
+//! nothing of AWS, the engine, tokio or the language server protocol; resource
+//! types and functions reach it as data through [`Catalog`].
+
+pub mod ast;
+mod check;
+pub mod diagnostic;
+pub mod fmt;
+mod lower;
+pub mod path;
+pub mod program;
+pub mod schema;
+pub mod span;
+pub mod suggest;
+
+pub use check::{check, DEFAULT_PHASE};
+pub use diagnostic::{CheckError, Located, SyntaxError};
+pub use program::{load, parse, FsLoader, LoadError, Parse, Program, SourceLoader};
+pub use schema::{AttributeSchema, Catalog, Field, FunctionSig, Presence, ResourceSchema, Type};
+pub use span::{FileId, SourceFile, SourceMap, Span};
