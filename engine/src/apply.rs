@@ -1,0 +1,459 @@
+//! Executing a plan. Deletions first (dependants before what they depend on),
+//! then phase by phase, creations and updates in dependency order, at most
+//! `concurrency` operations in flight. A failure skips the failed resource's
+//! dependants but lets independent branches finish; a phase with failures
+//! stops the phases after it. State is saved after every single operation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drone_lang::Catalog;
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use crate::eval::Resolver;
+use crate::functions::CallContext;
+use crate::model::Model;
+use crate::plan::{evaluate_config, ActionKind, Plan};
+use crate::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, UpdateRequest};
+use crate::state::{LocalBackend, ResourceState, State, StateError};
+use crate::value::{Attributes, Value};
+
+/// How to apply.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// Most operations in flight at once.
+    pub concurrency: usize,
+    /// Attempts for a retryable failure (throttling, eventual consistency).
+    pub attempts: u32,
+    /// First backoff; doubles each attempt, capped at 20 seconds.
+    pub backoff: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { concurrency: 8, attempts: 6, backoff: Duration::from_millis(500) }
+    }
+}
+
+/// The operation run for one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Operation {
+    /// Create it.
+    Create,
+    /// Change it in place.
+    Update,
+    /// Delete it.
+    Delete,
+}
+
+impl Operation {
+    /// The verb, for progress lines.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+/// What became of one operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// It succeeded.
+    Done,
+    /// It failed, and why.
+    Failed(String),
+    /// It was not attempted because something it depends on failed.
+    Skipped(String),
+}
+
+/// One operation's outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The resource.
+    pub address: String,
+    /// What was attempted.
+    pub operation: Operation,
+    /// What became of it.
+    pub status: Status,
+}
+
+/// Everything an apply did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// Outcomes in completion order.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    /// Whether every operation succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.outcomes.iter().all(|o| o.status == Status::Done)
+    }
+
+    /// Addresses whose `operation` ended with `Done`.
+    pub fn done(&self, operation: Operation) -> Vec<&str> {
+        self.outcomes.iter().filter(|o| o.operation == operation && o.status == Status::Done).map(|o| o.address.as_str()).collect()
+    }
+}
+
+/// Progress events, for the live view or log lines.
+pub trait Observer: Sync {
+    /// An operation started.
+    fn started(&self, address: &str, operation: Operation);
+    /// An operation ended (or was skipped).
+    fn finished(&self, outcome: &Outcome, elapsed: Duration);
+}
+
+/// An observer that ignores events.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn started(&self, _: &str, _: Operation) {}
+    fn finished(&self, _: &Outcome, _: Duration) {}
+}
+
+/// State and where it is saved.
+pub struct Store {
+    /// The state, updated as operations finish.
+    pub state: State,
+    /// Where it is written.
+    pub backend: LocalBackend,
+}
+
+/// Providers by instance name.
+pub type Providers = BTreeMap<String, Arc<dyn Provider>>;
+
+/// Everything apply reads.
+pub struct ApplyInput<'a> {
+    /// The model (configurations and dependencies).
+    pub model: &'a Model,
+    /// Schemas.
+    pub catalog: &'a Catalog,
+    /// The plan to carry out.
+    pub plan: &'a Plan,
+    /// The providers.
+    pub providers: &'a Providers,
+    /// Environment and secrets.
+    pub cx: &'a CallContext<'a>,
+    /// Limits and retries.
+    pub options: &'a ApplyOptions,
+    /// Progress.
+    pub observer: &'a dyn Observer,
+}
+
+/// Carries out `input.plan`, saving `store` after every operation. Returns the
+/// report, or a state error if state could not be saved (the run stops then).
+pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, StateError> {
+    let mut report = Report::default();
+    let deletes: BTreeSet<String> = input
+        .plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::Replace))
+        .map(|a| a.address.clone())
+        .collect();
+    // A delete waits for the deletes of everything that depends on it.
+    let mut waits: BTreeMap<String, BTreeSet<String>> = deletes.iter().map(|a| (a.clone(), BTreeSet::new())).collect();
+    for (address, r) in &store.state.resources {
+        if deletes.contains(address) {
+            for dep in r.dependencies.iter().filter(|d| deletes.contains(*d)) {
+                waits.entry(dep.clone()).or_default().insert(address.clone());
+            }
+        }
+    }
+    let ok = run_stage(input, store, &mut report, Operation::Delete, waits).await?;
+    if !ok {
+        skip_rest(input, &mut report, |_| true, "an earlier deletion failed");
+        return Ok(report);
+    }
+    for phase in &input.model.phases {
+        let jobs: BTreeMap<String, Operation> = input
+            .plan
+            .actions
+            .iter()
+            .filter(|a| &a.phase == phase)
+            .filter_map(|a| match a.kind {
+                ActionKind::Create | ActionKind::Replace => Some((a.address.clone(), Operation::Create)),
+                ActionKind::Update => Some((a.address.clone(), Operation::Update)),
+                _ => None,
+            })
+            .collect();
+        let waits = jobs
+            .keys()
+            .map(|a| {
+                let deps = input.model.instances.get(a).map(|i| i.deps.iter().filter(|d| jobs.contains_key(*d)).cloned().collect()).unwrap_or_default();
+                (a.clone(), deps)
+            })
+            .collect();
+        let ops: BTreeMap<String, Operation> = jobs;
+        let ok = run_stage_with(input, store, &mut report, &ops, waits).await?;
+        if !ok {
+            let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
+            skip_rest(input, &mut report, |a| later.contains(&a.phase), &format!("phase `{phase}` failed"));
+            break;
+        }
+    }
+    Ok(report)
+}
+
+fn skip_rest(input: &ApplyInput<'_>, report: &mut Report, select: impl Fn(&crate::plan::Action) -> bool, because: &str) {
+    for a in input.plan.actions.iter().filter(|a| select(a)) {
+        let operation = match a.kind {
+            ActionKind::Create | ActionKind::Replace => Operation::Create,
+            ActionKind::Update => Operation::Update,
+            ActionKind::Delete => Operation::Delete,
+            ActionKind::NoOp => continue,
+        };
+        if report.outcomes.iter().any(|o| o.address == a.address && o.operation == operation) {
+            continue;
+        }
+        let outcome = Outcome { address: a.address.clone(), operation, status: Status::Skipped(because.into()) };
+        input.observer.finished(&outcome, Duration::ZERO);
+        report.outcomes.push(outcome);
+    }
+}
+
+async fn run_stage(input: &ApplyInput<'_>, store: &mut Store, report: &mut Report, op: Operation, waits: BTreeMap<String, BTreeSet<String>>) -> Result<bool, StateError> {
+    let ops = waits.keys().map(|a| (a.clone(), op)).collect();
+    run_stage_with(input, store, report, &ops, waits).await
+}
+
+type Pending = Pin<Box<dyn Future<Output = (String, Operation, Instant, Result<Option<Observed>, String>)> + Send>>;
+
+async fn run_stage_with(
+    input: &ApplyInput<'_>,
+    store: &mut Store,
+    report: &mut Report,
+    ops: &BTreeMap<String, Operation>,
+    waits: BTreeMap<String, BTreeSet<String>>,
+) -> Result<bool, StateError> {
+    let mut waiting: BTreeMap<String, BTreeSet<String>> = waits;
+    let mut succeeded: BTreeSet<String> = BTreeSet::new();
+    let mut broken: BTreeMap<String, String> = BTreeMap::new();
+    let mut in_flight: FuturesUnordered<Pending> = FuturesUnordered::new();
+    let mut all_ok = true;
+    loop {
+        // Start (or skip) everything whose prerequisites are settled.
+        let ready: Vec<String> = waiting
+            .iter()
+            .filter(|(_, deps)| deps.iter().all(|d| succeeded.contains(d) || broken.contains_key(d)))
+            .map(|(a, _)| a.clone())
+            .collect();
+        for address in ready {
+            if in_flight.len() >= input.options.concurrency.max(1) {
+                break;
+            }
+            let deps = waiting.remove(&address).unwrap_or_default();
+            let op = ops.get(&address).copied().unwrap_or(Operation::Create);
+            if let Some(failed) = deps.iter().find(|d| broken.contains_key(*d)) {
+                let outcome = Outcome { address: address.clone(), operation: op, status: Status::Skipped(format!("`{failed}` did not succeed")) };
+                input.observer.finished(&outcome, Duration::ZERO);
+                report.outcomes.push(outcome);
+                broken.insert(address, failed.clone());
+                all_ok = false;
+                continue;
+            }
+            input.observer.started(&address, op);
+            match start(input, &store.state, &address, op) {
+                Ok(fut) => in_flight.push(fut),
+                Err(reason) => {
+                    let outcome = Outcome { address: address.clone(), operation: op, status: Status::Failed(reason.clone()) };
+                    input.observer.finished(&outcome, Duration::ZERO);
+                    report.outcomes.push(outcome);
+                    broken.insert(address, reason);
+                    all_ok = false;
+                }
+            }
+        }
+        let Some((address, op, started, result)) = in_flight.next().await else {
+            if waiting.is_empty() {
+                break;
+            }
+            continue;
+        };
+        let status = match result {
+            Ok(observed) => {
+                record(input, &mut store.state, &address, op, observed);
+                store.backend.save(&mut store.state)?;
+                succeeded.insert(address.clone());
+                Status::Done
+            }
+            Err(reason) => {
+                broken.insert(address.clone(), reason.clone());
+                all_ok = false;
+                Status::Failed(reason)
+            }
+        };
+        let outcome = Outcome { address, operation: op, status };
+        input.observer.finished(&outcome, started.elapsed());
+        report.outcomes.push(outcome);
+    }
+    Ok(all_ok)
+}
+
+struct Live<'a>(&'a State);
+
+impl Resolver for Live<'_> {
+    fn instance(&self, address: &str) -> Value {
+        match self.0.resources.get(address) {
+            Some(r) => {
+                let mut attrs = r.attributes.clone();
+                attrs.entry("id".into()).or_insert_with(|| Value::str(&r.id));
+                Value::Map(attrs)
+            }
+            None => Value::Unknown,
+        }
+    }
+}
+
+/// Prepares one operation: evaluates configuration against live state, then
+/// returns the provider call as an owned future.
+fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) -> Result<Pending, String> {
+    let options = input.options.clone();
+    let owned = address.to_string();
+    let started = Instant::now();
+    if op == Operation::Delete {
+        let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
+        let provider = provider(input, &recorded.provider)?;
+        return Ok(Box::pin(async move {
+            let result = with_retries(&options, || provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)).await;
+            let result = match result {
+                Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+                other => other,
+            };
+            (owned, op, started, result.map(|()| None).map_err(|e| e.to_string()))
+        }));
+    }
+    let instance = input.model.instances.get(address).ok_or_else(|| format!("`{address}` is not in the workflow"))?;
+    let config = evaluate_config(input.model, input.catalog, input.cx, &Live(state), instance).map_err(|e| e.to_string())?;
+    if let Some((name, _)) = config.iter().find(|(_, v)| !v.is_known()) {
+        return Err(format!("attribute `{name}` is still unknown; a resource it refers to did not report it"));
+    }
+    let provider = provider(input, &instance.provider)?;
+    let tags: BTreeMap<String, String> = [
+        ("drone:workflow".to_string(), input.model.workflow.clone()),
+        ("drone:address".to_string(), address.to_string()),
+    ]
+    .into();
+    let type_name = instance.type_name.clone();
+    let prior = state.resources.get(address).cloned();
+    let changed: Vec<String> = input
+        .plan
+        .actions
+        .iter()
+        .find(|a| a.address == address)
+        .map(|a| a.changes.iter().map(|c| c.attribute.clone()).collect())
+        .unwrap_or_default();
+    Ok(Box::pin(async move {
+        let result = match (op, prior) {
+            (Operation::Update, Some(prior)) => {
+                with_retries(&options, || {
+                    provider.update(UpdateRequest {
+                        type_name: &type_name,
+                        address: &owned,
+                        id: &prior.id,
+                        prior: &prior.attributes,
+                        config: &config,
+                        changed: &changed,
+                        tags: &tags,
+                    })
+                })
+                .await
+            }
+            _ => with_retries(&options, || provider.create(CreateRequest { type_name: &type_name, address: &owned, config: &config, tags: &tags })).await,
+        };
+        let result = result.map(|mut observed| {
+            // Recorded attributes: the configuration, overlaid with what the provider computed.
+            let mut attrs = config.clone();
+            attrs.append(&mut observed.attributes);
+            Some(Observed { id: observed.id, attributes: attrs })
+        });
+        (owned, op, started, result.map_err(|e| e.to_string()))
+    }))
+}
+
+fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, String> {
+    input.providers.get(name).cloned().ok_or_else(|| format!("provider `{name}` is not configured"))
+}
+
+async fn with_retries<'f, F, Fut, T>(options: &ApplyOptions, mut call: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>> + 'f,
+{
+    let mut delay = options.backoff;
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if e.retryable() && attempt < options.attempts => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(20));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operation, observed: Option<Observed>) {
+    match (op, observed) {
+        (Operation::Delete, _) => {
+            state.resources.remove(address);
+        }
+        (_, Some(observed)) => {
+            let Some(instance) = input.model.instances.get(address) else { return };
+            let mut attributes: Attributes = observed.attributes;
+            attributes.insert("id".into(), Value::str(&observed.id));
+            state.resources.insert(
+                address.to_string(),
+                ResourceState {
+                    type_name: instance.type_name.clone(),
+                    id: observed.id,
+                    provider: instance.provider.clone(),
+                    phase: instance.phase.clone(),
+                    dependencies: instance.deps.clone(),
+                    attributes,
+                },
+            );
+        }
+        (_, None) => {}
+    }
+}
+
+/// Reads every recorded resource back from its provider (at most
+/// `concurrency` at once): drops those gone, updates read-back attributes.
+pub async fn refresh(state: &State, providers: &Providers, concurrency: usize) -> Result<State, ProviderError> {
+    let mut refreshed = state.clone();
+    let mut results = futures::stream::iter(state.resources.iter().map(|(address, r)| async move {
+        let provider = providers.get(&r.provider).ok_or_else(|| ProviderError {
+            kind: ErrorKind::Unsupported,
+            operation: "refresh".into(),
+            code: None,
+            message: format!("provider `{}` of `{address}` is not configured", r.provider),
+        })?;
+        let observed = provider.read(&r.type_name, &r.id, &r.attributes).await?;
+        Ok::<_, ProviderError>((address.clone(), observed))
+    }))
+    .buffer_unordered(concurrency.max(1));
+    while let Some(result) = results.next().await {
+        let (address, observed) = result?;
+        match observed {
+            None => {
+                refreshed.resources.remove(&address);
+            }
+            Some(o) => {
+                if let Some(r) = refreshed.resources.get_mut(&address) {
+                    for (k, v) in o.attributes {
+                        r.attributes.insert(k, v);
+                    }
+                }
+            }
+        }
+    }
+    Ok(refreshed)
+}

@@ -1,0 +1,274 @@
+//! Evaluating expressions to values. References to resources go through a
+//! [`Resolver`], which answers with planned values when planning and with real
+//! ones when applying; values not known yet come back as `Value::Unknown`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use drone_lang::ast::{BinaryOp, Expr, ExprKind, StrPart, UnaryOp};
+use drone_lang::path::{chain, resource_path, PathOp, ResourcePath};
+use drone_lang::suggest::{closest, did_you_mean};
+use drone_lang::{Catalog, Span};
+
+use crate::error::{At, EvalError};
+use crate::functions::{self, scalar_text, CallContext};
+use crate::model::{address, Binding, Model, Scope};
+use crate::value::Value;
+
+/// Answers what a resource instance's attributes are.
+pub trait Resolver {
+    /// The instance's attributes as a map (unknown ones as `Unknown`).
+    fn instance(&self, address: &str) -> Value;
+}
+
+/// A resolver for which every resource is unknown (used while expanding).
+pub struct NothingKnown;
+
+impl Resolver for NothingKnown {
+    fn instance(&self, _: &str) -> Value {
+        Value::Unknown
+    }
+}
+
+/// Evaluates expressions of one model.
+pub struct Evaluator<'m> {
+    model: &'m Model,
+    catalog: &'m Catalog,
+    cx: &'m CallContext<'m>,
+    resolver: &'m dyn Resolver,
+    lets: RefCell<BTreeMap<String, Value>>,
+}
+
+impl<'m> Evaluator<'m> {
+    /// An evaluator over `model` answering references with `resolver`.
+    pub fn new(model: &'m Model, catalog: &'m Catalog, cx: &'m CallContext<'m>, resolver: &'m dyn Resolver) -> Self {
+        Evaluator { model, catalog, cx, resolver, lets: RefCell::new(BTreeMap::new()) }
+    }
+
+    /// The value of `expr` with loop bindings `scope`.
+    pub fn eval(&self, expr: &Expr, scope: &Scope) -> Result<Value, EvalError> {
+        match &expr.kind {
+            ExprKind::Null => Ok(Value::Null),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::Number(n) => Ok(Value::Number(*n)),
+            ExprKind::String(parts) => {
+                let mut out = String::new();
+                let mut known = true;
+                for part in parts {
+                    match part {
+                        StrPart::Text(t) => out.push_str(t),
+                        StrPart::Interp(e) => match self.eval(e, scope)? {
+                            Value::Unknown => known = false,
+                            Value::Secret(_) => {
+                                return Err(EvalError::Type {
+                                    expected: "a plain value".into(),
+                                    found: "secret".into(),
+                                    span: e.span,
+                                    help: "a secret cannot be interpolated into text; pass it as a whole attribute".into(),
+                                })
+                            }
+                            v => out.push_str(&scalar_text(&v).at("interpolation", e.span)?),
+                        },
+                    }
+                }
+                Ok(if known { Value::String(out) } else { Value::Unknown })
+            }
+            ExprKind::List(items) => items.iter().map(|i| self.eval(i, scope)).collect::<Result<_, _>>().map(Value::List),
+            ExprKind::Map(entries) => {
+                let mut map = BTreeMap::new();
+                for e in entries {
+                    map.insert(e.key.name.clone(), self.eval(&e.value, scope)?);
+                }
+                Ok(Value::Map(map))
+            }
+            ExprKind::Var(_) | ExprKind::Member(..) | ExprKind::Index(..) | ExprKind::Splat(_) => self.access(expr, scope),
+            ExprKind::Call(callee, args) => {
+                let name = match &callee.kind {
+                    ExprKind::Var(id) => id.name.as_str(),
+                    _ => "",
+                };
+                let values = args.iter().map(|a| self.eval(&a.value, scope)).collect::<Result<Vec<_>, _>>()?;
+                if name == "secret" && self.cx.resolve_secrets {
+                    let reference = values.first().and_then(Value::as_str).unwrap_or_default().to_string();
+                    return functions::call(name, &values, self.cx)
+                        .map_err(|e| EvalError::Secret { reference, reason: e.0, span: expr.span });
+                }
+                functions::call(name, &values, self.cx).at(name, expr.span)
+            }
+            ExprKind::Unary(op, operand) => {
+                let v = self.eval(operand, scope)?;
+                match (op, v) {
+                    (_, Value::Unknown) => Ok(Value::Unknown),
+                    (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                    (UnaryOp::Neg, Value::Number(n)) => Ok(Value::Number(-n)),
+                    (UnaryOp::Not, v) => Err(type_error("bool", &v, operand.span)),
+                    (UnaryOp::Neg, v) => Err(type_error("number", &v, operand.span)),
+                }
+            }
+            ExprKind::Binary(op, lhs, rhs) => self.binary(*op, lhs, rhs, scope),
+            ExprKind::Conditional(cond, then, otherwise) => match self.eval(cond, scope)? {
+                Value::Bool(true) => self.eval(then, scope),
+                Value::Bool(false) => self.eval(otherwise, scope),
+                Value::Unknown => Ok(Value::Unknown),
+                v => Err(type_error("bool", &v, cond.span)),
+            },
+            ExprKind::Paren(inner) => self.eval(inner, scope),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &Scope) -> Result<Value, EvalError> {
+        let l = self.eval(lhs, scope)?;
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            match (op, &l) {
+                (BinaryOp::And, Value::Bool(false)) => return Ok(Value::Bool(false)),
+                (BinaryOp::Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
+                (_, Value::Bool(_) | Value::Unknown) => {}
+                _ => return Err(type_error("bool", &l, lhs.span)),
+            }
+            return match self.eval(rhs, scope)? {
+                Value::Bool(b) if l.is_known() => Ok(Value::Bool(b)),
+                Value::Bool(_) | Value::Unknown => Ok(Value::Unknown),
+                r => Err(type_error("bool", &r, rhs.span)),
+            };
+        }
+        let r = self.eval(rhs, scope)?;
+        if !l.is_known() || !r.is_known() {
+            return Ok(Value::Unknown);
+        }
+        match op {
+            BinaryOp::Eq => return Ok(Value::Bool(l.same(&r))),
+            BinaryOp::Ne => return Ok(Value::Bool(!l.same(&r))),
+            _ => {}
+        }
+        let a = l.as_f64().ok_or_else(|| type_error("number", &l, lhs.span))?;
+        let b = r.as_f64().ok_or_else(|| type_error("number", &r, rhs.span))?;
+        let span = lhs.span.to(rhs.span);
+        Ok(match op {
+            BinaryOp::Lt => Value::Bool(a < b),
+            BinaryOp::Le => Value::Bool(a <= b),
+            BinaryOp::Gt => Value::Bool(a > b),
+            BinaryOp::Ge => Value::Bool(a >= b),
+            BinaryOp::Add => Value::Number(a + b),
+            BinaryOp::Sub => Value::Number(a - b),
+            BinaryOp::Mul => Value::Number(a * b),
+            BinaryOp::Div if b == 0.0 => return Err(EvalError::Arithmetic { message: "division by zero", span }),
+            BinaryOp::Div => Value::Number(a / b),
+            BinaryOp::Rem if b == 0.0 => return Err(EvalError::Arithmetic { message: "remainder by zero", span }),
+            BinaryOp::Rem => Value::Number(a % b),
+            _ => Value::Null,
+        })
+    }
+
+    fn access(&self, expr: &Expr, scope: &Scope) -> Result<Value, EvalError> {
+        let Some(chain) = chain(expr) else {
+            let (base, op) = match &expr.kind {
+                ExprKind::Member(base, name) => (base, PathOp::Member(name)),
+                ExprKind::Index(base, index) => (base, PathOp::Index(index)),
+                ExprKind::Splat(base) => (base, PathOp::Splat),
+                _ => return Ok(Value::Null),
+            };
+            let value = self.eval(base, scope)?;
+            return self.apply_op(value, op, expr.span, scope);
+        };
+        let (mut value, consumed) = self.root(&chain, scope)?;
+        for (op, span) in &chain.ops[consumed..] {
+            value = self.apply_op(value, *op, *span, scope)?;
+        }
+        Ok(value)
+    }
+
+    fn root(&self, chain: &drone_lang::path::Chain<'_>, scope: &Scope) -> Result<(Value, usize), EvalError> {
+        let name = &chain.root.name;
+        if let Some(pos) = scope.iter().rposition(|(n, _)| n == name) {
+            return match &scope[pos].1 {
+                Binding::Value(v) => Ok((v.clone(), 0)),
+                Binding::Let(e) => Ok((self.eval(e, &scope[..pos].to_vec())?, 0)),
+            };
+        }
+        if let Some(v) = self.model.params.get(name) {
+            return Ok((v.clone(), 0));
+        }
+        if self.model.lets.contains_key(name) {
+            return Ok((self.global_let(name)?, 0));
+        }
+        if let Some((PathOp::Member(member), _)) = chain.ops.first() {
+            let qualified = format!("{name}.{}", member.name);
+            if self.model.lets.contains_key(&qualified) {
+                return Ok((self.global_let(&qualified)?, 1));
+            }
+        }
+        if let Some(ResourcePath::Resource { type_name, name, consumed, .. }) = resource_path(chain, self.catalog) {
+            let decl_name = format!("{type_name}.{}", name.name);
+            let Some(decl) = self.model.decls.get(&decl_name) else { return Ok((Value::Null, chain.ops.len())) };
+            if decl.looped {
+                let map = decl.instances.iter().map(|(k, a)| (k.clone(), self.resolver.instance(a))).collect();
+                return Ok((Value::Map(map), consumed));
+            }
+            return Ok((self.resolver.instance(&address(&decl_name, None)), consumed));
+        }
+        // The checker rejects undefined names before evaluation.
+        Ok((Value::Null, chain.ops.len()))
+    }
+
+    fn global_let(&self, name: &str) -> Result<Value, EvalError> {
+        if let Some(v) = self.lets.borrow().get(name) {
+            return Ok(v.clone());
+        }
+        let Some(expr) = self.model.lets.get(name) else { return Ok(Value::Null) };
+        // The checker has rejected cycles, so this recursion terminates.
+        let v = self.eval(expr, &Vec::new())?;
+        self.lets.borrow_mut().insert(name.to_string(), v.clone());
+        Ok(v)
+    }
+
+    fn apply_op(&self, value: Value, op: PathOp<'_>, span: Span, scope: &Scope) -> Result<Value, EvalError> {
+        match (op, value) {
+            (_, Value::Unknown) => Ok(Value::Unknown),
+            (PathOp::Member(name), Value::Map(m)) => match m.get(&name.name) {
+                Some(v) => Ok(v.clone()),
+                None => Err(EvalError::MissingKey {
+                    key: name.name.clone(),
+                    kind: "map",
+                    span: name.span,
+                    help: did_you_mean(closest(&name.name, m.keys().map(String::as_str)), "the map has no such key"),
+                }),
+            },
+            (PathOp::Member(name), Value::List(items)) => {
+                // After a splat: take the member of every element.
+                items.into_iter().map(|v| self.apply_op(v, PathOp::Member(name), span, scope)).collect::<Result<_, _>>().map(Value::List)
+            }
+            (PathOp::Index(index), value) => {
+                let key = self.eval(index, scope)?;
+                match (&value, &key) {
+                    (_, Value::Unknown) => Ok(Value::Unknown),
+                    (Value::List(items), Value::Number(n)) => {
+                        let i = *n as usize;
+                        items.get(i).cloned().filter(|_| n.fract() == 0.0 && *n >= 0.0).ok_or(EvalError::MissingKey {
+                            key: drone_lang::fmt::format_number(*n),
+                            kind: "list",
+                            span: index.span,
+                            help: Some(format!("the list has {} elements, indexed from 0", items.len())),
+                        })
+                    }
+                    (Value::Map(m), Value::String(k)) => m.get(k).cloned().ok_or_else(|| EvalError::MissingKey {
+                        key: k.clone(),
+                        kind: "map",
+                        span: index.span,
+                        help: did_you_mean(closest(k, m.keys().map(String::as_str)), "the map has no such key"),
+                    }),
+                    (Value::Map(_), k) => Err(type_error("string key", k, index.span)),
+                    (Value::List(_), k) => Err(type_error("number index", k, index.span)),
+                    (v, _) => Err(type_error("list or map", v, span)),
+                }
+            }
+            (PathOp::Splat, Value::List(items)) => Ok(Value::List(items)),
+            (PathOp::Splat, Value::Map(m)) => Ok(Value::List(m.into_values().collect())),
+            (PathOp::Splat, v) => Err(type_error("list or map", &v, span)),
+            (PathOp::Member(_), v) => Err(type_error("map or resource", &v, span)),
+        }
+    }
+}
+
+fn type_error(expected: &str, found: &Value, span: Span) -> EvalError {
+    EvalError::Type { expected: expected.into(), found: found.type_name().into(), span, help: format!("use a {expected} here") }
+}

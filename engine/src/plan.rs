@@ -1,0 +1,273 @@
+//! Planning: the desired model against (refreshed) state. A pure function:
+//! walks instances in dependency order, evaluates each one's configuration
+//! against the planned values of what it refers to, and diffs it against the
+//! recorded attributes. Replacements make the replaced resource's computed
+//! values unknown, which propagates to its dependants.
+
+use std::collections::BTreeMap;
+
+use drone_lang::{Catalog, ResourceSchema};
+use serde::Serialize;
+
+use crate::error::EvalError;
+use crate::eval::{Evaluator, Resolver};
+use crate::functions::CallContext;
+use crate::model::{Instance, Model};
+use crate::state::State;
+use crate::value::{Attributes, Value};
+
+/// What the plan will do to one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    /// Create it.
+    Create,
+    /// Change it in place.
+    Update,
+    /// Delete it and create it anew.
+    Replace,
+    /// Delete it.
+    Delete,
+    /// Leave it.
+    NoOp,
+}
+
+/// One attribute's change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// The attribute.
+    pub attribute: String,
+    /// Its recorded value.
+    pub before: Option<Value>,
+    /// Its new value (`Unknown`: known after apply).
+    pub after: Option<Value>,
+    /// Whether this change forces replacement.
+    pub forces_replacement: bool,
+}
+
+/// The plan for one resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    /// The resource's address.
+    pub address: String,
+    /// Its type.
+    pub type_name: String,
+    /// Its phase.
+    pub phase: String,
+    /// Its provider instance.
+    pub provider: String,
+    /// What happens.
+    pub kind: ActionKind,
+    /// Attribute changes (empty for deletes and no-ops).
+    pub changes: Vec<Change>,
+    /// Why, when not evident from the changes (e.g. deleted outside drone).
+    pub reason: Option<String>,
+}
+
+/// A whole plan, in execution order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The workflow.
+    pub workflow: String,
+    /// Every resource's action.
+    pub actions: Vec<Action>,
+}
+
+impl Plan {
+    /// How many actions of `kind` the plan has.
+    pub fn count(&self, kind: ActionKind) -> usize {
+        self.actions.iter().filter(|a| a.kind == kind).count()
+    }
+
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.actions.iter().all(|a| a.kind == ActionKind::NoOp)
+    }
+
+    /// The plan as JSON (documented in README.md): secrets as `(sensitive)`,
+    /// unknowns as `(known after apply)`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let render = |v: &Option<Value>| match v {
+            None => serde_json::Value::Null,
+            Some(Value::Unknown) => serde_json::json!({ "unknown": true }),
+            Some(Value::Secret(_)) => serde_json::json!({ "sensitive": true }),
+            Some(v) => v.to_json(),
+        };
+        serde_json::json!({
+            "format_version": 1,
+            "workflow": self.workflow,
+            "summary": {
+                "create": self.count(ActionKind::Create),
+                "update": self.count(ActionKind::Update),
+                "replace": self.count(ActionKind::Replace),
+                "delete": self.count(ActionKind::Delete),
+                "no_op": self.count(ActionKind::NoOp),
+            },
+            "actions": self.actions.iter().map(|a| serde_json::json!({
+                "address": a.address,
+                "type": a.type_name,
+                "phase": a.phase,
+                "provider": a.provider,
+                "action": a.kind,
+                "reason": a.reason,
+                "changes": a.changes.iter().map(|c| serde_json::json!({
+                    "attribute": c.attribute,
+                    "before": render(&c.before),
+                    "after": render(&c.after),
+                    "forces_replacement": c.forces_replacement,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+struct Planned<'a>(&'a BTreeMap<String, Value>);
+
+impl Resolver for Planned<'_> {
+    fn instance(&self, address: &str) -> Value {
+        self.0.get(address).cloned().unwrap_or(Value::Unknown)
+    }
+}
+
+/// Plans `model` against `state`.
+pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_>) -> Result<Plan, Vec<EvalError>> {
+    let mut planned: BTreeMap<String, Value> = BTreeMap::new();
+    let mut actions = Vec::new();
+    let mut errors = Vec::new();
+    for instance in model.ordered() {
+        let Some(schema) = catalog.resource(&instance.type_name) else { continue };
+        let resolver = Planned(&planned);
+        let config = match evaluate_config(model, catalog, cx, &resolver, instance) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(e);
+                planned.insert(instance.address.clone(), Value::Unknown);
+                continue;
+            }
+        };
+        let prior = state.resources.get(&instance.address);
+        let (kind, changes) = match prior {
+            None => (ActionKind::Create, creation_changes(schema, &config)),
+            Some(prior) => {
+                let changes = diff(schema, &config, &prior.attributes);
+                let kind = if changes.is_empty() {
+                    ActionKind::NoOp
+                } else if changes.iter().any(|c| c.forces_replacement) {
+                    ActionKind::Replace
+                } else {
+                    ActionKind::Update
+                };
+                (kind, changes)
+            }
+        };
+        planned.insert(instance.address.clone(), planned_value(schema, &config, prior.map(|p| &p.attributes), kind));
+        actions.push(Action {
+            address: instance.address.clone(),
+            type_name: instance.type_name.clone(),
+            phase: instance.phase.clone(),
+            provider: instance.provider.clone(),
+            kind,
+            changes,
+            reason: None,
+        });
+    }
+    for (address, recorded) in &state.resources {
+        if !model.instances.contains_key(address) {
+            actions.push(Action {
+                address: address.clone(),
+                type_name: recorded.type_name.clone(),
+                phase: recorded.phase.clone(),
+                provider: recorded.provider.clone(),
+                kind: ActionKind::Delete,
+                changes: Vec::new(),
+                reason: Some("no longer in the workflow".into()),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(Plan { workflow: model.workflow.clone(), actions })
+    } else {
+        Err(errors)
+    }
+}
+
+/// A plan that deletes everything in `state`.
+pub fn plan_destroy(state: &State) -> Plan {
+    let actions = state
+        .resources
+        .iter()
+        .map(|(address, r)| Action {
+            address: address.clone(),
+            type_name: r.type_name.clone(),
+            phase: r.phase.clone(),
+            provider: r.provider.clone(),
+            kind: ActionKind::Delete,
+            changes: Vec::new(),
+            reason: None,
+        })
+        .collect();
+    Plan { workflow: state.workflow.clone(), actions }
+}
+
+/// Evaluates an instance's attributes with `resolver` answering references.
+pub fn evaluate_config(model: &Model, catalog: &Catalog, cx: &CallContext<'_>, resolver: &dyn Resolver, instance: &Instance) -> Result<Attributes, EvalError> {
+    let evaluator = Evaluator::new(model, catalog, cx, resolver);
+    let mut config = Attributes::new();
+    for attr in instance.attributes.iter().filter(|a| !drone_lang::schema::META_ATTRIBUTES.contains(&a.name.name.as_str())) {
+        let value = evaluator.eval(&attr.value, &instance.scope)?;
+        config.insert(attr.name.name.clone(), value);
+    }
+    Ok(config)
+}
+
+fn creation_changes(schema: &ResourceSchema, config: &Attributes) -> Vec<Change> {
+    schema
+        .attributes
+        .iter()
+        .filter_map(|a| match config.get(&a.name) {
+            Some(Value::Null) => None,
+            Some(v) => Some(Change { attribute: a.name.clone(), before: None, after: Some(v.clone()), forces_replacement: false }),
+            None if a.computed() => Some(Change { attribute: a.name.clone(), before: None, after: Some(Value::Unknown), forces_replacement: false }),
+            None => None,
+        })
+        .collect()
+}
+
+/// Attribute changes between configuration and recorded attributes.
+pub fn diff(schema: &ResourceSchema, config: &Attributes, prior: &Attributes) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for attr in schema.attributes.iter().filter(|a| a.settable()) {
+        let before = prior.get(&attr.name).filter(|v| !matches!(v, Value::Null));
+        let after = config.get(&attr.name).filter(|v| !matches!(v, Value::Null));
+        let changed = match (before, after) {
+            (_, Some(a)) if !a.is_known() => true,
+            (Some(b), Some(a)) => !b.same(a),
+            (None, None) => false,
+            (Some(_), None) => !attr.computed(),
+            (None, Some(_)) => true,
+        };
+        if changed {
+            changes.push(Change {
+                attribute: attr.name.clone(),
+                before: before.cloned(),
+                after: after.cloned(),
+                forces_replacement: attr.force_new,
+            });
+        }
+    }
+    changes
+}
+
+fn planned_value(schema: &ResourceSchema, config: &Attributes, prior: Option<&Attributes>, kind: ActionKind) -> Value {
+    let mut out: Attributes = match (kind, prior) {
+        (ActionKind::Update | ActionKind::NoOp, Some(prior)) => prior.clone(),
+        _ => schema.attributes.iter().filter(|a| a.computed()).map(|a| (a.name.clone(), Value::Unknown)).collect(),
+    };
+    for (k, v) in config {
+        out.insert(k.clone(), v.clone());
+    }
+    for a in &schema.attributes {
+        out.entry(a.name.clone()).or_insert(Value::Null);
+    }
+    Value::Map(out)
+}

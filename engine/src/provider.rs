@@ -1,0 +1,125 @@
+//! The boundary to the cloud. The engine knows resources only through
+//! [`Provider`]; the standard library implements it with the AWS SDK, and
+//! scheduler tests implement it in memory.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::value::Attributes;
+
+/// Where a provider will make changes, said before any change is made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// The account id.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// The endpoint, when not the provider's default.
+    pub endpoint: Option<String>,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {} in {}", self.account, self.region)?;
+        if let Some(e) = &self.endpoint {
+            write!(f, " via {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a provider reports about a resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    /// The provider's id for it.
+    pub id: String,
+    /// Attributes it knows: computed ones after create/update, read-back ones after read.
+    pub attributes: Attributes,
+}
+
+/// A request to create one resource.
+#[derive(Clone, Copy, Debug)]
+pub struct CreateRequest<'a> {
+    /// The resource type.
+    pub type_name: &'a str,
+    /// Its address (for messages).
+    pub address: &'a str,
+    /// Its evaluated configuration (secrets resolved).
+    pub config: &'a Attributes,
+    /// Tags drone adds (`drone:workflow`, `drone:address`).
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+/// A request to change one resource in place.
+#[derive(Clone, Copy, Debug)]
+pub struct UpdateRequest<'a> {
+    /// The resource type.
+    pub type_name: &'a str,
+    /// Its address.
+    pub address: &'a str,
+    /// Its id.
+    pub id: &'a str,
+    /// The recorded attributes.
+    pub prior: &'a Attributes,
+    /// The new configuration.
+    pub config: &'a Attributes,
+    /// Names of the attributes that changed.
+    pub changed: &'a [String],
+    /// Tags drone adds.
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+/// What kind of failure a provider met; decides retries and messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Rate limited: retry with backoff.
+    Throttled,
+    /// Not consistent yet (e.g. a dependency still being deleted): retry.
+    NotReady,
+    /// The resource does not exist.
+    NotFound,
+    /// The service refused the request (validation, permissions, limits).
+    Rejected,
+    /// The endpoint could not be reached.
+    Unreachable,
+    /// The provider cannot do this (a missing feature or a bug).
+    Unsupported,
+}
+
+/// A failed provider call.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{operation} failed: {}{message}", code.as_ref().map(|c| format!("{c}: ")).unwrap_or_default())]
+pub struct ProviderError {
+    /// The kind of failure.
+    pub kind: ErrorKind,
+    /// The API operation, e.g. `CreateVpc`.
+    pub operation: String,
+    /// The service's error code, e.g. `InvalidSubnet.Range`.
+    pub code: Option<String>,
+    /// The service's message.
+    pub message: String,
+}
+
+impl ProviderError {
+    /// Whether retrying may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Throttled | ErrorKind::NotReady)
+    }
+}
+
+/// A cloud provider instance (one account and region).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Where changes will land; fails fast when the endpoint is unreachable.
+    async fn identity(&self) -> Result<Target, ProviderError>;
+    /// Creates a resource and reports its id and computed attributes.
+    async fn create(&self, request: CreateRequest<'_>) -> Result<Observed, ProviderError>;
+    /// Reads a resource back; `None` when it no longer exists.
+    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
+    /// Changes a resource in place.
+    async fn update(&self, request: UpdateRequest<'_>) -> Result<Observed, ProviderError>;
+    /// Deletes a resource; deleting one that is already gone succeeds.
+    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
+}

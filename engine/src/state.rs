@@ -1,0 +1,236 @@
+//! Recorded state: what drone created, with ids and attributes. Serde JSON
+//! with a schema version and a serial. The local backend writes atomically
+//! (temp file, fsync, rename, fsync of the directory) with mode 0600, after
+//! every single resource operation, so a crash loses nothing already done.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::{Attributes, Value};
+
+/// The state file format's version; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole recorded state of one workflow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Format version ([`SCHEMA_VERSION`]).
+    pub version: u32,
+    /// Incremented on every write.
+    pub serial: u64,
+    /// A random id fixed when the state is created (also salts secret fingerprints).
+    pub lineage: String,
+    /// The workflow's name.
+    pub workflow: String,
+    /// Resources by address.
+    pub resources: BTreeMap<String, ResourceState>,
+    /// Outputs of the last successful run.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, serde_json::Value>,
+}
+
+/// One recorded resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The provider's id for it.
+    pub id: String,
+    /// The provider instance that manages it.
+    pub provider: String,
+    /// The phase it belongs to.
+    pub phase: String,
+    /// What it depends on (deletes run in reverse).
+    pub dependencies: BTreeSet<String>,
+    /// Attributes: configuration and computed values (secrets as fingerprints).
+    #[serde(serialize_with = "ser_attrs", deserialize_with = "de_attrs")]
+    pub attributes: Attributes,
+}
+
+fn ser_attrs<S: serde::Serializer>(attrs: &Attributes, s: S) -> Result<S::Ok, S::Error> {
+    let json: serde_json::Map<String, serde_json::Value> = attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+    json.serialize(s)
+}
+
+fn de_attrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Attributes, D::Error> {
+    let json = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    Ok(json.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+}
+
+/// Why state could not be read or written.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum StateError {
+    /// Reading or writing the file failed.
+    #[error("cannot {action} state file {path}: {source}")]
+    #[diagnostic(code("drone::state::io"), help("check the path and its permissions"))]
+    Io {
+        /// "read" or "write".
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid state.
+    #[error("state file {path} is not valid: {reason}")]
+    #[diagnostic(code("drone::state::corrupt"), help("restore it from a backup; drone never rewrites a state file it cannot read"))]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file was written by a newer drone.
+    #[error("state file {path} has format version {found}; this drone reads version {SCHEMA_VERSION}")]
+    #[diagnostic(code("drone::state::version"), help("upgrade drone"))]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+    /// The state belongs to another workflow.
+    #[error("state file {path} belongs to workflow `{found}`, not `{expected}`")]
+    #[diagnostic(code("drone::state::workflow"), help("pass the right state file with --state"))]
+    OtherWorkflow {
+        /// The file.
+        path: PathBuf,
+        /// The workflow in the file.
+        found: String,
+        /// The workflow being run.
+        expected: String,
+    },
+}
+
+impl State {
+    /// A fresh, empty state for `workflow`.
+    pub fn new(workflow: &str) -> State {
+        State {
+            version: SCHEMA_VERSION,
+            serial: 0,
+            lineage: new_lineage(),
+            workflow: workflow.to_string(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+fn new_lineage() -> String {
+    use sha2::{Digest, Sha256};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(now.as_nanos().to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    h.update(format!("{:p}", &now).as_bytes());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A state file on local disk.
+#[derive(Clone, Debug)]
+pub struct LocalBackend {
+    /// The state file.
+    pub path: PathBuf,
+}
+
+impl LocalBackend {
+    /// Reads the state, or a fresh one when the file does not exist.
+    pub fn load(&self, workflow: &str) -> Result<State, StateError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(workflow)),
+            Err(source) => return Err(StateError::Io { action: "read", path: self.path.clone(), source }),
+        };
+        let version: u32 = serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| self.corrupt(e))?
+            .get("version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as u32;
+        if version > SCHEMA_VERSION {
+            return Err(StateError::Version { path: self.path.clone(), found: version });
+        }
+        let state: State = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
+        if state.workflow != workflow {
+            return Err(StateError::OtherWorkflow { path: self.path.clone(), found: state.workflow, expected: workflow.into() });
+        }
+        Ok(state)
+    }
+
+    fn corrupt(&self, e: serde_json::Error) -> StateError {
+        StateError::Corrupt { path: self.path.clone(), reason: e.to_string() }
+    }
+
+    /// Writes `state` atomically, bumping its serial.
+    pub fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        let io = |source| StateError::Io { action: "write", path: self.path.clone(), source };
+        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let text = serde_json::to_string_pretty(state).map_err(|e| io(std::io::Error::other(e)))?;
+        let tmp = dir.join(format!(".{}.tmp-{}", self.path.file_name().map_or("state".into(), |n| n.to_string_lossy()), std::process::id()));
+        {
+            let mut file = open_private(&tmp).map_err(io)?;
+            file.write_all(text.as_bytes()).map_err(io)?;
+            file.write_all(b"\n").map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        // The rename is durable only once the directory entry is.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_is_atomic_private_and_versioned() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let backend = LocalBackend { path: dir.path().join("s.json") };
+        let mut state = backend.load("w").expect("fresh");
+        assert_eq!(state.serial, 0);
+        state.resources.insert(
+            "aws.ec2.vpc.main".into(),
+            ResourceState {
+                type_name: "aws.ec2.vpc".into(),
+                id: "vpc-1".into(),
+                provider: "default".into(),
+                phase: "default".into(),
+                dependencies: BTreeSet::new(),
+                attributes: [("cidr_block".to_string(), Value::str("10.0.0.0/16"))].into(),
+            },
+        );
+        backend.save(&mut state).expect("save");
+        let loaded = backend.load("w").expect("load");
+        assert_eq!(loaded, state);
+        assert_eq!(loaded.serial, 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&backend.path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(matches!(backend.load("other"), Err(StateError::OtherWorkflow { .. })));
+        std::fs::write(&backend.path, "{ not json").expect("write");
+        assert!(matches!(backend.load("w"), Err(StateError::Corrupt { .. })));
+    }
+}
