@@ -1,0 +1,61 @@
+//! Turning SDK errors into the engine's `ProviderError`: the kind decides
+//! retries (throttling, eventual consistency) and "already gone".
+
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use drone_engine::provider::{ErrorKind, ProviderError};
+
+/// Classifies an SDK error from `operation`.
+pub fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+        return ProviderError {
+            kind: ErrorKind::Unreachable,
+            operation: operation.into(),
+            code: None,
+            message: format!("the endpoint could not be reached ({})", DisplayErrorContext(&err)),
+        };
+    }
+    let code = err.code().map(String::from);
+    let message = err.message().map(String::from).unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    ProviderError { kind: classify(code.as_deref().unwrap_or("")), operation: operation.into(), code, message }
+}
+
+/// The kind of an AWS error code.
+pub fn classify(code: &str) -> ErrorKind {
+    match code {
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown"
+        | "RequestThrottled" | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        "DependencyViolation" | "InvalidDBClusterStateFault" | "InvalidDBSubnetGroupStateFault" | "OperationAborted"
+        | "DeleteConflict" | "ClusterContainsServicesException" | "ClusterContainsTasksException" | "ResourceInUse" => ErrorKind::NotReady,
+        "NoSuchBucket" | "NotFound" | "NoSuchEntity" | "DBClusterNotFoundFault" | "DBSubnetGroupNotFoundFault"
+        | "ClusterNotFoundException" => ErrorKind::NotFound,
+        c if c.ends_with(".NotFound") || c.ends_with("NotFound") => ErrorKind::NotFound,
+        _ => ErrorKind::Rejected,
+    }
+}
+
+/// An answer that lacks a field the API documents as always present.
+pub fn missing(operation: &str, field: &str) -> ProviderError {
+    ProviderError { kind: ErrorKind::Rejected, operation: operation.into(), code: None, message: format!("the response has no {field}") }
+}
+
+/// A request the provider cannot build from the configuration.
+pub fn invalid(operation: &str, message: impl Into<String>) -> ProviderError {
+    ProviderError { kind: ErrorKind::Rejected, operation: operation.into(), code: None, message: message.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        assert_eq!(classify("InvalidVpcID.NotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("DependencyViolation"), ErrorKind::NotReady);
+        assert_eq!(classify("RequestLimitExceeded"), ErrorKind::Throttled);
+        assert_eq!(classify("InvalidSubnet.Range"), ErrorKind::Rejected);
+    }
+}

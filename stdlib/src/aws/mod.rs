@@ -1,0 +1,191 @@
+//! The AWS provider: implements the engine's `Provider` with the official AWS
+//! SDK for Rust, configured by aws-config (credential chain, profiles, region,
+//! `AWS_ENDPOINT_URL`). Each service sits behind its own cargo feature.
+
+mod attrs;
+mod error;
+#[cfg(feature = "ec2")]
+mod ec2;
+#[cfg(feature = "ecs")]
+mod ecs;
+#[cfg(feature = "iam")]
+mod iam;
+#[cfg(feature = "rds")]
+mod rds;
+#[cfg(feature = "s3")]
+mod s3;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
+use drone_engine::value::{Attributes, Value};
+
+pub use error::sdk_error;
+
+/// One AWS account and region, with a client per enabled service.
+pub struct AwsProvider {
+    region: Option<String>,
+    endpoint: Option<String>,
+    sts: aws_sdk_sts::Client,
+    account: tokio::sync::OnceCell<String>,
+    #[cfg(feature = "ec2")]
+    ec2: aws_sdk_ec2::Client,
+    #[cfg(feature = "s3")]
+    s3: aws_sdk_s3::Client,
+    #[cfg(feature = "iam")]
+    iam: aws_sdk_iam::Client,
+    #[cfg(feature = "ecs")]
+    ecs: aws_sdk_ecs::Client,
+    #[cfg(feature = "rds")]
+    rds: aws_sdk_rds::Client,
+}
+
+impl AwsProvider {
+    /// Configures clients from a provider block's settings (`region`,
+    /// `profile`) and the standard environment.
+    pub async fn connect(settings: &BTreeMap<String, Value>) -> AwsProvider {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(60)).build(),
+        );
+        if let Some(region) = settings.get("region").and_then(Value::as_str) {
+            loader = loader.region(aws_config::Region::new(region.to_string()));
+        }
+        if let Some(profile) = settings.get("profile").and_then(Value::as_str) {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
+        let endpoint = config.endpoint_url().map(String::from);
+        AwsProvider {
+            region: config.region().map(|r| r.to_string()),
+            sts: aws_sdk_sts::Client::new(&config),
+            account: tokio::sync::OnceCell::new(),
+            #[cfg(feature = "ec2")]
+            ec2: aws_sdk_ec2::Client::new(&config),
+            // Local endpoints serve buckets by path, not by virtual host.
+            #[cfg(feature = "s3")]
+            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some()).build()),
+            #[cfg(feature = "iam")]
+            iam: aws_sdk_iam::Client::new(&config),
+            #[cfg(feature = "ecs")]
+            ecs: aws_sdk_ecs::Client::new(&config),
+            #[cfg(feature = "rds")]
+            rds: aws_sdk_rds::Client::new(&config),
+            endpoint,
+        }
+    }
+
+    /// The region, or an error saying how to set one.
+    fn region(&self) -> Result<&str, ProviderError> {
+        self.region.as_deref().ok_or_else(|| ProviderError {
+            kind: ErrorKind::Rejected,
+            operation: "configure".into(),
+            code: None,
+            message: "no AWS region is configured; set `region` in the provider block or AWS_REGION".into(),
+        })
+    }
+
+    /// The account id, asked of STS once.
+    async fn account(&self) -> Result<String, ProviderError> {
+        self.account
+            .get_or_try_init(|| async {
+                let out = self.sts.get_caller_identity().send().await.map_err(|e| sdk_error("GetCallerIdentity", e))?;
+                Ok::<_, ProviderError>(out.account().unwrap_or_default().to_string())
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// The service part of a type name: `aws.ec2.vpc` -> (`ec2`, `vpc`).
+fn split(type_name: &str) -> (&str, &str) {
+    let rest = type_name.strip_prefix("aws.").unwrap_or(type_name);
+    rest.split_once('.').unwrap_or((rest, ""))
+}
+
+fn unsupported(type_name: &str) -> ProviderError {
+    let (service, _) = split(type_name);
+    ProviderError {
+        kind: ErrorKind::Unsupported,
+        operation: "dispatch".into(),
+        code: None,
+        message: format!("`{type_name}` needs drone built with the `{service}` feature"),
+    }
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    async fn identity(&self) -> Result<Target, ProviderError> {
+        let region = self.region()?.to_string();
+        Ok(Target { account: self.account().await?, region, endpoint: self.endpoint.clone() })
+    }
+
+    async fn create(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+        let tags = attrs::merged_tags(r.config, r.tags);
+        match split(r.type_name) {
+            #[cfg(feature = "ec2")]
+            ("ec2", kind) => ec2::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "s3")]
+            ("s3", kind) => s3::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "iam")]
+            ("iam", kind) => iam::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "ecs")]
+            ("ecs", kind) => ecs::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "rds")]
+            ("rds", kind) => rds::create(self, kind, r.config, &tags).await,
+            _ => Err(unsupported(r.type_name)),
+        }
+    }
+
+    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        match split(type_name) {
+            #[cfg(feature = "ec2")]
+            ("ec2", kind) => ec2::read(self, kind, id, prior).await,
+            #[cfg(feature = "s3")]
+            ("s3", kind) => s3::read(self, kind, id, prior).await,
+            #[cfg(feature = "iam")]
+            ("iam", kind) => iam::read(self, kind, id, prior).await,
+            #[cfg(feature = "ecs")]
+            ("ecs", kind) => ecs::read(self, kind, id, prior).await,
+            #[cfg(feature = "rds")]
+            ("rds", kind) => rds::read(self, kind, id, prior).await,
+            _ => Err(unsupported(type_name)),
+        }
+    }
+
+    async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+        let tags = attrs::merged_tags(r.config, r.tags);
+        let change = attrs::Update { id: r.id, prior: r.prior, config: r.config, changed: r.changed, tags: &tags };
+        match split(r.type_name) {
+            #[cfg(feature = "ec2")]
+            ("ec2", kind) => ec2::update(self, kind, &change).await,
+            #[cfg(feature = "s3")]
+            ("s3", kind) => s3::update(self, kind, &change).await,
+            #[cfg(feature = "iam")]
+            ("iam", kind) => iam::update(self, kind, &change).await,
+            #[cfg(feature = "ecs")]
+            ("ecs", kind) => ecs::update(self, kind, &change).await,
+            #[cfg(feature = "rds")]
+            ("rds", kind) => rds::update(self, kind, &change).await,
+            _ => Err(unsupported(r.type_name)),
+        }
+    }
+
+    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+        match split(type_name) {
+            #[cfg(feature = "ec2")]
+            ("ec2", kind) => ec2::delete(self, kind, id, prior).await,
+            #[cfg(feature = "s3")]
+            ("s3", kind) => s3::delete(self, kind, id, prior).await,
+            #[cfg(feature = "iam")]
+            ("iam", kind) => iam::delete(self, kind, id, prior).await,
+            #[cfg(feature = "ecs")]
+            ("ecs", kind) => ecs::delete(self, kind, id, prior).await,
+            #[cfg(feature = "rds")]
+            ("rds", kind) => rds::delete(self, kind, id, prior).await,
+            _ => Err(unsupported(type_name)),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Resource types the language knows, with their schemas: attribute names,
+//! types, who sets them, which changes force replacement, and a one-line doc
+//! for each (the language server shows it). Pure data; needs no AWS SDK.
+
+mod ec2;
+mod other;
+
+use drone_lang::schema::{AttributeSchema, Field, Presence, ResourceSchema, Type};
+use drone_lang::Catalog;
+
+/// The full catalog: AWS resource types, built-in functions, provider settings.
+pub fn catalog() -> Catalog {
+    let mut c = Catalog::new();
+    for schema in resources() {
+        c.add_resource(schema);
+    }
+    for f in drone_engine::functions::signatures() {
+        c.add_function(f);
+    }
+    c.add_provider(
+        "aws",
+        vec![
+            field("region", Type::String, false, "the AWS region, e.g. \"eu-west-1\" (default: from the environment or profile)"),
+            field("profile", Type::String, false, "a named profile from the AWS config files"),
+        ],
+    );
+    c
+}
+
+/// Every resource type's schema.
+pub fn resources() -> Vec<ResourceSchema> {
+    let mut out = ec2::schemas();
+    out.extend(other::schemas());
+    out
+}
+
+pub(crate) fn resource(type_name: &str, doc: &str, taggable: bool, mut attributes: Vec<AttributeSchema>) -> ResourceSchema {
+    if taggable {
+        attributes.push(optional("tags", Type::map(Type::String), "tags to set; drone adds `drone:workflow` and `drone:address`"));
+    }
+    ResourceSchema { type_name: type_name.into(), doc: doc.into(), attributes, taggable }
+}
+
+fn attribute(name: &str, ty: Type, presence: Presence, doc: &str) -> AttributeSchema {
+    AttributeSchema { name: name.into(), ty, presence, force_new: false, sensitive: false, doc: doc.into() }
+}
+
+pub(crate) fn required(name: &str, ty: Type, doc: &str) -> AttributeSchema {
+    attribute(name, ty, Presence::Required, doc)
+}
+
+pub(crate) fn optional(name: &str, ty: Type, doc: &str) -> AttributeSchema {
+    attribute(name, ty, Presence::Optional, doc)
+}
+
+pub(crate) fn computed(name: &str, ty: Type, doc: &str) -> AttributeSchema {
+    attribute(name, ty, Presence::Computed, doc)
+}
+
+pub(crate) fn chosen(name: &str, ty: Type, doc: &str) -> AttributeSchema {
+    attribute(name, ty, Presence::OptionalComputed, doc)
+}
+
+pub(crate) fn field(name: &str, ty: Type, required: bool, doc: &str) -> Field {
+    Field { name: name.into(), ty, required, doc: doc.into() }
+}
+
+/// Builder-style modifiers for attribute schemas.
+pub(crate) trait AttributeExt {
+    /// Changing it replaces the resource.
+    fn replaces(self) -> Self;
+    /// Its value is secret.
+    fn sensitive(self) -> Self;
+}
+
+impl AttributeExt for AttributeSchema {
+    fn replaces(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+
+    fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_documented_and_has_an_id() {
+        for r in resources() {
+            assert!(!r.doc.is_empty(), "{}", r.type_name);
+            assert!(r.attribute("id").is_some_and(|a| a.presence == Presence::Computed), "{} lacks a computed id", r.type_name);
+            for a in &r.attributes {
+                assert!(!a.doc.is_empty(), "{}.{} has no doc", r.type_name, a.name);
+            }
+        }
+    }
+}
