@@ -1,1 +1,5 @@
-fn main() {}
+//! The `drone` binary: parses arguments and hands over to [`drone::cli`].
+
+fn main() -> std::process::ExitCode {
+    drone::cli::main()
+}

@@ -34,7 +34,11 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { concurrency: 8, attempts: 6, backoff: Duration::from_millis(500) }
+        ApplyOptions {
+            concurrency: 8,
+            attempts: 6,
+            backoff: Duration::from_millis(500),
+        }
     }
 }
 
@@ -97,7 +101,11 @@ impl Report {
 
     /// Addresses whose `operation` ended with `Done`.
     pub fn done(&self, operation: Operation) -> Vec<&str> {
-        self.outcomes.iter().filter(|o| o.operation == operation && o.status == Status::Done).map(|o| o.address.as_str()).collect()
+        self.outcomes
+            .iter()
+            .filter(|o| o.operation == operation && o.status == Status::Done)
+            .map(|o| o.address.as_str())
+            .collect()
     }
 }
 
@@ -158,11 +166,17 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
         .map(|a| a.address.clone())
         .collect();
     // A delete waits for the deletes of everything that depends on it.
-    let mut waits: BTreeMap<String, BTreeSet<String>> = deletes.iter().map(|a| (a.clone(), BTreeSet::new())).collect();
+    let mut waits: BTreeMap<String, BTreeSet<String>> = deletes
+        .iter()
+        .map(|a| (a.clone(), BTreeSet::new()))
+        .collect();
     for (address, r) in &store.state.resources {
         if deletes.contains(address) {
             for dep in r.dependencies.iter().filter(|d| deletes.contains(*d)) {
-                waits.entry(dep.clone()).or_default().insert(address.clone());
+                waits
+                    .entry(dep.clone())
+                    .or_default()
+                    .insert(address.clone());
             }
         }
     }
@@ -178,7 +192,9 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
             .iter()
             .filter(|a| &a.phase == phase)
             .filter_map(|a| match a.kind {
-                ActionKind::Create | ActionKind::Replace => Some((a.address.clone(), Operation::Create)),
+                ActionKind::Create | ActionKind::Replace => {
+                    Some((a.address.clone(), Operation::Create))
+                }
                 ActionKind::Update => Some((a.address.clone(), Operation::Update)),
                 _ => None,
             })
@@ -186,22 +202,49 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
         let waits = jobs
             .keys()
             .map(|a| {
-                let deps = input.model.instances.get(a).map(|i| i.deps.iter().filter(|d| jobs.contains_key(*d)).cloned().collect()).unwrap_or_default();
+                let deps = input
+                    .model
+                    .instances
+                    .get(a)
+                    .map(|i| {
+                        i.deps
+                            .iter()
+                            .filter(|d| jobs.contains_key(*d))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 (a.clone(), deps)
             })
             .collect();
         let ops: BTreeMap<String, Operation> = jobs;
         let ok = run_stage_with(input, store, &mut report, &ops, waits).await?;
         if !ok {
-            let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
-            skip_rest(input, &mut report, |a| later.contains(&a.phase), &format!("phase `{phase}` failed"));
+            let later: BTreeSet<&String> = input
+                .model
+                .phases
+                .iter()
+                .skip_while(|p| *p != phase)
+                .skip(1)
+                .collect();
+            skip_rest(
+                input,
+                &mut report,
+                |a| later.contains(&a.phase),
+                &format!("phase `{phase}` failed"),
+            );
             break;
         }
     }
     Ok(report)
 }
 
-fn skip_rest(input: &ApplyInput<'_>, report: &mut Report, select: impl Fn(&crate::plan::Action) -> bool, because: &str) {
+fn skip_rest(
+    input: &ApplyInput<'_>,
+    report: &mut Report,
+    select: impl Fn(&crate::plan::Action) -> bool,
+    because: &str,
+) {
     for a in input.plan.actions.iter().filter(|a| select(a)) {
         let operation = match a.kind {
             ActionKind::Create | ActionKind::Replace => Operation::Create,
@@ -209,21 +252,61 @@ fn skip_rest(input: &ApplyInput<'_>, report: &mut Report, select: impl Fn(&crate
             ActionKind::Delete => Operation::Delete,
             ActionKind::NoOp => continue,
         };
-        if report.outcomes.iter().any(|o| o.address == a.address && o.operation == operation) {
+        if report
+            .outcomes
+            .iter()
+            .any(|o| o.address == a.address && o.operation == operation)
+        {
             continue;
         }
-        let outcome = Outcome { address: a.address.clone(), operation, status: Status::Skipped(because.into()) };
+        let outcome = Outcome {
+            address: a.address.clone(),
+            operation,
+            status: Status::Skipped(because.into()),
+        };
         input.observer.finished(&outcome, Duration::ZERO);
         report.outcomes.push(outcome);
     }
 }
 
-async fn run_stage(input: &ApplyInput<'_>, store: &mut Store, report: &mut Report, op: Operation, waits: BTreeMap<String, BTreeSet<String>>) -> Result<bool, StateError> {
+async fn run_stage(
+    input: &ApplyInput<'_>,
+    store: &mut Store,
+    report: &mut Report,
+    op: Operation,
+    waits: BTreeMap<String, BTreeSet<String>>,
+) -> Result<bool, StateError> {
     let ops = waits.keys().map(|a| (a.clone(), op)).collect();
     run_stage_with(input, store, report, &ops, waits).await
 }
 
-type Pending = Pin<Box<dyn Future<Output = (String, Operation, Instant, Result<Option<Observed>, String>)> + Send>>;
+/// A failed operation: why, and what a failed create had already made.
+struct Failure {
+    reason: String,
+    created: Option<Observed>,
+}
+
+impl Failure {
+    fn plain(reason: String) -> Failure {
+        Failure {
+            reason,
+            created: None,
+        }
+    }
+}
+
+type Pending = Pin<
+    Box<
+        dyn Future<
+                Output = (
+                    String,
+                    Operation,
+                    Instant,
+                    Result<Option<Observed>, Failure>,
+                ),
+            > + Send,
+    >,
+>;
 
 async fn run_stage_with(
     input: &ApplyInput<'_>,
@@ -241,7 +324,10 @@ async fn run_stage_with(
         // Start (or skip) everything whose prerequisites are settled.
         let ready: Vec<String> = waiting
             .iter()
-            .filter(|(_, deps)| deps.iter().all(|d| succeeded.contains(d) || broken.contains_key(d)))
+            .filter(|(_, deps)| {
+                deps.iter()
+                    .all(|d| succeeded.contains(d) || broken.contains_key(d))
+            })
             .map(|(a, _)| a.clone())
             .collect();
         for address in ready {
@@ -251,7 +337,11 @@ async fn run_stage_with(
             let deps = waiting.remove(&address).unwrap_or_default();
             let op = ops.get(&address).copied().unwrap_or(Operation::Create);
             if let Some(failed) = deps.iter().find(|d| broken.contains_key(*d)) {
-                let outcome = Outcome { address: address.clone(), operation: op, status: Status::Skipped(format!("`{failed}` did not succeed")) };
+                let outcome = Outcome {
+                    address: address.clone(),
+                    operation: op,
+                    status: Status::Skipped(format!("`{failed}` did not succeed")),
+                };
                 input.observer.finished(&outcome, Duration::ZERO);
                 report.outcomes.push(outcome);
                 broken.insert(address, failed.clone());
@@ -262,7 +352,11 @@ async fn run_stage_with(
             match start(input, &store.state, &address, op) {
                 Ok(fut) => in_flight.push(fut),
                 Err(reason) => {
-                    let outcome = Outcome { address: address.clone(), operation: op, status: Status::Failed(reason.clone()) };
+                    let outcome = Outcome {
+                        address: address.clone(),
+                        operation: op,
+                        status: Status::Failed(reason.clone()),
+                    };
                     input.observer.finished(&outcome, Duration::ZERO);
                     report.outcomes.push(outcome);
                     broken.insert(address, reason);
@@ -283,13 +377,25 @@ async fn run_stage_with(
                 succeeded.insert(address.clone());
                 Status::Done
             }
-            Err(reason) => {
+            Err(Failure { reason, created }) => {
+                if let Some(observed) = created {
+                    // Keep what the failed create made, marked for replacement.
+                    record(input, &mut store.state, &address, op, Some(observed));
+                    if let Some(r) = store.state.resources.get_mut(&address) {
+                        r.tainted = true;
+                    }
+                    store.backend.save(&mut store.state)?;
+                }
                 broken.insert(address.clone(), reason.clone());
                 all_ok = false;
                 Status::Failed(reason)
             }
         };
-        let outcome = Outcome { address, operation: op, status };
+        let outcome = Outcome {
+            address,
+            operation: op,
+            status,
+        };
         input.observer.finished(&outcome, started.elapsed());
         report.outcomes.push(outcome);
     }
@@ -303,7 +409,9 @@ impl Resolver for Live<'_> {
         match self.0.resources.get(address) {
             Some(r) => {
                 let mut attrs = r.attributes.clone();
-                attrs.entry("id".into()).or_insert_with(|| Value::str(&r.id));
+                attrs
+                    .entry("id".into())
+                    .or_insert_with(|| Value::str(&r.id));
                 Value::Map(attrs)
             }
             None => Value::Unknown,
@@ -313,26 +421,52 @@ impl Resolver for Live<'_> {
 
 /// Prepares one operation: evaluates configuration against live state, then
 /// returns the provider call as an owned future.
-fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) -> Result<Pending, String> {
+fn start(
+    input: &ApplyInput<'_>,
+    state: &State,
+    address: &str,
+    op: Operation,
+) -> Result<Pending, String> {
     let options = input.options.clone();
     let owned = address.to_string();
     let started = Instant::now();
     if op == Operation::Delete {
-        let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
+        let recorded = state
+            .resources
+            .get(address)
+            .cloned()
+            .ok_or_else(|| format!("`{address}` is not in state"))?;
         let provider = provider(input, &recorded.provider)?;
         return Ok(Box::pin(async move {
-            let result = with_retries(&options, || provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)).await;
+            let result = with_retries(&options, || {
+                provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)
+            })
+            .await;
             let result = match result {
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
                 other => other,
             };
-            (owned, op, started, result.map(|()| None).map_err(|e| e.to_string()))
+            (
+                owned,
+                op,
+                started,
+                result
+                    .map(|()| None)
+                    .map_err(|e| Failure::plain(e.to_string())),
+            )
         }));
     }
-    let instance = input.model.instances.get(address).ok_or_else(|| format!("`{address}` is not in the workflow"))?;
-    let config = evaluate_config(input.model, input.catalog, input.cx, &Live(state), instance).map_err(|e| e.to_string())?;
+    let instance = input
+        .model
+        .instances
+        .get(address)
+        .ok_or_else(|| format!("`{address}` is not in the workflow"))?;
+    let config = evaluate_config(input.model, input.catalog, input.cx, &Live(state), instance)
+        .map_err(|e| e.to_string())?;
     if let Some((name, _)) = config.iter().find(|(_, v)| !v.is_known()) {
-        return Err(format!("attribute `{name}` is still unknown; a resource it refers to did not report it"));
+        return Err(format!(
+            "attribute `{name}` is still unknown; a resource it refers to did not report it"
+        ));
     }
     let provider = provider(input, &instance.provider)?;
     let tags: BTreeMap<String, String> = [
@@ -365,23 +499,54 @@ fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) ->
                 })
                 .await
             }
-            _ => with_retries(&options, || provider.create(CreateRequest { type_name: &type_name, address: &owned, config: &config, tags: &tags })).await,
+            _ => {
+                with_retries(&options, || {
+                    provider.create(CreateRequest {
+                        type_name: &type_name,
+                        address: &owned,
+                        config: &config,
+                        tags: &tags,
+                    })
+                })
+                .await
+            }
         };
+        let config_for_failure = config.clone();
         let result = result.map(|mut observed| {
             // Recorded attributes: the configuration, overlaid with what the provider computed.
             let mut attrs = config.clone();
             attrs.append(&mut observed.attributes);
-            Some(Observed { id: observed.id, attributes: attrs })
+            Some(Observed {
+                id: observed.id,
+                attributes: attrs,
+            })
         });
-        (owned, op, started, result.map_err(|e| e.to_string()))
+        let result = result.map_err(|e| {
+            let created = e.created.clone().map(|id| Observed {
+                id,
+                attributes: config_for_failure,
+            });
+            Failure {
+                reason: e.to_string(),
+                created,
+            }
+        });
+        (owned, op, started, result)
     }))
 }
 
 fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, String> {
-    input.providers.get(name).cloned().ok_or_else(|| format!("provider `{name}` is not configured"))
+    input
+        .providers
+        .get(name)
+        .cloned()
+        .ok_or_else(|| format!("provider `{name}` is not configured"))
 }
 
-async fn with_retries<'f, F, Fut, T>(options: &ApplyOptions, mut call: F) -> Result<T, ProviderError>
+async fn with_retries<'f, F, Fut, T>(
+    options: &ApplyOptions,
+    mut call: F,
+) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ProviderError>> + 'f,
@@ -400,13 +565,21 @@ where
     }
 }
 
-fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operation, observed: Option<Observed>) {
+fn record(
+    input: &ApplyInput<'_>,
+    state: &mut State,
+    address: &str,
+    op: Operation,
+    observed: Option<Observed>,
+) {
     match (op, observed) {
         (Operation::Delete, _) => {
             state.resources.remove(address);
         }
         (_, Some(observed)) => {
-            let Some(instance) = input.model.instances.get(address) else { return };
+            let Some(instance) = input.model.instances.get(address) else {
+                return;
+            };
             let mut attributes: Attributes = observed.attributes;
             attributes.insert("id".into(), Value::str(&observed.id));
             state.resources.insert(
@@ -417,6 +590,7 @@ fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operatio
                     provider: instance.provider.clone(),
                     phase: instance.phase.clone(),
                     dependencies: instance.deps.clone(),
+                    tainted: false,
                     attributes,
                 },
             );
@@ -427,19 +601,25 @@ fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operatio
 
 /// Reads every recorded resource back from its provider (at most
 /// `concurrency` at once): drops those gone, updates read-back attributes.
-pub async fn refresh(state: &State, providers: &Providers, concurrency: usize) -> Result<State, ProviderError> {
+pub async fn refresh(
+    state: &State,
+    providers: &Providers,
+    concurrency: usize,
+) -> Result<State, ProviderError> {
     let mut refreshed = state.clone();
-    let mut results = futures::stream::iter(state.resources.iter().map(|(address, r)| async move {
-        let provider = providers.get(&r.provider).ok_or_else(|| ProviderError {
-            kind: ErrorKind::Unsupported,
-            operation: "refresh".into(),
-            code: None,
-            message: format!("provider `{}` of `{address}` is not configured", r.provider),
-        })?;
-        let observed = provider.read(&r.type_name, &r.id, &r.attributes).await?;
-        Ok::<_, ProviderError>((address.clone(), observed))
-    }))
-    .buffer_unordered(concurrency.max(1));
+    let mut results =
+        futures::stream::iter(state.resources.iter().map(|(address, r)| async move {
+            let provider = providers.get(&r.provider).ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Unsupported,
+                    "refresh",
+                    format!("provider `{}` of `{address}` is not configured", r.provider),
+                )
+            })?;
+            let observed = provider.read(&r.type_name, &r.id, &r.attributes).await?;
+            Ok::<_, ProviderError>((address.clone(), observed))
+        }))
+        .buffer_unordered(concurrency.max(1));
     while let Some(result) = results.next().await {
         let (address, observed) = result?;
         match observed {
@@ -448,12 +628,32 @@ pub async fn refresh(state: &State, providers: &Providers, concurrency: usize) -
             }
             Some(o) => {
                 if let Some(r) = refreshed.resources.get_mut(&address) {
+                    // Only what drone manages: an attribute the user never set is
+                    // the provider's to choose, not drift.
                     for (k, v) in o.attributes {
-                        r.attributes.insert(k, v);
+                        if let Some(slot) = r.attributes.get_mut(&k) {
+                            *slot = v;
+                        }
                     }
                 }
             }
         }
     }
     Ok(refreshed)
+}
+
+/// Evaluates the workflow's outputs against recorded state.
+pub fn outputs(
+    model: &Model,
+    catalog: &Catalog,
+    state: &State,
+    cx: &CallContext<'_>,
+) -> Result<BTreeMap<String, Value>, crate::error::EvalError> {
+    let resolver = Live(state);
+    let evaluator = crate::eval::Evaluator::new(model, catalog, cx, &resolver);
+    model
+        .outputs
+        .iter()
+        .map(|o| Ok((o.name.clone(), evaluator.eval(&o.value, &Vec::new())?)))
+        .collect()
 }

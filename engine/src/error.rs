@@ -9,7 +9,10 @@ use thiserror::Error;
 pub enum EvalError {
     /// A required parameter was not given.
     #[error("missing value for parameter `{name}`")]
-    #[diagnostic(code("drone::eval::missing_param"), help("pass it with `--param {name}=VALUE`, or give the parameter a default"))]
+    #[diagnostic(
+        code("drone::eval::missing_param"),
+        help("pass it with `--param {name}=VALUE`, or give the parameter a default")
+    )]
     MissingParam {
         /// The parameter.
         name: String,
@@ -46,7 +49,10 @@ pub enum EvalError {
     },
     /// A built-in function refused its arguments.
     #[error("`{function}` failed: {reason}")]
-    #[diagnostic(code("drone::eval::function"), help("check the arguments of `{function}`"))]
+    #[diagnostic(
+        code("drone::eval::function"),
+        help("check the arguments of `{function}`")
+    )]
     Function {
         /// The function.
         function: String,
@@ -93,7 +99,10 @@ pub enum EvalError {
     },
     /// Two loop iterations produced the same address.
     #[error("resource address `{address}` is produced twice")]
-    #[diagnostic(code("drone::eval::duplicate_address"), help("loop keys must be unique; remove the duplicate element"))]
+    #[diagnostic(
+        code("drone::eval::duplicate_address"),
+        help("loop keys must be unique; remove the duplicate element")
+    )]
     DuplicateAddress {
         /// The address.
         address: String,
@@ -113,7 +122,10 @@ pub enum EvalError {
     },
     /// A secret that cannot be resolved.
     #[error("cannot resolve secret `{reference}`: {reason}")]
-    #[diagnostic(code("drone::eval::secret"), help("secrets are `env:NAME` (an environment variable); set it before running"))]
+    #[diagnostic(
+        code("drone::eval::secret"),
+        help("secrets are `env:NAME` (an environment variable); set it before running")
+    )]
     Secret {
         /// The reference.
         reference: String,
@@ -169,6 +181,10 @@ pub trait At<T> {
 
 impl<T> At<T> for Result<T, FnError> {
     fn at(self, function: &str, span: Span) -> Result<T, EvalError> {
-        self.map_err(|e| EvalError::Function { function: function.to_string(), reason: e.0, span })
+        self.map_err(|e| EvalError::Function {
+            function: function.to_string(),
+            reason: e.0,
+            span,
+        })
     }
 }

@@ -115,10 +115,19 @@ impl Model {
     pub fn ordered(&self) -> Vec<&Instance> {
         let mut out = Vec::with_capacity(self.instances.len());
         for phase in &self.phases {
-            let in_phase: BTreeMap<&str, &Instance> =
-                self.instances.iter().filter(|(_, i)| &i.phase == phase).map(|(a, i)| (a.as_str(), i)).collect();
+            let in_phase: BTreeMap<&str, &Instance> = self
+                .instances
+                .iter()
+                .filter(|(_, i)| &i.phase == phase)
+                .map(|(a, i)| (a.as_str(), i))
+                .collect();
             let mut done: BTreeSet<&str> = BTreeSet::new();
-            fn visit<'m>(i: &'m Instance, all: &BTreeMap<&str, &'m Instance>, done: &mut BTreeSet<&'m str>, out: &mut Vec<&'m Instance>) {
+            fn visit<'m>(
+                i: &'m Instance,
+                all: &BTreeMap<&str, &'m Instance>,
+                done: &mut BTreeSet<&'m str>,
+                out: &mut Vec<&'m Instance>,
+            ) {
                 if !done.insert(&i.address) {
                     return;
                 }

@@ -130,12 +130,19 @@ impl Resolver for Planned<'_> {
 }
 
 /// Plans `model` against `state`.
-pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_>) -> Result<Plan, Vec<EvalError>> {
+pub fn plan(
+    model: &Model,
+    catalog: &Catalog,
+    state: &State,
+    cx: &CallContext<'_>,
+) -> Result<Plan, Vec<EvalError>> {
     let mut planned: BTreeMap<String, Value> = BTreeMap::new();
     let mut actions = Vec::new();
     let mut errors = Vec::new();
     for instance in model.ordered() {
-        let Some(schema) = catalog.resource(&instance.type_name) else { continue };
+        let Some(schema) = catalog.resource(&instance.type_name) else {
+            continue;
+        };
         let resolver = Planned(&planned);
         let config = match evaluate_config(model, catalog, cx, &resolver, instance) {
             Ok(c) => c,
@@ -148,6 +155,10 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         let prior = state.resources.get(&instance.address);
         let (kind, changes) = match prior {
             None => (ActionKind::Create, creation_changes(schema, &config)),
+            Some(prior) if prior.tainted => (
+                ActionKind::Replace,
+                diff(schema, &config, &prior.attributes),
+            ),
             Some(prior) => {
                 let changes = diff(schema, &config, &prior.attributes);
                 let kind = if changes.is_empty() {
@@ -160,7 +171,10 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
                 (kind, changes)
             }
         };
-        planned.insert(instance.address.clone(), planned_value(schema, &config, prior.map(|p| &p.attributes), kind));
+        planned.insert(
+            instance.address.clone(),
+            planned_value(schema, &config, prior.map(|p| &p.attributes), kind),
+        );
         actions.push(Action {
             address: instance.address.clone(),
             type_name: instance.type_name.clone(),
@@ -168,7 +182,9 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             provider: instance.provider.clone(),
             kind,
             changes,
-            reason: None,
+            reason: prior
+                .filter(|p| p.tainted)
+                .map(|_| "its creation did not finish".to_string()),
         });
     }
     for (address, recorded) in &state.resources {
@@ -185,7 +201,10 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         }
     }
     if errors.is_empty() {
-        Ok(Plan { workflow: model.workflow.clone(), actions })
+        Ok(Plan {
+            workflow: model.workflow.clone(),
+            actions,
+        })
     } else {
         Err(errors)
     }
@@ -206,14 +225,27 @@ pub fn plan_destroy(state: &State) -> Plan {
             reason: None,
         })
         .collect();
-    Plan { workflow: state.workflow.clone(), actions }
+    Plan {
+        workflow: state.workflow.clone(),
+        actions,
+    }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.
-pub fn evaluate_config(model: &Model, catalog: &Catalog, cx: &CallContext<'_>, resolver: &dyn Resolver, instance: &Instance) -> Result<Attributes, EvalError> {
+pub fn evaluate_config(
+    model: &Model,
+    catalog: &Catalog,
+    cx: &CallContext<'_>,
+    resolver: &dyn Resolver,
+    instance: &Instance,
+) -> Result<Attributes, EvalError> {
     let evaluator = Evaluator::new(model, catalog, cx, resolver);
     let mut config = Attributes::new();
-    for attr in instance.attributes.iter().filter(|a| !drone_lang::schema::META_ATTRIBUTES.contains(&a.name.name.as_str())) {
+    for attr in instance
+        .attributes
+        .iter()
+        .filter(|a| !drone_lang::schema::META_ATTRIBUTES.contains(&a.name.name.as_str()))
+    {
         let value = evaluator.eval(&attr.value, &instance.scope)?;
         config.insert(attr.name.name.clone(), value);
     }
@@ -226,8 +258,18 @@ fn creation_changes(schema: &ResourceSchema, config: &Attributes) -> Vec<Change>
         .iter()
         .filter_map(|a| match config.get(&a.name) {
             Some(Value::Null) => None,
-            Some(v) => Some(Change { attribute: a.name.clone(), before: None, after: Some(v.clone()), forces_replacement: false }),
-            None if a.computed() => Some(Change { attribute: a.name.clone(), before: None, after: Some(Value::Unknown), forces_replacement: false }),
+            Some(v) => Some(Change {
+                attribute: a.name.clone(),
+                before: None,
+                after: Some(v.clone()),
+                forces_replacement: false,
+            }),
+            None if a.computed() => Some(Change {
+                attribute: a.name.clone(),
+                before: None,
+                after: Some(Value::Unknown),
+                forces_replacement: false,
+            }),
             None => None,
         })
         .collect()
@@ -258,10 +300,20 @@ pub fn diff(schema: &ResourceSchema, config: &Attributes, prior: &Attributes) ->
     changes
 }
 
-fn planned_value(schema: &ResourceSchema, config: &Attributes, prior: Option<&Attributes>, kind: ActionKind) -> Value {
+fn planned_value(
+    schema: &ResourceSchema,
+    config: &Attributes,
+    prior: Option<&Attributes>,
+    kind: ActionKind,
+) -> Value {
     let mut out: Attributes = match (kind, prior) {
         (ActionKind::Update | ActionKind::NoOp, Some(prior)) => prior.clone(),
-        _ => schema.attributes.iter().filter(|a| a.computed()).map(|a| (a.name.clone(), Value::Unknown)).collect(),
+        _ => schema
+            .attributes
+            .iter()
+            .filter(|a| a.computed())
+            .map(|a| (a.name.clone(), Value::Unknown))
+            .collect(),
     };
     for (k, v) in config {
         out.insert(k.clone(), v.clone());

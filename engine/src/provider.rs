@@ -100,9 +100,29 @@ pub struct ProviderError {
     pub code: Option<String>,
     /// The service's message.
     pub message: String,
+    /// The id of a resource the failed create had already made, if any: the
+    /// engine records it (tainted) so it is replaced, never leaked.
+    pub created: Option<String>,
 }
 
 impl ProviderError {
+    /// An error without a service code.
+    pub fn new(kind: ErrorKind, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            operation: operation.into(),
+            code: None,
+            message: message.into(),
+            created: None,
+        }
+    }
+
+    /// Marks the error as happening after resource `id` was created.
+    pub fn after_create(mut self, id: &str) -> Self {
+        self.created = Some(id.to_string());
+        self
+    }
+
     /// Whether retrying may succeed.
     pub fn retryable(&self) -> bool {
         matches!(self.kind, ErrorKind::Throttled | ErrorKind::NotReady)
@@ -117,9 +137,19 @@ pub trait Provider: Send + Sync {
     /// Creates a resource and reports its id and computed attributes.
     async fn create(&self, request: CreateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Reads a resource back; `None` when it no longer exists.
-    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
+    async fn read(
+        &self,
+        type_name: &str,
+        id: &str,
+        prior: &Attributes,
+    ) -> Result<Option<Observed>, ProviderError>;
     /// Changes a resource in place.
     async fn update(&self, request: UpdateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Deletes a resource; deleting one that is already gone succeeds.
-    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
+    async fn delete(
+        &self,
+        type_name: &str,
+        id: &str,
+        prior: &Attributes,
+    ) -> Result<(), ProviderError>;
 }

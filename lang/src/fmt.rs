@@ -14,7 +14,10 @@ const MAX_WIDTH: usize = 100;
 pub enum FormatError {
     /// A comment inside an expression, where it has no line of its own.
     #[error("cannot format: a comment inside an expression would be lost")]
-    #[diagnostic(code("drone::fmt::comment_position"), help("move the comment to its own line before the attribute"))]
+    #[diagnostic(
+        code("drone::fmt::comment_position"),
+        help("move the comment to its own line before the attribute")
+    )]
     CommentPosition {
         /// The comment.
         #[label("this comment")]
@@ -32,10 +35,19 @@ impl crate::diagnostic::Located for FormatError {
 
 /// Formats a parsed file. `source` must be the text `module` was parsed from.
 pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
-    let mut p = Printer { out: String::new(), indent: 0, comments: comments(source), next: 0, source, file: module.span.file };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: comments(source),
+        next: 0,
+        source,
+        file: module.span.file,
+    };
     p.items(&module.items, module.span.end as usize);
     if let Some(c) = p.comments.get(p.next) {
-        return Err(FormatError::CommentPosition { span: Span::new(p.file, c.start, c.end) });
+        return Err(FormatError::CommentPosition {
+            span: Span::new(p.file, c.start, c.end),
+        });
     }
     let mut out = p.out.trim_end().to_string();
     out.push('\n');
@@ -47,7 +59,14 @@ pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
 
 /// An expression on one line, for messages.
 pub fn expr_to_string(expr: &Expr) -> String {
-    let mut p = Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: expr.span.file };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: Vec::new(),
+        next: 0,
+        source: "",
+        file: expr.span.file,
+    };
     p.expr(expr, false);
     p.out
 }
@@ -82,7 +101,9 @@ fn comments(source: &str) -> Vec<Comment> {
                 i = end;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = source[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+                let end = source[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
                 out.push(Comment { start: i, end });
                 i = end;
             }
@@ -123,7 +144,10 @@ impl Printer<'_> {
     /// Whether the source has a blank line between `from` and `to`.
     fn blank_between(&self, from: usize, to: usize) -> bool {
         let gap = self.text(from, to);
-        gap.split('\n').skip(1).take(gap.matches('\n').count().saturating_sub(1)).any(|l| l.trim().is_empty())
+        gap.split('\n')
+            .skip(1)
+            .take(gap.matches('\n').count().saturating_sub(1))
+            .any(|l| l.trim().is_empty())
     }
 
     /// Emits comments that start before `pos`, each on its own line.
@@ -136,7 +160,12 @@ impl Printer<'_> {
             let text = self.text(start, end).trim_end().to_string();
             self.push(&text);
             self.newline();
-            if self.blank_between(end, pos) && self.comments.get(self.next + 1).is_none_or(|n| n.start >= pos) {
+            if self.blank_between(end, pos)
+                && self
+                    .comments
+                    .get(self.next + 1)
+                    .is_none_or(|n| n.start >= pos)
+            {
                 self.newline();
             }
             self.next += 1;
@@ -162,9 +191,20 @@ impl Printer<'_> {
             let span = item.span();
             let start = span.start as usize;
             if let Some(prev) = prev_end {
-                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
+                let first = self
+                    .comments
+                    .get(self.next)
+                    .map_or(start, |c| c.start.min(start));
                 // Blocks are always separated by a blank line; one-liners keep the user's grouping.
-                let is_block = matches!(item, Item::Resource(_) | Item::Phase(_) | Item::Provider(_) | Item::Workflow(_) | Item::For(_) | Item::If(_));
+                let is_block = matches!(
+                    item,
+                    Item::Resource(_)
+                        | Item::Phase(_)
+                        | Item::Provider(_)
+                        | Item::Workflow(_)
+                        | Item::For(_)
+                        | Item::If(_)
+                );
                 if is_block || self.blank_between(prev, first) {
                     self.newline();
                 }
@@ -202,7 +242,12 @@ impl Printer<'_> {
 
     fn block_items(&mut self, items: &[Item], span: Span) {
         self.block_open();
-        if items.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
+        if items.is_empty()
+            && self
+                .comments
+                .get(self.next)
+                .is_none_or(|c| c.start >= span.end as usize)
+        {
             self.indent -= 1;
             self.push("}");
             return;
@@ -246,7 +291,11 @@ impl Printer<'_> {
                     self.annotation(a);
                     self.newline();
                 }
-                self.push(&format!("resource {} {}", r.type_name.dotted(), r.name.name));
+                self.push(&format!(
+                    "resource {} {}",
+                    r.type_name.dotted(),
+                    r.name.name
+                ));
                 self.attributes(&r.attributes, r.span);
             }
             Item::Output(o) => {
@@ -281,8 +330,14 @@ impl Printer<'_> {
             Item::If(i) => {
                 self.push("if ");
                 self.expr(&i.condition, false);
-                let then_end = i.then_items.last().map_or(i.condition.span.end, |x| x.span().end);
-                let then_span = Span { end: then_end + 1, ..i.span };
+                let then_end = i
+                    .then_items
+                    .last()
+                    .map_or(i.condition.span.end, |x| x.span().end);
+                let then_span = Span {
+                    end: then_end + 1,
+                    ..i.span
+                };
                 if i.else_items.is_empty() {
                     self.block_items(&i.then_items, i.span);
                 } else {
@@ -329,7 +384,12 @@ impl Printer<'_> {
     /// Attributes of a block, with `=` aligned across runs not broken by blank lines.
     fn attributes(&mut self, attrs: &[Attribute], span: Span) {
         self.block_open();
-        if attrs.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
+        if attrs.is_empty()
+            && self
+                .comments
+                .get(self.next)
+                .is_none_or(|c| c.start >= span.end as usize)
+        {
             self.indent -= 1;
             self.push("}");
             return;
@@ -340,7 +400,10 @@ impl Printer<'_> {
         for (i, attr) in attrs.iter().enumerate() {
             let start = attr.span.start as usize;
             if let Some(prev) = prev_end {
-                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
+                let first = self
+                    .comments
+                    .get(self.next)
+                    .map_or(start, |c| c.start.min(start));
                 if self.blank_between(prev, first) {
                     self.newline();
                     run_start = i;
@@ -352,7 +415,9 @@ impl Printer<'_> {
             let width = attrs[run_start..]
                 .iter()
                 .scan(prev_end, |prev, a| {
-                    let broken = prev.is_some_and(|p| self.blank_between(p, a.span.start as usize)) && a.span != attr.span && a.span.start > attr.span.start;
+                    let broken = prev.is_some_and(|p| self.blank_between(p, a.span.start as usize))
+                        && a.span != attr.span
+                        && a.span.start > attr.span.start;
                     *prev = Some(a.span.end as usize);
                     (!broken).then_some(a)
                 })
@@ -377,7 +442,8 @@ impl Printer<'_> {
     }
 
     fn multiline(&self, span: Span) -> bool {
-        self.text(span.start as usize, span.end as usize).contains('\n')
+        self.text(span.start as usize, span.end as usize)
+            .contains('\n')
     }
 
     /// Prints an expression; `layout` allows multi-line lists and maps.
@@ -388,10 +454,11 @@ impl Printer<'_> {
             ExprKind::Number(n) => self.push(&format_number(*n)),
             ExprKind::String(parts) => self.string(parts),
             ExprKind::List(items) => {
-                let one_line = self.one_line(expr);
                 if items.is_empty() {
                     self.push("[]");
-                } else if layout && (self.multiline(expr.span) || one_line.len() > MAX_WIDTH) {
+                } else if layout
+                    && (self.multiline(expr.span) || self.one_line(expr).len() > MAX_WIDTH)
+                {
                     self.push("[");
                     self.indent += 1;
                     for item in items {
@@ -414,13 +481,18 @@ impl Printer<'_> {
                 }
             }
             ExprKind::Map(entries) => {
-                let one_line = self.one_line(expr);
                 if entries.is_empty() {
                     self.push("{}");
-                } else if layout && (self.multiline(expr.span) || one_line.len() > MAX_WIDTH) {
+                } else if layout
+                    && (self.multiline(expr.span) || self.one_line(expr).len() > MAX_WIDTH)
+                {
                     self.push("{");
                     self.indent += 1;
-                    let width = entries.iter().map(|e| key_text(&e.key).len()).max().unwrap_or(0);
+                    let width = entries
+                        .iter()
+                        .map(|e| key_text(&e.key).len())
+                        .max()
+                        .unwrap_or(0);
                     for entry in entries {
                         self.newline();
                         self.leading_comments(entry.key.span.start as usize);
@@ -429,7 +501,9 @@ impl Printer<'_> {
                         self.push(&" ".repeat(width - key.len()));
                         self.push(" = ");
                         self.expr(&entry.value, true);
-                        self.trailing_comment(entry.value.span.end as usize + self.comma_after(entry.value.span));
+                        self.trailing_comment(
+                            entry.value.span.end as usize + self.comma_after(entry.value.span),
+                        );
                     }
                     self.close_collection(expr.span, "}");
                 } else {
@@ -523,7 +597,14 @@ impl Printer<'_> {
     }
 
     fn one_line(&self, expr: &Expr) -> String {
-        let mut p = Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: self.file };
+        let mut p = Printer {
+            out: String::new(),
+            indent: 0,
+            comments: Vec::new(),
+            next: 0,
+            source: "",
+            file: self.file,
+        };
         p.expr(expr, false);
         p.out
     }
@@ -549,8 +630,15 @@ impl Printer<'_> {
 
 fn key_text(key: &MapKey) -> String {
     let bare = !key.quoted
-        || (key.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && key.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || (key
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !is_keyword(&key.name));
     if bare {
         key.name.clone()
@@ -562,8 +650,23 @@ fn key_text(key: &MapKey) -> String {
 fn is_keyword(s: &str) -> bool {
     matches!(
         s,
-        "workflow" | "param" | "let" | "provider" | "resource" | "output" | "phase" | "after" | "use" | "as" | "for" | "in"
-            | "if" | "else" | "true" | "false" | "null"
+        "workflow"
+            | "param"
+            | "let"
+            | "provider"
+            | "resource"
+            | "output"
+            | "phase"
+            | "after"
+            | "use"
+            | "as"
+            | "for"
+            | "in"
+            | "if"
+            | "else"
+            | "true"
+            | "false"
+            | "null"
     )
 }
 

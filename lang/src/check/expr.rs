@@ -27,7 +27,9 @@ impl Checker<'_> {
     /// and maps so errors point at the exact element.
     pub(crate) fn check_value(&mut self, expr: &Expr, expected: &Type, what: &str, scope: &Scope) {
         match (&expr.kind, expected) {
-            (ExprKind::Map(entries), Type::Object(fields)) => self.check_object(entries, fields, expr.span, scope),
+            (ExprKind::Map(entries), Type::Object(fields)) => {
+                self.check_object(entries, fields, expr.span, scope)
+            }
             (ExprKind::List(items), Type::List(elem)) => {
                 for item in items {
                     self.check_value(item, elem, what, scope);
@@ -51,8 +53,15 @@ impl Checker<'_> {
             match fields.iter().find(|f| f.name == entry.key.name) {
                 Some(field) => self.check_value(&entry.value, &field.ty, &field.doc, scope),
                 None => {
-                    let help = did_you_mean(closest(&entry.key.name, fields.iter().map(|f| f.name.as_str())), "remove it");
-                    let known = fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
+                    let help = did_you_mean(
+                        closest(&entry.key.name, fields.iter().map(|f| f.name.as_str())),
+                        "remove it",
+                    );
+                    let known = fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     self.error(CheckError::UnknownAttribute {
                         type_name: format!("object {{ {known} }}"),
                         name: entry.key.name.clone(),
@@ -64,7 +73,12 @@ impl Checker<'_> {
         }
         for field in fields.iter().filter(|f| f.required) {
             if !entries.iter().any(|e| e.key.name == field.name) {
-                self.error(CheckError::MissingAttribute { type_name: "object".into(), name: field.name.clone(), doc: field.doc.clone(), span });
+                self.error(CheckError::MissingAttribute {
+                    type_name: "object".into(),
+                    name: field.name.clone(),
+                    doc: field.doc.clone(),
+                    span,
+                });
             }
         }
     }
@@ -79,7 +93,10 @@ impl Checker<'_> {
                 for part in parts {
                     if let StrPart::Interp(e) = part {
                         let ty = self.infer(e, scope);
-                        if matches!(ty, Type::List(_) | Type::Map(_) | Type::Object(_) | Type::Resource(_)) {
+                        if matches!(
+                            ty,
+                            Type::List(_) | Type::Map(_) | Type::Object(_) | Type::Resource(_)
+                        ) {
                             self.error(CheckError::TypeMismatch {
                                 expected: "a string, number or bool".into(),
                                 found: ty.to_string(),
@@ -99,11 +116,18 @@ impl Checker<'_> {
                 let mut fields = Vec::new();
                 for entry in entries {
                     let ty = self.infer(&entry.value, scope);
-                    fields.push(Field { name: entry.key.name.clone(), ty, required: true, doc: String::new() });
+                    fields.push(Field {
+                        name: entry.key.name.clone(),
+                        ty,
+                        required: true,
+                        doc: String::new(),
+                    });
                 }
                 Type::Object(fields)
             }
-            ExprKind::Var(_) | ExprKind::Member(..) | ExprKind::Index(..) | ExprKind::Splat(_) => self.infer_access(expr, scope),
+            ExprKind::Var(_) | ExprKind::Member(..) | ExprKind::Index(..) | ExprKind::Splat(_) => {
+                self.infer_access(expr, scope)
+            }
             ExprKind::Call(callee, args) => self.infer_call(callee, args, expr.span, scope),
             ExprKind::Unary(op, operand) => {
                 let ty = self.infer(operand, scope);
@@ -218,19 +242,47 @@ impl Checker<'_> {
                 return (self.let_type(&qualified, *span), 1);
             }
             let prefix = format!("{root}.");
-            let names: Vec<String> = self.lets.keys().filter_map(|k| k.strip_prefix(&prefix)).map(String::from).collect();
-            let help = did_you_mean(closest(&name.name, names.iter().map(String::as_str)), "the imported file declares no such `let`");
-            self.error(CheckError::UndefinedName { name: qualified, span: name.span, help });
+            let names: Vec<String> = self
+                .lets
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .map(String::from)
+                .collect();
+            let help = did_you_mean(
+                closest(&name.name, names.iter().map(String::as_str)),
+                "the imported file declares no such `let`",
+            );
+            self.error(CheckError::UndefinedName {
+                name: qualified,
+                span: name.span,
+                help,
+            });
             return (Type::Any, 1);
         }
         match resource_path(chain, self.catalog) {
-            Some(ResourcePath::Resource { type_name, name, consumed, span }) => {
+            Some(ResourcePath::Resource {
+                type_name,
+                name,
+                consumed,
+                span,
+            }) => {
                 let address = format!("{type_name}.{}", name.name);
                 let Some(decl) = self.resources.get(&address) else {
                     let prefix = format!("{type_name}.");
-                    let names: Vec<&str> = self.resources.keys().filter_map(|k| k.strip_prefix(&prefix)).collect();
-                    let help = did_you_mean(closest(&name.name, names).map(|n| format!("{prefix}{n}")), "declare the resource, or check its name");
-                    self.error(CheckError::UnknownResource { address, span, help });
+                    let names: Vec<&str> = self
+                        .resources
+                        .keys()
+                        .filter_map(|k| k.strip_prefix(&prefix))
+                        .collect();
+                    let help = did_you_mean(
+                        closest(&name.name, names).map(|n| format!("{prefix}{n}")),
+                        "declare the resource, or check its name",
+                    );
+                    self.error(CheckError::UnknownResource {
+                        address,
+                        span,
+                        help,
+                    });
                     return (Type::Any, chain.ops.len());
                 };
                 let looped = decl.looped;
@@ -243,9 +295,20 @@ impl Checker<'_> {
                 (object, consumed)
             }
             Some(ResourcePath::UnknownType { written, span }) => {
-                let names: Vec<&str> = self.catalog.resources().map(|s| s.type_name.as_str()).collect();
-                let help = did_you_mean(closest(&written, names), "a reference is written `type.name.attribute`, e.g. `aws.ec2.vpc.main.id`");
-                self.error(CheckError::UnknownResourceType { name: written, span, help });
+                let names: Vec<&str> = self
+                    .catalog
+                    .resources()
+                    .map(|s| s.type_name.as_str())
+                    .collect();
+                let help = did_you_mean(
+                    closest(&written, names),
+                    "a reference is written `type.name.attribute`, e.g. `aws.ec2.vpc.main.id`",
+                );
+                self.error(CheckError::UnknownResourceType {
+                    name: written,
+                    span,
+                    help,
+                });
                 (Type::Any, chain.ops.len())
             }
             Some(ResourcePath::MissingName { type_name, span }) => {
@@ -264,8 +327,15 @@ impl Checker<'_> {
                     .chain(self.lets.keys().filter(|k| !k.contains('.')).cloned())
                     .chain(self.imports.keys().cloned())
                     .collect();
-                let help = did_you_mean(closest(root, candidates.iter().map(String::as_str)), "declare it with `let` or `param`");
-                self.error(CheckError::UndefinedName { name: root.clone(), span: chain.root.span, help });
+                let help = did_you_mean(
+                    closest(root, candidates.iter().map(String::as_str)),
+                    "declare it with `let` or `param`",
+                );
+                self.error(CheckError::UndefinedName {
+                    name: root.clone(),
+                    span: chain.root.span,
+                    help,
+                });
                 (Type::Any, chain.ops.len())
             }
         }
@@ -279,7 +349,9 @@ impl Checker<'_> {
         if self.inferring.iter().any(|k| k == key) {
             return Type::Any; // a cycle; reported by the cycle pass
         }
-        let Some(value) = self.lets.get(key).map(|l| l.decl.value.clone()) else { return Type::Any };
+        let Some(value) = self.lets.get(key).map(|l| l.decl.value.clone()) else {
+            return Type::Any;
+        };
         self.inferring.push(key.to_string());
         // Infer without reporting: the let's own pass reports its errors once.
         let (errors, current) = (self.errors.len(), self.current.take());
@@ -302,12 +374,25 @@ impl Checker<'_> {
     fn member_type(&mut self, ty: &Type, name: &Ident) -> Type {
         match ty {
             Type::Resource(type_name) => {
-                let Some(schema) = self.catalog.resource(type_name) else { return Type::Any };
+                let Some(schema) = self.catalog.resource(type_name) else {
+                    return Type::Any;
+                };
                 match schema.attribute(&name.name) {
                     Some(a) => a.ty.clone(),
                     None => {
-                        let help = did_you_mean(closest(&name.name, schema.attributes.iter().map(|a| a.name.as_str())), "see the type's attributes with `drone check --list-types`");
-                        self.error(CheckError::UnknownAttribute { type_name: type_name.clone(), name: name.name.clone(), span: name.span, help });
+                        let help = did_you_mean(
+                            closest(
+                                &name.name,
+                                schema.attributes.iter().map(|a| a.name.as_str()),
+                            ),
+                            "see the type's attributes with `drone check --list-types`",
+                        );
+                        self.error(CheckError::UnknownAttribute {
+                            type_name: type_name.clone(),
+                            name: name.name.clone(),
+                            span: name.span,
+                            help,
+                        });
                         Type::Any
                     }
                 }
@@ -315,8 +400,16 @@ impl Checker<'_> {
             Type::Object(fields) => match fields.iter().find(|f| f.name == name.name) {
                 Some(f) => f.ty.clone(),
                 None => {
-                    let help = did_you_mean(closest(&name.name, fields.iter().map(|f| f.name.as_str())), "the map has no such key");
-                    self.error(CheckError::UnknownAttribute { type_name: "object".into(), name: name.name.clone(), span: name.span, help });
+                    let help = did_you_mean(
+                        closest(&name.name, fields.iter().map(|f| f.name.as_str())),
+                        "the map has no such key",
+                    );
+                    self.error(CheckError::UnknownAttribute {
+                        type_name: "object".into(),
+                        name: name.name.clone(),
+                        span: name.span,
+                        help,
+                    });
                     Type::Any
                 }
             },
@@ -359,15 +452,26 @@ impl Checker<'_> {
         };
         let Some(sig) = self.catalog.function(&name.name).cloned() else {
             let names: Vec<&str> = self.catalog.functions().map(|f| f.name.as_str()).collect();
-            let help = did_you_mean(closest(&name.name, names), "see the built-in functions in README.md");
-            self.error(CheckError::UnknownFunction { name: name.name.clone(), span: name.span, help });
+            let help = did_you_mean(
+                closest(&name.name, names),
+                "see the built-in functions in README.md",
+            );
+            self.error(CheckError::UnknownFunction {
+                name: name.name.clone(),
+                span: name.span,
+                help,
+            });
             return Type::Any;
         };
         if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
             self.error(CheckError::Invalid {
                 message: "built-in functions take positional arguments",
                 span: named.span,
-                help: Some(format!("call it as `{}({})`", sig.name, sig.params.join(", "))),
+                help: Some(format!(
+                    "call it as `{}({})`",
+                    sig.name,
+                    sig.params.join(", ")
+                )),
             });
         }
         let n = args.len();
@@ -377,7 +481,13 @@ impl Checker<'_> {
                 Some(m) => format!("{} to {m}", sig.min_args),
                 None => format!("at least {}", sig.min_args),
             };
-            self.error(CheckError::ArgCount { name: sig.name.clone(), expected, found: n, params: sig.params.join(", "), span });
+            self.error(CheckError::ArgCount {
+                name: sig.name.clone(),
+                expected,
+                found: n,
+                params: sig.params.join(", "),
+                span,
+            });
         }
         let _ = arg_types;
         sig.returns

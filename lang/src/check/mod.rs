@@ -84,7 +84,9 @@ impl Scope {
     }
 
     fn names(&self) -> impl Iterator<Item = &str> {
-        self.frames.iter().flat_map(|f| f.keys().map(String::as_str))
+        self.frames
+            .iter()
+            .flat_map(|f| f.keys().map(String::as_str))
     }
 }
 
@@ -148,7 +150,12 @@ impl<'a> Checker<'a> {
     }
 
     fn duplicate(&mut self, kind: &'static str, name: &str, span: Span, first: Span) {
-        self.error(CheckError::Duplicate { kind, name: name.to_string(), span, first });
+        self.error(CheckError::Duplicate {
+            kind,
+            name: name.to_string(),
+            span,
+            first,
+        });
     }
 
     fn collect_import(&mut self, import: &'a crate::program::Import) {
@@ -157,7 +164,8 @@ impl<'a> Checker<'a> {
             match item {
                 Item::Let(decl) => {
                     let qualified = format!("{}.{}", import.alias, decl.name.name);
-                    self.lets.insert(qualified.clone(), LetDecl { decl, qualified });
+                    self.lets
+                        .insert(qualified.clone(), LetDecl { decl, qualified });
                 }
                 other => self.error(CheckError::Misplaced {
                     keyword: other.keyword(),
@@ -172,13 +180,21 @@ impl<'a> Checker<'a> {
     fn collect(&mut self, items: &'a [Item], place: Place, phase: &str, looped: bool) {
         for item in items {
             let allowed = match item {
-                Item::Workflow(_) | Item::Param(_) | Item::Provider(_) | Item::Phase(_) | Item::Use(_) => place == Place::Top,
+                Item::Workflow(_)
+                | Item::Param(_)
+                | Item::Provider(_)
+                | Item::Phase(_)
+                | Item::Use(_) => place == Place::Top,
                 Item::Output(_) => matches!(place, Place::Top | Place::Phase),
                 Item::Let(_) => place != Place::Condition,
                 Item::Resource(_) | Item::For(_) | Item::If(_) => true,
             };
             if !allowed {
-                self.error(CheckError::Misplaced { keyword: item.keyword(), place: place.describe(), span: item.span() });
+                self.error(CheckError::Misplaced {
+                    keyword: item.keyword(),
+                    place: place.describe(),
+                    span: item.span(),
+                });
                 continue;
             }
             match item {
@@ -191,9 +207,17 @@ impl<'a> Checker<'a> {
                 Item::Param(p) => self.declare_global(&p.name, p.name.span, |c| {
                     c.params.insert(p.name.name.clone(), p);
                 }),
-                Item::Let(l) if place != Place::Loop => self.declare_global(&l.name, l.name.span, |c| {
-                    c.lets.insert(l.name.name.clone(), LetDecl { decl: l, qualified: l.name.name.clone() });
-                }),
+                Item::Let(l) if place != Place::Loop => {
+                    self.declare_global(&l.name, l.name.span, |c| {
+                        c.lets.insert(
+                            l.name.name.clone(),
+                            LetDecl {
+                                decl: l,
+                                qualified: l.name.name.clone(),
+                            },
+                        );
+                    })
+                }
                 Item::Let(_) => {}
                 Item::Use(u) => self.declare_global(&u.alias, u.alias.span, |_| {}),
                 Item::Provider(p) => {
@@ -210,7 +234,14 @@ impl<'a> Checker<'a> {
                         let first = first.resource.name.span;
                         self.duplicate("resource", &address, r.name.span, first);
                     } else {
-                        self.resources.insert(address, ResourceDecl { resource: r, phase: phase.to_string(), looped });
+                        self.resources.insert(
+                            address,
+                            ResourceDecl {
+                                resource: r,
+                                phase: phase.to_string(),
+                                looped,
+                            },
+                        );
                     }
                 }
                 Item::Output(o) => {
@@ -239,7 +270,11 @@ impl<'a> Checker<'a> {
                 }
                 Item::For(f) => self.collect(&f.items, Place::Loop, phase, true),
                 Item::If(i) => {
-                    let inner = if looped { Place::Loop } else { Place::Condition };
+                    let inner = if looped {
+                        Place::Loop
+                    } else {
+                        Place::Condition
+                    };
                     self.collect(&i.then_items, inner, phase, looped);
                     self.collect(&i.else_items, inner, phase, looped);
                 }
@@ -269,13 +304,24 @@ impl<'a> Checker<'a> {
         for phase in phases {
             for after in &phase.after {
                 if !self.phases.contains_key(&after.name) {
-                    let help = did_you_mean(closest(&after.name, names.iter().map(String::as_str)), "declare the phase, or remove it from `after`");
-                    self.error(CheckError::UnknownPhase { name: after.name.clone(), span: after.span, help });
+                    let help = did_you_mean(
+                        closest(&after.name, names.iter().map(String::as_str)),
+                        "declare the phase, or remove it from `after`",
+                    );
+                    self.error(CheckError::UnknownPhase {
+                        name: after.name.clone(),
+                        span: after.span,
+                        help,
+                    });
                 }
             }
         }
         if let Some((path, span)) = cycles::phase_cycle(&self.phases) {
-            self.error(CheckError::Cycle { path, span, others: Vec::new() });
+            self.error(CheckError::Cycle {
+                path,
+                span,
+                others: Vec::new(),
+            });
         }
     }
 
@@ -363,19 +409,42 @@ impl<'a> Checker<'a> {
             });
         }
         let state_fields = vec![
-            crate::schema::Field { name: "backend".into(), ty: Type::String, required: false, doc: "where state is kept: \"local\"".into() },
-            crate::schema::Field { name: "path".into(), ty: Type::String, required: false, doc: "the state file, relative to the workflow file".into() },
+            crate::schema::Field {
+                name: "backend".into(),
+                ty: Type::String,
+                required: false,
+                doc: "where state is kept: \"local\"".into(),
+            },
+            crate::schema::Field {
+                name: "path".into(),
+                ty: Type::String,
+                required: false,
+                doc: "the state file, relative to the workflow file".into(),
+            },
         ];
         for attr in &w.attributes {
             match attr.name.name.as_str() {
-                "state" => self.check_value(&attr.value, &Type::Object(state_fields.clone()), "workflow state", scope),
+                "state" => self.check_value(
+                    &attr.value,
+                    &Type::Object(state_fields.clone()),
+                    "workflow state",
+                    scope,
+                ),
                 "description" => {
                     let ty = self.infer(&attr.value, scope);
                     self.expect(&Type::String, &ty, attr.value.span, "the description");
                 }
                 other => {
-                    let help = did_you_mean(closest(other, ["state", "description"]), "a workflow header takes `state` and `description`");
-                    self.error(CheckError::UnknownAttribute { type_name: "workflow".into(), name: other.into(), span: attr.name.span, help });
+                    let help = did_you_mean(
+                        closest(other, ["state", "description"]),
+                        "a workflow header takes `state` and `description`",
+                    );
+                    self.error(CheckError::UnknownAttribute {
+                        type_name: "workflow".into(),
+                        name: other.into(),
+                        span: attr.name.span,
+                        help,
+                    });
                 }
             }
         }
@@ -386,7 +455,12 @@ impl<'a> Checker<'a> {
         if let Some(default) = &p.default {
             let found = self.infer(default, scope);
             if let Some(declared) = &declared {
-                self.expect(declared, &found, default.span, "the parameter's declared type");
+                self.expect(
+                    declared,
+                    &found,
+                    default.span,
+                    "the parameter's declared type",
+                );
             }
         }
     }
@@ -404,7 +478,10 @@ impl<'a> Checker<'a> {
             ("list", a) => Type::list(a.unwrap_or(Type::Any)),
             ("map", a) => Type::map(a.unwrap_or(Type::Any)),
             _ => {
-                self.error(CheckError::UnknownType { name: t.name.name.clone(), span: t.span });
+                self.error(CheckError::UnknownType {
+                    name: t.name.name.clone(),
+                    span: t.span,
+                });
                 return None;
             }
         };
@@ -414,26 +491,59 @@ impl<'a> Checker<'a> {
     fn check_provider(&mut self, p: &Provider, scope: &Scope) {
         let Some(fields) = self.catalog.provider(&p.kind.name).cloned() else {
             let kinds: Vec<String> = self.catalog.provider_kinds().map(String::from).collect();
-            let help = did_you_mean(closest(&p.kind.name, kinds.iter().map(String::as_str)), "the known provider kinds are listed by `drone check --help`");
-            self.error(CheckError::UnknownResourceType { name: format!("provider {}", p.kind.name), span: p.kind.span, help });
+            let help = did_you_mean(
+                closest(&p.kind.name, kinds.iter().map(String::as_str)),
+                "the known provider kinds are listed by `drone check --help`",
+            );
+            self.error(CheckError::UnknownResourceType {
+                name: format!("provider {}", p.kind.name),
+                span: p.kind.span,
+                help,
+            });
             return;
         };
-        self.check_fields(&p.attributes, &fields, &format!("provider {}", p.kind.name), p.name.span, scope);
+        self.check_fields(
+            &p.attributes,
+            &fields,
+            &format!("provider {}", p.kind.name),
+            p.name.span,
+            scope,
+        );
     }
 
-    fn check_fields(&mut self, attrs: &[Attribute], fields: &[crate::schema::Field], type_name: &str, block: Span, scope: &Scope) {
+    fn check_fields(
+        &mut self,
+        attrs: &[Attribute],
+        fields: &[crate::schema::Field],
+        type_name: &str,
+        block: Span,
+        scope: &Scope,
+    ) {
         for attr in attrs {
             match fields.iter().find(|f| f.name == attr.name.name) {
                 Some(field) => self.check_value(&attr.value, &field.ty, &field.doc, scope),
                 None => {
-                    let help = did_you_mean(closest(&attr.name.name, fields.iter().map(|f| f.name.as_str())), "remove it");
-                    self.error(CheckError::UnknownAttribute { type_name: type_name.into(), name: attr.name.name.clone(), span: attr.name.span, help });
+                    let help = did_you_mean(
+                        closest(&attr.name.name, fields.iter().map(|f| f.name.as_str())),
+                        "remove it",
+                    );
+                    self.error(CheckError::UnknownAttribute {
+                        type_name: type_name.into(),
+                        name: attr.name.name.clone(),
+                        span: attr.name.span,
+                        help,
+                    });
                 }
             }
         }
         for field in fields.iter().filter(|f| f.required) {
             if !attrs.iter().any(|a| a.name.name == field.name) {
-                self.error(CheckError::MissingAttribute { type_name: type_name.into(), name: field.name.clone(), doc: field.doc.clone(), span: block });
+                self.error(CheckError::MissingAttribute {
+                    type_name: type_name.into(),
+                    name: field.name.clone(),
+                    doc: field.doc.clone(),
+                    span: block,
+                });
             }
         }
     }
@@ -443,13 +553,27 @@ impl<'a> Checker<'a> {
         let address = format!("{type_name}.{}", r.name.name);
         self.check_annotations(&r.annotations);
         let Some(schema) = self.catalog.resource(&type_name) else {
-            let names: Vec<&str> = self.catalog.resources().map(|s| s.type_name.as_str()).collect();
-            let help = did_you_mean(closest(&type_name, names), "run `drone check --list-types` for the known resource types");
-            self.error(CheckError::UnknownResourceType { name: type_name, span: r.type_name.span, help });
+            let names: Vec<&str> = self
+                .catalog
+                .resources()
+                .map(|s| s.type_name.as_str())
+                .collect();
+            let help = did_you_mean(
+                closest(&type_name, names),
+                "run `drone check --list-types` for the known resource types",
+            );
+            self.error(CheckError::UnknownResourceType {
+                name: type_name,
+                span: r.type_name.span,
+                help,
+            });
             return;
         };
         // Only the first block of a duplicated address owns the graph node.
-        let owns_node = self.resources.get(&address).is_some_and(|d| std::ptr::eq(d.resource, r));
+        let owns_node = self
+            .resources
+            .get(&address)
+            .is_some_and(|d| std::ptr::eq(d.resource, r));
         self.current = owns_node.then(|| Node::Resource(address.clone()));
         for attr in &r.attributes {
             self.check_annotations(&attr.annotations);
@@ -469,31 +593,65 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                _ => match schema.attribute(name) {
-                    Some(a) if !a.settable() => self.error(CheckError::ComputedAttribute { type_name: type_name.clone(), name: name.into(), span: attr.name.span }),
-                    Some(a) => {
-                        let (ty, doc) = (a.ty.clone(), a.doc.clone());
-                        self.check_value(&attr.value, &ty, &doc, scope);
+                _ => {
+                    match schema.attribute(name) {
+                        Some(a) if !a.settable() => self.error(CheckError::ComputedAttribute {
+                            type_name: type_name.clone(),
+                            name: name.into(),
+                            span: attr.name.span,
+                        }),
+                        Some(a) => {
+                            let (ty, doc) = (a.ty.clone(), a.doc.clone());
+                            self.check_value(&attr.value, &ty, &doc, scope);
+                        }
+                        None => {
+                            let settable = schema
+                                .attributes
+                                .iter()
+                                .filter(|a| a.settable())
+                                .map(|a| a.name.as_str());
+                            let help = did_you_mean(closest(name, settable.chain(crate::schema::META_ATTRIBUTES)), "remove it; `drone check --list-types` shows each type's attributes");
+                            self.error(CheckError::UnknownAttribute {
+                                type_name: type_name.clone(),
+                                name: name.into(),
+                                span: attr.name.span,
+                                help,
+                            });
+                        }
                     }
-                    None => {
-                        let settable = schema.attributes.iter().filter(|a| a.settable()).map(|a| a.name.as_str());
-                        let help = did_you_mean(closest(name, settable.chain(crate::schema::META_ATTRIBUTES)), "remove it; `drone check --list-types` shows each type's attributes");
-                        self.error(CheckError::UnknownAttribute { type_name: type_name.clone(), name: name.into(), span: attr.name.span, help });
-                    }
-                },
+                }
             }
-            if let Some(first) = r.attributes.iter().find(|a| a.name.name == name).filter(|a| !std::ptr::eq(*a, attr)) {
+            if let Some(first) = r
+                .attributes
+                .iter()
+                .find(|a| a.name.name == name)
+                .filter(|a| !std::ptr::eq(*a, attr))
+            {
                 self.duplicate("attribute", name, attr.name.span, first.name.span);
             }
         }
-        for a in schema.attributes.iter().filter(|a| a.presence == crate::schema::Presence::Required) {
+        for a in schema
+            .attributes
+            .iter()
+            .filter(|a| a.presence == crate::schema::Presence::Required)
+        {
             if !r.attributes.iter().any(|x| x.name.name == a.name) {
-                self.error(CheckError::MissingAttribute { type_name: type_name.clone(), name: a.name.clone(), doc: a.doc.clone(), span: r.name.span });
+                self.error(CheckError::MissingAttribute {
+                    type_name: type_name.clone(),
+                    name: a.name.clone(),
+                    doc: a.doc.clone(),
+                    span: r.name.span,
+                });
             }
         }
         if self.providers.len() > 1 && !r.attributes.iter().any(|a| a.name.name == "provider") {
             let names: Vec<&str> = self.providers.keys().map(String::as_str).collect();
-            self.error(CheckError::AmbiguousProvider { address, first: names[0].to_string(), names: names.join(", "), span: r.name.span });
+            self.error(CheckError::AmbiguousProvider {
+                address,
+                first: names[0].to_string(),
+                names: names.join(", "),
+                span: r.name.span,
+            });
         }
         self.current = None;
     }
@@ -503,21 +661,37 @@ impl<'a> Checker<'a> {
             self.error(CheckError::Invalid {
                 message: "`provider` takes the name of a declared provider",
                 span: value.span,
-                help: Some("write `provider = <name>` as declared by `provider aws <name> { ... }`".into()),
+                help: Some(
+                    "write `provider = <name>` as declared by `provider aws <name> { ... }`".into(),
+                ),
             });
             return;
         };
         if !self.providers.contains_key(&name.name) {
-            let help = did_you_mean(closest(&name.name, self.providers.keys().map(String::as_str)), "declare it with `provider aws <name> { region = \"...\" }`");
-            self.error(CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
+            let help = did_you_mean(
+                closest(&name.name, self.providers.keys().map(String::as_str)),
+                "declare it with `provider aws <name> { region = \"...\" }`",
+            );
+            self.error(CheckError::UnknownProvider {
+                name: name.name.clone(),
+                span: name.span,
+                help,
+            });
         }
     }
 
     fn check_annotations(&mut self, annotations: &[Annotation]) {
         for a in annotations {
             if a.name.name != "allow" {
-                let help = did_you_mean(closest(&a.name.name, ["allow"]), "the only annotation is `@allow(rule.id, reason = \"...\")`");
-                self.error(CheckError::BadAnnotation { message: "unknown annotation", span: a.name.span, help });
+                let help = did_you_mean(
+                    closest(&a.name.name, ["allow"]),
+                    "the only annotation is `@allow(rule.id, reason = \"...\")`",
+                );
+                self.error(CheckError::BadAnnotation {
+                    message: "unknown annotation",
+                    span: a.name.span,
+                    help,
+                });
                 continue;
             }
             let rule = a.args.iter().find(|x| x.name.is_none());
@@ -528,8 +702,13 @@ impl<'a> Checker<'a> {
                     help: Some("write `@allow(rule.id, reason = \"why this is safe\")`".into()),
                 });
             }
-            let reason = a.args.iter().find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
-            let has_reason = reason.and_then(|r| r.value.as_plain_string()).is_some_and(|s| !s.trim().is_empty());
+            let reason = a
+                .args
+                .iter()
+                .find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
+            let has_reason = reason
+                .and_then(|r| r.value.as_plain_string())
+                .is_some_and(|s| !s.trim().is_empty());
             if !has_reason {
                 self.error(CheckError::BadAnnotation {
                     message: "`@allow` needs a reason",
@@ -543,10 +722,23 @@ impl<'a> Checker<'a> {
     fn report_cycles(&mut self) {
         let found = cycles::find(&self.edges);
         for cycle in found {
-            let path: Vec<&str> = cycle.iter().map(|(n, _)| n.label()).chain(cycle.first().map(|(n, _)| n.label())).collect();
+            let path: Vec<&str> = cycle
+                .iter()
+                .map(|(n, _)| n.label())
+                .chain(cycle.first().map(|(n, _)| n.label()))
+                .collect();
             let span = cycle[0].1;
-            let others = cycle[1..].iter().map(|(_, s)| miette::LabeledSpan::new_with_span(Some("part of the cycle".into()), *s)).collect();
-            self.errors.push(CheckError::Cycle { path: path.join(" -> "), span, others });
+            let others = cycle[1..]
+                .iter()
+                .map(|(_, s)| {
+                    miette::LabeledSpan::new_with_span(Some("part of the cycle".into()), *s)
+                })
+                .collect();
+            self.errors.push(CheckError::Cycle {
+                path: path.join(" -> "),
+                span,
+                others,
+            });
         }
     }
 
@@ -555,12 +747,22 @@ impl<'a> Checker<'a> {
         let mut errors = Vec::new();
         for (from, decl) in &self.resources {
             for (to, span) in self.resource_deps(&Node::Resource(from.clone())) {
-                let Some(target) = self.resources.get(&to) else { continue };
+                let Some(target) = self.resources.get(&to) else {
+                    continue;
+                };
                 let allowed = target.phase == decl.phase
                     || target.phase == DEFAULT_PHASE
-                    || order.get(&decl.phase).is_some_and(|a| a.contains(&target.phase));
+                    || order
+                        .get(&decl.phase)
+                        .is_some_and(|a| a.contains(&target.phase));
                 if !allowed {
-                    errors.push(CheckError::PhaseOrder { from: from.clone(), from_phase: decl.phase.clone(), to, to_phase: target.phase.clone(), span });
+                    errors.push(CheckError::PhaseOrder {
+                        from: from.clone(),
+                        from_phase: decl.phase.clone(),
+                        to,
+                        to_phase: target.phase.clone(),
+                        span,
+                    });
                 }
             }
         }

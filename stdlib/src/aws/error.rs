@@ -10,27 +10,53 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
-        return ProviderError {
-            kind: ErrorKind::Unreachable,
-            operation: operation.into(),
-            code: None,
-            message: format!("the endpoint could not be reached ({})", DisplayErrorContext(&err)),
-        };
+    if matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
+        return ProviderError::new(
+            ErrorKind::Unreachable,
+            operation,
+            format!(
+                "the endpoint could not be reached ({})",
+                DisplayErrorContext(&err)
+            ),
+        );
     }
     let code = err.code().map(String::from);
-    let message = err.message().map(String::from).unwrap_or_else(|| DisplayErrorContext(&err).to_string());
-    ProviderError { kind: classify(code.as_deref().unwrap_or("")), operation: operation.into(), code, message }
+    let message = err
+        .message()
+        .map(String::from)
+        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    ProviderError {
+        code: code.clone(),
+        ..ProviderError::new(classify(code.as_deref().unwrap_or("")), operation, message)
+    }
 }
 
 /// The kind of an AWS error code.
 pub fn classify(code: &str) -> ErrorKind {
     match code {
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown"
-        | "RequestThrottled" | "PriorRequestNotComplete" => ErrorKind::Throttled,
-        "DependencyViolation" | "InvalidDBClusterStateFault" | "InvalidDBSubnetGroupStateFault" | "OperationAborted"
-        | "DeleteConflict" | "ClusterContainsServicesException" | "ClusterContainsTasksException" | "ResourceInUse" => ErrorKind::NotReady,
-        "NoSuchBucket" | "NotFound" | "NoSuchEntity" | "DBClusterNotFoundFault" | "DBSubnetGroupNotFoundFault"
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "SlowDown"
+        | "RequestThrottled"
+        | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        "DependencyViolation"
+        | "InvalidDBClusterStateFault"
+        | "InvalidDBSubnetGroupStateFault"
+        | "OperationAborted"
+        | "DeleteConflict"
+        | "ClusterContainsServicesException"
+        | "ClusterContainsTasksException"
+        | "ResourceInUse" => ErrorKind::NotReady,
+        "NoSuchBucket"
+        | "NotFound"
+        | "NoSuchEntity"
+        | "DBClusterNotFoundFault"
+        | "DBSubnetGroupNotFoundFault"
         | "ClusterNotFoundException" => ErrorKind::NotFound,
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") => ErrorKind::NotFound,
         _ => ErrorKind::Rejected,
@@ -39,12 +65,16 @@ pub fn classify(code: &str) -> ErrorKind {
 
 /// An answer that lacks a field the API documents as always present.
 pub fn missing(operation: &str, field: &str) -> ProviderError {
-    ProviderError { kind: ErrorKind::Rejected, operation: operation.into(), code: None, message: format!("the response has no {field}") }
+    ProviderError::new(
+        ErrorKind::Rejected,
+        operation,
+        format!("the response has no {field}"),
+    )
 }
 
 /// A request the provider cannot build from the configuration.
 pub fn invalid(operation: &str, message: impl Into<String>) -> ProviderError {
-    ProviderError { kind: ErrorKind::Rejected, operation: operation.into(), code: None, message: message.into() }
+    ProviderError::new(ErrorKind::Rejected, operation, message)
 }
 
 #[cfg(test)]

@@ -11,13 +11,19 @@ use super::attrs::{document, int, observed, parse_document, required, string, st
 use super::error::{invalid, missing, sdk_error};
 use super::AwsProvider;
 
-pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tags: &BTreeMap<String, String>) -> Result<Observed, ProviderError> {
+pub(super) async fn create(
+    p: &AwsProvider,
+    kind: &str,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
     if kind != "role" {
         return Err(invalid("create", format!("unknown IAM type `{kind}`")));
     }
     let iam = &p.iam;
     let name = required(config, "name", "CreateRole")?;
-    let trust = document(config, "assume_role_policy").ok_or_else(|| invalid("CreateRole", "`assume_role_policy` is required"))?;
+    let trust = document(config, "assume_role_policy")
+        .ok_or_else(|| invalid("CreateRole", "`assume_role_policy` is required"))?;
     let out = iam
         .create_role()
         .role_name(name)
@@ -30,27 +36,49 @@ pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tag
         .await
         .map_err(|e| sdk_error("CreateRole", e))?;
     let role = out.role().ok_or_else(|| missing("CreateRole", "Role"))?;
-    for (policy, doc) in inline_policies(config) {
-        put_policy(iam, name, &policy, &doc).await?;
-    }
-    for arn in strings(config, "managed_policy_arns") {
-        iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| sdk_error("AttachRolePolicy", e))?;
-    }
+    let configure = async {
+        for (policy, doc) in inline_policies(config) {
+            put_policy(iam, name, &policy, &doc).await?;
+        }
+        for arn in strings(config, "managed_policy_arns") {
+            iam.attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("AttachRolePolicy", e))?;
+        }
+        Ok::<_, ProviderError>(())
+    };
+    configure.await.map_err(|e| e.after_create(name))?;
     Ok(Observed {
         id: name.to_string(),
-        attributes: observed([("arn", Value::str(role.arn())), ("unique_id", Value::str(role.role_id()))]),
+        attributes: observed([
+            ("arn", Value::str(role.arn())),
+            ("unique_id", Value::str(role.role_id())),
+        ]),
     })
 }
 
-pub(super) async fn read(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+pub(super) async fn read(
+    p: &AwsProvider,
+    _kind: &str,
+    id: &str,
+    _prior: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
     match p.iam.get_role().role_name(id).send().await {
         Ok(out) => {
-            let Some(role) = out.role() else { return Ok(None) };
+            let Some(role) = out.role() else {
+                return Ok(None);
+            };
             let mut attributes = Attributes::new();
             if let Some(trust) = role.assume_role_policy_document().and_then(parse_document) {
                 attributes.insert("assume_role_policy".into(), trust);
             }
-            Ok(Some(Observed { id: id.to_string(), attributes }))
+            Ok(Some(Observed {
+                id: id.to_string(),
+                attributes,
+            }))
         }
         Err(e) => {
             let e = sdk_error("GetRole", e);
@@ -63,12 +91,22 @@ pub(super) async fn read(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attrib
     }
 }
 
-pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
+pub(super) async fn update(
+    p: &AwsProvider,
+    _kind: &str,
+    u: &Update<'_>,
+) -> Result<Observed, ProviderError> {
     let iam = &p.iam;
     let name = u.id;
     if u.changed("assume_role_policy") {
-        let trust = document(u.config, "assume_role_policy").ok_or_else(|| invalid("UpdateAssumeRolePolicy", "`assume_role_policy` is required"))?;
-        iam.update_assume_role_policy().role_name(name).policy_document(trust).send().await.map_err(|e| sdk_error("UpdateAssumeRolePolicy", e))?;
+        let trust = document(u.config, "assume_role_policy")
+            .ok_or_else(|| invalid("UpdateAssumeRolePolicy", "`assume_role_policy` is required"))?;
+        iam.update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateAssumeRolePolicy", e))?;
     }
     if u.changed("description") || u.changed("max_session_duration") {
         iam.update_role()
@@ -83,57 +121,142 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         let before = inline_policies(u.prior);
         let after = inline_policies(u.config);
         for policy in before.keys().filter(|k| !after.contains_key(*k)) {
-            iam.delete_role_policy().role_name(name).policy_name(policy).send().await.map_err(|e| sdk_error("DeleteRolePolicy", e))?;
+            iam.delete_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteRolePolicy", e))?;
         }
         for (policy, doc) in &after {
             put_policy(iam, name, policy, doc).await?;
         }
     }
     if u.changed("managed_policy_arns") {
-        let before: BTreeSet<String> = strings(u.prior, "managed_policy_arns").into_iter().collect();
-        let after: BTreeSet<String> = strings(u.config, "managed_policy_arns").into_iter().collect();
+        let before: BTreeSet<String> = strings(u.prior, "managed_policy_arns")
+            .into_iter()
+            .collect();
+        let after: BTreeSet<String> = strings(u.config, "managed_policy_arns")
+            .into_iter()
+            .collect();
         for arn in before.difference(&after) {
-            iam.detach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| sdk_error("DetachRolePolicy", e))?;
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DetachRolePolicy", e))?;
         }
         for arn in after.difference(&before) {
-            iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| sdk_error("AttachRolePolicy", e))?;
+            iam.attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("AttachRolePolicy", e))?;
         }
     }
     if u.changed("tags") {
         let (removed, desired) = super::attrs::tag_changes(u.prior, u.tags);
         if !removed.is_empty() {
-            iam.untag_role().role_name(name).set_tag_keys(Some(removed)).send().await.map_err(|e| sdk_error("UntagRole", e))?;
+            iam.untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagRole", e))?;
         }
-        iam.tag_role().role_name(name).set_tags(Some(iam_tags(&desired)?)).send().await.map_err(|e| sdk_error("TagRole", e))?;
+        iam.tag_role()
+            .role_name(name)
+            .set_tags(Some(iam_tags(&desired)?))
+            .send()
+            .await
+            .map_err(|e| sdk_error("TagRole", e))?;
     }
-    Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
+    Ok(Observed {
+        id: name.to_string(),
+        attributes: Attributes::new(),
+    })
 }
 
-pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
+pub(super) async fn delete(
+    p: &AwsProvider,
+    _kind: &str,
+    id: &str,
+    _prior: &Attributes,
+) -> Result<(), ProviderError> {
     let iam = &p.iam;
     // A role can only be deleted once it has no policies; list what AWS has,
     // not what state says, so policies added by hand do not block the delete.
-    let inline = iam.list_role_policies().role_name(id).send().await.map_err(|e| sdk_error("ListRolePolicies", e))?;
+    let inline = iam
+        .list_role_policies()
+        .role_name(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListRolePolicies", e))?;
     for policy in inline.policy_names() {
-        iam.delete_role_policy().role_name(id).policy_name(policy).send().await.map_err(|e| sdk_error("DeleteRolePolicy", e))?;
+        iam.delete_role_policy()
+            .role_name(id)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteRolePolicy", e))?;
     }
-    let attached = iam.list_attached_role_policies().role_name(id).send().await.map_err(|e| sdk_error("ListAttachedRolePolicies", e))?;
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListAttachedRolePolicies", e))?;
     for policy in attached.attached_policies() {
         if let Some(arn) = policy.policy_arn() {
-            iam.detach_role_policy().role_name(id).policy_arn(arn).send().await.map_err(|e| sdk_error("DetachRolePolicy", e))?;
+            iam.detach_role_policy()
+                .role_name(id)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DetachRolePolicy", e))?;
         }
     }
-    iam.delete_role().role_name(id).send().await.map(drop).map_err(|e| sdk_error("DeleteRole", e))
+    iam.delete_role()
+        .role_name(id)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("DeleteRole", e))
 }
 
 fn inline_policies(config: &Attributes) -> BTreeMap<String, String> {
-    config.get("inline_policies").and_then(Value::as_map).map(|m| m.iter().map(|(k, v)| (k.clone(), v.to_document())).collect()).unwrap_or_default()
+    config
+        .get("inline_policies")
+        .and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.to_document()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn put_policy(iam: &Client, role: &str, name: &str, doc: &str) -> Result<(), ProviderError> {
-    iam.put_role_policy().role_name(role).policy_name(name).policy_document(doc).send().await.map(drop).map_err(|e| sdk_error("PutRolePolicy", e))
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(doc)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("PutRolePolicy", e))
 }
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid("TagRole", e.to_string()))).collect()
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| invalid("TagRole", e.to_string()))
+        })
+        .collect()
 }

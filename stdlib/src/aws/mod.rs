@@ -3,11 +3,11 @@
 //! `AWS_ENDPOINT_URL`). Each service sits behind its own cargo feature.
 
 mod attrs;
-mod error;
 #[cfg(feature = "ec2")]
 mod ec2;
 #[cfg(feature = "ecs")]
 mod ecs;
+mod error;
 #[cfg(feature = "iam")]
 mod iam;
 #[cfg(feature = "rds")]
@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
-use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
+use drone_engine::provider::{
+    CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest,
+};
 use drone_engine::value::{Attributes, Value};
 
 pub use error::sdk_error;
@@ -48,7 +50,10 @@ impl AwsProvider {
     /// `profile`) and the standard environment.
     pub async fn connect(settings: &BTreeMap<String, Value>) -> AwsProvider {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(60)).build(),
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
         );
         if let Some(region) = settings.get("region").and_then(Value::as_str) {
             loader = loader.region(aws_config::Region::new(region.to_string()));
@@ -66,7 +71,11 @@ impl AwsProvider {
             ec2: aws_sdk_ec2::Client::new(&config),
             // Local endpoints serve buckets by path, not by virtual host.
             #[cfg(feature = "s3")]
-            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some()).build()),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(endpoint.is_some())
+                    .build(),
+            ),
             #[cfg(feature = "iam")]
             iam: aws_sdk_iam::Client::new(&config),
             #[cfg(feature = "ecs")]
@@ -79,11 +88,12 @@ impl AwsProvider {
 
     /// The region, or an error saying how to set one.
     fn region(&self) -> Result<&str, ProviderError> {
-        self.region.as_deref().ok_or_else(|| ProviderError {
-            kind: ErrorKind::Rejected,
-            operation: "configure".into(),
-            code: None,
-            message: "no AWS region is configured; set `region` in the provider block or AWS_REGION".into(),
+        self.region.as_deref().ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Rejected,
+                "configure",
+                "no AWS region is configured; set `region` in the provider block or AWS_REGION",
+            )
         })
     }
 
@@ -91,7 +101,12 @@ impl AwsProvider {
     async fn account(&self) -> Result<String, ProviderError> {
         self.account
             .get_or_try_init(|| async {
-                let out = self.sts.get_caller_identity().send().await.map_err(|e| sdk_error("GetCallerIdentity", e))?;
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("GetCallerIdentity", e))?;
                 Ok::<_, ProviderError>(out.account().unwrap_or_default().to_string())
             })
             .await
@@ -107,19 +122,22 @@ fn split(type_name: &str) -> (&str, &str) {
 
 fn unsupported(type_name: &str) -> ProviderError {
     let (service, _) = split(type_name);
-    ProviderError {
-        kind: ErrorKind::Unsupported,
-        operation: "dispatch".into(),
-        code: None,
-        message: format!("`{type_name}` needs drone built with the `{service}` feature"),
-    }
+    ProviderError::new(
+        ErrorKind::Unsupported,
+        "dispatch",
+        format!("`{type_name}` needs drone built with the `{service}` feature"),
+    )
 }
 
 #[async_trait]
 impl Provider for AwsProvider {
     async fn identity(&self) -> Result<Target, ProviderError> {
         let region = self.region()?.to_string();
-        Ok(Target { account: self.account().await?, region, endpoint: self.endpoint.clone() })
+        Ok(Target {
+            account: self.account().await?,
+            region,
+            endpoint: self.endpoint.clone(),
+        })
     }
 
     async fn create(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
@@ -139,7 +157,12 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+    async fn read(
+        &self,
+        type_name: &str,
+        id: &str,
+        prior: &Attributes,
+    ) -> Result<Option<Observed>, ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::read(self, kind, id, prior).await,
@@ -157,7 +180,13 @@ impl Provider for AwsProvider {
 
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
-        let change = attrs::Update { id: r.id, prior: r.prior, config: r.config, changed: r.changed, tags: &tags };
+        let change = attrs::Update {
+            id: r.id,
+            prior: r.prior,
+            config: r.config,
+            changed: r.changed,
+            tags: &tags,
+        };
         match split(r.type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::update(self, kind, &change).await,
@@ -173,7 +202,12 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        type_name: &str,
+        id: &str,
+        prior: &Attributes,
+    ) -> Result<(), ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::delete(self, kind, id, prior).await,

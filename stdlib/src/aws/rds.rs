@@ -16,7 +16,12 @@ use super::AwsProvider;
 /// How long a cluster may take to become available or disappear.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tags: &BTreeMap<String, String>) -> Result<Observed, ProviderError> {
+pub(super) async fn create(
+    p: &AwsProvider,
+    kind: &str,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
     let rds = &p.rds;
     match kind {
         "db_subnet_group" => {
@@ -24,14 +29,23 @@ pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tag
             let out = rds
                 .create_db_subnet_group()
                 .db_subnet_group_name(name)
-                .db_subnet_group_description(string(config, "description").unwrap_or("managed by drone"))
+                .db_subnet_group_description(
+                    string(config, "description").unwrap_or("managed by drone"),
+                )
                 .set_subnet_ids(Some(strings(config, "subnet_ids")))
                 .set_tags(Some(rds_tags(tags)))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateDBSubnetGroup", e))?;
-            let arn = out.db_subnet_group().and_then(|g| g.db_subnet_group_arn()).unwrap_or_default().to_string();
-            Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
+            let arn = out
+                .db_subnet_group()
+                .and_then(|g| g.db_subnet_group_arn())
+                .unwrap_or_default()
+                .to_string();
+            Ok(Observed {
+                id: name.to_string(),
+                attributes: observed([("arn", Value::String(arn))]),
+            })
         }
         "cluster" => {
             let id = required(config, "identifier", "CreateDBCluster")?;
@@ -44,7 +58,11 @@ pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tag
                 .master_username(required(config, "master_username", "CreateDBCluster")?)
                 .set_master_user_password(secret(config, "master_password"))
                 .set_db_subnet_group_name(string(config, "db_subnet_group_name").map(String::from))
-                .set_vpc_security_group_ids(config.get("vpc_security_group_ids").map(|_| strings(config, "vpc_security_group_ids")))
+                .set_vpc_security_group_ids(
+                    config
+                        .get("vpc_security_group_ids")
+                        .map(|_| strings(config, "vpc_security_group_ids")),
+                )
                 .set_port(int(config, "port"))
                 .set_storage_encrypted(boolean(config, "storage_encrypted"))
                 .set_backup_retention_period(int(config, "backup_retention_period"))
@@ -53,8 +71,15 @@ pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tag
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateDBCluster", e))?;
-            let arn = out.db_cluster().and_then(|c| c.db_cluster_arn()).ok_or_else(|| missing("CreateDBCluster", "DBClusterArn"))?.to_string();
-            let cluster = wait_for(rds, id, Some("available")).await?.ok_or_else(|| missing("DescribeDBClusters", "the new cluster"))?;
+            let arn = out
+                .db_cluster()
+                .and_then(|c| c.db_cluster_arn())
+                .ok_or_else(|| missing("CreateDBCluster", "DBClusterArn"))?
+                .to_string();
+            let cluster = wait_for(rds, id, Some("available"))
+                .await
+                .and_then(|c| c.ok_or_else(|| missing("DescribeDBClusters", "the new cluster")))
+                .map_err(|e| e.after_create(id))?;
             Ok(Observed {
                 id: id.to_string(),
                 attributes: observed([
@@ -68,19 +93,44 @@ pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tag
     }
 }
 
-pub(super) async fn read(p: &AwsProvider, kind: &str, id: &str, _prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+pub(super) async fn read(
+    p: &AwsProvider,
+    kind: &str,
+    id: &str,
+    _prior: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
     let rds = &p.rds;
     match kind {
-        "db_subnet_group" => match rds.describe_db_subnet_groups().db_subnet_group_name(id).send().await {
-            Ok(out) => Ok(out.db_subnet_groups().first().map(|_| Observed { id: id.to_string(), attributes: Attributes::new() })),
+        "db_subnet_group" => match rds
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.db_subnet_groups().first().map(|_| Observed {
+                id: id.to_string(),
+                attributes: Attributes::new(),
+            })),
             Err(e) => gone(sdk_error("DescribeDBSubnetGroups", e)),
         },
-        "cluster" => match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+        "cluster" => match rds
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.db_clusters().first().map(|c| Observed {
                 id: id.to_string(),
                 attributes: observed([
-                    ("backup_retention_period", c.backup_retention_period().map_or(Value::Null, |n| Value::Number(f64::from(n)))),
-                    ("deletion_protection", c.deletion_protection().map_or(Value::Null, Value::Bool)),
+                    (
+                        "backup_retention_period",
+                        c.backup_retention_period()
+                            .map_or(Value::Null, |n| Value::Number(f64::from(n))),
+                    ),
+                    (
+                        "deletion_protection",
+                        c.deletion_protection().map_or(Value::Null, Value::Bool),
+                    ),
                 ]),
             })),
             Err(e) => gone(sdk_error("DescribeDBClusters", e)),
@@ -89,22 +139,38 @@ pub(super) async fn read(p: &AwsProvider, kind: &str, id: &str, _prior: &Attribu
     }
 }
 
-pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
+pub(super) async fn update(
+    p: &AwsProvider,
+    kind: &str,
+    u: &Update<'_>,
+) -> Result<Observed, ProviderError> {
     let rds = &p.rds;
     let arn = string(u.prior, "arn").unwrap_or_default().to_string();
     if u.changed("tags") && !arn.is_empty() {
         let (removed, desired) = super::attrs::tag_changes(u.prior, u.tags);
         if !removed.is_empty() {
-            rds.remove_tags_from_resource().resource_name(&arn).set_tag_keys(Some(removed)).send().await.map_err(|e| sdk_error("RemoveTagsFromResource", e))?;
+            rds.remove_tags_from_resource()
+                .resource_name(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("RemoveTagsFromResource", e))?;
         }
-        rds.add_tags_to_resource().resource_name(&arn).set_tags(Some(rds_tags(&desired))).send().await.map_err(|e| sdk_error("AddTagsToResource", e))?;
+        rds.add_tags_to_resource()
+            .resource_name(&arn)
+            .set_tags(Some(rds_tags(&desired)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("AddTagsToResource", e))?;
     }
     match kind {
         "db_subnet_group" => {
             if u.changed("description") || u.changed("subnet_ids") {
                 rds.modify_db_subnet_group()
                     .db_subnet_group_name(u.id)
-                    .set_db_subnet_group_description(string(u.config, "description").map(String::from))
+                    .set_db_subnet_group_description(
+                        string(u.config, "description").map(String::from),
+                    )
                     .set_subnet_ids(Some(strings(u.config, "subnet_ids")))
                     .send()
                     .await
@@ -112,18 +178,40 @@ pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Resul
             }
         }
         "cluster" => {
-            let settable = ["engine_version", "master_password", "vpc_security_group_ids", "port", "backup_retention_period", "deletion_protection"];
+            let settable = [
+                "engine_version",
+                "master_password",
+                "vpc_security_group_ids",
+                "port",
+                "backup_retention_period",
+                "deletion_protection",
+            ];
             if settable.iter().any(|a| u.changed(a)) {
                 let pick = |name: &str| u.changed(name);
                 rds.modify_db_cluster()
                     .db_cluster_identifier(u.id)
                     .apply_immediately(true)
-                    .set_engine_version(string(u.config, "engine_version").filter(|_| pick("engine_version")).map(String::from))
-                    .set_master_user_password(secret(u.config, "master_password").filter(|_| pick("master_password")))
-                    .set_vpc_security_group_ids(pick("vpc_security_group_ids").then(|| strings(u.config, "vpc_security_group_ids")))
+                    .set_engine_version(
+                        string(u.config, "engine_version")
+                            .filter(|_| pick("engine_version"))
+                            .map(String::from),
+                    )
+                    .set_master_user_password(
+                        secret(u.config, "master_password").filter(|_| pick("master_password")),
+                    )
+                    .set_vpc_security_group_ids(
+                        pick("vpc_security_group_ids")
+                            .then(|| strings(u.config, "vpc_security_group_ids")),
+                    )
                     .set_port(int(u.config, "port").filter(|_| pick("port")))
-                    .set_backup_retention_period(int(u.config, "backup_retention_period").filter(|_| pick("backup_retention_period")))
-                    .set_deletion_protection(boolean(u.config, "deletion_protection").filter(|_| pick("deletion_protection")))
+                    .set_backup_retention_period(
+                        int(u.config, "backup_retention_period")
+                            .filter(|_| pick("backup_retention_period")),
+                    )
+                    .set_deletion_protection(
+                        boolean(u.config, "deletion_protection")
+                            .filter(|_| pick("deletion_protection")),
+                    )
                     .send()
                     .await
                     .map_err(|e| sdk_error("ModifyDBCluster", e))?;
@@ -132,17 +220,34 @@ pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Resul
         }
         other => return Err(invalid("update", format!("unknown RDS type `{other}`"))),
     }
-    Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+    Ok(Observed {
+        id: u.id.to_string(),
+        attributes: Attributes::new(),
+    })
 }
 
-pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+pub(super) async fn delete(
+    p: &AwsProvider,
+    kind: &str,
+    id: &str,
+    prior: &Attributes,
+) -> Result<(), ProviderError> {
     let rds = &p.rds;
     match kind {
-        "db_subnet_group" => rds.delete_db_subnet_group().db_subnet_group_name(id).send().await.map(drop).map_err(|e| sdk_error("DeleteDBSubnetGroup", e)),
+        "db_subnet_group" => rds
+            .delete_db_subnet_group()
+            .db_subnet_group_name(id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("DeleteDBSubnetGroup", e)),
         "cluster" => {
             let skip = boolean(prior, "skip_final_snapshot").unwrap_or(false);
             let snapshot = (!skip).then(|| {
-                let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
                 format!("{id}-final-{stamp}")
             });
             rds.delete_db_cluster()
@@ -160,15 +265,27 @@ pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attrib
 
 /// Polls a cluster until it has `status` (returning its endpoints), or until
 /// it is gone when `status` is `None`.
-async fn wait_for(rds: &Client, id: &str, status: Option<&str>) -> Result<Option<(String, String)>, ProviderError> {
+async fn wait_for(
+    rds: &Client,
+    id: &str,
+    status: Option<&str>,
+) -> Result<Option<(String, String)>, ProviderError> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
-        match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+        match rds
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+        {
             Ok(out) => {
                 if let (Some(c), Some(want)) = (out.db_clusters().first(), status) {
                     if c.status() == Some(want) {
-                        return Ok(Some((c.endpoint().unwrap_or_default().to_string(), c.reader_endpoint().unwrap_or_default().to_string())));
+                        return Ok(Some((
+                            c.endpoint().unwrap_or_default().to_string(),
+                            c.reader_endpoint().unwrap_or_default().to_string(),
+                        )));
                     }
                 }
                 if status.is_none() && out.db_clusters().is_empty() {
@@ -186,12 +303,16 @@ async fn wait_for(rds: &Client, id: &str, status: Option<&str>) -> Result<Option
             }
         }
         if started.elapsed() > CLUSTER_TIMEOUT {
-            return Err(ProviderError {
-                kind: ErrorKind::Rejected,
-                operation: "DescribeDBClusters".into(),
-                code: None,
-                message: format!("cluster `{id}` did not reach {} within {} minutes", status.unwrap_or("deletion"), CLUSTER_TIMEOUT.as_secs() / 60),
-            });
+            let message = format!(
+                "cluster `{id}` did not reach {} within {} minutes",
+                status.unwrap_or("deletion"),
+                CLUSTER_TIMEOUT.as_secs() / 60
+            );
+            return Err(ProviderError::new(
+                ErrorKind::Rejected,
+                "DescribeDBClusters",
+                message,
+            ));
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(15));
@@ -207,5 +328,7 @@ fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {
 }
 
 fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }

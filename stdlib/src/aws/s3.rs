@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
-    VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
@@ -15,7 +16,12 @@ use super::attrs::{boolean, observed, required, string, Update};
 use super::error::{invalid, sdk_error};
 use super::AwsProvider;
 
-pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tags: &BTreeMap<String, String>) -> Result<Observed, ProviderError> {
+pub(super) async fn create(
+    p: &AwsProvider,
+    kind: &str,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
     if kind != "bucket" {
         return Err(invalid("create", format!("unknown S3 type `{kind}`")));
     }
@@ -25,23 +31,41 @@ pub(super) async fn create(p: &AwsProvider, kind: &str, config: &Attributes, tag
     let mut call = s3.create_bucket().bucket(name);
     // us-east-1 is the one region that refuses an explicit location constraint.
     if region != "us-east-1" {
-        call = call.create_bucket_configuration(CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build());
+        call = call.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
     }
-    call.send().await.map_err(|e| sdk_error("CreateBucket", e))?;
-    put_tags(s3, name, tags).await?;
-    if let Some(on) = boolean(config, "versioning") {
-        put_versioning(s3, name, on).await?;
-    }
-    if config.get("encryption").is_some() {
-        put_encryption(s3, name, config).await?;
-    }
-    if config.get("public_access_block").is_some() {
-        put_public_access_block(s3, name, config).await?;
-    }
-    Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(format!("arn:aws:s3:::{name}")))]) })
+    call.send()
+        .await
+        .map_err(|e| sdk_error("CreateBucket", e))?;
+    let configure = async {
+        put_tags(s3, name, tags).await?;
+        if let Some(on) = boolean(config, "versioning") {
+            put_versioning(s3, name, on).await?;
+        }
+        if config.get("encryption").is_some() {
+            put_encryption(s3, name, config).await?;
+        }
+        if config.get("public_access_block").is_some() {
+            put_public_access_block(s3, name, config).await?;
+        }
+        Ok::<_, ProviderError>(())
+    };
+    configure.await.map_err(|e| e.after_create(name))?;
+    Ok(Observed {
+        id: name.to_string(),
+        attributes: observed([("arn", Value::String(format!("arn:aws:s3:::{name}")))]),
+    })
 }
 
-pub(super) async fn read(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+pub(super) async fn read(
+    p: &AwsProvider,
+    _kind: &str,
+    id: &str,
+    _prior: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
     let s3 = &p.s3;
     if let Err(e) = s3.head_bucket().bucket(id).send().await {
         let e = sdk_error("HeadBucket", e);
@@ -51,12 +75,24 @@ pub(super) async fn read(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attrib
         }
         return Err(e);
     }
-    let versioning = s3.get_bucket_versioning().bucket(id).send().await.map_err(|e| sdk_error("GetBucketVersioning", e))?;
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetBucketVersioning", e))?;
     let on = versioning.status() == Some(&BucketVersioningStatus::Enabled);
-    Ok(Some(Observed { id: id.to_string(), attributes: observed([("versioning", Value::Bool(on))]) }))
+    Ok(Some(Observed {
+        id: id.to_string(),
+        attributes: observed([("versioning", Value::Bool(on))]),
+    }))
 }
 
-pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
+pub(super) async fn update(
+    p: &AwsProvider,
+    _kind: &str,
+    u: &Update<'_>,
+) -> Result<Observed, ProviderError> {
     let s3 = &p.s3;
     let name = u.id;
     if u.changed("tags") {
@@ -69,61 +105,131 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         if u.config.get("encryption").is_some() {
             put_encryption(s3, name, u.config).await?;
         } else {
-            s3.delete_bucket_encryption().bucket(name).send().await.map_err(|e| sdk_error("DeleteBucketEncryption", e))?;
+            s3.delete_bucket_encryption()
+                .bucket(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteBucketEncryption", e))?;
         }
     }
     if u.changed("public_access_block") {
         if u.config.get("public_access_block").is_some() {
             put_public_access_block(s3, name, u.config).await?;
         } else {
-            s3.delete_public_access_block().bucket(name).send().await.map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
+            s3.delete_public_access_block()
+                .bucket(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
         }
     }
-    Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
+    Ok(Observed {
+        id: name.to_string(),
+        attributes: Attributes::new(),
+    })
 }
 
-pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+pub(super) async fn delete(
+    p: &AwsProvider,
+    _kind: &str,
+    id: &str,
+    prior: &Attributes,
+) -> Result<(), ProviderError> {
     let s3 = &p.s3;
     if boolean(prior, "force_destroy") == Some(true) {
         empty_bucket(s3, id).await?;
     }
-    s3.delete_bucket().bucket(id).send().await.map(drop).map_err(|e| sdk_error("DeleteBucket", e))
+    s3.delete_bucket()
+        .bucket(id)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("DeleteBucket", e))
 }
 
 /// Deletes every object version and delete marker, a page at a time.
 async fn empty_bucket(s3: &Client, bucket: &str) -> Result<(), ProviderError> {
     loop {
-        let page = s3.list_object_versions().bucket(bucket).send().await.map_err(|e| sdk_error("ListObjectVersions", e))?;
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListObjectVersions", e))?;
         let mut ids = Vec::new();
         for v in page.versions() {
-            ids.push((v.key().unwrap_or_default().to_string(), v.version_id().map(String::from)));
+            ids.push((
+                v.key().unwrap_or_default().to_string(),
+                v.version_id().map(String::from),
+            ));
         }
         for m in page.delete_markers() {
-            ids.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
+            ids.push((
+                m.key().unwrap_or_default().to_string(),
+                m.version_id().map(String::from),
+            ));
         }
         if ids.is_empty() {
             return Ok(());
         }
         let objects = ids
             .into_iter()
-            .map(|(key, version)| ObjectIdentifier::builder().key(key).set_version_id(version).build().map_err(|e| invalid("DeleteObjects", e.to_string())))
+            .map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version)
+                    .build()
+                    .map_err(|e| invalid("DeleteObjects", e.to_string()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| invalid("DeleteObjects", e.to_string()))?;
-        s3.delete_objects().bucket(bucket).delete(delete).send().await.map_err(|e| sdk_error("DeleteObjects", e))?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|e| invalid("DeleteObjects", e.to_string()))?;
+        s3.delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteObjects", e))?;
     }
 }
 
-async fn put_tags(s3: &Client, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+async fn put_tags(
+    s3: &Client,
+    bucket: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
     let set = tags
         .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid("PutBucketTagging", e.to_string())))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| invalid("PutBucketTagging", e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(|e| invalid("PutBucketTagging", e.to_string()))?;
-    s3.put_bucket_tagging().bucket(bucket).tagging(tagging).send().await.map(drop).map_err(|e| sdk_error("PutBucketTagging", e))
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(set))
+        .build()
+        .map_err(|e| invalid("PutBucketTagging", e.to_string()))?;
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("PutBucketTagging", e))
 }
 
 async fn put_versioning(s3: &Client, bucket: &str, on: bool) -> Result<(), ProviderError> {
-    let status = if on { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+    let status = if on {
+        BucketVersioningStatus::Enabled
+    } else {
+        BucketVersioningStatus::Suspended
+    };
     s3.put_bucket_versioning()
         .bucket(bucket)
         .versioning_configuration(VersioningConfiguration::builder().status(status).build())
@@ -133,12 +239,21 @@ async fn put_versioning(s3: &Client, bucket: &str, on: bool) -> Result<(), Provi
         .map_err(|e| sdk_error("PutBucketVersioning", e))
 }
 
-async fn put_encryption(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
+async fn put_encryption(
+    s3: &Client,
+    bucket: &str,
+    config: &Attributes,
+) -> Result<(), ProviderError> {
     let op = "PutBucketEncryption";
     let algorithm = match string(config, "encryption") {
         Some("AES256") => ServerSideEncryption::Aes256,
         Some("aws:kms") => ServerSideEncryption::AwsKms,
-        other => return Err(invalid(op, format!("encryption must be \"AES256\" or \"aws:kms\", not {other:?}"))),
+        other => {
+            return Err(invalid(
+                op,
+                format!("encryption must be \"AES256\" or \"aws:kms\", not {other:?}"),
+            ))
+        }
     };
     let default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(algorithm)
@@ -146,14 +261,32 @@ async fn put_encryption(s3: &Client, bucket: &str, config: &Attributes) -> Resul
         .build()
         .map_err(|e| invalid(op, e.to_string()))?;
     let rules = ServerSideEncryptionConfiguration::builder()
-        .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(default)
+                .build(),
+        )
         .build()
         .map_err(|e| invalid(op, e.to_string()))?;
-    s3.put_bucket_encryption().bucket(bucket).server_side_encryption_configuration(rules).send().await.map(drop).map_err(|e| sdk_error(op, e))
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(rules)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error(op, e))
 }
 
-async fn put_public_access_block(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
-    let flags = config.get("public_access_block").and_then(Value::as_map).cloned().unwrap_or_default();
+async fn put_public_access_block(
+    s3: &Client,
+    bucket: &str,
+    config: &Attributes,
+) -> Result<(), ProviderError> {
+    let flags = config
+        .get("public_access_block")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
     let flag = |k: &str| flags.get(k).and_then(Value::as_bool).unwrap_or(false);
     let block = PublicAccessBlockConfiguration::builder()
         .block_public_acls(flag("block_public_acls"))
@@ -161,5 +294,11 @@ async fn put_public_access_block(s3: &Client, bucket: &str, config: &Attributes)
         .block_public_policy(flag("block_public_policy"))
         .restrict_public_buckets(flag("restrict_public_buckets"))
         .build();
-    s3.put_public_access_block().bucket(bucket).public_access_block_configuration(block).send().await.map(drop).map_err(|e| sdk_error("PutPublicAccessBlock", e))
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(block)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("PutPublicAccessBlock", e))
 }

@@ -20,8 +20,18 @@ pub fn catalog() -> Catalog {
     c.add_provider(
         "aws",
         vec![
-            field("region", Type::String, false, "the AWS region, e.g. \"eu-west-1\" (default: from the environment or profile)"),
-            field("profile", Type::String, false, "a named profile from the AWS config files"),
+            field(
+                "region",
+                Type::String,
+                false,
+                "the AWS region, e.g. \"eu-west-1\" (default: from the environment or profile)",
+            ),
+            field(
+                "profile",
+                Type::String,
+                false,
+                "a named profile from the AWS config files",
+            ),
         ],
     );
     c
@@ -34,15 +44,36 @@ pub fn resources() -> Vec<ResourceSchema> {
     out
 }
 
-pub(crate) fn resource(type_name: &str, doc: &str, taggable: bool, mut attributes: Vec<AttributeSchema>) -> ResourceSchema {
+pub(crate) fn resource(
+    type_name: &str,
+    doc: &str,
+    taggable: bool,
+    mut attributes: Vec<AttributeSchema>,
+) -> ResourceSchema {
     if taggable {
-        attributes.push(optional("tags", Type::map(Type::String), "tags to set; drone adds `drone:workflow` and `drone:address`"));
+        attributes.push(optional(
+            "tags",
+            Type::map(Type::String),
+            "tags to set; drone adds `drone:workflow` and `drone:address`",
+        ));
     }
-    ResourceSchema { type_name: type_name.into(), doc: doc.into(), attributes, taggable }
+    ResourceSchema {
+        type_name: type_name.into(),
+        doc: doc.into(),
+        attributes,
+        taggable,
+    }
 }
 
 fn attribute(name: &str, ty: Type, presence: Presence, doc: &str) -> AttributeSchema {
-    AttributeSchema { name: name.into(), ty, presence, force_new: false, sensitive: false, doc: doc.into() }
+    AttributeSchema {
+        name: name.into(),
+        ty,
+        presence,
+        force_new: false,
+        sensitive: false,
+        doc: doc.into(),
+    }
 }
 
 pub(crate) fn required(name: &str, ty: Type, doc: &str) -> AttributeSchema {
@@ -62,7 +93,12 @@ pub(crate) fn chosen(name: &str, ty: Type, doc: &str) -> AttributeSchema {
 }
 
 pub(crate) fn field(name: &str, ty: Type, required: bool, doc: &str) -> Field {
-    Field { name: name.into(), ty, required, doc: doc.into() }
+    Field {
+        name: name.into(),
+        ty,
+        required,
+        doc: doc.into(),
+    }
 }
 
 /// Builder-style modifiers for attribute schemas.
@@ -93,7 +129,12 @@ mod tests {
     fn every_type_is_documented_and_has_an_id() {
         for r in resources() {
             assert!(!r.doc.is_empty(), "{}", r.type_name);
-            assert!(r.attribute("id").is_some_and(|a| a.presence == Presence::Computed), "{} lacks a computed id", r.type_name);
+            assert!(
+                r.attribute("id")
+                    .is_some_and(|a| a.presence == Presence::Computed),
+                "{} lacks a computed id",
+                r.type_name
+            );
             for a in &r.attributes {
                 assert!(!a.doc.is_empty(), "{}.{} has no doc", r.type_name, a.name);
             }

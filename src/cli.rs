@@ -1,0 +1,674 @@
+//! Commands: argument parsing and the flow of each command. Each command
+//! returns an [`Exit`]; nothing below `main` exits the process.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use drone_engine::apply::{self, ApplyInput, ApplyOptions, Operation, Providers, Status, Store};
+use drone_engine::functions::CallContext;
+use drone_engine::lock::{self, LockError, LockOwner};
+use drone_engine::plan::{self, Plan};
+use drone_engine::provider::Provider;
+use drone_engine::state::{LocalBackend, State};
+use drone_lang::Catalog;
+use drone_stdlib::aws::AwsProvider;
+
+use crate::exit::Exit;
+use crate::pipeline::{self, Loaded};
+use crate::progress::Progress;
+use crate::render::{count, print_all};
+
+/// drone: a declarative, policy-checked workflow engine for AWS infrastructure.
+#[derive(Parser)]
+#[command(name = "drone", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check workflows for language errors without touching the cloud.
+    Check {
+        /// Workflow files.
+        #[arg(required_unless_present = "list_types")]
+        files: Vec<PathBuf>,
+        /// Parameter values, `name=value`.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// List the known resource types and their attributes.
+        #[arg(long)]
+        list_types: bool,
+    },
+    /// Format workflow files in place (or check that they are formatted).
+    Fmt {
+        /// Files to format.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; fail if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Show what `run` would change.
+    Plan {
+        /// The workflow file.
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
+    /// Check, plan and execute a workflow.
+    Run {
+        /// The workflow file.
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+        /// Apply without asking (implied when standard input is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Delete every resource the workflow's state records.
+    Destroy {
+        /// The workflow file.
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+        /// Destroy without asking (implied when standard input is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Print the resource graph.
+    Graph {
+        /// The workflow file.
+        file: PathBuf,
+        /// Parameter values, `name=value`.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Inspect or repair recorded state.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Parameter values, `name=value`.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// The state file (default: from the workflow header, or `.drone/<workflow>.state.json` beside it).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Most AWS operations in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// List recorded resources.
+    List {
+        /// The workflow file.
+        file: PathBuf,
+        /// The state file.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Show one recorded resource.
+    Show {
+        /// The workflow file.
+        file: PathBuf,
+        /// The resource's address.
+        address: String,
+        /// The state file.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Remove a lock left by a crashed run.
+    Unlock {
+        /// The workflow file.
+        file: PathBuf,
+        /// The state file.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::Internal.into();
+        }
+    };
+    let exit = runtime.block_on(dispatch(cli.command));
+    exit.into()
+}
+
+async fn dispatch(command: Command) -> Exit {
+    let catalog = drone_stdlib::catalog();
+    let result = match command {
+        Command::Check {
+            files,
+            params,
+            list_types,
+        } => {
+            if list_types {
+                print!("{}", list_types_text(&catalog));
+                return Exit::Success;
+            }
+            check(&files, &params, &catalog)
+        }
+        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Plan {
+            file,
+            common,
+            format,
+        } => plan_command(&file, &common, format, &catalog).await,
+        Command::Run { file, common, yes } => run(&file, &common, yes, &catalog).await,
+        Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
+        Command::Graph {
+            file,
+            params,
+            format,
+        } => graph(&file, &params, format, &catalog),
+        Command::State { command } => state_command(command, &catalog),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, Exit> {
+    raw.iter()
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => {
+                eprintln!("error: `--param {p}` must be written NAME=VALUE");
+                Err(Exit::Usage)
+            }
+        })
+        .collect()
+}
+
+fn check(files: &[PathBuf], params: &[String], catalog: &Catalog) -> Result<Exit, Exit> {
+    let params = parse_params(params)?;
+    let mut worst = Exit::Success;
+    for file in files {
+        match pipeline::load(file, &params, catalog) {
+            Ok(loaded) => println!(
+                "{}: ok ({} in {} phases)",
+                file.display(),
+                count(loaded.model.instances.len(), "resource"),
+                loaded.model.phases.len()
+            ),
+            Err(e) => worst = worse(worst, e),
+        }
+    }
+    Ok(worst)
+}
+
+fn worse(a: Exit, b: Exit) -> Exit {
+    if (b as u8) > (a as u8) {
+        b
+    } else {
+        a
+    }
+}
+
+fn list_types_text(catalog: &Catalog) -> String {
+    let mut out = String::new();
+    for r in catalog.resources() {
+        out.push_str(&format!("{}: {}\n", r.type_name, r.doc));
+        for a in &r.attributes {
+            let mode = match a.presence {
+                drone_lang::Presence::Required => "required",
+                drone_lang::Presence::Optional => "optional",
+                drone_lang::Presence::Computed => "computed",
+                drone_lang::Presence::OptionalComputed => "optional, computed",
+            };
+            let replaces = if a.force_new { ", replaces" } else { "" };
+            out.push_str(&format!(
+                "  {} ({}, {mode}{replaces}): {}\n",
+                a.name, a.ty, a.doc
+            ));
+        }
+    }
+    out
+}
+
+fn fmt(files: &[PathBuf], check_only: bool) -> Result<Exit, Exit> {
+    let mut exit = Exit::Success;
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            eprintln!(
+                "error: cannot read {}: {}",
+                file.display(),
+                e.to_string().to_lowercase()
+            );
+            Exit::Usage
+        })?;
+        let mut sources = drone_lang::SourceMap::new();
+        let id = sources.add(file.display().to_string(), text.clone());
+        let parsed = drone_lang::parse(id, &text);
+        if !parsed.errors.is_empty() {
+            print_all(&parsed.errors, &sources);
+            exit = Exit::Language;
+            continue;
+        }
+        let formatted = match drone_lang::fmt::format(&text, &parsed.module) {
+            Ok(f) => f,
+            Err(e) => {
+                print_all(&[e], &sources);
+                exit = Exit::Language;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        if check_only {
+            println!("{}: not formatted", file.display());
+            exit = Exit::Language;
+        } else {
+            std::fs::write(file, formatted).map_err(|e| {
+                eprintln!("error: cannot write {}: {e}", file.display());
+                Exit::Execution
+            })?;
+            println!("{}: formatted", file.display());
+        }
+    }
+    Ok(exit)
+}
+
+fn graph(
+    file: &Path,
+    params: &[String],
+    format: GraphFormat,
+    catalog: &Catalog,
+) -> Result<Exit, Exit> {
+    let loaded = pipeline::load(file, &parse_params(params)?, catalog)?;
+    print!(
+        "{}",
+        match format {
+            GraphFormat::Dot => drone_engine::graph::dot(&loaded.model),
+            GraphFormat::Mermaid => drone_engine::graph::mermaid(&loaded.model),
+        }
+    );
+    Ok(Exit::Success)
+}
+
+/// Everything a cloud-facing command sets up.
+struct Session {
+    loaded: Loaded,
+    state_path: PathBuf,
+    backend: LocalBackend,
+    providers: Providers,
+}
+
+async fn session(file: &Path, common: &Common, catalog: &Catalog) -> Result<Session, Exit> {
+    let loaded = pipeline::load(file, &parse_params(&common.params)?, catalog)?;
+    let state_path = pipeline::state_path(file, &loaded.model, common.state.as_deref());
+    let backend = LocalBackend {
+        path: state_path.clone(),
+    };
+    let mut providers: Providers = BTreeMap::new();
+    for (name, config) in &loaded.model.providers {
+        if config.kind != "aws" {
+            eprintln!("error: provider kind `{}` is not supported", config.kind);
+            return Err(Exit::Language);
+        }
+        let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings).await);
+        providers.insert(name.clone(), provider);
+    }
+    Ok(Session {
+        loaded,
+        state_path,
+        backend,
+        providers,
+    })
+}
+
+/// Says where changes will land, before any change; fails fast when a
+/// provider's endpoint cannot be reached.
+async fn announce(session: &Session) -> Result<(), Exit> {
+    for (name, provider) in &session.providers {
+        match provider.identity().await {
+            Ok(target) => eprintln!("provider {name}: {target}"),
+            Err(e) => {
+                eprintln!("error: provider `{name}` cannot be used: {e}");
+                eprintln!(
+                    "  help: check credentials, region and AWS_ENDPOINT_URL; nothing was changed"
+                );
+                return Err(Exit::Execution);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_state(session: &Session) -> Result<State, Exit> {
+    session
+        .backend
+        .load(&session.loaded.model.workflow)
+        .map_err(|e| {
+            eprintln!("{:?}", miette::Report::new(e));
+            Exit::Execution
+        })
+}
+
+fn take_lock(session: &Session, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
+    lock::acquire(
+        &session.state_path,
+        &LockOwner::current(operation),
+        &file.display().to_string(),
+    )
+    .map_err(|e| {
+        let exit = if matches!(e, LockError::Held { .. }) {
+            Exit::Locked
+        } else {
+            Exit::Execution
+        };
+        eprintln!("{:?}", miette::Report::new(e));
+        exit
+    })
+}
+
+async fn refreshed_plan(
+    session: &Session,
+    state: &State,
+    catalog: &Catalog,
+    concurrency: usize,
+) -> Result<Plan, Exit> {
+    let refreshed = apply::refresh(state, &session.providers, concurrency)
+        .await
+        .map_err(|e| {
+            eprintln!("error: refreshing state failed: {e}");
+            Exit::Execution
+        })?;
+    let host = pipeline::host_for(&session.loaded.program.root_path);
+    let cx = CallContext {
+        host: &host,
+        salt: &state.lineage,
+        resolve_secrets: true,
+    };
+    plan::plan(&session.loaded.model, catalog, &refreshed, &cx).map_err(|errors| {
+        print_all(&errors, &session.loaded.program.sources);
+        Exit::Language
+    })
+}
+
+async fn plan_command(
+    file: &Path,
+    common: &Common,
+    format: PlanFormat,
+    catalog: &Catalog,
+) -> Result<Exit, Exit> {
+    let session = session(file, common, catalog).await?;
+    announce(&session).await?;
+    let state = load_state(&session)?;
+    let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
+    match format {
+        PlanFormat::Human => print!(
+            "{}",
+            crate::plan_view::render(&plan, &session.loaded.model.phases)
+        ),
+        PlanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
+        ),
+    }
+    Ok(Exit::Success)
+}
+
+fn confirm(question: &str, yes: bool) -> bool {
+    if yes || !std::io::stdin().is_terminal() {
+        return true;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+async fn run(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {
+    let session = session(file, common, catalog).await?;
+    let _lock = take_lock(&session, file, "run")?;
+    announce(&session).await?;
+    let state = load_state(&session)?;
+    let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
+    print!(
+        "{}",
+        crate::plan_view::render(&plan, &session.loaded.model.phases)
+    );
+    if plan.is_empty() {
+        return Ok(Exit::Success);
+    }
+    if !confirm("Apply these changes?", yes) {
+        eprintln!("cancelled; nothing was changed");
+        return Ok(Exit::Success);
+    }
+    execute(&session, plan, state, catalog, common).await
+}
+
+async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {
+    let session = session(file, common, catalog).await?;
+    let _lock = take_lock(&session, file, "destroy")?;
+    announce(&session).await?;
+    let state = load_state(&session)?;
+    let plan = plan::plan_destroy(&state);
+    print!(
+        "{}",
+        crate::plan_view::render(&plan, &session.loaded.model.phases)
+    );
+    if plan.is_empty() {
+        return Ok(Exit::Success);
+    }
+    if !confirm("Destroy these resources?", yes) {
+        eprintln!("cancelled; nothing was changed");
+        return Ok(Exit::Success);
+    }
+    execute(&session, plan, state, catalog, common).await
+}
+
+async fn execute(
+    session: &Session,
+    plan: Plan,
+    state: State,
+    catalog: &Catalog,
+    common: &Common,
+) -> Result<Exit, Exit> {
+    let host = pipeline::host_for(&session.loaded.program.root_path);
+    let salt = state.lineage.clone();
+    let cx = CallContext {
+        host: &host,
+        salt: &salt,
+        resolve_secrets: true,
+    };
+    let options = ApplyOptions {
+        concurrency: common.concurrency,
+        ..ApplyOptions::default()
+    };
+    let progress = Progress::for_stderr();
+    let input = ApplyInput {
+        model: &session.loaded.model,
+        catalog,
+        plan: &plan,
+        providers: &session.providers,
+        cx: &cx,
+        options: &options,
+        observer: &progress,
+    };
+    let mut store = Store {
+        state,
+        backend: session.backend.clone(),
+    };
+    let report = apply::apply(&input, &mut store).await.map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        Exit::Execution
+    })?;
+    let created = report.done(Operation::Create).len();
+    let updated = report.done(Operation::Update).len();
+    let deleted = report.done(Operation::Delete).len();
+    if report.succeeded() {
+        if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
+            store.state.outputs = outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
+            if let Err(e) = store.backend.save(&mut store.state) {
+                eprintln!("{:?}", miette::Report::new(e));
+                return Ok(Exit::Execution);
+            }
+            for (name, value) in &outputs {
+                println!("output {name} = {value}");
+            }
+        }
+        println!("Apply complete: {created} created, {updated} updated, {deleted} deleted.");
+        return Ok(Exit::Success);
+    }
+    let failed: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Failed(_)))
+        .collect();
+    let skipped: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Skipped(_)))
+        .collect();
+    println!("Apply failed: {created} created, {updated} updated, {deleted} deleted, {} failed, {} skipped.", failed.len(), skipped.len());
+    for o in failed.iter().chain(skipped.iter()) {
+        let (label, reason) = match &o.status {
+            Status::Failed(r) => ("failed", r),
+            Status::Skipped(r) => ("skipped", r),
+            Status::Done => continue,
+        };
+        println!(
+            "  {label:<7} {} ({}): {reason}",
+            o.address,
+            o.operation.verb()
+        );
+    }
+    println!("State records everything that succeeded; fix the cause and run again.");
+    Ok(Exit::Execution)
+}
+
+fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit> {
+    let (file, flag) = match &command {
+        StateCommand::List { file, state }
+        | StateCommand::Show { file, state, .. }
+        | StateCommand::Unlock { file, state } => (file.clone(), state.clone()),
+    };
+    let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
+        if e == Exit::Language {
+            header_only(&file)
+        } else {
+            Err(e)
+        }
+    })?;
+    let path = pipeline::state_path(&file, &loaded.model, flag.as_deref());
+    let backend = LocalBackend { path: path.clone() };
+    let load = || {
+        backend.load(&loaded.model.workflow).map_err(|e| {
+            eprintln!("{:?}", miette::Report::new(e));
+            Exit::Execution
+        })
+    };
+    match command {
+        StateCommand::List { .. } => {
+            for (address, r) in &load()?.resources {
+                println!("{address}\t{}", r.id);
+            }
+        }
+        StateCommand::Show { address, .. } => {
+            let state = load()?;
+            let Some(r) = state.resources.get(&address) else {
+                let help = drone_lang::suggest::closest(
+                    &address,
+                    state.resources.keys().map(String::as_str),
+                );
+                eprintln!(
+                    "error: no resource `{address}` in state{}",
+                    help.map(|h| format!("; did you mean `{h}`?"))
+                        .unwrap_or_default()
+                );
+                return Ok(Exit::Usage);
+            };
+            println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        }
+        StateCommand::Unlock { .. } => match lock::force_unlock(&path) {
+            Ok(Some(owner)) => println!("removed the lock held by {owner}"),
+            Ok(None) => println!("{} is not locked", path.display()),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                return Ok(Exit::Execution);
+            }
+        },
+    }
+    Ok(Exit::Success)
+}
+
+/// Required parameters may be missing for `state` commands; only the
+/// workflow's name and state path are needed.
+fn header_only(file: &Path) -> Result<Loaded, Exit> {
+    let text = std::fs::read_to_string(file).map_err(|_| Exit::Usage)?;
+    let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader);
+    if !errors.is_empty() {
+        return Err(Exit::Language);
+    }
+    let name = program
+        .root
+        .items
+        .iter()
+        .find_map(|i| {
+            if let drone_lang::ast::Item::Workflow(w) = i {
+                w.name.as_plain_string()
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| {
+            file.file_stem()
+                .map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned())
+        });
+    let model = drone_engine::model::Model {
+        workflow: name,
+        state_path: None,
+        phases: Vec::new(),
+        providers: BTreeMap::new(),
+        instances: BTreeMap::new(),
+        decls: BTreeMap::new(),
+        outputs: Vec::new(),
+        params: BTreeMap::new(),
+        lets: BTreeMap::new(),
+    };
+    Ok(Loaded { program, model })
+}

@@ -1,0 +1,28 @@
+//! Exit codes: documented in README.md and stable across releases.
+
+use std::process::ExitCode;
+
+/// Every outcome the binary reports through its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything succeeded (for `plan`: the plan was made).
+    Success = 0,
+    /// A bug in drone.
+    Internal = 1,
+    /// Bad command-line usage: unknown flag, missing file.
+    Usage = 2,
+    /// Language errors: syntax, names, types, evaluation; or `fmt --check` found unformatted files.
+    Language = 3,
+    /// Error-severity policy findings.
+    Policy = 4,
+    /// Execution failed: a provider call, an unreachable endpoint, unreadable state.
+    Execution = 5,
+    /// The state is locked by another run.
+    Locked = 6,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}

@@ -1,0 +1,9 @@
+//! The `drone` command line: thin layers over the language, engine and
+//! standard library. Only this crate prints, reads the terminal, or exits.
+
+pub mod cli;
+pub mod exit;
+pub mod pipeline;
+pub mod plan_view;
+pub mod progress;
+pub mod render;

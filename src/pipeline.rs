@@ -1,0 +1,88 @@
+//! The shared front half of every command: load, check, expand. Returns the
+//! model or renders every diagnostic found and says which exit code applies.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use drone_engine::functions::CallContext;
+use drone_engine::host::SystemHost;
+use drone_engine::model::Model;
+use drone_lang::{Catalog, FsLoader, Program};
+
+use crate::exit::Exit;
+use crate::render::{count, print_all};
+
+/// A workflow that loaded, checked and expanded cleanly.
+pub struct Loaded {
+    /// The program (sources for later diagnostics).
+    pub program: Program,
+    /// The expanded model.
+    pub model: Model,
+}
+
+/// Loads, checks and expands `path`. Secrets are not resolved here.
+pub fn load(
+    path: &Path,
+    params: &BTreeMap<String, String>,
+    catalog: &Catalog,
+) -> Result<Loaded, Exit> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!(
+            "error: cannot read {}: {}",
+            path.display(),
+            e.to_string().to_lowercase()
+        );
+        Exit::Usage
+    })?;
+    let (program, load_errors) = drone_lang::load(path, text, &FsLoader);
+    if !load_errors.is_empty() {
+        print_all(&load_errors, &program.sources);
+        eprintln!("{}", count(load_errors.len(), "error"));
+        return Err(Exit::Language);
+    }
+    let errors = drone_lang::check(&program, catalog);
+    if !errors.is_empty() {
+        print_all(&errors, &program.sources);
+        eprintln!("{}", count(errors.len(), "error"));
+        return Err(Exit::Language);
+    }
+    let host = host_for(path);
+    let cx = CallContext {
+        host: &host,
+        salt: "",
+        resolve_secrets: false,
+    };
+    let input = drone_engine::eval::EvalInput { params, cx: &cx };
+    match drone_engine::eval::expand(&program, catalog, &input) {
+        Ok(model) => Ok(Loaded { program, model }),
+        Err(errors) => {
+            print_all(&errors, &program.sources);
+            eprintln!("{}", count(errors.len(), "error"));
+            Err(Exit::Language)
+        }
+    }
+}
+
+/// The host that `file()` and `env()` read through, rooted at the workflow's directory.
+pub fn host_for(path: &Path) -> SystemHost {
+    SystemHost {
+        base_dir: path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    }
+}
+
+/// Where state lives: `--state`, else the header's `state.path` (relative to
+/// the workflow file), else `.drone/<workflow>.state.json` beside the file.
+pub fn state_path(workflow_file: &Path, model: &Model, flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    let dir = workflow_file.parent().unwrap_or(Path::new(""));
+    match &model.state_path {
+        Some(p) => dir.join(p),
+        None => dir
+            .join(".drone")
+            .join(format!("{}.state.json", model.workflow)),
+    }
+}

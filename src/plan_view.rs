@@ -1,0 +1,93 @@
+//! The human-readable plan: one block per changed resource, grouped by phase,
+//! attribute-level changes, then a one-line summary. Secrets print as
+//! `(sensitive)`, unknowns as `(known after apply)`.
+
+use std::fmt::Write;
+
+use drone_engine::plan::{ActionKind, Plan};
+use drone_engine::Value;
+
+/// Renders `plan` for a terminal or a log.
+pub fn render(plan: &Plan, phases: &[String]) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes: {} resource(s) match the workflow.",
+            plan.count(ActionKind::NoOp)
+        );
+        return out;
+    }
+    let mut order: Vec<&String> = phases.iter().collect();
+    for a in &plan.actions {
+        if !order.contains(&&a.phase) {
+            order.push(&a.phase);
+        }
+    }
+    for phase in order {
+        let actions: Vec<_> = plan
+            .actions
+            .iter()
+            .filter(|a| &a.phase == phase && a.kind != ActionKind::NoOp)
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "phase {phase}:");
+        for a in actions {
+            let (sign, label) = match a.kind {
+                ActionKind::Create => ("+", "create"),
+                ActionKind::Update => ("~", "update in place"),
+                ActionKind::Replace => ("-/+", "replace"),
+                ActionKind::Delete => ("-", "delete"),
+                ActionKind::NoOp => (" ", "no change"),
+            };
+            let _ = write!(out, "  {sign} {} ({label})", a.address);
+            if let Some(reason) = &a.reason {
+                let _ = write!(out, ": {reason}");
+            }
+            out.push('\n');
+            let width = a
+                .changes
+                .iter()
+                .map(|c| c.attribute.len())
+                .max()
+                .unwrap_or(0);
+            for c in &a.changes {
+                let after = c.after.as_ref().map_or("(unset)".to_string(), show);
+                match (&a.kind, &c.before) {
+                    (ActionKind::Create, _) | (_, None) => {
+                        let _ = writeln!(out, "      {:width$} = {after}", c.attribute);
+                    }
+                    (_, Some(before)) => {
+                        let note = if c.forces_replacement {
+                            "   # forces replacement"
+                        } else {
+                            ""
+                        };
+                        let _ = writeln!(
+                            out,
+                            "      {:width$} : {} -> {after}{note}",
+                            c.attribute,
+                            show(before)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nPlan: {} to create, {} to update, {} to replace, {} to delete, {} unchanged.",
+        plan.count(ActionKind::Create),
+        plan.count(ActionKind::Update),
+        plan.count(ActionKind::Replace),
+        plan.count(ActionKind::Delete),
+        plan.count(ActionKind::NoOp),
+    );
+    out
+}
+
+fn show(v: &Value) -> String {
+    v.to_string()
+}

@@ -1,0 +1,47 @@
+//! Rendering diagnostics with their source text, at the edge.
+
+use std::io::IsTerminal;
+
+use drone_lang::{Located, SourceMap};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource};
+
+/// Renders one diagnostic against its file, without colour unless `color`.
+pub fn render<D>(diagnostic: &D, sources: &SourceMap, color: bool) -> String
+where
+    D: Diagnostic + Located + Clone + Send + Sync + 'static,
+{
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    let report = match sources.get(diagnostic.span().file) {
+        Some(file) => miette::Report::new(diagnostic.clone())
+            .with_source_code(NamedSource::new(file.name.clone(), file.text.clone())),
+        None => miette::Report::new(diagnostic.clone()),
+    };
+    if handler.render_report(&mut out, report.as_ref()).is_err() {
+        out = format!("{diagnostic}\n");
+    }
+    out
+}
+
+/// Prints diagnostics to standard error, coloured on a terminal.
+pub fn print_all<D>(diagnostics: &[D], sources: &SourceMap)
+where
+    D: Diagnostic + Located + Clone + Send + Sync + 'static,
+{
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for d in diagnostics {
+        eprint!("{}", render(d, sources, color));
+    }
+}
+
+/// A one-line summary: "3 errors".
+pub fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
