@@ -159,10 +159,7 @@ enum GraphFormat {
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -176,11 +173,7 @@ pub fn main() -> ExitCode {
 async fn dispatch(command: Command) -> Exit {
     let catalog = drone_stdlib::catalog();
     let result = match command {
-        Command::Check {
-            files,
-            params,
-            list_types,
-        } => {
+        Command::Check { files, params, list_types } => {
             if list_types {
                 print!("{}", list_types_text(&catalog));
                 return Exit::Success;
@@ -188,18 +181,10 @@ async fn dispatch(command: Command) -> Exit {
             check(&files, &params, &catalog)
         }
         Command::Fmt { files, check } => fmt(&files, check),
-        Command::Plan {
-            file,
-            common,
-            format,
-        } => plan_command(&file, &common, format, &catalog).await,
+        Command::Plan { file, common, format } => plan_command(&file, &common, format, &catalog).await,
         Command::Run { file, common, yes } => run(&file, &common, yes, &catalog).await,
         Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
-        Command::Graph {
-            file,
-            params,
-            format,
-        } => graph(&file, &params, format, &catalog),
+        Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),
         Command::State { command } => state_command(command, &catalog),
     };
     result.unwrap_or_else(|e| e)
@@ -254,10 +239,7 @@ fn list_types_text(catalog: &Catalog) -> String {
                 drone_lang::Presence::OptionalComputed => "optional, computed",
             };
             let replaces = if a.force_new { ", replaces" } else { "" };
-            out.push_str(&format!(
-                "  {} ({}, {mode}{replaces}): {}\n",
-                a.name, a.ty, a.doc
-            ));
+            out.push_str(&format!("  {} ({}, {mode}{replaces}): {}\n", a.name, a.ty, a.doc));
         }
     }
     out
@@ -267,11 +249,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<Exit, Exit> {
     let mut exit = Exit::Success;
     for file in files {
         let text = std::fs::read_to_string(file).map_err(|e| {
-            eprintln!(
-                "error: cannot read {}: {}",
-                file.display(),
-                e.to_string().to_lowercase()
-            );
+            eprintln!("error: cannot read {}: {}", file.display(), e.to_string().to_lowercase());
             Exit::Usage
         })?;
         let mut sources = drone_lang::SourceMap::new();
@@ -307,12 +285,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<Exit, Exit> {
     Ok(exit)
 }
 
-fn graph(
-    file: &Path,
-    params: &[String],
-    format: GraphFormat,
-    catalog: &Catalog,
-) -> Result<Exit, Exit> {
+fn graph(file: &Path, params: &[String], format: GraphFormat, catalog: &Catalog) -> Result<Exit, Exit> {
     let loaded = pipeline::load(file, &parse_params(params)?, catalog)?;
     print!(
         "{}",
@@ -335,9 +308,7 @@ struct Session {
 async fn session(file: &Path, common: &Common, catalog: &Catalog) -> Result<Session, Exit> {
     let loaded = pipeline::load(file, &parse_params(&common.params)?, catalog)?;
     let state_path = pipeline::state_path(file, &loaded.model, common.state.as_deref());
-    let backend = LocalBackend {
-        path: state_path.clone(),
-    };
+    let backend = LocalBackend { path: state_path.clone() };
     let mut providers: Providers = BTreeMap::new();
     for (name, config) in &loaded.model.providers {
         if config.kind != "aws" {
@@ -347,12 +318,7 @@ async fn session(file: &Path, common: &Common, catalog: &Catalog) -> Result<Sess
         let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings).await);
         providers.insert(name.clone(), provider);
     }
-    Ok(Session {
-        loaded,
-        state_path,
-        backend,
-        providers,
-    })
+    Ok(Session { loaded, state_path, backend, providers })
 }
 
 /// Says where changes will land, before any change; fails fast when a
@@ -363,9 +329,7 @@ async fn announce(session: &Session) -> Result<(), Exit> {
             Ok(target) => eprintln!("provider {name}: {target}"),
             Err(e) => {
                 eprintln!("error: provider `{name}` cannot be used: {e}");
-                eprintln!(
-                    "  help: check credentials, region and AWS_ENDPOINT_URL; nothing was changed"
-                );
+                eprintln!("  help: check credentials, region and AWS_ENDPOINT_URL; nothing was changed");
                 return Err(Exit::Execution);
             }
         }
@@ -374,75 +338,41 @@ async fn announce(session: &Session) -> Result<(), Exit> {
 }
 
 fn load_state(session: &Session) -> Result<State, Exit> {
-    session
-        .backend
-        .load(&session.loaded.model.workflow)
-        .map_err(|e| {
-            eprintln!("{:?}", miette::Report::new(e));
-            Exit::Execution
-        })
+    session.backend.load(&session.loaded.model.workflow).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        Exit::Execution
+    })
 }
 
 fn take_lock(session: &Session, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
-    lock::acquire(
-        &session.state_path,
-        &LockOwner::current(operation),
-        &file.display().to_string(),
-    )
-    .map_err(|e| {
-        let exit = if matches!(e, LockError::Held { .. }) {
-            Exit::Locked
-        } else {
-            Exit::Execution
-        };
+    lock::acquire(&session.state_path, &LockOwner::current(operation), &file.display().to_string()).map_err(|e| {
+        let exit = if matches!(e, LockError::Held { .. }) { Exit::Locked } else { Exit::Execution };
         eprintln!("{:?}", miette::Report::new(e));
         exit
     })
 }
 
-async fn refreshed_plan(
-    session: &Session,
-    state: &State,
-    catalog: &Catalog,
-    concurrency: usize,
-) -> Result<Plan, Exit> {
-    let refreshed = apply::refresh(state, &session.providers, concurrency)
-        .await
-        .map_err(|e| {
-            eprintln!("error: refreshing state failed: {e}");
-            Exit::Execution
-        })?;
+async fn refreshed_plan(session: &Session, state: &State, catalog: &Catalog, concurrency: usize) -> Result<Plan, Exit> {
+    let refreshed = apply::refresh(state, &session.providers, concurrency).await.map_err(|e| {
+        eprintln!("error: refreshing state failed: {e}");
+        Exit::Execution
+    })?;
     let host = pipeline::host_for(&session.loaded.program.root_path);
-    let cx = CallContext {
-        host: &host,
-        salt: &state.lineage,
-        resolve_secrets: true,
-    };
+    let cx = CallContext { host: &host, salt: &state.lineage, resolve_secrets: true };
     plan::plan(&session.loaded.model, catalog, &refreshed, &cx).map_err(|errors| {
         print_all(&errors, &session.loaded.program.sources);
         Exit::Language
     })
 }
 
-async fn plan_command(
-    file: &Path,
-    common: &Common,
-    format: PlanFormat,
-    catalog: &Catalog,
-) -> Result<Exit, Exit> {
+async fn plan_command(file: &Path, common: &Common, format: PlanFormat, catalog: &Catalog) -> Result<Exit, Exit> {
     let session = session(file, common, catalog).await?;
     announce(&session).await?;
     let state = load_state(&session)?;
     let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
     match format {
-        PlanFormat::Human => print!(
-            "{}",
-            crate::plan_view::render(&plan, &session.loaded.model.phases)
-        ),
-        PlanFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
-        ),
+        PlanFormat::Human => print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases)),
+        PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()),
     }
     Ok(Exit::Success)
 }
@@ -464,10 +394,7 @@ async fn run(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Resu
     announce(&session).await?;
     let state = load_state(&session)?;
     let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
-    print!(
-        "{}",
-        crate::plan_view::render(&plan, &session.loaded.model.phases)
-    );
+    print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
         return Ok(Exit::Success);
     }
@@ -484,10 +411,7 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
     announce(&session).await?;
     let state = load_state(&session)?;
     let plan = plan::plan_destroy(&state);
-    print!(
-        "{}",
-        crate::plan_view::render(&plan, &session.loaded.model.phases)
-    );
+    print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
         return Ok(Exit::Success);
     }
@@ -507,15 +431,8 @@ async fn execute(
 ) -> Result<Exit, Exit> {
     let host = pipeline::host_for(&session.loaded.program.root_path);
     let salt = state.lineage.clone();
-    let cx = CallContext {
-        host: &host,
-        salt: &salt,
-        resolve_secrets: true,
-    };
-    let options = ApplyOptions {
-        concurrency: common.concurrency,
-        ..ApplyOptions::default()
-    };
+    let cx = CallContext { host: &host, salt: &salt, resolve_secrets: true };
+    let options = ApplyOptions { concurrency: common.concurrency, ..ApplyOptions::default() };
     let progress = Progress::for_stderr();
     let input = ApplyInput {
         model: &session.loaded.model,
@@ -526,10 +443,7 @@ async fn execute(
         options: &options,
         observer: &progress,
     };
-    let mut store = Store {
-        state,
-        backend: session.backend.clone(),
-    };
+    let mut store = Store { state, backend: session.backend.clone() };
     let report = apply::apply(&input, &mut store).await.map_err(|e| {
         eprintln!("{:?}", miette::Report::new(e));
         Exit::Execution
@@ -539,10 +453,7 @@ async fn execute(
     let deleted = report.done(Operation::Delete).len();
     if report.succeeded() {
         if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
-            store.state.outputs = outputs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect();
+            store.state.outputs = outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
             if let Err(e) = store.backend.save(&mut store.state) {
                 eprintln!("{:?}", miette::Report::new(e));
                 return Ok(Exit::Execution);
@@ -554,28 +465,20 @@ async fn execute(
         println!("Apply complete: {created} created, {updated} updated, {deleted} deleted.");
         return Ok(Exit::Success);
     }
-    let failed: Vec<_> = report
-        .outcomes
-        .iter()
-        .filter(|o| matches!(o.status, Status::Failed(_)))
-        .collect();
-    let skipped: Vec<_> = report
-        .outcomes
-        .iter()
-        .filter(|o| matches!(o.status, Status::Skipped(_)))
-        .collect();
-    println!("Apply failed: {created} created, {updated} updated, {deleted} deleted, {} failed, {} skipped.", failed.len(), skipped.len());
+    let failed: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Failed(_))).collect();
+    let skipped: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Skipped(_))).collect();
+    println!(
+        "Apply failed: {created} created, {updated} updated, {deleted} deleted, {} failed, {} skipped.",
+        failed.len(),
+        skipped.len()
+    );
     for o in failed.iter().chain(skipped.iter()) {
         let (label, reason) = match &o.status {
             Status::Failed(r) => ("failed", r),
             Status::Skipped(r) => ("skipped", r),
             Status::Done => continue,
         };
-        println!(
-            "  {label:<7} {} ({}): {reason}",
-            o.address,
-            o.operation.verb()
-        );
+        println!("  {label:<7} {} ({}): {reason}", o.address, o.operation.verb());
     }
     println!("State records everything that succeeded; fix the cause and run again.");
     Ok(Exit::Execution)
@@ -611,14 +514,10 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
         StateCommand::Show { address, .. } => {
             let state = load()?;
             let Some(r) = state.resources.get(&address) else {
-                let help = drone_lang::suggest::closest(
-                    &address,
-                    state.resources.keys().map(String::as_str),
-                );
+                let help = drone_lang::suggest::closest(&address, state.resources.keys().map(String::as_str));
                 eprintln!(
                     "error: no resource `{address}` in state{}",
-                    help.map(|h| format!("; did you mean `{h}`?"))
-                        .unwrap_or_default()
+                    help.map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
                 );
                 return Ok(Exit::Usage);
             };
@@ -648,17 +547,8 @@ fn header_only(file: &Path) -> Result<Loaded, Exit> {
         .root
         .items
         .iter()
-        .find_map(|i| {
-            if let drone_lang::ast::Item::Workflow(w) = i {
-                w.name.as_plain_string()
-            } else {
-                None
-            }
-        })
-        .unwrap_or_else(|| {
-            file.file_stem()
-                .map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned())
-        });
+        .find_map(|i| if let drone_lang::ast::Item::Workflow(w) = i { w.name.as_plain_string() } else { None })
+        .unwrap_or_else(|| file.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned()));
     let model = drone_engine::model::Model {
         workflow: name,
         state_path: None,

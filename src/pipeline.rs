@@ -21,17 +21,9 @@ pub struct Loaded {
 }
 
 /// Loads, checks and expands `path`. Secrets are not resolved here.
-pub fn load(
-    path: &Path,
-    params: &BTreeMap<String, String>,
-    catalog: &Catalog,
-) -> Result<Loaded, Exit> {
+pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -> Result<Loaded, Exit> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!(
-            "error: cannot read {}: {}",
-            path.display(),
-            e.to_string().to_lowercase()
-        );
+        eprintln!("error: cannot read {}: {}", path.display(), e.to_string().to_lowercase());
         Exit::Usage
     })?;
     let (program, load_errors) = drone_lang::load(path, text, &FsLoader);
@@ -47,11 +39,7 @@ pub fn load(
         return Err(Exit::Language);
     }
     let host = host_for(path);
-    let cx = CallContext {
-        host: &host,
-        salt: "",
-        resolve_secrets: false,
-    };
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let input = drone_engine::eval::EvalInput { params, cx: &cx };
     match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => Ok(Loaded { program, model }),
@@ -65,11 +53,7 @@ pub fn load(
 
 /// The host that `file()` and `env()` read through, rooted at the workflow's directory.
 pub fn host_for(path: &Path) -> SystemHost {
-    SystemHost {
-        base_dir: path
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-    }
+    SystemHost { base_dir: path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf) }
 }
 
 /// Where state lives: `--state`, else the header's `state.path` (relative to
@@ -81,8 +65,6 @@ pub fn state_path(workflow_file: &Path, model: &Model, flag: Option<&Path>) -> P
     let dir = workflow_file.parent().unwrap_or(Path::new(""));
     match &model.state_path {
         Some(p) => dir.join(p),
-        None => dir
-            .join(".drone")
-            .join(format!("{}.state.json", model.workflow)),
+        None => dir.join(".drone").join(format!("{}.state.json", model.workflow)),
     }
 }

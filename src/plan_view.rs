@@ -11,11 +11,7 @@ use drone_engine::Value;
 pub fn render(plan: &Plan, phases: &[String]) -> String {
     let mut out = String::new();
     if plan.is_empty() {
-        let _ = writeln!(
-            out,
-            "No changes: {} resource(s) match the workflow.",
-            plan.count(ActionKind::NoOp)
-        );
+        let _ = writeln!(out, "No changes: {} resource(s) match the workflow.", plan.count(ActionKind::NoOp));
         return out;
     }
     let mut order: Vec<&String> = phases.iter().collect();
@@ -25,11 +21,7 @@ pub fn render(plan: &Plan, phases: &[String]) -> String {
         }
     }
     for phase in order {
-        let actions: Vec<_> = plan
-            .actions
-            .iter()
-            .filter(|a| &a.phase == phase && a.kind != ActionKind::NoOp)
-            .collect();
+        let actions: Vec<_> = plan.actions.iter().filter(|a| &a.phase == phase && a.kind != ActionKind::NoOp).collect();
         if actions.is_empty() {
             continue;
         }
@@ -47,12 +39,7 @@ pub fn render(plan: &Plan, phases: &[String]) -> String {
                 let _ = write!(out, ": {reason}");
             }
             out.push('\n');
-            let width = a
-                .changes
-                .iter()
-                .map(|c| c.attribute.len())
-                .max()
-                .unwrap_or(0);
+            let width = a.changes.iter().map(|c| c.attribute.len()).max().unwrap_or(0);
             for c in &a.changes {
                 let after = c.after.as_ref().map_or("(unset)".to_string(), show);
                 match (&a.kind, &c.before) {
@@ -60,17 +47,8 @@ pub fn render(plan: &Plan, phases: &[String]) -> String {
                         let _ = writeln!(out, "      {:width$} = {after}", c.attribute);
                     }
                     (_, Some(before)) => {
-                        let note = if c.forces_replacement {
-                            "   # forces replacement"
-                        } else {
-                            ""
-                        };
-                        let _ = writeln!(
-                            out,
-                            "      {:width$} : {} -> {after}{note}",
-                            c.attribute,
-                            show(before)
-                        );
+                        let note = if c.forces_replacement { "   # forces replacement" } else { "" };
+                        let _ = writeln!(out, "      {:width$} : {} -> {after}{note}", c.attribute, show(before));
                     }
                 }
             }

@@ -26,10 +26,7 @@ impl Progress {
     /// The live view on a terminal, plain lines otherwise.
     pub fn for_stderr() -> Progress {
         if std::io::stderr().is_terminal() {
-            Progress::Live {
-                bars: MultiProgress::new(),
-                active: Mutex::new(BTreeMap::new()),
-            }
+            Progress::Live { bars: MultiProgress::new(), active: Mutex::new(BTreeMap::new()) }
         } else {
             Progress::Plain
         }
@@ -68,19 +65,11 @@ impl Observer for Progress {
     }
 
     fn finished(&self, outcome: &Outcome, elapsed: Duration) {
-        let line = format!(
-            "{:<6} {} {}",
-            outcome.operation.verb(),
-            outcome.address,
-            describe(outcome, elapsed)
-        );
+        let line = format!("{:<6} {} {}", outcome.operation.verb(), outcome.address, describe(outcome, elapsed));
         match self {
             Progress::Plain => eprintln!("{} {line}", stamp()),
             Progress::Live { bars, active } => {
-                let bar = active
-                    .lock()
-                    .ok()
-                    .and_then(|mut a| a.remove(&outcome.address));
+                let bar = active.lock().ok().and_then(|mut a| a.remove(&outcome.address));
                 match bar {
                     Some(bar) => bar.finish_and_clear(),
                     None => {}

@@ -10,14 +10,8 @@ pub fn render<D>(diagnostic: &D, sources: &SourceMap, color: bool) -> String
 where
     D: Diagnostic + Located + Clone + Send + Sync + 'static,
 {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     let report = match sources.get(diagnostic.span().file) {
         Some(file) => miette::Report::new(diagnostic.clone())

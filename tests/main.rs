@@ -1,1 +1,9 @@
+//! End-to-end tests of the `drone` binary, in one test binary so the AWS SDK
+//! is linked once. AWS tests run against a moto_server that each test starts
+//! on a free loopback port and stops when it ends.
 
+mod architecture;
+mod cli;
+mod diagnostics;
+mod e2e;
+mod support;

@@ -34,11 +34,7 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions {
-            concurrency: 8,
-            attempts: 6,
-            backoff: Duration::from_millis(500),
-        }
+        ApplyOptions { concurrency: 8, attempts: 6, backoff: Duration::from_millis(500) }
     }
 }
 
@@ -166,17 +162,11 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
         .map(|a| a.address.clone())
         .collect();
     // A delete waits for the deletes of everything that depends on it.
-    let mut waits: BTreeMap<String, BTreeSet<String>> = deletes
-        .iter()
-        .map(|a| (a.clone(), BTreeSet::new()))
-        .collect();
+    let mut waits: BTreeMap<String, BTreeSet<String>> = deletes.iter().map(|a| (a.clone(), BTreeSet::new())).collect();
     for (address, r) in &store.state.resources {
         if deletes.contains(address) {
             for dep in r.dependencies.iter().filter(|d| deletes.contains(*d)) {
-                waits
-                    .entry(dep.clone())
-                    .or_default()
-                    .insert(address.clone());
+                waits.entry(dep.clone()).or_default().insert(address.clone());
             }
         }
     }
@@ -192,9 +182,7 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
             .iter()
             .filter(|a| &a.phase == phase)
             .filter_map(|a| match a.kind {
-                ActionKind::Create | ActionKind::Replace => {
-                    Some((a.address.clone(), Operation::Create))
-                }
+                ActionKind::Create | ActionKind::Replace => Some((a.address.clone(), Operation::Create)),
                 ActionKind::Update => Some((a.address.clone(), Operation::Update)),
                 _ => None,
             })
@@ -206,13 +194,7 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
                     .model
                     .instances
                     .get(a)
-                    .map(|i| {
-                        i.deps
-                            .iter()
-                            .filter(|d| jobs.contains_key(*d))
-                            .cloned()
-                            .collect()
-                    })
+                    .map(|i| i.deps.iter().filter(|d| jobs.contains_key(*d)).cloned().collect())
                     .unwrap_or_default();
                 (a.clone(), deps)
             })
@@ -220,19 +202,8 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
         let ops: BTreeMap<String, Operation> = jobs;
         let ok = run_stage_with(input, store, &mut report, &ops, waits).await?;
         if !ok {
-            let later: BTreeSet<&String> = input
-                .model
-                .phases
-                .iter()
-                .skip_while(|p| *p != phase)
-                .skip(1)
-                .collect();
-            skip_rest(
-                input,
-                &mut report,
-                |a| later.contains(&a.phase),
-                &format!("phase `{phase}` failed"),
-            );
+            let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
+            skip_rest(input, &mut report, |a| later.contains(&a.phase), &format!("phase `{phase}` failed"));
             break;
         }
     }
@@ -252,18 +223,10 @@ fn skip_rest(
             ActionKind::Delete => Operation::Delete,
             ActionKind::NoOp => continue,
         };
-        if report
-            .outcomes
-            .iter()
-            .any(|o| o.address == a.address && o.operation == operation)
-        {
+        if report.outcomes.iter().any(|o| o.address == a.address && o.operation == operation) {
             continue;
         }
-        let outcome = Outcome {
-            address: a.address.clone(),
-            operation,
-            status: Status::Skipped(because.into()),
-        };
+        let outcome = Outcome { address: a.address.clone(), operation, status: Status::Skipped(because.into()) };
         input.observer.finished(&outcome, Duration::ZERO);
         report.outcomes.push(outcome);
     }
@@ -288,25 +251,11 @@ struct Failure {
 
 impl Failure {
     fn plain(reason: String) -> Failure {
-        Failure {
-            reason,
-            created: None,
-        }
+        Failure { reason, created: None }
     }
 }
 
-type Pending = Pin<
-    Box<
-        dyn Future<
-                Output = (
-                    String,
-                    Operation,
-                    Instant,
-                    Result<Option<Observed>, Failure>,
-                ),
-            > + Send,
-    >,
->;
+type Pending = Pin<Box<dyn Future<Output = (String, Operation, Instant, Result<Option<Observed>, Failure>)> + Send>>;
 
 async fn run_stage_with(
     input: &ApplyInput<'_>,
@@ -324,10 +273,7 @@ async fn run_stage_with(
         // Start (or skip) everything whose prerequisites are settled.
         let ready: Vec<String> = waiting
             .iter()
-            .filter(|(_, deps)| {
-                deps.iter()
-                    .all(|d| succeeded.contains(d) || broken.contains_key(d))
-            })
+            .filter(|(_, deps)| deps.iter().all(|d| succeeded.contains(d) || broken.contains_key(d)))
             .map(|(a, _)| a.clone())
             .collect();
         for address in ready {
@@ -352,11 +298,8 @@ async fn run_stage_with(
             match start(input, &store.state, &address, op) {
                 Ok(fut) => in_flight.push(fut),
                 Err(reason) => {
-                    let outcome = Outcome {
-                        address: address.clone(),
-                        operation: op,
-                        status: Status::Failed(reason.clone()),
-                    };
+                    let outcome =
+                        Outcome { address: address.clone(), operation: op, status: Status::Failed(reason.clone()) };
                     input.observer.finished(&outcome, Duration::ZERO);
                     report.outcomes.push(outcome);
                     broken.insert(address, reason);
@@ -391,11 +334,7 @@ async fn run_stage_with(
                 Status::Failed(reason)
             }
         };
-        let outcome = Outcome {
-            address,
-            operation: op,
-            status,
-        };
+        let outcome = Outcome { address, operation: op, status };
         input.observer.finished(&outcome, started.elapsed());
         report.outcomes.push(outcome);
     }
@@ -409,9 +348,7 @@ impl Resolver for Live<'_> {
         match self.0.resources.get(address) {
             Some(r) => {
                 let mut attrs = r.attributes.clone();
-                attrs
-                    .entry("id".into())
-                    .or_insert_with(|| Value::str(&r.id));
+                attrs.entry("id".into()).or_insert_with(|| Value::str(&r.id));
                 Value::Map(attrs)
             }
             None => Value::Unknown,
@@ -421,52 +358,29 @@ impl Resolver for Live<'_> {
 
 /// Prepares one operation: evaluates configuration against live state, then
 /// returns the provider call as an owned future.
-fn start(
-    input: &ApplyInput<'_>,
-    state: &State,
-    address: &str,
-    op: Operation,
-) -> Result<Pending, String> {
+fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) -> Result<Pending, String> {
     let options = input.options.clone();
     let owned = address.to_string();
     let started = Instant::now();
     if op == Operation::Delete {
-        let recorded = state
-            .resources
-            .get(address)
-            .cloned()
-            .ok_or_else(|| format!("`{address}` is not in state"))?;
+        let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
         let provider = provider(input, &recorded.provider)?;
         return Ok(Box::pin(async move {
-            let result = with_retries(&options, || {
-                provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)
-            })
-            .await;
+            let result =
+                with_retries(&options, || provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes))
+                    .await;
             let result = match result {
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
                 other => other,
             };
-            (
-                owned,
-                op,
-                started,
-                result
-                    .map(|()| None)
-                    .map_err(|e| Failure::plain(e.to_string())),
-            )
+            (owned, op, started, result.map(|()| None).map_err(|e| Failure::plain(e.to_string())))
         }));
     }
-    let instance = input
-        .model
-        .instances
-        .get(address)
-        .ok_or_else(|| format!("`{address}` is not in the workflow"))?;
-    let config = evaluate_config(input.model, input.catalog, input.cx, &Live(state), instance)
-        .map_err(|e| e.to_string())?;
+    let instance = input.model.instances.get(address).ok_or_else(|| format!("`{address}` is not in the workflow"))?;
+    let config =
+        evaluate_config(input.model, input.catalog, input.cx, &Live(state), instance).map_err(|e| e.to_string())?;
     if let Some((name, _)) = config.iter().find(|(_, v)| !v.is_known()) {
-        return Err(format!(
-            "attribute `{name}` is still unknown; a resource it refers to did not report it"
-        ));
+        return Err(format!("attribute `{name}` is still unknown; a resource it refers to did not report it"));
     }
     let provider = provider(input, &instance.provider)?;
     let tags: BTreeMap<String, String> = [
@@ -516,37 +430,21 @@ fn start(
             // Recorded attributes: the configuration, overlaid with what the provider computed.
             let mut attrs = config.clone();
             attrs.append(&mut observed.attributes);
-            Some(Observed {
-                id: observed.id,
-                attributes: attrs,
-            })
+            Some(Observed { id: observed.id, attributes: attrs })
         });
         let result = result.map_err(|e| {
-            let created = e.created.clone().map(|id| Observed {
-                id,
-                attributes: config_for_failure,
-            });
-            Failure {
-                reason: e.to_string(),
-                created,
-            }
+            let created = e.created.clone().map(|id| Observed { id, attributes: config_for_failure });
+            Failure { reason: e.to_string(), created }
         });
         (owned, op, started, result)
     }))
 }
 
 fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, String> {
-    input
-        .providers
-        .get(name)
-        .cloned()
-        .ok_or_else(|| format!("provider `{name}` is not configured"))
+    input.providers.get(name).cloned().ok_or_else(|| format!("provider `{name}` is not configured"))
 }
 
-async fn with_retries<'f, F, Fut, T>(
-    options: &ApplyOptions,
-    mut call: F,
-) -> Result<T, ProviderError>
+async fn with_retries<'f, F, Fut, T>(options: &ApplyOptions, mut call: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ProviderError>> + 'f,
@@ -565,13 +463,7 @@ where
     }
 }
 
-fn record(
-    input: &ApplyInput<'_>,
-    state: &mut State,
-    address: &str,
-    op: Operation,
-    observed: Option<Observed>,
-) {
+fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operation, observed: Option<Observed>) {
     match (op, observed) {
         (Operation::Delete, _) => {
             state.resources.remove(address);
@@ -601,25 +493,20 @@ fn record(
 
 /// Reads every recorded resource back from its provider (at most
 /// `concurrency` at once): drops those gone, updates read-back attributes.
-pub async fn refresh(
-    state: &State,
-    providers: &Providers,
-    concurrency: usize,
-) -> Result<State, ProviderError> {
+pub async fn refresh(state: &State, providers: &Providers, concurrency: usize) -> Result<State, ProviderError> {
     let mut refreshed = state.clone();
-    let mut results =
-        futures::stream::iter(state.resources.iter().map(|(address, r)| async move {
-            let provider = providers.get(&r.provider).ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::Unsupported,
-                    "refresh",
-                    format!("provider `{}` of `{address}` is not configured", r.provider),
-                )
-            })?;
-            let observed = provider.read(&r.type_name, &r.id, &r.attributes).await?;
-            Ok::<_, ProviderError>((address.clone(), observed))
-        }))
-        .buffer_unordered(concurrency.max(1));
+    let mut results = futures::stream::iter(state.resources.iter().map(|(address, r)| async move {
+        let provider = providers.get(&r.provider).ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Unsupported,
+                "refresh",
+                format!("provider `{}` of `{address}` is not configured", r.provider),
+            )
+        })?;
+        let observed = provider.read(&r.type_name, &r.id, &r.attributes).await?;
+        Ok::<_, ProviderError>((address.clone(), observed))
+    }))
+    .buffer_unordered(concurrency.max(1));
     while let Some(result) = results.next().await {
         let (address, observed) = result?;
         match observed {
@@ -651,9 +538,5 @@ pub fn outputs(
 ) -> Result<BTreeMap<String, Value>, crate::error::EvalError> {
     let resolver = Live(state);
     let evaluator = crate::eval::Evaluator::new(model, catalog, cx, &resolver);
-    model
-        .outputs
-        .iter()
-        .map(|o| Ok((o.name.clone(), evaluator.eval(&o.value, &Vec::new())?)))
-        .collect()
+    model.outputs.iter().map(|o| Ok((o.name.clone(), evaluator.eval(&o.value, &Vec::new())?))).collect()
 }

@@ -49,10 +49,7 @@ pub enum EvalError {
     },
     /// A built-in function refused its arguments.
     #[error("`{function}` failed: {reason}")]
-    #[diagnostic(
-        code("drone::eval::function"),
-        help("check the arguments of `{function}`")
-    )]
+    #[diagnostic(code("drone::eval::function"), help("check the arguments of `{function}`"))]
     Function {
         /// The function.
         function: String,
@@ -79,7 +76,10 @@ pub enum EvalError {
     },
     /// A loop or condition that depends on values known only after apply.
     #[error("this {what} depends on values known only after apply")]
-    #[diagnostic(code("drone::eval::unknown_at_plan"), help("loops and conditions must be decidable before anything runs; use parameters or literals here"))]
+    #[diagnostic(
+        code("drone::eval::unknown_at_plan"),
+        help("loops and conditions must be decidable before anything runs; use parameters or literals here")
+    )]
     UnknownAtPlan {
         /// "loop" or "condition".
         what: &'static str,
@@ -89,7 +89,10 @@ pub enum EvalError {
     },
     /// A loop element that cannot key a resource address.
     #[error("a loop over a list of {found} cannot key resource addresses")]
-    #[diagnostic(code("drone::eval::loop_key"), help("loop over strings or numbers, or over a map with `for name, value in map`, so addresses stay stable"))]
+    #[diagnostic(
+        code("drone::eval::loop_key"),
+        help("loop over strings or numbers, or over a map with `for name, value in map`, so addresses stay stable")
+    )]
     LoopKey {
         /// The element type.
         found: &'static str,
@@ -181,10 +184,6 @@ pub trait At<T> {
 
 impl<T> At<T> for Result<T, FnError> {
     fn at(self, function: &str, span: Span) -> Result<T, EvalError> {
-        self.map_err(|e| EvalError::Function {
-            function: function.to_string(),
-            reason: e.0,
-            span,
-        })
+        self.map_err(|e| EvalError::Function { function: function.to_string(), reason: e.0, span })
     }
 }

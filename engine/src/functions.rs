@@ -206,33 +206,23 @@ pub fn call(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, F
     }
     let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
     match name {
-        "cidrsubnet" => cidrsubnet(
-            string(arg(0), "prefix")?,
-            int(arg(1), "newbits")?,
-            int(arg(2), "netnum")?,
-        )
-        .map(Value::String),
+        "cidrsubnet" => {
+            cidrsubnet(string(arg(0), "prefix")?, int(arg(1), "newbits")?, int(arg(2), "netnum")?).map(Value::String)
+        }
         "format" => format(string(arg(0), "spec")?, &args[1.min(args.len())..]).map(Value::String),
         "join" => {
             let sep = string(arg(0), "separator")?;
-            let parts: Result<Vec<String>, FnError> =
-                list(arg(1), "list")?.iter().map(scalar_text).collect();
+            let parts: Result<Vec<String>, FnError> = list(arg(1), "list")?.iter().map(scalar_text).collect();
             Ok(Value::String(parts?.join(sep)))
         }
-        "split" => Ok(Value::List(
-            string(arg(1), "string")?
-                .split(string(arg(0), "separator")?)
-                .map(Value::str)
-                .collect(),
-        )),
+        "split" => {
+            Ok(Value::List(string(arg(1), "string")?.split(string(arg(0), "separator")?).map(Value::str).collect()))
+        }
         "length" => match arg(0) {
             Value::List(l) => Ok(Value::Number(l.len() as f64)),
             Value::Map(m) => Ok(Value::Number(m.len() as f64)),
             Value::String(s) => Ok(Value::Number(s.chars().count() as f64)),
-            other => Err(FnError(format!(
-                "cannot take the length of a {}",
-                other.type_name()
-            ))),
+            other => Err(FnError(format!("cannot take the length of a {}", other.type_name()))),
         },
         "lookup" => {
             let map = map(arg(0), "map")?;
@@ -248,30 +238,22 @@ pub fn call(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, F
             match (cx.host.env(var), args.get(1)) {
                 (Some(v), _) => Ok(Value::String(v)),
                 (None, Some(default)) => Ok(default.clone()),
-                (None, None) => Err(FnError(format!(
-                    "environment variable `{var}` is not set and no default is given"
-                ))),
+                (None, None) => {
+                    Err(FnError(format!("environment variable `{var}` is not set and no default is given")))
+                }
             }
         }
-        "file" => cx
-            .host
-            .read_file(string(arg(0), "path")?)
-            .map(Value::String)
-            .map_err(FnError),
+        "file" => cx.host.read_file(string(arg(0), "path")?).map(Value::String).map_err(FnError),
         "secret" => {
             let reference = string(arg(0), "reference")?;
             if !cx.resolve_secrets {
                 return Ok(Value::Secret(Secret::unresolved(reference)));
             }
             let plaintext = cx.host.secret(reference).map_err(FnError)?;
-            Ok(Value::Secret(Secret::resolved(
-                reference, plaintext, cx.salt,
-            )))
+            Ok(Value::Secret(Secret::resolved(reference, plaintext, cx.salt)))
         }
         "jsonencode" => Ok(Value::String(arg(0).to_json().to_string())),
-        "keys" => Ok(Value::List(
-            map(arg(0), "map")?.keys().map(Value::str).collect(),
-        )),
+        "keys" => Ok(Value::List(map(arg(0), "map")?.keys().map(Value::str).collect())),
         "values" => Ok(Value::List(map(arg(0), "map")?.values().cloned().collect())),
         "concat" => {
             let mut out = Vec::new();
@@ -287,51 +269,36 @@ pub fn call(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, F
             }
             Ok(Value::Map(out))
         }
-        "contains" => Ok(Value::Bool(
-            list(arg(0), "list")?.iter().any(|v| v.same(arg(1))),
-        )),
+        "contains" => Ok(Value::Bool(list(arg(0), "list")?.iter().any(|v| v.same(arg(1))))),
         "upper" => Ok(Value::String(string(arg(0), "string")?.to_uppercase())),
         "lower" => Ok(Value::String(string(arg(0), "string")?.to_lowercase())),
         "tostring" => scalar_text(arg(0)).map(Value::String),
         "range" => {
-            let (start, end) = if args.len() == 2 {
-                (int(arg(0), "start")?, int(arg(1), "end")?)
-            } else {
-                (0, int(arg(0), "end")?)
-            };
+            let (start, end) =
+                if args.len() == 2 { (int(arg(0), "start")?, int(arg(1), "end")?) } else { (0, int(arg(0), "end")?) };
             if end - start > 100_000 {
                 return Err(FnError("a range may hold at most 100000 numbers".into()));
             }
-            Ok(Value::List(
-                (start..end).map(|n| Value::Number(n as f64)).collect(),
-            ))
+            Ok(Value::List((start..end).map(|n| Value::Number(n as f64)).collect()))
         }
         other => Err(FnError(format!("`{other}` is not a built-in function"))),
     }
 }
 
 fn string<'v>(v: &'v Value, what: &str) -> Result<&'v str, FnError> {
-    v.as_str()
-        .ok_or_else(|| FnError(format!("{what} must be a string, found {}", v.type_name())))
+    v.as_str().ok_or_else(|| FnError(format!("{what} must be a string, found {}", v.type_name())))
 }
 
 fn int(v: &Value, what: &str) -> Result<i64, FnError> {
-    v.as_i64().ok_or_else(|| {
-        FnError(format!(
-            "{what} must be a whole number, found {}",
-            v.type_name()
-        ))
-    })
+    v.as_i64().ok_or_else(|| FnError(format!("{what} must be a whole number, found {}", v.type_name())))
 }
 
 fn list<'v>(v: &'v Value, what: &str) -> Result<&'v [Value], FnError> {
-    v.as_list()
-        .ok_or_else(|| FnError(format!("{what} must be a list, found {}", v.type_name())))
+    v.as_list().ok_or_else(|| FnError(format!("{what} must be a list, found {}", v.type_name())))
 }
 
 fn map<'v>(v: &'v Value, what: &str) -> Result<&'v BTreeMap<String, Value>, FnError> {
-    v.as_map()
-        .ok_or_else(|| FnError(format!("{what} must be a map, found {}", v.type_name())))
+    v.as_map().ok_or_else(|| FnError(format!("{what} must be a map, found {}", v.type_name())))
 }
 
 /// The text of a scalar, as interpolation writes it.
@@ -341,38 +308,24 @@ pub fn scalar_text(v: &Value) -> Result<String, FnError> {
         Value::Number(n) => Ok(drone_lang::fmt::format_number(*n)),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Null => Ok(String::new()),
-        other => Err(FnError(format!(
-            "a {} cannot be written as text",
-            other.type_name()
-        ))),
+        other => Err(FnError(format!("a {} cannot be written as text", other.type_name()))),
     }
 }
 
 fn cidrsubnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, FnError> {
-    let net: ipnet::IpNet = prefix
-        .parse()
-        .map_err(|_| FnError(format!("`{prefix}` is not a CIDR block")))?;
+    let net: ipnet::IpNet = prefix.parse().map_err(|_| FnError(format!("`{prefix}` is not a CIDR block")))?;
     let max = if net.addr().is_ipv4() { 32 } else { 128 };
     let new_len = i64::from(net.prefix_len()) + newbits;
     if newbits < 0 || new_len > max {
-        return Err(FnError(format!(
-            "cannot extend a /{} prefix by {newbits} bits",
-            net.prefix_len()
-        )));
+        return Err(FnError(format!("cannot extend a /{} prefix by {newbits} bits", net.prefix_len())));
     }
     if netnum < 0 || (newbits < 63 && netnum >= 1i64 << newbits) {
-        return Err(FnError(format!(
-            "netnum {netnum} does not fit in {newbits} bits"
-        )));
+        return Err(FnError(format!("netnum {netnum} does not fit in {newbits} bits")));
     }
     let shift = (max - new_len) as u32;
     let addr = match net.network() {
-        IpAddr::V4(a) => {
-            IpAddr::V4((u32::from(a) | ((netnum as u32).checked_shl(shift).unwrap_or(0))).into())
-        }
-        IpAddr::V6(a) => {
-            IpAddr::V6((u128::from(a) | ((netnum as u128).checked_shl(shift).unwrap_or(0))).into())
-        }
+        IpAddr::V4(a) => IpAddr::V4((u32::from(a) | ((netnum as u32).checked_shl(shift).unwrap_or(0))).into()),
+        IpAddr::V6(a) => IpAddr::V6((u128::from(a) | ((netnum as u128).checked_shl(shift).unwrap_or(0))).into()),
     };
     Ok(format!("{addr}/{new_len}"))
 }
@@ -389,23 +342,13 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
         match chars.next() {
             Some('%') => out.push('%'),
             Some(verb @ ('s' | 'd' | 'v')) => {
-                let arg = args
-                    .next()
-                    .ok_or_else(|| FnError(format!("`%{verb}` has no value left to format")))?;
+                let arg = args.next().ok_or_else(|| FnError(format!("`%{verb}` has no value left to format")))?;
                 if verb == 'd' && arg.as_i64().is_none() {
-                    return Err(FnError(format!(
-                        "`%d` needs a whole number, found {}",
-                        arg.type_name()
-                    )));
+                    return Err(FnError(format!("`%d` needs a whole number, found {}", arg.type_name())));
                 }
                 out.push_str(&scalar_text(arg)?);
             }
-            other => {
-                return Err(FnError(format!(
-                    "unknown verb `%{}`",
-                    other.map(String::from).unwrap_or_default()
-                )))
-            }
+            other => return Err(FnError(format!("unknown verb `%{}`", other.map(String::from).unwrap_or_default()))),
         }
     }
     if args.next().is_some() {
@@ -421,18 +364,11 @@ mod tests {
 
     fn check(name: &str, args: Vec<Value>, expected: Result<Value, &str>) {
         let host = MemoryHost::default();
-        let cx = CallContext {
-            host: &host,
-            salt: "s",
-            resolve_secrets: true,
-        };
+        let cx = CallContext { host: &host, salt: "s", resolve_secrets: true };
         let got = call(name, &args, &cx);
         match expected {
             Ok(v) => assert_eq!(got, Ok(v), "{name}"),
-            Err(msg) => assert!(
-                matches!(&got, Err(FnError(m)) if m.contains(msg)),
-                "{name}: {got:?}"
-            ),
+            Err(msg) => assert!(matches!(&got, Err(FnError(m)) if m.contains(msg)), "{name}: {got:?}"),
         }
     }
 
@@ -442,58 +378,18 @@ mod tests {
 
     #[test]
     fn builtins() {
-        check(
-            "cidrsubnet",
-            vec![Value::str("10.20.0.0/16"), n(8.0), n(3.0)],
-            Ok(Value::str("10.20.3.0/24")),
-        );
-        check(
-            "cidrsubnet",
-            vec![Value::str("10.20.0.0/16"), n(4.0), n(15.0)],
-            Ok(Value::str("10.20.240.0/20")),
-        );
-        check(
-            "cidrsubnet",
-            vec![Value::str("fd00::/56"), n(8.0), n(1.0)],
-            Ok(Value::str("fd00:0:0:1::/64")),
-        );
-        check(
-            "cidrsubnet",
-            vec![Value::str("10.0.0.0/16"), n(8.0), n(256.0)],
-            Err("does not fit"),
-        );
-        check(
-            "cidrsubnet",
-            vec![Value::str("nope"), n(8.0), n(1.0)],
-            Err("not a CIDR"),
-        );
-        check(
-            "format",
-            vec![Value::str("%s-%d%%"), Value::str("a"), n(3.0)],
-            Ok(Value::str("a-3%")),
-        );
+        check("cidrsubnet", vec![Value::str("10.20.0.0/16"), n(8.0), n(3.0)], Ok(Value::str("10.20.3.0/24")));
+        check("cidrsubnet", vec![Value::str("10.20.0.0/16"), n(4.0), n(15.0)], Ok(Value::str("10.20.240.0/20")));
+        check("cidrsubnet", vec![Value::str("fd00::/56"), n(8.0), n(1.0)], Ok(Value::str("fd00:0:0:1::/64")));
+        check("cidrsubnet", vec![Value::str("10.0.0.0/16"), n(8.0), n(256.0)], Err("does not fit"));
+        check("cidrsubnet", vec![Value::str("nope"), n(8.0), n(1.0)], Err("not a CIDR"));
+        check("format", vec![Value::str("%s-%d%%"), Value::str("a"), n(3.0)], Ok(Value::str("a-3%")));
         check("format", vec![Value::str("%s")], Err("no value left"));
-        check(
-            "join",
-            vec![Value::str(","), Value::List(vec![Value::str("a"), n(1.0)])],
-            Ok(Value::str("a,1")),
-        );
+        check("join", vec![Value::str(","), Value::List(vec![Value::str("a"), n(1.0)])], Ok(Value::str("a,1")));
         check("length", vec![Value::str("héllo")], Ok(n(5.0)));
-        check(
-            "lookup",
-            vec![Value::Map(BTreeMap::new()), Value::str("k"), n(1.0)],
-            Ok(n(1.0)),
-        );
-        check(
-            "lookup",
-            vec![Value::Map(BTreeMap::new()), Value::str("k")],
-            Err("no key"),
-        );
-        check(
-            "env",
-            vec![Value::str("NOPE"), Value::str("d")],
-            Ok(Value::str("d")),
-        );
+        check("lookup", vec![Value::Map(BTreeMap::new()), Value::str("k"), n(1.0)], Ok(n(1.0)));
+        check("lookup", vec![Value::Map(BTreeMap::new()), Value::str("k")], Err("no key"));
+        check("env", vec![Value::str("NOPE"), Value::str("d")], Ok(Value::str("d")));
         check("env", vec![Value::str("NOPE")], Err("not set"));
         check("file", vec![Value::str("x.txt")], Err("no such file"));
         check("secret", vec![Value::str("env:NOPE")], Err("not set"));

@@ -27,8 +27,7 @@ impl Host for SystemHost {
 
     fn read_file(&self, path: &str) -> Result<String, String> {
         let full = self.base_dir.join(Path::new(path));
-        std::fs::read_to_string(&full)
-            .map_err(|e| format!("{}: {}", full.display(), e.to_string().to_lowercase()))
+        std::fs::read_to_string(&full).map_err(|e| format!("{}: {}", full.display(), e.to_string().to_lowercase()))
     }
 
     fn secret(&self, reference: &str) -> Result<String, String> {
@@ -51,10 +50,7 @@ impl Host for MemoryHost {
     }
 
     fn read_file(&self, path: &str) -> Result<String, String> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| format!("{path}: no such file"))
+        self.files.get(path).cloned().ok_or_else(|| format!("{path}: no such file"))
     }
 
     fn secret(&self, reference: &str) -> Result<String, String> {
@@ -64,9 +60,7 @@ impl Host for MemoryHost {
 
 fn resolve_secret(reference: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     match reference.split_once(':') {
-        Some(("env", name)) => {
-            env(name).ok_or_else(|| format!("environment variable `{name}` is not set"))
-        }
+        Some(("env", name)) => env(name).ok_or_else(|| format!("environment variable `{name}` is not set")),
         Some((scheme, _)) => Err(format!("unsupported secret scheme `{scheme}`")),
         None => Err("a secret reference is `scheme:name`, e.g. `env:DB_PASSWORD`".into()),
     }

@@ -30,9 +30,7 @@ impl LockOwner {
                 .map(|h| h.trim().to_string())
                 .unwrap_or_else(|_| "localhost".into()),
             pid: std::process::id(),
-            user: std::env::var("USER")
-                .or_else(|_| std::env::var("USERNAME"))
-                .unwrap_or_else(|_| "unknown".into()),
+            user: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into()),
             time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             operation: operation.to_string(),
         }
@@ -41,11 +39,7 @@ impl LockOwner {
 
 impl std::fmt::Display for LockOwner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}@{} (pid {}, `{}` since {})",
-            self.user, self.host, self.pid, self.operation, self.time
-        )
+        write!(f, "{}@{} (pid {}, `{}` since {})", self.user, self.host, self.pid, self.operation, self.time)
     }
 }
 
@@ -66,10 +60,7 @@ pub enum LockError {
     },
     /// The lock file could not be created or read.
     #[error("cannot use lock file {path}: {source}")]
-    #[diagnostic(
-        code("drone::state::lock_io"),
-        help("check the directory's permissions")
-    )]
+    #[diagnostic(code("drone::state::lock_io"), help("check the directory's permissions"))]
     Io {
         /// The lock file.
         path: PathBuf,
@@ -86,10 +77,7 @@ pub struct LockGuard {
 
 /// The lock file of a state file.
 pub fn lock_path(state: &Path) -> PathBuf {
-    let mut name = state
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = state.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
     state.with_file_name(name)
 }
@@ -97,21 +85,13 @@ pub fn lock_path(state: &Path) -> PathBuf {
 /// Takes the lock of `state`, or fails at once naming the holder.
 pub fn acquire(state: &Path, owner: &LockOwner, workflow: &str) -> Result<LockGuard, LockError> {
     let path = lock_path(state);
-    let io = |source| LockError::Io {
-        path: path.clone(),
-        source,
-    };
+    let io = |source| LockError::Io { path: path.clone(), source };
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(mut file) => {
-            let text =
-                serde_json::to_string_pretty(owner).map_err(|e| io(std::io::Error::other(e)))?;
+            let text = serde_json::to_string_pretty(owner).map_err(|e| io(std::io::Error::other(e)))?;
             file.write_all(text.as_bytes()).map_err(io)?;
             file.sync_all().map_err(io)?;
             Ok(LockGuard { path })
@@ -124,10 +104,7 @@ pub fn acquire(state: &Path, owner: &LockOwner, workflow: &str) -> Result<LockGu
                 time: "unknown".into(),
                 operation: "unknown".into(),
             });
-            Err(LockError::Held {
-                owner,
-                workflow: workflow.to_string(),
-            })
+            Err(LockError::Held { owner, workflow: workflow.to_string() })
         }
         Err(e) => Err(io(e)),
     }
@@ -172,10 +149,7 @@ mod tests {
         drop(guard);
         let again = acquire(&state, &LockOwner::current("run"), "w.drone").expect("after release");
         std::mem::forget(again);
-        assert_eq!(
-            force_unlock(&state).expect("unlock").map(|o| o.operation),
-            Some("run".into())
-        );
+        assert_eq!(force_unlock(&state).expect("unlock").map(|o| o.operation), Some("run".into()));
         assert!(holder(&state).is_none());
     }
 }

@@ -115,12 +115,8 @@ impl Model {
     pub fn ordered(&self) -> Vec<&Instance> {
         let mut out = Vec::with_capacity(self.instances.len());
         for phase in &self.phases {
-            let in_phase: BTreeMap<&str, &Instance> = self
-                .instances
-                .iter()
-                .filter(|(_, i)| &i.phase == phase)
-                .map(|(a, i)| (a.as_str(), i))
-                .collect();
+            let in_phase: BTreeMap<&str, &Instance> =
+                self.instances.iter().filter(|(_, i)| &i.phase == phase).map(|(a, i)| (a.as_str(), i)).collect();
             let mut done: BTreeSet<&str> = BTreeSet::new();
             fn visit<'m>(
                 i: &'m Instance,

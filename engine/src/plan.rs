@@ -130,12 +130,7 @@ impl Resolver for Planned<'_> {
 }
 
 /// Plans `model` against `state`.
-pub fn plan(
-    model: &Model,
-    catalog: &Catalog,
-    state: &State,
-    cx: &CallContext<'_>,
-) -> Result<Plan, Vec<EvalError>> {
+pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_>) -> Result<Plan, Vec<EvalError>> {
     let mut planned: BTreeMap<String, Value> = BTreeMap::new();
     let mut actions = Vec::new();
     let mut errors = Vec::new();
@@ -155,10 +150,7 @@ pub fn plan(
         let prior = state.resources.get(&instance.address);
         let (kind, changes) = match prior {
             None => (ActionKind::Create, creation_changes(schema, &config)),
-            Some(prior) if prior.tainted => (
-                ActionKind::Replace,
-                diff(schema, &config, &prior.attributes),
-            ),
+            Some(prior) if prior.tainted => (ActionKind::Replace, diff(schema, &config, &prior.attributes)),
             Some(prior) => {
                 let changes = diff(schema, &config, &prior.attributes);
                 let kind = if changes.is_empty() {
@@ -171,10 +163,7 @@ pub fn plan(
                 (kind, changes)
             }
         };
-        planned.insert(
-            instance.address.clone(),
-            planned_value(schema, &config, prior.map(|p| &p.attributes), kind),
-        );
+        planned.insert(instance.address.clone(), planned_value(schema, &config, prior.map(|p| &p.attributes), kind));
         actions.push(Action {
             address: instance.address.clone(),
             type_name: instance.type_name.clone(),
@@ -182,9 +171,7 @@ pub fn plan(
             provider: instance.provider.clone(),
             kind,
             changes,
-            reason: prior
-                .filter(|p| p.tainted)
-                .map(|_| "its creation did not finish".to_string()),
+            reason: prior.filter(|p| p.tainted).map(|_| "its creation did not finish".to_string()),
         });
     }
     for (address, recorded) in &state.resources {
@@ -201,10 +188,7 @@ pub fn plan(
         }
     }
     if errors.is_empty() {
-        Ok(Plan {
-            workflow: model.workflow.clone(),
-            actions,
-        })
+        Ok(Plan { workflow: model.workflow.clone(), actions })
     } else {
         Err(errors)
     }
@@ -225,10 +209,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             reason: None,
         })
         .collect();
-    Plan {
-        workflow: state.workflow.clone(),
-        actions,
-    }
+    Plan { workflow: state.workflow.clone(), actions }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.
@@ -241,10 +222,8 @@ pub fn evaluate_config(
 ) -> Result<Attributes, EvalError> {
     let evaluator = Evaluator::new(model, catalog, cx, resolver);
     let mut config = Attributes::new();
-    for attr in instance
-        .attributes
-        .iter()
-        .filter(|a| !drone_lang::schema::META_ATTRIBUTES.contains(&a.name.name.as_str()))
+    for attr in
+        instance.attributes.iter().filter(|a| !drone_lang::schema::META_ATTRIBUTES.contains(&a.name.name.as_str()))
     {
         let value = evaluator.eval(&attr.value, &instance.scope)?;
         config.insert(attr.name.name.clone(), value);
@@ -300,20 +279,10 @@ pub fn diff(schema: &ResourceSchema, config: &Attributes, prior: &Attributes) ->
     changes
 }
 
-fn planned_value(
-    schema: &ResourceSchema,
-    config: &Attributes,
-    prior: Option<&Attributes>,
-    kind: ActionKind,
-) -> Value {
+fn planned_value(schema: &ResourceSchema, config: &Attributes, prior: Option<&Attributes>, kind: ActionKind) -> Value {
     let mut out: Attributes = match (kind, prior) {
         (ActionKind::Update | ActionKind::NoOp, Some(prior)) => prior.clone(),
-        _ => schema
-            .attributes
-            .iter()
-            .filter(|a| a.computed())
-            .map(|a| (a.name.clone(), Value::Unknown))
-            .collect(),
+        _ => schema.attributes.iter().filter(|a| a.computed()).map(|a| (a.name.clone(), Value::Unknown)).collect(),
     };
     for (k, v) in config {
         out.insert(k.clone(), v.clone());

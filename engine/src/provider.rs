@@ -108,13 +108,7 @@ pub struct ProviderError {
 impl ProviderError {
     /// An error without a service code.
     pub fn new(kind: ErrorKind, operation: impl Into<String>, message: impl Into<String>) -> Self {
-        ProviderError {
-            kind,
-            operation: operation.into(),
-            code: None,
-            message: message.into(),
-            created: None,
-        }
+        ProviderError { kind, operation: operation.into(), code: None, message: message.into(), created: None }
     }
 
     /// Marks the error as happening after resource `id` was created.
@@ -137,19 +131,9 @@ pub trait Provider: Send + Sync {
     /// Creates a resource and reports its id and computed attributes.
     async fn create(&self, request: CreateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Reads a resource back; `None` when it no longer exists.
-    async fn read(
-        &self,
-        type_name: &str,
-        id: &str,
-        prior: &Attributes,
-    ) -> Result<Option<Observed>, ProviderError>;
+    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
     /// Changes a resource in place.
     async fn update(&self, request: UpdateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Deletes a resource; deleting one that is already gone succeeds.
-    async fn delete(
-        &self,
-        type_name: &str,
-        id: &str,
-        prior: &Attributes,
-    ) -> Result<(), ProviderError>;
+    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
 }

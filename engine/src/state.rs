@@ -56,19 +56,14 @@ pub struct ResourceState {
 }
 
 fn ser_attrs<S: serde::Serializer>(attrs: &Attributes, s: S) -> Result<S::Ok, S::Error> {
-    let json: serde_json::Map<String, serde_json::Value> = attrs
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_json()))
-        .collect();
+    let json: serde_json::Map<String, serde_json::Value> =
+        attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
     json.serialize(s)
 }
 
 fn de_attrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Attributes, D::Error> {
     let json = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-    Ok(json
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::from_json(v)))
-        .collect())
+    Ok(json.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
 }
 
 /// Why state could not be read or written.
@@ -98,9 +93,7 @@ pub enum StateError {
         reason: String,
     },
     /// The file was written by a newer drone.
-    #[error(
-        "state file {path} has format version {found}; this drone reads version {SCHEMA_VERSION}"
-    )]
+    #[error("state file {path} has format version {found}; this drone reads version {SCHEMA_VERSION}")]
     #[diagnostic(code("drone::state::version"), help("upgrade drone"))]
     Version {
         /// The file.
@@ -110,10 +103,7 @@ pub enum StateError {
     },
     /// The state belongs to another workflow.
     #[error("state file {path} belongs to workflow `{found}`, not `{expected}`")]
-    #[diagnostic(
-        code("drone::state::workflow"),
-        help("pass the right state file with --state")
-    )]
+    #[diagnostic(code("drone::state::workflow"), help("pass the right state file with --state"))]
     OtherWorkflow {
         /// The file.
         path: PathBuf,
@@ -140,18 +130,12 @@ impl State {
 
 fn new_lineage() -> String {
     use sha2::{Digest, Sha256};
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let mut h = Sha256::new();
     h.update(now.as_nanos().to_le_bytes());
     h.update(std::process::id().to_le_bytes());
     h.update(format!("{:p}", &now).as_bytes());
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A state file on local disk.
@@ -167,13 +151,7 @@ impl LocalBackend {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(workflow)),
-            Err(source) => {
-                return Err(StateError::Io {
-                    action: "read",
-                    path: self.path.clone(),
-                    source,
-                })
-            }
+            Err(source) => return Err(StateError::Io { action: "read", path: self.path.clone(), source }),
         };
         let version: u32 = serde_json::from_str::<serde_json::Value>(&text)
             .map_err(|e| self.corrupt(e))?
@@ -181,10 +159,7 @@ impl LocalBackend {
             .and_then(serde_json::Value::as_u64)
             .unwrap_or(0) as u32;
         if version > SCHEMA_VERSION {
-            return Err(StateError::Version {
-                path: self.path.clone(),
-                found: version,
-            });
+            return Err(StateError::Version { path: self.path.clone(), found: version });
         }
         let state: State = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
         if state.workflow != workflow {
@@ -198,32 +173,19 @@ impl LocalBackend {
     }
 
     fn corrupt(&self, e: serde_json::Error) -> StateError {
-        StateError::Corrupt {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        }
+        StateError::Corrupt { path: self.path.clone(), reason: e.to_string() }
     }
 
     /// Writes `state` atomically, bumping its serial.
     pub fn save(&self, state: &mut State) -> Result<(), StateError> {
         state.serial += 1;
-        let io = |source| StateError::Io {
-            action: "write",
-            path: self.path.clone(),
-            source,
-        };
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let io = |source| StateError::Io { action: "write", path: self.path.clone(), source };
+        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let text = serde_json::to_string_pretty(state).map_err(|e| io(std::io::Error::other(e)))?;
         let tmp = dir.join(format!(
             ".{}.tmp-{}",
-            self.path
-                .file_name()
-                .map_or("state".into(), |n| n.to_string_lossy()),
+            self.path.file_name().map_or("state".into(), |n| n.to_string_lossy()),
             std::process::id()
         ));
         {
@@ -244,21 +206,12 @@ impl LocalBackend {
 #[cfg(unix)]
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
 }
 
 #[cfg(not(unix))]
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
 }
 
 #[cfg(test)]
@@ -268,9 +221,7 @@ mod tests {
     #[test]
     fn round_trip_is_atomic_private_and_versioned() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let backend = LocalBackend {
-            path: dir.path().join("s.json"),
-        };
+        let backend = LocalBackend { path: dir.path().join("s.json") };
         let mut state = backend.load("w").expect("fresh");
         assert_eq!(state.serial, 0);
         state.resources.insert(
@@ -292,16 +243,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&backend.path)
-                .expect("meta")
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(&backend.path).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(matches!(
-            backend.load("other"),
-            Err(StateError::OtherWorkflow { .. })
-        ));
+        assert!(matches!(backend.load("other"), Err(StateError::OtherWorkflow { .. })));
         std::fs::write(&backend.path, "{ not json").expect("write");
         assert!(matches!(backend.load("w"), Err(StateError::Corrupt { .. })));
     }

@@ -48,21 +48,13 @@ impl fmt::Debug for Secret {
 impl Secret {
     /// An unresolved secret reference.
     pub fn unresolved(reference: impl Into<String>) -> Self {
-        Secret {
-            reference: reference.into(),
-            plaintext: None,
-            fingerprint: None,
-        }
+        Secret { reference: reference.into(), plaintext: None, fingerprint: None }
     }
 
     /// A resolved secret; `salt` makes the fingerprint useless across states.
     pub fn resolved(reference: impl Into<String>, plaintext: String, salt: &str) -> Self {
         let fingerprint = Some(fingerprint(salt, &plaintext));
-        Secret {
-            reference: reference.into(),
-            plaintext: Some(plaintext),
-            fingerprint,
-        }
+        Secret { reference: reference.into(), plaintext: Some(plaintext), fingerprint }
     }
 
     /// The plaintext, for the provider call that needs it.
@@ -167,19 +159,13 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => number_json(*n),
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => {
-                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
-            }
-            Value::Map(m) => {
-                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Secret(s) => {
                 let mut o = serde_json::Map::new();
                 o.insert(
                     SECRET_KEY.into(),
-                    s.fingerprint
-                        .clone()
-                        .map_or(serde_json::Value::Null, serde_json::Value::String),
+                    s.fingerprint.clone().map_or(serde_json::Value::Null, serde_json::Value::String),
                 );
                 serde_json::Value::Object(o)
             }
@@ -204,11 +190,7 @@ impl Value {
                         });
                     }
                 }
-                Value::Map(
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), Value::from_json(v)))
-                        .collect(),
-                )
+                Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
             }
         }
     }
@@ -225,27 +207,14 @@ impl Value {
     /// documents by their JSON meaning.
     pub fn same(&self, other: &Value) -> bool {
         match (self, other) {
-            (Value::Secret(a), Value::Secret(b)) => {
-                a.fingerprint.is_some() && a.fingerprint == b.fingerprint
+            (Value::Secret(a), Value::Secret(b)) => a.fingerprint.is_some() && a.fingerprint == b.fingerprint,
+            (Value::String(s), Value::Map(_) | Value::List(_)) | (Value::Map(_) | Value::List(_), Value::String(s)) => {
+                let (doc, structured) = if matches!(self, Value::String(_)) { (s, other) } else { (s, self) };
+                serde_json::from_str::<serde_json::Value>(doc).is_ok_and(|j| Value::from_json(&j).same(structured))
             }
-            (Value::String(s), Value::Map(_) | Value::List(_))
-            | (Value::Map(_) | Value::List(_), Value::String(s)) => {
-                let (doc, structured) = if matches!(self, Value::String(_)) {
-                    (s, other)
-                } else {
-                    (s, self)
-                };
-                serde_json::from_str::<serde_json::Value>(doc)
-                    .is_ok_and(|j| Value::from_json(&j).same(structured))
-            }
-            (Value::List(a), Value::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
-            }
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)),
             (Value::Map(a), Value::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|((ka, va), (kb, vb))| ka == kb && va.same(vb))
+                a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && va.same(vb))
             }
             (Value::Number(a), Value::Number(b)) => (a - b).abs() < 1e-9,
             (a, b) => a == b,
@@ -313,11 +282,7 @@ mod tests {
     fn documents_compare_by_meaning() {
         let doc = Value::str(r#"{"b": 1, "a": [true]}"#);
         let map = Value::Map(
-            [
-                ("a".to_string(), Value::List(vec![Value::Bool(true)])),
-                ("b".to_string(), Value::Number(1.0)),
-            ]
-            .into(),
+            [("a".to_string(), Value::List(vec![Value::Bool(true)])), ("b".to_string(), Value::Number(1.0))].into(),
         );
         assert!(doc.same(&map) && map.same(&doc));
         assert!(!Value::str("x").same(&map));

@@ -33,10 +33,7 @@ pub enum SyntaxError {
     },
     /// Brackets nested deeper than the parser accepts.
     #[error("brackets nested deeper than {limit} levels")]
-    #[diagnostic(
-        code("drone::syntax::too_deep"),
-        help("split the expression into `let` bindings")
-    )]
+    #[diagnostic(code("drone::syntax::too_deep"), help("split the expression into `let` bindings"))]
     TooDeep {
         /// The limit.
         limit: usize,
@@ -87,10 +84,7 @@ pub enum CheckError {
     },
     /// A required attribute is not set.
     #[error("missing required attribute `{name}` on {type_name}")]
-    #[diagnostic(
-        code("drone::type::missing_attribute"),
-        help("add `{name} = ...`: {doc}")
-    )]
+    #[diagnostic(code("drone::type::missing_attribute"), help("add `{name} = ...`: {doc}"))]
     MissingAttribute {
         /// The resource or object type.
         type_name: String,
@@ -104,10 +98,7 @@ pub enum CheckError {
     },
     /// An attribute only the provider may set.
     #[error("attribute `{name}` of {type_name} is computed and cannot be set")]
-    #[diagnostic(
-        code("drone::type::computed_attribute"),
-        help("remove it; read it from the resource instead")
-    )]
+    #[diagnostic(code("drone::type::computed_attribute"), help("remove it; read it from the resource instead"))]
     ComputedAttribute {
         /// The resource type.
         type_name: String,
@@ -160,10 +151,7 @@ pub enum CheckError {
     },
     /// Two declarations with one name.
     #[error("{kind} `{name}` is declared twice")]
-    #[diagnostic(
-        code("drone::resolve::duplicate"),
-        help("rename one of them; {kind} names must be unique")
-    )]
+    #[diagnostic(code("drone::resolve::duplicate"), help("rename one of them; {kind} names must be unique"))]
     Duplicate {
         /// What kind of declaration.
         kind: &'static str,
@@ -178,10 +166,7 @@ pub enum CheckError {
     },
     /// References that form a loop.
     #[error("dependency cycle: {path}")]
-    #[diagnostic(
-        code("drone::resolve::cycle"),
-        help("break the cycle: one of these must not refer to the next")
-    )]
+    #[diagnostic(code("drone::resolve::cycle"), help("break the cycle: one of these must not refer to the next"))]
     Cycle {
         /// The cycle, e.g. `a -> b -> a`.
         path: String,
@@ -223,10 +208,7 @@ pub enum CheckError {
     },
     /// A declaration in a place it is not allowed.
     #[error("`{keyword}` is not allowed {place}")]
-    #[diagnostic(
-        code("drone::syntax::misplaced"),
-        help("move it to the top level of the file")
-    )]
+    #[diagnostic(code("drone::syntax::misplaced"), help("move it to the top level of the file"))]
     Misplaced {
         /// The declaration's keyword.
         keyword: &'static str,
@@ -250,9 +232,7 @@ pub enum CheckError {
         help: Option<String>,
     },
     /// A resource refers to one that is created in a later phase.
-    #[error(
-        "`{from}` in phase `{from_phase}` refers to `{to}` in phase `{to_phase}`, which runs later"
-    )]
+    #[error("`{from}` in phase `{from_phase}` refers to `{to}` in phase `{to_phase}`, which runs later")]
     #[diagnostic(
         code("drone::resolve::phase_order"),
         help("move `{to}` to an earlier phase, or declare `phase {from_phase} after {to_phase}`")
@@ -285,10 +265,7 @@ pub enum CheckError {
     },
     /// Several providers are declared and the resource does not pick one.
     #[error("resource `{address}` must choose a provider")]
-    #[diagnostic(
-        code("drone::resolve::ambiguous_provider"),
-        help("add `provider = {first}` (declared: {names})")
-    )]
+    #[diagnostic(code("drone::resolve::ambiguous_provider"), help("add `provider = {first}` (declared: {names})"))]
     AmbiguousProvider {
         /// The resource.
         address: String,
@@ -315,10 +292,7 @@ pub enum CheckError {
     },
     /// An imported file that cannot be loaded.
     #[error("cannot import `{path}`: {reason}")]
-    #[diagnostic(
-        code("drone::import::failed"),
-        help("paths are relative to the importing file")
-    )]
+    #[diagnostic(code("drone::import::failed"), help("paths are relative to the importing file"))]
     Import {
         /// The written path.
         path: String,
@@ -330,10 +304,7 @@ pub enum CheckError {
     },
     /// A parameter type that does not exist.
     #[error("unknown type `{name}`")]
-    #[diagnostic(
-        code("drone::type::unknown_type"),
-        help("types are string, number, bool, any, list(T) and map(T)")
-    )]
+    #[diagnostic(code("drone::type::unknown_type"), help("types are string, number, bool, any, list(T) and map(T)"))]
     UnknownType {
         /// The written type.
         name: String,

@@ -14,10 +14,7 @@ const MAX_WIDTH: usize = 100;
 pub enum FormatError {
     /// A comment inside an expression, where it has no line of its own.
     #[error("cannot format: a comment inside an expression would be lost")]
-    #[diagnostic(
-        code("drone::fmt::comment_position"),
-        help("move the comment to its own line before the attribute")
-    )]
+    #[diagnostic(code("drone::fmt::comment_position"), help("move the comment to its own line before the attribute"))]
     CommentPosition {
         /// The comment.
         #[label("this comment")]
@@ -35,19 +32,11 @@ impl crate::diagnostic::Located for FormatError {
 
 /// Formats a parsed file. `source` must be the text `module` was parsed from.
 pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
-    let mut p = Printer {
-        out: String::new(),
-        indent: 0,
-        comments: comments(source),
-        next: 0,
-        source,
-        file: module.span.file,
-    };
+    let mut p =
+        Printer { out: String::new(), indent: 0, comments: comments(source), next: 0, source, file: module.span.file };
     p.items(&module.items, module.span.end as usize);
     if let Some(c) = p.comments.get(p.next) {
-        return Err(FormatError::CommentPosition {
-            span: Span::new(p.file, c.start, c.end),
-        });
+        return Err(FormatError::CommentPosition { span: Span::new(p.file, c.start, c.end) });
     }
     let mut out = p.out.trim_end().to_string();
     out.push('\n');
@@ -59,14 +48,8 @@ pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
 
 /// An expression on one line, for messages.
 pub fn expr_to_string(expr: &Expr) -> String {
-    let mut p = Printer {
-        out: String::new(),
-        indent: 0,
-        comments: Vec::new(),
-        next: 0,
-        source: "",
-        file: expr.span.file,
-    };
+    let mut p =
+        Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: expr.span.file };
     p.expr(expr, false);
     p.out
 }
@@ -76,41 +59,8 @@ struct Comment {
     end: usize,
 }
 
-/// Finds comments outside strings (interpolations inside strings may not hold comments).
 fn comments(source: &str) -> Vec<Comment> {
-    let bytes = source.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'#' => {
-                let end = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                out.push(Comment { start: i, end });
-                i = end;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                let end = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                out.push(Comment { start: i, end });
-                i = end;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = source[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |n| i + 2 + n + 2);
-                out.push(Comment { start: i, end });
-                i = end;
-            }
-            _ => i += 1,
-        }
-    }
-    out
+    crate::trivia::comments(source).into_iter().map(|(start, end)| Comment { start, end }).collect()
 }
 
 struct Printer<'s> {
@@ -144,10 +94,7 @@ impl Printer<'_> {
     /// Whether the source has a blank line between `from` and `to`.
     fn blank_between(&self, from: usize, to: usize) -> bool {
         let gap = self.text(from, to);
-        gap.split('\n')
-            .skip(1)
-            .take(gap.matches('\n').count().saturating_sub(1))
-            .any(|l| l.trim().is_empty())
+        gap.split('\n').skip(1).take(gap.matches('\n').count().saturating_sub(1)).any(|l| l.trim().is_empty())
     }
 
     /// Emits comments that start before `pos`, each on its own line.
@@ -160,12 +107,7 @@ impl Printer<'_> {
             let text = self.text(start, end).trim_end().to_string();
             self.push(&text);
             self.newline();
-            if self.blank_between(end, pos)
-                && self
-                    .comments
-                    .get(self.next + 1)
-                    .is_none_or(|n| n.start >= pos)
-            {
+            if self.blank_between(end, pos) && self.comments.get(self.next + 1).is_none_or(|n| n.start >= pos) {
                 self.newline();
             }
             self.next += 1;
@@ -191,10 +133,7 @@ impl Printer<'_> {
             let span = item.span();
             let start = span.start as usize;
             if let Some(prev) = prev_end {
-                let first = self
-                    .comments
-                    .get(self.next)
-                    .map_or(start, |c| c.start.min(start));
+                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
                 // Blocks are always separated by a blank line; one-liners keep the user's grouping.
                 let is_block = matches!(
                     item,
@@ -242,12 +181,7 @@ impl Printer<'_> {
 
     fn block_items(&mut self, items: &[Item], span: Span) {
         self.block_open();
-        if items.is_empty()
-            && self
-                .comments
-                .get(self.next)
-                .is_none_or(|c| c.start >= span.end as usize)
-        {
+        if items.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
             self.indent -= 1;
             self.push("}");
             return;
@@ -291,11 +225,7 @@ impl Printer<'_> {
                     self.annotation(a);
                     self.newline();
                 }
-                self.push(&format!(
-                    "resource {} {}",
-                    r.type_name.dotted(),
-                    r.name.name
-                ));
+                self.push(&format!("resource {} {}", r.type_name.dotted(), r.name.name));
                 self.attributes(&r.attributes, r.span);
             }
             Item::Output(o) => {
@@ -330,14 +260,8 @@ impl Printer<'_> {
             Item::If(i) => {
                 self.push("if ");
                 self.expr(&i.condition, false);
-                let then_end = i
-                    .then_items
-                    .last()
-                    .map_or(i.condition.span.end, |x| x.span().end);
-                let then_span = Span {
-                    end: then_end + 1,
-                    ..i.span
-                };
+                let then_end = i.then_items.last().map_or(i.condition.span.end, |x| x.span().end);
+                let then_span = Span { end: then_end + 1, ..i.span };
                 if i.else_items.is_empty() {
                     self.block_items(&i.then_items, i.span);
                 } else {
@@ -384,12 +308,7 @@ impl Printer<'_> {
     /// Attributes of a block, with `=` aligned across runs not broken by blank lines.
     fn attributes(&mut self, attrs: &[Attribute], span: Span) {
         self.block_open();
-        if attrs.is_empty()
-            && self
-                .comments
-                .get(self.next)
-                .is_none_or(|c| c.start >= span.end as usize)
-        {
+        if attrs.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
             self.indent -= 1;
             self.push("}");
             return;
@@ -400,10 +319,7 @@ impl Printer<'_> {
         for (i, attr) in attrs.iter().enumerate() {
             let start = attr.span.start as usize;
             if let Some(prev) = prev_end {
-                let first = self
-                    .comments
-                    .get(self.next)
-                    .map_or(start, |c| c.start.min(start));
+                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
                 if self.blank_between(prev, first) {
                     self.newline();
                     run_start = i;
@@ -442,8 +358,7 @@ impl Printer<'_> {
     }
 
     fn multiline(&self, span: Span) -> bool {
-        self.text(span.start as usize, span.end as usize)
-            .contains('\n')
+        self.text(span.start as usize, span.end as usize).contains('\n')
     }
 
     /// Prints an expression; `layout` allows multi-line lists and maps.
@@ -456,9 +371,7 @@ impl Printer<'_> {
             ExprKind::List(items) => {
                 if items.is_empty() {
                     self.push("[]");
-                } else if layout
-                    && (self.multiline(expr.span) || self.one_line(expr).len() > MAX_WIDTH)
-                {
+                } else if layout && (self.multiline(expr.span) || self.one_line(expr).len() > MAX_WIDTH) {
                     self.push("[");
                     self.indent += 1;
                     for item in items {
@@ -483,16 +396,10 @@ impl Printer<'_> {
             ExprKind::Map(entries) => {
                 if entries.is_empty() {
                     self.push("{}");
-                } else if layout
-                    && (self.multiline(expr.span) || self.one_line(expr).len() > MAX_WIDTH)
-                {
+                } else if layout && (self.multiline(expr.span) || self.one_line(expr).len() > MAX_WIDTH) {
                     self.push("{");
                     self.indent += 1;
-                    let width = entries
-                        .iter()
-                        .map(|e| key_text(&e.key).len())
-                        .max()
-                        .unwrap_or(0);
+                    let width = entries.iter().map(|e| key_text(&e.key).len()).max().unwrap_or(0);
                     for entry in entries {
                         self.newline();
                         self.leading_comments(entry.key.span.start as usize);
@@ -501,9 +408,7 @@ impl Printer<'_> {
                         self.push(&" ".repeat(width - key.len()));
                         self.push(" = ");
                         self.expr(&entry.value, true);
-                        self.trailing_comment(
-                            entry.value.span.end as usize + self.comma_after(entry.value.span),
-                        );
+                        self.trailing_comment(entry.value.span.end as usize + self.comma_after(entry.value.span));
                     }
                     self.close_collection(expr.span, "}");
                 } else {
@@ -597,14 +502,8 @@ impl Printer<'_> {
     }
 
     fn one_line(&self, expr: &Expr) -> String {
-        let mut p = Printer {
-            out: String::new(),
-            indent: 0,
-            comments: Vec::new(),
-            next: 0,
-            source: "",
-            file: self.file,
-        };
+        let mut p =
+            Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: self.file };
         p.expr(expr, false);
         p.out
     }
@@ -630,15 +529,8 @@ impl Printer<'_> {
 
 fn key_text(key: &MapKey) -> String {
     let bare = !key.quoted
-        || (key
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && key
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || (key.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !is_keyword(&key.name));
     if bare {
         key.name.clone()

@@ -13,6 +13,7 @@ pub mod program;
 pub mod schema;
 pub mod span;
 pub mod suggest;
+mod trivia;
 
 pub use check::{check, DEFAULT_PHASE};
 pub use diagnostic::{CheckError, Located, SyntaxError};

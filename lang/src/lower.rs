@@ -28,13 +28,9 @@ pub(crate) fn parse_module(file: FileId, text: &str) -> Result<Module, SyntaxErr
         expected: "a declaration".into(),
         span: Span::new(file, 0, 0),
     })?;
-    let lower = Lower { file };
+    let lower = Lower { file, text, comments: crate::trivia::comments(text) };
     let span = lower.span(&file_pair);
-    let items = file_pair
-        .into_inner()
-        .filter(|p| p.as_rule() != Rule::EOI)
-        .map(|p| lower.item(p))
-        .collect();
+    let items = file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| lower.item(p)).collect();
     Ok(Module { items, span })
 }
 
@@ -57,10 +53,7 @@ fn check_nesting(file: FileId, text: &str) -> Result<(), SyntaxError> {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(SyntaxError::TooDeep {
-                        limit: MAX_NESTING,
-                        span: Span::new(file, offset, offset + 1),
-                    });
+                    return Err(SyntaxError::TooDeep { limit: MAX_NESTING, span: Span::new(file, offset, offset + 1) });
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
@@ -75,36 +68,23 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Sy
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let found_text: String = text[offset..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(20)
-        .collect();
+    let found_text: String = text[offset..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
     let (found, end) = if found_text.is_empty() {
         ("end of file".to_string(), offset)
     } else {
         let first = found_text.chars().next().map_or(1, char::len_utf8);
         let token_len = if found_text.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
-            found_text
-                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .unwrap_or(found_text.len())
+            found_text.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(found_text.len())
         } else {
             first
         };
-        (
-            format!("`{}`", &found_text[..token_len]),
-            offset + token_len,
-        )
+        (format!("`{}`", &found_text[..token_len]), offset + token_len)
     };
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    SyntaxError::Unexpected {
-        found,
-        expected,
-        span: Span::new(file, offset, end),
-    }
+    SyntaxError::Unexpected { found, expected, span: Span::new(file, offset, end) }
 }
 
 fn describe_expected(rules: &[Rule]) -> String {
@@ -192,25 +172,26 @@ fn pratt() -> &'static PrattParser<Rule> {
     })
 }
 
-struct Lower {
+struct Lower<'t> {
     file: FileId,
+    text: &'t str,
+    /// Comment ranges, to trim from span ends: pest keeps the trivia it skipped
+    /// before a trailing optional that then matched nothing.
+    comments: Vec<(usize, usize)>,
 }
 
 // The grammar guarantees the shape of every pair handed to these functions, so a
 // missing child is a grammar/lowering mismatch: a bug in drone, not bad input.
 const SHAPE: &str = "grammar and lowering disagree";
 
-impl Lower {
+impl Lower<'_> {
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, s.start(), crate::trivia::trim_end(self.text, &self.comments, s.start(), s.end()))
     }
 
     fn ident(&self, pair: Pair<Rule>) -> Ident {
-        Ident {
-            name: pair.as_str().to_string(),
-            span: self.span(&pair),
-        }
+        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
     }
 
     fn items<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Vec<Item> {
@@ -226,11 +207,7 @@ impl Lower {
             Rule::workflow_block => {
                 let name = self.string(inner.next().expect(SHAPE));
                 let attributes = inner.map(|p| self.attribute(p)).collect();
-                Item::Workflow(Workflow {
-                    name,
-                    attributes,
-                    span,
-                })
+                Item::Workflow(Workflow { name, attributes, span })
             }
             Rule::param_decl => {
                 let name = self.ident(inner.next().expect(SHAPE));
@@ -242,12 +219,7 @@ impl Lower {
                         _ => default = Some(self.expr(p)),
                     }
                 }
-                Item::Param(Param {
-                    name,
-                    ty,
-                    default,
-                    span,
-                })
+                Item::Param(Param { name, ty, default, span })
             }
             Rule::let_decl => {
                 let name = self.ident(inner.next().expect(SHAPE));
@@ -258,12 +230,7 @@ impl Lower {
                 let kind = self.ident(inner.next().expect(SHAPE));
                 let name = self.ident(inner.next().expect(SHAPE));
                 let attributes = inner.map(|p| self.attribute(p)).collect();
-                Item::Provider(Provider {
-                    kind,
-                    name,
-                    attributes,
-                    span,
-                })
+                Item::Provider(Provider { kind, name, attributes, span })
             }
             Rule::resource_block => {
                 let mut annotations = Vec::new();
@@ -273,19 +240,10 @@ impl Lower {
                 let type_pair = inner.next().expect(SHAPE);
                 let type_span = self.span(&type_pair);
                 let segments = type_pair.into_inner().map(|p| self.ident(p)).collect();
-                let type_name = TypePath {
-                    segments,
-                    span: type_span,
-                };
+                let type_name = TypePath { segments, span: type_span };
                 let name = self.ident(inner.next().expect(SHAPE));
                 let attributes = inner.map(|p| self.attribute(p)).collect();
-                Item::Resource(Resource {
-                    annotations,
-                    type_name,
-                    name,
-                    attributes,
-                    span,
-                })
+                Item::Resource(Resource { annotations, type_name, name, attributes, span })
             }
             Rule::output_decl => {
                 let name = self.ident(inner.next().expect(SHAPE));
@@ -296,20 +254,10 @@ impl Lower {
                 let name = self.ident(inner.next().expect(SHAPE));
                 let mut after = Vec::new();
                 if inner.peek().map(|p| p.as_rule()) == Some(Rule::phase_after) {
-                    after = inner
-                        .next()
-                        .expect(SHAPE)
-                        .into_inner()
-                        .map(|p| self.ident(p))
-                        .collect();
+                    after = inner.next().expect(SHAPE).into_inner().map(|p| self.ident(p)).collect();
                 }
                 let items = self.items(inner);
-                Item::Phase(Phase {
-                    name,
-                    after,
-                    items,
-                    span,
-                })
+                Item::Phase(Phase { name, after, items, span })
             }
             Rule::use_decl => {
                 let path = self.string(inner.next().expect(SHAPE));
@@ -325,13 +273,7 @@ impl Lower {
                 };
                 let collection = self.expr(inner.next().expect(SHAPE));
                 let items = self.items(inner);
-                Item::For(For {
-                    first,
-                    second,
-                    collection,
-                    items,
-                    span,
-                })
+                Item::For(For { first, second, collection, items, span })
             }
             Rule::if_block => {
                 let condition = self.expr(inner.next().expect(SHAPE));
@@ -344,12 +286,7 @@ impl Lower {
                         then_items.push(self.item(p));
                     }
                 }
-                Item::If(If {
-                    condition,
-                    then_items,
-                    else_items,
-                    span,
-                })
+                Item::If(If { condition, then_items, else_items, span })
             }
             other => unreachable!("{SHAPE}: unexpected item rule {other:?}"),
         }
@@ -374,12 +311,7 @@ impl Lower {
         }
         let name = self.ident(inner.next().expect(SHAPE));
         let value = self.expr(inner.next().expect(SHAPE));
-        Attribute {
-            annotations,
-            name,
-            value,
-            span,
-        }
+        Attribute { annotations, name, value, span }
     }
 
     #[allow(clippy::expect_used)]
@@ -396,14 +328,8 @@ impl Lower {
         let mut inner = pair.into_inner();
         let first = inner.next().expect(SHAPE);
         match inner.next() {
-            Some(value) => Arg {
-                name: Some(self.ident(first)),
-                value: self.expr(value),
-            },
-            None => Arg {
-                name: None,
-                value: self.expr(first),
-            },
+            Some(value) => Arg { name: Some(self.ident(first)), value: self.expr(value) },
+            None => Arg { name: None, value: self.expr(first) },
         }
     }
 
@@ -411,24 +337,13 @@ impl Lower {
     fn expr(&self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
         let mut pairs: Vec<Pair<Rule>> = pair.into_inner().collect();
-        let ternary = if pairs.last().map(|p| p.as_rule()) == Some(Rule::ternary) {
-            pairs.pop()
-        } else {
-            None
-        };
+        let ternary = if pairs.last().map(|p| p.as_rule()) == Some(Rule::ternary) { pairs.pop() } else { None };
         let base = pratt()
             .map_primary(|p| self.postfix_expr(p))
             .map_prefix(|op, rhs| {
                 let span = self.span(&op).to(rhs.span);
-                let op = if op.as_rule() == Rule::not {
-                    UnaryOp::Not
-                } else {
-                    UnaryOp::Neg
-                };
-                Expr {
-                    kind: ExprKind::Unary(op, Box::new(rhs)),
-                    span,
-                }
+                let op = if op.as_rule() == Rule::not { UnaryOp::Not } else { UnaryOp::Neg };
+                Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
             })
             .map_infix(|lhs, op, rhs| {
                 let span = lhs.span.to(rhs.span);
@@ -447,10 +362,7 @@ impl Lower {
                     Rule::div => BinaryOp::Div,
                     _ => BinaryOp::Rem,
                 };
-                Expr {
-                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                    span,
-                }
+                Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }
             })
             .parse(pairs.into_iter());
         match ternary {
@@ -458,14 +370,7 @@ impl Lower {
                 let mut inner = t.into_inner();
                 let then = self.expr(inner.next().expect(SHAPE));
                 let otherwise = self.expr(inner.next().expect(SHAPE));
-                Expr {
-                    kind: ExprKind::Conditional(
-                        Box::new(base),
-                        Box::new(then),
-                        Box::new(otherwise),
-                    ),
-                    span,
-                }
+                Expr { kind: ExprKind::Conditional(Box::new(base), Box::new(then), Box::new(otherwise)), span }
             }
             None => base,
         }
@@ -478,19 +383,12 @@ impl Lower {
         for post in inner {
             let span = expr.span.to(self.span(&post));
             let kind = match post.as_rule() {
-                Rule::member => ExprKind::Member(
-                    Box::new(expr),
-                    self.ident(post.into_inner().next().expect(SHAPE)),
-                ),
-                Rule::index => ExprKind::Index(
-                    Box::new(expr),
-                    Box::new(self.expr(post.into_inner().next().expect(SHAPE))),
-                ),
+                Rule::member => ExprKind::Member(Box::new(expr), self.ident(post.into_inner().next().expect(SHAPE))),
+                Rule::index => {
+                    ExprKind::Index(Box::new(expr), Box::new(self.expr(post.into_inner().next().expect(SHAPE))))
+                }
                 Rule::splat => ExprKind::Splat(Box::new(expr)),
-                Rule::call => ExprKind::Call(
-                    Box::new(expr),
-                    post.into_inner().map(|p| self.arg(p)).collect(),
-                ),
+                Rule::call => ExprKind::Call(Box::new(expr), post.into_inner().map(|p| self.arg(p)).collect()),
                 other => unreachable!("{SHAPE}: unexpected postfix {other:?}"),
             };
             expr = Expr { kind, span };
@@ -516,28 +414,15 @@ impl Lower {
                         let key_span = self.span(&key_pair);
                         let key = if key_pair.as_rule() == Rule::string {
                             let text = self.string(key_pair).as_plain_string().unwrap_or_default();
-                            MapKey {
-                                name: text,
-                                quoted: true,
-                                span: key_span,
-                            }
+                            MapKey { name: text, quoted: true, span: key_span }
                         } else {
-                            MapKey {
-                                name: key_pair.as_str().to_string(),
-                                quoted: false,
-                                span: key_span,
-                            }
+                            MapKey { name: key_pair.as_str().to_string(), quoted: false, span: key_span }
                         };
-                        MapEntry {
-                            key,
-                            value: self.expr(inner.next().expect(SHAPE)),
-                        }
+                        MapEntry { key, value: self.expr(inner.next().expect(SHAPE)) }
                     })
                     .collect(),
             ),
-            Rule::paren => {
-                ExprKind::Paren(Box::new(self.expr(pair.into_inner().next().expect(SHAPE))))
-            }
+            Rule::paren => ExprKind::Paren(Box::new(self.expr(pair.into_inner().next().expect(SHAPE)))),
             Rule::ident => ExprKind::Var(self.ident(pair)),
             Rule::expr => return self.expr(pair),
             other => unreachable!("{SHAPE}: unexpected primary {other:?}"),
@@ -553,16 +438,11 @@ impl Lower {
             match part.as_rule() {
                 Rule::str_text => push_text(&mut parts, part.as_str()),
                 Rule::escape => push_text(&mut parts, &decode_escape(part.as_str())),
-                Rule::interp => parts.push(StrPart::Interp(
-                    self.expr(part.into_inner().next().expect(SHAPE)),
-                )),
+                Rule::interp => parts.push(StrPart::Interp(self.expr(part.into_inner().next().expect(SHAPE)))),
                 other => unreachable!("{SHAPE}: unexpected string part {other:?}"),
             }
         }
-        Expr {
-            kind: ExprKind::String(parts),
-            span,
-        }
+        Expr { kind: ExprKind::String(parts), span }
     }
 }
 
@@ -584,10 +464,7 @@ fn decode_escape(escape: &str) -> String {
         "\\$" => "$".into(),
         other => {
             let hex = other.trim_start_matches("\\u{").trim_end_matches('}');
-            u32::from_str_radix(hex, 16)
-                .ok()
-                .and_then(char::from_u32)
-                .map_or_else(|| "\u{FFFD}".into(), String::from)
+            u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map_or_else(|| "\u{FFFD}".into(), String::from)
         }
     }
 }

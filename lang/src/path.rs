@@ -30,10 +30,7 @@ pub struct Chain<'a> {
 /// Splits `expr` into a chain, if it is one rooted at a bare name.
 pub fn chain(expr: &Expr) -> Option<Chain<'_>> {
     match &expr.kind {
-        ExprKind::Var(root) => Some(Chain {
-            root,
-            ops: Vec::new(),
-        }),
+        ExprKind::Var(root) => Some(Chain { root, ops: Vec::new() }),
         ExprKind::Member(base, name) => push(base, PathOp::Member(name), expr.span),
         ExprKind::Index(base, index) => push(base, PathOp::Index(index), expr.span),
         ExprKind::Splat(base) => push(base, PathOp::Splat, expr.span),
@@ -92,16 +89,10 @@ pub fn resource_path<'a>(chain: &Chain<'a>, catalog: &Catalog) -> Option<Resourc
         span = *op_span;
         if catalog.resource(&written).is_some() {
             return Some(match chain.ops.get(i + 1) {
-                Some((PathOp::Member(name), name_span)) => ResourcePath::Resource {
-                    type_name: written,
-                    name,
-                    consumed: i + 2,
-                    span: *name_span,
-                },
-                _ => ResourcePath::MissingName {
-                    type_name: written,
-                    span,
-                },
+                Some((PathOp::Member(name), name_span)) => {
+                    ResourcePath::Resource { type_name: written, name, consumed: i + 2, span: *name_span }
+                }
+                _ => ResourcePath::MissingName { type_name: written, span },
             });
         }
         if !catalog.is_type_prefix(&written) {

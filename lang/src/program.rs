@@ -37,17 +37,10 @@ pub struct Parse {
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> Parse {
     match crate::lower::parse_module(file, text) {
-        Ok(module) => Parse {
-            module,
-            errors: Vec::new(),
-        },
-        Err(error) => Parse {
-            module: Module {
-                items: Vec::new(),
-                span: Span::new(file, 0, text.len()),
-            },
-            errors: vec![error],
-        },
+        Ok(module) => Parse { module, errors: Vec::new() },
+        Err(error) => {
+            Parse { module: Module { items: Vec::new(), span: Span::new(file, 0, text.len()) }, errors: vec![error] }
+        }
     }
 }
 
@@ -110,11 +103,7 @@ pub fn load(root: &Path, text: String, loader: &dyn SourceLoader) -> (Program, V
     for item in &parsed.module.items {
         let Item::Use(use_decl) = item else { continue };
         let Some(rel) = use_decl.path.as_plain_string() else {
-            errors.push(import_error(
-                &use_decl.path.span,
-                "<interpolated>",
-                "the path must be a plain string",
-            ));
+            errors.push(import_error(&use_decl.path.span, "<interpolated>", "the path must be a plain string"));
             continue;
         };
         let path = base.join(&rel);
@@ -125,30 +114,16 @@ pub fn load(root: &Path, text: String, loader: &dyn SourceLoader) -> (Program, V
                 errors.extend(parsed.errors.into_iter().map(LoadError::from));
                 imports.insert(
                     use_decl.alias.name.clone(),
-                    Import {
-                        alias: use_decl.alias.name.clone(),
-                        path,
-                        module: parsed.module,
-                    },
+                    Import { alias: use_decl.alias.name.clone(), path, module: parsed.module },
                 );
             }
             Err(reason) => errors.push(import_error(&use_decl.span, &rel, &reason)),
         }
     }
-    let program = Program {
-        sources,
-        root_file,
-        root_path: root.to_path_buf(),
-        root: parsed.module,
-        imports,
-    };
+    let program = Program { sources, root_file, root_path: root.to_path_buf(), root: parsed.module, imports };
     (program, errors)
 }
 
 fn import_error(span: &Span, path: &str, reason: &str) -> LoadError {
-    LoadError::Check(CheckError::Import {
-        path: path.to_string(),
-        reason: reason.to_string(),
-        span: *span,
-    })
+    LoadError::Check(CheckError::Import { path: path.to_string(), reason: reason.to_string(), span: *span })
 }

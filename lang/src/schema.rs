@@ -57,10 +57,7 @@ impl Type {
     pub fn accepts(&self, found: &Type) -> bool {
         match (self, found) {
             (Type::Any, _) | (_, Type::Any) => true,
-            (
-                Type::Json,
-                Type::Map(_) | Type::Object(_) | Type::List(_) | Type::String | Type::Json,
-            ) => true,
+            (Type::Json, Type::Map(_) | Type::Object(_) | Type::List(_) | Type::String | Type::Json) => true,
             (Type::List(a), Type::List(b)) => a.accepts(b),
             (Type::Map(a), Type::Map(b)) => a.accepts(b),
             (Type::Map(a), Type::Object(fields)) => fields.iter().all(|f| a.accepts(&f.ty)),
@@ -124,10 +121,7 @@ impl AttributeSchema {
 
     /// Whether the provider reports a value for it after apply.
     pub fn computed(&self) -> bool {
-        matches!(
-            self.presence,
-            Presence::Computed | Presence::OptionalComputed
-        )
+        matches!(self.presence, Presence::Computed | Presence::OptionalComputed)
     }
 }
 
@@ -232,15 +226,13 @@ impl Catalog {
 
     /// Whether `name` is the first segment of some resource type (e.g. `aws`).
     pub fn is_namespace(&self, name: &str) -> bool {
-        self.resources
-            .keys()
-            .any(|k| k.split('.').next() == Some(name))
+        self.resources.keys().any(|k| k.split('.').next() == Some(name))
     }
 
     /// Whether some resource type starts with `prefix.`.
     pub fn is_type_prefix(&self, prefix: &str) -> bool {
-        self.resources.keys().any(|k| {
-            k.len() > prefix.len() && k.starts_with(prefix) && k.as_bytes()[prefix.len()] == b'.'
-        })
+        self.resources
+            .keys()
+            .any(|k| k.len() > prefix.len() && k.starts_with(prefix) && k.as_bytes()[prefix.len()] == b'.')
     }
 }

@@ -46,11 +46,7 @@ mod tests {
     use super::*;
 
     fn check(name: &str, candidates: &[&str], expected: Option<&str>) {
-        assert_eq!(
-            closest(name, candidates.iter().copied()).as_deref(),
-            expected,
-            "{name}"
-        );
+        assert_eq!(closest(name, candidates.iter().copied()).as_deref(), expected, "{name}");
     }
 
     #[test]

@@ -23,11 +23,7 @@ pub struct EvalInput<'a> {
 }
 
 /// Expands a checked program into its model; reports every error it finds.
-pub fn expand(
-    program: &Program,
-    catalog: &Catalog,
-    input: &EvalInput<'_>,
-) -> Result<Model, Vec<EvalError>> {
+pub fn expand(program: &Program, catalog: &Catalog, input: &EvalInput<'_>) -> Result<Model, Vec<EvalError>> {
     let mut errors = Vec::new();
     let mut model = Model {
         workflow: default_name(program),
@@ -44,67 +40,38 @@ pub fn expand(
     for import in program.imports.values() {
         for item in &import.module.items {
             if let Item::Let(l) = item {
-                model
-                    .lets
-                    .insert(format!("{}.{}", import.alias, l.name.name), l.value.clone());
+                model.lets.insert(format!("{}.{}", import.alias, l.name.name), l.value.clone());
             }
         }
     }
     collect_globals(&program.root.items, &mut model);
     model.phases = phase_order(&program.root.items);
 
-    let mut x = Expander {
-        catalog,
-        cx: input.cx,
-        errors,
-        pending: Vec::new(),
-    };
+    let mut x = Expander { catalog, cx: input.cx, errors, pending: Vec::new() };
     x.header(&program.root.items, &mut model);
     x.items(&program.root.items, DEFAULT_PHASE, &Vec::new(), &mut model);
-    let Expander {
-        mut errors,
-        pending,
-        ..
-    } = x;
+    let Expander { mut errors, pending, .. } = x;
     if model.providers.is_empty() {
-        let kinds: BTreeSet<String> = pending
-            .iter()
-            .filter_map(|p| p.type_name.split('.').next().map(String::from))
-            .collect();
+        let kinds: BTreeSet<String> =
+            pending.iter().filter_map(|p| p.type_name.split('.').next().map(String::from)).collect();
         for kind in kinds {
-            model.providers.insert(
-                "default".into(),
-                ProviderConfig {
-                    kind,
-                    name: "default".into(),
-                    settings: BTreeMap::new(),
-                },
-            );
+            model
+                .providers
+                .insert("default".into(), ProviderConfig { kind, name: "default".into(), settings: BTreeMap::new() });
         }
     }
-    let default_provider = model
-        .providers
-        .keys()
-        .next()
-        .cloned()
-        .unwrap_or_else(|| "default".into());
+    let default_provider = model.providers.keys().next().cloned().unwrap_or_else(|| "default".into());
     for mut instance in pending {
         if instance.provider.is_empty() {
             instance.provider = default_provider.clone();
         }
         if model.instances.contains_key(&instance.address) {
-            errors.push(EvalError::DuplicateAddress {
-                address: instance.address.clone(),
-                span: instance.span,
-            });
+            errors.push(EvalError::DuplicateAddress { address: instance.address.clone(), span: instance.span });
             continue;
         }
         let decl = model.decls.entry(instance.decl.clone()).or_default();
         decl.looped |= instance.key.is_some();
-        decl.instances.insert(
-            instance.key.clone().unwrap_or_default(),
-            instance.address.clone(),
-        );
+        decl.instances.insert(instance.key.clone().unwrap_or_default(), instance.address.clone());
         model.instances.insert(instance.address.clone(), instance);
     }
     resolve_deps(&mut model, catalog, input.cx);
@@ -116,30 +83,12 @@ pub fn expand(
 }
 
 fn default_name(program: &Program) -> String {
-    program
-        .root_path
-        .file_stem()
-        .map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned())
+    program.root_path.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned())
 }
 
-fn bind_params(
-    program: &Program,
-    given: &BTreeMap<String, String>,
-    model: &mut Model,
-    errors: &mut Vec<EvalError>,
-) {
-    let declared: Vec<&Param> = program
-        .root
-        .items
-        .iter()
-        .filter_map(|i| {
-            if let Item::Param(p) = i {
-                Some(p)
-            } else {
-                None
-            }
-        })
-        .collect();
+fn bind_params(program: &Program, given: &BTreeMap<String, String>, model: &mut Model, errors: &mut Vec<EvalError>) {
+    let declared: Vec<&Param> =
+        program.root.items.iter().filter_map(|i| if let Item::Param(p) = i { Some(p) } else { None }).collect();
     for name in given.keys() {
         if !declared.iter().any(|p| &p.name.name == name) {
             let help = did_you_mean(
@@ -154,11 +103,7 @@ fn bind_params(
         }
     }
     let host = crate::host::MemoryHost::default();
-    let cx = CallContext {
-        host: &host,
-        salt: "",
-        resolve_secrets: false,
-    };
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     for p in declared {
         let ty = p.ty.as_ref().map(type_of).unwrap_or(Type::Any);
         let value = match (given.get(&p.name.name), &p.default) {
@@ -176,9 +121,7 @@ fn bind_params(
             },
             (None, Some(default)) => {
                 let empty = empty_model();
-                match Evaluator::new(&empty, &Catalog::new(), &cx, &NothingKnown)
-                    .eval(default, &Vec::new())
-                {
+                match Evaluator::new(&empty, &Catalog::new(), &cx, &NothingKnown).eval(default, &Vec::new()) {
                     Ok(v) => v,
                     Err(e) => {
                         errors.push(e);
@@ -187,10 +130,7 @@ fn bind_params(
                 }
             }
             (None, None) => {
-                errors.push(EvalError::MissingParam {
-                    name: p.name.name.clone(),
-                    span: p.span,
-                });
+                errors.push(EvalError::MissingParam { name: p.name.name.clone(), span: p.span });
                 continue;
             }
         };
@@ -227,32 +167,20 @@ fn type_of(t: &drone_lang::ast::TypeExpr) -> Type {
 pub fn parse_param(text: &str, ty: &Type) -> Result<Value, &'static str> {
     match ty {
         Type::String => Ok(Value::str(text)),
-        Type::Number => text
-            .trim()
-            .parse::<f64>()
-            .map(Value::Number)
-            .map_err(|_| "number"),
+        Type::Number => text.trim().parse::<f64>().map(Value::Number).map_err(|_| "number"),
         Type::Bool => match text.trim() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
             _ => Err("bool (`true` or `false`)"),
         },
-        Type::List(_) => json_param(text)
-            .filter(|v| v.as_list().is_some())
-            .ok_or("JSON list"),
-        Type::Map(_) => json_param(text)
-            .filter(|v| v.as_map().is_some())
-            .ok_or("JSON map"),
-        _ => Ok(json_param(text)
-            .filter(|v| !matches!(v, Value::String(_)))
-            .unwrap_or_else(|| Value::str(text))),
+        Type::List(_) => json_param(text).filter(|v| v.as_list().is_some()).ok_or("JSON list"),
+        Type::Map(_) => json_param(text).filter(|v| v.as_map().is_some()).ok_or("JSON map"),
+        _ => Ok(json_param(text).filter(|v| !matches!(v, Value::String(_))).unwrap_or_else(|| Value::str(text))),
     }
 }
 
 fn json_param(text: &str) -> Option<Value> {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .map(|j| Value::from_json(&j))
+    serde_json::from_str::<serde_json::Value>(text).ok().map(|j| Value::from_json(&j))
 }
 
 fn collect_globals(items: &[Item], model: &mut Model) {
@@ -273,10 +201,7 @@ fn phase_order(items: &[Item]) -> Vec<String> {
         .iter()
         .filter_map(|i| {
             if let Item::Phase(p) = i {
-                Some((
-                    p.name.name.as_str(),
-                    p.after.iter().map(|a| a.name.as_str()).collect(),
-                ))
+                Some((p.name.name.as_str(), p.after.iter().map(|a| a.name.as_str()).collect()))
             } else {
                 None
             }
@@ -286,14 +211,10 @@ fn phase_order(items: &[Item]) -> Vec<String> {
     let mut placed: BTreeSet<&str> = BTreeSet::new();
     while placed.len() < phases.len() {
         let next = phases.iter().find(|(n, after)| {
-            !placed.contains(n)
-                && after
-                    .iter()
-                    .all(|a| placed.contains(a) || !phases.iter().any(|(p, _)| p == a))
+            !placed.contains(n) && after.iter().all(|a| placed.contains(a) || !phases.iter().any(|(p, _)| p == a))
         });
         // The checker rejects phase cycles; fall back to declaration order if one slipped through.
-        let Some((name, _)) = next.or_else(|| phases.iter().find(|(n, _)| !placed.contains(n)))
-        else {
+        let Some((name, _)) = next.or_else(|| phases.iter().find(|(n, _)| !placed.contains(n))) else {
             break;
         };
         placed.insert(name);
@@ -318,21 +239,18 @@ impl Expander<'_> {
                         model.workflow = name;
                     }
                     for attr in w.attributes.iter().filter(|a| a.name.name == "state") {
-                        let Ok(Value::Map(state)) = self.eval(model, &attr.value, &Vec::new())
-                        else {
+                        let Ok(Value::Map(state)) = self.eval(model, &attr.value, &Vec::new()) else {
                             continue;
                         };
                         match state.get("backend").and_then(Value::as_str) {
                             None | Some("local") => {}
                             Some(other) => self.errors.push(EvalError::Workflow {
                                 message: format!("unknown state backend `{other}`"),
-                                help: "the state backend is \"local\" (a file beside the workflow)"
-                                    .into(),
+                                help: "the state backend is \"local\" (a file beside the workflow)".into(),
                                 span: attr.value.span,
                             }),
                         }
-                        model.state_path =
-                            state.get("path").and_then(Value::as_str).map(String::from);
+                        model.state_path = state.get("path").and_then(Value::as_str).map(String::from);
                     }
                 }
                 Item::Provider(p) => {
@@ -347,24 +265,14 @@ impl Expander<'_> {
                     }
                     model.providers.insert(
                         p.name.name.clone(),
-                        ProviderConfig {
-                            kind: p.kind.name.clone(),
-                            name: p.name.name.clone(),
-                            settings,
-                        },
+                        ProviderConfig { kind: p.kind.name.clone(), name: p.name.name.clone(), settings },
                     );
                 }
-                Item::Output(o) => model.outputs.push(OutputDecl {
-                    name: o.name.name.clone(),
-                    value: o.value.clone(),
-                }),
+                Item::Output(o) => model.outputs.push(OutputDecl { name: o.name.name.clone(), value: o.value.clone() }),
                 Item::Phase(p) => {
                     for item in &p.items {
                         if let Item::Output(o) = item {
-                            model.outputs.push(OutputDecl {
-                                name: o.name.name.clone(),
-                                value: o.value.clone(),
-                            });
+                            model.outputs.push(OutputDecl { name: o.name.name.clone(), value: o.value.clone() });
                         }
                     }
                 }
@@ -388,20 +296,9 @@ impl Expander<'_> {
                         .attributes
                         .iter()
                         .find(|a| a.name.name == "provider")
-                        .and_then(|a| {
-                            if let ExprKind::Var(v) = &a.value.kind {
-                                Some(v.name.clone())
-                            } else {
-                                None
-                            }
-                        })
+                        .and_then(|a| if let ExprKind::Var(v) = &a.value.kind { Some(v.name.clone()) } else { None })
                         .unwrap_or_default();
-                    let attributes = r
-                        .attributes
-                        .iter()
-                        .filter(|a| a.name.name != "provider")
-                        .cloned()
-                        .collect();
+                    let attributes = r.attributes.iter().filter(|a| a.name.name != "provider").cloned().collect();
                     self.pending.push(Instance {
                         address: address(&decl, key.as_deref()),
                         decl,
@@ -422,12 +319,8 @@ impl Expander<'_> {
                     let mut inner = scope.clone();
                     inner.push((l.name.name.clone(), Binding::Let(l.value.clone())));
                     // Later items of this body see it: rebind the rest of the body.
-                    let rest = items
-                        .iter()
-                        .skip_while(|i| !std::ptr::eq(*i, item))
-                        .skip(1)
-                        .cloned()
-                        .collect::<Vec<_>>();
+                    let rest =
+                        items.iter().skip_while(|i| !std::ptr::eq(*i, item)).skip(1).cloned().collect::<Vec<_>>();
                     self.items(&rest, phase, &inner, model);
                     return;
                 }
@@ -440,22 +333,13 @@ impl Expander<'_> {
                         }
                     };
                     let entries: Vec<(Value, Value)> = match (&collection, &f.second) {
-                        (Value::List(items), None) => {
-                            items.iter().map(|v| (v.clone(), v.clone())).collect()
+                        (Value::List(items), None) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
+                        (Value::List(items), Some(_)) => {
+                            items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect()
                         }
-                        (Value::List(items), Some(_)) => items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| (Value::Number(i as f64), v.clone()))
-                            .collect(),
-                        (Value::Map(m), _) => {
-                            m.iter().map(|(k, v)| (Value::str(k), v.clone())).collect()
-                        }
+                        (Value::Map(m), _) => m.iter().map(|(k, v)| (Value::str(k), v.clone())).collect(),
                         (v, _) if !v.is_known() => {
-                            self.errors.push(EvalError::UnknownAtPlan {
-                                what: "loop",
-                                span: f.collection.span,
-                            });
+                            self.errors.push(EvalError::UnknownAtPlan { what: "loop", span: f.collection.span });
                             continue;
                         }
                         (v, _) => {
@@ -469,10 +353,7 @@ impl Expander<'_> {
                         }
                     };
                     if entries.iter().any(|(_, v)| !v.is_known()) {
-                        self.errors.push(EvalError::UnknownAtPlan {
-                            what: "loop",
-                            span: f.collection.span,
-                        });
+                        self.errors.push(EvalError::UnknownAtPlan { what: "loop", span: f.collection.span });
                         continue;
                     }
                     for (first, second) in entries {
@@ -487,10 +368,8 @@ impl Expander<'_> {
                                 scalar_text(key_source).unwrap_or_default()
                             }
                             other => {
-                                self.errors.push(EvalError::LoopKey {
-                                    found: other.type_name(),
-                                    span: f.collection.span,
-                                });
+                                self.errors
+                                    .push(EvalError::LoopKey { found: other.type_name(), span: f.collection.span });
                                 break;
                             }
                         };
@@ -506,10 +385,9 @@ impl Expander<'_> {
                 Item::If(i) => match self.eval(model, &i.condition, scope) {
                     Ok(Value::Bool(true)) => self.items(&i.then_items, phase, scope, model),
                     Ok(Value::Bool(false)) => self.items(&i.else_items, phase, scope, model),
-                    Ok(Value::Unknown) => self.errors.push(EvalError::UnknownAtPlan {
-                        what: "condition",
-                        span: i.condition.span,
-                    }),
+                    Ok(Value::Unknown) => {
+                        self.errors.push(EvalError::UnknownAtPlan { what: "condition", span: i.condition.span })
+                    }
                     Ok(v) => self.errors.push(EvalError::Type {
                         expected: "bool".into(),
                         found: v.type_name().into(),
@@ -531,13 +409,7 @@ fn loop_key(scope: &Scope) -> Option<String> {
     let keys: Vec<String> = scope
         .iter()
         .filter(|(n, _)| n == LOOP_KEY)
-        .filter_map(|(_, b)| {
-            if let Binding::Value(Value::String(k)) = b {
-                Some(k.clone())
-            } else {
-                None
-            }
-        })
+        .filter_map(|(_, b)| if let Binding::Value(Value::String(k)) = b { Some(k.clone()) } else { None })
         .collect();
     (!keys.is_empty()).then(|| keys.join("/"))
 }
@@ -581,13 +453,9 @@ fn resolve_deps(model: &mut Model, catalog: &Catalog, cx: &CallContext<'_>) {
                 Target::Instance(a) => {
                     deps.insert(a);
                 }
-                Target::Decl(d) => deps.extend(
-                    model
-                        .decls
-                        .get(&d)
-                        .into_iter()
-                        .flat_map(|x| x.instances.values().cloned()),
-                ),
+                Target::Decl(d) => {
+                    deps.extend(model.decls.get(&d).into_iter().flat_map(|x| x.instances.values().cloned()))
+                }
             }
         }
         deps.remove(&addr);
@@ -613,8 +481,7 @@ fn collect_refs(
     out: &mut BTreeSet<Target>,
 ) {
     if let Some(c) = chain(expr) {
-        let bound =
-            scope.iter().any(|(n, _)| n == &c.root.name) || model.params.contains_key(&c.root.name);
+        let bound = scope.iter().any(|(n, _)| n == &c.root.name) || model.params.contains_key(&c.root.name);
         if !bound {
             if model.lets.contains_key(&c.root.name) {
                 out.insert(Target::Let(c.root.name.clone()));
@@ -624,22 +491,13 @@ fn collect_refs(
                     out.insert(Target::Let(qualified));
                 }
             }
-            if let Some(ResourcePath::Resource {
-                type_name,
-                name,
-                consumed,
-                ..
-            }) = resource_path(&c, catalog)
-            {
+            if let Some(ResourcePath::Resource { type_name, name, consumed, .. }) = resource_path(&c, catalog) {
                 let decl = format!("{type_name}.{}", name.name);
                 // `decl[key]` with a key known now narrows the dependency to one instance.
                 let narrowed = match (c.ops.get(consumed), model.decls.get(&decl)) {
                     (Some((PathOp::Index(index), _)), Some(d)) if d.looped => {
-                        let v = Evaluator::new(model, catalog, cx, &NothingKnown)
-                            .eval(index, scope)
-                            .ok();
-                        v.and_then(|v| scalar_text(&v).ok())
-                            .and_then(|k| d.instances.get(&k).cloned())
+                        let v = Evaluator::new(model, catalog, cx, &NothingKnown).eval(index, scope).ok();
+                        v.and_then(|v| scalar_text(&v).ok()).and_then(|k| d.instances.get(&k).cloned())
                     }
                     _ => None,
                 };
@@ -656,9 +514,7 @@ fn collect_refs(
         }
         return;
     }
-    walk_children(expr, &mut |e| {
-        collect_refs(e, catalog, model, cx, scope, out)
-    });
+    walk_children(expr, &mut |e| collect_refs(e, catalog, model, cx, scope, out));
 }
 
 /// Calls `f` on each direct sub-expression.
@@ -672,10 +528,7 @@ pub(crate) fn walk_children(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
         }),
         ExprKind::List(items) => items.iter().for_each(|e| f(e)),
         ExprKind::Map(entries) => entries.iter().for_each(|e| f(&e.value)),
-        ExprKind::Member(base, _)
-        | ExprKind::Splat(base)
-        | ExprKind::Paren(base)
-        | ExprKind::Unary(_, base) => f(base),
+        ExprKind::Member(base, _) | ExprKind::Splat(base) | ExprKind::Paren(base) | ExprKind::Unary(_, base) => f(base),
         ExprKind::Index(base, index) => {
             f(base);
             f(index);

@@ -41,19 +41,8 @@ pub struct Evaluator<'m> {
 
 impl<'m> Evaluator<'m> {
     /// An evaluator over `model` answering references with `resolver`.
-    pub fn new(
-        model: &'m Model,
-        catalog: &'m Catalog,
-        cx: &'m CallContext<'m>,
-        resolver: &'m dyn Resolver,
-    ) -> Self {
-        Evaluator {
-            model,
-            catalog,
-            cx,
-            resolver,
-            lets: RefCell::new(BTreeMap::new()),
-        }
+    pub fn new(model: &'m Model, catalog: &'m Catalog, cx: &'m CallContext<'m>, resolver: &'m dyn Resolver) -> Self {
+        Evaluator { model, catalog, cx, resolver, lets: RefCell::new(BTreeMap::new()) }
     }
 
     /// The value of `expr` with loop bindings `scope`.
@@ -75,24 +64,19 @@ impl<'m> Evaluator<'m> {
                                     expected: "a plain value".into(),
                                     found: "secret".into(),
                                     span: e.span,
-                                    help: "a secret cannot be interpolated into text; pass it as a whole attribute".into(),
+                                    help: "a secret cannot be interpolated into text; pass it as a whole attribute"
+                                        .into(),
                                 })
                             }
                             v => out.push_str(&scalar_text(&v).at("interpolation", e.span)?),
                         },
                     }
                 }
-                Ok(if known {
-                    Value::String(out)
-                } else {
-                    Value::Unknown
-                })
+                Ok(if known { Value::String(out) } else { Value::Unknown })
             }
-            ExprKind::List(items) => items
-                .iter()
-                .map(|i| self.eval(i, scope))
-                .collect::<Result<_, _>>()
-                .map(Value::List),
+            ExprKind::List(items) => {
+                items.iter().map(|i| self.eval(i, scope)).collect::<Result<_, _>>().map(Value::List)
+            }
             ExprKind::Map(entries) => {
                 let mut map = BTreeMap::new();
                 for e in entries {
@@ -108,22 +92,13 @@ impl<'m> Evaluator<'m> {
                     ExprKind::Var(id) => id.name.as_str(),
                     _ => "",
                 };
-                let values = args
-                    .iter()
-                    .map(|a| self.eval(&a.value, scope))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let values = args.iter().map(|a| self.eval(&a.value, scope)).collect::<Result<Vec<_>, _>>()?;
                 if name == "secret" && self.cx.resolve_secrets {
-                    let reference = values
-                        .first()
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    return functions::call(name, &values, self.cx).map_err(|e| {
-                        EvalError::Secret {
-                            reference,
-                            reason: e.0,
-                            span: expr.span,
-                        }
+                    let reference = values.first().and_then(Value::as_str).unwrap_or_default().to_string();
+                    return functions::call(name, &values, self.cx).map_err(|e| EvalError::Secret {
+                        reference,
+                        reason: e.0,
+                        span: expr.span,
                     });
                 }
                 functions::call(name, &values, self.cx).at(name, expr.span)
@@ -149,13 +124,7 @@ impl<'m> Evaluator<'m> {
         }
     }
 
-    fn binary(
-        &self,
-        op: BinaryOp,
-        lhs: &Expr,
-        rhs: &Expr,
-        scope: &Scope,
-    ) -> Result<Value, EvalError> {
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &Scope) -> Result<Value, EvalError> {
         let l = self.eval(lhs, scope)?;
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             match (op, &l) {
@@ -179,12 +148,8 @@ impl<'m> Evaluator<'m> {
             BinaryOp::Ne => return Ok(Value::Bool(!l.same(&r))),
             _ => {}
         }
-        let a = l
-            .as_f64()
-            .ok_or_else(|| type_error("number", &l, lhs.span))?;
-        let b = r
-            .as_f64()
-            .ok_or_else(|| type_error("number", &r, rhs.span))?;
+        let a = l.as_f64().ok_or_else(|| type_error("number", &l, lhs.span))?;
+        let b = r.as_f64().ok_or_else(|| type_error("number", &r, rhs.span))?;
         let span = lhs.span.to(rhs.span);
         Ok(match op {
             BinaryOp::Lt => Value::Bool(a < b),
@@ -194,19 +159,9 @@ impl<'m> Evaluator<'m> {
             BinaryOp::Add => Value::Number(a + b),
             BinaryOp::Sub => Value::Number(a - b),
             BinaryOp::Mul => Value::Number(a * b),
-            BinaryOp::Div if b == 0.0 => {
-                return Err(EvalError::Arithmetic {
-                    message: "division by zero",
-                    span,
-                })
-            }
+            BinaryOp::Div if b == 0.0 => return Err(EvalError::Arithmetic { message: "division by zero", span }),
             BinaryOp::Div => Value::Number(a / b),
-            BinaryOp::Rem if b == 0.0 => {
-                return Err(EvalError::Arithmetic {
-                    message: "remainder by zero",
-                    span,
-                })
-            }
+            BinaryOp::Rem if b == 0.0 => return Err(EvalError::Arithmetic { message: "remainder by zero", span }),
             BinaryOp::Rem => Value::Number(a % b),
             _ => Value::Null,
         })
@@ -230,11 +185,7 @@ impl<'m> Evaluator<'m> {
         Ok(value)
     }
 
-    fn root(
-        &self,
-        chain: &drone_lang::path::Chain<'_>,
-        scope: &Scope,
-    ) -> Result<(Value, usize), EvalError> {
+    fn root(&self, chain: &drone_lang::path::Chain<'_>, scope: &Scope) -> Result<(Value, usize), EvalError> {
         let name = &chain.root.name;
         if let Some(pos) = scope.iter().rposition(|(n, _)| n == name) {
             return match &scope[pos].1 {
@@ -254,23 +205,14 @@ impl<'m> Evaluator<'m> {
                 return Ok((self.global_let(&qualified)?, 1));
             }
         }
-        if let Some(ResourcePath::Resource {
-            type_name,
-            name,
-            consumed,
-            ..
-        }) = resource_path(chain, self.catalog)
-        {
+        if let Some(ResourcePath::Resource { type_name, name, consumed, .. }) = resource_path(chain, self.catalog) {
             let decl_name = format!("{type_name}.{}", name.name);
+            // Not registered yet (still expanding): its values are not known.
             let Some(decl) = self.model.decls.get(&decl_name) else {
-                return Ok((Value::Null, chain.ops.len()));
+                return Ok((Value::Unknown, chain.ops.len()));
             };
             if decl.looped {
-                let map = decl
-                    .instances
-                    .iter()
-                    .map(|(k, a)| (k.clone(), self.resolver.instance(a)))
-                    .collect();
+                let map = decl.instances.iter().map(|(k, a)| (k.clone(), self.resolver.instance(a))).collect();
                 return Ok((Value::Map(map), consumed));
             }
             return Ok((self.resolver.instance(&address(&decl_name, None)), consumed));
@@ -292,13 +234,7 @@ impl<'m> Evaluator<'m> {
         Ok(v)
     }
 
-    fn apply_op(
-        &self,
-        value: Value,
-        op: PathOp<'_>,
-        span: Span,
-        scope: &Scope,
-    ) -> Result<Value, EvalError> {
+    fn apply_op(&self, value: Value, op: PathOp<'_>, span: Span, scope: &Scope) -> Result<Value, EvalError> {
         match (op, value) {
             (_, Value::Unknown) => Ok(Value::Unknown),
             (PathOp::Member(name), Value::Map(m)) => match m.get(&name.name) {
@@ -307,10 +243,7 @@ impl<'m> Evaluator<'m> {
                     key: name.name.clone(),
                     kind: "map",
                     span: name.span,
-                    help: did_you_mean(
-                        closest(&name.name, m.keys().map(String::as_str)),
-                        "the map has no such key",
-                    ),
+                    help: did_you_mean(closest(&name.name, m.keys().map(String::as_str)), "the map has no such key"),
                 }),
             },
             (PathOp::Member(name), Value::List(items)) => {
@@ -327,31 +260,19 @@ impl<'m> Evaluator<'m> {
                     (_, Value::Unknown) => Ok(Value::Unknown),
                     (Value::List(items), Value::Number(n)) => {
                         let i = *n as usize;
-                        items
-                            .get(i)
-                            .cloned()
-                            .filter(|_| n.fract() == 0.0 && *n >= 0.0)
-                            .ok_or(EvalError::MissingKey {
-                                key: drone_lang::fmt::format_number(*n),
-                                kind: "list",
-                                span: index.span,
-                                help: Some(format!(
-                                    "the list has {} elements, indexed from 0",
-                                    items.len()
-                                )),
-                            })
-                    }
-                    (Value::Map(m), Value::String(k)) => {
-                        m.get(k).cloned().ok_or_else(|| EvalError::MissingKey {
-                            key: k.clone(),
-                            kind: "map",
+                        items.get(i).cloned().filter(|_| n.fract() == 0.0 && *n >= 0.0).ok_or(EvalError::MissingKey {
+                            key: drone_lang::fmt::format_number(*n),
+                            kind: "list",
                             span: index.span,
-                            help: did_you_mean(
-                                closest(k, m.keys().map(String::as_str)),
-                                "the map has no such key",
-                            ),
+                            help: Some(format!("the list has {} elements, indexed from 0", items.len())),
                         })
                     }
+                    (Value::Map(m), Value::String(k)) => m.get(k).cloned().ok_or_else(|| EvalError::MissingKey {
+                        key: k.clone(),
+                        kind: "map",
+                        span: index.span,
+                        help: did_you_mean(closest(k, m.keys().map(String::as_str)), "the map has no such key"),
+                    }),
                     (Value::Map(_), k) => Err(type_error("string key", k, index.span)),
                     (Value::List(_), k) => Err(type_error("number index", k, index.span)),
                     (v, _) => Err(type_error("list or map", v, span)),

@@ -66,10 +66,7 @@ pub(super) fn phase_cycle(phases: &BTreeMap<String, &Phase>) -> Option<(String, 
     for (name, phase) in phases {
         for after in &phase.after {
             if phases.contains_key(&after.name) {
-                edges
-                    .entry(Node::Let(name.clone()))
-                    .or_default()
-                    .push((Node::Let(after.name.clone()), after.span));
+                edges.entry(Node::Let(name.clone())).or_default().push((Node::Let(after.name.clone()), after.span));
             }
         }
     }
@@ -80,9 +77,7 @@ pub(super) fn phase_cycle(phases: &BTreeMap<String, &Phase>) -> Option<(String, 
 }
 
 /// For each phase, every phase that runs before it (through `after`, transitively).
-pub(crate) fn phase_ancestors(
-    phases: &BTreeMap<String, &Phase>,
-) -> BTreeMap<String, BTreeSet<String>> {
+pub(crate) fn phase_ancestors(phases: &BTreeMap<String, &Phase>) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
     for name in phases.keys() {
         let mut seen = BTreeSet::new();

@@ -27,9 +27,7 @@ impl Checker<'_> {
     /// and maps so errors point at the exact element.
     pub(crate) fn check_value(&mut self, expr: &Expr, expected: &Type, what: &str, scope: &Scope) {
         match (&expr.kind, expected) {
-            (ExprKind::Map(entries), Type::Object(fields)) => {
-                self.check_object(entries, fields, expr.span, scope)
-            }
+            (ExprKind::Map(entries), Type::Object(fields)) => self.check_object(entries, fields, expr.span, scope),
             (ExprKind::List(items), Type::List(elem)) => {
                 for item in items {
                     self.check_value(item, elem, what, scope);
@@ -53,15 +51,9 @@ impl Checker<'_> {
             match fields.iter().find(|f| f.name == entry.key.name) {
                 Some(field) => self.check_value(&entry.value, &field.ty, &field.doc, scope),
                 None => {
-                    let help = did_you_mean(
-                        closest(&entry.key.name, fields.iter().map(|f| f.name.as_str())),
-                        "remove it",
-                    );
-                    let known = fields
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let help =
+                        did_you_mean(closest(&entry.key.name, fields.iter().map(|f| f.name.as_str())), "remove it");
+                    let known = fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
                     self.error(CheckError::UnknownAttribute {
                         type_name: format!("object {{ {known} }}"),
                         name: entry.key.name.clone(),
@@ -93,15 +85,15 @@ impl Checker<'_> {
                 for part in parts {
                     if let StrPart::Interp(e) = part {
                         let ty = self.infer(e, scope);
-                        if matches!(
-                            ty,
-                            Type::List(_) | Type::Map(_) | Type::Object(_) | Type::Resource(_)
-                        ) {
+                        if matches!(ty, Type::List(_) | Type::Map(_) | Type::Object(_) | Type::Resource(_)) {
                             self.error(CheckError::TypeMismatch {
                                 expected: "a string, number or bool".into(),
                                 found: ty.to_string(),
                                 span: e.span,
-                                help: Some("only scalars can be interpolated; use `join(\",\", list)` or `jsonencode(value)`".into()),
+                                help: Some(
+                                    "only scalars can be interpolated; use `join(\",\", list)` or `jsonencode(value)`"
+                                        .into(),
+                                ),
                             });
                         }
                     }
@@ -116,12 +108,7 @@ impl Checker<'_> {
                 let mut fields = Vec::new();
                 for entry in entries {
                     let ty = self.infer(&entry.value, scope);
-                    fields.push(Field {
-                        name: entry.key.name.clone(),
-                        ty,
-                        required: true,
-                        doc: String::new(),
-                    });
+                    fields.push(Field { name: entry.key.name.clone(), ty, required: true, doc: String::new() });
                 }
                 Type::Object(fields)
             }
@@ -242,47 +229,26 @@ impl Checker<'_> {
                 return (self.let_type(&qualified, *span), 1);
             }
             let prefix = format!("{root}.");
-            let names: Vec<String> = self
-                .lets
-                .keys()
-                .filter_map(|k| k.strip_prefix(&prefix))
-                .map(String::from)
-                .collect();
+            let names: Vec<String> =
+                self.lets.keys().filter_map(|k| k.strip_prefix(&prefix)).map(String::from).collect();
             let help = did_you_mean(
                 closest(&name.name, names.iter().map(String::as_str)),
                 "the imported file declares no such `let`",
             );
-            self.error(CheckError::UndefinedName {
-                name: qualified,
-                span: name.span,
-                help,
-            });
+            self.error(CheckError::UndefinedName { name: qualified, span: name.span, help });
             return (Type::Any, 1);
         }
         match resource_path(chain, self.catalog) {
-            Some(ResourcePath::Resource {
-                type_name,
-                name,
-                consumed,
-                span,
-            }) => {
+            Some(ResourcePath::Resource { type_name, name, consumed, span }) => {
                 let address = format!("{type_name}.{}", name.name);
                 let Some(decl) = self.resources.get(&address) else {
                     let prefix = format!("{type_name}.");
-                    let names: Vec<&str> = self
-                        .resources
-                        .keys()
-                        .filter_map(|k| k.strip_prefix(&prefix))
-                        .collect();
+                    let names: Vec<&str> = self.resources.keys().filter_map(|k| k.strip_prefix(&prefix)).collect();
                     let help = did_you_mean(
                         closest(&name.name, names).map(|n| format!("{prefix}{n}")),
                         "declare the resource, or check its name",
                     );
-                    self.error(CheckError::UnknownResource {
-                        address,
-                        span,
-                        help,
-                    });
+                    self.error(CheckError::UnknownResource { address, span, help });
                     return (Type::Any, chain.ops.len());
                 };
                 let looped = decl.looped;
@@ -295,20 +261,12 @@ impl Checker<'_> {
                 (object, consumed)
             }
             Some(ResourcePath::UnknownType { written, span }) => {
-                let names: Vec<&str> = self
-                    .catalog
-                    .resources()
-                    .map(|s| s.type_name.as_str())
-                    .collect();
+                let names: Vec<&str> = self.catalog.resources().map(|s| s.type_name.as_str()).collect();
                 let help = did_you_mean(
                     closest(&written, names),
                     "a reference is written `type.name.attribute`, e.g. `aws.ec2.vpc.main.id`",
                 );
-                self.error(CheckError::UnknownResourceType {
-                    name: written,
-                    span,
-                    help,
-                });
+                self.error(CheckError::UnknownResourceType { name: written, span, help });
                 (Type::Any, chain.ops.len())
             }
             Some(ResourcePath::MissingName { type_name, span }) => {
@@ -331,11 +289,7 @@ impl Checker<'_> {
                     closest(root, candidates.iter().map(String::as_str)),
                     "declare it with `let` or `param`",
                 );
-                self.error(CheckError::UndefinedName {
-                    name: root.clone(),
-                    span: chain.root.span,
-                    help,
-                });
+                self.error(CheckError::UndefinedName { name: root.clone(), span: chain.root.span, help });
                 (Type::Any, chain.ops.len())
             }
         }
@@ -381,10 +335,7 @@ impl Checker<'_> {
                     Some(a) => a.ty.clone(),
                     None => {
                         let help = did_you_mean(
-                            closest(
-                                &name.name,
-                                schema.attributes.iter().map(|a| a.name.as_str()),
-                            ),
+                            closest(&name.name, schema.attributes.iter().map(|a| a.name.as_str())),
                             "see the type's attributes with `drone check --list-types`",
                         );
                         self.error(CheckError::UnknownAttribute {
@@ -452,26 +403,15 @@ impl Checker<'_> {
         };
         let Some(sig) = self.catalog.function(&name.name).cloned() else {
             let names: Vec<&str> = self.catalog.functions().map(|f| f.name.as_str()).collect();
-            let help = did_you_mean(
-                closest(&name.name, names),
-                "see the built-in functions in README.md",
-            );
-            self.error(CheckError::UnknownFunction {
-                name: name.name.clone(),
-                span: name.span,
-                help,
-            });
+            let help = did_you_mean(closest(&name.name, names), "see the built-in functions in README.md");
+            self.error(CheckError::UnknownFunction { name: name.name.clone(), span: name.span, help });
             return Type::Any;
         };
         if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
             self.error(CheckError::Invalid {
                 message: "built-in functions take positional arguments",
                 span: named.span,
-                help: Some(format!(
-                    "call it as `{}({})`",
-                    sig.name,
-                    sig.params.join(", ")
-                )),
+                help: Some(format!("call it as `{}({})`", sig.name, sig.params.join(", "))),
             });
         }
         let n = args.len();

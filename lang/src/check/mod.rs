@@ -84,9 +84,7 @@ impl Scope {
     }
 
     fn names(&self) -> impl Iterator<Item = &str> {
-        self.frames
-            .iter()
-            .flat_map(|f| f.keys().map(String::as_str))
+        self.frames.iter().flat_map(|f| f.keys().map(String::as_str))
     }
 }
 
@@ -150,12 +148,7 @@ impl<'a> Checker<'a> {
     }
 
     fn duplicate(&mut self, kind: &'static str, name: &str, span: Span, first: Span) {
-        self.error(CheckError::Duplicate {
-            kind,
-            name: name.to_string(),
-            span,
-            first,
-        });
+        self.error(CheckError::Duplicate { kind, name: name.to_string(), span, first });
     }
 
     fn collect_import(&mut self, import: &'a crate::program::Import) {
@@ -164,8 +157,7 @@ impl<'a> Checker<'a> {
             match item {
                 Item::Let(decl) => {
                     let qualified = format!("{}.{}", import.alias, decl.name.name);
-                    self.lets
-                        .insert(qualified.clone(), LetDecl { decl, qualified });
+                    self.lets.insert(qualified.clone(), LetDecl { decl, qualified });
                 }
                 other => self.error(CheckError::Misplaced {
                     keyword: other.keyword(),
@@ -180,11 +172,9 @@ impl<'a> Checker<'a> {
     fn collect(&mut self, items: &'a [Item], place: Place, phase: &str, looped: bool) {
         for item in items {
             let allowed = match item {
-                Item::Workflow(_)
-                | Item::Param(_)
-                | Item::Provider(_)
-                | Item::Phase(_)
-                | Item::Use(_) => place == Place::Top,
+                Item::Workflow(_) | Item::Param(_) | Item::Provider(_) | Item::Phase(_) | Item::Use(_) => {
+                    place == Place::Top
+                }
                 Item::Output(_) => matches!(place, Place::Top | Place::Phase),
                 Item::Let(_) => place != Place::Condition,
                 Item::Resource(_) | Item::For(_) | Item::If(_) => true,
@@ -207,17 +197,9 @@ impl<'a> Checker<'a> {
                 Item::Param(p) => self.declare_global(&p.name, p.name.span, |c| {
                     c.params.insert(p.name.name.clone(), p);
                 }),
-                Item::Let(l) if place != Place::Loop => {
-                    self.declare_global(&l.name, l.name.span, |c| {
-                        c.lets.insert(
-                            l.name.name.clone(),
-                            LetDecl {
-                                decl: l,
-                                qualified: l.name.name.clone(),
-                            },
-                        );
-                    })
-                }
+                Item::Let(l) if place != Place::Loop => self.declare_global(&l.name, l.name.span, |c| {
+                    c.lets.insert(l.name.name.clone(), LetDecl { decl: l, qualified: l.name.name.clone() });
+                }),
                 Item::Let(_) => {}
                 Item::Use(u) => self.declare_global(&u.alias, u.alias.span, |_| {}),
                 Item::Provider(p) => {
@@ -234,14 +216,7 @@ impl<'a> Checker<'a> {
                         let first = first.resource.name.span;
                         self.duplicate("resource", &address, r.name.span, first);
                     } else {
-                        self.resources.insert(
-                            address,
-                            ResourceDecl {
-                                resource: r,
-                                phase: phase.to_string(),
-                                looped,
-                            },
-                        );
+                        self.resources.insert(address, ResourceDecl { resource: r, phase: phase.to_string(), looped });
                     }
                 }
                 Item::Output(o) => {
@@ -257,7 +232,10 @@ impl<'a> Checker<'a> {
                         self.error(CheckError::Invalid {
                             message: "the phase name `default` is reserved",
                             span: p.name.span,
-                            help: Some("resources outside any phase run in the implicit `default` phase; pick another name".into()),
+                            help: Some(
+                                "resources outside any phase run in the implicit `default` phase; pick another name"
+                                    .into(),
+                            ),
                         });
                     }
                     if let Some(first) = self.phases.get(&p.name.name) {
@@ -270,11 +248,7 @@ impl<'a> Checker<'a> {
                 }
                 Item::For(f) => self.collect(&f.items, Place::Loop, phase, true),
                 Item::If(i) => {
-                    let inner = if looped {
-                        Place::Loop
-                    } else {
-                        Place::Condition
-                    };
+                    let inner = if looped { Place::Loop } else { Place::Condition };
                     self.collect(&i.then_items, inner, phase, looped);
                     self.collect(&i.else_items, inner, phase, looped);
                 }
@@ -308,20 +282,12 @@ impl<'a> Checker<'a> {
                         closest(&after.name, names.iter().map(String::as_str)),
                         "declare the phase, or remove it from `after`",
                     );
-                    self.error(CheckError::UnknownPhase {
-                        name: after.name.clone(),
-                        span: after.span,
-                        help,
-                    });
+                    self.error(CheckError::UnknownPhase { name: after.name.clone(), span: after.span, help });
                 }
             }
         }
         if let Some((path, span)) = cycles::phase_cycle(&self.phases) {
-            self.error(CheckError::Cycle {
-                path,
-                span,
-                others: Vec::new(),
-            });
+            self.error(CheckError::Cycle { path, span, others: Vec::new() });
         }
     }
 
@@ -424,12 +390,7 @@ impl<'a> Checker<'a> {
         ];
         for attr in &w.attributes {
             match attr.name.name.as_str() {
-                "state" => self.check_value(
-                    &attr.value,
-                    &Type::Object(state_fields.clone()),
-                    "workflow state",
-                    scope,
-                ),
+                "state" => self.check_value(&attr.value, &Type::Object(state_fields.clone()), "workflow state", scope),
                 "description" => {
                     let ty = self.infer(&attr.value, scope);
                     self.expect(&Type::String, &ty, attr.value.span, "the description");
@@ -455,12 +416,7 @@ impl<'a> Checker<'a> {
         if let Some(default) = &p.default {
             let found = self.infer(default, scope);
             if let Some(declared) = &declared {
-                self.expect(
-                    declared,
-                    &found,
-                    default.span,
-                    "the parameter's declared type",
-                );
+                self.expect(declared, &found, default.span, "the parameter's declared type");
             }
         }
     }
@@ -478,10 +434,7 @@ impl<'a> Checker<'a> {
             ("list", a) => Type::list(a.unwrap_or(Type::Any)),
             ("map", a) => Type::map(a.unwrap_or(Type::Any)),
             _ => {
-                self.error(CheckError::UnknownType {
-                    name: t.name.name.clone(),
-                    span: t.span,
-                });
+                self.error(CheckError::UnknownType { name: t.name.name.clone(), span: t.span });
                 return None;
             }
         };
@@ -502,13 +455,7 @@ impl<'a> Checker<'a> {
             });
             return;
         };
-        self.check_fields(
-            &p.attributes,
-            &fields,
-            &format!("provider {}", p.kind.name),
-            p.name.span,
-            scope,
-        );
+        self.check_fields(&p.attributes, &fields, &format!("provider {}", p.kind.name), p.name.span, scope);
     }
 
     fn check_fields(
@@ -523,10 +470,8 @@ impl<'a> Checker<'a> {
             match fields.iter().find(|f| f.name == attr.name.name) {
                 Some(field) => self.check_value(&attr.value, &field.ty, &field.doc, scope),
                 None => {
-                    let help = did_you_mean(
-                        closest(&attr.name.name, fields.iter().map(|f| f.name.as_str())),
-                        "remove it",
-                    );
+                    let help =
+                        did_you_mean(closest(&attr.name.name, fields.iter().map(|f| f.name.as_str())), "remove it");
                     self.error(CheckError::UnknownAttribute {
                         type_name: type_name.into(),
                         name: attr.name.name.clone(),
@@ -553,27 +498,14 @@ impl<'a> Checker<'a> {
         let address = format!("{type_name}.{}", r.name.name);
         self.check_annotations(&r.annotations);
         let Some(schema) = self.catalog.resource(&type_name) else {
-            let names: Vec<&str> = self
-                .catalog
-                .resources()
-                .map(|s| s.type_name.as_str())
-                .collect();
-            let help = did_you_mean(
-                closest(&type_name, names),
-                "run `drone check --list-types` for the known resource types",
-            );
-            self.error(CheckError::UnknownResourceType {
-                name: type_name,
-                span: r.type_name.span,
-                help,
-            });
+            let names: Vec<&str> = self.catalog.resources().map(|s| s.type_name.as_str()).collect();
+            let help =
+                did_you_mean(closest(&type_name, names), "run `drone check --list-types` for the known resource types");
+            self.error(CheckError::UnknownResourceType { name: type_name, span: r.type_name.span, help });
             return;
         };
         // Only the first block of a duplicated address owns the graph node.
-        let owns_node = self
-            .resources
-            .get(&address)
-            .is_some_and(|d| std::ptr::eq(d.resource, r));
+        let owns_node = self.resources.get(&address).is_some_and(|d| std::ptr::eq(d.resource, r));
         self.current = owns_node.then(|| Node::Resource(address.clone()));
         for attr in &r.attributes {
             self.check_annotations(&attr.annotations);
@@ -593,48 +525,36 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                _ => {
-                    match schema.attribute(name) {
-                        Some(a) if !a.settable() => self.error(CheckError::ComputedAttribute {
+                _ => match schema.attribute(name) {
+                    Some(a) if !a.settable() => self.error(CheckError::ComputedAttribute {
+                        type_name: type_name.clone(),
+                        name: name.into(),
+                        span: attr.name.span,
+                    }),
+                    Some(a) => {
+                        let (ty, what) = (a.ty.clone(), format!("`{name}` ({})", a.doc));
+                        self.check_value(&attr.value, &ty, &what, scope);
+                    }
+                    None => {
+                        let settable = schema.attributes.iter().filter(|a| a.settable()).map(|a| a.name.as_str());
+                        let help = did_you_mean(
+                            closest(name, settable.chain(crate::schema::META_ATTRIBUTES)),
+                            "remove it; `drone check --list-types` shows each type's attributes",
+                        );
+                        self.error(CheckError::UnknownAttribute {
                             type_name: type_name.clone(),
                             name: name.into(),
                             span: attr.name.span,
-                        }),
-                        Some(a) => {
-                            let (ty, doc) = (a.ty.clone(), a.doc.clone());
-                            self.check_value(&attr.value, &ty, &doc, scope);
-                        }
-                        None => {
-                            let settable = schema
-                                .attributes
-                                .iter()
-                                .filter(|a| a.settable())
-                                .map(|a| a.name.as_str());
-                            let help = did_you_mean(closest(name, settable.chain(crate::schema::META_ATTRIBUTES)), "remove it; `drone check --list-types` shows each type's attributes");
-                            self.error(CheckError::UnknownAttribute {
-                                type_name: type_name.clone(),
-                                name: name.into(),
-                                span: attr.name.span,
-                                help,
-                            });
-                        }
+                            help,
+                        });
                     }
-                }
+                },
             }
-            if let Some(first) = r
-                .attributes
-                .iter()
-                .find(|a| a.name.name == name)
-                .filter(|a| !std::ptr::eq(*a, attr))
-            {
+            if let Some(first) = r.attributes.iter().find(|a| a.name.name == name).filter(|a| !std::ptr::eq(*a, attr)) {
                 self.duplicate("attribute", name, attr.name.span, first.name.span);
             }
         }
-        for a in schema
-            .attributes
-            .iter()
-            .filter(|a| a.presence == crate::schema::Presence::Required)
-        {
+        for a in schema.attributes.iter().filter(|a| a.presence == crate::schema::Presence::Required) {
             if !r.attributes.iter().any(|x| x.name.name == a.name) {
                 self.error(CheckError::MissingAttribute {
                     type_name: type_name.clone(),
@@ -661,9 +581,7 @@ impl<'a> Checker<'a> {
             self.error(CheckError::Invalid {
                 message: "`provider` takes the name of a declared provider",
                 span: value.span,
-                help: Some(
-                    "write `provider = <name>` as declared by `provider aws <name> { ... }`".into(),
-                ),
+                help: Some("write `provider = <name>` as declared by `provider aws <name> { ... }`".into()),
             });
             return;
         };
@@ -672,11 +590,7 @@ impl<'a> Checker<'a> {
                 closest(&name.name, self.providers.keys().map(String::as_str)),
                 "declare it with `provider aws <name> { region = \"...\" }`",
             );
-            self.error(CheckError::UnknownProvider {
-                name: name.name.clone(),
-                span: name.span,
-                help,
-            });
+            self.error(CheckError::UnknownProvider { name: name.name.clone(), span: name.span, help });
         }
     }
 
@@ -687,11 +601,7 @@ impl<'a> Checker<'a> {
                     closest(&a.name.name, ["allow"]),
                     "the only annotation is `@allow(rule.id, reason = \"...\")`",
                 );
-                self.error(CheckError::BadAnnotation {
-                    message: "unknown annotation",
-                    span: a.name.span,
-                    help,
-                });
+                self.error(CheckError::BadAnnotation { message: "unknown annotation", span: a.name.span, help });
                 continue;
             }
             let rule = a.args.iter().find(|x| x.name.is_none());
@@ -702,13 +612,8 @@ impl<'a> Checker<'a> {
                     help: Some("write `@allow(rule.id, reason = \"why this is safe\")`".into()),
                 });
             }
-            let reason = a
-                .args
-                .iter()
-                .find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
-            let has_reason = reason
-                .and_then(|r| r.value.as_plain_string())
-                .is_some_and(|s| !s.trim().is_empty());
+            let reason = a.args.iter().find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
+            let has_reason = reason.and_then(|r| r.value.as_plain_string()).is_some_and(|s| !s.trim().is_empty());
             if !has_reason {
                 self.error(CheckError::BadAnnotation {
                     message: "`@allow` needs a reason",
@@ -722,23 +627,14 @@ impl<'a> Checker<'a> {
     fn report_cycles(&mut self) {
         let found = cycles::find(&self.edges);
         for cycle in found {
-            let path: Vec<&str> = cycle
-                .iter()
-                .map(|(n, _)| n.label())
-                .chain(cycle.first().map(|(n, _)| n.label()))
-                .collect();
+            let path: Vec<&str> =
+                cycle.iter().map(|(n, _)| n.label()).chain(cycle.first().map(|(n, _)| n.label())).collect();
             let span = cycle[0].1;
             let others = cycle[1..]
                 .iter()
-                .map(|(_, s)| {
-                    miette::LabeledSpan::new_with_span(Some("part of the cycle".into()), *s)
-                })
+                .map(|(_, s)| miette::LabeledSpan::new_with_span(Some("part of the cycle".into()), *s))
                 .collect();
-            self.errors.push(CheckError::Cycle {
-                path: path.join(" -> "),
-                span,
-                others,
-            });
+            self.errors.push(CheckError::Cycle { path: path.join(" -> "), span, others });
         }
     }
 
@@ -752,9 +648,7 @@ impl<'a> Checker<'a> {
                 };
                 let allowed = target.phase == decl.phase
                     || target.phase == DEFAULT_PHASE
-                    || order
-                        .get(&decl.phase)
-                        .is_some_and(|a| a.contains(&target.phase));
+                    || order.get(&decl.phase).is_some_and(|a| a.contains(&target.phase));
                 if !allowed {
                     errors.push(CheckError::PhaseOrder {
                         from: from.clone(),

@@ -34,11 +34,7 @@ pub fn string<'a>(config: &'a Attributes, name: &str) -> Option<&'a str> {
 }
 
 /// A required string attribute (the checker guarantees presence).
-pub fn required<'a>(
-    config: &'a Attributes,
-    name: &str,
-    operation: &str,
-) -> Result<&'a str, ProviderError> {
+pub fn required<'a>(config: &'a Attributes, name: &str, operation: &str) -> Result<&'a str, ProviderError> {
     string(config, name).ok_or_else(|| invalid(operation, format!("`{name}` must be a string")))
 }
 
@@ -49,10 +45,7 @@ pub fn boolean(config: &Attributes, name: &str) -> Option<bool> {
 
 /// A whole-number attribute.
 pub fn int(config: &Attributes, name: &str) -> Option<i32> {
-    config
-        .get(name)
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok())
+    config.get(name).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok())
 }
 
 /// A list of strings.
@@ -60,21 +53,13 @@ pub fn strings(config: &Attributes, name: &str) -> Vec<String> {
     config
         .get(name)
         .and_then(Value::as_list)
-        .map(|l| {
-            l.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
+        .map(|l| l.iter().filter_map(|v| v.as_str().map(String::from)).collect())
         .unwrap_or_default()
 }
 
 /// A list of maps.
 pub fn objects<'a>(config: &'a Attributes, name: &str) -> Vec<&'a BTreeMap<String, Value>> {
-    config
-        .get(name)
-        .and_then(Value::as_list)
-        .map(|l| l.iter().filter_map(Value::as_map).collect())
-        .unwrap_or_default()
+    config.get(name).and_then(Value::as_list).map(|l| l.iter().filter_map(Value::as_map).collect()).unwrap_or_default()
 }
 
 /// A map of strings.
@@ -82,11 +67,7 @@ pub fn string_map(config: &Attributes, name: &str) -> BTreeMap<String, String> {
     config
         .get(name)
         .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
         .unwrap_or_default()
 }
 
@@ -100,26 +81,16 @@ pub fn secret(config: &Attributes, name: &str) -> Option<String> {
 }
 
 /// The user's tags merged with drone's own.
-pub fn merged_tags(
-    config: &Attributes,
-    system: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
+pub fn merged_tags(config: &Attributes, system: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut tags = string_map(config, "tags");
     tags.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
     tags
 }
 
 /// Tag keys to remove and tags to set, going from the recorded user tags to `desired`.
-pub fn tag_changes(
-    prior: &Attributes,
-    desired: &BTreeMap<String, String>,
-) -> (Vec<String>, BTreeMap<String, String>) {
+pub fn tag_changes(prior: &Attributes, desired: &BTreeMap<String, String>) -> (Vec<String>, BTreeMap<String, String>) {
     let before = string_map(prior, "tags");
-    let removed = before
-        .keys()
-        .filter(|k| !desired.contains_key(*k))
-        .cloned()
-        .collect();
+    let removed = before.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
     (removed, desired.clone())
 }
 
@@ -130,14 +101,8 @@ pub fn document(config: &Attributes, name: &str) -> Option<String> {
 
 /// Parses a policy document as returned by IAM (URL-encoded JSON) into a value.
 pub fn parse_document(text: &str) -> Option<Value> {
-    let decoded = if text.trim_start().starts_with('{') {
-        text.to_string()
-    } else {
-        percent_decode(text)?
-    };
-    serde_json::from_str::<serde_json::Value>(&decoded)
-        .ok()
-        .map(|j| Value::from_json(&j))
+    let decoded = if text.trim_start().starts_with('{') { text.to_string() } else { percent_decode(text)? };
+    serde_json::from_str::<serde_json::Value>(&decoded).ok().map(|j| Value::from_json(&j))
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -176,12 +141,7 @@ mod tests {
     #[test]
     fn documents_decode() {
         let v = parse_document("%7B%22Version%22%3A%222012-10-17%22%7D").expect("decoded");
-        assert_eq!(
-            v.as_map()
-                .and_then(|m| m.get("Version"))
-                .and_then(Value::as_str),
-            Some("2012-10-17")
-        );
+        assert_eq!(v.as_map().and_then(|m| m.get("Version")).and_then(Value::as_str), Some("2012-10-17"));
         assert!(parse_document("{\"a\": 1}").is_some());
         assert!(parse_document("%zz").is_none());
     }

@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification,
-    UserIdGroupPair,
+    AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
 use aws_sdk_ec2::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
@@ -32,22 +31,10 @@ pub(super) async fn create(
                 .await
                 .map_err(|e| sdk_error("CreateVpc", e))?;
             let vpc = out.vpc().ok_or_else(|| missing("CreateVpc", "Vpc"))?;
-            let id = vpc
-                .vpc_id()
-                .ok_or_else(|| missing("CreateVpc", "VpcId"))?
-                .to_string();
-            set_vpc_dns(ec2, &id, config, None)
-                .await
-                .map_err(|e| e.after_create(&id))?;
-            let arn = format!(
-                "arn:aws:ec2:{}:{}:vpc/{id}",
-                p.region()?,
-                vpc.owner_id().unwrap_or_default()
-            );
-            Ok(Observed {
-                id,
-                attributes: observed([("arn", Value::String(arn))]),
-            })
+            let id = vpc.vpc_id().ok_or_else(|| missing("CreateVpc", "VpcId"))?.to_string();
+            set_vpc_dns(ec2, &id, config, None).await.map_err(|e| e.after_create(&id))?;
+            let arn = format!("arn:aws:ec2:{}:{}:vpc/{id}", p.region()?, vpc.owner_id().unwrap_or_default());
+            Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
         "subnet" => {
             let out = ec2
@@ -59,17 +46,10 @@ pub(super) async fn create(
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateSubnet", e))?;
-            let subnet = out
-                .subnet()
-                .ok_or_else(|| missing("CreateSubnet", "Subnet"))?;
-            let id = subnet
-                .subnet_id()
-                .ok_or_else(|| missing("CreateSubnet", "SubnetId"))?
-                .to_string();
+            let subnet = out.subnet().ok_or_else(|| missing("CreateSubnet", "Subnet"))?;
+            let id = subnet.subnet_id().ok_or_else(|| missing("CreateSubnet", "SubnetId"))?.to_string();
             if let Some(public) = boolean(config, "map_public_ip_on_launch") {
-                set_public_ip(ec2, &id, public)
-                    .await
-                    .map_err(|e| e.after_create(&id))?;
+                set_public_ip(ec2, &id, public).await.map_err(|e| e.after_create(&id))?;
             }
             let arn = subnet.subnet_arn().map(String::from).unwrap_or_else(|| {
                 format!(
@@ -81,10 +61,7 @@ pub(super) async fn create(
             Ok(Observed {
                 id,
                 attributes: observed([
-                    (
-                        "availability_zone",
-                        Value::str(subnet.availability_zone().unwrap_or_default()),
-                    ),
+                    ("availability_zone", Value::str(subnet.availability_zone().unwrap_or_default())),
                     ("arn", Value::String(arn)),
                 ]),
             })
@@ -109,10 +86,7 @@ pub(super) async fn create(
                     .await
                     .map_err(|e| sdk_error("AttachInternetGateway", e).after_create(&id))?;
             }
-            Ok(Observed {
-                id,
-                attributes: Attributes::new(),
-            })
+            Ok(Observed { id, attributes: Attributes::new() })
         }
         "route_table" => {
             let out = ec2
@@ -139,10 +113,7 @@ pub(super) async fn create(
                 Ok::<_, ProviderError>(associations)
             };
             let associations = configure.await.map_err(|e| e.after_create(&id))?;
-            Ok(Observed {
-                id,
-                attributes: observed([("associations", Value::Map(associations))]),
-            })
+            Ok(Observed { id, attributes: observed([("associations", Value::Map(associations))]) })
         }
         "security_group" => {
             let name = required(config, "name", "CreateSecurityGroup")?;
@@ -155,10 +126,7 @@ pub(super) async fn create(
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateSecurityGroup", e))?;
-            let id = out
-                .group_id()
-                .ok_or_else(|| missing("CreateSecurityGroup", "GroupId"))?
-                .to_string();
+            let id = out.group_id().ok_or_else(|| missing("CreateSecurityGroup", "GroupId"))?.to_string();
             let configure = async {
                 let ingress = rules(config, "ingress")?;
                 if !ingress.is_empty() {
@@ -169,10 +137,7 @@ pub(super) async fn create(
                         .await
                         .map_err(|e| sdk_error("AuthorizeSecurityGroupIngress", e))?;
                 }
-                if config
-                    .get("egress")
-                    .is_some_and(|v| !matches!(v, Value::Null))
-                {
+                if config.get("egress").is_some_and(|v| !matches!(v, Value::Null)) {
                     // AWS opens all egress on creation; declared egress replaces it.
                     ec2.revoke_security_group_egress()
                         .group_id(&id)
@@ -201,16 +166,8 @@ pub(super) async fn create(
             let arn = out
                 .security_group_arn()
                 .map(String::from)
-                .unwrap_or_else(|| {
-                    format!(
-                        "arn:aws:ec2:{}::security-group/{id}",
-                        p.region().unwrap_or_default()
-                    )
-                });
-            Ok(Observed {
-                id,
-                attributes: observed([("arn", Value::String(arn))]),
-            })
+                .unwrap_or_else(|| format!("arn:aws:ec2:{}::security-group/{id}", p.region().unwrap_or_default()));
+            Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
         other => Err(invalid("create", format!("unknown EC2 type `{other}`"))),
     }
@@ -223,19 +180,11 @@ pub(super) async fn read(
     _prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
     let ec2 = &p.ec2;
-    let found = |attributes| {
-        Ok(Some(Observed {
-            id: id.to_string(),
-            attributes,
-        }))
-    };
+    let found = |attributes| Ok(Some(Observed { id: id.to_string(), attributes }));
     match kind {
         "vpc" => match ec2.describe_vpcs().vpc_ids(id).send().await {
             Ok(out) => match out.vpcs().first() {
-                Some(v) => found(observed([(
-                    "cidr_block",
-                    Value::str(v.cidr_block().unwrap_or_default()),
-                )])),
+                Some(v) => found(observed([("cidr_block", Value::str(v.cidr_block().unwrap_or_default()))])),
                 None => Ok(None),
             },
             Err(e) => gone(sdk_error("DescribeVpcs", e)),
@@ -244,32 +193,17 @@ pub(super) async fn read(
             Ok(out) => match out.subnets().first() {
                 Some(s) => found(observed([
                     ("cidr_block", Value::str(s.cidr_block().unwrap_or_default())),
-                    (
-                        "availability_zone",
-                        Value::str(s.availability_zone().unwrap_or_default()),
-                    ),
-                    (
-                        "map_public_ip_on_launch",
-                        Value::Bool(s.map_public_ip_on_launch().unwrap_or(false)),
-                    ),
+                    ("availability_zone", Value::str(s.availability_zone().unwrap_or_default())),
+                    ("map_public_ip_on_launch", Value::Bool(s.map_public_ip_on_launch().unwrap_or(false))),
                 ])),
                 None => Ok(None),
             },
             Err(e) => gone(sdk_error("DescribeSubnets", e)),
         },
-        "internet_gateway" => match ec2
-            .describe_internet_gateways()
-            .internet_gateway_ids(id)
-            .send()
-            .await
-        {
+        "internet_gateway" => match ec2.describe_internet_gateways().internet_gateway_ids(id).send().await {
             Ok(out) => match out.internet_gateways().first() {
                 Some(g) => {
-                    let vpc = g
-                        .attachments()
-                        .first()
-                        .and_then(|a| a.vpc_id())
-                        .map_or(Value::Null, Value::str);
+                    let vpc = g.attachments().first().and_then(|a| a.vpc_id()).map_or(Value::Null, Value::str);
                     found(observed([("vpc_id", vpc)]))
                 }
                 None => Ok(None),
@@ -277,28 +211,23 @@ pub(super) async fn read(
             Err(e) => gone(sdk_error("DescribeInternetGateways", e)),
         },
         "route_table" => match ec2.describe_route_tables().route_table_ids(id).send().await {
-            Ok(out) => Ok(out.route_tables().first().map(|_| Observed {
-                id: id.to_string(),
-                attributes: Attributes::new(),
-            })),
+            Ok(out) => {
+                Ok(out.route_tables().first().map(|_| Observed { id: id.to_string(), attributes: Attributes::new() }))
+            }
             Err(e) => gone(sdk_error("DescribeRouteTables", e)),
         },
         "security_group" => match ec2.describe_security_groups().group_ids(id).send().await {
-            Ok(out) => Ok(out.security_groups().first().map(|_| Observed {
-                id: id.to_string(),
-                attributes: Attributes::new(),
-            })),
+            Ok(out) => Ok(out
+                .security_groups()
+                .first()
+                .map(|_| Observed { id: id.to_string(), attributes: Attributes::new() })),
             Err(e) => gone(sdk_error("DescribeSecurityGroups", e)),
         },
         other => Err(invalid("read", format!("unknown EC2 type `{other}`"))),
     }
 }
 
-pub(super) async fn update(
-    p: &AwsProvider,
-    kind: &str,
-    u: &Update<'_>,
-) -> Result<Observed, ProviderError> {
+pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
     let ec2 = &p.ec2;
     if u.changed("tags") {
         sync_tags(ec2, u).await?;
@@ -308,12 +237,7 @@ pub(super) async fn update(
         "vpc" => set_vpc_dns(ec2, u.id, u.config, Some(u)).await?,
         "subnet" => {
             if u.changed("map_public_ip_on_launch") {
-                set_public_ip(
-                    ec2,
-                    u.id,
-                    boolean(u.config, "map_public_ip_on_launch").unwrap_or(false),
-                )
-                .await?;
+                set_public_ip(ec2, u.id, boolean(u.config, "map_public_ip_on_launch").unwrap_or(false)).await?;
             }
         }
         "internet_gateway" => {
@@ -362,15 +286,10 @@ pub(super) async fn update(
                     }
                 }
             }
-            let mut associations: BTreeMap<String, Value> = u
-                .prior
-                .get("associations")
-                .and_then(Value::as_map)
-                .cloned()
-                .unwrap_or_default();
+            let mut associations: BTreeMap<String, Value> =
+                u.prior.get("associations").and_then(Value::as_map).cloned().unwrap_or_default();
             if u.changed("subnet_ids") {
-                let wanted: BTreeSet<String> =
-                    strings(u.config, "subnet_ids").into_iter().collect();
+                let wanted: BTreeSet<String> = strings(u.config, "subnet_ids").into_iter().collect();
                 for (subnet, assoc) in associations.clone() {
                     if !wanted.contains(&subnet) {
                         if let Some(assoc) = assoc.as_str() {
@@ -399,16 +318,8 @@ pub(super) async fn update(
                 }
                 let before = rules(u.prior, attr)?;
                 let after = rules(u.config, attr)?;
-                let removed: Vec<IpPermission> = before
-                    .iter()
-                    .filter(|r| !after.contains(r))
-                    .cloned()
-                    .collect();
-                let added: Vec<IpPermission> = after
-                    .iter()
-                    .filter(|r| !before.contains(r))
-                    .cloned()
-                    .collect();
+                let removed: Vec<IpPermission> = before.iter().filter(|r| !after.contains(r)).cloned().collect();
+                let added: Vec<IpPermission> = after.iter().filter(|r| !before.contains(r)).cloned().collect();
                 if !removed.is_empty() {
                     if ingress {
                         ec2.revoke_security_group_ingress()
@@ -447,50 +358,22 @@ pub(super) async fn update(
         }
         other => return Err(invalid("update", format!("unknown EC2 type `{other}`"))),
     }
-    Ok(Observed {
-        id: u.id.to_string(),
-        attributes,
-    })
+    Ok(Observed { id: u.id.to_string(), attributes })
 }
 
-pub(super) async fn delete(
-    p: &AwsProvider,
-    kind: &str,
-    id: &str,
-    prior: &Attributes,
-) -> Result<(), ProviderError> {
+pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
     let ec2 = &p.ec2;
     match kind {
-        "vpc" => ec2
-            .delete_vpc()
-            .vpc_id(id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| sdk_error("DeleteVpc", e)),
-        "subnet" => ec2
-            .delete_subnet()
-            .subnet_id(id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| sdk_error("DeleteSubnet", e)),
+        "vpc" => ec2.delete_vpc().vpc_id(id).send().await.map(drop).map_err(|e| sdk_error("DeleteVpc", e)),
+        "subnet" => ec2.delete_subnet().subnet_id(id).send().await.map(drop).map_err(|e| sdk_error("DeleteSubnet", e)),
         "internet_gateway" => {
             if let Some(vpc) = string(prior, "vpc_id") {
-                match ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await
-                {
+                match ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await {
                     Ok(_) => {}
                     Err(e) => {
                         let e = sdk_error("DetachInternetGateway", e);
                         // Already detached or gone: carry on with the delete.
-                        if e.kind != ErrorKind::NotFound
-                            && e.code.as_deref() != Some("Gateway.NotAttached")
-                        {
+                        if e.kind != ErrorKind::NotFound && e.code.as_deref() != Some("Gateway.NotAttached") {
                             return Err(e);
                         }
                     }
@@ -504,18 +387,9 @@ pub(super) async fn delete(
                 .map_err(|e| sdk_error("DeleteInternetGateway", e))
         }
         "route_table" => {
-            let associations = prior
-                .get("associations")
-                .and_then(Value::as_map)
-                .cloned()
-                .unwrap_or_default();
+            let associations = prior.get("associations").and_then(Value::as_map).cloned().unwrap_or_default();
             for assoc in associations.values().filter_map(Value::as_str) {
-                if let Err(e) = ec2
-                    .disassociate_route_table()
-                    .association_id(assoc)
-                    .send()
-                    .await
-                {
+                if let Err(e) = ec2.disassociate_route_table().association_id(assoc).send().await {
                     let e = sdk_error("DisassociateRouteTable", e);
                     if e.kind != ErrorKind::NotFound {
                         return Err(e);
@@ -549,31 +423,18 @@ fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {
 }
 
 fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
-    TagSpecification::builder()
-        .resource_type(kind)
-        .set_tags(Some(ec2_tags(tags)))
-        .build()
+    TagSpecification::builder().resource_type(kind).set_tags(Some(ec2_tags(tags))).build()
 }
 
 fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
 async fn sync_tags(ec2: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
     let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
     if !removed.is_empty() {
-        let keys = removed
-            .iter()
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        ec2.delete_tags()
-            .resources(u.id)
-            .set_tags(Some(keys))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteTags", e))?;
+        let keys = removed.iter().map(|k| Tag::builder().key(k).build()).collect();
+        ec2.delete_tags().resources(u.id).set_tags(Some(keys)).send().await.map_err(|e| sdk_error("DeleteTags", e))?;
     }
     ec2.create_tags()
         .resources(u.id)
@@ -600,14 +461,9 @@ async fn set_vpc_dns(
         }
         let flag = AttributeBooleanValue::builder().value(value).build();
         let call = ec2.modify_vpc_attribute().vpc_id(id);
-        let call = if name == "enable_dns_support" {
-            call.enable_dns_support(flag)
-        } else {
-            call.enable_dns_hostnames(flag)
-        };
-        call.send()
-            .await
-            .map_err(|e| sdk_error("ModifyVpcAttribute", e))?;
+        let call =
+            if name == "enable_dns_support" { call.enable_dns_support(flag) } else { call.enable_dns_hostnames(flag) };
+        call.send().await.map_err(|e| sdk_error("ModifyVpcAttribute", e))?;
     }
     Ok(())
 }
@@ -622,38 +478,22 @@ async fn set_public_ip(ec2: &Client, id: &str, public: bool) -> Result<(), Provi
         .map_err(|e| sdk_error("ModifySubnetAttribute", e))
 }
 
-async fn create_route(
-    ec2: &Client,
-    table: &str,
-    route: &BTreeMap<String, Value>,
-) -> Result<(), ProviderError> {
-    let cidr = route
-        .get("cidr")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid("CreateRoute", "a route needs `cidr`"))?;
-    let call = ec2
-        .create_route()
-        .route_table_id(table)
-        .destination_cidr_block(cidr);
-    let call = match (
-        route.get("gateway_id").and_then(Value::as_str),
-        route.get("nat_gateway_id").and_then(Value::as_str),
-    ) {
-        (Some(gw), None) => call.gateway_id(gw),
-        (None, Some(nat)) => call.nat_gateway_id(nat),
-        _ => {
-            return Err(invalid(
-                "CreateRoute",
-                format!(
-                    "the route to {cidr} needs exactly one of `gateway_id` and `nat_gateway_id`"
-                ),
-            ))
-        }
-    };
-    call.send()
-        .await
-        .map(drop)
-        .map_err(|e| sdk_error("CreateRoute", e))
+async fn create_route(ec2: &Client, table: &str, route: &BTreeMap<String, Value>) -> Result<(), ProviderError> {
+    let cidr =
+        route.get("cidr").and_then(Value::as_str).ok_or_else(|| invalid("CreateRoute", "a route needs `cidr`"))?;
+    let call = ec2.create_route().route_table_id(table).destination_cidr_block(cidr);
+    let call =
+        match (route.get("gateway_id").and_then(Value::as_str), route.get("nat_gateway_id").and_then(Value::as_str)) {
+            (Some(gw), None) => call.gateway_id(gw),
+            (None, Some(nat)) => call.nat_gateway_id(nat),
+            _ => {
+                return Err(invalid(
+                    "CreateRoute",
+                    format!("the route to {cidr} needs exactly one of `gateway_id` and `nat_gateway_id`"),
+                ))
+            }
+        };
+    call.send().await.map(drop).map_err(|e| sdk_error("CreateRoute", e))
 }
 
 async fn associate(ec2: &Client, table: &str, subnet: &str) -> Result<String, ProviderError> {
@@ -664,9 +504,7 @@ async fn associate(ec2: &Client, table: &str, subnet: &str) -> Result<String, Pr
         .send()
         .await
         .map_err(|e| sdk_error("AssociateRouteTable", e))?;
-    out.association_id()
-        .map(String::from)
-        .ok_or_else(|| missing("AssociateRouteTable", "AssociationId"))
+    out.association_id().map(String::from).ok_or_else(|| missing("AssociateRouteTable", "AssociationId"))
 }
 
 /// The configured rules of `attr` as EC2 permissions, one source each.
@@ -688,51 +526,24 @@ fn permission(rule: &BTreeMap<String, Value>) -> Result<IpPermission, ProviderEr
             (Some(p), None, None) => (p, p),
             (None, Some(f), Some(t)) => (f, t),
             (None, Some(f), None) => (f, f),
-            _ => {
-                return Err(invalid(
-                    op,
-                    "a rule needs `port`, or `from_port` and `to_port`",
-                ))
-            }
+            _ => return Err(invalid(op, "a rule needs `port`, or `from_port` and `to_port`")),
         };
         b = b.from_port(from).to_port(to);
     }
     let description = get("description").map(String::from);
-    let sources = [
-        get("cidr").is_some(),
-        get("ipv6_cidr").is_some(),
-        get("security_group").is_some(),
-    ]
-    .iter()
-    .filter(|x| **x)
-    .count();
+    let sources = [get("cidr").is_some(), get("ipv6_cidr").is_some(), get("security_group").is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
     if sources != 1 {
-        return Err(invalid(
-            op,
-            "a rule needs exactly one of `cidr`, `ipv6_cidr` and `security_group`",
-        ));
+        return Err(invalid(op, "a rule needs exactly one of `cidr`, `ipv6_cidr` and `security_group`"));
     }
     if let Some(cidr) = get("cidr") {
-        b = b.ip_ranges(
-            IpRange::builder()
-                .cidr_ip(cidr)
-                .set_description(description)
-                .build(),
-        );
+        b = b.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(description).build());
     } else if let Some(cidr) = get("ipv6_cidr") {
-        b = b.ipv6_ranges(
-            Ipv6Range::builder()
-                .cidr_ipv6(cidr)
-                .set_description(description)
-                .build(),
-        );
+        b = b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).set_description(description).build());
     } else if let Some(group) = get("security_group") {
-        b = b.user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .group_id(group)
-                .set_description(description)
-                .build(),
-        );
+        b = b.user_id_group_pairs(UserIdGroupPair::builder().group_id(group).set_description(description).build());
     }
     Ok(b.build())
 }

@@ -28,15 +28,9 @@ pub(super) async fn create(
         .send()
         .await
         .map_err(|e| sdk_error("CreateCluster", e))?;
-    let arn = out
-        .cluster()
-        .and_then(|c| c.cluster_arn())
-        .ok_or_else(|| missing("CreateCluster", "ClusterArn"))?
-        .to_string();
-    Ok(Observed {
-        id: arn.clone(),
-        attributes: observed([("arn", Value::String(arn))]),
-    })
+    let arn =
+        out.cluster().and_then(|c| c.cluster_arn()).ok_or_else(|| missing("CreateCluster", "ClusterArn"))?.to_string();
+    Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
 }
 
 pub(super) async fn read(
@@ -45,32 +39,16 @@ pub(super) async fn read(
     id: &str,
     _prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
-    let out = p
-        .ecs
-        .describe_clusters()
-        .clusters(id)
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeClusters", e))?;
+    let out = p.ecs.describe_clusters().clusters(id).send().await.map_err(|e| sdk_error("DescribeClusters", e))?;
     // Deleted clusters linger as INACTIVE.
     let active = out.clusters().iter().any(|c| c.status() == Some("ACTIVE"));
-    Ok(active.then(|| Observed {
-        id: id.to_string(),
-        attributes: Attributes::new(),
-    }))
+    Ok(active.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
 }
 
-pub(super) async fn update(
-    p: &AwsProvider,
-    _kind: &str,
-    u: &Update<'_>,
-) -> Result<Observed, ProviderError> {
+pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
     if u.changed("container_insights") {
         let setting = insights(u.config).unwrap_or_else(|| {
-            ClusterSetting::builder()
-                .name(ClusterSettingName::ContainerInsights)
-                .value("disabled")
-                .build()
+            ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value("disabled").build()
         });
         p.ecs
             .update_cluster_settings()
@@ -99,25 +77,11 @@ pub(super) async fn update(
             .await
             .map_err(|e| sdk_error("TagResource", e))?;
     }
-    Ok(Observed {
-        id: u.id.to_string(),
-        attributes: Attributes::new(),
-    })
+    Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
 }
 
-pub(super) async fn delete(
-    p: &AwsProvider,
-    _kind: &str,
-    id: &str,
-    _prior: &Attributes,
-) -> Result<(), ProviderError> {
-    p.ecs
-        .delete_cluster()
-        .cluster(id)
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| sdk_error("DeleteCluster", e))
+pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
+    p.ecs.delete_cluster().cluster(id).send().await.map(drop).map_err(|e| sdk_error("DeleteCluster", e))
 }
 
 fn insights(config: &Attributes) -> Option<ClusterSetting> {
@@ -131,7 +95,5 @@ fn insights(config: &Attributes) -> Option<ClusterSetting> {
 }
 
 fn ecs_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }

@@ -53,10 +53,7 @@ pub(super) async fn create(
     configure.await.map_err(|e| e.after_create(name))?;
     Ok(Observed {
         id: name.to_string(),
-        attributes: observed([
-            ("arn", Value::str(role.arn())),
-            ("unique_id", Value::str(role.role_id())),
-        ]),
+        attributes: observed([("arn", Value::str(role.arn())), ("unique_id", Value::str(role.role_id()))]),
     })
 }
 
@@ -75,10 +72,7 @@ pub(super) async fn read(
             if let Some(trust) = role.assume_role_policy_document().and_then(parse_document) {
                 attributes.insert("assume_role_policy".into(), trust);
             }
-            Ok(Some(Observed {
-                id: id.to_string(),
-                attributes,
-            }))
+            Ok(Some(Observed { id: id.to_string(), attributes }))
         }
         Err(e) => {
             let e = sdk_error("GetRole", e);
@@ -91,11 +85,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn update(
-    p: &AwsProvider,
-    _kind: &str,
-    u: &Update<'_>,
-) -> Result<Observed, ProviderError> {
+pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
     let iam = &p.iam;
     let name = u.id;
     if u.changed("assume_role_policy") {
@@ -133,12 +123,8 @@ pub(super) async fn update(
         }
     }
     if u.changed("managed_policy_arns") {
-        let before: BTreeSet<String> = strings(u.prior, "managed_policy_arns")
-            .into_iter()
-            .collect();
-        let after: BTreeSet<String> = strings(u.config, "managed_policy_arns")
-            .into_iter()
-            .collect();
+        let before: BTreeSet<String> = strings(u.prior, "managed_policy_arns").into_iter().collect();
+        let after: BTreeSet<String> = strings(u.config, "managed_policy_arns").into_iter().collect();
         for arn in before.difference(&after) {
             iam.detach_role_policy()
                 .role_name(name)
@@ -173,27 +159,14 @@ pub(super) async fn update(
             .await
             .map_err(|e| sdk_error("TagRole", e))?;
     }
-    Ok(Observed {
-        id: name.to_string(),
-        attributes: Attributes::new(),
-    })
+    Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
 }
 
-pub(super) async fn delete(
-    p: &AwsProvider,
-    _kind: &str,
-    id: &str,
-    _prior: &Attributes,
-) -> Result<(), ProviderError> {
+pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
     let iam = &p.iam;
     // A role can only be deleted once it has no policies; list what AWS has,
     // not what state says, so policies added by hand do not block the delete.
-    let inline = iam
-        .list_role_policies()
-        .role_name(id)
-        .send()
-        .await
-        .map_err(|e| sdk_error("ListRolePolicies", e))?;
+    let inline = iam.list_role_policies().role_name(id).send().await.map_err(|e| sdk_error("ListRolePolicies", e))?;
     for policy in inline.policy_names() {
         iam.delete_role_policy()
             .role_name(id)
@@ -218,23 +191,14 @@ pub(super) async fn delete(
                 .map_err(|e| sdk_error("DetachRolePolicy", e))?;
         }
     }
-    iam.delete_role()
-        .role_name(id)
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| sdk_error("DeleteRole", e))
+    iam.delete_role().role_name(id).send().await.map(drop).map_err(|e| sdk_error("DeleteRole", e))
 }
 
 fn inline_policies(config: &Attributes) -> BTreeMap<String, String> {
     config
         .get("inline_policies")
         .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.to_document()))
-                .collect()
-        })
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.to_document())).collect())
         .unwrap_or_default()
 }
 
@@ -251,12 +215,6 @@ async fn put_policy(iam: &Client, role: &str, name: &str, doc: &str) -> Result<(
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
     tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| invalid("TagRole", e.to_string()))
-        })
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid("TagRole", e.to_string())))
         .collect()
 }

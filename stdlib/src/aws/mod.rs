@@ -20,9 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
-use drone_engine::provider::{
-    CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest,
-};
+use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
 use drone_engine::value::{Attributes, Value};
 
 pub use error::sdk_error;
@@ -72,9 +70,7 @@ impl AwsProvider {
             // Local endpoints serve buckets by path, not by virtual host.
             #[cfg(feature = "s3")]
             s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&config)
-                    .force_path_style(endpoint.is_some())
-                    .build(),
+                aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some()).build(),
             ),
             #[cfg(feature = "iam")]
             iam: aws_sdk_iam::Client::new(&config),
@@ -101,12 +97,7 @@ impl AwsProvider {
     async fn account(&self) -> Result<String, ProviderError> {
         self.account
             .get_or_try_init(|| async {
-                let out = self
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("GetCallerIdentity", e))?;
+                let out = self.sts.get_caller_identity().send().await.map_err(|e| sdk_error("GetCallerIdentity", e))?;
                 Ok::<_, ProviderError>(out.account().unwrap_or_default().to_string())
             })
             .await
@@ -133,11 +124,7 @@ fn unsupported(type_name: &str) -> ProviderError {
 impl Provider for AwsProvider {
     async fn identity(&self) -> Result<Target, ProviderError> {
         let region = self.region()?.to_string();
-        Ok(Target {
-            account: self.account().await?,
-            region,
-            endpoint: self.endpoint.clone(),
-        })
+        Ok(Target { account: self.account().await?, region, endpoint: self.endpoint.clone() })
     }
 
     async fn create(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
@@ -157,12 +144,7 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn read(
-        &self,
-        type_name: &str,
-        id: &str,
-        prior: &Attributes,
-    ) -> Result<Option<Observed>, ProviderError> {
+    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::read(self, kind, id, prior).await,
@@ -180,13 +162,7 @@ impl Provider for AwsProvider {
 
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
-        let change = attrs::Update {
-            id: r.id,
-            prior: r.prior,
-            config: r.config,
-            changed: r.changed,
-            tags: &tags,
-        };
+        let change = attrs::Update { id: r.id, prior: r.prior, config: r.config, changed: r.changed, tags: &tags };
         match split(r.type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::update(self, kind, &change).await,
@@ -202,12 +178,7 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn delete(
-        &self,
-        type_name: &str,
-        id: &str,
-        prior: &Attributes,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::delete(self, kind, id, prior).await,

@@ -29,23 +29,14 @@ pub(super) async fn create(
             let out = rds
                 .create_db_subnet_group()
                 .db_subnet_group_name(name)
-                .db_subnet_group_description(
-                    string(config, "description").unwrap_or("managed by drone"),
-                )
+                .db_subnet_group_description(string(config, "description").unwrap_or("managed by drone"))
                 .set_subnet_ids(Some(strings(config, "subnet_ids")))
                 .set_tags(Some(rds_tags(tags)))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateDBSubnetGroup", e))?;
-            let arn = out
-                .db_subnet_group()
-                .and_then(|g| g.db_subnet_group_arn())
-                .unwrap_or_default()
-                .to_string();
-            Ok(Observed {
-                id: name.to_string(),
-                attributes: observed([("arn", Value::String(arn))]),
-            })
+            let arn = out.db_subnet_group().and_then(|g| g.db_subnet_group_arn()).unwrap_or_default().to_string();
+            Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
         }
         "cluster" => {
             let id = required(config, "identifier", "CreateDBCluster")?;
@@ -59,9 +50,7 @@ pub(super) async fn create(
                 .set_master_user_password(secret(config, "master_password"))
                 .set_db_subnet_group_name(string(config, "db_subnet_group_name").map(String::from))
                 .set_vpc_security_group_ids(
-                    config
-                        .get("vpc_security_group_ids")
-                        .map(|_| strings(config, "vpc_security_group_ids")),
+                    config.get("vpc_security_group_ids").map(|_| strings(config, "vpc_security_group_ids")),
                 )
                 .set_port(int(config, "port"))
                 .set_storage_encrypted(boolean(config, "storage_encrypted"))
@@ -101,36 +90,22 @@ pub(super) async fn read(
 ) -> Result<Option<Observed>, ProviderError> {
     let rds = &p.rds;
     match kind {
-        "db_subnet_group" => match rds
-            .describe_db_subnet_groups()
-            .db_subnet_group_name(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.db_subnet_groups().first().map(|_| Observed {
-                id: id.to_string(),
-                attributes: Attributes::new(),
-            })),
+        "db_subnet_group" => match rds.describe_db_subnet_groups().db_subnet_group_name(id).send().await {
+            Ok(out) => Ok(out
+                .db_subnet_groups()
+                .first()
+                .map(|_| Observed { id: id.to_string(), attributes: Attributes::new() })),
             Err(e) => gone(sdk_error("DescribeDBSubnetGroups", e)),
         },
-        "cluster" => match rds
-            .describe_db_clusters()
-            .db_cluster_identifier(id)
-            .send()
-            .await
-        {
+        "cluster" => match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
             Ok(out) => Ok(out.db_clusters().first().map(|c| Observed {
                 id: id.to_string(),
                 attributes: observed([
                     (
                         "backup_retention_period",
-                        c.backup_retention_period()
-                            .map_or(Value::Null, |n| Value::Number(f64::from(n))),
+                        c.backup_retention_period().map_or(Value::Null, |n| Value::Number(f64::from(n))),
                     ),
-                    (
-                        "deletion_protection",
-                        c.deletion_protection().map_or(Value::Null, Value::Bool),
-                    ),
+                    ("deletion_protection", c.deletion_protection().map_or(Value::Null, Value::Bool)),
                 ]),
             })),
             Err(e) => gone(sdk_error("DescribeDBClusters", e)),
@@ -139,11 +114,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn update(
-    p: &AwsProvider,
-    kind: &str,
-    u: &Update<'_>,
-) -> Result<Observed, ProviderError> {
+pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
     let rds = &p.rds;
     let arn = string(u.prior, "arn").unwrap_or_default().to_string();
     if u.changed("tags") && !arn.is_empty() {
@@ -168,9 +139,7 @@ pub(super) async fn update(
             if u.changed("description") || u.changed("subnet_ids") {
                 rds.modify_db_subnet_group()
                     .db_subnet_group_name(u.id)
-                    .set_db_subnet_group_description(
-                        string(u.config, "description").map(String::from),
-                    )
+                    .set_db_subnet_group_description(string(u.config, "description").map(String::from))
                     .set_subnet_ids(Some(strings(u.config, "subnet_ids")))
                     .send()
                     .await
@@ -192,25 +161,18 @@ pub(super) async fn update(
                     .db_cluster_identifier(u.id)
                     .apply_immediately(true)
                     .set_engine_version(
-                        string(u.config, "engine_version")
-                            .filter(|_| pick("engine_version"))
-                            .map(String::from),
+                        string(u.config, "engine_version").filter(|_| pick("engine_version")).map(String::from),
                     )
-                    .set_master_user_password(
-                        secret(u.config, "master_password").filter(|_| pick("master_password")),
-                    )
+                    .set_master_user_password(secret(u.config, "master_password").filter(|_| pick("master_password")))
                     .set_vpc_security_group_ids(
-                        pick("vpc_security_group_ids")
-                            .then(|| strings(u.config, "vpc_security_group_ids")),
+                        pick("vpc_security_group_ids").then(|| strings(u.config, "vpc_security_group_ids")),
                     )
                     .set_port(int(u.config, "port").filter(|_| pick("port")))
                     .set_backup_retention_period(
-                        int(u.config, "backup_retention_period")
-                            .filter(|_| pick("backup_retention_period")),
+                        int(u.config, "backup_retention_period").filter(|_| pick("backup_retention_period")),
                     )
                     .set_deletion_protection(
-                        boolean(u.config, "deletion_protection")
-                            .filter(|_| pick("deletion_protection")),
+                        boolean(u.config, "deletion_protection").filter(|_| pick("deletion_protection")),
                     )
                     .send()
                     .await
@@ -220,18 +182,10 @@ pub(super) async fn update(
         }
         other => return Err(invalid("update", format!("unknown RDS type `{other}`"))),
     }
-    Ok(Observed {
-        id: u.id.to_string(),
-        attributes: Attributes::new(),
-    })
+    Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
 }
 
-pub(super) async fn delete(
-    p: &AwsProvider,
-    kind: &str,
-    id: &str,
-    prior: &Attributes,
-) -> Result<(), ProviderError> {
+pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
     let rds = &p.rds;
     match kind {
         "db_subnet_group" => rds
@@ -265,20 +219,11 @@ pub(super) async fn delete(
 
 /// Polls a cluster until it has `status` (returning its endpoints), or until
 /// it is gone when `status` is `None`.
-async fn wait_for(
-    rds: &Client,
-    id: &str,
-    status: Option<&str>,
-) -> Result<Option<(String, String)>, ProviderError> {
+async fn wait_for(rds: &Client, id: &str, status: Option<&str>) -> Result<Option<(String, String)>, ProviderError> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
-        match rds
-            .describe_db_clusters()
-            .db_cluster_identifier(id)
-            .send()
-            .await
-        {
+        match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
             Ok(out) => {
                 if let (Some(c), Some(want)) = (out.db_clusters().first(), status) {
                     if c.status() == Some(want) {
@@ -308,11 +253,7 @@ async fn wait_for(
                 status.unwrap_or("deletion"),
                 CLUSTER_TIMEOUT.as_secs() / 60
             );
-            return Err(ProviderError::new(
-                ErrorKind::Rejected,
-                "DescribeDBClusters",
-                message,
-            ));
+            return Err(ProviderError::new(ErrorKind::Rejected, "DescribeDBClusters", message));
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(15));
@@ -328,7 +269,5 @@ fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {
 }
 
 fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }

@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
-    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
@@ -32,14 +31,10 @@ pub(super) async fn create(
     // us-east-1 is the one region that refuses an explicit location constraint.
     if region != "us-east-1" {
         call = call.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region))
-                .build(),
+            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build(),
         );
     }
-    call.send()
-        .await
-        .map_err(|e| sdk_error("CreateBucket", e))?;
+    call.send().await.map_err(|e| sdk_error("CreateBucket", e))?;
     let configure = async {
         put_tags(s3, name, tags).await?;
         if let Some(on) = boolean(config, "versioning") {
@@ -75,24 +70,13 @@ pub(super) async fn read(
         }
         return Err(e);
     }
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(id)
-        .send()
-        .await
-        .map_err(|e| sdk_error("GetBucketVersioning", e))?;
+    let versioning =
+        s3.get_bucket_versioning().bucket(id).send().await.map_err(|e| sdk_error("GetBucketVersioning", e))?;
     let on = versioning.status() == Some(&BucketVersioningStatus::Enabled);
-    Ok(Some(Observed {
-        id: id.to_string(),
-        attributes: observed([("versioning", Value::Bool(on))]),
-    }))
+    Ok(Some(Observed { id: id.to_string(), attributes: observed([("versioning", Value::Bool(on))]) }))
 }
 
-pub(super) async fn update(
-    p: &AwsProvider,
-    _kind: &str,
-    u: &Update<'_>,
-) -> Result<Observed, ProviderError> {
+pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
     let s3 = &p.s3;
     let name = u.id;
     if u.changed("tags") {
@@ -123,51 +107,28 @@ pub(super) async fn update(
                 .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
         }
     }
-    Ok(Observed {
-        id: name.to_string(),
-        attributes: Attributes::new(),
-    })
+    Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
 }
 
-pub(super) async fn delete(
-    p: &AwsProvider,
-    _kind: &str,
-    id: &str,
-    prior: &Attributes,
-) -> Result<(), ProviderError> {
+pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
     let s3 = &p.s3;
     if boolean(prior, "force_destroy") == Some(true) {
         empty_bucket(s3, id).await?;
     }
-    s3.delete_bucket()
-        .bucket(id)
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| sdk_error("DeleteBucket", e))
+    s3.delete_bucket().bucket(id).send().await.map(drop).map_err(|e| sdk_error("DeleteBucket", e))
 }
 
 /// Deletes every object version and delete marker, a page at a time.
 async fn empty_bucket(s3: &Client, bucket: &str) -> Result<(), ProviderError> {
     loop {
-        let page = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListObjectVersions", e))?;
+        let page =
+            s3.list_object_versions().bucket(bucket).send().await.map_err(|e| sdk_error("ListObjectVersions", e))?;
         let mut ids = Vec::new();
         for v in page.versions() {
-            ids.push((
-                v.key().unwrap_or_default().to_string(),
-                v.version_id().map(String::from),
-            ));
+            ids.push((v.key().unwrap_or_default().to_string(), v.version_id().map(String::from)));
         }
         for m in page.delete_markers() {
-            ids.push((
-                m.key().unwrap_or_default().to_string(),
-                m.version_id().map(String::from),
-            ));
+            ids.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
         }
         if ids.is_empty() {
             return Ok(());
@@ -187,34 +148,17 @@ async fn empty_bucket(s3: &Client, bucket: &str) -> Result<(), ProviderError> {
             .quiet(true)
             .build()
             .map_err(|e| invalid("DeleteObjects", e.to_string()))?;
-        s3.delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteObjects", e))?;
+        s3.delete_objects().bucket(bucket).delete(delete).send().await.map_err(|e| sdk_error("DeleteObjects", e))?;
     }
 }
 
-async fn put_tags(
-    s3: &Client,
-    bucket: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), ProviderError> {
+async fn put_tags(s3: &Client, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
     let set = tags
         .iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| invalid("PutBucketTagging", e.to_string()))
-        })
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid("PutBucketTagging", e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let tagging = Tagging::builder()
-        .set_tag_set(Some(set))
-        .build()
-        .map_err(|e| invalid("PutBucketTagging", e.to_string()))?;
+    let tagging =
+        Tagging::builder().set_tag_set(Some(set)).build().map_err(|e| invalid("PutBucketTagging", e.to_string()))?;
     s3.put_bucket_tagging()
         .bucket(bucket)
         .tagging(tagging)
@@ -225,11 +169,7 @@ async fn put_tags(
 }
 
 async fn put_versioning(s3: &Client, bucket: &str, on: bool) -> Result<(), ProviderError> {
-    let status = if on {
-        BucketVersioningStatus::Enabled
-    } else {
-        BucketVersioningStatus::Suspended
-    };
+    let status = if on { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
     s3.put_bucket_versioning()
         .bucket(bucket)
         .versioning_configuration(VersioningConfiguration::builder().status(status).build())
@@ -239,21 +179,12 @@ async fn put_versioning(s3: &Client, bucket: &str, on: bool) -> Result<(), Provi
         .map_err(|e| sdk_error("PutBucketVersioning", e))
 }
 
-async fn put_encryption(
-    s3: &Client,
-    bucket: &str,
-    config: &Attributes,
-) -> Result<(), ProviderError> {
+async fn put_encryption(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
     let op = "PutBucketEncryption";
     let algorithm = match string(config, "encryption") {
         Some("AES256") => ServerSideEncryption::Aes256,
         Some("aws:kms") => ServerSideEncryption::AwsKms,
-        other => {
-            return Err(invalid(
-                op,
-                format!("encryption must be \"AES256\" or \"aws:kms\", not {other:?}"),
-            ))
-        }
+        other => return Err(invalid(op, format!("encryption must be \"AES256\" or \"aws:kms\", not {other:?}"))),
     };
     let default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(algorithm)
@@ -261,11 +192,7 @@ async fn put_encryption(
         .build()
         .map_err(|e| invalid(op, e.to_string()))?;
     let rules = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(default)
-                .build(),
-        )
+        .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
         .build()
         .map_err(|e| invalid(op, e.to_string()))?;
     s3.put_bucket_encryption()
@@ -277,16 +204,8 @@ async fn put_encryption(
         .map_err(|e| sdk_error(op, e))
 }
 
-async fn put_public_access_block(
-    s3: &Client,
-    bucket: &str,
-    config: &Attributes,
-) -> Result<(), ProviderError> {
-    let flags = config
-        .get("public_access_block")
-        .and_then(Value::as_map)
-        .cloned()
-        .unwrap_or_default();
+async fn put_public_access_block(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
+    let flags = config.get("public_access_block").and_then(Value::as_map).cloned().unwrap_or_default();
     let flag = |k: &str| flags.get(k).and_then(Value::as_bool).unwrap_or(false);
     let block = PublicAccessBlockConfiguration::builder()
         .block_public_acls(flag("block_public_acls"))

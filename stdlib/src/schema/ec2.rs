@@ -7,38 +7,13 @@ use super::{chosen, computed, field, optional, required, resource, AttributeExt}
 /// The object type of one security group rule.
 pub fn rule_type() -> Type {
     Type::Object(vec![
-        field(
-            "protocol",
-            Type::String,
-            false,
-            "\"tcp\" (default), \"udp\", \"icmp\" or \"all\"",
-        ),
-        field(
-            "port",
-            Type::Number,
-            false,
-            "a single port (sets from_port and to_port)",
-        ),
+        field("protocol", Type::String, false, "\"tcp\" (default), \"udp\", \"icmp\" or \"all\""),
+        field("port", Type::Number, false, "a single port (sets from_port and to_port)"),
         field("from_port", Type::Number, false, "first port of a range"),
         field("to_port", Type::Number, false, "last port of a range"),
-        field(
-            "cidr",
-            Type::String,
-            false,
-            "an IPv4 source or destination range",
-        ),
-        field(
-            "ipv6_cidr",
-            Type::String,
-            false,
-            "an IPv6 source or destination range",
-        ),
-        field(
-            "security_group",
-            Type::String,
-            false,
-            "a security group id as source or destination",
-        ),
+        field("cidr", Type::String, false, "an IPv4 source or destination range"),
+        field("ipv6_cidr", Type::String, false, "an IPv6 source or destination range"),
+        field("security_group", Type::String, false, "a security group id as source or destination"),
         field("description", Type::String, false, "why the rule exists"),
     ])
 }
@@ -46,24 +21,9 @@ pub fn rule_type() -> Type {
 /// The object type of one route.
 pub fn route_type() -> Type {
     Type::Object(vec![
-        field(
-            "cidr",
-            Type::String,
-            true,
-            "the destination range, e.g. \"0.0.0.0/0\"",
-        ),
-        field(
-            "gateway_id",
-            Type::String,
-            false,
-            "an internet gateway to route to",
-        ),
-        field(
-            "nat_gateway_id",
-            Type::String,
-            false,
-            "a NAT gateway to route to",
-        ),
+        field("cidr", Type::String, true, "the destination range, e.g. \"0.0.0.0/0\""),
+        field("gateway_id", Type::String, false, "an internet gateway to route to"),
+        field("nat_gateway_id", Type::String, false, "a NAT gateway to route to"),
     ])
 }
 
@@ -74,22 +34,13 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             "a virtual private cloud: an isolated network",
             true,
             vec![
-                required(
-                    "cidr_block",
-                    Type::String,
-                    "the VPC's IPv4 range, e.g. \"10.20.0.0/16\"",
-                )
-                .replaces(),
+                required("cidr_block", Type::String, "the VPC's IPv4 range, e.g. \"10.20.0.0/16\"").replaces(),
                 optional(
                     "enable_dns_support",
                     Type::Bool,
                     "whether the Amazon DNS server resolves names (default true)",
                 ),
-                optional(
-                    "enable_dns_hostnames",
-                    Type::Bool,
-                    "whether instances get DNS host names (default false)",
-                ),
+                optional("enable_dns_hostnames", Type::Bool, "whether instances get DNS host names (default false)"),
                 computed("id", Type::String, "the VPC id, e.g. \"vpc-0abc\""),
                 computed("arn", Type::String, "the VPC's ARN"),
             ],
@@ -100,18 +51,9 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             true,
             vec![
                 required("vpc_id", Type::String, "the VPC it belongs to").replaces(),
-                required(
-                    "cidr_block",
-                    Type::String,
-                    "the subnet's IPv4 range, inside the VPC's",
-                )
-                .replaces(),
-                chosen(
-                    "availability_zone",
-                    Type::String,
-                    "the zone, e.g. \"eu-west-1a\" (default: AWS picks)",
-                )
-                .replaces(),
+                required("cidr_block", Type::String, "the subnet's IPv4 range, inside the VPC's").replaces(),
+                chosen("availability_zone", Type::String, "the zone, e.g. \"eu-west-1a\" (default: AWS picks)")
+                    .replaces(),
                 optional(
                     "map_public_ip_on_launch",
                     Type::Bool,
@@ -136,22 +78,10 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             true,
             vec![
                 required("vpc_id", Type::String, "the VPC it belongs to").replaces(),
-                optional(
-                    "routes",
-                    Type::list(route_type()),
-                    "routes besides the VPC's local route",
-                ),
-                optional(
-                    "subnet_ids",
-                    Type::list(Type::String),
-                    "subnets that use this table",
-                ),
+                optional("routes", Type::list(route_type()), "routes besides the VPC's local route"),
+                optional("subnet_ids", Type::list(Type::String), "subnets that use this table"),
                 computed("id", Type::String, "the route table id"),
-                computed(
-                    "associations",
-                    Type::map(Type::String),
-                    "association ids by subnet id",
-                ),
+                computed("associations", Type::map(Type::String), "association ids by subnet id"),
             ],
         ),
         resource(
@@ -162,16 +92,8 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 required("name", Type::String, "the group's name, unique in its VPC").replaces(),
                 optional("description", Type::String, "what the group is for").replaces(),
                 required("vpc_id", Type::String, "the VPC it belongs to").replaces(),
-                optional(
-                    "ingress",
-                    Type::list(super::ec2::rule_type()),
-                    "inbound rules",
-                ),
-                optional(
-                    "egress",
-                    Type::list(super::ec2::rule_type()),
-                    "outbound rules (default: AWS allows all)",
-                ),
+                optional("ingress", Type::list(super::ec2::rule_type()), "inbound rules"),
+                optional("egress", Type::list(super::ec2::rule_type()), "outbound rules (default: AWS allows all)"),
                 computed("id", Type::String, "the security group id"),
                 computed("arn", Type::String, "the group's ARN"),
             ],

@@ -26,12 +26,7 @@ pub fn catalog() -> Catalog {
                 false,
                 "the AWS region, e.g. \"eu-west-1\" (default: from the environment or profile)",
             ),
-            field(
-                "profile",
-                Type::String,
-                false,
-                "a named profile from the AWS config files",
-            ),
+            field("profile", Type::String, false, "a named profile from the AWS config files"),
         ],
     );
     c
@@ -57,23 +52,11 @@ pub(crate) fn resource(
             "tags to set; drone adds `drone:workflow` and `drone:address`",
         ));
     }
-    ResourceSchema {
-        type_name: type_name.into(),
-        doc: doc.into(),
-        attributes,
-        taggable,
-    }
+    ResourceSchema { type_name: type_name.into(), doc: doc.into(), attributes, taggable }
 }
 
 fn attribute(name: &str, ty: Type, presence: Presence, doc: &str) -> AttributeSchema {
-    AttributeSchema {
-        name: name.into(),
-        ty,
-        presence,
-        force_new: false,
-        sensitive: false,
-        doc: doc.into(),
-    }
+    AttributeSchema { name: name.into(), ty, presence, force_new: false, sensitive: false, doc: doc.into() }
 }
 
 pub(crate) fn required(name: &str, ty: Type, doc: &str) -> AttributeSchema {
@@ -93,12 +76,7 @@ pub(crate) fn chosen(name: &str, ty: Type, doc: &str) -> AttributeSchema {
 }
 
 pub(crate) fn field(name: &str, ty: Type, required: bool, doc: &str) -> Field {
-    Field {
-        name: name.into(),
-        ty,
-        required,
-        doc: doc.into(),
-    }
+    Field { name: name.into(), ty, required, doc: doc.into() }
 }
 
 /// Builder-style modifiers for attribute schemas.
@@ -130,8 +108,7 @@ mod tests {
         for r in resources() {
             assert!(!r.doc.is_empty(), "{}", r.type_name);
             assert!(
-                r.attribute("id")
-                    .is_some_and(|a| a.presence == Presence::Computed),
+                r.attribute("id").is_some_and(|a| a.presence == Presence::Computed),
                 "{} lacks a computed id",
                 r.type_name
             );

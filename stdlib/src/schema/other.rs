@@ -7,30 +7,10 @@ use super::{computed, field, optional, required, resource, AttributeExt};
 /// The object type of an S3 public access block.
 pub fn public_access_block_type() -> Type {
     Type::Object(vec![
-        field(
-            "block_public_acls",
-            Type::Bool,
-            false,
-            "reject requests that add public ACLs",
-        ),
-        field(
-            "ignore_public_acls",
-            Type::Bool,
-            false,
-            "ignore public ACLs on the bucket and its objects",
-        ),
-        field(
-            "block_public_policy",
-            Type::Bool,
-            false,
-            "reject bucket policies that grant public access",
-        ),
-        field(
-            "restrict_public_buckets",
-            Type::Bool,
-            false,
-            "restrict access to buckets with public policies",
-        ),
+        field("block_public_acls", Type::Bool, false, "reject requests that add public ACLs"),
+        field("ignore_public_acls", Type::Bool, false, "ignore public ACLs on the bucket and its objects"),
+        field("block_public_policy", Type::Bool, false, "reject bucket policies that grant public access"),
+        field("restrict_public_buckets", Type::Bool, false, "restrict access to buckets with public policies"),
     ])
 }
 
@@ -43,26 +23,10 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             vec![
                 required("name", Type::String, "the globally unique bucket name").replaces(),
                 optional("versioning", Type::Bool, "whether object versions are kept"),
-                optional(
-                    "encryption",
-                    Type::String,
-                    "default encryption: \"AES256\" or \"aws:kms\"",
-                ),
-                optional(
-                    "kms_key_id",
-                    Type::String,
-                    "the KMS key for \"aws:kms\" encryption",
-                ),
-                optional(
-                    "public_access_block",
-                    public_access_block_type(),
-                    "the bucket's public access block flags",
-                ),
-                optional(
-                    "force_destroy",
-                    Type::Bool,
-                    "delete every object version when the bucket is deleted",
-                ),
+                optional("encryption", Type::String, "default encryption: \"AES256\" or \"aws:kms\""),
+                optional("kms_key_id", Type::String, "the KMS key for \"aws:kms\" encryption"),
+                optional("public_access_block", public_access_block_type(), "the bucket's public access block flags"),
+                optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted"),
                 computed("id", Type::String, "the bucket name"),
                 computed("arn", Type::String, "the bucket's ARN"),
             ],
@@ -75,26 +39,10 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 required("name", Type::String, "the role's name").replaces(),
                 optional("path", Type::String, "the role's path (default \"/\")").replaces(),
                 optional("description", Type::String, "what the role is for"),
-                required(
-                    "assume_role_policy",
-                    Type::Json,
-                    "the trust policy: who may assume the role",
-                ),
-                optional(
-                    "inline_policies",
-                    Type::map(Type::Json),
-                    "inline policy documents by name",
-                ),
-                optional(
-                    "managed_policy_arns",
-                    Type::list(Type::String),
-                    "managed policies to attach",
-                ),
-                optional(
-                    "max_session_duration",
-                    Type::Number,
-                    "longest session in seconds (3600 to 43200)",
-                ),
+                required("assume_role_policy", Type::Json, "the trust policy: who may assume the role"),
+                optional("inline_policies", Type::map(Type::Json), "inline policy documents by name"),
+                optional("managed_policy_arns", Type::list(Type::String), "managed policies to attach"),
+                optional("max_session_duration", Type::Number, "longest session in seconds (3600 to 43200)"),
                 computed("id", Type::String, "the role name"),
                 computed("arn", Type::String, "the role's ARN"),
                 computed("unique_id", Type::String, "the role's stable unique id"),
@@ -106,11 +54,7 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             true,
             vec![
                 required("name", Type::String, "the cluster's name").replaces(),
-                optional(
-                    "container_insights",
-                    Type::Bool,
-                    "whether CloudWatch Container Insights is on",
-                ),
+                optional("container_insights", Type::Bool, "whether CloudWatch Container Insights is on"),
                 computed("id", Type::String, "the cluster's ARN"),
                 computed("arn", Type::String, "the cluster's ARN"),
             ],
@@ -122,11 +66,7 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             vec![
                 required("name", Type::String, "the group's name").replaces(),
                 optional("description", Type::String, "what the group is for"),
-                required(
-                    "subnet_ids",
-                    Type::list(Type::String),
-                    "subnets in at least two availability zones",
-                ),
+                required("subnet_ids", Type::list(Type::String), "subnets in at least two availability zones"),
                 computed("id", Type::String, "the group's name"),
                 computed("arn", Type::String, "the group's ARN"),
             ],
@@ -137,68 +77,19 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             true,
             vec![
                 required("identifier", Type::String, "the cluster identifier").replaces(),
-                required(
-                    "engine",
-                    Type::String,
-                    "\"aurora-mysql\" or \"aurora-postgresql\"",
-                )
-                .replaces(),
-                optional(
-                    "engine_version",
-                    Type::String,
-                    "the engine version (default: the engine's default)",
-                ),
-                optional(
-                    "database_name",
-                    Type::String,
-                    "a database to create in the cluster",
-                )
-                .replaces(),
-                required(
-                    "master_username",
-                    Type::String,
-                    "the administrator's user name",
-                )
-                .replaces(),
-                optional(
-                    "master_password",
-                    Type::String,
-                    "the administrator's password; use `secret(...)`",
-                )
-                .sensitive(),
-                optional(
-                    "db_subnet_group_name",
-                    Type::String,
-                    "the DB subnet group (private subnets)",
-                )
-                .replaces(),
-                optional(
-                    "vpc_security_group_ids",
-                    Type::list(Type::String),
-                    "security groups of the cluster",
-                ),
+                required("engine", Type::String, "\"aurora-mysql\" or \"aurora-postgresql\"").replaces(),
+                optional("engine_version", Type::String, "the engine version (default: the engine's default)"),
+                optional("database_name", Type::String, "a database to create in the cluster").replaces(),
+                required("master_username", Type::String, "the administrator's user name").replaces(),
+                optional("master_password", Type::String, "the administrator's password; use `secret(...)`")
+                    .sensitive(),
+                optional("db_subnet_group_name", Type::String, "the DB subnet group (private subnets)").replaces(),
+                optional("vpc_security_group_ids", Type::list(Type::String), "security groups of the cluster"),
                 optional("port", Type::Number, "the port the database listens on"),
-                optional(
-                    "storage_encrypted",
-                    Type::Bool,
-                    "whether storage is encrypted at rest",
-                )
-                .replaces(),
-                optional(
-                    "backup_retention_period",
-                    Type::Number,
-                    "days automated backups are kept (1 to 35)",
-                ),
-                optional(
-                    "deletion_protection",
-                    Type::Bool,
-                    "whether deletion is refused",
-                ),
-                optional(
-                    "skip_final_snapshot",
-                    Type::Bool,
-                    "skip the final snapshot when deleting (default false)",
-                ),
+                optional("storage_encrypted", Type::Bool, "whether storage is encrypted at rest").replaces(),
+                optional("backup_retention_period", Type::Number, "days automated backups are kept (1 to 35)"),
+                optional("deletion_protection", Type::Bool, "whether deletion is refused"),
+                optional("skip_final_snapshot", Type::Bool, "skip the final snapshot when deleting (default false)"),
                 computed("id", Type::String, "the cluster identifier"),
                 computed("arn", Type::String, "the cluster's ARN"),
                 computed("endpoint", Type::String, "the writer endpoint"),

@@ -1,0 +1,26 @@
+//! Golden diagnostics: each `tests/golden/diagnostics/*.drone` is checked by
+//! the real binary; its exit code and rendered stderr must match the
+//! `.stderr` file beside it (`DRONE_BLESS=1` rewrites them).
+
+use super::support::{drone, golden, root, run, text};
+
+#[test]
+fn rendered_diagnostics_match_golden_files() {
+    let dir = root().join("tests/golden/diagnostics");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .expect("golden dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "drone"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "expected the golden cases, found {}", cases.len());
+    for case in cases {
+        let name = case.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let out = run(drone(None).current_dir(&dir).args(["check", &name]));
+        let (stdout, stderr) = text(&out);
+        let rendered = format!("exit: {}\n{stdout}{stderr}", out.status.code().unwrap_or(-1));
+        assert_ne!(out.status.code(), Some(0), "{name} should fail");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        golden(&case.with_extension("stderr"), &rendered);
+    }
+}

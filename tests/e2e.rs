@@ -1,0 +1,263 @@
+//! `drone run` / `plan` / `destroy` against moto_server, read back with the
+//! AWS SDK attribute by attribute.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+
+use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, DB_PASSWORD};
+
+fn state_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("state file")).expect("state json")
+}
+
+fn id(state: &serde_json::Value, address: &str) -> String {
+    state["resources"][address]["id"].as_str().unwrap_or_else(|| panic!("{address} not in state")).to_string()
+}
+
+fn tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state_path = dir.path().join("state.json");
+    let drone_at = |args: &[&str]| {
+        let mut cmd = drone(Some(&moto.url));
+        cmd.current_dir(root()).args(args).arg("--state").arg(&state_path).args(["--param", "protect_data=false"]);
+        run(&mut cmd)
+    };
+
+    let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
+    assert_exit(&out, 0);
+    let (stdout, stderr) = text(&out);
+    assert!(stdout.contains("Apply complete: 18 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
+    assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
+    let raw_state = std::fs::read_to_string(&state_path).expect("state");
+    assert!(!raw_state.contains(DB_PASSWORD), "the password leaked into state");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
+    }
+    let state = state_json(&state_path);
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(18));
+    assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"].as_str().is_some_and(|s| s.starts_with("sha256:")));
+
+    let config = sdk_config(&moto.url).await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let iam = aws_sdk_iam::Client::new(&config);
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    let rds = aws_sdk_rds::Client::new(&config);
+
+    // Network.
+    let vpc_id = id(&state, "aws.ec2.vpc.main");
+    let vpcs = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.expect("vpc");
+    let vpc = &vpcs.vpcs()[0];
+    assert_eq!(vpc.cidr_block(), Some("10.20.0.0/16"));
+    let vpc_tags = tags(vpc.tags());
+    assert_eq!(vpc_tags.get("drone:address").map(String::as_str), Some("aws.ec2.vpc.main"));
+    assert_eq!(vpc_tags.get("drone:workflow").map(String::as_str), Some("shuttle-prod"));
+    assert_eq!(vpc_tags.get("Name").map(String::as_str), Some("shuttle-prod"));
+    let hostnames = ec2.describe_vpc_attribute().vpc_id(&vpc_id).attribute(VpcAttributeName::EnableDnsHostnames).send().await.expect("attr");
+    assert_eq!(hostnames.enable_dns_hostnames().and_then(|v| v.value()), Some(true));
+
+    let mut public_ids = BTreeSet::new();
+    let mut private_ids = BTreeSet::new();
+    for (i, zone) in ["eu-west-1a", "eu-west-1b", "eu-west-1c"].iter().enumerate() {
+        for (tier, offset, public) in [("public", 0, true), ("private", 10, false)] {
+            let subnet_id = id(&state, &format!("aws.ec2.subnet.{tier}[\"{zone}\"]"));
+            let out = ec2.describe_subnets().subnet_ids(&subnet_id).send().await.expect("subnet");
+            let subnet = &out.subnets()[0];
+            assert_eq!(subnet.vpc_id(), Some(vpc_id.as_str()));
+            assert_eq!(subnet.cidr_block(), Some(format!("10.20.{}.0/24", i + offset).as_str()));
+            assert_eq!(subnet.availability_zone(), Some(*zone));
+            assert_eq!(subnet.map_public_ip_on_launch(), Some(public), "{tier} {zone}");
+            assert_eq!(tags(subnet.tags()).get("tier").map(String::as_str), Some(tier));
+            if public { public_ids.insert(subnet_id) } else { private_ids.insert(subnet_id) };
+        }
+    }
+
+    let igw_id = id(&state, "aws.ec2.internet_gateway.main");
+    let igws = ec2.describe_internet_gateways().internet_gateway_ids(&igw_id).send().await.expect("igw");
+    assert_eq!(igws.internet_gateways()[0].attachments()[0].vpc_id(), Some(vpc_id.as_str()));
+
+    for (table, subnets, internet) in [("public", &public_ids, true), ("private", &private_ids, false)] {
+        let table_id = id(&state, &format!("aws.ec2.route_table.{table}"));
+        let out = ec2.describe_route_tables().route_table_ids(&table_id).send().await.expect("route table");
+        let rt = &out.route_tables()[0];
+        let associated: BTreeSet<String> = rt.associations().iter().filter_map(|a| a.subnet_id().map(String::from)).collect();
+        assert_eq!(&associated, subnets, "{table} associations");
+        let default_route = rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
+        assert_eq!(default_route.and_then(|r| r.gateway_id()).map(String::from), internet.then(|| igw_id.clone()), "{table} default route");
+    }
+
+    let group = |name: &str| {
+        let ec2 = ec2.clone();
+        let gid = id(&state, &format!("aws.ec2.security_group.{name}"));
+        async move { ec2.describe_security_groups().group_ids(&gid).send().await.expect("sg").security_groups()[0].clone() }
+    };
+    let alb = group("alb").await;
+    let open: BTreeSet<(i32, String)> = alb
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| p.ip_ranges().iter().map(move |r| (p.from_port().unwrap_or(-1), r.cidr_ip().unwrap_or_default().to_string())))
+        .collect();
+    assert_eq!(open, BTreeSet::from([(80, "0.0.0.0/0".to_string()), (443, "0.0.0.0/0".to_string())]));
+    let tasks = group("tasks").await;
+    let db = group("db").await;
+    let tasks_in = &tasks.ip_permissions()[0];
+    assert_eq!((tasks_in.from_port(), tasks_in.to_port()), (Some(2368), Some(2368)));
+    assert_eq!(tasks_in.user_id_group_pairs()[0].group_id(), alb.group_id());
+    assert_eq!(db.ip_permissions().len(), 1);
+    let db_in = &db.ip_permissions()[0];
+    assert_eq!(db_in.from_port(), Some(3306));
+    assert!(db_in.ip_ranges().is_empty(), "the database must not be reachable by CIDR");
+    assert_eq!(db_in.user_id_group_pairs()[0].group_id(), tasks.group_id());
+    assert!(db.ip_permissions_egress().is_empty(), "declared `egress = []` removes the default egress");
+
+    // Storage.
+    let bucket = "shuttle-prod-artifacts";
+    let versioning = s3.get_bucket_versioning().bucket(bucket).send().await.expect("versioning");
+    assert_eq!(versioning.status(), Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled));
+    let encryption = s3.get_bucket_encryption().bucket(bucket).send().await.expect("encryption");
+    let rule = &encryption.server_side_encryption_configuration().expect("config").rules()[0];
+    assert_eq!(rule.apply_server_side_encryption_by_default().map(|d| d.sse_algorithm().as_str()), Some("AES256"));
+    let block = s3.get_public_access_block().bucket(bucket).send().await.expect("pab");
+    let block = block.public_access_block_configuration().expect("block");
+    assert_eq!(
+        (block.block_public_acls(), block.ignore_public_acls(), block.block_public_policy(), block.restrict_public_buckets()),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let bucket_tags = s3.get_bucket_tagging().bucket(bucket).send().await.expect("tags");
+    assert!(bucket_tags.tag_set().iter().any(|t| t.key() == "drone:address" && t.value() == "aws.s3.bucket.artifacts"));
+
+    // Identity and compute.
+    let role = iam.get_role().role_name("shuttle-prod-task-execution").send().await.expect("role");
+    let trust = role.role().map(|r| r.assume_role_policy_document().unwrap_or_default().to_string()).unwrap_or_default();
+    assert!(trust.contains("ecs-tasks.amazonaws.com"), "{trust}");
+    let attached = iam.list_attached_role_policies().role_name("shuttle-prod-task-execution").send().await.expect("attached");
+    assert_eq!(attached.attached_policies()[0].policy_name(), Some("AmazonECSTaskExecutionRolePolicy"));
+    let cluster_arn = id(&state, "aws.ecs.cluster.main");
+    let clusters = ecs
+        .describe_clusters()
+        .clusters(&cluster_arn)
+        .include(aws_sdk_ecs::types::ClusterField::Settings)
+        .send()
+        .await
+        .expect("cluster");
+    let cluster = &clusters.clusters()[0];
+    assert_eq!(cluster.cluster_name(), Some("shuttle-prod"));
+    assert_eq!(cluster.settings()[0].value(), Some("enabled"));
+
+    // Database.
+    let groups = rds.describe_db_subnet_groups().db_subnet_group_name("shuttle-prod-ghost").send().await.expect("subnet group");
+    let in_group: BTreeSet<String> = groups.db_subnet_groups()[0].subnets().iter().filter_map(|s| s.subnet_identifier().map(String::from)).collect();
+    assert_eq!(in_group, private_ids, "the database lives in the private subnets");
+    let dbs = rds.describe_db_clusters().db_cluster_identifier("shuttle-prod-ghost").send().await.expect("db cluster");
+    let dbc = &dbs.db_clusters()[0];
+    assert_eq!(dbc.engine(), Some("aurora-mysql"));
+    assert_eq!(dbc.storage_encrypted(), Some(true));
+    assert_eq!(dbc.backup_retention_period(), Some(7));
+    assert_eq!(dbc.db_subnet_group(), Some("shuttle-prod-ghost"));
+    assert_eq!(dbc.vpc_security_groups()[0].vpc_security_group_id(), db.group_id());
+
+    // A second plan against the same world changes nothing.
+    let out = drone_at(&["plan", "workflows/prod.drone"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("No changes: 18 resource(s) match the workflow."), "{}", text(&out).0);
+
+    // One changed attribute plans exactly one in-place update.
+    let changed = dir.path().join("prod.drone");
+    let source = std::fs::read_to_string(root().join("workflows/prod.drone")).expect("workflow");
+    assert!(source.contains("container_insights = true"));
+    std::fs::write(&changed, source.replace("container_insights = true", "container_insights = false")).expect("write");
+    let mut cmd = drone(Some(&moto.url));
+    cmd.args(["plan"]).arg(&changed).args(["--format", "json", "--param", "protect_data=false", "--state"]).arg(&state_path);
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
+    let actions: Vec<&serde_json::Value> = plan["actions"].as_array().expect("actions").iter().filter(|a| a["action"] != "noop").collect();
+    assert_eq!(actions.len(), 1, "{plan:#}");
+    assert_eq!(actions[0]["address"], "aws.ecs.cluster.main");
+    assert_eq!(actions[0]["action"], "update");
+    assert_eq!(actions[0]["changes"], serde_json::json!([{ "attribute": "container_insights", "before": true, "after": false, "forces_replacement": false }]));
+
+    // Destroy leaves nothing of the workflow behind.
+    let out = drone_at(&["destroy", "workflows/prod.drone", "--yes"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 18 deleted."), "{}", text(&out).0);
+    assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
+    let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
+    assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
+    assert!(ec2.describe_subnets().filters(ours.clone()).send().await.expect("subnets").subnets().is_empty());
+    assert!(ec2.describe_security_groups().filters(ours.clone()).send().await.expect("sgs").security_groups().is_empty());
+    assert!(ec2.describe_route_tables().filters(ours.clone()).send().await.expect("rts").route_tables().is_empty());
+    assert!(ec2.describe_internet_gateways().filters(ours).send().await.expect("igws").internet_gateways().is_empty());
+    assert!(!s3.list_buckets().send().await.expect("buckets").buckets().iter().any(|b| b.name() == Some(bucket)));
+    assert!(iam.get_role().role_name("shuttle-prod-task-execution").send().await.is_err());
+    let clusters = ecs.describe_clusters().clusters(&cluster_arn).send().await.expect("clusters");
+    assert!(clusters.clusters().iter().all(|c| c.status() != Some("ACTIVE")));
+    assert!(rds.describe_db_clusters().send().await.expect("db clusters").db_clusters().is_empty());
+    assert!(rds.describe_db_subnet_groups().send().await.expect("groups").db_subnet_groups().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_call_mid_run_keeps_what_succeeded_in_state() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("reject.drone");
+    std::fs::write(
+        &file,
+        r#"workflow "reject" {}
+
+resource aws.ec2.vpc main {
+  cidr_block = "10.40.0.0/16"
+}
+
+resource aws.ec2.subnet good {
+  vpc_id     = aws.ec2.vpc.main.id
+  cidr_block = "10.40.1.0/24"
+}
+
+// Outside the VPC's range: EC2 rejects it.
+resource aws.ec2.subnet bad {
+  vpc_id     = aws.ec2.vpc.main.id
+  cidr_block = "10.99.1.0/24"
+}
+
+resource aws.ec2.route_table app {
+  vpc_id     = aws.ec2.vpc.main.id
+  subnet_ids = [aws.ec2.subnet.bad.id]
+}
+
+resource aws.s3.bucket independent {
+  name = "reject-independent"
+}
+"#,
+    )
+    .expect("write");
+    let state_path = dir.path().join("state.json");
+    let out = run(drone(Some(&moto.url)).arg("run").arg(&file).arg("--state").arg(&state_path));
+    assert_exit(&out, 5);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("Apply failed: 3 created, 0 updated, 0 deleted, 1 failed, 1 skipped."), "{stdout}");
+    assert!(stdout.contains("failed  aws.ec2.subnet.bad (create): CreateSubnet failed: InvalidSubnet.Range"), "{stdout}");
+    assert!(stdout.contains("skipped aws.ec2.route_table.app (create): `aws.ec2.subnet.bad` did not succeed"), "{stdout}");
+    let state = state_json(&state_path);
+    let recorded: BTreeSet<&str> = state["resources"].as_object().expect("resources").keys().map(String::as_str).collect();
+    assert_eq!(recorded, BTreeSet::from(["aws.ec2.vpc.main", "aws.ec2.subnet.good", "aws.s3.bucket.independent"]));
+    assert!(!dir.path().join("state.json.lock").exists());
+
+    // Fixing the cause and running again creates only what is missing.
+    let fixed = std::fs::read_to_string(&file).expect("read").replace("10.99.1.0/24", "10.40.2.0/24");
+    std::fs::write(&file, fixed).expect("write");
+    let out = run(drone(Some(&moto.url)).arg("run").arg(&file).arg("--state").arg(&state_path));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Apply complete: 2 created, 0 updated, 0 deleted."), "{}", text(&out).0);
+}
