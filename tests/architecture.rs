@@ -61,7 +61,10 @@ fn layers_point_one_way() {
     }
     assert!(!lang.iter().any(|d| d.starts_with("aws-")), "drone-lang must know nothing of AWS");
     let engine = reachable(&graph, "drone-engine");
-    assert!(!engine.iter().any(|d| d.starts_with("aws-")), "drone-engine knows resources only through the provider trait");
+    assert!(
+        !engine.iter().any(|d| d.starts_with("aws-")),
+        "drone-engine knows resources only through the provider trait"
+    );
     assert!(!engine.contains("drone-stdlib"));
     assert!(reachable(&graph, "drone-stdlib").contains("aws-sdk-ec2"), "the AWS provider lives in drone-stdlib");
 }

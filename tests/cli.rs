@@ -22,7 +22,8 @@ fn check_run_fails(file: &str, code: i32, needle: &str) {
     let before = std::fs::read(&state).expect("read");
     let golden = root().join("tests/golden/diagnostics");
     // No endpoint at all: a language error must stop drone before any AWS call.
-    let out = run(drone(Some("http://127.0.0.1:9")).current_dir(&golden).args(["run", file, "--yes", "--state"]).arg(&state));
+    let out =
+        run(drone(Some("http://127.0.0.1:9")).current_dir(&golden).args(["run", file, "--yes", "--state"]).arg(&state));
     assert_exit(&out, code);
     let (_, stderr) = text(&out);
     assert!(stderr.contains(needle), "{file}: expected `{needle}` in\n{stderr}");
@@ -79,13 +80,17 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
         operation: "run".into(),
     };
     let guard = drone_engine::lock::acquire(&state, &owner, "prod.drone").expect("first lock");
-    let out = run(drone(Some("http://127.0.0.1:9")).current_dir(root()).args(["run", "workflows/prod.drone", "--yes", "--state"]).arg(&state));
+    let out = run(drone(Some("http://127.0.0.1:9"))
+        .current_dir(root())
+        .args(["run", "workflows/prod.drone", "--yes", "--state"])
+        .arg(&state));
     assert_exit(&out, 6);
     let (_, stderr) = text(&out);
     assert!(stderr.contains("state is locked by alice@build-7 (pid 4242"), "{stderr}");
     assert!(stderr.contains("drone state unlock"), "{stderr}");
     std::mem::forget(guard); // as if the holder crashed
-    let out = run(drone(None).current_dir(root()).args(["state", "unlock", "workflows/prod.drone", "--state"]).arg(&state));
+    let out =
+        run(drone(None).current_dir(root()).args(["state", "unlock", "workflows/prod.drone", "--state"]).arg(&state));
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("removed the lock held by alice@build-7"));
     assert!(drone_engine::lock::holder(&state).is_none());
@@ -95,7 +100,11 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
 fn fmt_formats_and_check_reports() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("w.drone");
-    std::fs::write(&file, "resource aws.ec2.vpc main {\ncidr_block=\"10.0.0.0/16\" // the range\n   enable_dns_support=true}\n").expect("write");
+    std::fs::write(
+        &file,
+        "resource aws.ec2.vpc main {\ncidr_block=\"10.0.0.0/16\" // the range\n   enable_dns_support=true}\n",
+    )
+    .expect("write");
     assert_exit(&run(drone(None).args(["fmt", "--check"]).arg(&file)), 3);
     assert_exit(&run(drone(None).args(["fmt"]).arg(&file)), 0);
     let formatted = std::fs::read_to_string(&file).expect("read");
@@ -126,7 +135,18 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
     let out = run(drone(None).args(["check", "--list-types"]));
     assert_exit(&out, 0);
     let listing = text(&out).0;
-    for t in ["aws.ec2.vpc", "aws.ec2.subnet", "aws.ec2.internet_gateway", "aws.ec2.route_table", "aws.ec2.security_group", "aws.s3.bucket", "aws.iam.role", "aws.ecs.cluster", "aws.rds.db_subnet_group", "aws.rds.cluster"] {
+    for t in [
+        "aws.ec2.vpc",
+        "aws.ec2.subnet",
+        "aws.ec2.internet_gateway",
+        "aws.ec2.route_table",
+        "aws.ec2.security_group",
+        "aws.s3.bucket",
+        "aws.iam.role",
+        "aws.ecs.cluster",
+        "aws.rds.db_subnet_group",
+        "aws.rds.cluster",
+    ] {
         assert!(listing.contains(&format!("{t}: ")), "{t} missing");
     }
 }
@@ -135,13 +155,20 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
 fn state_list_and_show_read_recorded_state() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = seeded_state(dir.path(), "shuttle-prod");
-    let out = run(drone(None).current_dir(root()).args(["state", "list", "workflows/prod.drone", "--state"]).arg(&state));
+    let out =
+        run(drone(None).current_dir(root()).args(["state", "list", "workflows/prod.drone", "--state"]).arg(&state));
     assert_exit(&out, 0);
     assert_eq!(text(&out).0, "aws.ec2.vpc.main\tvpc-1\n");
-    let out = run(drone(None).current_dir(root()).args(["state", "show", "workflows/prod.drone", "aws.ec2.vpc.main", "--state"]).arg(&state));
+    let out = run(drone(None)
+        .current_dir(root())
+        .args(["state", "show", "workflows/prod.drone", "aws.ec2.vpc.main", "--state"])
+        .arg(&state));
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("\"cidr_block\": \"10.0.0.0/16\""));
-    let out = run(drone(None).current_dir(root()).args(["state", "show", "workflows/prod.drone", "aws.ec2.vpc.mian", "--state"]).arg(&state));
+    let out = run(drone(None)
+        .current_dir(root())
+        .args(["state", "show", "workflows/prod.drone", "aws.ec2.vpc.mian", "--state"])
+        .arg(&state));
     assert_exit(&out, 2);
     assert!(text(&out).1.contains("did you mean `aws.ec2.vpc.main`?"));
 }

@@ -46,7 +46,9 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     }
     let state = state_json(&state_path);
     assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(18));
-    assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"].as_str().is_some_and(|s| s.starts_with("sha256:")));
+    assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("sha256:")));
 
     let config = sdk_config(&moto.url).await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
@@ -64,7 +66,13 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_eq!(vpc_tags.get("drone:address").map(String::as_str), Some("aws.ec2.vpc.main"));
     assert_eq!(vpc_tags.get("drone:workflow").map(String::as_str), Some("shuttle-prod"));
     assert_eq!(vpc_tags.get("Name").map(String::as_str), Some("shuttle-prod"));
-    let hostnames = ec2.describe_vpc_attribute().vpc_id(&vpc_id).attribute(VpcAttributeName::EnableDnsHostnames).send().await.expect("attr");
+    let hostnames = ec2
+        .describe_vpc_attribute()
+        .vpc_id(&vpc_id)
+        .attribute(VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .expect("attr");
     assert_eq!(hostnames.enable_dns_hostnames().and_then(|v| v.value()), Some(true));
 
     let mut public_ids = BTreeSet::new();
@@ -79,7 +87,11 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
             assert_eq!(subnet.availability_zone(), Some(*zone));
             assert_eq!(subnet.map_public_ip_on_launch(), Some(public), "{tier} {zone}");
             assert_eq!(tags(subnet.tags()).get("tier").map(String::as_str), Some(tier));
-            if public { public_ids.insert(subnet_id) } else { private_ids.insert(subnet_id) };
+            if public {
+                public_ids.insert(subnet_id)
+            } else {
+                private_ids.insert(subnet_id)
+            };
         }
     }
 
@@ -91,10 +103,15 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         let table_id = id(&state, &format!("aws.ec2.route_table.{table}"));
         let out = ec2.describe_route_tables().route_table_ids(&table_id).send().await.expect("route table");
         let rt = &out.route_tables()[0];
-        let associated: BTreeSet<String> = rt.associations().iter().filter_map(|a| a.subnet_id().map(String::from)).collect();
+        let associated: BTreeSet<String> =
+            rt.associations().iter().filter_map(|a| a.subnet_id().map(String::from)).collect();
         assert_eq!(&associated, subnets, "{table} associations");
         let default_route = rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
-        assert_eq!(default_route.and_then(|r| r.gateway_id()).map(String::from), internet.then(|| igw_id.clone()), "{table} default route");
+        assert_eq!(
+            default_route.and_then(|r| r.gateway_id()).map(String::from),
+            internet.then(|| igw_id.clone()),
+            "{table} default route"
+        );
     }
 
     let group = |name: &str| {
@@ -106,7 +123,11 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let open: BTreeSet<(i32, String)> = alb
         .ip_permissions()
         .iter()
-        .flat_map(|p| p.ip_ranges().iter().map(move |r| (p.from_port().unwrap_or(-1), r.cidr_ip().unwrap_or_default().to_string())))
+        .flat_map(|p| {
+            p.ip_ranges()
+                .iter()
+                .map(move |r| (p.from_port().unwrap_or(-1), r.cidr_ip().unwrap_or_default().to_string()))
+        })
         .collect();
     assert_eq!(open, BTreeSet::from([(80, "0.0.0.0/0".to_string()), (443, "0.0.0.0/0".to_string())]));
     let tasks = group("tasks").await;
@@ -131,7 +152,12 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let block = s3.get_public_access_block().bucket(bucket).send().await.expect("pab");
     let block = block.public_access_block_configuration().expect("block");
     assert_eq!(
-        (block.block_public_acls(), block.ignore_public_acls(), block.block_public_policy(), block.restrict_public_buckets()),
+        (
+            block.block_public_acls(),
+            block.ignore_public_acls(),
+            block.block_public_policy(),
+            block.restrict_public_buckets()
+        ),
         (Some(true), Some(true), Some(true), Some(true))
     );
     let bucket_tags = s3.get_bucket_tagging().bucket(bucket).send().await.expect("tags");
@@ -139,9 +165,11 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
 
     // Identity and compute.
     let role = iam.get_role().role_name("shuttle-prod-task-execution").send().await.expect("role");
-    let trust = role.role().map(|r| r.assume_role_policy_document().unwrap_or_default().to_string()).unwrap_or_default();
+    let trust =
+        role.role().map(|r| r.assume_role_policy_document().unwrap_or_default().to_string()).unwrap_or_default();
     assert!(trust.contains("ecs-tasks.amazonaws.com"), "{trust}");
-    let attached = iam.list_attached_role_policies().role_name("shuttle-prod-task-execution").send().await.expect("attached");
+    let attached =
+        iam.list_attached_role_policies().role_name("shuttle-prod-task-execution").send().await.expect("attached");
     assert_eq!(attached.attached_policies()[0].policy_name(), Some("AmazonECSTaskExecutionRolePolicy"));
     let cluster_arn = id(&state, "aws.ecs.cluster.main");
     let clusters = ecs
@@ -156,8 +184,10 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_eq!(cluster.settings()[0].value(), Some("enabled"));
 
     // Database.
-    let groups = rds.describe_db_subnet_groups().db_subnet_group_name("shuttle-prod-ghost").send().await.expect("subnet group");
-    let in_group: BTreeSet<String> = groups.db_subnet_groups()[0].subnets().iter().filter_map(|s| s.subnet_identifier().map(String::from)).collect();
+    let groups =
+        rds.describe_db_subnet_groups().db_subnet_group_name("shuttle-prod-ghost").send().await.expect("subnet group");
+    let in_group: BTreeSet<String> =
+        groups.db_subnet_groups()[0].subnets().iter().filter_map(|s| s.subnet_identifier().map(String::from)).collect();
     assert_eq!(in_group, private_ids, "the database lives in the private subnets");
     let dbs = rds.describe_db_clusters().db_cluster_identifier("shuttle-prod-ghost").send().await.expect("db cluster");
     let dbc = &dbs.db_clusters()[0];
@@ -178,15 +208,22 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert!(source.contains("container_insights = true"));
     std::fs::write(&changed, source.replace("container_insights = true", "container_insights = false")).expect("write");
     let mut cmd = drone(Some(&moto.url));
-    cmd.args(["plan"]).arg(&changed).args(["--format", "json", "--param", "protect_data=false", "--state"]).arg(&state_path);
+    cmd.args(["plan"])
+        .arg(&changed)
+        .args(["--format", "json", "--param", "protect_data=false", "--state"])
+        .arg(&state_path);
     let out = run(&mut cmd);
     assert_exit(&out, 0);
     let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
-    let actions: Vec<&serde_json::Value> = plan["actions"].as_array().expect("actions").iter().filter(|a| a["action"] != "noop").collect();
+    let actions: Vec<&serde_json::Value> =
+        plan["actions"].as_array().expect("actions").iter().filter(|a| a["action"] != "noop").collect();
     assert_eq!(actions.len(), 1, "{plan:#}");
     assert_eq!(actions[0]["address"], "aws.ecs.cluster.main");
     assert_eq!(actions[0]["action"], "update");
-    assert_eq!(actions[0]["changes"], serde_json::json!([{ "attribute": "container_insights", "before": true, "after": false, "forces_replacement": false }]));
+    assert_eq!(
+        actions[0]["changes"],
+        serde_json::json!([{ "attribute": "container_insights", "before": true, "after": false, "forces_replacement": false }])
+    );
 
     // Destroy leaves nothing of the workflow behind.
     let out = drone_at(&["destroy", "workflows/prod.drone", "--yes"]);
@@ -196,7 +233,14 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
     assert!(ec2.describe_subnets().filters(ours.clone()).send().await.expect("subnets").subnets().is_empty());
-    assert!(ec2.describe_security_groups().filters(ours.clone()).send().await.expect("sgs").security_groups().is_empty());
+    assert!(ec2
+        .describe_security_groups()
+        .filters(ours.clone())
+        .send()
+        .await
+        .expect("sgs")
+        .security_groups()
+        .is_empty());
     assert!(ec2.describe_route_tables().filters(ours.clone()).send().await.expect("rts").route_tables().is_empty());
     assert!(ec2.describe_internet_gateways().filters(ours).send().await.expect("igws").internet_gateways().is_empty());
     assert!(!s3.list_buckets().send().await.expect("buckets").buckets().iter().any(|b| b.name() == Some(bucket)));
@@ -247,10 +291,17 @@ resource aws.s3.bucket independent {
     assert_exit(&out, 5);
     let (stdout, _) = text(&out);
     assert!(stdout.contains("Apply failed: 3 created, 0 updated, 0 deleted, 1 failed, 1 skipped."), "{stdout}");
-    assert!(stdout.contains("failed  aws.ec2.subnet.bad (create): CreateSubnet failed: InvalidSubnet.Range"), "{stdout}");
-    assert!(stdout.contains("skipped aws.ec2.route_table.app (create): `aws.ec2.subnet.bad` did not succeed"), "{stdout}");
+    assert!(
+        stdout.contains("failed  aws.ec2.subnet.bad (create): CreateSubnet failed: InvalidSubnet.Range"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("skipped aws.ec2.route_table.app (create): `aws.ec2.subnet.bad` did not succeed"),
+        "{stdout}"
+    );
     let state = state_json(&state_path);
-    let recorded: BTreeSet<&str> = state["resources"].as_object().expect("resources").keys().map(String::as_str).collect();
+    let recorded: BTreeSet<&str> =
+        state["resources"].as_object().expect("resources").keys().map(String::as_str).collect();
     assert_eq!(recorded, BTreeSet::from(["aws.ec2.vpc.main", "aws.ec2.subnet.good", "aws.s3.bucket.independent"]));
     assert!(!dir.path().join("state.json.lock").exists());
 

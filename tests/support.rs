@@ -24,7 +24,9 @@ impl Moto {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program} (run the tests with scripts/test, which installs it): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program} (run the tests with scripts/test, which installs it): {e}")
+            });
         let mut moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -111,6 +113,7 @@ pub fn golden(path: &Path, actual: &str) {
         std::fs::write(path, actual).expect("write golden file");
         return;
     }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| panic!("missing golden file {} (run with DRONE_BLESS=1)", path.display()));
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| panic!("missing golden file {} (run with DRONE_BLESS=1)", path.display()));
     assert_eq!(actual, expected, "golden file {} differs (review, then DRONE_BLESS=1 to accept)", path.display());
 }

@@ -129,22 +129,14 @@ impl Printer<'_> {
     /// A sequence of items in a block ending at byte `end`.
     fn items(&mut self, items: &[Item], end: usize) {
         let mut prev_end: Option<usize> = None;
+        let mut prev_block = false;
         for item in items {
             let span = item.span();
             let start = span.start as usize;
             if let Some(prev) = prev_end {
                 let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
                 // Blocks are always separated by a blank line; one-liners keep the user's grouping.
-                let is_block = matches!(
-                    item,
-                    Item::Resource(_)
-                        | Item::Phase(_)
-                        | Item::Provider(_)
-                        | Item::Workflow(_)
-                        | Item::For(_)
-                        | Item::If(_)
-                );
-                if is_block || self.blank_between(prev, first) {
+                if is_block(item) || prev_block || self.blank_between(prev, first) {
                     self.newline();
                 }
             }
@@ -153,6 +145,7 @@ impl Printer<'_> {
             self.trailing_comment(span.end as usize);
             self.newline();
             prev_end = Some(span.end as usize);
+            prev_block = is_block(item);
         }
         self.leading_comments(end);
     }
@@ -525,6 +518,14 @@ impl Printer<'_> {
         }
         self.push("\"");
     }
+}
+
+/// Items written as blocks; a blank line always separates them from neighbours.
+fn is_block(item: &Item) -> bool {
+    matches!(
+        item,
+        Item::Resource(_) | Item::Phase(_) | Item::Provider(_) | Item::Workflow(_) | Item::For(_) | Item::If(_)
+    )
 }
 
 fn key_text(key: &MapKey) -> String {

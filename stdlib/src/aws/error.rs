@@ -16,7 +16,11 @@ where
         if cause.contains("credentials") {
             return ProviderError::new(ErrorKind::Rejected, operation, format!("no usable AWS credentials ({cause})"));
         }
-        return ProviderError::new(ErrorKind::Unreachable, operation, format!("the endpoint could not be reached ({cause})"));
+        return ProviderError::new(
+            ErrorKind::Unreachable,
+            operation,
+            format!("the endpoint could not be reached ({cause})"),
+        );
     }
     let code = err.code().map(String::from);
     let message = err.message().map(String::from).unwrap_or_else(|| causes(&err));
