@@ -116,7 +116,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::if_block => "a declaration",
         Rule::attribute => "an attribute (`name = value`)",
         Rule::annotation => "an annotation",
-        Rule::ident | Rule::type_path => "a name",
+        Rule::ident | Rule::type_path | Rule::attr_name => "a name",
         Rule::expr
         | Rule::postfix_expr
         | Rule::null_lit

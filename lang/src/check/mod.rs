@@ -152,7 +152,6 @@ impl<'a> Checker<'a> {
     }
 
     fn collect_import(&mut self, import: &'a crate::program::Import) {
-        self.imports.insert(import.alias.clone(), ());
         for item in &import.module.items {
             match item {
                 Item::Let(decl) => {
@@ -201,7 +200,9 @@ impl<'a> Checker<'a> {
                     c.lets.insert(l.name.name.clone(), LetDecl { decl: l, qualified: l.name.name.clone() });
                 }),
                 Item::Let(_) => {}
-                Item::Use(u) => self.declare_global(&u.alias, u.alias.span, |_| {}),
+                Item::Use(u) => self.declare_global(&u.alias, u.alias.span, |c| {
+                    c.imports.insert(u.alias.name.clone(), ());
+                }),
                 Item::Provider(p) => {
                     if let Some(first) = self.providers.get(&p.name.name) {
                         let first = first.name.span;

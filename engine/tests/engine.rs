@@ -1,0 +1,378 @@
+//! The engine in isolation: evaluation, planning and the scheduler, against
+//! an in-memory provider. (The AWS provider is tested against moto in the
+//! workspace's end-to-end tests.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use drone_engine::apply::{apply, ApplyInput, ApplyOptions, Operation, Providers, Silent, Status, Store};
+use drone_engine::eval::{expand, EvalInput};
+use drone_engine::functions::CallContext;
+use drone_engine::host::MemoryHost;
+use drone_engine::model::Model;
+use drone_engine::plan::{plan, plan_destroy, ActionKind};
+use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
+use drone_engine::state::{LocalBackend, State};
+use drone_engine::value::{Attributes, Value};
+use drone_lang::schema::{AttributeSchema, Presence};
+use drone_lang::{Catalog, ResourceSchema, SourceLoader, Type};
+
+fn attr(name: &str, ty: Type, presence: Presence, force_new: bool) -> AttributeSchema {
+    AttributeSchema { name: name.into(), ty, presence, force_new, sensitive: false, doc: name.into() }
+}
+
+fn catalog() -> Catalog {
+    let mut c = Catalog::new();
+    c.add_resource(ResourceSchema {
+        type_name: "test.thing".into(),
+        doc: "a thing".into(),
+        taggable: false,
+        attributes: vec![
+            attr("name", Type::String, Presence::Required, true),
+            attr("size", Type::Number, Presence::Optional, false),
+            attr("peer", Type::String, Presence::Optional, false),
+            attr("password", Type::String, Presence::Optional, false),
+            attr("id", Type::String, Presence::Computed, false),
+        ],
+    });
+    for f in drone_engine::functions::signatures() {
+        c.add_function(f);
+    }
+    c.add_provider("test", Vec::new());
+    c
+}
+
+struct NoFiles;
+
+impl SourceLoader for NoFiles {
+    fn load(&self, path: &Path) -> Result<String, String> {
+        Err(format!("{}: not found", path.display()))
+    }
+}
+
+fn model(src: &str) -> Model {
+    let catalog = catalog();
+    let (program, errors) = drone_lang::load(Path::new("t.drone"), src.to_string(), &NoFiles);
+    assert!(errors.is_empty(), "{errors:?}");
+    let errors = drone_lang::check(&program, &catalog);
+    assert!(errors.is_empty(), "{errors:?}");
+    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    expand(&program, &catalog, &EvalInput { params: &BTreeMap::new(), cx: &cx }).expect("expands")
+}
+
+/// An in-memory cloud that records what it was asked, and when.
+#[derive(Default)]
+struct Fake {
+    log: Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    fail: BTreeMap<String, ErrorKind>,
+    /// Names whose create fails after the resource exists (partial create).
+    half_fail: BTreeSet<String>,
+    /// Names that are throttled this many times before succeeding.
+    throttle: Mutex<BTreeMap<String, usize>>,
+    next_id: AtomicUsize,
+}
+
+impl Fake {
+    fn events(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    fn position(&self, event: &str) -> usize {
+        self.events().iter().position(|e| e == event).unwrap_or_else(|| panic!("no event {event}: {:?}", self.events()))
+    }
+
+    async fn work(&self, event: String) {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        self.log.lock().expect("log").push(format!("start {event}"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.log.lock().expect("log").push(format!("end {event}"));
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Provider for Fake {
+    async fn identity(&self) -> Result<Target, ProviderError> {
+        Ok(Target { account: "1".into(), region: "test".into(), endpoint: None })
+    }
+
+    async fn create(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+        let name = r.config.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        if let Some(n) = self.throttle.lock().expect("throttle").get_mut(&name).filter(|n| **n > 0) {
+            *n -= 1;
+            return Err(ProviderError::new(ErrorKind::Throttled, "Create", "slow down"));
+        }
+        self.work(format!("create {name}")).await;
+        if let Some(kind) = self.fail.get(&name) {
+            return Err(ProviderError::new(*kind, "Create", format!("{name} refused")));
+        }
+        let id = format!("id-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
+        if self.half_fail.contains(&name) {
+            return Err(ProviderError::new(ErrorKind::Rejected, "Configure", "second step failed").after_create(&id));
+        }
+        Ok(Observed { id, attributes: Attributes::new() })
+    }
+
+    async fn read(&self, _: &str, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        Ok(Some(Observed { id: id.into(), attributes: Attributes::new() }))
+    }
+
+    async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+        let name = r.config.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        self.work(format!("update {name}")).await;
+        Ok(Observed { id: r.id.into(), attributes: Attributes::new() })
+    }
+
+    async fn delete(&self, _: &str, _: &str, prior: &Attributes) -> Result<(), ProviderError> {
+        let name = prior.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        self.work(format!("delete {name}")).await;
+        Ok(())
+    }
+}
+
+struct Run {
+    report: drone_engine::apply::Report,
+    state: State,
+}
+
+async fn run(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurrency: usize) -> Run {
+    let catalog = catalog();
+    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let cx = CallContext { host: &host, salt: &state.lineage.clone(), resolve_secrets: true };
+    let the_plan = plan(model, &catalog, &state, &cx).expect("plan");
+    run_plan(model, fake, state, dir, concurrency, &the_plan).await
+}
+
+async fn run_plan(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurrency: usize, the_plan: &drone_engine::plan::Plan) -> Run {
+    let catalog = catalog();
+    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let salt = state.lineage.clone();
+    let cx = CallContext { host: &host, salt: &salt, resolve_secrets: true };
+    let mut providers: Providers = BTreeMap::new();
+    for name in model.providers.keys() {
+        providers.insert(name.clone(), fake.clone() as Arc<dyn Provider>);
+    }
+    let options = ApplyOptions { concurrency, attempts: 4, backoff: Duration::from_millis(1) };
+    let input = ApplyInput { model, catalog: &catalog, plan: the_plan, providers: &providers, cx: &cx, options: &options, observer: &Silent };
+    let mut store = Store { state, backend: LocalBackend { path: dir.join("state.json") } };
+    let report = apply(&input, &mut store).await.expect("state saves");
+    Run { report, state: store.state }
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded_and_dependencies_go_first() {
+    let mut src = String::from("resource test.thing root { name = \"root\" }\n");
+    for i in 0..12 {
+        src.push_str(&format!("resource test.thing leaf{i} {{\n  name = \"leaf{i}\"\n  peer = test.thing.root.id\n}}\n"));
+    }
+    let m = model(&src);
+    let fake = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 3).await;
+    assert!(out.report.succeeded());
+    assert_eq!(out.state.resources.len(), 13);
+    assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 3, "at most 3 in flight, and the limit is used");
+    let root_done = fake.position("end create root");
+    for i in 0..12 {
+        assert!(fake.position(&format!("start create leaf{i}")) > root_done);
+    }
+    // The leaves were given the root's real id.
+    let root_id = out.state.resources["test.thing.root"].id.clone();
+    assert_eq!(out.state.resources["test.thing.leaf0"].attributes["peer"], Value::String(root_id));
+    let saved: State = serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("saved")).expect("json");
+    assert_eq!(saved.serial, 13, "state is written after every single operation");
+}
+
+#[tokio::test]
+async fn a_failure_skips_dependants_and_lets_independent_work_finish() {
+    let m = model(
+        r#"
+resource test.thing a { name = "a" }
+resource test.thing b {
+  name = "b"
+  peer = test.thing.a.id
+}
+resource test.thing c { name = "c" }
+"#,
+    );
+    let fake = Arc::new(Fake { fail: [("a".to_string(), ErrorKind::Rejected)].into(), ..Fake::default() });
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 4).await;
+    let status: BTreeMap<&str, &Status> = out.report.outcomes.iter().map(|o| (o.address.as_str(), &o.status)).collect();
+    assert!(matches!(status["test.thing.a"], Status::Failed(r) if r.contains("a refused")));
+    assert_eq!(status["test.thing.b"], &Status::Skipped("`test.thing.a` did not succeed".into()));
+    assert_eq!(status["test.thing.c"], &Status::Done);
+    assert_eq!(out.state.resources.keys().collect::<Vec<_>>(), vec!["test.thing.c"]);
+}
+
+#[tokio::test]
+async fn a_failed_phase_stops_later_phases() {
+    let m = model(
+        r#"
+phase one {
+  resource test.thing a { name = "a" }
+}
+phase two after one {
+  resource test.thing b { name = "b" }
+}
+"#,
+    );
+    let fake = Arc::new(Fake { fail: [("a".to_string(), ErrorKind::Rejected)].into(), ..Fake::default() });
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 4).await;
+    assert!(!fake.events().iter().any(|e| e.contains("create b")));
+    let b = out.report.outcomes.iter().find(|o| o.address == "test.thing.b").expect("b reported");
+    assert_eq!(b.status, Status::Skipped("phase `one` failed".into()));
+}
+
+#[tokio::test]
+async fn destroy_deletes_dependants_first() {
+    let m = model(
+        r#"
+resource test.thing a { name = "a" }
+resource test.thing b {
+  name = "b"
+  peer = test.thing.a.id
+}
+"#,
+    );
+    let fake = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let created = run(&m, fake.clone(), State::new("t"), dir.path(), 4).await;
+    let destroy = plan_destroy(&created.state);
+    let out = run_plan(&m, fake.clone(), created.state, dir.path(), 4, &destroy).await;
+    assert!(out.report.succeeded());
+    assert!(out.state.resources.is_empty());
+    assert!(fake.position("end delete b") < fake.position("start delete a"));
+    assert_eq!(out.report.done(Operation::Delete).len(), 2);
+}
+
+#[tokio::test]
+async fn throttling_is_retried() {
+    let m = model("resource test.thing a { name = \"a\" }");
+    let fake = Arc::new(Fake::default());
+    fake.throttle.lock().expect("t").insert("a".into(), 2);
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 1).await;
+    assert!(out.report.succeeded(), "{:?}", out.report);
+    assert_eq!(fake.throttle.lock().expect("t")["a"], 0);
+}
+
+#[tokio::test]
+async fn a_partial_create_is_recorded_tainted_and_replaced_next_time() {
+    let m = model("resource test.thing a { name = \"a\" }");
+    let fake = Arc::new(Fake { half_fail: ["a".to_string()].into(), ..Fake::default() });
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 1).await;
+    assert!(!out.report.succeeded());
+    let recorded = &out.state.resources["test.thing.a"];
+    assert!(recorded.tainted, "the half-made resource is kept, marked tainted");
+    let catalog = catalog();
+    let host = MemoryHost::default();
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let next = plan(&m, &catalog, &out.state, &cx).expect("plan");
+    assert_eq!(next.actions[0].kind, ActionKind::Replace);
+    assert_eq!(next.actions[0].reason.as_deref(), Some("its creation did not finish"));
+}
+
+#[tokio::test]
+async fn plans_diff_update_replace_and_delete() {
+    let fake = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let first = model(
+        r#"
+resource test.thing a {
+  name = "a"
+  size = 1
+  password = secret("env:PW")
+}
+resource test.thing b {
+  name = "b"
+  peer = test.thing.a.id
+}
+resource test.thing gone { name = "gone" }
+"#,
+    );
+    let created = run(&first, fake, State::new("t"), dir.path(), 4).await;
+    assert!(created.report.succeeded());
+    let stored = serde_json::to_string(&created.state).expect("json");
+    assert!(!stored.contains("s3cret"), "plaintext secret in state");
+
+    let catalog = catalog();
+    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let cx = CallContext { host: &host, salt: &created.state.lineage, resolve_secrets: true };
+    let same = plan(&first, &catalog, &created.state, &cx).expect("plan");
+    assert_eq!(same.count(ActionKind::NoOp), 3, "same secret, same fingerprint: no change");
+
+    let second = model(
+        r#"
+resource test.thing a {
+  name = "a2"
+  size = 2
+  password = secret("env:PW")
+}
+resource test.thing b {
+  name = "b"
+  peer = test.thing.a.id
+}
+"#,
+    );
+    let p = plan(&second, &catalog, &created.state, &cx).expect("plan");
+    let by: BTreeMap<&str, &drone_engine::plan::Action> = p.actions.iter().map(|a| (a.address.as_str(), a)).collect();
+    assert_eq!(by["test.thing.a"].kind, ActionKind::Replace);
+    let forced: Vec<&str> = by["test.thing.a"].changes.iter().filter(|c| c.forces_replacement).map(|c| c.attribute.as_str()).collect();
+    assert_eq!(forced, vec!["name"]);
+    // b's peer becomes unknown because a is replaced; peer does not force replacement.
+    assert_eq!(by["test.thing.b"].kind, ActionKind::Update);
+    assert_eq!(by["test.thing.b"].changes[0].after, Some(Value::Unknown));
+    assert_eq!(by["test.thing.gone"].kind, ActionKind::Delete);
+}
+
+#[test]
+fn loop_addresses_are_keyed_by_value_not_position() {
+    let a = model(
+        r#"
+for zone in ["b", "a"] {
+  resource test.thing net { name = "net-${zone}" }
+}
+for key, size in { small = 1, large = 3 } {
+  resource test.thing box {
+    name = key
+    size = size
+  }
+}
+if length(["x"]) == 1 {
+  resource test.thing yes { name = "y" }
+} else {
+  resource test.thing no { name = "n" }
+}
+"#,
+    );
+    let addresses: Vec<&str> = a.instances.keys().map(String::as_str).collect();
+    assert_eq!(
+        addresses,
+        vec![
+            "test.thing.box[\"large\"]",
+            "test.thing.box[\"small\"]",
+            "test.thing.net[\"a\"]",
+            "test.thing.net[\"b\"]",
+            "test.thing.yes",
+        ]
+    );
+    let b = model(
+        r#"
+for zone in ["a", "b"] {
+  resource test.thing net { name = "net-${zone}" }
+}
+"#,
+    );
+    assert!(b.instances.contains_key("test.thing.net[\"a\"]") && b.instances.contains_key("test.thing.net[\"b\"]"));
+}
