@@ -70,9 +70,8 @@ impl Observer for Progress {
             Progress::Plain => eprintln!("{} {line}", stamp()),
             Progress::Live { bars, active } => {
                 let bar = active.lock().ok().and_then(|mut a| a.remove(&outcome.address));
-                match bar {
-                    Some(bar) => bar.finish_and_clear(),
-                    None => {}
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
                 }
                 let mark = match outcome.status {
                     Status::Done => "✓",

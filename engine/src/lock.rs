@@ -54,7 +54,7 @@ pub enum LockError {
     )]
     Held {
         /// The holder.
-        owner: LockOwner,
+        owner: Box<LockOwner>,
         /// The workflow file, for the hint.
         workflow: String,
     },
@@ -97,13 +97,13 @@ pub fn acquire(state: &Path, owner: &LockOwner, workflow: &str) -> Result<LockGu
             Ok(LockGuard { path })
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let owner = holder(state).unwrap_or(LockOwner {
+            let owner = Box::new(holder(state).unwrap_or(LockOwner {
                 host: "unknown".into(),
                 pid: 0,
                 user: "unknown".into(),
                 time: "unknown".into(),
                 operation: "unknown".into(),
-            });
+            }));
             Err(LockError::Held { owner, workflow: workflow.to_string() })
         }
         Err(e) => Err(io(e)),

@@ -151,7 +151,14 @@ async fn run(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurren
     run_plan(model, fake, state, dir, concurrency, &the_plan).await
 }
 
-async fn run_plan(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurrency: usize, the_plan: &drone_engine::plan::Plan) -> Run {
+async fn run_plan(
+    model: &Model,
+    fake: Arc<Fake>,
+    state: State,
+    dir: &Path,
+    concurrency: usize,
+    the_plan: &drone_engine::plan::Plan,
+) -> Run {
     let catalog = catalog();
     let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
     let salt = state.lineage.clone();
@@ -161,7 +168,15 @@ async fn run_plan(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, conc
         providers.insert(name.clone(), fake.clone() as Arc<dyn Provider>);
     }
     let options = ApplyOptions { concurrency, attempts: 4, backoff: Duration::from_millis(1) };
-    let input = ApplyInput { model, catalog: &catalog, plan: the_plan, providers: &providers, cx: &cx, options: &options, observer: &Silent };
+    let input = ApplyInput {
+        model,
+        catalog: &catalog,
+        plan: the_plan,
+        providers: &providers,
+        cx: &cx,
+        options: &options,
+        observer: &Silent,
+    };
     let mut store = Store { state, backend: LocalBackend { path: dir.join("state.json") } };
     let report = apply(&input, &mut store).await.expect("state saves");
     Run { report, state: store.state }
@@ -171,7 +186,9 @@ async fn run_plan(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, conc
 async fn concurrency_is_bounded_and_dependencies_go_first() {
     let mut src = String::from("resource test.thing root { name = \"root\" }\n");
     for i in 0..12 {
-        src.push_str(&format!("resource test.thing leaf{i} {{\n  name = \"leaf{i}\"\n  peer = test.thing.root.id\n}}\n"));
+        src.push_str(&format!(
+            "resource test.thing leaf{i} {{\n  name = \"leaf{i}\"\n  peer = test.thing.root.id\n}}\n"
+        ));
     }
     let m = model(&src);
     let fake = Arc::new(Fake::default());
@@ -187,7 +204,8 @@ async fn concurrency_is_bounded_and_dependencies_go_first() {
     // The leaves were given the root's real id.
     let root_id = out.state.resources["test.thing.root"].id.clone();
     assert_eq!(out.state.resources["test.thing.leaf0"].attributes["peer"], Value::String(root_id));
-    let saved: State = serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("saved")).expect("json");
+    let saved: State =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("saved")).expect("json");
     assert_eq!(saved.serial, 13, "state is written after every single operation");
 }
 
@@ -328,7 +346,8 @@ resource test.thing b {
     let p = plan(&second, &catalog, &created.state, &cx).expect("plan");
     let by: BTreeMap<&str, &drone_engine::plan::Action> = p.actions.iter().map(|a| (a.address.as_str(), a)).collect();
     assert_eq!(by["test.thing.a"].kind, ActionKind::Replace);
-    let forced: Vec<&str> = by["test.thing.a"].changes.iter().filter(|c| c.forces_replacement).map(|c| c.attribute.as_str()).collect();
+    let forced: Vec<&str> =
+        by["test.thing.a"].changes.iter().filter(|c| c.forces_replacement).map(|c| c.attribute.as_str()).collect();
     assert_eq!(forced, vec!["name"]);
     // b's peer becomes unknown because a is replaced; peer does not force replacement.
     assert_eq!(by["test.thing.b"].kind, ActionKind::Update);

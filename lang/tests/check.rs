@@ -33,18 +33,43 @@ fn catalog() -> Catalog {
             a("name", Type::String, Presence::Required),
             a("count", Type::Number, Presence::Optional),
             a("peer", Type::String, Presence::Optional),
-            a("rules", Type::list(Type::Object(vec![Field { name: "port".into(), ty: Type::Number, required: true, doc: "port".into() }])), Presence::Optional),
+            a(
+                "rules",
+                Type::list(Type::Object(vec![Field {
+                    name: "port".into(),
+                    ty: Type::Number,
+                    required: true,
+                    doc: "port".into(),
+                }])),
+                Presence::Optional,
+            ),
             a("id", Type::String, Presence::Computed),
         ],
     });
-    c.add_function(FunctionSig { name: "upper".into(), params: vec!["s".into()], min_args: 1, max_args: Some(1), returns: Type::String, doc: "upper".into() });
-    c.add_provider("net", vec![Field { name: "region".into(), ty: Type::String, required: false, doc: "region".into() }]);
+    c.add_function(FunctionSig {
+        name: "upper".into(),
+        params: vec!["s".into()],
+        min_args: 1,
+        max_args: Some(1),
+        returns: Type::String,
+        doc: "upper".into(),
+    });
+    c.add_provider(
+        "net",
+        vec![Field { name: "region".into(), ty: Type::String, required: false, doc: "region".into() }],
+    );
     c
 }
 
 /// Checks `src` (with `lib.drone` importable) and compares `code@text` pairs.
 fn check(src: &str, expected: &[&str]) {
-    let files = Files([("./lib.drone", "let greeting = \"hi\"\nlet number = 4\n"), ("./bad.drone", "resource net.box x { name = \"x\" }\n")].into());
+    let files = Files(
+        [
+            ("./lib.drone", "let greeting = \"hi\"\nlet number = 4\n"),
+            ("./bad.drone", "resource net.box x { name = \"x\" }\n"),
+        ]
+        .into(),
+    );
     let (program, load_errors) = drone_lang::load(Path::new("./main.drone"), src.to_string(), &files);
     let mut found: Vec<String> = load_errors.iter().map(|e| describe(e, &program)).collect();
     if load_errors.is_empty() {
@@ -74,7 +99,10 @@ fn names_and_references() {
     check("resource net.box a { name = nme }", &["resolve::undefined@nme"]);
     check("let name = \"x\"\nresource net.box a { name = nmae }", &["resolve::undefined@nmae"]);
     check("resource net.box a {\n  name = \"a\"\n  peer = net.box.c.id\n}", &["resolve::unknown_resource@net.box.c"]);
-    check("resource net.box a {\n  name = \"a\"\n  peer = net.box.a.idd\n}", &["resolve::cycle@net.box.a", "type::unknown_attribute@idd"]);
+    check(
+        "resource net.box a {\n  name = \"a\"\n  peer = net.box.a.idd\n}",
+        &["resolve::cycle@net.box.a", "type::unknown_attribute@idd"],
+    );
     check("resource net.bx a { name = \"a\" }", &["type::unknown_resource_type@net.bx"]);
     check("resource net.box a { name = \"a\" }\nresource net.box a { name = \"b\" }", &["resolve::duplicate@a"]);
     check("let x = 1\nlet x = 2", &["resolve::duplicate@x"]);
@@ -88,7 +116,10 @@ fn names_and_references() {
 fn types_and_calls() {
     check("resource net.box a { name = 1 }", &["type::mismatch@1"]);
     check("resource net.box a {\n  name = \"a\"\n  count = \"3\"\n}", &["type::mismatch@\"3\""]);
-    check("resource net.box a {\n  name = \"a\"\n  rules = [{ prot = 1 }]\n}", &["type::missing_attribute@{ prot = 1 }", "type::unknown_attribute@prot"]);
+    check(
+        "resource net.box a {\n  name = \"a\"\n  rules = [{ prot = 1 }]\n}",
+        &["type::missing_attribute@{ prot = 1 }", "type::unknown_attribute@prot"],
+    );
     check("resource net.box a {\n  name = \"a\"\n  id = \"x\"\n}", &["type::computed_attribute@id"]);
     check("resource net.box a { count = 1 }", &["type::missing_attribute@a"]);
     check("let x = upper(\"a\", \"b\")", &["call::arg_count@upper(\"a\", \"b\")"]);
@@ -114,6 +145,9 @@ fn structure_phases_and_annotations() {
         "provider net one {}\nprovider net two {}\nresource net.box a { name = \"a\" }",
         &["resolve::ambiguous_provider@a"],
     );
-    check("provider net one {}\nresource net.box a {\n  name = \"a\"\n  provider = tow\n}", &["resolve::unknown_provider@tow"]);
+    check(
+        "provider net one {}\nresource net.box a {\n  name = \"a\"\n  provider = tow\n}",
+        &["resolve::unknown_provider@tow"],
+    );
     check("let a = b\nlet b = a", &["resolve::cycle@b"]);
 }

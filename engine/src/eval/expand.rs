@@ -526,7 +526,11 @@ pub(crate) fn walk_children(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
                 f(e)
             }
         }),
-        ExprKind::List(items) => items.iter().for_each(|e| f(e)),
+        ExprKind::List(items) => {
+            for e in items {
+                f(e);
+            }
+        }
         ExprKind::Map(entries) => entries.iter().for_each(|e| f(&e.value)),
         ExprKind::Member(base, _) | ExprKind::Splat(base) | ExprKind::Paren(base) | ExprKind::Unary(_, base) => f(base),
         ExprKind::Index(base, index) => {

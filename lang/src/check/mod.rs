@@ -26,14 +26,14 @@ pub fn check(program: &Program, catalog: &Catalog) -> Vec<CheckError> {
     }
     checker.collect(&program.root.items, Place::Top, DEFAULT_PHASE, false);
     checker.check_phases();
-    checker.check_items(&program.root.items, DEFAULT_PHASE, &mut Scope::default());
+    checker.check_items(&program.root.items, &mut Scope::default());
     for import in program.imports.values() {
-        checker.check_items(&import.module.items, DEFAULT_PHASE, &mut Scope::default());
+        checker.check_items(&import.module.items, &mut Scope::default());
     }
     checker.report_cycles();
     checker.check_phase_order();
     let mut errors = checker.errors;
-    errors.sort_by_key(|e| crate::diagnostic::Located::span(e));
+    errors.sort_by_key(crate::diagnostic::Located::span);
     errors
 }
 
@@ -293,7 +293,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Second pass: check every expression in its scope.
-    fn check_items(&mut self, items: &'a [Item], phase: &str, scope: &mut Scope) {
+    fn check_items(&mut self, items: &'a [Item], scope: &mut Scope) {
         for item in items {
             match item {
                 Item::Workflow(w) => self.check_workflow(w, scope),
@@ -315,7 +315,7 @@ impl<'a> Checker<'a> {
                 Item::Output(o) => {
                     self.infer(&o.value, scope);
                 }
-                Item::Phase(p) => self.check_items(&p.items, &p.name.name, scope),
+                Item::Phase(p) => self.check_items(&p.items, scope),
                 Item::Use(_) => {}
                 Item::For(f) => {
                     let collection = self.infer(&f.collection, scope);
@@ -347,14 +347,14 @@ impl<'a> Checker<'a> {
                         frame.insert(second.name.clone(), second_ty);
                     }
                     scope.frames.push(frame);
-                    self.check_items(&f.items, phase, scope);
+                    self.check_items(&f.items, scope);
                     scope.frames.pop();
                 }
                 Item::If(i) => {
                     let ty = self.infer(&i.condition, scope);
                     self.expect(&Type::Bool, &ty, i.condition.span, "an `if` condition");
-                    self.check_items(&i.then_items, phase, scope);
-                    self.check_items(&i.else_items, phase, scope);
+                    self.check_items(&i.then_items, scope);
+                    self.check_items(&i.else_items, scope);
                 }
             }
         }

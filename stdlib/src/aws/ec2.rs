@@ -303,9 +303,9 @@ pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Resul
                     }
                 }
                 for subnet in wanted {
-                    if !associations.contains_key(&subnet) {
-                        let assoc = associate(ec2, u.id, &subnet).await?;
-                        associations.insert(subnet, Value::String(assoc));
+                    if let std::collections::btree_map::Entry::Vacant(slot) = associations.entry(subnet) {
+                        let assoc = associate(ec2, u.id, slot.key()).await?;
+                        slot.insert(Value::String(assoc));
                     }
                 }
             }

@@ -1,0 +1,103 @@
+//! Parsing, checking and expanding a generated workflow of 10,000 resources
+//! against the real catalog. Run: `cargo bench -p drone-stdlib --no-default-features`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use criterion::{criterion_main, Criterion};
+use drone_engine::functions::CallContext;
+use drone_engine::host::MemoryHost;
+use drone_lang::{FileId, SourceLoader};
+
+/// 2,000 groups of five resources that refer to each other, like a real estate.
+fn workflow(groups: usize) -> String {
+    let mut src = String::from(
+        "workflow \"bench\" {}\nparam cidr: string = \"10.0.0.0/8\"\nlet tags = { team = \"platform\" }\n\n",
+    );
+    for g in 0..groups {
+        src.push_str(&format!(
+            r#"resource aws.ec2.vpc v{g} {{
+  cidr_block = cidrsubnet(cidr, 8, {net})
+  tags       = merge(tags, {{ Name = "vpc-{g}" }})
+}}
+
+resource aws.ec2.subnet s{g} {{
+  vpc_id     = aws.ec2.vpc.v{g}.id
+  cidr_block = cidrsubnet(aws.ec2.vpc.v{g}.cidr_block, 8, 1)
+}}
+
+resource aws.ec2.security_group g{g} {{
+  name    = "sg-{g}"
+  vpc_id  = aws.ec2.vpc.v{g}.id
+  ingress = [{{ port = 443, security_group = aws.ec2.security_group.g{prev}.id }}]
+}}
+
+resource aws.ec2.route_table r{g} {{
+  vpc_id     = aws.ec2.vpc.v{g}.id
+  subnet_ids = [aws.ec2.subnet.s{g}.id]
+}}
+
+resource aws.s3.bucket b{g} {{
+  name       = "bucket-{g}"
+  versioning = true
+}}
+
+"#,
+            net = g % 256,
+            prev = if g == 0 { 0 } else { g - 1 },
+        ));
+    }
+    src
+}
+
+struct NoImports;
+
+impl SourceLoader for NoImports {
+    fn load(&self, path: &Path) -> Result<String, String> {
+        Err(format!("{}: imports are not used here", path.display()))
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let src = workflow(2_000);
+    let catalog = drone_stdlib::catalog();
+    // The first group's security group refers to itself; keep the workflow valid.
+    let src = src.replacen("aws.ec2.security_group.g0.id", "\"sg-external\"", 1);
+    let (program, errors) = drone_lang::load(Path::new("bench.drone"), src.clone(), &NoImports);
+    assert!(errors.is_empty(), "{errors:?}");
+    let errors = drone_lang::check(&program, &catalog);
+    assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(3)]);
+
+    let mut group = c.benchmark_group("10k resources");
+    group.sample_size(10);
+    group.bench_function("parse", |b| b.iter(|| drone_lang::parse(FileId(0), &src)));
+    group.bench_function("parse + check", |b| {
+        b.iter(|| {
+            let (program, _) = drone_lang::load(Path::new("bench.drone"), src.clone(), &NoImports);
+            drone_lang::check(&program, &catalog)
+        })
+    });
+    let host = MemoryHost::default();
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let params = BTreeMap::new();
+    group.bench_function("expand", |b| {
+        b.iter(|| {
+            drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
+        })
+    });
+    let model =
+        drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
+            .expect("expands");
+    assert_eq!(model.instances.len(), 10_000);
+    let state = drone_engine::state::State::new("bench");
+    group.bench_function("plan (empty state)", |b| b.iter(|| drone_engine::plan::plan(&model, &catalog, &state, &cx)));
+    group.finish();
+}
+
+// The macro generates an undocumented function.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::bench);
+}
+use group::benches;
+criterion_main!(benches);
