@@ -12,6 +12,7 @@ use drone_engine::apply::{self, ApplyInput, ApplyOptions, Operation, Providers, 
 use drone_engine::functions::CallContext;
 use drone_engine::lock::{self, LockError, LockOwner};
 use drone_engine::plan::{self, Plan};
+use drone_engine::policy::Severity;
 use drone_engine::provider::Provider;
 use drone_engine::state::{LocalBackend, State};
 use drone_lang::Catalog;
@@ -40,6 +41,11 @@ enum Command {
         /// Parameter values, `name=value`.
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        /// How to report policy findings.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        #[command(flatten)]
+        policy: PolicyArgs,
         /// List the known resource types and their attributes.
         #[arg(long)]
         list_types: bool,
@@ -101,6 +107,22 @@ enum Command {
     },
 }
 
+#[derive(clap::Args, Clone, Default)]
+struct PolicyArgs {
+    /// Another directory of `.drone` policy files (repeatable).
+    #[arg(long = "policy-dir", value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Turn off a policy pack (`network`) or rule (`network.public_ingress`) (repeatable).
+    #[arg(long = "disable-policy", value_name = "PACK_OR_RULE")]
+    disabled: Vec<String>,
+}
+
+impl PolicyArgs {
+    fn selection(&self) -> crate::policies::Selection {
+        crate::policies::Selection { dirs: self.dirs.clone(), disabled: self.disabled.clone() }
+    }
+}
+
 #[derive(clap::Args)]
 struct Common {
     /// Parameter values, `name=value`.
@@ -112,6 +134,8 @@ struct Common {
     /// Most AWS operations in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 #[derive(Subcommand)]
@@ -144,6 +168,14 @@ enum StateCommand {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum PlanFormat {
     Human,
@@ -173,12 +205,12 @@ pub fn main() -> ExitCode {
 async fn dispatch(command: Command) -> Exit {
     let catalog = drone_stdlib::catalog();
     let result = match command {
-        Command::Check { files, params, list_types } => {
+        Command::Check { files, params, list_types, format, policy } => {
             if list_types {
                 print!("{}", list_types_text(&catalog));
                 return Exit::Success;
             }
-            check(&files, &params, &catalog)
+            check(&files, &params, format, &policy, &catalog)
         }
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Plan { file, common, format } => plan_command(&file, &common, format, &catalog).await,
@@ -202,25 +234,71 @@ fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, Exit> {
         .collect()
 }
 
-fn check(files: &[PathBuf], params: &[String], catalog: &Catalog) -> Result<Exit, Exit> {
+fn check(
+    files: &[PathBuf],
+    params: &[String],
+    format: CheckFormat,
+    policy: &PolicyArgs,
+    catalog: &Catalog,
+) -> Result<Exit, Exit> {
     let params = parse_params(params)?;
     let mut worst = Exit::Success;
+    let mut reports = Vec::new();
     for file in files {
-        match pipeline::load(file, &params, catalog) {
-            Ok(loaded) => println!(
-                "{}: ok ({} in {} phases)",
-                file.display(),
-                count(loaded.model.instances.len(), "resource"),
-                loaded.model.phases.len()
-            ),
+        let report = pipeline::load(file, &params, catalog).and_then(|mut loaded| {
+            crate::policies::evaluate(&mut loaded, catalog, &policy.selection()).map(|r| (r, loaded))
+        });
+        match report {
+            Ok((report, loaded)) => {
+                let exit = if report.active(Severity::Error) > 0 {
+                    Exit::Policy
+                } else if report.active(Severity::Warning) > 0 {
+                    Exit::PolicyWarnings
+                } else {
+                    Exit::Success
+                };
+                worst = worse(worst, exit);
+                match format {
+                    CheckFormat::Human => {
+                        crate::findings::human(&report, &loaded.program.sources);
+                        println!(
+                            "{}: {} in {} phases; {}",
+                            file.display(),
+                            count(loaded.model.instances.len(), "resource"),
+                            loaded.model.phases.len(),
+                            crate::findings::summary(&report)
+                        );
+                    }
+                    CheckFormat::Github => print!("{}", crate::findings::github(&report, &loaded.program.sources)),
+                    CheckFormat::Json | CheckFormat::Sarif => {}
+                }
+                reports.push((report, loaded.program.sources));
+            }
             Err(e) => worst = worse(worst, e),
         }
+    }
+    match format {
+        CheckFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&crate::findings::json(&reports)).unwrap_or_default())
+        }
+        CheckFormat::Sarif => {
+            println!("{}", serde_json::to_string_pretty(&crate::findings::sarif(&reports)).unwrap_or_default())
+        }
+        _ => {}
     }
     Ok(worst)
 }
 
+/// The more serious of two outcomes: other failures, then policy errors,
+/// then policy warnings, then success.
 fn worse(a: Exit, b: Exit) -> Exit {
-    if (b as u8) > (a as u8) {
+    let rank = |e: Exit| match e {
+        Exit::Success => 0,
+        Exit::PolicyWarnings => 1,
+        Exit::Policy => 2,
+        _ => 3,
+    };
+    if rank(b) > rank(a) {
         b
     } else {
         a
@@ -305,8 +383,20 @@ struct Session {
     providers: Providers,
 }
 
-async fn session(file: &Path, common: &Common, catalog: &Catalog) -> Result<Session, Exit> {
-    let loaded = pipeline::load(file, &parse_params(&common.params)?, catalog)?;
+async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool) -> Result<Session, Exit> {
+    let mut loaded = pipeline::load(file, &parse_params(&common.params)?, catalog)?;
+    if enforce {
+        // Policies run before any provider exists: a refused workflow makes no network call.
+        let report = crate::policies::evaluate(&mut loaded, catalog, &common.policy.selection())?;
+        if !report.findings.is_empty() {
+            crate::findings::human(&report, &loaded.program.sources);
+        }
+        if report.active(Severity::Error) > 0 {
+            eprintln!("error: policy errors; nothing was planned or changed");
+            eprintln!("  help: fix the findings, or suppress one with @allow(rule.id, reason = \"...\")");
+            return Err(Exit::Policy);
+        }
+    }
     let state_path = pipeline::state_path(file, &loaded.model, common.state.as_deref());
     let backend = LocalBackend { path: state_path.clone() };
     let mut providers: Providers = BTreeMap::new();
@@ -366,7 +456,7 @@ async fn refreshed_plan(session: &Session, state: &State, catalog: &Catalog, con
 }
 
 async fn plan_command(file: &Path, common: &Common, format: PlanFormat, catalog: &Catalog) -> Result<Exit, Exit> {
-    let session = session(file, common, catalog).await?;
+    let session = session(file, common, catalog, true).await?;
     announce(&session).await?;
     let state = load_state(&session)?;
     let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
@@ -389,7 +479,7 @@ fn confirm(question: &str, yes: bool) -> bool {
 }
 
 async fn run(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {
-    let session = session(file, common, catalog).await?;
+    let session = session(file, common, catalog, true).await?;
     let _lock = take_lock(&session, file, "run")?;
     announce(&session).await?;
     let state = load_state(&session)?;
@@ -406,7 +496,8 @@ async fn run(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Resu
 }
 
 async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {
-    let session = session(file, common, catalog).await?;
+    // Destroying is never blocked by policy: it is how a bad resource goes away.
+    let session = session(file, common, catalog, false).await?;
     let _lock = take_lock(&session, file, "destroy")?;
     announce(&session).await?;
     let state = load_state(&session)?;
@@ -552,6 +643,9 @@ fn header_only(file: &Path) -> Result<Loaded, Exit> {
     let model = drone_engine::model::Model {
         workflow: name,
         state_path: None,
+        environment: None,
+        policy_dirs: Vec::new(),
+        disabled_policies: Vec::new(),
         phases: Vec::new(),
         providers: BTreeMap::new(),
         instances: BTreeMap::new(),

@@ -19,6 +19,8 @@ pub enum Exit {
     Execution = 5,
     /// The state is locked by another run.
     Locked = 6,
+    /// `check` found policy warnings but no errors.
+    PolicyWarnings = 7,
 }
 
 impl From<Exit> for ExitCode {

@@ -3,7 +3,9 @@
 
 pub mod cli;
 pub mod exit;
+pub mod findings;
 pub mod pipeline;
 pub mod plan_view;
+pub mod policies;
 pub mod progress;
 pub mod render;

@@ -110,7 +110,8 @@ fn fmt_formats_and_check_reports() {
     let formatted = std::fs::read_to_string(&file).expect("read");
     assert_eq!(formatted, "resource aws.ec2.vpc main {\n  cidr_block         = \"10.0.0.0/16\" // the range\n  enable_dns_support = true\n}\n");
     assert_exit(&run(drone(None).args(["fmt", "--check"]).arg(&file)), 0);
-    assert_exit(&run(drone(None).current_dir(root()).args(["fmt", "--check", "workflows/prod.drone"])), 0);
+    let canonical = ["workflows/prod.drone", "policies/data.drone", "policies/iam.drone", "policies/network.drone"];
+    assert_exit(&run(drone(None).current_dir(root()).arg("fmt").arg("--check").args(canonical)), 0);
 }
 
 #[test]

@@ -27,7 +27,14 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let state_path = dir.path().join("state.json");
     let drone_at = |args: &[&str]| {
         let mut cmd = drone(Some(&moto.url));
-        cmd.current_dir(root()).args(args).arg("--state").arg(&state_path).args(["--param", "protect_data=false"]);
+        // The test destroys what it creates, so it turns deletion protection off, and
+        // with it the production rule that demands it.
+        cmd.current_dir(root()).args(args).arg("--state").arg(&state_path).args([
+            "--param",
+            "protect_data=false",
+            "--disable-policy",
+            "data.rds_deletion_protection",
+        ]);
         run(&mut cmd)
     };
 
@@ -210,7 +217,15 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let mut cmd = drone(Some(&moto.url));
     cmd.args(["plan"])
         .arg(&changed)
-        .args(["--format", "json", "--param", "protect_data=false", "--state"])
+        .args([
+            "--format",
+            "json",
+            "--param",
+            "protect_data=false",
+            "--disable-policy",
+            "data.rds_deletion_protection",
+            "--state",
+        ])
         .arg(&state_path);
     let out = run(&mut cmd);
     assert_exit(&out, 0);

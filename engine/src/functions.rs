@@ -185,6 +185,7 @@ pub fn signatures() -> Vec<FunctionSig> {
             max_args: b.max,
             returns: (b.returns)(),
             doc: b.doc.into(),
+            policy_only: false,
         })
         .collect()
 }

@@ -12,6 +12,8 @@ pub trait Host: Sync {
     fn read_file(&self, path: &str) -> Result<String, String>;
     /// The plaintext of a secret reference such as `env:NAME`.
     fn secret(&self, reference: &str) -> Result<String, String>;
+    /// Today's date, `YYYY-MM-DD` in UTC (suppressions expire by it).
+    fn today(&self) -> String;
 }
 
 /// The real process environment and file system.
@@ -33,6 +35,10 @@ impl Host for SystemHost {
     fn secret(&self, reference: &str) -> Result<String, String> {
         resolve_secret(reference, |name| std::env::var(name).ok())
     }
+
+    fn today(&self) -> String {
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
+    }
 }
 
 /// A fixed environment for tests.
@@ -42,6 +48,8 @@ pub struct MemoryHost {
     pub vars: BTreeMap<String, String>,
     /// Files by path.
     pub files: BTreeMap<String, String>,
+    /// Today's date, `YYYY-MM-DD`.
+    pub today: String,
 }
 
 impl Host for MemoryHost {
@@ -55,6 +63,10 @@ impl Host for MemoryHost {
 
     fn secret(&self, reference: &str) -> Result<String, String> {
         resolve_secret(reference, |name| self.vars.get(name).cloned())
+    }
+
+    fn today(&self) -> String {
+        self.today.clone()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod host;
 pub mod lock;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod provider;
 pub mod state;
 pub mod value;

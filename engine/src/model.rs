@@ -18,6 +18,12 @@ pub struct Model {
     pub workflow: String,
     /// The state file path from the header, relative to the workflow file.
     pub state_path: Option<String>,
+    /// The environment the header declares (`environment = "prod"`), for policies.
+    pub environment: Option<String>,
+    /// Extra policy directories from the header, relative to the workflow file.
+    pub policy_dirs: Vec<String>,
+    /// Policy packs (`network`) or rules (`network.public_ingress`) turned off by the header.
+    pub disabled_policies: Vec<String>,
     /// Phases in execution order; `default` first.
     pub phases: Vec<String>,
     /// Provider instances by name.
@@ -89,6 +95,8 @@ pub struct Instance {
     pub scope: Arc<Scope>,
     /// The resource block.
     pub span: Span,
+    /// The resource's name in its block (findings about the whole resource point here).
+    pub name_span: Span,
     /// Addresses of the instances it depends on.
     pub deps: BTreeSet<String>,
 }

@@ -89,7 +89,7 @@ impl Plan {
     pub fn to_json(&self) -> serde_json::Value {
         let render = |v: &Option<Value>| match v {
             None => serde_json::Value::Null,
-            Some(Value::Unknown) => serde_json::json!({ "unknown": true }),
+            Some(v @ (Value::Unknown | Value::Ref { .. })) if !v.is_known() => serde_json::json!({ "unknown": true }),
             Some(Value::Secret(_)) => serde_json::json!({ "sensitive": true }),
             Some(v) => v.to_json(),
         };

@@ -24,6 +24,14 @@ pub enum Value {
     Map(BTreeMap<String, Value>),
     /// Known only after apply.
     Unknown,
+    /// Known only after apply, but known to be attribute `attribute` of the
+    /// resource at `address`: policies follow it through the graph.
+    Ref {
+        /// The referenced resource's address.
+        address: String,
+        /// The attribute.
+        attribute: String,
+    },
     /// A secret: where it comes from, and its plaintext once resolved.
     Secret(Secret),
 }
@@ -85,7 +93,7 @@ impl Value {
     /// Whether this value, or anything inside it, is unknown.
     pub fn is_known(&self) -> bool {
         match self {
-            Value::Unknown => false,
+            Value::Unknown | Value::Ref { .. } => false,
             Value::List(items) => items.iter().all(Value::is_known),
             Value::Map(m) => m.values().all(Value::is_known),
             _ => true,
@@ -101,7 +109,7 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "list",
             Value::Map(_) => "map",
-            Value::Unknown => "unknown",
+            Value::Unknown | Value::Ref { .. } => "unknown",
             Value::Secret(_) => "secret",
         }
     }
@@ -155,7 +163,7 @@ impl Value {
     /// unknowns become `null` (callers render them separately).
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Value::Null | Value::Unknown => serde_json::Value::Null,
+            Value::Null | Value::Unknown | Value::Ref { .. } => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => number_json(*n),
             Value::String(s) => serde_json::Value::String(s.clone()),
@@ -203,6 +211,11 @@ impl Value {
         }
     }
 
+    /// A reference to `attribute` of the resource at `address`.
+    pub fn reference(address: &str, attribute: &str) -> Value {
+        Value::Ref { address: address.to_string(), attribute: attribute.to_string() }
+    }
+
     /// Whether two values are the same for planning: secrets by fingerprint,
     /// documents by their JSON meaning.
     pub fn same(&self, other: &Value) -> bool {
@@ -234,7 +247,7 @@ impl fmt::Display for Value {
     /// How values appear in plans: secrets and unknowns never show contents.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Unknown => f.write_str("(known after apply)"),
+            Value::Unknown | Value::Ref { .. } => f.write_str("(known after apply)"),
             Value::Secret(_) => f.write_str("(sensitive)"),
             Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
             Value::List(items) => {

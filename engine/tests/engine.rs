@@ -60,7 +60,11 @@ fn model(src: &str) -> Model {
     assert!(errors.is_empty(), "{errors:?}");
     let errors = drone_lang::check(&program, &catalog);
     assert!(errors.is_empty(), "{errors:?}");
-    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let host = MemoryHost {
+        vars: [("PW".to_string(), "s3cret".to_string())].into(),
+        files: BTreeMap::new(),
+        today: "2026-11-24".into(),
+    };
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     expand(&program, &catalog, &EvalInput { params: &BTreeMap::new(), cx: &cx }).expect("expands")
 }
@@ -145,7 +149,11 @@ struct Run {
 
 async fn run(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurrency: usize) -> Run {
     let catalog = catalog();
-    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let host = MemoryHost {
+        vars: [("PW".to_string(), "s3cret".to_string())].into(),
+        files: BTreeMap::new(),
+        today: "2026-11-24".into(),
+    };
     let cx = CallContext { host: &host, salt: &state.lineage.clone(), resolve_secrets: true };
     let the_plan = plan(model, &catalog, &state, &cx).expect("plan");
     run_plan(model, fake, state, dir, concurrency, &the_plan).await
@@ -160,7 +168,11 @@ async fn run_plan(
     the_plan: &drone_engine::plan::Plan,
 ) -> Run {
     let catalog = catalog();
-    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let host = MemoryHost {
+        vars: [("PW".to_string(), "s3cret".to_string())].into(),
+        files: BTreeMap::new(),
+        today: "2026-11-24".into(),
+    };
     let salt = state.lineage.clone();
     let cx = CallContext { host: &host, salt: &salt, resolve_secrets: true };
     let mut providers: Providers = BTreeMap::new();
@@ -325,7 +337,11 @@ resource test.thing gone { name = "gone" }
     assert!(!stored.contains("s3cret"), "plaintext secret in state");
 
     let catalog = catalog();
-    let host = MemoryHost { vars: [("PW".to_string(), "s3cret".to_string())].into(), files: BTreeMap::new() };
+    let host = MemoryHost {
+        vars: [("PW".to_string(), "s3cret".to_string())].into(),
+        files: BTreeMap::new(),
+        today: "2026-11-24".into(),
+    };
     let cx = CallContext { host: &host, salt: &created.state.lineage, resolve_secrets: true };
     let same = plan(&first, &catalog, &created.state, &cx).expect("plan");
     assert_eq!(same.count(ActionKind::NoOp), 3, "same secret, same fingerprint: no change");

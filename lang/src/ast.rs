@@ -36,6 +36,10 @@ pub enum Item {
     For(For),
     /// `if cond { ... } else { ... }`
     If(If),
+    /// `policy rule.id { ... }`
+    Policy(Policy),
+    /// `flag target, message` inside a policy
+    Flag(Flag),
 }
 
 impl Item {
@@ -52,6 +56,8 @@ impl Item {
             Item::Use(x) => x.span,
             Item::For(x) => x.span,
             Item::If(x) => x.span,
+            Item::Policy(x) => x.span,
+            Item::Flag(x) => x.span,
         }
     }
 
@@ -68,6 +74,8 @@ impl Item {
             Item::Use(_) => "use",
             Item::For(_) => "for",
             Item::If(_) => "if",
+            Item::Policy(_) => "policy",
+            Item::Flag(_) => "flag",
         }
     }
 }
@@ -267,6 +275,32 @@ pub struct If {
     /// Items declared otherwise.
     pub else_items: Vec<Item>,
     /// The whole block.
+    pub span: Span,
+}
+
+/// `policy rule.id { metadata; checks }`: a rule evaluated over the resource graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Annotations before the block.
+    pub annotations: Vec<Annotation>,
+    /// The rule's id, e.g. `network.public_ingress`.
+    pub id: TypePath,
+    /// Metadata: `title`, `severity`, `rationale`, `fix`, `aliases`.
+    pub attributes: Vec<Attribute>,
+    /// The checks.
+    pub items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `flag target, message`: reports a finding on a resource or attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flag {
+    /// The resource, `resource.attribute` or `resource.attribute[index]` at fault.
+    pub target: Expr,
+    /// What is wrong, naming the resource and attribute.
+    pub message: Expr,
+    /// The whole statement.
     pub span: Span,
 }
 

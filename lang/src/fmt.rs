@@ -250,6 +250,20 @@ impl Printer<'_> {
                 self.expr(&f.collection, false);
                 self.block_items(&f.items, f.span);
             }
+            Item::Policy(p) => {
+                for a in &p.annotations {
+                    self.annotation(a);
+                    self.newline();
+                }
+                self.push(&format!("policy {}", p.id.dotted()));
+                self.policy_body(p);
+            }
+            Item::Flag(f) => {
+                self.push("flag ");
+                self.expr(&f.target, false);
+                self.push(", ");
+                self.expr(&f.message, false);
+            }
             Item::If(i) => {
                 self.push("if ");
                 self.expr(&i.condition, false);
@@ -264,6 +278,27 @@ impl Printer<'_> {
                 }
             }
         }
+    }
+
+    /// A policy: its metadata aligned as attributes, a blank line, then its checks.
+    fn policy_body(&mut self, p: &Policy) {
+        let end = p.items.first().map_or(p.span.end, |i| i.span().start);
+        self.attributes(&p.attributes, Span { end, ..p.span });
+        if p.items.is_empty() {
+            return;
+        }
+        // Reopen the block the attributes closed, and print the checks in it.
+        self.out.pop();
+        while self.out.ends_with(' ') || self.out.ends_with('\n') {
+            self.out.pop();
+        }
+        self.indent += 1;
+        self.newline();
+        if !p.attributes.is_empty() {
+            self.newline();
+        }
+        self.items(&p.items, p.span.end as usize);
+        self.block_close(p.span.end as usize);
     }
 
     fn type_expr(&mut self, t: &TypeExpr) {
@@ -524,43 +559,25 @@ impl Printer<'_> {
 fn is_block(item: &Item) -> bool {
     matches!(
         item,
-        Item::Resource(_) | Item::Phase(_) | Item::Provider(_) | Item::Workflow(_) | Item::For(_) | Item::If(_)
+        Item::Resource(_)
+            | Item::Phase(_)
+            | Item::Provider(_)
+            | Item::Workflow(_)
+            | Item::For(_)
+            | Item::If(_)
+            | Item::Policy(_)
     )
 }
 
 fn key_text(key: &MapKey) -> String {
     let bare = !key.quoted
         || (key.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && key.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !is_keyword(&key.name));
+            && key.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     if bare {
         key.name.clone()
     } else {
         format!("\"{}\"", escape(&key.name))
     }
-}
-
-fn is_keyword(s: &str) -> bool {
-    matches!(
-        s,
-        "workflow"
-            | "param"
-            | "let"
-            | "provider"
-            | "resource"
-            | "output"
-            | "phase"
-            | "after"
-            | "use"
-            | "as"
-            | "for"
-            | "in"
-            | "if"
-            | "else"
-            | "true"
-            | "false"
-            | "null"
-    )
 }
 
 fn escape(text: &str) -> String {

@@ -15,7 +15,7 @@ pub mod span;
 pub mod suggest;
 mod trivia;
 
-pub use check::{check, DEFAULT_PHASE};
+pub use check::{check, check_policies, DEFAULT_PHASE};
 pub use diagnostic::{CheckError, Located, SyntaxError};
 pub use program::{load, parse, FsLoader, LoadError, Parse, Program, SourceLoader};
 pub use schema::{AttributeSchema, Catalog, Field, FunctionSig, Presence, ResourceSchema, Type};

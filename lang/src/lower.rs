@@ -113,7 +113,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::phase_block
         | Rule::use_decl
         | Rule::for_block
-        | Rule::if_block => "a declaration",
+        | Rule::if_block
+        | Rule::policy_block
+        | Rule::flag_stmt => "a declaration",
         Rule::attribute => "an attribute (`name = value`)",
         Rule::annotation => "an annotation",
         Rule::ident | Rule::type_path | Rule::attr_name => "a name",
@@ -287,6 +289,29 @@ impl Lower<'_> {
                     }
                 }
                 Item::If(If { condition, then_items, else_items, span })
+            }
+            Rule::policy_block => {
+                let mut annotations = Vec::new();
+                while inner.peek().map(|p| p.as_rule()) == Some(Rule::annotation) {
+                    annotations.push(self.annotation(inner.next().expect(SHAPE)));
+                }
+                let id_pair = inner.next().expect(SHAPE);
+                let id_span = self.span(&id_pair);
+                let id = TypePath { segments: id_pair.into_inner().map(|p| self.ident(p)).collect(), span: id_span };
+                let (mut attributes, mut items) = (Vec::new(), Vec::new());
+                for p in inner {
+                    if p.as_rule() == Rule::attribute {
+                        attributes.push(self.attribute(p));
+                    } else {
+                        items.push(self.item(p));
+                    }
+                }
+                Item::Policy(Policy { annotations, id, attributes, items, span })
+            }
+            Rule::flag_stmt => {
+                let target = self.expr(inner.next().expect(SHAPE));
+                let message = self.expr(inner.next().expect(SHAPE));
+                Item::Flag(Flag { target, message, span })
             }
             other => unreachable!("{SHAPE}: unexpected item rule {other:?}"),
         }

@@ -160,6 +160,8 @@ pub struct FunctionSig {
     pub returns: Type,
     /// One line describing the function.
     pub doc: String,
+    /// Whether it may be called only inside `policy` blocks (graph queries).
+    pub policy_only: bool,
 }
 
 /// Attribute names that every resource accepts, whatever its type.

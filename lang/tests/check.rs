@@ -53,6 +53,7 @@ fn catalog() -> Catalog {
         max_args: Some(1),
         returns: Type::String,
         doc: "upper".into(),
+        policy_only: false,
     });
     c.add_provider(
         "net",

@@ -158,6 +158,17 @@ fn dump_item(out: &mut String, item: &Item, d: usize) {
             dump_expr(out, &f.collection, d + 1);
             f.items.iter().for_each(|i| dump_item(out, i, d + 1));
         }
+        Item::Policy(p) => {
+            let _ = writeln!(out, " {}", p.id.dotted());
+            p.annotations.iter().for_each(|a| dump_annotation(out, a, d + 1));
+            p.attributes.iter().for_each(|a| dump_attr(out, a, d + 1));
+            p.items.iter().for_each(|i| dump_item(out, i, d + 1));
+        }
+        Item::Flag(f) => {
+            out.push('\n');
+            dump_expr(out, &f.target, d + 1);
+            dump_expr(out, &f.message, d + 1);
+        }
         Item::If(i) => {
             out.push('\n');
             dump_expr(out, &i.condition, d + 1);

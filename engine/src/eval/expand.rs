@@ -28,6 +28,9 @@ pub fn expand(program: &Program, catalog: &Catalog, input: &EvalInput<'_>) -> Re
     let mut model = Model {
         workflow: default_name(program),
         state_path: None,
+        environment: None,
+        policy_dirs: Vec::new(),
+        disabled_policies: Vec::new(),
         phases: Vec::new(),
         providers: BTreeMap::new(),
         instances: BTreeMap::new(),
@@ -142,6 +145,9 @@ fn empty_model() -> Model {
     Model {
         workflow: String::new(),
         state_path: None,
+        environment: None,
+        policy_dirs: Vec::new(),
+        disabled_policies: Vec::new(),
         phases: Vec::new(),
         providers: BTreeMap::new(),
         instances: BTreeMap::new(),
@@ -238,6 +244,30 @@ impl Expander<'_> {
                     if let Some(name) = w.name.as_plain_string() {
                         model.workflow = name;
                     }
+                    for attr in &w.attributes {
+                        let strings = |v: Value| -> Vec<String> {
+                            v.as_list()
+                                .map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                                .unwrap_or_default()
+                        };
+                        match attr.name.name.as_str() {
+                            "environment" => {
+                                model.environment = self
+                                    .eval(model, &attr.value, &Vec::new())
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(String::from))
+                            }
+                            "policy_dirs" => {
+                                model.policy_dirs =
+                                    self.eval(model, &attr.value, &Vec::new()).map(strings).unwrap_or_default()
+                            }
+                            "disabled_policies" => {
+                                model.disabled_policies =
+                                    self.eval(model, &attr.value, &Vec::new()).map(strings).unwrap_or_default()
+                            }
+                            _ => {}
+                        }
+                    }
                     for attr in w.attributes.iter().filter(|a| a.name.name == "state") {
                         let Ok(Value::Map(state)) = self.eval(model, &attr.value, &Vec::new()) else {
                             continue;
@@ -310,6 +340,7 @@ impl Expander<'_> {
                         annotations: r.annotations.clone(),
                         scope: Arc::new(scope.clone()),
                         span: r.span,
+                        name_span: r.name.span,
                         deps: BTreeSet::new(),
                     });
                 }

@@ -30,19 +30,41 @@ impl Resolver for NothingKnown {
     }
 }
 
+/// Functions beyond the built-ins, such as the graph queries of policies.
+pub trait Functions {
+    /// The result of calling `name`, or `None` when it is not one of these.
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, crate::error::FnError>>;
+}
+
 /// Evaluates expressions of one model.
 pub struct Evaluator<'m> {
     model: &'m Model,
     catalog: &'m Catalog,
     cx: &'m CallContext<'m>,
     resolver: &'m dyn Resolver,
+    extra: Option<&'m dyn Functions>,
+    /// Whether a missing map key reads as `null` (policies) instead of failing.
+    lenient: bool,
     lets: RefCell<BTreeMap<String, Value>>,
 }
 
 impl<'m> Evaluator<'m> {
     /// An evaluator over `model` answering references with `resolver`.
     pub fn new(model: &'m Model, catalog: &'m Catalog, cx: &'m CallContext<'m>, resolver: &'m dyn Resolver) -> Self {
-        Evaluator { model, catalog, cx, resolver, lets: RefCell::new(BTreeMap::new()) }
+        Evaluator { model, catalog, cx, resolver, extra: None, lenient: false, lets: RefCell::new(BTreeMap::new()) }
+    }
+
+    /// The same evaluator, reading missing map keys as `null`: policies
+    /// inspect optional attributes without guarding every access.
+    pub fn lenient(mut self) -> Self {
+        self.lenient = true;
+        self
+    }
+
+    /// The same evaluator, also offering `functions`.
+    pub fn with_functions(mut self, functions: &'m dyn Functions) -> Self {
+        self.extra = Some(functions);
+        self
     }
 
     /// The value of `expr` with loop bindings `scope`.
@@ -58,7 +80,7 @@ impl<'m> Evaluator<'m> {
                     match part {
                         StrPart::Text(t) => out.push_str(t),
                         StrPart::Interp(e) => match self.eval(e, scope)? {
-                            Value::Unknown => known = false,
+                            Value::Unknown | Value::Ref { .. } => known = false,
                             Value::Secret(_) => {
                                 return Err(EvalError::Type {
                                     expected: "a plain value".into(),
@@ -93,6 +115,9 @@ impl<'m> Evaluator<'m> {
                     _ => "",
                 };
                 let values = args.iter().map(|a| self.eval(&a.value, scope)).collect::<Result<Vec<_>, _>>()?;
+                if let Some(result) = self.extra.and_then(|f| f.call(name, &values)) {
+                    return result.at(name, expr.span);
+                }
                 if name == "secret" && self.cx.resolve_secrets {
                     let reference = values.first().and_then(Value::as_str).unwrap_or_default().to_string();
                     return functions::call(name, &values, self.cx).map_err(|e| EvalError::Secret {
@@ -106,7 +131,7 @@ impl<'m> Evaluator<'m> {
             ExprKind::Unary(op, operand) => {
                 let v = self.eval(operand, scope)?;
                 match (op, v) {
-                    (_, Value::Unknown) => Ok(Value::Unknown),
+                    (_, v) if !v.is_known() => Ok(Value::Unknown),
                     (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
                     (UnaryOp::Neg, Value::Number(n)) => Ok(Value::Number(-n)),
                     (UnaryOp::Not, v) => Err(type_error("bool", &v, operand.span)),
@@ -117,7 +142,7 @@ impl<'m> Evaluator<'m> {
             ExprKind::Conditional(cond, then, otherwise) => match self.eval(cond, scope)? {
                 Value::Bool(true) => self.eval(then, scope),
                 Value::Bool(false) => self.eval(otherwise, scope),
-                Value::Unknown => Ok(Value::Unknown),
+                v if !v.is_known() => Ok(Value::Unknown),
                 v => Err(type_error("bool", &v, cond.span)),
             },
             ExprKind::Paren(inner) => self.eval(inner, scope),
@@ -130,16 +155,24 @@ impl<'m> Evaluator<'m> {
             match (op, &l) {
                 (BinaryOp::And, Value::Bool(false)) => return Ok(Value::Bool(false)),
                 (BinaryOp::Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
-                (_, Value::Bool(_) | Value::Unknown) => {}
+                (_, Value::Bool(_) | Value::Unknown | Value::Ref { .. }) => {}
                 _ => return Err(type_error("bool", &l, lhs.span)),
             }
             return match self.eval(rhs, scope)? {
                 Value::Bool(b) if l.is_known() => Ok(Value::Bool(b)),
-                Value::Bool(_) | Value::Unknown => Ok(Value::Unknown),
+                // Decided whatever the unknown left side is.
+                Value::Bool(false) if op == BinaryOp::And => Ok(Value::Bool(false)),
+                Value::Bool(true) if op == BinaryOp::Or => Ok(Value::Bool(true)),
+                r if matches!(r, Value::Bool(_)) || !r.is_known() => Ok(Value::Unknown),
                 r => Err(type_error("bool", &r, rhs.span)),
             };
         }
         let r = self.eval(rhs, scope)?;
+        if matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+            if let Some(same) = same_identity(&l, &r) {
+                return Ok(Value::Bool(same == (op == BinaryOp::Eq)));
+            }
+        }
         if !l.is_known() || !r.is_known() {
             return Ok(Value::Unknown);
         }
@@ -236,9 +269,10 @@ impl<'m> Evaluator<'m> {
 
     fn apply_op(&self, value: Value, op: PathOp<'_>, span: Span, scope: &Scope) -> Result<Value, EvalError> {
         match (op, value) {
-            (_, Value::Unknown) => Ok(Value::Unknown),
+            (_, Value::Unknown | Value::Ref { .. }) => Ok(Value::Unknown),
             (PathOp::Member(name), Value::Map(m)) => match m.get(&name.name) {
                 Some(v) => Ok(v.clone()),
+                None if self.lenient => Ok(Value::Null),
                 None => Err(EvalError::MissingKey {
                     key: name.name.clone(),
                     kind: "map",
@@ -283,6 +317,19 @@ impl<'m> Evaluator<'m> {
             (PathOp::Splat, v) => Err(type_error("list or map", &v, span)),
             (PathOp::Member(_), v) => Err(type_error("map or resource", &v, span)),
         }
+    }
+}
+
+/// Equality decidable before apply: two references compare by identity, and
+/// only a wholly unknown value can be `null`.
+fn same_identity(l: &Value, r: &Value) -> Option<bool> {
+    match (l, r) {
+        (Value::Ref { .. }, Value::Ref { .. }) => Some(l == r),
+        // Only a wholly unknown value might turn out to be null; a map or list
+        // with unknowns inside is certainly not null.
+        (Value::Unknown, Value::Null) | (Value::Null, Value::Unknown) => None,
+        (v, Value::Null) | (Value::Null, v) => Some(matches!(v, Value::Null)),
+        _ => None,
     }
 }
 

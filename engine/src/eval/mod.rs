@@ -7,4 +7,4 @@ mod expand;
 mod expr;
 
 pub use expand::{expand, parse_param, EvalInput};
-pub use expr::{Evaluator, NothingKnown, Resolver};
+pub use expr::{Evaluator, Functions, NothingKnown, Resolver};

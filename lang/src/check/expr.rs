@@ -407,6 +407,13 @@ impl Checker<'_> {
             self.error(CheckError::UnknownFunction { name: name.name.clone(), span: name.span, help });
             return Type::Any;
         };
+        if sig.policy_only && !self.in_policy {
+            self.error(CheckError::Invalid {
+                message: "this function queries the resource graph and exists only inside policies",
+                span: name.span,
+                help: Some(format!("call `{}` inside a `policy` block", sig.name)),
+            });
+        }
         if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
             self.error(CheckError::Invalid {
                 message: "built-in functions take positional arguments",

@@ -37,6 +37,20 @@ pub fn check(program: &Program, catalog: &Catalog) -> Vec<CheckError> {
     errors
 }
 
+/// Checks a policy file: `policy` blocks (and their helpers) only.
+pub fn check_policies(module: &Module, catalog: &Catalog) -> Vec<CheckError> {
+    let mut checker = Checker::new(catalog);
+    for item in module.items.iter().filter(|i| !matches!(i, Item::Policy(_))) {
+        checker.error(CheckError::Misplaced { keyword: item.keyword(), place: "in a policy file", span: item.span() });
+    }
+    let policies: Vec<Item> = module.items.iter().filter(|i| matches!(i, Item::Policy(_))).cloned().collect();
+    checker.collect(&policies, Place::Top, DEFAULT_PHASE, false);
+    checker.check_items(&policies, &mut Scope::default());
+    let mut errors = checker.errors;
+    errors.sort_by_key(crate::diagnostic::Located::span);
+    errors
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Place {
     Top,
@@ -113,7 +127,10 @@ pub(crate) struct Checker<'a> {
     resources: BTreeMap<String, ResourceDecl<'a>>,
     phases: BTreeMap<String, &'a Phase>,
     outputs: BTreeMap<String, Span>,
+    policies: BTreeMap<String, Span>,
     workflow: Option<Span>,
+    /// Whether the items being collected or checked are inside a policy.
+    in_policy: bool,
     /// Edges of the reference graph, with the span of each reference.
     edges: BTreeMap<Node, Vec<(Node, Span)>>,
     /// The node whose expressions are being checked.
@@ -135,7 +152,9 @@ impl<'a> Checker<'a> {
             resources: BTreeMap::new(),
             phases: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            policies: BTreeMap::new(),
             workflow: None,
+            in_policy: false,
             edges: BTreeMap::new(),
             current: None,
             let_types: BTreeMap::new(),
@@ -174,16 +193,20 @@ impl<'a> Checker<'a> {
                 Item::Workflow(_) | Item::Param(_) | Item::Provider(_) | Item::Phase(_) | Item::Use(_) => {
                     place == Place::Top
                 }
-                Item::Output(_) => matches!(place, Place::Top | Place::Phase),
+                Item::Output(_) => matches!(place, Place::Top | Place::Phase) && !self.in_policy,
                 Item::Let(_) => place != Place::Condition,
-                Item::Resource(_) | Item::For(_) | Item::If(_) => true,
+                Item::Resource(_) => !self.in_policy,
+                Item::For(_) | Item::If(_) => true,
+                Item::Policy(_) => place == Place::Top,
+                Item::Flag(_) => self.in_policy,
             };
             if !allowed {
-                self.error(CheckError::Misplaced {
-                    keyword: item.keyword(),
-                    place: place.describe(),
-                    span: item.span(),
-                });
+                let place = match item {
+                    Item::Flag(_) => "outside a policy",
+                    _ if self.in_policy => "inside a policy",
+                    _ => place.describe(),
+                };
+                self.error(CheckError::Misplaced { keyword: item.keyword(), place, span: item.span() });
                 continue;
             }
             match item {
@@ -196,9 +219,11 @@ impl<'a> Checker<'a> {
                 Item::Param(p) => self.declare_global(&p.name, p.name.span, |c| {
                     c.params.insert(p.name.name.clone(), p);
                 }),
-                Item::Let(l) if place != Place::Loop => self.declare_global(&l.name, l.name.span, |c| {
-                    c.lets.insert(l.name.name.clone(), LetDecl { decl: l, qualified: l.name.name.clone() });
-                }),
+                Item::Let(l) if place != Place::Loop && !self.in_policy => {
+                    self.declare_global(&l.name, l.name.span, |c| {
+                        c.lets.insert(l.name.name.clone(), LetDecl { decl: l, qualified: l.name.name.clone() });
+                    })
+                }
                 Item::Let(_) => {}
                 Item::Use(u) => self.declare_global(&u.alias, u.alias.span, |c| {
                     c.imports.insert(u.alias.name.clone(), ());
@@ -247,6 +272,19 @@ impl<'a> Checker<'a> {
                     }
                     self.collect(&p.items, Place::Phase, &p.name.name, false);
                 }
+                Item::Policy(p) => {
+                    let id = p.id.dotted();
+                    if let Some(first) = self.policies.get(&id) {
+                        let first = *first;
+                        self.duplicate("policy", &id, p.id.span, first);
+                    } else {
+                        self.policies.insert(id, p.id.span);
+                    }
+                    self.in_policy = true;
+                    self.collect(&p.items, Place::Loop, phase, false);
+                    self.in_policy = false;
+                }
+                Item::Flag(_) => {}
                 Item::For(f) => self.collect(&f.items, Place::Loop, phase, true),
                 Item::If(i) => {
                     let inner = if looped { Place::Loop } else { Place::Condition };
@@ -350,6 +388,20 @@ impl<'a> Checker<'a> {
                     self.check_items(&f.items, scope);
                     scope.frames.pop();
                 }
+                Item::Policy(p) => {
+                    self.check_annotations(&p.annotations);
+                    self.check_policy_metadata(p, scope);
+                    self.in_policy = true;
+                    scope.frames.push(BTreeMap::new());
+                    self.check_items(&p.items, scope);
+                    scope.frames.pop();
+                    self.in_policy = false;
+                }
+                Item::Flag(f) => {
+                    self.infer(&f.target, scope);
+                    let ty = self.infer(&f.message, scope);
+                    self.expect(&Type::String, &ty, f.message.span, "a finding's message");
+                }
                 Item::If(i) => {
                     let ty = self.infer(&i.condition, scope);
                     self.expect(&Type::Bool, &ty, i.condition.span, "an `if` condition");
@@ -389,25 +441,70 @@ impl<'a> Checker<'a> {
                 doc: "the state file, relative to the workflow file".into(),
             },
         ];
-        for attr in &w.attributes {
-            match attr.name.name.as_str() {
-                "state" => self.check_value(&attr.value, &Type::Object(state_fields.clone()), "workflow state", scope),
-                "description" => {
-                    let ty = self.infer(&attr.value, scope);
-                    self.expect(&Type::String, &ty, attr.value.span, "the description");
-                }
-                other => {
-                    let help = did_you_mean(
-                        closest(other, ["state", "description"]),
-                        "a workflow header takes `state` and `description`",
-                    );
-                    self.error(CheckError::UnknownAttribute {
-                        type_name: "workflow".into(),
-                        name: other.into(),
-                        span: attr.name.span,
-                        help,
-                    });
-                }
+        let fields = [
+            crate::schema::Field {
+                name: "state".into(),
+                ty: Type::Object(state_fields),
+                required: false,
+                doc: "where state is kept".into(),
+            },
+            crate::schema::Field {
+                name: "description".into(),
+                ty: Type::String,
+                required: false,
+                doc: "what the workflow is for".into(),
+            },
+            crate::schema::Field {
+                name: "environment".into(),
+                ty: Type::String,
+                required: false,
+                doc: "the environment, e.g. \"prod\" (policies read it)".into(),
+            },
+            crate::schema::Field {
+                name: "policy_dirs".into(),
+                ty: Type::list(Type::String),
+                required: false,
+                doc: "extra policy directories, relative to this file".into(),
+            },
+            crate::schema::Field {
+                name: "disabled_policies".into(),
+                ty: Type::list(Type::String),
+                required: false,
+                doc: "policy packs or rule ids to turn off".into(),
+            },
+        ];
+        self.check_fields(&w.attributes, &fields, "workflow", w.span, scope);
+    }
+
+    fn check_policy_metadata(&mut self, p: &Policy, scope: &Scope) {
+        use crate::schema::Field;
+        let field = |name: &str, ty: Type, required: bool, doc: &str| Field {
+            name: name.into(),
+            ty,
+            required,
+            doc: doc.into(),
+        };
+        let fields = [
+            field("title", Type::String, true, "one line naming what the rule requires"),
+            field("severity", Type::String, true, "\"error\", \"warning\" or \"info\""),
+            field("rationale", Type::String, false, "why the rule exists"),
+            field("fix", Type::String, false, "how to make a finding go away"),
+            field(
+                "aliases",
+                Type::list(Type::String),
+                false,
+                "ids of the same rule in other tools (CKV_AWS_*, AVD-AWS-*)",
+            ),
+        ];
+        self.check_fields(&p.attributes, &fields, &format!("policy {}", p.id.dotted()), p.id.span, scope);
+        if let Some(attr) = p.attributes.iter().find(|a| a.name.name == "severity") {
+            let ok = attr.value.as_plain_string().is_some_and(|s| matches!(s.as_str(), "error" | "warning" | "info"));
+            if !ok {
+                self.error(CheckError::Invalid {
+                    message: "a policy's severity must be \"error\", \"warning\" or \"info\"",
+                    span: attr.value.span,
+                    help: Some("write the severity as a plain string".into()),
+                });
             }
         }
     }

@@ -14,7 +14,7 @@ pub fn catalog() -> Catalog {
     for schema in resources() {
         c.add_resource(schema);
     }
-    for f in drone_engine::functions::signatures() {
+    for f in drone_engine::functions::signatures().into_iter().chain(drone_engine::policy::signatures()) {
         c.add_function(f);
     }
     c.add_provider(

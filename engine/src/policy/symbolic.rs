@@ -1,0 +1,63 @@
+//! Resource values as policies see them before anything exists: each
+//! instance's configuration, with every value known only after apply kept as
+//! a reference (`Value::Ref`) to the attribute it will come from.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use drone_lang::Catalog;
+
+use crate::eval::Resolver;
+use crate::functions::CallContext;
+use crate::model::Model;
+use crate::plan::evaluate_config;
+use crate::value::Value;
+
+/// The key under which a resource value carries its own address.
+pub const ADDRESS_KEY: &str = "@address";
+/// The key under which a resource value carries its type.
+pub const TYPE_KEY: &str = "@type";
+
+/// Resolves references to symbolic resource values, memoised.
+pub struct Symbolic<'m> {
+    model: &'m Model,
+    catalog: &'m Catalog,
+    cx: &'m CallContext<'m>,
+    memo: RefCell<BTreeMap<String, Value>>,
+    active: RefCell<BTreeSet<String>>,
+}
+
+impl<'m> Symbolic<'m> {
+    /// A resolver over `model`.
+    pub fn new(model: &'m Model, catalog: &'m Catalog, cx: &'m CallContext<'m>) -> Self {
+        Symbolic { model, catalog, cx, memo: RefCell::new(BTreeMap::new()), active: RefCell::new(BTreeSet::new()) }
+    }
+}
+
+impl Resolver for Symbolic<'_> {
+    fn instance(&self, address: &str) -> Value {
+        if let Some(v) = self.memo.borrow().get(address) {
+            return v.clone();
+        }
+        let Some(instance) = self.model.instances.get(address) else { return Value::Unknown };
+        // The checker rejects cycles; this guard only keeps a bug from recursing forever.
+        if !self.active.borrow_mut().insert(address.to_string()) {
+            return Value::Unknown;
+        }
+        let mut attrs = evaluate_config(self.model, self.catalog, self.cx, self, instance).unwrap_or_default();
+        if let Some(schema) = self.catalog.resource(&instance.type_name) {
+            for a in schema.attributes.iter().filter(|a| a.computed()) {
+                attrs.entry(a.name.clone()).or_insert_with(|| Value::reference(address, &a.name));
+            }
+            for a in &schema.attributes {
+                attrs.entry(a.name.clone()).or_insert(Value::Null);
+            }
+        }
+        attrs.insert(ADDRESS_KEY.into(), Value::str(address));
+        attrs.insert(TYPE_KEY.into(), Value::str(&instance.type_name));
+        self.active.borrow_mut().remove(address);
+        let value = Value::Map(attrs);
+        self.memo.borrow_mut().insert(address.to_string(), value.clone());
+        value
+    }
+}

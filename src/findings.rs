@@ -1,0 +1,262 @@
+//! Reporters for policy findings: human (miette, with source), JSON (a
+//! documented schema), SARIF 2.1.0 for code scanning, and GitHub workflow
+//! annotations. Findings are data; only these functions format them.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use drone_engine::policy::{Finding, Report, Severity};
+use drone_lang::{Located, SourceMap, Span};
+use miette::{Diagnostic, LabeledSpan};
+use serde_json::json;
+
+/// One finding as a miette diagnostic.
+#[derive(Clone, Debug)]
+struct Shown {
+    finding: Finding,
+    help: Option<String>,
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.finding.suppression {
+            Some(s) if !s.expired => write!(f, "{} (suppressed: {})", self.finding.message, s.reason),
+            Some(s) => {
+                write!(f, "{} (suppression expired on {})", self.finding.message, s.until.clone().unwrap_or_default())
+            }
+            None => f.write_str(&self.finding.message),
+        }
+    }
+}
+
+impl std::error::Error for Shown {}
+
+impl Diagnostic for Shown {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("policy::{}", self.finding.rule)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match (self.finding.active(), self.finding.severity) {
+            (false, _) | (_, Severity::Info) => miette::Severity::Advice,
+            (true, Severity::Warning) => miette::Severity::Warning,
+            (true, Severity::Error) => miette::Severity::Error,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = if self.finding.proven { "here" } else { "not decidable before apply" };
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(label.into()), self.finding.span))))
+    }
+}
+
+impl Located for Shown {
+    fn span(&self) -> Span {
+        self.finding.span
+    }
+}
+
+/// Prints findings for a person, grouped by file (findings are ordered by span).
+pub fn human(report: &Report, sources: &SourceMap) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for finding in &report.findings {
+        let rule = report.rule(&finding.rule);
+        let help = rule.and_then(|r| r.fix.clone()).map(|fix| {
+            match rule.map(|r| r.aliases.join(", ")).filter(|a| !a.is_empty()) {
+                Some(aliases) => format!("{fix} (also known as {aliases})"),
+                None => fix,
+            }
+        });
+        eprint!("{}", crate::render::render(&Shown { finding: finding.clone(), help }, sources, color));
+    }
+    eprintln!("{}", summary(report));
+}
+
+/// "2 errors, 1 warning, 1 suppressed".
+pub fn summary(report: &Report) -> String {
+    let suppressed = report.findings.iter().filter(|f| !f.active()).count();
+    format!(
+        "policy: {}, {}, {} suppressed ({} rules)",
+        crate::render::count(report.active(Severity::Error), "error"),
+        crate::render::count(report.active(Severity::Warning), "warning"),
+        suppressed,
+        report.rules.len()
+    )
+}
+
+struct Place {
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn place(span: Span, sources: &SourceMap) -> Place {
+    let Some(file) = sources.get(span.file) else {
+        return Place { file: String::new(), line: 1, column: 1, end_line: 1, end_column: 1 };
+    };
+    let (line, column) = file.line_col(span.start as usize);
+    let (end_line, end_column) = file.line_col(span.end as usize);
+    Place { file: file.name.clone(), line, column, end_line, end_column }
+}
+
+/// The JSON report over several checked files (schema in README.md).
+pub fn json(reports: &[(Report, SourceMap)]) -> serde_json::Value {
+    let all = merged(reports);
+    let findings: Vec<_> = reports
+        .iter()
+        .flat_map(|(report, sources)| report.findings.iter().map(move |f| (f, sources)))
+        .map(|(f, sources)| {
+            let p = place(f.span, sources);
+            json!({
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "address": f.address,
+                "attribute": f.attribute,
+                "file": p.file,
+                "line": p.line,
+                "column": p.column,
+                "end_line": p.end_line,
+                "end_column": p.end_column,
+                "proven": f.proven,
+                "active": f.active(),
+                "suppression": f.suppression,
+            })
+        })
+        .collect();
+    json!({
+        "format_version": 1,
+        "summary": {
+            "errors": all.active(Severity::Error),
+            "warnings": all.active(Severity::Warning),
+            "info": all.active(Severity::Info),
+            "suppressed": all.findings.iter().filter(|f| !f.active()).count(),
+        },
+        "rules": all.rules,
+        "findings": findings,
+    })
+}
+
+/// The rules and findings of several reports as one (rules once each).
+fn merged(reports: &[(Report, SourceMap)]) -> Report {
+    let mut all = Report::default();
+    for (report, _) in reports {
+        for rule in &report.rules {
+            if all.rule(&rule.id).is_none() {
+                all.rules.push(rule.clone());
+            }
+        }
+        all.findings.extend(report.findings.iter().cloned());
+    }
+    all
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A SARIF 2.1.0 log with one run over several checked files.
+pub fn sarif(reports: &[(Report, SourceMap)]) -> serde_json::Value {
+    let all = merged(reports);
+    let rules: Vec<_> = all
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.id.replace('.', "_"),
+                "shortDescription": { "text": r.title },
+                "fullDescription": { "text": r.rationale.clone().unwrap_or_else(|| r.title.clone()) },
+                "help": { "text": r.fix.clone().unwrap_or_else(|| r.title.clone()) },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": { "aliases": r.aliases, "pack": r.pack },
+            })
+        })
+        .collect();
+    let results: Vec<_> = reports
+        .iter()
+        .flat_map(|(report, sources)| report.findings.iter().map(move |f| (f, sources)))
+        .map(|(f, sources)| {
+            let p = place(f.span, sources);
+            let index = all.rules.iter().position(|r| r.id == f.rule).unwrap_or(0);
+            let mut result = json!({
+                "ruleId": f.rule,
+                "ruleIndex": index,
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": p.file.trim_start_matches("./") },
+                        "region": { "startLine": p.line, "startColumn": p.column, "endLine": p.end_line, "endColumn": p.end_column },
+                    },
+                    "logicalLocations": [{ "fullyQualifiedName": f.address, "kind": "resource" }],
+                }],
+            });
+            if let Some(s) = &f.suppression {
+                result["suppressions"] = json!([{
+                    "kind": "inSource",
+                    "status": if s.expired { "rejected" } else { "accepted" },
+                    "justification": s.reason,
+                }]);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "drone",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/drone-shuttle/drone",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+/// GitHub Actions workflow commands, one per active finding.
+pub fn github(report: &Report, sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for f in report.findings.iter().filter(|f| f.active()) {
+        let p = place(f.span, sources);
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        out.push_str(&format!(
+            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            property(&p.file),
+            p.line,
+            p.column,
+            p.end_line,
+            p.end_column,
+            property(&f.rule),
+            data(&f.message)
+        ));
+    }
+    out
+}
+
+/// Escapes a workflow-command message.
+fn data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}

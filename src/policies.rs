@@ -1,0 +1,79 @@
+//! Policy packs: the built-in ones embedded in the binary, plus directories a
+//! workflow or the command line adds. Loaded into the workflow's source map,
+//! so findings and errors in them render with their source.
+
+use std::path::{Path, PathBuf};
+
+use drone_engine::functions::CallContext;
+use drone_engine::policy::{self, Pack, Report};
+use drone_lang::ast::Module;
+use drone_lang::Catalog;
+
+use crate::exit::Exit;
+use crate::pipeline::Loaded;
+use crate::render::{count, print_all};
+
+/// The built-in packs: (name, file, text).
+pub const BUILTIN: &[(&str, &str, &str)] = &[
+    ("data", "policies/data.drone", include_str!("../policies/data.drone")),
+    ("iam", "policies/iam.drone", include_str!("../policies/iam.drone")),
+    ("network", "policies/network.drone", include_str!("../policies/network.drone")),
+];
+
+/// Which policies to run.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Extra directories of `.drone` policy files.
+    pub dirs: Vec<PathBuf>,
+    /// Packs or rule ids turned off.
+    pub disabled: Vec<String>,
+}
+
+/// Loads the packs into `loaded`'s sources, checks them, and evaluates them
+/// over its model. Language errors in a pack are rendered and reported as such.
+pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -> Result<Report, Exit> {
+    let base = loaded.program.root_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut sources: Vec<(String, String, String)> =
+        BUILTIN.iter().map(|(n, f, t)| (n.to_string(), f.to_string(), t.to_string())).collect();
+    let dirs = loaded.model.policy_dirs.iter().map(|d| base.join(d)).chain(selection.dirs.iter().cloned());
+    for dir in dirs {
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            eprintln!("error: cannot read policy directory {}: {}", dir.display(), e.to_string().to_lowercase());
+            Exit::Usage
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "drone"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|_| Exit::Usage)?;
+            let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            sources.push((name, file.display().to_string(), text));
+        }
+    }
+    let mut modules: Vec<(String, Module)> = Vec::new();
+    let mut errors = Vec::new();
+    for (name, file, text) in sources {
+        let id = loaded.program.sources.add(file, text.clone());
+        let parsed = drone_lang::parse(id, &text);
+        if !parsed.errors.is_empty() {
+            print_all(&parsed.errors, &loaded.program.sources);
+            return Err(Exit::Language);
+        }
+        errors.extend(drone_lang::check_policies(&parsed.module, catalog));
+        modules.push((name, parsed.module));
+    }
+    if !errors.is_empty() {
+        print_all(&errors, &loaded.program.sources);
+        eprintln!("{}", count(errors.len(), "error"));
+        return Err(Exit::Language);
+    }
+    let packs: Vec<Pack<'_>> = modules.iter().map(|(name, module)| Pack { name: name.clone(), module }).collect();
+    let host = crate::pipeline::host_for(&loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled).map_err(|errors| {
+        print_all(&errors, &loaded.program.sources);
+        Exit::Language
+    })
+}
