@@ -296,7 +296,10 @@ resource aws.ec2.route_table app {
 }
 
 resource aws.s3.bucket independent {
-  name = "reject-independent"
+  name                = "reject-independent"
+  versioning          = true
+  encryption          = "AES256"
+  public_access_block = { block_public_acls = true, ignore_public_acls = true, block_public_policy = true, restrict_public_buckets = true }
 }
 "#,
     )

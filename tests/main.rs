@@ -6,4 +6,5 @@ mod architecture;
 mod cli;
 mod diagnostics;
 mod e2e;
+mod policy;
 mod support;

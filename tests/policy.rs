@@ -1,0 +1,254 @@
+//! The policy layer through the binary: every rule's failing and passing
+//! fixture, the everything-wrong golden report, suppressions, undecidable
+//! values, the output formats, and refusal before any network call.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::support::{assert_exit, drone, golden, root, run, text};
+
+fn check_json(file: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = run(drone(None).arg("check").arg(file).args(["--format", "json"]).args(extra));
+    let json =
+        serde_json::from_str(&text(&out).0).unwrap_or_else(|e| panic!("{}: {e}\n{}", file.display(), text(&out).1));
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"].as_array().into_iter().flatten().filter(|f| f["rule"] == rule).collect()
+}
+
+#[test]
+fn every_rule_has_a_failing_and_a_passing_fixture() {
+    let dir = root().join("tests/policies");
+    let (_, report) = check_json(&root().join("workflows/prod.drone"), &[]);
+    let rules: Vec<String> = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(rules.len() >= 17, "{rules:?}");
+    for rule in &rules {
+        let (code, failing) = check_json(&dir.join(format!("{rule}.fail.drone")), &[]);
+        let found = findings(&failing, rule);
+        assert!(
+            found.iter().any(|f| f["active"] == true && f["proven"] == true && f["severity"] == "error"),
+            "{rule}: the failing fixture is not flagged: {failing:#}"
+        );
+        assert_eq!(code, 4, "{rule}: error findings exit 4");
+        let (_, passing) = check_json(&dir.join(format!("{rule}.pass.drone")), &[]);
+        assert!(findings(&passing, rule).is_empty(), "{rule}: the passing fixture is flagged: {passing:#}");
+    }
+}
+
+#[test]
+fn everything_wrong_produces_exactly_the_expected_findings() {
+    let (code, report) = check_json(&root().join("tests/policies/all_rules.drone"), &[]);
+    assert_eq!(code, 4);
+    let lines: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let target = match f["attribute"].as_str() {
+                Some(a) => format!("{}.{a}", f["address"].as_str().unwrap_or_default()),
+                None => f["address"].as_str().unwrap_or_default().to_string(),
+            };
+            format!(
+                "{}:{} {} {} {}: {}",
+                f["line"],
+                f["column"],
+                f["severity"].as_str().unwrap_or_default(),
+                f["rule"].as_str().unwrap_or_default(),
+                target,
+                f["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    let rules: BTreeSet<&str> =
+        report["findings"].as_array().expect("findings").iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert_eq!(rules.len(), report["rules"].as_array().map_or(0, Vec::len), "every rule fires at least once");
+    golden(&root().join("tests/policies/all_rules.findings"), &(lines.join("\n") + "\n"));
+}
+
+#[test]
+fn suppressions_need_a_reason_stay_visible_and_expire() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("w.drone");
+    let write = |until: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                r#"resource aws.s3.bucket logs {{
+  name                = "logs"
+  encryption          = "AES256"
+  public_access_block = {{ block_public_acls = true, ignore_public_acls = true, block_public_policy = true, restrict_public_buckets = true }}
+  @allow(data.s3_versioning, reason = "a scratch bucket, emptied nightly"{until})
+  versioning = false
+}}
+"#
+            ),
+        )
+        .expect("write");
+    };
+    write("");
+    let (code, report) = check_json(&file, &[]);
+    assert_eq!(code, 0, "a suppressed finding does not fail the check: {report:#}");
+    let f = findings(&report, "data.s3_versioning");
+    assert_eq!(f.len(), 1, "suppressed findings stay in the report");
+    assert_eq!(f[0]["active"], false);
+    assert_eq!(f[0]["suppression"]["reason"], "a scratch bucket, emptied nightly");
+    write(", until = \"2001-01-01\"");
+    let (code, report) = check_json(&file, &[]);
+    assert_eq!(code, 4, "an expired suppression no longer counts");
+    assert_eq!(findings(&report, "data.s3_versioning")[0]["suppression"]["expired"], true);
+    write(", until = \"2999-01-01\"");
+    assert_eq!(check_json(&file, &[]).0, 0);
+}
+
+#[test]
+fn values_unknown_until_apply_are_reported_as_warnings() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("w.drone");
+    std::fs::write(
+        &file,
+        r#"resource aws.ec2.vpc main {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource aws.s3.bucket logs {
+  name                = "logs"
+  encryption          = "AES256"
+  public_access_block = { block_public_acls = true, ignore_public_acls = true, block_public_policy = true, restrict_public_buckets = true }
+  versioning          = aws.ec2.vpc.main.id == "vpc-123"
+}
+"#,
+    )
+    .expect("write");
+    let (code, report) = check_json(&file, &[]);
+    assert_eq!(code, 7, "warnings only: {report:#}");
+    let f = findings(&report, "data.s3_versioning");
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["proven"], false);
+    assert!(f[0]["message"].as_str().unwrap_or_default().starts_with("cannot prove"));
+}
+
+#[test]
+fn plan_and_run_refuse_before_any_network_call() {
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("state.json");
+    // A closed port: any AWS call would fail with "endpoint could not be reached".
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let endpoint = format!("http://127.0.0.1:{closed}");
+    for command in ["plan", "run"] {
+        let out = run(drone(Some(&endpoint))
+            .arg(command)
+            .arg(root().join("tests/policies/data.s3_versioning.fail.drone"))
+            .arg("--state")
+            .arg(&state));
+        assert_exit(&out, 4);
+        let (_, stderr) = text(&out);
+        assert!(stderr.contains("policy::data.s3_versioning"), "{stderr}");
+        assert!(stderr.contains("nothing was planned or changed"), "{stderr}");
+        assert!(
+            !stderr.contains("provider ") && !stderr.contains("could not be reached"),
+            "a provider was contacted: {stderr}"
+        );
+        assert!(!state.exists());
+    }
+}
+
+#[test]
+fn sarif_github_and_json_outputs() {
+    let file = root().join("tests/policies/all_rules.drone");
+    let out = run(drone(None).arg("check").arg(&file).args(["--format", "sarif"]));
+    assert_exit(&out, 4);
+    let sarif: serde_json::Value = serde_json::from_str(&text(&out).0).expect("sarif json");
+    assert_eq!(sarif["version"], "2.1.0");
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "drone");
+    let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run0["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        let index = r["ruleIndex"].as_u64().expect("index") as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().is_some_and(|l| l > 1) && region["startColumn"].as_u64().is_some());
+        assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("all_rules.drone")));
+    }
+    assert!(rules
+        .iter()
+        .any(|r| r["properties"]["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == "AVD-AWS-0107"))));
+
+    let out = run(drone(None).current_dir(root()).args(["check", "workflows/prod.drone", "--format", "sarif"]));
+    assert_exit(&out, 0);
+    let sarif: serde_json::Value = serde_json::from_str(&text(&out).0).expect("sarif json");
+    let suppressed: Vec<_> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["suppressions"][0]["kind"] == "inSource")
+        .collect();
+    assert_eq!(suppressed.len(), 2, "the ALB's two world-open ports are reported as suppressed");
+
+    let out = run(drone(None).arg("check").arg(&file).args(["--format", "github"]));
+    assert_exit(&out, 4);
+    let annotations = text(&out).0;
+    let first = annotations.lines().next().expect("an annotation");
+    assert!(
+        first.starts_with("::error file=")
+            && first.contains(",line=")
+            && first.contains(",title=")
+            && first.contains("::"),
+        "{first}"
+    );
+}
+
+#[test]
+fn workflows_add_policy_directories_and_turn_rules_off() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(dir.path().join("house")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("house/naming.drone"),
+        r#"policy house.bucket_prefix {
+  title    = "buckets are prefixed with the team name"
+  severity = "warning"
+
+  for bucket in resources("aws.s3.bucket") {
+    if length(split("platform-", bucket.name)) < 2 {
+      flag bucket.name, "${address(bucket)} is not prefixed with platform-"
+    }
+  }
+}
+"#,
+    )
+    .expect("policy");
+    let file = dir.path().join("w.drone");
+    std::fs::write(
+        &file,
+        r#"workflow "w" {
+  policy_dirs       = ["house"]
+  disabled_policies = ["data"]
+}
+
+resource aws.s3.bucket logs {
+  name = "logs"
+}
+"#,
+    )
+    .expect("workflow");
+    let (code, report) = check_json(&file, &[]);
+    assert_eq!(code, 7, "{report:#}");
+    assert_eq!(findings(&report, "house.bucket_prefix").len(), 1);
+    assert!(report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .all(|f| !f["rule"].as_str().unwrap_or_default().starts_with("data.")));
+    let (code, _) = check_json(&file, &["--disable-policy", "house.bucket_prefix"]);
+    assert_eq!(code, 0);
+}
