@@ -208,6 +208,27 @@ fn sarif_github_and_json_outputs() {
     );
 }
 
+/// Validates `drone check --format sarif` output against the official schema,
+/// with the `jsonschema` package of the test environment's Python.
+#[test]
+fn sarif_output_validates_against_the_official_schema() {
+    let moto = std::env::var("DRONE_MOTO_SERVER").expect("run the tests with scripts/test, which sets DRONE_MOTO_SERVER");
+    let python = Path::new(&moto).with_file_name("python");
+    let dir = tempfile::tempdir().expect("dir");
+    for (name, file) in [("everything", "tests/policies/all_rules.drone"), ("prod", "workflows/prod.drone")] {
+        let out = run(drone(None).current_dir(root()).args(["check", file, "--format", "sarif"]));
+        let path = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(&path, &out.stdout).expect("write sarif");
+        let check = std::process::Command::new(&python)
+            .args(["-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))"])
+            .arg(&path)
+            .arg(root().join("tests/schemas/sarif-2.1.0.json"))
+            .output()
+            .expect("python");
+        assert!(check.status.success(), "{file}: SARIF does not validate:\n{}", String::from_utf8_lossy(&check.stderr));
+    }
+}
+
 #[test]
 fn workflows_add_policy_directories_and_turn_rules_off() {
     let dir = tempfile::tempdir().expect("dir");
