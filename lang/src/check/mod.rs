@@ -397,6 +397,8 @@ impl<'a> Checker<'a> {
                     scope.frames.pop();
                     self.in_policy = false;
                 }
+                // A misplaced flag was reported by `collect`; checking it again adds noise.
+                Item::Flag(_) if !self.in_policy => {}
                 Item::Flag(f) => {
                     self.infer(&f.target, scope);
                     let ty = self.infer(&f.message, scope);
@@ -709,6 +711,18 @@ impl<'a> Checker<'a> {
                     span: a.span,
                     help: Some("write `@allow(rule.id, reason = \"why this is safe\")`".into()),
                 });
+            }
+            if let Some(until) = a.args.iter().find(|x| x.name.as_ref().is_some_and(|n| n.name == "until")) {
+                let date = until.value.as_plain_string().unwrap_or_default();
+                let valid = date.len() == 10
+                    && date.char_indices().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+                if !valid {
+                    self.error(CheckError::BadAnnotation {
+                        message: "`until` must be a date written YYYY-MM-DD",
+                        span: until.value.span,
+                        help: Some("write e.g. `until = \"2027-03-31\"`; the finding returns after that day".into()),
+                    });
+                }
             }
             let reason = a.args.iter().find(|x| x.name.as_ref().is_some_and(|n| n.name == "reason"));
             let has_reason = reason.and_then(|r| r.value.as_plain_string()).is_some_and(|s| !s.trim().is_empty());
