@@ -212,7 +212,8 @@ fn sarif_github_and_json_outputs() {
 /// with the `jsonschema` package of the test environment's Python.
 #[test]
 fn sarif_output_validates_against_the_official_schema() {
-    let moto = std::env::var("DRONE_MOTO_SERVER").expect("run the tests with scripts/test, which sets DRONE_MOTO_SERVER");
+    let moto =
+        std::env::var("DRONE_MOTO_SERVER").expect("run the tests with scripts/test, which sets DRONE_MOTO_SERVER");
     let python = Path::new(&moto).with_file_name("python");
     let dir = tempfile::tempdir().expect("dir");
     for (name, file) in [("everything", "tests/policies/all_rules.drone"), ("prod", "workflows/prod.drone")] {

@@ -151,11 +151,17 @@ fn structure_phases_and_annotations() {
     check("@allow(x.y)\nresource net.box a { name = \"a\" }", &["annotation::invalid@@allow(x.y)"]);
     check("@allow(x.y, reason = \"ok\")\nresource net.box a { name = \"a\" }", &[]);
     check("@alow(x.y, reason = \"ok\")\nresource net.box a { name = \"a\" }", &["annotation::invalid@alow"]);
-    check("@allow(x.y, reason = \"ok\", until = \"2027-3-1\")\nresource net.box a { name = \"a\" }", &["annotation::invalid@\"2027-3-1\""]);
+    check(
+        "@allow(x.y, reason = \"ok\", until = \"2027-3-1\")\nresource net.box a { name = \"a\" }",
+        &["annotation::invalid@\"2027-3-1\""],
+    );
     check("@allow(x.y, reason = \"ok\", until = \"2027-03-01\")\nresource net.box a { name = \"a\" }", &[]);
     check("let x = resources(\"net.box\")", &["type::invalid@resources"]);
     check("policy a.b {\n  title = \"t\"\n  severity = \"fatal\"\n}", &["type::invalid@\"fatal\""]);
-    check("policy a.b {\n  severity = \"error\"\n  flag x, \"m\"\n}", &["type::missing_attribute@a.b", "resolve::undefined@x"]);
+    check(
+        "policy a.b {\n  severity = \"error\"\n  flag x, \"m\"\n}",
+        &["type::missing_attribute@a.b", "resolve::undefined@x"],
+    );
     check("flag a, \"m\"", &["syntax::misplaced@flag a, \"m\""]);
     check(
         "provider net one {}\nprovider net two {}\nresource net.box a { name = \"a\" }",

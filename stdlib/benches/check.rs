@@ -89,6 +89,24 @@ fn bench(c: &mut Criterion) {
         drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
             .expect("expands");
     assert_eq!(model.instances.len(), 10_000);
+    // The built-in policy packs over the same 10,000 resources.
+    let mut sources = drone_lang::SourceMap::new();
+    let packs_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut modules = Vec::new();
+    for name in ["data", "iam", "network"] {
+        let text = std::fs::read_to_string(packs_dir.join(format!("{name}.drone"))).expect("pack");
+        let id = sources.add(name, text.clone());
+        let parsed = drone_lang::parse(id, &text);
+        assert!(parsed.errors.is_empty() && drone_lang::check_policies(&parsed.module, &catalog).is_empty());
+        modules.push((name.to_string(), parsed.module));
+    }
+    let packs: Vec<drone_engine::policy::Pack<'_>> =
+        modules.iter().map(|(name, module)| drone_engine::policy::Pack { name: name.clone(), module }).collect();
+    let report = drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]).expect("policies evaluate");
+    assert!(report.findings.len() > 2_000, "the generated buckets violate the data rules");
+    group.bench_function("policy (17 rules)", |b| {
+        b.iter(|| drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]))
+    });
     let state = drone_engine::state::State::new("bench");
     group.bench_function("plan (empty state)", |b| b.iter(|| drone_engine::plan::plan(&model, &catalog, &state, &cx)));
     group.finish();
