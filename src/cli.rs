@@ -115,11 +115,18 @@ struct PolicyArgs {
     /// Turn off a policy pack (`network`) or rule (`network.public_ingress`) (repeatable).
     #[arg(long = "disable-policy", value_name = "PACK_OR_RULE")]
     disabled: Vec<String>,
+    /// A saved `drone check --format json` report: only findings not in it fail.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 impl PolicyArgs {
     fn selection(&self) -> crate::policies::Selection {
-        crate::policies::Selection { dirs: self.dirs.clone(), disabled: self.disabled.clone() }
+        crate::policies::Selection {
+            dirs: self.dirs.clone(),
+            disabled: self.disabled.clone(),
+            baseline: self.baseline.clone(),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::io::IsTerminal;
 
-use drone_engine::policy::{Finding, Report, Severity};
+use drone_engine::policy::{BaselineState, Finding, Report, Severity};
 use drone_lang::{Located, SourceMap, Span};
 use miette::{Diagnostic, LabeledSpan};
 use serde_json::json;
@@ -23,6 +23,9 @@ impl fmt::Display for Shown {
             Some(s) if !s.expired => write!(f, "{} (suppressed: {})", self.finding.message, s.reason),
             Some(s) => {
                 write!(f, "{} (suppression expired on {})", self.finding.message, s.until.clone().unwrap_or_default())
+            }
+            None if self.finding.baseline == Some(BaselineState::Unchanged) => {
+                write!(f, "{} (in baseline)", self.finding.message)
             }
             None => f.write_str(&self.finding.message),
         }
@@ -78,14 +81,29 @@ pub fn human(report: &Report, sources: &SourceMap) {
 
 /// "2 errors, 1 warning, 1 suppressed".
 pub fn summary(report: &Report) -> String {
-    let suppressed = report.findings.iter().filter(|f| !f.active()).count();
+    let baselined = in_baseline(report);
+    let suppressed = report.findings.iter().filter(|f| !f.active()).count() - baselined;
+    let baseline = if report.findings.iter().any(|f| f.baseline.is_some()) {
+        format!(", {baselined} in baseline")
+    } else {
+        String::new()
+    };
     format!(
-        "policy: {}, {}, {} suppressed ({} rules)",
+        "policy: {}, {}, {} suppressed{baseline} ({} rules)",
         crate::render::count(report.active(Severity::Error), "error"),
         crate::render::count(report.active(Severity::Warning), "warning"),
         suppressed,
         report.rules.len()
     )
+}
+
+/// Findings that the baseline already holds (and that no live suppression covers).
+fn in_baseline(report: &Report) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.baseline == Some(BaselineState::Unchanged) && f.suppression.as_ref().is_none_or(|s| s.expired))
+        .count()
 }
 
 struct Place {
@@ -127,6 +145,7 @@ pub fn json(reports: &[(Report, SourceMap)]) -> serde_json::Value {
                 "proven": f.proven,
                 "active": f.active(),
                 "suppression": f.suppression,
+                "baseline": f.baseline,
             })
         })
         .collect();
@@ -136,7 +155,8 @@ pub fn json(reports: &[(Report, SourceMap)]) -> serde_json::Value {
             "errors": all.active(Severity::Error),
             "warnings": all.active(Severity::Warning),
             "info": all.active(Severity::Info),
-            "suppressed": all.findings.iter().filter(|f| !f.active()).count(),
+            "suppressed": all.findings.iter().filter(|f| !f.active()).count() - in_baseline(&all),
+            "in_baseline": in_baseline(&all),
         },
         "rules": all.rules,
         "findings": findings,
@@ -202,6 +222,12 @@ pub fn sarif(reports: &[(Report, SourceMap)]) -> serde_json::Value {
                     "logicalLocations": [{ "fullyQualifiedName": f.address, "kind": "resource" }],
                 }],
             });
+            if let Some(state) = f.baseline {
+                result["baselineState"] = json!(match state {
+                    BaselineState::New => "new",
+                    BaselineState::Unchanged => "unchanged",
+                });
+            }
             if let Some(s) = &f.suppression {
                 result["suppressions"] = json!([{
                     "kind": "inSource",

@@ -1,6 +1,7 @@
 //! The `drone` command line: thin layers over the language, engine and
 //! standard library. Only this crate prints, reads the terminal, or exits.
 
+pub mod baseline;
 pub mod cli;
 pub mod exit;
 pub mod findings;

@@ -27,11 +27,20 @@ pub struct Selection {
     pub dirs: Vec<PathBuf>,
     /// Packs or rule ids turned off.
     pub disabled: Vec<String>,
+    /// A saved report whose findings do not count.
+    pub baseline: Option<PathBuf>,
 }
 
 /// Loads the packs into `loaded`'s sources, checks them, and evaluates them
 /// over its model. Language errors in a pack are rendered and reported as such.
 pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -> Result<Report, Exit> {
+    let baseline = match &selection.baseline {
+        Some(path) => Some(crate::baseline::load(path).map_err(|e| {
+            eprintln!("error: {e}");
+            Exit::Usage
+        })?),
+        None => None,
+    };
     let base = loaded.program.root_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut sources: Vec<(String, String, String)> =
         BUILTIN.iter().map(|(n, f, t)| (n.to_string(), f.to_string(), t.to_string())).collect();
@@ -72,8 +81,12 @@ pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -
     let packs: Vec<Pack<'_>> = modules.iter().map(|(name, module)| Pack { name: name.clone(), module }).collect();
     let host = crate::pipeline::host_for(&loaded.program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled).map_err(|errors| {
+    let mut report = policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled).map_err(|errors| {
         print_all(&errors, &loaded.program.sources);
         Exit::Language
-    })
+    })?;
+    if let Some(baseline) = baseline {
+        report.compare_with_baseline(baseline);
+    }
+    Ok(report)
 }

@@ -1,6 +1,6 @@
 //! The policy layer through the binary: every rule's failing and passing
-//! fixture, the everything-wrong golden report, suppressions, undecidable
-//! values, the output formats, and refusal before any network call.
+//! fixture, the everything-wrong golden report, suppressions, baselines,
+//! undecidable values, the output formats, and refusal before any network call.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -216,8 +216,21 @@ fn sarif_output_validates_against_the_official_schema() {
         std::env::var("DRONE_MOTO_SERVER").expect("run the tests with scripts/test, which sets DRONE_MOTO_SERVER");
     let python = Path::new(&moto).with_file_name("python");
     let dir = tempfile::tempdir().expect("dir");
-    for (name, file) in [("everything", "tests/policies/all_rules.drone"), ("prod", "workflows/prod.drone")] {
-        let out = run(drone(None).current_dir(root()).args(["check", file, "--format", "sarif"]));
+    // A baseline holding half of the everything-wrong findings, so results carry both baseline states.
+    let out =
+        run(drone(None).current_dir(root()).args(["check", "tests/policies/all_rules.drone", "--format", "json"]));
+    let mut saved: serde_json::Value = serde_json::from_str(&text(&out).0).expect("json");
+    let findings = saved["findings"].as_array_mut().expect("findings");
+    findings.truncate(findings.len() / 2);
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, saved.to_string()).expect("write baseline");
+    let baseline = baseline.to_str().expect("utf-8");
+    for (name, file, extra) in [
+        ("everything", "tests/policies/all_rules.drone", vec![]),
+        ("prod", "workflows/prod.drone", vec![]),
+        ("baseline", "tests/policies/all_rules.drone", vec!["--baseline", baseline]),
+    ] {
+        let out = run(drone(None).current_dir(root()).args(["check", file, "--format", "sarif"]).args(extra));
         let path = dir.path().join(format!("{name}.sarif"));
         std::fs::write(&path, &out.stdout).expect("write sarif");
         let check = std::process::Command::new(&python)
@@ -273,4 +286,50 @@ resource aws.s3.bucket logs {
         .all(|f| !f["rule"].as_str().unwrap_or_default().starts_with("data.")));
     let (code, _) = check_json(&file, &["--disable-policy", "house.bucket_prefix"]);
     assert_eq!(code, 0);
+}
+
+#[test]
+fn a_baseline_fails_only_on_new_findings() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("estate.drone");
+    let bucket = |name: &str| format!("resource aws.s3.bucket {name} {{\n  name = \"{name}\"\n}}\n");
+    std::fs::write(&file, bucket("old")).expect("write");
+    let (code, saved) = check_json(&file, &[]);
+    assert_eq!(code, 4, "the existing estate has errors: {saved:#}");
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, saved.to_string()).expect("write baseline");
+    let with_baseline = ["--baseline", baseline.to_str().expect("utf-8")];
+
+    let (code, report) = check_json(&file, &with_baseline);
+    assert_eq!(code, 0, "nothing new: {report:#}");
+    assert_eq!(report["summary"]["in_baseline"], saved["summary"]["errors"]);
+    assert!(report["findings"].as_array().expect("findings").iter().all(|f| f["baseline"] == "unchanged"));
+
+    std::fs::write(&file, format!("{}{}", bucket("old"), bucket("new"))).expect("write");
+    let (code, report) = check_json(&file, &with_baseline);
+    assert_eq!(code, 4, "the new bucket's findings count: {report:#}");
+    let all = report["findings"].as_array().expect("findings");
+    for f in all {
+        let new = f["address"] == "aws.s3.bucket.new";
+        assert_eq!(f["baseline"], if new { "new" } else { "unchanged" }, "{f:#}");
+        assert_eq!(f["active"], new, "{f:#}");
+    }
+    assert_eq!(report["summary"]["errors"], saved["summary"]["errors"], "as many new errors as the old bucket had");
+
+    let out = run(drone(None).arg("check").arg(&file).args(with_baseline).args(["--format", "sarif"]));
+    let sarif: serde_json::Value = serde_json::from_str(&text(&out).0).expect("sarif json");
+    let states: BTreeSet<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["baselineState"].as_str())
+        .collect();
+    assert_eq!(states, BTreeSet::from(["new", "unchanged"]));
+    let out = run(drone(None).arg("check").arg(&file).args(with_baseline));
+    assert!(text(&out).0.contains("in baseline"), "{}", text(&out).0);
+
+    std::fs::write(&baseline, "{\"findings\": 3}").expect("write");
+    let out = run(drone(None).arg("check").arg(&file).args(with_baseline));
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("is not a drone check report"), "{}", text(&out).1);
 }

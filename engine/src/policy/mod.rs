@@ -21,6 +21,7 @@ use crate::model::{Binding, Model, Scope};
 use crate::value::Value;
 
 pub use functions::signatures;
+
 use symbolic::Symbolic;
 
 /// How serious a finding is.
@@ -102,12 +103,33 @@ pub struct Finding {
     pub proven: bool,
     /// The suppression covering it, if any (expired ones included).
     pub suppression: Option<Suppression>,
+    /// Against a baseline: whether the finding is new or was already there.
+    /// None when no baseline was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// A finding compared with a saved baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: it counts.
+    New,
+    /// Already in the baseline: reported, but does not fail the check.
+    Unchanged,
 }
 
 impl Finding {
-    /// Whether the finding counts: not covered by a live suppression.
+    /// Whether the finding counts: not covered by a live suppression, and
+    /// not already in the baseline.
     pub fn active(&self) -> bool {
-        self.suppression.as_ref().is_none_or(|s| s.expired)
+        self.suppression.as_ref().is_none_or(|s| s.expired) && self.baseline != Some(BaselineState::Unchanged)
+    }
+
+    /// What identifies a finding across runs: rule, resource, attribute and
+    /// message; spans move when a file is edited, these do not.
+    pub fn fingerprint(&self) -> Fingerprint {
+        (self.rule.clone(), self.address.clone(), self.attribute.clone(), self.message.clone())
     }
 }
 
@@ -130,7 +152,34 @@ impl Report {
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+
+    /// Marks each finding new or unchanged against `baseline`, a list of
+    /// fingerprints from an earlier report. Each baseline entry covers one
+    /// finding, so a second identical finding is new.
+    pub fn compare_with_baseline(&mut self, baseline: impl IntoIterator<Item = Fingerprint>) {
+        let mut remaining: std::collections::BTreeMap<Fingerprint, usize> = std::collections::BTreeMap::new();
+        for key in baseline {
+            *remaining.entry(key).or_default() += 1;
+        }
+        let states: Vec<BaselineState> = self
+            .findings
+            .iter()
+            .map(|finding| match remaining.get_mut(&finding.fingerprint()) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    BaselineState::Unchanged
+                }
+                _ => BaselineState::New,
+            })
+            .collect();
+        for (finding, state) in self.findings.iter_mut().zip(states) {
+            finding.baseline = Some(state);
+        }
+    }
 }
+
+/// A finding's identity across runs: (rule, address, attribute, message).
+pub type Fingerprint = (String, String, Option<String>, String);
 
 /// A policy file: its pack name and syntax tree.
 pub struct Pack<'a> {
@@ -373,6 +422,7 @@ impl RuleRun<'_, '_> {
             span,
             proven,
             suppression,
+            baseline: None,
         });
     }
 }
