@@ -3,6 +3,7 @@
 
 use drone_lang::{FunctionSig, Type};
 
+use super::iam;
 use super::resource_address;
 use super::symbolic::{Symbolic, TYPE_KEY};
 use crate::error::FnError;
@@ -31,6 +32,13 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("is_secret", &["value"], Type::Bool, "whether a value comes from secret(...)"),
         sig("statements", &["document"], Type::list(Type::Any), "an IAM document's statements: effect, actions, not_actions, resources, not_resources, principal, condition"),
         sig("environment", &[], Type::String, "the workflow header's `environment`, or null"),
+        sig("condition_keys", &["statement"], Type::list(Type::String), "a statement's condition keys, lower-case, e.g. [\"sts:externalid\"]"),
+        sig("iam_scoped_on_every_resource", &["document"], Type::list(Type::String), "actions an IAM document allows on every resource though they can be scoped to ARNs"),
+        sig("iam_escalations", &["documents"], Type::list(Type::String), "the privilege-escalation paths a list of IAM documents opens together"),
+        sig("iam_passes_any_role", &["document"], Type::Bool, "whether an IAM document allows iam:PassRole on wildcard resources or without iam:PassedToService"),
+        sig("iam_unknown_actions", &["document"], Type::list(Type::String), "actions in an IAM document that the IAM action catalogue does not know"),
+        sig("principals", &["statement", "kind"], Type::list(Type::String), "a statement's principals of a kind (\"AWS\", \"Service\", \"Federated\"); Principal \"*\" gives [\"*\"]; references to this workflow's resources are left out"),
+        sig("brief", &["list", "count"], Type::String, "the first `count` items joined with commas, and how many more"),
     ]
 }
 
@@ -103,28 +111,15 @@ impl Graph<'_, '_> {
 /// An IAM document's statements, normalised: single values become lists,
 /// keys become lower-case snake case. A document written as JSON text is parsed.
 fn statements(doc: &Value) -> Result<Value, FnError> {
-    let parsed;
-    let doc = match doc {
-        Value::String(text) => {
-            let json: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| FnError(format!("the policy document is not JSON: {e}")))?;
-            parsed = Value::from_json(&json);
-            &parsed
-        }
-        Value::Null => return Ok(Value::List(Vec::new())),
-        v if !v.is_known() => return Ok(Value::Unknown),
-        v => v,
-    };
     let list = |v: Option<&Value>| match v {
         None | Some(Value::Null) => Value::List(Vec::new()),
         Some(Value::List(l)) => Value::List(l.clone()),
         Some(other) => Value::List(vec![other.clone()]),
     };
-    let raw = match doc.as_map().and_then(|m| m.get("Statement")) {
-        Some(Value::List(l)) => l.clone(),
-        Some(single @ Value::Map(_)) => vec![single.clone()],
-        Some(v) if !v.is_known() => return Ok(Value::Unknown),
-        _ => Vec::new(),
+    let raw = match iam::raw_statements(doc) {
+        Ok(raw) => raw,
+        Err(iam::DocumentError::Unknown) => return Ok(Value::Unknown),
+        Err(iam::DocumentError::Invalid(message)) => return Err(FnError(message)),
     };
     let out = raw
         .iter()
@@ -142,6 +137,79 @@ fn statements(doc: &Value) -> Result<Value, FnError> {
         })
         .collect();
     Ok(Value::List(out))
+}
+
+/// The statements of an IAM document, or the value to return instead
+/// (unknown until apply, or an error).
+fn iam_statements(document: &Value) -> Result<Result<Vec<iam::Statement>, Value>, FnError> {
+    match iam::parse(document) {
+        Ok(statements) => Ok(Ok(statements)),
+        Err(iam::DocumentError::Unknown) => Ok(Err(Value::Unknown)),
+        Err(iam::DocumentError::Invalid(message)) => Err(FnError(message)),
+    }
+}
+
+fn string_list(items: impl IntoIterator<Item = String>) -> Value {
+    Value::List(items.into_iter().map(Value::String).collect())
+}
+
+/// Runs `f` over a document's statements; unknown documents stay unknown.
+fn with_statements(document: &Value, f: impl FnOnce(&[iam::Statement]) -> Value) -> Result<Value, FnError> {
+    Ok(match iam_statements(document)? {
+        Ok(statements) => f(&statements),
+        Err(unknown) => unknown,
+    })
+}
+
+fn scoped_on_every_resource(statements: &[iam::Statement]) -> Value {
+    let catalogue = iam::catalogue::catalogue();
+    let actions: std::collections::BTreeSet<String> = statements
+        .iter()
+        .filter(|s| s.effect == iam::Effect::Allow && s.on_every_resource())
+        .flat_map(iam::Statement::expanded_actions)
+        .filter(|a| catalogue.get(a).is_some_and(iam::catalogue::Action::resource_level))
+        .collect();
+    string_list(actions)
+}
+
+fn escalations(documents: &Value) -> Result<Value, FnError> {
+    let documents = match documents {
+        Value::List(items) => items.clone(),
+        Value::Map(m) => m.values().cloned().collect(),
+        Value::Null => Vec::new(),
+        _ => return Ok(Value::Unknown),
+    };
+    let mut all = Vec::new();
+    for document in &documents {
+        match iam_statements(document)? {
+            Ok(statements) => all.extend(statements),
+            Err(unknown) => return Ok(unknown),
+        }
+    }
+    Ok(string_list(iam::escalations(&all).iter().map(|p| format!("{} ({})", p.name, p.actions.join(" + ")))))
+}
+
+fn principals(statement: &Value, kind: &str) -> Value {
+    let strings = |v: &Value| match v {
+        Value::String(s) => vec![s.clone()],
+        Value::List(items) => items.iter().filter_map(Value::as_str).map(String::from).collect(),
+        _ => Vec::new(),
+    };
+    match statement.as_map().and_then(|m| m.get("principal")) {
+        Some(Value::String(s)) if s == "*" => string_list([s.clone()]),
+        Some(Value::Map(m)) => string_list(m.get(kind).map(strings).unwrap_or_default()),
+        Some(Value::Unknown) => Value::Unknown,
+        _ => Value::List(Vec::new()),
+    }
+}
+
+fn brief(list: &Value, count: &Value) -> Value {
+    let (Some(items), Some(n)) = (list.as_list(), count.as_f64()) else { return Value::Unknown };
+    let n = n.max(1.0) as usize;
+    let shown: Vec<String> =
+        items.iter().take(n).map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect();
+    let more = items.len().saturating_sub(n);
+    Value::String(if more == 0 { shown.join(", ") } else { format!("{} and {more} more", shown.join(", ")) })
 }
 
 fn refers_to(value: &Value, address: &str) -> bool {
@@ -178,6 +246,23 @@ impl Functions for Graph<'_, '_> {
             "is_secret" => Ok(Value::Bool(matches!(arg(0), Value::Secret(_)))),
             "statements" => statements(&arg(0)),
             "environment" => Ok(self.model.environment.clone().map_or(Value::Null, Value::String)),
+            "condition_keys" => Ok(match arg(0).as_map().and_then(|m| m.get("condition")) {
+                Some(Value::Map(operators)) => string_list(
+                    operators.values().filter_map(Value::as_map).flat_map(|k| k.keys().map(|k| k.to_ascii_lowercase())),
+                ),
+                Some(v) if !v.is_known() => Value::Unknown,
+                _ => Value::List(Vec::new()),
+            }),
+            "iam_scoped_on_every_resource" => with_statements(&arg(0), scoped_on_every_resource),
+            "iam_escalations" => escalations(&arg(0)),
+            "iam_passes_any_role" => {
+                with_statements(&arg(0), |s| Value::Bool(s.iter().any(iam::Statement::passes_any_role)))
+            }
+            "iam_unknown_actions" => {
+                with_statements(&arg(0), |s| string_list(s.iter().flat_map(iam::Statement::unknown_actions)))
+            }
+            "brief" => Ok(brief(&arg(0), &arg(1))),
+            "principals" => Ok(principals(&arg(0), arg(1).as_str().unwrap_or_default())),
             _ => return None,
         })
     }

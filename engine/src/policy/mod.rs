@@ -6,6 +6,7 @@
 //! reporters in the binary render them.
 
 mod functions;
+pub mod iam;
 mod symbolic;
 
 use std::collections::BTreeSet;
