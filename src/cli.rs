@@ -89,6 +89,20 @@ enum Command {
         #[arg(long, short)]
         yes: bool,
     },
+    /// Print the least-privilege IAM policy for the identity that runs this workflow.
+    Iam {
+        /// The workflow file.
+        file: PathBuf,
+        /// Parameter values, `name=value`.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Only the resources of this phase.
+        #[arg(long)]
+        phase: Option<String>,
+        /// The account id to put in ARNs (default: `*`, any account).
+        #[arg(long, default_value = "*")]
+        account: String,
+    },
     /// Print the resource graph.
     Graph {
         /// The workflow file.
@@ -141,6 +155,9 @@ struct Common {
     /// Most AWS operations in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Append every AWS API call (IAM action, resource type and id) to this JSON-lines file.
+    #[arg(long, value_name = "FILE")]
+    call_log: Option<PathBuf>,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -224,6 +241,7 @@ async fn dispatch(command: Command) -> Exit {
         Command::Run { file, common, yes } => run(&file, &common, yes, &catalog).await,
         Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
         Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),
+        Command::Iam { file, params, phase, account } => iam(&file, &params, phase.as_deref(), &account, &catalog),
         Command::State { command } => state_command(command, &catalog),
     };
     result.unwrap_or_else(|e| e)
@@ -370,6 +388,13 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<Exit, Exit> {
     Ok(exit)
 }
 
+fn iam(file: &Path, params: &[String], phase: Option<&str>, account: &str, catalog: &Catalog) -> Result<Exit, Exit> {
+    let loaded = pipeline::load(file, &parse_params(params)?, catalog)?;
+    let policy = crate::deployer::policy(&loaded, catalog, phase, account)?;
+    println!("{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
+    Ok(Exit::Success)
+}
+
 fn graph(file: &Path, params: &[String], format: GraphFormat, catalog: &Catalog) -> Result<Exit, Exit> {
     let loaded = pipeline::load(file, &parse_params(params)?, catalog)?;
     print!(
@@ -406,13 +431,20 @@ async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool)
     }
     let state_path = pipeline::state_path(file, &loaded.model, common.state.as_deref());
     let backend = LocalBackend { path: state_path.clone() };
+    let journal = match &common.call_log {
+        Some(path) => Some(drone_stdlib::aws::Journal::open(path).map_err(|e| {
+            eprintln!("error: cannot open call log {}: {}", path.display(), e.to_string().to_lowercase());
+            Exit::Usage
+        })?),
+        None => None,
+    };
     let mut providers: Providers = BTreeMap::new();
     for (name, config) in &loaded.model.providers {
         if config.kind != "aws" {
             eprintln!("error: provider kind `{}` is not supported", config.kind);
             return Err(Exit::Language);
         }
-        let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings).await);
+        let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings, journal.clone()).await);
         providers.insert(name.clone(), provider);
     }
     Ok(Session { loaded, state_path, backend, providers })

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod cli;
+pub mod deployer;
 pub mod exit;
 pub mod findings;
 pub mod pipeline;

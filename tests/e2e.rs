@@ -25,11 +25,12 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let state_path = dir.path().join("state.json");
+    let journal = dir.path().join("calls.jsonl");
     let drone_at = |args: &[&str]| {
         let mut cmd = drone(Some(&moto.url));
         // The test destroys what it creates, so it turns deletion protection off, and
         // with it the production rule that demands it.
-        cmd.current_dir(root()).args(args).arg("--state").arg(&state_path).args([
+        cmd.current_dir(root()).args(args).arg("--state").arg(&state_path).arg("--call-log").arg(&journal).args([
             "--param",
             "protect_data=false",
             "--disable-policy",
@@ -264,6 +265,9 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert!(clusters.clusters().iter().all(|c| c.status() != Some("ACTIVE")));
     assert!(rds.describe_db_clusters().send().await.expect("db clusters").db_clusters().is_empty());
     assert!(rds.describe_db_subnet_groups().send().await.expect("groups").db_subnet_groups().is_empty());
+
+    // Every call of the run, the re-plan and the destroy is allowed by `drone iam`'s policy.
+    super::deployer::assert_calls_allowed(&journal, &super::deployer::prod_policy());
 }
 
 #[tokio::test(flavor = "multi_thread")]

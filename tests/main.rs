@@ -4,6 +4,7 @@
 
 mod architecture;
 mod cli;
+mod deployer;
 mod diagnostics;
 mod e2e;
 mod policy;

@@ -2,6 +2,7 @@
 //! schemas, always compiled) and the AWS provider behind them (one cargo
 //! feature per service, so language work never builds the AWS SDK).
 
+pub mod permissions;
 pub mod schema;
 
 #[cfg(feature = "sdk")]

@@ -10,6 +10,7 @@ mod ecs;
 mod error;
 #[cfg(feature = "iam")]
 mod iam;
+mod journal;
 #[cfg(feature = "rds")]
 mod rds;
 #[cfg(feature = "s3")]
@@ -24,6 +25,7 @@ use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, Provi
 use drone_engine::value::{Attributes, Value};
 
 pub use error::sdk_error;
+pub use journal::{Call, Journal};
 
 /// One AWS account and region, with a client per enabled service.
 pub struct AwsProvider {
@@ -31,6 +33,7 @@ pub struct AwsProvider {
     endpoint: Option<String>,
     sts: aws_sdk_sts::Client,
     account: tokio::sync::OnceCell<String>,
+    journal: Option<Journal>,
     #[cfg(feature = "ec2")]
     ec2: aws_sdk_ec2::Client,
     #[cfg(feature = "s3")]
@@ -45,8 +48,9 @@ pub struct AwsProvider {
 
 impl AwsProvider {
     /// Configures clients from a provider block's settings (`region`,
-    /// `profile`) and the standard environment.
-    pub async fn connect(settings: &BTreeMap<String, Value>) -> AwsProvider {
+    /// `profile`) and the standard environment; with a journal, every API
+    /// call is recorded in it.
+    pub async fn connect(settings: &BTreeMap<String, Value>, journal: Option<Journal>) -> AwsProvider {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -61,23 +65,32 @@ impl AwsProvider {
         }
         let config = loader.load().await;
         let endpoint = config.endpoint_url().map(String::from);
+        // Each service's config, with the journal's recorder when there is one.
+        macro_rules! conf {
+            ($sdk:ident, $builder:expr) => {{
+                let mut builder = $builder;
+                if let Some(journal) = &journal {
+                    builder = builder.interceptor(journal::Recorder { journal: journal.clone() });
+                }
+                $sdk::Client::from_conf(builder.build())
+            }};
+        }
         AwsProvider {
             region: config.region().map(|r| r.to_string()),
-            sts: aws_sdk_sts::Client::new(&config),
+            sts: conf!(aws_sdk_sts, aws_sdk_sts::config::Builder::from(&config)),
             account: tokio::sync::OnceCell::new(),
             #[cfg(feature = "ec2")]
-            ec2: aws_sdk_ec2::Client::new(&config),
+            ec2: conf!(aws_sdk_ec2, aws_sdk_ec2::config::Builder::from(&config)),
             // Local endpoints serve buckets by path, not by virtual host.
             #[cfg(feature = "s3")]
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some()).build(),
-            ),
+            s3: conf!(aws_sdk_s3, aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some())),
             #[cfg(feature = "iam")]
-            iam: aws_sdk_iam::Client::new(&config),
+            iam: conf!(aws_sdk_iam, aws_sdk_iam::config::Builder::from(&config)),
             #[cfg(feature = "ecs")]
-            ecs: aws_sdk_ecs::Client::new(&config),
+            ecs: conf!(aws_sdk_ecs, aws_sdk_ecs::config::Builder::from(&config)),
             #[cfg(feature = "rds")]
-            rds: aws_sdk_rds::Client::new(&config),
+            rds: conf!(aws_sdk_rds, aws_sdk_rds::config::Builder::from(&config)),
+            journal,
             endpoint,
         }
     }
@@ -128,6 +141,29 @@ impl Provider for AwsProvider {
     }
 
     async fn create(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+        let created = |o: &Observed| Some(o.id.clone());
+        journal::scoped(self.journal.as_ref(), "create", r.type_name, None, self.create_unjournaled(r), created).await
+    }
+
+    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        let read = self.read_unjournaled(type_name, id, prior);
+        journal::scoped(self.journal.as_ref(), "read", type_name, Some(id), read, |_| None).await
+    }
+
+    async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+        journal::scoped(self.journal.as_ref(), "update", r.type_name, Some(r.id), self.update_unjournaled(r), |_| None)
+            .await
+    }
+
+    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+        let delete = self.delete_unjournaled(type_name, id, prior);
+        journal::scoped(self.journal.as_ref(), "delete", type_name, Some(id), delete, |_| None).await
+    }
+}
+
+/// The provider operations proper; `Provider`'s methods add the journal.
+impl AwsProvider {
+    async fn create_unjournaled(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
         match split(r.type_name) {
             #[cfg(feature = "ec2")]
@@ -144,7 +180,12 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+    async fn read_unjournaled(
+        &self,
+        type_name: &str,
+        id: &str,
+        prior: &Attributes,
+    ) -> Result<Option<Observed>, ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::read(self, kind, id, prior).await,
@@ -160,7 +201,7 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+    async fn update_unjournaled(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
         let change = attrs::Update { id: r.id, prior: r.prior, config: r.config, changed: r.changed, tags: &tags };
         match split(r.type_name) {
@@ -178,7 +219,7 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+    async fn delete_unjournaled(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
             ("ec2", kind) => ec2::delete(self, kind, id, prior).await,

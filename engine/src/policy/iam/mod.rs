@@ -189,14 +189,27 @@ impl Statement {
     }
 }
 
+/// Actions on roles that escalate only when they reach any role (the holder's
+/// own included); on named role ARNs they change just those roles, which is
+/// what a deployer that manages roles needs.
+const ON_NAMED_ROLES: [&str; 3] = ["iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"];
+
 /// What a set of documents grants together: every action some Allow covers,
 /// minus what an unconditional Deny on every resource takes away, with
-/// `iam:PassRole` kept only when some statement passes any role.
+/// `iam:PassRole` kept only when some statement passes any role, and the
+/// role-policy actions only when some statement reaches any role.
 pub fn effective_actions(statements: &[Statement]) -> BTreeSet<String> {
     let mut allowed = BTreeSet::new();
     for s in statements.iter().filter(|s| s.effect == Effect::Allow) {
         for action in s.expanded_actions() {
-            if !action.eq_ignore_ascii_case("iam:PassRole") || s.passes_any_role() {
+            let counts = if action.eq_ignore_ascii_case("iam:PassRole") {
+                s.passes_any_role()
+            } else if ON_NAMED_ROLES.iter().any(|a| a.eq_ignore_ascii_case(&action)) {
+                s.on_wildcard_resources()
+            } else {
+                true
+            };
+            if counts {
                 allowed.insert(action.to_ascii_lowercase());
             }
         }
@@ -273,6 +286,18 @@ mod tests {
             r#"{{"Statement": [{base}, {{"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {{"Bool": {{"aws:MultiFactorAuthPresent": "false"}}}}}}]}}"#
         );
         assert!(paths(&conditional).contains(&"new policy version"));
+    }
+
+    #[test]
+    fn role_policy_actions_escalate_only_on_any_role() {
+        let on = |resource: &str| {
+            format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:AttachRolePolicy"], "Resource": "{resource}"}}]}}"#
+            )
+        };
+        assert_eq!(paths(&on("*")), ["attach a policy to a role", "inline policy on a role"]);
+        assert_eq!(paths(&on("arn:aws:iam::*:role/*")).len(), 2);
+        assert!(paths(&on("arn:aws:iam::123456789012:role/app-task")).is_empty());
     }
 
     #[test]

@@ -1,0 +1,54 @@
+//! `drone iam`: the least-privilege policy for the identity that runs a
+//! workflow, from the resources it manages and what the provider calls for
+//! each type.
+
+use drone_engine::eval::NothingKnown;
+use drone_engine::functions::CallContext;
+use drone_engine::value::Value;
+use drone_lang::Catalog;
+use drone_stdlib::permissions::{deployer_policy, Managed};
+
+use crate::exit::Exit;
+use crate::pipeline::Loaded;
+use crate::render::print_all;
+
+/// The policy JSON for `loaded`'s resources, those of `phase` only when given.
+pub fn policy(
+    loaded: &Loaded,
+    catalog: &Catalog,
+    phase: Option<&str>,
+    account: &str,
+) -> Result<serde_json::Value, Exit> {
+    let model = &loaded.model;
+    if let Some(phase) = phase {
+        if !model.phases.iter().any(|p| p == phase) {
+            eprintln!("error: the workflow has no phase `{phase}` (phases: {})", model.phases.join(", "));
+            return Err(Exit::Usage);
+        }
+    }
+    let host = crate::pipeline::host_for(&loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let mut names = Vec::new();
+    for instance in model.instances.values().filter(|i| phase.is_none_or(|p| i.phase == p)) {
+        let config =
+            drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance).map_err(|e| {
+                print_all(&[e], &loaded.program.sources);
+                Exit::Language
+            })?;
+        let name = ["name", "identifier"].iter().find_map(|k| config.get(*k).and_then(Value::as_str).map(String::from));
+        let region = model
+            .providers
+            .get(&instance.provider)
+            .and_then(|p| p.settings.get("region"))
+            .and_then(Value::as_str)
+            .unwrap_or("*")
+            .to_string();
+        names.push((instance.type_name.as_str(), name, region));
+    }
+    let managed: Vec<Managed<'_>> =
+        names.iter().map(|(type_name, name, region)| Managed { type_name, name: name.as_deref(), region }).collect();
+    deployer_policy(&managed, account).map_err(|e| {
+        eprintln!("error: {e}");
+        Exit::Usage
+    })
+}

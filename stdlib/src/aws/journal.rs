@@ -1,0 +1,148 @@
+//! The call journal: every AWS API operation the provider sends, as the IAM
+//! action it needs and the resource it was for, so `drone iam`'s policy can be
+//! checked against what a run really called. Recorded by an SDK interceptor on
+//! every client; the resource comes from a task-local set around each
+//! provider operation, since the SDK knows nothing of drone's resources.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde::Serialize;
+
+/// One API call.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Call {
+    /// The IAM action it needs, e.g. `ec2:CreateVpc`.
+    pub action: String,
+    /// The operation as the SDK names it, e.g. `EC2.CreateVpc`.
+    pub operation: String,
+    /// What drone was doing: `create`, `read`, `update`, `delete`, or `identity`.
+    pub stage: &'static str,
+    /// The resource type, e.g. `aws.ec2.vpc` (none for `identity`).
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// The resource's id, once known (a create's calls get the new id).
+    pub id: Option<String>,
+}
+
+/// The resource a provider operation is about.
+#[derive(Clone, Debug)]
+pub(super) struct Scope {
+    pub(super) stage: &'static str,
+    pub(super) type_name: String,
+    pub(super) id: Option<String>,
+    calls: Arc<Mutex<Vec<Call>>>,
+}
+
+tokio::task_local! {
+    static SCOPE: Scope;
+}
+
+/// Where calls go: a JSON-lines file, appended to.
+#[derive(Clone, Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: Arc<Mutex<std::fs::File>>,
+}
+
+impl Journal {
+    /// Opens (creating or appending to) the journal at `path`.
+    pub fn open(path: &Path) -> std::io::Result<Journal> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Journal { path: path.to_path_buf(), file: Arc::new(Mutex::new(file)) })
+    }
+
+    /// The journal's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&self, calls: &[Call]) {
+        let Ok(mut file) = self.file.lock() else { return };
+        for call in calls {
+            if let Ok(line) = serde_json::to_string(call) {
+                // The journal is an audit aid; a full disk must not fail the run.
+                let _ = writeln!(file, "{line}");
+            }
+        }
+    }
+}
+
+/// Runs `operation` with calls attributed to (`stage`, `type_name`, `id`),
+/// then writes them to `journal` with the id the operation returned.
+pub(super) async fn scoped<T, E>(
+    journal: Option<&Journal>,
+    stage: &'static str,
+    type_name: &str,
+    id: Option<&str>,
+    operation: impl std::future::Future<Output = Result<T, E>>,
+    new_id: impl Fn(&T) -> Option<String>,
+) -> Result<T, E> {
+    let Some(journal) = journal else { return operation.await };
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let scope = Scope { stage, type_name: type_name.to_string(), id: id.map(String::from), calls: calls.clone() };
+    let result = SCOPE.scope(scope, operation).await;
+    let created = result.as_ref().ok().and_then(&new_id);
+    let mut recorded = calls.lock().map(|c| c.clone()).unwrap_or_default();
+    for call in &mut recorded {
+        if call.id.is_none() {
+            call.id = created.clone();
+        }
+    }
+    journal.write(&recorded);
+    result
+}
+
+/// The interceptor that records each operation.
+#[derive(Debug, Clone)]
+pub(super) struct Recorder {
+    pub(super) journal: Journal,
+}
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "drone-call-journal"
+    }
+
+    // Not read_before_execution: a client interceptor runs that before the
+    // operation's own configuration (which carries `Metadata`) is applied.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(metadata) = cfg.load::<Metadata>() else { return Ok(()) };
+        let operation = format!("{}.{}", metadata.service(), metadata.name());
+        let actions = crate::permissions::actions_for_operation(metadata.service(), metadata.name());
+        let make = |stage, type_name: Option<String>, id: Option<String>| -> Vec<Call> {
+            actions
+                .iter()
+                .map(|action| Call {
+                    action: action.clone(),
+                    operation: operation.clone(),
+                    stage,
+                    type_name: type_name.clone(),
+                    id: id.clone(),
+                })
+                .collect()
+        };
+        let scoped = SCOPE.try_with(|s| {
+            let calls = make(s.stage, Some(s.type_name.clone()), s.id.clone());
+            if let Ok(mut list) = s.calls.lock() {
+                list.extend(calls);
+            }
+        });
+        if scoped.is_err() {
+            self.journal.write(&make("identity", None, None));
+        }
+        Ok(())
+    }
+}

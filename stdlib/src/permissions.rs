@@ -1,0 +1,346 @@
+//! What the AWS provider calls, as IAM actions: per resource type and stage
+//! (read, create, update, delete), and the resource ARNs each type's calls
+//! touch. `drone iam` builds the deployer's least-privilege policy from this;
+//! the call journal maps SDK operations to the same action names, and the
+//! tests check the two agree.
+
+/// A stage of a resource's life, as the provider sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Refresh: read the resource back.
+    Read,
+    /// Create it.
+    Create,
+    /// Change it in place.
+    Update,
+    /// Delete it.
+    Delete,
+}
+
+/// The actions one resource type needs.
+pub struct TypePermissions {
+    /// The drone type, e.g. `aws.ec2.vpc`.
+    pub type_name: &'static str,
+    /// (stage, IAM action) pairs.
+    pub actions: &'static [(Stage, &'static str)],
+}
+
+use Stage::{Create, Delete, Read, Update};
+
+const EC2_TAGS: [(Stage, &str); 3] =
+    [(Create, "ec2:CreateTags"), (Update, "ec2:CreateTags"), (Update, "ec2:DeleteTags")];
+
+/// Every type the provider implements.
+pub const TYPES: &[TypePermissions] = &[
+    TypePermissions {
+        type_name: "aws.ec2.vpc",
+        actions: &[
+            (Create, "ec2:CreateVpc"),
+            (Create, "ec2:ModifyVpcAttribute"),
+            (Read, "ec2:DescribeVpcs"),
+            (Update, "ec2:ModifyVpcAttribute"),
+            (Delete, "ec2:DeleteVpc"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ec2.subnet",
+        actions: &[
+            (Create, "ec2:CreateSubnet"),
+            (Create, "ec2:ModifySubnetAttribute"),
+            (Read, "ec2:DescribeSubnets"),
+            (Update, "ec2:ModifySubnetAttribute"),
+            (Delete, "ec2:DeleteSubnet"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ec2.internet_gateway",
+        actions: &[
+            (Create, "ec2:CreateInternetGateway"),
+            (Create, "ec2:AttachInternetGateway"),
+            (Read, "ec2:DescribeInternetGateways"),
+            (Update, "ec2:AttachInternetGateway"),
+            (Update, "ec2:DetachInternetGateway"),
+            (Delete, "ec2:DetachInternetGateway"),
+            (Delete, "ec2:DeleteInternetGateway"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ec2.route_table",
+        actions: &[
+            (Create, "ec2:CreateRouteTable"),
+            (Create, "ec2:CreateRoute"),
+            (Create, "ec2:AssociateRouteTable"),
+            (Read, "ec2:DescribeRouteTables"),
+            (Update, "ec2:CreateRoute"),
+            (Update, "ec2:DeleteRoute"),
+            (Update, "ec2:AssociateRouteTable"),
+            (Update, "ec2:DisassociateRouteTable"),
+            (Delete, "ec2:DisassociateRouteTable"),
+            (Delete, "ec2:DeleteRouteTable"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ec2.security_group",
+        actions: &[
+            (Create, "ec2:CreateSecurityGroup"),
+            (Create, "ec2:RevokeSecurityGroupEgress"),
+            (Create, "ec2:AuthorizeSecurityGroupIngress"),
+            (Create, "ec2:AuthorizeSecurityGroupEgress"),
+            (Read, "ec2:DescribeSecurityGroups"),
+            (Update, "ec2:AuthorizeSecurityGroupIngress"),
+            (Update, "ec2:AuthorizeSecurityGroupEgress"),
+            (Update, "ec2:RevokeSecurityGroupIngress"),
+            (Update, "ec2:RevokeSecurityGroupEgress"),
+            (Delete, "ec2:DeleteSecurityGroup"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.s3.bucket",
+        actions: &[
+            (Create, "s3:CreateBucket"),
+            (Create, "s3:PutBucketTagging"),
+            (Create, "s3:PutBucketVersioning"),
+            (Create, "s3:PutEncryptionConfiguration"),
+            (Create, "s3:PutBucketPublicAccessBlock"),
+            (Read, "s3:ListBucket"),
+            (Read, "s3:GetBucketVersioning"),
+            (Update, "s3:PutBucketTagging"),
+            (Update, "s3:PutBucketVersioning"),
+            (Update, "s3:PutEncryptionConfiguration"),
+            (Update, "s3:PutBucketPublicAccessBlock"),
+            (Delete, "s3:DeleteBucket"),
+            // Emptying a bucket with `force_destroy`.
+            (Delete, "s3:ListBucketVersions"),
+            (Delete, "s3:DeleteObject"),
+            (Delete, "s3:DeleteObjectVersion"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.iam.role",
+        actions: &[
+            (Create, "iam:CreateRole"),
+            (Create, "iam:TagRole"),
+            (Create, "iam:PutRolePolicy"),
+            (Create, "iam:AttachRolePolicy"),
+            (Read, "iam:GetRole"),
+            (Update, "iam:UpdateAssumeRolePolicy"),
+            (Update, "iam:UpdateRole"),
+            (Update, "iam:PutRolePolicy"),
+            (Update, "iam:DeleteRolePolicy"),
+            (Update, "iam:AttachRolePolicy"),
+            (Update, "iam:DetachRolePolicy"),
+            (Update, "iam:TagRole"),
+            (Update, "iam:UntagRole"),
+            (Delete, "iam:ListRolePolicies"),
+            (Delete, "iam:DeleteRolePolicy"),
+            (Delete, "iam:ListAttachedRolePolicies"),
+            (Delete, "iam:DetachRolePolicy"),
+            (Delete, "iam:DeleteRole"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ecs.cluster",
+        actions: &[
+            (Create, "ecs:CreateCluster"),
+            (Create, "ecs:TagResource"),
+            (Read, "ecs:DescribeClusters"),
+            (Update, "ecs:UpdateClusterSettings"),
+            (Update, "ecs:TagResource"),
+            (Update, "ecs:UntagResource"),
+            (Delete, "ecs:DeleteCluster"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.rds.db_subnet_group",
+        actions: &[
+            (Create, "rds:CreateDBSubnetGroup"),
+            (Create, "rds:AddTagsToResource"),
+            (Read, "rds:DescribeDBSubnetGroups"),
+            (Update, "rds:ModifyDBSubnetGroup"),
+            (Update, "rds:AddTagsToResource"),
+            (Update, "rds:RemoveTagsFromResource"),
+            (Delete, "rds:DeleteDBSubnetGroup"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.rds.cluster",
+        actions: &[
+            (Create, "rds:CreateDBCluster"),
+            (Create, "rds:AddTagsToResource"),
+            // Waiting for the cluster to become available.
+            (Create, "rds:DescribeDBClusters"),
+            (Read, "rds:DescribeDBClusters"),
+            (Update, "rds:ModifyDBCluster"),
+            (Update, "rds:AddTagsToResource"),
+            (Update, "rds:RemoveTagsFromResource"),
+            (Delete, "rds:DeleteDBCluster"),
+            (Delete, "rds:DescribeDBClusters"),
+        ],
+    },
+];
+
+/// The action every run needs to learn its account.
+pub const IDENTITY_ACTION: &str = "sts:GetCallerIdentity";
+
+/// The permissions of `type_name`, if the provider implements it.
+pub fn for_type(type_name: &str) -> Option<&'static TypePermissions> {
+    TYPES.iter().find(|t| t.type_name == type_name)
+}
+
+/// The IAM actions an SDK operation needs. Most are `service:Operation`;
+/// S3's operation names differ from its action names.
+pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
+    let s3 = |a: &[&str]| a.iter().map(|a| format!("s3:{a}")).collect();
+    if service.eq_ignore_ascii_case("s3") {
+        return match operation {
+            "HeadBucket" | "ListObjectsV2" | "ListObjects" => s3(&["ListBucket"]),
+            "PutBucketEncryption" | "DeleteBucketEncryption" => s3(&["PutEncryptionConfiguration"]),
+            "GetBucketEncryption" => s3(&["GetEncryptionConfiguration"]),
+            "PutPublicAccessBlock" | "DeletePublicAccessBlock" => s3(&["PutBucketPublicAccessBlock"]),
+            "GetPublicAccessBlock" => s3(&["GetBucketPublicAccessBlock"]),
+            "DeleteBucketTagging" => s3(&["PutBucketTagging"]),
+            "ListObjectVersions" => s3(&["ListBucketVersions"]),
+            "DeleteObjects" => s3(&["DeleteObject", "DeleteObjectVersion"]),
+            other => s3(&[other]),
+        };
+    }
+    vec![format!("{}:{operation}", service.to_ascii_lowercase())]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_action_is_in_the_iam_catalogue() {
+        let catalogue = drone_engine::policy::iam::catalogue::catalogue();
+        for t in super::TYPES {
+            for (_, action) in t.actions {
+                assert!(catalogue.get(action).is_some(), "{}: {action}", t.type_name);
+            }
+        }
+    }
+}
+
+/// One resource the deployer manages, as `drone iam` sees it before apply.
+pub struct Managed<'a> {
+    /// Its type.
+    pub type_name: &'a str,
+    /// Its name (bucket, role, cluster name; RDS identifier), if known before apply.
+    pub name: Option<&'a str>,
+    /// Its region, or `*` when the provider block does not say.
+    pub region: &'a str,
+}
+
+/// The ARN patterns a resource's calls touch, keyed by the IAM catalogue's
+/// (service, resource type). EC2 ids exist only after create, so EC2
+/// patterns end in `/*`, bounded by region and account.
+fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, String)> {
+    let name = r.name.unwrap_or("*");
+    let region = r.region;
+    let ec2 = |kind: &'static str| ("ec2", kind, format!("arn:aws:ec2:{region}:{account}:{kind}/*"));
+    match r.type_name {
+        "aws.ec2.vpc" => vec![ec2("vpc")],
+        "aws.ec2.subnet" => vec![ec2("subnet")],
+        "aws.ec2.internet_gateway" => vec![ec2("internet-gateway")],
+        "aws.ec2.route_table" => vec![ec2("route-table")],
+        "aws.ec2.security_group" => vec![ec2("security-group"), ec2("security-group-rule")],
+        "aws.s3.bucket" => {
+            vec![("s3", "bucket", format!("arn:aws:s3:::{name}")), ("s3", "object", format!("arn:aws:s3:::{name}/*"))]
+        }
+        "aws.iam.role" => vec![("iam", "role", format!("arn:aws:iam::{account}:role/{name}"))],
+        "aws.ecs.cluster" => vec![("ecs", "cluster", format!("arn:aws:ecs:{region}:{account}:cluster/{name}"))],
+        "aws.rds.db_subnet_group" => vec![("rds", "subgrp", format!("arn:aws:rds:{region}:{account}:subgrp:{name}"))],
+        "aws.rds.cluster" => vec![("rds", "cluster", format!("arn:aws:rds:{region}:{account}:cluster:{name}"))],
+        _ => Vec::new(),
+    }
+}
+
+/// Why no policy can be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// A type the provider does not implement.
+    #[error("`{0}` is not implemented by the AWS provider, so drone cannot say what it calls")]
+    UnknownType(String),
+}
+
+/// The least-privilege IAM policy for the identity that plans, applies and
+/// destroys `resources`: every action the provider calls for their types,
+/// each scoped to the ARNs of the resource types it accepts, and `*` only for
+/// actions that accept nothing else. `account` may be `*`.
+pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde_json::Value, PolicyError> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let catalogue = drone_engine::policy::iam::catalogue::catalogue();
+    let mut actions: BTreeSet<&'static str> = BTreeSet::from([IDENTITY_ACTION]);
+    let mut patterns: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
+    for r in resources {
+        let permissions = for_type(r.type_name).ok_or_else(|| PolicyError::UnknownType(r.type_name.to_string()))?;
+        actions.extend(permissions.actions.iter().map(|(_, a)| *a));
+        for (service, kind, arn) in arns(r, account) {
+            patterns.entry((service, kind)).or_default().insert(arn);
+        }
+    }
+    // Actions grouped by the exact resource list they need, one statement per group.
+    let mut groups: BTreeMap<Vec<String>, BTreeSet<&str>> = BTreeMap::new();
+    for action in actions {
+        let service = action.split_once(':').map_or(action, |(s, _)| s);
+        let resources: BTreeSet<String> = match catalogue.get(action) {
+            Some(a) if a.resource_level() => {
+                let named: BTreeSet<String> = a
+                    .resource_types
+                    .iter()
+                    .filter_map(|kind| patterns.get(&(service, *kind)))
+                    .flatten()
+                    .cloned()
+                    .collect();
+                if named.is_empty() {
+                    patterns.iter().filter(|((s, _), _)| *s == service).flat_map(|(_, p)| p.iter().cloned()).collect()
+                } else {
+                    named
+                }
+            }
+            _ => BTreeSet::from(["*".to_string()]),
+        };
+        groups.entry(resources.into_iter().collect()).or_default().insert(action);
+    }
+    let mut counters: BTreeMap<String, usize> = BTreeMap::new();
+    let statements: Vec<serde_json::Value> = groups
+        .into_iter()
+        .map(|(resources, actions)| {
+            let first = actions.iter().next().copied().unwrap_or_default();
+            let service = if resources == ["*"] { "any" } else { first.split_once(':').map_or(first, |(s, _)| s) };
+            let n = counters.entry(service.to_string()).or_default();
+            *n += 1;
+            let mut sid: String = service.chars().filter(char::is_ascii_alphanumeric).collect();
+            if let Some(c) = sid.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            // `*` only for actions that accept no resource ARN at all.
+            let sid = if resources == ["*"] {
+                "DroneActionsWithoutResourceArns".to_string()
+            } else {
+                format!("Drone{sid}{n}")
+            };
+            serde_json::json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": actions.into_iter().collect::<Vec<_>>(),
+                "Resource": resources,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+}

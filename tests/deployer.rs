@@ -1,0 +1,133 @@
+//! `drone iam`: the deployer's generated policy passes the built-in IAM rules,
+//! and every (action, ARN) pair a real run called is allowed by it.
+
+use std::path::Path;
+
+use super::support::{assert_exit, drone, root, run, text};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "eu-west-1";
+
+/// The policy `drone iam` prints for the prod workflow.
+pub fn prod_policy() -> serde_json::Value {
+    let out = run(drone(None).current_dir(root()).args(["iam", "workflows/prod.drone", "--account", ACCOUNT]));
+    assert_exit(&out, 0);
+    serde_json::from_str(&text(&out).0).expect("policy json")
+}
+
+/// IAM's wildcard match (`*`, `?`), case-insensitive: written out here so the
+/// test does not judge drone with drone's own matcher.
+fn matches(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The ARN AWS evaluates for a call on a resource of `type_name` with `id`.
+fn arn(type_name: &str, id: &str) -> String {
+    let ec2 = |kind: &str| format!("arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{id}");
+    match type_name {
+        "aws.ec2.vpc" => ec2("vpc"),
+        "aws.ec2.subnet" => ec2("subnet"),
+        "aws.ec2.internet_gateway" => ec2("internet-gateway"),
+        "aws.ec2.route_table" => ec2("route-table"),
+        "aws.ec2.security_group" => ec2("security-group"),
+        "aws.s3.bucket" => format!("arn:aws:s3:::{id}"),
+        "aws.iam.role" => format!("arn:aws:iam::{ACCOUNT}:role/{id}"),
+        // ECS clusters are recorded by their ARN.
+        "aws.ecs.cluster" => id.to_string(),
+        "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
+        "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
+        other => panic!("no ARN format for {other}"),
+    }
+}
+
+/// Checks every call in `journal` against `policy`: its action is allowed on
+/// its resource's ARN (calls without a resource, on `*`).
+pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
+    let text = std::fs::read_to_string(journal).expect("journal");
+    let statements = policy["Statement"].as_array().expect("statements");
+    let mut checked = 0;
+    for line in text.lines() {
+        let call: serde_json::Value = serde_json::from_str(line).expect("journal line");
+        let action = call["action"].as_str().expect("action");
+        let target = match (call["type"].as_str(), call["id"].as_str()) {
+            (Some(t), Some(id)) => arn(t, id),
+            (None, _) => "*".to_string(),
+            (Some(t), None) => panic!("a {t} call without a resource id: {call}"),
+        };
+        let allowed = statements.iter().any(|s| {
+            s["Effect"] == "Allow"
+                && strings(&s["Action"]).iter().any(|a| matches(a, action))
+                && strings(&s["Resource"]).iter().any(|r| matches(r, &target))
+        });
+        assert!(allowed, "the generated policy does not allow {action} on {target}");
+        checked += 1;
+    }
+    assert!(checked > 50, "the journal holds only {checked} calls");
+}
+
+#[test]
+fn the_generated_policy_passes_the_built_in_iam_rules() {
+    let policy = prod_policy();
+    let star_actions: Vec<String> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .filter(|s| strings(&s["Resource"]) == ["*"])
+        .flat_map(|s| strings(&s["Action"]))
+        .collect();
+    assert!(star_actions.contains(&"ec2:DescribeVpcs".to_string()), "{star_actions:?}");
+    assert!(!star_actions.iter().any(|a| a.starts_with("iam:") || a.starts_with("s3:")), "{star_actions:?}");
+
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("deployer.json"), policy.to_string()).expect("write");
+    let workflow = dir.path().join("deployer.drone");
+    std::fs::write(
+        &workflow,
+        r#"resource aws.iam.role deployer {
+  name               = "shuttle-deployer"
+  assume_role_policy = {
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "codebuild.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  }
+  inline_policies    = { deploy = file("deployer.json") }
+}
+"#,
+    )
+    .expect("write");
+    let out = run(drone(None).arg("check").arg(&workflow).args(["--format", "json"]));
+    let report: serde_json::Value = serde_json::from_str(&text(&out).0).expect("report");
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn iam_limits_to_a_phase_and_rejects_an_unknown_one() {
+    let phase =
+        |name: &str| run(drone(None).current_dir(root()).args(["iam", "workflows/prod.drone", "--phase", name]));
+    let out = phase("bootstrap");
+    assert_exit(&out, 0);
+    let policy: serde_json::Value = serde_json::from_str(&text(&out).0).expect("json");
+    let actions: Vec<String> =
+        policy["Statement"].as_array().expect("statements").iter().flat_map(|s| strings(&s["Action"])).collect();
+    assert!(!actions.iter().any(|a| a.starts_with("rds:")), "bootstrap creates no database: {actions:?}");
+    let out = phase("nonesuch");
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("no phase `nonesuch`"), "{}", text(&out).1);
+}
