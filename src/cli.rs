@@ -679,19 +679,6 @@ fn header_only(file: &Path) -> Result<Loaded, Exit> {
         .iter()
         .find_map(|i| if let drone_lang::ast::Item::Workflow(w) = i { w.name.as_plain_string() } else { None })
         .unwrap_or_else(|| file.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned()));
-    let model = drone_engine::model::Model {
-        workflow: name,
-        state_path: None,
-        environment: None,
-        policy_dirs: Vec::new(),
-        disabled_policies: Vec::new(),
-        phases: Vec::new(),
-        providers: BTreeMap::new(),
-        instances: BTreeMap::new(),
-        decls: BTreeMap::new(),
-        outputs: Vec::new(),
-        params: BTreeMap::new(),
-        lets: BTreeMap::new(),
-    };
+    let model = drone_engine::model::Model { workflow: name, ..Default::default() };
     Ok(Loaded { program, model })
 }

@@ -12,7 +12,7 @@ use drone_lang::Span;
 use crate::value::Value;
 
 /// A workflow evaluated to its resource graph.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Model {
     /// The workflow's name (tags and state carry it).
     pub workflow: String,

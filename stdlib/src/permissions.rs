@@ -320,19 +320,19 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
     let statements: Vec<serde_json::Value> = groups
         .into_iter()
         .map(|(resources, actions)| {
-            let first = actions.iter().next().copied().unwrap_or_default();
-            let service = if resources == ["*"] { "any" } else { first.split_once(':').map_or(first, |(s, _)| s) };
-            let n = counters.entry(service.to_string()).or_default();
-            *n += 1;
-            let mut sid: String = service.chars().filter(char::is_ascii_alphanumeric).collect();
-            if let Some(c) = sid.get_mut(0..1) {
-                c.make_ascii_uppercase();
-            }
-            // `*` only for actions that accept no resource ARN at all.
+            // `*` only for actions that accept no resource ARN at all; there is one such group.
             let sid = if resources == ["*"] {
                 "DroneActionsWithoutResourceArns".to_string()
             } else {
-                format!("Drone{sid}{n}")
+                let first = actions.iter().next().copied().unwrap_or_default();
+                let service = first.split_once(':').map_or(first, |(s, _)| s);
+                let n = counters.entry(service.to_string()).or_default();
+                *n += 1;
+                let mut name: String = service.chars().filter(char::is_ascii_alphanumeric).collect();
+                if let Some(c) = name.get_mut(0..1) {
+                    c.make_ascii_uppercase();
+                }
+                format!("Drone{name}{n}")
             };
             serde_json::json!({
                 "Sid": sid,

@@ -25,20 +25,7 @@ pub struct EvalInput<'a> {
 /// Expands a checked program into its model; reports every error it finds.
 pub fn expand(program: &Program, catalog: &Catalog, input: &EvalInput<'_>) -> Result<Model, Vec<EvalError>> {
     let mut errors = Vec::new();
-    let mut model = Model {
-        workflow: default_name(program),
-        state_path: None,
-        environment: None,
-        policy_dirs: Vec::new(),
-        disabled_policies: Vec::new(),
-        phases: Vec::new(),
-        providers: BTreeMap::new(),
-        instances: BTreeMap::new(),
-        decls: BTreeMap::new(),
-        outputs: Vec::new(),
-        params: BTreeMap::new(),
-        lets: BTreeMap::new(),
-    };
+    let mut model = Model { workflow: default_name(program), ..Model::default() };
     bind_params(program, input.params, &mut model, &mut errors);
     for import in program.imports.values() {
         for item in &import.module.items {
@@ -123,7 +110,7 @@ fn bind_params(program: &Program, given: &BTreeMap<String, String>, model: &mut 
                 }
             },
             (None, Some(default)) => {
-                let empty = empty_model();
+                let empty = Model::default();
                 match Evaluator::new(&empty, &Catalog::new(), &cx, &NothingKnown).eval(default, &Vec::new()) {
                     Ok(v) => v,
                     Err(e) => {
@@ -138,23 +125,6 @@ fn bind_params(program: &Program, given: &BTreeMap<String, String>, model: &mut 
             }
         };
         model.params.insert(p.name.name.clone(), value);
-    }
-}
-
-fn empty_model() -> Model {
-    Model {
-        workflow: String::new(),
-        state_path: None,
-        environment: None,
-        policy_dirs: Vec::new(),
-        disabled_policies: Vec::new(),
-        phases: Vec::new(),
-        providers: BTreeMap::new(),
-        instances: BTreeMap::new(),
-        decls: BTreeMap::new(),
-        outputs: Vec::new(),
-        params: BTreeMap::new(),
-        lets: BTreeMap::new(),
     }
 }
 

@@ -118,8 +118,7 @@ fn statements(doc: &Value) -> Result<Value, FnError> {
     };
     let raw = match iam::raw_statements(doc) {
         Ok(raw) => raw,
-        Err(iam::DocumentError::Unknown) => return Ok(Value::Unknown),
-        Err(iam::DocumentError::Invalid(message)) => return Err(FnError(message)),
+        Err(e) => return instead_of_document(e),
     };
     let out = raw
         .iter()
@@ -139,13 +138,12 @@ fn statements(doc: &Value) -> Result<Value, FnError> {
     Ok(Value::List(out))
 }
 
-/// The statements of an IAM document, or the value to return instead
-/// (unknown until apply, or an error).
-fn iam_statements(document: &Value) -> Result<Result<Vec<iam::Statement>, Value>, FnError> {
-    match iam::parse(document) {
-        Ok(statements) => Ok(Ok(statements)),
-        Err(iam::DocumentError::Unknown) => Ok(Err(Value::Unknown)),
-        Err(iam::DocumentError::Invalid(message)) => Err(FnError(message)),
+/// What a function returns for a document it cannot read: unknown until
+/// apply, or an error naming what is wrong.
+fn instead_of_document(e: iam::DocumentError) -> Result<Value, FnError> {
+    match e {
+        iam::DocumentError::Unknown => Ok(Value::Unknown),
+        iam::DocumentError::Invalid(message) => Err(FnError(message)),
     }
 }
 
@@ -155,10 +153,10 @@ fn string_list(items: impl IntoIterator<Item = String>) -> Value {
 
 /// Runs `f` over a document's statements; unknown documents stay unknown.
 fn with_statements(document: &Value, f: impl FnOnce(&[iam::Statement]) -> Value) -> Result<Value, FnError> {
-    Ok(match iam_statements(document)? {
-        Ok(statements) => f(&statements),
-        Err(unknown) => unknown,
-    })
+    match iam::parse(document) {
+        Ok(statements) => Ok(f(&statements)),
+        Err(e) => instead_of_document(e),
+    }
 }
 
 fn scoped_on_every_resource(statements: &[iam::Statement]) -> Value {
@@ -181,9 +179,9 @@ fn escalations(documents: &Value) -> Result<Value, FnError> {
     };
     let mut all = Vec::new();
     for document in &documents {
-        match iam_statements(document)? {
+        match iam::parse(document) {
             Ok(statements) => all.extend(statements),
-            Err(unknown) => return Ok(unknown),
+            Err(e) => return instead_of_document(e),
         }
     }
     Ok(string_list(iam::escalations(&all).iter().map(|p| format!("{} ({})", p.name, p.actions.join(" + ")))))
@@ -247,11 +245,8 @@ impl Functions for Graph<'_, '_> {
             "statements" => statements(&arg(0)),
             "environment" => Ok(self.model.environment.clone().map_or(Value::Null, Value::String)),
             "condition_keys" => Ok(match arg(0).as_map().and_then(|m| m.get("condition")) {
-                Some(Value::Map(operators)) => string_list(
-                    operators.values().filter_map(Value::as_map).flat_map(|k| k.keys().map(|k| k.to_ascii_lowercase())),
-                ),
-                Some(v) if !v.is_known() => Value::Unknown,
-                _ => Value::List(Vec::new()),
+                Some(Value::Unknown | Value::Ref { .. }) => Value::Unknown,
+                condition => string_list(iam::condition_keys(condition)),
             }),
             "iam_scoped_on_every_resource" => with_statements(&arg(0), scoped_on_every_resource),
             "iam_escalations" => escalations(&arg(0)),

@@ -111,12 +111,7 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         let before = inline_policies(u.prior);
         let after = inline_policies(u.config);
         for policy in before.keys().filter(|k| !after.contains_key(*k)) {
-            iam.delete_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| sdk_error("DeleteRolePolicy", e))?;
+            delete_policy(iam, name, policy).await?;
         }
         for (policy, doc) in &after {
             put_policy(iam, name, policy, doc).await?;
@@ -126,12 +121,7 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         let before: BTreeSet<String> = strings(u.prior, "managed_policy_arns").into_iter().collect();
         let after: BTreeSet<String> = strings(u.config, "managed_policy_arns").into_iter().collect();
         for arn in before.difference(&after) {
-            iam.detach_role_policy()
-                .role_name(name)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| sdk_error("DetachRolePolicy", e))?;
+            detach_policy(iam, name, arn).await?;
         }
         for arn in after.difference(&before) {
             iam.attach_role_policy()
@@ -168,12 +158,7 @@ pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attr
     // not what state says, so policies added by hand do not block the delete.
     let inline = iam.list_role_policies().role_name(id).send().await.map_err(|e| sdk_error("ListRolePolicies", e))?;
     for policy in inline.policy_names() {
-        iam.delete_role_policy()
-            .role_name(id)
-            .policy_name(policy)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteRolePolicy", e))?;
+        delete_policy(iam, id, policy).await?;
     }
     let attached = iam
         .list_attached_role_policies()
@@ -183,12 +168,7 @@ pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attr
         .map_err(|e| sdk_error("ListAttachedRolePolicies", e))?;
     for policy in attached.attached_policies() {
         if let Some(arn) = policy.policy_arn() {
-            iam.detach_role_policy()
-                .role_name(id)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| sdk_error("DetachRolePolicy", e))?;
+            detach_policy(iam, id, arn).await?;
         }
     }
     iam.delete_role().role_name(id).send().await.map(drop).map_err(|e| sdk_error("DeleteRole", e))
@@ -211,6 +191,26 @@ async fn put_policy(iam: &Client, role: &str, name: &str, doc: &str) -> Result<(
         .await
         .map(drop)
         .map_err(|e| sdk_error("PutRolePolicy", e))
+}
+
+async fn delete_policy(iam: &Client, role: &str, name: &str) -> Result<(), ProviderError> {
+    iam.delete_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("DeleteRolePolicy", e))
+}
+
+async fn detach_policy(iam: &Client, role: &str, arn: &str) -> Result<(), ProviderError> {
+    iam.detach_role_policy()
+        .role_name(role)
+        .policy_arn(arn)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("DetachRolePolicy", e))
 }
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {

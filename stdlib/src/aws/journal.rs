@@ -5,7 +5,7 @@
 //! provider operation, since the SDK knows nothing of drone's resources.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -48,7 +48,6 @@ tokio::task_local! {
 /// Where calls go: a JSON-lines file, appended to.
 #[derive(Clone, Debug)]
 pub struct Journal {
-    path: PathBuf,
     file: Arc<Mutex<std::fs::File>>,
 }
 
@@ -56,12 +55,7 @@ impl Journal {
     /// Opens (creating or appending to) the journal at `path`.
     pub fn open(path: &Path) -> std::io::Result<Journal> {
         let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Journal { path: path.to_path_buf(), file: Arc::new(Mutex::new(file)) })
-    }
-
-    /// The journal's file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Journal { file: Arc::new(Mutex::new(file)) })
     }
 
     fn write(&self, calls: &[Call]) {

@@ -2,6 +2,7 @@
 //! each action's service, access level, and the resource types it can be
 //! scoped to. Policies' wildcards expand against it.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const TEXT: &str = include_str!("../../../data/iam-actions.tsv");
@@ -35,6 +36,8 @@ pub struct Catalogue {
     /// The catalogue's version line, e.g. `2026.11.1`.
     pub version: &'static str,
     actions: Vec<Action>,
+    /// Lower-cased name to position in `actions`: IAM names are case-insensitive.
+    by_name: HashMap<String, usize>,
 }
 
 /// The catalogue, parsed once.
@@ -57,8 +60,9 @@ fn parse(text: &'static str) -> Catalogue {
             let resource_types = if types == "-" { Vec::new() } else { types.split(',').collect() };
             Some(Action { name, access, resource_types })
         })
-        .collect();
-    Catalogue { version, actions }
+        .collect::<Vec<Action>>();
+    let by_name = actions.iter().enumerate().map(|(i, a)| (a.name.to_ascii_lowercase(), i)).collect();
+    Catalogue { version, actions, by_name }
 }
 
 impl Catalogue {
@@ -69,7 +73,7 @@ impl Catalogue {
 
     /// The action named `name` (IAM action names are case-insensitive).
     pub fn get(&self, name: &str) -> Option<&Action> {
-        self.actions.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.by_name.get(&name.to_ascii_lowercase()).map(|&i| &self.actions[i])
     }
 
     /// The actions a policy's action pattern (`s3:Get*`, `*`) matches.

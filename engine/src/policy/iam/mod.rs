@@ -119,15 +119,21 @@ fn statement(value: &Value) -> Result<Statement, DocumentError> {
         Some(v) if !matches!(v, Value::Null) => (strings(Some(v))?, true),
         _ => (strings(m.get("Resource"))?, false),
     };
-    let condition_keys = match m.get("Condition") {
+    let condition_keys = condition_keys(m.get("Condition"));
+    Ok(Statement { effect, actions, not_action, resources, not_resource, condition_keys })
+}
+
+/// The keys a `Condition` block tests, lower-cased, across all its operators:
+/// `{ StringEquals = { "sts:ExternalId" = "x" } }` gives `["sts:externalid"]`.
+pub fn condition_keys(condition: Option<&Value>) -> Vec<String> {
+    match condition {
         Some(Value::Map(operators)) => operators
             .values()
             .filter_map(Value::as_map)
             .flat_map(|keys| keys.keys().map(|k| k.to_ascii_lowercase()))
             .collect(),
         _ => Vec::new(),
-    };
-    Ok(Statement { effect, actions, not_action, resources, not_resource, condition_keys })
+    }
 }
 
 impl Statement {
@@ -146,11 +152,11 @@ impl Statement {
         }
         let mut out = BTreeSet::new();
         for pattern in &self.actions {
-            let before = out.len();
-            out.extend(c.matching(pattern).map(|a| a.name.to_string()));
-            if out.len() == before && c.get(pattern).is_none() {
+            let matched: Vec<&str> = c.matching(pattern).map(|a| a.name).collect();
+            if matched.is_empty() {
                 out.insert(pattern.clone());
             }
+            out.extend(matched.into_iter().map(String::from));
         }
         out
     }
@@ -216,7 +222,7 @@ pub fn effective_actions(statements: &[Statement]) -> BTreeSet<String> {
     }
     for s in statements.iter().filter(|s| s.effect == Effect::Deny) {
         // A conditional or resource-scoped Deny leaves the grant in place somewhere.
-        if s.condition_keys.is_empty() && s.on_every_resource() && !s.not_resource {
+        if s.condition_keys.is_empty() && !s.not_resource && s.resources.iter().any(|r| r == "*") {
             for action in s.expanded_actions() {
                 allowed.remove(&action.to_ascii_lowercase());
             }
