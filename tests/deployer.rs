@@ -30,7 +30,8 @@ fn matches(pattern: &str, text: &str) -> bool {
     go(pattern.as_bytes(), text.as_bytes())
 }
 
-fn strings(v: &serde_json::Value) -> Vec<String> {
+/// A policy element (`Action`, `Resource`) as a list.
+pub fn strings(v: &serde_json::Value) -> Vec<String> {
     match v {
         serde_json::Value::String(s) => vec![s.clone()],
         serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str().map(String::from)).collect(),

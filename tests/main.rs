@@ -7,5 +7,6 @@ mod cli;
 mod deployer;
 mod diagnostics;
 mod e2e;
+mod enforced;
 mod policy;
 mod support;

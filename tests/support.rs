@@ -17,10 +17,29 @@ impl Moto {
     /// Starts moto_server (`DRONE_MOTO_SERVER`, else `moto_server` on PATH).
     pub fn start() -> Moto {
         let program = std::env::var("DRONE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        Moto::start_with(&program, &[], &[])
+    }
+
+    /// Starts moto_server that authenticates and authorizes every request
+    /// with IAM (after `open_auth_window`'s free requests), through
+    /// tests/moto_signed_bodies.py, which makes it check the signature of the
+    /// bytes the SDK sent (see that file).
+    pub fn start_enforcing() -> Moto {
+        let server = std::env::var("DRONE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        // The Python of moto's venv, beside its moto_server script.
+        let python = Path::new(&server).with_file_name("python");
+        let python = if python.exists() { python.display().to_string() } else { "python3".to_string() };
+        let launcher = root().join("tests/moto_signed_bodies.py").display().to_string();
+        Moto::start_with(&python, &[&launcher], &[("INITIAL_NO_AUTH_ACTION_COUNT", "0")])
+    }
+
+    fn start_with(program: &str, args: &[&str], env: &[(&str, &str)]) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let child = Command::new(&program)
+        let child = Command::new(program)
+            .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -38,6 +57,30 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
+    }
+}
+
+impl Moto {
+    /// Lets the next `requests` requests through without authentication
+    /// (moto's `INITIAL_NO_AUTH_ACTION_COUNT`); every later one is checked.
+    pub fn open_auth_window(&self, requests: u32) {
+        self.api("/moto-api/reset-auth", &requests.to_string());
+    }
+
+    /// POSTs `body` to moto's own control API at `path`.
+    fn api(&self, path: &str, body: &str) {
+        use std::io::{Read, Write};
+        let host = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).expect("connect to moto");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write to moto");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read from moto");
+        assert!(response.starts_with("HTTP/1.1 200"), "moto {path}: {response}");
     }
 }
 

@@ -80,8 +80,10 @@ pub enum ErrorKind {
     NotReady,
     /// The resource does not exist.
     NotFound,
-    /// The service refused the request (validation, permissions, limits).
+    /// The service refused the request (validation, limits).
     Rejected,
+    /// The identity running drone lacks a permission (see `drone iam`).
+    Denied,
     /// The endpoint could not be reached.
     Unreachable,
     /// The provider cannot do this (a missing feature or a bug).

@@ -159,7 +159,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "ecs:CreateCluster"),
             (Create, "ecs:TagResource"),
             (Read, "ecs:DescribeClusters"),
-            (Update, "ecs:UpdateClusterSettings"),
+            (Update, "ecs:UpdateCluster"),
             (Update, "ecs:TagResource"),
             (Update, "ecs:UntagResource"),
             (Delete, "ecs:DeleteCluster"),
@@ -194,9 +194,6 @@ pub const TYPES: &[TypePermissions] = &[
     },
 ];
 
-/// The action every run needs to learn its account.
-pub const IDENTITY_ACTION: &str = "sts:GetCallerIdentity";
-
 /// The permissions of `type_name`, if the provider implements it.
 pub fn for_type(type_name: &str) -> Option<&'static TypePermissions> {
     TYPES.iter().find(|t| t.type_name == type_name)
@@ -218,6 +215,10 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
             "DeleteObjects" => s3(&["DeleteObject", "DeleteObjectVersion"]),
             other => s3(&[other]),
         };
+    }
+    if service.eq_ignore_ascii_case("sts") && operation == "GetCallerIdentity" {
+        // AWS allows it to every identity, even under an explicit Deny.
+        return Vec::new();
     }
     vec![format!("{}:{operation}", service.to_ascii_lowercase())]
 }
@@ -284,7 +285,8 @@ pub enum PolicyError {
 pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde_json::Value, PolicyError> {
     use std::collections::{BTreeMap, BTreeSet};
     let catalogue = drone_engine::policy::iam::catalogue::catalogue();
-    let mut actions: BTreeSet<&'static str> = BTreeSet::from([IDENTITY_ACTION]);
+    // Learning the account (sts:GetCallerIdentity) needs no permission: AWS allows it to every identity.
+    let mut actions: BTreeSet<&'static str> = BTreeSet::new();
     let mut patterns: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     for r in resources {
         let permissions = for_type(r.type_name).ok_or_else(|| PolicyError::UnknownType(r.type_name.to_string()))?;

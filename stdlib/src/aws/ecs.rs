@@ -50,13 +50,14 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         let setting = insights(u.config).unwrap_or_else(|| {
             ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value("disabled").build()
         });
+        // UpdateCluster rather than UpdateClusterSettings: the same change, and local endpoints implement it.
         p.ecs
-            .update_cluster_settings()
+            .update_cluster()
             .cluster(u.id)
             .settings(setting)
             .send()
             .await
-            .map_err(|e| sdk_error("UpdateClusterSettings", e))?;
+            .map_err(|e| sdk_error("UpdateCluster", e))?;
     }
     if u.changed("tags") {
         let (removed, desired) = super::attrs::tag_changes(u.prior, u.tags);

@@ -2,13 +2,13 @@
 //! retries (throttling, eventual consistency) and "already gone".
 
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use drone_engine::provider::{ErrorKind, ProviderError};
 
 /// Classifies an SDK error from `operation`.
-pub fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> ProviderError
+pub fn sdk_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
         let cause = causes(&err);
@@ -22,12 +22,34 @@ where
             format!("the endpoint could not be reached ({cause})"),
         );
     }
-    let code = err.code().map(String::from);
-    let message = err.message().map(String::from).unwrap_or_else(|| causes(&err));
-    ProviderError {
-        code: code.clone(),
-        ..ProviderError::new(classify(code.as_deref().unwrap_or("")), operation, message)
-    }
+    let (code, message) = match err.code() {
+        Some(code) => (Some(code.to_string()), err.message().map(String::from).unwrap_or_else(|| causes(&err))),
+        None => match err.raw_response().and_then(unparsed) {
+            Some((code, message)) => (Some(code), message),
+            None => (None, causes(&err)),
+        },
+    };
+    let kind = match (&code, err.raw_response().map(|r| r.status().as_u16())) {
+        (Some(code), _) => classify(code),
+        (None, Some(403)) => ErrorKind::Denied,
+        _ => ErrorKind::Rejected,
+    };
+    ProviderError { code, ..ProviderError::new(kind, operation, message) }
+}
+
+/// The code and message of an error body in a protocol other than the
+/// service's own (an XML error from a JSON service, as some proxies and local
+/// endpoints answer), which the SDK cannot parse.
+fn unparsed(response: &HttpResponse) -> Option<(String, String)> {
+    let body = std::str::from_utf8(response.body().bytes()?).ok()?;
+    let element = |name: &str| {
+        let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + body[start..].find(&format!("</{name}>"))?;
+        Some(body[start..end].trim().to_string())
+    };
+    let code = element("Code")?;
+    let message = element("Message").unwrap_or_else(|| code.clone());
+    Some((code, message))
 }
 
 /// The error's chain of causes, each by its `Display`, without debug dumps.
@@ -62,6 +84,12 @@ pub fn classify(code: &str) -> ErrorKind {
         | "ClusterContainsServicesException"
         | "ClusterContainsTasksException"
         | "ResourceInUse" => ErrorKind::NotReady,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "AuthorizationError"
+        | "UnauthorizedAccess"
+        | "AllAccessDisabled" => ErrorKind::Denied,
         "NoSuchBucket"
         | "NotFound"
         | "NoSuchEntity"
@@ -93,5 +121,20 @@ mod tests {
         assert_eq!(classify("DependencyViolation"), ErrorKind::NotReady);
         assert_eq!(classify("RequestLimitExceeded"), ErrorKind::Throttled);
         assert_eq!(classify("InvalidSubnet.Range"), ErrorKind::Rejected);
+        assert_eq!(classify("UnauthorizedOperation"), ErrorKind::Denied);
+        assert_eq!(classify("AccessDenied"), ErrorKind::Denied);
+    }
+
+    #[test]
+    fn an_xml_error_from_a_json_service_is_still_read() {
+        let body = "<ErrorResponse><Error><Code>AccessDenied</Code>\n<Message>User: x is not authorized to \
+                    perform: ecs:CreateCluster</Message></Error></ErrorResponse>";
+        let status = aws_smithy_runtime_api::http::StatusCode::try_from(403).expect("status");
+        let response = HttpResponse::new(status, aws_smithy_types::body::SdkBody::from(body));
+        let (code, message) = unparsed(&response).expect("parsed");
+        assert_eq!(code, "AccessDenied");
+        assert_eq!(message, "User: x is not authorized to perform: ecs:CreateCluster");
+        let empty = HttpResponse::new(status, aws_smithy_types::body::SdkBody::from("not xml"));
+        assert_eq!(unparsed(&empty), None);
     }
 }

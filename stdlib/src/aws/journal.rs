@@ -3,6 +3,8 @@
 //! checked against what a run really called. Recorded by an SDK interceptor on
 //! every client; the resource comes from a task-local set around each
 //! provider operation, since the SDK knows nothing of drone's resources.
+//! Calls are tracked even without a journal file: when AWS denies one, the
+//! error names the IAM action that call needs (S3 says only "Access Denied").
 
 use std::io::Write;
 use std::path::Path;
@@ -14,6 +16,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use drone_engine::provider::{ErrorKind, ProviderError};
 use serde::Serialize;
 
 /// One API call.
@@ -70,34 +73,62 @@ impl Journal {
 }
 
 /// Runs `operation` with calls attributed to (`stage`, `type_name`, `id`),
-/// then writes them to `journal` with the id the operation returned.
-pub(super) async fn scoped<T, E>(
+/// then writes them to `journal` (if any) with the id the operation returned.
+/// A denied call's error gains the IAM action it needed.
+pub(super) async fn scoped<T>(
     journal: Option<&Journal>,
     stage: &'static str,
     type_name: &str,
     id: Option<&str>,
-    operation: impl std::future::Future<Output = Result<T, E>>,
+    operation: impl std::future::Future<Output = Result<T, ProviderError>>,
     new_id: impl Fn(&T) -> Option<String>,
-) -> Result<T, E> {
-    let Some(journal) = journal else { return operation.await };
+) -> Result<T, ProviderError> {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let scope = Scope { stage, type_name: type_name.to_string(), id: id.map(String::from), calls: calls.clone() };
-    let result = SCOPE.scope(scope, operation).await;
-    let created = result.as_ref().ok().and_then(&new_id);
+    let mut result = SCOPE.scope(scope, operation).await;
     let mut recorded = calls.lock().map(|c| c.clone()).unwrap_or_default();
-    for call in &mut recorded {
-        if call.id.is_none() {
-            call.id = created.clone();
+    if let Err(error) = &mut result {
+        name_missing_permission(error, &recorded);
+    }
+    if let Some(journal) = journal {
+        let created = result.as_ref().ok().and_then(&new_id);
+        for call in &mut recorded {
+            if call.id.is_none() {
+                call.id = created.clone();
+            }
+        }
+        journal.write(&recorded);
+    }
+    result
+}
+
+/// Adds the IAM action of the call AWS refused (the scope's last) to `error`.
+fn name_missing_permission(error: &mut ProviderError, calls: &[Call]) {
+    if error.kind != ErrorKind::Denied {
+        return;
+    }
+    let Some(last) = calls.last() else { return };
+    let actions: Vec<&str> =
+        calls.iter().filter(|c| c.operation == last.operation).map(|c| c.action.as_str()).collect();
+    let mut unique: Vec<&str> = Vec::new();
+    for action in actions {
+        if !unique.contains(&action) {
+            unique.push(action);
         }
     }
-    journal.write(&recorded);
-    result
+    error.message = format!(
+        "{} (drone needs `{}` for {}; `drone iam` prints every permission this workflow needs)",
+        error.message,
+        unique.join("` and `"),
+        last.operation
+    );
 }
 
 /// The interceptor that records each operation.
 #[derive(Debug, Clone)]
 pub(super) struct Recorder {
-    pub(super) journal: Journal,
+    /// Where calls outside any provider operation (the identity check) go.
+    pub(super) journal: Option<Journal>,
 }
 
 impl Intercept for Recorder {
@@ -134,8 +165,8 @@ impl Intercept for Recorder {
                 list.extend(calls);
             }
         });
-        if scoped.is_err() {
-            self.journal.write(&make("identity", None, None));
+        if let (Err(_), Some(journal)) = (scoped, &self.journal) {
+            journal.write(&make("identity", None, None));
         }
         Ok(())
     }

@@ -65,13 +65,10 @@ impl AwsProvider {
         }
         let config = loader.load().await;
         let endpoint = config.endpoint_url().map(String::from);
-        // Each service's config, with the journal's recorder when there is one.
+        // Each service's config, with the call recorder (which writes to the journal, if any).
         macro_rules! conf {
             ($sdk:ident, $builder:expr) => {{
-                let mut builder = $builder;
-                if let Some(journal) = &journal {
-                    builder = builder.interceptor(journal::Recorder { journal: journal.clone() });
-                }
+                let builder = $builder.interceptor(journal::Recorder { journal: journal.clone() });
                 $sdk::Client::from_conf(builder.build())
             }};
         }

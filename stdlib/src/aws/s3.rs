@@ -12,7 +12,7 @@ use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{boolean, observed, required, string, Update};
-use super::error::{invalid, sdk_error};
+use super::error::{classify, invalid, sdk_error};
 use super::AwsProvider;
 
 pub(super) async fn create(
@@ -148,7 +148,30 @@ async fn empty_bucket(s3: &Client, bucket: &str) -> Result<(), ProviderError> {
             .quiet(true)
             .build()
             .map_err(|e| invalid("DeleteObjects", e.to_string()))?;
-        s3.delete_objects().bucket(bucket).delete(delete).send().await.map_err(|e| sdk_error("DeleteObjects", e))?;
+        let out = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteObjects", e))?;
+        // S3 answers 200 and lists the objects it refused; listing again would loop forever.
+        if let Some(refused) = out.errors().first() {
+            let code = refused.code().unwrap_or_default();
+            return Err(ProviderError {
+                code: Some(code.to_string()),
+                ..ProviderError::new(
+                    classify(code),
+                    "DeleteObjects",
+                    format!(
+                        "{} of the objects were not deleted; the first, `{}`: {}",
+                        out.errors().len(),
+                        refused.key().unwrap_or_default(),
+                        refused.message().unwrap_or(code)
+                    ),
+                )
+            });
+        }
     }
 }
 

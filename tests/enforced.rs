@@ -1,0 +1,214 @@
+//! `drone iam` against moto_server with IAM enforcement: a user holding only
+//! the generated policy runs, updates and destroys a workflow; without any one
+//! of the policy's actions that lifecycle fails, and drone's error names the
+//! action.
+//!
+//! moto judges IAM more coarsely than AWS; each difference is adapted to here,
+//! where it is handled, never by loosening the policy beyond it:
+//! - it evaluates resource ARNs for S3 only (EC2, IAM, ECS and RDS calls are
+//!   checked against `*`), so statements of those services are widened to `*`;
+//! - it authorizes HeadBucket as `s3:HeadBucket` (AWS: `s3:ListBucket`), and
+//!   DeleteObjects against the bucket's ARN (AWS: each object's);
+//! - it authorizes a few S3 calls as another action, so dropping the action
+//!   AWS checks cannot be seen there (`MOTO_BLIND`); the offline journal check
+//!   in deployer.rs covers those calls.
+
+use serde_json::{json, Value};
+
+use super::deployer::{prod_policy, strings};
+use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto};
+
+const ACCOUNT: &str = "123456789012";
+const LIFECYCLE: &str = "tests/workflows/lifecycle.drone";
+
+/// Actions moto never checks, because it authorizes their calls as another
+/// action that the policy also holds.
+const MOTO_BLIND: &[(&str, &str)] = &[
+    ("s3:PutEncryptionConfiguration", "moto authorizes PutBucketEncryption as s3:CreateBucket"),
+    ("s3:PutBucketPublicAccessBlock", "moto authorizes PutPublicAccessBlock as s3:CreateBucket"),
+    ("s3:DeleteObjectVersion", "moto authorizes DeleteObjects as s3:DeleteObject alone"),
+];
+
+/// moto's names for calls whose IAM action it spells differently: (IAM, moto).
+const MOTO_ALIASES: &[(&str, &str)] = &[("s3:ListBucket", "s3:HeadBucket")];
+
+/// The policy `drone iam` prints for the lifecycle workflow's copy `name`.
+fn generated(name: &str) -> Value {
+    let param = format!("name={name}");
+    let out = run(drone(None).current_dir(root()).args(["iam", LIFECYCLE, "--account", ACCOUNT, "--param", &param]));
+    assert_exit(&out, 0);
+    serde_json::from_str(&text(&out).0).expect("policy json")
+}
+
+/// Every action in `policy`, in order, once each.
+fn actions(policy: &Value) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        for action in strings(&statement["Action"]) {
+            if !all.contains(&action) {
+                all.push(action);
+            }
+        }
+    }
+    all
+}
+
+/// `policy` as moto can judge it (see the module comment), without `dropped`.
+fn for_moto(policy: &Value, dropped: Option<&str>) -> Value {
+    let mut statements = Vec::new();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        let mut actions: Vec<String> =
+            strings(&statement["Action"]).into_iter().filter(|a| Some(a.as_str()) != dropped).collect();
+        if actions.is_empty() {
+            continue;
+        }
+        for (iam, moto) in MOTO_ALIASES {
+            if actions.iter().any(|a| a == iam) {
+                actions.push(moto.to_string());
+            }
+        }
+        let s3_only = actions.iter().all(|a| a.starts_with("s3:"));
+        let resources: Vec<String> = if s3_only {
+            let mut resources = strings(&statement["Resource"]);
+            let buckets: Vec<String> =
+                resources.iter().filter_map(|r| r.strip_suffix("/*")).map(String::from).collect();
+            resources.extend(buckets);
+            resources
+        } else {
+            vec!["*".to_string()]
+        };
+        statements.push(json!({ "Effect": "Allow", "Action": actions, "Resource": resources }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// An IAM user's access key.
+struct Keys {
+    id: String,
+    secret: String,
+}
+
+/// Creates IAM user `user` holding `policy` (the only unauthenticated
+/// requests moto lets through), and returns its keys.
+async fn deployer(moto: &Moto, user: &str, policy: &Value) -> Keys {
+    moto.open_auth_window(4);
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&moto.url).await);
+    iam.create_user().user_name(user).send().await.expect("CreateUser");
+    let created =
+        iam.create_policy().policy_name(user).policy_document(policy.to_string()).send().await.expect("CreatePolicy");
+    let arn = created.policy().and_then(|p| p.arn()).expect("policy arn");
+    iam.attach_user_policy().user_name(user).policy_arn(arn).send().await.expect("AttachUserPolicy");
+    let key = iam.create_access_key().user_name(user).send().await.expect("CreateAccessKey");
+    let key = key.access_key().expect("access key");
+    Keys { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() }
+}
+
+/// Puts an object into `bucket` as moto's administrator, so the destroy has
+/// object versions to delete.
+async fn leave_an_object(moto: &Moto, bucket: &str) {
+    moto.open_auth_window(1);
+    let conf = sdk_config(&moto.url).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    s3.put_object()
+        .bucket(bucket)
+        .key("left-behind.txt")
+        .body(b"left behind".to_vec().into())
+        .send()
+        .await
+        .expect("PutObject");
+}
+
+/// The step of the lifecycle that failed, with drone's output.
+#[derive(Debug)]
+struct Failure {
+    step: &'static str,
+    output: String,
+}
+
+/// run (revision 1), update (revision 2), destroy of the lifecycle
+/// workflow's copy `name`, as the user with `keys`.
+async fn lifecycle(moto: &Moto, keys: &Keys, name: &str) -> Result<(), Failure> {
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("state.json");
+    let name_param = format!("name={name}");
+    let step = |step: &'static str, args: &[&str]| {
+        let mut cmd = drone(Some(&moto.url));
+        cmd.current_dir(root())
+            .env("AWS_ACCESS_KEY_ID", &keys.id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+            .args(args)
+            .args(["--param", &name_param, "--yes"])
+            .arg("--state")
+            .arg(&state);
+        let out = run(&mut cmd);
+        let (stdout, stderr) = text(&out);
+        match out.status.code() {
+            Some(0) => Ok(()),
+            _ => Err(Failure { step, output: format!("{stdout}\n{stderr}") }),
+        }
+    };
+    step("run", &["run", LIFECYCLE])?;
+    leave_an_object(moto, &format!("{name}-store")).await;
+    step("update", &["run", LIFECYCLE, "--param", "revision=2"])?;
+    step("destroy", &["destroy", LIFECYCLE, "--param", "revision=2"])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deployer_policy_is_enough_and_every_action_in_it_is_needed() {
+    let moto = Moto::start_enforcing();
+    // Each round has its own copy of the workflow and its own user, so failed
+    // rounds' leftovers never meet the next one (resetting moto costs seconds).
+    let whole = generated("lifecycle-whole");
+    let all = actions(&whole);
+    assert!(all.len() > 60, "{all:?}");
+    let keys = deployer(&moto, "whole", &for_moto(&whole, None)).await;
+    if let Err(failure) = lifecycle(&moto, &keys, "lifecycle-whole").await {
+        panic!("with the whole policy, the {} failed:\n{}", failure.step, failure.output);
+    }
+
+    let mut seen = 0;
+    for (round, action) in all.iter().enumerate() {
+        let name = format!("lifecycle-{round}");
+        let policy = for_moto(&generated(&name), Some(action));
+        let keys = deployer(&moto, &format!("without-{round}"), &policy).await;
+        match (MOTO_BLIND.iter().find(|(a, _)| a == action), lifecycle(&moto, &keys, &name).await) {
+            (Some(_), Ok(())) => {}
+            (Some((_, why)), Err(f)) => {
+                panic!(
+                    "{action} is listed as unseen by moto ({why}), yet the {} failed without it:\n{}",
+                    f.step, f.output
+                )
+            }
+            (None, Ok(())) => panic!("without {action} the whole lifecycle still succeeded"),
+            (None, Err(f)) => {
+                let named = f.output.lines().any(|l| l.contains("drone needs") && l.contains(&format!("`{action}`")));
+                assert!(named, "without {action} the {} failed, but the error does not name it:\n{}", f.step, f.output);
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen + MOTO_BLIND.len(), all.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prod_runs_and_destroys_with_only_the_generated_policy() {
+    let moto = Moto::start_enforcing();
+    let keys = deployer(&moto, "deployer", &for_moto(&prod_policy(), None)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("state.json");
+    for command in ["run", "destroy"] {
+        let mut cmd = drone(Some(&moto.url));
+        // Throwaway copy: deletion protection off, and with it the production rule that demands it.
+        cmd.current_dir(root())
+            .env("AWS_ACCESS_KEY_ID", &keys.id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+            .args([command, "workflows/prod.drone", "--yes", "--param", "protect_data=false"])
+            .args(["--disable-policy", "data.rds_deletion_protection", "--state"])
+            .arg(&state);
+        let out = run(&mut cmd);
+        assert_exit(&out, 0);
+        let stdout = text(&out).0;
+        let expected = if command == "run" { "18 created" } else { "18 deleted" };
+        assert!(stdout.contains(expected), "{stdout}");
+    }
+}
