@@ -35,7 +35,9 @@ pub fn policy(
                 print_all(&[e], &loaded.program.sources);
                 Exit::Language
             })?;
-        let name = ["name", "identifier"].iter().find_map(|k| config.get(*k).and_then(Value::as_str).map(String::from));
+        let name = ["name", "identifier", "family"]
+            .iter()
+            .find_map(|k| config.get(*k).and_then(Value::as_str).map(String::from));
         let region = model
             .providers
             .get(&instance.provider)

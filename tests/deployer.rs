@@ -50,8 +50,8 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.ec2.security_group" => ec2("security-group"),
         "aws.s3.bucket" => format!("arn:aws:s3:::{id}"),
         "aws.iam.role" => format!("arn:aws:iam::{ACCOUNT}:role/{id}"),
-        // ECS clusters are recorded by their ARN.
-        "aws.ecs.cluster" => id.to_string(),
+        // ECS resources are recorded by their ARN.
+        "aws.ecs.cluster" | "aws.ecs.task_definition" | "aws.ecs.service" => id.to_string(),
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         other => panic!("no ARN format for {other}"),

@@ -397,6 +397,17 @@ fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) ->
         .find(|a| a.address == address)
         .map(|a| a.changes.iter().map(|c| c.attribute.clone()).collect())
         .unwrap_or_default();
+    // An update keeps what the provider computed at create (ARNs, endpoints): the
+    // update call returns only what it changed, and later references need the rest.
+    let carried: Attributes = match (&op, &prior, input.catalog.resource(&type_name)) {
+        (Operation::Update, Some(prior), Some(schema)) => schema
+            .attributes
+            .iter()
+            .filter(|a| a.computed() && !config.contains_key(&a.name))
+            .filter_map(|a| prior.attributes.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+            .collect(),
+        _ => Attributes::new(),
+    };
     Ok(Box::pin(async move {
         let result = match (op, prior) {
             (Operation::Update, Some(prior)) => {
@@ -429,6 +440,7 @@ fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) ->
         let result = result.map(|mut observed| {
             // Recorded attributes: the configuration, overlaid with what the provider computed.
             let mut attrs = config.clone();
+            attrs.extend(carried);
             attrs.append(&mut observed.attributes);
             Some(Observed { id: observed.id, attributes: attrs })
         });

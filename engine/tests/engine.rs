@@ -37,6 +37,7 @@ fn catalog() -> Catalog {
             attr("peer", Type::String, Presence::Optional, false),
             attr("password", Type::String, Presence::Optional, false),
             attr("id", Type::String, Presence::Computed, false),
+            attr("arn", Type::String, Presence::Computed, false),
         ],
     });
     for f in drone_engine::functions::signatures() {
@@ -122,7 +123,8 @@ impl Provider for Fake {
         if self.half_fail.contains(&name) {
             return Err(ProviderError::new(ErrorKind::Rejected, "Configure", "second step failed").after_create(&id));
         }
-        Ok(Observed { id, attributes: Attributes::new() })
+        let arn = Value::String(format!("arn:{id}"));
+        Ok(Observed { id, attributes: [("arn".to_string(), arn)].into() })
     }
 
     async fn read(&self, _: &str, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {
@@ -410,4 +412,23 @@ for zone in ["a", "b"] {
 "#,
     );
     assert!(b.instances.contains_key("test.thing.net[\"a\"]") && b.instances.contains_key("test.thing.net[\"b\"]"));
+}
+
+#[tokio::test]
+async fn an_update_keeps_what_the_provider_computed_at_create() {
+    let fake = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let source = |size: u32| {
+        format!("resource test.thing a {{\n  name = \"a\"\n  size = {size}\n}}\nresource test.thing b {{\n  name = \"b\"\n  peer = test.thing.a.arn\n}}\n")
+    };
+    let created = run(&model(&source(1)), fake.clone(), State::new("t"), dir.path(), 4).await;
+    assert!(created.report.succeeded());
+    let arn = created.state.resources["test.thing.a"].attributes["arn"].clone();
+    assert_eq!(created.state.resources["test.thing.b"].attributes["peer"], arn);
+
+    // The fake's update, like AWS's, returns nothing it computed.
+    let updated = run(&model(&source(2)), fake, created.state, dir.path(), 4).await;
+    assert!(updated.report.succeeded());
+    assert_eq!(updated.state.resources["test.thing.a"].attributes["size"], Value::Number(2.0));
+    assert_eq!(updated.state.resources["test.thing.a"].attributes["arn"], arn, "the ARN was lost in the update");
 }

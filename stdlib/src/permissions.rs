@@ -166,6 +166,29 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
     TypePermissions {
+        type_name: "aws.ecs.task_definition",
+        actions: &[
+            (Create, "ecs:RegisterTaskDefinition"),
+            (Create, "ecs:TagResource"),
+            (Read, "ecs:DescribeTaskDefinition"),
+            (Update, "ecs:TagResource"),
+            (Update, "ecs:UntagResource"),
+            (Delete, "ecs:DeregisterTaskDefinition"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ecs.service",
+        actions: &[
+            (Create, "ecs:CreateService"),
+            (Create, "ecs:TagResource"),
+            (Read, "ecs:DescribeServices"),
+            (Update, "ecs:UpdateService"),
+            (Update, "ecs:TagResource"),
+            (Update, "ecs:UntagResource"),
+            (Delete, "ecs:DeleteService"),
+        ],
+    },
+    TypePermissions {
         type_name: "aws.rds.db_subnet_group",
         actions: &[
             (Create, "rds:CreateDBSubnetGroup"),
@@ -193,6 +216,10 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
 ];
+
+/// Types whose create hands an IAM role to a service (which then acts as
+/// it), so the deployer needs `iam:PassRole` on those roles, for that service.
+pub const PASSES_ROLES: &[(&str, &str)] = &[("aws.ecs.task_definition", "ecs-tasks.amazonaws.com")];
 
 /// The permissions of `type_name`, if the provider implements it.
 pub fn for_type(type_name: &str) -> Option<&'static TypePermissions> {
@@ -264,6 +291,12 @@ fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, Stri
         }
         "aws.iam.role" => vec![("iam", "role", format!("arn:aws:iam::{account}:role/{name}"))],
         "aws.ecs.cluster" => vec![("ecs", "cluster", format!("arn:aws:ecs:{region}:{account}:cluster/{name}"))],
+        // Every revision of the family.
+        "aws.ecs.task_definition" => {
+            vec![("ecs", "task-definition", format!("arn:aws:ecs:{region}:{account}:task-definition/{name}:*"))]
+        }
+        // The cluster's name is not the service's; `*` stands for it.
+        "aws.ecs.service" => vec![("ecs", "service", format!("arn:aws:ecs:{region}:{account}:service/*/{name}"))],
         "aws.rds.db_subnet_group" => vec![("rds", "subgrp", format!("arn:aws:rds:{region}:{account}:subgrp:{name}"))],
         "aws.rds.cluster" => vec![("rds", "cluster", format!("arn:aws:rds:{region}:{account}:cluster:{name}"))],
         _ => Vec::new(),
@@ -319,7 +352,7 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
         groups.entry(resources.into_iter().collect()).or_default().insert(action);
     }
     let mut counters: BTreeMap<String, usize> = BTreeMap::new();
-    let statements: Vec<serde_json::Value> = groups
+    let mut statements: Vec<serde_json::Value> = groups
         .into_iter()
         .map(|(resources, actions)| {
             // `*` only for actions that accept no resource ARN at all; there is one such group.
@@ -344,5 +377,35 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
             })
         })
         .collect();
+    statements.extend(pass_role(resources, account));
     Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+}
+
+/// `iam:PassRole` on the workflow's own roles, only to the services its
+/// types hand roles to; nothing when no type passes a role or the workflow
+/// manages no role (a role made elsewhere must be granted by whoever made it).
+fn pass_role(resources: &[Managed<'_>], account: &str) -> Option<serde_json::Value> {
+    let mut services: Vec<&str> = resources
+        .iter()
+        .filter_map(|r| PASSES_ROLES.iter().find(|(t, _)| *t == r.type_name).map(|(_, service)| *service))
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut roles: Vec<String> = resources
+        .iter()
+        .filter(|r| r.type_name == "aws.iam.role")
+        .map(|r| format!("arn:aws:iam::{account}:role/{}", r.name.unwrap_or("*")))
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    if services.is_empty() || roles.is_empty() {
+        return None;
+    }
+    Some(serde_json::json!({
+        "Sid": "DronePassRole",
+        "Effect": "Allow",
+        "Action": ["iam:PassRole"],
+        "Resource": roles,
+        "Condition": { "StringEquals": { "iam:PassedToService": services } },
+    }))
 }

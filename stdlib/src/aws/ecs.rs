@@ -1,12 +1,16 @@
-//! ECS clusters.
+//! ECS: clusters, task definitions and Fargate services.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecs::types::{ClusterSetting, ClusterSettingName, Tag};
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
+    KeyValuePair, LaunchType, NetworkConfiguration, NetworkMode, PortMapping, Tag, TaskDefinitionStatus,
+    TransportProtocol,
+};
 use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, observed, required, Update};
+use super::attrs::{boolean, int, objects, observed, required, string, strings, Update};
 use super::error::{invalid, missing, sdk_error};
 use super::AwsProvider;
 
@@ -16,9 +20,19 @@ pub(super) async fn create(
     config: &Attributes,
     tags: &BTreeMap<String, String>,
 ) -> Result<Observed, ProviderError> {
-    if kind != "cluster" {
-        return Err(invalid("create", format!("unknown ECS type `{kind}`")));
+    match kind {
+        "cluster" => create_cluster(p, config, tags).await,
+        "task_definition" => register_task_definition(p, config, tags).await,
+        "service" => create_service(p, config, tags).await,
+        other => Err(invalid("create", format!("unknown ECS type `{other}`"))),
     }
+}
+
+async fn create_cluster(
+    p: &AwsProvider,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
     let out = p
         .ecs
         .create_cluster()
@@ -33,20 +47,156 @@ pub(super) async fn create(
     Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
 }
 
-pub(super) async fn read(
+async fn register_task_definition(
     p: &AwsProvider,
-    _kind: &str,
-    id: &str,
-    _prior: &Attributes,
-) -> Result<Option<Observed>, ProviderError> {
-    let out = p.ecs.describe_clusters().clusters(id).send().await.map_err(|e| sdk_error("DescribeClusters", e))?;
-    // Deleted clusters linger as INACTIVE.
-    let active = out.clusters().iter().any(|c| c.status() == Some("ACTIVE"));
-    Ok(active.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
+    const OP: &str = "RegisterTaskDefinition";
+    let number = |name: &str| int(config, name).map(|n| n.to_string()).ok_or_else(|| invalid(OP, format!("`{name}`")));
+    let out = p
+        .ecs
+        .register_task_definition()
+        .family(required(config, "family", OP)?)
+        .cpu(number("cpu")?)
+        .memory(number("memory")?)
+        // Fargate tasks always use awsvpc networking: each task gets its own interface and security groups.
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .set_container_definitions(Some(objects(config, "containers").into_iter().map(container).collect()))
+        .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
+        .set_task_role_arn(string(config, "task_role_arn").map(String::from))
+        .set_tags(Some(ecs_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| sdk_error(OP, e))?;
+    let definition = out.task_definition().ok_or_else(|| missing(OP, "TaskDefinition"))?;
+    let arn = definition.task_definition_arn().ok_or_else(|| missing(OP, "TaskDefinitionArn"))?.to_string();
+    Ok(Observed {
+        id: arn.clone(),
+        attributes: observed([("arn", Value::String(arn)), ("revision", Value::Number(definition.revision().into()))]),
+    })
 }
 
-pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
-    if u.changed("container_insights") {
+/// One container of a task definition, from its drone object.
+fn container(c: &BTreeMap<String, Value>) -> ContainerDefinition {
+    let text = |name: &str| c.get(name).and_then(Value::as_str).map(String::from);
+    let list = |name: &str| c.get(name).and_then(Value::as_list).unwrap_or_default();
+    let ports = list("ports")
+        .iter()
+        .filter_map(|p| p.as_i64().and_then(|n| i32::try_from(n).ok()))
+        .map(|port| PortMapping::builder().container_port(port).protocol(TransportProtocol::Tcp).build())
+        .collect();
+    let environment = c
+        .get("environment")
+        .and_then(Value::as_map)
+        .map(|m| {
+            m.iter().filter_map(|(k, v)| v.as_str().map(|v| KeyValuePair::builder().name(k).value(v).build())).collect()
+        })
+        .unwrap_or_default();
+    let command: Vec<String> = list("command").iter().filter_map(|v| v.as_str().map(String::from)).collect();
+    ContainerDefinition::builder()
+        .set_name(text("name"))
+        .set_image(text("image"))
+        .essential(c.get("essential").and_then(Value::as_bool).unwrap_or(true))
+        .set_port_mappings(Some(ports))
+        .set_environment(Some(environment))
+        .set_command((!command.is_empty()).then_some(command))
+        .set_readonly_root_filesystem(c.get("read_only_root_filesystem").and_then(Value::as_bool))
+        .build()
+}
+
+async fn create_service(
+    p: &AwsProvider,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
+    const OP: &str = "CreateService";
+    let out = p
+        .ecs
+        .create_service()
+        .cluster(required(config, "cluster", OP)?)
+        .service_name(required(config, "name", OP)?)
+        .task_definition(required(config, "task_definition", OP)?)
+        .desired_count(int(config, "desired_count").unwrap_or(1))
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network(config, OP)?)
+        .set_tags(Some(ecs_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| sdk_error(OP, e))?;
+    let arn = out.service().and_then(|s| s.service_arn()).ok_or_else(|| missing(OP, "ServiceArn"))?.to_string();
+    Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+}
+
+/// A service's subnets, security groups and public-IP choice.
+fn network(config: &Attributes, operation: &str) -> Result<NetworkConfiguration, ProviderError> {
+    let public = if boolean(config, "assign_public_ip") == Some(true) {
+        AssignPublicIp::Enabled
+    } else {
+        AssignPublicIp::Disabled
+    };
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(strings(config, "subnets")))
+        .set_security_groups(Some(strings(config, "security_groups")))
+        .assign_public_ip(public)
+        .build()
+        .map_err(|e| invalid(operation, e.to_string()))?;
+    Ok(NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
+}
+
+/// The cluster a service belongs to: recorded, or read from its ARN
+/// (`arn:aws:ecs:region:account:service/cluster/name`).
+fn service_cluster(id: &str, prior: &Attributes) -> String {
+    if let Some(cluster) = string(prior, "cluster") {
+        return cluster.to_string();
+    }
+    id.split_once(":service/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(c, _)| c.to_string())
+        .unwrap_or_default()
+}
+
+pub(super) async fn read(
+    p: &AwsProvider,
+    kind: &str,
+    id: &str,
+    prior: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    let exists = match kind {
+        "task_definition" => {
+            let out = p.ecs.describe_task_definition().task_definition(id).send().await;
+            match out {
+                Ok(out) => out.task_definition().and_then(|d| d.status()) == Some(&TaskDefinitionStatus::Active),
+                // An unknown revision is a client error, not a not-found code.
+                Err(e) if e.as_service_error().is_some_and(|s| s.meta().code() == Some("ClientException")) => false,
+                Err(e) => return Err(sdk_error("DescribeTaskDefinition", e)),
+            }
+        }
+        "service" => {
+            let out = p
+                .ecs
+                .describe_services()
+                .cluster(service_cluster(id, prior))
+                .services(id)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeServices", e))?;
+            // Deleted services linger as DRAINING, then INACTIVE.
+            out.services().iter().any(|s| s.status() == Some("ACTIVE"))
+        }
+        _ => {
+            let out =
+                p.ecs.describe_clusters().clusters(id).send().await.map_err(|e| sdk_error("DescribeClusters", e))?;
+            // Deleted clusters linger as INACTIVE.
+            out.clusters().iter().any(|c| c.status() == Some("ACTIVE"))
+        }
+    };
+    Ok(exists.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
+}
+
+pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
+    if kind == "cluster" && u.changed("container_insights") {
         let setting = insights(u.config).unwrap_or_else(|| {
             ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value("disabled").build()
         });
@@ -58,6 +208,20 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
             .send()
             .await
             .map_err(|e| sdk_error("UpdateCluster", e))?;
+    }
+    let service_fields = ["task_definition", "desired_count", "subnets", "security_groups", "assign_public_ip"];
+    if kind == "service" && service_fields.iter().any(|f| u.changed(f)) {
+        const OP: &str = "UpdateService";
+        p.ecs
+            .update_service()
+            .cluster(service_cluster(u.id, u.prior))
+            .service(u.id)
+            .task_definition(required(u.config, "task_definition", OP)?)
+            .desired_count(int(u.config, "desired_count").unwrap_or(1))
+            .network_configuration(network(u.config, OP)?)
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
     }
     if u.changed("tags") {
         let (removed, desired) = super::attrs::tag_changes(u.prior, u.tags);
@@ -81,8 +245,29 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
     Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
 }
 
-pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
-    p.ecs.delete_cluster().cluster(id).send().await.map(drop).map_err(|e| sdk_error("DeleteCluster", e))
+pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+    match kind {
+        "task_definition" => p
+            .ecs
+            .deregister_task_definition()
+            .task_definition(id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("DeregisterTaskDefinition", e)),
+        // `force` stops the tasks too, instead of scaling to zero first.
+        "service" => p
+            .ecs
+            .delete_service()
+            .cluster(service_cluster(id, prior))
+            .service(id)
+            .force(true)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("DeleteService", e)),
+        _ => p.ecs.delete_cluster().cluster(id).send().await.map(drop).map_err(|e| sdk_error("DeleteCluster", e)),
+    }
 }
 
 fn insights(config: &Attributes) -> Option<ClusterSetting> {

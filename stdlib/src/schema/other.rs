@@ -14,6 +14,24 @@ pub fn public_access_block_type() -> Type {
     ])
 }
 
+/// The object type of one container in a task definition.
+pub fn container_type() -> Type {
+    Type::Object(vec![
+        field("name", Type::String, true, "the container's name"),
+        field("image", Type::String, true, "the image, e.g. \"ghost:5-alpine\""),
+        field("essential", Type::Bool, false, "stop the task when this container stops (default true)"),
+        field("ports", Type::list(Type::Number), false, "TCP ports the container listens on"),
+        field(
+            "environment",
+            Type::map(Type::String),
+            false,
+            "environment variables (no secrets: they show in the console)",
+        ),
+        field("command", Type::list(Type::String), false, "the command, overriding the image's"),
+        field("read_only_root_filesystem", Type::Bool, false, "mount the root filesystem read-only"),
+    ])
+}
+
 pub(super) fn schemas() -> Vec<ResourceSchema> {
     vec![
         resource(
@@ -57,6 +75,39 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 optional("container_insights", Type::Bool, "whether CloudWatch Container Insights is on"),
                 computed("id", Type::String, "the cluster's ARN"),
                 computed("arn", Type::String, "the cluster's ARN"),
+            ],
+        ),
+        resource(
+            "aws.ecs.task_definition",
+            "an ECS task definition: the containers of a task and the roles they run with",
+            true,
+            vec![
+                required("family", Type::String, "the family its revisions share").replaces(),
+                required("cpu", Type::Number, "CPU units of the task (256 = a quarter vCPU)").replaces(),
+                required("memory", Type::Number, "memory of the task in MiB").replaces(),
+                required("containers", Type::list(container_type()), "the task's containers").replaces(),
+                optional("execution_role_arn", Type::String, "the role ECS uses to pull images and write logs")
+                    .replaces(),
+                optional("task_role_arn", Type::String, "the role the containers' code runs as").replaces(),
+                computed("id", Type::String, "the task definition's ARN, with its revision"),
+                computed("arn", Type::String, "the task definition's ARN, with its revision"),
+                computed("revision", Type::Number, "the revision number in its family"),
+            ],
+        ),
+        resource(
+            "aws.ecs.service",
+            "an ECS service on Fargate: keeps `desired_count` tasks running",
+            true,
+            vec![
+                required("name", Type::String, "the service's name").replaces(),
+                required("cluster", Type::String, "the cluster's ARN").replaces(),
+                required("task_definition", Type::String, "the task definition's ARN"),
+                optional("desired_count", Type::Number, "how many tasks to keep running (default 1)"),
+                required("subnets", Type::list(Type::String), "the subnets tasks are placed in"),
+                required("security_groups", Type::list(Type::String), "the security groups of the tasks"),
+                optional("assign_public_ip", Type::Bool, "give each task a public IP (default false)"),
+                computed("id", Type::String, "the service's ARN"),
+                computed("arn", Type::String, "the service's ARN"),
             ],
         ),
         resource(
