@@ -287,10 +287,10 @@ fn check(
                     CheckFormat::Human => {
                         crate::findings::human(&report, &loaded.program.sources);
                         println!(
-                            "{}: {} in {} phases; {}",
+                            "{}: {} in {}; {}",
                             file.display(),
                             count(loaded.model.instances.len(), "resource"),
-                            loaded.model.phases.len(),
+                            count(loaded.model.phases.len(), "phase"),
                             crate::findings::summary(&report)
                         );
                     }

@@ -1,11 +1,11 @@
 //! Graph queries for policies: the resources of a type, who refers to whom,
-//! whether a subnet is public.
+//! whether a subnet is public, the path from the internet (in `reach.rs`).
 
 use drone_lang::{FunctionSig, Type};
 
 use super::iam;
 use super::resource_address;
-use super::symbolic::{Symbolic, TYPE_KEY};
+use super::symbolic::Symbolic;
 use crate::error::FnError;
 use crate::eval::{Functions, Resolver};
 use crate::model::Model;
@@ -29,6 +29,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type that refer to this one"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
         sig("routes_to_internet", &["subnet"], Type::Bool, "whether a subnet's route table sends 0.0.0.0/0 or ::/0 to an internet gateway"),
+        sig("internet_path", &["resource", "port"], Type::list(Type::String), "the network path from the internet to a resource's port, hop by hop (internet gateway, route table, subnet, public address, security group rule), or [] when there is none"),
         sig("is_secret", &["value"], Type::Bool, "whether a value comes from secret(...)"),
         sig("statements", &["document"], Type::list(Type::Any), "an IAM document's statements: effect, actions, not_actions, resources, not_resources, principal, condition"),
         sig("environment", &[], Type::String, "the workflow header's `environment`, or null"),
@@ -49,7 +50,7 @@ pub(super) struct Graph<'a, 'm> {
 }
 
 impl Graph<'_, '_> {
-    fn of_type(&self, type_name: &str) -> Vec<Value> {
+    pub(super) fn of_type(&self, type_name: &str) -> Vec<Value> {
         self.model
             .instances
             .values()
@@ -67,44 +68,13 @@ impl Graph<'_, '_> {
     }
 
     fn routes_to_internet(&self, subnet: &Value) -> Result<Value, FnError> {
-        let address = resource_address(subnet).ok_or_else(|| FnError("this function takes a subnet".into()))?;
-        let id = Value::reference(&address, "id");
-        let mut undecided = false;
-        for table in self.of_type("aws.ec2.route_table") {
-            let Some(t) = table.as_map() else { continue };
-            let associated = match t.get("subnet_ids") {
-                Some(Value::List(ids)) => ids.iter().any(|v| v == &id),
-                Some(Value::Null) | None => false,
-                Some(_) => {
-                    undecided = true;
-                    false
-                }
-            };
-            if !associated {
-                continue;
-            }
-            for route in t.get("routes").and_then(Value::as_list).unwrap_or_default() {
-                let Some(r) = route.as_map() else { continue };
-                let default = matches!(r.get("cidr").and_then(Value::as_str), Some("0.0.0.0/0" | "::/0"));
-                if !default {
-                    continue;
-                }
-                match r.get("gateway_id") {
-                    Some(Value::Ref { address, .. }) => {
-                        let kind = self.symbolic.instance(address);
-                        if kind.as_map().and_then(|m| m.get(TYPE_KEY)).and_then(Value::as_str)
-                            == Some("aws.ec2.internet_gateway")
-                        {
-                            return Ok(Value::Bool(true));
-                        }
-                    }
-                    Some(Value::String(gw)) if gw.starts_with("igw-") => return Ok(Value::Bool(true)),
-                    Some(Value::Null) | None => {}
-                    Some(_) => undecided = true,
-                }
-            }
+        if resource_address(subnet).is_none() {
+            return Err(FnError("this function takes a subnet".into()));
         }
-        Ok(if undecided { Value::Unknown } else { Value::Bool(false) })
+        Ok(match self.internet_route(subnet) {
+            Ok(route) => Value::Bool(route.is_some()),
+            Err(super::reach::Undecided) => Value::Unknown,
+        })
     }
 }
 
@@ -241,6 +211,7 @@ impl Functions for Graph<'_, '_> {
             }
             "is_public_subnet" => self.is_public_subnet(&arg(0)),
             "routes_to_internet" => self.routes_to_internet(&arg(0)),
+            "internet_path" => Ok(self.internet_path(&arg(0), &arg(1))),
             "is_secret" => Ok(Value::Bool(matches!(arg(0), Value::Secret(_)))),
             "statements" => statements(&arg(0)),
             "environment" => Ok(self.model.environment.clone().map_or(Value::Null, Value::String)),

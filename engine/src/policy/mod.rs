@@ -7,6 +7,7 @@
 
 mod functions;
 pub mod iam;
+mod reach;
 mod symbolic;
 
 use std::collections::BTreeSet;
