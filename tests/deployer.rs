@@ -52,10 +52,26 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.iam.role" => format!("arn:aws:iam::{ACCOUNT}:role/{id}"),
         // ECS resources are recorded by their ARN.
         "aws.ecs.cluster" | "aws.ecs.task_definition" | "aws.ecs.service" => id.to_string(),
+        // So are load balancers, target groups and listeners.
+        t if t.starts_with("aws.elbv2.") => id.to_string(),
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         other => panic!("no ARN format for {other}"),
     }
+}
+
+/// The ARN AWS authorizes `action` against, for a call about resource `id`:
+/// the resource itself, except where AWS checks its parent (a listener is
+/// created on its load balancer).
+fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
+    if action == "elasticloadbalancing:CreateListener" {
+        // listener/app/NAME/LB-ID/LISTENER-ID -> loadbalancer/app/NAME/LB-ID
+        if let Some((prefix, rest)) = id.split_once(":listener/") {
+            let parent = rest.rsplit_once('/').map_or(rest, |(lb, _)| lb);
+            return format!("{prefix}:loadbalancer/{parent}");
+        }
+    }
+    arn(type_name, id)
 }
 
 /// Checks every call in `journal` against `policy`: its action is allowed on
@@ -68,7 +84,7 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
         let call: serde_json::Value = serde_json::from_str(line).expect("journal line");
         let action = call["action"].as_str().expect("action");
         let target = match (call["type"].as_str(), call["id"].as_str()) {
-            (Some(t), Some(id)) => arn(t, id),
+            (Some(t), Some(id)) => authorized_arn(action, t, id),
             (None, _) => "*".to_string(),
             (Some(t), None) => panic!("a {t} call without a resource id: {call}"),
         };

@@ -18,7 +18,7 @@
 use serde_json::{json, Value};
 
 use super::deployer::{prod_policy, strings};
-use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto};
+use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, LOCAL_CERTIFICATE};
 
 const ACCOUNT: &str = "123456789012";
 const LIFECYCLE: &str = "tests/workflows/lifecycle.drone";
@@ -205,13 +205,21 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         cmd.current_dir(root())
             .env("AWS_ACCESS_KEY_ID", &keys.id)
             .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
-            .args([command, "workflows/prod.drone", "--yes", "--param", "protect_data=false"])
+            .args([
+                command,
+                "workflows/prod.drone",
+                "--yes",
+                "--param",
+                "protect_data=false",
+                "--param",
+                LOCAL_CERTIFICATE,
+            ])
             .args(["--disable-policy", "data.rds_deletion_protection", "--state"])
             .arg(&state);
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "21 created" } else { "21 deleted" };
+        let expected = if command == "run" { "25 created" } else { "25 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

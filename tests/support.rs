@@ -114,6 +114,10 @@ pub fn drone(endpoint: Option<&str>) -> Command {
     cmd
 }
 
+/// The `certificate_arn` the tests give prod.drone against moto: an IAM server
+/// certificate, which moto takes without looking it up (an ACM one must exist).
+pub const LOCAL_CERTIFICATE: &str = "certificate_arn=arn:aws:iam::123456789012:server-certificate/shuttle-local";
+
 /// The database password the tests give prod.drone; must never appear in state or output.
 pub const DB_PASSWORD: &str = "not-in-state-7f3a9c";
 

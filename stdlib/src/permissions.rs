@@ -189,6 +189,45 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
     TypePermissions {
+        type_name: "aws.elbv2.load_balancer",
+        actions: &[
+            (Create, "elasticloadbalancing:CreateLoadBalancer"),
+            (Create, "elasticloadbalancing:AddTags"),
+            // Waiting for it to become active.
+            (Create, "elasticloadbalancing:DescribeLoadBalancers"),
+            (Read, "elasticloadbalancing:DescribeLoadBalancers"),
+            (Update, "elasticloadbalancing:SetSecurityGroups"),
+            (Update, "elasticloadbalancing:SetSubnets"),
+            (Update, "elasticloadbalancing:AddTags"),
+            (Update, "elasticloadbalancing:RemoveTags"),
+            (Delete, "elasticloadbalancing:DeleteLoadBalancer"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.elbv2.target_group",
+        actions: &[
+            (Create, "elasticloadbalancing:CreateTargetGroup"),
+            (Create, "elasticloadbalancing:AddTags"),
+            (Read, "elasticloadbalancing:DescribeTargetGroups"),
+            (Update, "elasticloadbalancing:ModifyTargetGroup"),
+            (Update, "elasticloadbalancing:AddTags"),
+            (Update, "elasticloadbalancing:RemoveTags"),
+            (Delete, "elasticloadbalancing:DeleteTargetGroup"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.elbv2.listener",
+        actions: &[
+            (Create, "elasticloadbalancing:CreateListener"),
+            (Create, "elasticloadbalancing:AddTags"),
+            (Read, "elasticloadbalancing:DescribeListeners"),
+            (Update, "elasticloadbalancing:ModifyListener"),
+            (Update, "elasticloadbalancing:AddTags"),
+            (Update, "elasticloadbalancing:RemoveTags"),
+            (Delete, "elasticloadbalancing:DeleteListener"),
+        ],
+    },
+    TypePermissions {
         type_name: "aws.rds.db_subnet_group",
         actions: &[
             (Create, "rds:CreateDBSubnetGroup"),
@@ -242,6 +281,10 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
             "DeleteObjects" => s3(&["DeleteObject", "DeleteObjectVersion"]),
             other => s3(&[other]),
         };
+    }
+    // The SDK names the service "Elastic Load Balancing v2"; IAM says `elasticloadbalancing`.
+    if service.to_ascii_lowercase().replace(' ', "").starts_with("elasticloadbalancing") {
+        return vec![format!("elasticloadbalancing:{operation}")];
     }
     if service.eq_ignore_ascii_case("sts") && operation == "GetCallerIdentity" {
         // AWS allows it to every identity, even under an explicit Deny.
@@ -297,6 +340,19 @@ fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, Stri
         }
         // The cluster's name is not the service's; `*` stands for it.
         "aws.ecs.service" => vec![("ecs", "service", format!("arn:aws:ecs:{region}:{account}:service/*/{name}"))],
+        "aws.elbv2.load_balancer" => {
+            let arn = format!("arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{name}/*");
+            vec![("elasticloadbalancing", "loadbalancer/app", arn)]
+        }
+        "aws.elbv2.target_group" => {
+            let arn = format!("arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/*");
+            vec![("elasticloadbalancing", "targetgroup", arn)]
+        }
+        // A listener's ARN holds its load balancer's name and two ids, none of them its own name.
+        "aws.elbv2.listener" => {
+            let arn = format!("arn:aws:elasticloadbalancing:{region}:{account}:listener/app/*");
+            vec![("elasticloadbalancing", "listener/app", arn)]
+        }
         "aws.rds.db_subnet_group" => vec![("rds", "subgrp", format!("arn:aws:rds:{region}:{account}:subgrp:{name}"))],
         "aws.rds.cluster" => vec![("rds", "cluster", format!("arn:aws:rds:{region}:{account}:cluster:{name}"))],
         _ => Vec::new(),

@@ -29,6 +29,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type that refer to this one"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
         sig("routes_to_internet", &["subnet"], Type::Bool, "whether a subnet's route table sends 0.0.0.0/0 or ::/0 to an internet gateway"),
+        sig("load_balancer_ports", &["security_group"], Type::list(Type::Number), "the listener ports of the internet-facing load balancers that carry this security group"),
         sig("internet_path", &["resource", "port"], Type::list(Type::String), "the network path from the internet to a resource's port, hop by hop (internet gateway, route table, subnet, public address, security group rule), or [] when there is none"),
         sig("is_secret", &["value"], Type::Bool, "whether a value comes from secret(...)"),
         sig("statements", &["document"], Type::list(Type::Any), "an IAM document's statements: effect, actions, not_actions, resources, not_resources, principal, condition"),
@@ -65,6 +66,32 @@ impl Graph<'_, '_> {
             return Ok(Value::Bool(true));
         }
         self.routes_to_internet(subnet)
+    }
+
+    fn load_balancer_ports(&self, security_group: &Value) -> Result<Value, FnError> {
+        let sg = resource_address(security_group)
+            .ok_or_else(|| FnError("load_balancer_ports takes a security group".into()))?;
+        let mut ports = Vec::new();
+        for lb in self.of_type("aws.elbv2.load_balancer") {
+            let Some(attrs) = lb.as_map() else { continue };
+            let carries = attrs.get("security_groups").is_some_and(|groups| refers_to(groups, &sg));
+            if !carries || attrs.get("internal") == Some(&Value::Bool(true)) {
+                continue;
+            }
+            let Some(lb) = resource_address(&lb) else { continue };
+            for listener in self.of_type("aws.elbv2.listener") {
+                let Some(l) = listener.as_map() else { continue };
+                if !l.get("load_balancer_arn").is_some_and(|arn| refers_to(arn, &lb)) {
+                    continue;
+                }
+                match l.get("port") {
+                    Some(port @ Value::Number(_)) if !ports.contains(port) => ports.push(port.clone()),
+                    Some(Value::Number(_)) => {}
+                    _ => return Ok(Value::Unknown),
+                }
+            }
+        }
+        Ok(Value::List(ports))
     }
 
     fn routes_to_internet(&self, subnet: &Value) -> Result<Value, FnError> {
@@ -212,6 +239,7 @@ impl Functions for Graph<'_, '_> {
             "is_public_subnet" => self.is_public_subnet(&arg(0)),
             "routes_to_internet" => self.routes_to_internet(&arg(0)),
             "internet_path" => Ok(self.internet_path(&arg(0), &arg(1))),
+            "load_balancer_ports" => self.load_balancer_ports(&arg(0)),
             "is_secret" => Ok(Value::Bool(matches!(arg(0), Value::Secret(_)))),
             "statements" => statements(&arg(0)),
             "environment" => Ok(self.model.environment.clone().map_or(Value::Null, Value::String)),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    KeyValuePair, LaunchType, NetworkConfiguration, NetworkMode, PortMapping, Tag, TaskDefinitionStatus,
+    KeyValuePair, LaunchType, LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping, Tag, TaskDefinitionStatus,
     TransportProtocol,
 };
 use drone_engine::provider::{Observed, ProviderError};
@@ -121,6 +121,7 @@ async fn create_service(
         .desired_count(int(config, "desired_count").unwrap_or(1))
         .launch_type(LaunchType::Fargate)
         .network_configuration(network(config, OP)?)
+        .set_load_balancers(load_balancer(config))
         .set_tags(Some(ecs_tags(tags)))
         .send()
         .await
@@ -143,6 +144,18 @@ fn network(config: &Attributes, operation: &str) -> Result<NetworkConfiguration,
         .build()
         .map_err(|e| invalid(operation, e.to_string()))?;
     Ok(NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
+}
+
+/// The target group a service's tasks register in, if any.
+fn load_balancer(config: &Attributes) -> Option<Vec<LoadBalancer>> {
+    let lb = config.get("load_balancer").and_then(Value::as_map)?;
+    let text = |name: &str| lb.get(name).and_then(Value::as_str).map(String::from);
+    let port = lb.get("container_port").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok());
+    Some(vec![LoadBalancer::builder()
+        .set_target_group_arn(text("target_group_arn"))
+        .set_container_name(text("container_name"))
+        .set_container_port(port)
+        .build()])
 }
 
 /// The cluster a service belongs to: recorded, or read from its ARN

@@ -29,6 +29,11 @@ where
             None => (None, causes(&err)),
         },
     };
+    // Some endpoints wrap the message in CDATA, which the SDK passes on as is.
+    let message = match message.strip_prefix("<![CDATA[").and_then(|m| m.strip_suffix("]]>")) {
+        Some(inner) => inner.to_string(),
+        None => message,
+    };
     let kind = match (&code, err.raw_response().map(|r| r.status().as_u16())) {
         (Some(code), _) => classify(code),
         (None, Some(403)) => ErrorKind::Denied,

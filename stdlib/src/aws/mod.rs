@@ -7,6 +7,8 @@ mod attrs;
 mod ec2;
 #[cfg(feature = "ecs")]
 mod ecs;
+#[cfg(feature = "elbv2")]
+mod elbv2;
 mod error;
 #[cfg(feature = "iam")]
 mod iam;
@@ -44,6 +46,8 @@ pub struct AwsProvider {
     ecs: aws_sdk_ecs::Client,
     #[cfg(feature = "rds")]
     rds: aws_sdk_rds::Client,
+    #[cfg(feature = "elbv2")]
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 impl AwsProvider {
@@ -87,6 +91,11 @@ impl AwsProvider {
             ecs: conf!(aws_sdk_ecs, aws_sdk_ecs::config::Builder::from(&config)),
             #[cfg(feature = "rds")]
             rds: conf!(aws_sdk_rds, aws_sdk_rds::config::Builder::from(&config)),
+            #[cfg(feature = "elbv2")]
+            elbv2: conf!(
+                aws_sdk_elasticloadbalancingv2,
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+            ),
             journal,
             endpoint,
         }
@@ -173,6 +182,8 @@ impl AwsProvider {
             ("ecs", kind) => ecs::create(self, kind, r.config, &tags).await,
             #[cfg(feature = "rds")]
             ("rds", kind) => rds::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "elbv2")]
+            ("elbv2", kind) => elbv2::create(self, kind, r.config, &tags).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -194,6 +205,8 @@ impl AwsProvider {
             ("ecs", kind) => ecs::read(self, kind, id, prior).await,
             #[cfg(feature = "rds")]
             ("rds", kind) => rds::read(self, kind, id, prior).await,
+            #[cfg(feature = "elbv2")]
+            ("elbv2", kind) => elbv2::read(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }
@@ -212,6 +225,8 @@ impl AwsProvider {
             ("ecs", kind) => ecs::update(self, kind, &change).await,
             #[cfg(feature = "rds")]
             ("rds", kind) => rds::update(self, kind, &change).await,
+            #[cfg(feature = "elbv2")]
+            ("elbv2", kind) => elbv2::update(self, kind, &change).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -228,6 +243,8 @@ impl AwsProvider {
             ("ecs", kind) => ecs::delete(self, kind, id, prior).await,
             #[cfg(feature = "rds")]
             ("rds", kind) => rds::delete(self, kind, id, prior).await,
+            #[cfg(feature = "elbv2")]
+            ("elbv2", kind) => elbv2::delete(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }

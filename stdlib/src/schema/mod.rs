@@ -3,6 +3,7 @@
 //! for each (the language server shows it). Pure data; needs no AWS SDK.
 
 mod ec2;
+mod elbv2;
 mod other;
 
 use drone_lang::schema::{AttributeSchema, Field, Presence, ResourceSchema, Type};
@@ -36,6 +37,7 @@ pub fn catalog() -> Catalog {
 pub fn resources() -> Vec<ResourceSchema> {
     let mut out = ec2::schemas();
     out.extend(other::schemas());
+    out.extend(elbv2::schemas());
     out
 }
 

@@ -14,6 +14,15 @@ pub fn public_access_block_type() -> Type {
     ])
 }
 
+/// The object type of a service's load balancer attachment.
+pub fn load_balancer_type() -> Type {
+    Type::Object(vec![
+        field("target_group_arn", Type::String, true, "the target group's ARN"),
+        field("container_name", Type::String, true, "the container that receives the traffic"),
+        field("container_port", Type::Number, true, "the port of that container"),
+    ])
+}
+
 /// The object type of one container in a task definition.
 pub fn container_type() -> Type {
     Type::Object(vec![
@@ -106,6 +115,7 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 required("subnets", Type::list(Type::String), "the subnets tasks are placed in"),
                 required("security_groups", Type::list(Type::String), "the security groups of the tasks"),
                 optional("assign_public_ip", Type::Bool, "give each task a public IP (default false)"),
+                optional("load_balancer", load_balancer_type(), "the target group the tasks register in").replaces(),
                 computed("id", Type::String, "the service's ARN"),
                 computed("arn", Type::String, "the service's ARN"),
             ],
