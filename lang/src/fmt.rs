@@ -273,8 +273,17 @@ impl Printer<'_> {
                     self.block_items(&i.then_items, i.span);
                 } else {
                     self.block_items(&i.then_items, then_span);
-                    self.push(" else");
-                    self.block_items(&i.else_items, i.span);
+                    match i.else_items.as_slice() {
+                        // `else { if ... }` and `else if ...` mean the same; the latter reads better.
+                        [nested @ Item::If(_)] => {
+                            self.push(" else ");
+                            self.item(nested);
+                        }
+                        _ => {
+                            self.push(" else");
+                            self.block_items(&i.else_items, i.span);
+                        }
+                    }
                 }
             }
         }

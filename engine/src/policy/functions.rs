@@ -38,6 +38,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("iam_scoped_on_every_resource", &["document"], Type::list(Type::String), "actions an IAM document allows on every resource though they can be scoped to ARNs"),
         sig("iam_escalations", &["documents"], Type::list(Type::String), "the privilege-escalation paths a list of IAM documents opens together"),
         sig("iam_passes_any_role", &["document"], Type::Bool, "whether an IAM document allows iam:PassRole on wildcard resources or without iam:PassedToService"),
+        sig("iam_denies_insecure_transport", &["document"], Type::Bool, "whether a policy document denies requests without TLS (a Deny conditioned on aws:SecureTransport)"),
         sig("iam_unknown_actions", &["document"], Type::list(Type::String), "actions in an IAM document that the IAM action catalogue does not know"),
         sig("principals", &["statement", "kind"], Type::list(Type::String), "a statement's principals of a kind (\"AWS\", \"Service\", \"Federated\"); Principal \"*\" gives [\"*\"]; references to this workflow's resources are left out"),
         sig("brief", &["list", "count"], Type::String, "the first `count` items joined with commas, and how many more"),
@@ -252,6 +253,11 @@ impl Functions for Graph<'_, '_> {
             "iam_passes_any_role" => {
                 with_statements(&arg(0), |s| Value::Bool(s.iter().any(iam::Statement::passes_any_role)))
             }
+            "iam_denies_insecure_transport" => with_statements(&arg(0), |s| {
+                Value::Bool(s.iter().any(|st| {
+                    st.effect == iam::Effect::Deny && st.condition_keys.iter().any(|k| k == "aws:securetransport")
+                }))
+            }),
             "iam_unknown_actions" => {
                 with_statements(&arg(0), |s| string_list(s.iter().flat_map(iam::Statement::unknown_actions)))
             }

@@ -94,9 +94,14 @@ pub fn tag_changes(prior: &Attributes, desired: &BTreeMap<String, String>) -> (V
     (removed, desired.clone())
 }
 
-/// A document attribute (IAM policy) as the JSON text AWS takes.
+/// A document attribute (IAM policy) as the JSON text AWS takes; none when unset or null.
 pub fn document(config: &Attributes, name: &str) -> Option<String> {
-    config.get(name).map(Value::to_document)
+    present(config, name).map(Value::to_document)
+}
+
+/// An attribute that is set to something other than `null` (`x = cond ? v : null` unsets it).
+pub fn present<'a>(config: &'a Attributes, name: &str) -> Option<&'a Value> {
+    config.get(name).filter(|v| !matches!(v, Value::Null))
 }
 
 /// Parses a policy document as returned by IAM (URL-encoded JSON) into a value.

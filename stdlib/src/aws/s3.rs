@@ -11,7 +11,7 @@ use aws_sdk_s3::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, observed, required, string, Update};
+use super::attrs::{boolean, document, observed, present, required, string, Update};
 use super::error::{classify, invalid, sdk_error};
 use super::AwsProvider;
 
@@ -40,11 +40,15 @@ pub(super) async fn create(
         if let Some(on) = boolean(config, "versioning") {
             put_versioning(s3, name, on).await?;
         }
-        if config.get("encryption").is_some() {
+        if present(config, "encryption").is_some() {
             put_encryption(s3, name, config).await?;
         }
-        if config.get("public_access_block").is_some() {
+        if present(config, "public_access_block").is_some() {
             put_public_access_block(s3, name, config).await?;
+        }
+        // Last: the public access block decides which policies S3 accepts.
+        if let Some(policy) = document(config, "policy") {
+            put_policy(s3, name, policy).await?;
         }
         Ok::<_, ProviderError>(())
     };
@@ -86,7 +90,7 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         put_versioning(s3, name, boolean(u.config, "versioning").unwrap_or(false)).await?;
     }
     if u.changed("encryption") || u.changed("kms_key_id") {
-        if u.config.get("encryption").is_some() {
+        if present(u.config, "encryption").is_some() {
             put_encryption(s3, name, u.config).await?;
         } else {
             s3.delete_bucket_encryption()
@@ -97,7 +101,7 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         }
     }
     if u.changed("public_access_block") {
-        if u.config.get("public_access_block").is_some() {
+        if present(u.config, "public_access_block").is_some() {
             put_public_access_block(s3, name, u.config).await?;
         } else {
             s3.delete_public_access_block()
@@ -107,7 +111,29 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
                 .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
         }
     }
+    if u.changed("policy") {
+        match document(u.config, "policy") {
+            Some(policy) => put_policy(s3, name, policy).await?,
+            None => s3
+                .delete_bucket_policy()
+                .bucket(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteBucketPolicy", e))?,
+        }
+    }
     Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
+}
+
+async fn put_policy(s3: &Client, bucket: &str, policy: String) -> Result<(), ProviderError> {
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("PutBucketPolicy", e))
 }
 
 pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {

@@ -54,6 +54,7 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 optional("kms_key_id", Type::String, "the KMS key for \"aws:kms\" encryption"),
                 optional("public_access_block", public_access_block_type(), "the bucket's public access block flags"),
                 optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted"),
+                optional("policy", Type::Json, "the bucket policy document"),
                 computed("id", Type::String, "the bucket name"),
                 computed("arn", Type::String, "the bucket's ARN"),
             ],
