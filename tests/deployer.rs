@@ -54,6 +54,8 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.ecs.cluster" | "aws.ecs.task_definition" | "aws.ecs.service" => id.to_string(),
         // So are load balancers, target groups and listeners.
         t if t.starts_with("aws.elbv2.") => id.to_string(),
+        "aws.ecr.repository" => format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{id}"),
+        "aws.logs.log_group" => format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{id}"),
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         other => panic!("no ARN format for {other}"),

@@ -220,7 +220,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "25 created" } else { "25 deleted" };
+        let expected = if command == "run" { "27 created" } else { "27 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

@@ -231,6 +231,33 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
     TypePermissions {
+        type_name: "aws.ecr.repository",
+        actions: &[
+            (Create, "ecr:CreateRepository"),
+            (Create, "ecr:TagResource"),
+            (Read, "ecr:DescribeRepositories"),
+            (Update, "ecr:PutImageScanningConfiguration"),
+            (Update, "ecr:PutImageTagMutability"),
+            (Update, "ecr:TagResource"),
+            (Update, "ecr:UntagResource"),
+            (Delete, "ecr:DeleteRepository"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.logs.log_group",
+        actions: &[
+            (Create, "logs:CreateLogGroup"),
+            (Create, "logs:TagResource"),
+            (Create, "logs:PutRetentionPolicy"),
+            (Read, "logs:DescribeLogGroups"),
+            (Update, "logs:PutRetentionPolicy"),
+            (Update, "logs:DeleteRetentionPolicy"),
+            (Update, "logs:TagResource"),
+            (Update, "logs:UntagResource"),
+            (Delete, "logs:DeleteLogGroup"),
+        ],
+    },
+    TypePermissions {
         type_name: "aws.rds.db_subnet_group",
         actions: &[
             (Create, "rds:CreateDBSubnetGroup"),
@@ -288,6 +315,10 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
     // The SDK names the service "Elastic Load Balancing v2"; IAM says `elasticloadbalancing`.
     if service.to_ascii_lowercase().replace(' ', "").starts_with("elasticloadbalancing") {
         return vec![format!("elasticloadbalancing:{operation}")];
+    }
+    // "CloudWatch Logs" in the SDK, `logs` in IAM.
+    if service.to_ascii_lowercase().ends_with("logs") {
+        return vec![format!("logs:{operation}")];
     }
     if service.eq_ignore_ascii_case("sts") && operation == "GetCallerIdentity" {
         // AWS allows it to every identity, even under an explicit Deny.
@@ -355,6 +386,12 @@ fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, Stri
         "aws.elbv2.listener" => {
             let arn = format!("arn:aws:elasticloadbalancing:{region}:{account}:listener/app/*");
             vec![("elasticloadbalancing", "listener/app", arn)]
+        }
+        "aws.ecr.repository" => {
+            vec![("ecr", "repository", format!("arn:aws:ecr:{region}:{account}:repository/{name}"))]
+        }
+        "aws.logs.log_group" => {
+            vec![("logs", "log-group", format!("arn:aws:logs:{region}:{account}:log-group:{name}"))]
         }
         "aws.rds.db_subnet_group" => vec![("rds", "subgrp", format!("arn:aws:rds:{region}:{account}:subgrp:{name}"))],
         "aws.rds.cluster" => vec![("rds", "cluster", format!("arn:aws:rds:{region}:{account}:cluster:{name}"))],

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    KeyValuePair, LaunchType, LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping, Tag, TaskDefinitionStatus,
-    TransportProtocol,
+    KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode,
+    PortMapping, Tag, TaskDefinitionStatus, TransportProtocol,
 };
 use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
@@ -63,7 +63,12 @@ async fn register_task_definition(
         // Fargate tasks always use awsvpc networking: each task gets its own interface and security groups.
         .network_mode(NetworkMode::Awsvpc)
         .requires_compatibilities(Compatibility::Fargate)
-        .set_container_definitions(Some(objects(config, "containers").into_iter().map(container).collect()))
+        .set_container_definitions(Some(
+            objects(config, "containers")
+                .into_iter()
+                .map(|c| container(c, p.region()?))
+                .collect::<Result<Vec<_>, _>>()?,
+        ))
         .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
         .set_task_role_arn(string(config, "task_role_arn").map(String::from))
         .set_tags(Some(ecs_tags(tags)))
@@ -78,8 +83,9 @@ async fn register_task_definition(
     })
 }
 
-/// One container of a task definition, from its drone object.
-fn container(c: &BTreeMap<String, Value>) -> ContainerDefinition {
+/// One container of a task definition, from its drone object; `region` is
+/// where its log group is.
+fn container(c: &BTreeMap<String, Value>, region: &str) -> Result<ContainerDefinition, ProviderError> {
     let text = |name: &str| c.get(name).and_then(Value::as_str).map(String::from);
     let list = |name: &str| c.get(name).and_then(Value::as_list).unwrap_or_default();
     let ports = list("ports")
@@ -95,7 +101,20 @@ fn container(c: &BTreeMap<String, Value>) -> ContainerDefinition {
         })
         .unwrap_or_default();
     let command: Vec<String> = list("command").iter().filter_map(|v| v.as_str().map(String::from)).collect();
-    ContainerDefinition::builder()
+    // The awslogs driver sends output to the log group, one stream per task, prefixed with the container's name.
+    let logs = match text("log_group") {
+        Some(group) => Some(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", group)
+                .options("awslogs-region", region)
+                .options("awslogs-stream-prefix", text("name").unwrap_or_default())
+                .build()
+                .map_err(|e| invalid("RegisterTaskDefinition", e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(ContainerDefinition::builder()
         .set_name(text("name"))
         .set_image(text("image"))
         .essential(c.get("essential").and_then(Value::as_bool).unwrap_or(true))
@@ -103,7 +122,8 @@ fn container(c: &BTreeMap<String, Value>) -> ContainerDefinition {
         .set_environment(Some(environment))
         .set_command((!command.is_empty()).then_some(command))
         .set_readonly_root_filesystem(c.get("read_only_root_filesystem").and_then(Value::as_bool))
-        .build()
+        .set_log_configuration(logs)
+        .build())
 }
 
 async fn create_service(

@@ -101,7 +101,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DBClusterNotFoundFault"
         | "DBSubnetGroupNotFoundFault"
         | "ClusterNotFoundException" => ErrorKind::NotFound,
-        c if c.ends_with(".NotFound") || c.ends_with("NotFound") => ErrorKind::NotFound,
+        c if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
+            ErrorKind::NotFound
+        }
         _ => ErrorKind::Rejected,
     }
 }
@@ -128,6 +130,7 @@ mod tests {
         assert_eq!(classify("InvalidSubnet.Range"), ErrorKind::Rejected);
         assert_eq!(classify("UnauthorizedOperation"), ErrorKind::Denied);
         assert_eq!(classify("AccessDenied"), ErrorKind::Denied);
+        assert_eq!(classify("RepositoryNotFoundException"), ErrorKind::NotFound);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 mod attrs;
 #[cfg(feature = "ec2")]
 mod ec2;
+#[cfg(feature = "ecr")]
+mod ecr;
 #[cfg(feature = "ecs")]
 mod ecs;
 #[cfg(feature = "elbv2")]
@@ -13,6 +15,8 @@ mod error;
 #[cfg(feature = "iam")]
 mod iam;
 mod journal;
+#[cfg(feature = "logs")]
+mod logs;
 #[cfg(feature = "rds")]
 mod rds;
 #[cfg(feature = "s3")]
@@ -48,6 +52,10 @@ pub struct AwsProvider {
     rds: aws_sdk_rds::Client,
     #[cfg(feature = "elbv2")]
     elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    #[cfg(feature = "ecr")]
+    ecr: aws_sdk_ecr::Client,
+    #[cfg(feature = "logs")]
+    logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl AwsProvider {
@@ -96,6 +104,10 @@ impl AwsProvider {
                 aws_sdk_elasticloadbalancingv2,
                 aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
             ),
+            #[cfg(feature = "ecr")]
+            ecr: conf!(aws_sdk_ecr, aws_sdk_ecr::config::Builder::from(&config)),
+            #[cfg(feature = "logs")]
+            logs: conf!(aws_sdk_cloudwatchlogs, aws_sdk_cloudwatchlogs::config::Builder::from(&config)),
             journal,
             endpoint,
         }
@@ -184,6 +196,10 @@ impl AwsProvider {
             ("rds", kind) => rds::create(self, kind, r.config, &tags).await,
             #[cfg(feature = "elbv2")]
             ("elbv2", kind) => elbv2::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "ecr")]
+            ("ecr", kind) => ecr::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "logs")]
+            ("logs", kind) => logs::create(self, kind, r.config, &tags).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -207,6 +223,10 @@ impl AwsProvider {
             ("rds", kind) => rds::read(self, kind, id, prior).await,
             #[cfg(feature = "elbv2")]
             ("elbv2", kind) => elbv2::read(self, kind, id, prior).await,
+            #[cfg(feature = "ecr")]
+            ("ecr", kind) => ecr::read(self, kind, id, prior).await,
+            #[cfg(feature = "logs")]
+            ("logs", kind) => logs::read(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }
@@ -227,6 +247,10 @@ impl AwsProvider {
             ("rds", kind) => rds::update(self, kind, &change).await,
             #[cfg(feature = "elbv2")]
             ("elbv2", kind) => elbv2::update(self, kind, &change).await,
+            #[cfg(feature = "ecr")]
+            ("ecr", kind) => ecr::update(self, kind, &change).await,
+            #[cfg(feature = "logs")]
+            ("logs", kind) => logs::update(self, kind, &change).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -245,6 +269,10 @@ impl AwsProvider {
             ("rds", kind) => rds::delete(self, kind, id, prior).await,
             #[cfg(feature = "elbv2")]
             ("elbv2", kind) => elbv2::delete(self, kind, id, prior).await,
+            #[cfg(feature = "ecr")]
+            ("ecr", kind) => ecr::delete(self, kind, id, prior).await,
+            #[cfg(feature = "logs")]
+            ("logs", kind) => logs::delete(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }

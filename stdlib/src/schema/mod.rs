@@ -3,7 +3,9 @@
 //! for each (the language server shows it). Pure data; needs no AWS SDK.
 
 mod ec2;
+mod ecr;
 mod elbv2;
+mod logs;
 mod other;
 
 use drone_lang::schema::{AttributeSchema, Field, Presence, ResourceSchema, Type};
@@ -38,6 +40,8 @@ pub fn resources() -> Vec<ResourceSchema> {
     let mut out = ec2::schemas();
     out.extend(other::schemas());
     out.extend(elbv2::schemas());
+    out.extend(ecr::schemas());
+    out.extend(logs::schemas());
     out
 }
 

@@ -38,6 +38,7 @@ pub fn container_type() -> Type {
         ),
         field("command", Type::list(Type::String), false, "the command, overriding the image's"),
         field("read_only_root_filesystem", Type::Bool, false, "mount the root filesystem read-only"),
+        field("log_group", Type::String, false, "the CloudWatch Logs group the container's output goes to"),
     ])
 }
 

@@ -1,0 +1,138 @@
+//! ECR repositories.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
+use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+use drone_engine::value::{Attributes, Value};
+
+use super::attrs::{boolean, observed, required, string, tag_changes, Update};
+use super::error::{invalid, missing, sdk_error};
+use super::AwsProvider;
+
+pub(super) async fn create(
+    p: &AwsProvider,
+    kind: &str,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
+    const OP: &str = "CreateRepository";
+    if kind != "repository" {
+        return Err(invalid("create", format!("unknown ECR type `{kind}`")));
+    }
+    let name = required(config, "name", OP)?;
+    let out = p
+        .ecr
+        .create_repository()
+        .repository_name(name)
+        .image_tag_mutability(mutability(config))
+        .image_scanning_configuration(scanning(config))
+        .set_tags(Some(ecr_tags(tags, OP)?))
+        .send()
+        .await
+        .map_err(|e| sdk_error(OP, e))?;
+    let repo = out.repository().ok_or_else(|| missing(OP, "Repository"))?;
+    let arn = repo.repository_arn().ok_or_else(|| missing(OP, "RepositoryArn"))?.to_string();
+    let url = repo.repository_uri().unwrap_or_default().to_string();
+    Ok(Observed {
+        id: name.to_string(),
+        attributes: observed([("arn", Value::String(arn)), ("url", Value::String(url))]),
+    })
+}
+
+fn mutability(config: &Attributes) -> ImageTagMutability {
+    if boolean(config, "immutable_tags") == Some(true) {
+        ImageTagMutability::Immutable
+    } else {
+        ImageTagMutability::Mutable
+    }
+}
+
+fn scanning(config: &Attributes) -> ImageScanningConfiguration {
+    ImageScanningConfiguration::builder().scan_on_push(boolean(config, "scan_on_push") == Some(true)).build()
+}
+
+pub(super) async fn read(
+    p: &AwsProvider,
+    _kind: &str,
+    id: &str,
+    _prior: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    match p
+        .ecr
+        .describe_repositories()
+        .repository_names(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeRepositories", e))
+    {
+        Ok(out) if !out.repositories().is_empty() => {
+            Ok(Some(Observed { id: id.to_string(), attributes: Attributes::new() }))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
+    if u.changed("scan_on_push") {
+        p.ecr
+            .put_image_scanning_configuration()
+            .repository_name(u.id)
+            .image_scanning_configuration(scanning(u.config))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutImageScanningConfiguration", e))?;
+    }
+    if u.changed("immutable_tags") {
+        p.ecr
+            .put_image_tag_mutability()
+            .repository_name(u.id)
+            .image_tag_mutability(mutability(u.config))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutImageTagMutability", e))?;
+    }
+    if u.changed("tags") {
+        let arn =
+            string(u.prior, "arn").ok_or_else(|| invalid("TagResource", "the repository's ARN is not recorded"))?;
+        let (removed, desired) = tag_changes(u.prior, u.tags);
+        if !removed.is_empty() {
+            p.ecr
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagResource", e))?;
+        }
+        p.ecr
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(&desired, "TagResource")?))
+            .send()
+            .await
+            .map_err(|e| sdk_error("TagResource", e))?;
+    }
+    Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+}
+
+pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+    // Without `force`, ECR refuses to delete a repository that still holds images.
+    let force = boolean(prior, "force_delete") == Some(true);
+    p.ecr
+        .delete_repository()
+        .repository_name(id)
+        .force(force)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("DeleteRepository", e))
+}
+
+fn ecr_tags(tags: &BTreeMap<String, String>, operation: &str) -> Result<Vec<Tag>, ProviderError> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid(operation, e.to_string())))
+        .collect()
+}

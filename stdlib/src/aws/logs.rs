@@ -1,0 +1,105 @@
+//! CloudWatch Logs log groups.
+
+use std::collections::{BTreeMap, HashMap};
+
+use drone_engine::provider::{Observed, ProviderError};
+use drone_engine::value::{Attributes, Value};
+
+use super::attrs::{int, observed, required, tag_changes, Update};
+use super::error::{invalid, sdk_error};
+use super::AwsProvider;
+
+pub(super) async fn create(
+    p: &AwsProvider,
+    kind: &str,
+    config: &Attributes,
+    tags: &BTreeMap<String, String>,
+) -> Result<Observed, ProviderError> {
+    const OP: &str = "CreateLogGroup";
+    if kind != "log_group" {
+        return Err(invalid("create", format!("unknown CloudWatch Logs type `{kind}`")));
+    }
+    let name = required(config, "name", OP)?;
+    let tags: HashMap<String, String> = tags.clone().into_iter().collect();
+    p.logs.create_log_group().log_group_name(name).set_tags(Some(tags)).send().await.map_err(|e| sdk_error(OP, e))?;
+    if let Some(days) = int(config, "retention_in_days") {
+        put_retention(p, name, days).await.map_err(|e| e.after_create(name))?;
+    }
+    let arn = arn(p, name).await.map_err(|e| e.after_create(name))?;
+    Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
+}
+
+/// The log group's ARN, as tagging calls take it (without DescribeLogGroups' trailing `:*`).
+async fn arn(p: &AwsProvider, name: &str) -> Result<String, ProviderError> {
+    Ok(format!("arn:aws:logs:{}:{}:log-group:{name}", p.region()?, p.account().await?))
+}
+
+async fn put_retention(p: &AwsProvider, name: &str, days: i32) -> Result<(), ProviderError> {
+    p.logs
+        .put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("PutRetentionPolicy", e))
+}
+
+pub(super) async fn read(
+    p: &AwsProvider,
+    _kind: &str,
+    id: &str,
+    _prior: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    let out = p
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeLogGroups", e))?;
+    // A prefix match: `/ecs/ghost` also finds `/ecs/ghost-admin`.
+    let found = out.log_groups().iter().any(|g| g.log_group_name() == Some(id));
+    Ok(found.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
+}
+
+pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {
+    if u.changed("retention_in_days") {
+        match int(u.config, "retention_in_days") {
+            Some(days) => put_retention(p, u.id, days).await?,
+            None => p
+                .logs
+                .delete_retention_policy()
+                .log_group_name(u.id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteRetentionPolicy", e))?,
+        }
+    }
+    if u.changed("tags") {
+        let arn = arn(p, u.id).await?;
+        let (removed, desired) = tag_changes(u.prior, u.tags);
+        if !removed.is_empty() {
+            p.logs
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagResource", e))?;
+        }
+        p.logs
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(desired.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("TagResource", e))?;
+    }
+    Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+}
+
+pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
+    p.logs.delete_log_group().log_group_name(id).send().await.map(drop).map_err(|e| sdk_error("DeleteLogGroup", e))
+}
