@@ -54,6 +54,9 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.ecs.cluster" | "aws.ecs.task_definition" | "aws.ecs.service" => id.to_string(),
         // So are load balancers, target groups and listeners.
         t if t.starts_with("aws.elbv2.") => id.to_string(),
+        "aws.efs.file_system" => format!("arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{id}"),
+        // Mount target calls are authorized on their file system; the journal has only the target's id.
+        "aws.efs.mount_target" => format!("arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/*"),
         "aws.ecr.repository" => format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{id}"),
         "aws.logs.log_group" => format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{id}"),
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),

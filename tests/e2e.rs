@@ -44,7 +44,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 27 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 32 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -55,7 +55,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(27));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(32));
     assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
         .as_str()
         .is_some_and(|s| s.starts_with("sha256:")));
@@ -210,7 +210,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 27 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 32 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed attribute plans exactly one in-place update.
     let changed = dir.path().join("prod.drone");
@@ -248,7 +248,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // Destroy leaves nothing of the workflow behind.
     let out = drone_at(&["destroy", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 27 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 32 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());

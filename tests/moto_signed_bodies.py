@@ -1,12 +1,16 @@
-"""moto_server with one fix, for the tests that turn on its IAM enforcement.
+"""moto_server with two fixes, for the tests that turn on its IAM enforcement.
 
-With enforcement on, moto recomputes each request's SigV4 signature. For a
-form-encoded body (the query protocol of EC2, IAM, RDS, STS) the Flask server
-has already parsed the form, so moto signs a re-encoding of the parsed fields,
-with spaces as '+', while the AWS SDK for Rust signs the bytes it sent, with
-'%20' (both are valid form encodings; AWS itself checks the bytes). Every call
-with a space in a parameter would fail as AuthFailure. Keeping the raw bytes
-lets moto check the signature of what was actually sent. Run as moto_server.
+With enforcement on, moto recomputes each request's SigV4 signature, but not
+over the bytes that were sent:
+- For a form-encoded body (the query protocol of EC2, IAM, RDS, STS) the Flask
+  server has already parsed the form, so moto signs a re-encoding of the parsed
+  fields, with spaces as '+', while the AWS SDK for Rust signs the bytes it
+  sent, with '%20' (both valid; AWS itself checks the bytes). Every call with a
+  space in a parameter would fail as AuthFailure.
+- For a request without a body (a REST GET such as EFS DescribeFileSystems)
+  moto signs its parsed query parameters as if they were the body.
+Keeping the raw bytes, and signing exactly them, lets moto check the signature
+of what was actually sent. Run as moto_server.
 """
 
 import sys
@@ -22,7 +26,25 @@ def _raw_data(request):
 
 werkzeug.wrappers.Request.data = property(_raw_data)
 
-from moto.server import main  # noqa: E402  (after the patch, on purpose)
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from moto.iam import access_control  # noqa: E402
+
+
+def _create_aws_request(self):
+    # As moto's own, except that a request without a body is signed without one
+    # (moto substitutes the parsed parameters, which a GET carries in its URL).
+    signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
+    headers = self._create_headers_for_aws_request(signed, self._headers)
+    bodiless = self._method in ("GET", "HEAD", "DELETE")
+    data = self._body or (b"" if bodiless else self._data)
+    request = AWSRequest(method=self._method, url=self._path, data=data, headers=headers)
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    return request
+
+
+access_control.IAMRequestBase._create_aws_request = _create_aws_request
+
+from moto.server import main  # noqa: E402  (after the patches, on purpose)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -258,6 +258,35 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
     TypePermissions {
+        type_name: "aws.efs.file_system",
+        actions: &[
+            (Create, "elasticfilesystem:CreateFileSystem"),
+            (Create, "elasticfilesystem:TagResource"),
+            // Waiting for it to become available.
+            (Create, "elasticfilesystem:DescribeFileSystems"),
+            (Read, "elasticfilesystem:DescribeFileSystems"),
+            (Update, "elasticfilesystem:TagResource"),
+            (Update, "elasticfilesystem:UntagResource"),
+            (Delete, "elasticfilesystem:DeleteFileSystem"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.efs.mount_target",
+        actions: &[
+            (Create, "elasticfilesystem:CreateMountTarget"),
+            // EFS makes the endpoint's network interface as the caller.
+            (Create, "ec2:CreateNetworkInterface"),
+            (Create, "ec2:DescribeNetworkInterfaces"),
+            (Create, "ec2:DescribeSubnets"),
+            // Waiting for it to become available, and to be gone.
+            (Create, "elasticfilesystem:DescribeMountTargets"),
+            (Read, "elasticfilesystem:DescribeMountTargets"),
+            (Update, "elasticfilesystem:ModifyMountTargetSecurityGroups"),
+            (Delete, "elasticfilesystem:DeleteMountTarget"),
+            (Delete, "elasticfilesystem:DescribeMountTargets"),
+        ],
+    },
+    TypePermissions {
         type_name: "aws.rds.db_subnet_group",
         actions: &[
             (Create, "rds:CreateDBSubnetGroup"),
@@ -315,6 +344,9 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
     // The SDK names the service "Elastic Load Balancing v2"; IAM says `elasticloadbalancing`.
     if service.to_ascii_lowercase().replace(' ', "").starts_with("elasticloadbalancing") {
         return vec![format!("elasticloadbalancing:{operation}")];
+    }
+    if service.eq_ignore_ascii_case("efs") {
+        return vec![format!("elasticfilesystem:{operation}")];
     }
     // "CloudWatch Logs" in the SDK, `logs` in IAM.
     if service.to_ascii_lowercase().ends_with("logs") {
@@ -393,6 +425,19 @@ fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, Stri
         "aws.logs.log_group" => {
             vec![("logs", "log-group", format!("arn:aws:logs:{region}:{account}:log-group:{name}"))]
         }
+        // File system ids exist only after create.
+        "aws.efs.file_system" => {
+            vec![(
+                "elasticfilesystem",
+                "file-system",
+                format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/*"),
+            )]
+        }
+        // A mount target is an interface in the subnet, which EFS creates as the caller.
+        "aws.efs.mount_target" => vec![
+            ("elasticfilesystem", "file-system", format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/*")),
+            ec2("network-interface"),
+        ],
         "aws.rds.db_subnet_group" => vec![("rds", "subgrp", format!("arn:aws:rds:{region}:{account}:subgrp:{name}"))],
         "aws.rds.cluster" => vec![("rds", "cluster", format!("arn:aws:rds:{region}:{account}:cluster:{name}"))],
         _ => Vec::new(),

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode,
-    PortMapping, Tag, TaskDefinitionStatus, TransportProtocol,
+    EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver,
+    MountPoint, NetworkConfiguration, NetworkMode, PortMapping, Tag, TaskDefinitionStatus, TransportProtocol, Volume,
 };
 use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
@@ -69,6 +69,7 @@ async fn register_task_definition(
                 .map(|c| container(c, p.region()?))
                 .collect::<Result<Vec<_>, _>>()?,
         ))
+        .set_volumes(Some(volumes(config, OP)?))
         .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
         .set_task_role_arn(string(config, "task_role_arn").map(String::from))
         .set_tags(Some(ecs_tags(tags)))
@@ -81,6 +82,22 @@ async fn register_task_definition(
         id: arn.clone(),
         attributes: observed([("arn", Value::String(arn)), ("revision", Value::Number(definition.revision().into()))]),
     })
+}
+
+/// A task definition's EFS volumes, always with encryption in transit.
+fn volumes(config: &Attributes, operation: &str) -> Result<Vec<Volume>, ProviderError> {
+    objects(config, "efs_volumes")
+        .into_iter()
+        .map(|v| {
+            let text = |name: &str| v.get(name).and_then(Value::as_str).map(String::from);
+            let efs = EfsVolumeConfiguration::builder()
+                .set_file_system_id(text("file_system_id"))
+                .transit_encryption(EfsTransitEncryption::Enabled)
+                .build()
+                .map_err(|e| invalid(operation, e.to_string()))?;
+            Ok(Volume::builder().set_name(text("name")).efs_volume_configuration(efs).build())
+        })
+        .collect()
 }
 
 /// One container of a task definition, from its drone object; `region` is
@@ -123,6 +140,16 @@ fn container(c: &BTreeMap<String, Value>, region: &str) -> Result<ContainerDefin
         .set_command((!command.is_empty()).then_some(command))
         .set_readonly_root_filesystem(c.get("read_only_root_filesystem").and_then(Value::as_bool))
         .set_log_configuration(logs)
+        .set_mount_points(Some(
+            list("mounts")
+                .iter()
+                .filter_map(Value::as_map)
+                .map(|m| {
+                    let text = |name: &str| m.get(name).and_then(Value::as_str).map(String::from);
+                    MountPoint::builder().set_source_volume(text("volume")).set_container_path(text("path")).build()
+                })
+                .collect(),
+        ))
         .build())
 }
 

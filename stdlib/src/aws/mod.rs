@@ -9,6 +9,8 @@ mod ec2;
 mod ecr;
 #[cfg(feature = "ecs")]
 mod ecs;
+#[cfg(feature = "efs")]
+mod efs;
 #[cfg(feature = "elbv2")]
 mod elbv2;
 mod error;
@@ -56,6 +58,8 @@ pub struct AwsProvider {
     ecr: aws_sdk_ecr::Client,
     #[cfg(feature = "logs")]
     logs: aws_sdk_cloudwatchlogs::Client,
+    #[cfg(feature = "efs")]
+    efs: aws_sdk_efs::Client,
 }
 
 impl AwsProvider {
@@ -108,6 +112,8 @@ impl AwsProvider {
             ecr: conf!(aws_sdk_ecr, aws_sdk_ecr::config::Builder::from(&config)),
             #[cfg(feature = "logs")]
             logs: conf!(aws_sdk_cloudwatchlogs, aws_sdk_cloudwatchlogs::config::Builder::from(&config)),
+            #[cfg(feature = "efs")]
+            efs: conf!(aws_sdk_efs, aws_sdk_efs::config::Builder::from(&config)),
             journal,
             endpoint,
         }
@@ -200,6 +206,8 @@ impl AwsProvider {
             ("ecr", kind) => ecr::create(self, kind, r.config, &tags).await,
             #[cfg(feature = "logs")]
             ("logs", kind) => logs::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "efs")]
+            ("efs", kind) => efs::create(self, kind, r.config, &tags).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -227,6 +235,8 @@ impl AwsProvider {
             ("ecr", kind) => ecr::read(self, kind, id, prior).await,
             #[cfg(feature = "logs")]
             ("logs", kind) => logs::read(self, kind, id, prior).await,
+            #[cfg(feature = "efs")]
+            ("efs", kind) => efs::read(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }
@@ -251,6 +261,8 @@ impl AwsProvider {
             ("ecr", kind) => ecr::update(self, kind, &change).await,
             #[cfg(feature = "logs")]
             ("logs", kind) => logs::update(self, kind, &change).await,
+            #[cfg(feature = "efs")]
+            ("efs", kind) => efs::update(self, kind, &change).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -273,6 +285,8 @@ impl AwsProvider {
             ("ecr", kind) => ecr::delete(self, kind, id, prior).await,
             #[cfg(feature = "logs")]
             ("logs", kind) => logs::delete(self, kind, id, prior).await,
+            #[cfg(feature = "efs")]
+            ("efs", kind) => efs::delete(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }

@@ -4,6 +4,7 @@
 
 mod ec2;
 mod ecr;
+mod efs;
 mod elbv2;
 mod logs;
 mod other;
@@ -42,6 +43,7 @@ pub fn resources() -> Vec<ResourceSchema> {
     out.extend(elbv2::schemas());
     out.extend(ecr::schemas());
     out.extend(logs::schemas());
+    out.extend(efs::schemas());
     out
 }
 

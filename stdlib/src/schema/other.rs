@@ -23,6 +23,22 @@ pub fn load_balancer_type() -> Type {
     ])
 }
 
+/// The object type of an EFS volume of a task definition.
+pub fn efs_volume_type() -> Type {
+    Type::Object(vec![
+        field("name", Type::String, true, "the volume's name, which containers mount"),
+        field("file_system_id", Type::String, true, "the EFS file system"),
+    ])
+}
+
+/// The object type of a volume mounted into a container.
+pub fn mount_type() -> Type {
+    Type::Object(vec![
+        field("volume", Type::String, true, "the volume's name"),
+        field("path", Type::String, true, "where it appears in the container"),
+    ])
+}
+
 /// The object type of one container in a task definition.
 pub fn container_type() -> Type {
     Type::Object(vec![
@@ -39,6 +55,7 @@ pub fn container_type() -> Type {
         field("command", Type::list(Type::String), false, "the command, overriding the image's"),
         field("read_only_root_filesystem", Type::Bool, false, "mount the root filesystem read-only"),
         field("log_group", Type::String, false, "the CloudWatch Logs group the container's output goes to"),
+        field("mounts", Type::list(mount_type()), false, "volumes mounted into the container"),
     ])
 }
 
@@ -97,6 +114,8 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 required("cpu", Type::Number, "CPU units of the task (256 = a quarter vCPU)").replaces(),
                 required("memory", Type::Number, "memory of the task in MiB").replaces(),
                 required("containers", Type::list(container_type()), "the task's containers").replaces(),
+                optional("efs_volumes", Type::list(efs_volume_type()), "EFS file systems the containers can mount")
+                    .replaces(),
                 optional("execution_role_arn", Type::String, "the role ECS uses to pull images and write logs")
                     .replaces(),
                 optional("task_role_arn", Type::String, "the role the containers' code runs as").replaces(),
