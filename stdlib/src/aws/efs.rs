@@ -2,7 +2,7 @@
 //! become available, and a file system cannot go while mount targets remain).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_efs::types::{LifeCycleState, Tag};
 use aws_sdk_efs::Client;
@@ -11,6 +11,7 @@ use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{boolean, observed, required, string, strings, tag_changes, Update};
 use super::error::{invalid, sdk_error};
+use super::wait::{self, Poll};
 use super::AwsProvider;
 
 const AVAILABLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -99,28 +100,23 @@ async fn state(efs: &Client, id: &str, kind: Kind) -> Result<Option<LifeCycleSta
     }
 }
 
-/// Polls until the resource is available (or gone), backing off to 15 s.
+/// Polls until the resource is available (or gone).
 async fn wait_until(efs: &Client, id: &str, kind: Kind, wanted: Wanted) -> Result<(), ProviderError> {
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
+    let operation = match kind {
+        Kind::FileSystem => "DescribeFileSystems",
+        Kind::MountTarget => "DescribeMountTargets",
+    };
+    let what = format!("{id} did not become {}", if wanted == Wanted::Gone { "deleted" } else { "available" });
+    wait::until(operation, &what, AVAILABLE_TIMEOUT, || async {
         match (state(efs, id, kind).await?, wanted) {
-            (Some(LifeCycleState::Available), Wanted::Available) | (None, Wanted::Gone) => return Ok(()),
+            (Some(LifeCycleState::Available), Wanted::Available) | (None, Wanted::Gone) => Ok(Poll::Ready(())),
             (None, Wanted::Available) | (Some(LifeCycleState::Error), _) => {
-                return Err(ProviderError::new(ErrorKind::Rejected, "DescribeFileSystems", format!("{id} failed")))
+                Err(ProviderError::new(ErrorKind::Rejected, operation, format!("{id} failed")))
             }
-            _ if started.elapsed() > AVAILABLE_TIMEOUT => {
-                return Err(ProviderError::new(
-                    ErrorKind::Rejected,
-                    "DescribeFileSystems",
-                    format!("{id} is not ready"),
-                ))
-            }
-            _ => {}
+            _ => Ok(Poll::Pending),
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
-    }
+    })
+    .await
 }
 
 pub(super) async fn read(

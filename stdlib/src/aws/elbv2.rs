@@ -2,7 +2,7 @@
 //! and listeners (with a waiter: a load balancer takes minutes to provision).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
@@ -14,6 +14,7 @@ use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{boolean, int, observed, required, string, strings, tag_changes, Update};
 use super::error::{invalid, missing, sdk_error};
+use super::wait::{self, Poll};
 use super::AwsProvider;
 
 const PROVISIONING_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -107,24 +108,18 @@ pub(super) async fn create(
 /// Polls until the load balancer is active: provisioning takes minutes.
 async fn wait_active(elb: &Client, arn: &str) -> Result<(), ProviderError> {
     const OP: &str = "DescribeLoadBalancers";
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
+    let what = format!("{arn} did not become active");
+    wait::until(OP, &what, PROVISIONING_TIMEOUT, || async {
         let out = elb.describe_load_balancers().load_balancer_arns(arn).send().await.map_err(|e| sdk_error(OP, e))?;
-        let state = out.load_balancers().first().and_then(|l| l.state()).and_then(|s| s.code());
-        match state {
-            Some(LoadBalancerStateEnum::Active) | None => return Ok(()),
+        match out.load_balancers().first().and_then(|l| l.state()).and_then(|s| s.code()) {
+            Some(LoadBalancerStateEnum::Active) | None => Ok(Poll::Ready(())),
             Some(LoadBalancerStateEnum::Failed) => {
-                return Err(ProviderError::new(ErrorKind::Rejected, OP, format!("{arn} failed to provision")))
+                Err(ProviderError::new(ErrorKind::Rejected, OP, format!("{arn} failed to provision")))
             }
-            Some(_) if started.elapsed() > PROVISIONING_TIMEOUT => {
-                return Err(ProviderError::new(ErrorKind::Rejected, OP, format!("{arn} is still provisioning")))
-            }
-            Some(_) => {}
+            Some(_) => Ok(Poll::Pending),
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
-    }
+    })
+    .await
 }
 
 fn certificates(config: &Attributes) -> Option<Vec<Certificate>> {

@@ -23,6 +23,8 @@ mod logs;
 mod rds;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(any(feature = "rds", feature = "elbv2", feature = "efs"))]
+mod wait;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

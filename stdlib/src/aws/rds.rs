@@ -2,7 +2,7 @@
 //! minutes to become available, and as long to go away).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
@@ -11,6 +11,7 @@ use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{boolean, int, observed, required, secret, string, strings, Update};
 use super::error::{invalid, missing, sdk_error};
+use super::wait::{self, Poll};
 use super::AwsProvider;
 
 /// How long a cluster may take to become available or disappear.
@@ -220,44 +221,28 @@ pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attrib
 /// Polls a cluster until it has `status` (returning its endpoints), or until
 /// it is gone when `status` is `None`.
 async fn wait_for(rds: &Client, id: &str, status: Option<&str>) -> Result<Option<(String, String)>, ProviderError> {
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
+    let what = format!("cluster `{id}` did not reach {}", status.unwrap_or("deletion"));
+    wait::until("DescribeDBClusters", &what, CLUSTER_TIMEOUT, || async {
         match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
-            Ok(out) => {
-                if let (Some(c), Some(want)) = (out.db_clusters().first(), status) {
-                    if c.status() == Some(want) {
-                        return Ok(Some((
-                            c.endpoint().unwrap_or_default().to_string(),
-                            c.reader_endpoint().unwrap_or_default().to_string(),
-                        )));
-                    }
-                }
-                if status.is_none() && out.db_clusters().is_empty() {
-                    return Ok(None);
-                }
-            }
+            Ok(out) => match (out.db_clusters().first(), status) {
+                (Some(c), Some(want)) if c.status() == Some(want) => Ok(Poll::Ready(Some((
+                    c.endpoint().unwrap_or_default().to_string(),
+                    c.reader_endpoint().unwrap_or_default().to_string(),
+                )))),
+                (None, None) => Ok(Poll::Ready(None)),
+                _ => Ok(Poll::Pending),
+            },
             Err(e) => {
                 let e = sdk_error("DescribeDBClusters", e);
-                if e.kind == ErrorKind::NotFound && status.is_none() {
-                    return Ok(None);
-                }
-                if !e.retryable() {
-                    return Err(e);
+                match e.kind {
+                    ErrorKind::NotFound if status.is_none() => Ok(Poll::Ready(None)),
+                    _ if e.retryable() => Ok(Poll::Pending),
+                    _ => Err(e),
                 }
             }
         }
-        if started.elapsed() > CLUSTER_TIMEOUT {
-            let message = format!(
-                "cluster `{id}` did not reach {} within {} minutes",
-                status.unwrap_or("deletion"),
-                CLUSTER_TIMEOUT.as_secs() / 60
-            );
-            return Err(ProviderError::new(ErrorKind::Rejected, "DescribeDBClusters", message));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
-    }
+    })
+    .await
 }
 
 fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {
