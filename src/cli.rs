@@ -392,6 +392,9 @@ fn iam(file: &Path, params: &[String], phase: Option<&str>, account: &str, catal
     let loaded = pipeline::load(file, &parse_params(params)?, catalog)?;
     let policy = crate::deployer::policy(&loaded, catalog, phase, account)?;
     println!("{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
+    if let Some(note) = crate::deployer::size_note(&policy) {
+        eprintln!("{note}");
+    }
     Ok(Exit::Success)
 }
 

@@ -54,3 +54,24 @@ pub fn policy(
         Exit::Usage
     })
 }
+
+/// IAM's size limits, in characters without whitespace.
+const MANAGED_POLICY_LIMIT: usize = 6_144;
+const INLINE_ROLE_POLICY_LIMIT: usize = 10_240;
+
+/// A note when `policy` is too large for a managed policy, saying where it fits.
+pub fn size_note(policy: &serde_json::Value) -> Option<String> {
+    // IAM does not count whitespace toward its limits.
+    let size = policy.to_string().chars().filter(|c| !c.is_whitespace()).count();
+    if size <= MANAGED_POLICY_LIMIT {
+        return None;
+    }
+    let fits = if size <= INLINE_ROLE_POLICY_LIMIT {
+        "attach it to the deployer's role as an inline policy, or split it with --phase"
+    } else {
+        "split it with --phase"
+    };
+    Some(format!(
+        "note: the policy is {size} characters without whitespace; a managed policy holds {MANAGED_POLICY_LIMIT} and an inline role policy {INLINE_ROLE_POLICY_LIMIT}: {fits}"
+    ))
+}

@@ -104,7 +104,7 @@ fn bench(c: &mut Criterion) {
         modules.iter().map(|(name, module)| drone_engine::policy::Pack { name: name.clone(), module }).collect();
     let report = drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]).expect("policies evaluate");
     assert!(report.findings.len() > 2_000, "the generated buckets violate the data rules");
-    group.bench_function("policy (17 rules)", |b| {
+    group.bench_function("policy (built-in packs)", |b| {
         b.iter(|| drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]))
     });
     let state = drone_engine::state::State::new("bench");
