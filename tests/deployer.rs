@@ -49,6 +49,8 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.ec2.subnet" => ec2("subnet"),
         "aws.ec2.internet_gateway" => ec2("internet-gateway"),
         "aws.ec2.route_table" => ec2("route-table"),
+        "aws.ec2.eip" => ec2("elastic-ip"),
+        "aws.ec2.nat_gateway" => ec2("natgateway"),
         "aws.ec2.security_group" => ec2("security-group"),
         "aws.s3.bucket" => format!("arn:aws:s3:::{id}"),
         "aws.iam.role" => format!("arn:aws:iam::{ACCOUNT}:role/{id}"),

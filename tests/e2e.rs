@@ -44,7 +44,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 32 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 40 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -55,7 +55,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(32));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(40));
     assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
         .as_str()
         .is_some_and(|s| s.starts_with("sha256:")));
@@ -109,19 +109,39 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let igws = ec2.describe_internet_gateways().internet_gateway_ids(&igw_id).send().await.expect("igw");
     assert_eq!(igws.internet_gateways()[0].attachments()[0].vpc_id(), Some(vpc_id.as_str()));
 
-    for (table, subnets, internet) in [("public", &public_ids, true), ("private", &private_ids, false)] {
-        let table_id = id(&state, &format!("aws.ec2.route_table.{table}"));
-        let out = ec2.describe_route_tables().route_table_ids(&table_id).send().await.expect("route table");
-        let rt = &out.route_tables()[0];
-        let associated: BTreeSet<String> =
-            rt.associations().iter().filter_map(|a| a.subnet_id().map(String::from)).collect();
-        assert_eq!(&associated, subnets, "{table} associations");
-        let default_route = rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
-        assert_eq!(
-            default_route.and_then(|r| r.gateway_id()).map(String::from),
-            internet.then(|| igw_id.clone()),
-            "{table} default route"
-        );
+    let table = |address: String| {
+        let ec2 = ec2.clone();
+        let table_id = id(&state, &address);
+        async move {
+            ec2.describe_route_tables().route_table_ids(&table_id).send().await.expect("rt").route_tables()[0].clone()
+        }
+    };
+    let associated = |rt: &aws_sdk_ec2::types::RouteTable| -> BTreeSet<String> {
+        rt.associations().iter().filter_map(|a| a.subnet_id().map(String::from)).collect()
+    };
+    let default_route = |rt: &aws_sdk_ec2::types::RouteTable| {
+        rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).cloned().expect("default route")
+    };
+    let public = table("aws.ec2.route_table.public".into()).await;
+    assert_eq!(associated(&public), public_ids);
+    assert_eq!(default_route(&public).gateway_id(), Some(igw_id.as_str()));
+    // Each zone's private subnet goes out through the NAT gateway in the same zone's public subnet.
+    let mut nat_ids = Vec::new();
+    for zone in ["eu-west-1a", "eu-west-1b", "eu-west-1c"] {
+        let nat_id = id(&state, &format!("aws.ec2.nat_gateway.main[\"{zone}\"]"));
+        let nats = ec2.describe_nat_gateways().nat_gateway_ids(&nat_id).send().await.expect("nat");
+        let nat = &nats.nat_gateways()[0];
+        assert_eq!(nat.subnet_id(), Some(id(&state, &format!("aws.ec2.subnet.public[\"{zone}\"]")).as_str()));
+        let eip = id(&state, &format!("aws.ec2.eip.nat[\"{zone}\"]"));
+        assert_eq!(nat.nat_gateway_addresses()[0].allocation_id(), Some(eip.as_str()));
+        let private = table(format!("aws.ec2.route_table.private[\"{zone}\"]")).await;
+        let subnet = id(&state, &format!("aws.ec2.subnet.private[\"{zone}\"]"));
+        assert_eq!(associated(&private), BTreeSet::from([subnet.clone()]));
+        assert!(private_ids.contains(&subnet));
+        let route = default_route(&private);
+        assert_eq!(route.nat_gateway_id(), Some(nat_id.as_str()), "{zone}");
+        assert_eq!(route.gateway_id(), None, "{zone}");
+        nat_ids.push(nat_id);
     }
 
     let group = |name: &str| {
@@ -210,7 +230,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 32 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 40 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed attribute plans exactly one in-place update.
     let changed = dir.path().join("prod.drone");
@@ -248,7 +268,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // Destroy leaves nothing of the workflow behind.
     let out = drone_at(&["destroy", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 32 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 40 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -262,7 +282,17 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         .security_groups()
         .is_empty());
     assert!(ec2.describe_route_tables().filters(ours.clone()).send().await.expect("rts").route_tables().is_empty());
-    assert!(ec2.describe_internet_gateways().filters(ours).send().await.expect("igws").internet_gateways().is_empty());
+    assert!(ec2
+        .describe_internet_gateways()
+        .filters(ours.clone())
+        .send()
+        .await
+        .expect("igws")
+        .internet_gateways()
+        .is_empty());
+    let nats = ec2.describe_nat_gateways().set_nat_gateway_ids(Some(nat_ids)).send().await.expect("nats");
+    assert!(nats.nat_gateways().iter().all(|g| g.state() == Some(&aws_sdk_ec2::types::NatGatewayState::Deleted)));
+    assert!(ec2.describe_addresses().filters(ours).send().await.expect("eips").addresses().is_empty());
     assert!(!s3.list_buckets().send().await.expect("buckets").buckets().iter().any(|b| b.name() == Some(bucket)));
     assert!(iam.get_role().role_name("shuttle-prod-task-execution").send().await.is_err());
     let clusters = ecs.describe_clusters().clusters(&cluster_arn).send().await.expect("clusters");

@@ -222,7 +222,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "32 created" } else { "32 deleted" };
+        let expected = if command == "run" { "40 created" } else { "40 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

@@ -74,6 +74,30 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
     TypePermissions {
+        type_name: "aws.ec2.eip",
+        actions: &[
+            (Create, "ec2:AllocateAddress"),
+            (Read, "ec2:DescribeAddresses"),
+            (Delete, "ec2:ReleaseAddress"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.ec2.nat_gateway",
+        actions: &[
+            (Create, "ec2:CreateNatGateway"),
+            (Create, "ec2:DescribeNatGateways"),
+            (Read, "ec2:DescribeNatGateways"),
+            (Delete, "ec2:DeleteNatGateway"),
+            (Delete, "ec2:DescribeNatGateways"),
+            EC2_TAGS[0],
+            EC2_TAGS[1],
+            EC2_TAGS[2],
+        ],
+    },
+    TypePermissions {
         type_name: "aws.ec2.route_table",
         actions: &[
             (Create, "ec2:CreateRouteTable"),
@@ -394,6 +418,9 @@ fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, Stri
         "aws.ec2.subnet" => vec![ec2("subnet")],
         "aws.ec2.internet_gateway" => vec![ec2("internet-gateway")],
         "aws.ec2.route_table" => vec![ec2("route-table")],
+        "aws.ec2.eip" => vec![ec2("elastic-ip")],
+        // A gateway is created in a subnet, from an address.
+        "aws.ec2.nat_gateway" => vec![ec2("natgateway")],
         "aws.ec2.security_group" => vec![ec2("security-group"), ec2("security-group-rule")],
         "aws.s3.bucket" => {
             vec![("s3", "bucket", format!("arn:aws:s3:::{name}")), ("s3", "object", format!("arn:aws:s3:::{name}/*"))]

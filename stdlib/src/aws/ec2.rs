@@ -1,10 +1,14 @@
-//! EC2 networking: VPCs, subnets, internet gateways, route tables and
-//! security groups, with tags applied at creation (`TagSpecifications`).
+//! EC2 networking: VPCs, subnets, internet gateways, elastic IPs, NAT
+//! gateways, route tables and security groups, with tags applied at creation
+//! (`TagSpecifications`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::time::Duration;
+
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+    AttributeBooleanValue, ConnectivityType, DomainType, IpPermission, IpRange, Ipv6Range, NatGatewayState,
+    ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
 use aws_sdk_ec2::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
@@ -12,6 +16,7 @@ use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{self, boolean, objects, observed, required, string, strings, Update};
 use super::error::{invalid, missing, sdk_error};
+use super::wait::{self, Poll};
 use super::AwsProvider;
 
 pub(super) async fn create(
@@ -169,6 +174,54 @@ pub(super) async fn create(
                 .unwrap_or_else(|| format!("arn:aws:ec2:{}::security-group/{id}", p.region().unwrap_or_default()));
             Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
+        "eip" => {
+            let (region, account) = (p.region()?, p.account().await?);
+            let out = ec2
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+                .send()
+                .await
+                .map_err(|e| sdk_error("AllocateAddress", e))?;
+            let id = out.allocation_id().ok_or_else(|| missing("AllocateAddress", "AllocationId"))?.to_string();
+            let arn = format!("arn:aws:ec2:{region}:{account}:elastic-ip/{id}");
+            Ok(Observed {
+                id,
+                attributes: observed([
+                    ("public_ip", Value::str(out.public_ip().unwrap_or_default())),
+                    ("arn", Value::String(arn)),
+                ]),
+            })
+        }
+        "nat_gateway" => {
+            let (region, account) = (p.region()?, p.account().await?);
+            let connectivity = match string(config, "connectivity_type") {
+                None | Some("public") => ConnectivityType::Public,
+                Some("private") => ConnectivityType::Private,
+                Some(other) => {
+                    let why = format!("`connectivity_type` is \"public\" or \"private\", not \"{other}\"");
+                    return Err(invalid("CreateNatGateway", why));
+                }
+            };
+            let out = ec2
+                .create_nat_gateway()
+                .subnet_id(required(config, "subnet_id", "CreateNatGateway")?)
+                .set_allocation_id(string(config, "allocation_id").map(String::from))
+                .connectivity_type(connectivity)
+                .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+                .send()
+                .await
+                .map_err(|e| sdk_error("CreateNatGateway", e))?;
+            let id = out
+                .nat_gateway()
+                .and_then(|g| g.nat_gateway_id())
+                .ok_or_else(|| missing("CreateNatGateway", "NatGatewayId"))?
+                .to_string();
+            // Routes to a pending gateway are accepted but carry nothing; wait until it forwards.
+            nat_gateway_settles(ec2, &id, NatGatewayState::Available).await.map_err(|e| e.after_create(&id))?;
+            let arn = format!("arn:aws:ec2:{region}:{account}:natgateway/{id}");
+            Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
+        }
         other => Err(invalid("create", format!("unknown EC2 type `{other}`"))),
     }
 }
@@ -222,6 +275,23 @@ pub(super) async fn read(
                 .first()
                 .map(|_| Observed { id: id.to_string(), attributes: Attributes::new() })),
             Err(e) => gone(sdk_error("DescribeSecurityGroups", e)),
+        },
+        "eip" => match ec2.describe_addresses().allocation_ids(id).send().await {
+            Ok(out) => match out.addresses().first() {
+                Some(a) => found(observed([("public_ip", Value::str(a.public_ip().unwrap_or_default()))])),
+                None => Ok(None),
+            },
+            Err(e) => gone(sdk_error("DescribeAddresses", e)),
+        },
+        "nat_gateway" => match ec2.describe_nat_gateways().nat_gateway_ids(id).send().await {
+            Ok(out) => match out.nat_gateways().first() {
+                // A deleted gateway stays listed for a while.
+                Some(g) if !matches!(g.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) => {
+                    found(observed([("subnet_id", Value::str(g.subnet_id().unwrap_or_default()))]))
+                }
+                _ => Ok(None),
+            },
+            Err(e) => gone(sdk_error("DescribeNatGateways", e)),
         },
         other => Err(invalid("read", format!("unknown EC2 type `{other}`"))),
     }
@@ -356,6 +426,8 @@ pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Resul
                 }
             }
         }
+        // Everything but tags replaces these.
+        "eip" | "nat_gateway" => {}
         other => return Err(invalid("update", format!("unknown EC2 type `{other}`"))),
     }
     Ok(Observed { id: u.id.to_string(), attributes })
@@ -410,8 +482,51 @@ pub(super) async fn delete(p: &AwsProvider, kind: &str, id: &str, prior: &Attrib
             .await
             .map(drop)
             .map_err(|e| sdk_error("DeleteSecurityGroup", e)),
+        "eip" => {
+            ec2.release_address().allocation_id(id).send().await.map(drop).map_err(|e| sdk_error("ReleaseAddress", e))
+        }
+        "nat_gateway" => {
+            ec2.delete_nat_gateway().nat_gateway_id(id).send().await.map_err(|e| sdk_error("DeleteNatGateway", e))?;
+            // Its address and subnet stay in use until the gateway is gone.
+            nat_gateway_settles(ec2, id, NatGatewayState::Deleted).await
+        }
         other => Err(invalid("delete", format!("unknown EC2 type `{other}`"))),
     }
+}
+
+/// Waits until NAT gateway `id` reaches `wanted` (a vanished gateway counts
+/// as deleted); a gateway that fails says why.
+async fn nat_gateway_settles(ec2: &Client, id: &str, wanted: NatGatewayState) -> Result<(), ProviderError> {
+    let operation = if wanted == NatGatewayState::Deleted { "DeleteNatGateway" } else { "CreateNatGateway" };
+    let what = format!("NAT gateway {id} did not become {}", wanted.as_str());
+    wait::until(operation, &what, Duration::from_secs(20 * 60), || async {
+        let out = match ec2.describe_nat_gateways().nat_gateway_ids(id).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = sdk_error("DescribeNatGateways", e);
+                return if e.kind == ErrorKind::NotFound && wanted == NatGatewayState::Deleted {
+                    Ok(Poll::Ready(()))
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let gateway = out.nat_gateways().first();
+        match gateway.and_then(|g| g.state()) {
+            Some(state) if *state == wanted => Ok(Poll::Ready(())),
+            None if wanted == NatGatewayState::Deleted => Ok(Poll::Ready(())),
+            Some(NatGatewayState::Failed) => Err(ProviderError::new(
+                ErrorKind::Rejected,
+                operation,
+                format!(
+                    "NAT gateway {id} failed: {}",
+                    gateway.and_then(|g| g.failure_message()).unwrap_or("AWS gave no reason")
+                ),
+            )),
+            _ => Ok(Poll::Pending),
+        }
+    })
+    .await
 }
 
 fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {

@@ -23,7 +23,7 @@ mod logs;
 mod rds;
 #[cfg(feature = "s3")]
 mod s3;
-#[cfg(any(feature = "rds", feature = "elbv2", feature = "efs"))]
+#[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs"))]
 mod wait;
 
 use std::collections::BTreeMap;

@@ -73,6 +73,35 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             ],
         ),
         resource(
+            "aws.ec2.eip",
+            "an elastic IP address: a fixed public IPv4 address, e.g. for a NAT gateway",
+            true,
+            vec![
+                computed("id", Type::String, "the allocation id, e.g. \"eipalloc-0abc\""),
+                computed("public_ip", Type::String, "the address"),
+                computed("arn", Type::String, "the address's ARN"),
+            ],
+        ),
+        resource(
+            "aws.ec2.nat_gateway",
+            "lets a private subnet reach out to the internet without being reachable from it",
+            true,
+            vec![
+                required("subnet_id", Type::String, "the subnet it sits in: a public one, for a public gateway")
+                    .replaces(),
+                optional("allocation_id", Type::String, "the elastic IP it sends from (public gateways need one)")
+                    .replaces(),
+                optional(
+                    "connectivity_type",
+                    Type::String,
+                    "\"public\" (default: to the internet) or \"private\" (to other VPCs only)",
+                )
+                .replaces(),
+                computed("id", Type::String, "the gateway id, e.g. \"nat-0abc\""),
+                computed("arn", Type::String, "the gateway's ARN"),
+            ],
+        ),
+        resource(
             "aws.ec2.route_table",
             "routes for the subnets associated with it",
             true,
