@@ -22,11 +22,12 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts moto_server on a free loopback port; sets MOTO_PID and MOTO_URL.
+# Starts moto_server (through scripts/moto_server.py, which mends where moto's
+# answers differ from AWS's) on a free loopback port; sets MOTO_PID and MOTO_URL.
 moto_start() {
   local port
   port=$(free_port)
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true "$MOTO_VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
   MOTO_PID=$!
   MOTO_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do

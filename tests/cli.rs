@@ -133,7 +133,7 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
     let out = run(drone(None).current_dir(root()).args(["check", "workflows/prod.drone"]));
     assert_exit(&out, 0);
     assert!(
-        text(&out).0.contains("40 resources in 3 phases; policy: 0 errors, 0 warnings, 1 suppressed"),
+        text(&out).0.contains("42 resources in 4 phases; policy: 0 errors, 0 warnings, 1 suppressed"),
         "{}",
         text(&out).0
     );
@@ -147,6 +147,8 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
         "aws.ec2.route_table",
         "aws.ec2.eip",
         "aws.ec2.nat_gateway",
+        "aws.cloudfront.distribution",
+        "aws.wafv2.web_acl",
         "aws.ec2.security_group",
         "aws.s3.bucket",
         "aws.iam.role",

@@ -63,6 +63,9 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.efs.mount_target" => format!("arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/*"),
         "aws.ecr.repository" => format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{id}"),
         "aws.logs.log_group" => format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{id}"),
+        "aws.cloudfront.distribution" => format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{id}"),
+        // The journal has the web ACL's id; its name is prod's (the only workflow checked here).
+        "aws.wafv2.web_acl" => format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/shuttle-prod-edge/{id}"),
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         other => panic!("no ARN format for {other}"),

@@ -44,7 +44,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 40 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 42 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -55,7 +55,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(40));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(42));
     assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
         .as_str()
         .is_some_and(|s| s.starts_with("sha256:")));
@@ -227,10 +227,53 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_eq!(dbc.db_subnet_group(), Some("shuttle-prod-ghost"));
     assert_eq!(dbc.vpc_security_groups()[0].vpc_security_group_id(), db.group_id());
 
+    // The edge: CloudFront in front of the load balancer, over HTTPS, behind the web ACL.
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let us_east_1 = aws_sdk_wafv2::config::Builder::from(&config).region(aws_config::Region::new("us-east-1"));
+    let wafv2 = aws_sdk_wafv2::Client::from_conf(us_east_1.build());
+    let acl_id = id(&state, "aws.wafv2.web_acl.edge");
+    let acl = wafv2
+        .get_web_acl()
+        .name("shuttle-prod-edge")
+        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
+        .id(&acl_id)
+        .send()
+        .await
+        .expect("web acl");
+    let acl = acl.web_acl().expect("web acl");
+    assert!(acl.arn().starts_with("arn:aws:wafv2:us-east-1:123456789012:global/webacl/shuttle-prod-edge/"));
+    let rules: Vec<&str> = acl.rules().iter().map(|r| r.name()).collect();
+    assert_eq!(
+        rules,
+        [
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesSQLiRuleSet",
+            "rate-limit"
+        ]
+    );
+    assert!(acl.default_action().is_some_and(|a| a.allow().is_some()));
+    let distribution_id = id(&state, "aws.cloudfront.distribution.ghost");
+    let got = cloudfront.get_distribution().id(&distribution_id).send().await.expect("distribution");
+    let distribution = got.distribution().expect("distribution");
+    assert_eq!(distribution.status(), "Deployed");
+    let dc = distribution.distribution_config().expect("config");
+    let load_balancer = state["resources"]["aws.elbv2.load_balancer.public"]["attributes"]["dns_name"].as_str();
+    assert_eq!(dc.origins().map(|o| o.items()[0].domain_name()), load_balancer);
+    let behavior = dc.default_cache_behavior().expect("default behavior");
+    assert_eq!(behavior.viewer_protocol_policy(), &aws_sdk_cloudfront::types::ViewerProtocolPolicy::RedirectToHttps);
+    assert_eq!(dc.web_acl_id(), Some(acl.arn()));
+    assert!(dc.enabled());
+    let cf_tags = cloudfront.list_tags_for_resource().resource(distribution.arn()).send().await.expect("tags");
+    let cf_tags = cf_tags.tags().map(|t| t.items()).unwrap_or_default();
+    assert!(cf_tags
+        .iter()
+        .any(|t| t.key() == "drone:address" && t.value() == Some("aws.cloudfront.distribution.ghost")));
+
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 40 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed attribute plans exactly one in-place update.
     let changed = dir.path().join("prod.drone");
@@ -268,7 +311,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // Destroy leaves nothing of the workflow behind.
     let out = drone_at(&["destroy", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 40 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 42 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -299,6 +342,9 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert!(clusters.clusters().iter().all(|c| c.status() != Some("ACTIVE")));
     assert!(rds.describe_db_clusters().send().await.expect("db clusters").db_clusters().is_empty());
     assert!(rds.describe_db_subnet_groups().send().await.expect("groups").db_subnet_groups().is_empty());
+    assert!(cloudfront.get_distribution().id(&distribution_id).send().await.is_err());
+    let scope = aws_sdk_wafv2::types::Scope::Cloudfront;
+    assert!(wafv2.list_web_acls().scope(scope).send().await.expect("web acls").web_acls().is_empty());
 
     // Every call of the run, the re-plan and the destroy is allowed by `drone iam`'s policy.
     super::deployer::assert_calls_allowed(&journal, &super::deployer::prod_policy());

@@ -23,8 +23,8 @@ use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, LOCA
 const ACCOUNT: &str = "123456789012";
 const LIFECYCLE: &str = "tests/workflows/lifecycle.drone";
 
-/// Actions moto never checks, because it authorizes their calls as another
-/// action that the policy also holds.
+/// Actions moto never checks: it authorizes their calls as another action
+/// that the policy also holds, or serves them outside its IAM check.
 const MOTO_BLIND: &[(&str, &str)] = &[
     ("s3:PutEncryptionConfiguration", "moto authorizes PutBucketEncryption as s3:CreateBucket"),
     ("s3:PutBucketPublicAccessBlock", "moto authorizes PutPublicAccessBlock as s3:CreateBucket"),
@@ -32,6 +32,8 @@ const MOTO_BLIND: &[(&str, &str)] = &[
     ("iam:PassRole", "moto does not check the role a task definition hands to ECS"),
     ("ec2:CreateNetworkInterface", "moto does not check the interface EFS makes for a mount target as the caller"),
     ("ec2:DescribeNetworkInterfaces", "moto does not check the interface EFS makes for a mount target as the caller"),
+    ("cloudfront:TagResource", "moto serves CloudFront tagging outside its IAM check"),
+    ("cloudfront:UntagResource", "moto serves CloudFront tagging outside its IAM check"),
 ];
 
 /// moto's names for calls whose IAM action it spells differently: (IAM, moto).
@@ -222,7 +224,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "40 created" } else { "40 deleted" };
+        let expected = if command == "run" { "42 created" } else { "42 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

@@ -14,29 +14,29 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto_server (`DRONE_MOTO_SERVER`, else `moto_server` on PATH).
+    /// Starts moto_server through scripts/moto_server.py, which mends where
+    /// moto's answers differ from AWS's (see that file), with the Python of
+    /// `DRONE_MOTO_SERVER`'s venv (else `python3` on PATH).
     pub fn start() -> Moto {
-        let program = std::env::var("DRONE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        Moto::start_with(&program, &[], &[])
+        Moto::start_with(&[])
     }
 
     /// Starts moto_server that authenticates and authorizes every request
-    /// with IAM (after `open_auth_window`'s free requests), through
-    /// tests/moto_signed_bodies.py, which makes it check the signature of the
-    /// bytes the SDK sent (see that file).
+    /// with IAM (after `open_auth_window`'s free requests); the launcher then
+    /// also makes it check the signature of the bytes the SDK sent.
     pub fn start_enforcing() -> Moto {
+        Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Moto {
         let server = std::env::var("DRONE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
         // The Python of moto's venv, beside its moto_server script.
         let python = Path::new(&server).with_file_name("python");
-        let python = if python.exists() { python.display().to_string() } else { "python3".to_string() };
-        let launcher = root().join("tests/moto_signed_bodies.py").display().to_string();
-        Moto::start_with(&python, &[&launcher], &[("INITIAL_NO_AUTH_ACTION_COUNT", "0")])
-    }
-
-    fn start_with(program: &str, args: &[&str], env: &[(&str, &str)]) -> Moto {
+        let program = if python.exists() { python.display().to_string() } else { "python3".to_string() };
+        let launcher = root().join("scripts/moto_server.py").display().to_string();
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let child = Command::new(program)
-            .args(args)
+        let child = Command::new(&program)
+            .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .envs(env.iter().copied())

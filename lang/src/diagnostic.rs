@@ -265,7 +265,10 @@ pub enum CheckError {
     },
     /// Several providers are declared and the resource does not pick one.
     #[error("resource `{address}` must choose a provider")]
-    #[diagnostic(code("drone::resolve::ambiguous_provider"), help("add `provider = {first}` (declared: {names})"))]
+    #[diagnostic(
+        code("drone::resolve::ambiguous_provider"),
+        help("add `provider = {first}` (declared: {names}), or mark one provider block `default = true`")
+    )]
     AmbiguousProvider {
         /// The resource.
         address: String,

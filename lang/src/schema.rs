@@ -167,6 +167,10 @@ pub struct FunctionSig {
 /// Attribute names that every resource accepts, whatever its type.
 pub const META_ATTRIBUTES: [&str; 2] = ["provider", "depends_on"];
 
+/// The setting, valid in every provider block, that makes it the one used by
+/// resources that name none.
+pub const DEFAULT_PROVIDER_SETTING: &str = "default";
+
 /// Everything the checker knows: resource types and functions.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {

@@ -167,6 +167,8 @@ fn structure_phases_and_annotations() {
         "provider net one {}\nprovider net two {}\nresource net.box a { name = \"a\" }",
         &["resolve::ambiguous_provider@a"],
     );
+    check("provider net one { default = true }\nprovider net two {}\nresource net.box a { name = \"a\" }", &[]);
+    check("provider net one { default = true }\nprovider net two { default = true }", &["resolve::duplicate@two"]);
     check(
         "provider net one {}\nresource net.box a {\n  name = \"a\"\n  provider = tow\n}",
         &["resolve::unknown_provider@tow"],

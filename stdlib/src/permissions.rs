@@ -134,6 +134,40 @@ pub const TYPES: &[TypePermissions] = &[
         ],
     },
     TypePermissions {
+        type_name: "aws.cloudfront.distribution",
+        actions: &[
+            (Create, "cloudfront:CreateDistribution"),
+            (Create, "cloudfront:TagResource"),
+            // Waiting for the deployment.
+            (Create, "cloudfront:GetDistribution"),
+            (Read, "cloudfront:GetDistribution"),
+            (Update, "cloudfront:TagResource"),
+            (Update, "cloudfront:UntagResource"),
+            (Update, "cloudfront:GetDistributionConfig"),
+            (Update, "cloudfront:UpdateDistribution"),
+            (Update, "cloudfront:GetDistribution"),
+            // Disable, wait, delete.
+            (Delete, "cloudfront:GetDistributionConfig"),
+            (Delete, "cloudfront:UpdateDistribution"),
+            (Delete, "cloudfront:GetDistribution"),
+            (Delete, "cloudfront:DeleteDistribution"),
+        ],
+    },
+    TypePermissions {
+        type_name: "aws.wafv2.web_acl",
+        actions: &[
+            (Create, "wafv2:CreateWebACL"),
+            (Read, "wafv2:GetWebACL"),
+            (Update, "wafv2:TagResource"),
+            (Update, "wafv2:UntagResource"),
+            // The lock token of the version being replaced.
+            (Update, "wafv2:GetWebACL"),
+            (Update, "wafv2:UpdateWebACL"),
+            (Delete, "wafv2:GetWebACL"),
+            (Delete, "wafv2:DeleteWebACL"),
+        ],
+    },
+    TypePermissions {
         type_name: "aws.s3.bucket",
         actions: &[
             (Create, "s3:CreateBucket"),
@@ -464,6 +498,15 @@ fn arns(r: &Managed<'_>, account: &str) -> Vec<(&'static str, &'static str, Stri
         "aws.efs.mount_target" => vec![
             ("elasticfilesystem", "file-system", format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/*")),
             ec2("network-interface"),
+        ],
+        // Distribution ids exist only after create; CloudFront ARNs have no region.
+        "aws.cloudfront.distribution" => {
+            vec![("cloudfront", "distribution", format!("arn:aws:cloudfront::{account}:distribution/*"))]
+        }
+        // The scope (global or regional) and id are in the ARN; the rule groups are AWS's, in no account of ours.
+        "aws.wafv2.web_acl" => vec![
+            ("wafv2", "webacl", format!("arn:aws:wafv2:{region}:{account}:*/webacl/{name}/*")),
+            ("wafv2", "managedruleset", format!("arn:aws:wafv2:{region}:*:*/managedruleset/*")),
         ],
         "aws.rds.db_subnet_group" => vec![("rds", "subgrp", format!("arn:aws:rds:{region}:{account}:subgrp:{name}"))],
         "aws.rds.cluster" => vec![("rds", "cluster", format!("arn:aws:rds:{region}:{account}:cluster:{name}"))],

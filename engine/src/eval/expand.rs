@@ -50,7 +50,14 @@ pub fn expand(program: &Program, catalog: &Catalog, input: &EvalInput<'_>) -> Re
                 .insert("default".into(), ProviderConfig { kind, name: "default".into(), settings: BTreeMap::new() });
         }
     }
-    let default_provider = model.providers.keys().next().cloned().unwrap_or_else(|| "default".into());
+    // The one marked `default = true`, else the only one (the checker refuses several without a default).
+    let marked = model.providers.iter().find(|(_, p)| {
+        p.settings.get(drone_lang::schema::DEFAULT_PROVIDER_SETTING) == Some(&crate::value::Value::Bool(true))
+    });
+    let default_provider = marked
+        .or_else(|| model.providers.iter().next())
+        .map(|(name, _)| name.clone())
+        .unwrap_or_else(|| "default".into());
     for mut instance in pending {
         if instance.provider.is_empty() {
             instance.provider = default_provider.clone();

@@ -555,7 +555,23 @@ impl<'a> Checker<'a> {
             });
             return;
         };
+        let mut fields = fields;
+        fields.push(crate::schema::Field {
+            name: crate::schema::DEFAULT_PROVIDER_SETTING.into(),
+            ty: crate::schema::Type::Bool,
+            required: false,
+            doc: "resources that name no provider use this one (with several providers declared)".into(),
+        });
         self.check_fields(&p.attributes, &fields, &format!("provider {}", p.kind.name), p.name.span, scope);
+        if is_default_provider(p) {
+            // Reported once, at the later of the two.
+            let earlier =
+                |o: &&&Provider| (o.name.span.file, o.name.span.start) < (p.name.span.file, p.name.span.start);
+            if let Some(other) = self.providers.values().filter(earlier).find(|o| is_default_provider(o)) {
+                let first = other.name.span;
+                self.duplicate("default provider", "default = true", p.name.span, first);
+            }
+        }
     }
 
     fn check_fields(
@@ -664,7 +680,8 @@ impl<'a> Checker<'a> {
                 });
             }
         }
-        if self.providers.len() > 1 && !r.attributes.iter().any(|a| a.name.name == "provider") {
+        let has_default = self.providers.values().any(|p| is_default_provider(p));
+        if self.providers.len() > 1 && !has_default && !r.attributes.iter().any(|a| a.name.name == "provider") {
             let names: Vec<&str> = self.providers.keys().map(String::as_str).collect();
             self.error(CheckError::AmbiguousProvider {
                 address,
@@ -795,4 +812,11 @@ impl<'a> Checker<'a> {
         }
         out
     }
+}
+
+/// Whether `p` says `default = true`.
+fn is_default_provider(p: &Provider) -> bool {
+    p.attributes
+        .iter()
+        .any(|a| a.name.name == crate::schema::DEFAULT_PROVIDER_SETTING && matches!(a.value.kind, ExprKind::Bool(true)))
 }

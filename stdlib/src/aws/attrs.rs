@@ -26,6 +26,11 @@ impl Update<'_> {
     pub fn changed(&self, name: &str) -> bool {
         self.changed.iter().any(|c| c == name)
     }
+
+    /// Whether anything changed besides the tags.
+    pub fn changed_besides_tags(&self) -> bool {
+        self.changed.iter().any(|c| c != "tags")
+    }
 }
 
 /// A string attribute.

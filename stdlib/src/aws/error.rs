@@ -88,7 +88,10 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DeleteConflict"
         | "ClusterContainsServicesException"
         | "ClusterContainsTasksException"
-        | "ResourceInUse" => ErrorKind::NotReady,
+        | "ResourceInUse"
+        | "DistributionNotDisabled"
+        | "WAFOptimisticLockException"
+        | "WAFUnavailableEntityException" => ErrorKind::NotReady,
         "AccessDenied"
         | "AccessDeniedException"
         | "UnauthorizedOperation"
@@ -100,7 +103,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "NoSuchEntity"
         | "DBClusterNotFoundFault"
         | "DBSubnetGroupNotFoundFault"
-        | "ClusterNotFoundException" => ErrorKind::NotFound,
+        | "ClusterNotFoundException"
+        | "NoSuchDistribution"
+        | "WAFNonexistentItemException" => ErrorKind::NotFound,
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
             ErrorKind::NotFound
         }

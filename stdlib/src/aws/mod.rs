@@ -3,6 +3,8 @@
 //! `AWS_ENDPOINT_URL`). Each service sits behind its own cargo feature.
 
 mod attrs;
+#[cfg(feature = "cloudfront")]
+mod cloudfront;
 #[cfg(feature = "ec2")]
 mod ec2;
 #[cfg(feature = "ecr")]
@@ -23,7 +25,9 @@ mod logs;
 mod rds;
 #[cfg(feature = "s3")]
 mod s3;
-#[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs"))]
+#[cfg(feature = "wafv2")]
+mod wafv2;
+#[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs", feature = "cloudfront"))]
 mod wait;
 
 use std::collections::BTreeMap;
@@ -62,6 +66,10 @@ pub struct AwsProvider {
     logs: aws_sdk_cloudwatchlogs::Client,
     #[cfg(feature = "efs")]
     efs: aws_sdk_efs::Client,
+    #[cfg(feature = "cloudfront")]
+    cloudfront: aws_sdk_cloudfront::Client,
+    #[cfg(feature = "wafv2")]
+    wafv2: aws_sdk_wafv2::Client,
 }
 
 impl AwsProvider {
@@ -116,6 +124,10 @@ impl AwsProvider {
             logs: conf!(aws_sdk_cloudwatchlogs, aws_sdk_cloudwatchlogs::config::Builder::from(&config)),
             #[cfg(feature = "efs")]
             efs: conf!(aws_sdk_efs, aws_sdk_efs::config::Builder::from(&config)),
+            #[cfg(feature = "cloudfront")]
+            cloudfront: conf!(aws_sdk_cloudfront, aws_sdk_cloudfront::config::Builder::from(&config)),
+            #[cfg(feature = "wafv2")]
+            wafv2: conf!(aws_sdk_wafv2, aws_sdk_wafv2::config::Builder::from(&config)),
             journal,
             endpoint,
         }
@@ -210,6 +222,10 @@ impl AwsProvider {
             ("logs", kind) => logs::create(self, kind, r.config, &tags).await,
             #[cfg(feature = "efs")]
             ("efs", kind) => efs::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "cloudfront")]
+            ("cloudfront", kind) => cloudfront::create(self, kind, r.config, &tags).await,
+            #[cfg(feature = "wafv2")]
+            ("wafv2", kind) => wafv2::create(self, kind, r.config, &tags).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -239,6 +255,10 @@ impl AwsProvider {
             ("logs", kind) => logs::read(self, kind, id, prior).await,
             #[cfg(feature = "efs")]
             ("efs", kind) => efs::read(self, kind, id, prior).await,
+            #[cfg(feature = "cloudfront")]
+            ("cloudfront", kind) => cloudfront::read(self, kind, id, prior).await,
+            #[cfg(feature = "wafv2")]
+            ("wafv2", kind) => wafv2::read(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }
@@ -265,6 +285,10 @@ impl AwsProvider {
             ("logs", kind) => logs::update(self, kind, &change).await,
             #[cfg(feature = "efs")]
             ("efs", kind) => efs::update(self, kind, &change).await,
+            #[cfg(feature = "cloudfront")]
+            ("cloudfront", kind) => cloudfront::update(self, kind, &change).await,
+            #[cfg(feature = "wafv2")]
+            ("wafv2", kind) => wafv2::update(self, kind, &change).await,
             _ => Err(unsupported(r.type_name)),
         }
     }
@@ -289,6 +313,10 @@ impl AwsProvider {
             ("logs", kind) => logs::delete(self, kind, id, prior).await,
             #[cfg(feature = "efs")]
             ("efs", kind) => efs::delete(self, kind, id, prior).await,
+            #[cfg(feature = "cloudfront")]
+            ("cloudfront", kind) => cloudfront::delete(self, kind, id, prior).await,
+            #[cfg(feature = "wafv2")]
+            ("wafv2", kind) => wafv2::delete(self, kind, id, prior).await,
             _ => Err(unsupported(type_name)),
         }
     }

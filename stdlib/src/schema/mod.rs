@@ -4,6 +4,7 @@
 
 mod ec2;
 mod ecr;
+mod edge;
 mod efs;
 mod elbv2;
 mod logs;
@@ -44,6 +45,7 @@ pub fn resources() -> Vec<ResourceSchema> {
     out.extend(ecr::schemas());
     out.extend(logs::schemas());
     out.extend(efs::schemas());
+    out.extend(edge::schemas());
     out
 }
 

@@ -1,7 +1,15 @@
-"""moto_server with two fixes, for the tests that turn on its IAM enforcement.
+"""moto_server with fixes where moto and AWS disagree on the wire, so the AWS
+SDK for Rust (stricter than boto3) can talk to it. Run as moto_server; drone's
+scripts and tests start moto only through this file.
 
-With enforcement on, moto recomputes each request's SigV4 signature, but not
-over the bytes that were sent:
+Always:
+- CloudFront CreateDistribution answers with a `CreateDistributionResult`
+  root element; AWS (and the SDK) use `Distribution`, as GetDistribution does.
+- CloudFront's templates print some booleans as Python does (`False`), which
+  the SDK's XML parser refuses; XML booleans are `false`.
+
+With IAM enforcement on (INITIAL_NO_AUTH_ACTION_COUNT set), moto recomputes
+each request's SigV4 signature, but not over the bytes that were sent:
 - For a form-encoded body (the query protocol of EC2, IAM, RDS, STS) the Flask
   server has already parsed the form, so moto signs a re-encoding of the parsed
   fields, with spaces as '+', while the AWS SDK for Rust signs the bytes it
@@ -10,12 +18,33 @@ over the bytes that were sent:
 - For a request without a body (a REST GET such as EFS DescribeFileSystems)
   moto signs its parsed query parameters as if they were the body.
 Keeping the raw bytes, and signing exactly them, lets moto check the signature
-of what was actually sent. Run as moto_server.
+of what was actually sent.
 """
 
+import os
+import re
 import sys
 
 import werkzeug.wrappers
+from moto.cloudfront import responses as cloudfront_responses
+
+cloudfront_responses.CREATE_DISTRIBUTION_TEMPLATE = cloudfront_responses.GET_DISTRIBUTION_TEMPLATE
+_PYTHON_BOOLEAN = re.compile(r">\s*(True|False)\s*<")
+
+
+class _XmlBooleans:
+    def __init__(self, template):
+        self._template = template
+
+    def render(self, **context):
+        text = self._template.render(**context)
+        return _PYTHON_BOOLEAN.sub(lambda m: ">" + m.group(1).lower() + "<", text)
+
+
+_cloudfront_template = cloudfront_responses.CloudFrontResponse.response_template
+cloudfront_responses.CloudFrontResponse.response_template = lambda self, source: _XmlBooleans(
+    _cloudfront_template(self, source)
+)
 
 
 def _raw_data(request):
@@ -24,7 +53,10 @@ def _raw_data(request):
     return request.get_data(cache=True, parse_form_data=False)
 
 
-werkzeug.wrappers.Request.data = property(_raw_data)
+ENFORCING = "INITIAL_NO_AUTH_ACTION_COUNT" in os.environ
+
+if ENFORCING:
+    werkzeug.wrappers.Request.data = property(_raw_data)
 
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from moto.iam import access_control  # noqa: E402
@@ -42,7 +74,8 @@ def _create_aws_request(self):
     return request
 
 
-access_control.IAMRequestBase._create_aws_request = _create_aws_request
+if ENFORCING:
+    access_control.IAMRequestBase._create_aws_request = _create_aws_request
 
 from moto.server import main  # noqa: E402  (after the patches, on purpose)
 
