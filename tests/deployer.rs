@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use drone_engine::policy::iam::catalogue::catalogue;
+
 use super::support::{assert_exit, drone, root, run, text};
 
 const ACCOUNT: &str = "123456789012";
@@ -91,7 +93,7 @@ fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
 pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
     let text = std::fs::read_to_string(journal).expect("journal");
     let statements = policy["Statement"].as_array().expect("statements");
-    let mut checked = 0;
+    let (mut checked, mut related) = (0, 0);
     for line in text.lines() {
         let call: serde_json::Value = serde_json::from_str(line).expect("journal line");
         let action = call["action"].as_str().expect("action");
@@ -100,15 +102,64 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
             (None, _) => "*".to_string(),
             (Some(t), None) => panic!("a {t} call without a resource id: {call}"),
         };
-        let allowed = statements.iter().any(|s| {
-            s["Effect"] == "Allow"
-                && strings(&s["Action"]).iter().any(|a| matches(a, action))
-                && strings(&s["Resource"]).iter().any(|r| matches(r, &target))
-        });
-        assert!(allowed, "the generated policy does not allow {action} on {target}");
+        let allowed = |target: &str| {
+            statements.iter().any(|s| {
+                s["Effect"] == "Allow"
+                    && strings(&s["Action"]).iter().any(|a| matches(a, action))
+                    && strings(&s["Resource"]).iter().any(|r| matches(r, target))
+            })
+        };
+        assert!(allowed(&target), "the generated policy does not allow {action} on {target}");
         checked += 1;
+        // The other resources the request named, where AWS authorizes this action against them
+        // (the catalogue lists their type for it): a subnet's VPC, a NAT gateway's subnet and address.
+        let accepted = catalogue().get(action).map(|a| a.resource_types.clone()).unwrap_or_default();
+        for reference in strings(&call["references"]) {
+            let arn = reference_arn(&reference);
+            if accepted.contains(&arn_resource_type(&arn)) {
+                assert!(allowed(&arn), "the generated policy does not allow {action} on {arn}, which the call named");
+                related += 1;
+            }
+        }
     }
     assert!(checked > 50, "the journal holds only {checked} calls");
+    assert!(related > 10, "only {related} calls named another resource AWS authorizes them against");
+}
+
+/// A reference from the journal as an ARN: EC2 ids become their ARNs.
+fn reference_arn(reference: &str) -> String {
+    if reference.starts_with("arn:") {
+        return reference.to_string();
+    }
+    let kinds = [
+        ("vpc-", "vpc"),
+        ("subnet-", "subnet"),
+        ("igw-", "internet-gateway"),
+        ("rtb-", "route-table"),
+        ("sg-", "security-group"),
+        ("nat-", "natgateway"),
+        ("eipalloc-", "elastic-ip"),
+    ];
+    let kind = kinds.iter().find(|(prefix, _)| reference.starts_with(prefix)).map(|(_, kind)| *kind);
+    let kind = kind.unwrap_or_else(|| panic!("an unknown EC2 id in the journal: {reference}"));
+    format!("arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{reference}")
+}
+
+/// The IAM resource type of an ARN, as the Service Authorization Reference
+/// names it: `vpc` for `...:vpc/vpc-1`, `loadbalancer/app` for a load
+/// balancer, `webacl` for `...:global/webacl/name/id`.
+fn arn_resource_type(arn: &str) -> &str {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (service, resource) = (parts.get(2).copied().unwrap_or_default(), parts.get(5).copied().unwrap_or_default());
+    let segments: Vec<&str> = resource.split('/').collect();
+    match service {
+        "elasticloadbalancing" if matches!(segments[0], "loadbalancer" | "listener") && segments.len() > 1 => {
+            let end = segments[0].len() + 1 + segments[1].len();
+            &resource[..end]
+        }
+        "wafv2" => segments.get(1).copied().unwrap_or_default(),
+        _ => resource.split(['/', ':']).next().unwrap_or_default(),
+    }
 }
 
 #[test]

@@ -115,7 +115,7 @@ pub fn parse_document(text: &str) -> Option<Value> {
     serde_json::from_str::<serde_json::Value>(&decoded).ok().map(|j| Value::from_json(&j))
 }
 
-fn percent_decode(text: &str) -> Option<String> {
+pub fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

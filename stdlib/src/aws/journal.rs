@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -33,6 +35,10 @@ pub struct Call {
     pub type_name: Option<String>,
     /// The resource's id, once known (a create's calls get the new id).
     pub id: Option<String>,
+    /// ARNs and EC2 ids the request names (other resources it touches, such
+    /// as a subnet's VPC), which AWS may authorize the action against too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 /// The resource a provider operation is about.
@@ -156,6 +162,7 @@ impl Intercept for Recorder {
                     stage,
                     type_name: type_name.clone(),
                     id: id.clone(),
+                    references: Vec::new(),
                 })
                 .collect()
         };
@@ -169,5 +176,61 @@ impl Intercept for Recorder {
             journal.write(&make("identity", None, None));
         }
         Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(metadata) = cfg.load::<Metadata>() else { return Ok(()) };
+        let operation = format!("{}.{}", metadata.service(), metadata.name());
+        let request = context.request();
+        let body = request.body().bytes().and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+        let found = references(&format!("{} {body}", request.uri()));
+        // The calls this request was recorded as (by read_before_serialization) are the last ones.
+        let _ = SCOPE.try_with(|s| {
+            if let Ok(mut list) = s.calls.lock() {
+                for call in list.iter_mut().rev().take_while(|c| c.operation == operation) {
+                    call.references.clone_from(&found);
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// The ARNs and EC2 resource ids in a request's URI and body, whatever the
+/// protocol (form, JSON, XML): tokens between the protocols' delimiters,
+/// percent-decoded.
+fn references(text: &str) -> Vec<String> {
+    const EC2_PREFIXES: [&str; 7] = ["vpc-", "subnet-", "igw-", "rtb-", "sg-", "nat-", "eipalloc-"];
+    let decoded = super::attrs::percent_decode(text).unwrap_or_else(|| text.to_string());
+    let delimiters = |c: char| c.is_whitespace() || "&=\"<>,{}[]?".contains(c);
+    let mut out: Vec<String> = Vec::new();
+    for token in decoded.split(delimiters) {
+        let ec2_id = EC2_PREFIXES.iter().any(|p| {
+            token.strip_prefix(p).is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit()))
+        });
+        if (token.starts_with("arn:aws:") || ec2_id) && !out.iter().any(|t| t == token) {
+            out.push(token.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn references_are_found_in_every_protocol() {
+        let form = "Action=CreateSubnet&VpcId=vpc-0a1b2c&CidrBlock=10.0.0.0%2F24";
+        assert_eq!(super::references(form), ["vpc-0a1b2c"]);
+        let encoded = "PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnly&RoleName=r";
+        assert_eq!(super::references(encoded), ["arn:aws:iam::aws:policy/ReadOnly"]);
+        let json = r#"{"cluster":"arn:aws:ecs:eu-west-1:1:cluster/c","subnets":["subnet-12ab","subnet-12ab"]}"#;
+        assert_eq!(super::references(json), ["arn:aws:ecs:eu-west-1:1:cluster/c", "subnet-12ab"]);
+        let xml = "<WebACLId>arn:aws:wafv2:us-east-1:1:global/webacl/n/i</WebACLId><Id>sg-nothex!</Id>";
+        assert_eq!(super::references(xml), ["arn:aws:wafv2:us-east-1:1:global/webacl/n/i"]);
     }
 }
