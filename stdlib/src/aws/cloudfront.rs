@@ -12,11 +12,11 @@ use aws_sdk_cloudfront::types::{
     SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
 use aws_sdk_cloudfront::Client;
-use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{boolean, observed, required, string, strings, tag_changes, Update};
-use super::error::{invalid, missing, sdk_error};
+use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::wait::{self, Poll};
 use super::AwsProvider;
 
@@ -83,10 +83,7 @@ pub(super) async fn read(
         Ok(out) => Ok(out
             .distribution()
             .map(|d| Observed { id: id.to_string(), attributes: computed(d.arn(), d.domain_name()) })),
-        Err(e) => match sdk_error("GetDistribution", e) {
-            e if e.kind == ErrorKind::NotFound => Ok(None),
-            e => Err(e),
-        },
+        Err(e) => unless_gone(sdk_error("GetDistribution", e), None),
     }
 }
 
@@ -119,10 +116,7 @@ pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attr
     let cf = &p.cloudfront;
     let current = match cf.get_distribution_config().id(id).send().await {
         Ok(out) => out,
-        Err(e) => {
-            let e = sdk_error("GetDistributionConfig", e);
-            return if e.kind == ErrorKind::NotFound { Ok(()) } else { Err(e) };
-        }
+        Err(e) => return unless_gone(sdk_error("GetDistributionConfig", e), ()),
     };
     let mut etag = current.e_tag().map(String::from);
     // AWS deletes only a disabled, deployed distribution.
@@ -144,10 +138,7 @@ pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, _prior: &Attr
     etag = latest.e_tag().map(String::from).or(etag);
     match cf.delete_distribution().id(id).set_if_match(etag).send().await {
         Ok(_) => Ok(()),
-        Err(e) => match sdk_error(OP, e) {
-            e if e.kind == ErrorKind::NotFound => Ok(()),
-            e => Err(e),
-        },
+        Err(e) => unless_gone(sdk_error(OP, e), ()),
     }
 }
 

@@ -15,7 +15,7 @@ use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{self, boolean, objects, observed, required, string, strings, Update};
-use super::error::{invalid, missing, sdk_error};
+use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::wait::{self, Poll};
 use super::AwsProvider;
 
@@ -530,11 +530,7 @@ async fn nat_gateway_settles(ec2: &Client, id: &str, wanted: NatGatewayState) ->
 }
 
 fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {
-    if e.kind == ErrorKind::NotFound {
-        Ok(None)
-    } else {
-        Err(e)
-    }
+    unless_gone(e, None)
 }
 
 fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {

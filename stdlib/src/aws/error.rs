@@ -113,6 +113,16 @@ pub fn classify(code: &str) -> ErrorKind {
     }
 }
 
+/// `gone` when `e` says the resource no longer exists (a read finds
+/// nothing, a delete has nothing left to do), else `e`.
+pub fn unless_gone<T>(e: ProviderError, gone: T) -> Result<T, ProviderError> {
+    if e.kind == ErrorKind::NotFound {
+        Ok(gone)
+    } else {
+        Err(e)
+    }
+}
+
 /// An answer that lacks a field the API documents as always present.
 pub fn missing(operation: &str, field: &str) -> ProviderError {
     ProviderError::new(ErrorKind::Rejected, operation, format!("the response has no {field}"))

@@ -14,7 +14,7 @@ use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
 use super::attrs::{int, objects, observed, required, string, tag_changes, Update};
-use super::error::{invalid, missing, sdk_error};
+use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::AwsProvider;
 
 /// The region every CLOUDFRONT-scope web ACL lives in.
@@ -67,10 +67,7 @@ pub(super) async fn read(
         Ok(out) => Ok(out
             .web_acl()
             .map(|acl| Observed { id: id.to_string(), attributes: observed([("arn", Value::str(acl.arn()))]) })),
-        Err(e) => match sdk_error("GetWebACL", e) {
-            e if e.kind == ErrorKind::NotFound => Ok(None),
-            e => Err(e),
-        },
+        Err(e) => unless_gone(sdk_error("GetWebACL", e), None),
     }
 }
 
@@ -113,10 +110,7 @@ pub(super) async fn delete(p: &AwsProvider, _kind: &str, id: &str, prior: &Attri
     };
     match p.wafv2.delete_web_acl().name(name).scope(scope).id(id).lock_token(token).send().await {
         Ok(_) => Ok(()),
-        Err(e) => match sdk_error(OP, e) {
-            e if e.kind == ErrorKind::NotFound => Ok(()),
-            e => Err(e),
-        },
+        Err(e) => unless_gone(sdk_error(OP, e), ()),
     }
 }
 
