@@ -49,7 +49,7 @@ pub(super) async fn create(
     let out = p
         .cloudfront
         .create_distribution()
-        .distribution_config(distribution_config(config, &reference)?)
+        .distribution_config(distribution_config(config, &reference, OP)?)
         .send()
         .await
         .map_err(|e| sdk_error(OP, e))?;
@@ -95,14 +95,15 @@ pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Resu
         set_tags(&p.cloudfront, &arn, &removed, &desired).await?;
     }
     if u.changed_besides_tags() {
-        let current = p.cloudfront.get_distribution_config().id(u.id).send().await.map_err(|e| sdk_error(OP, e))?;
+        let current = p.cloudfront.get_distribution_config().id(u.id).send().await;
+        let current = current.map_err(|e| sdk_error("GetDistributionConfig", e))?;
         // The new configuration keeps the distribution's own caller reference.
         let reference = current.distribution_config().map(|c| c.caller_reference().to_string()).unwrap_or_default();
         p.cloudfront
             .update_distribution()
             .id(u.id)
             .set_if_match(current.e_tag().map(String::from))
-            .distribution_config(distribution_config(u.config, &reference)?)
+            .distribution_config(distribution_config(u.config, &reference, OP)?)
             .send()
             .await
             .map_err(|e| sdk_error(OP, e))?;
@@ -185,8 +186,9 @@ async fn set_tags(
         .map_err(|e| sdk_error("TagResource", e))
 }
 
-/// One of `allowed` values of `attr`, or `default` when unset.
+/// One of `allowed` values of `attr`, or `default` when unset; else an error from `operation`.
 fn choice<'a>(
+    operation: &str,
     config: &'a Attributes,
     attr: &str,
     allowed: &[&str],
@@ -196,16 +198,24 @@ fn choice<'a>(
     if allowed.contains(&value) {
         Ok(value)
     } else {
-        Err(invalid("CreateDistribution", format!("`{attr}` is one of {}, not \"{value}\"", allowed.join(", "))))
+        Err(invalid(operation, format!("`{attr}` is one of {}, not \"{value}\"", allowed.join(", "))))
     }
 }
 
 /// The whole distribution configuration from the resource's attributes.
-fn distribution_config(config: &Attributes, reference: &str) -> Result<DistributionConfig, ProviderError> {
-    const OP: &str = "CreateDistribution";
-    let built = |e: aws_smithy_types::error::operation::BuildError| invalid(OP, e.to_string());
-    let origin_policy =
-        choice(config, "origin_protocol_policy", &["https-only", "http-only", "match-viewer"], "https-only")?;
+fn distribution_config(
+    config: &Attributes,
+    reference: &str,
+    operation: &str,
+) -> Result<DistributionConfig, ProviderError> {
+    let built = |e: aws_smithy_types::error::operation::BuildError| invalid(operation, e.to_string());
+    let origin_policy = choice(
+        operation,
+        config,
+        "origin_protocol_policy",
+        &["https-only", "http-only", "match-viewer"],
+        "https-only",
+    )?;
     let custom = CustomOriginConfig::builder()
         .http_port(80)
         .https_port(443)
@@ -217,7 +227,7 @@ fn distribution_config(config: &Attributes, reference: &str) -> Result<Distribut
         .map_err(built)?;
     let origin = Origin::builder()
         .id(ORIGIN_ID)
-        .domain_name(required(config, "origin_domain", OP)?)
+        .domain_name(required(config, "origin_domain", operation)?)
         .custom_origin_config(custom)
         .build()
         .map_err(built)?;
@@ -231,6 +241,7 @@ fn distribution_config(config: &Attributes, reference: &str) -> Result<Distribut
         .build()
         .map_err(built)?;
     let viewer_policy = choice(
+        operation,
         config,
         "viewer_protocol_policy",
         &["redirect-to-https", "https-only", "allow-all"],
@@ -249,7 +260,7 @@ fn distribution_config(config: &Attributes, reference: &str) -> Result<Distribut
     let certificate = match string(config, "certificate_arn") {
         Some(arn) => {
             let versions: Vec<&str> = MinimumProtocolVersion::values().to_vec();
-            let minimum = choice(config, "minimum_protocol_version", &versions, "TLSv1.2_2021")?;
+            let minimum = choice(operation, config, "minimum_protocol_version", &versions, "TLSv1.2_2021")?;
             ViewerCertificate::builder()
                 .acm_certificate_arn(arn)
                 .ssl_support_method(SslSupportMethod::SniOnly)
@@ -258,8 +269,13 @@ fn distribution_config(config: &Attributes, reference: &str) -> Result<Distribut
         }
         None => ViewerCertificate::builder().cloud_front_default_certificate(true).build(),
     };
-    let price =
-        choice(config, "price_class", &["PriceClass_All", "PriceClass_200", "PriceClass_100"], "PriceClass_100")?;
+    let price = choice(
+        operation,
+        config,
+        "price_class",
+        &["PriceClass_All", "PriceClass_200", "PriceClass_100"],
+        "PriceClass_100",
+    )?;
     DistributionConfig::builder()
         .caller_reference(reference)
         .comment(string(config, "comment").unwrap_or("managed by drone"))

@@ -189,10 +189,12 @@ impl Intercept for Recorder {
         let request = context.request();
         let body = request.body().bytes().and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
         let found = references(&format!("{} {body}", request.uri()));
-        // The calls this request was recorded as (by read_before_serialization) are the last ones.
+        // read_before_serialization recorded this request as its last entries, one per IAM
+        // action; earlier requests of the same operation (a second route) keep their own.
+        let recorded = crate::permissions::actions_for_operation(metadata.service(), metadata.name()).len();
         let _ = SCOPE.try_with(|s| {
             if let Ok(mut list) = s.calls.lock() {
-                for call in list.iter_mut().rev().take_while(|c| c.operation == operation) {
+                for call in list.iter_mut().rev().take(recorded).filter(|c| c.operation == operation) {
                     call.references.clone_from(&found);
                 }
             }
