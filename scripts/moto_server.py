@@ -7,6 +7,15 @@ Always:
   root element; AWS (and the SDK) use `Distribution`, as GetDistribution does.
 - CloudFront's templates print some booleans as Python does (`False`), which
   the SDK's XML parser refuses; XML booleans are `false`.
+- RDS ModifyDBSubnetGroup takes the group out of moto's table and never puts
+  it back: the group is gone after a successful change (AWS keeps it), which
+  drone's refresh reports as deleted outside drone.
+- RDS DeleteDBCluster keeps the cluster's automated snapshots (AWS deletes
+  them with the cluster), so re-creating a cluster of the same name within
+  the minute collides with the old one's `rds:NAME-DATE` snapshot.
+- ECR PutImageScanningConfiguration with `{}` (the SDK leaves `scanOnPush`
+  out when it is false, as the API allows) changes nothing in moto; AWS turns
+  scanning off.
 
 With IAM enforcement on (INITIAL_NO_AUTH_ACTION_COUNT set), moto recomputes
 each request's SigV4 signature, but not over the bytes that were sent:
@@ -45,6 +54,47 @@ _cloudfront_template = cloudfront_responses.CloudFrontResponse.response_template
 cloudfront_responses.CloudFrontResponse.response_template = lambda self, source: _XmlBooleans(
     _cloudfront_template(self, source)
 )
+
+
+from moto.rds import models as rds_models  # noqa: E402
+
+_modify_db_subnet_group = rds_models.RDSBackend.modify_db_subnet_group
+
+
+def _modify_db_subnet_group_kept(self, subnet_name, description, subnets):
+    group = _modify_db_subnet_group(self, subnet_name, description, subnets)
+    self.subnet_groups[subnet_name] = group
+    return group
+
+
+rds_models.RDSBackend.modify_db_subnet_group = _modify_db_subnet_group_kept
+
+_delete_db_cluster = rds_models.RDSBackend.delete_db_cluster
+
+
+def _delete_db_cluster_and_backups(self, cluster_identifier, *args, **kwargs):
+    cluster = _delete_db_cluster(self, cluster_identifier, *args, **kwargs)
+    automated = [s for s in self.cluster_snapshots if s.startswith(f"rds:{cluster_identifier}-")]
+    for snapshot in automated:
+        self.cluster_snapshots.pop(snapshot, None)
+    return cluster
+
+
+rds_models.RDSBackend.delete_db_cluster = _delete_db_cluster_and_backups
+
+
+from moto.ecr import models as ecr_models  # noqa: E402
+
+_update_scanning = ecr_models.Repository._update_image_scanning_configuration
+
+
+def _update_scanning_with_defaults(self, image_scanning_configuration):
+    if image_scanning_configuration is not None:
+        image_scanning_configuration = {"scanOnPush": False, **image_scanning_configuration}
+    _update_scanning(self, image_scanning_configuration)
+
+
+ecr_models.Repository._update_image_scanning_configuration = _update_scanning_with_defaults
 
 
 def _raw_data(request):

@@ -14,6 +14,7 @@ use drone_engine::lock::{self, LockError, LockOwner};
 use drone_engine::plan::{self, Plan};
 use drone_engine::policy::Severity;
 use drone_engine::provider::Provider;
+use drone_engine::refresh::{self, Drift, Refreshed};
 use drone_engine::state::{LocalBackend, State};
 use drone_lang::Catalog;
 use drone_stdlib::aws::AwsProvider;
@@ -68,6 +69,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
+        /// Show only what changed outside drone, not the changes that would undo it.
+        #[arg(long)]
+        refresh_only: bool,
     },
     /// Check, plan and execute a workflow.
     Run {
@@ -78,6 +82,9 @@ enum Command {
         /// Apply without asking (implied when standard input is not a terminal).
         #[arg(long, short)]
         yes: bool,
+        /// Accept what changed outside drone into state; change nothing in the cloud.
+        #[arg(long)]
+        refresh_only: bool,
     },
     /// Delete every resource the workflow's state records.
     Destroy {
@@ -237,8 +244,10 @@ async fn dispatch(command: Command) -> Exit {
             check(&files, &params, format, &policy, &catalog)
         }
         Command::Fmt { files, check } => fmt(&files, check),
-        Command::Plan { file, common, format } => plan_command(&file, &common, format, &catalog).await,
-        Command::Run { file, common, yes } => run(&file, &common, yes, &catalog).await,
+        Command::Plan { file, common, format, refresh_only } => {
+            plan_command(&file, &common, format, refresh_only, &catalog).await
+        }
+        Command::Run { file, common, yes, refresh_only } => run(&file, &common, yes, refresh_only, &catalog).await,
         Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
         Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),
         Command::Iam { file, params, phase, account } => iam(&file, &params, phase.as_deref(), &account, &catalog),
@@ -484,24 +493,48 @@ fn take_lock(session: &Session, file: &Path, operation: &str) -> Result<lock::Lo
     })
 }
 
-async fn refreshed_plan(session: &Session, state: &State, catalog: &Catalog, concurrency: usize) -> Result<Plan, Exit> {
-    let refreshed = apply::refresh(state, &session.providers, concurrency).await.map_err(|e| {
+/// Reads every recorded resource back; what changed outside drone is the drift.
+async fn refreshed(session: &Session, state: &State, catalog: &Catalog, concurrency: usize) -> Result<Refreshed, Exit> {
+    refresh::refresh(state, catalog, &session.providers, concurrency).await.map_err(|e| {
         eprintln!("error: refreshing state failed: {e}");
         Exit::Execution
-    })?;
-    let host = pipeline::host_for(&session.loaded.program.root_path);
-    let cx = CallContext { host: &host, salt: &state.lineage, resolve_secrets: true };
-    plan::plan(&session.loaded.model, catalog, &refreshed, &cx).map_err(|errors| {
-        print_all(&errors, &session.loaded.program.sources);
-        Exit::Language
     })
 }
 
-async fn plan_command(file: &Path, common: &Common, format: PlanFormat, catalog: &Catalog) -> Result<Exit, Exit> {
+/// The plan against the account as it is, with its drift; the refreshed
+/// state is what an apply of that plan starts from (an update changes the
+/// resource from what the account has, not from what was recorded).
+fn plan_against(session: &Session, refreshed: Refreshed, catalog: &Catalog) -> Result<(Plan, State), Exit> {
+    let host = pipeline::host_for(&session.loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: &refreshed.state.lineage, resolve_secrets: true };
+    let plan = plan::plan(&session.loaded.model, catalog, &refreshed.state, &cx).map_err(|errors| {
+        print_all(&errors, &session.loaded.program.sources);
+        Exit::Language
+    })?;
+    Ok((plan.with_drift(refreshed.drift), refreshed.state))
+}
+
+/// A plan that only reports drift: no action, nothing to apply.
+fn drift_only(workflow: &str, drift: Vec<Drift>) -> Plan {
+    Plan { workflow: workflow.to_string(), actions: Vec::new(), drift }
+}
+
+async fn plan_command(
+    file: &Path,
+    common: &Common,
+    format: PlanFormat,
+    refresh_only: bool,
+    catalog: &Catalog,
+) -> Result<Exit, Exit> {
     let session = session(file, common, catalog, true).await?;
     announce(&session).await?;
     let state = load_state(&session)?;
-    let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
+    let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
+    let plan = if refresh_only {
+        drift_only(&session.loaded.model.workflow, refreshed.drift)
+    } else {
+        plan_against(&session, refreshed, catalog)?.0
+    };
     match format {
         PlanFormat::Human => print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases)),
         PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()),
@@ -520,12 +553,16 @@ fn confirm(question: &str, yes: bool) -> bool {
     matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
-async fn run(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {
+async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalog: &Catalog) -> Result<Exit, Exit> {
     let session = session(file, common, catalog, true).await?;
     let _lock = take_lock(&session, file, "run")?;
     announce(&session).await?;
     let state = load_state(&session)?;
-    let plan = refreshed_plan(&session, &state, catalog, common.concurrency).await?;
+    let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
+    if refresh_only {
+        return accept_drift(&session, refreshed, yes);
+    }
+    let (plan, state) = plan_against(&session, refreshed, catalog)?;
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
         return Ok(Exit::Success);
@@ -535,6 +572,25 @@ async fn run(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Resu
         return Ok(Exit::Success);
     }
     execute(&session, plan, state, catalog, common).await
+}
+
+/// `run --refresh-only`: records the account's values as state, changing nothing in the cloud.
+fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Exit, Exit> {
+    let Refreshed { mut state, drift } = refreshed;
+    print!("{}", crate::plan_view::render(&drift_only(&session.loaded.model.workflow, drift.clone()), &[]));
+    if drift.is_empty() {
+        return Ok(Exit::Success);
+    }
+    if !confirm("Record these values in state?", yes) {
+        eprintln!("cancelled; nothing was changed");
+        return Ok(Exit::Success);
+    }
+    session.backend.save(&mut state).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        Exit::Execution
+    })?;
+    println!("State updated: {} accepted as the account has them.", count(drift.len(), "resource"));
+    Ok(Exit::Success)
 }
 
 async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {

@@ -1,15 +1,24 @@
-//! The human-readable plan: one block per changed resource, grouped by phase,
-//! attribute-level changes, then a one-line summary. Secrets print as
-//! `(sensitive)`, unknowns as `(known after apply)`.
+//! The human-readable plan: first what changed outside drone (drift), then one
+//! block per changed resource, grouped by phase, attribute-level changes, then
+//! a one-line summary. Secrets print as `(sensitive)`, unknowns as
+//! `(known after apply)`. A plan without actions (`--refresh-only`) shows the
+//! drift alone.
 
 use std::fmt::Write;
 
 use drone_engine::plan::{ActionKind, Plan};
+use drone_engine::refresh::Drift;
 use drone_engine::Value;
 
 /// Renders `plan` for a terminal or a log.
 pub fn render(plan: &Plan, phases: &[String]) -> String {
-    let mut out = String::new();
+    let mut out = drift(&plan.drift);
+    if plan.actions.is_empty() {
+        if plan.drift.is_empty() {
+            out.push_str("No changes outside drone: the account matches state.\n");
+        }
+        return out;
+    }
     if plan.is_empty() {
         let _ = writeln!(out, "No changes: {} resource(s) match the workflow.", plan.count(ActionKind::NoOp));
         return out;
@@ -63,6 +72,33 @@ pub fn render(plan: &Plan, phases: &[String]) -> String {
         plan.count(ActionKind::Delete),
         plan.count(ActionKind::NoOp),
     );
+    out
+}
+
+/// The drift section: each resource changed outside drone, recorded -> actual.
+fn drift(drift: &[Drift]) -> String {
+    let mut out = String::new();
+    if drift.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "Changed outside drone since the last run:");
+    for d in drift {
+        if d.deleted {
+            let _ = writeln!(out, "  - {} ({}): deleted", d.address, d.id);
+            continue;
+        }
+        let _ = writeln!(out, "  ~ {} ({})", d.address, d.id);
+        let width = d.changes.iter().map(|c| c.attribute.len()).max().unwrap_or(0);
+        for c in &d.changes {
+            let (recorded, actual) = if c.sensitive {
+                ("(sensitive)".to_string(), "(sensitive)".to_string())
+            } else {
+                (show(&c.recorded), show(&c.actual))
+            };
+            let _ = writeln!(out, "      {:width$} : {recorded} -> {actual}", c.attribute);
+        }
+    }
+    out.push('\n');
     out
 }
 

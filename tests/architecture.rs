@@ -68,3 +68,54 @@ fn layers_point_one_way() {
     assert!(!engine.contains("drone-stdlib"));
     assert!(reachable(&graph, "drone-stdlib").contains("aws-sdk-ec2"), "the AWS provider lives in drone-stdlib");
 }
+
+/// Every package (name and version) with the features it is built with, as
+/// `cargo tree` resolves them for `args`.
+fn resolved_features(args: &[&str]) -> BTreeMap<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .arg("tree")
+        .args(args)
+        .args(["--format", "{p} {f}", "--prefix", "none"])
+        .current_dir(super::support::root())
+        .output()
+        .expect("cargo tree");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)"))
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            // "name v1.2.3 [(path)] feature,feature"
+            let mut parts = l.splitn(3, ' ');
+            let package = format!("{} {}", parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let rest = parts.next().unwrap_or_default();
+            let features = rest.rsplit_once(") ").map_or(rest, |(_, f)| f).trim_start_matches('(');
+            (package, if rest.starts_with('(') && !rest.contains(") ") { String::new() } else { features.to_string() })
+        })
+        .collect()
+}
+
+/// The README's two commands share one build: `cargo build --bin drone` (the
+/// main command) resolves every crate with the same features as the workspace
+/// test build, so neither compiles an SDK crate the other already compiled. A
+/// dev-dependency that turns on a feature of a crate the SDK shares (criterion
+/// turned on serde's `alloc`) fails here, naming the crate.
+#[test]
+fn the_binary_and_the_tests_share_one_build() {
+    let binary = resolved_features(&["-p", "drone", "-e", "normal,build"]);
+    let tests = resolved_features(&["--workspace", "-e", "normal,build,dev"]);
+    let differing: Vec<String> = binary
+        .iter()
+        .filter_map(|(package, features)| {
+            let in_tests = tests.get(package)?;
+            (in_tests != features).then(|| format!("{package}: [{features}] vs tests [{in_tests}]"))
+        })
+        .collect();
+    assert!(binary.len() > 100 && binary.contains_key(&format!("drone v{}", env!("CARGO_PKG_VERSION"))), "{binary:?}");
+    assert!(
+        differing.is_empty(),
+        "the test build turns on other features than `cargo build --bin drone`, so it compiles these crates and \
+         everything above them a second time: {differing:#?}"
+    );
+}

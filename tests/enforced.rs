@@ -28,12 +28,15 @@ const LIFECYCLE: &str = "tests/workflows/lifecycle.drone";
 const MOTO_BLIND: &[(&str, &str)] = &[
     ("s3:PutEncryptionConfiguration", "moto authorizes PutBucketEncryption as s3:CreateBucket"),
     ("s3:PutBucketPublicAccessBlock", "moto authorizes PutPublicAccessBlock as s3:CreateBucket"),
+    ("s3:GetEncryptionConfiguration", "moto authorizes GetBucketEncryption as s3:ListBucket"),
+    ("s3:GetBucketPublicAccessBlock", "moto authorizes GetPublicAccessBlock as s3:ListBucket"),
     ("s3:DeleteObjectVersion", "moto authorizes DeleteObjects as s3:DeleteObject alone"),
     ("iam:PassRole", "moto does not check the role a task definition hands to ECS"),
     ("ec2:CreateNetworkInterface", "moto does not check the interface EFS makes for a mount target as the caller"),
     ("ec2:DescribeNetworkInterfaces", "moto does not check the interface EFS makes for a mount target as the caller"),
     ("cloudfront:TagResource", "moto serves CloudFront tagging outside its IAM check"),
     ("cloudfront:UntagResource", "moto serves CloudFront tagging outside its IAM check"),
+    ("cloudfront:ListTagsForResource", "moto serves CloudFront tagging outside its IAM check"),
 ];
 
 /// moto's names for calls whose IAM action it spells differently: (IAM, moto).

@@ -6,6 +6,7 @@ mod architecture;
 mod cli;
 mod deployer;
 mod diagnostics;
+mod drift;
 mod e2e;
 mod enforced;
 mod policy;

@@ -503,44 +503,6 @@ fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operatio
     }
 }
 
-/// Reads every recorded resource back from its provider (at most
-/// `concurrency` at once): drops those gone, updates read-back attributes.
-pub async fn refresh(state: &State, providers: &Providers, concurrency: usize) -> Result<State, ProviderError> {
-    let mut refreshed = state.clone();
-    let mut results = futures::stream::iter(state.resources.iter().map(|(address, r)| async move {
-        let provider = providers.get(&r.provider).ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Unsupported,
-                "refresh",
-                format!("provider `{}` of `{address}` is not configured", r.provider),
-            )
-        })?;
-        let observed = provider.read(&r.type_name, &r.id, &r.attributes).await?;
-        Ok::<_, ProviderError>((address.clone(), observed))
-    }))
-    .buffer_unordered(concurrency.max(1));
-    while let Some(result) = results.next().await {
-        let (address, observed) = result?;
-        match observed {
-            None => {
-                refreshed.resources.remove(&address);
-            }
-            Some(o) => {
-                if let Some(r) = refreshed.resources.get_mut(&address) {
-                    // Only what drone manages: an attribute the user never set is
-                    // the provider's to choose, not drift.
-                    for (k, v) in o.attributes {
-                        if let Some(slot) = r.attributes.get_mut(&k) {
-                            *slot = v;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(refreshed)
-}
-
 /// Evaluates the workflow's outputs against recorded state.
 pub fn outputs(
     model: &Model,

@@ -14,6 +14,7 @@ pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod provider;
+pub mod refresh;
 pub mod state;
 pub mod value;
 

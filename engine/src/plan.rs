@@ -13,6 +13,7 @@ use crate::error::EvalError;
 use crate::eval::{Evaluator, Resolver};
 use crate::functions::CallContext;
 use crate::model::{Instance, Model};
+use crate::refresh::Drift;
 use crate::state::State;
 use crate::value::{Attributes, Value};
 
@@ -71,6 +72,8 @@ pub struct Plan {
     pub workflow: String,
     /// Every resource's action.
     pub actions: Vec<Action>,
+    /// What changed outside drone since the last run (shown before the actions).
+    pub drift: Vec<Drift>,
 }
 
 impl Plan {
@@ -84,6 +87,18 @@ impl Plan {
         self.actions.iter().all(|a| a.kind == ActionKind::NoOp)
     }
 
+    /// Attaches what refresh found changed outside drone; a resource deleted
+    /// outside drone and now re-created says so.
+    pub fn with_drift(mut self, drift: Vec<Drift>) -> Plan {
+        for d in drift.iter().filter(|d| d.deleted) {
+            if let Some(a) = self.actions.iter_mut().find(|a| a.address == d.address && a.kind == ActionKind::Create) {
+                a.reason = Some(format!("deleted outside drone (was {})", d.id));
+            }
+        }
+        self.drift = drift;
+        self
+    }
+
     /// The plan as JSON (documented in README.md): secrets as `(sensitive)`,
     /// unknowns as `(known after apply)`.
     pub fn to_json(&self) -> serde_json::Value {
@@ -93,9 +108,27 @@ impl Plan {
             Some(Value::Secret(_)) => serde_json::json!({ "sensitive": true }),
             Some(v) => v.to_json(),
         };
+        let shown = |v: &Value, sensitive: bool| {
+            if sensitive {
+                serde_json::json!({ "sensitive": true })
+            } else {
+                render(&Some(v.clone()))
+            }
+        };
         serde_json::json!({
             "format_version": 1,
             "workflow": self.workflow,
+            "drift": self.drift.iter().map(|d| serde_json::json!({
+                "address": d.address,
+                "type": d.type_name,
+                "id": d.id,
+                "deleted": d.deleted,
+                "changes": d.changes.iter().map(|c| serde_json::json!({
+                    "attribute": c.attribute,
+                    "recorded": shown(&c.recorded, c.sensitive),
+                    "actual": shown(&c.actual, c.sensitive),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "summary": {
                 "create": self.count(ActionKind::Create),
                 "update": self.count(ActionKind::Update),
@@ -188,7 +221,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         }
     }
     if errors.is_empty() {
-        Ok(Plan { workflow: model.workflow.clone(), actions })
+        Ok(Plan { workflow: model.workflow.clone(), actions, drift: Vec::new() })
     } else {
         Err(errors)
     }
@@ -209,7 +242,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             reason: None,
         })
         .collect();
-    Plan { workflow: state.workflow.clone(), actions }
+    Plan { workflow: state.workflow.clone(), actions, drift: Vec::new() }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.

@@ -134,6 +134,24 @@ pub trait Provider: Send + Sync {
     async fn create(&self, request: CreateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Reads a resource back; `None` when it no longer exists.
     async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
+    /// How many resources of `type_name` one [`Provider::read_many`] reads in
+    /// one request (1: the type has no batched read).
+    fn batch_size(&self, _type_name: &str) -> usize {
+        1
+    }
+    /// Reads several resources of one type back, in the order given; `None`
+    /// for each that no longer exists. By default one read after another.
+    async fn read_many(
+        &self,
+        type_name: &str,
+        resources: &[(&str, &Attributes)],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::with_capacity(resources.len());
+        for (id, prior) in resources {
+            out.push(self.read(type_name, id, prior).await?);
+        }
+        Ok(out)
+    }
     /// Changes a resource in place.
     async fn update(&self, request: UpdateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Deletes a resource; deleting one that is already gone succeeds.

@@ -183,35 +183,23 @@ impl LocalBackend {
         let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let text = serde_json::to_string_pretty(state).map_err(|e| io(std::io::Error::other(e)))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            self.path.file_name().map_or("state".into(), |n| n.to_string_lossy()),
-            std::process::id()
-        ));
-        {
-            let mut file = open_private(&tmp).map_err(io)?;
-            file.write_all(text.as_bytes()).map_err(io)?;
-            file.write_all(b"\n").map_err(io)?;
-            file.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        // A fresh, private (0600) temporary file beside the state, removed again if
+        // anything below fails, then renamed over the state in one step.
+        let mut file = tempfile::Builder::new()
+            .prefix(&format!(".{}.", self.path.file_name().map_or("state".into(), |n| n.to_string_lossy())))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io)?;
+        file.write_all(text.as_bytes()).map_err(io)?;
+        file.write_all(b"\n").map_err(io)?;
+        file.as_file().sync_all().map_err(io)?;
+        file.persist(&self.path).map_err(|e| io(e.error))?;
         // The rename is durable only once the directory entry is.
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
-}
-
-#[cfg(not(unix))]
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use drone_lang::schema::{AttributeSchema, Presence};
 use drone_lang::{Catalog, ResourceSchema, SourceLoader, Type};
 
 fn attr(name: &str, ty: Type, presence: Presence, force_new: bool) -> AttributeSchema {
-    AttributeSchema { name: name.into(), ty, presence, force_new, sensitive: false, doc: name.into() }
+    AttributeSchema { name: name.into(), ty, presence, force_new, sensitive: false, read_back: true, doc: name.into() }
 }
 
 fn catalog() -> Catalog {

@@ -109,6 +109,10 @@ pub struct AttributeSchema {
     pub force_new: bool,
     /// Whether its value is secret (never printed or stored in plain text).
     pub sensitive: bool,
+    /// Whether the provider reads it back from the cloud, so a change made
+    /// outside drone shows as drift (false: drone's own behaviour, such as
+    /// `force_destroy`, or a secret the cloud never returns).
+    pub read_back: bool,
     /// One line shown in hovers and messages.
     pub doc: String,
 }

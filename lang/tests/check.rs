@@ -22,6 +22,7 @@ fn catalog() -> Catalog {
         presence,
         force_new: false,
         sensitive: false,
+        read_back: true,
         doc: format!("the {name}"),
     };
     let mut c = Catalog::new();

@@ -1,10 +1,14 @@
 //! Parsing, checking and expanding a generated workflow of 10,000 resources
 //! against the real catalog. Run: `cargo bench -p drone-stdlib --no-default-features`.
+//! Prints the median and the fastest of ten runs of each step. A plain
+//! harness rather than criterion: criterion's dependencies turn on features
+//! of crates the AWS SDK shares (serde's `alloc`), so the test build and
+//! `cargo build --bin drone` would compile every SDK crate twice.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use criterion::{criterion_main, Criterion};
 use drone_engine::functions::CallContext;
 use drone_engine::host::MemoryHost;
 use drone_lang::{FileId, SourceLoader};
@@ -58,7 +62,21 @@ impl SourceLoader for NoImports {
     }
 }
 
-fn bench(c: &mut Criterion) {
+/// Runs `step` ten times and prints its median and fastest time.
+fn measure<T>(name: &str, mut step: impl FnMut() -> T) {
+    const RUNS: usize = 10;
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(step());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!("10k resources/{name:<26} median {:>10.2?}   fastest {:>10.2?}", times[RUNS / 2], times[0]);
+}
+
+fn main() {
     let src = workflow(2_000);
     let catalog = drone_stdlib::catalog();
     // The first group's security group refers to itself; keep the workflow valid.
@@ -68,22 +86,16 @@ fn bench(c: &mut Criterion) {
     let errors = drone_lang::check(&program, &catalog);
     assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(3)]);
 
-    let mut group = c.benchmark_group("10k resources");
-    group.sample_size(10);
-    group.bench_function("parse", |b| b.iter(|| drone_lang::parse(FileId(0), &src)));
-    group.bench_function("parse + check", |b| {
-        b.iter(|| {
-            let (program, _) = drone_lang::load(Path::new("bench.drone"), src.clone(), &NoImports);
-            drone_lang::check(&program, &catalog)
-        })
+    measure("parse", || drone_lang::parse(FileId(0), &src));
+    measure("parse + check", || {
+        let (program, _) = drone_lang::load(Path::new("bench.drone"), src.clone(), &NoImports);
+        drone_lang::check(&program, &catalog)
     });
     let host = MemoryHost::default();
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let params = BTreeMap::new();
-    group.bench_function("expand", |b| {
-        b.iter(|| {
-            drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
-        })
+    measure("expand", || {
+        drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
     });
     let model =
         drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
@@ -104,18 +116,7 @@ fn bench(c: &mut Criterion) {
         modules.iter().map(|(name, module)| drone_engine::policy::Pack { name: name.clone(), module }).collect();
     let report = drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]).expect("policies evaluate");
     assert!(report.findings.len() > 2_000, "the generated buckets violate the data rules");
-    group.bench_function("policy (built-in packs)", |b| {
-        b.iter(|| drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]))
-    });
+    measure("policy (built-in packs)", || drone_engine::policy::evaluate(&packs, &model, &catalog, &cx, &[]));
     let state = drone_engine::state::State::new("bench");
-    group.bench_function("plan (empty state)", |b| b.iter(|| drone_engine::plan::plan(&model, &catalog, &state, &cx)));
-    group.finish();
+    measure("plan (empty state)", || drone_engine::plan::plan(&model, &catalog, &state, &cx));
 }
-
-// The macro generates an undocumented function.
-#[allow(missing_docs)]
-mod group {
-    criterion::criterion_group!(benches, super::bench);
-}
-use group::benches;
-criterion_main!(benches);

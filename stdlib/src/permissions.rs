@@ -38,6 +38,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "ec2:CreateVpc"),
             (Create, "ec2:ModifyVpcAttribute"),
             (Read, "ec2:DescribeVpcs"),
+            (Read, "ec2:DescribeVpcAttribute"),
             (Update, "ec2:ModifyVpcAttribute"),
             (Delete, "ec2:DeleteVpc"),
             EC2_TAGS[0],
@@ -141,6 +142,7 @@ pub const TYPES: &[TypePermissions] = &[
             // Waiting for the deployment.
             (Create, "cloudfront:GetDistribution"),
             (Read, "cloudfront:GetDistribution"),
+            (Read, "cloudfront:ListTagsForResource"),
             (Update, "cloudfront:TagResource"),
             (Update, "cloudfront:UntagResource"),
             (Update, "cloudfront:GetDistributionConfig"),
@@ -158,6 +160,7 @@ pub const TYPES: &[TypePermissions] = &[
         actions: &[
             (Create, "wafv2:CreateWebACL"),
             (Read, "wafv2:GetWebACL"),
+            (Read, "wafv2:ListTagsForResource"),
             (Update, "wafv2:TagResource"),
             (Update, "wafv2:UntagResource"),
             // The lock token of the version being replaced.
@@ -178,6 +181,10 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "s3:PutBucketPolicy"),
             (Read, "s3:ListBucket"),
             (Read, "s3:GetBucketVersioning"),
+            (Read, "s3:GetEncryptionConfiguration"),
+            (Read, "s3:GetBucketPublicAccessBlock"),
+            (Read, "s3:GetBucketPolicy"),
+            (Read, "s3:GetBucketTagging"),
             (Update, "s3:PutBucketTagging"),
             (Update, "s3:PutBucketVersioning"),
             (Update, "s3:PutEncryptionConfiguration"),
@@ -199,6 +206,9 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "iam:PutRolePolicy"),
             (Create, "iam:AttachRolePolicy"),
             (Read, "iam:GetRole"),
+            (Read, "iam:ListRolePolicies"),
+            (Read, "iam:GetRolePolicy"),
+            (Read, "iam:ListAttachedRolePolicies"),
             (Update, "iam:UpdateAssumeRolePolicy"),
             (Update, "iam:UpdateRole"),
             (Update, "iam:PutRolePolicy"),
@@ -257,6 +267,7 @@ pub const TYPES: &[TypePermissions] = &[
             // Waiting for it to become active.
             (Create, "elasticloadbalancing:DescribeLoadBalancers"),
             (Read, "elasticloadbalancing:DescribeLoadBalancers"),
+            (Read, "elasticloadbalancing:DescribeTags"),
             (Update, "elasticloadbalancing:SetSecurityGroups"),
             (Update, "elasticloadbalancing:SetSubnets"),
             (Update, "elasticloadbalancing:AddTags"),
@@ -270,6 +281,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "elasticloadbalancing:CreateTargetGroup"),
             (Create, "elasticloadbalancing:AddTags"),
             (Read, "elasticloadbalancing:DescribeTargetGroups"),
+            (Read, "elasticloadbalancing:DescribeTags"),
             (Update, "elasticloadbalancing:ModifyTargetGroup"),
             (Update, "elasticloadbalancing:AddTags"),
             (Update, "elasticloadbalancing:RemoveTags"),
@@ -282,6 +294,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "elasticloadbalancing:CreateListener"),
             (Create, "elasticloadbalancing:AddTags"),
             (Read, "elasticloadbalancing:DescribeListeners"),
+            (Read, "elasticloadbalancing:DescribeTags"),
             (Update, "elasticloadbalancing:ModifyListener"),
             (Update, "elasticloadbalancing:AddTags"),
             (Update, "elasticloadbalancing:RemoveTags"),
@@ -294,6 +307,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "ecr:CreateRepository"),
             (Create, "ecr:TagResource"),
             (Read, "ecr:DescribeRepositories"),
+            (Read, "ecr:ListTagsForResource"),
             (Update, "ecr:PutImageScanningConfiguration"),
             (Update, "ecr:PutImageTagMutability"),
             (Update, "ecr:TagResource"),
@@ -308,6 +322,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "logs:TagResource"),
             (Create, "logs:PutRetentionPolicy"),
             (Read, "logs:DescribeLogGroups"),
+            (Read, "logs:ListTagsForResource"),
             (Update, "logs:PutRetentionPolicy"),
             (Update, "logs:DeleteRetentionPolicy"),
             (Update, "logs:TagResource"),
@@ -339,6 +354,7 @@ pub const TYPES: &[TypePermissions] = &[
             // Waiting for it to become available, and to be gone.
             (Create, "elasticfilesystem:DescribeMountTargets"),
             (Read, "elasticfilesystem:DescribeMountTargets"),
+            (Read, "elasticfilesystem:DescribeMountTargetSecurityGroups"),
             (Update, "elasticfilesystem:ModifyMountTargetSecurityGroups"),
             (Delete, "elasticfilesystem:DeleteMountTarget"),
             (Delete, "elasticfilesystem:DescribeMountTargets"),
@@ -350,6 +366,7 @@ pub const TYPES: &[TypePermissions] = &[
             (Create, "rds:CreateDBSubnetGroup"),
             (Create, "rds:AddTagsToResource"),
             (Read, "rds:DescribeDBSubnetGroups"),
+            (Read, "rds:ListTagsForResource"),
             (Update, "rds:ModifyDBSubnetGroup"),
             (Update, "rds:AddTagsToResource"),
             (Update, "rds:RemoveTagsFromResource"),
@@ -562,30 +579,23 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
         };
         groups.entry(resources.into_iter().collect()).or_default().insert(action);
     }
-    let mut counters: BTreeMap<String, usize> = BTreeMap::new();
     let mut statements: Vec<serde_json::Value> = groups
         .into_iter()
         .map(|(resources, actions)| {
-            // `*` only for actions that accept no resource ARN at all; there is one such group.
-            let sid = if resources == ["*"] {
-                "DroneActionsWithoutResourceArns".to_string()
+            let actions: Vec<&str> = actions.into_iter().collect();
+            // `*` only for actions that accept no resource ARN at all; there is one such
+            // group, named. The others need no Sid: their actions name their service, and
+            // a numbered Sid in each costs a policy that is near IAM's size limits 700 characters.
+            if resources == ["*"] {
+                serde_json::json!({
+                    "Sid": "DroneActionsWithoutResourceArns",
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": resources,
+                })
             } else {
-                let first = actions.iter().next().copied().unwrap_or_default();
-                let service = first.split_once(':').map_or(first, |(s, _)| s);
-                let n = counters.entry(service.to_string()).or_default();
-                *n += 1;
-                let mut name: String = service.chars().filter(char::is_ascii_alphanumeric).collect();
-                if let Some(c) = name.get_mut(0..1) {
-                    c.make_ascii_uppercase();
-                }
-                format!("Drone{name}{n}")
-            };
-            serde_json::json!({
-                "Sid": sid,
-                "Effect": "Allow",
-                "Action": actions.into_iter().collect::<Vec<_>>(),
-                "Resource": resources,
-            })
+                serde_json::json!({ "Effect": "Allow", "Action": actions, "Resource": resources })
+            }
         })
         .collect();
     statements.extend(pass_role(resources, account));

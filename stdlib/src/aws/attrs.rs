@@ -139,6 +139,102 @@ pub fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The user's tags from a resource's tags: drone's own (`drone:`) and AWS's
+/// (`aws:`) are not the workflow's to set, so they never count as drift.
+pub fn user_tags<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    Value::Map(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("drone:") && !k.starts_with("aws:"))
+            .map(|(k, v)| (k.to_string(), Value::str(v)))
+            .collect(),
+    )
+}
+
+/// `observed` as a list in the order, and the spelling, of the elements of
+/// `prior` that mean the same (`same`); elements `prior` lacks come last. AWS
+/// answers lists in its own order and form; the workflow's stays comparable.
+pub fn like_prior(prior: Option<&Value>, observed: Vec<Value>, same: impl Fn(&Value, &Value) -> bool) -> Value {
+    let mut rest = observed;
+    let mut out = Vec::with_capacity(rest.len());
+    for p in prior.and_then(Value::as_list).into_iter().flatten() {
+        if let Some(i) = rest.iter().position(|o| same(p, o)) {
+            rest.remove(i);
+            out.push(p.clone());
+        }
+    }
+    out.extend(rest);
+    Value::List(out)
+}
+
+/// The recorded value when `observed` means the same, so the workflow's
+/// spelling survives a refresh; otherwise what AWS has.
+pub fn prior_if_same(prior: Option<&Value>, observed: Value, same: impl Fn(&Value, &Value) -> bool) -> Value {
+    match prior {
+        Some(p) if same(p, &observed) => p.clone(),
+        _ => observed,
+    }
+}
+
+/// Whether two objects say the same once each field left out takes its
+/// value from `defaults` (and `null` counts as left out).
+pub fn same_fields(a: &Value, b: &Value, defaults: &[(&str, Value)]) -> bool {
+    let filled = |v: &Value| -> Option<BTreeMap<String, Value>> {
+        let mut m: BTreeMap<String, Value> = v
+            .as_map()?
+            .iter()
+            .filter(|(_, v)| !matches!(v, Value::Null))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (k, d) in defaults {
+            m.entry(k.to_string()).or_insert_with(|| d.clone());
+        }
+        Some(m)
+    };
+    match (filled(a), filled(b)) {
+        (Some(a), Some(b)) => Value::Map(a).same(&Value::Map(b)),
+        _ => false,
+    }
+}
+
+/// Whether two policy documents (maps, or their JSON text) say the same to
+/// IAM: a single value is a one-element list, lists are sets, and scalars
+/// compare as text (`true` and `"true"` in a condition are one value).
+pub fn same_document(a: &Value, b: &Value) -> bool {
+    let json = |v: &Value| match v {
+        Value::String(s) => serde_json::from_str::<serde_json::Value>(s).unwrap_or_else(|_| v.to_json()),
+        other => other.to_json(),
+    };
+    document_set(&json(a)) == document_set(&json(b))
+}
+
+/// A document as a sorted set of canonical items (see [`same_document`]).
+fn document_set(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    use serde_json::Value as J;
+    let mut items: Vec<J> = match v {
+        J::Array(elements) => elements.iter().flat_map(document_set).collect(),
+        J::Object(fields) => {
+            vec![J::Object(fields.iter().map(|(k, v)| (k.clone(), J::Array(document_set(v)))).collect())]
+        }
+        J::String(s) => vec![J::String(s.clone())],
+        J::Null => Vec::new(),
+        scalar => vec![J::String(scalar.to_string())],
+    };
+    items.sort_by_key(|a| a.to_string());
+    items.dedup();
+    items
+}
+
+/// A number attribute's value from an SDK integer.
+pub fn number(n: Option<i32>) -> Value {
+    n.map_or(Value::Null, |n| Value::Number(f64::from(n)))
+}
+
+/// A string attribute's value, `null` when AWS has none.
+pub fn text(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, Value::str)
+}
+
 /// Observed attributes from pairs.
 pub fn observed(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Attributes {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -147,6 +243,32 @@ pub fn observed(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Attri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_compare_by_meaning() {
+        let doc = |s: &str| Value::from_json(&serde_json::from_str::<serde_json::Value>(s).expect("json"));
+        let written = doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}"#,
+        );
+        let answered = Value::str(
+            r#"{"Statement":{"Resource":["*"],"Action":"s3:GetObject","Effect":"Allow","Condition":{"Bool":{"aws:SecureTransport":"false"}}},"Version":"2012-10-17"}"#,
+        );
+        assert!(same_document(&written, &answered));
+        let wider = doc(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#);
+        assert!(!same_document(&written, &wider));
+    }
+
+    #[test]
+    fn lists_follow_the_prior_order_and_spelling() {
+        let prior = Value::List(vec![Value::str("b"), Value::str("a")]);
+        let observed = vec![Value::str("a"), Value::str("c"), Value::str("b")];
+        let out = like_prior(Some(&prior), observed, |x, y| x == y);
+        assert_eq!(out, Value::List(vec![Value::str("b"), Value::str("a"), Value::str("c")]));
+        assert_eq!(
+            user_tags([("drone:address", "x"), ("team", "a")]),
+            Value::Map([("team".to_string(), Value::str("a"))].into())
+        );
+    }
 
     #[test]
     fn documents_decode() {

@@ -15,7 +15,7 @@ use aws_sdk_cloudfront::Client;
 use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, observed, required, string, strings, tag_changes, Update};
+use super::attrs::{boolean, like_prior, observed, required, string, strings, tag_changes, text, user_tags, Update};
 use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::wait::{self, Poll};
 use super::AwsProvider;
@@ -77,14 +77,61 @@ pub(super) async fn read(
     p: &AwsProvider,
     _kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
-    match p.cloudfront.get_distribution().id(id).send().await {
-        Ok(out) => Ok(out
-            .distribution()
-            .map(|d| Observed { id: id.to_string(), attributes: computed(d.arn(), d.domain_name()) })),
-        Err(e) => unless_gone(sdk_error("GetDistribution", e), None),
+    let out = match p.cloudfront.get_distribution().id(id).send().await {
+        Ok(out) => out,
+        Err(e) => return unless_gone(sdk_error("GetDistribution", e), None),
+    };
+    let Some(dist) = out.distribution() else {
+        return Ok(None);
+    };
+    let mut attributes = computed(dist.arn(), dist.domain_name());
+    if let Some(c) = dist.distribution_config() {
+        attributes.extend(configured(c, prior));
     }
+    // Tags are a request of their own: read when the workflow sets them.
+    if prior.contains_key("tags") {
+        let out = p
+            .cloudfront
+            .list_tags_for_resource()
+            .resource(dist.arn())
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        let tags = out.tags().map(|t| t.items()).unwrap_or_default();
+        attributes.insert("tags".into(), user_tags(tags.iter().map(|t| (t.key(), t.value().unwrap_or_default()))));
+    }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
+}
+
+/// The attributes a distribution's configuration holds, as the workflow writes them.
+fn configured(c: &DistributionConfig, prior: &Attributes) -> Attributes {
+    let origin = c.origins().and_then(|o| o.items().first());
+    let behavior = c.default_cache_behavior();
+    let certificate = c.viewer_certificate();
+    let acm = certificate.and_then(|v| v.acm_certificate_arn());
+    let aliases = c.aliases().map(|a| a.items()).unwrap_or_default().iter().map(Value::str).collect();
+    observed([
+        ("origin_domain", text(origin.map(|o| o.domain_name()))),
+        (
+            "origin_protocol_policy",
+            text(origin.and_then(|o| o.custom_origin_config()).map(|c| c.origin_protocol_policy().as_str())),
+        ),
+        ("viewer_protocol_policy", text(behavior.map(|b| b.viewer_protocol_policy().as_str()))),
+        ("aliases", like_prior(prior.get("aliases"), aliases, |a, b| a == b)),
+        ("certificate_arn", text(acm)),
+        (
+            "minimum_protocol_version",
+            text(certificate.filter(|_| acm.is_some()).and_then(|v| v.minimum_protocol_version()).map(|m| m.as_str())),
+        ),
+        ("web_acl_id", text(c.web_acl_id().filter(|w| !w.is_empty()))),
+        ("cache_policy_id", text(behavior.and_then(|b| b.cache_policy_id()))),
+        ("origin_request_policy_id", text(behavior.and_then(|b| b.origin_request_policy_id()))),
+        ("price_class", text(c.price_class().map(|p| p.as_str()))),
+        ("enabled", Value::Bool(c.enabled())),
+        ("comment", Value::str(c.comment())),
+    ])
 }
 
 pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, ConnectivityType, DomainType, IpPermission, IpRange, Ipv6Range, NatGatewayState,
-    ResourceType, Tag, TagSpecification, UserIdGroupPair,
+    ResourceType, Tag, TagSpecification, UserIdGroupPair, VpcAttributeName,
 };
 use aws_sdk_ec2::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{self, boolean, objects, observed, required, string, strings, Update};
-use super::error::{invalid, missing, sdk_error, unless_gone};
+use super::attrs::{self, boolean, like_prior, objects, observed, required, string, strings, text, Update};
+use super::error::{invalid, missing, sdk_error};
 use super::wait::{self, Poll};
 use super::AwsProvider;
 
@@ -226,74 +226,278 @@ pub(super) async fn create(
     }
 }
 
-pub(super) async fn read(
+/// How many EC2 resources of one kind one Describe call reads.
+pub(super) const BATCH: usize = 100;
+
+/// Reads EC2 resources of one kind, many per Describe call.
+pub(super) async fn read_many(
     p: &AwsProvider,
     kind: &str,
-    id: &str,
-    _prior: &Attributes,
-) -> Result<Option<Observed>, ProviderError> {
-    let ec2 = &p.ec2;
-    let found = |attributes| Ok(Some(Observed { id: id.to_string(), attributes }));
-    match kind {
-        "vpc" => match ec2.describe_vpcs().vpc_ids(id).send().await {
-            Ok(out) => match out.vpcs().first() {
-                Some(v) => found(observed([("cidr_block", Value::str(v.cidr_block().unwrap_or_default()))])),
-                None => Ok(None),
-            },
-            Err(e) => gone(sdk_error("DescribeVpcs", e)),
-        },
-        "subnet" => match ec2.describe_subnets().subnet_ids(id).send().await {
-            Ok(out) => match out.subnets().first() {
-                Some(s) => found(observed([
-                    ("cidr_block", Value::str(s.cidr_block().unwrap_or_default())),
-                    ("availability_zone", Value::str(s.availability_zone().unwrap_or_default())),
-                    ("map_public_ip_on_launch", Value::Bool(s.map_public_ip_on_launch().unwrap_or(false))),
-                ])),
-                None => Ok(None),
-            },
-            Err(e) => gone(sdk_error("DescribeSubnets", e)),
-        },
-        "internet_gateway" => match ec2.describe_internet_gateways().internet_gateway_ids(id).send().await {
-            Ok(out) => match out.internet_gateways().first() {
-                Some(g) => {
-                    let vpc = g.attachments().first().and_then(|a| a.vpc_id()).map_or(Value::Null, Value::str);
-                    found(observed([("vpc_id", vpc)]))
+    asked: &[(&str, &Attributes)],
+) -> Result<Vec<Option<Observed>>, ProviderError> {
+    let priors: BTreeMap<&str, &Attributes> = asked.iter().copied().collect();
+    let ids: Vec<String> = asked.iter().map(|(id, _)| id.to_string()).collect();
+    let mut found = match describe(p, kind, &ids, &priors).await {
+        Ok(found) => found,
+        // One id that is gone fails the whole call: then ask one at a time.
+        Err(e) if e.kind == ErrorKind::NotFound && ids.len() > 1 => {
+            let mut found = BTreeMap::new();
+            for id in &ids {
+                match describe(p, kind, std::slice::from_ref(id), &priors).await {
+                    Ok(one) => found.extend(one),
+                    Err(e) if e.kind == ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
                 }
-                None => Ok(None),
-            },
-            Err(e) => gone(sdk_error("DescribeInternetGateways", e)),
-        },
-        "route_table" => match ec2.describe_route_tables().route_table_ids(id).send().await {
-            Ok(out) => {
-                Ok(out.route_tables().first().map(|_| Observed { id: id.to_string(), attributes: Attributes::new() }))
             }
-            Err(e) => gone(sdk_error("DescribeRouteTables", e)),
-        },
-        "security_group" => match ec2.describe_security_groups().group_ids(id).send().await {
-            Ok(out) => Ok(out
-                .security_groups()
-                .first()
-                .map(|_| Observed { id: id.to_string(), attributes: Attributes::new() })),
-            Err(e) => gone(sdk_error("DescribeSecurityGroups", e)),
-        },
-        "eip" => match ec2.describe_addresses().allocation_ids(id).send().await {
-            Ok(out) => match out.addresses().first() {
-                Some(a) => found(observed([("public_ip", Value::str(a.public_ip().unwrap_or_default()))])),
-                None => Ok(None),
-            },
-            Err(e) => gone(sdk_error("DescribeAddresses", e)),
-        },
-        "nat_gateway" => match ec2.describe_nat_gateways().nat_gateway_ids(id).send().await {
-            Ok(out) => match out.nat_gateways().first() {
-                // A deleted gateway stays listed for a while.
-                Some(g) if !matches!(g.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) => {
-                    found(observed([("subnet_id", Value::str(g.subnet_id().unwrap_or_default()))]))
+            found
+        }
+        Err(e) if e.kind == ErrorKind::NotFound => BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(asked
+        .iter()
+        .map(|(id, _)| found.remove(*id).map(|attributes| Observed { id: id.to_string(), attributes }))
+        .collect())
+}
+
+/// Every attribute of the resources `ids` of `kind` that exist, by id.
+async fn describe(
+    p: &AwsProvider,
+    kind: &str,
+    ids: &[String],
+    priors: &BTreeMap<&str, &Attributes>,
+) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+    let ec2 = &p.ec2;
+    let ids = Some(ids.to_vec());
+    let empty = Attributes::new();
+    let prior_of = |id: Option<&str>| id.and_then(|id| priors.get(id).copied()).unwrap_or(&empty);
+    let mut out = BTreeMap::new();
+    match kind {
+        "vpc" => {
+            let found = ec2.describe_vpcs().set_vpc_ids(ids).send().await.map_err(|e| sdk_error("DescribeVpcs", e))?;
+            for v in found.vpcs() {
+                let Some(id) = v.vpc_id() else { continue };
+                let mut attributes = observed([("cidr_block", text(v.cidr_block())), ("tags", tags_of(v.tags()))]);
+                let prior = prior_of(Some(id));
+                // DescribeVpcAttribute answers one attribute of one VPC: only those the workflow sets.
+                for (name, attribute) in [
+                    ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
+                    ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
+                ] {
+                    if !prior.contains_key(name) {
+                        continue;
+                    }
+                    let answer = ec2
+                        .describe_vpc_attribute()
+                        .vpc_id(id)
+                        .attribute(attribute)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DescribeVpcAttribute", e))?;
+                    let flag = if name == "enable_dns_support" {
+                        answer.enable_dns_support()
+                    } else {
+                        answer.enable_dns_hostnames()
+                    };
+                    attributes.insert(name.into(), flag.and_then(|f| f.value()).map_or(Value::Null, Value::Bool));
                 }
-                _ => Ok(None),
-            },
-            Err(e) => gone(sdk_error("DescribeNatGateways", e)),
-        },
-        other => Err(invalid("read", format!("unknown EC2 type `{other}`"))),
+                out.insert(id.to_string(), attributes);
+            }
+        }
+        "subnet" => {
+            let found =
+                ec2.describe_subnets().set_subnet_ids(ids).send().await.map_err(|e| sdk_error("DescribeSubnets", e))?;
+            for s in found.subnets() {
+                let Some(id) = s.subnet_id() else { continue };
+                let attributes = observed([
+                    ("vpc_id", text(s.vpc_id())),
+                    ("cidr_block", text(s.cidr_block())),
+                    ("availability_zone", text(s.availability_zone())),
+                    ("map_public_ip_on_launch", Value::Bool(s.map_public_ip_on_launch().unwrap_or(false))),
+                    ("tags", tags_of(s.tags())),
+                ]);
+                out.insert(id.to_string(), attributes);
+            }
+        }
+        "internet_gateway" => {
+            let found = ec2
+                .describe_internet_gateways()
+                .set_internet_gateway_ids(ids)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeInternetGateways", e))?;
+            for g in found.internet_gateways() {
+                let Some(id) = g.internet_gateway_id() else { continue };
+                let vpc = g.attachments().first().and_then(|a| a.vpc_id());
+                out.insert(id.to_string(), observed([("vpc_id", text(vpc)), ("tags", tags_of(g.tags()))]));
+            }
+        }
+        "route_table" => {
+            let found = ec2
+                .describe_route_tables()
+                .set_route_table_ids(ids)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeRouteTables", e))?;
+            for t in found.route_tables() {
+                let Some(id) = t.route_table_id() else { continue };
+                let prior = prior_of(Some(id));
+                let routes = t
+                    .routes()
+                    .iter()
+                    // The VPC's own local route is AWS's, never the workflow's.
+                    .filter(|r| r.gateway_id() != Some("local") && r.destination_cidr_block().is_some())
+                    .map(|r| {
+                        let mut route = BTreeMap::from([("cidr".to_string(), text(r.destination_cidr_block()))]);
+                        if let Some(gw) = r.gateway_id() {
+                            route.insert("gateway_id".into(), Value::str(gw));
+                        }
+                        if let Some(nat) = r.nat_gateway_id() {
+                            route.insert("nat_gateway_id".into(), Value::str(nat));
+                        }
+                        Value::Map(route)
+                    })
+                    .collect();
+                let subnets: Vec<_> = t
+                    .associations()
+                    .iter()
+                    .filter(|a| a.main() != Some(true))
+                    .filter_map(|a| Some((a.subnet_id()?, a.route_table_association_id()?)))
+                    .collect();
+                let subnet_ids = subnets.iter().map(|(s, _)| Value::str(*s)).collect();
+                let associations = subnets.iter().map(|(s, a)| (s.to_string(), Value::str(*a))).collect();
+                let attributes = observed([
+                    ("vpc_id", text(t.vpc_id())),
+                    ("routes", like_prior(prior.get("routes"), routes, |a, b| a.same(b))),
+                    ("subnet_ids", like_prior(prior.get("subnet_ids"), subnet_ids, |a, b| a.same(b))),
+                    ("associations", Value::Map(associations)),
+                    ("tags", tags_of(t.tags())),
+                ]);
+                out.insert(id.to_string(), attributes);
+            }
+        }
+        "security_group" => {
+            let found = ec2
+                .describe_security_groups()
+                .set_group_ids(ids)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+            for g in found.security_groups() {
+                let Some(id) = g.group_id() else { continue };
+                let prior = prior_of(Some(id));
+                let mut attributes = observed([
+                    ("name", text(g.group_name())),
+                    ("description", text(g.description())),
+                    ("vpc_id", text(g.vpc_id())),
+                    ("ingress", like_prior(prior.get("ingress"), rule_objects(g.ip_permissions()), same_rule)),
+                    ("egress", like_prior(prior.get("egress"), rule_objects(g.ip_permissions_egress()), same_rule)),
+                    ("tags", tags_of(g.tags())),
+                ]);
+                if let Some(arn) = g.security_group_arn() {
+                    attributes.insert("arn".into(), Value::str(arn));
+                }
+                out.insert(id.to_string(), attributes);
+            }
+        }
+        "eip" => {
+            let found = ec2
+                .describe_addresses()
+                .set_allocation_ids(ids)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeAddresses", e))?;
+            for a in found.addresses() {
+                let Some(id) = a.allocation_id() else { continue };
+                out.insert(id.to_string(), observed([("public_ip", text(a.public_ip())), ("tags", tags_of(a.tags()))]));
+            }
+        }
+        "nat_gateway" => {
+            let found = ec2
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(ids)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeNatGateways", e))?;
+            for g in found.nat_gateways() {
+                let Some(id) = g.nat_gateway_id() else { continue };
+                // A deleted gateway stays listed for a while.
+                if matches!(g.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
+                    continue;
+                }
+                let allocation = g.nat_gateway_addresses().iter().find_map(|a| a.allocation_id());
+                let attributes = observed([
+                    ("subnet_id", text(g.subnet_id())),
+                    ("allocation_id", text(allocation)),
+                    ("connectivity_type", text(g.connectivity_type().map(|c| c.as_str()))),
+                    ("tags", tags_of(g.tags())),
+                ]);
+                out.insert(id.to_string(), attributes);
+            }
+        }
+        other => return Err(invalid("read", format!("unknown EC2 type `{other}`"))),
+    }
+    Ok(out)
+}
+
+/// The user's tags among an EC2 resource's.
+fn tags_of(tags: &[Tag]) -> Value {
+    attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))))
+}
+
+/// Security group permissions as the workflow writes rules: one source each,
+/// `port` for a single port, the protocol only when not TCP.
+fn rule_objects(permissions: &[IpPermission]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in permissions {
+        let protocol = p.ip_protocol().unwrap_or("-1");
+        let mut base = BTreeMap::new();
+        match protocol {
+            "-1" => {
+                base.insert("protocol".to_string(), Value::str("all"));
+            }
+            other => {
+                if other != "tcp" {
+                    base.insert("protocol".to_string(), Value::str(other));
+                }
+                match (p.from_port(), p.to_port()) {
+                    (Some(from), Some(to)) if from == to => {
+                        base.insert("port".into(), Value::Number(f64::from(from)));
+                    }
+                    (from, to) => {
+                        base.insert("from_port".into(), attrs::number(from));
+                        base.insert("to_port".into(), attrs::number(to));
+                    }
+                }
+            }
+        }
+        let mut rule = |source: &str, value: &str, description: Option<&str>| {
+            let mut r = base.clone();
+            r.insert(source.to_string(), Value::str(value));
+            if let Some(d) = description.filter(|d| !d.is_empty()) {
+                r.insert("description".into(), Value::str(d));
+            }
+            out.push(Value::Map(r));
+        };
+        for range in p.ip_ranges() {
+            rule("cidr", range.cidr_ip().unwrap_or_default(), range.description());
+        }
+        for range in p.ipv6_ranges() {
+            rule("ipv6_cidr", range.cidr_ipv6().unwrap_or_default(), range.description());
+        }
+        for pair in p.user_id_group_pairs() {
+            rule("security_group", pair.group_id().unwrap_or_default(), pair.description());
+        }
+    }
+    out
+}
+
+/// Whether two rules admit the same traffic from the same source, with the
+/// same description, however each is spelled.
+fn same_rule(a: &Value, b: &Value) -> bool {
+    match (a.as_map(), b.as_map()) {
+        (Some(a), Some(b)) => matches!((permission(a), permission(b)), (Ok(x), Ok(y)) if x == y),
+        _ => false,
     }
 }
 
@@ -527,10 +731,6 @@ async fn nat_gateway_settles(ec2: &Client, id: &str, wanted: NatGatewayState) ->
         }
     })
     .await
-}
-
-fn gone(e: ProviderError) -> Result<Option<Observed>, ProviderError> {
-    unless_gone(e, None)
 }
 
 fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
-use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, observed, required, string, tag_changes, Update};
-use super::error::{invalid, missing, sdk_error};
+use super::attrs::{boolean, observed, required, string, tag_changes, text, user_tags, Update};
+use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::AwsProvider;
 
 pub(super) async fn create(
@@ -56,23 +56,36 @@ pub(super) async fn read(
     p: &AwsProvider,
     _kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
-    match p
-        .ecr
-        .describe_repositories()
-        .repository_names(id)
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeRepositories", e))
-    {
-        Ok(out) if !out.repositories().is_empty() => {
-            Ok(Some(Observed { id: id.to_string(), attributes: Attributes::new() }))
-        }
-        Ok(_) => Ok(None),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+    let out = match p.ecr.describe_repositories().repository_names(id).send().await {
+        Ok(out) => out,
+        Err(e) => return unless_gone(sdk_error("DescribeRepositories", e), None),
+    };
+    let Some(repo) = out.repositories().first() else {
+        return Ok(None);
+    };
+    let scan = repo.image_scanning_configuration().is_some_and(|c| c.scan_on_push());
+    let immutable = repo.image_tag_mutability() == Some(&ImageTagMutability::Immutable);
+    let mut attributes = observed([
+        ("name", text(repo.repository_name())),
+        ("scan_on_push", Value::Bool(scan)),
+        ("immutable_tags", Value::Bool(immutable)),
+        ("arn", text(repo.repository_arn())),
+        ("url", text(repo.repository_uri())),
+    ]);
+    // Tags are a request of their own: read when the workflow sets them.
+    if let (Some(arn), true) = (repo.repository_arn(), prior.contains_key("tags")) {
+        let tags = p
+            .ecr
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        attributes.insert("tags".into(), user_tags(tags.tags().iter().map(|t| (t.key(), t.value()))));
     }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
 }
 
 pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

@@ -3,14 +3,17 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver,
-    MountPoint, NetworkConfiguration, NetworkMode, PortMapping, Tag, TaskDefinitionStatus, TransportProtocol, Volume,
+    AssignPublicIp, AwsVpcConfiguration, ClusterField, ClusterSetting, ClusterSettingName, Compatibility,
+    ContainerDefinition, EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair, LaunchType, LoadBalancer,
+    LogConfiguration, LogDriver, MountPoint, NetworkConfiguration, NetworkMode, PortMapping, Service, ServiceField,
+    Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol, Volume,
 };
 use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, int, objects, observed, required, string, strings, Update};
+use super::attrs::{
+    self, boolean, int, like_prior, objects, observed, prior_if_same, required, string, strings, Update,
+};
 use super::error::{invalid, missing, sdk_error};
 use super::AwsProvider;
 
@@ -223,13 +226,19 @@ pub(super) async fn read(
     id: &str,
     prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
-    let exists = match kind {
+    let attributes = match kind {
         "task_definition" => {
-            let out = p.ecs.describe_task_definition().task_definition(id).send().await;
+            let out =
+                p.ecs.describe_task_definition().task_definition(id).include(TaskDefinitionField::Tags).send().await;
             match out {
-                Ok(out) => out.task_definition().and_then(|d| d.status()) == Some(&TaskDefinitionStatus::Active),
+                Ok(out) => match out.task_definition() {
+                    Some(d) if d.status() == Some(&TaskDefinitionStatus::Active) => {
+                        Some(task_definition_attributes(d, out.tags(), prior))
+                    }
+                    _ => None,
+                },
                 // An unknown revision is a client error, not a not-found code.
-                Err(e) if e.as_service_error().is_some_and(|s| s.meta().code() == Some("ClientException")) => false,
+                Err(e) if e.as_service_error().is_some_and(|s| s.meta().code() == Some("ClientException")) => None,
                 Err(e) => return Err(sdk_error("DescribeTaskDefinition", e)),
             }
         }
@@ -239,20 +248,149 @@ pub(super) async fn read(
                 .describe_services()
                 .cluster(service_cluster(id, prior))
                 .services(id)
+                .include(ServiceField::Tags)
                 .send()
                 .await
                 .map_err(|e| sdk_error("DescribeServices", e))?;
             // Deleted services linger as DRAINING, then INACTIVE.
-            out.services().iter().any(|s| s.status() == Some("ACTIVE"))
+            out.services().iter().find(|s| s.status() == Some("ACTIVE")).map(|s| service_attributes(s, prior))
         }
         _ => {
-            let out =
-                p.ecs.describe_clusters().clusters(id).send().await.map_err(|e| sdk_error("DescribeClusters", e))?;
+            let out = p
+                .ecs
+                .describe_clusters()
+                .clusters(id)
+                .include(ClusterField::Settings)
+                .include(ClusterField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeClusters", e))?;
             // Deleted clusters linger as INACTIVE.
-            out.clusters().iter().any(|c| c.status() == Some("ACTIVE"))
+            out.clusters().iter().find(|c| c.status() == Some("ACTIVE")).map(|c| {
+                let insights = c
+                    .settings()
+                    .iter()
+                    .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
+                    .and_then(|s| s.value())
+                    .map_or(Value::Null, |v| Value::Bool(v != "disabled"));
+                observed([
+                    ("name", attrs::text(c.cluster_name())),
+                    ("container_insights", insights),
+                    ("tags", tags_of(c.tags())),
+                ])
+            })
         }
     };
-    Ok(exists.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
+    Ok(attributes.map(|attributes| Observed { id: id.to_string(), attributes }))
+}
+
+fn tags_of(tags: &[Tag]) -> Value {
+    attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))))
+}
+
+fn task_definition_attributes(d: &TaskDefinition, tags: &[Tag], prior: &Attributes) -> Attributes {
+    let number = |s: Option<&str>| s.and_then(|s| s.parse::<f64>().ok()).map_or(Value::Null, Value::Number);
+    let volumes = d
+        .volumes()
+        .iter()
+        .filter_map(|v| {
+            let efs = v.efs_volume_configuration()?;
+            Some(Value::Map(BTreeMap::from([
+                ("name".to_string(), attrs::text(v.name())),
+                ("file_system_id".to_string(), Value::str(efs.file_system_id())),
+            ])))
+        })
+        .collect();
+    let containers = d.container_definitions().iter().map(container_object).collect();
+    observed([
+        ("family", attrs::text(d.family())),
+        ("cpu", number(d.cpu())),
+        ("memory", number(d.memory())),
+        ("containers", like_prior(prior.get("containers"), containers, same_container)),
+        ("efs_volumes", like_prior(prior.get("efs_volumes"), volumes, |a, b| a.same(b))),
+        ("execution_role_arn", attrs::text(d.execution_role_arn())),
+        ("task_role_arn", attrs::text(d.task_role_arn())),
+        ("tags", tags_of(tags)),
+    ])
+}
+
+/// A container definition as the workflow writes one.
+fn container_object(c: &ContainerDefinition) -> Value {
+    let strings = |items: &[String]| Value::List(items.iter().map(Value::str).collect());
+    let ports = c.port_mappings().iter().filter_map(|p| p.container_port()).map(|n| Value::Number(n.into())).collect();
+    let environment =
+        c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), Value::str(kv.value()?)))).collect();
+    let log_group = c.log_configuration().and_then(|l| l.options()).and_then(|o| o.get("awslogs-group"));
+    let mounts = c
+        .mount_points()
+        .iter()
+        .map(|m| {
+            Value::Map(BTreeMap::from([
+                ("volume".to_string(), attrs::text(m.source_volume())),
+                ("path".to_string(), attrs::text(m.container_path())),
+            ]))
+        })
+        .collect();
+    Value::Map(BTreeMap::from([
+        ("name".to_string(), attrs::text(c.name())),
+        ("image".to_string(), attrs::text(c.image())),
+        ("essential".to_string(), Value::Bool(c.essential().unwrap_or(true))),
+        ("ports".to_string(), Value::List(ports)),
+        ("environment".to_string(), Value::Map(environment)),
+        ("command".to_string(), strings(c.command())),
+        ("read_only_root_filesystem".to_string(), Value::Bool(c.readonly_root_filesystem().unwrap_or(false))),
+        ("log_group".to_string(), attrs::text(log_group.map(String::as_str))),
+        ("mounts".to_string(), Value::List(mounts)),
+    ]))
+}
+
+/// Whether two containers are the same, a field left out taking ECS's default.
+fn same_container(a: &Value, b: &Value) -> bool {
+    attrs::same_fields(
+        a,
+        b,
+        &[
+            ("essential", Value::Bool(true)),
+            ("ports", Value::List(Vec::new())),
+            ("environment", Value::Map(BTreeMap::new())),
+            ("command", Value::List(Vec::new())),
+            ("read_only_root_filesystem", Value::Bool(false)),
+            ("mounts", Value::List(Vec::new())),
+        ],
+    )
+}
+
+fn service_attributes(s: &Service, prior: &Attributes) -> Attributes {
+    let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
+    let list = |items: Option<&[String]>| items.unwrap_or_default().iter().map(Value::str).collect::<Vec<_>>();
+    let subnets = list(vpc.map(|v| v.subnets()));
+    let groups = list(vpc.map(|v| v.security_groups()));
+    let public = vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled);
+    let load_balancer = s.load_balancers().first().map_or(Value::Null, |lb| {
+        Value::Map(BTreeMap::from([
+            ("target_group_arn".to_string(), attrs::text(lb.target_group_arn())),
+            ("container_name".to_string(), attrs::text(lb.container_name())),
+            ("container_port".to_string(), attrs::number(lb.container_port())),
+        ]))
+    });
+    // The workflow may name the cluster by name or by ARN.
+    let cluster = prior_if_same(prior.get("cluster"), attrs::text(s.cluster_arn()), |recorded, arn| {
+        match (recorded.as_str(), arn.as_str()) {
+            (Some(r), Some(a)) => r == a || a.ends_with(&format!(":cluster/{r}")),
+            _ => false,
+        }
+    });
+    observed([
+        ("name", attrs::text(s.service_name())),
+        ("cluster", cluster),
+        ("task_definition", attrs::text(s.task_definition())),
+        ("desired_count", Value::Number(s.desired_count().into())),
+        ("subnets", like_prior(prior.get("subnets"), subnets, |a, b| a == b)),
+        ("security_groups", like_prior(prior.get("security_groups"), groups, |a, b| a == b)),
+        ("assign_public_ip", Value::Bool(public)),
+        ("load_balancer", load_balancer),
+        ("tags", tags_of(s.tags())),
+    ])
 }
 
 pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

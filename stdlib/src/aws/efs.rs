@@ -9,8 +9,8 @@ use aws_sdk_efs::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, observed, required, string, strings, tag_changes, Update};
-use super::error::{invalid, sdk_error};
+use super::attrs::{boolean, like_prior, observed, required, string, strings, tag_changes, text, user_tags, Update};
+use super::error::{invalid, sdk_error, unless_gone};
 use super::wait::{self, Poll};
 use super::AwsProvider;
 
@@ -123,11 +123,49 @@ pub(super) async fn read(
     p: &AwsProvider,
     kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
-    let kind = if kind == "mount_target" { Kind::MountTarget } else { Kind::FileSystem };
-    let exists = state(&p.efs, id, kind).await?.is_some();
-    Ok(exists.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
+    let efs = &p.efs;
+    let attributes = if kind == "mount_target" {
+        let out = match efs.describe_mount_targets().mount_target_id(id).send().await {
+            Ok(out) => out,
+            Err(e) => return unless_gone(sdk_error("DescribeMountTargets", e), None),
+        };
+        let Some(target) = out.mount_targets().first().filter(|t| t.life_cycle_state() != &LifeCycleState::Deleted)
+        else {
+            return Ok(None);
+        };
+        let groups = efs
+            .describe_mount_target_security_groups()
+            .mount_target_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeMountTargetSecurityGroups", e))?;
+        let groups = groups.security_groups().iter().map(Value::str).collect();
+        observed([
+            ("file_system_id", Value::str(target.file_system_id())),
+            ("subnet_id", Value::str(target.subnet_id())),
+            ("security_groups", like_prior(prior.get("security_groups"), groups, |a, b| a == b)),
+            ("ip_address", text(target.ip_address())),
+        ])
+    } else {
+        let out = match efs.describe_file_systems().file_system_id(id).send().await {
+            Ok(out) => out,
+            Err(e) => return unless_gone(sdk_error("DescribeFileSystems", e), None),
+        };
+        let Some(fs) = out.file_systems().first().filter(|f| f.life_cycle_state() != &LifeCycleState::Deleted) else {
+            return Ok(None);
+        };
+        // The Name tag is the `name` attribute, not one of the user's tags.
+        let tags = fs.tags().iter().filter(|t| t.key() != "Name").map(|t| (t.key(), t.value()));
+        observed([
+            ("name", text(fs.name())),
+            ("encrypted", Value::Bool(fs.encrypted().unwrap_or(false))),
+            ("kms_key_id", text(fs.kms_key_id())),
+            ("tags", user_tags(tags)),
+        ])
+    };
+    Ok(Some(Observed { id: id.to_string(), attributes }))
 }
 
 pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

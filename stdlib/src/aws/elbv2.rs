@@ -12,8 +12,10 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, int, observed, required, string, strings, tag_changes, Update};
-use super::error::{invalid, missing, sdk_error};
+use super::attrs::{
+    boolean, int, like_prior, number, observed, required, string, strings, tag_changes, text, user_tags, Update,
+};
+use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::wait::{self, Poll};
 use super::AwsProvider;
 
@@ -145,38 +147,85 @@ pub(super) async fn read(
     p: &AwsProvider,
     kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
     let elb = &p.elbv2;
-    let found = match kind {
+    let described = match kind {
         "load_balancer" => elb
             .describe_load_balancers()
             .load_balancer_arns(id)
             .send()
             .await
-            .map(|o| !o.load_balancers().is_empty())
-            .map_err(|e| sdk_error("DescribeLoadBalancers", e)),
+            .map_err(|e| sdk_error("DescribeLoadBalancers", e))
+            .map(|o| {
+                o.load_balancers().first().map(|lb| {
+                    let subnets =
+                        lb.availability_zones().iter().filter_map(|z| z.subnet_id()).map(Value::str).collect();
+                    let groups = lb.security_groups().iter().map(Value::str).collect();
+                    observed([
+                        ("name", text(lb.load_balancer_name())),
+                        ("internal", Value::Bool(lb.scheme() == Some(&LoadBalancerSchemeEnum::Internal))),
+                        ("subnets", like_prior(prior.get("subnets"), subnets, |a, b| a == b)),
+                        ("security_groups", like_prior(prior.get("security_groups"), groups, |a, b| a == b)),
+                        ("dns_name", text(lb.dns_name())),
+                    ])
+                })
+            }),
         "target_group" => elb
             .describe_target_groups()
             .target_group_arns(id)
             .send()
             .await
-            .map(|o| !o.target_groups().is_empty())
-            .map_err(|e| sdk_error("DescribeTargetGroups", e)),
-        _ => elb
-            .describe_listeners()
-            .listener_arns(id)
-            .send()
-            .await
-            .map(|o| !o.listeners().is_empty())
-            .map_err(|e| sdk_error("DescribeListeners", e)),
+            .map_err(|e| sdk_error("DescribeTargetGroups", e))
+            .map(|o| {
+                o.target_groups().first().map(|t| {
+                    observed([
+                        ("name", text(t.target_group_name())),
+                        ("port", number(t.port())),
+                        ("protocol", text(t.protocol().map(|p| p.as_str()))),
+                        ("vpc_id", text(t.vpc_id())),
+                        ("health_check_path", text(t.health_check_path())),
+                    ])
+                })
+            }),
+        _ => {
+            elb.describe_listeners().listener_arns(id).send().await.map_err(|e| sdk_error("DescribeListeners", e)).map(
+                |o| {
+                    o.listeners().first().map(|l| {
+                        let action = l.default_actions().first();
+                        let forward = action
+                            .filter(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
+                            .and_then(|a| a.target_group_arn());
+                        let redirect = action.is_some_and(|a| a.r#type() == Some(&ActionTypeEnum::Redirect));
+                        observed([
+                            ("load_balancer_arn", text(l.load_balancer_arn())),
+                            ("port", number(l.port())),
+                            ("protocol", text(l.protocol().map(|p| p.as_str()))),
+                            ("certificate_arn", text(l.certificates().first().and_then(|c| c.certificate_arn()))),
+                            ("ssl_policy", text(l.ssl_policy())),
+                            ("forward_to", text(forward)),
+                            ("redirect_to_https", Value::Bool(redirect)),
+                        ])
+                    })
+                },
+            )
+        }
     };
-    match found {
-        Ok(true) => Ok(Some(Observed { id: id.to_string(), attributes: Attributes::new() })),
-        Ok(false) => Ok(None),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+    let mut attributes = match described {
+        Ok(Some(attributes)) => attributes,
+        Ok(None) => return Ok(None),
+        Err(e) => return unless_gone(e, None),
+    };
+    // Tags are a request of their own: read when the workflow sets them.
+    if prior.contains_key("tags") {
+        let out = elb.describe_tags().resource_arns(id).send().await.map_err(|e| sdk_error("DescribeTags", e))?;
+        let tags = out.tag_descriptions().first().map(|d| d.tags()).unwrap_or_default();
+        attributes.insert(
+            "tags".into(),
+            user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))),
+        );
     }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
 }
 
 pub(super) async fn update(p: &AwsProvider, kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

@@ -4,11 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
-use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{document, int, observed, parse_document, required, string, strings, Update};
-use super::error::{invalid, missing, sdk_error};
+use super::attrs::{
+    self, document, int, like_prior, observed, parse_document, prior_if_same, required, same_document, string, strings,
+    Update,
+};
+use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::AwsProvider;
 
 pub(super) async fn create(
@@ -61,28 +64,59 @@ pub(super) async fn read(
     p: &AwsProvider,
     _kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
-    match p.iam.get_role().role_name(id).send().await {
-        Ok(out) => {
-            let Some(role) = out.role() else {
-                return Ok(None);
-            };
-            let mut attributes = Attributes::new();
-            if let Some(trust) = role.assume_role_policy_document().and_then(parse_document) {
-                attributes.insert("assume_role_policy".into(), trust);
-            }
-            Ok(Some(Observed { id: id.to_string(), attributes }))
+    let iam = &p.iam;
+    let out = match iam.get_role().role_name(id).send().await {
+        Ok(out) => out,
+        Err(e) => return unless_gone(sdk_error("GetRole", e), None),
+    };
+    let Some(role) = out.role() else {
+        return Ok(None);
+    };
+    let trust = role.assume_role_policy_document().and_then(parse_document).unwrap_or(Value::Null);
+    let mut attributes = observed([
+        ("name", Value::str(role.role_name())),
+        ("path", Value::str(role.path())),
+        ("description", attrs::text(role.description())),
+        ("max_session_duration", attrs::number(role.max_session_duration())),
+        ("assume_role_policy", prior_if_same(prior.get("assume_role_policy"), trust, same_document)),
+        ("arn", Value::str(role.arn())),
+        ("unique_id", Value::str(role.role_id())),
+        ("tags", attrs::user_tags(role.tags().iter().map(|t| (t.key(), t.value())))),
+    ]);
+    // Policies are requests of their own: only read when the workflow sets them.
+    if prior.contains_key("inline_policies") {
+        let names =
+            iam.list_role_policies().role_name(id).send().await.map_err(|e| sdk_error("ListRolePolicies", e))?;
+        let recorded = prior.get("inline_policies").and_then(Value::as_map);
+        let mut policies = BTreeMap::new();
+        for name in names.policy_names() {
+            let out = iam
+                .get_role_policy()
+                .role_name(id)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetRolePolicy", e))?;
+            let doc = parse_document(out.policy_document()).unwrap_or(Value::Null);
+            let doc = prior_if_same(recorded.and_then(|r| r.get(name)), doc, same_document);
+            policies.insert(name.clone(), doc);
         }
-        Err(e) => {
-            let e = sdk_error("GetRole", e);
-            if e.kind == ErrorKind::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        attributes.insert("inline_policies".into(), Value::Map(policies));
     }
+    if prior.contains_key("managed_policy_arns") {
+        let out = iam
+            .list_attached_role_policies()
+            .role_name(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListAttachedRolePolicies", e))?;
+        let arns = out.attached_policies().iter().filter_map(|a| a.policy_arn()).map(Value::str).collect();
+        attributes
+            .insert("managed_policy_arns".into(), like_prior(prior.get("managed_policy_arns"), arns, |a, b| a == b));
+    }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
 }
 
 pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use drone_engine::provider::{Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{int, observed, required, tag_changes, Update};
+use super::attrs::{int, number, observed, required, tag_changes, user_tags, Update};
 use super::error::{invalid, sdk_error};
 use super::AwsProvider;
 
@@ -49,7 +49,7 @@ pub(super) async fn read(
     p: &AwsProvider,
     _kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
     let out = p
         .logs
@@ -59,8 +59,23 @@ pub(super) async fn read(
         .await
         .map_err(|e| sdk_error("DescribeLogGroups", e))?;
     // A prefix match: `/ecs/ghost` also finds `/ecs/ghost-admin`.
-    let found = out.log_groups().iter().any(|g| g.log_group_name() == Some(id));
-    Ok(found.then(|| Observed { id: id.to_string(), attributes: Attributes::new() }))
+    let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(id)) else {
+        return Ok(None);
+    };
+    let mut attributes = observed([("name", Value::str(id)), ("retention_in_days", number(group.retention_in_days()))]);
+    // Tags are a request of their own: read when the workflow sets them.
+    if prior.contains_key("tags") {
+        let tags = p
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(arn(p, id).await?)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        let pairs = tags.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+        attributes.insert("tags".into(), user_tags(pairs));
+    }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
 }
 
 pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

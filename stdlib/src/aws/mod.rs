@@ -89,7 +89,12 @@ impl AwsProvider {
         if let Some(profile) = settings.get("profile").and_then(Value::as_str) {
             loader = loader.profile_name(profile);
         }
-        let config = loader.load().await;
+        AwsProvider::from_config(&loader.load().await, journal)
+    }
+
+    /// A provider for the account, region and endpoint of `config`; with a
+    /// journal, every API call is recorded in it.
+    pub fn from_config(config: &aws_config::SdkConfig, journal: Option<Journal>) -> AwsProvider {
         let endpoint = config.endpoint_url().map(String::from);
         // Each service's config, with the call recorder (which writes to the journal, if any).
         macro_rules! conf {
@@ -100,34 +105,31 @@ impl AwsProvider {
         }
         AwsProvider {
             region: config.region().map(|r| r.to_string()),
-            sts: conf!(aws_sdk_sts, aws_sdk_sts::config::Builder::from(&config)),
+            sts: conf!(aws_sdk_sts, aws_sdk_sts::config::Builder::from(config)),
             account: tokio::sync::OnceCell::new(),
             #[cfg(feature = "ec2")]
-            ec2: conf!(aws_sdk_ec2, aws_sdk_ec2::config::Builder::from(&config)),
+            ec2: conf!(aws_sdk_ec2, aws_sdk_ec2::config::Builder::from(config)),
             // Local endpoints serve buckets by path, not by virtual host.
             #[cfg(feature = "s3")]
-            s3: conf!(aws_sdk_s3, aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some())),
+            s3: conf!(aws_sdk_s3, aws_sdk_s3::config::Builder::from(config).force_path_style(endpoint.is_some())),
             #[cfg(feature = "iam")]
-            iam: conf!(aws_sdk_iam, aws_sdk_iam::config::Builder::from(&config)),
+            iam: conf!(aws_sdk_iam, aws_sdk_iam::config::Builder::from(config)),
             #[cfg(feature = "ecs")]
-            ecs: conf!(aws_sdk_ecs, aws_sdk_ecs::config::Builder::from(&config)),
+            ecs: conf!(aws_sdk_ecs, aws_sdk_ecs::config::Builder::from(config)),
             #[cfg(feature = "rds")]
-            rds: conf!(aws_sdk_rds, aws_sdk_rds::config::Builder::from(&config)),
+            rds: conf!(aws_sdk_rds, aws_sdk_rds::config::Builder::from(config)),
             #[cfg(feature = "elbv2")]
-            elbv2: conf!(
-                aws_sdk_elasticloadbalancingv2,
-                aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
-            ),
+            elbv2: conf!(aws_sdk_elasticloadbalancingv2, aws_sdk_elasticloadbalancingv2::config::Builder::from(config)),
             #[cfg(feature = "ecr")]
-            ecr: conf!(aws_sdk_ecr, aws_sdk_ecr::config::Builder::from(&config)),
+            ecr: conf!(aws_sdk_ecr, aws_sdk_ecr::config::Builder::from(config)),
             #[cfg(feature = "logs")]
-            logs: conf!(aws_sdk_cloudwatchlogs, aws_sdk_cloudwatchlogs::config::Builder::from(&config)),
+            logs: conf!(aws_sdk_cloudwatchlogs, aws_sdk_cloudwatchlogs::config::Builder::from(config)),
             #[cfg(feature = "efs")]
-            efs: conf!(aws_sdk_efs, aws_sdk_efs::config::Builder::from(&config)),
+            efs: conf!(aws_sdk_efs, aws_sdk_efs::config::Builder::from(config)),
             #[cfg(feature = "cloudfront")]
-            cloudfront: conf!(aws_sdk_cloudfront, aws_sdk_cloudfront::config::Builder::from(&config)),
+            cloudfront: conf!(aws_sdk_cloudfront, aws_sdk_cloudfront::config::Builder::from(config)),
             #[cfg(feature = "wafv2")]
-            wafv2: conf!(aws_sdk_wafv2, aws_sdk_wafv2::config::Builder::from(&config)),
+            wafv2: conf!(aws_sdk_wafv2, aws_sdk_wafv2::config::Builder::from(config)),
             journal,
             endpoint,
         }
@@ -188,6 +190,36 @@ impl Provider for AwsProvider {
         journal::scoped(self.journal.as_ref(), "read", type_name, Some(id), read, |_| None).await
     }
 
+    fn batch_size(&self, type_name: &str) -> usize {
+        match split(type_name) {
+            #[cfg(feature = "ec2")]
+            ("ec2", _) => ec2::BATCH,
+            _ => 1,
+        }
+    }
+
+    async fn read_many(
+        &self,
+        type_name: &str,
+        resources: &[(&str, &Attributes)],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let first = resources.first().map(|(id, _)| *id);
+        let read = async {
+            match split(type_name) {
+                #[cfg(feature = "ec2")]
+                ("ec2", kind) => ec2::read_many(self, kind, resources).await,
+                _ => {
+                    let mut out = Vec::with_capacity(resources.len());
+                    for (id, prior) in resources {
+                        out.push(self.read_unjournaled(type_name, id, prior).await?);
+                    }
+                    Ok(out)
+                }
+            }
+        };
+        journal::scoped(self.journal.as_ref(), "read", type_name, first, read, |_| None).await
+    }
+
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         journal::scoped(self.journal.as_ref(), "update", r.type_name, Some(r.id), self.update_unjournaled(r), |_| None)
             .await
@@ -238,7 +270,7 @@ impl AwsProvider {
     ) -> Result<Option<Observed>, ProviderError> {
         match split(type_name) {
             #[cfg(feature = "ec2")]
-            ("ec2", kind) => ec2::read(self, kind, id, prior).await,
+            ("ec2", kind) => Ok(ec2::read_many(self, kind, &[(id, prior)]).await?.pop().flatten()),
             #[cfg(feature = "s3")]
             ("s3", kind) => s3::read(self, kind, id, prior).await,
             #[cfg(feature = "iam")]

@@ -11,7 +11,9 @@ use aws_sdk_s3::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{boolean, document, observed, present, required, string, Update};
+use super::attrs::{
+    self, boolean, document, observed, present, prior_if_same, required, same_document, string, Update,
+};
 use super::error::{classify, invalid, sdk_error};
 use super::AwsProvider;
 
@@ -63,7 +65,7 @@ pub(super) async fn read(
     p: &AwsProvider,
     _kind: &str,
     id: &str,
-    _prior: &Attributes,
+    prior: &Attributes,
 ) -> Result<Option<Observed>, ProviderError> {
     let s3 = &p.s3;
     if let Err(e) = s3.head_bucket().bucket(id).send().await {
@@ -74,10 +76,87 @@ pub(super) async fn read(
         }
         return Err(e);
     }
-    let versioning =
-        s3.get_bucket_versioning().bucket(id).send().await.map_err(|e| sdk_error("GetBucketVersioning", e))?;
-    let on = versioning.status() == Some(&BucketVersioningStatus::Enabled);
-    Ok(Some(Observed { id: id.to_string(), attributes: observed([("versioning", Value::Bool(on))]) }))
+    let mut attributes = observed([("name", Value::str(id))]);
+    // Each setting is its own request: only those the workflow sets are read.
+    let wants = |name: &str| prior.contains_key(name);
+    if wants("versioning") {
+        let out =
+            s3.get_bucket_versioning().bucket(id).send().await.map_err(|e| sdk_error("GetBucketVersioning", e))?;
+        let on = out.status() == Some(&BucketVersioningStatus::Enabled);
+        attributes.insert("versioning".into(), Value::Bool(on));
+    }
+    if wants("encryption") || wants("kms_key_id") {
+        let rule = match s3.get_bucket_encryption().bucket(id).send().await {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(String::from))),
+            Err(e) => unset(sdk_error("GetBucketEncryption", e))?,
+        };
+        let (algorithm, key) =
+            rule.map_or((Value::Null, Value::Null), |(a, k)| (Value::String(a), attrs::text(k.as_deref())));
+        attributes.insert("encryption".into(), algorithm);
+        attributes.insert("kms_key_id".into(), key);
+    }
+    if wants("public_access_block") {
+        let block = match s3.get_public_access_block().bucket(id).send().await {
+            Ok(out) => out.public_access_block_configuration().map(|c| {
+                let flag = |v: Option<bool>| Value::Bool(v.unwrap_or(false));
+                Value::Map(BTreeMap::from([
+                    ("block_public_acls".to_string(), flag(c.block_public_acls())),
+                    ("ignore_public_acls".to_string(), flag(c.ignore_public_acls())),
+                    ("block_public_policy".to_string(), flag(c.block_public_policy())),
+                    ("restrict_public_buckets".to_string(), flag(c.restrict_public_buckets())),
+                ]))
+            }),
+            Err(e) => unset(sdk_error("GetPublicAccessBlock", e))?,
+        };
+        let block = block.unwrap_or(Value::Null);
+        attributes
+            .insert("public_access_block".into(), prior_if_same(prior.get("public_access_block"), block, same_flags));
+    }
+    if wants("policy") {
+        let policy = match s3.get_bucket_policy().bucket(id).send().await {
+            Ok(out) => out.policy().and_then(attrs::parse_document),
+            Err(e) => unset(sdk_error("GetBucketPolicy", e))?,
+        };
+        let policy = policy.unwrap_or(Value::Null);
+        attributes.insert("policy".into(), prior_if_same(prior.get("policy"), policy, same_document));
+    }
+    if wants("tags") {
+        let tags = match s3.get_bucket_tagging().bucket(id).send().await {
+            Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            Err(e) => unset(sdk_error("GetBucketTagging", e))?.unwrap_or_default(),
+        };
+        let tags: Vec<(String, String)> = tags;
+        attributes.insert("tags".into(), attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+    }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
+}
+
+/// `None` when S3 says a bucket setting is not configured, else the error.
+fn unset<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
+    const NOT_CONFIGURED: [&str; 4] = [
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "NoSuchPublicAccessBlockConfiguration",
+        "NoSuchBucketPolicy",
+        "NoSuchTagSet",
+    ];
+    match e.code.as_deref() {
+        Some(code) if NOT_CONFIGURED.contains(&code) => Ok(None),
+        _ => Err(e),
+    }
+}
+
+/// Whether two public access blocks set the same flags (a flag left out is off).
+fn same_flags(a: &Value, b: &Value) -> bool {
+    let flags = |v: &Value| -> Option<[bool; 4]> {
+        let m = v.as_map()?;
+        let f = |k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(false);
+        Some([f("block_public_acls"), f("ignore_public_acls"), f("block_public_policy"), f("restrict_public_buckets")])
+    };
+    flags(a).is_some() && flags(a) == flags(b)
 }
 
 pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

@@ -13,7 +13,9 @@ use aws_smithy_types::error::operation::BuildError;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
-use super::attrs::{int, objects, observed, required, string, tag_changes, Update};
+use super::attrs::{
+    int, objects, observed, prior_if_same, required, same_fields, string, tag_changes, text, user_tags, Update,
+};
 use super::error::{invalid, missing, sdk_error, unless_gone};
 use super::AwsProvider;
 
@@ -63,12 +65,61 @@ pub(super) async fn read(
 ) -> Result<Option<Observed>, ProviderError> {
     let scope = scope(p, prior, "GetWebACL")?;
     let name = required(prior, "name", "GetWebACL")?;
-    match p.wafv2.get_web_acl().name(name).scope(scope).id(id).send().await {
-        Ok(out) => Ok(out
-            .web_acl()
-            .map(|acl| Observed { id: id.to_string(), attributes: observed([("arn", Value::str(acl.arn()))]) })),
-        Err(e) => unless_gone(sdk_error("GetWebACL", e), None),
+    let out = match p.wafv2.get_web_acl().name(name).scope(scope.clone()).id(id).send().await {
+        Ok(out) => out,
+        Err(e) => return unless_gone(sdk_error("GetWebACL", e), None),
+    };
+    let Some(acl) = out.web_acl() else {
+        return Ok(None);
+    };
+    let mut rules: Vec<&Rule> = acl.rules().iter().collect();
+    rules.sort_by_key(|r| r.priority());
+    // Managed groups in their order of evaluation, each spelled as the workflow wrote it.
+    let recorded = prior.get("managed_rule_groups").and_then(Value::as_list).unwrap_or_default();
+    let groups = rules
+        .iter()
+        .filter_map(|r| r.statement()?.managed_rule_group_statement())
+        .enumerate()
+        .map(|(i, g)| {
+            let group = Value::Map(BTreeMap::from([
+                ("name".to_string(), Value::str(g.name())),
+                ("vendor".to_string(), Value::str(g.vendor_name())),
+            ]));
+            prior_if_same(recorded.get(i), group, |a, b| same_fields(a, b, &[("vendor", Value::str("AWS"))]))
+        })
+        .collect();
+    let rate_limit = rules
+        .iter()
+        .find_map(|r| r.statement()?.rate_based_statement())
+        .map_or(Value::Null, |r| Value::Number(r.limit() as f64));
+    let default_action = match acl.default_action() {
+        Some(a) if a.block().is_some() => "block",
+        _ => "allow",
+    };
+    let scope = if scope == Scope::Cloudfront { "CLOUDFRONT" } else { "REGIONAL" };
+    let mut attributes = observed([
+        ("name", Value::str(acl.name())),
+        // The scope is part of the web ACL's identity: it was found in this one.
+        ("scope", Value::str(scope)),
+        ("description", text(acl.description())),
+        ("default_action", Value::str(default_action)),
+        ("managed_rule_groups", Value::List(groups)),
+        ("rate_limit", rate_limit),
+        ("arn", Value::str(acl.arn())),
+    ]);
+    // Tags are a request of their own: read when the workflow sets them.
+    if prior.contains_key("tags") {
+        let out = p
+            .wafv2
+            .list_tags_for_resource()
+            .resource_arn(acl.arn())
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        let tags = out.tag_info_for_resource().map(|t| t.tag_list()).unwrap_or_default();
+        attributes.insert("tags".into(), user_tags(tags.iter().map(|t| (t.key(), t.value()))));
     }
+    Ok(Some(Observed { id: id.to_string(), attributes }))
 }
 
 pub(super) async fn update(p: &AwsProvider, _kind: &str, u: &Update<'_>) -> Result<Observed, ProviderError> {

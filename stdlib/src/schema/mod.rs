@@ -66,7 +66,15 @@ pub(crate) fn resource(
 }
 
 fn attribute(name: &str, ty: Type, presence: Presence, doc: &str) -> AttributeSchema {
-    AttributeSchema { name: name.into(), ty, presence, force_new: false, sensitive: false, doc: doc.into() }
+    AttributeSchema {
+        name: name.into(),
+        ty,
+        presence,
+        force_new: false,
+        sensitive: false,
+        read_back: true,
+        doc: doc.into(),
+    }
 }
 
 pub(crate) fn required(name: &str, ty: Type, doc: &str) -> AttributeSchema {
@@ -93,8 +101,10 @@ pub(crate) fn field(name: &str, ty: Type, required: bool, doc: &str) -> Field {
 pub(crate) trait AttributeExt {
     /// Changing it replaces the resource.
     fn replaces(self) -> Self;
-    /// Its value is secret.
+    /// Its value is secret (and never read back: AWS does not return secrets).
     fn sensitive(self) -> Self;
+    /// drone's own behaviour, not a setting AWS keeps: never read back.
+    fn drone_side(self) -> Self;
 }
 
 impl AttributeExt for AttributeSchema {
@@ -105,6 +115,12 @@ impl AttributeExt for AttributeSchema {
 
     fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self.read_back = false;
+        self
+    }
+
+    fn drone_side(mut self) -> Self {
+        self.read_back = false;
         self
     }
 }

@@ -71,7 +71,8 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 optional("encryption", Type::String, "default encryption: \"AES256\" or \"aws:kms\""),
                 optional("kms_key_id", Type::String, "the KMS key for \"aws:kms\" encryption"),
                 optional("public_access_block", public_access_block_type(), "the bucket's public access block flags"),
-                optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted"),
+                optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted")
+                    .drone_side(),
                 optional("policy", Type::Json, "the bucket policy document"),
                 computed("id", Type::String, "the bucket name"),
                 computed("arn", Type::String, "the bucket's ARN"),
@@ -171,7 +172,8 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 optional("storage_encrypted", Type::Bool, "whether storage is encrypted at rest").replaces(),
                 optional("backup_retention_period", Type::Number, "days automated backups are kept (1 to 35)"),
                 optional("deletion_protection", Type::Bool, "whether deletion is refused"),
-                optional("skip_final_snapshot", Type::Bool, "skip the final snapshot when deleting (default false)"),
+                optional("skip_final_snapshot", Type::Bool, "skip the final snapshot when deleting (default false)")
+                    .drone_side(),
                 computed("id", Type::String, "the cluster identifier"),
                 computed("arn", Type::String, "the cluster's ARN"),
                 computed("endpoint", Type::String, "the writer endpoint"),

@@ -1,0 +1,201 @@
+//! Refresh: recorded state against the account. Every recorded resource is
+//! read back through its provider; what changed outside drone becomes
+//! [`Drift`] (an attribute the workflow sets whose value in the account differs
+//! from the recorded one, or a resource that is gone), and the refreshed state
+//! holds the account's values, so the plan proposes the update that restores
+//! the workflow's. Attributes the workflow does not set are not in state and
+//! so never drift; computed ones follow the account silently.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use drone_lang::Catalog;
+use futures::stream::StreamExt;
+
+use crate::apply::Providers;
+use crate::provider::{ErrorKind, Observed, Provider, ProviderError};
+use crate::state::{ResourceState, State};
+use crate::value::Value;
+
+/// State as the account has it, and how that differs from what was recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refreshed {
+    /// The recorded state with the account's values (gone resources removed).
+    pub state: State,
+    /// What changed outside drone, by address.
+    pub drift: Vec<Drift>,
+}
+
+/// One resource changed outside drone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drift {
+    /// The resource's address.
+    pub address: String,
+    /// Its type.
+    pub type_name: String,
+    /// Its provider's id.
+    pub id: String,
+    /// Whether it was deleted (then `changes` is empty).
+    pub deleted: bool,
+    /// The attributes that differ.
+    pub changes: Vec<DriftChange>,
+}
+
+/// One attribute changed outside drone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftChange {
+    /// The attribute.
+    pub attribute: String,
+    /// The value drone recorded.
+    pub recorded: Value,
+    /// The value in the account.
+    pub actual: Value,
+    /// Whether the value is secret (never shown).
+    pub sensitive: bool,
+}
+
+/// Reads every recorded resource back from its provider, at most
+/// `concurrency` at once, many ids per request where the provider batches.
+pub async fn refresh(
+    state: &State,
+    catalog: &Catalog,
+    providers: &Providers,
+    concurrency: usize,
+) -> Result<Refreshed, ProviderError> {
+    let mut refreshed = state.clone();
+    let mut drift = Vec::new();
+    let mut results = futures::stream::iter(batches(state, providers)?.into_iter().map(|batch| async move {
+        let asked: Vec<(&str, &crate::value::Attributes)> =
+            batch.members.iter().map(|(_, r)| (r.id.as_str(), &r.attributes)).collect();
+        let observed = if asked.len() == 1 {
+            vec![batch.provider.read(&batch.type_name, asked[0].0, asked[0].1).await?]
+        } else {
+            batch.provider.read_many(&batch.type_name, &asked).await?
+        };
+        if observed.len() != asked.len() {
+            let why =
+                format!("asked for {} resources, answered {} (a bug in the provider)", asked.len(), observed.len());
+            return Err(ProviderError::new(ErrorKind::Unsupported, "refresh", why));
+        }
+        let addresses = batch.members.iter().map(|(a, _)| a.to_string());
+        Ok::<_, ProviderError>(addresses.zip(observed).collect::<Vec<_>>())
+    }))
+    .buffer_unordered(concurrency.max(1));
+    let mut all = Vec::new();
+    while let Some(result) = results.next().await {
+        all.extend(result?);
+    }
+    for (address, observed) in all {
+        let Some(recorded) = refreshed.resources.get_mut(&address) else {
+            continue;
+        };
+        match observed {
+            None => {
+                drift.push(Drift {
+                    address: address.clone(),
+                    type_name: recorded.type_name.clone(),
+                    id: recorded.id.clone(),
+                    deleted: true,
+                    changes: Vec::new(),
+                });
+                refreshed.resources.remove(&address);
+            }
+            Some(o) => {
+                let changes = merge(catalog, recorded, o);
+                if !changes.is_empty() {
+                    drift.push(Drift {
+                        address,
+                        type_name: recorded.type_name.clone(),
+                        id: recorded.id.clone(),
+                        deleted: false,
+                        changes,
+                    });
+                }
+            }
+        }
+    }
+    drift.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(Refreshed { state: refreshed, drift })
+}
+
+/// Resources of one type on one provider, read together.
+struct Batch<'a> {
+    provider: &'a Arc<dyn Provider>,
+    type_name: String,
+    members: Vec<(&'a str, &'a ResourceState)>,
+}
+
+/// The recorded resources grouped by provider and type, in batches of the
+/// size each provider reads in one request.
+fn batches<'a>(state: &'a State, providers: &'a Providers) -> Result<Vec<Batch<'a>>, ProviderError> {
+    let mut groups: BTreeMap<(&str, &str), Vec<(&str, &ResourceState)>> = BTreeMap::new();
+    for (address, r) in &state.resources {
+        groups.entry((r.provider.as_str(), r.type_name.as_str())).or_default().push((address.as_str(), r));
+    }
+    let mut out = Vec::new();
+    for ((provider_name, type_name), members) in groups {
+        let provider = providers.get(provider_name).ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Unsupported,
+                "refresh",
+                format!("provider `{provider_name}` of `{}` is not configured", members[0].0),
+            )
+        })?;
+        let size = provider.batch_size(type_name).max(1);
+        for chunk in members.chunks(size) {
+            out.push(Batch { provider, type_name: type_name.to_string(), members: chunk.to_vec() });
+        }
+    }
+    Ok(out)
+}
+
+/// Overlays what the provider read on the recorded attributes it holds, and
+/// returns the changes to attributes the workflow sets.
+fn merge(catalog: &Catalog, recorded: &mut ResourceState, observed: Observed) -> Vec<DriftChange> {
+    let schema = catalog.resource(&recorded.type_name);
+    let mut changes = Vec::new();
+    for (name, actual) in observed.attributes {
+        // Only what drone manages: an attribute the user never set is the
+        // provider's to choose, not drift.
+        let Some(slot) = recorded.attributes.get_mut(&name) else {
+            continue;
+        };
+        let attribute = schema.and_then(|s| s.attribute(&name));
+        let settable = attribute.is_some_and(|a| a.settable() && a.read_back);
+        if settable && !same_or_both_unset(slot, &actual) {
+            changes.push(DriftChange {
+                attribute: name,
+                recorded: slot.clone(),
+                actual: actual.clone(),
+                sensitive: attribute.is_some_and(|a| a.sensitive),
+            });
+        }
+        *slot = actual;
+    }
+    changes
+}
+
+/// Whether two values mean the same, `null` and an empty list or map both
+/// counting as unset (AWS answers "none" either way).
+fn same_or_both_unset(a: &Value, b: &Value) -> bool {
+    let unset = |v: &Value| match v {
+        Value::Null => true,
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    };
+    a.same(b) || (unset(a) && unset(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_values_agree_whatever_their_shape() {
+        assert!(same_or_both_unset(&Value::Null, &Value::List(Vec::new())));
+        assert!(same_or_both_unset(&Value::Map(Default::default()), &Value::Null));
+        assert!(!same_or_both_unset(&Value::Null, &Value::str("x")));
+        assert!(!same_or_both_unset(&Value::List(vec![Value::str("a")]), &Value::List(Vec::new())));
+    }
+}
