@@ -351,7 +351,14 @@ fn list_types_text(catalog: &Catalog) -> String {
                 drone_lang::Presence::OptionalComputed => "optional, computed",
             };
             let replaces = if a.force_new { ", replaces" } else { "" };
-            out.push_str(&format!("  {} ({}, {mode}{replaces}): {}\n", a.name, a.ty, a.doc));
+            // Whether a change made outside drone shows as drift.
+            let drift = match (a.settable(), a.read_back, a.guarded) {
+                (false, _, _) => "",
+                (true, false, _) => ", not read back",
+                (true, true, true) => ", guarded even when unset",
+                (true, true, false) => "",
+            };
+            out.push_str(&format!("  {} ({}, {mode}{replaces}{drift}): {}\n", a.name, a.ty, a.doc));
         }
     }
     out

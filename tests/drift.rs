@@ -239,7 +239,10 @@ async fn console_changes_that_weaken_the_platform_are_undone() {
         .to_port(3306)
         .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build())
         .build();
-    ec2.authorize_security_group_ingress().group_id(&db_group).ip_permissions(open).send().await.expect("open");
+    ec2.authorize_security_group_ingress().group_id(&db_group).ip_permissions(open.clone()).send().await.expect("open");
+    // The same on a group whose workflow declares no ingress at all: ingress is guarded, so unset means none.
+    let lb_group = id("aws.ec2.security_group.lb");
+    ec2.authorize_security_group_ingress().group_id(&lb_group).ip_permissions(open).send().await.expect("open");
     // Administrator rights for the task role.
     let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
     iam.attach_role_policy().role_name(id("aws.iam.role.app")).policy_arn(admin).send().await.expect("attach");
@@ -280,6 +283,7 @@ async fn console_changes_that_weaken_the_platform_are_undone() {
     let seen = drifted(&plan);
     let expected: BTreeSet<(String, String)> = [
         ("aws.ec2.security_group.db", "ingress"),
+        ("aws.ec2.security_group.lb", "ingress"),
         ("aws.iam.role.app", "managed_policy_arns"),
         ("aws.elbv2.listener.https", "ssl_policy"),
         ("aws.ec2.route_table.private", "routes"),
@@ -304,12 +308,13 @@ async fn console_changes_that_weaken_the_platform_are_undone() {
     lifecycle.apply(&path, 1);
     assert!(clean(&lifecycle.plan(&path, 1)));
     // Read back with the SDK: each weakening is gone.
-    let groups = ec2.describe_security_groups().group_ids(&db_group).send().await.expect("sg");
-    let open_to_all = groups.security_groups()[0]
-        .ip_permissions()
-        .iter()
-        .any(|p| p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0")));
-    assert!(!open_to_all, "the database group is still open to the internet");
+    let groups = ec2.describe_security_groups().group_ids(&db_group).group_ids(&lb_group).send().await.expect("sg");
+    for group in groups.security_groups() {
+        let open_to_all =
+            group.ip_permissions().iter().any(|p| p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0")));
+        assert!(!open_to_all, "{:?} is still open to the internet", group.group_name());
+    }
+    assert_eq!(groups.security_groups().len(), 2);
     let attached = iam.list_attached_role_policies().role_name(id("aws.iam.role.app")).send().await.expect("attached");
     assert!(attached.attached_policies().iter().all(|p| p.policy_arn() != Some(admin)));
     let listeners = elb.describe_listeners().listener_arns(&listener).send().await.expect("listener");

@@ -150,19 +150,28 @@ fn batches<'a>(state: &'a State, providers: &'a Providers) -> Result<Vec<Batch<'
 }
 
 /// Overlays what the provider read on the recorded attributes it holds, and
-/// returns the changes to attributes the workflow sets.
+/// returns the changes to attributes the workflow sets. A guarded attribute
+/// the workflow leaves unset is recorded as none, so a value set outside
+/// drone is drift too.
 fn merge(catalog: &Catalog, recorded: &mut ResourceState, observed: Observed) -> Vec<DriftChange> {
     let schema = catalog.resource(&recorded.type_name);
     let mut changes = Vec::new();
     for (name, actual) in observed.attributes {
-        // Only what drone manages: an attribute the user never set is the
-        // provider's to choose, not drift.
-        let Some(slot) = recorded.attributes.get_mut(&name) else {
-            continue;
-        };
         let attribute = schema.and_then(|s| s.attribute(&name));
-        let settable = attribute.is_some_and(|a| a.settable() && a.read_back);
-        if settable && !same_or_both_unset(slot, &actual) {
+        let managed = attribute.is_some_and(|a| a.settable() && a.read_back);
+        let slot = match recorded.attributes.get_mut(&name) {
+            Some(slot) => slot,
+            // Only what drone manages: an attribute the user never set is the
+            // provider's to choose, not drift, unless a rule depends on it.
+            None if managed && attribute.is_some_and(|a| a.guarded) => {
+                if same_or_both_unset(&Value::Null, &actual) {
+                    continue;
+                }
+                recorded.attributes.entry(name.clone()).or_insert(Value::Null)
+            }
+            None => continue,
+        };
+        if managed && !same_or_both_unset(slot, &actual) {
             changes.push(DriftChange {
                 attribute: name,
                 recorded: slot.clone(),
@@ -175,11 +184,11 @@ fn merge(catalog: &Catalog, recorded: &mut ResourceState, observed: Observed) ->
     changes
 }
 
-/// Whether two values mean the same, `null` and an empty list or map both
-/// counting as unset (AWS answers "none" either way).
+/// Whether two values mean the same, `null`, `false` and an empty list or
+/// map all counting as unset (AWS answers "none" in each of these ways).
 fn same_or_both_unset(a: &Value, b: &Value) -> bool {
     let unset = |v: &Value| match v {
-        Value::Null => true,
+        Value::Null | Value::Bool(false) => true,
         Value::List(l) => l.is_empty(),
         Value::Map(m) => m.is_empty(),
         _ => false,
@@ -195,7 +204,9 @@ mod tests {
     fn unset_values_agree_whatever_their_shape() {
         assert!(same_or_both_unset(&Value::Null, &Value::List(Vec::new())));
         assert!(same_or_both_unset(&Value::Map(Default::default()), &Value::Null));
+        assert!(same_or_both_unset(&Value::Null, &Value::Bool(false)));
         assert!(!same_or_both_unset(&Value::Null, &Value::str("x")));
+        assert!(!same_or_both_unset(&Value::Bool(true), &Value::Bool(false)));
         assert!(!same_or_both_unset(&Value::List(vec![Value::str("a")]), &Value::List(Vec::new())));
     }
 }

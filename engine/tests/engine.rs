@@ -22,7 +22,16 @@ use drone_lang::schema::{AttributeSchema, Presence};
 use drone_lang::{Catalog, ResourceSchema, SourceLoader, Type};
 
 fn attr(name: &str, ty: Type, presence: Presence, force_new: bool) -> AttributeSchema {
-    AttributeSchema { name: name.into(), ty, presence, force_new, sensitive: false, read_back: true, doc: name.into() }
+    AttributeSchema {
+        name: name.into(),
+        ty,
+        presence,
+        force_new,
+        sensitive: false,
+        read_back: true,
+        guarded: false,
+        doc: name.into(),
+    }
 }
 
 fn catalog() -> Catalog {
@@ -431,4 +440,155 @@ async fn an_update_keeps_what_the_provider_computed_at_create() {
     assert!(updated.report.succeeded());
     assert_eq!(updated.state.resources["test.thing.a"].attributes["size"], Value::Number(2.0));
     assert_eq!(updated.state.resources["test.thing.a"].attributes["arn"], arn, "the ARN was lost in the update");
+}
+
+/// An account held in memory that a test changes behind drone's back; reads
+/// answer what it holds, many at a time.
+struct Account {
+    resources: Mutex<BTreeMap<String, Attributes>>,
+    batches: Mutex<Vec<usize>>,
+}
+
+#[async_trait]
+impl Provider for Account {
+    async fn identity(&self) -> Result<Target, ProviderError> {
+        Ok(Target { account: "1".into(), region: "test".into(), endpoint: None })
+    }
+
+    async fn create(&self, _: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+        Err(ProviderError::new(ErrorKind::Unsupported, "Create", "read-only account"))
+    }
+
+    async fn read(&self, _: &str, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        self.batches.lock().expect("batches").push(1);
+        let found = self.resources.lock().expect("resources").get(id).cloned();
+        Ok(found.map(|attributes| Observed { id: id.into(), attributes }))
+    }
+
+    fn batch_size(&self, _: &str) -> usize {
+        2
+    }
+
+    async fn read_many(&self, _: &str, asked: &[(&str, &Attributes)]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        self.batches.lock().expect("batches").push(asked.len());
+        let resources = self.resources.lock().expect("resources");
+        Ok(asked
+            .iter()
+            .map(|(id, _)| resources.get(*id).map(|a| Observed { id: id.to_string(), attributes: a.clone() }))
+            .collect())
+    }
+
+    async fn update(&self, _: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+        Err(ProviderError::new(ErrorKind::Unsupported, "Update", "read-only account"))
+    }
+
+    async fn delete(&self, _: &str, _: &str, _: &Attributes) -> Result<(), ProviderError> {
+        Err(ProviderError::new(ErrorKind::Unsupported, "Delete", "read-only account"))
+    }
+}
+
+#[tokio::test]
+async fn refresh_reports_what_changed_outside_drone_and_the_plan_restores_it() {
+    use drone_engine::refresh::refresh;
+    let mut catalog = catalog();
+    let mut schema = catalog.resource("test.thing").expect("schema").clone();
+    let mut rules = attr("rules", Type::list(Type::String), Presence::Optional, false);
+    rules.guarded = true;
+    schema.attributes.push(rules);
+    catalog.add_resource(schema);
+    let src = r#"
+provider test main { default = true }
+resource test.thing a { name = "a"
+  size = 1 }
+resource test.thing b { name = "b"
+  size = 2 }
+resource test.thing c { name = "c" }
+"#;
+    let model = model(src);
+    let mut state = State::new("t");
+    let mut account = BTreeMap::new();
+    for (name, size) in [("a", Some(1.0)), ("b", Some(2.0)), ("c", None)] {
+        let mut attributes: Attributes = [("name".to_string(), Value::str(name))].into();
+        if let Some(size) = size {
+            attributes.insert("size".into(), Value::Number(size));
+        }
+        attributes.insert("id".into(), Value::str(format!("id-{name}")));
+        state.resources.insert(
+            format!("test.thing.{name}"),
+            drone_engine::state::ResourceState {
+                type_name: "test.thing".into(),
+                id: format!("id-{name}"),
+                provider: "main".into(),
+                phase: "default".into(),
+                dependencies: BTreeSet::new(),
+                tainted: false,
+                attributes: attributes.clone(),
+            },
+        );
+        account.insert(format!("id-{name}"), attributes);
+    }
+    // Behind drone's back: a's size changes and someone sets its `peer` (unset in the
+    // workflow, not guarded: not drone's); b is deleted; c gains a guarded rule.
+    account.get_mut("id-a").expect("a").insert("size".into(), Value::Number(5.0));
+    account.get_mut("id-a").expect("a").insert("peer".into(), Value::str("someone's"));
+    account.remove("id-b");
+    account.get_mut("id-c").expect("c").insert("rules".into(), Value::List(vec![Value::str("open")]));
+    let provider = Arc::new(Account { resources: Mutex::new(account), batches: Mutex::new(Vec::new()) });
+    let providers: Providers = [("main".to_string(), provider.clone() as Arc<dyn Provider>)].into();
+
+    let refreshed = refresh(&state, &catalog, &providers, 4).await.expect("refresh");
+    let mut batches = provider.batches.lock().expect("batches").clone();
+    batches.sort_unstable();
+    assert_eq!(batches, [1, 2], "three resources of one type, read two at a time");
+    let summary: Vec<(String, bool, Vec<(String, Value, Value)>)> = refreshed
+        .drift
+        .iter()
+        .map(|d| {
+            let changes =
+                d.changes.iter().map(|c| (c.attribute.clone(), c.recorded.clone(), c.actual.clone())).collect();
+            (d.address.clone(), d.deleted, changes)
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("test.thing.a".to_string(), false, vec![("size".to_string(), Value::Number(1.0), Value::Number(5.0))]),
+            ("test.thing.b".to_string(), true, vec![]),
+            (
+                "test.thing.c".to_string(),
+                false,
+                vec![("rules".to_string(), Value::Null, Value::List(vec![Value::str("open")]))]
+            ),
+        ]
+    );
+    assert!(!refreshed.state.resources.contains_key("test.thing.b"));
+    assert!(!refreshed.state.resources["test.thing.a"].attributes.contains_key("peer"), "peer is not drone's");
+
+    let host = MemoryHost::default();
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let the_plan = plan(&model, &catalog, &refreshed.state, &cx).expect("plan").with_drift(refreshed.drift);
+    let kinds: Vec<(&str, ActionKind, Vec<&str>, Option<&str>)> = the_plan
+        .actions
+        .iter()
+        .map(|a| {
+            let changed = a.changes.iter().map(|c| c.attribute.as_str()).collect();
+            (a.address.as_str(), a.kind, changed, a.reason.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("test.thing.a", ActionKind::Update, vec!["size"], None),
+            (
+                "test.thing.b",
+                ActionKind::Create,
+                vec!["name", "size", "id", "arn"],
+                Some("deleted outside drone (was id-b)")
+            ),
+            ("test.thing.c", ActionKind::Update, vec!["rules"], None),
+        ]
+    );
+    let json = the_plan.to_json();
+    assert_eq!(json["drift"][0]["changes"][0], serde_json::json!({ "attribute": "size", "recorded": 1, "actual": 5 }));
+    assert_eq!(json["drift"][1]["deleted"], true);
 }

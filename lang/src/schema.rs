@@ -113,6 +113,10 @@ pub struct AttributeSchema {
     /// outside drone shows as drift (false: drone's own behaviour, such as
     /// `force_destroy`, or a secret the cloud never returns).
     pub read_back: bool,
+    /// Whether drone owns it even where the workflow leaves it unset, which
+    /// then means none (no rules, no policies, `false`): a policy rule judges
+    /// it, so a value set outside drone is drift and is undone.
+    pub guarded: bool,
     /// One line shown in hovers and messages.
     pub doc: String,
 }

@@ -23,6 +23,7 @@ fn catalog() -> Catalog {
         force_new: false,
         sensitive: false,
         read_back: true,
+        guarded: false,
         doc: format!("the {name}"),
     };
     let mut c = Catalog::new();

@@ -85,8 +85,9 @@ pub(super) async fn read(
         ("unique_id", Value::str(role.role_id())),
         ("tags", attrs::user_tags(role.tags().iter().map(|t| (t.key(), t.value())))),
     ]);
-    // Policies are requests of their own: only read when the workflow sets them.
-    if prior.contains_key("inline_policies") {
+    // Policies are requests of their own, but always read: drone owns them even
+    // when the workflow sets none (an attached AdministratorAccess is drift).
+    {
         let names =
             iam.list_role_policies().role_name(id).send().await.map_err(|e| sdk_error("ListRolePolicies", e))?;
         let recorded = prior.get("inline_policies").and_then(Value::as_map);
@@ -105,7 +106,7 @@ pub(super) async fn read(
         }
         attributes.insert("inline_policies".into(), Value::Map(policies));
     }
-    if prior.contains_key("managed_policy_arns") {
+    {
         let out = iam
             .list_attached_role_policies()
             .role_name(id)

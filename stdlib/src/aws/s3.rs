@@ -116,7 +116,8 @@ pub(super) async fn read(
         attributes
             .insert("public_access_block".into(), prior_if_same(prior.get("public_access_block"), block, same_flags));
     }
-    if wants("policy") {
+    // Always read: drone owns the bucket policy even when the workflow sets none.
+    {
         let policy = match s3.get_bucket_policy().bucket(id).send().await {
             Ok(out) => out.policy().and_then(attrs::parse_document),
             Err(e) => unset(sdk_error("GetBucketPolicy", e))?,

@@ -58,7 +58,8 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                     "map_public_ip_on_launch",
                     Type::Bool,
                     "whether instances launched here get public IPs (default false)",
-                ),
+                )
+                .guarded(),
                 computed("id", Type::String, "the subnet id"),
                 computed("arn", Type::String, "the subnet's ARN"),
             ],
@@ -107,7 +108,7 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
             true,
             vec![
                 required("vpc_id", Type::String, "the VPC it belongs to").replaces(),
-                optional("routes", Type::list(route_type()), "routes besides the VPC's local route"),
+                optional("routes", Type::list(route_type()), "routes besides the VPC's local route").guarded(),
                 optional("subnet_ids", Type::list(Type::String), "subnets that use this table"),
                 computed("id", Type::String, "the route table id"),
                 computed("associations", Type::map(Type::String), "association ids by subnet id"),
@@ -121,7 +122,7 @@ pub(super) fn schemas() -> Vec<ResourceSchema> {
                 required("name", Type::String, "the group's name, unique in its VPC").replaces(),
                 optional("description", Type::String, "what the group is for").replaces(),
                 required("vpc_id", Type::String, "the VPC it belongs to").replaces(),
-                optional("ingress", Type::list(super::ec2::rule_type()), "inbound rules"),
+                optional("ingress", Type::list(super::ec2::rule_type()), "inbound rules").guarded(),
                 optional("egress", Type::list(super::ec2::rule_type()), "outbound rules (default: AWS allows all)"),
                 computed("id", Type::String, "the security group id"),
                 computed("arn", Type::String, "the group's ARN"),

@@ -73,6 +73,7 @@ fn attribute(name: &str, ty: Type, presence: Presence, doc: &str) -> AttributeSc
         force_new: false,
         sensitive: false,
         read_back: true,
+        guarded: false,
         doc: doc.into(),
     }
 }
@@ -105,6 +106,8 @@ pub(crate) trait AttributeExt {
     fn sensitive(self) -> Self;
     /// drone's own behaviour, not a setting AWS keeps: never read back.
     fn drone_side(self) -> Self;
+    /// Owned by drone even when unset (then it means none), because a policy rule judges it.
+    fn guarded(self) -> Self;
 }
 
 impl AttributeExt for AttributeSchema {
@@ -121,6 +124,11 @@ impl AttributeExt for AttributeSchema {
 
     fn drone_side(mut self) -> Self {
         self.read_back = false;
+        self
+    }
+
+    fn guarded(mut self) -> Self {
+        self.guarded = true;
         self
     }
 }
