@@ -540,7 +540,8 @@ resource test.thing c { name = "c" }
     let mut batches = provider.batches.lock().expect("batches").clone();
     batches.sort_unstable();
     assert_eq!(batches, [1, 2], "three resources of one type, read two at a time");
-    let summary: Vec<(String, bool, Vec<(String, Value, Value)>)> = refreshed
+    type Changed = (String, Value, Value);
+    let summary: Vec<(String, bool, Vec<Changed>)> = refreshed
         .drift
         .iter()
         .map(|d| {
