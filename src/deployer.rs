@@ -35,9 +35,9 @@ pub fn policy(
                 print_all(&[e], &loaded.program.sources);
                 Exit::Language
             })?;
-        let name = ["name", "identifier", "family"]
-            .iter()
-            .find_map(|k| config.get(*k).and_then(Value::as_str).map(String::from));
+        // The attribute that names a resource of this type, if it has one.
+        let naming = drone_stdlib::registry::get(&instance.type_name).and_then(|t| t.naming);
+        let name = naming.and_then(|k| config.get(k)).and_then(Value::as_str).map(String::from);
         let region = model
             .providers
             .get(&instance.provider)

@@ -1,9 +1,12 @@
-//! drone's standard library: the resource types the language knows (their
-//! schemas, always compiled) and the AWS provider behind them (one cargo
-//! feature per service, so language work never builds the AWS SDK).
+//! drone's standard library: the resource types the language knows (one
+//! module each in `types`, named once in `registry`; their descriptions are
+//! always compiled) and the AWS provider behind them (one cargo feature per
+//! service, so language work never builds the AWS SDK).
 
 pub mod permissions;
+pub mod registry;
 pub mod schema;
+pub mod types;
 
 #[cfg(feature = "sdk")]
 pub mod aws;

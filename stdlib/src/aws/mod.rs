@@ -2,33 +2,12 @@
 //! SDK for Rust, configured by aws-config (credential chain, profiles, region,
 //! `AWS_ENDPOINT_URL`). Each service sits behind its own cargo feature.
 
-mod attrs;
-#[cfg(feature = "cloudfront")]
-mod cloudfront;
-#[cfg(feature = "ec2")]
-mod ec2;
-#[cfg(feature = "ecr")]
-mod ecr;
-#[cfg(feature = "ecs")]
-mod ecs;
-#[cfg(feature = "efs")]
-mod efs;
-#[cfg(feature = "elbv2")]
-mod elbv2;
-mod error;
-#[cfg(feature = "iam")]
-mod iam;
+pub(crate) mod attrs;
+pub(crate) mod error;
 mod journal;
-#[cfg(feature = "logs")]
-mod logs;
-#[cfg(feature = "rds")]
-mod rds;
-#[cfg(feature = "s3")]
-mod s3;
-#[cfg(feature = "wafv2")]
-mod wafv2;
+mod ops;
 #[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs", feature = "cloudfront"))]
-mod wait;
+pub(crate) mod wait;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -38,8 +17,12 @@ use aws_config::BehaviorVersion;
 use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
 use drone_engine::value::{Attributes, Value};
 
+use crate::registry;
+
 pub use error::sdk_error;
 pub use journal::{Call, Journal};
+pub(crate) use ops::ops_from_fns;
+pub(crate) use ops::Ops;
 
 /// One AWS account and region, with a client per enabled service.
 pub struct AwsProvider {
@@ -49,27 +32,27 @@ pub struct AwsProvider {
     account: tokio::sync::OnceCell<String>,
     journal: Option<Journal>,
     #[cfg(feature = "ec2")]
-    ec2: aws_sdk_ec2::Client,
+    pub(crate) ec2: aws_sdk_ec2::Client,
     #[cfg(feature = "s3")]
-    s3: aws_sdk_s3::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
     #[cfg(feature = "iam")]
-    iam: aws_sdk_iam::Client,
+    pub(crate) iam: aws_sdk_iam::Client,
     #[cfg(feature = "ecs")]
-    ecs: aws_sdk_ecs::Client,
+    pub(crate) ecs: aws_sdk_ecs::Client,
     #[cfg(feature = "rds")]
-    rds: aws_sdk_rds::Client,
+    pub(crate) rds: aws_sdk_rds::Client,
     #[cfg(feature = "elbv2")]
-    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub(crate) elbv2: aws_sdk_elasticloadbalancingv2::Client,
     #[cfg(feature = "ecr")]
-    ecr: aws_sdk_ecr::Client,
+    pub(crate) ecr: aws_sdk_ecr::Client,
     #[cfg(feature = "logs")]
-    logs: aws_sdk_cloudwatchlogs::Client,
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     #[cfg(feature = "efs")]
-    efs: aws_sdk_efs::Client,
+    pub(crate) efs: aws_sdk_efs::Client,
     #[cfg(feature = "cloudfront")]
-    cloudfront: aws_sdk_cloudfront::Client,
+    pub(crate) cloudfront: aws_sdk_cloudfront::Client,
     #[cfg(feature = "wafv2")]
-    wafv2: aws_sdk_wafv2::Client,
+    pub(crate) wafv2: aws_sdk_wafv2::Client,
 }
 
 impl AwsProvider {
@@ -136,7 +119,7 @@ impl AwsProvider {
     }
 
     /// The region, or an error saying how to set one.
-    fn region(&self) -> Result<&str, ProviderError> {
+    pub(crate) fn region(&self) -> Result<&str, ProviderError> {
         self.region.as_deref().ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::Rejected,
@@ -147,7 +130,7 @@ impl AwsProvider {
     }
 
     /// The account id, asked of STS once.
-    async fn account(&self) -> Result<String, ProviderError> {
+    pub(crate) async fn account(&self) -> Result<String, ProviderError> {
         self.account
             .get_or_try_init(|| async {
                 let out = self.sts.get_caller_identity().send().await.map_err(|e| sdk_error("GetCallerIdentity", e))?;
@@ -158,19 +141,19 @@ impl AwsProvider {
     }
 }
 
-/// The service part of a type name: `aws.ec2.vpc` -> (`ec2`, `vpc`).
-fn split(type_name: &str) -> (&str, &str) {
-    let rest = type_name.strip_prefix("aws.").unwrap_or(type_name);
-    rest.split_once('.').unwrap_or((rest, ""))
-}
-
-fn unsupported(type_name: &str) -> ProviderError {
-    let (service, _) = split(type_name);
-    ProviderError::new(
-        ErrorKind::Unsupported,
-        "dispatch",
-        format!("`{type_name}` needs drone built with the `{service}` feature"),
-    )
+/// The operations of `type_name`, or why there are none.
+fn ops(type_name: &str) -> Result<&'static dyn Ops, ProviderError> {
+    let Some(t) = registry::get(type_name) else {
+        return Err(ProviderError::new(
+            ErrorKind::Unsupported,
+            "dispatch",
+            format!("unknown resource type `{type_name}`"),
+        ));
+    };
+    t.ops.ok_or_else(|| {
+        let why = format!("`{type_name}` needs drone built with the `{}` feature", t.service());
+        ProviderError::new(ErrorKind::Unsupported, "dispatch", why)
+    })
 }
 
 #[async_trait]
@@ -191,11 +174,7 @@ impl Provider for AwsProvider {
     }
 
     fn batch_size(&self, type_name: &str) -> usize {
-        match split(type_name) {
-            #[cfg(feature = "ec2")]
-            ("ec2", _) => ec2::BATCH,
-            _ => 1,
-        }
+        ops(type_name).map_or(1, |o| o.batch_size())
     }
 
     async fn read_many(
@@ -204,19 +183,7 @@ impl Provider for AwsProvider {
         resources: &[(&str, &Attributes)],
     ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let first = resources.first().map(|(id, _)| *id);
-        let read = async {
-            match split(type_name) {
-                #[cfg(feature = "ec2")]
-                ("ec2", kind) => ec2::read_many(self, kind, resources).await,
-                _ => {
-                    let mut out = Vec::with_capacity(resources.len());
-                    for (id, prior) in resources {
-                        out.push(self.read_unjournaled(type_name, id, prior).await?);
-                    }
-                    Ok(out)
-                }
-            }
-        };
+        let read = async { ops(type_name)?.read_many(self, resources).await };
         journal::scoped(self.journal.as_ref(), "read", type_name, first, read, |_| None).await
     }
 
@@ -235,31 +202,7 @@ impl Provider for AwsProvider {
 impl AwsProvider {
     async fn create_unjournaled(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
-        match split(r.type_name) {
-            #[cfg(feature = "ec2")]
-            ("ec2", kind) => ec2::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "s3")]
-            ("s3", kind) => s3::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "iam")]
-            ("iam", kind) => iam::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "ecs")]
-            ("ecs", kind) => ecs::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "rds")]
-            ("rds", kind) => rds::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "elbv2")]
-            ("elbv2", kind) => elbv2::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "ecr")]
-            ("ecr", kind) => ecr::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "logs")]
-            ("logs", kind) => logs::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "efs")]
-            ("efs", kind) => efs::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "cloudfront")]
-            ("cloudfront", kind) => cloudfront::create(self, kind, r.config, &tags).await,
-            #[cfg(feature = "wafv2")]
-            ("wafv2", kind) => wafv2::create(self, kind, r.config, &tags).await,
-            _ => Err(unsupported(r.type_name)),
-        }
+        ops(r.type_name)?.create(self, r.config, &tags).await
     }
 
     async fn read_unjournaled(
@@ -268,88 +211,16 @@ impl AwsProvider {
         id: &str,
         prior: &Attributes,
     ) -> Result<Option<Observed>, ProviderError> {
-        match split(type_name) {
-            #[cfg(feature = "ec2")]
-            ("ec2", kind) => Ok(ec2::read_many(self, kind, &[(id, prior)]).await?.pop().flatten()),
-            #[cfg(feature = "s3")]
-            ("s3", kind) => s3::read(self, kind, id, prior).await,
-            #[cfg(feature = "iam")]
-            ("iam", kind) => iam::read(self, kind, id, prior).await,
-            #[cfg(feature = "ecs")]
-            ("ecs", kind) => ecs::read(self, kind, id, prior).await,
-            #[cfg(feature = "rds")]
-            ("rds", kind) => rds::read(self, kind, id, prior).await,
-            #[cfg(feature = "elbv2")]
-            ("elbv2", kind) => elbv2::read(self, kind, id, prior).await,
-            #[cfg(feature = "ecr")]
-            ("ecr", kind) => ecr::read(self, kind, id, prior).await,
-            #[cfg(feature = "logs")]
-            ("logs", kind) => logs::read(self, kind, id, prior).await,
-            #[cfg(feature = "efs")]
-            ("efs", kind) => efs::read(self, kind, id, prior).await,
-            #[cfg(feature = "cloudfront")]
-            ("cloudfront", kind) => cloudfront::read(self, kind, id, prior).await,
-            #[cfg(feature = "wafv2")]
-            ("wafv2", kind) => wafv2::read(self, kind, id, prior).await,
-            _ => Err(unsupported(type_name)),
-        }
+        ops(type_name)?.read(self, id, prior).await
     }
 
     async fn update_unjournaled(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
         let change = attrs::Update { id: r.id, prior: r.prior, config: r.config, changed: r.changed, tags: &tags };
-        match split(r.type_name) {
-            #[cfg(feature = "ec2")]
-            ("ec2", kind) => ec2::update(self, kind, &change).await,
-            #[cfg(feature = "s3")]
-            ("s3", kind) => s3::update(self, kind, &change).await,
-            #[cfg(feature = "iam")]
-            ("iam", kind) => iam::update(self, kind, &change).await,
-            #[cfg(feature = "ecs")]
-            ("ecs", kind) => ecs::update(self, kind, &change).await,
-            #[cfg(feature = "rds")]
-            ("rds", kind) => rds::update(self, kind, &change).await,
-            #[cfg(feature = "elbv2")]
-            ("elbv2", kind) => elbv2::update(self, kind, &change).await,
-            #[cfg(feature = "ecr")]
-            ("ecr", kind) => ecr::update(self, kind, &change).await,
-            #[cfg(feature = "logs")]
-            ("logs", kind) => logs::update(self, kind, &change).await,
-            #[cfg(feature = "efs")]
-            ("efs", kind) => efs::update(self, kind, &change).await,
-            #[cfg(feature = "cloudfront")]
-            ("cloudfront", kind) => cloudfront::update(self, kind, &change).await,
-            #[cfg(feature = "wafv2")]
-            ("wafv2", kind) => wafv2::update(self, kind, &change).await,
-            _ => Err(unsupported(r.type_name)),
-        }
+        ops(r.type_name)?.update(self, &change).await
     }
 
     async fn delete_unjournaled(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
-        match split(type_name) {
-            #[cfg(feature = "ec2")]
-            ("ec2", kind) => ec2::delete(self, kind, id, prior).await,
-            #[cfg(feature = "s3")]
-            ("s3", kind) => s3::delete(self, kind, id, prior).await,
-            #[cfg(feature = "iam")]
-            ("iam", kind) => iam::delete(self, kind, id, prior).await,
-            #[cfg(feature = "ecs")]
-            ("ecs", kind) => ecs::delete(self, kind, id, prior).await,
-            #[cfg(feature = "rds")]
-            ("rds", kind) => rds::delete(self, kind, id, prior).await,
-            #[cfg(feature = "elbv2")]
-            ("elbv2", kind) => elbv2::delete(self, kind, id, prior).await,
-            #[cfg(feature = "ecr")]
-            ("ecr", kind) => ecr::delete(self, kind, id, prior).await,
-            #[cfg(feature = "logs")]
-            ("logs", kind) => logs::delete(self, kind, id, prior).await,
-            #[cfg(feature = "efs")]
-            ("efs", kind) => efs::delete(self, kind, id, prior).await,
-            #[cfg(feature = "cloudfront")]
-            ("cloudfront", kind) => cloudfront::delete(self, kind, id, prior).await,
-            #[cfg(feature = "wafv2")]
-            ("wafv2", kind) => wafv2::delete(self, kind, id, prior).await,
-            _ => Err(unsupported(type_name)),
-        }
+        ops(type_name)?.delete(self, id, prior).await
     }
 }

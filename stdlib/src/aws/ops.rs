@@ -1,0 +1,100 @@
+//! What a resource type does through the SDK. Each type implements [`Ops`] in
+//! its own module (`crate::types`); the provider dispatches to it through
+//! the registry, so no list of types is spelled out here.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use drone_engine::provider::{Observed, ProviderError};
+use drone_engine::value::Attributes;
+
+use super::attrs::Update;
+use super::AwsProvider;
+
+/// One resource type's create, read, update and delete.
+#[async_trait]
+pub(crate) trait Ops: Send + Sync {
+    /// Creates it from `config`, tagged with `tags`; reports its id and computed attributes.
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError>;
+
+    /// Reads every attribute the workflow sets back, in the workflow's form; `None` when gone.
+    async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
+
+    /// How many resources one [`Ops::read_many`] reads in one request.
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    /// Reads several back, in the order asked.
+    async fn read_many(
+        &self,
+        p: &AwsProvider,
+        asked: &[(&str, &Attributes)],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::with_capacity(asked.len());
+        for (id, prior) in asked {
+            out.push(self.read(p, id, prior).await?);
+        }
+        Ok(out)
+    }
+
+    /// Changes it in place.
+    async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError>;
+
+    /// Deletes it; one already gone is deleted.
+    async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
+}
+
+/// Implements [`Ops`] for `$ty` with the calling module's free functions
+/// `create`, `read`, `update` and `delete` (for types whose module holds
+/// nothing else).
+macro_rules! ops_from_fns {
+    ($ty:ident) => {
+        /// The type's operations.
+        pub struct $ty;
+
+        #[async_trait::async_trait]
+        impl crate::aws::Ops for $ty {
+            async fn create(
+                &self,
+                p: &crate::aws::AwsProvider,
+                config: &drone_engine::value::Attributes,
+                tags: &std::collections::BTreeMap<String, String>,
+            ) -> Result<drone_engine::provider::Observed, drone_engine::provider::ProviderError> {
+                create(p, config, tags).await
+            }
+
+            async fn read(
+                &self,
+                p: &crate::aws::AwsProvider,
+                id: &str,
+                prior: &drone_engine::value::Attributes,
+            ) -> Result<Option<drone_engine::provider::Observed>, drone_engine::provider::ProviderError> {
+                read(p, id, prior).await
+            }
+
+            async fn update(
+                &self,
+                p: &crate::aws::AwsProvider,
+                u: &crate::aws::attrs::Update<'_>,
+            ) -> Result<drone_engine::provider::Observed, drone_engine::provider::ProviderError> {
+                update(p, u).await
+            }
+
+            async fn delete(
+                &self,
+                p: &crate::aws::AwsProvider,
+                id: &str,
+                prior: &drone_engine::value::Attributes,
+            ) -> Result<(), drone_engine::provider::ProviderError> {
+                delete(p, id, prior).await
+            }
+        }
+    };
+}
+pub(crate) use ops_from_fns;

@@ -1,0 +1,102 @@
+//! Every resource type drone knows, named once. Adding a type is its module
+//! in `crate::types` and one line here; the catalog, `drone iam`, provider
+//! dispatch and the tests all read this list.
+
+use crate::types::{self, TypeDef};
+
+/// The types, in documentation order.
+pub static TYPES: &[&TypeDef] = &[
+    &types::ec2::vpc::TYPE,
+    &types::ec2::subnet::TYPE,
+    &types::ec2::internet_gateway::TYPE,
+    &types::ec2::eip::TYPE,
+    &types::ec2::nat_gateway::TYPE,
+    &types::ec2::route_table::TYPE,
+    &types::ec2::security_group::TYPE,
+    &types::s3::bucket::TYPE,
+    &types::iam::role::TYPE,
+    &types::ecs::cluster::TYPE,
+    &types::ecs::task_definition::TYPE,
+    &types::ecs::service::TYPE,
+    &types::rds::db_subnet_group::TYPE,
+    &types::rds::cluster::TYPE,
+    &types::elbv2::load_balancer::TYPE,
+    &types::elbv2::target_group::TYPE,
+    &types::elbv2::listener::TYPE,
+    &types::ecr::repository::TYPE,
+    &types::logs::log_group::TYPE,
+    &types::efs::file_system::TYPE,
+    &types::efs::mount_target::TYPE,
+    &types::cloudfront::distribution::TYPE,
+    &types::wafv2::web_acl::TYPE,
+];
+
+/// The type named `name`.
+pub fn get(name: &str) -> Option<&'static TypeDef> {
+    TYPES.iter().copied().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use drone_lang::schema::Presence;
+
+    use super::*;
+    use crate::permissions::Stage;
+    use crate::types::Scope;
+
+    /// Every type has every part: a documented schema with a computed id, a
+    /// naming attribute that exists, ARNs, the actions of each stage (all in
+    /// the IAM catalogue), tagging actions if it takes tags, and operations
+    /// when drone is built with AWS.
+    #[test]
+    fn every_type_is_complete() {
+        let catalogue = drone_engine::policy::iam::catalogue::catalogue();
+        let mut names = BTreeSet::new();
+        for t in TYPES {
+            assert!(names.insert(t.name), "{} is registered twice", t.name);
+            assert!(t.name.starts_with(&format!("aws.{}.", t.service())), "{}", t.name);
+            let schema = t.schema();
+            assert!(!t.doc.is_empty(), "{}", t.name);
+            assert!(
+                schema.attribute("id").is_some_and(|a| a.presence == Presence::Computed),
+                "{} lacks a computed id",
+                t.name
+            );
+            for a in &schema.attributes {
+                assert!(!a.doc.is_empty(), "{}.{} has no doc", t.name, a.name);
+            }
+            if let Some(naming) = t.naming {
+                assert!(schema.attribute(naming).is_some_and(|a| a.settable()), "{}: naming `{naming}`", t.name);
+            }
+            let scope = Scope { name: "x", region: "eu-west-1", account: "123456789012" };
+            assert!(!(t.arns)(&scope).is_empty(), "{} has no ARN patterns", t.name);
+            for stage in [Stage::Create, Stage::Read, Stage::Delete] {
+                assert!(t.actions.iter().any(|(s, _)| *s == stage), "{} has no {stage:?} action", t.name);
+            }
+            for (_, action) in t.actions {
+                assert!(catalogue.get(action).is_some(), "{}: {action} is not in the IAM catalogue", t.name);
+            }
+            if t.taggable {
+                let tagging = |a: &str| a.contains("Tag") && !a.contains("List") && !a.contains("Get");
+                assert!(
+                    t.actions.iter().any(|(s, a)| *s == Stage::Update && tagging(a)),
+                    "{} takes tags but has no tagging action",
+                    t.name
+                );
+            }
+            #[cfg(feature = "aws")]
+            assert!(t.ops.is_some(), "{} has no operations", t.name);
+        }
+    }
+
+    #[test]
+    fn the_catalog_holds_every_registered_type() {
+        let catalog = crate::catalog();
+        for t in TYPES {
+            assert_eq!(catalog.resource(t.name), Some(&t.schema()));
+        }
+        assert_eq!(catalog.resources().count(), TYPES.len());
+    }
+}

@@ -1,0 +1,418 @@
+//! `aws.cloudfront.distribution`: a CloudFront distribution: the global HTTPS entry point in front of one origin.
+
+use drone_lang::schema::{AttributeSchema, Type};
+
+use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::schema::{computed, optional, required};
+use crate::types::{ArnPattern, TypeDef};
+
+/// The type.
+pub static TYPE: TypeDef = TypeDef {
+    name: "aws.cloudfront.distribution",
+    doc: "a CloudFront distribution: the global HTTPS entry point in front of one origin",
+    taggable: true,
+    attributes,
+    naming: None,
+    arns: // Distribution ids exist only after create; CloudFront ARNs have no region.
+    |s| vec![ArnPattern::new("cloudfront", "distribution", format!("arn:aws:cloudfront::{}:distribution/*", s.account))],
+    actions: &[
+        (Create, "cloudfront:CreateDistribution"),
+        (Create, "cloudfront:TagResource"),
+        // Waiting for the deployment.
+        (Create, "cloudfront:GetDistribution"),
+        (Read, "cloudfront:GetDistribution"),
+        (Read, "cloudfront:ListTagsForResource"),
+        (Update, "cloudfront:TagResource"),
+        (Update, "cloudfront:UntagResource"),
+        (Update, "cloudfront:GetDistributionConfig"),
+        (Update, "cloudfront:UpdateDistribution"),
+        (Update, "cloudfront:GetDistribution"),
+        // Disable, wait, delete.
+        (Delete, "cloudfront:GetDistributionConfig"),
+        (Delete, "cloudfront:UpdateDistribution"),
+        (Delete, "cloudfront:GetDistribution"),
+        (Delete, "cloudfront:DeleteDistribution"),
+    ],
+    passes_roles_to: &[],
+    #[cfg(feature = "sdk")]
+    ops: crate::types::ops!("cloudfront", sdk::Distribution),
+};
+
+fn attributes() -> Vec<AttributeSchema> {
+    vec![
+        required("origin_domain", Type::String, "the origin's DNS name, e.g. a load balancer's `dns_name`"),
+        optional(
+            "origin_protocol_policy",
+            Type::String,
+            "how CloudFront reaches the origin: \"https-only\" (default), \"http-only\" or \"match-viewer\"",
+        ),
+        optional(
+            "viewer_protocol_policy",
+            Type::String,
+            "what viewers may use: \"redirect-to-https\" (default), \"https-only\" or \"allow-all\"",
+        ),
+        optional("aliases", Type::list(Type::String), "the public host names it answers for"),
+        optional(
+            "certificate_arn",
+            Type::String,
+            "an ACM certificate in us-east-1 for the aliases (default: the *.cloudfront.net certificate)",
+        ),
+        optional(
+            "minimum_protocol_version",
+            Type::String,
+            "the oldest TLS viewers may use with `certificate_arn`, e.g. \"TLSv1.2_2021\" (the default)",
+        ),
+        optional("web_acl_id", Type::String, "the ARN of a CLOUDFRONT-scope WAFv2 web ACL"),
+        optional("cache_policy_id", Type::String, "a cache policy (default: AWS's CachingDisabled)"),
+        optional(
+            "origin_request_policy_id",
+            Type::String,
+            "what is forwarded to the origin (default: AWS's AllViewer)",
+        ),
+        optional("price_class", Type::String, "\"PriceClass_100\" (default), \"PriceClass_200\" or \"PriceClass_All\""),
+        optional("enabled", Type::Bool, "whether it serves requests (default true)"),
+        optional("comment", Type::String, "a note shown in the console"),
+        computed("id", Type::String, "the distribution id, e.g. \"E2QWRUHAPOMQZL\""),
+        computed("arn", Type::String, "the distribution's ARN"),
+        computed("domain_name", Type::String, "its *.cloudfront.net name, for DNS"),
+        computed("hosted_zone_id", Type::String, "the hosted zone for Route 53 alias records"),
+    ]
+}
+
+#[cfg(feature = "cloudfront")]
+mod sdk {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use aws_sdk_cloudfront::types::{
+        Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Method,
+        MinimumProtocolVersion, Origin, OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol,
+        SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
+    };
+    use aws_sdk_cloudfront::Client;
+    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::value::{Attributes, Value};
+
+    use crate::aws::attrs::{
+        boolean, like_prior, observed, required, string, strings, tag_changes, text, user_tags, Update,
+    };
+    use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
+    use crate::aws::wait::{self, Poll};
+    use crate::aws::AwsProvider;
+
+    /// AWS's managed cache policy "CachingDisabled": an application origin decides what is cacheable.
+    const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+    /// AWS's managed origin request policy "AllViewer": the origin sees the viewer's headers, cookies and query.
+    const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+    /// The hosted zone of every CloudFront domain name, for Route 53 alias records.
+    const HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
+    /// Deploying a change to every edge location takes minutes, sometimes tens of them.
+    const DEPLOY_TIMEOUT: Duration = Duration::from_secs(45 * 60);
+    /// The origin's id inside the distribution; there is one origin.
+    const ORIGIN_ID: &str = "origin";
+
+    async fn create(
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError> {
+        const OP: &str = "CreateDistribution";
+        // CloudFront refuses a reference it has seen with another configuration, even from a
+        // destroyed copy of the same workflow, so each create gets its own.
+        let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let address = tags.get("drone:address").map_or("distribution", String::as_str);
+        let reference = format!("drone:{address}:{}", created.as_nanos());
+        let out = p
+            .cloudfront
+            .create_distribution()
+            .distribution_config(distribution_config(config, &reference, OP)?)
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        let dist = out.distribution().ok_or_else(|| missing(OP, "Distribution"))?;
+        let id = dist.id().to_string();
+        let arn = dist.arn().to_string();
+        let domain = dist.domain_name().to_string();
+        let settle = async {
+            set_tags(&p.cloudfront, &arn, &[], tags).await?;
+            deployed(&p.cloudfront, &id, OP).await
+        };
+        settle.await.map_err(|e| e.after_create(&id))?;
+        Ok(Observed { id, attributes: computed(&arn, &domain) })
+    }
+
+    fn computed(arn: &str, domain: &str) -> Attributes {
+        observed([
+            ("arn", Value::str(arn)),
+            ("domain_name", Value::str(domain)),
+            ("hosted_zone_id", Value::str(HOSTED_ZONE_ID)),
+        ])
+    }
+
+    async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        let out = match p.cloudfront.get_distribution().id(id).send().await {
+            Ok(out) => out,
+            Err(e) => return unless_gone(sdk_error("GetDistribution", e), None),
+        };
+        let Some(dist) = out.distribution() else {
+            return Ok(None);
+        };
+        let mut attributes = computed(dist.arn(), dist.domain_name());
+        if let Some(c) = dist.distribution_config() {
+            attributes.extend(configured(c, prior));
+        }
+        // Tags are a request of their own: read when the workflow sets them.
+        if prior.contains_key("tags") {
+            let out = p
+                .cloudfront
+                .list_tags_for_resource()
+                .resource(dist.arn())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListTagsForResource", e))?;
+            let tags = out.tags().map(|t| t.items()).unwrap_or_default();
+            attributes.insert("tags".into(), user_tags(tags.iter().map(|t| (t.key(), t.value().unwrap_or_default()))));
+        }
+        Ok(Some(Observed { id: id.to_string(), attributes }))
+    }
+
+    /// The attributes a distribution's configuration holds, as the workflow writes them.
+    fn configured(c: &DistributionConfig, prior: &Attributes) -> Attributes {
+        let origin = c.origins().and_then(|o| o.items().first());
+        let behavior = c.default_cache_behavior();
+        let certificate = c.viewer_certificate();
+        let acm = certificate.and_then(|v| v.acm_certificate_arn());
+        let aliases = c.aliases().map(|a| a.items()).unwrap_or_default().iter().map(Value::str).collect();
+        observed([
+            ("origin_domain", text(origin.map(|o| o.domain_name()))),
+            (
+                "origin_protocol_policy",
+                text(origin.and_then(|o| o.custom_origin_config()).map(|c| c.origin_protocol_policy().as_str())),
+            ),
+            ("viewer_protocol_policy", text(behavior.map(|b| b.viewer_protocol_policy().as_str()))),
+            ("aliases", like_prior(prior.get("aliases"), aliases, |a, b| a == b)),
+            ("certificate_arn", text(acm)),
+            (
+                "minimum_protocol_version",
+                text(
+                    certificate
+                        .filter(|_| acm.is_some())
+                        .and_then(|v| v.minimum_protocol_version())
+                        .map(|m| m.as_str()),
+                ),
+            ),
+            ("web_acl_id", text(c.web_acl_id().filter(|w| !w.is_empty()))),
+            ("cache_policy_id", text(behavior.and_then(|b| b.cache_policy_id()))),
+            ("origin_request_policy_id", text(behavior.and_then(|b| b.origin_request_policy_id()))),
+            ("price_class", text(c.price_class().map(|p| p.as_str()))),
+            ("enabled", Value::Bool(c.enabled())),
+            ("comment", Value::str(c.comment())),
+        ])
+    }
+
+    async fn update(p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+        const OP: &str = "UpdateDistribution";
+        let arn = string(u.prior, "arn").ok_or_else(|| missing(OP, "the distribution's ARN in state"))?.to_string();
+        if u.changed("tags") {
+            let (removed, desired) = tag_changes(u.prior, u.tags);
+            set_tags(&p.cloudfront, &arn, &removed, &desired).await?;
+        }
+        if u.changed_besides_tags() {
+            let current = p.cloudfront.get_distribution_config().id(u.id).send().await;
+            let current = current.map_err(|e| sdk_error("GetDistributionConfig", e))?;
+            // The new configuration keeps the distribution's own caller reference.
+            let reference = current.distribution_config().map(|c| c.caller_reference().to_string()).unwrap_or_default();
+            p.cloudfront
+                .update_distribution()
+                .id(u.id)
+                .set_if_match(current.e_tag().map(String::from))
+                .distribution_config(distribution_config(u.config, &reference, OP)?)
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            deployed(&p.cloudfront, u.id, OP).await?;
+        }
+        Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+    }
+
+    async fn delete(p: &AwsProvider, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
+        const OP: &str = "DeleteDistribution";
+        let cf = &p.cloudfront;
+        let current = match cf.get_distribution_config().id(id).send().await {
+            Ok(out) => out,
+            Err(e) => return unless_gone(sdk_error("GetDistributionConfig", e), ()),
+        };
+        let mut etag = current.e_tag().map(String::from);
+        // AWS deletes only a disabled, deployed distribution.
+        if let Some(config) = current.distribution_config().filter(|c| c.enabled()) {
+            let mut disabled = config.clone();
+            disabled.enabled = false;
+            let out = cf
+                .update_distribution()
+                .id(id)
+                .set_if_match(etag)
+                .distribution_config(disabled)
+                .send()
+                .await
+                .map_err(|e| sdk_error("UpdateDistribution", e))?;
+            etag = out.e_tag().map(String::from);
+        }
+        deployed(cf, id, OP).await?;
+        let latest = cf.get_distribution().id(id).send().await.map_err(|e| sdk_error("GetDistribution", e))?;
+        etag = latest.e_tag().map(String::from).or(etag);
+        match cf.delete_distribution().id(id).set_if_match(etag).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => unless_gone(sdk_error(OP, e), ()),
+        }
+    }
+
+    /// Waits until the distribution's last change has reached every edge location.
+    async fn deployed(cf: &Client, id: &str, operation: &str) -> Result<(), ProviderError> {
+        let what = format!("distribution {id} was not deployed");
+        wait::until(operation, &what, DEPLOY_TIMEOUT, || async {
+            let out = cf.get_distribution().id(id).send().await.map_err(|e| sdk_error("GetDistribution", e))?;
+            match out.distribution().map(|d| d.status()) {
+                Some("Deployed") => Ok(Poll::Ready(())),
+                _ => Ok(Poll::Pending),
+            }
+        })
+        .await
+    }
+
+    async fn set_tags(
+        cf: &Client,
+        arn: &str,
+        removed: &[String],
+        desired: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        if !removed.is_empty() {
+            cf.untag_resource()
+                .resource(arn)
+                .tag_keys(TagKeys::builder().set_items(Some(removed.to_vec())).build())
+                .send()
+                .await
+                .map_err(|e| sdk_error("UntagResource", e))?;
+        }
+        if desired.is_empty() {
+            return Ok(());
+        }
+        let items = desired
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid("TagResource", e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        cf.tag_resource()
+            .resource(arn)
+            .tags(Tags::builder().set_items(Some(items)).build())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("TagResource", e))
+    }
+
+    /// One of `allowed` values of `attr`, or `default` when unset; else an error from `operation`.
+    fn choice<'a>(
+        operation: &str,
+        config: &'a Attributes,
+        attr: &str,
+        allowed: &[&str],
+        default: &'a str,
+    ) -> Result<&'a str, ProviderError> {
+        let value = string(config, attr).unwrap_or(default);
+        if allowed.contains(&value) {
+            Ok(value)
+        } else {
+            Err(invalid(operation, format!("`{attr}` is one of {}, not \"{value}\"", allowed.join(", "))))
+        }
+    }
+
+    /// The whole distribution configuration from the resource's attributes.
+    fn distribution_config(
+        config: &Attributes,
+        reference: &str,
+        operation: &str,
+    ) -> Result<DistributionConfig, ProviderError> {
+        let built = |e: aws_smithy_types::error::operation::BuildError| invalid(operation, e.to_string());
+        let origin_policy = choice(
+            operation,
+            config,
+            "origin_protocol_policy",
+            &["https-only", "http-only", "match-viewer"],
+            "https-only",
+        )?;
+        let custom = CustomOriginConfig::builder()
+            .http_port(80)
+            .https_port(443)
+            .origin_protocol_policy(OriginProtocolPolicy::from(origin_policy))
+            .origin_ssl_protocols(
+                OriginSslProtocols::builder().quantity(1).items(SslProtocol::TlSv12).build().map_err(built)?,
+            )
+            .build()
+            .map_err(built)?;
+        let origin = Origin::builder()
+            .id(ORIGIN_ID)
+            .domain_name(required(config, "origin_domain", operation)?)
+            .custom_origin_config(custom)
+            .build()
+            .map_err(built)?;
+        let methods =
+            [Method::Get, Method::Head, Method::Options, Method::Put, Method::Post, Method::Patch, Method::Delete];
+        let cached =
+            CachedMethods::builder().quantity(2).items(Method::Get).items(Method::Head).build().map_err(built)?;
+        let allowed = AllowedMethods::builder()
+            .quantity(methods.len() as i32)
+            .set_items(Some(methods.to_vec()))
+            .cached_methods(cached)
+            .build()
+            .map_err(built)?;
+        let viewer_policy = choice(
+            operation,
+            config,
+            "viewer_protocol_policy",
+            &["redirect-to-https", "https-only", "allow-all"],
+            "redirect-to-https",
+        )?;
+        let behavior = DefaultCacheBehavior::builder()
+            .target_origin_id(ORIGIN_ID)
+            .viewer_protocol_policy(ViewerProtocolPolicy::from(viewer_policy))
+            .cache_policy_id(string(config, "cache_policy_id").unwrap_or(CACHING_DISABLED))
+            .origin_request_policy_id(string(config, "origin_request_policy_id").unwrap_or(ALL_VIEWER))
+            .allowed_methods(allowed)
+            .compress(true)
+            .build()
+            .map_err(built)?;
+        let aliases = strings(config, "aliases");
+        let certificate = match string(config, "certificate_arn") {
+            Some(arn) => {
+                let versions: Vec<&str> = MinimumProtocolVersion::values().to_vec();
+                let minimum = choice(operation, config, "minimum_protocol_version", &versions, "TLSv1.2_2021")?;
+                ViewerCertificate::builder()
+                    .acm_certificate_arn(arn)
+                    .ssl_support_method(SslSupportMethod::SniOnly)
+                    .minimum_protocol_version(MinimumProtocolVersion::from(minimum))
+                    .build()
+            }
+            None => ViewerCertificate::builder().cloud_front_default_certificate(true).build(),
+        };
+        let price = choice(
+            operation,
+            config,
+            "price_class",
+            &["PriceClass_All", "PriceClass_200", "PriceClass_100"],
+            "PriceClass_100",
+        )?;
+        DistributionConfig::builder()
+            .caller_reference(reference)
+            .comment(string(config, "comment").unwrap_or("managed by drone"))
+            .enabled(boolean(config, "enabled").unwrap_or(true))
+            .origins(Origins::builder().quantity(1).items(origin).build().map_err(built)?)
+            .default_cache_behavior(behavior)
+            .aliases(Aliases::builder().quantity(aliases.len() as i32).set_items(Some(aliases)).build().map_err(built)?)
+            .viewer_certificate(certificate)
+            .set_web_acl_id(string(config, "web_acl_id").map(String::from))
+            .price_class(PriceClass::from(price))
+            .build()
+            .map_err(built)
+    }
+
+    crate::aws::ops_from_fns!(Distribution);
+}

@@ -1,0 +1,3 @@
+//! CloudFront distributions in front of one custom origin.
+
+pub mod distribution;

@@ -1,0 +1,89 @@
+//! What the EC2 types share through the SDK: tags at creation and in
+//! updates, the user's tags read back, and batched reads (one Describe call
+//! for many ids, falling back to one at a time when one of them is gone).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::Client;
+use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+use drone_engine::value::{Attributes, Value};
+
+use crate::aws::attrs::{self, Update};
+use crate::aws::error::sdk_error;
+
+/// How many EC2 resources of one type one Describe call reads.
+pub(super) const BATCH: usize = 100;
+
+/// Tags for a create call.
+pub(super) fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder().resource_type(kind).set_tags(Some(ec2_tags(tags))).build()
+}
+
+fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
+pub(super) async fn sync_tags(ec2: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
+    if !u.changed("tags") {
+        return Ok(());
+    }
+    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
+    if !removed.is_empty() {
+        let keys = removed.iter().map(|k| Tag::builder().key(k).build()).collect();
+        ec2.delete_tags().resources(u.id).set_tags(Some(keys)).send().await.map_err(|e| sdk_error("DeleteTags", e))?;
+    }
+    ec2.create_tags()
+        .resources(u.id)
+        .set_tags(Some(ec2_tags(&desired)))
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateTags", e))?;
+    Ok(())
+}
+
+/// The user's tags among an EC2 resource's.
+pub(super) fn tags_of(tags: &[Tag]) -> Value {
+    attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))))
+}
+
+/// Reads `asked` with `describe`, which answers the attributes of the ids it
+/// is given that exist, by id.
+pub(super) async fn read_batched<F, Fut>(
+    asked: &[(&str, &Attributes)],
+    describe: F,
+) -> Result<Vec<Option<Observed>>, ProviderError>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<BTreeMap<String, Attributes>, ProviderError>>,
+{
+    let ids: Vec<String> = asked.iter().map(|(id, _)| id.to_string()).collect();
+    let mut found = match describe(ids.clone()).await {
+        Ok(found) => found,
+        // One id that is gone fails the whole call: then ask one at a time.
+        Err(e) if e.kind == ErrorKind::NotFound && ids.len() > 1 => {
+            let mut found = BTreeMap::new();
+            for id in ids {
+                match describe(vec![id]).await {
+                    Ok(one) => found.extend(one),
+                    Err(e) if e.kind == ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            found
+        }
+        Err(e) if e.kind == ErrorKind::NotFound => BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(asked
+        .iter()
+        .map(|(id, _)| found.remove(*id).map(|attributes| Observed { id: id.to_string(), attributes }))
+        .collect())
+}
+
+/// The recorded attributes of `id` among `asked`.
+pub(super) fn prior_of<'a>(asked: &[(&str, &'a Attributes)], id: &str) -> Option<&'a Attributes> {
+    asked.iter().find(|(i, _)| *i == id).map(|(_, a)| *a)
+}

@@ -1,0 +1,3 @@
+//! ECR repositories.
+
+pub mod repository;

@@ -1,0 +1,333 @@
+//! `aws.ecs.task_definition`: an ECS task definition: the containers of a task and the roles they run with.
+
+use drone_lang::schema::{AttributeSchema, Type};
+
+use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::schema::{computed, field, optional, required, AttributeExt};
+use crate::types::{ArnPattern, TypeDef};
+
+/// The type.
+pub static TYPE: TypeDef = TypeDef {
+    name: "aws.ecs.task_definition",
+    doc: "an ECS task definition: the containers of a task and the roles they run with",
+    taggable: true,
+    attributes,
+    naming: Some("family"),
+    arns: // Every revision of the family.
+    |s| {
+        vec![ArnPattern::new("ecs", "task-definition", format!("arn:aws:ecs:{}:{}:task-definition/{}:*", s.region, s.account, s.name))]
+    },
+    actions: &[
+        (Create, "ecs:RegisterTaskDefinition"),
+        (Create, "ecs:TagResource"),
+        (Read, "ecs:DescribeTaskDefinition"),
+        (Update, "ecs:TagResource"),
+        (Update, "ecs:UntagResource"),
+        (Delete, "ecs:DeregisterTaskDefinition"),
+    ],
+    passes_roles_to: &["ecs-tasks.amazonaws.com"],
+    #[cfg(feature = "sdk")]
+    ops: crate::types::ops!("ecs", sdk::TaskDefinition),
+};
+
+/// The object type of an EFS volume of a task definition.
+pub fn efs_volume_type() -> Type {
+    Type::Object(vec![
+        field("name", Type::String, true, "the volume's name, which containers mount"),
+        field("file_system_id", Type::String, true, "the EFS file system"),
+    ])
+}
+
+/// The object type of a volume mounted into a container.
+pub fn mount_type() -> Type {
+    Type::Object(vec![
+        field("volume", Type::String, true, "the volume's name"),
+        field("path", Type::String, true, "where it appears in the container"),
+    ])
+}
+
+/// The object type of one container in a task definition.
+pub fn container_type() -> Type {
+    Type::Object(vec![
+        field("name", Type::String, true, "the container's name"),
+        field("image", Type::String, true, "the image, e.g. \"ghost:5-alpine\""),
+        field("essential", Type::Bool, false, "stop the task when this container stops (default true)"),
+        field("ports", Type::list(Type::Number), false, "TCP ports the container listens on"),
+        field(
+            "environment",
+            Type::map(Type::String),
+            false,
+            "environment variables (no secrets: they show in the console)",
+        ),
+        field("command", Type::list(Type::String), false, "the command, overriding the image's"),
+        field("read_only_root_filesystem", Type::Bool, false, "mount the root filesystem read-only"),
+        field("log_group", Type::String, false, "the CloudWatch Logs group the container's output goes to"),
+        field("mounts", Type::list(mount_type()), false, "volumes mounted into the container"),
+    ])
+}
+
+fn attributes() -> Vec<AttributeSchema> {
+    vec![
+        required("family", Type::String, "the family its revisions share").replaces(),
+        required("cpu", Type::Number, "CPU units of the task (256 = a quarter vCPU)").replaces(),
+        required("memory", Type::Number, "memory of the task in MiB").replaces(),
+        required("containers", Type::list(container_type()), "the task's containers").replaces(),
+        optional("efs_volumes", Type::list(efs_volume_type()), "EFS file systems the containers can mount").replaces(),
+        optional("execution_role_arn", Type::String, "the role ECS uses to pull images and write logs").replaces(),
+        optional("task_role_arn", Type::String, "the role the containers' code runs as").replaces(),
+        computed("id", Type::String, "the task definition's ARN, with its revision"),
+        computed("arn", Type::String, "the task definition's ARN, with its revision"),
+        computed("revision", Type::Number, "the revision number in its family"),
+    ]
+}
+
+#[cfg(feature = "ecs")]
+mod sdk {
+    use std::collections::BTreeMap;
+
+    use async_trait::async_trait;
+    use aws_sdk_ecs::types::{
+        Compatibility, ContainerDefinition, EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair,
+        LogConfiguration, LogDriver, MountPoint, NetworkMode, PortMapping, Tag, TaskDefinition as Revision,
+        TaskDefinitionField, TaskDefinitionStatus, TransportProtocol, Volume,
+    };
+    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::value::{Attributes, Value};
+
+    use super::super::sdk::{ecs_tags, sync_tags, tags_of};
+    use crate::aws::attrs::{self, int, like_prior, objects, observed, required, string, Update};
+    use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::{AwsProvider, Ops};
+
+    pub struct TaskDefinition;
+
+    #[async_trait]
+    impl Ops for TaskDefinition {
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            config: &Attributes,
+            tags: &BTreeMap<String, String>,
+        ) -> Result<Observed, ProviderError> {
+            register_task_definition(p, config, tags).await
+        }
+
+        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+            let out =
+                p.ecs.describe_task_definition().task_definition(id).include(TaskDefinitionField::Tags).send().await;
+            let attributes = match out {
+                Ok(out) => match out.task_definition() {
+                    Some(d) if d.status() == Some(&TaskDefinitionStatus::Active) => {
+                        Some(task_definition_attributes(d, out.tags(), prior))
+                    }
+                    _ => None,
+                },
+                // An unknown revision is a client error, not a not-found code.
+                Err(e) if e.as_service_error().is_some_and(|s| s.meta().code() == Some("ClientException")) => None,
+                Err(e) => return Err(sdk_error("DescribeTaskDefinition", e)),
+            };
+            Ok(attributes.map(|attributes| Observed { id: id.to_string(), attributes }))
+        }
+
+        /// A revision cannot change: everything but tags replaces it.
+        async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+            sync_tags(&p.ecs, u).await?;
+            Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+        }
+
+        async fn delete(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<(), ProviderError> {
+            p.ecs
+                .deregister_task_definition()
+                .task_definition(id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| sdk_error("DeregisterTaskDefinition", e))
+        }
+    }
+
+    async fn register_task_definition(
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError> {
+        const OP: &str = "RegisterTaskDefinition";
+        let number =
+            |name: &str| int(config, name).map(|n| n.to_string()).ok_or_else(|| invalid(OP, format!("`{name}`")));
+        let out = p
+            .ecs
+            .register_task_definition()
+            .family(required(config, "family", OP)?)
+            .cpu(number("cpu")?)
+            .memory(number("memory")?)
+            // Fargate tasks always use awsvpc networking: each task gets its own interface and security groups.
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .set_container_definitions(Some(
+                objects(config, "containers")
+                    .into_iter()
+                    .map(|c| container(c, p.region()?))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))
+            .set_volumes(Some(volumes(config, OP)?))
+            .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
+            .set_task_role_arn(string(config, "task_role_arn").map(String::from))
+            .set_tags(Some(ecs_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        let definition = out.task_definition().ok_or_else(|| missing(OP, "TaskDefinition"))?;
+        let arn = definition.task_definition_arn().ok_or_else(|| missing(OP, "TaskDefinitionArn"))?.to_string();
+        Ok(Observed {
+            id: arn.clone(),
+            attributes: observed([
+                ("arn", Value::String(arn)),
+                ("revision", Value::Number(definition.revision().into())),
+            ]),
+        })
+    }
+
+    /// A task definition's EFS volumes, always with encryption in transit.
+    fn volumes(config: &Attributes, operation: &str) -> Result<Vec<Volume>, ProviderError> {
+        objects(config, "efs_volumes")
+            .into_iter()
+            .map(|v| {
+                let text = |name: &str| v.get(name).and_then(Value::as_str).map(String::from);
+                let efs = EfsVolumeConfiguration::builder()
+                    .set_file_system_id(text("file_system_id"))
+                    .transit_encryption(EfsTransitEncryption::Enabled)
+                    .build()
+                    .map_err(|e| invalid(operation, e.to_string()))?;
+                Ok(Volume::builder().set_name(text("name")).efs_volume_configuration(efs).build())
+            })
+            .collect()
+    }
+
+    /// One container of a task definition, from its drone object; `region` is
+    /// where its log group is.
+    fn container(c: &BTreeMap<String, Value>, region: &str) -> Result<ContainerDefinition, ProviderError> {
+        let text = |name: &str| c.get(name).and_then(Value::as_str).map(String::from);
+        let list = |name: &str| c.get(name).and_then(Value::as_list).unwrap_or_default();
+        let ports = list("ports")
+            .iter()
+            .filter_map(|p| p.as_i64().and_then(|n| i32::try_from(n).ok()))
+            .map(|port| PortMapping::builder().container_port(port).protocol(TransportProtocol::Tcp).build())
+            .collect();
+        let environment = c
+            .get("environment")
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| KeyValuePair::builder().name(k).value(v).build()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let command: Vec<String> = list("command").iter().filter_map(|v| v.as_str().map(String::from)).collect();
+        // The awslogs driver sends output to the log group, one stream per task, prefixed with the container's name.
+        let logs = match text("log_group") {
+            Some(group) => Some(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", group)
+                    .options("awslogs-region", region)
+                    .options("awslogs-stream-prefix", text("name").unwrap_or_default())
+                    .build()
+                    .map_err(|e| invalid("RegisterTaskDefinition", e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(ContainerDefinition::builder()
+            .set_name(text("name"))
+            .set_image(text("image"))
+            .essential(c.get("essential").and_then(Value::as_bool).unwrap_or(true))
+            .set_port_mappings(Some(ports))
+            .set_environment(Some(environment))
+            .set_command((!command.is_empty()).then_some(command))
+            .set_readonly_root_filesystem(c.get("read_only_root_filesystem").and_then(Value::as_bool))
+            .set_log_configuration(logs)
+            .set_mount_points(Some(
+                list("mounts")
+                    .iter()
+                    .filter_map(Value::as_map)
+                    .map(|m| {
+                        let text = |name: &str| m.get(name).and_then(Value::as_str).map(String::from);
+                        MountPoint::builder().set_source_volume(text("volume")).set_container_path(text("path")).build()
+                    })
+                    .collect(),
+            ))
+            .build())
+    }
+
+    fn task_definition_attributes(d: &Revision, tags: &[Tag], prior: &Attributes) -> Attributes {
+        let number = |s: Option<&str>| s.and_then(|s| s.parse::<f64>().ok()).map_or(Value::Null, Value::Number);
+        let volumes = d
+            .volumes()
+            .iter()
+            .filter_map(|v| {
+                let efs = v.efs_volume_configuration()?;
+                Some(Value::Map(BTreeMap::from([
+                    ("name".to_string(), attrs::text(v.name())),
+                    ("file_system_id".to_string(), Value::str(efs.file_system_id())),
+                ])))
+            })
+            .collect();
+        let containers = d.container_definitions().iter().map(container_object).collect();
+        observed([
+            ("family", attrs::text(d.family())),
+            ("cpu", number(d.cpu())),
+            ("memory", number(d.memory())),
+            ("containers", like_prior(prior.get("containers"), containers, same_container)),
+            ("efs_volumes", like_prior(prior.get("efs_volumes"), volumes, |a, b| a.same(b))),
+            ("execution_role_arn", attrs::text(d.execution_role_arn())),
+            ("task_role_arn", attrs::text(d.task_role_arn())),
+            ("tags", tags_of(tags)),
+        ])
+    }
+
+    /// A container definition as the workflow writes one.
+    fn container_object(c: &ContainerDefinition) -> Value {
+        let strings = |items: &[String]| Value::List(items.iter().map(Value::str).collect());
+        let ports =
+            c.port_mappings().iter().filter_map(|p| p.container_port()).map(|n| Value::Number(n.into())).collect();
+        let environment =
+            c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), Value::str(kv.value()?)))).collect();
+        let log_group = c.log_configuration().and_then(|l| l.options()).and_then(|o| o.get("awslogs-group"));
+        let mounts = c
+            .mount_points()
+            .iter()
+            .map(|m| {
+                Value::Map(BTreeMap::from([
+                    ("volume".to_string(), attrs::text(m.source_volume())),
+                    ("path".to_string(), attrs::text(m.container_path())),
+                ]))
+            })
+            .collect();
+        Value::Map(BTreeMap::from([
+            ("name".to_string(), attrs::text(c.name())),
+            ("image".to_string(), attrs::text(c.image())),
+            ("essential".to_string(), Value::Bool(c.essential().unwrap_or(true))),
+            ("ports".to_string(), Value::List(ports)),
+            ("environment".to_string(), Value::Map(environment)),
+            ("command".to_string(), strings(c.command())),
+            ("read_only_root_filesystem".to_string(), Value::Bool(c.readonly_root_filesystem().unwrap_or(false))),
+            ("log_group".to_string(), attrs::text(log_group.map(String::as_str))),
+            ("mounts".to_string(), Value::List(mounts)),
+        ]))
+    }
+
+    /// Whether two containers are the same, a field left out taking ECS's default.
+    fn same_container(a: &Value, b: &Value) -> bool {
+        attrs::same_fields(
+            a,
+            b,
+            &[
+                ("essential", Value::Bool(true)),
+                ("ports", Value::List(Vec::new())),
+                ("environment", Value::Map(BTreeMap::new())),
+                ("command", Value::List(Vec::new())),
+                ("read_only_root_filesystem", Value::Bool(false)),
+                ("mounts", Value::List(Vec::new())),
+            ],
+        )
+    }
+}

@@ -1,0 +1,72 @@
+//! What the ELBv2 types share through the SDK: tags, kept by ARN and read
+//! with a request of their own, and deletes that find nothing left to do.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticloadbalancingv2::types::Tag;
+use aws_sdk_elasticloadbalancingv2::Client;
+use drone_engine::provider::ProviderError;
+use drone_engine::value::{Attributes, Value};
+
+use crate::aws::attrs::{self, Update};
+use crate::aws::error::{sdk_error, unless_gone};
+
+/// Tags for a create call.
+pub(super) fn elb_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
+pub(super) async fn sync_tags(elb: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
+    if !u.changed("tags") {
+        return Ok(());
+    }
+    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
+    if !removed.is_empty() {
+        elb.remove_tags()
+            .resource_arns(u.id)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| sdk_error("RemoveTags", e))?;
+    }
+    elb.add_tags()
+        .resource_arns(u.id)
+        .set_tags(Some(elb_tags(&desired)))
+        .send()
+        .await
+        .map_err(|e| sdk_error("AddTags", e))?;
+    Ok(())
+}
+
+/// Adds the user's tags to `attributes`, when the workflow sets them (they are a request of their own).
+pub(super) async fn read_tags(
+    elb: &Client,
+    arn: &str,
+    prior: &Attributes,
+    attributes: &mut Attributes,
+) -> Result<(), ProviderError> {
+    if !prior.contains_key("tags") {
+        return Ok(());
+    }
+    let out = elb.describe_tags().resource_arns(arn).send().await.map_err(|e| sdk_error("DescribeTags", e))?;
+    let tags = out.tag_descriptions().first().map(|d| d.tags()).unwrap_or_default();
+    let pairs = tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+    attributes.insert("tags".into(), attrs::user_tags(pairs));
+    Ok(())
+}
+
+/// A delete's result, counting "already gone" as done.
+pub(super) fn deleted(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    result.or_else(|e| unless_gone(e, ()))
+}
+
+/// The attributes a Describe found (`None` when it found nothing, or the resource is gone).
+pub(super) fn found(described: Result<Option<Attributes>, ProviderError>) -> Result<Option<Attributes>, ProviderError> {
+    described.or_else(|e| unless_gone(e, None))
+}
+
+/// A list of ids as values.
+pub(super) fn ids(items: &[String]) -> Vec<Value> {
+    items.iter().map(Value::str).collect()
+}

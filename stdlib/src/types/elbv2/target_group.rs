@@ -1,0 +1,149 @@
+//! `aws.elbv2.target_group`: where a load balancer sends requests: the IP addresses of Fargate tasks.
+
+use drone_lang::schema::{AttributeSchema, Type};
+
+use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::schema::{computed, optional, required, AttributeExt};
+use crate::types::{ArnPattern, TypeDef};
+
+/// The type.
+pub static TYPE: TypeDef = TypeDef {
+    name: "aws.elbv2.target_group",
+    doc: "where a load balancer sends requests: the IP addresses of Fargate tasks",
+    taggable: true,
+    attributes,
+    naming: Some("name"),
+    arns: |s| {
+        let arn = format!("arn:aws:elasticloadbalancing:{}:{}:targetgroup/{}/*", s.region, s.account, s.name);
+        vec![ArnPattern::new("elasticloadbalancing", "targetgroup", arn)]
+    },
+    actions: &[
+        (Create, "elasticloadbalancing:CreateTargetGroup"),
+        (Create, "elasticloadbalancing:AddTags"),
+        (Read, "elasticloadbalancing:DescribeTargetGroups"),
+        (Read, "elasticloadbalancing:DescribeTags"),
+        (Update, "elasticloadbalancing:ModifyTargetGroup"),
+        (Update, "elasticloadbalancing:AddTags"),
+        (Update, "elasticloadbalancing:RemoveTags"),
+        (Delete, "elasticloadbalancing:DeleteTargetGroup"),
+    ],
+    passes_roles_to: &[],
+    #[cfg(feature = "sdk")]
+    ops: crate::types::ops!("elbv2", sdk::TargetGroup),
+};
+
+fn attributes() -> Vec<AttributeSchema> {
+    vec![
+        required("name", Type::String, "the target group's name").replaces(),
+        required("port", Type::Number, "the port targets listen on").replaces(),
+        optional("protocol", Type::String, "\"HTTP\" (default) or \"HTTPS\"").replaces(),
+        required("vpc_id", Type::String, "the VPC of the targets").replaces(),
+        optional("health_check_path", Type::String, "the path health checks request (default \"/\")"),
+        computed("id", Type::String, "the target group's ARN"),
+        computed("arn", Type::String, "the target group's ARN"),
+    ]
+}
+
+#[cfg(feature = "elbv2")]
+mod sdk {
+    use std::collections::BTreeMap;
+
+    use async_trait::async_trait;
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
+    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::value::{Attributes, Value};
+
+    use super::super::sdk::{deleted, elb_tags, found, read_tags, sync_tags};
+    use crate::aws::attrs::{int, number, observed, required, string, text, Update};
+    use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::{AwsProvider, Ops};
+
+    pub struct TargetGroup;
+
+    #[async_trait]
+    impl Ops for TargetGroup {
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            config: &Attributes,
+            tags: &BTreeMap<String, String>,
+        ) -> Result<Observed, ProviderError> {
+            const OP: &str = "CreateTargetGroup";
+            let port = int(config, "port").ok_or_else(|| invalid(OP, "`port` must be a whole number"))?;
+            let out = p
+                .elbv2
+                .create_target_group()
+                .name(required(config, "name", OP)?)
+                .protocol(ProtocolEnum::from(string(config, "protocol").unwrap_or("HTTP")))
+                .port(port)
+                .vpc_id(required(config, "vpc_id", OP)?)
+                // Fargate tasks register by IP address.
+                .target_type(TargetTypeEnum::Ip)
+                .set_health_check_path(string(config, "health_check_path").map(String::from))
+                .set_tags(Some(elb_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            let arn = out
+                .target_groups()
+                .first()
+                .and_then(|t| t.target_group_arn())
+                .ok_or_else(|| missing(OP, "TargetGroupArn"))?
+                .to_string();
+            Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+        }
+
+        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+            let described = p
+                .elbv2
+                .describe_target_groups()
+                .target_group_arns(id)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTargetGroups", e))
+                .map(|o| {
+                    o.target_groups().first().map(|t| {
+                        observed([
+                            ("name", text(t.target_group_name())),
+                            ("port", number(t.port())),
+                            ("protocol", text(t.protocol().map(|p| p.as_str()))),
+                            ("vpc_id", text(t.vpc_id())),
+                            ("health_check_path", text(t.health_check_path())),
+                        ])
+                    })
+                });
+            let Some(mut attributes) = found(described)? else {
+                return Ok(None);
+            };
+            read_tags(&p.elbv2, id, prior, &mut attributes).await?;
+            Ok(Some(Observed { id: id.to_string(), attributes }))
+        }
+
+        async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+            if u.changed("health_check_path") {
+                p.elbv2
+                    .modify_target_group()
+                    .target_group_arn(u.id)
+                    .health_check_path(string(u.config, "health_check_path").unwrap_or("/"))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ModifyTargetGroup", e))?;
+            }
+            sync_tags(&p.elbv2, u).await?;
+            Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+        }
+
+        /// Refused (ResourceInUse, retried) while a listener still forwards to it.
+        async fn delete(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<(), ProviderError> {
+            deleted(
+                p.elbv2
+                    .delete_target_group()
+                    .target_group_arn(id)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| sdk_error("DeleteTargetGroup", e)),
+            )
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! IAM roles: trust policy, inline policies, managed policy attachments, tags.
+
+pub mod role;

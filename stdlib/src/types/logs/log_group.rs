@@ -1,0 +1,169 @@
+//! `aws.logs.log_group`: a CloudWatch Logs log group.
+
+use drone_lang::schema::{AttributeSchema, Type};
+
+use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::schema::{computed, optional, required, AttributeExt};
+use crate::types::{ArnPattern, TypeDef};
+
+/// The type.
+pub static TYPE: TypeDef = TypeDef {
+    name: "aws.logs.log_group",
+    doc: "a CloudWatch Logs log group",
+    taggable: true,
+    attributes,
+    naming: Some("name"),
+    arns: |s| {
+        vec![ArnPattern::new(
+            "logs",
+            "log-group",
+            format!("arn:aws:logs:{}:{}:log-group:{}", s.region, s.account, s.name),
+        )]
+    },
+    actions: &[
+        (Create, "logs:CreateLogGroup"),
+        (Create, "logs:TagResource"),
+        (Create, "logs:PutRetentionPolicy"),
+        (Read, "logs:DescribeLogGroups"),
+        (Read, "logs:ListTagsForResource"),
+        (Update, "logs:PutRetentionPolicy"),
+        (Update, "logs:DeleteRetentionPolicy"),
+        (Update, "logs:TagResource"),
+        (Update, "logs:UntagResource"),
+        (Delete, "logs:DeleteLogGroup"),
+    ],
+    passes_roles_to: &[],
+    #[cfg(feature = "sdk")]
+    ops: crate::types::ops!("logs", sdk::LogGroup),
+};
+
+fn attributes() -> Vec<AttributeSchema> {
+    vec![
+        required("name", Type::String, "the log group's name, e.g. \"/ecs/ghost\"").replaces(),
+        optional("retention_in_days", Type::Number, "days events are kept (1 to 3653; unset: forever)"),
+        computed("id", Type::String, "the log group's name"),
+        computed("arn", Type::String, "the log group's ARN"),
+    ]
+}
+
+#[cfg(feature = "logs")]
+mod sdk {
+    use std::collections::{BTreeMap, HashMap};
+
+    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::value::{Attributes, Value};
+
+    use crate::aws::attrs::{int, number, observed, required, tag_changes, user_tags, Update};
+    use crate::aws::error::sdk_error;
+    use crate::aws::AwsProvider;
+
+    async fn create(
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError> {
+        const OP: &str = "CreateLogGroup";
+        let name = required(config, "name", OP)?;
+        let tags: HashMap<String, String> = tags.clone().into_iter().collect();
+        p.logs
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        if let Some(days) = int(config, "retention_in_days") {
+            put_retention(p, name, days).await.map_err(|e| e.after_create(name))?;
+        }
+        let arn = arn(p, name).await.map_err(|e| e.after_create(name))?;
+        Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
+    }
+
+    /// The log group's ARN, as tagging calls take it (without DescribeLogGroups' trailing `:*`).
+    async fn arn(p: &AwsProvider, name: &str) -> Result<String, ProviderError> {
+        Ok(format!("arn:aws:logs:{}:{}:log-group:{name}", p.region()?, p.account().await?))
+    }
+
+    async fn put_retention(p: &AwsProvider, name: &str, days: i32) -> Result<(), ProviderError> {
+        p.logs
+            .put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(days)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("PutRetentionPolicy", e))
+    }
+
+    async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        let out = p
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeLogGroups", e))?;
+        // A prefix match: `/ecs/ghost` also finds `/ecs/ghost-admin`.
+        let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(id)) else {
+            return Ok(None);
+        };
+        let mut attributes =
+            observed([("name", Value::str(id)), ("retention_in_days", number(group.retention_in_days()))]);
+        // Tags are a request of their own: read when the workflow sets them.
+        if prior.contains_key("tags") {
+            let tags = p
+                .logs
+                .list_tags_for_resource()
+                .resource_arn(arn(p, id).await?)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListTagsForResource", e))?;
+            let pairs = tags.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+            attributes.insert("tags".into(), user_tags(pairs));
+        }
+        Ok(Some(Observed { id: id.to_string(), attributes }))
+    }
+
+    async fn update(p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+        if u.changed("retention_in_days") {
+            match int(u.config, "retention_in_days") {
+                Some(days) => put_retention(p, u.id, days).await?,
+                None => p
+                    .logs
+                    .delete_retention_policy()
+                    .log_group_name(u.id)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| sdk_error("DeleteRetentionPolicy", e))?,
+            }
+        }
+        if u.changed("tags") {
+            let arn = arn(p, u.id).await?;
+            let (removed, desired) = tag_changes(u.prior, u.tags);
+            if !removed.is_empty() {
+                p.logs
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UntagResource", e))?;
+            }
+            p.logs
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(desired.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("TagResource", e))?;
+        }
+        Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+    }
+
+    async fn delete(p: &AwsProvider, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
+        p.logs.delete_log_group().log_group_name(id).send().await.map(drop).map_err(|e| sdk_error("DeleteLogGroup", e))
+    }
+
+    crate::aws::ops_from_fns!(LogGroup);
+}

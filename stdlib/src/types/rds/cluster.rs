@@ -1,0 +1,253 @@
+//! `aws.rds.cluster`: an Aurora database cluster (with a waiter: a cluster
+//! takes minutes to become available, and as long to go away).
+
+use drone_lang::schema::{AttributeSchema, Type};
+
+use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::schema::{computed, optional, required, AttributeExt};
+use crate::types::{ArnPattern, TypeDef};
+
+/// The type.
+pub static TYPE: TypeDef = TypeDef {
+    name: "aws.rds.cluster",
+    doc: "an Aurora database cluster",
+    taggable: true,
+    attributes,
+    naming: Some("identifier"),
+    arns: |s| {
+        vec![ArnPattern::new("rds", "cluster", format!("arn:aws:rds:{}:{}:cluster:{}", s.region, s.account, s.name))]
+    },
+    actions: &[
+        (Create, "rds:CreateDBCluster"),
+        (Create, "rds:AddTagsToResource"),
+        // Waiting for the cluster to become available.
+        (Create, "rds:DescribeDBClusters"),
+        (Read, "rds:DescribeDBClusters"),
+        (Update, "rds:ModifyDBCluster"),
+        (Update, "rds:AddTagsToResource"),
+        (Update, "rds:RemoveTagsFromResource"),
+        (Delete, "rds:DeleteDBCluster"),
+        (Delete, "rds:DescribeDBClusters"),
+    ],
+    passes_roles_to: &[],
+    #[cfg(feature = "sdk")]
+    ops: crate::types::ops!("rds", sdk::Cluster),
+};
+
+fn attributes() -> Vec<AttributeSchema> {
+    vec![
+        required("identifier", Type::String, "the cluster identifier").replaces(),
+        required("engine", Type::String, "\"aurora-mysql\" or \"aurora-postgresql\"").replaces(),
+        optional("engine_version", Type::String, "the engine version (default: the engine's default)"),
+        optional("database_name", Type::String, "a database to create in the cluster").replaces(),
+        required("master_username", Type::String, "the administrator's user name").replaces(),
+        optional("master_password", Type::String, "the administrator's password; use `secret(...)`").sensitive(),
+        optional("db_subnet_group_name", Type::String, "the DB subnet group (private subnets)").replaces(),
+        optional("vpc_security_group_ids", Type::list(Type::String), "security groups of the cluster"),
+        optional("port", Type::Number, "the port the database listens on"),
+        optional("storage_encrypted", Type::Bool, "whether storage is encrypted at rest").replaces(),
+        optional("backup_retention_period", Type::Number, "days automated backups are kept (1 to 35)"),
+        optional("deletion_protection", Type::Bool, "whether deletion is refused"),
+        optional("skip_final_snapshot", Type::Bool, "skip the final snapshot when deleting (default false)")
+            .drone_side(),
+        computed("id", Type::String, "the cluster identifier"),
+        computed("arn", Type::String, "the cluster's ARN"),
+        computed("endpoint", Type::String, "the writer endpoint"),
+        computed("reader_endpoint", Type::String, "the reader endpoint"),
+    ]
+}
+
+#[cfg(feature = "rds")]
+mod sdk {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use aws_sdk_rds::Client;
+    use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+    use drone_engine::value::{Attributes, Value};
+
+    use super::super::sdk::{rds_tags, sync_tags};
+    use crate::aws::attrs::{
+        self, boolean, int, like_prior, observed, prior_if_same, required, secret, string, strings, Update,
+    };
+    use crate::aws::error::{missing, sdk_error, unless_gone};
+    use crate::aws::wait::{self, Poll};
+    use crate::aws::{AwsProvider, Ops};
+
+    /// How long a cluster may take to become available or disappear.
+    const CLUSTER_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+    pub struct Cluster;
+
+    #[async_trait]
+    impl Ops for Cluster {
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            config: &Attributes,
+            tags: &BTreeMap<String, String>,
+        ) -> Result<Observed, ProviderError> {
+            let rds = &p.rds;
+            let id = required(config, "identifier", "CreateDBCluster")?;
+            let out = rds
+                .create_db_cluster()
+                .db_cluster_identifier(id)
+                .engine(required(config, "engine", "CreateDBCluster")?)
+                .set_engine_version(string(config, "engine_version").map(String::from))
+                .set_database_name(string(config, "database_name").map(String::from))
+                .master_username(required(config, "master_username", "CreateDBCluster")?)
+                .set_master_user_password(secret(config, "master_password"))
+                .set_db_subnet_group_name(string(config, "db_subnet_group_name").map(String::from))
+                .set_vpc_security_group_ids(
+                    config.get("vpc_security_group_ids").map(|_| strings(config, "vpc_security_group_ids")),
+                )
+                .set_port(int(config, "port"))
+                .set_storage_encrypted(boolean(config, "storage_encrypted"))
+                .set_backup_retention_period(int(config, "backup_retention_period"))
+                .set_deletion_protection(boolean(config, "deletion_protection"))
+                .set_tags(Some(rds_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("CreateDBCluster", e))?;
+            let arn = out
+                .db_cluster()
+                .and_then(|c| c.db_cluster_arn())
+                .ok_or_else(|| missing("CreateDBCluster", "DBClusterArn"))?
+                .to_string();
+            let cluster = wait_for(rds, id, Some("available"))
+                .await
+                .and_then(|c| c.ok_or_else(|| missing("DescribeDBClusters", "the new cluster")))
+                .map_err(|e| e.after_create(id))?;
+            Ok(Observed {
+                id: id.to_string(),
+                attributes: observed([
+                    ("arn", Value::String(arn)),
+                    ("endpoint", Value::str(cluster.0)),
+                    ("reader_endpoint", Value::str(cluster.1)),
+                ]),
+            })
+        }
+
+        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+            let out = match p.rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error("DescribeDBClusters", e), None),
+            };
+            Ok(out.db_clusters().first().map(|c| {
+                let groups =
+                    c.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).map(Value::str).collect();
+                // A version written as a prefix ("8.0") names the one AWS chose ("8.0.mysql_aurora.3.04.0").
+                let version = prior_if_same(
+                    prior.get("engine_version"),
+                    attrs::text(c.engine_version()),
+                    |a, b| matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if b.starts_with(a)),
+                );
+                let tags = c.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+                let groups = like_prior(prior.get("vpc_security_group_ids"), groups, |a, b| a == b);
+                Observed {
+                    id: id.to_string(),
+                    attributes: observed([
+                        ("identifier", Value::str(id)),
+                        ("engine", attrs::text(c.engine())),
+                        ("engine_version", version),
+                        ("database_name", attrs::text(c.database_name())),
+                        ("master_username", attrs::text(c.master_username())),
+                        ("db_subnet_group_name", attrs::text(c.db_subnet_group())),
+                        ("vpc_security_group_ids", groups),
+                        ("port", attrs::number(c.port())),
+                        ("storage_encrypted", c.storage_encrypted().map_or(Value::Null, Value::Bool)),
+                        ("backup_retention_period", attrs::number(c.backup_retention_period())),
+                        ("deletion_protection", c.deletion_protection().map_or(Value::Null, Value::Bool)),
+                        ("tags", attrs::user_tags(tags)),
+                    ]),
+                }
+            }))
+        }
+
+        async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+            let rds = &p.rds;
+            sync_tags(rds, u).await?;
+            let settable = [
+                "engine_version",
+                "master_password",
+                "vpc_security_group_ids",
+                "port",
+                "backup_retention_period",
+                "deletion_protection",
+            ];
+            if settable.iter().any(|a| u.changed(a)) {
+                let pick = |name: &str| u.changed(name);
+                rds.modify_db_cluster()
+                    .db_cluster_identifier(u.id)
+                    .apply_immediately(true)
+                    .set_engine_version(
+                        string(u.config, "engine_version").filter(|_| pick("engine_version")).map(String::from),
+                    )
+                    .set_master_user_password(secret(u.config, "master_password").filter(|_| pick("master_password")))
+                    .set_vpc_security_group_ids(
+                        pick("vpc_security_group_ids").then(|| strings(u.config, "vpc_security_group_ids")),
+                    )
+                    .set_port(int(u.config, "port").filter(|_| pick("port")))
+                    .set_backup_retention_period(
+                        int(u.config, "backup_retention_period").filter(|_| pick("backup_retention_period")),
+                    )
+                    .set_deletion_protection(
+                        boolean(u.config, "deletion_protection").filter(|_| pick("deletion_protection")),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ModifyDBCluster", e))?;
+                wait_for(rds, u.id, Some("available")).await?;
+            }
+            Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+        }
+
+        async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+            let skip = boolean(prior, "skip_final_snapshot").unwrap_or(false);
+            let snapshot = (!skip).then(|| {
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                format!("{id}-final-{stamp}")
+            });
+            p.rds
+                .delete_db_cluster()
+                .db_cluster_identifier(id)
+                .skip_final_snapshot(skip)
+                .set_final_db_snapshot_identifier(snapshot)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteDBCluster", e))?;
+            wait_for(&p.rds, id, None).await.map(drop)
+        }
+    }
+
+    /// Polls a cluster until it has `status` (returning its endpoints), or until
+    /// it is gone when `status` is `None`.
+    async fn wait_for(rds: &Client, id: &str, status: Option<&str>) -> Result<Option<(String, String)>, ProviderError> {
+        let what = format!("cluster `{id}` did not reach {}", status.unwrap_or("deletion"));
+        wait::until("DescribeDBClusters", &what, CLUSTER_TIMEOUT, || async {
+            match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+                Ok(out) => match (out.db_clusters().first(), status) {
+                    (Some(c), Some(want)) if c.status() == Some(want) => Ok(Poll::Ready(Some((
+                        c.endpoint().unwrap_or_default().to_string(),
+                        c.reader_endpoint().unwrap_or_default().to_string(),
+                    )))),
+                    (None, None) => Ok(Poll::Ready(None)),
+                    _ => Ok(Poll::Pending),
+                },
+                Err(e) => {
+                    let e = sdk_error("DescribeDBClusters", e);
+                    match e.kind {
+                        ErrorKind::NotFound if status.is_none() => Ok(Poll::Ready(None)),
+                        _ if e.retryable() => Ok(Poll::Pending),
+                        _ => Err(e),
+                    }
+                }
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,51 @@
+//! What the RDS types share through the SDK: tags, which RDS keeps by ARN.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::Client;
+use drone_engine::provider::ProviderError;
+use drone_engine::value::Value;
+
+use crate::aws::attrs::{self, string, Update};
+use crate::aws::error::sdk_error;
+
+/// Tags for a create call.
+pub(super) fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
+pub(super) async fn sync_tags(rds: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
+    let arn = string(u.prior, "arn").unwrap_or_default();
+    if !u.changed("tags") || arn.is_empty() {
+        return Ok(());
+    }
+    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
+    if !removed.is_empty() {
+        rds.remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| sdk_error("RemoveTagsFromResource", e))?;
+    }
+    rds.add_tags_to_resource()
+        .resource_name(arn)
+        .set_tags(Some(rds_tags(&desired)))
+        .send()
+        .await
+        .map_err(|e| sdk_error("AddTagsToResource", e))?;
+    Ok(())
+}
+
+/// The user's tags of the RDS resource `arn`.
+pub(super) async fn tags_of(rds: &Client, arn: &str) -> Result<Value, ProviderError> {
+    let out = rds
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListTagsForResource", e))?;
+    Ok(attrs::user_tags(out.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))))
+}

@@ -1,0 +1,438 @@
+//! `aws.s3.bucket`: an S3 bucket.
+
+use drone_lang::schema::{AttributeSchema, Type};
+
+use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::schema::{computed, field, optional, required, AttributeExt};
+use crate::types::{ArnPattern, TypeDef};
+
+/// The type.
+pub static TYPE: TypeDef = TypeDef {
+    name: "aws.s3.bucket",
+    doc: "an S3 bucket",
+    taggable: true,
+    attributes,
+    naming: Some("name"),
+    arns: |s| {
+        vec![
+            ArnPattern::new("s3", "bucket", format!("arn:aws:s3:::{}", s.name)),
+            ArnPattern::new("s3", "object", format!("arn:aws:s3:::{}/*", s.name)),
+        ]
+    },
+    actions: &[
+        (Create, "s3:CreateBucket"),
+        (Create, "s3:PutBucketTagging"),
+        (Create, "s3:PutBucketVersioning"),
+        (Create, "s3:PutEncryptionConfiguration"),
+        (Create, "s3:PutBucketPublicAccessBlock"),
+        (Create, "s3:PutBucketPolicy"),
+        (Read, "s3:ListBucket"),
+        (Read, "s3:GetBucketVersioning"),
+        (Read, "s3:GetEncryptionConfiguration"),
+        (Read, "s3:GetBucketPublicAccessBlock"),
+        (Read, "s3:GetBucketPolicy"),
+        (Read, "s3:GetBucketTagging"),
+        (Update, "s3:PutBucketTagging"),
+        (Update, "s3:PutBucketVersioning"),
+        (Update, "s3:PutEncryptionConfiguration"),
+        (Update, "s3:PutBucketPublicAccessBlock"),
+        (Update, "s3:PutBucketPolicy"),
+        (Update, "s3:DeleteBucketPolicy"),
+        (Delete, "s3:DeleteBucket"),
+        // Emptying a bucket with `force_destroy`.
+        (Delete, "s3:ListBucketVersions"),
+        (Delete, "s3:DeleteObject"),
+        (Delete, "s3:DeleteObjectVersion"),
+    ],
+    passes_roles_to: &[],
+    #[cfg(feature = "sdk")]
+    ops: crate::types::ops!("s3", sdk::Bucket),
+};
+
+/// The object type of an S3 public access block.
+pub fn public_access_block_type() -> Type {
+    Type::Object(vec![
+        field("block_public_acls", Type::Bool, false, "reject requests that add public ACLs"),
+        field("ignore_public_acls", Type::Bool, false, "ignore public ACLs on the bucket and its objects"),
+        field("block_public_policy", Type::Bool, false, "reject bucket policies that grant public access"),
+        field("restrict_public_buckets", Type::Bool, false, "restrict access to buckets with public policies"),
+    ])
+}
+
+fn attributes() -> Vec<AttributeSchema> {
+    vec![
+        required("name", Type::String, "the globally unique bucket name").replaces(),
+        optional("versioning", Type::Bool, "whether object versions are kept"),
+        optional("encryption", Type::String, "default encryption: \"AES256\" or \"aws:kms\""),
+        optional("kms_key_id", Type::String, "the KMS key for \"aws:kms\" encryption"),
+        optional("public_access_block", public_access_block_type(), "the bucket's public access block flags"),
+        optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted").drone_side(),
+        optional("policy", Type::Json, "the bucket policy document").guarded(),
+        computed("id", Type::String, "the bucket name"),
+        computed("arn", Type::String, "the bucket's ARN"),
+    ]
+}
+
+#[cfg(feature = "s3")]
+mod sdk {
+    use std::collections::BTreeMap;
+
+    use aws_sdk_s3::types::{
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+        PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+    };
+    use aws_sdk_s3::Client;
+    use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+    use drone_engine::value::{Attributes, Value};
+
+    use crate::aws::attrs::{
+        self, boolean, document, observed, present, prior_if_same, required, same_document, string, Update,
+    };
+    use crate::aws::error::{classify, invalid, sdk_error};
+    use crate::aws::AwsProvider;
+
+    async fn create(
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError> {
+        let s3 = &p.s3;
+        let name = required(config, "name", "CreateBucket")?;
+        let region = p.region()?;
+        let mut call = s3.create_bucket().bucket(name);
+        // us-east-1 is the one region that refuses an explicit location constraint.
+        if region != "us-east-1" {
+            call = call.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        call.send().await.map_err(|e| sdk_error("CreateBucket", e))?;
+        let configure = async {
+            put_tags(s3, name, tags).await?;
+            if let Some(on) = boolean(config, "versioning") {
+                put_versioning(s3, name, on).await?;
+            }
+            if present(config, "encryption").is_some() {
+                put_encryption(s3, name, config).await?;
+            }
+            if present(config, "public_access_block").is_some() {
+                put_public_access_block(s3, name, config).await?;
+            }
+            // Last: the public access block decides which policies S3 accepts.
+            if let Some(policy) = document(config, "policy") {
+                put_policy(s3, name, policy).await?;
+            }
+            Ok::<_, ProviderError>(())
+        };
+        configure.await.map_err(|e| e.after_create(name))?;
+        Ok(Observed {
+            id: name.to_string(),
+            attributes: observed([("arn", Value::String(format!("arn:aws:s3:::{name}")))]),
+        })
+    }
+
+    async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        let s3 = &p.s3;
+        if let Err(e) = s3.head_bucket().bucket(id).send().await {
+            let e = sdk_error("HeadBucket", e);
+            // HeadBucket has no body, so a missing bucket shows as a bare 404.
+            if e.kind == ErrorKind::NotFound || e.message.contains("404") {
+                return Ok(None);
+            }
+            return Err(e);
+        }
+        let mut attributes = observed([("name", Value::str(id))]);
+        // Each setting is its own request: only those the workflow sets are read.
+        let wants = |name: &str| prior.contains_key(name);
+        if wants("versioning") {
+            let out =
+                s3.get_bucket_versioning().bucket(id).send().await.map_err(|e| sdk_error("GetBucketVersioning", e))?;
+            let on = out.status() == Some(&BucketVersioningStatus::Enabled);
+            attributes.insert("versioning".into(), Value::Bool(on));
+        }
+        if wants("encryption") || wants("kms_key_id") {
+            let rule = match s3.get_bucket_encryption().bucket(id).send().await {
+                Ok(out) => out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|r| r.apply_server_side_encryption_by_default())
+                    .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(String::from))),
+                Err(e) => unset(sdk_error("GetBucketEncryption", e))?,
+            };
+            let (algorithm, key) =
+                rule.map_or((Value::Null, Value::Null), |(a, k)| (Value::String(a), attrs::text(k.as_deref())));
+            attributes.insert("encryption".into(), algorithm);
+            attributes.insert("kms_key_id".into(), key);
+        }
+        if wants("public_access_block") {
+            let block = match s3.get_public_access_block().bucket(id).send().await {
+                Ok(out) => out.public_access_block_configuration().map(|c| {
+                    let flag = |v: Option<bool>| Value::Bool(v.unwrap_or(false));
+                    Value::Map(BTreeMap::from([
+                        ("block_public_acls".to_string(), flag(c.block_public_acls())),
+                        ("ignore_public_acls".to_string(), flag(c.ignore_public_acls())),
+                        ("block_public_policy".to_string(), flag(c.block_public_policy())),
+                        ("restrict_public_buckets".to_string(), flag(c.restrict_public_buckets())),
+                    ]))
+                }),
+                Err(e) => unset(sdk_error("GetPublicAccessBlock", e))?,
+            };
+            let block = block.unwrap_or(Value::Null);
+            attributes.insert(
+                "public_access_block".into(),
+                prior_if_same(prior.get("public_access_block"), block, same_flags),
+            );
+        }
+        // Always read: drone owns the bucket policy even when the workflow sets none.
+        {
+            let policy = match s3.get_bucket_policy().bucket(id).send().await {
+                Ok(out) => out.policy().and_then(attrs::parse_document),
+                Err(e) => unset(sdk_error("GetBucketPolicy", e))?,
+            };
+            let policy = policy.unwrap_or(Value::Null);
+            attributes.insert("policy".into(), prior_if_same(prior.get("policy"), policy, same_document));
+        }
+        if wants("tags") {
+            let tags = match s3.get_bucket_tagging().bucket(id).send().await {
+                Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+                Err(e) => unset(sdk_error("GetBucketTagging", e))?.unwrap_or_default(),
+            };
+            let tags: Vec<(String, String)> = tags;
+            attributes.insert("tags".into(), attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+        }
+        Ok(Some(Observed { id: id.to_string(), attributes }))
+    }
+
+    /// `None` when S3 says a bucket setting is not configured, else the error.
+    fn unset<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
+        const NOT_CONFIGURED: [&str; 4] = [
+            "ServerSideEncryptionConfigurationNotFoundError",
+            "NoSuchPublicAccessBlockConfiguration",
+            "NoSuchBucketPolicy",
+            "NoSuchTagSet",
+        ];
+        match e.code.as_deref() {
+            Some(code) if NOT_CONFIGURED.contains(&code) => Ok(None),
+            _ => Err(e),
+        }
+    }
+
+    /// Whether two public access blocks set the same flags (a flag left out is off).
+    fn same_flags(a: &Value, b: &Value) -> bool {
+        let flags = |v: &Value| -> Option<[bool; 4]> {
+            let m = v.as_map()?;
+            let f = |k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(false);
+            Some([
+                f("block_public_acls"),
+                f("ignore_public_acls"),
+                f("block_public_policy"),
+                f("restrict_public_buckets"),
+            ])
+        };
+        flags(a).is_some() && flags(a) == flags(b)
+    }
+
+    async fn update(p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+        let s3 = &p.s3;
+        let name = u.id;
+        if u.changed("tags") {
+            put_tags(s3, name, u.tags).await?;
+        }
+        if u.changed("versioning") {
+            put_versioning(s3, name, boolean(u.config, "versioning").unwrap_or(false)).await?;
+        }
+        if u.changed("encryption") || u.changed("kms_key_id") {
+            if present(u.config, "encryption").is_some() {
+                put_encryption(s3, name, u.config).await?;
+            } else {
+                s3.delete_bucket_encryption()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("DeleteBucketEncryption", e))?;
+            }
+        }
+        if u.changed("public_access_block") {
+            if present(u.config, "public_access_block").is_some() {
+                put_public_access_block(s3, name, u.config).await?;
+            } else {
+                s3.delete_public_access_block()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
+            }
+        }
+        if u.changed("policy") {
+            match document(u.config, "policy") {
+                Some(policy) => put_policy(s3, name, policy).await?,
+                None => s3
+                    .delete_bucket_policy()
+                    .bucket(name)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| sdk_error("DeleteBucketPolicy", e))?,
+            }
+        }
+        Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
+    }
+
+    async fn put_policy(s3: &Client, bucket: &str, policy: String) -> Result<(), ProviderError> {
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("PutBucketPolicy", e))
+    }
+
+    async fn delete(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+        let s3 = &p.s3;
+        if boolean(prior, "force_destroy") == Some(true) {
+            empty_bucket(s3, id).await?;
+        }
+        s3.delete_bucket().bucket(id).send().await.map(drop).map_err(|e| sdk_error("DeleteBucket", e))
+    }
+
+    /// Deletes every object version and delete marker, a page at a time.
+    async fn empty_bucket(s3: &Client, bucket: &str) -> Result<(), ProviderError> {
+        loop {
+            let page = s3
+                .list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListObjectVersions", e))?;
+            let mut ids = Vec::new();
+            for v in page.versions() {
+                ids.push((v.key().unwrap_or_default().to_string(), v.version_id().map(String::from)));
+            }
+            for m in page.delete_markers() {
+                ids.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
+            }
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let objects = ids
+                .into_iter()
+                .map(|(key, version)| {
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(version)
+                        .build()
+                        .map_err(|e| invalid("DeleteObjects", e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| invalid("DeleteObjects", e.to_string()))?;
+            let out = s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteObjects", e))?;
+            // S3 answers 200 and lists the objects it refused; listing again would loop forever.
+            if let Some(refused) = out.errors().first() {
+                let code = refused.code().unwrap_or_default();
+                return Err(ProviderError {
+                    code: Some(code.to_string()),
+                    ..ProviderError::new(
+                        classify(code),
+                        "DeleteObjects",
+                        format!(
+                            "{} of the objects were not deleted; the first, `{}`: {}",
+                            out.errors().len(),
+                            refused.key().unwrap_or_default(),
+                            refused.message().unwrap_or(code)
+                        ),
+                    )
+                });
+            }
+        }
+    }
+
+    async fn put_tags(s3: &Client, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let set = tags
+            .iter()
+            .map(|(k, v)| {
+                Tag::builder().key(k).value(v).build().map_err(|e| invalid("PutBucketTagging", e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(set))
+            .build()
+            .map_err(|e| invalid("PutBucketTagging", e.to_string()))?;
+        s3.put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("PutBucketTagging", e))
+    }
+
+    async fn put_versioning(s3: &Client, bucket: &str, on: bool) -> Result<(), ProviderError> {
+        let status = if on { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("PutBucketVersioning", e))
+    }
+
+    async fn put_encryption(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
+        let op = "PutBucketEncryption";
+        let algorithm = match string(config, "encryption") {
+            Some("AES256") => ServerSideEncryption::Aes256,
+            Some("aws:kms") => ServerSideEncryption::AwsKms,
+            other => return Err(invalid(op, format!("encryption must be \"AES256\" or \"aws:kms\", not {other:?}"))),
+        };
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(algorithm)
+            .set_kms_master_key_id(string(config, "kms_key_id").map(String::from))
+            .build()
+            .map_err(|e| invalid(op, e.to_string()))?;
+        let rules = ServerSideEncryptionConfiguration::builder()
+            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
+            .build()
+            .map_err(|e| invalid(op, e.to_string()))?;
+        s3.put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(rules)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error(op, e))
+    }
+
+    async fn put_public_access_block(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
+        let flags = config.get("public_access_block").and_then(Value::as_map).cloned().unwrap_or_default();
+        let flag = |k: &str| flags.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(flag("block_public_acls"))
+            .ignore_public_acls(flag("ignore_public_acls"))
+            .block_public_policy(flag("block_public_policy"))
+            .restrict_public_buckets(flag("restrict_public_buckets"))
+            .build();
+        s3.put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(block)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("PutPublicAccessBlock", e))
+    }
+
+    crate::aws::ops_from_fns!(Bucket);
+}
