@@ -121,6 +121,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Record an existing resource in state under an address of the workflow, changing nothing in the cloud.
+    Import {
+        /// The workflow file.
+        file: PathBuf,
+        /// The resource's address in the workflow, e.g. `aws.s3.bucket.logs`.
+        address: String,
+        /// Its id in the account (as `drone state list` shows ids).
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Inspect or repair recorded state.
     State {
         #[command(subcommand)]
@@ -151,8 +162,9 @@ impl PolicyArgs {
     }
 }
 
+/// The flags of the commands that talk to the cloud.
 #[derive(clap::Args)]
-struct Common {
+pub(crate) struct Common {
     /// Parameter values, `name=value`.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
@@ -193,6 +205,20 @@ enum StateCommand {
     Unlock {
         /// The workflow file.
         file: PathBuf,
+        /// The state file.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Remove it even though its holder may still be running.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Forget resources: state stops recording them; the resources themselves are untouched.
+    Rm {
+        /// The workflow file.
+        file: PathBuf,
+        /// The addresses to forget.
+        #[arg(required = true)]
+        addresses: Vec<String>,
         /// The state file.
         #[arg(long)]
         state: Option<PathBuf>,
@@ -251,6 +277,9 @@ async fn dispatch(command: Command) -> Exit {
         Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
         Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),
         Command::Iam { file, params, phase, account } => iam(&file, &params, phase.as_deref(), &account, &catalog),
+        Command::Import { file, address, id, common } => {
+            crate::import::import(&file, &address, &id, &common, &catalog).await
+        }
         Command::State { command } => state_command(command, &catalog),
     };
     result.unwrap_or_else(|e| e)
@@ -427,14 +456,15 @@ fn graph(file: &Path, params: &[String], format: GraphFormat, catalog: &Catalog)
 }
 
 /// Everything a cloud-facing command sets up.
-struct Session {
-    loaded: Loaded,
-    state_path: PathBuf,
-    backend: LocalBackend,
-    providers: Providers,
+/// A loaded workflow with its state's place and its providers.
+pub(crate) struct Session {
+    pub(crate) loaded: Loaded,
+    pub(crate) state_path: PathBuf,
+    pub(crate) backend: LocalBackend,
+    pub(crate) providers: Providers,
 }
 
-async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool) -> Result<Session, Exit> {
+pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool) -> Result<Session, Exit> {
     let mut loaded = pipeline::load(file, &parse_params(&common.params)?, catalog)?;
     if enforce {
         // Policies run before any provider exists: a refused workflow makes no network call.
@@ -471,7 +501,7 @@ async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool)
 
 /// Says where changes will land, before any change; fails fast when a
 /// provider's endpoint cannot be reached.
-async fn announce(session: &Session) -> Result<(), Exit> {
+pub(crate) async fn announce(session: &Session) -> Result<(), Exit> {
     for (name, provider) in &session.providers {
         match provider.identity().await {
             Ok(target) => eprintln!("provider {name}: {target}"),
@@ -485,19 +515,34 @@ async fn announce(session: &Session) -> Result<(), Exit> {
     Ok(())
 }
 
-fn load_state(session: &Session) -> Result<State, Exit> {
+pub(crate) fn load_state(session: &Session) -> Result<State, Exit> {
     session.backend.load(&session.loaded.model.workflow).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
+        crate::render::eprint_report(e);
         Exit::Execution
     })
 }
 
-fn take_lock(session: &Session, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
-    lock::acquire(&session.state_path, &LockOwner::current(operation), &file.display().to_string()).map_err(|e| {
+pub(crate) fn take_lock(session: &Session, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
+    lock_state(&session.state_path, file, operation)
+}
+
+/// Locks the state at `state` for `operation`; says so when it takes over a
+/// lock left by a run that is gone.
+fn lock_state(state: &Path, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
+    let guard = lock::acquire(state, &LockOwner::current(operation), &unlock_command(file, state)).map_err(|e| {
         let exit = if matches!(e, LockError::Held { .. }) { Exit::Locked } else { Exit::Execution };
-        eprintln!("{:?}", miette::Report::new(e));
+        crate::render::eprint_report(e);
         exit
-    })
+    })?;
+    if let Some(gone) = &guard.replaced {
+        eprintln!("note: took over the lock left by {gone}, which is no longer running");
+    }
+    Ok(guard)
+}
+
+/// The command that unlocks the state at `state` of `file`, as it can be run.
+fn unlock_command(file: &Path, state: &Path) -> String {
+    format!("drone state unlock {} --state {}", file.display(), state.display())
 }
 
 /// Reads every recorded resource back; what changed outside drone is the drift.
@@ -593,7 +638,7 @@ fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Ex
         return Ok(Exit::Success);
     }
     session.backend.save(&mut state).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
+        crate::render::eprint_report(e);
         Exit::Execution
     })?;
     println!("State updated: {} accepted as the account has them.", count(drift.len(), "resource"));
@@ -641,7 +686,7 @@ async fn execute(
     };
     let mut store = Store { state, backend: session.backend.clone() };
     let report = apply::apply(&input, &mut store).await.map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
+        crate::render::eprint_report(e);
         Exit::Execution
     })?;
     let created = report.done(Operation::Create).len();
@@ -651,7 +696,7 @@ async fn execute(
         if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
             store.state.outputs = outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
             if let Err(e) = store.backend.save(&mut store.state) {
-                eprintln!("{:?}", miette::Report::new(e));
+                crate::render::eprint_report(e);
                 return Ok(Exit::Execution);
             }
             for (name, value) in &outputs {
@@ -684,7 +729,8 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
     let (file, flag) = match &command {
         StateCommand::List { file, state }
         | StateCommand::Show { file, state, .. }
-        | StateCommand::Unlock { file, state } => (file.clone(), state.clone()),
+        | StateCommand::Unlock { file, state, .. }
+        | StateCommand::Rm { file, state, .. } => (file.clone(), state.clone()),
     };
     let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
         if e == Exit::Language {
@@ -697,7 +743,7 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
     let backend = LocalBackend { path: path.clone() };
     let load = || {
         backend.load(&loaded.model.workflow).map_err(|e| {
-            eprintln!("{:?}", miette::Report::new(e));
+            crate::render::eprint_report(e);
             Exit::Execution
         })
     };
@@ -719,14 +765,38 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
             };
             println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
         }
-        StateCommand::Unlock { .. } => match lock::force_unlock(&path) {
+        StateCommand::Unlock { force, .. } => match lock::unlock(&path, force, &unlock_command(&file, &path)) {
             Ok(Some(owner)) => println!("removed the lock held by {owner}"),
             Ok(None) => println!("{} is not locked", path.display()),
             Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
-                return Ok(Exit::Execution);
+                let exit = if matches!(e, LockError::HolderRunning { .. }) { Exit::Locked } else { Exit::Execution };
+                crate::render::eprint_report(e);
+                return Ok(exit);
             }
         },
+        StateCommand::Rm { addresses, .. } => {
+            let _lock = lock_state(&path, &file, "state rm")?;
+            let mut state = load()?;
+            for address in &addresses {
+                if !state.resources.contains_key(address) {
+                    let help = drone_lang::suggest::closest(address, state.resources.keys().map(String::as_str));
+                    eprintln!(
+                        "error: no resource `{address}` in state{}; nothing was removed",
+                        help.map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
+                    );
+                    return Ok(Exit::Usage);
+                }
+            }
+            let removed: Vec<_> =
+                addresses.iter().filter_map(|a| state.resources.remove(a).map(|r| (a, r.id))).collect();
+            backend.save(&mut state).map_err(|e| {
+                crate::render::eprint_report(e);
+                Exit::Execution
+            })?;
+            for (address, id) in removed {
+                println!("removed {address} ({id}) from state; the resource itself is untouched");
+            }
+        }
     }
     Ok(Exit::Success)
 }

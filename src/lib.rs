@@ -6,6 +6,7 @@ pub mod cli;
 pub mod deployer;
 pub mod exit;
 pub mod findings;
+mod import;
 pub mod pipeline;
 pub mod plan_view;
 pub mod policies;

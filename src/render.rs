@@ -24,6 +24,23 @@ where
     out
 }
 
+/// Prints a diagnostic that points at no source (state, locks) to standard
+/// error, coloured on a terminal. Lines are not wrapped: help lines hold
+/// commands and paths that must stay whole to be copied.
+pub fn eprint_report<D>(diagnostic: D)
+where
+    D: Diagnostic + Send + Sync + 'static,
+{
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_wrap_lines(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &diagnostic).is_err() {
+        out = format!("error: {diagnostic}\n");
+    }
+    eprint!("{out}");
+}
+
 /// Prints diagnostics to standard error, coloured on a terminal.
 pub fn print_all<D>(diagnostics: &[D], sources: &SourceMap)
 where

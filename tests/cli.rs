@@ -79,7 +79,7 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
         time: "2026-11-24T10:00:00Z".into(),
         operation: "run".into(),
     };
-    let guard = drone_engine::lock::acquire(&state, &owner, "prod.drone").expect("first lock");
+    let guard = drone_engine::lock::acquire(&state, &owner, "unlock").expect("first lock");
     let out = run(drone(Some("http://127.0.0.1:9"))
         .current_dir(root())
         .args(["run", "workflows/prod.drone", "--yes", "--state"])
@@ -87,13 +87,64 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
     assert_exit(&out, 6);
     let (_, stderr) = text(&out);
     assert!(stderr.contains("state is locked by alice@build-7 (pid 4242"), "{stderr}");
-    assert!(stderr.contains("drone state unlock"), "{stderr}");
-    std::mem::forget(guard); // as if the holder crashed
-    let out =
-        run(drone(None).current_dir(root()).args(["state", "unlock", "workflows/prod.drone", "--state"]).arg(&state));
+    std::mem::forget(guard); // as if the holder had crashed on its host
+                             // The command the error prints works as printed (the state's path included).
+    let printed = stderr
+        .split('`')
+        .find(|part| part.starts_with("drone state unlock "))
+        .unwrap_or_else(|| panic!("no unlock command in {stderr}"))
+        .replace(['\n', '│'], " ");
+    let args: Vec<&str> = printed.split_whitespace().skip(1).collect();
+    assert_eq!(args[..4], ["state", "unlock", "workflows/prod.drone", "--state"], "{printed}");
+    // Another host's holder may still be running: refused without --force, saying how.
+    let out = run(drone(None).current_dir(root()).args(&args));
+    assert_exit(&out, 6);
+    assert!(text(&out).1.contains("may still be running on that host"), "{}", text(&out).1);
+    assert!(text(&out).1.contains("--force"), "{}", text(&out).1);
+    assert!(drone_engine::lock::holder(&state).is_some());
+    let out = run(drone(None).current_dir(root()).args(&args).arg("--force"));
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("removed the lock held by alice@build-7"));
     assert!(drone_engine::lock::holder(&state).is_none());
+}
+
+#[test]
+fn a_lock_of_a_running_holder_stays_and_one_of_a_dead_holder_is_taken_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state.json");
+    let here = drone_engine::lock::LockOwner::current("run");
+    // This test process holds it, on this host, and runs.
+    let guard = drone_engine::lock::acquire(&state, &here, "unlock").expect("lock");
+    let unlock = || {
+        run(drone(None).current_dir(root()).args(["state", "unlock", "workflows/prod.drone", "--state"]).arg(&state))
+    };
+    let out = unlock();
+    assert_exit(&out, 6);
+    assert!(text(&out).1.contains("which is still running"), "{}", text(&out).1);
+    drop(guard);
+    // A holder that ran here and is gone (killed): the next run takes the lock over.
+    let mut child = std::process::Command::new("true").spawn().expect("spawn");
+    let dead = child.id();
+    child.wait().expect("wait");
+    let stale = drone_engine::lock::LockOwner { pid: dead, ..here };
+    std::fs::write(drone_engine::lock::lock_path(&state), serde_json::to_string(&stale).expect("json")).expect("write");
+    if !std::path::Path::new("/proc/self").exists() {
+        return; // liveness cannot be told here
+    }
+    let out = run(drone(Some("http://127.0.0.1:9"))
+        .current_dir(root())
+        .args(["plan", "workflows/prod.drone", "--param", super::support::LOCAL_CERTIFICATE, "--state"])
+        .arg(&state));
+    // plan takes no lock; run does, and then fails on the unreachable endpoint.
+    assert_exit(&out, 5);
+    let out = run(drone(Some("http://127.0.0.1:9"))
+        .current_dir(root())
+        .args(["run", "workflows/prod.drone", "--yes", "--param", super::support::LOCAL_CERTIFICATE, "--state"])
+        .arg(&state));
+    assert_exit(&out, 5);
+    let stderr = text(&out).1;
+    assert!(stderr.contains(&format!("took over the lock left by {}", stale)), "{stderr}");
+    assert!(drone_engine::lock::holder(&state).is_none(), "the run released the lock it took over");
 }
 
 #[test]

@@ -161,9 +161,10 @@ async fn every_attribute_changed_outside_drone_is_reported_and_restored() {
     assert_exit(&lifecycle.drone(&["destroy", "--yes"], &ours, 1), 0);
 }
 
-/// Every attribute the workflow sets and AWS keeps is filled by `read`, for
-/// every resource type (the lifecycle holds them all): one that `read` left
-/// out could change outside drone unseen.
+/// Every attribute the workflow sets and AWS keeps, and every one AWS
+/// computes, is filled by `read`, for every resource type (the lifecycle
+/// holds them all): one that `read` left out could change outside drone
+/// unseen, or be missing after `drone import`.
 #[tokio::test(flavor = "multi_thread")]
 async fn read_fills_every_attribute_the_workflow_sets_for_every_type() {
     let moto = Moto::start();
@@ -202,7 +203,10 @@ async fn read_fills_every_attribute_the_workflow_sets_for_every_type() {
         let schema = catalog.resource(type_name).expect("schema");
         for name in attributes.keys() {
             let Some(attribute) = schema.attribute(name) else { continue };
-            if attribute.settable() && attribute.read_back && !read.attributes.contains_key(name) {
+            // What the workflow sets and AWS keeps, and what AWS computes (an import
+            // records only what read reports, and dependants refer to computed values).
+            let wanted = (attribute.settable() && attribute.read_back) || (attribute.computed() && name != "id");
+            if wanted && !read.attributes.contains_key(name) {
                 gaps.push(format!("{type_name}.{name}"));
             }
         }

@@ -10,4 +10,5 @@ mod drift;
 mod e2e;
 mod enforced;
 mod policy;
+mod state_tools;
 mod support;

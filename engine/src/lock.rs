@@ -1,6 +1,9 @@
 //! The state lock: a file created exclusively beside the state, naming its
 //! owner. A second run fails at once with the holder's name; the lock is
-//! removed when the guard drops, or by `drone state unlock` after a crash.
+//! removed when the guard drops. A lock whose holder ran on this host and is
+//! gone (killed, crashed) is taken over by the next run, saying so; `drone
+//! state unlock` refuses to remove the lock of a holder that may still be
+//! running unless forced.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +40,37 @@ impl LockOwner {
     }
 }
 
+impl LockOwner {
+    /// What is known of the holder's process: on this host, whether it still runs.
+    pub fn liveness(&self) -> Liveness {
+        if self.host != LockOwner::current("").host {
+            return Liveness::Unknown;
+        }
+        match process_alive(self.pid) {
+            Some(true) => Liveness::Alive,
+            Some(false) => Liveness::Gone,
+            None => Liveness::Unknown,
+        }
+    }
+}
+
+/// Whether a lock's holder still runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// Its process runs on this host.
+    Alive,
+    /// It ran on this host and its process is gone.
+    Gone,
+    /// It runs on another host, or this system cannot tell.
+    Unknown,
+}
+
+/// Whether process `pid` exists, where the system can tell (`/proc`).
+fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    proc.join("self").exists().then(|| proc.join(pid.to_string()).exists())
+}
+
 impl std::fmt::Display for LockOwner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}@{} (pid {}, `{}` since {})", self.user, self.host, self.pid, self.operation, self.time)
@@ -50,13 +84,27 @@ pub enum LockError {
     #[error("state is locked by {owner}")]
     #[diagnostic(
         code("drone::state::locked"),
-        help("wait for that run to finish; if it crashed, run `drone state unlock {workflow}`")
+        help("wait for that run to finish; if it was killed on another host, run `{unlock}`")
     )]
     Held {
         /// The holder.
         owner: Box<LockOwner>,
-        /// The workflow file, for the hint.
-        workflow: String,
+        /// The command that removes the lock, as it can be run.
+        unlock: String,
+    },
+    /// `drone state unlock` of a lock whose holder may still be running.
+    #[error("the lock is held by {owner}, which {}", if *alive { "is still running" } else { "may still be running on that host" })]
+    #[diagnostic(
+        code("drone::state::holder_running"),
+        help("let it finish, or stop it; if you are sure nothing is using the state, `{unlock} --force`")
+    )]
+    HolderRunning {
+        /// The holder.
+        owner: Box<LockOwner>,
+        /// Whether its process is known to run (on this host).
+        alive: bool,
+        /// The unlock command, to which `--force` is added.
+        unlock: String,
     },
     /// The lock file could not be created or read.
     #[error("cannot use lock file {path}: {source}")]
@@ -73,6 +121,8 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct LockGuard {
     path: PathBuf,
+    /// The holder of a lock left behind by a process that is gone, which this one replaced.
+    pub replaced: Option<LockOwner>,
 }
 
 /// The lock file of a state file.
@@ -82,32 +132,73 @@ pub fn lock_path(state: &Path) -> PathBuf {
     state.with_file_name(name)
 }
 
-/// Takes the lock of `state`, or fails at once naming the holder.
-pub fn acquire(state: &Path, owner: &LockOwner, workflow: &str) -> Result<LockGuard, LockError> {
+/// Takes the lock of `state`, or fails at once naming the holder. A lock
+/// left by a process of this host that is gone is taken over. `unlock` is
+/// the command that removes the lock by hand, for the error's help.
+pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuard, LockError> {
     let path = lock_path(state);
     let io = |source| LockError::Io { path: path.clone(), source };
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(mut file) => {
-            let text = serde_json::to_string_pretty(owner).map_err(|e| io(std::io::Error::other(e)))?;
-            file.write_all(text.as_bytes()).map_err(io)?;
-            file.sync_all().map_err(io)?;
-            Ok(LockGuard { path })
+    let mut replaced = None;
+    loop {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                let text = serde_json::to_string_pretty(owner).map_err(|e| io(std::io::Error::other(e)))?;
+                file.write_all(text.as_bytes()).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                return Ok(LockGuard { path, replaced });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let holder: Option<LockOwner> = serde_json::from_str(&text).ok();
+                match holder {
+                    // Taken over once: a second stale lock means another process is racing us.
+                    Some(stale)
+                        if replaced.is_none()
+                            && stale.liveness() == Liveness::Gone
+                            && remove_if_unchanged(&path, &text).map_err(io)? =>
+                    {
+                        replaced = Some(stale);
+                    }
+                    _ => {
+                        let owner = Box::new(holder.unwrap_or(LockOwner {
+                            host: "unknown".into(),
+                            pid: 0,
+                            user: "unknown".into(),
+                            time: "unknown".into(),
+                            operation: "unknown".into(),
+                        }));
+                        return Err(LockError::Held { owner, unlock: unlock.to_string() });
+                    }
+                }
+            }
+            Err(e) => return Err(io(e)),
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let owner = Box::new(holder(state).unwrap_or(LockOwner {
-                host: "unknown".into(),
-                pid: 0,
-                user: "unknown".into(),
-                time: "unknown".into(),
-                operation: "unknown".into(),
-            }));
-            Err(LockError::Held { owner, workflow: workflow.to_string() })
-        }
-        Err(e) => Err(io(e)),
     }
+}
+
+/// Removes the lock file if it still holds `text`, so that a run that took
+/// it over meanwhile keeps its lock; false when another process is taking it
+/// over right now. The takeover is serialised by a second file created
+/// exclusively; the S3 backend will use a conditional delete instead.
+fn remove_if_unchanged(path: &Path, text: &str) -> std::io::Result<bool> {
+    let mutex = path.with_extension("takeover");
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&mutex) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let removed = match std::fs::read_to_string(path) {
+        Ok(current) if current == text => match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(true),
+        },
+        _ => Ok(true),
+    };
+    let _ = std::fs::remove_file(&mutex);
+    removed
 }
 
 /// Who holds the lock of `state`, if anyone.
@@ -116,9 +207,22 @@ pub fn holder(state: &Path) -> Option<LockOwner> {
     serde_json::from_str(&text).ok()
 }
 
-/// Removes the lock of `state` regardless of owner; returns the former holder.
-pub fn force_unlock(state: &Path) -> Result<Option<LockOwner>, LockError> {
+/// Removes the lock of `state` by hand; returns the former holder. Refused
+/// while the holder may still be running (it runs on this host, or on
+/// another one where drone cannot tell) unless `force`. `unlock` is the
+/// command, for the error's help.
+pub fn unlock(state: &Path, force: bool, unlock: &str) -> Result<Option<LockOwner>, LockError> {
     let owner = holder(state);
+    if let Some(owner) = owner.as_ref().filter(|_| !force) {
+        let liveness = owner.liveness();
+        if liveness != Liveness::Gone {
+            return Err(LockError::HolderRunning {
+                owner: Box::new(owner.clone()),
+                alive: liveness == Liveness::Alive,
+                unlock: unlock.to_string(),
+            });
+        }
+    }
     let path = lock_path(state);
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(owner),
@@ -141,15 +245,57 @@ mod tests {
     fn second_holder_is_refused_with_owner() {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = dir.path().join("s.json");
-        let guard = acquire(&state, &LockOwner::current("run"), "w.drone").expect("first");
-        match acquire(&state, &LockOwner::current("destroy"), "w.drone") {
-            Err(LockError::Held { owner, .. }) => assert_eq!(owner.operation, "run"),
+        let guard = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("first");
+        assert_eq!(guard.replaced, None);
+        match acquire(&state, &LockOwner::current("destroy"), "unlock-it") {
+            Err(LockError::Held { owner, unlock }) => {
+                assert_eq!(owner.operation, "run");
+                assert_eq!(unlock, "unlock-it");
+            }
             other => panic!("expected Held, got {other:?}"),
         }
         drop(guard);
-        let again = acquire(&state, &LockOwner::current("run"), "w.drone").expect("after release");
+        let again = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("after release");
         std::mem::forget(again);
-        assert_eq!(force_unlock(&state).expect("unlock").map(|o| o.operation), Some("run".into()));
+        // This process holds it and runs: refused without force.
+        match unlock(&state, false, "unlock-it") {
+            Err(LockError::HolderRunning { alive: true, owner, .. }) => assert_eq!(owner.pid, std::process::id()),
+            other => panic!("expected HolderRunning, got {other:?}"),
+        }
+        assert_eq!(unlock(&state, true, "unlock-it").expect("unlock").map(|o| o.operation), Some("run".into()));
         assert!(holder(&state).is_none());
+    }
+
+    /// The pid of a process that has exited.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let pid = child.id();
+        child.wait().expect("wait");
+        pid
+    }
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_on_this_host_is_taken_over() {
+        if process_alive(1).is_none() {
+            return; // No /proc: liveness cannot be told, and the lock is never taken over.
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = dir.path().join("s.json");
+        let stale = LockOwner { pid: dead_pid(), ..LockOwner::current("run") };
+        std::fs::write(lock_path(&state), serde_json::to_string(&stale).expect("json")).expect("write");
+        assert_eq!(stale.liveness(), Liveness::Gone);
+        let guard = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("taken over");
+        assert_eq!(guard.replaced.as_ref().map(|o| o.pid), Some(stale.pid));
+        assert_eq!(holder(&state).map(|o| o.pid), Some(std::process::id()));
+        drop(guard);
+        // A dead holder's lock may be removed by hand without force.
+        std::fs::write(lock_path(&state), serde_json::to_string(&stale).expect("json")).expect("write");
+        assert_eq!(unlock(&state, false, "unlock-it").expect("unlock").map(|o| o.pid), Some(stale.pid));
+        // Another host's holder: drone cannot tell, so force is needed.
+        let remote = LockOwner { host: "elsewhere.example".into(), ..stale };
+        std::fs::write(lock_path(&state), serde_json::to_string(&remote).expect("json")).expect("write");
+        assert!(matches!(acquire(&state, &LockOwner::current("run"), "unlock-it"), Err(LockError::Held { .. })));
+        assert!(matches!(unlock(&state, false, "unlock-it"), Err(LockError::HolderRunning { alive: false, .. })));
+        assert!(unlock(&state, true, "unlock-it").is_ok());
     }
 }

@@ -45,15 +45,15 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, text, Update};
     use crate::aws::error::{missing, sdk_error};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct Eip;
 
     #[async_trait]
-    impl Ops for Eip {
+    impl Ec2Type for Eip {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -80,38 +80,30 @@ mod sdk {
             })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
-            asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_addresses()
-                    .set_allocation_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeAddresses", e))?;
-                let mut out = BTreeMap::new();
-                for a in found.addresses() {
-                    let Some(id) = a.allocation_id() else { continue };
-                    out.insert(
-                        id.to_string(),
-                        observed([("public_ip", text(a.public_ip())), ("tags", tags_of(a.tags()))]),
-                    );
-                }
-                Ok(out)
-            })
-            .await
+            ids: Vec<String>,
+            _: &[(&str, &Attributes)],
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let (region, account) = (p.region()?, p.account().await?);
+            let account = account.as_str();
+            let found = p
+                .ec2
+                .describe_addresses()
+                .set_allocation_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeAddresses", e))?;
+            let mut out = BTreeMap::new();
+            for a in found.addresses() {
+                let Some(id) = a.allocation_id() else { continue };
+                let arn = Value::String(format!("arn:aws:ec2:{region}:{account}:elastic-ip/{id}"));
+                let attributes =
+                    observed([("public_ip", text(a.public_ip())), ("tags", tags_of(a.tags())), ("arn", arn)]);
+                out.insert(id.to_string(), attributes);
+            }
+            Ok(out)
         }
 
         /// Everything but tags replaces an address.

@@ -45,15 +45,15 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::Attributes;
 
-    use super::super::sdk::{read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct InternetGateway;
 
     #[async_trait]
-    impl Ops for InternetGateway {
+    impl Ec2Type for InternetGateway {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -84,36 +84,26 @@ mod sdk {
             Ok(Observed { id, attributes: Attributes::new() })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
-            asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_internet_gateways()
-                    .set_internet_gateway_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeInternetGateways", e))?;
-                let mut out = BTreeMap::new();
-                for g in found.internet_gateways() {
-                    let Some(id) = g.internet_gateway_id() else { continue };
-                    let vpc = g.attachments().first().and_then(|a| a.vpc_id());
-                    out.insert(id.to_string(), observed([("vpc_id", text(vpc)), ("tags", tags_of(g.tags()))]));
-                }
-                Ok(out)
-            })
-            .await
+            ids: Vec<String>,
+            _: &[(&str, &Attributes)],
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let found = p
+                .ec2
+                .describe_internet_gateways()
+                .set_internet_gateway_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeInternetGateways", e))?;
+            let mut out = BTreeMap::new();
+            for g in found.internet_gateways() {
+                let Some(id) = g.internet_gateway_id() else { continue };
+                let vpc = g.attachments().first().and_then(|a| a.vpc_id());
+                out.insert(id.to_string(), observed([("vpc_id", text(vpc)), ("tags", tags_of(g.tags()))]));
+            }
+            Ok(out)
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {

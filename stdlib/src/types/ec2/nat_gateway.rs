@@ -58,16 +58,16 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::wait::{self, Poll};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct NatGateway;
 
     #[async_trait]
-    impl Ops for NatGateway {
+    impl Ec2Type for NatGateway {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -104,46 +104,39 @@ mod sdk {
             Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
-            asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_nat_gateways()
-                    .set_nat_gateway_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeNatGateways", e))?;
-                let mut out = BTreeMap::new();
-                for g in found.nat_gateways() {
-                    let Some(id) = g.nat_gateway_id() else { continue };
-                    // A deleted gateway stays listed for a while.
-                    if matches!(g.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
-                        continue;
-                    }
-                    let allocation = g.nat_gateway_addresses().iter().find_map(|a| a.allocation_id());
-                    let attributes = observed([
-                        ("subnet_id", text(g.subnet_id())),
-                        ("allocation_id", text(allocation)),
-                        ("connectivity_type", text(g.connectivity_type().map(|c| c.as_str()))),
-                        ("tags", tags_of(g.tags())),
-                    ]);
-                    out.insert(id.to_string(), attributes);
+            ids: Vec<String>,
+            _: &[(&str, &Attributes)],
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let (region, account) = (p.region()?, p.account().await?);
+            let account = account.as_str();
+            let found = p
+                .ec2
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeNatGateways", e))?;
+            let mut out = BTreeMap::new();
+            for g in found.nat_gateways() {
+                let Some(id) = g.nat_gateway_id() else { continue };
+                // A deleted gateway stays listed for a while.
+                if matches!(g.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
+                    continue;
                 }
-                Ok(out)
-            })
-            .await
+                let allocation = g.nat_gateway_addresses().iter().find_map(|a| a.allocation_id());
+                let attributes = observed([
+                    ("subnet_id", text(g.subnet_id())),
+                    ("allocation_id", text(allocation)),
+                    ("connectivity_type", text(g.connectivity_type().map(|c| c.as_str()))),
+                    ("tags", tags_of(g.tags())),
+                    ("arn", Value::String(format!("arn:aws:ec2:{region}:{account}:natgateway/{id}"))),
+                ]);
+                out.insert(id.to_string(), attributes);
+            }
+            Ok(out)
         }
 
         /// Everything but tags replaces a gateway.

@@ -64,15 +64,15 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{like_prior, objects, observed, required, strings, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct RouteTable;
 
     #[async_trait]
-    impl Ops for RouteTable {
+    impl Ec2Type for RouteTable {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -107,70 +107,57 @@ mod sdk {
             Ok(Observed { id, attributes: observed([("associations", Value::Map(associations))]) })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
+            ids: Vec<String>,
             asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_route_tables()
-                    .set_route_table_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeRouteTables", e))?;
-                let mut out = BTreeMap::new();
-                for t in found.route_tables() {
-                    let Some(id) = t.route_table_id() else { continue };
-                    let prior = prior_of(asked, id);
-                    let routes = t
-                        .routes()
-                        .iter()
-                        // The VPC's own local route is AWS's, never the workflow's.
-                        .filter(|r| r.gateway_id() != Some("local") && r.destination_cidr_block().is_some())
-                        .map(|r| {
-                            let mut route = BTreeMap::from([("cidr".to_string(), text(r.destination_cidr_block()))]);
-                            if let Some(gw) = r.gateway_id() {
-                                route.insert("gateway_id".into(), Value::str(gw));
-                            }
-                            if let Some(nat) = r.nat_gateway_id() {
-                                route.insert("nat_gateway_id".into(), Value::str(nat));
-                            }
-                            Value::Map(route)
-                        })
-                        .collect();
-                    let subnets: Vec<_> = t
-                        .associations()
-                        .iter()
-                        .filter(|a| a.main() != Some(true))
-                        .filter_map(|a| Some((a.subnet_id()?, a.route_table_association_id()?)))
-                        .collect();
-                    let subnet_ids = subnets.iter().map(|(s, _)| Value::str(*s)).collect();
-                    let associations = subnets.iter().map(|(s, a)| (s.to_string(), Value::str(*a))).collect();
-                    let attributes = observed([
-                        ("vpc_id", text(t.vpc_id())),
-                        ("routes", like_prior(prior.and_then(|p| p.get("routes")), routes, |a, b| a.same(b))),
-                        (
-                            "subnet_ids",
-                            like_prior(prior.and_then(|p| p.get("subnet_ids")), subnet_ids, |a, b| a.same(b)),
-                        ),
-                        ("associations", Value::Map(associations)),
-                        ("tags", tags_of(t.tags())),
-                    ]);
-                    out.insert(id.to_string(), attributes);
-                }
-                Ok(out)
-            })
-            .await
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let found = p
+                .ec2
+                .describe_route_tables()
+                .set_route_table_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeRouteTables", e))?;
+            let mut out = BTreeMap::new();
+            for t in found.route_tables() {
+                let Some(id) = t.route_table_id() else { continue };
+                let prior = prior_of(asked, id);
+                let routes = t
+                    .routes()
+                    .iter()
+                    // The VPC's own local route is AWS's, never the workflow's.
+                    .filter(|r| r.gateway_id() != Some("local") && r.destination_cidr_block().is_some())
+                    .map(|r| {
+                        let mut route = BTreeMap::from([("cidr".to_string(), text(r.destination_cidr_block()))]);
+                        if let Some(gw) = r.gateway_id() {
+                            route.insert("gateway_id".into(), Value::str(gw));
+                        }
+                        if let Some(nat) = r.nat_gateway_id() {
+                            route.insert("nat_gateway_id".into(), Value::str(nat));
+                        }
+                        Value::Map(route)
+                    })
+                    .collect();
+                let subnets: Vec<_> = t
+                    .associations()
+                    .iter()
+                    .filter(|a| a.main() != Some(true))
+                    .filter_map(|a| Some((a.subnet_id()?, a.route_table_association_id()?)))
+                    .collect();
+                let subnet_ids = subnets.iter().map(|(s, _)| Value::str(*s)).collect();
+                let associations = subnets.iter().map(|(s, a)| (s.to_string(), Value::str(*a))).collect();
+                let attributes = observed([
+                    ("vpc_id", text(t.vpc_id())),
+                    ("routes", like_prior(prior.and_then(|p| p.get("routes")), routes, |a, b| a.same(b))),
+                    ("subnet_ids", like_prior(prior.and_then(|p| p.get("subnet_ids")), subnet_ids, |a, b| a.same(b))),
+                    ("associations", Value::Map(associations)),
+                    ("tags", tags_of(t.tags())),
+                ]);
+                out.insert(id.to_string(), attributes);
+            }
+            Ok(out)
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {

@@ -10,11 +10,78 @@ use aws_sdk_ec2::Client;
 use drone_engine::provider::{ErrorKind, Observed, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
+use async_trait::async_trait;
+
 use crate::aws::attrs::{self, Update};
 use crate::aws::error::sdk_error;
+use crate::aws::{AwsProvider, Ops};
+
+/// An EC2 type: what differs between them. Reads are batched the same way
+/// for every one, from `describe`, which answers many ids in one call.
+#[async_trait]
+pub(super) trait Ec2Type: Send + Sync {
+    /// Creates it (see [`Ops::create`]).
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError>;
+
+    /// The attributes of those of `ids` that exist, by id; `asked` holds the
+    /// recorded attributes of each (what the workflow sets).
+    async fn describe(
+        &self,
+        p: &AwsProvider,
+        ids: Vec<String>,
+        asked: &[(&str, &Attributes)],
+    ) -> Result<BTreeMap<String, Attributes>, ProviderError>;
+
+    /// Changes it in place (see [`Ops::update`]).
+    async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError>;
+
+    /// Deletes it (see [`Ops::delete`]).
+    async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
+}
+
+#[async_trait]
+impl<T: Ec2Type> Ops for T {
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Observed, ProviderError> {
+        Ec2Type::create(self, p, config, tags).await
+    }
+
+    async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
+    }
+
+    fn batch_size(&self) -> usize {
+        BATCH
+    }
+
+    async fn read_many(
+        &self,
+        p: &AwsProvider,
+        asked: &[(&str, &Attributes)],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        read_batched(asked, |ids| self.describe(p, ids, asked)).await
+    }
+
+    async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+        Ec2Type::update(self, p, u).await
+    }
+
+    async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+        Ec2Type::delete(self, p, id, prior).await
+    }
+}
 
 /// How many EC2 resources of one type one Describe call reads.
-pub(super) const BATCH: usize = 100;
+const BATCH: usize = 100;
 
 /// Tags for a create call.
 pub(super) fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
@@ -51,7 +118,7 @@ pub(super) fn tags_of(tags: &[Tag]) -> Value {
 
 /// Reads `asked` with `describe`, which answers the attributes of the ids it
 /// is given that exist, by id.
-pub(super) async fn read_batched<F, Fut>(
+async fn read_batched<F, Fut>(
     asked: &[(&str, &Attributes)],
     describe: F,
 ) -> Result<Vec<Option<Observed>>, ProviderError>

@@ -71,15 +71,15 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{self, like_prior, objects, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct SecurityGroup;
 
     #[async_trait]
-    impl Ops for SecurityGroup {
+    impl Ec2Type for SecurityGroup {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -141,47 +141,37 @@ mod sdk {
             Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
+            ids: Vec<String>,
             asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_security_groups()
-                    .set_group_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-                let mut out = BTreeMap::new();
-                for g in found.security_groups() {
-                    let Some(id) = g.group_id() else { continue };
-                    let prior = |name: &str| prior_of(asked, id).and_then(|p| p.get(name));
-                    let mut attributes = observed([
-                        ("name", text(g.group_name())),
-                        ("description", text(g.description())),
-                        ("vpc_id", text(g.vpc_id())),
-                        ("ingress", like_prior(prior("ingress"), rule_objects(g.ip_permissions()), same_rule)),
-                        ("egress", like_prior(prior("egress"), rule_objects(g.ip_permissions_egress()), same_rule)),
-                        ("tags", tags_of(g.tags())),
-                    ]);
-                    if let Some(arn) = g.security_group_arn() {
-                        attributes.insert("arn".into(), Value::str(arn));
-                    }
-                    out.insert(id.to_string(), attributes);
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let found = p
+                .ec2
+                .describe_security_groups()
+                .set_group_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+            let mut out = BTreeMap::new();
+            for g in found.security_groups() {
+                let Some(id) = g.group_id() else { continue };
+                let prior = |name: &str| prior_of(asked, id).and_then(|p| p.get(name));
+                let mut attributes = observed([
+                    ("name", text(g.group_name())),
+                    ("description", text(g.description())),
+                    ("vpc_id", text(g.vpc_id())),
+                    ("ingress", like_prior(prior("ingress"), rule_objects(g.ip_permissions()), same_rule)),
+                    ("egress", like_prior(prior("egress"), rule_objects(g.ip_permissions_egress()), same_rule)),
+                    ("tags", tags_of(g.tags())),
+                ]);
+                if let Some(arn) = g.security_group_arn() {
+                    attributes.insert("arn".into(), Value::str(arn));
                 }
-                Ok(out)
-            })
-            .await
+                out.insert(id.to_string(), attributes);
+            }
+            Ok(out)
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {

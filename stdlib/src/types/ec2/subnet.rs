@@ -56,15 +56,15 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct Subnet;
 
     #[async_trait]
-    impl Ops for Subnet {
+    impl Ec2Type for Subnet {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -102,42 +102,33 @@ mod sdk {
             })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
-            asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_subnets()
-                    .set_subnet_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeSubnets", e))?;
-                let mut out = BTreeMap::new();
-                for s in found.subnets() {
-                    let Some(id) = s.subnet_id() else { continue };
-                    let attributes = observed([
-                        ("vpc_id", text(s.vpc_id())),
-                        ("cidr_block", text(s.cidr_block())),
-                        ("availability_zone", text(s.availability_zone())),
-                        ("map_public_ip_on_launch", Value::Bool(s.map_public_ip_on_launch().unwrap_or(false))),
-                        ("tags", tags_of(s.tags())),
-                    ]);
-                    out.insert(id.to_string(), attributes);
-                }
-                Ok(out)
-            })
-            .await
+            ids: Vec<String>,
+            _: &[(&str, &Attributes)],
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let found = p
+                .ec2
+                .describe_subnets()
+                .set_subnet_ids(Some(ids))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeSubnets", e))?;
+            let mut out = BTreeMap::new();
+            for s in found.subnets() {
+                let Some(id) = s.subnet_id() else { continue };
+                let attributes = observed([
+                    ("vpc_id", text(s.vpc_id())),
+                    ("cidr_block", text(s.cidr_block())),
+                    ("availability_zone", text(s.availability_zone())),
+                    ("map_public_ip_on_launch", Value::Bool(s.map_public_ip_on_launch().unwrap_or(false))),
+                    ("tags", tags_of(s.tags())),
+                    ("arn", text(s.subnet_arn())),
+                ]);
+                out.insert(id.to_string(), attributes);
+            }
+            Ok(out)
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {

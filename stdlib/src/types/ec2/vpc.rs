@@ -51,15 +51,15 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, read_batched, sync_tags, tag_spec, tags_of, BATCH};
+    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, text, Update};
     use crate::aws::error::{missing, sdk_error};
-    use crate::aws::{AwsProvider, Ops};
+    use crate::aws::AwsProvider;
 
     pub struct Vpc;
 
     #[async_trait]
-    impl Ops for Vpc {
+    impl Ec2Type for Vpc {
         async fn create(
             &self,
             p: &AwsProvider,
@@ -81,60 +81,50 @@ mod sdk {
             Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-            Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
-        }
-
-        fn batch_size(&self) -> usize {
-            BATCH
-        }
-
-        async fn read_many(
+        async fn describe(
             &self,
             p: &AwsProvider,
+            ids: Vec<String>,
             asked: &[(&str, &Attributes)],
-        ) -> Result<Vec<Option<Observed>>, ProviderError> {
-            read_batched(asked, |ids| async move {
-                let found = p
-                    .ec2
-                    .describe_vpcs()
-                    .set_vpc_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeVpcs", e))?;
-                let mut out = BTreeMap::new();
-                for v in found.vpcs() {
-                    let Some(id) = v.vpc_id() else { continue };
-                    let mut attributes = observed([("cidr_block", text(v.cidr_block())), ("tags", tags_of(v.tags()))]);
-                    let prior = prior_of(asked, id);
-                    // DescribeVpcAttribute answers one attribute of one VPC: only those the workflow sets.
-                    for (name, attribute) in [
-                        ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
-                        ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
-                    ] {
-                        if !prior.is_some_and(|p| p.contains_key(name)) {
-                            continue;
-                        }
-                        let answer = p
-                            .ec2
-                            .describe_vpc_attribute()
-                            .vpc_id(id)
-                            .attribute(attribute)
-                            .send()
-                            .await
-                            .map_err(|e| sdk_error("DescribeVpcAttribute", e))?;
-                        let flag = if name == "enable_dns_support" {
-                            answer.enable_dns_support()
-                        } else {
-                            answer.enable_dns_hostnames()
-                        };
-                        attributes.insert(name.into(), flag.and_then(|f| f.value()).map_or(Value::Null, Value::Bool));
+        ) -> Result<BTreeMap<String, Attributes>, ProviderError> {
+            let found =
+                p.ec2.describe_vpcs().set_vpc_ids(Some(ids)).send().await.map_err(|e| sdk_error("DescribeVpcs", e))?;
+            let mut out = BTreeMap::new();
+            for v in found.vpcs() {
+                let Some(id) = v.vpc_id() else { continue };
+                let arn = format!("arn:aws:ec2:{}:{}:vpc/{id}", p.region()?, v.owner_id().unwrap_or_default());
+                let mut attributes = observed([
+                    ("cidr_block", text(v.cidr_block())),
+                    ("tags", tags_of(v.tags())),
+                    ("arn", Value::String(arn)),
+                ]);
+                let prior = prior_of(asked, id);
+                // DescribeVpcAttribute answers one attribute of one VPC: only those the workflow sets.
+                for (name, attribute) in [
+                    ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
+                    ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
+                ] {
+                    if !prior.is_some_and(|p| p.contains_key(name)) {
+                        continue;
                     }
-                    out.insert(id.to_string(), attributes);
+                    let answer = p
+                        .ec2
+                        .describe_vpc_attribute()
+                        .vpc_id(id)
+                        .attribute(attribute)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DescribeVpcAttribute", e))?;
+                    let flag = if name == "enable_dns_support" {
+                        answer.enable_dns_support()
+                    } else {
+                        answer.enable_dns_hostnames()
+                    };
+                    attributes.insert(name.into(), flag.and_then(|f| f.value()).map_or(Value::Null, Value::Bool));
                 }
-                Ok(out)
-            })
-            .await
+                out.insert(id.to_string(), attributes);
+            }
+            Ok(out)
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {

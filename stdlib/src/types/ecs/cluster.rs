@@ -88,6 +88,7 @@ mod sdk {
                     ("name", attrs::text(c.cluster_name())),
                     ("container_insights", insights),
                     ("tags", tags_of(c.tags())),
+                    ("arn", attrs::text(c.cluster_arn())),
                 ]);
                 Observed { id: id.to_string(), attributes }
             }))

@@ -227,6 +227,7 @@ mod sdk {
             ("assign_public_ip", Value::Bool(public)),
             ("load_balancer", load_balancer),
             ("tags", tags_of(s.tags())),
+            ("arn", attrs::text(s.service_arn())),
         ])
     }
 }

@@ -281,6 +281,8 @@ mod sdk {
             ("execution_role_arn", attrs::text(d.execution_role_arn())),
             ("task_role_arn", attrs::text(d.task_role_arn())),
             ("tags", tags_of(tags)),
+            ("arn", attrs::text(d.task_definition_arn())),
+            ("revision", Value::Number(d.revision().into())),
         ])
     }
 

@@ -100,6 +100,7 @@ mod sdk {
                 ("name", text(fs.name())),
                 ("encrypted", Value::Bool(fs.encrypted().unwrap_or(false))),
                 ("kms_key_id", text(fs.kms_key_id())),
+                ("arn", text(fs.file_system_arn())),
                 ("tags", user_tags(tags)),
             ]);
             Ok(Some(Observed { id: id.to_string(), attributes }))

@@ -120,6 +120,7 @@ mod sdk {
                             ("ssl_policy", text(l.ssl_policy())),
                             ("forward_to", text(forward)),
                             ("redirect_to_https", Value::Bool(redirect)),
+                            ("arn", text(l.listener_arn())),
                         ])
                     })
                 });

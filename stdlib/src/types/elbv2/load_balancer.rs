@@ -125,6 +125,7 @@ mod sdk {
                                 like_prior(prior.get("security_groups"), ids(lb.security_groups()), |a, b| a == b),
                             ),
                             ("dns_name", text(lb.dns_name())),
+                            ("arn", text(lb.load_balancer_arn())),
                         ])
                     })
                 });

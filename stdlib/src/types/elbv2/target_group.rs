@@ -109,6 +109,7 @@ mod sdk {
                             ("protocol", text(t.protocol().map(|p| p.as_str()))),
                             ("vpc_id", text(t.vpc_id())),
                             ("health_check_path", text(t.health_check_path())),
+                            ("arn", text(t.target_group_arn())),
                         ])
                     })
                 });

@@ -107,8 +107,11 @@ mod sdk {
         let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(id)) else {
             return Ok(None);
         };
-        let mut attributes =
-            observed([("name", Value::str(id)), ("retention_in_days", number(group.retention_in_days()))]);
+        let mut attributes = observed([
+            ("name", Value::str(id)),
+            ("retention_in_days", number(group.retention_in_days())),
+            ("arn", Value::String(arn(p, id).await?)),
+        ]);
         // Tags are a request of their own: read when the workflow sets them.
         if prior.contains_key("tags") {
             let tags = p

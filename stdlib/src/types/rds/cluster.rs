@@ -160,6 +160,9 @@ mod sdk {
                         ("backup_retention_period", attrs::number(c.backup_retention_period())),
                         ("deletion_protection", c.deletion_protection().map_or(Value::Null, Value::Bool)),
                         ("tags", attrs::user_tags(tags)),
+                        ("arn", attrs::text(c.db_cluster_arn())),
+                        ("endpoint", attrs::text(c.endpoint())),
+                        ("reader_endpoint", attrs::text(c.reader_endpoint())),
                     ]),
                 }
             }))

@@ -92,6 +92,7 @@ mod sdk {
                 ("name", attrs::text(g.db_subnet_group_name())),
                 ("description", attrs::text(g.db_subnet_group_description())),
                 ("subnet_ids", like_prior(prior.get("subnet_ids"), subnets, |a, b| a == b)),
+                ("arn", attrs::text(g.db_subnet_group_arn())),
             ]);
             // DescribeDBSubnetGroups leaves tags out: a request of their own, when the workflow sets them.
             if let (Some(arn), true) = (g.db_subnet_group_arn(), prior.contains_key("tags")) {

@@ -144,7 +144,7 @@ mod sdk {
             }
             return Err(e);
         }
-        let mut attributes = observed([("name", Value::str(id))]);
+        let mut attributes = observed([("name", Value::str(id)), ("arn", Value::String(format!("arn:aws:s3:::{id}")))]);
         // Each setting is its own request: only those the workflow sets are read.
         let wants = |name: &str| prior.contains_key(name);
         if wants("versioning") {

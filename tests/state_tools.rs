@@ -1,0 +1,99 @@
+//! Tools for humans over state, against moto_server: `drone import` records
+//! a resource made outside drone (nothing in the cloud changes, and the plan
+//! then shows only what differs), `drone state rm` forgets one (the resource
+//! stays).
+
+use std::path::Path;
+use std::process::Output;
+
+use super::support::{assert_exit, drone, run, sdk_config, text, Moto};
+
+const WORKFLOW: &str = r#"workflow "imports" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+resource aws.s3.bucket logs {
+  name          = "imported-logs"
+  versioning    = true
+  encryption    = "AES256"
+  force_destroy = true
+  tags          = { team = "platform" }
+}
+"#;
+
+fn drone_in(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = drone(Some(&moto.url));
+    cmd.current_dir(dir).args(args).args(["--state", "state.json"]);
+    run(&mut cmd)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_records_a_resource_made_outside_drone_and_state_rm_forgets_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("w.drone"), WORKFLOW).expect("write");
+    let config = sdk_config(&moto.url).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    // Made by hand: versioned, no encryption, another tag.
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+        .build();
+    s3.create_bucket().bucket("imported-logs").create_bucket_configuration(location).send().await.expect("bucket");
+    let on = aws_sdk_s3::types::VersioningConfiguration::builder()
+        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+        .build();
+    s3.put_bucket_versioning().bucket("imported-logs").versioning_configuration(on).send().await.expect("versioning");
+
+    // Addresses and ids that do not fit are refused, each with its own error.
+    let out = drone_in(&moto, dir.path(), &["import", "w.drone", "aws.s3.bucket.log", "imported-logs"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("did you mean `aws.s3.bucket.logs`?"), "{}", text(&out).1);
+    let out = drone_in(&moto, dir.path(), &["import", "w.drone", "aws.s3.bucket.logs", "no-such-bucket"]);
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains("there is no aws.s3.bucket with id `no-such-bucket`"), "{}", text(&out).1);
+    assert!(!dir.path().join("state.json").exists(), "a failed import writes no state");
+
+    let out = drone_in(&moto, dir.path(), &["import", "w.drone", "aws.s3.bucket.logs", "imported-logs"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Imported aws.s3.bucket.logs (imported-logs)"), "{}", text(&out).0);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("state")).expect("json");
+    let recorded = &state["resources"]["aws.s3.bucket.logs"];
+    assert_eq!(recorded["id"], "imported-logs");
+    assert_eq!(recorded["attributes"]["versioning"], true);
+    assert_eq!(recorded["attributes"]["arn"], "arn:aws:s3:::imported-logs");
+    assert_eq!(recorded["attributes"]["force_destroy"], true, "drone-side switches come from the workflow");
+    let out = drone_in(&moto, dir.path(), &["import", "w.drone", "aws.s3.bucket.logs", "imported-logs"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("state already records `aws.s3.bucket.logs` as imported-logs"), "{}", text(&out).1);
+
+    // The plan updates what differs, in place: nothing is created.
+    let plan = |dir: &Path| {
+        let out = drone_in(&moto, dir, &["plan", "w.drone", "--format", "json", "--disable-policy", "data"]);
+        assert_exit(&out, 0);
+        serde_json::from_str::<serde_json::Value>(&text(&out).0).expect("plan")
+    };
+    let before = plan(dir.path());
+    let action = &before["actions"][0];
+    assert_eq!(action["action"], "update", "{before}");
+    let changed: Vec<&str> =
+        action["changes"].as_array().expect("changes").iter().filter_map(|c| c["attribute"].as_str()).collect();
+    assert_eq!(changed, ["encryption", "tags"], "{before}");
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes", "--disable-policy", "data"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 1 updated, 0 deleted."), "{}", text(&out).0);
+    let encryption = s3.get_bucket_encryption().bucket("imported-logs").send().await;
+    assert!(encryption.is_ok(), "the run encrypted the imported bucket");
+
+    // Forgotten: state no longer holds it, the bucket stays, and the plan would create it.
+    let out = drone_in(&moto, dir.path(), &["state", "rm", "w.drone", "aws.s3.bucket.nope"]);
+    assert_exit(&out, 2);
+    let out = drone_in(&moto, dir.path(), &["state", "rm", "w.drone", "aws.s3.bucket.logs"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("removed aws.s3.bucket.logs (imported-logs) from state"), "{}", text(&out).0);
+    assert!(s3.head_bucket().bucket("imported-logs").send().await.is_ok(), "state rm touched the bucket");
+    assert_eq!(plan(dir.path())["actions"][0]["action"], "create");
+}
