@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -675,6 +676,7 @@ async fn execute(
     let cx = CallContext { host: &host, salt: &salt, resolve_secrets: true };
     let options = ApplyOptions { concurrency: common.concurrency, ..ApplyOptions::default() };
     let progress = Progress::for_stderr();
+    let stop = Arc::new(AtomicBool::new(false));
     let input = ApplyInput {
         model: &session.loaded.model,
         catalog,
@@ -683,12 +685,16 @@ async fn execute(
         cx: &cx,
         options: &options,
         observer: &progress,
+        stop: Some(&stop),
     };
     let mut store = Store { state, backend: session.backend.clone() };
+    let watcher = tokio::spawn(interrupts(stop.clone()));
     let report = apply::apply(&input, &mut store).await.map_err(|e| {
         crate::render::eprint_report(e);
         Exit::Execution
-    })?;
+    });
+    watcher.abort();
+    let report = report?;
     let created = report.done(Operation::Create).len();
     let updated = report.done(Operation::Update).len();
     let deleted = report.done(Operation::Delete).len();
@@ -705,6 +711,12 @@ async fn execute(
         }
         println!("Apply complete: {created} created, {updated} updated, {deleted} deleted.");
         return Ok(Exit::Success);
+    }
+    if stop.load(Ordering::SeqCst) {
+        let waiting = report.outcomes.iter().filter(|o| matches!(o.status, Status::Skipped(_))).count();
+        println!("Apply interrupted: {created} created, {updated} updated, {deleted} deleted; {waiting} not started.");
+        println!("State records everything that finished; run again to carry out the rest.");
+        return Ok(Exit::Interrupted);
     }
     let failed: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Failed(_))).collect();
     let skipped: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Skipped(_))).collect();
@@ -723,6 +735,20 @@ async fn execute(
     }
     println!("State records everything that succeeded; fix the cause and run again.");
     Ok(Exit::Execution)
+}
+
+/// Ctrl-C during an apply: the first stops new operations (those in flight
+/// finish and are saved); the second leaves at once.
+async fn interrupts(stop: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.store(true, Ordering::SeqCst);
+    eprintln!("interrupted: finishing the operations in flight and starting no more; Ctrl-C again to leave at once");
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!("aborted: operations that were in flight may have completed in AWS without being recorded in state");
+        std::process::exit(Exit::Interrupted as i32);
+    }
 }
 
 fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit> {

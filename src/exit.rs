@@ -21,6 +21,8 @@ pub enum Exit {
     Locked = 6,
     /// `check` found policy warnings but no errors.
     PolicyWarnings = 7,
+    /// Interrupted (Ctrl-C): state records every operation that finished.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

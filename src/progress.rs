@@ -48,7 +48,7 @@ fn describe(outcome: &Outcome, elapsed: Duration) -> String {
 impl Observer for Progress {
     fn started(&self, address: &str, operation: Operation) {
         match self {
-            Progress::Plain => eprintln!("{} {:<6} {address} ...", stamp(), operation.verb()),
+            Progress::Plain => line(format_args!("{} {:<6} {address} ...", stamp(), operation.verb())),
             Progress::Live { bars, active } => {
                 let bar = bars.add(ProgressBar::new_spinner());
                 bar.set_style(
@@ -67,7 +67,7 @@ impl Observer for Progress {
     fn finished(&self, outcome: &Outcome, elapsed: Duration) {
         let line = format!("{:<6} {} {}", outcome.operation.verb(), outcome.address, describe(outcome, elapsed));
         match self {
-            Progress::Plain => eprintln!("{} {line}", stamp()),
+            Progress::Plain => self::line(format_args!("{} {line}", stamp())),
             Progress::Live { bars, active } => {
                 let bar = active.lock().ok().and_then(|mut a| a.remove(&outcome.address));
                 if let Some(bar) = bar {
@@ -82,4 +82,11 @@ impl Observer for Progress {
             }
         }
     }
+}
+
+/// Writes one progress line to standard error. A closed stderr (a reader
+/// that went away) must not stop an apply half-way: the line is dropped.
+fn line(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }

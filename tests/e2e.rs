@@ -415,3 +415,60 @@ resource aws.s3.bucket independent {
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("Apply complete: 2 created, 0 updated, 0 deleted."), "{}", text(&out).0);
 }
+
+/// Ctrl-C (SIGINT) during `drone run`: what was in flight finishes and is
+/// saved, nothing starts after it, the lock is released, and the next run
+/// carries out the rest.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
+    use std::io::{BufRead, BufReader};
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state_path = dir.path().join("state.json");
+    let prod = |args: &[&str]| {
+        let mut cmd = drone(Some(&moto.url));
+        cmd.current_dir(root())
+            .args(args)
+            .arg("--state")
+            .arg(&state_path)
+            .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
+            .args(["--disable-policy", "data.rds_deletion_protection"]);
+        cmd
+    };
+    let mut child = prod(&["run", "workflows/prod.drone", "--yes", "--concurrency", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn drone");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let first_done = line.contains(" done in ");
+        seen.push(line);
+        if first_done {
+            let pid = child.id().to_string();
+            assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill").success());
+            break;
+        }
+    }
+    // Read on to the end, as a terminal would.
+    seen.extend(lines.map_while(Result::ok));
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", seen.join("\n"));
+    assert!(stdout.contains("Apply interrupted: "), "{stdout}");
+    assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
+    let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
+    assert!((1..42).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
+
+    let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 42 - recorded)), "{stdout}");
+    let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
+    assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
+}

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -148,6 +149,17 @@ pub struct ApplyInput<'a> {
     pub options: &'a ApplyOptions,
     /// Progress.
     pub observer: &'a dyn Observer,
+    /// Set when the user asks to stop (Ctrl-C): operations in flight finish
+    /// and are saved, none starts after it.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// Why operations that did not start were skipped after a stop.
+const INTERRUPTED: &str = "interrupted before it started";
+
+/// Whether the user asked to stop.
+fn stopping(input: &ApplyInput<'_>) -> bool {
+    input.stop.is_some_and(|s| s.load(Ordering::SeqCst))
 }
 
 /// Carries out `input.plan`, saving `store` after every operation. Returns the
@@ -172,7 +184,8 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
     }
     let ok = run_stage(input, store, &mut report, Operation::Delete, waits).await?;
     if !ok {
-        skip_rest(input, &mut report, |_| true, "an earlier deletion failed");
+        let why = if stopping(input) { INTERRUPTED } else { "an earlier deletion failed" };
+        skip_rest(input, &mut report, |_| true, why);
         return Ok(report);
     }
     for phase in &input.model.phases {
@@ -203,7 +216,8 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
         let ok = run_stage_with(input, store, &mut report, &ops, waits).await?;
         if !ok {
             let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
-            skip_rest(input, &mut report, |a| later.contains(&a.phase), &format!("phase `{phase}` failed"));
+            let why = if stopping(input) { INTERRUPTED.to_string() } else { format!("phase `{phase}` failed") };
+            skip_rest(input, &mut report, |a| later.contains(&a.phase), &why);
             break;
         }
     }
@@ -270,12 +284,16 @@ async fn run_stage_with(
     let mut in_flight: FuturesUnordered<Pending> = FuturesUnordered::new();
     let mut all_ok = true;
     loop {
-        // Start (or skip) everything whose prerequisites are settled.
-        let ready: Vec<String> = waiting
-            .iter()
-            .filter(|(_, deps)| deps.iter().all(|d| succeeded.contains(d) || broken.contains_key(d)))
-            .map(|(a, _)| a.clone())
-            .collect();
+        // Start (or skip) everything whose prerequisites are settled; nothing after a stop.
+        let ready: Vec<String> = if stopping(input) {
+            Vec::new()
+        } else {
+            waiting
+                .iter()
+                .filter(|(_, deps)| deps.iter().all(|d| succeeded.contains(d) || broken.contains_key(d)))
+                .map(|(a, _)| a.clone())
+                .collect()
+        };
         for address in ready {
             if in_flight.len() >= input.options.concurrency.max(1) {
                 break;
@@ -309,6 +327,17 @@ async fn run_stage_with(
         }
         let Some((address, op, started, result)) = in_flight.next().await else {
             if waiting.is_empty() {
+                break;
+            }
+            if stopping(input) {
+                // Everything in flight has finished and been saved; the rest never starts.
+                for (address, _) in std::mem::take(&mut waiting) {
+                    let operation = ops.get(&address).copied().unwrap_or(Operation::Create);
+                    let outcome = Outcome { address, operation, status: Status::Skipped(INTERRUPTED.into()) };
+                    input.observer.finished(&outcome, Duration::ZERO);
+                    report.outcomes.push(outcome);
+                }
+                all_ok = false;
                 break;
             }
             continue;

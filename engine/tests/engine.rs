@@ -199,6 +199,7 @@ async fn run_plan(
         cx: &cx,
         options: &options,
         observer: &Silent,
+        stop: None,
     };
     let mut store = Store { state, backend: LocalBackend { path: dir.join("state.json") } };
     let report = apply(&input, &mut store).await.expect("state saves");
@@ -592,4 +593,66 @@ resource test.thing c { name = "c" }
     let json = the_plan.to_json();
     assert_eq!(json["drift"][0]["changes"][0], serde_json::json!({ "attribute": "size", "recorded": 1, "actual": 5 }));
     assert_eq!(json["drift"][1]["deleted"], true);
+}
+
+/// Sets a stop flag when the `nth` operation starts, as a Ctrl-C would.
+struct StopAt<'a> {
+    flag: &'a std::sync::atomic::AtomicBool,
+    nth: usize,
+    started: AtomicUsize,
+}
+
+impl drone_engine::apply::Observer for StopAt<'_> {
+    fn started(&self, _: &str, _: Operation) {
+        if self.started.fetch_add(1, Ordering::SeqCst) + 1 == self.nth {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
+    fn finished(&self, _: &drone_engine::apply::Outcome, _: Duration) {}
+}
+
+#[tokio::test]
+async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
+    let mut src = String::new();
+    for i in 0..8 {
+        src.push_str(&format!("resource test.thing t{i} {{ name = \"t{i}\" }}\n"));
+    }
+    let m = model(&src);
+    let fake = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let catalog = catalog();
+    let host = MemoryHost::default();
+    let state = State::new("t");
+    let cx = CallContext { host: &host, salt: &state.lineage.clone(), resolve_secrets: true };
+    let the_plan = plan(&m, &catalog, &state, &cx).expect("plan");
+    let providers: Providers = m.providers.keys().map(|n| (n.clone(), fake.clone() as Arc<dyn Provider>)).collect();
+    let options = ApplyOptions { concurrency: 3, attempts: 1, backoff: Duration::from_millis(1) };
+    let flag = std::sync::atomic::AtomicBool::new(false);
+    // Stopped as the third of three concurrent operations starts.
+    let observer = StopAt { flag: &flag, nth: 3, started: AtomicUsize::new(0) };
+    let input = ApplyInput {
+        model: &m,
+        catalog: &catalog,
+        plan: &the_plan,
+        providers: &providers,
+        cx: &cx,
+        options: &options,
+        observer: &observer,
+        stop: Some(&flag),
+    };
+    let mut store = Store { state, backend: LocalBackend { path: dir.path().join("state.json") } };
+    let report = apply(&input, &mut store).await.expect("state saves");
+    let done = report.done(Operation::Create);
+    assert_eq!(done.len(), 3, "the three in flight finished: {:?}", report.outcomes);
+    let skipped: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.status == Status::Skipped("interrupted before it started".into()))
+        .map(|o| o.address.as_str())
+        .collect();
+    assert_eq!(skipped.len(), 5, "{:?}", report.outcomes);
+    assert_eq!(fake.events().iter().filter(|e| e.starts_with("start")).count(), 3, "nothing started after the stop");
+    let saved: State =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("saved")).expect("json");
+    assert_eq!(saved.resources.len(), 3, "what finished is saved");
 }
