@@ -695,6 +695,12 @@ async fn execute(
     });
     watcher.abort();
     let report = report?;
+    // One snapshot per run, whatever its outcome: the operation log it replaces
+    // held every result as it came.
+    store.backend.save(&mut store.state).map_err(|e| {
+        crate::render::eprint_report(e);
+        Exit::Execution
+    })?;
     let created = report.done(Operation::Create).len();
     let updated = report.done(Operation::Update).len();
     let deleted = report.done(Operation::Delete).len();

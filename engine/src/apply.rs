@@ -2,7 +2,8 @@
 //! then phase by phase, creations and updates in dependency order, at most
 //! `concurrency` operations in flight. A failure skips the failed resource's
 //! dependants but lets independent branches finish; a phase with failures
-//! stops the phases after it. State is saved after every single operation.
+//! stops the phases after it. Every single operation is recorded in state
+//! (appended to its log) before the next result is taken.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -345,7 +346,7 @@ async fn run_stage_with(
         let status = match result {
             Ok(observed) => {
                 record(input, &mut store.state, &address, op, observed);
-                store.backend.save(&mut store.state)?;
+                store.backend.record(&mut store.state, &address)?;
                 succeeded.insert(address.clone());
                 Status::Done
             }
@@ -356,7 +357,7 @@ async fn run_stage_with(
                     if let Some(r) = store.state.resources.get_mut(&address) {
                         r.tainted = true;
                     }
-                    store.backend.save(&mut store.state)?;
+                    store.backend.record(&mut store.state, &address)?;
                 }
                 broken.insert(address.clone(), reason.clone());
                 all_ok = false;

@@ -228,9 +228,9 @@ async fn concurrency_is_bounded_and_dependencies_go_first() {
     // The leaves were given the root's real id.
     let root_id = out.state.resources["test.thing.root"].id.clone();
     assert_eq!(out.state.resources["test.thing.leaf0"].attributes["peer"], Value::String(root_id));
-    let saved: State =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("saved")).expect("json");
-    assert_eq!(saved.serial, 13, "state is written after every single operation");
+    let saved = LocalBackend { path: dir.path().join("state.json") }.load("t").expect("saved");
+    assert_eq!(saved.serial, 13, "state is recorded after every single operation");
+    assert_eq!(saved.resources.len(), 13);
 }
 
 #[tokio::test]
@@ -652,7 +652,6 @@ async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
         .collect();
     assert_eq!(skipped.len(), 5, "{:?}", report.outcomes);
     assert_eq!(fake.events().iter().filter(|e| e.starts_with("start")).count(), 3, "nothing started after the stop");
-    let saved: State =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).expect("saved")).expect("json");
+    let saved = LocalBackend { path: dir.path().join("state.json") }.load("t").expect("saved");
     assert_eq!(saved.resources.len(), 3, "what finished is saved");
 }

@@ -1,7 +1,9 @@
 //! Recorded state: what drone created, with ids and attributes. Serde JSON
-//! with a schema version and a serial. The local backend writes atomically
-//! (temp file, fsync, rename, fsync of the directory) with mode 0600, after
-//! every single resource operation, so a crash loses nothing already done.
+//! with a schema version and a serial. The local backend keeps a snapshot,
+//! written atomically (temp file, fsync, rename, fsync of the directory) with
+//! mode 0600, and an operation log beside it (`log`), to which every single
+//! resource operation is appended and fsynced before the apply moves on: a
+//! crash loses nothing already done, and saving costs the size of the change.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -10,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::value::{Attributes, Value};
+
+mod log;
 
 /// The state file format's version; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -161,7 +165,7 @@ impl LocalBackend {
         if version > SCHEMA_VERSION {
             return Err(StateError::Version { path: self.path.clone(), found: version });
         }
-        let state: State = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
+        let mut state: State = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
         if state.workflow != workflow {
             return Err(StateError::OtherWorkflow {
                 path: self.path.clone(),
@@ -169,14 +173,37 @@ impl LocalBackend {
                 expected: workflow.into(),
             });
         }
+        log::replay(&log::path_of(&self.path), &mut state)?;
         Ok(state)
+    }
+
+    /// Records what one operation did to `address` (as `state` now holds
+    /// it): appended to the operation log and on disk before this returns,
+    /// bumping the serial. A state without a snapshot yet, or whose log has
+    /// grown large, is written whole instead.
+    pub fn record(&self, state: &mut State, address: &str) -> Result<(), StateError> {
+        if !self.path.exists() {
+            return self.save(state);
+        }
+        let record = log::Record {
+            serial: state.serial + 1,
+            address: address.to_string(),
+            resource: state.resources.get(address).cloned(),
+        };
+        let size = log::append(&log::path_of(&self.path), &record)?;
+        state.serial = record.serial;
+        if size > log::COMPACT_AFTER_BYTES {
+            self.save(state)?;
+        }
+        Ok(())
     }
 
     fn corrupt(&self, e: serde_json::Error) -> StateError {
         StateError::Corrupt { path: self.path.clone(), reason: e.to_string() }
     }
 
-    /// Writes `state` atomically, bumping its serial.
+    /// Writes `state` whole (a snapshot), atomically, bumping its serial, and
+    /// empties the operation log.
     pub fn save(&self, state: &mut State) -> Result<(), StateError> {
         state.serial += 1;
         let io = |source| StateError::Io { action: "write", path: self.path.clone(), source };
@@ -197,6 +224,12 @@ impl LocalBackend {
         // The rename is durable only once the directory entry is.
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
+        }
+        // The snapshot holds everything the log did: a kill before this removal
+        // replays only records newer than the snapshot's serial, that is, none.
+        match std::fs::remove_file(log::path_of(&self.path)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
         }
         Ok(())
     }
@@ -237,5 +270,65 @@ mod tests {
         assert!(matches!(backend.load("other"), Err(StateError::OtherWorkflow { .. })));
         std::fs::write(&backend.path, "{ not json").expect("write");
         assert!(matches!(backend.load("w"), Err(StateError::Corrupt { .. })));
+    }
+
+    fn resource(id: &str) -> ResourceState {
+        ResourceState {
+            type_name: "aws.ec2.vpc".into(),
+            id: id.into(),
+            provider: "default".into(),
+            phase: "default".into(),
+            dependencies: BTreeSet::new(),
+            tainted: false,
+            attributes: [("cidr_block".to_string(), Value::str("10.0.0.0/16"))].into(),
+        }
+    }
+
+    #[test]
+    fn operations_are_appended_and_replayed_until_a_snapshot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let backend = LocalBackend { path: dir.path().join("s.json") };
+        let mut state = backend.load("w").expect("fresh");
+        // The first record of a state with no snapshot writes the snapshot (it holds the lineage).
+        state.resources.insert("a".into(), resource("vpc-a"));
+        backend.record(&mut state, "a").expect("record");
+        assert!(!log::path_of(&backend.path).exists());
+        for name in ["b", "c"] {
+            state.resources.insert(name.into(), resource(&format!("vpc-{name}")));
+            backend.record(&mut state, name).expect("record");
+        }
+        state.resources.remove("a");
+        backend.record(&mut state, "a").expect("record");
+        let log = std::fs::read_to_string(log::path_of(&backend.path)).expect("log");
+        assert_eq!(log.lines().count(), 3, "one line per operation after the snapshot");
+        let snapshot: State =
+            serde_json::from_str(&std::fs::read_to_string(&backend.path).expect("read")).expect("json");
+        assert_eq!(snapshot.serial, 1, "the snapshot was not rewritten");
+        assert_eq!(backend.load("w").expect("load"), state, "snapshot + log = what was recorded");
+
+        // A kill mid-append leaves a torn last line: it was never acknowledged.
+        let torn = format!("{log}{{\"serial\": 5, \"address\": \"d\", \"reso");
+        std::fs::write(log::path_of(&backend.path), torn).expect("write");
+        assert_eq!(backend.load("w").expect("load"), state);
+        // A broken line that is not the last is corruption, said so.
+        std::fs::write(log::path_of(&backend.path), format!("not json\n{log}")).expect("write");
+        assert!(matches!(backend.load("w"), Err(StateError::Corrupt { .. })));
+        std::fs::write(log::path_of(&backend.path), &log).expect("write");
+
+        // A snapshot holds it all and empties the log; records older than it are skipped.
+        backend.save(&mut state).expect("save");
+        assert!(!log::path_of(&backend.path).exists());
+        assert_eq!(backend.load("w").expect("load"), state);
+        std::fs::write(log::path_of(&backend.path), &log).expect("stale log");
+        assert_eq!(backend.load("w").expect("load"), state, "a log older than the snapshot changes nothing");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::remove_file(log::path_of(&backend.path)).expect("rm");
+            state.resources.insert("e".into(), resource("vpc-e"));
+            backend.record(&mut state, "e").expect("record");
+            let mode = std::fs::metadata(log::path_of(&backend.path)).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 }
