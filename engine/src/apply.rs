@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use drone_lang::Catalog;
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use crate::budget::{service_of, Budgets};
 use crate::eval::Resolver;
 use crate::functions::CallContext;
 use crate::model::Model;
@@ -89,6 +90,8 @@ pub struct Outcome {
 pub struct Report {
     /// Outcomes in completion order.
     pub outcomes: Vec<Outcome>,
+    /// Each service's concurrency budget at the end (lower where it throttled).
+    pub concurrency: BTreeMap<String, usize>,
 }
 
 impl Report {
@@ -166,6 +169,13 @@ fn stopping(input: &ApplyInput<'_>) -> bool {
 /// Carries out `input.plan`, saving `store` after every operation. Returns the
 /// report, or a state error if state could not be saved (the run stops then).
 pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, StateError> {
+    let budgets = Arc::new(Budgets::new(input.options.concurrency));
+    let mut report = run_stages(input, store, &budgets).await?;
+    report.concurrency = budgets.limits();
+    Ok(report)
+}
+
+async fn run_stages(input: &ApplyInput<'_>, store: &mut Store, budgets: &Arc<Budgets>) -> Result<Report, StateError> {
     let mut report = Report::default();
     let deletes: BTreeSet<String> = input
         .plan
@@ -183,7 +193,7 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
             }
         }
     }
-    let ok = run_stage(input, store, &mut report, Operation::Delete, waits).await?;
+    let ok = run_stage(input, store, &mut report, budgets, Operation::Delete, waits).await?;
     if !ok {
         let why = if stopping(input) { INTERRUPTED } else { "an earlier deletion failed" };
         skip_rest(input, &mut report, |_| true, why);
@@ -214,7 +224,7 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
             })
             .collect();
         let ops: BTreeMap<String, Operation> = jobs;
-        let ok = run_stage_with(input, store, &mut report, &ops, waits).await?;
+        let ok = run_stage_with(input, store, &mut report, budgets, &ops, waits).await?;
         if !ok {
             let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
             let why = if stopping(input) { INTERRUPTED.to_string() } else { format!("phase `{phase}` failed") };
@@ -251,11 +261,12 @@ async fn run_stage(
     input: &ApplyInput<'_>,
     store: &mut Store,
     report: &mut Report,
+    budgets: &Arc<Budgets>,
     op: Operation,
     waits: BTreeMap<String, BTreeSet<String>>,
 ) -> Result<bool, StateError> {
     let ops = waits.keys().map(|a| (a.clone(), op)).collect();
-    run_stage_with(input, store, report, &ops, waits).await
+    run_stage_with(input, store, report, budgets, &ops, waits).await
 }
 
 /// A failed operation: why, and what a failed create had already made.
@@ -276,6 +287,7 @@ async fn run_stage_with(
     input: &ApplyInput<'_>,
     store: &mut Store,
     report: &mut Report,
+    budgets: &Arc<Budgets>,
     ops: &BTreeMap<String, Operation>,
     waits: BTreeMap<String, BTreeSet<String>>,
 ) -> Result<bool, StateError> {
@@ -299,8 +311,14 @@ async fn run_stage_with(
             if in_flight.len() >= input.options.concurrency.max(1) {
                 break;
             }
-            let deps = waiting.remove(&address).unwrap_or_default();
             let op = ops.get(&address).copied().unwrap_or(Operation::Create);
+            let failed_dep = waiting.get(&address).and_then(|deps| deps.iter().find(|d| broken.contains_key(*d)));
+            let service = service_for(input, &store.state, &address);
+            // Only what has a slot in its service's budget starts; the rest waits its turn.
+            if failed_dep.is_none() && !budgets.try_start(&service) {
+                continue;
+            }
+            let deps = waiting.remove(&address).unwrap_or_default();
             if let Some(failed) = deps.iter().find(|d| broken.contains_key(*d)) {
                 let outcome = Outcome {
                     address: address.clone(),
@@ -314,9 +332,10 @@ async fn run_stage_with(
                 continue;
             }
             input.observer.started(&address, op);
-            match start(input, &store.state, &address, op) {
+            match start(input, &store.state, &address, op, budgets.clone(), service.clone()) {
                 Ok(fut) => in_flight.push(fut),
                 Err(reason) => {
+                    budgets.finished(&service);
                     let outcome =
                         Outcome { address: address.clone(), operation: op, status: Status::Failed(reason.clone()) };
                     input.observer.finished(&outcome, Duration::ZERO);
@@ -343,8 +362,11 @@ async fn run_stage_with(
             }
             continue;
         };
+        let service = service_for(input, &store.state, &address);
+        budgets.finished(&service);
         let status = match result {
             Ok(observed) => {
+                budgets.succeeded(&service);
                 record(input, &mut store.state, &address, op, observed);
                 store.backend.record(&mut store.state, &address)?;
                 succeeded.insert(address.clone());
@@ -388,17 +410,38 @@ impl Resolver for Live<'_> {
 
 /// Prepares one operation: evaluates configuration against live state, then
 /// returns the provider call as an owned future.
-fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) -> Result<Pending, String> {
+/// The service whose budget an operation on `address` counts against.
+fn service_for(input: &ApplyInput<'_>, state: &State, address: &str) -> String {
+    let type_name = input
+        .model
+        .instances
+        .get(address)
+        .map(|i| i.type_name.as_str())
+        .or_else(|| state.resources.get(address).map(|r| r.type_name.as_str()))
+        .unwrap_or(address);
+    service_of(type_name).to_string()
+}
+
+fn start(
+    input: &ApplyInput<'_>,
+    state: &State,
+    address: &str,
+    op: Operation,
+    budgets: Arc<Budgets>,
+    service: String,
+) -> Result<Pending, String> {
     let options = input.options.clone();
+    let throttled = move || budgets.throttled(&service);
     let owned = address.to_string();
     let started = Instant::now();
     if op == Operation::Delete {
         let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
         let provider = provider(input, &recorded.provider)?;
         return Ok(Box::pin(async move {
-            let result =
-                with_retries(&options, || provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes))
-                    .await;
+            let result = with_retries(&options, &throttled, || {
+                provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)
+            })
+            .await;
             let result = match result {
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
                 other => other,
@@ -441,7 +484,7 @@ fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) ->
     Ok(Box::pin(async move {
         let result = match (op, prior) {
             (Operation::Update, Some(prior)) => {
-                with_retries(&options, || {
+                with_retries(&options, &throttled, || {
                     provider.update(UpdateRequest {
                         type_name: &type_name,
                         address: &owned,
@@ -455,7 +498,7 @@ fn start(input: &ApplyInput<'_>, state: &State, address: &str, op: Operation) ->
                 .await
             }
             _ => {
-                with_retries(&options, || {
+                with_retries(&options, &throttled, || {
                     provider.create(CreateRequest {
                         type_name: &type_name,
                         address: &owned,
@@ -486,7 +529,14 @@ fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, Str
     input.providers.get(name).cloned().ok_or_else(|| format!("provider `{name}` is not configured"))
 }
 
-async fn with_retries<'f, F, Fut, T>(options: &ApplyOptions, mut call: F) -> Result<T, ProviderError>
+/// Calls `call` until it succeeds or fails for good: a throttled or
+/// not-yet-consistent answer is retried after a backoff that doubles (to 20
+/// s) with jitter, and throttling is reported to `throttled` (the budget).
+async fn with_retries<'f, F, Fut, T>(
+    options: &ApplyOptions,
+    throttled: &(dyn Fn() + Send + Sync),
+    mut call: F,
+) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ProviderError>> + 'f,
@@ -496,13 +546,26 @@ where
     loop {
         match call().await {
             Err(e) if e.retryable() && attempt < options.attempts => {
-                tokio::time::sleep(delay).await;
+                if e.kind == ErrorKind::Throttled {
+                    throttled();
+                }
+                tokio::time::sleep(jittered(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(20));
                 attempt += 1;
             }
             other => return other,
         }
     }
+}
+
+/// Between half of `delay` and all of it, at random ("equal jitter"), so
+/// operations throttled together do not retry together.
+fn jittered(delay: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh RandomState is seeded at random: a random number without a dependency.
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let fraction = 0.5 + (random % 1_000) as f64 / 2_000.0;
+    delay.mul_f64(fraction)
 }
 
 fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operation, observed: Option<Observed>) {

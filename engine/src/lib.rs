@@ -4,6 +4,7 @@
 //! implements providers. Never prints; the CLI renders what it returns.
 
 pub mod apply;
+pub mod budget;
 pub mod error;
 pub mod eval;
 pub mod functions;

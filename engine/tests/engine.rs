@@ -655,3 +655,43 @@ async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
     let saved = LocalBackend { path: dir.path().join("state.json") }.load("t").expect("saved");
     assert_eq!(saved.resources.len(), 3, "what finished is saved");
 }
+
+#[tokio::test]
+async fn a_throttling_service_gets_fewer_operations_in_flight() {
+    let mut src = String::new();
+    for i in 0..24 {
+        src.push_str(&format!("resource test.thing t{i} {{ name = \"t{i}\" }}\n"));
+    }
+    let m = model(&src);
+    // The first eight are throttled once each, as a rate limit would.
+    let fake =
+        Arc::new(Fake { throttle: Mutex::new((0..8).map(|i| (format!("t{i}"), 1)).collect()), ..Fake::default() });
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 8).await;
+    assert!(out.report.succeeded(), "{:?}", out.report.outcomes);
+    assert_eq!(out.state.resources.len(), 24);
+    let budget = out.report.concurrency["test"];
+    assert!(budget < 8, "the budget shrank after throttling and has not regrown to the limit: {budget}");
+    // Once throttled, the service never again had the whole limit in flight.
+    let mut active = 0usize;
+    let mut most_after_throttle = 0usize;
+    for event in fake.events() {
+        if let Some(name) = event.strip_prefix("start create ") {
+            active += 1;
+            let index: usize = name.trim_start_matches('t').parse().expect("index");
+            if index >= 8 {
+                most_after_throttle = most_after_throttle.max(active);
+            }
+        } else if event.starts_with("end ") {
+            active -= 1;
+        }
+    }
+    assert!((1..8).contains(&most_after_throttle), "{most_after_throttle} in flight after throttling");
+
+    // Without throttling, the whole limit is used and kept.
+    let calm = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, calm.clone(), State::new("t"), dir.path(), 8).await;
+    assert_eq!(out.report.concurrency["test"], 8);
+    assert_eq!(calm.max_in_flight.load(Ordering::SeqCst), 8);
+}
