@@ -504,7 +504,9 @@ pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enf
 /// provider's endpoint cannot be reached.
 pub(crate) async fn announce(session: &Session) -> Result<(), Exit> {
     for (name, provider) in &session.providers {
-        match provider.identity().await {
+        // Throttling is waited out; an unreachable endpoint fails at once.
+        let retry = drone_engine::retry::Retry::default();
+        match drone_engine::retry::with_retries(&retry, &|| {}, || provider.identity()).await {
             Ok(target) => eprintln!("provider {name}: {target}"),
             Err(e) => {
                 eprintln!("error: provider `{name}` cannot be used: {e}");

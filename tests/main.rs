@@ -9,6 +9,7 @@ mod diagnostics;
 mod drift;
 mod e2e;
 mod enforced;
+mod faults;
 mod policy;
 mod state_tools;
 mod support;

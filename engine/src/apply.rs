@@ -20,7 +20,8 @@ use crate::eval::Resolver;
 use crate::functions::CallContext;
 use crate::model::Model;
 use crate::plan::{evaluate_config, ActionKind, Plan};
-use crate::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, UpdateRequest};
+use crate::provider::{CreateRequest, ErrorKind, Observed, Provider, UpdateRequest};
+use crate::retry::{with_retries, Retry};
 use crate::state::{LocalBackend, ResourceState, State, StateError};
 use crate::value::{Attributes, Value};
 
@@ -33,6 +34,13 @@ pub struct ApplyOptions {
     pub attempts: u32,
     /// First backoff; doubles each attempt, capped at 20 seconds.
     pub backoff: Duration,
+}
+
+impl ApplyOptions {
+    /// How a failed call is retried.
+    pub fn retry(&self) -> Retry {
+        Retry { attempts: self.attempts, backoff: self.backoff }
+    }
 }
 
 impl Default for ApplyOptions {
@@ -438,7 +446,7 @@ fn start(
         let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
         let provider = provider(input, &recorded.provider)?;
         return Ok(Box::pin(async move {
-            let result = with_retries(&options, &throttled, || {
+            let result = with_retries(&options.retry(), &throttled, || {
                 provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)
             })
             .await;
@@ -484,7 +492,7 @@ fn start(
     Ok(Box::pin(async move {
         let result = match (op, prior) {
             (Operation::Update, Some(prior)) => {
-                with_retries(&options, &throttled, || {
+                with_retries(&options.retry(), &throttled, || {
                     provider.update(UpdateRequest {
                         type_name: &type_name,
                         address: &owned,
@@ -498,7 +506,7 @@ fn start(
                 .await
             }
             _ => {
-                with_retries(&options, &throttled, || {
+                with_retries(&options.retry(), &throttled, || {
                     provider.create(CreateRequest {
                         type_name: &type_name,
                         address: &owned,
@@ -527,45 +535,6 @@ fn start(
 
 fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, String> {
     input.providers.get(name).cloned().ok_or_else(|| format!("provider `{name}` is not configured"))
-}
-
-/// Calls `call` until it succeeds or fails for good: a throttled or
-/// not-yet-consistent answer is retried after a backoff that doubles (to 20
-/// s) with jitter, and throttling is reported to `throttled` (the budget).
-async fn with_retries<'f, F, Fut, T>(
-    options: &ApplyOptions,
-    throttled: &(dyn Fn() + Send + Sync),
-    mut call: F,
-) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ProviderError>> + 'f,
-{
-    let mut delay = options.backoff;
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Err(e) if e.retryable() && attempt < options.attempts => {
-                if e.kind == ErrorKind::Throttled {
-                    throttled();
-                }
-                tokio::time::sleep(jittered(delay)).await;
-                delay = (delay * 2).min(Duration::from_secs(20));
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Between half of `delay` and all of it, at random ("equal jitter"), so
-/// operations throttled together do not retry together.
-fn jittered(delay: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    // A fresh RandomState is seeded at random: a random number without a dependency.
-    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    let fraction = 0.5 + (random % 1_000) as f64 / 2_000.0;
-    delay.mul_f64(fraction)
 }
 
 fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operation, observed: Option<Observed>) {

@@ -119,9 +119,11 @@ impl ProviderError {
         self
     }
 
-    /// Whether retrying may succeed.
+    /// Whether retrying the same call may succeed. Never for a create that
+    /// already made its resource: calling create again would make a second
+    /// one (the engine records the first, tainted, instead).
     pub fn retryable(&self) -> bool {
-        matches!(self.kind, ErrorKind::Throttled | ErrorKind::NotReady)
+        matches!(self.kind, ErrorKind::Throttled | ErrorKind::NotReady) && self.created.is_none()
     }
 }
 

@@ -14,6 +14,7 @@ use futures::stream::StreamExt;
 
 use crate::apply::Providers;
 use crate::provider::{ErrorKind, Observed, Provider, ProviderError};
+use crate::retry::{with_retries, Retry};
 use crate::state::{ResourceState, State};
 use crate::value::Value;
 
@@ -67,11 +68,15 @@ pub async fn refresh(
     let mut results = futures::stream::iter(batches(state, providers)?.into_iter().map(|batch| async move {
         let asked: Vec<(&str, &crate::value::Attributes)> =
             batch.members.iter().map(|(_, r)| (r.id.as_str(), &r.attributes)).collect();
-        let observed = if asked.len() == 1 {
-            vec![batch.provider.read(&batch.type_name, asked[0].0, asked[0].1).await?]
-        } else {
-            batch.provider.read_many(&batch.type_name, &asked).await?
-        };
+        // Reads are safe to repeat: throttling is waited out, not fatal.
+        let observed = with_retries(&Retry::default(), &|| {}, || async {
+            if asked.len() == 1 {
+                Ok(vec![batch.provider.read(&batch.type_name, asked[0].0, asked[0].1).await?])
+            } else {
+                batch.provider.read_many(&batch.type_name, &asked).await
+            }
+        })
+        .await?;
         if observed.len() != asked.len() {
             let why =
                 format!("asked for {} resources, answered {} (a bug in the provider)", asked.len(), observed.len());

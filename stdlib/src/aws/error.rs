@@ -37,6 +37,8 @@ where
     let kind = match (&code, err.raw_response().map(|r| r.status().as_u16())) {
         (Some(code), _) => classify(code),
         (None, Some(403)) => ErrorKind::Denied,
+        // A bodiless answer (HEAD) says only its status: 503 and 429 are AWS's "slow down".
+        (None, Some(429 | 503)) => ErrorKind::Throttled,
         _ => ErrorKind::Rejected,
     };
     ProviderError { code, ..ProviderError::new(kind, operation, message) }
@@ -79,6 +81,8 @@ pub fn classify(code: &str) -> ErrorKind {
         | "RequestLimitExceeded"
         | "TooManyRequestsException"
         | "SlowDown"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
         | "RequestThrottled"
         | "PriorRequestNotComplete" => ErrorKind::Throttled,
         "DependencyViolation"

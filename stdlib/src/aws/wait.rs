@@ -16,7 +16,7 @@ pub enum Poll<T> {
 }
 
 /// Polls `check` until it is ready; after `timeout`, fails from `operation`
-/// saying `what` did not happen.
+/// saying `what` did not happen. A poll that is throttled is simply retried.
 pub async fn until<T, F, Fut>(operation: &str, what: &str, timeout: Duration, mut check: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
@@ -25,8 +25,12 @@ where
     let started = Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
-        if let Poll::Ready(result) = check().await? {
-            return Ok(result);
+        match check().await {
+            Ok(Poll::Ready(result)) => return Ok(result),
+            Ok(Poll::Pending) => {}
+            // A throttled or not-yet-consistent poll says nothing about the resource: poll again.
+            Err(e) if e.retryable() => {}
+            Err(e) => return Err(e),
         }
         if started.elapsed() > timeout {
             let message = format!("{what} within {} minutes", timeout.as_secs() / 60);
