@@ -6,7 +6,7 @@ use std::path::Path;
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 
-use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, DB_PASSWORD, LOCAL_CERTIFICATE};
+use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto, DB_PASSWORD, LOCAL_CERTIFICATE};
 
 fn state_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("state file")).expect("state json")
@@ -26,20 +26,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state_path = dir.path().join("state.json");
     let journal = dir.path().join("calls.jsonl");
-    let drone_at = |args: &[&str]| {
-        let mut cmd = drone(Some(&moto.url));
-        // The test destroys what it creates, so it turns deletion protection off, and
-        // with it the production rule that demands it.
-        cmd.current_dir(root()).args(args).arg("--state").arg(&state_path).arg("--call-log").arg(&journal).args([
-            "--param",
-            "protect_data=false",
-            "--param",
-            LOCAL_CERTIFICATE,
-            "--disable-policy",
-            "data.rds_deletion_protection",
-        ]);
-        run(&mut cmd)
-    };
+    let drone_at = |args: &[&str]| run(prod(&moto.url, &state_path, args).arg("--call-log").arg(&journal));
 
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
@@ -425,16 +412,7 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let state_path = dir.path().join("state.json");
-    let prod = |args: &[&str]| {
-        let mut cmd = drone(Some(&moto.url));
-        cmd.current_dir(root())
-            .args(args)
-            .arg("--state")
-            .arg(&state_path)
-            .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
-            .args(["--disable-policy", "data.rds_deletion_protection"]);
-        cmd
-    };
+    let prod = |args: &[&str]| prod(&moto.url, &state_path, args);
     let mut child = prod(&["run", "workflows/prod.drone", "--yes", "--concurrency", "1"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

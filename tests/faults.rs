@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, LOCAL_CERTIFICATE};
+use super::support::{assert_exit, prod, run, sdk_config, text, Moto};
 
 /// A proxy on a free loopback port, stopped on drop.
 pub struct FaultProxy {
@@ -220,16 +220,7 @@ async fn prod_converges_through_throttling_and_the_account_matches_state() {
     let proxy = FaultProxy::throttling(&moto.url, 0.25, 7);
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state.json");
-    let prod = |args: &[&str]| {
-        let mut cmd = drone(Some(&proxy.url));
-        cmd.current_dir(root())
-            .args(args)
-            .arg("--state")
-            .arg(&state)
-            .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
-            .args(["--disable-policy", "data.rds_deletion_protection"]);
-        run(&mut cmd)
-    };
+    let prod = |args: &[&str]| run(&mut prod(&proxy.url, &state, args));
     // A call the SDK's own retries and drone's could not get through fails the run
     // (a create that made its resource records it tainted, never makes a second);
     // the next run, through the same faults, converges.

@@ -114,6 +114,21 @@ pub fn drone(endpoint: Option<&str>) -> Command {
     cmd
 }
 
+/// `drone ARGS` on a throwaway copy of prod.drone against `endpoint`, with
+/// state at `state`: deletion protection off (the tests destroy what they
+/// create), and with it the production rule that demands it, and moto's
+/// stand-in certificate.
+pub fn prod(endpoint: &str, state: &Path, args: &[&str]) -> Command {
+    let mut cmd = drone(Some(endpoint));
+    cmd.current_dir(root())
+        .args(args)
+        .arg("--state")
+        .arg(state)
+        .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
+        .args(["--disable-policy", "data.rds_deletion_protection"]);
+    cmd
+}
+
 /// The `certificate_arn` the tests give prod.drone against moto: an IAM server
 /// certificate, which moto takes without looking it up (an ACM one must exist).
 pub const LOCAL_CERTIFICATE: &str = "certificate_arn=arn:aws:iam::123456789012:server-certificate/shuttle-local";
