@@ -23,7 +23,7 @@ use drone_stdlib::aws::AwsProvider;
 use crate::exit::Exit;
 use crate::pipeline::{self, Loaded};
 use crate::progress::Progress;
-use crate::render::{count, print_all};
+use crate::render::{count, did_you_mean, print_all};
 
 /// drone: a declarative, policy-checked workflow engine for AWS infrastructure.
 #[derive(Parser)]
@@ -518,6 +518,14 @@ pub(crate) async fn announce(session: &Session) -> Result<(), Exit> {
     Ok(())
 }
 
+/// Writes `state` whole (a snapshot), saying why when it cannot.
+pub(crate) fn save_state(backend: &LocalBackend, state: &mut State) -> Result<(), Exit> {
+    backend.save(state).map_err(|e| {
+        crate::render::eprint_report(e);
+        Exit::Execution
+    })
+}
+
 pub(crate) fn load_state(session: &Session) -> Result<State, Exit> {
     session.backend.load(&session.loaded.model.workflow).map_err(|e| {
         crate::render::eprint_report(e);
@@ -640,10 +648,7 @@ fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Ex
         eprintln!("cancelled; nothing was changed");
         return Ok(Exit::Success);
     }
-    session.backend.save(&mut state).map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })?;
+    save_state(&session.backend, &mut state)?;
     println!("State updated: {} accepted as the account has them.", count(drift.len(), "resource"));
     Ok(Exit::Success)
 }
@@ -699,18 +704,14 @@ async fn execute(
     let report = report?;
     // One snapshot per run, whatever its outcome: the operation log it replaces
     // held every result as it came.
-    store.backend.save(&mut store.state).map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })?;
+    save_state(&store.backend, &mut store.state)?;
     let created = report.done(Operation::Create).len();
     let updated = report.done(Operation::Update).len();
     let deleted = report.done(Operation::Delete).len();
     if report.succeeded() {
         if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
             store.state.outputs = outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
-            if let Err(e) = store.backend.save(&mut store.state) {
-                crate::render::eprint_report(e);
+            if save_state(&store.backend, &mut store.state).is_err() {
                 return Ok(Exit::Execution);
             }
             for (name, value) in &outputs {
@@ -790,11 +791,8 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
         StateCommand::Show { address, .. } => {
             let state = load()?;
             let Some(r) = state.resources.get(&address) else {
-                let help = drone_lang::suggest::closest(&address, state.resources.keys().map(String::as_str));
-                eprintln!(
-                    "error: no resource `{address}` in state{}",
-                    help.map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
-                );
+                let help = did_you_mean(&address, state.resources.keys().map(String::as_str));
+                eprintln!("error: no resource `{address}` in state{help}");
                 return Ok(Exit::Usage);
             };
             println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
@@ -813,20 +811,14 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
             let mut state = load()?;
             for address in &addresses {
                 if !state.resources.contains_key(address) {
-                    let help = drone_lang::suggest::closest(address, state.resources.keys().map(String::as_str));
-                    eprintln!(
-                        "error: no resource `{address}` in state{}; nothing was removed",
-                        help.map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
-                    );
+                    let help = did_you_mean(address, state.resources.keys().map(String::as_str));
+                    eprintln!("error: no resource `{address}` in state{help}; nothing was removed");
                     return Ok(Exit::Usage);
                 }
             }
             let removed: Vec<_> =
                 addresses.iter().filter_map(|a| state.resources.remove(a).map(|r| (a, r.id))).collect();
-            backend.save(&mut state).map_err(|e| {
-                crate::render::eprint_report(e);
-                Exit::Execution
-            })?;
+            save_state(&backend, &mut state)?;
             for (address, id) in removed {
                 println!("removed {address} ({id}) from state; the resource itself is untouched");
             }

@@ -11,9 +11,9 @@ use drone_engine::state::ResourceState;
 use drone_engine::value::{Attributes, Value};
 use drone_lang::Catalog;
 
-use crate::cli::{announce, load_state, session, take_lock, Common};
+use crate::cli::{announce, load_state, save_state, session, take_lock, Common};
 use crate::exit::Exit;
-use crate::render::print_all;
+use crate::render::{did_you_mean, print_all};
 
 /// Reads resource `id` and records it as `address`.
 pub(crate) async fn import(
@@ -26,11 +26,8 @@ pub(crate) async fn import(
     let session = session(file, common, catalog, false).await?;
     let model = &session.loaded.model;
     let Some(instance) = model.instances.get(address) else {
-        let help = drone_lang::suggest::closest(address, model.instances.keys().map(String::as_str));
-        eprintln!(
-            "error: the workflow has no resource `{address}`{}",
-            help.map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
-        );
+        let help = did_you_mean(address, model.instances.keys().map(String::as_str));
+        eprintln!("error: the workflow has no resource `{address}`{help}");
         return Err(Exit::Usage);
     };
     let _lock = take_lock(&session, file, "import")?;
@@ -77,10 +74,7 @@ pub(crate) async fn import(
             attributes,
         },
     );
-    session.backend.save(&mut state).map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })?;
+    save_state(&session.backend, &mut state)?;
     println!("Imported {address} ({id}); `drone plan` shows what differs from the workflow.");
     Ok(Exit::Success)
 }

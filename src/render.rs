@@ -52,6 +52,11 @@ where
     }
 }
 
+/// "; did you mean `x`?" for the candidate closest to `name`, or nothing.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    drone_lang::suggest::closest(name, candidates).map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
+}
+
 /// A one-line summary: "3 errors".
 pub fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })

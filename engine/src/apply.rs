@@ -416,8 +416,6 @@ impl Resolver for Live<'_> {
     }
 }
 
-/// Prepares one operation: evaluates configuration against live state, then
-/// returns the provider call as an owned future.
 /// The service whose budget an operation on `address` counts against.
 fn service_for(input: &ApplyInput<'_>, state: &State, address: &str) -> String {
     let type_name = input
@@ -430,6 +428,9 @@ fn service_for(input: &ApplyInput<'_>, state: &State, address: &str) -> String {
     service_of(type_name).to_string()
 }
 
+/// Prepares one operation: evaluates configuration against live state, then
+/// returns the provider call as an owned future that reports throttling to
+/// `budgets` for `service`.
 fn start(
     input: &ApplyInput<'_>,
     state: &State,

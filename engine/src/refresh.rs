@@ -69,14 +69,8 @@ pub async fn refresh(
         let asked: Vec<(&str, &crate::value::Attributes)> =
             batch.members.iter().map(|(_, r)| (r.id.as_str(), &r.attributes)).collect();
         // Reads are safe to repeat: throttling is waited out, not fatal.
-        let observed = with_retries(&Retry::default(), &|| {}, || async {
-            if asked.len() == 1 {
-                Ok(vec![batch.provider.read(&batch.type_name, asked[0].0, asked[0].1).await?])
-            } else {
-                batch.provider.read_many(&batch.type_name, &asked).await
-            }
-        })
-        .await?;
+        let observed =
+            with_retries(&Retry::default(), &|| {}, || batch.provider.read_many(&batch.type_name, &asked)).await?;
         if observed.len() != asked.len() {
             let why =
                 format!("asked for {} resources, answered {} (a bug in the provider)", asked.len(), observed.len());

@@ -18,6 +18,7 @@ use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, Provi
 use drone_engine::value::{Attributes, Value};
 
 use crate::registry;
+use error::unless_gone;
 
 pub use error::sdk_error;
 pub use journal::{Call, Journal};
@@ -193,7 +194,8 @@ impl Provider for AwsProvider {
     }
 
     async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
-        let delete = self.delete_unjournaled(type_name, id, prior);
+        // "Already gone" is a finished delete, for every type.
+        let delete = async { self.delete_unjournaled(type_name, id, prior).await.or_else(|e| unless_gone(e, ())) };
         journal::scoped(self.journal.as_ref(), "delete", type_name, Some(id), delete, |_| None).await
     }
 }

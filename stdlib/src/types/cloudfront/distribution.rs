@@ -260,10 +260,7 @@ mod sdk {
         deployed(cf, id, OP).await?;
         let latest = cf.get_distribution().id(id).send().await.map_err(|e| sdk_error("GetDistribution", e))?;
         etag = latest.e_tag().map(String::from).or(etag);
-        match cf.delete_distribution().id(id).set_if_match(etag).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => unless_gone(sdk_error(OP, e), ()),
-        }
+        cf.delete_distribution().id(id).set_if_match(etag).send().await.map(drop).map_err(|e| sdk_error(OP, e))
     }
 
     /// Waits until the distribution's last change has reached every edge location.

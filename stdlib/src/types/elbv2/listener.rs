@@ -58,9 +58,9 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{deleted, elb_tags, found, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, read_tags, sync_tags};
     use crate::aws::attrs::{boolean, int, number, observed, required, string, text, Update};
-    use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::{AwsProvider, Ops};
 
     pub struct Listener;
@@ -124,7 +124,7 @@ mod sdk {
                         ])
                     })
                 });
-            let Some(mut attributes) = found(described)? else {
+            let Some(mut attributes) = described.or_else(|e| unless_gone(e, None))? else {
                 return Ok(None);
             };
             read_tags(&p.elbv2, id, prior, &mut attributes).await?;
@@ -158,15 +158,13 @@ mod sdk {
         }
 
         async fn delete(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<(), ProviderError> {
-            deleted(
-                p.elbv2
-                    .delete_listener()
-                    .listener_arn(id)
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| sdk_error("DeleteListener", e)),
-            )
+            p.elbv2
+                .delete_listener()
+                .listener_arn(id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteListener", e))
         }
     }
 

@@ -58,9 +58,9 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{deleted, elb_tags, found, ids, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, read_tags, sync_tags};
     use crate::aws::attrs::{boolean, like_prior, observed, required, strings, text, Update};
-    use crate::aws::error::{missing, sdk_error};
+    use crate::aws::error::{missing, sdk_error, unless_gone};
     use crate::aws::wait::{self, Poll};
     use crate::aws::{AwsProvider, Ops};
 
@@ -122,14 +122,18 @@ mod sdk {
                             ("subnets", like_prior(prior.get("subnets"), subnets, |a, b| a == b)),
                             (
                                 "security_groups",
-                                like_prior(prior.get("security_groups"), ids(lb.security_groups()), |a, b| a == b),
+                                like_prior(
+                                    prior.get("security_groups"),
+                                    lb.security_groups().iter().map(Value::str).collect(),
+                                    |a, b| a == b,
+                                ),
                             ),
                             ("dns_name", text(lb.dns_name())),
                             ("arn", text(lb.load_balancer_arn())),
                         ])
                     })
                 });
-            let Some(mut attributes) = found(described)? else {
+            let Some(mut attributes) = described.or_else(|e| unless_gone(e, None))? else {
                 return Ok(None);
             };
             read_tags(&p.elbv2, id, prior, &mut attributes).await?;
@@ -160,15 +164,13 @@ mod sdk {
         }
 
         async fn delete(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<(), ProviderError> {
-            deleted(
-                p.elbv2
-                    .delete_load_balancer()
-                    .load_balancer_arn(id)
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| sdk_error("DeleteLoadBalancer", e)),
-            )
+            p.elbv2
+                .delete_load_balancer()
+                .load_balancer_arn(id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteLoadBalancer", e))
         }
     }
 

@@ -1,15 +1,15 @@
 //! What the ELBv2 types share through the SDK: tags, kept by ARN and read
-//! with a request of their own, and deletes that find nothing left to do.
+//! with a request of their own.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::Tag;
 use aws_sdk_elasticloadbalancingv2::Client;
 use drone_engine::provider::ProviderError;
-use drone_engine::value::{Attributes, Value};
+use drone_engine::value::Attributes;
 
 use crate::aws::attrs::{self, Update};
-use crate::aws::error::{sdk_error, unless_gone};
+use crate::aws::error::sdk_error;
 
 /// Tags for a create call.
 pub(super) fn elb_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -54,19 +54,4 @@ pub(super) async fn read_tags(
     let pairs = tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
     attributes.insert("tags".into(), attrs::user_tags(pairs));
     Ok(())
-}
-
-/// A delete's result, counting "already gone" as done.
-pub(super) fn deleted(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    result.or_else(|e| unless_gone(e, ()))
-}
-
-/// The attributes a Describe found (`None` when it found nothing, or the resource is gone).
-pub(super) fn found(described: Result<Option<Attributes>, ProviderError>) -> Result<Option<Attributes>, ProviderError> {
-    described.or_else(|e| unless_gone(e, None))
-}
-
-/// A list of ids as values.
-pub(super) fn ids(items: &[String]) -> Vec<Value> {
-    items.iter().map(Value::str).collect()
 }

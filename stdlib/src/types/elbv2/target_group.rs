@@ -53,9 +53,9 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{deleted, elb_tags, found, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, read_tags, sync_tags};
     use crate::aws::attrs::{int, number, observed, required, string, text, Update};
-    use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::{AwsProvider, Ops};
 
     pub struct TargetGroup;
@@ -113,7 +113,7 @@ mod sdk {
                         ])
                     })
                 });
-            let Some(mut attributes) = found(described)? else {
+            let Some(mut attributes) = described.or_else(|e| unless_gone(e, None))? else {
                 return Ok(None);
             };
             read_tags(&p.elbv2, id, prior, &mut attributes).await?;
@@ -136,15 +136,13 @@ mod sdk {
 
         /// Refused (ResourceInUse, retried) while a listener still forwards to it.
         async fn delete(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<(), ProviderError> {
-            deleted(
-                p.elbv2
-                    .delete_target_group()
-                    .target_group_arn(id)
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| sdk_error("DeleteTargetGroup", e)),
-            )
+            p.elbv2
+                .delete_target_group()
+                .target_group_arn(id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteTargetGroup", e))
         }
     }
 }

@@ -218,10 +218,8 @@ mod sdk {
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
-        match p.wafv2.delete_web_acl().name(name).scope(scope).id(id).lock_token(token).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => unless_gone(sdk_error(OP, e), ()),
-        }
+        let call = p.wafv2.delete_web_acl().name(name).scope(scope).id(id).lock_token(token);
+        call.send().await.map(drop).map_err(|e| sdk_error(OP, e))
     }
 
     /// The web ACL's scope; a CLOUDFRONT one only from us-east-1, where AWS keeps them.
