@@ -15,7 +15,7 @@ use drone_engine::lock::{self, LockError, LockOwner};
 use drone_engine::plan::{self, Plan};
 use drone_engine::policy::Severity;
 use drone_engine::provider::Provider;
-use drone_engine::refresh::{self, Drift, Refreshed};
+use drone_engine::refresh::{self, Drift, Recovered, Refreshed};
 use drone_engine::state::{LocalBackend, State};
 use drone_lang::Catalog;
 use drone_stdlib::aws::AwsProvider;
@@ -574,12 +574,12 @@ fn plan_against(session: &Session, refreshed: Refreshed, catalog: &Catalog) -> R
         print_all(&errors, &session.loaded.program.sources);
         Exit::Language
     })?;
-    Ok((plan.with_drift(refreshed.drift), refreshed.state))
+    Ok((plan.with_drift(refreshed.drift).with_recovered(refreshed.recovered), refreshed.state))
 }
 
-/// A plan that only reports drift: no action, nothing to apply.
-fn drift_only(workflow: &str, drift: Vec<Drift>) -> Plan {
-    Plan { workflow: workflow.to_string(), actions: Vec::new(), drift }
+/// A plan that only reports drift (and resolved interruptions): no action, nothing to apply.
+fn drift_only(workflow: &str, drift: Vec<Drift>, recovered: Vec<Recovered>) -> Plan {
+    Plan { workflow: workflow.to_string(), actions: Vec::new(), drift, recovered }
 }
 
 async fn plan_command(
@@ -594,7 +594,7 @@ async fn plan_command(
     let state = load_state(&session)?;
     let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
     let plan = if refresh_only {
-        drift_only(&session.loaded.model.workflow, refreshed.drift)
+        drift_only(&session.loaded.model.workflow, refreshed.drift, refreshed.recovered)
     } else {
         plan_against(&session, refreshed, catalog)?.0
     };
@@ -625,9 +625,13 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
     if refresh_only {
         return accept_drift(&session, refreshed, yes);
     }
-    let (plan, state) = plan_against(&session, refreshed, catalog)?;
+    let (plan, mut state) = plan_against(&session, refreshed, catalog)?;
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
+        if !plan.recovered.is_empty() {
+            // What the resolved interruptions adopted is recorded even when nothing is left to do.
+            save_state(&session.backend, &mut state)?;
+        }
         return Ok(Exit::Success);
     }
     if !confirm("Apply these changes?", yes) {
@@ -639,9 +643,13 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
 
 /// `run --refresh-only`: records the account's values as state, changing nothing in the cloud.
 fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Exit, Exit> {
-    let Refreshed { mut state, drift } = refreshed;
-    print!("{}", crate::plan_view::render(&drift_only(&session.loaded.model.workflow, drift.clone()), &[]));
+    let Refreshed { mut state, drift, recovered } = refreshed;
+    let resolved = !recovered.is_empty();
+    print!("{}", crate::plan_view::render(&drift_only(&session.loaded.model.workflow, drift.clone(), recovered), &[]));
     if drift.is_empty() {
+        if resolved {
+            save_state(&session.backend, &mut state)?;
+        }
         return Ok(Exit::Success);
     }
     if !confirm("Record these values in state?", yes) {
@@ -659,7 +667,15 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
     let _lock = take_lock(&session, file, "destroy")?;
     announce(&session).await?;
     let state = load_state(&session)?;
-    let plan = plan::plan_destroy(&state);
+    // What a killed run created is destroyed too: its pending creates are looked up first.
+    let (mut state, recovered) = refresh::recover(&state, &session.providers).await.map_err(|e| {
+        eprintln!("error: resolving the operations an earlier run left unfinished failed: {e}");
+        Exit::Execution
+    })?;
+    if !recovered.is_empty() {
+        save_state(&session.backend, &mut state)?;
+    }
+    let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
         return Ok(Exit::Success);

@@ -7,14 +7,16 @@
 use std::fmt::Write;
 
 use drone_engine::plan::{ActionKind, Plan};
-use drone_engine::refresh::Drift;
+use drone_engine::refresh::{Drift, Recovered};
+use drone_engine::state::Operation;
 use drone_engine::Value;
 
 /// Renders `plan` for a terminal or a log.
 pub fn render(plan: &Plan, phases: &[String]) -> String {
-    let mut out = drift(&plan.drift);
+    let mut out = recovered(&plan.recovered);
+    out.push_str(&drift(&plan.drift));
     if plan.actions.is_empty() {
-        if plan.drift.is_empty() {
+        if plan.drift.is_empty() && plan.recovered.is_empty() {
             out.push_str("No changes outside drone: the account matches state.\n");
         }
         return out;
@@ -72,6 +74,25 @@ pub fn render(plan: &Plan, phases: &[String]) -> String {
         plan.count(ActionKind::Delete),
         plan.count(ActionKind::NoOp),
     );
+    out
+}
+
+/// What an interrupted run left unfinished, and how it was resolved.
+fn recovered(recovered: &[Recovered]) -> String {
+    let mut out = String::new();
+    if recovered.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "Resolved operations an earlier run did not finish:");
+    for r in recovered {
+        let how = match (r.operation, &r.adopted) {
+            (Operation::Create, Some(id)) => format!("created {id}; adopted"),
+            (Operation::Create, None) => "nothing was created".to_string(),
+            (op, _) => format!("{}; read back", op.verb()),
+        };
+        let _ = writeln!(out, "  ! {} ({}): {how}", r.address, r.type_name);
+    }
+    out.push('\n');
     out
 }
 

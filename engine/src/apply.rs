@@ -20,9 +20,10 @@ use crate::eval::Resolver;
 use crate::functions::CallContext;
 use crate::model::Model;
 use crate::plan::{evaluate_config, ActionKind, Plan};
-use crate::provider::{CreateRequest, ErrorKind, Observed, Provider, UpdateRequest};
+use crate::provider::{ErrorKind, Observed, Provider, ProviderError, UpdateRequest};
+use crate::resolve;
 use crate::retry::{with_retries, Retry};
-use crate::state::{LocalBackend, ResourceState, State, StateError};
+use crate::state::{Intent, LocalBackend, ResourceState, State, StateError};
 use crate::value::{Attributes, Value};
 
 /// How to apply.
@@ -49,27 +50,7 @@ impl Default for ApplyOptions {
     }
 }
 
-/// The operation run for one resource.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Operation {
-    /// Create it.
-    Create,
-    /// Change it in place.
-    Update,
-    /// Delete it.
-    Delete,
-}
-
-impl Operation {
-    /// The verb, for progress lines.
-    pub fn verb(self) -> &'static str {
-        match self {
-            Operation::Create => "create",
-            Operation::Update => "update",
-            Operation::Delete => "delete",
-        }
-    }
-}
+pub use crate::state::Operation;
 
 /// What became of one operation.
 #[derive(Clone, Debug, PartialEq)]
@@ -277,16 +258,25 @@ async fn run_stage(
     run_stage_with(input, store, report, budgets, &ops, waits).await
 }
 
-/// A failed operation: why, and what a failed create had already made.
+/// A failed operation: why, what a failed create had already made, and
+/// whether it may have taken effect all the same (its intent then stays
+/// pending for the next run to look up).
 struct Failure {
     reason: String,
     created: Option<Observed>,
+    uncertain: bool,
 }
 
 impl Failure {
     fn plain(reason: String) -> Failure {
-        Failure { reason, created: None }
+        Failure { reason, created: None, uncertain: false }
     }
+}
+
+/// An operation ready to run: the intent to record before its first call, and the call.
+struct Prepared {
+    intent: Intent,
+    call: Pending,
 }
 
 type Pending = Pin<Box<dyn Future<Output = (String, Operation, Instant, Result<Option<Observed>, Failure>)> + Send>>;
@@ -315,8 +305,9 @@ async fn run_stage_with(
                 .map(|(a, _)| a.clone())
                 .collect()
         };
+        let mut starting: Vec<(String, Prepared)> = Vec::new();
         for address in ready {
-            if in_flight.len() >= input.options.concurrency.max(1) {
+            if in_flight.len() + starting.len() >= input.options.concurrency.max(1) {
                 break;
             }
             let op = ops.get(&address).copied().unwrap_or(Operation::Create);
@@ -340,8 +331,10 @@ async fn run_stage_with(
                 continue;
             }
             input.observer.started(&address, op);
-            match start(input, &store.state, &address, op, budgets.clone(), service.clone()) {
-                Ok(fut) => in_flight.push(fut),
+            // Each operation's generation: the serial its intent is recorded at.
+            let generation = store.state.serial + 1 + starting.len() as u64;
+            match start(input, &store.state, &address, op, generation, budgets.clone(), service.clone()) {
+                Ok(prepared) => starting.push((address.clone(), prepared)),
                 Err(reason) => {
                     budgets.finished(&service);
                     let outcome =
@@ -353,6 +346,13 @@ async fn run_stage_with(
                 }
             }
         }
+        // Intent before action: every call about to start is on disk first.
+        for (address, prepared) in &starting {
+            store.state.pending.insert(address.clone(), prepared.intent.clone());
+        }
+        let addresses: Vec<&str> = starting.iter().map(|(a, _)| a.as_str()).collect();
+        store.backend.record_many(&mut store.state, &addresses)?;
+        in_flight.extend(starting.into_iter().map(|(_, prepared)| prepared.call));
         let Some((address, op, started, result)) = in_flight.next().await else {
             if waiting.is_empty() {
                 break;
@@ -375,20 +375,26 @@ async fn run_stage_with(
         let status = match result {
             Ok(observed) => {
                 budgets.succeeded(&service);
+                store.state.pending.remove(&address);
                 record(input, &mut store.state, &address, op, observed);
                 store.backend.record(&mut store.state, &address)?;
                 succeeded.insert(address.clone());
                 Status::Done
             }
-            Err(Failure { reason, created }) => {
+            Err(Failure { reason, created, uncertain }) => {
                 if let Some(observed) = created {
                     // Keep what the failed create made, marked for replacement.
                     record(input, &mut store.state, &address, op, Some(observed));
                     if let Some(r) = store.state.resources.get_mut(&address) {
                         r.tainted = true;
                     }
-                    store.backend.record(&mut store.state, &address)?;
                 }
+                // An operation that may have taken effect stays pending: the next
+                // refresh looks its resource up. Any other failure is settled.
+                if !uncertain {
+                    store.state.pending.remove(&address);
+                }
+                store.backend.record(&mut store.state, &address)?;
                 broken.insert(address.clone(), reason.clone());
                 all_ok = false;
                 Status::Failed(reason)
@@ -429,24 +435,38 @@ fn service_for(input: &ApplyInput<'_>, state: &State, address: &str) -> String {
 }
 
 /// Prepares one operation: evaluates configuration against live state, then
-/// returns the provider call as an owned future that reports throttling to
-/// `budgets` for `service`.
+/// returns its intent (to record before the call) and the provider call as
+/// an owned future that reports throttling to `budgets` for `service`.
+/// `generation` makes the operation's idempotency token.
 fn start(
     input: &ApplyInput<'_>,
     state: &State,
     address: &str,
     op: Operation,
+    generation: u64,
     budgets: Arc<Budgets>,
     service: String,
-) -> Result<Pending, String> {
+) -> Result<Prepared, String> {
     let options = input.options.clone();
     let throttled = move || budgets.throttled(&service);
     let owned = address.to_string();
     let started = Instant::now();
+    let token = Intent::token(&state.lineage, address, generation);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
     if op == Operation::Delete {
         let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
         let provider = provider(input, &recorded.provider)?;
-        return Ok(Box::pin(async move {
+        let intent = Intent {
+            operation: op,
+            type_name: recorded.type_name.clone(),
+            provider: recorded.provider.clone(),
+            phase: recorded.phase.clone(),
+            dependencies: recorded.dependencies.clone(),
+            token,
+            started: now,
+            attributes: Attributes::new(),
+        };
+        let call = Box::pin(async move {
             let result = with_retries(&options.retry(), &throttled, || {
                 provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)
             })
@@ -455,8 +475,12 @@ fn start(
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
                 other => other,
             };
-            (owned, op, started, result.map(|()| None).map_err(|e| Failure::plain(e.to_string())))
-        }));
+            let result = result
+                .map(|()| None)
+                .map_err(|e| Failure { uncertain: e.indeterminate(), ..Failure::plain(e.to_string()) });
+            (owned, op, started, result)
+        });
+        return Ok(Prepared { intent, call });
     }
     let instance = input.model.instances.get(address).ok_or_else(|| format!("`{address}` is not in the workflow"))?;
     let config =
@@ -465,12 +489,9 @@ fn start(
         return Err(format!("attribute `{name}` is still unknown; a resource it refers to did not report it"));
     }
     let provider = provider(input, &instance.provider)?;
-    let tags: BTreeMap<String, String> = [
-        ("drone:workflow".to_string(), input.model.workflow.clone()),
-        ("drone:address".to_string(), address.to_string()),
-    ]
-    .into();
+    let tags = drone_tags(&input.model.workflow, address, &state.lineage);
     let type_name = instance.type_name.clone();
+    let schema = input.catalog.resource(&type_name).cloned();
     let prior = state.resources.get(address).cloned();
     let changed: Vec<String> = input
         .plan
@@ -481,7 +502,7 @@ fn start(
         .unwrap_or_default();
     // An update keeps what the provider computed at create (ARNs, endpoints): the
     // update call returns only what it changed, and later references need the rest.
-    let carried: Attributes = match (&op, &prior, input.catalog.resource(&type_name)) {
+    let carried: Attributes = match (&op, &prior, &schema) {
         (Operation::Update, Some(prior), Some(schema)) => schema
             .attributes
             .iter()
@@ -490,48 +511,72 @@ fn start(
             .collect(),
         _ => Attributes::new(),
     };
-    Ok(Box::pin(async move {
-        let result = match (op, prior) {
-            (Operation::Update, Some(prior)) => {
-                with_retries(&options.retry(), &throttled, || {
-                    provider.update(UpdateRequest {
-                        type_name: &type_name,
-                        address: &owned,
-                        id: &prior.id,
-                        prior: &prior.attributes,
-                        config: &config,
-                        changed: &changed,
-                        tags: &tags,
-                    })
-                })
-                .await
-            }
-            _ => {
-                with_retries(&options.retry(), &throttled, || {
-                    provider.create(CreateRequest {
-                        type_name: &type_name,
-                        address: &owned,
-                        config: &config,
-                        tags: &tags,
-                    })
-                })
-                .await
-            }
+    let intent = Intent {
+        operation: op,
+        type_name: type_name.clone(),
+        provider: instance.provider.clone(),
+        phase: instance.phase.clone(),
+        dependencies: instance.deps.clone(),
+        token: token.clone(),
+        started: now,
+        attributes: config.clone(),
+    };
+    let call = Box::pin(async move {
+        let c = resolve::Create {
+            provider: provider.as_ref(),
+            schema: schema.as_ref(),
+            type_name: &type_name,
+            address: &owned,
+            config: &config,
+            tags: &tags,
+            token: &token,
+            retry: options.retry(),
+            throttled: &throttled,
         };
-        let config_for_failure = config.clone();
-        let result = result.map(|mut observed| {
+        let result = match (op, &prior) {
+            (Operation::Update, Some(prior)) => {
+                let request = UpdateRequest {
+                    type_name: &type_name,
+                    address: &owned,
+                    id: &prior.id,
+                    prior: &prior.attributes,
+                    config: &config,
+                    changed: &changed,
+                    tags: &tags,
+                };
+                resolve::update(&c, request).await
+            }
+            _ => resolve::create(&c).await,
+        };
+        let result = match result {
             // Recorded attributes: the configuration, overlaid with what the provider computed.
-            let mut attrs = config.clone();
-            attrs.extend(carried);
-            attrs.append(&mut observed.attributes);
-            Some(Observed { id: observed.id, attributes: attrs })
-        });
-        let result = result.map_err(|e| {
-            let created = e.created.clone().map(|id| Observed { id, attributes: config_for_failure });
-            Failure { reason: e.to_string(), created }
-        });
+            Ok(mut observed) => {
+                let mut attrs = config.clone();
+                attrs.extend(carried);
+                attrs.append(&mut observed.attributes);
+                Ok(Some(Observed { id: observed.id, attributes: attrs }))
+            }
+            Err(e) => Err(failure(e, &config)),
+        };
         (owned, op, started, result)
-    }))
+    });
+    Ok(Prepared { intent, call })
+}
+
+/// The tags drone gives every resource it creates: they find it again.
+pub fn drone_tags(workflow: &str, address: &str, lineage: &str) -> BTreeMap<String, String> {
+    [
+        ("drone:workflow".to_string(), workflow.to_string()),
+        ("drone:address".to_string(), address.to_string()),
+        ("drone:lineage".to_string(), lineage.to_string()),
+    ]
+    .into()
+}
+
+/// A failed operation as apply records it.
+fn failure(e: ProviderError, config: &Attributes) -> Failure {
+    let created = e.created.clone().map(|id| Observed { id, attributes: config.clone() });
+    Failure { reason: e.to_string(), uncertain: e.indeterminate() && created.is_none(), created }
 }
 
 fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, String> {

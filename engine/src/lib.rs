@@ -16,6 +16,7 @@ pub mod plan;
 pub mod policy;
 pub mod provider;
 pub mod refresh;
+mod resolve;
 pub mod retry;
 pub mod state;
 pub mod value;

@@ -13,7 +13,7 @@ use crate::error::EvalError;
 use crate::eval::{Evaluator, Resolver};
 use crate::functions::CallContext;
 use crate::model::{Instance, Model};
-use crate::refresh::Drift;
+use crate::refresh::{Drift, Recovered};
 use crate::state::State;
 use crate::value::{Attributes, Value};
 
@@ -74,6 +74,8 @@ pub struct Plan {
     pub actions: Vec<Action>,
     /// What changed outside drone since the last run (shown before the actions).
     pub drift: Vec<Drift>,
+    /// Operations an earlier run left unfinished, resolved (shown first).
+    pub recovered: Vec<Recovered>,
 }
 
 impl Plan {
@@ -99,6 +101,12 @@ impl Plan {
         self
     }
 
+    /// Attaches the interrupted operations refresh resolved.
+    pub fn with_recovered(mut self, recovered: Vec<Recovered>) -> Plan {
+        self.recovered = recovered;
+        self
+    }
+
     /// The plan as JSON (documented in README.md): secrets as `(sensitive)`,
     /// unknowns as `(known after apply)`.
     pub fn to_json(&self) -> serde_json::Value {
@@ -118,6 +126,12 @@ impl Plan {
         serde_json::json!({
             "format_version": 1,
             "workflow": self.workflow,
+            "recovered": self.recovered.iter().map(|r| serde_json::json!({
+                "address": r.address,
+                "type": r.type_name,
+                "operation": r.operation.verb(),
+                "adopted": r.adopted,
+            })).collect::<Vec<_>>(),
             "drift": self.drift.iter().map(|d| serde_json::json!({
                 "address": d.address,
                 "type": d.type_name,
@@ -221,7 +235,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         }
     }
     if errors.is_empty() {
-        Ok(Plan { workflow: model.workflow.clone(), actions, drift: Vec::new() })
+        Ok(Plan { workflow: model.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new() })
     } else {
         Err(errors)
     }
@@ -242,7 +256,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             reason: None,
         })
         .collect();
-    Plan { workflow: state.workflow.clone(), actions, drift: Vec::new() }
+    Plan { workflow: state.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new() }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.

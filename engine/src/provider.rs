@@ -48,8 +48,48 @@ pub struct CreateRequest<'a> {
     pub address: &'a str,
     /// Its evaluated configuration (secrets resolved).
     pub config: &'a Attributes,
-    /// Tags drone adds (`drone:workflow`, `drone:address`).
+    /// Tags drone adds (`drone:workflow`, `drone:address`, `drone:lineage`).
     pub tags: &'a BTreeMap<String, String>,
+    /// The idempotency token, sent wherever the API takes one: the same for
+    /// every attempt of this create, so a repeated request makes nothing new.
+    pub token: &'a str,
+}
+
+/// A request to look a resource up by its identity: the idempotency token
+/// of the create that made it, drone's tags, or its unique name.
+#[derive(Clone, Copy, Debug)]
+pub struct FindRequest<'a> {
+    /// The resource type.
+    pub type_name: &'a str,
+    /// Its address.
+    pub address: &'a str,
+    /// The configuration it was (or is to be) created with.
+    pub config: &'a Attributes,
+    /// The tags drone gives it (`drone:workflow`, `drone:address`, `drone:lineage`).
+    pub tags: &'a BTreeMap<String, String>,
+    /// The token of the create that may have made it.
+    pub token: &'a str,
+}
+
+/// A resource found under an address's identity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    /// The provider's id for it.
+    pub id: String,
+    /// Whose it is.
+    pub owner: Owner,
+}
+
+/// Whose a found resource is, by its tags.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Owner {
+    /// This state's: tagged with its lineage and the address (or made with the token).
+    This,
+    /// Nobody's that drone knows: found by its unique name, without drone's
+    /// tags (a create killed before its tagging call, or made by hand).
+    Untagged,
+    /// Another workflow's or another state's, as its tags say.
+    Other(String),
 }
 
 /// A request to change one resource in place.
@@ -88,6 +128,12 @@ pub enum ErrorKind {
     Unreachable,
     /// The provider cannot do this (a missing feature or a bug).
     Unsupported,
+    /// The call may or may not have taken effect: a server error, a dropped
+    /// connection, a reply that never came. A create is retried only after a
+    /// lookup finds nothing.
+    Indeterminate,
+    /// A resource with the requested unique name (or token) already exists.
+    AlreadyExists,
 }
 
 /// A failed provider call.
@@ -121,9 +167,17 @@ impl ProviderError {
 
     /// Whether retrying the same call may succeed. Never for a create that
     /// already made its resource: calling create again would make a second
-    /// one (the engine records the first, tainted, instead).
+    /// one (the engine finishes the first instead). An indeterminate answer
+    /// is retryable only for calls that are safe to repeat (reads, deletes,
+    /// creates with a token); the apply looks a create up before it repeats it.
     pub fn retryable(&self) -> bool {
-        matches!(self.kind, ErrorKind::Throttled | ErrorKind::NotReady) && self.created.is_none()
+        matches!(self.kind, ErrorKind::Throttled | ErrorKind::NotReady | ErrorKind::Indeterminate)
+            && self.created.is_none()
+    }
+
+    /// Whether the call may have taken effect although it failed.
+    pub fn indeterminate(&self) -> bool {
+        self.kind == ErrorKind::Indeterminate
     }
 }
 
@@ -156,6 +210,11 @@ pub trait Provider: Send + Sync {
     }
     /// Changes a resource in place.
     async fn update(&self, request: UpdateRequest<'_>) -> Result<Observed, ProviderError>;
+    /// Looks a resource up by the identity drone gave it (token, tags, or
+    /// unique name); `None` when no such resource exists. Used to resolve a
+    /// create whose outcome is unknown (a killed run, a lost reply) before it
+    /// is repeated, and a name that is already taken.
+    async fn find(&self, request: FindRequest<'_>) -> Result<Option<Found>, ProviderError>;
     /// Deletes a resource; deleting one that is already gone succeeds.
     async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
 }

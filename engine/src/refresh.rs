@@ -4,7 +4,8 @@
 //! from the recorded one, or a resource that is gone), and the refreshed state
 //! holds the account's values, so the plan proposes the update that restores
 //! the workflow's. Attributes the workflow does not set are not in state and
-//! so never drift; computed ones follow the account silently.
+//! so never drift; computed ones follow the account silently. First, every
+//! operation a killed run left pending is resolved (`recover`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,10 +13,10 @@ use std::sync::Arc;
 use drone_lang::Catalog;
 use futures::stream::StreamExt;
 
-use crate::apply::Providers;
-use crate::provider::{ErrorKind, Observed, Provider, ProviderError};
+use crate::apply::{drone_tags, Providers};
+use crate::provider::{ErrorKind, FindRequest, Found, Observed, Owner, Provider, ProviderError};
 use crate::retry::{with_retries, Retry};
-use crate::state::{ResourceState, State};
+use crate::state::{Operation, ResourceState, State};
 use crate::value::Value;
 
 /// State as the account has it, and how that differs from what was recorded.
@@ -25,6 +26,67 @@ pub struct Refreshed {
     pub state: State,
     /// What changed outside drone, by address.
     pub drift: Vec<Drift>,
+    /// Operations an earlier run left unfinished, and what became of them.
+    pub recovered: Vec<Recovered>,
+}
+
+/// An operation a killed or failed run left pending, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recovered {
+    /// The resource's address.
+    pub address: String,
+    /// Its type.
+    pub type_name: String,
+    /// The operation that was in flight.
+    pub operation: Operation,
+    /// For a create: the id of the resource it made, found and adopted
+    /// (none: it made nothing, and the plan creates it). Updates and deletes
+    /// are settled by reading the resource back.
+    pub adopted: Option<String>,
+}
+
+/// Resolves every pending intent in `state`: a create is looked up by its
+/// token, tags or name, and what it made is adopted into state; updates and
+/// deletes are left to the read that follows (the account says where they
+/// stand). Returns the state without pending intents and what was resolved.
+pub async fn recover(state: &State, providers: &Providers) -> Result<(State, Vec<Recovered>), ProviderError> {
+    let mut out = state.clone();
+    let mut recovered = Vec::new();
+    for (address, intent) in std::mem::take(&mut out.pending) {
+        let mut adopted = None;
+        if intent.operation == Operation::Create && !out.resources.contains_key(&address) {
+            let provider = providers.get(&intent.provider).ok_or_else(|| unconfigured(&intent.provider, &address))?;
+            let tags = drone_tags(&state.workflow, &address, &state.lineage);
+            let request = FindRequest {
+                type_name: &intent.type_name,
+                address: &address,
+                config: &intent.attributes,
+                tags: &tags,
+                token: &intent.token,
+            };
+            let found = with_retries(&Retry::default(), &|| {}, || provider.find(request)).await?;
+            // Another's resource under this name means this create never happened.
+            if let Some(Found { id, owner: Owner::This | Owner::Untagged }) = found {
+                let mut attributes = intent.attributes.clone();
+                attributes.insert("id".into(), Value::str(&id));
+                out.resources.insert(
+                    address.clone(),
+                    ResourceState {
+                        type_name: intent.type_name.clone(),
+                        id: id.clone(),
+                        provider: intent.provider.clone(),
+                        phase: intent.phase.clone(),
+                        dependencies: intent.dependencies.clone(),
+                        tainted: false,
+                        attributes,
+                    },
+                );
+                adopted = Some(id);
+            }
+        }
+        recovered.push(Recovered { address, type_name: intent.type_name, operation: intent.operation, adopted });
+    }
+    Ok((out, recovered))
 }
 
 /// One resource changed outside drone.
@@ -63,6 +125,8 @@ pub async fn refresh(
     providers: &Providers,
     concurrency: usize,
 ) -> Result<Refreshed, ProviderError> {
+    let (recovered_state, recovered) = recover(state, providers).await?;
+    let state = &recovered_state;
     let mut refreshed = state.clone();
     let mut drift = Vec::new();
     let mut results = futures::stream::iter(batches(state, providers)?.into_iter().map(|batch| async move {
@@ -101,7 +165,9 @@ pub async fn refresh(
             }
             Some(o) => {
                 let changes = merge(catalog, recorded, o);
-                if !changes.is_empty() {
+                // What an interrupted operation left half done is not a change made outside drone.
+                let interrupted = recovered.iter().any(|r| r.address == address);
+                if !changes.is_empty() && !interrupted {
                     drift.push(Drift {
                         address,
                         type_name: recorded.type_name.clone(),
@@ -114,7 +180,7 @@ pub async fn refresh(
         }
     }
     drift.sort_by(|a, b| a.address.cmp(&b.address));
-    Ok(Refreshed { state: refreshed, drift })
+    Ok(Refreshed { state: refreshed, drift, recovered })
 }
 
 /// Resources of one type on one provider, read together.
@@ -133,19 +199,18 @@ fn batches<'a>(state: &'a State, providers: &'a Providers) -> Result<Vec<Batch<'
     }
     let mut out = Vec::new();
     for ((provider_name, type_name), members) in groups {
-        let provider = providers.get(provider_name).ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Unsupported,
-                "refresh",
-                format!("provider `{provider_name}` of `{}` is not configured", members[0].0),
-            )
-        })?;
+        let provider = providers.get(provider_name).ok_or_else(|| unconfigured(provider_name, members[0].0))?;
         let size = provider.batch_size(type_name).max(1);
         for chunk in members.chunks(size) {
             out.push(Batch { provider, type_name: type_name.to_string(), members: chunk.to_vec() });
         }
     }
     Ok(out)
+}
+
+fn unconfigured(provider: &str, address: &str) -> ProviderError {
+    let why = format!("provider `{provider}` of `{address}` is not configured");
+    ProviderError::new(ErrorKind::Unsupported, "refresh", why)
 }
 
 /// Overlays what the provider read on the recorded attributes it holds, and
@@ -185,7 +250,7 @@ fn merge(catalog: &Catalog, recorded: &mut ResourceState, observed: Observed) ->
 
 /// Whether two values mean the same, `null`, `false` and an empty list or
 /// map all counting as unset (AWS answers "none" in each of these ways).
-fn same_or_both_unset(a: &Value, b: &Value) -> bool {
+pub(crate) fn same_or_both_unset(a: &Value, b: &Value) -> bool {
     let unset = |v: &Value| match v {
         Value::Null | Value::Bool(false) => true,
         Value::List(l) => l.is_empty(),

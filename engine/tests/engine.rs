@@ -15,7 +15,9 @@ use drone_engine::functions::CallContext;
 use drone_engine::host::MemoryHost;
 use drone_engine::model::Model;
 use drone_engine::plan::{plan, plan_destroy, ActionKind};
-use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
+use drone_engine::provider::{
+    CreateRequest, ErrorKind, FindRequest, Found, Observed, Owner, Provider, ProviderError, Target, UpdateRequest,
+};
 use drone_engine::state::{LocalBackend, State};
 use drone_engine::value::{Attributes, Value};
 use drone_lang::schema::{AttributeSchema, Presence};
@@ -88,6 +90,14 @@ struct Fake {
     fail: BTreeMap<String, ErrorKind>,
     /// Names whose create fails after the resource exists (partial create).
     half_fail: BTreeSet<String>,
+    /// Names whose create makes the resource without its `size`, then is throttled.
+    half_throttle: BTreeSet<String>,
+    /// Names whose create happens but whose reply is lost, this many times.
+    lose_reply: Mutex<BTreeMap<String, usize>>,
+    /// What exists: id -> (drone:address, attributes).
+    account: Mutex<BTreeMap<String, (String, Attributes)>>,
+    /// The state file, checked at each create for the create's intent.
+    state_file: Option<std::path::PathBuf>,
     /// Names that are throttled this many times before succeeding.
     throttle: Mutex<BTreeMap<String, usize>>,
     next_id: AtomicUsize,
@@ -128,27 +138,57 @@ impl Provider for Fake {
         if let Some(kind) = self.fail.get(&name) {
             return Err(ProviderError::new(*kind, "Create", format!("{name} refused")));
         }
+        if let Some(path) = &self.state_file {
+            let saved = LocalBackend { path: path.clone() }.load("t").expect("state loads");
+            let intent = saved.pending.get(r.address).filter(|i| i.token == r.token);
+            self.log.lock().expect("log").push(format!("intent {name} on disk: {}", intent.is_some()));
+        }
         let id = format!("id-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
+        let mut attributes = r.config.clone();
+        let half_throttle = self.half_throttle.contains(&name);
+        if half_throttle {
+            attributes.insert("size".into(), Value::Null);
+        }
+        self.account.lock().expect("account").insert(id.clone(), (r.address.to_string(), attributes));
         if self.half_fail.contains(&name) {
             return Err(ProviderError::new(ErrorKind::Rejected, "Configure", "second step failed").after_create(&id));
+        }
+        if half_throttle {
+            return Err(ProviderError::new(ErrorKind::Throttled, "Configure", "slow down").after_create(&id));
+        }
+        if let Some(n) = self.lose_reply.lock().expect("lose").get_mut(&name).filter(|n| **n > 0) {
+            *n -= 1;
+            return Err(ProviderError::new(ErrorKind::Indeterminate, "Create", "the reply was lost"));
         }
         let arn = Value::String(format!("arn:{id}"));
         Ok(Observed { id, attributes: [("arn".to_string(), arn)].into() })
     }
 
     async fn read(&self, _: &str, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {
-        Ok(Some(Observed { id: id.into(), attributes: Attributes::new() }))
+        let found = self.account.lock().expect("account").get(id).map(|(_, a)| a.clone());
+        Ok(found.map(|attributes| Observed { id: id.into(), attributes }))
+    }
+
+    async fn find(&self, f: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        self.log.lock().expect("log").push(format!("find {}", f.address));
+        let account = self.account.lock().expect("account");
+        let found = account.iter().find(|(_, (address, _))| address == f.address);
+        Ok(found.map(|(id, _)| Found { id: id.clone(), owner: Owner::This }))
     }
 
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         let name = r.config.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         self.work(format!("update {name}")).await;
+        if let Some((_, attributes)) = self.account.lock().expect("account").get_mut(r.id) {
+            *attributes = r.config.clone();
+        }
         Ok(Observed { id: r.id.into(), attributes: Attributes::new() })
     }
 
-    async fn delete(&self, _: &str, _: &str, prior: &Attributes) -> Result<(), ProviderError> {
+    async fn delete(&self, _: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
         let name = prior.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         self.work(format!("delete {name}")).await;
+        self.account.lock().expect("account").remove(id);
         Ok(())
     }
 }
@@ -229,7 +269,8 @@ async fn concurrency_is_bounded_and_dependencies_go_first() {
     let root_id = out.state.resources["test.thing.root"].id.clone();
     assert_eq!(out.state.resources["test.thing.leaf0"].attributes["peer"], Value::String(root_id));
     let saved = LocalBackend { path: dir.path().join("state.json") }.load("t").expect("saved");
-    assert_eq!(saved.serial, 13, "state is recorded after every single operation");
+    assert_eq!(saved.serial, 26, "each operation is recorded twice: its intent, then its result");
+    assert!(saved.pending.is_empty(), "every intent was replaced by its result");
     assert_eq!(saved.resources.len(), 13);
 }
 
@@ -479,6 +520,10 @@ impl Provider for Account {
             .collect())
     }
 
+    async fn find(&self, _: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        Ok(None)
+    }
+
     async fn update(&self, _: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         Err(ProviderError::new(ErrorKind::Unsupported, "Update", "read-only account"))
     }
@@ -694,4 +739,87 @@ async fn a_throttling_service_gets_fewer_operations_in_flight() {
     let out = run(&m, calm.clone(), State::new("t"), dir.path(), 8).await;
     assert_eq!(out.report.concurrency["test"], 8);
     assert_eq!(calm.max_in_flight.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test]
+async fn every_create_is_on_disk_as_an_intent_before_it_is_called() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fake = Arc::new(Fake { state_file: Some(dir.path().join("state.json")), ..Fake::default() });
+    let src = "resource test.thing a { name = \"a\" }\nresource test.thing b {\n  name = \"b\"\n  peer = test.thing.a.id\n}\n";
+    let out = run(&model(src), fake.clone(), State::new("t"), dir.path(), 4).await;
+    assert!(out.report.succeeded());
+    for name in ["a", "b"] {
+        fake.position(&format!("intent {name} on disk: true"));
+    }
+    assert!(out.state.pending.is_empty());
+}
+
+#[tokio::test]
+async fn a_create_whose_reply_was_lost_is_looked_up_and_adopted_not_repeated() {
+    let fake = Arc::new(Fake { lose_reply: Mutex::new([("a".to_string(), 1)].into()), ..Fake::default() });
+    let dir = tempfile::tempdir().expect("dir");
+    let out =
+        run(&model("resource test.thing a { name = \"a\" }\n"), fake.clone(), State::new("t"), dir.path(), 4).await;
+    assert!(out.report.succeeded(), "{:?}", out.report);
+    let creates = fake.events().iter().filter(|e| e.starts_with("start create a")).count();
+    assert_eq!(creates, 1, "the create was not repeated: {:?}", fake.events());
+    fake.position("find test.thing.a");
+    assert_eq!(fake.account.lock().expect("account").len(), 1, "one resource, not two");
+    let recorded = &out.state.resources["test.thing.a"];
+    assert!(!recorded.tainted);
+    assert!(fake.account.lock().expect("account").contains_key(&recorded.id));
+}
+
+#[tokio::test]
+async fn a_create_throttled_after_it_made_the_resource_is_finished_in_place() {
+    let fake = Arc::new(Fake { half_throttle: ["a".to_string()].into(), ..Fake::default() });
+    let dir = tempfile::tempdir().expect("dir");
+    let src = "resource test.thing a {\n  name = \"a\"\n  size = 3\n}\n";
+    let out = run(&model(src), fake.clone(), State::new("t"), dir.path(), 4).await;
+    assert!(out.report.succeeded(), "{:?}", out.report);
+    let recorded = &out.state.resources["test.thing.a"];
+    assert!(!recorded.tainted, "finished, not marked for replacement");
+    let creates = fake.events().iter().filter(|e| e.starts_with("start create")).count();
+    assert_eq!(creates, 1);
+    fake.position("start update a");
+    let account = fake.account.lock().expect("account");
+    assert_eq!(account.len(), 1);
+    assert_eq!(account[&recorded.id].1.get("size"), Some(&Value::Number(3.0)), "only the failed step was redone");
+}
+
+#[tokio::test]
+async fn recovery_adopts_what_a_killed_create_made_and_forgets_what_it_did_not() {
+    use drone_engine::state::{Intent, Operation as Op};
+    let fake = Arc::new(Fake::default());
+    fake.account
+        .lock()
+        .expect("account")
+        .insert("id-made".into(), ("test.thing.made".into(), [("name".to_string(), Value::str("made"))].into()));
+    let mut state = State::new("t");
+    for name in ["made", "never"] {
+        let intent = Intent {
+            operation: Op::Create,
+            type_name: "test.thing".into(),
+            provider: "default".into(),
+            phase: "default".into(),
+            dependencies: BTreeSet::new(),
+            token: Intent::token(&state.lineage, name, 1),
+            started: 0,
+            attributes: [("name".to_string(), Value::str(name))].into(),
+        };
+        state.pending.insert(format!("test.thing.{name}"), intent);
+    }
+    // The intents survive a save and a load: they are what a killed run leaves.
+    let dir = tempfile::tempdir().expect("dir");
+    let backend = LocalBackend { path: dir.path().join("state.json") };
+    backend.save(&mut state).expect("save");
+    let state = backend.load("t").expect("load");
+    assert_eq!(state.pending.len(), 2);
+    let providers: Providers = [("default".to_string(), fake.clone() as Arc<dyn Provider>)].into();
+    let (recovered, resolved) = drone_engine::refresh::recover(&state, &providers).await.expect("recover");
+    assert!(recovered.pending.is_empty());
+    assert_eq!(recovered.resources["test.thing.made"].id, "id-made");
+    assert!(!recovered.resources.contains_key("test.thing.never"));
+    let adopted: Vec<_> = resolved.iter().map(|r| (r.address.as_str(), r.adopted.as_deref())).collect();
+    assert_eq!(adopted, [("test.thing.made", Some("id-made")), ("test.thing.never", None)]);
 }

@@ -17,6 +17,8 @@ pub enum Stage {
     Update,
     /// Delete it.
     Delete,
+    /// Look up what an interrupted create may have made (recovery only).
+    Find,
 }
 
 /// The IAM actions an SDK operation needs. Most are `service:Operation`;
@@ -47,11 +49,32 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
     if service.to_ascii_lowercase().ends_with("logs") {
         return vec![format!("logs:{operation}")];
     }
+    // One request, two authorizations: the distribution and its tags.
+    if service.eq_ignore_ascii_case("cloudfront") && operation == "CreateDistributionWithTags" {
+        return vec!["cloudfront:CreateDistribution".into(), "cloudfront:TagResource".into()];
+    }
     if service.eq_ignore_ascii_case("sts") && operation == "GetCallerIdentity" {
         // AWS allows it to every identity, even under an explicit Deny.
         return Vec::new();
     }
     vec![format!("{}:{operation}", service.to_ascii_lowercase())]
+}
+
+/// The actions drone calls only to recover from an interrupted create
+/// (`Stage::Find`), never on the way a run goes when nothing breaks.
+pub fn recovery_only_actions() -> std::collections::BTreeSet<&'static str> {
+    let mut everyday = std::collections::BTreeSet::new();
+    let mut recovery = std::collections::BTreeSet::new();
+    for t in registry::TYPES {
+        for (stage, action) in t.actions {
+            if *stage == Stage::Find {
+                recovery.insert(*action)
+            } else {
+                everyday.insert(*action)
+            };
+        }
+    }
+    recovery.difference(&everyday).copied().collect()
 }
 
 /// One resource the deployer manages, as `drone iam` sees it before apply.

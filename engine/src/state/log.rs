@@ -10,12 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ResourceState, State, StateError};
+use super::{Intent, ResourceState, State, StateError};
 
 /// When the log has grown past this, the next record writes a snapshot instead.
 pub(super) const COMPACT_AFTER_BYTES: u64 = 8 * 1024 * 1024;
 
-/// One operation's result: what state now records at `address` (nothing: removed).
+/// What state now records at `address`: its resource (none: removed) and
+/// the operation in flight on it (none: nothing is). An intent is one record,
+/// its result the next.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub(super) struct Record {
     /// The state's serial after this record.
@@ -24,6 +26,9 @@ pub(super) struct Record {
     pub(super) address: String,
     /// What is recorded there now; none when the resource was removed.
     pub(super) resource: Option<ResourceState>,
+    /// The operation started and not yet finished there, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pending: Option<Intent>,
 }
 
 /// The log file of the state file `state`.
@@ -33,14 +38,17 @@ pub(super) fn path_of(state: &Path) -> PathBuf {
     state.with_file_name(name)
 }
 
-/// Appends `record` to the log at `path` and waits until it is on disk; the
-/// log's size afterwards.
-pub(super) fn append(path: &Path, record: &Record) -> Result<u64, StateError> {
+/// Appends `records` to the log at `path` in one write and waits until they
+/// are on disk; the log's size afterwards.
+pub(super) fn append(path: &Path, records: &[Record]) -> Result<u64, StateError> {
     let io = |source| StateError::Io { action: "write", path: path.to_path_buf(), source };
-    let mut line = serde_json::to_string(record).map_err(|e| io(std::io::Error::other(e)))?;
-    line.push('\n');
+    let mut lines = String::new();
+    for record in records {
+        lines.push_str(&serde_json::to_string(record).map_err(|e| io(std::io::Error::other(e)))?);
+        lines.push('\n');
+    }
     let mut file = open_append(path).map_err(io)?;
-    file.write_all(line.as_bytes()).map_err(io)?;
+    file.write_all(lines.as_bytes()).map_err(io)?;
     file.sync_data().map_err(io)?;
     file.metadata().map(|m| m.len()).map_err(io)
 }
@@ -67,8 +75,12 @@ pub(super) fn replay(path: &Path, state: &mut State) -> Result<(), StateError> {
             continue;
         }
         match record.resource {
-            Some(resource) => state.resources.insert(record.address, resource),
+            Some(resource) => state.resources.insert(record.address.clone(), resource),
             None => state.resources.remove(&record.address),
+        };
+        match record.pending {
+            Some(intent) => state.pending.insert(record.address, intent),
+            None => state.pending.remove(&record.address),
         };
         state.serial = record.serial;
     }

@@ -34,6 +34,73 @@ pub struct State {
     /// Outputs of the last successful run.
     #[serde(default)]
     pub outputs: BTreeMap<String, serde_json::Value>,
+    /// Operations started and not known to have finished, by address: what a
+    /// killed run was doing. The next refresh resolves each (`refresh.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, Intent>,
+}
+
+/// An operation on one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    /// Create it.
+    Create,
+    /// Change it in place.
+    Update,
+    /// Delete it.
+    Delete,
+}
+
+impl Operation {
+    /// The verb, for progress lines.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+/// An operation recorded (and on disk) before its first call is made, so
+/// that a run killed while it is in flight leaves a trace to look up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    /// What is being done.
+    pub operation: Operation,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The provider instance making the call.
+    pub provider: String,
+    /// The resource's phase.
+    pub phase: String,
+    /// What the resource depends on.
+    pub dependencies: BTreeSet<String>,
+    /// The idempotency token sent with the call, derived from the lineage,
+    /// the address and this intent's serial (its generation).
+    pub token: String,
+    /// When the operation started, in seconds since the Unix epoch.
+    pub started: u64,
+    /// The configuration sent (secrets as fingerprints).
+    #[serde(serialize_with = "ser_attrs", deserialize_with = "de_attrs")]
+    pub attributes: Attributes,
+}
+
+impl Intent {
+    /// The idempotency token of an operation on `address` recorded at `serial`
+    /// of the state with `lineage`: the same for every retry of that
+    /// operation, different for every later one.
+    pub fn token(lineage: &str, address: &str, serial: u64) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [lineage, address, &serial.to_string()] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// One recorded resource.
@@ -128,6 +195,7 @@ impl State {
             workflow: workflow.to_string(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 }
@@ -177,25 +245,58 @@ impl LocalBackend {
         Ok(state)
     }
 
-    /// Records what one operation did to `address` (as `state` now holds
-    /// it): appended to the operation log and on disk before this returns,
-    /// bumping the serial. A state without a snapshot yet, or whose log has
-    /// grown large, is written whole instead.
+    /// Records what `state` now holds at `address` (its resource and its
+    /// pending intent): appended to the operation log and on disk before this
+    /// returns, bumping the serial. A state without a snapshot yet, or whose
+    /// log has grown large, is written whole instead.
     pub fn record(&self, state: &mut State, address: &str) -> Result<(), StateError> {
+        self.record_many(state, &[address])
+    }
+
+    /// [`LocalBackend::record`] for several addresses with one write and one
+    /// wait for the disk (the intents of operations started together).
+    pub fn record_many(&self, state: &mut State, addresses: &[&str]) -> Result<(), StateError> {
+        if addresses.is_empty() {
+            return Ok(());
+        }
         if !self.path.exists() {
             return self.save(state);
         }
-        let record = log::Record {
-            serial: state.serial + 1,
-            address: address.to_string(),
-            resource: state.resources.get(address).cloned(),
-        };
-        let size = log::append(&log::path_of(&self.path), &record)?;
-        state.serial = record.serial;
+        let records: Vec<log::Record> = addresses
+            .iter()
+            .enumerate()
+            .map(|(i, address)| log::Record {
+                serial: state.serial + 1 + i as u64,
+                address: address.to_string(),
+                resource: state.resources.get(*address).cloned(),
+                pending: state.pending.get(*address).cloned(),
+            })
+            .collect();
+        let size = log::append(&log::path_of(&self.path), &records)?;
+        state.serial += records.len() as u64;
         if size > log::COMPACT_AFTER_BYTES {
             self.save(state)?;
         }
         Ok(())
+    }
+
+    /// Removes temporary snapshots a killed writer left beside the state (the
+    /// lock makes this process the only writer, and a temporary file is never
+    /// the state until it is renamed).
+    fn remove_stale_temporaries(&self, dir: &Path) {
+        let Some(name) = self.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            return;
+        };
+        let prefix = format!(".{name}.");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(&prefix) && file.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     fn corrupt(&self, e: serde_json::Error) -> StateError {
@@ -210,6 +311,7 @@ impl LocalBackend {
         let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let text = serde_json::to_string_pretty(state).map_err(|e| io(std::io::Error::other(e)))?;
+        self.remove_stale_temporaries(dir);
         // A fresh, private (0600) temporary file beside the state, removed again if
         // anything below fails, then renamed over the state in one step.
         let mut file = tempfile::Builder::new()

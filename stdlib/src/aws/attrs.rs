@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use drone_engine::provider::ProviderError;
+use drone_engine::provider::{Owner, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
 use super::error::invalid;
@@ -90,6 +90,26 @@ pub fn merged_tags(config: &Attributes, system: &BTreeMap<String, String>) -> BT
     let mut tags = string_map(config, "tags");
     tags.extend(system.iter().map(|(k, v)| (k.clone(), v.clone())));
     tags
+}
+
+/// Whose a resource carrying `tags` is, against the drone tags `wanted`
+/// (`drone:address` and `drone:lineage` must both match to be this state's).
+pub fn owner<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, wanted: &BTreeMap<String, String>) -> Owner {
+    let found: BTreeMap<&str, &str> = tags.into_iter().filter(|(k, _)| k.starts_with("drone:")).collect();
+    if found.is_empty() {
+        return Owner::Untagged;
+    }
+    let same = |key: &str| found.get(key).copied() == wanted.get(key).map(String::as_str);
+    if same("drone:address") && same("drone:lineage") {
+        return Owner::This;
+    }
+    let get = |key: &str| found.get(key).copied().unwrap_or("?");
+    Owner::Other(format!(
+        "`{}` of workflow `{}` (state lineage {})",
+        get("drone:address"),
+        get("drone:workflow"),
+        get("drone:lineage")
+    ))
 }
 
 /// Tag keys to remove and tags to set, going from the recorded user tags to `desired`.

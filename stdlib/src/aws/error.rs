@@ -16,11 +16,11 @@ where
         if cause.contains("credentials") {
             return ProviderError::new(ErrorKind::Rejected, operation, format!("no usable AWS credentials ({cause})"));
         }
-        return ProviderError::new(
-            ErrorKind::Unreachable,
-            operation,
-            format!("the endpoint could not be reached ({cause})"),
-        );
+        // Refused before anything was sent: nothing happened. Otherwise the
+        // request may have arrived, and whether it took effect is unknown.
+        let refused = cause.contains("Connection refused") || cause.contains("dns error");
+        let kind = if refused { ErrorKind::Unreachable } else { ErrorKind::Indeterminate };
+        return ProviderError::new(kind, operation, format!("the endpoint could not be reached ({cause})"));
     }
     let (code, message) = match err.code() {
         Some(code) => (Some(code.to_string()), err.message().map(String::from).unwrap_or_else(|| causes(&err))),
@@ -35,10 +35,19 @@ where
         None => message,
     };
     let kind = match (&code, err.raw_response().map(|r| r.status().as_u16())) {
-        (Some(code), _) => classify(code),
+        (Some(code), status) => match classify(code) {
+            // A server error may have happened after the change was made.
+            ErrorKind::Rejected if status.is_some_and(|s| s >= 500) => ErrorKind::Indeterminate,
+            kind => kind,
+        },
         (None, Some(403)) => ErrorKind::Denied,
         // A bodiless answer (HEAD) says only its status: 503 and 429 are AWS's "slow down".
         (None, Some(429 | 503)) => ErrorKind::Throttled,
+        (None, Some(500..)) => ErrorKind::Indeterminate,
+        // A reply that broke off or cannot be read: the request may have been carried out.
+        (None, status) if matches!(err, SdkError::ResponseError(_)) && status.is_none_or(|s| s < 400) => {
+            ErrorKind::Indeterminate
+        }
         _ => ErrorKind::Rejected,
     };
     ProviderError { code, ..ProviderError::new(kind, operation, message) }
@@ -113,6 +122,20 @@ pub fn classify(code: &str) -> ErrorKind {
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
             ErrorKind::NotFound
         }
+        "InternalError"
+        | "InternalFailure"
+        | "InternalServerError"
+        | "ServerException"
+        | "ServiceFailure"
+        | "InternalServiceError" => ErrorKind::Indeterminate,
+        "BucketAlreadyOwnedByYou"
+        | "MountTargetConflict"
+        | "WAFDuplicateItemException"
+        | "InvalidGroup.Duplicate"
+        | "DuplicateLoadBalancerName"
+        | "DuplicateTargetGroupName"
+        | "DuplicateListener" => ErrorKind::AlreadyExists,
+        c if c.contains("AlreadyExists") => ErrorKind::AlreadyExists,
         _ => ErrorKind::Rejected,
     }
 }
@@ -150,6 +173,10 @@ mod tests {
         assert_eq!(classify("UnauthorizedOperation"), ErrorKind::Denied);
         assert_eq!(classify("AccessDenied"), ErrorKind::Denied);
         assert_eq!(classify("RepositoryNotFoundException"), ErrorKind::NotFound);
+        assert_eq!(classify("EntityAlreadyExists"), ErrorKind::AlreadyExists);
+        assert_eq!(classify("FileSystemAlreadyExists"), ErrorKind::AlreadyExists);
+        assert_eq!(classify("InvalidGroup.Duplicate"), ErrorKind::AlreadyExists);
+        assert_eq!(classify("InternalError"), ErrorKind::Indeterminate);
     }
 
     #[test]

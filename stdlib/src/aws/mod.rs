@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
-use drone_engine::provider::{CreateRequest, ErrorKind, Observed, Provider, ProviderError, Target, UpdateRequest};
+use drone_engine::provider::{
+    CreateRequest, ErrorKind, FindRequest, Found, Observed, Provider, ProviderError, Target, UpdateRequest,
+};
 use drone_engine::value::{Attributes, Value};
 
 use crate::registry;
@@ -188,6 +190,11 @@ impl Provider for AwsProvider {
         journal::scoped(self.journal.as_ref(), "read", type_name, first, read, |_| None).await
     }
 
+    async fn find(&self, f: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let find = async { ops(f.type_name)?.find(self, &f).await };
+        journal::scoped(self.journal.as_ref(), "find", f.type_name, None, find, |_| None).await
+    }
+
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         journal::scoped(self.journal.as_ref(), "update", r.type_name, Some(r.id), self.update_unjournaled(r), |_| None)
             .await
@@ -204,7 +211,7 @@ impl Provider for AwsProvider {
 impl AwsProvider {
     async fn create_unjournaled(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let tags = attrs::merged_tags(r.config, r.tags);
-        ops(r.type_name)?.create(self, r.config, &tags).await
+        ops(r.type_name)?.create(self, r.config, &tags, r.token).await
     }
 
     async fn read_unjournaled(

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use drone_engine::provider::{Observed, ProviderError};
+use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
 use drone_engine::value::Attributes;
 
 use super::attrs::Update;
@@ -14,13 +14,20 @@ use super::AwsProvider;
 /// One resource type's create, read, update and delete.
 #[async_trait]
 pub(crate) trait Ops: Send + Sync {
-    /// Creates it from `config`, tagged with `tags`; reports its id and computed attributes.
+    /// Creates it from `config`, tagged with `tags` (in the create call
+    /// wherever the API takes them), sending `token` wherever the API takes
+    /// an idempotency token; reports its id and computed attributes.
     async fn create(
         &self,
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        token: &str,
     ) -> Result<Observed, ProviderError>;
+
+    /// Looks it up by the identity drone gave it (token, drone's tags, or
+    /// its unique name) and says whose it is; `None` when there is none.
+    async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError>;
 
     /// Reads every attribute the workflow sets back, in the workflow's form; `None` when gone.
     async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
@@ -51,7 +58,7 @@ pub(crate) trait Ops: Send + Sync {
 }
 
 /// Implements [`Ops`] for `$ty` with the calling module's free functions
-/// `create`, `read`, `update` and `delete` (for types whose module holds
+/// `create`, `find`, `read`, `update` and `delete` (for types whose module holds
 /// nothing else).
 macro_rules! ops_from_fns {
     ($ty:ident) => {
@@ -65,8 +72,17 @@ macro_rules! ops_from_fns {
                 p: &crate::aws::AwsProvider,
                 config: &drone_engine::value::Attributes,
                 tags: &std::collections::BTreeMap<String, String>,
+                token: &str,
             ) -> Result<drone_engine::provider::Observed, drone_engine::provider::ProviderError> {
-                create(p, config, tags).await
+                create(p, config, tags, token).await
+            }
+
+            async fn find(
+                &self,
+                p: &crate::aws::AwsProvider,
+                f: &drone_engine::provider::FindRequest<'_>,
+            ) -> Result<Option<drone_engine::provider::Found>, drone_engine::provider::ProviderError> {
+                find(p, f).await
             }
 
             async fn read(

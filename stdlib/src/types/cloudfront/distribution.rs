@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -32,6 +32,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Delete, "cloudfront:UpdateDistribution"),
         (Delete, "cloudfront:GetDistribution"),
         (Delete, "cloudfront:DeleteDistribution"),
+        (Find, "cloudfront:ListDistributions"),
+        (Find, "cloudfront:ListTagsForResource"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -85,12 +87,13 @@ mod sdk {
     use std::time::Duration;
 
     use aws_sdk_cloudfront::types::{
-        Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Method,
-        MinimumProtocolVersion, Origin, OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol,
-        SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
+        Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
+        DistributionConfigWithTags, Method, MinimumProtocolVersion, Origin, OriginProtocolPolicy, OriginSslProtocols,
+        Origins, PriceClass, SslProtocol, SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate,
+        ViewerProtocolPolicy,
     };
     use aws_sdk_cloudfront::Client;
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{
@@ -115,17 +118,19 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        token: &str,
     ) -> Result<Observed, ProviderError> {
-        const OP: &str = "CreateDistribution";
-        // CloudFront refuses a reference it has seen with another configuration, even from a
-        // destroyed copy of the same workflow, so each create gets its own.
-        let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let address = tags.get("drone:address").map_or("distribution", String::as_str);
-        let reference = format!("drone:{address}:{}", created.as_nanos());
+        const OP: &str = "CreateDistributionWithTags";
+        // The caller reference is the create's token: a repeated request makes
+        // nothing new, and each create (a new generation) has its own.
+        let with_tags = DistributionConfigWithTags::builder()
+            .distribution_config(distribution_config(config, token, OP)?)
+            .tags(Tags::builder().set_items(Some(cloudfront_tags(tags, OP)?)).build())
+            .build();
         let out = p
             .cloudfront
-            .create_distribution()
-            .distribution_config(distribution_config(config, &reference, OP)?)
+            .create_distribution_with_tags()
+            .distribution_config_with_tags(with_tags)
             .send()
             .await
             .map_err(|e| sdk_error(OP, e))?;
@@ -133,11 +138,7 @@ mod sdk {
         let id = dist.id().to_string();
         let arn = dist.arn().to_string();
         let domain = dist.domain_name().to_string();
-        let settle = async {
-            set_tags(&p.cloudfront, &arn, &[], tags).await?;
-            deployed(&p.cloudfront, &id, OP).await
-        };
-        settle.await.map_err(|e| e.after_create(&id))?;
+        deployed(&p.cloudfront, &id, OP).await.map_err(|e| e.after_create(&id))?;
         Ok(Observed { id, attributes: computed(&arn, &domain) })
     }
 
@@ -147,6 +148,42 @@ mod sdk {
             ("domain_name", Value::str(domain)),
             ("hosted_zone_id", Value::str(HOSTED_ZONE_ID)),
         ])
+    }
+
+    /// A distribution has no name: the one tagged with the address and this
+    /// state's lineage is looked for among them all (recovery only).
+    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let mut marker: Option<String> = None;
+        loop {
+            let out = p
+                .cloudfront
+                .list_distributions()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListDistributions", e))?;
+            let Some(list) = out.distribution_list() else {
+                return Ok(None);
+            };
+            for summary in list.items() {
+                let tags = p
+                    .cloudfront
+                    .list_tags_for_resource()
+                    .resource(summary.arn())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ListTagsForResource", e))?;
+                let items = tags.tags().map(|t| t.items()).unwrap_or_default();
+                let pairs = items.iter().map(|t| (t.key(), t.value().unwrap_or_default()));
+                if crate::aws::attrs::owner(pairs, f.tags) == Owner::This {
+                    return Ok(Some(Found { id: summary.id().to_string(), owner: Owner::This }));
+                }
+            }
+            match list.next_marker().filter(|_| list.is_truncated()) {
+                Some(next) => marker = Some(next.to_string()),
+                None => return Ok(None),
+            }
+        }
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
@@ -293,10 +330,7 @@ mod sdk {
         if desired.is_empty() {
             return Ok(());
         }
-        let items = desired
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid("TagResource", e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = cloudfront_tags(desired, "TagResource")?;
         cf.tag_resource()
             .resource(arn)
             .tags(Tags::builder().set_items(Some(items)).build())
@@ -304,6 +338,12 @@ mod sdk {
             .await
             .map(drop)
             .map_err(|e| sdk_error("TagResource", e))
+    }
+
+    fn cloudfront_tags(tags: &BTreeMap<String, String>, operation: &str) -> Result<Vec<Tag>, ProviderError> {
+        tags.iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid(operation, e.to_string())))
+            .collect()
     }
 
     /// One of `allowed` values of `attr`, or `default` when unset; else an error from `operation`.

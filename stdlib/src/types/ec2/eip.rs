@@ -3,7 +3,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read};
+use crate::permissions::Stage::{Create, Delete, Find, Read};
 use crate::schema::computed;
 use crate::types::TypeDef;
 
@@ -22,6 +22,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeAddresses"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -45,7 +47,7 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -54,11 +56,14 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for Eip {
+        const ID_PREFIX: &'static str = "eipalloc-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             _: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let (region, account) = (p.region()?, p.account().await?);
             let out = p
@@ -66,6 +71,8 @@ mod sdk {
                 .allocate_address()
                 .domain(DomainType::Vpc)
                 .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+                .customize()
+                .config_override(once())
                 .send()
                 .await
                 .map_err(|e| sdk_error("AllocateAddress", e))?;

@@ -3,7 +3,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional};
 use crate::types::TypeDef;
 
@@ -26,6 +26,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeInternetGateways"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -45,7 +47,7 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::Attributes;
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -54,16 +56,21 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for InternetGateway {
+        const ID_PREFIX: &'static str = "igw-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let out = p
                 .ec2
                 .create_internet_gateway()
                 .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+                .customize()
+                .config_override(once())
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateInternetGateway", e))?;

@@ -4,7 +4,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read};
+use crate::permissions::Stage::{Create, Delete, Find, Read};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::TypeDef;
 
@@ -26,6 +26,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeNatGateways"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -68,11 +70,14 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for NatGateway {
+        const ID_PREFIX: &'static str = "nat-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            token: &str,
         ) -> Result<Observed, ProviderError> {
             let (region, account) = (p.region()?, p.account().await?);
             let connectivity = match string(config, "connectivity_type") {
@@ -86,6 +91,7 @@ mod sdk {
             let out = p
                 .ec2
                 .create_nat_gateway()
+                .client_token(token)
                 .subnet_id(required(config, "subnet_id", "CreateNatGateway")?)
                 .set_allocation_id(string(config, "allocation_id").map(String::from))
                 .connectivity_type(connectivity)

@@ -3,7 +3,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::TypeDef;
 
@@ -29,6 +29,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeRouteTables"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -73,15 +75,19 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for RouteTable {
+        const ID_PREFIX: &'static str = "rtb-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            token: &str,
         ) -> Result<Observed, ProviderError> {
             let ec2 = &p.ec2;
             let out = ec2
                 .create_route_table()
+                .client_token(token)
                 .vpc_id(required(config, "vpc_id", "CreateRouteTable")?)
                 .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
                 .send()

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
-use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, Owner, ProviderError};
 use drone_engine::value::{Attributes, Value};
 
 use async_trait::async_trait;
@@ -20,12 +20,16 @@ use crate::aws::{AwsProvider, Ops};
 /// for every one, from `describe`, which answers many ids in one call.
 #[async_trait]
 pub(super) trait Ec2Type: Send + Sync {
+    /// How its ids begin (`vpc-`): tells its tags from other types' in DescribeTags.
+    const ID_PREFIX: &'static str;
+
     /// Creates it (see [`Ops::create`]).
     async fn create(
         &self,
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        _token: &str,
     ) -> Result<Observed, ProviderError>;
 
     /// The attributes of those of `ids` that exist, by id; `asked` holds the
@@ -51,12 +55,29 @@ impl<T: Ec2Type> Ops for T {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        token: &str,
     ) -> Result<Observed, ProviderError> {
-        Ec2Type::create(self, p, config, tags).await
+        Ec2Type::create(self, p, config, tags, token).await
     }
 
     async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
         Ok(self.read_many(p, &[(id, prior)]).await?.pop().flatten())
+    }
+
+    async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let tagged = tagged_with_address(&p.ec2, Self::ID_PREFIX, f).await?;
+        if tagged.is_empty() {
+            return Ok(None);
+        }
+        // Only those that still exist (a deleted NAT gateway stays tagged for a while).
+        let existing = self.describe(p, tagged.keys().cloned().collect(), &[]).await?;
+        let mut found: Vec<Found> = tagged
+            .into_iter()
+            .filter(|(id, _)| existing.contains_key(id))
+            .map(|(id, owner)| Found { id, owner })
+            .collect();
+        found.sort_by_key(|f| f.owner != Owner::This);
+        Ok(found.into_iter().next())
     }
 
     fn batch_size(&self) -> usize {
@@ -78,6 +99,55 @@ impl<T: Ec2Type> Ops for T {
     async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
         Ec2Type::delete(self, p, id, prior).await
     }
+}
+
+/// The resources of one type (by `prefix`) tagged with `f`'s address, and
+/// whose each is by its drone tags: two DescribeTags calls.
+async fn tagged_with_address(
+    ec2: &Client,
+    prefix: &str,
+    f: &FindRequest<'_>,
+) -> Result<BTreeMap<String, Owner>, ProviderError> {
+    const OP: &str = "DescribeTags";
+    let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+    let address = ec2
+        .describe_tags()
+        .filters(filter("key", "drone:address"))
+        .filters(filter("value", f.address))
+        .send()
+        .await
+        .map_err(|e| sdk_error(OP, e))?;
+    let ids: Vec<String> = address
+        .tags()
+        .iter()
+        .filter_map(|t| t.resource_id())
+        .filter(|id| id.starts_with(prefix))
+        .map(String::from)
+        .collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let all = ec2
+        .describe_tags()
+        .filters(Filter::builder().name("resource-id").set_values(Some(ids.clone())).build())
+        .send()
+        .await
+        .map_err(|e| sdk_error(OP, e))?;
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let tags = all.tags().iter().filter(|t| t.resource_id() == Some(id.as_str()));
+            let owner = attrs::owner(tags.filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))), f.tags);
+            (id, owner)
+        })
+        .collect())
+}
+
+/// A call's configuration for creates that have no idempotency token: the
+/// SDK must not repeat them on its own (a lost reply would make a second
+/// resource); the engine looks the resource up before it tries again.
+pub(super) fn once() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
 }
 
 /// How many EC2 resources of one type one Describe call reads.

@@ -4,7 +4,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::TypeDef;
 
@@ -30,6 +30,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeSecurityGroups"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -80,11 +82,14 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for SecurityGroup {
+        const ID_PREFIX: &'static str = "sg-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let ec2 = &p.ec2;
             let name = required(config, "name", "CreateSecurityGroup")?;

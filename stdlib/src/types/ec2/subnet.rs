@@ -3,7 +3,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{chosen, computed, optional, required, AttributeExt};
 use crate::types::TypeDef;
 
@@ -24,6 +24,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeSubnets"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -56,7 +58,7 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -65,11 +67,14 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for Subnet {
+        const ID_PREFIX: &'static str = "subnet-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let out = p
                 .ec2
@@ -78,6 +83,8 @@ mod sdk {
                 .cidr_block(required(config, "cidr_block", "CreateSubnet")?)
                 .set_availability_zone(string(config, "availability_zone").map(String::from))
                 .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+                .customize()
+                .config_override(once())
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateSubnet", e))?;

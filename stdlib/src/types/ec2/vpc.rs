@@ -3,7 +3,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use super::{arn, TAG_ACTIONS};
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::TypeDef;
 
@@ -25,6 +25,8 @@ pub static TYPE: TypeDef = TypeDef {
         TAG_ACTIONS[0],
         TAG_ACTIONS[1],
         TAG_ACTIONS[2],
+        (Find, "ec2:DescribeTags"),
+        (Find, "ec2:DescribeVpcs"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -51,7 +53,7 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{once, prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -60,17 +62,22 @@ mod sdk {
 
     #[async_trait]
     impl Ec2Type for Vpc {
+        const ID_PREFIX: &'static str = "vpc-";
+
         async fn create(
             &self,
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let out = p
                 .ec2
                 .create_vpc()
                 .cidr_block(required(config, "cidr_block", "CreateVpc")?)
                 .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+                .customize()
+                .config_override(once())
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateVpc", e))?;

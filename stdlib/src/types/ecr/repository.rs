@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -30,6 +30,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "ecr:TagResource"),
         (Update, "ecr:UntagResource"),
         (Delete, "ecr:DeleteRepository"),
+        (Find, "ecr:DescribeRepositories"),
+        (Find, "ecr:ListTagsForResource"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -53,7 +55,7 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{boolean, observed, required, string, tag_changes, text, user_tags, Update};
@@ -64,6 +66,7 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        _token: &str,
     ) -> Result<Observed, ProviderError> {
         const OP: &str = "CreateRepository";
         let name = required(config, "name", OP)?;
@@ -96,6 +99,26 @@ mod sdk {
 
     fn scanning(config: &Attributes) -> ImageScanningConfiguration {
         ImageScanningConfiguration::builder().scan_on_push(boolean(config, "scan_on_push") == Some(true)).build()
+    }
+
+    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let name = required(f.config, "name", "DescribeRepositories")?;
+        let out = match p.ecr.describe_repositories().repository_names(name).send().await {
+            Ok(out) => out,
+            Err(e) => return unless_gone(sdk_error("DescribeRepositories", e), None),
+        };
+        let Some(arn) = out.repositories().first().and_then(|r| r.repository_arn()) else {
+            return Ok(None);
+        };
+        let tags = p
+            .ecr
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        let owner: Owner = crate::aws::attrs::owner(tags.tags().iter().map(|t| (t.key(), t.value())), f.tags);
+        Ok(Some(Found { id: name.to_string(), owner }))
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

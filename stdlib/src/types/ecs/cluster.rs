@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -24,6 +24,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "ecs:TagResource"),
         (Update, "ecs:UntagResource"),
         (Delete, "ecs:DeleteCluster"),
+        (Find, "ecs:DescribeClusters"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -45,10 +46,10 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, owner_of, sync_tags, tags_of};
     use crate::aws::attrs::{self, boolean, observed, required, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::{AwsProvider, Ops};
@@ -62,8 +63,24 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             create_cluster(p, config, tags).await
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            const OP: &str = "DescribeClusters";
+            let name = required(f.config, "name", OP)?;
+            let out = p
+                .ecs
+                .describe_clusters()
+                .clusters(name)
+                .include(ClusterField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            let active = out.clusters().iter().find(|c| c.status() == Some("ACTIVE"));
+            Ok(active.and_then(|c| Some(Found { id: c.cluster_arn()?.to_string(), owner: owner_of(c.tags(), f) })))
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {

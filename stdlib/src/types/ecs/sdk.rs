@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ecs::Client;
-use drone_engine::provider::ProviderError;
+use drone_engine::provider::{FindRequest, Owner, ProviderError};
 use drone_engine::value::Value;
 
 use crate::aws::attrs::{self, Update};
@@ -14,6 +14,17 @@ use crate::aws::error::sdk_error;
 /// Tags for a create call.
 pub(super) fn ecs_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Whose an ECS resource with `tags` is.
+pub(super) fn owner_of(tags: &[Tag], f: &FindRequest<'_>) -> Owner {
+    attrs::owner(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))), f.tags)
+}
+
+/// A call's configuration for a create that has no idempotency token: the
+/// SDK must not repeat it on its own (the engine looks before it repeats).
+pub(super) fn once() -> aws_sdk_ecs::config::Builder {
+    aws_sdk_ecs::config::Builder::default().retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
 }
 
 /// The user's tags among an ECS resource's.

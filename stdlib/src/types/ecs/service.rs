@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -23,6 +23,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "ecs:TagResource"),
         (Update, "ecs:UntagResource"),
         (Delete, "ecs:DeleteService"),
+        (Find, "ecs:DescribeServices"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -62,10 +63,10 @@ mod sdk {
         AssignPublicIp, AwsVpcConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, Service as Described,
         ServiceField,
     };
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, owner_of, sync_tags, tags_of};
     use crate::aws::attrs::{
         self, boolean, int, like_prior, observed, prior_if_same, required, string, strings, Update,
     };
@@ -81,8 +82,24 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            token: &str,
         ) -> Result<Observed, ProviderError> {
-            create_service(p, config, tags).await
+            create_service(p, config, tags, token).await
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            const OP: &str = "DescribeServices";
+            let out = p
+                .ecs
+                .describe_services()
+                .cluster(required(f.config, "cluster", OP)?)
+                .services(required(f.config, "name", OP)?)
+                .include(ServiceField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            let active = out.services().iter().find(|s| s.status() == Some("ACTIVE"));
+            Ok(active.and_then(|s| Some(Found { id: s.service_arn()?.to_string(), owner: owner_of(s.tags(), f) })))
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
@@ -137,6 +154,7 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        token: &str,
     ) -> Result<Observed, ProviderError> {
         const OP: &str = "CreateService";
         let out = p
@@ -144,6 +162,7 @@ mod sdk {
             .create_service()
             .cluster(required(config, "cluster", OP)?)
             .service_name(required(config, "name", OP)?)
+            .client_token(token)
             .task_definition(required(config, "task_definition", OP)?)
             .desired_count(int(config, "desired_count").unwrap_or(1))
             .launch_type(LaunchType::Fargate)

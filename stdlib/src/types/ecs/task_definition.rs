@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -24,6 +24,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "ecs:TagResource"),
         (Update, "ecs:UntagResource"),
         (Delete, "ecs:DeregisterTaskDefinition"),
+        (Find, "ecs:ListTaskDefinitions"),
+        (Find, "ecs:DescribeTaskDefinition"),
     ],
     passes_roles_to: &["ecs-tasks.amazonaws.com"],
     #[cfg(feature = "sdk")]
@@ -91,10 +93,10 @@ mod sdk {
         LogConfiguration, LogDriver, MountPoint, NetworkMode, PortMapping, Tag, TaskDefinition as Revision,
         TaskDefinitionField, TaskDefinitionStatus, TransportProtocol, Volume,
     };
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, once, owner_of, sync_tags, tags_of};
     use crate::aws::attrs::{self, int, like_prior, objects, observed, required, string, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::{AwsProvider, Ops};
@@ -108,8 +110,36 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             register_task_definition(p, config, tags).await
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            // A registration repeated makes a new revision: the newest active one is the candidate.
+            const OP: &str = "ListTaskDefinitions";
+            let out = p
+                .ecs
+                .list_task_definitions()
+                .family_prefix(required(f.config, "family", OP)?)
+                .status(TaskDefinitionStatus::Active)
+                .sort(aws_sdk_ecs::types::SortOrder::Desc)
+                .max_results(1)
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            let Some(arn) = out.task_definition_arns().first() else {
+                return Ok(None);
+            };
+            let described = p
+                .ecs
+                .describe_task_definition()
+                .task_definition(arn)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTaskDefinition", e))?;
+            Ok(Some(Found { id: arn.clone(), owner: owner_of(described.tags(), f) }))
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
@@ -173,6 +203,8 @@ mod sdk {
             .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
             .set_task_role_arn(string(config, "task_role_arn").map(String::from))
             .set_tags(Some(ecs_tags(tags)))
+            .customize()
+            .config_override(once())
             .send()
             .await
             .map_err(|e| sdk_error(OP, e))?;

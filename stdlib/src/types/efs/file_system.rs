@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -24,6 +24,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "elasticfilesystem:TagResource"),
         (Update, "elasticfilesystem:UntagResource"),
         (Delete, "elasticfilesystem:DeleteFileSystem"),
+        (Find, "elasticfilesystem:DescribeFileSystems"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -46,7 +47,7 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_efs::types::LifeCycleState;
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{efs_tags, wait_until, Kind, Wanted};
@@ -63,6 +64,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             const OP: &str = "CreateFileSystem";
             let name = required(config, "name", OP)?;
@@ -83,6 +85,22 @@ mod sdk {
             let arn = out.file_system_arn().unwrap_or_default().to_string();
             wait_until(&p.efs, &id, Kind::FileSystem, Wanted::Available).await.map_err(|e| e.after_create(&id))?;
             Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            // The name is the creation token: EFS makes one file system per token.
+            let name = required(f.config, "name", "DescribeFileSystems")?;
+            let out = p
+                .efs
+                .describe_file_systems()
+                .creation_token(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeFileSystems", e))?;
+            Ok(out.file_systems().iter().find(|fs| fs.life_cycle_state() != &LifeCycleState::Deleted).map(|fs| Found {
+                id: fs.file_system_id().to_string(),
+                owner: crate::aws::attrs::owner(fs.tags().iter().map(|t| (t.key(), t.value())), f.tags),
+            }))
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {

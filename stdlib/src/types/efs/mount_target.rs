@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -33,6 +33,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "elasticfilesystem:ModifyMountTargetSecurityGroups"),
         (Delete, "elasticfilesystem:DeleteMountTarget"),
         (Delete, "elasticfilesystem:DescribeMountTargets"),
+        (Find, "elasticfilesystem:DescribeMountTargets"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -55,7 +56,7 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_efs::types::LifeCycleState;
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{wait_until, Kind, Wanted};
@@ -73,6 +74,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             _: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             const OP: &str = "CreateMountTarget";
             let out = p
@@ -88,6 +90,23 @@ mod sdk {
             let ip = out.ip_address().unwrap_or_default().to_string();
             wait_until(&p.efs, &id, Kind::MountTarget, Wanted::Available).await.map_err(|e| e.after_create(&id))?;
             Ok(Observed { id, attributes: observed([("ip_address", Value::String(ip))]) })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            // One mount target per file system and subnet; it has no tags, and
+            // the file system it belongs to is this workflow's.
+            const OP: &str = "DescribeMountTargets";
+            let file_system = required(f.config, "file_system_id", OP)?;
+            let subnet = required(f.config, "subnet_id", OP)?;
+            let out = match p.efs.describe_mount_targets().file_system_id(file_system).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error(OP, e), None),
+            };
+            Ok(out
+                .mount_targets()
+                .iter()
+                .find(|t| t.subnet_id() == subnet && t.life_cycle_state() != &LifeCycleState::Deleted)
+                .map(|t| Found { id: t.mount_target_id().to_string(), owner: Owner::This }))
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -27,6 +27,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "elasticloadbalancing:AddTags"),
         (Update, "elasticloadbalancing:RemoveTags"),
         (Delete, "elasticloadbalancing:DeleteListener"),
+        (Find, "elasticloadbalancing:DescribeListeners"),
+        (Find, "elasticloadbalancing:DescribeTags"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -55,10 +57,10 @@ mod sdk {
     use aws_sdk_elasticloadbalancingv2::types::{
         Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
     };
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, found, read_tags, sync_tags};
     use crate::aws::attrs::{boolean, int, number, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::{AwsProvider, Ops};
@@ -72,6 +74,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             const OP: &str = "CreateListener";
             let port = int(config, "port").ok_or_else(|| invalid(OP, "`port` must be a whole number"))?;
@@ -95,6 +98,21 @@ mod sdk {
                 .ok_or_else(|| missing(OP, "ListenerArn"))?
                 .to_string();
             Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            // A load balancer has one listener per port.
+            const OP: &str = "DescribeListeners";
+            let balancer = required(f.config, "load_balancer_arn", OP)?;
+            let port = int(f.config, "port").ok_or_else(|| invalid(OP, "`port` is required"))?;
+            let out = match p.elbv2.describe_listeners().load_balancer_arn(balancer).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error(OP, e), None),
+            };
+            match out.listeners().iter().find(|l| l.port() == Some(port)).and_then(|l| l.listener_arn()) {
+                Some(arn) => Ok(Some(found(&p.elbv2, arn, f).await?)),
+                None => Ok(None),
+            }
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -29,6 +29,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "elasticloadbalancing:AddTags"),
         (Update, "elasticloadbalancing:RemoveTags"),
         (Delete, "elasticloadbalancing:DeleteLoadBalancer"),
+        (Find, "elasticloadbalancing:DescribeLoadBalancers"),
+        (Find, "elasticloadbalancing:DescribeTags"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -55,10 +57,10 @@ mod sdk {
     use async_trait::async_trait;
     use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum};
     use aws_sdk_elasticloadbalancingv2::Client;
-    use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+    use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, found, read_tags, sync_tags};
     use crate::aws::attrs::{boolean, like_prior, observed, required, strings, text, Update};
     use crate::aws::error::{missing, sdk_error, unless_gone};
     use crate::aws::wait::{self, Poll};
@@ -75,6 +77,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             const OP: &str = "CreateLoadBalancer";
             let scheme = if boolean(config, "internal") == Some(true) {
@@ -102,6 +105,19 @@ mod sdk {
                 id: arn.clone(),
                 attributes: observed([("arn", Value::String(arn)), ("dns_name", Value::String(dns))]),
             })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            const OP: &str = "DescribeLoadBalancers";
+            let name = required(f.config, "name", OP)?;
+            let out = match p.elbv2.describe_load_balancers().names(name).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error(OP, e), None),
+            };
+            match out.load_balancers().first().and_then(|lb| lb.load_balancer_arn()) {
+                Some(arn) => Ok(Some(found(&p.elbv2, arn, f).await?)),
+                None => Ok(None),
+            }
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

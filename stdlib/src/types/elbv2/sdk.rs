@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::Tag;
 use aws_sdk_elasticloadbalancingv2::Client;
-use drone_engine::provider::ProviderError;
+use drone_engine::provider::{FindRequest, Found, ProviderError};
 use drone_engine::value::Attributes;
 
 use crate::aws::attrs::{self, Update};
@@ -37,6 +37,14 @@ pub(super) async fn sync_tags(elb: &Client, u: &Update<'_>) -> Result<(), Provid
         .await
         .map_err(|e| sdk_error("AddTags", e))?;
     Ok(())
+}
+
+/// The resource `arn` found, and whose it is by its tags.
+pub(super) async fn found(elb: &Client, arn: &str, f: &FindRequest<'_>) -> Result<Found, ProviderError> {
+    let out = elb.describe_tags().resource_arns(arn).send().await.map_err(|e| sdk_error("DescribeTags", e))?;
+    let tags = out.tag_descriptions().first().map(|d| d.tags()).unwrap_or_default();
+    let pairs = tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+    Ok(Found { id: arn.to_string(), owner: attrs::owner(pairs, f.tags) })
 }
 
 /// Adds the user's tags to `attributes`, when the workflow sets them (they are a request of their own).

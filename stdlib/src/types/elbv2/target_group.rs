@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -26,6 +26,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "elasticloadbalancing:AddTags"),
         (Update, "elasticloadbalancing:RemoveTags"),
         (Delete, "elasticloadbalancing:DeleteTargetGroup"),
+        (Find, "elasticloadbalancing:DescribeTargetGroups"),
+        (Find, "elasticloadbalancing:DescribeTags"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -50,10 +52,10 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, found, read_tags, sync_tags};
     use crate::aws::attrs::{int, number, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::{AwsProvider, Ops};
@@ -67,6 +69,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             const OP: &str = "CreateTargetGroup";
             let port = int(config, "port").ok_or_else(|| invalid(OP, "`port` must be a whole number"))?;
@@ -91,6 +94,19 @@ mod sdk {
                 .ok_or_else(|| missing(OP, "TargetGroupArn"))?
                 .to_string();
             Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            const OP: &str = "DescribeTargetGroups";
+            let name = required(f.config, "name", OP)?;
+            let out = match p.elbv2.describe_target_groups().names(name).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error(OP, e), None),
+            };
+            match out.target_groups().first().and_then(|g| g.target_group_arn()) {
+                Some(arn) => Ok(Some(found(&p.elbv2, arn, f).await?)),
+                None => Ok(None),
+            }
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -36,6 +36,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Delete, "iam:ListAttachedRolePolicies"),
         (Delete, "iam:DetachRolePolicy"),
         (Delete, "iam:DeleteRole"),
+        (Find, "iam:GetRole"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -63,7 +64,7 @@ mod sdk {
 
     use aws_sdk_iam::types::Tag;
     use aws_sdk_iam::Client;
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{
@@ -77,6 +78,7 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        _token: &str,
     ) -> Result<Observed, ProviderError> {
         let iam = &p.iam;
         let name = required(config, "name", "CreateRole")?;
@@ -113,6 +115,17 @@ mod sdk {
             id: name.to_string(),
             attributes: observed([("arn", Value::str(role.arn())), ("unique_id", Value::str(role.role_id()))]),
         })
+    }
+
+    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let name = required(f.config, "name", "GetRole")?;
+        match p.iam.get_role().role_name(name).send().await {
+            Ok(out) => Ok(out.role().map(|r| Found {
+                id: name.to_string(),
+                owner: attrs::owner(r.tags().iter().map(|t| (t.key(), t.value())), f.tags),
+            })),
+            Err(e) => unless_gone(sdk_error("GetRole", e), None),
+        }
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

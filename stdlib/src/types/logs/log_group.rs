@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -31,6 +31,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "logs:TagResource"),
         (Update, "logs:UntagResource"),
         (Delete, "logs:DeleteLogGroup"),
+        (Find, "logs:DescribeLogGroups"),
+        (Find, "logs:ListTagsForResource"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -50,7 +52,7 @@ fn attributes() -> Vec<AttributeSchema> {
 mod sdk {
     use std::collections::{BTreeMap, HashMap};
 
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{int, number, observed, required, tag_changes, user_tags, Update};
@@ -61,6 +63,7 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        _token: &str,
     ) -> Result<Observed, ProviderError> {
         const OP: &str = "CreateLogGroup";
         let name = required(config, "name", OP)?;
@@ -93,6 +96,29 @@ mod sdk {
             .await
             .map(drop)
             .map_err(|e| sdk_error("PutRetentionPolicy", e))
+    }
+
+    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let name = required(f.config, "name", "DescribeLogGroups")?;
+        let out = p
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeLogGroups", e))?;
+        if !out.log_groups().iter().any(|g| g.log_group_name() == Some(name)) {
+            return Ok(None);
+        }
+        let tags = p
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(arn(p, name).await?)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        let pairs = tags.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+        Ok(Some(Found { id: name.to_string(), owner: crate::aws::attrs::owner(pairs, f.tags) }))
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

@@ -3,7 +3,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -28,6 +28,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "rds:RemoveTagsFromResource"),
         (Delete, "rds:DeleteDBCluster"),
         (Delete, "rds:DescribeDBClusters"),
+        (Find, "rds:DescribeDBClusters"),
+        (Find, "rds:ListTagsForResource"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -64,10 +66,10 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_rds::Client;
-    use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+    use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{rds_tags, sync_tags};
+    use super::super::sdk::{found, rds_tags, sync_tags};
     use crate::aws::attrs::{
         self, boolean, int, like_prior, observed, prior_if_same, required, secret, string, strings, Update,
     };
@@ -87,6 +89,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let rds = &p.rds;
             let id = required(config, "identifier", "CreateDBCluster")?;
@@ -127,6 +130,19 @@ mod sdk {
                     ("reader_endpoint", Value::str(cluster.1)),
                 ]),
             })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            const OP: &str = "DescribeDBClusters";
+            let id = required(f.config, "identifier", OP)?;
+            let out = match p.rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error(OP, e), None),
+            };
+            match out.db_clusters().first().and_then(|c| c.db_cluster_arn()) {
+                Some(arn) => Ok(Some(found(&p.rds, id, arn, f).await?)),
+                None => Ok(None),
+            }
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

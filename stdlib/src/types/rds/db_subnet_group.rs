@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -25,6 +25,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "rds:AddTagsToResource"),
         (Update, "rds:RemoveTagsFromResource"),
         (Delete, "rds:DeleteDBSubnetGroup"),
+        (Find, "rds:DescribeDBSubnetGroups"),
+        (Find, "rds:ListTagsForResource"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -46,10 +48,10 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use drone_engine::provider::{Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{rds_tags, sync_tags, tags_of};
+    use super::super::sdk::{found, rds_tags, sync_tags, tags_of};
     use crate::aws::attrs::{self, like_prior, observed, required, string, strings, Update};
     use crate::aws::error::{sdk_error, unless_gone};
     use crate::aws::{AwsProvider, Ops};
@@ -63,6 +65,7 @@ mod sdk {
             p: &AwsProvider,
             config: &Attributes,
             tags: &BTreeMap<String, String>,
+            _token: &str,
         ) -> Result<Observed, ProviderError> {
             let name = required(config, "name", "CreateDBSubnetGroup")?;
             let out = p
@@ -77,6 +80,19 @@ mod sdk {
                 .map_err(|e| sdk_error("CreateDBSubnetGroup", e))?;
             let arn = out.db_subnet_group().and_then(|g| g.db_subnet_group_arn()).unwrap_or_default().to_string();
             Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
+        }
+
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            const OP: &str = "DescribeDBSubnetGroups";
+            let name = required(f.config, "name", OP)?;
+            let out = match p.rds.describe_db_subnet_groups().db_subnet_group_name(name).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error(OP, e), None),
+            };
+            match out.db_subnet_groups().first().and_then(|g| g.db_subnet_group_arn()) {
+                Some(arn) => Ok(Some(found(&p.rds, name, arn, f).await?)),
+                None => Ok(None),
+            }
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

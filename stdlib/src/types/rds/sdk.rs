@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
-use drone_engine::provider::ProviderError;
+use drone_engine::provider::{FindRequest, Found, ProviderError};
 use drone_engine::value::Value;
 
 use crate::aws::attrs::{self, string, Update};
@@ -40,6 +40,18 @@ pub(super) async fn sync_tags(rds: &Client, u: &Update<'_>) -> Result<(), Provid
 }
 
 /// The user's tags of the RDS resource `arn`.
+/// The resource `id` (with ARN `arn`) found, and whose it is by its tags.
+pub(super) async fn found(rds: &Client, id: &str, arn: &str, f: &FindRequest<'_>) -> Result<Found, ProviderError> {
+    let out = rds
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListTagsForResource", e))?;
+    let pairs = out.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+    Ok(Found { id: id.to_string(), owner: attrs::owner(pairs, f.tags) })
+}
+
 pub(super) async fn tags_of(rds: &Client, arn: &str) -> Result<Value, ProviderError> {
     let out = rds
         .list_tags_for_resource()

@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -43,6 +43,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Delete, "s3:ListBucketVersions"),
         (Delete, "s3:DeleteObject"),
         (Delete, "s3:DeleteObjectVersion"),
+        (Find, "s3:ListBucket"),
+        (Find, "s3:GetBucketTagging"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -83,7 +85,7 @@ mod sdk {
         ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
     };
     use aws_sdk_s3::Client;
-    use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+    use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{
@@ -96,6 +98,7 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        _token: &str,
     ) -> Result<Observed, ProviderError> {
         let s3 = &p.s3;
         let name = required(config, "name", "CreateBucket")?;
@@ -132,6 +135,30 @@ mod sdk {
             id: name.to_string(),
             attributes: observed([("arn", Value::String(format!("arn:aws:s3:::{name}")))]),
         })
+    }
+
+    /// Bucket names are global: a bucket this account cannot see into is another account's.
+    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        let name = required(f.config, "name", "HeadBucket")?;
+        match p.s3.head_bucket().bucket(name).send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = sdk_error("HeadBucket", e);
+                return match e.kind {
+                    ErrorKind::NotFound => Ok(None),
+                    ErrorKind::Denied => {
+                        Ok(Some(Found { id: name.to_string(), owner: Owner::Other("another AWS account".into()) }))
+                    }
+                    _ => Err(e),
+                };
+            }
+        }
+        let owner = match p.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => attrs::owner(out.tag_set().iter().map(|t| (t.key(), t.value())), f.tags),
+            Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("NoSuchTagSet") => Owner::Untagged,
+            Err(e) => return Err(sdk_error("GetBucketTagging", e)),
+        };
+        Ok(Some(Found { id: name.to_string(), owner }))
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {

@@ -2,7 +2,7 @@
 
 use drone_lang::schema::{AttributeSchema, Type};
 
-use crate::permissions::Stage::{Create, Delete, Read, Update};
+use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
@@ -31,6 +31,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "wafv2:UpdateWebACL"),
         (Delete, "wafv2:GetWebACL"),
         (Delete, "wafv2:DeleteWebACL"),
+        (Find, "wafv2:ListWebACLs"),
+        (Find, "wafv2:ListTagsForResource"),
     ],
     passes_roles_to: &[],
     #[cfg(feature = "sdk")]
@@ -78,7 +80,7 @@ mod sdk {
     };
     use aws_sdk_wafv2::Client;
     use aws_smithy_types::error::operation::BuildError;
-    use drone_engine::provider::{ErrorKind, Observed, ProviderError};
+    use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{
@@ -94,6 +96,7 @@ mod sdk {
         p: &AwsProvider,
         config: &Attributes,
         tags: &BTreeMap<String, String>,
+        _token: &str,
     ) -> Result<Observed, ProviderError> {
         const OP: &str = "CreateWebACL";
         let scope = scope(p, config, OP)?;
@@ -119,6 +122,42 @@ mod sdk {
         let id = summary.id().ok_or_else(|| missing(OP, "Id"))?.to_string();
         let arn = summary.arn().ok_or_else(|| missing(OP, "ARN"))?.to_string();
         Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
+    }
+
+    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        const OP: &str = "ListWebACLs";
+        let scope = scope(p, f.config, OP)?;
+        let name = required(f.config, "name", OP)?;
+        let mut marker: Option<String> = None;
+        loop {
+            let out = p
+                .wafv2
+                .list_web_acls()
+                .scope(scope.clone())
+                .set_next_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            if let Some(acl) = out.web_acls().iter().find(|a| a.name() == Some(name)) {
+                let (Some(id), Some(arn)) = (acl.id(), acl.arn()) else {
+                    return Err(missing(OP, "Id"));
+                };
+                let tags = p
+                    .wafv2
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ListTagsForResource", e))?;
+                let list = tags.tag_info_for_resource().map(|t| t.tag_list()).unwrap_or_default();
+                let owner = crate::aws::attrs::owner(list.iter().map(|t| (t.key(), t.value())), f.tags);
+                return Ok(Some(Found { id: id.to_string(), owner }));
+            }
+            match out.next_marker().filter(|m| !m.is_empty() && !out.web_acls().is_empty()) {
+                Some(next) => marker = Some(next.to_string()),
+                None => return Ok(None),
+            }
+        }
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
