@@ -174,7 +174,7 @@ pub(crate) struct Common {
     state: Option<PathBuf>,
     /// Most AWS operations in flight at once.
     #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Append every AWS API call (IAM action, resource type and id) to this JSON-lines file.
     #[arg(long, value_name = "FILE")]
     call_log: Option<PathBuf>,
@@ -223,6 +223,19 @@ enum StateCommand {
         /// The state file.
         #[arg(long)]
         state: Option<PathBuf>,
+    },
+    /// List resources tagged with this state's lineage that state does not record.
+    Orphans {
+        /// The workflow file.
+        file: PathBuf,
+        /// Record those whose address the workflow has and state lacks.
+        #[arg(long, conflicts_with = "delete")]
+        adopt: bool,
+        /// Delete them.
+        #[arg(long)]
+        delete: bool,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -280,6 +293,14 @@ async fn dispatch(command: Command) -> Exit {
         Command::Iam { file, params, phase, account } => iam(&file, &params, phase.as_deref(), &account, &catalog),
         Command::Import { file, address, id, common } => {
             crate::import::import(&file, &address, &id, &common, &catalog).await
+        }
+        Command::State { command: StateCommand::Orphans { file, adopt, delete, common } } => {
+            let action = match (adopt, delete) {
+                (true, _) => crate::orphans::Action::Adopt,
+                (_, true) => crate::orphans::Action::Delete,
+                _ => crate::orphans::Action::List,
+            };
+            crate::orphans::orphans_command(&file, &common, action, &catalog).await
         }
         Command::State { command } => state_command(command, &catalog),
     };
@@ -677,14 +698,19 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
     }
     let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
-    if plan.is_empty() {
-        return Ok(Exit::Success);
+    let former = state.resources.clone();
+    if !plan.is_empty() {
+        if !confirm("Destroy these resources?", yes) {
+            eprintln!("cancelled; nothing was changed");
+            return Ok(Exit::Success);
+        }
+        let exit = execute(&session, plan, state, catalog, common).await?;
+        if exit != Exit::Success {
+            return Ok(exit);
+        }
     }
-    if !confirm("Destroy these resources?", yes) {
-        eprintln!("cancelled; nothing was changed");
-        return Ok(Exit::Success);
-    }
-    execute(&session, plan, state, catalog, common).await
+    // Destroyed means nothing of this state's is left, recorded or not.
+    crate::orphans::left_after_destroy(file, &session, catalog, &former, common.concurrency).await
 }
 
 async fn execute(
@@ -771,7 +797,7 @@ async fn interrupts(stop: Arc<AtomicBool>) {
     stop.store(true, Ordering::SeqCst);
     eprintln!("interrupted: finishing the operations in flight and starting no more; Ctrl-C again to leave at once");
     if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!("aborted: operations that were in flight may have completed in AWS without being recorded in state");
+        eprintln!("aborted: the operations in flight are recorded as intents; the next run looks up what they did");
         std::process::exit(Exit::Interrupted as i32);
     }
 }
@@ -782,6 +808,7 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
         | StateCommand::Show { file, state, .. }
         | StateCommand::Unlock { file, state, .. }
         | StateCommand::Rm { file, state, .. } => (file.clone(), state.clone()),
+        StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
     };
     let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
         if e == Exit::Language {
@@ -799,6 +826,7 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
         })
     };
     match command {
+        StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
         StateCommand::List { .. } => {
             for (address, r) in &load()?.resources {
                 println!("{address}\t{}", r.id);

@@ -84,7 +84,7 @@ pub(crate) async fn import(
 /// own value of drone-side switches (`force_destroy`), which AWS does not
 /// keep. Secrets are left out: the account's is unknown, so the plan sets the
 /// workflow's.
-fn recorded_attributes(
+pub(crate) fn recorded_attributes(
     catalog: &Catalog,
     type_name: &str,
     config: &Attributes,

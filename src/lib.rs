@@ -7,6 +7,7 @@ pub mod deployer;
 pub mod exit;
 pub mod findings;
 mod import;
+mod orphans;
 pub mod pipeline;
 pub mod plan_view;
 pub mod policies;

@@ -182,10 +182,7 @@ async fn the_deployer_policy_is_enough_and_every_action_in_it_is_needed() {
         let name = format!("lifecycle-{round}");
         let policy = for_moto(&generated(&name), Some(action));
         let keys = deployer(&moto, &format!("without-{round}"), &policy).await;
-        // Calls made only to recover an interrupted create are not needed when nothing breaks.
-        let recovery_only = drone_stdlib::permissions::recovery_only_actions().contains(action.as_str());
         match (MOTO_BLIND.iter().find(|(a, _)| a == action), lifecycle(&moto, &keys, &name).await) {
-            (_, Ok(())) if recovery_only => {}
             (Some(_), Ok(())) => {}
             (Some((_, why)), Err(f)) => {
                 panic!(
@@ -201,8 +198,7 @@ async fn the_deployer_policy_is_enough_and_every_action_in_it_is_needed() {
             }
         }
     }
-    let recovery = all.iter().filter(|a| drone_stdlib::permissions::recovery_only_actions().contains(a.as_str()));
-    assert_eq!(seen + MOTO_BLIND.len() + recovery.count(), all.len());
+    assert_eq!(seen + MOTO_BLIND.len(), all.len());
 }
 
 #[tokio::test(flavor = "multi_thread")]

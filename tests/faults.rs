@@ -1,11 +1,13 @@
 //! Disturbed runs: a fault-injecting HTTP proxy on loopback between drone
-//! and moto_server answers a seeded share of requests with throttling errors,
-//! in each service's own protocol, without forwarding them. drone (the SDK's
-//! retries, then its own with backoff and per-service budgets; waiters and
-//! refresh wait throttling out) must converge within one further run, and the
-//! account must hold exactly what state records: no duplicate, no orphan.
-//! (Replies lost after the server acted, delays past the client's timeout and
-//! `kill -9` belong with the intent log, which is not built yet.)
+//! and moto_server throttles requests (in each service's own protocol)
+//! without forwarding them, forwards requests and then loses the reply (a
+//! server error, a connection cut off, a reply held past the client's
+//! timeout), and holds replies so that `kill -9` lands with calls in flight.
+//! After each disturbance one further run must converge and the account must
+//! hold exactly what state records (every resource of every type, listed
+//! through the SDK: no orphan, no duplicate), and destroy must leave nothing.
+//! The tests run a bounded set of seeds and kill points; `scripts/sweep`
+//! runs many (`DRONE_FAULT_SEEDS`, `DRONE_KILL_POINTS`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,57 +16,120 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::account::{assert_empty, assert_matches_state};
 use super::support::{assert_exit, prod, run, sdk_config, text, Moto};
+
+/// What the proxy does to requests, each decided by a generator seeded
+/// with `seed`: the shares of requests throttled without being forwarded,
+/// forwarded and then answered with a server error (the change was made, the
+/// reply lost), forwarded and then cut off without a reply, and forwarded
+/// and answered only after `hold` (past the client's timeout); and a pause
+/// before every reply that goes through (so a kill finds calls in flight).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Share throttled.
+    pub throttle: f64,
+    /// Share answered with a server error after the server acted.
+    pub lose: f64,
+    /// Share whose connection is closed after the server acted.
+    pub drop: f64,
+    /// Share answered after `hold`.
+    pub delay: f64,
+    /// How long a delayed reply is held.
+    pub hold: Duration,
+    /// A pause before every reply that is passed on.
+    pub pause: Duration,
+    /// The generator's seed.
+    pub seed: u64,
+}
+
+/// What happens to one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    Throttle,
+    Lose,
+    Drop,
+    Delay,
+    None,
+}
+
+impl Faults {
+    fn decide(&self, roll: f64) -> Fault {
+        let mut edge = self.throttle;
+        for (share, fault) in
+            [(0.0, Fault::Throttle), (self.lose, Fault::Lose), (self.drop, Fault::Drop), (self.delay, Fault::Delay)]
+        {
+            edge += share;
+            if roll < edge {
+                return fault;
+            }
+        }
+        Fault::None
+    }
+}
 
 /// A proxy on a free loopback port, stopped on drop.
 pub struct FaultProxy {
     /// Its base URL.
     pub url: String,
     stop: Arc<AtomicBool>,
-    /// Requests answered with a fault.
+    /// Requests answered with a fault (any kind).
     pub faults: Arc<AtomicU64>,
     /// Requests forwarded.
     pub forwarded: Arc<AtomicU64>,
-    accept: Option<JoinHandle<()>>,
+    accept: Option<JoinHandle<Vec<JoinHandle<()>>>>,
 }
 
 impl FaultProxy {
     /// Forwards to `upstream` (`http://host:port`), throttling each request
     /// with probability `rate`, decided by a generator seeded with `seed`.
     pub fn throttling(upstream: &str, rate: f64, seed: u64) -> FaultProxy {
+        FaultProxy::new(upstream, Faults { throttle: rate, seed, ..Faults::default() })
+    }
+
+    /// Forwards to `upstream` (`http://host:port`), disturbing requests as `faults` says.
+    pub fn new(upstream: &str, faults: Faults) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         listener.set_nonblocking(true).expect("nonblocking");
         let upstream = upstream.trim_start_matches("http://").to_string();
         let stop = Arc::new(AtomicBool::new(false));
-        let faults = Arc::new(AtomicU64::new(0));
+        let thrown = Arc::new(AtomicU64::new(0));
         let forwarded = Arc::new(AtomicU64::new(0));
-        let dice = Arc::new(Mutex::new(seed.max(1)));
-        let (stop_a, faults_a, forwarded_a) = (stop.clone(), faults.clone(), forwarded.clone());
+        let dice = Arc::new(Mutex::new(faults.seed.max(1)));
+        let (stop_a, thrown_a, forwarded_a) = (stop.clone(), thrown.clone(), forwarded.clone());
         let accept = std::thread::spawn(move || {
+            let mut connections = Vec::new();
             while !stop_a.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((client, _)) => {
                         let (upstream, dice) = (upstream.clone(), dice.clone());
-                        let (faults, forwarded, stop) = (faults_a.clone(), forwarded_a.clone(), stop_a.clone());
-                        std::thread::spawn(move || {
-                            let throttle = || roll(&dice) < rate;
-                            let _ = serve(client, &upstream, throttle, &faults, &forwarded, &stop);
-                        });
+                        let (thrown, forwarded, stop) = (thrown_a.clone(), forwarded_a.clone(), stop_a.clone());
+                        connections.push(std::thread::spawn(move || {
+                            let decide = || faults.decide(roll(&dice));
+                            let counters = Counters { thrown: &thrown, forwarded: &forwarded };
+                            let _ = serve(client, &upstream, &faults, decide, counters, &stop);
+                        }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
+            connections
         });
-        FaultProxy { url, stop, faults, forwarded, accept: Some(accept) }
+        FaultProxy { url, stop, faults: thrown, forwarded, accept: Some(accept) }
     }
 }
 
 impl Drop for FaultProxy {
+    /// Stops accepting, then waits for every request already forwarded to be
+    /// answered: what was sent before a kill reaches the server before the
+    /// next run looks.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
+            for connection in accept.join().unwrap_or_default() {
+                let _ = connection.join();
+            }
         }
     }
 }
@@ -149,13 +214,20 @@ fn read_message(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Mes
     Ok(Some(Message { body, ..message }))
 }
 
-/// Serves one client connection: each request is throttled or forwarded.
+/// What a proxy counts.
+#[derive(Clone, Copy)]
+struct Counters<'a> {
+    thrown: &'a AtomicU64,
+    forwarded: &'a AtomicU64,
+}
+
+/// Serves one client connection: each request is disturbed as decided, or forwarded.
 fn serve(
     client: TcpStream,
     upstream: &str,
-    throttle: impl Fn() -> bool,
-    faults: &AtomicU64,
-    forwarded: &AtomicU64,
+    faults: &Faults,
+    decide: impl Fn() -> Fault,
+    counters: Counters<'_>,
     stop: &AtomicBool,
 ) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -168,45 +240,93 @@ fn serve(
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
             Err(e) => return Err(e),
         };
-        if throttle() {
-            faults.fetch_add(1, Ordering::SeqCst);
-            writer.write_all(&throttled(&request))?;
+        let fault = decide();
+        if fault == Fault::Throttle {
+            counters.thrown.fetch_add(1, Ordering::SeqCst);
+            writer.write_all(&error_reply(&request, ErrorReply::Throttling))?;
             continue;
         }
-        forwarded.fetch_add(1, Ordering::SeqCst);
+        counters.forwarded.fetch_add(1, Ordering::SeqCst);
         let mut server = TcpStream::connect(upstream)?;
         server.write_all(&request.bytes())?;
         let mut from_server = BufReader::new(server);
         let response =
             read_message(&mut from_server)?.ok_or_else(|| std::io::Error::other("the server closed the connection"))?;
-        writer.write_all(&response.bytes())?;
+        if fault != Fault::None {
+            counters.thrown.fetch_add(1, Ordering::SeqCst);
+        }
+        match fault {
+            Fault::Lose => writer.write_all(&error_reply(&request, ErrorReply::Internal))?,
+            // The server acted; the client hears nothing and sees the connection close.
+            Fault::Drop => return writer.shutdown(std::net::Shutdown::Both),
+            Fault::Delay => {
+                std::thread::sleep(faults.hold);
+                let _ = writer.write_all(&response.bytes());
+                return Ok(());
+            }
+            _ => {
+                std::thread::sleep(faults.pause);
+                writer.write_all(&response.bytes())?;
+            }
+        }
     }
     Ok(())
 }
 
-/// A throttling error as the request's service writes one.
-fn throttled(request: &Message) -> Vec<u8> {
+/// Which error a disturbed request is answered with.
+#[derive(Clone, Copy)]
+enum ErrorReply {
+    /// "Slow down": the request was not carried out.
+    Throttling,
+    /// A server error: whether the request was carried out is unknown.
+    Internal,
+}
+
+/// An error reply as the request's service writes one.
+fn error_reply(request: &Message, kind: ErrorReply) -> Vec<u8> {
     let path = request.head.split_whitespace().nth(1).unwrap_or("/");
     let body = String::from_utf8_lossy(&request.body);
     let json = request.header("x-amz-target").is_some() || path.starts_with("/2015-02-01/");
+    let internal = matches!(kind, ErrorReply::Internal);
     let (content_type, status, payload) = if json {
+        let payload = if internal {
+            r#"{"__type":"InternalFailure","message":"An internal error occurred"}"#
+        } else {
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#
+        };
         (
             "application/x-amz-json-1.1",
-            "400 Bad Request",
-            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(),
+            if internal { "500 Internal Server Error" } else { "400 Bad Request" },
+            payload.to_string(),
         )
     } else if body.contains("Version=2016-11-15") {
-        let xml = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>fault</RequestID></Response>";
-        ("text/xml", "503 Service Unavailable", xml.to_string())
+        let (code, message) = if internal {
+            ("InternalError", "An internal error has occurred")
+        } else {
+            ("RequestLimitExceeded", "Request limit exceeded.")
+        };
+        let xml = format!("<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>fault</RequestID></Response>");
+        ("text/xml", if internal { "500 Internal Server Error" } else { "503 Service Unavailable" }, xml)
     } else if body.starts_with("Action=") || path.starts_with("/2020-05-31/") {
-        let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault</RequestId></ErrorResponse>";
-        ("text/xml", "400 Bad Request", xml.to_string())
+        let (kind, code, message) = if internal {
+            ("Receiver", "InternalFailure", "internal error")
+        } else {
+            ("Sender", "Throttling", "Rate exceeded")
+        };
+        let xml = format!("<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>");
+        ("text/xml", if internal { "500 Internal Server Error" } else { "400 Bad Request" }, xml)
     } else {
-        let xml = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>fault</RequestId></Error>";
-        ("application/xml", "503 Slow Down", xml.to_string())
+        let (code, message) = if internal {
+            ("InternalError", "We encountered an internal error. Please try again.")
+        } else {
+            ("SlowDown", "Please reduce your request rate.")
+        };
+        let xml = format!("<Error><Code>{code}</Code><Message>{message}</Message><RequestId>fault</RequestId></Error>");
+        ("application/xml", if internal { "500 Internal Server Error" } else { "503 Slow Down" }, xml)
     };
+    let error_type = if internal { "InternalFailure" } else { "ThrottlingException" };
     let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: ThrottlingException\r\nx-amzn-RequestId: fault\r\nContent-Length: {}\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {error_type}\r\nx-amzn-RequestId: fault\r\nContent-Length: {}\r\n\r\n",
         payload.len()
     )
     .into_bytes();
@@ -260,4 +380,168 @@ async fn prod_converges_through_throttling_and_the_account_matches_state() {
     assert_exit(&out, 0);
     let vpcs = ec2.describe_vpcs().filters(workflow).send().await.expect("vpcs");
     assert!(vpcs.vpcs().is_empty(), "destroy left VPCs behind");
+}
+
+/// The client's per-attempt timeout the disturbed runs use (`DRONE_CALL_TIMEOUT`).
+const CALL_TIMEOUT: &str = "2";
+
+/// Seeds from `DRONE_FAULT_SEEDS` (`1-40` or `3,7,9`), else `default`.
+fn seeds(default: &[u64]) -> Vec<u64> {
+    list_from_env("DRONE_FAULT_SEEDS").unwrap_or_else(|| default.to_vec())
+}
+
+fn list_from_env(name: &str) -> Option<Vec<u64>> {
+    let text = std::env::var(name).ok()?;
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => out.extend(a.parse::<u64>().ok()?..=b.parse::<u64>().ok()?),
+            None => out.push(part.parse().ok()?),
+        }
+    }
+    Some(out)
+}
+
+/// drone on prod.drone against `endpoint` with a short client timeout.
+fn prod_with_timeout(endpoint: &str, state: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = prod(endpoint, state, args);
+    cmd.env("DRONE_CALL_TIMEOUT", CALL_TIMEOUT);
+    cmd
+}
+
+/// After a disturbed run: one further run (undisturbed) converges, the
+/// account matches state, and destroy leaves nothing. Says whether the
+/// further run had anything left to do.
+async fn converges(moto: &Moto, state: &std::path::Path) -> bool {
+    let out = run(&mut prod_with_timeout(&moto.url, state, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    // Shown when a later check fails: what the further run resolved and did.
+    eprintln!("the further run:\n{}", text(&out).0);
+    let had_work = !text(&out).0.contains("No changes:");
+    let out = run(&mut prod(&moto.url, state, &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
+    assert_matches_state(&moto.url, state, "shuttle-prod").await;
+    let out = run(&mut prod(&moto.url, state, &["destroy", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    assert_empty(&moto.url).await;
+    had_work
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_lost_cut_off_or_late_never_leave_a_duplicate() {
+    let (mut tried, mut failed_first) = (0, 0);
+    for seed in seeds(&[11]) {
+        let moto = Moto::start();
+        let faults = Faults {
+            throttle: 0.04,
+            lose: 0.05,
+            drop: 0.03,
+            delay: 0.02,
+            hold: Duration::from_secs(3),
+            seed,
+            ..Faults::default()
+        };
+        let proxy = FaultProxy::new(&moto.url, faults);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = dir.path().join("state.json");
+        let first = run(&mut prod_with_timeout(&proxy.url, &state, &["run", "workflows/prod.drone", "--yes"]));
+        match first.status.code() {
+            // Whatever went through must be exactly what state says, even before the next run.
+            Some(0) => assert_matches_state(&moto.url, &state, "shuttle-prod").await,
+            _ => {
+                assert_exit(&first, 5);
+                failed_first += 1;
+            }
+        }
+        assert!(proxy.faults.load(Ordering::SeqCst) > 0, "seed {seed} disturbed nothing");
+        drop(proxy);
+        converges(&moto, &state).await;
+        tried += 1;
+    }
+    eprintln!("fault seeds: {tried} tried, {tried} converged ({failed_first} needed the further run)");
+}
+
+/// When to kill a run: after this many records are on disk, or after this long.
+#[derive(Clone, Copy, Debug)]
+enum KillAt {
+    Records(usize),
+    Millis(u64),
+}
+
+/// Kill points from `DRONE_KILL_POINTS` (record counts; `t` before a
+/// number means milliseconds: `1-60,t500,t1500`), else a bounded default.
+fn kill_points() -> Vec<KillAt> {
+    let Ok(text) = std::env::var("DRONE_KILL_POINTS") else {
+        return vec![KillAt::Records(1), KillAt::Records(6), KillAt::Records(25), KillAt::Millis(2500)];
+    };
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some(ms) = part.strip_prefix('t') {
+            out.push(KillAt::Millis(ms.parse().expect("milliseconds")));
+        } else if let Some(range) = list_from_env_text(part) {
+            out.extend(range.into_iter().map(|n| KillAt::Records(n as usize)));
+        }
+    }
+    out
+}
+
+fn list_from_env_text(part: &str) -> Option<Vec<u64>> {
+    match part.split_once('-') {
+        Some((a, b)) => Some((a.parse::<u64>().ok()?..=b.parse::<u64>().ok()?).collect()),
+        None => Some(vec![part.parse().ok()?]),
+    }
+}
+
+/// Records on disk: the snapshot (the first) and each line of the log.
+fn records_on_disk(state: &std::path::Path) -> usize {
+    if !state.exists() {
+        return 0;
+    }
+    let mut log = state.as_os_str().to_owned();
+    log.push(".log");
+    1 + std::fs::read_to_string(std::path::PathBuf::from(log)).map_or(0, |l| l.lines().count())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_at_any_point_is_finished_by_the_next() {
+    let points = kill_points();
+    let mut resolved = 0;
+    for point in &points {
+        let moto = Moto::start();
+        // Every reply is held a little, so the kill finds calls in flight.
+        let proxy = FaultProxy::new(&moto.url, Faults { pause: Duration::from_millis(120), ..Faults::default() });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = dir.path().join("state.json");
+        let mut child = prod_with_timeout(&proxy.url, &state, &["run", "workflows/prod.drone", "--yes"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn drone");
+        let started = std::time::Instant::now();
+        loop {
+            let due = match point {
+                KillAt::Records(n) => records_on_disk(&state) >= *n,
+                KillAt::Millis(ms) => started.elapsed() >= Duration::from_millis(*ms),
+            };
+            if due || child.try_wait().expect("wait").is_some() || started.elapsed() > Duration::from_secs(120) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = child.kill(); // SIGKILL: no handler runs, nothing is flushed.
+        let _ = child.wait();
+        drop(proxy);
+        let pending = drone_engine::state::LocalBackend { path: state.clone() }
+            .load("shuttle-prod")
+            .map(|s| s.pending.len())
+            .unwrap_or(0);
+        resolved += pending;
+        converges(&moto, &state).await;
+    }
+    eprintln!(
+        "kill points: {} tried, {} converged; {resolved} operations were in flight at the kills",
+        points.len(),
+        points.len()
+    );
 }

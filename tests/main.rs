@@ -2,6 +2,7 @@
 //! is linked once. AWS tests run against a moto_server that each test starts
 //! on a free loopback port and stops when it ends.
 
+mod account;
 mod architecture;
 mod cli;
 mod deployer;

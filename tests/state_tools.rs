@@ -1,7 +1,8 @@
 //! Tools for humans over state, against moto_server: `drone import` records
 //! a resource made outside drone (nothing in the cloud changes, and the plan
 //! then shows only what differs), `drone state rm` forgets one (the resource
-//! stays).
+//! stays), `drone state orphans` finds what carries this state's tags but is
+//! not recorded, adopts or deletes it, and `drone destroy` says when any is left.
 
 use std::path::Path;
 use std::process::Output;
@@ -96,4 +97,62 @@ async fn import_records_a_resource_made_outside_drone_and_state_rm_forgets_it() 
     assert!(text(&out).0.contains("removed aws.s3.bucket.logs (imported-logs) from state"), "{}", text(&out).0);
     assert!(s3.head_bucket().bucket("imported-logs").send().await.is_ok(), "state rm touched the bucket");
     assert_eq!(plan(dir.path())["actions"][0]["action"], "create");
+
+    // The run gave it this state's tags: forgotten, it is an orphan, and adopting records it again.
+    let out = drone_in(&moto, dir.path(), &["state", "orphans", "w.drone"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("aws.s3.bucket.logs  imported-logs  (not recorded)"), "{}", text(&out).0);
+    let out = drone_in(&moto, dir.path(), &["state", "orphans", "w.drone", "--adopt"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Adopted 1 orphan(s)"), "{}", text(&out).0);
+    assert_eq!(plan(dir.path())["actions"][0]["action"], "noop");
+}
+
+const TWO: &str = r#"workflow "orphans" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+resource aws.ec2.vpc main {
+  cidr_block = "10.9.0.0/16"
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_copy_is_found_reported_by_destroy_and_deleted() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("w.drone"), TWO).expect("write");
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]);
+    assert_exit(&out, 0);
+    // A second copy, as a create repeated without a lookup would have made it: the same tags.
+    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&moto.url).await);
+    let first = ec2.describe_vpcs().filters(tag_key("drone:address")).send().await.expect("vpcs");
+    let tags = first.vpcs()[0].tags().to_vec();
+    let spec = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::Vpc)
+        .set_tags(Some(tags))
+        .build();
+    let copy = ec2.create_vpc().cidr_block("10.9.0.0/16").tag_specifications(spec).send().await.expect("copy");
+    let copy = copy.vpc().and_then(|v| v.vpc_id()).expect("id").to_string();
+
+    let out = drone_in(&moto, dir.path(), &["state", "orphans", "w.drone"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains(&format!("aws.ec2.vpc.main  {copy}  (a second copy")), "{}", text(&out).0);
+    let out = drone_in(&moto, dir.path(), &["destroy", "w.drone", "--yes"]);
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains(&copy) && text(&out).1.contains("--delete"), "{}", text(&out).1);
+    let out = drone_in(&moto, dir.path(), &["state", "orphans", "w.drone", "--delete"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Deleted 1 of 1 orphan(s)."), "{}", text(&out).0);
+    let out = drone_in(&moto, dir.path(), &["destroy", "w.drone", "--yes"]);
+    assert_exit(&out, 0);
+    let left = ec2.describe_vpcs().filters(tag_key("drone:address")).send().await.expect("vpcs");
+    assert!(left.vpcs().is_empty(), "{:?}", left.vpcs());
+}
+
+fn tag_key(key: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder().name("tag-key").values(key).build()
 }

@@ -407,7 +407,8 @@ async fn run_stage_with(
     Ok(all_ok)
 }
 
-struct Live<'a>(&'a State);
+/// Resolves references against recorded state (id included).
+pub(crate) struct Live<'a>(pub(crate) &'a State);
 
 impl Resolver for Live<'_> {
     fn instance(&self, address: &str) -> Value {

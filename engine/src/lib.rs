@@ -12,6 +12,7 @@ pub mod graph;
 pub mod host;
 pub mod lock;
 pub mod model;
+pub mod orphans;
 pub mod plan;
 pub mod policy;
 pub mod provider;

@@ -215,6 +215,11 @@ pub trait Provider: Send + Sync {
     /// create whose outcome is unknown (a killed run, a lost reply) before it
     /// is repeated, and a name that is already taken.
     async fn find(&self, request: FindRequest<'_>) -> Result<Option<Found>, ProviderError>;
+    /// Every resource found under the identity (more than one where a type
+    /// has no unique name and duplicates were made), this state's first.
+    async fn find_all(&self, request: FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
+        Ok(self.find(request).await?.into_iter().collect())
+    }
     /// Deletes a resource; deleting one that is already gone succeeds.
     async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
 }

@@ -233,6 +233,12 @@ fn merge(catalog: &Catalog, recorded: &mut ResourceState, observed: Observed) ->
                 }
                 recorded.attributes.entry(name.clone()).or_insert(Value::Null)
             }
+            // What AWS computes is recorded as the account has it (an adopted
+            // resource arrives with its configuration only).
+            None if attribute.is_some_and(|a| !a.settable()) => {
+                recorded.attributes.insert(name, actual);
+                continue;
+            }
             None => continue,
         };
         if managed && !same_or_both_unset(slot, &actual) {

@@ -17,7 +17,8 @@ pub enum Stage {
     Update,
     /// Delete it.
     Delete,
-    /// Look up what an interrupted create may have made (recovery only).
+    /// Look a resource up by the identity drone gave it: an interrupted
+    /// create's, a taken name's, and after a destroy, whatever is left.
     Find,
 }
 
@@ -58,23 +59,6 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
         return Vec::new();
     }
     vec![format!("{}:{operation}", service.to_ascii_lowercase())]
-}
-
-/// The actions drone calls only to recover from an interrupted create
-/// (`Stage::Find`), never on the way a run goes when nothing breaks.
-pub fn recovery_only_actions() -> std::collections::BTreeSet<&'static str> {
-    let mut everyday = std::collections::BTreeSet::new();
-    let mut recovery = std::collections::BTreeSet::new();
-    for t in registry::TYPES {
-        for (stage, action) in t.actions {
-            if *stage == Stage::Find {
-                recovery.insert(*action)
-            } else {
-                everyday.insert(*action)
-            };
-        }
-    }
-    recovery.difference(&everyday).copied().collect()
 }
 
 /// One resource the deployer manages, as `drone iam` sees it before apply.

@@ -66,7 +66,7 @@ impl AwsProvider {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(60))
+                .operation_attempt_timeout(call_timeout())
                 .build(),
         );
         if let Some(region) = settings.get("region").and_then(Value::as_str) {
@@ -144,6 +144,13 @@ impl AwsProvider {
     }
 }
 
+/// How long one attempt of a call may take before the client gives up on
+/// its reply: `DRONE_CALL_TIMEOUT` seconds, else 60.
+fn call_timeout() -> Duration {
+    let seconds = std::env::var("DRONE_CALL_TIMEOUT").ok().and_then(|s| s.parse::<f64>().ok());
+    Duration::from_secs_f64(seconds.filter(|s| *s > 0.0).unwrap_or(60.0))
+}
+
 /// The operations of `type_name`, or why there are none.
 fn ops(type_name: &str) -> Result<&'static dyn Ops, ProviderError> {
     let Some(t) = registry::get(type_name) else {
@@ -192,6 +199,11 @@ impl Provider for AwsProvider {
 
     async fn find(&self, f: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
         let find = async { ops(f.type_name)?.find(self, &f).await };
+        journal::scoped(self.journal.as_ref(), "find", f.type_name, None, find, |_| None).await
+    }
+
+    async fn find_all(&self, f: FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
+        let find = async { ops(f.type_name)?.find_all(self, &f).await };
         journal::scoped(self.journal.as_ref(), "find", f.type_name, None, find, |_| None).await
     }
 

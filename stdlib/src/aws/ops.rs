@@ -29,6 +29,11 @@ pub(crate) trait Ops: Send + Sync {
     /// its unique name) and says whose it is; `None` when there is none.
     async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError>;
 
+    /// Every resource found under the identity (types without a unique name can hold duplicates).
+    async fn find_all(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
+        Ok(self.find(p, f).await?.into_iter().collect())
+    }
+
     /// Reads every attribute the workflow sets back, in the workflow's form; `None` when gone.
     async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
 

@@ -60,7 +60,7 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::wait::{self, Poll};
@@ -96,6 +96,8 @@ mod sdk {
                 .set_allocation_id(string(config, "allocation_id").map(String::from))
                 .connectivity_type(connectivity)
                 .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+                .customize()
+                .config_override(once())
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateNatGateway", e))?;

@@ -65,19 +65,23 @@ impl<T: Ec2Type> Ops for T {
     }
 
     async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        Ok(self.find_all(p, f).await?.into_iter().next())
+    }
+
+    async fn find_all(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
         let tagged = tagged_with_address(&p.ec2, Self::ID_PREFIX, f).await?;
         if tagged.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         // Only those that still exist (a deleted NAT gateway stays tagged for a while).
-        let existing = self.describe(p, tagged.keys().cloned().collect(), &[]).await?;
-        let mut found: Vec<Found> = tagged
-            .into_iter()
-            .filter(|(id, _)| existing.contains_key(id))
-            .map(|(id, owner)| Found { id, owner })
-            .collect();
+        let empty = Attributes::new();
+        let asked: Vec<(&str, &Attributes)> = tagged.keys().map(|id| (id.as_str(), &empty)).collect();
+        let existing: Vec<String> =
+            read_batched(&asked, |ids| self.describe(p, ids, &[])).await?.into_iter().flatten().map(|o| o.id).collect();
+        let mut found: Vec<Found> =
+            tagged.into_iter().filter(|(id, _)| existing.contains(id)).map(|(id, owner)| Found { id, owner }).collect();
         found.sort_by_key(|f| f.owner != Owner::This);
-        Ok(found.into_iter().next())
+        Ok(found)
     }
 
     fn batch_size(&self) -> usize {
@@ -110,16 +114,22 @@ async fn tagged_with_address(
 ) -> Result<BTreeMap<String, Owner>, ProviderError> {
     const OP: &str = "DescribeTags";
     let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+    // Filter values are patterns: `*` and `?` are wildcards on AWS, and moto also reads
+    // `[...]` as a class. Each such character becomes `?` (any one), then the exact
+    // address is compared here.
+    let pattern: String =
+        f.address.chars().map(|c| if matches!(c, '[' | ']' | '*' | '?' | '\\') { '?' } else { c }).collect();
     let address = ec2
         .describe_tags()
         .filters(filter("key", "drone:address"))
-        .filters(filter("value", f.address))
+        .filters(filter("value", &pattern))
         .send()
         .await
         .map_err(|e| sdk_error(OP, e))?;
     let ids: Vec<String> = address
         .tags()
         .iter()
+        .filter(|t| t.value() == Some(f.address))
         .filter_map(|t| t.resource_id())
         .filter(|id| id.starts_with(prefix))
         .map(String::from)
@@ -143,7 +153,8 @@ async fn tagged_with_address(
         .collect())
 }
 
-/// A call's configuration for creates that have no idempotency token: the
+/// A call's configuration for creates that have no idempotency token, or
+/// whose token an endpoint may ignore (moto ignores EC2's ClientToken): the
 /// SDK must not repeat them on its own (a lost reply would make a second
 /// resource); the engine looks the resource up before it tries again.
 pub(super) fn once() -> aws_sdk_ec2::config::Builder {

@@ -1,0 +1,186 @@
+//! The account as the tests see it, past drone and past any proxy: every
+//! resource of every type drone manages, listed through the SDK by the ids
+//! drone records, to hold against state. A fresh moto holds nothing of these
+//! types but what the test made, except EC2's defaults, which are told apart
+//! by drone's tags (every EC2 create tags in the same call).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::support::sdk_config;
+
+/// Resource ids by drone type name.
+pub type Inventory = BTreeMap<String, BTreeSet<String>>;
+
+/// Everything of drone's types in the account at `url` (primary region
+/// eu-west-1; WAF's CLOUDFRONT scope and CloudFront from us-east-1).
+pub async fn inventory(url: &str) -> Inventory {
+    let config = sdk_config(url).await;
+    let edge = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(config.credentials_provider().expect("credentials"))
+        .load()
+        .await;
+    let mut out = Inventory::new();
+    let mut put = |t: &str, ids: Vec<String>| {
+        out.entry(t.to_string()).or_default().extend(ids);
+    };
+
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let ours = || aws_sdk_ec2::types::Filter::builder().name("tag-key").values("drone:workflow").build();
+    let ids = |v: Vec<Option<&str>>| v.into_iter().flatten().map(String::from).collect::<Vec<_>>();
+    let vpcs = ec2.describe_vpcs().filters(ours()).send().await.expect("vpcs");
+    put("aws.ec2.vpc", ids(vpcs.vpcs().iter().map(|v| v.vpc_id()).collect()));
+    let subnets = ec2.describe_subnets().filters(ours()).send().await.expect("subnets");
+    put("aws.ec2.subnet", ids(subnets.subnets().iter().map(|s| s.subnet_id()).collect()));
+    let groups = ec2.describe_security_groups().filters(ours()).send().await.expect("groups");
+    put("aws.ec2.security_group", ids(groups.security_groups().iter().map(|g| g.group_id()).collect()));
+    let gateways = ec2.describe_internet_gateways().filters(ours()).send().await.expect("igws");
+    put(
+        "aws.ec2.internet_gateway",
+        ids(gateways.internet_gateways().iter().map(|g| g.internet_gateway_id()).collect()),
+    );
+    let tables = ec2.describe_route_tables().filters(ours()).send().await.expect("route tables");
+    put("aws.ec2.route_table", ids(tables.route_tables().iter().map(|t| t.route_table_id()).collect()));
+    let addresses = ec2.describe_addresses().filters(ours()).send().await.expect("addresses");
+    put("aws.ec2.eip", ids(addresses.addresses().iter().map(|a| a.allocation_id()).collect()));
+    let nats = ec2.describe_nat_gateways().filter(ours()).send().await.expect("nat gateways");
+    let live =
+        nats.nat_gateways().iter().filter(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")));
+    put("aws.ec2.nat_gateway", ids(live.map(|g| g.nat_gateway_id()).collect()));
+
+    let iam = aws_sdk_iam::Client::new(&config);
+    let roles = iam.list_roles().send().await.expect("roles");
+    put("aws.iam.role", roles.roles().iter().map(|r| r.role_name().to_string()).collect());
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let buckets = s3.list_buckets().send().await.expect("buckets");
+    put("aws.s3.bucket", ids(buckets.buckets().iter().map(|b| b.name()).collect()));
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let repositories = ecr.describe_repositories().send().await.expect("repositories");
+    put("aws.ecr.repository", ids(repositories.repositories().iter().map(|r| r.repository_name()).collect()));
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let groups = logs.describe_log_groups().send().await.expect("log groups");
+    put("aws.logs.log_group", ids(groups.log_groups().iter().map(|g| g.log_group_name()).collect()));
+
+    let efs = aws_sdk_efs::Client::new(&config);
+    let systems = efs.describe_file_systems().send().await.expect("file systems");
+    let systems: Vec<String> = systems
+        .file_systems()
+        .iter()
+        .filter(|f| f.life_cycle_state().as_str() != "deleted")
+        .map(|f| f.file_system_id().to_string())
+        .collect();
+    for fs in &systems {
+        let targets = efs.describe_mount_targets().file_system_id(fs).send().await.expect("mount targets");
+        let live = targets.mount_targets().iter().filter(|t| t.life_cycle_state().as_str() != "deleted");
+        put("aws.efs.mount_target", live.map(|t| t.mount_target_id().to_string()).collect());
+    }
+    put("aws.efs.file_system", systems);
+
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let balancers = elb.describe_load_balancers().send().await.expect("load balancers");
+    let arns = ids(balancers.load_balancers().iter().map(|b| b.load_balancer_arn()).collect());
+    for arn in &arns {
+        let listeners = elb.describe_listeners().load_balancer_arn(arn).send().await.expect("listeners");
+        put("aws.elbv2.listener", ids(listeners.listeners().iter().map(|l| l.listener_arn()).collect()));
+    }
+    put("aws.elbv2.load_balancer", arns);
+    let groups = elb.describe_target_groups().send().await.expect("target groups");
+    put("aws.elbv2.target_group", ids(groups.target_groups().iter().map(|g| g.target_group_arn()).collect()));
+
+    let rds = aws_sdk_rds::Client::new(&config);
+    let clusters = rds.describe_db_clusters().send().await.expect("db clusters");
+    put("aws.rds.cluster", ids(clusters.db_clusters().iter().map(|c| c.db_cluster_identifier()).collect()));
+    let groups = rds.describe_db_subnet_groups().send().await.expect("db subnet groups");
+    let named = groups.db_subnet_groups().iter().filter(|g| g.db_subnet_group_name() != Some("default"));
+    put("aws.rds.db_subnet_group", ids(named.map(|g| g.db_subnet_group_name()).collect()));
+
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    let clusters = ecs.list_clusters().send().await.expect("clusters");
+    if !clusters.cluster_arns().is_empty() {
+        let described = ecs
+            .describe_clusters()
+            .set_clusters(Some(clusters.cluster_arns().to_vec()))
+            .send()
+            .await
+            .expect("clusters");
+        let active: Vec<String> = described
+            .clusters()
+            .iter()
+            .filter(|c| c.status() == Some("ACTIVE"))
+            .filter_map(|c| c.cluster_arn().map(String::from))
+            .collect();
+        for cluster in &active {
+            let services = ecs.list_services().cluster(cluster).send().await.expect("services");
+            if services.service_arns().is_empty() {
+                continue;
+            }
+            let described = ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(services.service_arns().to_vec()))
+                .send()
+                .await
+                .expect("services");
+            let live = described.services().iter().filter(|s| s.status() == Some("ACTIVE"));
+            put("aws.ecs.service", ids(live.map(|s| s.service_arn()).collect()));
+        }
+        put("aws.ecs.cluster", active);
+    }
+    let definitions = ecs
+        .list_task_definitions()
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("task definitions");
+    put("aws.ecs.task_definition", definitions.task_definition_arns().to_vec());
+
+    let waf_edge = aws_sdk_wafv2::Client::new(&edge);
+    let waf = aws_sdk_wafv2::Client::new(&config);
+    for (client, scope) in [(&waf, "REGIONAL"), (&waf_edge, "CLOUDFRONT")] {
+        let acls = client.list_web_acls().scope(scope.into()).send().await.expect("web acls");
+        put("aws.wafv2.web_acl", ids(acls.web_acls().iter().map(|a| a.id()).collect()));
+    }
+    let cloudfront = aws_sdk_cloudfront::Client::new(&edge);
+    let distributions = cloudfront.list_distributions().send().await.expect("distributions");
+    let items = distributions.distribution_list().map(|l| l.items().to_vec()).unwrap_or_default();
+    put("aws.cloudfront.distribution", items.iter().map(|d| d.id().to_string()).collect());
+    out.retain(|_, ids| !ids.is_empty());
+    out
+}
+
+/// What state at `path` (snapshot and log) records, as an inventory.
+pub fn recorded(path: &Path, workflow: &str) -> Inventory {
+    let state = drone_engine::state::LocalBackend { path: path.to_path_buf() }.load(workflow).expect("state loads");
+    let mut out = Inventory::new();
+    for r in state.resources.values() {
+        out.entry(r.type_name.clone()).or_default().insert(r.id.clone());
+    }
+    out
+}
+
+/// Panics, naming each orphan (in the account, not in state) and each
+/// phantom (in state, not in the account), unless the two agree exactly.
+pub async fn assert_matches_state(url: &str, state: &Path, workflow: &str) {
+    let account = inventory(url).await;
+    let recorded = recorded(state, workflow);
+    let mut problems = Vec::new();
+    let types: BTreeSet<&String> = account.keys().chain(recorded.keys()).collect();
+    for t in types {
+        let (a, r) = (account.get(t).cloned().unwrap_or_default(), recorded.get(t).cloned().unwrap_or_default());
+        for orphan in a.difference(&r) {
+            problems.push(format!("orphan {t} {orphan}: in the account, not in state"));
+        }
+        for phantom in r.difference(&a) {
+            problems.push(format!("phantom {t} {phantom}: in state, not in the account"));
+        }
+    }
+    assert!(problems.is_empty(), "the account and state disagree:\n{}", problems.join("\n"));
+}
+
+/// Panics unless the account holds nothing of drone's types.
+pub async fn assert_empty(url: &str) {
+    let left = inventory(url).await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
