@@ -101,16 +101,37 @@ struct Keys {
 /// Creates IAM user `user` holding `policy` (the only unauthenticated
 /// requests moto lets through), and returns its keys.
 async fn deployer(moto: &Moto, user: &str, policy: &Value) -> Keys {
-    moto.open_auth_window(4);
     let iam = aws_sdk_iam::Client::new(&sdk_config(&moto.url).await);
-    iam.create_user().user_name(user).send().await.expect("CreateUser");
+    as_admin(moto, "CreateUser", || iam.create_user().user_name(user).send()).await;
+    let document = policy.to_string();
     let created =
-        iam.create_policy().policy_name(user).policy_document(policy.to_string()).send().await.expect("CreatePolicy");
+        as_admin(moto, "CreatePolicy", || iam.create_policy().policy_name(user).policy_document(&document).send())
+            .await;
     let arn = created.policy().and_then(|p| p.arn()).expect("policy arn");
-    iam.attach_user_policy().user_name(user).policy_arn(arn).send().await.expect("AttachUserPolicy");
-    let key = iam.create_access_key().user_name(user).send().await.expect("CreateAccessKey");
+    as_admin(moto, "AttachUserPolicy", || iam.attach_user_policy().user_name(user).policy_arn(arn).send()).await;
+    let key = as_admin(moto, "CreateAccessKey", || iam.create_access_key().user_name(user).send()).await;
     let key = key.access_key().expect("access key");
     Keys { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() }
+}
+
+/// One call as moto's administrator: each attempt gets a window of one
+/// unauthenticated request (a transport retry inside the SDK can spend it,
+/// so a refused attempt is tried again with a new window).
+async fn as_admin<T, E, F, Fut>(moto: &Moto, what: &str, call: F) -> T
+where
+    E: std::fmt::Debug,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut attempt = 0;
+    loop {
+        moto.open_auth_window(1);
+        match call().await {
+            Ok(v) => return v,
+            Err(e) if attempt < 3 && format!("{e:?}").contains("InvalidClientTokenId") => attempt += 1,
+            Err(e) => panic!("{what}: {e:?}"),
+        }
+    }
 }
 
 /// Puts an object into `bucket` as moto's administrator, so the destroy has
