@@ -29,6 +29,9 @@ use crate::render::{count, did_you_mean, print_all};
 #[derive(Parser)]
 #[command(name = "drone", version, about)]
 struct Cli {
+    /// The directory `use` and `file()` may read under (default: each workflow's own directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -262,6 +265,9 @@ enum GraphFormat {
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(root) = cli.root {
+        pipeline::set_root(root);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -875,7 +881,7 @@ fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit>
 /// workflow's name and state path are needed.
 fn header_only(file: &Path) -> Result<Loaded, Exit> {
     let text = std::fs::read_to_string(file).map_err(|_| Exit::Usage)?;
-    let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader);
+    let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader { root: pipeline::root_for(file) });
     if !errors.is_empty() {
         return Err(Exit::Language);
     }

@@ -26,7 +26,7 @@ pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -
         eprintln!("error: cannot read {}: {}", path.display(), e.to_string().to_lowercase());
         Exit::Usage
     })?;
-    let (program, load_errors) = drone_lang::load(path, text, &FsLoader);
+    let (program, load_errors) = drone_lang::load(path, text, &FsLoader { root: root_for(path) });
     if !load_errors.is_empty() {
         print_all(&load_errors, &program.sources);
         eprintln!("{}", count(load_errors.len(), "error"));
@@ -51,9 +51,30 @@ pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -
     }
 }
 
-/// The host that `file()` and `env()` read through, rooted at the workflow's directory.
+/// The host that `file()` and `env()` read through, relative to the workflow's directory.
 pub fn host_for(path: &Path) -> SystemHost {
-    SystemHost { base_dir: path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf) }
+    SystemHost { base_dir: dir_of(path), root: root_for(path) }
+}
+
+/// `--root`, set once when the command line is read.
+static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Sets the directory `use` and `file()` may read under (`--root`); by
+/// default each workflow's own directory.
+pub fn set_root(root: PathBuf) {
+    let _ = ROOT.set(root);
+}
+
+/// The directory files of the workflow at `path` may be read from.
+pub fn root_for(path: &Path) -> PathBuf {
+    ROOT.get().cloned().unwrap_or_else(|| dir_of(path))
+}
+
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Where state lives: `--state`, else the header's `state.path` (relative to

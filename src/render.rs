@@ -13,16 +13,30 @@ where
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
-    let report = match sources.get(diagnostic.span().file) {
+    let span = diagnostic.span();
+    let report = match sources.get(span.file) {
+        // A snippet of a line this long is unreadable, and miette cannot pad past 65,535 columns.
+        Some(file) if file.text.lines().any(|l| l.len() > MAX_SNIPPET_LINE) => {
+            let before = file.text.get(..span.start as usize).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            out =
+                format!("{}:{line}:{column}: (a line longer than {MAX_SNIPPET_LINE} bytes is not shown)\n", file.name);
+            miette::Report::new(diagnostic.clone())
+        }
         Some(file) => miette::Report::new(diagnostic.clone())
             .with_source_code(NamedSource::new(file.name.clone(), file.text.clone())),
         None => miette::Report::new(diagnostic.clone()),
     };
-    if handler.render_report(&mut out, report.as_ref()).is_err() {
-        out = format!("{diagnostic}\n");
+    let mut rendered = String::new();
+    if handler.render_report(&mut rendered, report.as_ref()).is_err() {
+        rendered = format!("{diagnostic}\n");
     }
-    out
+    out + &rendered
 }
+
+/// The longest source line a diagnostic shows as a snippet.
+const MAX_SNIPPET_LINE: usize = 4096;
 
 /// Prints a diagnostic that points at no source (state, locks) to standard
 /// error, coloured on a terminal. Lines are not wrapped: help lines hold

@@ -432,6 +432,7 @@ async fn converges(moto: &Moto, state: &std::path::Path) -> bool {
 async fn replies_lost_cut_off_or_late_never_leave_a_duplicate() {
     let (mut tried, mut failed_first) = (0, 0);
     for seed in seeds(&[11]) {
+        eprintln!("fault seed {seed}");
         let moto = Moto::start();
         let faults = Faults {
             throttle: 0.04,
@@ -508,6 +509,7 @@ async fn a_run_killed_at_any_point_is_finished_by_the_next() {
     let points = kill_points();
     let mut resolved = 0;
     for point in &points {
+        eprintln!("kill point {point:?}");
         let moto = Moto::start();
         // Every reply is held a little, so the kill finds calls in flight.
         let proxy = FaultProxy::new(&moto.url, Faults { pause: Duration::from_millis(120), ..Faults::default() });

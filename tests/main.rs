@@ -11,6 +11,8 @@ mod drift;
 mod e2e;
 mod enforced;
 mod faults;
+mod fuzz;
+mod hostile;
 mod policy;
 mod state_tools;
 mod support;

@@ -100,6 +100,22 @@ pub enum EvalError {
         #[label("elements must be strings or numbers")]
         span: Span,
     },
+    /// Evaluation went past one of its bounds (loop iterations, resource
+    /// instances, collection or string size).
+    #[error("{what} exceed the limit of {limit}")]
+    #[diagnostic(
+        code("drone::eval::limit"),
+        help("drone bounds evaluation so that any input is checked in bounded time and memory; split the workflow")
+    )]
+    Limit {
+        /// What grew too large.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// Where.
+        #[label("here")]
+        span: Span,
+    },
     /// Two loop iterations produced the same address.
     #[error("resource address `{address}` is produced twice")]
     #[diagnostic(
@@ -163,6 +179,7 @@ impl Located for EvalError {
             | MissingKey { span, .. }
             | UnknownAtPlan { span, .. }
             | LoopKey { span, .. }
+            | Limit { span, .. }
             | DuplicateAddress { span, .. }
             | Arithmetic { span, .. }
             | Secret { span, .. }

@@ -200,8 +200,32 @@ pub struct CallContext<'a> {
     pub resolve_secrets: bool,
 }
 
+/// Most elements a list or map may hold.
+pub const MAX_COLLECTION: usize = 100_000;
+
+/// Longest string a value may be, in bytes.
+pub const MAX_STRING: usize = 1024 * 1024;
+
 /// Calls the built-in `name`. The checker has already checked the arity.
+/// A result larger than [`MAX_COLLECTION`] elements or [`MAX_STRING`]
+/// bytes is an error: evaluation stays bounded whatever the input.
 pub fn call(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, FnError> {
+    let value = call_unbounded(name, args, cx)?;
+    match &value {
+        Value::List(l) if l.len() > MAX_COLLECTION => {
+            Err(FnError(format!("the result has {} elements; a list may hold at most {MAX_COLLECTION}", l.len())))
+        }
+        Value::Map(m) if m.len() > MAX_COLLECTION => {
+            Err(FnError(format!("the result has {} keys; a map may hold at most {MAX_COLLECTION}", m.len())))
+        }
+        Value::String(t) if t.len() > MAX_STRING => {
+            Err(FnError(format!("the result is {} bytes; a string may be at most {MAX_STRING}", t.len())))
+        }
+        _ => Ok(value),
+    }
+}
+
+fn call_unbounded(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, FnError> {
     if name != "secret" && args.iter().any(|a| !a.is_known()) {
         return Ok(Value::Unknown);
     }
@@ -213,8 +237,15 @@ pub fn call(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, F
         "format" => format(string(arg(0), "spec")?, &args[1.min(args.len())..]).map(Value::String),
         "join" => {
             let sep = string(arg(0), "separator")?;
-            let parts: Result<Vec<String>, FnError> = list(arg(1), "list")?.iter().map(scalar_text).collect();
-            Ok(Value::String(parts?.join(sep)))
+            let mut out = String::new();
+            for (i, part) in list(arg(1), "list")?.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(sep);
+                }
+                out.push_str(&scalar_text(part)?);
+                within_string_limit(&out)?;
+            }
+            Ok(Value::String(out))
         }
         "split" => {
             Ok(Value::List(string(arg(1), "string")?.split(string(arg(0), "separator")?).map(Value::str).collect()))
@@ -331,6 +362,14 @@ fn cidrsubnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, FnError
     Ok(format!("{addr}/{new_len}"))
 }
 
+/// An error once text being built passes [`MAX_STRING`], so it stops growing there.
+fn within_string_limit(text: &str) -> Result<(), FnError> {
+    if text.len() > MAX_STRING {
+        return Err(FnError(format!("the result passes {MAX_STRING} bytes, the most a string may be")));
+    }
+    Ok(())
+}
+
 fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
     let mut out = String::new();
     let mut args = args.iter();
@@ -348,6 +387,7 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
                     return Err(FnError(format!("`%d` needs a whole number, found {}", arg.type_name())));
                 }
                 out.push_str(&scalar_text(arg)?);
+                within_string_limit(&out)?;
             }
             other => return Err(FnError(format!("unknown verb `%{}`", other.map(String::from).unwrap_or_default()))),
         }
@@ -361,6 +401,20 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_past_the_limits_are_errors_not_allocations() {
+        let host = MemoryHost::default();
+        let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+        let big = call("range", &[Value::Number(0.0), Value::Number(100_000.0)], &cx).expect("range");
+        let doubled = call("concat", &[big.clone(), big], &cx).expect_err("doubled");
+        assert!(doubled.0.contains("at most 100000"), "{}", doubled.0);
+        let long = Value::str("x".repeat(600 * 1024));
+        let joined = call("join", &[Value::str(""), Value::List(vec![long.clone(), long.clone()])], &cx);
+        assert!(joined.expect_err("joined").0.contains("bytes"));
+        let formatted = call("format", &[Value::str("%s%s"), long.clone(), long], &cx);
+        assert!(formatted.expect_err("formatted").0.contains("bytes"));
+    }
     use crate::host::MemoryHost;
 
     fn check(name: &str, args: Vec<Value>, expected: Result<Value, &str>) {

@@ -20,6 +20,8 @@ pub trait Host: Sync {
 pub struct SystemHost {
     /// Directory that `file()` paths are relative to.
     pub base_dir: PathBuf,
+    /// The directory `file()` may read under (`drone_lang::read_confined`).
+    pub root: PathBuf,
 }
 
 impl Host for SystemHost {
@@ -29,7 +31,7 @@ impl Host for SystemHost {
 
     fn read_file(&self, path: &str) -> Result<String, String> {
         let full = self.base_dir.join(Path::new(path));
-        std::fs::read_to_string(&full).map_err(|e| format!("{}: {}", full.display(), e.to_string().to_lowercase()))
+        drone_lang::read_confined(&self.root, &full).map_err(|why| format!("{path}: {why}"))
     }
 
     fn secret(&self, reference: &str) -> Result<String, String> {
@@ -75,5 +77,31 @@ fn resolve_secret(reference: &str, env: impl Fn(&str) -> Option<String>) -> Resu
         Some(("env", name)) => env(name).ok_or_else(|| format!("environment variable `{name}` is not set")),
         Some((scheme, _)) => Err(format!("unsupported secret scheme `{scheme}`")),
         None => Err("a secret reference is `scheme:name`, e.g. `env:DB_PASSWORD`".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_reads_only_regular_files_under_the_root() {
+        let base = tempfile::tempdir().expect("dir");
+        let root = base.path().join("repo");
+        std::fs::create_dir_all(root.join("docs")).expect("mkdir");
+        std::fs::write(root.join("docs/policy.json"), "{}").expect("write");
+        std::fs::write(base.path().join("outside.txt"), "canary").expect("write");
+        let host = SystemHost { base_dir: root.clone(), root: root.clone() };
+        assert_eq!(host.read_file("docs/policy.json").as_deref(), Ok("{}"));
+        for path in ["/etc/passwd", "../outside.txt", "docs/../../outside.txt", "/proc/self/environ", "docs"] {
+            let err = host.read_file(path).expect_err(path);
+            assert!(!err.contains("canary"), "{err}");
+            assert!(err.starts_with(path), "the error names the path: {err}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(base.path().join("outside.txt"), root.join("link.txt")).expect("symlink");
+            assert!(host.read_file("link.txt").expect_err("symlink").contains("outside the root"));
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Orphans: resources that carry this state's tags (its lineage and an
 //! address) but that state does not record: what a run killed before it
-//! could write made, or a second copy that a repeated create made. They are
-//! looked up under every address the workflow and state know, through the
-//! same per-type lookup that recovery uses (`Provider::find_all`).
+//! could write made, or a second copy that a repeated create made. Types
+//! that list by tag cheaply (EC2) are listed by the state's lineage, once per
+//! type; the others are looked up under every address the workflow and state
+//! know, through the same per-type lookup that recovery uses
+//! (`Provider::find_all`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,7 +101,40 @@ pub async fn orphans(scope: &Scope<'_>, concurrency: usize) -> Result<Vec<Orphan
             });
         }
     }
-    let looked = futures::stream::iter(candidates.into_iter().map(|c| async move {
+    // Types that list by lineage cheaply (EC2) are scanned once each, which also
+    // finds what carries an address no longer known; the rest are looked up per address.
+    let mut by_type: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
+    for c in candidates {
+        by_type.entry((c.provider.clone(), c.type_name.clone())).or_default().push(c);
+    }
+    let lineage = drone_tags(&state.workflow, "", &state.lineage);
+    let mut per_address = Vec::new();
+    let mut out = Vec::new();
+    for ((provider_name, type_name), group) in by_type {
+        let Some(provider) = providers.get(&provider_name) else {
+            continue;
+        };
+        let listed = with_retries(&Retry::default(), &|| {}, || provider.tagged(&type_name, &lineage)).await?;
+        let Some(listed) = listed else {
+            per_address.extend(group);
+            continue;
+        };
+        for t in listed {
+            let known = group.iter().find(|c| c.address == t.address);
+            if known.is_some_and(|c| c.recorded.as_ref() == Some(&t.id)) {
+                continue;
+            }
+            out.push(Orphan {
+                address: t.address,
+                type_name: type_name.clone(),
+                provider: provider_name.clone(),
+                id: t.id,
+                config: known.map(|c| c.config.clone()).unwrap_or_default(),
+                duplicate: known.is_some_and(|c| c.recorded.is_some()),
+            });
+        }
+    }
+    let looked = futures::stream::iter(per_address.into_iter().map(|c| async move {
         let Some(provider) = providers.get(&c.provider) else {
             return Ok(Vec::new());
         };
@@ -127,7 +162,6 @@ pub async fn orphans(scope: &Scope<'_>, concurrency: usize) -> Result<Vec<Orphan
     }))
     .buffer_unordered(concurrency.max(1));
     let results: Vec<Result<Vec<Orphan>, ProviderError>> = looked.collect().await;
-    let mut out = Vec::new();
     for r in results {
         out.extend(r?);
     }

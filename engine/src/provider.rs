@@ -80,6 +80,15 @@ pub struct Found {
     pub owner: Owner,
 }
 
+/// A resource found by its lineage tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tagged {
+    /// The address its `drone:address` tag names.
+    pub address: String,
+    /// The provider's id for it.
+    pub id: String,
+}
+
 /// Whose a found resource is, by its tags.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Owner {
@@ -219,6 +228,17 @@ pub trait Provider: Send + Sync {
     /// has no unique name and duplicates were made), this state's first.
     async fn find_all(&self, request: FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
         Ok(self.find(request).await?.into_iter().collect())
+    }
+    /// Every resource of `type_name` carrying the `drone:lineage` of `tags`,
+    /// each with the address its `drone:address` tag names, where the API
+    /// lists by tag in a few requests; `None` where it cannot (each address
+    /// is then looked up with [`Provider::find_all`]).
+    async fn tagged(
+        &self,
+        _type_name: &str,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<Tagged>>, ProviderError> {
+        Ok(None)
     }
     /// Deletes a resource; deleting one that is already gone succeeds.
     async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError>;

@@ -31,14 +31,48 @@ pub enum SyntaxError {
         #[label("unexpected here")]
         span: Span,
     },
-    /// Brackets nested deeper than the parser accepts.
-    #[error("brackets nested deeper than {limit} levels")]
+    /// Input nested deeper than the parser accepts.
+    #[error("{what} nested deeper than {limit} levels")]
     #[diagnostic(code("drone::syntax::too_deep"), help("split the expression into `let` bindings"))]
     TooDeep {
         /// The limit.
         limit: usize,
-        /// The bracket that went too deep.
+        /// What nests: brackets, interpolations, `else if` or `?:` links.
+        what: &'static str,
+        /// Where it went too deep.
         #[label("too deep")]
+        span: Span,
+    },
+    /// An expression with more operators, members or calls than one expression may hold.
+    #[error("expression too large: more than {limit} operators, members, indexes and calls")]
+    #[diagnostic(code("drone::syntax::too_large_expression"), help("split the expression into `let` bindings"))]
+    TooLargeExpression {
+        /// The limit.
+        limit: usize,
+        /// The expression.
+        #[label("this expression")]
+        span: Span,
+    },
+    /// More unary operators in a row than accepted.
+    #[error("more than {limit} unary operators in a row")]
+    #[diagnostic(code("drone::syntax::too_many_unary"), help("`!!x` is `x`, and `- -x` is `x`"))]
+    TooManyUnary {
+        /// The limit.
+        limit: usize,
+        /// The operator past the limit.
+        #[label("one too many")]
+        span: Span,
+    },
+    /// A source file larger than accepted.
+    #[error("the file is {size} bytes; drone reads source files of at most {limit} bytes")]
+    #[diagnostic(code("drone::syntax::too_large"), help("split the workflow into files joined with `use`"))]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+        /// The file's size.
+        size: usize,
+        /// The file's start.
+        #[label("this file")]
         span: Span,
     },
 }
@@ -46,7 +80,11 @@ pub enum SyntaxError {
 impl Located for SyntaxError {
     fn span(&self) -> Span {
         match self {
-            SyntaxError::Unexpected { span, .. } | SyntaxError::TooDeep { span, .. } => *span,
+            SyntaxError::Unexpected { span, .. }
+            | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::TooLargeExpression { span, .. }
+            | SyntaxError::TooManyUnary { span, .. }
+            | SyntaxError::TooLarge { span, .. } => *span,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! types and functions reach it as data through [`Catalog`].
 
 pub mod ast;
+pub mod bounds;
 mod check;
 pub mod diagnostic;
 pub mod fmt;
@@ -17,6 +18,6 @@ mod trivia;
 
 pub use check::{check, check_policies, DEFAULT_PHASE};
 pub use diagnostic::{CheckError, Located, SyntaxError};
-pub use program::{load, parse, FsLoader, LoadError, Parse, Program, SourceLoader};
+pub use program::{load, parse, read_confined, FsLoader, LoadError, Parse, Program, SourceLoader};
 pub use schema::{AttributeSchema, Catalog, Field, FunctionSig, Presence, ResourceSchema, Type};
 pub use span::{FileId, SourceFile, SourceMap, Span};

@@ -1,6 +1,7 @@
 //! The only module that sees pest: runs the grammar and lowers `Pair<Rule>`s
 //! into the owned AST. Syntax errors become [`SyntaxError`]s with spans.
 
+use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
 
 use pest::iterators::Pair;
@@ -15,52 +16,33 @@ use crate::span::{FileId, Span};
 #[grammar = "grammar.pest"]
 struct Grammar;
 
-/// Deepest bracket nesting accepted; deeper input is refused before pest sees
-/// it, because pest recurses once per level and would overflow the stack.
-pub const MAX_NESTING: usize = 128;
+/// Most nodes on any path of one expression tree (operators, members,
+/// indexes, calls, and the expressions nested in them): every later walk of the
+/// tree (check, evaluation, formatting, policy, drop) recurses once per node.
+pub const MAX_EXPRESSION_DEPTH: usize = 256;
 
 /// Parses `text` as file `file`; on failure returns the first syntax error.
 pub(crate) fn parse_module(file: FileId, text: &str) -> Result<Module, SyntaxError> {
-    check_nesting(file, text)?;
+    crate::bounds::check(file, text)?;
     let mut pairs = Grammar::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
     let file_pair = pairs.next().ok_or_else(|| SyntaxError::Unexpected {
         found: "end of file".into(),
         expected: "a declaration".into(),
         span: Span::new(file, 0, 0),
     })?;
-    let lower = Lower { file, text, comments: crate::trivia::comments(text) };
+    let lower = Lower {
+        file,
+        text,
+        comments: crate::trivia::comments(text),
+        depth: Cell::new(0),
+        too_large: RefCell::new(None),
+    };
     let span = lower.span(&file_pair);
     let items = file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| lower.item(p)).collect();
-    Ok(Module { items, span })
-}
-
-fn check_nesting(file: FileId, text: &str) -> Result<(), SyntaxError> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (offset, byte) in text.bytes().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(SyntaxError::TooDeep { limit: MAX_NESTING, span: Span::new(file, offset, offset + 1) });
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    if let Some(error) = lower.too_large.into_inner() {
+        return Err(error);
     }
-    Ok(())
+    Ok(Module { items, span })
 }
 
 fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> SyntaxError {
@@ -180,6 +162,10 @@ struct Lower<'t> {
     /// Comment ranges, to trim from span ends: pest keeps the trivia it skipped
     /// before a trailing optional that then matched nothing.
     comments: Vec<(usize, usize)>,
+    /// The depth of the expression tree above the expression being lowered.
+    depth: Cell<usize>,
+    /// The first expression that would make the tree too deep.
+    too_large: RefCell<Option<SyntaxError>>,
 }
 
 // The grammar guarantees the shape of every pair handed to these functions, so a
@@ -358,8 +344,32 @@ impl Lower<'_> {
         }
     }
 
-    #[allow(clippy::expect_used)]
+    /// Lowers `pair` with `cost` more levels of tree above its children, or,
+    /// past the depth limit, records the error and returns `null` without
+    /// building anything deeper.
+    fn within_budget(&self, span: Span, cost: usize, lower: impl FnOnce() -> Expr) -> Expr {
+        let depth = self.depth.get();
+        if depth + cost > MAX_EXPRESSION_DEPTH {
+            self.too_large
+                .borrow_mut()
+                .get_or_insert(SyntaxError::TooLargeExpression { limit: MAX_EXPRESSION_DEPTH, span });
+            return Expr { kind: ExprKind::Null, span };
+        }
+        self.depth.set(depth + cost);
+        let expr = lower();
+        self.depth.set(depth);
+        expr
+    }
+
     fn expr(&self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        // Each operator and operand can add a level to the tree built from them.
+        let cost = pair.clone().into_inner().count();
+        self.within_budget(span, cost, || self.expr_within(pair))
+    }
+
+    #[allow(clippy::expect_used)]
+    fn expr_within(&self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
         let mut pairs: Vec<Pair<Rule>> = pair.into_inner().collect();
         let ternary = if pairs.last().map(|p| p.as_rule()) == Some(Rule::ternary) { pairs.pop() } else { None };
@@ -401,8 +411,14 @@ impl Lower<'_> {
         }
     }
 
-    #[allow(clippy::expect_used)]
     fn postfix_expr(&self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let cost = pair.clone().into_inner().count();
+        self.within_budget(span, cost, || self.postfix_within(pair))
+    }
+
+    #[allow(clippy::expect_used)]
+    fn postfix_within(&self, pair: Pair<Rule>) -> Expr {
         let mut inner = pair.into_inner();
         let mut expr = self.primary(inner.next().expect(SHAPE));
         for post in inner {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::ast::{Item, Module};
+use crate::bounds::MAX_FILE_BYTES;
 use crate::diagnostic::{CheckError, SyntaxError};
 use crate::span::{FileId, SourceMap, Span};
 
@@ -15,13 +16,41 @@ pub trait SourceLoader {
     fn load(&self, path: &Path) -> Result<String, String>;
 }
 
-/// Loads from the file system.
-pub struct FsLoader;
+/// Loads from the file system, only under one root directory.
+pub struct FsLoader {
+    /// The directory files may be read from.
+    pub root: PathBuf,
+}
 
 impl SourceLoader for FsLoader {
     fn load(&self, path: &Path) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| e.to_string().to_lowercase())
+        read_confined(&self.root, path)
     }
+}
+
+/// The text of `path`, read only when it is a regular file inside `root`
+/// once `..` and symbolic links are resolved (never a device, a directory or
+/// a file of `/proc` outside it) and at most [`MAX_FILE_BYTES`] long. The
+/// error names the path's trouble, never the file's content.
+pub fn read_confined(root: &Path, path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let lower = |e: std::io::Error| e.to_string().to_lowercase();
+    let root = root.canonicalize().map_err(|e| format!("the root directory {}: {}", root.display(), lower(e)))?;
+    let real = path.canonicalize().map_err(lower)?;
+    if !real.starts_with(&root) {
+        return Err(format!("it is outside the root directory {} (`--root DIR` widens it)", root.display()));
+    }
+    let meta = std::fs::metadata(&real).map_err(lower)?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    let limit = MAX_FILE_BYTES as u64;
+    std::fs::File::open(&real).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(lower)?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("it is larger than {MAX_FILE_BYTES} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
 }
 
 /// The result of parsing one file: the tree and its syntax errors. On an error
@@ -106,6 +135,11 @@ pub fn load(root: &Path, text: String, loader: &dyn SourceLoader) -> (Program, V
             errors.push(import_error(&use_decl.path.span, "<interpolated>", "the path must be a plain string"));
             continue;
         };
+        // Only workflow files: an error in any other file would print its content.
+        if !rel.ends_with(".drone") {
+            errors.push(import_error(&use_decl.span, &rel, "only `.drone` files can be used"));
+            continue;
+        }
         let path = base.join(&rel);
         match loader.load(&path) {
             Ok(text) => {

@@ -37,7 +37,7 @@ pub fn expand(program: &Program, catalog: &Catalog, input: &EvalInput<'_>) -> Re
     collect_globals(&program.root.items, &mut model);
     model.phases = phase_order(&program.root.items);
 
-    let mut x = Expander { catalog, cx: input.cx, errors, pending: Vec::new() };
+    let mut x = Expander { catalog, cx: input.cx, errors, pending: Vec::new(), iterations: 0, exhausted: false };
     x.header(&program.root.items, &mut model);
     x.items(&program.root.items, DEFAULT_PHASE, &Vec::new(), &mut model);
     let Expander { mut errors, pending, .. } = x;
@@ -206,11 +206,21 @@ fn phase_order(items: &[Item]) -> Vec<String> {
     order
 }
 
+/// Most loop iterations one expansion runs, all loops together.
+pub const MAX_ITERATIONS: usize = 1_000_000;
+
+/// Most resource instances one workflow expands to.
+pub const MAX_INSTANCES: usize = 100_000;
+
 struct Expander<'a> {
     catalog: &'a Catalog,
     cx: &'a CallContext<'a>,
     errors: Vec<EvalError>,
     pending: Vec<Instance>,
+    /// Loop iterations run so far.
+    iterations: usize,
+    /// Set when a bound was passed: expansion stops.
+    exhausted: bool,
 }
 
 impl Expander<'_> {
@@ -292,10 +302,25 @@ impl Expander<'_> {
         Evaluator::new(model, self.catalog, self.cx, &NothingKnown).eval(expr, scope)
     }
 
+    /// Records that bound `what` (`limit`) was passed at `span` and stops expansion.
+    fn exhaust(&mut self, what: &'static str, limit: usize, span: drone_lang::span::Span) {
+        if !self.exhausted {
+            self.errors.push(EvalError::Limit { what, limit, span });
+        }
+        self.exhausted = true;
+    }
+
     fn items(&mut self, items: &[Item], phase: &str, scope: &Scope, model: &mut Model) {
         for item in items {
+            if self.exhausted {
+                return;
+            }
             match item {
                 Item::Resource(r) => {
+                    if self.pending.len() >= MAX_INSTANCES {
+                        self.exhaust("resource instances", MAX_INSTANCES, r.span);
+                        return;
+                    }
                     let type_name = r.type_name.dotted();
                     let decl = format!("{type_name}.{}", r.name.name);
                     let key = loop_key(scope);
@@ -365,6 +390,13 @@ impl Expander<'_> {
                         continue;
                     }
                     for (first, second) in entries {
+                        self.iterations += 1;
+                        if self.iterations > MAX_ITERATIONS {
+                            self.exhaust("loop iterations", MAX_ITERATIONS, f.collection.span);
+                        }
+                        if self.exhausted {
+                            return;
+                        }
                         // The loop key: the element for `for x in list`, the key for maps,
                         // the element (not its index) for `for i, x in list`.
                         let key_source = match (&collection, &f.second) {

@@ -93,6 +93,11 @@ impl<'m> Evaluator<'m> {
                             v => out.push_str(&scalar_text(&v).at("interpolation", e.span)?),
                         },
                     }
+                    // Checked as it grows: a string of many interpolations stops at the limit.
+                    if out.len() > crate::functions::MAX_STRING {
+                        let limit = crate::functions::MAX_STRING;
+                        return Err(EvalError::Limit { what: "string bytes", limit, span: expr.span });
+                    }
                 }
                 Ok(if known { Value::String(out) } else { Value::Unknown })
             }

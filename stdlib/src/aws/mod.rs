@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use drone_engine::provider::{
-    CreateRequest, ErrorKind, FindRequest, Found, Observed, Provider, ProviderError, Target, UpdateRequest,
+    CreateRequest, ErrorKind, FindRequest, Found, Observed, Provider, ProviderError, Tagged, Target, UpdateRequest,
 };
 use drone_engine::value::{Attributes, Value};
 
@@ -24,8 +24,8 @@ use error::unless_gone;
 
 pub use error::sdk_error;
 pub use journal::{Call, Journal};
-pub(crate) use ops::ops_from_fns;
 pub(crate) use ops::Ops;
+pub(crate) use ops::{once, ops_from_fns};
 
 /// One AWS account and region, with a client per enabled service.
 pub struct AwsProvider {
@@ -205,6 +205,15 @@ impl Provider for AwsProvider {
     async fn find_all(&self, f: FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
         let find = async { ops(f.type_name)?.find_all(self, &f).await };
         journal::scoped(self.journal.as_ref(), "find", f.type_name, None, find, |_| None).await
+    }
+
+    async fn tagged(
+        &self,
+        type_name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<Tagged>>, ProviderError> {
+        let list = async { ops(type_name)?.tagged(self, tags).await };
+        journal::scoped(self.journal.as_ref(), "find", type_name, None, list, |_| None).await
     }
 
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
+use drone_engine::provider::{FindRequest, Found, Observed, ProviderError, Tagged};
 use drone_engine::value::Attributes;
 
 use super::attrs::Update;
@@ -28,6 +28,15 @@ pub(crate) trait Ops: Send + Sync {
     /// Looks it up by the identity drone gave it (token, drone's tags, or
     /// its unique name) and says whose it is; `None` when there is none.
     async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError>;
+
+    /// Every resource of the type with the lineage of `tags`, where the API lists by tag cheaply.
+    async fn tagged(
+        &self,
+        _p: &AwsProvider,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<Tagged>>, ProviderError> {
+        Ok(None)
+    }
 
     /// Every resource found under the identity (types without a unique name can hold duplicates).
     async fn find_all(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
@@ -119,3 +128,14 @@ macro_rules! ops_from_fns {
     };
 }
 pub(crate) use ops_from_fns;
+
+/// The configuration override for one call the SDK must not repeat on its
+/// own: a create without an idempotency token, or whose token an endpoint
+/// may ignore (moto ignores EC2's). Its answer lost, the engine looks the
+/// resource up before it tries again (`drone_engine::resolve`).
+macro_rules! once {
+    ($sdk:ident) => {
+        $sdk::config::Builder::default().retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+    };
+}
+pub(crate) use once;

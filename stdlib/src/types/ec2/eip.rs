@@ -47,7 +47,7 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -72,7 +72,7 @@ mod sdk {
                 .domain(DomainType::Vpc)
                 .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
                 .customize()
-                .config_override(once())
+                .config_override(crate::aws::once!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(|e| sdk_error("AllocateAddress", e))?;

@@ -47,7 +47,7 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::Attributes;
 
-    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -70,7 +70,7 @@ mod sdk {
                 .create_internet_gateway()
                 .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
                 .customize()
-                .config_override(once())
+                .config_override(crate::aws::once!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateInternetGateway", e))?;

@@ -60,7 +60,7 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::wait::{self, Poll};
@@ -97,7 +97,7 @@ mod sdk {
                 .connectivity_type(connectivity)
                 .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
                 .customize()
-                .config_override(once())
+                .config_override(crate::aws::once!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateNatGateway", e))?;

@@ -66,7 +66,7 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{once, prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{like_prior, objects, observed, required, strings, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -91,7 +91,7 @@ mod sdk {
                 .vpc_id(required(config, "vpc_id", "CreateRouteTable")?)
                 .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
                 .customize()
-                .config_override(once())
+                .config_override(crate::aws::once!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateRouteTable", e))?;

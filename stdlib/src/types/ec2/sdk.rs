@@ -7,7 +7,7 @@ use std::future::Future;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
-use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, Owner, ProviderError};
+use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, Owner, ProviderError, Tagged};
 use drone_engine::value::{Attributes, Value};
 
 use async_trait::async_trait;
@@ -84,6 +84,32 @@ impl<T: Ec2Type> Ops for T {
         Ok(found)
     }
 
+    async fn tagged(
+        &self,
+        p: &AwsProvider,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<Tagged>>, ProviderError> {
+        let Some(lineage) = tags.get("drone:lineage") else {
+            return Ok(None);
+        };
+        let tagged = tagged_with_lineage(&p.ec2, Self::ID_PREFIX, lineage).await?;
+        let empty = Attributes::new();
+        let asked: Vec<(&str, &Attributes)> = tagged.iter().map(|(id, _)| (id.as_str(), &empty)).collect();
+        let mut existing = Vec::new();
+        for chunk in asked.chunks(BATCH) {
+            existing.extend(
+                read_batched(chunk, |ids| self.describe(p, ids, &[])).await?.into_iter().flatten().map(|o| o.id),
+            );
+        }
+        Ok(Some(
+            tagged
+                .into_iter()
+                .filter(|(id, _)| existing.contains(id))
+                .map(|(id, address)| Tagged { address, id })
+                .collect(),
+        ))
+    }
+
     fn batch_size(&self) -> usize {
         BATCH
     }
@@ -153,12 +179,47 @@ async fn tagged_with_address(
         .collect())
 }
 
-/// A call's configuration for creates that have no idempotency token, or
-/// whose token an endpoint may ignore (moto ignores EC2's ClientToken): the
-/// SDK must not repeat them on its own (a lost reply would make a second
-/// resource); the engine looks the resource up before it tries again.
-pub(super) fn once() -> aws_sdk_ec2::config::Builder {
-    aws_sdk_ec2::config::Builder::default().retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
+/// The resources of one type (by `prefix`) tagged with `lineage`, with the
+/// address each is tagged with: `DescribeTags` by lineage (paginated), then
+/// by resource id for the addresses, 200 ids per call.
+async fn tagged_with_lineage(
+    ec2: &Client,
+    prefix: &str,
+    lineage: &str,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    const OP: &str = "DescribeTags";
+    let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = ec2
+            .describe_tags()
+            .filters(filter("key", "drone:lineage"))
+            .filters(filter("value", lineage))
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        ids.extend(
+            out.tags().iter().filter_map(|t| t.resource_id()).filter(|id| id.starts_with(prefix)).map(String::from),
+        );
+        match out.next_token().filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let mut out = Vec::new();
+    for chunk in ids.chunks(200) {
+        let tags = ec2
+            .describe_tags()
+            .filters(Filter::builder().name("resource-id").set_values(Some(chunk.to_vec())).build())
+            .filters(filter("key", "drone:address"))
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        out.extend(tags.tags().iter().filter_map(|t| Some((t.resource_id()?.to_string(), t.value()?.to_string()))));
+    }
+    Ok(out)
 }
 
 /// How many EC2 resources of one type one Describe call reads.

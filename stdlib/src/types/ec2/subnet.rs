@@ -58,7 +58,7 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{once, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -84,7 +84,7 @@ mod sdk {
                 .set_availability_zone(string(config, "availability_zone").map(String::from))
                 .tag_specifications(tag_spec(ResourceType::Subnet, tags))
                 .customize()
-                .config_override(once())
+                .config_override(crate::aws::once!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateSubnet", e))?;

@@ -53,7 +53,7 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{once, prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, text, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::AwsProvider;
@@ -77,7 +77,7 @@ mod sdk {
                 .cidr_block(required(config, "cidr_block", "CreateVpc")?)
                 .tag_specifications(tag_spec(ResourceType::Vpc, tags))
                 .customize()
-                .config_override(once())
+                .config_override(crate::aws::once!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateVpc", e))?;

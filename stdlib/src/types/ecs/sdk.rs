@@ -21,12 +21,6 @@ pub(super) fn owner_of(tags: &[Tag], f: &FindRequest<'_>) -> Owner {
     attrs::owner(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))), f.tags)
 }
 
-/// A call's configuration for a create that has no idempotency token: the
-/// SDK must not repeat it on its own (the engine looks before it repeats).
-pub(super) fn once() -> aws_sdk_ecs::config::Builder {
-    aws_sdk_ecs::config::Builder::default().retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
-}
-
 /// The user's tags among an ECS resource's.
 pub(super) fn tags_of(tags: &[Tag]) -> Value {
     attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))))

@@ -96,7 +96,7 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, once, owner_of, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, owner_of, sync_tags, tags_of};
     use crate::aws::attrs::{self, int, like_prior, objects, observed, required, string, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::{AwsProvider, Ops};
@@ -204,7 +204,7 @@ mod sdk {
             .set_task_role_arn(string(config, "task_role_arn").map(String::from))
             .set_tags(Some(ecs_tags(tags)))
             .customize()
-            .config_override(once())
+            .config_override(crate::aws::once!(aws_sdk_ecs))
             .send()
             .await
             .map_err(|e| sdk_error(OP, e))?;

@@ -88,6 +88,8 @@ mod sdk {
                 .set_ssl_policy(string(config, "ssl_policy").map(String::from))
                 .default_actions(default_action(config, OP)?)
                 .set_tags(Some(elb_tags(tags)))
+                .customize()
+                .config_override(crate::aws::once!(aws_sdk_elasticloadbalancingv2))
                 .send()
                 .await
                 .map_err(|e| sdk_error(OP, e))?;

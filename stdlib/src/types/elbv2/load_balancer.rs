@@ -94,6 +94,8 @@ mod sdk {
                 .set_subnets(Some(strings(config, "subnets")))
                 .set_security_groups(Some(strings(config, "security_groups")))
                 .set_tags(Some(elb_tags(tags)))
+                .customize()
+                .config_override(crate::aws::once!(aws_sdk_elasticloadbalancingv2))
                 .send()
                 .await
                 .map_err(|e| sdk_error(OP, e))?;

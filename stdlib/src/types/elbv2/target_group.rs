@@ -84,6 +84,8 @@ mod sdk {
                 .target_type(TargetTypeEnum::Ip)
                 .set_health_check_path(string(config, "health_check_path").map(String::from))
                 .set_tags(Some(elb_tags(tags)))
+                .customize()
+                .config_override(crate::aws::once!(aws_sdk_elasticloadbalancingv2))
                 .send()
                 .await
                 .map_err(|e| sdk_error(OP, e))?;

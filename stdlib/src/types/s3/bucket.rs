@@ -112,7 +112,11 @@ mod sdk {
                     .build(),
             );
         }
-        call.send().await.map_err(|e| sdk_error("CreateBucket", e))?;
+        call.customize()
+            .config_override(crate::aws::once!(aws_sdk_s3))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateBucket", e))?;
         let configure = async {
             put_tags(s3, name, tags).await?;
             if let Some(on) = boolean(config, "versioning") {
