@@ -1,6 +1,7 @@
 //! Disturbed runs: a fault-injecting HTTP proxy on loopback between drone
-//! and moto_server throttles requests (in each service's own protocol)
-//! without forwarding them, forwards requests and then loses the reply (a
+//! and moto_server throttles requests or answers them with a server error
+//! (in each service's own protocol) without forwarding them, forwards
+//! requests and then loses the reply (a
 //! server error, a connection cut off, a reply held past the client's
 //! timeout), and holds replies so that `kill -9` lands with calls in flight.
 //! After each disturbance one further run must converge and the account must
@@ -29,6 +30,8 @@ use super::support::{assert_exit, prod, run, sdk_config, text, Moto};
 pub struct Faults {
     /// Share throttled.
     pub throttle: f64,
+    /// Share answered with a server error without being forwarded.
+    pub fail: f64,
     /// Share answered with a server error after the server acted.
     pub lose: f64,
     /// Share whose connection is closed after the server acted.
@@ -47,6 +50,7 @@ pub struct Faults {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fault {
     Throttle,
+    Fail,
     Lose,
     Drop,
     Delay,
@@ -56,9 +60,14 @@ enum Fault {
 impl Faults {
     fn decide(&self, roll: f64) -> Fault {
         let mut edge = self.throttle;
-        for (share, fault) in
-            [(0.0, Fault::Throttle), (self.lose, Fault::Lose), (self.drop, Fault::Drop), (self.delay, Fault::Delay)]
-        {
+        let shares = [
+            (0.0, Fault::Throttle),
+            (self.fail, Fault::Fail),
+            (self.lose, Fault::Lose),
+            (self.drop, Fault::Drop),
+            (self.delay, Fault::Delay),
+        ];
+        for (share, fault) in shares {
             edge += share;
             if roll < edge {
                 return fault;
@@ -241,9 +250,10 @@ fn serve(
             Err(e) => return Err(e),
         };
         let fault = decide();
-        if fault == Fault::Throttle {
+        if matches!(fault, Fault::Throttle | Fault::Fail) {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
-            writer.write_all(&error_reply(&request, ErrorReply::Throttling))?;
+            let reply = if fault == Fault::Throttle { ErrorReply::Throttling } else { ErrorReply::Internal };
+            writer.write_all(&error_reply(&request, reply))?;
             continue;
         }
         counters.forwarded.fetch_add(1, Ordering::SeqCst);
@@ -436,6 +446,7 @@ async fn replies_lost_cut_off_or_late_never_leave_a_duplicate() {
         let moto = Moto::start();
         let faults = Faults {
             throttle: 0.04,
+            fail: 0.03,
             lose: 0.05,
             drop: 0.03,
             delay: 0.02,

@@ -25,6 +25,21 @@ resource aws.s3.bucket logs {
 }
 "#;
 
+/// A moto, a directory holding `WORKFLOW` as `w.drone`, and the bucket it
+/// names, made through the SDK (as a person or another tool would).
+async fn a_bucket_made_by_hand() -> (Moto, tempfile::TempDir, aws_sdk_s3::Client) {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("w.drone"), WORKFLOW).expect("write");
+    let config = sdk_config(&moto.url).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+        .build();
+    s3.create_bucket().bucket("imported-logs").create_bucket_configuration(location).send().await.expect("bucket");
+    (moto, dir, s3)
+}
+
 fn drone_in(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     let mut cmd = drone(Some(&moto.url));
     cmd.current_dir(dir).args(args).args(["--state", "state.json"]);
@@ -33,16 +48,8 @@ fn drone_in(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn import_records_a_resource_made_outside_drone_and_state_rm_forgets_it() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("w.drone"), WORKFLOW).expect("write");
-    let config = sdk_config(&moto.url).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let (moto, dir, s3) = a_bucket_made_by_hand().await;
     // Made by hand: versioned, no encryption, another tag.
-    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
-        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-        .build();
-    s3.create_bucket().bucket("imported-logs").create_bucket_configuration(location).send().await.expect("bucket");
     let on = aws_sdk_s3::types::VersioningConfiguration::builder()
         .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
         .build();
@@ -151,6 +158,30 @@ async fn a_second_copy_is_found_reported_by_destroy_and_deleted() {
     assert_exit(&out, 0);
     let left = ec2.describe_vpcs().filters(tag_key("drone:address")).send().await.expect("vpcs");
     assert!(left.vpcs().is_empty(), "{:?}", left.vpcs());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_taken_by_another_is_refused_naming_its_owner() {
+    let (moto, dir, s3) = a_bucket_made_by_hand().await;
+    // Another state's resource, by its tags.
+    let tag = |k: &str, v: &str| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().expect("tag");
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(tag("drone:workflow", "billing"))
+        .tag_set(tag("drone:address", "aws.s3.bucket.archive"))
+        .tag_set(tag("drone:lineage", "0123abcd"))
+        .build()
+        .expect("tagging");
+    s3.put_bucket_tagging().bucket("imported-logs").tagging(tagging).send().await.expect("tags");
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes", "--disable-policy", "data"]);
+    assert_exit(&out, 5);
+    let owner = "belongs to `aws.s3.bucket.archive` of workflow `billing` (state lineage 0123abcd)";
+    assert!(text(&out).0.contains(owner), "{}", text(&out).0);
+    // Made by hand: nobody's that drone knows, so it is not taken over either.
+    s3.delete_bucket_tagging().bucket("imported-logs").send().await.expect("untag");
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes", "--disable-policy", "data"]);
+    assert_exit(&out, 5);
+    let help = "drone did not make it; adopt it with `drone import aws.s3.bucket.logs imported-logs`";
+    assert!(text(&out).0.contains(help), "{}", text(&out).0);
 }
 
 fn tag_key(key: &str) -> aws_sdk_ec2::types::Filter {

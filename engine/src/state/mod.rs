@@ -370,6 +370,12 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(matches!(backend.load("other"), Err(StateError::OtherWorkflow { .. })));
+        // A temporary snapshot a killed writer left is removed by the next write.
+        let stale = dir.path().join(".s.json.abc123.tmp");
+        std::fs::write(&stale, "{ half a snap").expect("stale");
+        let mut again = loaded.clone();
+        backend.save(&mut again).expect("save");
+        assert!(!stale.exists(), "the stale temporary file is gone");
         std::fs::write(&backend.path, "{ not json").expect("write");
         assert!(matches!(backend.load("w"), Err(StateError::Corrupt { .. })));
     }
