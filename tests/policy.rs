@@ -18,6 +18,28 @@ fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json
     report["findings"].as_array().into_iter().flatten().filter(|f| f["rule"] == rule).collect()
 }
 
+/// Violations written so that a rule reading syntax would miss them (the
+/// offending value passed through a function): `<rule>.<how>.drone` must be
+/// flagged by `<rule>`, proven, as the plain failing fixture is.
+#[test]
+fn violations_passed_through_functions_are_still_proven() {
+    let dir = root().join("tests/policies/evasions");
+    let mut tried = 0;
+    for entry in std::fs::read_dir(&dir).expect("evasions") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let Some(rule) = name.strip_suffix(".drone").and_then(|n| n.rsplit_once('.')).map(|(rule, _)| rule.to_string())
+        else {
+            continue;
+        };
+        let (_, report) = check_json(&path, &[]);
+        let found = findings(&report, &rule);
+        assert!(found.iter().any(|f| f["active"] == true && f["proven"] == true), "{name}: not proven: {report:#}");
+        tried += 1;
+    }
+    assert!(tried >= 2, "only {tried} evasion fixtures");
+}
+
 #[test]
 fn every_rule_has_a_failing_and_a_passing_fixture() {
     let dir = root().join("tests/policies");

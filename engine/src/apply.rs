@@ -17,6 +17,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::budget::{service_of, Budgets};
 use crate::eval::Resolver;
+use crate::frontier::Frontier;
 use crate::functions::CallContext;
 use crate::model::Model;
 use crate::plan::{evaluate_config, ActionKind, Plan};
@@ -289,60 +290,50 @@ async fn run_stage_with(
     ops: &BTreeMap<String, Operation>,
     waits: BTreeMap<String, BTreeSet<String>>,
 ) -> Result<bool, StateError> {
-    let mut waiting: BTreeMap<String, BTreeSet<String>> = waits;
-    let mut succeeded: BTreeSet<String> = BTreeSet::new();
-    let mut broken: BTreeMap<String, String> = BTreeMap::new();
+    let mut frontier = Frontier::new(&waits, |address| service_for(input, &store.state, address));
     let mut in_flight: FuturesUnordered<Pending> = FuturesUnordered::new();
     let mut all_ok = true;
     loop {
-        // Start (or skip) everything whose prerequisites are settled; nothing after a stop.
-        let ready: Vec<String> = if stopping(input) {
-            Vec::new()
-        } else {
-            waiting
-                .iter()
-                .filter(|(_, deps)| deps.iter().all(|d| succeeded.contains(d) || broken.contains_key(d)))
-                .map(|(a, _)| a.clone())
-                .collect()
-        };
-        let mut starting: Vec<(String, Prepared)> = Vec::new();
-        for address in ready {
-            if in_flight.len() + starting.len() >= input.options.concurrency.max(1) {
-                break;
-            }
+        // What a failed prerequisite doomed is skipped (which may doom more).
+        while let Some((address, failed)) = frontier.take_doomed() {
             let op = ops.get(&address).copied().unwrap_or(Operation::Create);
-            let failed_dep = waiting.get(&address).and_then(|deps| deps.iter().find(|d| broken.contains_key(*d)));
-            let service = service_for(input, &store.state, &address);
-            // Only what has a slot in its service's budget starts; the rest waits its turn.
-            if failed_dep.is_none() && !budgets.try_start(&service) {
-                continue;
-            }
-            let deps = waiting.remove(&address).unwrap_or_default();
-            if let Some(failed) = deps.iter().find(|d| broken.contains_key(*d)) {
-                let outcome = Outcome {
-                    address: address.clone(),
-                    operation: op,
-                    status: Status::Skipped(format!("`{failed}` did not succeed")),
-                };
-                input.observer.finished(&outcome, Duration::ZERO);
-                report.outcomes.push(outcome);
-                broken.insert(address, failed.clone());
-                all_ok = false;
-                continue;
-            }
-            input.observer.started(&address, op);
-            // Each operation's generation: the serial its intent is recorded at.
-            let generation = store.state.serial + 1 + starting.len() as u64;
-            match start(input, &store.state, &address, op, generation, budgets.clone(), service.clone()) {
-                Ok(prepared) => starting.push((address.clone(), prepared)),
-                Err(reason) => {
+            let outcome = Outcome {
+                address: address.clone(),
+                operation: op,
+                status: Status::Skipped(format!("`{failed}` did not succeed")),
+            };
+            input.observer.finished(&outcome, Duration::ZERO);
+            report.outcomes.push(outcome);
+            frontier.settle(&address, false);
+            all_ok = false;
+        }
+        // Start what is ready, as far as the limit and each service's budget allow; nothing after a stop.
+        let mut starting: Vec<(String, Prepared)> = Vec::new();
+        let services = if stopping(input) { Vec::new() } else { frontier.services() };
+        for service in services {
+            while in_flight.len() + starting.len() < input.options.concurrency.max(1) {
+                if !budgets.try_start(&service) {
+                    break;
+                }
+                let Some(address) = frontier.take(&service) else {
                     budgets.finished(&service);
-                    let outcome =
-                        Outcome { address: address.clone(), operation: op, status: Status::Failed(reason.clone()) };
-                    input.observer.finished(&outcome, Duration::ZERO);
-                    report.outcomes.push(outcome);
-                    broken.insert(address, reason);
-                    all_ok = false;
+                    break;
+                };
+                let op = ops.get(&address).copied().unwrap_or(Operation::Create);
+                input.observer.started(&address, op);
+                // Each operation's generation: the serial its intent is recorded at.
+                let generation = store.state.serial + 1 + starting.len() as u64;
+                match start(input, &store.state, &address, op, generation, budgets.clone(), service.clone()) {
+                    Ok(prepared) => starting.push((address.clone(), prepared)),
+                    Err(reason) => {
+                        budgets.finished(&service);
+                        let outcome =
+                            Outcome { address: address.clone(), operation: op, status: Status::Failed(reason) };
+                        input.observer.finished(&outcome, Duration::ZERO);
+                        report.outcomes.push(outcome);
+                        frontier.settle(&address, false);
+                        all_ok = false;
+                    }
                 }
             }
         }
@@ -354,12 +345,12 @@ async fn run_stage_with(
         store.backend.record_many(&mut store.state, &addresses)?;
         in_flight.extend(starting.into_iter().map(|(_, prepared)| prepared.call));
         let Some((address, op, started, result)) = in_flight.next().await else {
-            if waiting.is_empty() {
+            if frontier.is_empty() {
                 break;
             }
             if stopping(input) {
                 // Everything in flight has finished and been saved; the rest never starts.
-                for (address, _) in std::mem::take(&mut waiting) {
+                for address in frontier.take_all() {
                     let operation = ops.get(&address).copied().unwrap_or(Operation::Create);
                     let outcome = Outcome { address, operation, status: Status::Skipped(INTERRUPTED.into()) };
                     input.observer.finished(&outcome, Duration::ZERO);
@@ -378,7 +369,7 @@ async fn run_stage_with(
                 store.state.pending.remove(&address);
                 record(input, &mut store.state, &address, op, observed);
                 store.backend.record(&mut store.state, &address)?;
-                succeeded.insert(address.clone());
+                frontier.settle(&address, true);
                 Status::Done
             }
             Err(Failure { reason, created, uncertain }) => {
@@ -395,7 +386,7 @@ async fn run_stage_with(
                     store.state.pending.remove(&address);
                 }
                 store.backend.record(&mut store.state, &address)?;
-                broken.insert(address.clone(), reason.clone());
+                frontier.settle(&address, false);
                 all_ok = false;
                 Status::Failed(reason)
             }

@@ -226,7 +226,7 @@ pub fn call(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, F
 }
 
 fn call_unbounded(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Value, FnError> {
-    if name != "secret" && args.iter().any(|a| !a.is_known()) {
+    if name != "secret" && args.iter().any(|a| !a.is_known()) && !moves_elements_only(name, args) {
         return Ok(Value::Unknown);
     }
     let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
@@ -360,6 +360,25 @@ fn cidrsubnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, FnError
         IpAddr::V6(a) => IpAddr::V6((u128::from(a) | ((netnum as u128).checked_shl(shift).unwrap_or(0))).into()),
     };
     Ok(format!("{addr}/{new_len}"))
+}
+
+/// Whether `name` only moves elements without looking at them, over
+/// arguments whose shape is known (lists and maps, and for `lookup` a known
+/// key): then elements known only after apply (references to other
+/// resources) pass through as they are, and the policy rules still see what
+/// they point at. `concat([aws.ec2.subnet.public.id], [])` is the public
+/// subnet, not "unknown".
+fn moves_elements_only(name: &str, args: &[Value]) -> bool {
+    let shaped = |v: &Value| matches!(v, Value::List(_) | Value::Map(_));
+    match name {
+        "concat" | "merge" | "keys" | "values" | "length" => args.iter().all(shaped),
+        "lookup" => {
+            args.first().is_some_and(shaped)
+                && args.get(1).is_some_and(Value::is_known)
+                && args.get(2).is_none_or(|d| d.is_known() || matches!(d, Value::Ref { .. }))
+        }
+        _ => false,
+    }
 }
 
 /// An error once text being built passes [`MAX_STRING`], so it stops growing there.

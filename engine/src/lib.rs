@@ -7,6 +7,7 @@ pub mod apply;
 pub mod budget;
 pub mod error;
 pub mod eval;
+mod frontier;
 pub mod functions;
 pub mod graph;
 pub mod host;
