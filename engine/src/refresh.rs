@@ -152,7 +152,13 @@ pub async fn refresh(
         let Some(recorded) = refreshed.resources.get_mut(&address) else {
             continue;
         };
+        // What an interrupted operation left half done is not a change made outside drone.
+        let interrupted = recovered.iter().any(|r| r.address == address);
         match observed {
+            // A delete that a killed run finished is simply done.
+            None if interrupted => {
+                refreshed.resources.remove(&address);
+            }
             None => {
                 drift.push(Drift {
                     address: address.clone(),
@@ -165,8 +171,6 @@ pub async fn refresh(
             }
             Some(o) => {
                 let changes = merge(catalog, recorded, o);
-                // What an interrupted operation left half done is not a change made outside drone.
-                let interrupted = recovered.iter().any(|r| r.address == address);
                 if !changes.is_empty() && !interrupted {
                     drift.push(Drift {
                         address,

@@ -822,4 +822,34 @@ async fn recovery_adopts_what_a_killed_create_made_and_forgets_what_it_did_not()
     assert!(!recovered.resources.contains_key("test.thing.never"));
     let adopted: Vec<_> = resolved.iter().map(|r| (r.address.as_str(), r.adopted.as_deref())).collect();
     assert_eq!(adopted, [("test.thing.made", Some("id-made")), ("test.thing.never", None)]);
+
+    // A delete the killed run had finished: gone, and not reported as deleted outside drone.
+    let mut state = State::new("t");
+    state.resources.insert(
+        "test.thing.gone".into(),
+        drone_engine::state::ResourceState {
+            type_name: "test.thing".into(),
+            id: "id-gone".into(),
+            provider: "default".into(),
+            phase: "default".into(),
+            dependencies: BTreeSet::new(),
+            tainted: false,
+            attributes: [("name".to_string(), Value::str("gone"))].into(),
+        },
+    );
+    let intent = Intent {
+        operation: Op::Delete,
+        type_name: "test.thing".into(),
+        provider: "default".into(),
+        phase: "default".into(),
+        dependencies: BTreeSet::new(),
+        token: Intent::token(&state.lineage, "test.thing.gone", 1),
+        started: 0,
+        attributes: Attributes::new(),
+    };
+    state.pending.insert("test.thing.gone".into(), intent);
+    let refreshed = drone_engine::refresh::refresh(&state, &catalog(), &providers, 4).await.expect("refresh");
+    assert!(refreshed.drift.is_empty(), "{:?}", refreshed.drift);
+    assert!(refreshed.state.resources.is_empty() && refreshed.state.pending.is_empty());
+    assert_eq!(refreshed.recovered.len(), 1);
 }
