@@ -66,6 +66,7 @@ impl Located for Shown {
 /// Prints findings for a person, grouped by file (findings are ordered by span).
 pub fn human(report: &Report, sources: &SourceMap) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut indexes = crate::render::Indexes::new();
     for finding in &report.findings {
         let rule = report.rule(&finding.rule);
         let help = rule.and_then(|r| r.fix.clone()).map(|fix| {
@@ -74,7 +75,8 @@ pub fn human(report: &Report, sources: &SourceMap) {
                 None => fix,
             }
         });
-        eprint!("{}", crate::render::render(&Shown { finding: finding.clone(), help }, sources, color));
+        let shown = Shown { finding: finding.clone(), help };
+        eprint!("{}", crate::render::render_with(&shown, sources, color, &mut indexes));
     }
     eprintln!("{}", summary(report));
 }

@@ -2,11 +2,30 @@
 
 use std::io::IsTerminal;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use drone_lang::span::FileId;
 use drone_lang::{Located, SourceMap};
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 
 /// Renders one diagnostic against its file, without colour unless `color`.
 pub fn render<D>(diagnostic: &D, sources: &SourceMap, color: bool) -> String
+where
+    D: Diagnostic + Located + Clone + Send + Sync + 'static,
+{
+    render_with(diagnostic, sources, color, &mut Indexes::new())
+}
+
+/// Each file's text with its line starts, made once per file for all the
+/// diagnostics rendered against it.
+pub type Indexes = BTreeMap<FileId, Indexed>;
+
+/// [`render`], reusing the files already indexed in `indexes`.
+pub fn render_with<D>(diagnostic: &D, sources: &SourceMap, color: bool, indexes: &mut Indexes) -> String
 where
     D: Diagnostic + Located + Clone + Send + Sync + 'static,
 {
@@ -14,18 +33,18 @@ where
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     let span = diagnostic.span();
-    let report = match sources.get(span.file) {
+    let indexed = sources
+        .get(span.file)
+        .map(|file| indexes.entry(span.file).or_insert_with(|| Indexed::new(&file.name, &file.text)).clone());
+    let report = match indexed {
         // A snippet of a line this long is unreadable, and miette cannot pad past 65,535 columns.
-        Some(file) if file.text.lines().any(|l| l.len() > MAX_SNIPPET_LINE) => {
-            let before = file.text.get(..span.start as usize).unwrap_or_default();
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some(file) if file.longest_line > MAX_SNIPPET_LINE => {
+            let (line, column) = file.position(span.start as usize);
             out =
                 format!("{}:{line}:{column}: (a line longer than {MAX_SNIPPET_LINE} bytes is not shown)\n", file.name);
             miette::Report::new(diagnostic.clone())
         }
-        Some(file) => miette::Report::new(diagnostic.clone())
-            .with_source_code(NamedSource::new(file.name.clone(), file.text.clone())),
+        Some(file) => miette::Report::new(diagnostic.clone()).with_source_code(file),
         None => miette::Report::new(diagnostic.clone()),
     };
     let mut rendered = String::new();
@@ -37,6 +56,70 @@ where
 
 /// The longest source line a diagnostic shows as a snippet.
 const MAX_SNIPPET_LINE: usize = 4096;
+
+/// A file's text and where its lines start, so a snippet is read from the
+/// lines around a span instead of by scanning the file from its start (which
+/// made rendering every finding of a large file quadratic).
+#[derive(Clone)]
+pub struct Indexed {
+    name: Arc<str>,
+    text: Arc<str>,
+    /// The offset of each line's first byte; a line ends at `\n`, `\r\n` or a lone `\r`, as miette counts.
+    starts: Arc<Vec<usize>>,
+    longest_line: usize,
+}
+
+impl Indexed {
+    fn new(name: &str, text: &str) -> Indexed {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        let longest_line =
+            starts.windows(2).map(|w| w[1] - w[0]).chain([text.len() - starts[starts.len() - 1]]).max().unwrap_or(0);
+        Indexed { name: name.into(), text: text.into(), starts: Arc::new(starts), longest_line }
+    }
+
+    /// The 0-based line holding `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|s| *s <= offset).saturating_sub(1)
+    }
+
+    /// The 1-based line and column (in characters) of `offset`.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_of(offset);
+        let column = self.text.get(self.starts[line]..offset).map_or(0, |t| t.chars().count());
+        (line + 1, column + 1)
+    }
+}
+
+impl SourceCode for Indexed {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        // miette's own reader, over the text from the first context line on.
+        let first = self.line_of(span.offset()).saturating_sub(context_lines_before);
+        let base = self.starts[first];
+        let local = SourceSpan::new((span.offset() - base).into(), span.len());
+        let tail = self.text.as_bytes().get(base..).ok_or(MietteError::OutOfBounds)?;
+        let found = tail.read_span(&local, context_lines_before, context_lines_after)?;
+        let found_span = SourceSpan::new((found.span().offset() + base).into(), found.span().len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            found.data(),
+            found_span,
+            found.line() + first,
+            found.column(),
+            found.line_count() + first,
+        )))
+    }
+}
 
 /// Prints a diagnostic that points at no source (state, locks) to standard
 /// error, coloured on a terminal. Lines are not wrapped: help lines hold
@@ -61,8 +144,9 @@ where
     D: Diagnostic + Located + Clone + Send + Sync + 'static,
 {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut indexes = Indexes::new();
     for d in diagnostics {
-        eprint!("{}", render(d, sources, color));
+        eprint!("{}", render_with(d, sources, color, &mut indexes));
     }
 }
 
