@@ -393,7 +393,7 @@ async fn prod_converges_through_throttling_and_the_account_matches_state() {
 }
 
 /// The client's per-attempt timeout the disturbed runs use (`DRONE_CALL_TIMEOUT`).
-const CALL_TIMEOUT: &str = "2";
+const CALL_TIMEOUT: &str = "5";
 
 /// Seeds from `DRONE_FAULT_SEEDS` (`1-40` or `3,7,9`), else `default`.
 fn seeds(default: &[u64]) -> Vec<u64> {
@@ -423,7 +423,8 @@ fn prod_with_timeout(endpoint: &str, state: &std::path::Path, args: &[&str]) -> 
 /// account matches state, and destroy leaves nothing. Says whether the
 /// further run had anything left to do.
 async fn converges(moto: &Moto, state: &std::path::Path) -> bool {
-    let out = run(&mut prod_with_timeout(&moto.url, state, &["run", "workflows/prod.drone", "--yes"]));
+    // Undisturbed: the client's default timeout (a loaded machine can be slow to answer).
+    let out = run(&mut prod(&moto.url, state, &["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     // Shown when a later check fails: what the further run resolved and did.
     eprintln!("the further run:\n{}", text(&out).0);
@@ -450,7 +451,7 @@ async fn replies_lost_cut_off_or_late_never_leave_a_duplicate() {
             lose: 0.05,
             drop: 0.03,
             delay: 0.02,
-            hold: Duration::from_secs(3),
+            hold: Duration::from_secs(6),
             seed,
             ..Faults::default()
         };

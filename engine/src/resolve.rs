@@ -54,7 +54,13 @@ pub(crate) async fn create(c: &Create<'_>) -> Result<Observed, ProviderError> {
             return converge(c, &id, false).await.map_err(|e| e.after_create(&id));
         }
         if matches!(err.kind, ErrorKind::Indeterminate | ErrorKind::AlreadyExists) {
-            let found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
+            let mut found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
+            if found.is_none() && err.kind == ErrorKind::Indeterminate {
+                // A request the client gave up on may still be at work on the server:
+                // look once more after a pause before creating again.
+                backoff(&mut delay).await;
+                found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
+            }
             match (found, err.kind) {
                 (Some(Found { id, owner: Owner::This }), _) => {
                     return converge(c, &id, false).await.map_err(|e| e.after_create(&id))
