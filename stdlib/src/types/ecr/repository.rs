@@ -110,15 +110,21 @@ mod sdk {
         let Some(arn) = out.repositories().first().and_then(|r| r.repository_arn()) else {
             return Ok(None);
         };
-        let tags = p
+        let tags = list_tags(p, arn).await?;
+        let owner: Owner = crate::aws::attrs::owner(tags.iter().map(|t| (t.key(), t.value())), f.tags);
+        Ok(Some(Found { id: name.to_string(), owner }))
+    }
+
+    /// Every tag of the repository `arn`.
+    async fn list_tags(p: &AwsProvider, arn: &str) -> Result<Vec<Tag>, ProviderError> {
+        let out = p
             .ecr
             .list_tags_for_resource()
             .resource_arn(arn)
             .send()
             .await
             .map_err(|e| sdk_error("ListTagsForResource", e))?;
-        let owner: Owner = crate::aws::attrs::owner(tags.tags().iter().map(|t| (t.key(), t.value())), f.tags);
-        Ok(Some(Found { id: name.to_string(), owner }))
+        Ok(out.tags().to_vec())
     }
 
     async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
@@ -140,14 +146,8 @@ mod sdk {
         ]);
         // Tags are a request of their own: read when the workflow sets them.
         if let (Some(arn), true) = (repo.repository_arn(), prior.contains_key("tags")) {
-            let tags = p
-                .ecr
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListTagsForResource", e))?;
-            attributes.insert("tags".into(), user_tags(tags.tags().iter().map(|t| (t.key(), t.value()))));
+            let tags = list_tags(p, arn).await?;
+            attributes.insert("tags".into(), user_tags(tags.iter().map(|t| (t.key(), t.value()))));
         }
         Ok(Some(Observed { id: id.to_string(), attributes }))
     }

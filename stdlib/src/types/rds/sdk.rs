@@ -39,25 +39,26 @@ pub(super) async fn sync_tags(rds: &Client, u: &Update<'_>) -> Result<(), Provid
     Ok(())
 }
 
-/// The user's tags of the RDS resource `arn`.
 /// The resource `id` (with ARN `arn`) found, and whose it is by its tags.
 pub(super) async fn found(rds: &Client, id: &str, arn: &str, f: &FindRequest<'_>) -> Result<Found, ProviderError> {
-    let out = rds
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(|e| sdk_error("ListTagsForResource", e))?;
-    let pairs = out.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+    let tags = list_tags(rds, arn).await?;
+    let pairs = tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
     Ok(Found { id: id.to_string(), owner: attrs::owner(pairs, f.tags) })
 }
 
-pub(super) async fn tags_of(rds: &Client, arn: &str) -> Result<Value, ProviderError> {
+/// Every tag of the RDS resource `arn`.
+async fn list_tags(rds: &Client, arn: &str) -> Result<Vec<Tag>, ProviderError> {
     let out = rds
         .list_tags_for_resource()
         .resource_name(arn)
         .send()
         .await
         .map_err(|e| sdk_error("ListTagsForResource", e))?;
-    Ok(attrs::user_tags(out.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))))
+    Ok(out.tag_list().to_vec())
+}
+
+/// The user's tags of the RDS resource `arn`.
+pub(super) async fn tags_of(rds: &Client, arn: &str) -> Result<Value, ProviderError> {
+    let tags = list_tags(rds, arn).await?;
+    Ok(attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))))
 }
