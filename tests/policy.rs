@@ -111,7 +111,7 @@ fn suppressions_need_a_reason_stay_visible_and_expire() {
   name                = "logs"
   encryption          = "AES256"
   public_access_block = {{ block_public_acls = true, ignore_public_acls = true, block_public_policy = true, restrict_public_buckets = true }}
-  policy              = {{ Version = "2012-10-17", Statement = [{{ Effect = "Deny", Principal = "*", Action = "s3:*", Resource = "arn:aws:s3:::logs/*", Condition = {{ Bool = {{ "aws:SecureTransport" = "false" }} }} }}] }}
+  policy              = {{ Version = "2012-10-17", Statement = [{{ Effect = "Deny", Principal = "*", Action = "s3:*", Resource = ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], Condition = {{ Bool = {{ "aws:SecureTransport" = "false" }} }} }}] }}
   @allow(data.s3_versioning, reason = "a scratch bucket, emptied nightly"{until})
   versioning = false
 }}
@@ -149,7 +149,7 @@ resource aws.s3.bucket logs {
   name                = "logs"
   encryption          = "AES256"
   public_access_block = { block_public_acls = true, ignore_public_acls = true, block_public_policy = true, restrict_public_buckets = true }
-  policy              = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Principal = "*", Action = "s3:*", Resource = "arn:aws:s3:::logs/*", Condition = { Bool = { "aws:SecureTransport" = "false" } } }] }
+  policy              = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Principal = "*", Action = "s3:*", Resource = ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], Condition = { Bool = { "aws:SecureTransport" = "false" } } }] }
   versioning          = aws.ec2.vpc.main.id == "vpc-123"
 }
 "#,

@@ -32,6 +32,7 @@ fn attr(name: &str, ty: Type, presence: Presence, force_new: bool) -> AttributeS
         sensitive: false,
         read_back: true,
         guarded: false,
+        derived: None,
         doc: name.into(),
     }
 }

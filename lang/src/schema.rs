@@ -117,6 +117,10 @@ pub struct AttributeSchema {
     /// then means none (no rules, no policies, `false`): a policy rule judges
     /// it, so a value set outside drone is drift and is undone.
     pub guarded: bool,
+    /// For a computed attribute that the configuration alone determines, its
+    /// template over other attributes (`arn:aws:s3:::{name}`): policies judge
+    /// its value before apply instead of calling it unknown.
+    pub derived: Option<String>,
     /// One line shown in hovers and messages.
     pub doc: String,
 }

@@ -24,6 +24,7 @@ fn catalog() -> Catalog {
         sensitive: false,
         read_back: true,
         guarded: false,
+        derived: None,
         doc: format!("the {name}"),
     };
     let mut c = Catalog::new();

@@ -61,6 +61,7 @@ fn attribute(name: &str, ty: Type, presence: Presence, doc: &str) -> AttributeSc
         sensitive: false,
         read_back: true,
         guarded: false,
+        derived: None,
         doc: doc.into(),
     }
 }
@@ -95,9 +96,16 @@ pub(crate) trait AttributeExt {
     fn drone_side(self) -> Self;
     /// Owned by drone even when unset (then it means none), because a policy rule judges it.
     fn guarded(self) -> Self;
+    /// Computed, but determined by the configuration: `template` names other attributes in braces.
+    fn derived(self, template: &str) -> Self;
 }
 
 impl AttributeExt for AttributeSchema {
+    fn derived(mut self, template: &str) -> Self {
+        self.derived = Some(template.into());
+        self
+    }
+
     fn replaces(mut self) -> Self {
         self.force_new = true;
         self

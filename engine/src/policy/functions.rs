@@ -38,9 +38,17 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("iam_scoped_on_every_resource", &["document"], Type::list(Type::String), "actions an IAM document allows on every resource though they can be scoped to ARNs"),
         sig("iam_escalations", &["documents"], Type::list(Type::String), "the privilege-escalation paths a list of IAM documents opens together"),
         sig("iam_passes_any_role", &["document"], Type::Bool, "whether an IAM document allows iam:PassRole on wildcard resources or without iam:PassedToService"),
-        sig("iam_denies_insecure_transport", &["document"], Type::Bool, "whether a policy document denies requests without TLS (a Deny conditioned on aws:SecureTransport)"),
+        sig("iam_denies_insecure_transport", &["document", "bucket"], Type::Bool, "whether a bucket policy denies every S3 action to everyone on the bucket and its objects when aws:SecureTransport is false, and only then"),
         sig("iam_unknown_actions", &["document"], Type::list(Type::String), "actions in an IAM document that the IAM action catalogue does not know"),
         sig("principals", &["statement", "kind"], Type::list(Type::String), "a statement's principals of a kind (\"AWS\", \"Service\", \"Federated\"); Principal \"*\" gives [\"*\"]; references to this workflow's resources are left out"),
+        sig("covers_every_action", &["actions"], Type::Bool, "whether some action pattern matches every action of every service (`*`, `*:*`, `?*`)"),
+        sig("whole_services", &["actions"], Type::list(Type::String), "the services every one of whose actions the patterns match together, e.g. [\"s3\"] for `s3:?*`"),
+        sig("covers_every_resource", &["resources", "service"], Type::Bool, "whether some resource pattern matches every resource of some type of a service (`*`, `arn:*`, `arn:aws:s3:::*`)"),
+        sig("condition_pins", &["statement", "key"], Type::Bool, "whether a statement's conditions admit only specific values of a key (not `StringLike \"*\"`, `Null`, `IfExists`, `StringNotEquals` or `ForAllValues`)"),
+        sig("limits_principals", &["statement"], Type::Bool, "whether a statement's conditions pin who may call: an organisation, account, principal, VPC endpoint, or a source range smaller than the internet"),
+        sig("anyone", &["statement"], Type::Bool, "whether a statement's principals are everyone: `*`, an AWS principal with a wildcard, or an Allow with NotPrincipal"),
+        sig("ingress_ports", &["rule"], Type::Any, "the traffic a security group rule really admits: { protocol, from, to, text }, every port for protocol \"all\" or protocols other than tcp, udp and icmp"),
+        sig("internet_source", &["rule"], Type::Any, "the source range of a security group rule when it is the internet (wider than a /8 or an IPv6 /16, not private), or null"),
         sig("brief", &["list", "count"], Type::String, "the first `count` items joined with commas, and how many more"),
     ]
 }
@@ -129,6 +137,7 @@ fn statements(doc: &Value) -> Result<Value, FnError> {
             n.insert("resources".to_string(), list(m.get("Resource")));
             n.insert("not_resources".to_string(), list(m.get("NotResource")));
             n.insert("principal".to_string(), m.get("Principal").cloned().unwrap_or(Value::Null));
+            n.insert("not_principal".to_string(), m.get("NotPrincipal").cloned().unwrap_or(Value::Null));
             n.insert("condition".to_string(), m.get("Condition").cloned().unwrap_or(Value::Null));
             Value::Map(n)
         })
@@ -157,15 +166,95 @@ fn with_statements(document: &Value, f: impl FnOnce(&[iam::Statement]) -> Value)
     }
 }
 
+/// The actions `statements` allow on every resource though they could be
+/// scoped, the most dangerous first (permissions management, then writes),
+/// so that a finding's first few names are the ones that matter.
 fn scoped_on_every_resource(statements: &[iam::Statement]) -> Value {
     let catalogue = iam::catalogue::catalogue();
-    let actions: std::collections::BTreeSet<String> = statements
-        .iter()
-        .filter(|s| s.effect == iam::Effect::Allow && s.on_every_resource())
-        .flat_map(iam::Statement::expanded_actions)
-        .filter(|a| catalogue.get(a).is_some_and(iam::catalogue::Action::resource_level))
-        .collect();
-    string_list(actions)
+    let rank =
+        |access: &str| ["Permissions management", "Write", "Tagging", "Read", "List"].iter().position(|a| *a == access);
+    let mut actions = std::collections::BTreeSet::new();
+    for s in statements.iter().filter(|s| s.effect == iam::Effect::Allow) {
+        for name in s.expanded_actions() {
+            if let Some(a) = catalogue.get(&name).filter(|a| a.resource_level() && s.on_every_resource_of(a)) {
+                actions.insert((rank(a.access), name));
+            }
+        }
+    }
+    string_list(actions.into_iter().map(|(_, name)| name))
+}
+
+/// Whether a bucket policy denies every S3 action to everyone on the bucket
+/// and all its objects whenever the request is not over TLS, and on nothing
+/// else: a Deny that names other actions, some objects, some principals, or
+/// adds conditions that narrow it, leaves plain HTTP open somewhere.
+fn denies_insecure_transport(statements: &[iam::Statement], bucket: &Value) -> Value {
+    let name = bucket.as_map().and_then(|m| m.get("name"));
+    let mut undecided = false;
+    for st in statements.iter().filter(|st| st.effect == iam::Effect::Deny && !st.not_action) {
+        let tls = st.conditions.len() == 1
+            && st.conditions[0].is_on("aws:SecureTransport")
+            && st.conditions[0].requires("false");
+        let every_action =
+            iam::scope::covers_every_action(&st.actions) || iam::scope::whole_services(&st.actions).contains(&"s3");
+        if !(tls && every_action && st.everyone) {
+            continue;
+        }
+        if st.on_every_resource() {
+            return Value::Bool(true);
+        }
+        let Some(Value::String(name)) = name else {
+            undecided = true;
+            continue;
+        };
+        let reaches = |arn: &str| st.resources.iter().any(|p| iam::catalogue::glob(p, arn));
+        let objects = ["Zq9", "x-1/Y:z.2"].iter().all(|key| reaches(&format!("arn:aws:s3:::{name}/{key}")));
+        if reaches(&format!("arn:aws:s3:::{name}")) && objects {
+            return Value::Bool(true);
+        }
+    }
+    if undecided {
+        Value::Unknown
+    } else {
+        Value::Bool(false)
+    }
+}
+
+/// A list of strings from a policy value (one string, or a list); `None` when unknown.
+fn patterns(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::List(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Ref { .. } => Some(iam::KNOWN_AFTER_APPLY.to_string()),
+                _ => None,
+            })
+            .collect(),
+        Value::Null => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+/// The tests of a normalised statement's condition; `None` when unknown.
+fn statement_conditions(statement: &Value) -> Option<Vec<iam::conditions::Condition>> {
+    match statement.as_map().and_then(|m| m.get("condition")) {
+        Some(Value::Unknown | Value::Ref { .. }) => None,
+        condition => Some(iam::conditions::parse(condition)),
+    }
+}
+
+/// Whether a normalised statement's principals are everyone, an Allow with
+/// NotPrincipal (everyone but a few) included.
+fn anyone(statement: &Value) -> Value {
+    let Some(m) = statement.as_map() else { return Value::Unknown };
+    if matches!(m.get("principal"), Some(Value::Unknown | Value::Ref { .. })) {
+        return Value::Unknown;
+    }
+    let allow_all_but =
+        m.get("effect") == Some(&Value::str("Allow")) && !matches!(m.get("not_principal"), None | Some(Value::Null));
+    Value::Bool(allow_all_but || iam::everyone(m.get("principal")))
 }
 
 fn escalations(documents: &Value) -> Result<Value, FnError> {
@@ -253,11 +342,36 @@ impl Functions for Graph<'_, '_> {
             "iam_passes_any_role" => {
                 with_statements(&arg(0), |s| Value::Bool(s.iter().any(iam::Statement::passes_any_role)))
             }
-            "iam_denies_insecure_transport" => with_statements(&arg(0), |s| {
-                Value::Bool(s.iter().any(|st| {
-                    st.effect == iam::Effect::Deny && st.condition_keys.iter().any(|k| k == "aws:securetransport")
-                }))
+            "iam_denies_insecure_transport" => {
+                let bucket = arg(1);
+                with_statements(&arg(0), |s| denies_insecure_transport(s, &bucket))
+            }
+            "covers_every_action" => {
+                Ok(patterns(&arg(0)).map_or(Value::Unknown, |p| Value::Bool(iam::scope::covers_every_action(&p))))
+            }
+            "whole_services" => Ok(patterns(&arg(0))
+                .map_or(Value::Unknown, |p| string_list(iam::scope::whole_services(&p).into_iter().map(String::from)))),
+            "covers_every_resource" => Ok(match (patterns(&arg(0)), arg(1).as_str()) {
+                (Some(p), Some(service)) => Value::Bool(iam::scope::covers_every_resource_of_service(&p, service)),
+                _ => Value::Unknown,
             }),
+            "condition_pins" => Ok(match (statement_conditions(&arg(0)), arg(1).as_str()) {
+                (Some(c), Some(key)) => Value::Bool(c.iter().any(|c| c.is_on(key) && c.pins(false))),
+                _ => Value::Unknown,
+            }),
+            "limits_principals" => Ok(statement_conditions(&arg(0))
+                .map_or(Value::Unknown, |c| Value::Bool(iam::conditions::limits_principals(&c)))),
+            "anyone" => Ok(anyone(&arg(0))),
+            "ingress_ports" => Ok(super::exposure::Admission::of(&arg(0)).map_or(Value::Unknown, |a| {
+                let mut m = std::collections::BTreeMap::new();
+                m.insert("text".to_string(), Value::String(a.describe()));
+                m.insert("from".to_string(), Value::Number(a.from as f64));
+                m.insert("to".to_string(), Value::Number(a.to as f64));
+                m.insert("protocol".to_string(), Value::String(a.protocol));
+                Value::Map(m)
+            })),
+            "internet_source" => Ok(super::exposure::internet_source(&arg(0))
+                .map_or(Value::Unknown, |s| s.map_or(Value::Null, Value::String))),
             "iam_unknown_actions" => {
                 with_statements(&arg(0), |s| string_list(s.iter().flat_map(iam::Statement::unknown_actions)))
             }

@@ -5,6 +5,7 @@
 //! attribute, and the suppression that covers it, if any. Findings are data;
 //! reporters in the binary render them.
 
+pub mod exposure;
 mod functions;
 pub mod iam;
 mod reach;

@@ -1,9 +1,10 @@
 //! Reachability from the internet, judged by the network path rather than by
 //! names: internet gateway -> route table with a default route to it ->
 //! subnet associated with that table -> a public address on the resource ->
-//! a security group rule open to the whole internet on the port. Each hop is
+//! a security group rule that admits the port from an internet range. Each hop is
 //! reported, so a finding shows the path, not just the verdict.
 
+use super::exposure::{internet_source, Admission};
 use super::functions::Graph;
 use super::resource_address;
 use super::symbolic::TYPE_KEY;
@@ -157,31 +158,20 @@ impl Graph<'_, '_> {
     }
 }
 
-/// The whole-internet source (`0.0.0.0/0` or `::/0`) a security group's
-/// ingress admits on `port`, if any.
+/// The internet range (see `exposure`) a security group's ingress admits
+/// TCP connections to `port` from, if any.
 fn open_to_internet(sg: &Value, port: f64) -> Result<Option<String>, Undecided> {
     let Some(rules) = sg.as_map().and_then(|m| m.get("ingress")) else { return Ok(None) };
     let Some(rules) = rules.as_list() else {
         return if matches!(rules, Value::Null) { Ok(None) } else { Err(Undecided) };
     };
     for rule in rules {
-        let Some(r) = rule.as_map() else { continue };
-        let number = |key: &str| r.get(key).and_then(Value::as_f64);
-        let covers = match (number("port"), number("from_port"), number("to_port")) {
-            (Some(p), _, _) => p == port,
-            (None, Some(from), Some(to)) => from <= port && port <= to,
-            // No port: every port (protocol "all").
-            _ => true,
-        };
-        if !covers {
+        let admission = Admission::of(rule).map_err(|_| Undecided)?;
+        if !admission.admits_tcp(port as i64) {
             continue;
         }
-        for (key, everything) in [("cidr", "0.0.0.0/0"), ("ipv6_cidr", "::/0")] {
-            match r.get(key) {
-                Some(Value::String(s)) if s == everything => return Ok(Some(everything.to_string())),
-                Some(Value::String(_) | Value::Null) | None => {}
-                Some(_) => return Err(Undecided),
-            }
+        if let Some(source) = internet_source(rule).map_err(|_| Undecided)? {
+            return Ok(Some(source));
         }
     }
     Ok(None)

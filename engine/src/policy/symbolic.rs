@@ -1,6 +1,7 @@
 //! Resource values as policies see them before anything exists: each
 //! instance's configuration, with every value known only after apply kept as
-//! a reference (`Value::Ref`) to the attribute it will come from.
+//! a reference (`Value::Ref`) to the attribute it will come from, and every
+//! computed value the configuration determines (a bucket's ARN) filled in.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +48,10 @@ impl Resolver for Symbolic<'_> {
         let mut attrs = evaluate_config(self.model, self.catalog, self.cx, self, instance).unwrap_or_default();
         if let Some(schema) = self.catalog.resource(&instance.type_name) {
             for a in schema.attributes.iter().filter(|a| a.computed()) {
-                attrs.entry(a.name.clone()).or_insert_with(|| Value::reference(address, &a.name));
+                let derived = a.derived.as_deref().and_then(|template| derive(template, &attrs));
+                attrs
+                    .entry(a.name.clone())
+                    .or_insert_with(|| derived.unwrap_or_else(|| Value::reference(address, &a.name)));
             }
             for a in &schema.attributes {
                 attrs.entry(a.name.clone()).or_insert(Value::Null);
@@ -60,4 +64,19 @@ impl Resolver for Symbolic<'_> {
         self.memo.borrow_mut().insert(address.to_string(), value.clone());
         value
     }
+}
+
+/// A derived attribute's value: `template` with each `{attribute}` replaced by
+/// that attribute's configured string; `None` while any of them is unknown.
+fn derive(template: &str, attrs: &BTreeMap<String, Value>) -> Option<Value> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = start + rest[start..].find('}')?;
+        out.push_str(&rest[..start]);
+        out.push_str(attrs.get(&rest[start + 1..end])?.as_str()?);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(Value::String(out))
 }

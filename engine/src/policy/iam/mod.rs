@@ -4,7 +4,9 @@
 //! Deny subtracted, and the privilege-escalation paths a set of documents opens.
 
 pub mod catalogue;
+pub mod conditions;
 pub mod escalation;
+pub mod scope;
 
 use std::collections::BTreeSet;
 
@@ -35,6 +37,10 @@ pub struct Statement {
     pub not_resource: bool,
     /// The condition keys, lower-cased (`iam:passedtoservice`).
     pub condition_keys: Vec<String>,
+    /// The tests of its `Condition` block.
+    pub conditions: Vec<conditions::Condition>,
+    /// Whether its `Principal` is everyone: `*`, or an AWS principal with a wildcard.
+    pub everyone: bool,
 }
 
 /// Why a document cannot be analysed.
@@ -120,7 +126,24 @@ fn statement(value: &Value) -> Result<Statement, DocumentError> {
         _ => (strings(m.get("Resource"))?, false),
     };
     let condition_keys = condition_keys(m.get("Condition"));
-    Ok(Statement { effect, actions, not_action, resources, not_resource, condition_keys })
+    let conditions = conditions::parse(m.get("Condition"));
+    let everyone = everyone(m.get("Principal"));
+    Ok(Statement { effect, actions, not_action, resources, not_resource, condition_keys, conditions, everyone })
+}
+
+/// Whether a `Principal` is everyone: `*`, or an AWS principal with a
+/// wildcard (`arn:aws:iam::*:root` is any account).
+pub fn everyone(principal: Option<&Value>) -> bool {
+    let wildcard = |v: &Value| match v {
+        Value::String(s) => scope::is_wildcard(s),
+        Value::List(items) => items.iter().any(|i| i.as_str().is_some_and(scope::is_wildcard)),
+        _ => false,
+    };
+    match principal {
+        Some(Value::String(p)) => p == "*",
+        Some(Value::Map(p)) => p.get("AWS").is_some_and(wildcard),
+        _ => false,
+    }
 }
 
 /// The keys a `Condition` block tests, lower-cased, across all its operators:
@@ -168,16 +191,22 @@ impl Statement {
         self.actions.iter().filter(|p| c.matching(p).next().is_none()).cloned().collect()
     }
 
-    /// Whether the statement applies to every resource: `Resource: "*"`, or
-    /// any `NotResource` (everything but a few).
+    /// Whether the statement applies to every resource of every service:
+    /// `Resource: "*"` or anything that matches as much (`arn:*`), or any
+    /// `NotResource` (everything but a few).
     pub fn on_every_resource(&self) -> bool {
-        self.not_resource || self.resources.iter().any(|r| r == "*")
+        self.not_resource || self.resources.iter().any(|r| scope::covers_anything(r))
     }
 
     /// Whether some resource pattern is a wildcard over many resources
-    /// (`*`, `arn:aws:iam::*:role/*`), rather than named ARNs.
+    /// (`*`, `arn:aws:iam::*:role/*`, `role/app-????`), rather than named ARNs.
     pub fn on_wildcard_resources(&self) -> bool {
-        self.not_resource || self.resources.iter().any(|r| r.contains('*'))
+        self.not_resource || self.resources.iter().any(|r| scope::is_wildcard(r))
+    }
+
+    /// Whether it reaches every resource of some type `action` can be scoped to.
+    pub fn on_every_resource_of(&self, action: &catalogue::Action) -> bool {
+        self.not_resource || scope::covers_every_resource_of(&self.resources, action)
     }
 
     /// Whether the statement has a condition on `key` (case-insensitive).
@@ -185,13 +214,20 @@ impl Statement {
         self.condition_keys.iter().any(|k| k.eq_ignore_ascii_case(key))
     }
 
+    /// Whether its conditions pin `key` to specific values (see
+    /// `Condition::pins`); `always_present` when the statement's actions
+    /// always carry the key, so that `IfExists` still pins it.
+    pub fn pins(&self, key: &str, always_present: bool) -> bool {
+        self.conditions.iter().any(|c| c.is_on(key) && c.pins(always_present))
+    }
+
     /// Whether it grants `iam:PassRole` without limits: on wildcard resources,
-    /// or without an `iam:PassedToService` condition. Other conditions do
-    /// not limit which service receives the role.
+    /// or without an `iam:PassedToService` condition that names services.
+    /// Other conditions do not limit which service receives the role.
     pub fn passes_any_role(&self) -> bool {
         self.effect == Effect::Allow
             && self.expanded_actions().iter().any(|a| a.eq_ignore_ascii_case("iam:PassRole"))
-            && (self.on_wildcard_resources() || !self.has_condition("iam:PassedToService"))
+            && (self.on_wildcard_resources() || !self.pins("iam:PassedToService", true))
     }
 }
 
@@ -222,7 +258,7 @@ pub fn effective_actions(statements: &[Statement]) -> BTreeSet<String> {
     }
     for s in statements.iter().filter(|s| s.effect == Effect::Deny) {
         // A conditional or resource-scoped Deny leaves the grant in place somewhere.
-        if s.condition_keys.is_empty() && !s.not_resource && s.resources.iter().any(|r| r == "*") {
+        if s.condition_keys.is_empty() && !s.not_resource && s.on_every_resource() {
             for action in s.expanded_actions() {
                 allowed.remove(&action.to_ascii_lowercase());
             }
@@ -253,7 +289,18 @@ mod tests {
     fn wildcards_and_not_action_expand_against_the_catalogue() {
         let s = &doc(r#"{"Statement": {"Effect": "Allow", "Action": "ecs:*Service", "Resource": "*"}}"#)[0];
         let actions: Vec<_> = s.expanded_actions().into_iter().collect();
-        assert_eq!(actions, ["ecs:CreateService", "ecs:DeleteService", "ecs:UpdateService"]);
+        assert_eq!(
+            actions,
+            [
+                "ecs:CreateExpressGatewayService",
+                "ecs:CreateService",
+                "ecs:DeleteExpressGatewayService",
+                "ecs:DeleteService",
+                "ecs:DescribeExpressGatewayService",
+                "ecs:UpdateExpressGatewayService",
+                "ecs:UpdateService"
+            ]
+        );
         let s = &doc(r#"{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "s3:*"], "Resource": "*"}]}"#)[0];
         let actions = s.expanded_actions();
         assert!(actions.contains("ec2:RunInstances") && !actions.iter().any(|a| a.starts_with("iam:")));

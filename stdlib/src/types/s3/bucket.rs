@@ -71,7 +71,7 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted").drone_side(),
         optional("policy", Type::Json, "the bucket policy document").guarded(),
         computed("id", Type::String, "the bucket name"),
-        computed("arn", Type::String, "the bucket's ARN"),
+        computed("arn", Type::String, "the bucket's ARN").derived("arn:aws:s3:::{name}"),
     ]
 }
 
