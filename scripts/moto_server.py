@@ -13,6 +13,10 @@ Always:
 - RDS DeleteDBCluster keeps the cluster's automated snapshots (AWS deletes
   them with the cluster), so re-creating a cluster of the same name within
   the minute collides with the old one's `rds:NAME-DATE` snapshot.
+- WAFv2 refuses a duplicate name with the error code `WafV2DuplicateItem`;
+  AWS's is `WAFDuplicateItemException`, which drone reads as "the name is
+  taken" and answers by looking the web ACL up (so a create whose first
+  reply was lost adopts what it made instead of failing on it).
 - ECR PutImageScanningConfiguration with `{}` (the SDK leaves `scanOnPush`
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
@@ -95,6 +99,20 @@ def _update_scanning_with_defaults(self, image_scanning_configuration):
 
 
 ecr_models.Repository._update_image_scanning_configuration = _update_scanning_with_defaults
+
+
+from moto.wafv2 import exceptions as wafv2_exceptions  # noqa: E402
+
+
+def _duplicate_item_init(self):
+    wafv2_exceptions.WAFv2ClientError.__init__(
+        self,
+        "WAFDuplicateItemException",
+        "AWS WAF could not perform the operation because some resource in your request is a duplicate of an existing one.",
+    )
+
+
+wafv2_exceptions.WAFV2DuplicateItemException.__init__ = _duplicate_item_init
 
 
 def _raw_data(request):
