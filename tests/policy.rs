@@ -40,6 +40,29 @@ fn violations_passed_through_functions_are_still_proven() {
     assert!(tried >= 17, "only {tried} evasion fixtures");
 }
 
+/// A "cannot prove before apply" warning only where a verdict truly waits
+/// for apply: none on the platform's workflows or on any fixture, whose
+/// values (bucket ARNs included) are all known before apply.
+#[test]
+fn nothing_known_before_apply_is_reported_as_unprovable() {
+    let mut files = vec![root().join("workflows/prod.drone")];
+    for dir in ["tests/policies", "tests/policies/evasions"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "drone") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 90, "{}", files.len());
+    for file in &files {
+        let (_, report) = check_json(file, &[]);
+        let unproven: Vec<_> =
+            report["findings"].as_array().expect("findings").iter().filter(|f| f["proven"] == false).collect();
+        assert!(unproven.is_empty(), "{}: {unproven:#?}", file.display());
+    }
+}
+
 /// Every alias a rule gives is one that scripts/check-aliases verified against
 /// checkov's and Trivy's own metadata (policies/aliases.tsv), and no verified
 /// alias was dropped from its rule: a changed alias needs the script run again.

@@ -107,6 +107,13 @@ impl Catalogue {
         self.by_name.get(&name.to_ascii_lowercase()).map(|&i| &self.actions[i])
     }
 
+    /// Every service prefix, in the order of `actions`.
+    pub fn services(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let mut starts: Vec<usize> = self.by_service.values().map(|r| r.start).collect();
+        starts.sort_unstable();
+        starts.into_iter().map(|i| self.actions[i].service())
+    }
+
     /// The actions of one service prefix, e.g. `s3`.
     pub fn service(&self, prefix: &str) -> &[Action] {
         self.by_service.get(&prefix.to_ascii_lowercase()).map_or(&[], |r| &self.actions[r.clone()])
@@ -132,17 +139,17 @@ impl Catalogue {
 }
 
 /// IAM's wildcard match: `*` any run, `?` one character, case-insensitive.
+/// IAM names are ASCII; other bytes compare exactly.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     // Iterative matching with backtracking to the last star: linear in practice.
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -153,7 +160,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]

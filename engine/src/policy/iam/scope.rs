@@ -25,10 +25,7 @@ pub fn covers_every_action<S: AsRef<str>>(patterns: &[S]) -> bool {
 /// The services every one of whose actions some pattern matches.
 pub fn whole_services<S: AsRef<str>>(patterns: &[S]) -> Vec<&'static str> {
     let c = catalogue();
-    let mut services: Vec<&'static str> = c.actions().iter().map(Action::service).collect();
-    services.dedup();
-    services
-        .into_iter()
+    c.services()
         .filter(|service| {
             // Only services some pattern's service part can match are worth the walk.
             patterns.iter().any(|p| p.as_ref().split_once(':').is_some_and(|(s, _)| glob(s, service)))
