@@ -17,6 +17,10 @@ Always:
   AWS's is `WAFDuplicateItemException`, which drone reads as "the name is
   taken" and answers by looking the web ACL up (so a create whose first
   reply was lost adopts what it made instead of failing on it).
+- S3 object requests are judged against the bucket policy with its
+  conditions ignored, so a TLS-only policy (Deny everything when
+  `aws:SecureTransport` is false) denies every request. The SDK reaches AWS
+  over TLS, where that Deny never applies; the statement is left out.
 - ECR PutImageScanningConfiguration with `{}` (the SDK leaves `scanOnPush`
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
@@ -34,6 +38,7 @@ Keeping the raw bytes, and signing exactly them, lets moto check the signature
 of what was actually sent.
 """
 
+import json
 import os
 import re
 import sys
@@ -61,6 +66,7 @@ cloudfront_responses.CloudFrontResponse.response_template = lambda self, source:
 
 
 from moto.rds import models as rds_models  # noqa: E402
+from moto.s3 import models as s3_models  # noqa: E402
 
 _modify_db_subnet_group = rds_models.RDSBackend.modify_db_subnet_group
 
@@ -85,6 +91,47 @@ def _delete_db_cluster_and_backups(self, cluster_identifier, *args, **kwargs):
 
 
 rds_models.RDSBackend.delete_db_cluster = _delete_db_cluster_and_backups
+
+
+_get_permission = s3_models.FakeBucket.get_permission
+
+
+def _is_tls_only_deny(statement):
+    # Deny ... when aws:SecureTransport is false, and nothing else.
+    condition = statement.get("Condition") or {}
+    tests = [(op, key, value) for op, keys in condition.items() for key, value in keys.items()]
+    return (
+        statement.get("Effect") == "Deny"
+        and len(tests) == 1
+        and tests[0][0] in ("Bool", "BoolIfExists")
+        and tests[0][1].lower() == "aws:securetransport"
+        and str(tests[0][2]).lower() in ("false", "['false']")
+    )
+
+
+def _get_permission_over_tls(self, action, resource):
+    if self.policy is None:
+        return _get_permission(self, action, resource)
+    document = json.loads(self.policy.decode())
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [s for s in statements if not _is_tls_only_deny(s)]
+    if len(kept) == len(statements):
+        return _get_permission(self, action, resource)
+    if not kept:
+        from moto.iam.access_control import PermissionResult
+
+        return PermissionResult.NEUTRAL
+    original = self.policy
+    try:
+        self.policy = json.dumps({**document, "Statement": kept}).encode()
+        return _get_permission(self, action, resource)
+    finally:
+        self.policy = original
+
+
+s3_models.FakeBucket.get_permission = _get_permission_over_tls
 
 
 from moto.ecr import models as ecr_models  # noqa: E402

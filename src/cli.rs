@@ -11,19 +11,18 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use drone_engine::apply::{self, ApplyInput, ApplyOptions, Operation, Providers, Status, Store};
 use drone_engine::functions::CallContext;
-use drone_engine::lock::{self, LockError, LockOwner};
 use drone_engine::plan::{self, Plan};
 use drone_engine::policy::Severity;
 use drone_engine::provider::Provider;
 use drone_engine::refresh::{self, Drift, Recovered, Refreshed};
-use drone_engine::state::{LocalBackend, State};
+use drone_engine::state::{Backend, Location, State};
 use drone_lang::Catalog;
 use drone_stdlib::aws::AwsProvider;
 
 use crate::exit::Exit;
 use crate::pipeline::{self, Loaded};
 use crate::progress::Progress;
-use crate::render::{count, did_you_mean, print_all};
+use crate::render::{count, print_all};
 
 /// drone: a declarative, policy-checked workflow engine for AWS infrastructure.
 #[derive(Parser)]
@@ -172,9 +171,10 @@ pub(crate) struct Common {
     /// Parameter values, `name=value`.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
-    /// The state file (default: from the workflow header, or `.drone/<workflow>.state.json` beside it).
-    #[arg(long)]
-    state: Option<PathBuf>,
+    /// Where state lives: a file, or `s3://BUCKET/KEY` (default: from the workflow header, or
+    /// `.drone/<workflow>.state.json` beside it).
+    #[arg(long, value_name = "PATH_OR_S3_URL")]
+    pub(crate) state: Option<String>,
     /// Most AWS operations in flight at once.
     #[arg(long, default_value_t = 8)]
     pub(crate) concurrency: usize,
@@ -186,14 +186,14 @@ pub(crate) struct Common {
 }
 
 #[derive(Subcommand)]
-enum StateCommand {
+pub(crate) enum StateCommand {
     /// List recorded resources.
     List {
         /// The workflow file.
         file: PathBuf,
-        /// The state file.
-        #[arg(long)]
-        state: Option<PathBuf>,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
     },
     /// Show one recorded resource.
     Show {
@@ -201,17 +201,17 @@ enum StateCommand {
         file: PathBuf,
         /// The resource's address.
         address: String,
-        /// The state file.
-        #[arg(long)]
-        state: Option<PathBuf>,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
     },
     /// Remove a lock left by a crashed run.
     Unlock {
         /// The workflow file.
         file: PathBuf,
-        /// The state file.
-        #[arg(long)]
-        state: Option<PathBuf>,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
         /// Remove it even though its holder may still be running.
         #[arg(long)]
         force: bool,
@@ -223,9 +223,54 @@ enum StateCommand {
         /// The addresses to forget.
         #[arg(required = true)]
         addresses: Vec<String>,
-        /// The state file.
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
+    },
+    /// List the stored versions of an S3 state, newest first (the bucket's versioning keeps them).
+    History {
+        /// The workflow file.
+        file: PathBuf,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
+        /// How many versions to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Copy the state to a local file (`-` for standard output).
+    Pull {
+        /// The workflow file.
+        file: PathBuf,
+        /// The file to write.
+        output: PathBuf,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
+    },
+    /// Replace the state with a local copy; refused if the copy is older than what is stored, or of another lineage.
+    Push {
+        /// The workflow file.
+        file: PathBuf,
+        /// The state file to upload.
+        input: PathBuf,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
+        /// Push even an older serial or another lineage.
         #[arg(long)]
-        state: Option<PathBuf>,
+        force: bool,
+    },
+    /// Move the state to another place (a file, or `s3://BUCKET/KEY`) without touching any resource.
+    Migrate {
+        /// The workflow file.
+        file: PathBuf,
+        /// Where the state goes.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        to: String,
+        /// Where state lives now: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
     },
     /// List resources tagged with this state's lineage that state does not record.
     Orphans {
@@ -308,7 +353,7 @@ async fn dispatch(command: Command) -> Exit {
             };
             crate::orphans::orphans_command(&file, &common, action, &catalog).await
         }
-        Command::State { command } => state_command(command, &catalog),
+        Command::State { command } => crate::state_commands::state_command(command, &catalog).await,
     };
     result.unwrap_or_else(|e| e)
 }
@@ -487,8 +532,8 @@ fn graph(file: &Path, params: &[String], format: GraphFormat, catalog: &Catalog)
 /// A loaded workflow with its state's place and its providers.
 pub(crate) struct Session {
     pub(crate) loaded: Loaded,
-    pub(crate) state_path: PathBuf,
-    pub(crate) backend: LocalBackend,
+    pub(crate) location: Location,
+    pub(crate) backend: Arc<dyn Backend>,
     pub(crate) providers: Providers,
 }
 
@@ -506,8 +551,8 @@ pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enf
             return Err(Exit::Policy);
         }
     }
-    let state_path = pipeline::state_path(file, &loaded.model, common.state.as_deref());
-    let backend = LocalBackend { path: state_path.clone() };
+    let location = crate::store::location(file, &loaded.model, common.state.as_deref())?;
+    let backend = crate::store::backend(&location).await;
     let journal = match &common.call_log {
         Some(path) => Some(drone_stdlib::aws::Journal::open(path).map_err(|e| {
             eprintln!("error: cannot open call log {}: {}", path.display(), e.to_string().to_lowercase());
@@ -524,7 +569,7 @@ pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enf
         let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings, journal.clone()).await);
         providers.insert(name.clone(), provider);
     }
-    Ok(Session { loaded, state_path, backend, providers })
+    Ok(Session { loaded, location, backend, providers })
 }
 
 /// Says where changes will land, before any change; fails fast when a
@@ -546,41 +591,20 @@ pub(crate) async fn announce(session: &Session) -> Result<(), Exit> {
 }
 
 /// Writes `state` whole (a snapshot), saying why when it cannot.
-pub(crate) fn save_state(backend: &LocalBackend, state: &mut State) -> Result<(), Exit> {
-    backend.save(state).map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })
+pub(crate) async fn save_state(backend: &dyn Backend, state: &mut State) -> Result<(), Exit> {
+    crate::store::save(backend, state).await
 }
 
-pub(crate) fn load_state(session: &Session) -> Result<State, Exit> {
-    session.backend.load(&session.loaded.model.workflow).map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })
+pub(crate) async fn load_state(session: &Session) -> Result<State, Exit> {
+    crate::store::load(session.backend.as_ref(), &session.loaded.model.workflow).await
 }
 
-pub(crate) fn take_lock(session: &Session, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
-    lock_state(&session.state_path, file, operation)
-}
-
-/// Locks the state at `state` for `operation`; says so when it takes over a
-/// lock left by a run that is gone.
-fn lock_state(state: &Path, file: &Path, operation: &str) -> Result<lock::LockGuard, Exit> {
-    let guard = lock::acquire(state, &LockOwner::current(operation), &unlock_command(file, state)).map_err(|e| {
-        let exit = if matches!(e, LockError::Held { .. }) { Exit::Locked } else { Exit::Execution };
-        crate::render::eprint_report(e);
-        exit
-    })?;
-    if let Some(gone) = &guard.replaced {
-        eprintln!("note: took over the lock left by {gone}, which is no longer running");
-    }
-    Ok(guard)
-}
-
-/// The command that unlocks the state at `state` of `file`, as it can be run.
-fn unlock_command(file: &Path, state: &Path) -> String {
-    format!("drone state unlock {} --state {}", file.display(), state.display())
+pub(crate) async fn take_lock(
+    session: &Session,
+    file: &Path,
+    operation: &str,
+) -> Result<crate::store::StateLock, Exit> {
+    crate::store::lock(&session.location, file, operation).await
 }
 
 /// Reads every recorded resource back; what changed outside drone is the drift.
@@ -618,7 +642,7 @@ async fn plan_command(
 ) -> Result<Exit, Exit> {
     let session = session(file, common, catalog, true).await?;
     announce(&session).await?;
-    let state = load_state(&session)?;
+    let state = load_state(&session).await?;
     let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
     let plan = if refresh_only {
         drift_only(&session.loaded.model.workflow, refreshed.drift, refreshed.recovered)
@@ -645,19 +669,19 @@ fn confirm(question: &str, yes: bool) -> bool {
 
 async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalog: &Catalog) -> Result<Exit, Exit> {
     let session = session(file, common, catalog, true).await?;
-    let _lock = take_lock(&session, file, "run")?;
+    let _lock = take_lock(&session, file, "run").await?;
     announce(&session).await?;
-    let state = load_state(&session)?;
+    let state = load_state(&session).await?;
     let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
     if refresh_only {
-        return accept_drift(&session, refreshed, yes);
+        return accept_drift(&session, refreshed, yes).await;
     }
     let (plan, mut state) = plan_against(&session, refreshed, catalog)?;
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
         if !plan.recovered.is_empty() {
             // What the resolved interruptions adopted is recorded even when nothing is left to do.
-            save_state(&session.backend, &mut state)?;
+            save_state(session.backend.as_ref(), &mut state).await?;
         }
         return Ok(Exit::Success);
     }
@@ -669,13 +693,13 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
 }
 
 /// `run --refresh-only`: records the account's values as state, changing nothing in the cloud.
-fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Exit, Exit> {
+async fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Exit, Exit> {
     let Refreshed { mut state, drift, recovered } = refreshed;
     let resolved = !recovered.is_empty();
     print!("{}", crate::plan_view::render(&drift_only(&session.loaded.model.workflow, drift.clone(), recovered), &[]));
     if drift.is_empty() {
         if resolved {
-            save_state(&session.backend, &mut state)?;
+            save_state(session.backend.as_ref(), &mut state).await?;
         }
         return Ok(Exit::Success);
     }
@@ -683,7 +707,7 @@ fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Ex
         eprintln!("cancelled; nothing was changed");
         return Ok(Exit::Success);
     }
-    save_state(&session.backend, &mut state)?;
+    save_state(session.backend.as_ref(), &mut state).await?;
     println!("State updated: {} accepted as the account has them.", count(drift.len(), "resource"));
     Ok(Exit::Success)
 }
@@ -691,16 +715,16 @@ fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Result<Ex
 async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> Result<Exit, Exit> {
     // Destroying is never blocked by policy: it is how a bad resource goes away.
     let session = session(file, common, catalog, false).await?;
-    let _lock = take_lock(&session, file, "destroy")?;
+    let _lock = take_lock(&session, file, "destroy").await?;
     announce(&session).await?;
-    let state = load_state(&session)?;
+    let state = load_state(&session).await?;
     // What a killed run created is destroyed too: its pending creates are looked up first.
     let (mut state, recovered) = refresh::recover(&state, &session.providers).await.map_err(|e| {
         eprintln!("error: resolving the operations an earlier run left unfinished failed: {e}");
         Exit::Execution
     })?;
     if !recovered.is_empty() {
-        save_state(&session.backend, &mut state)?;
+        save_state(session.backend.as_ref(), &mut state).await?;
     }
     let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
@@ -752,14 +776,14 @@ async fn execute(
     let report = report?;
     // One snapshot per run, whatever its outcome: the operation log it replaces
     // held every result as it came.
-    save_state(&store.backend, &mut store.state)?;
+    save_state(store.backend.as_ref(), &mut store.state).await?;
     let created = report.done(Operation::Create).len();
     let updated = report.done(Operation::Update).len();
     let deleted = report.done(Operation::Delete).len();
     if report.succeeded() {
         if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
             store.state.outputs = outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
-            if save_state(&store.backend, &mut store.state).is_err() {
+            if save_state(store.backend.as_ref(), &mut store.state).await.is_err() {
                 return Ok(Exit::Execution);
             }
             for (name, value) in &outputs {
@@ -806,91 +830,4 @@ async fn interrupts(stop: Arc<AtomicBool>) {
         eprintln!("aborted: the operations in flight are recorded as intents; the next run looks up what they did");
         std::process::exit(Exit::Interrupted as i32);
     }
-}
-
-fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit> {
-    let (file, flag) = match &command {
-        StateCommand::List { file, state }
-        | StateCommand::Show { file, state, .. }
-        | StateCommand::Unlock { file, state, .. }
-        | StateCommand::Rm { file, state, .. } => (file.clone(), state.clone()),
-        StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
-    };
-    let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
-        if e == Exit::Language {
-            header_only(&file)
-        } else {
-            Err(e)
-        }
-    })?;
-    let path = pipeline::state_path(&file, &loaded.model, flag.as_deref());
-    let backend = LocalBackend { path: path.clone() };
-    let load = || {
-        backend.load(&loaded.model.workflow).map_err(|e| {
-            crate::render::eprint_report(e);
-            Exit::Execution
-        })
-    };
-    match command {
-        StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
-        StateCommand::List { .. } => {
-            for (address, r) in &load()?.resources {
-                println!("{address}\t{}", r.id);
-            }
-        }
-        StateCommand::Show { address, .. } => {
-            let state = load()?;
-            let Some(r) = state.resources.get(&address) else {
-                let help = did_you_mean(&address, state.resources.keys().map(String::as_str));
-                eprintln!("error: no resource `{address}` in state{help}");
-                return Ok(Exit::Usage);
-            };
-            println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
-        }
-        StateCommand::Unlock { force, .. } => match lock::unlock(&path, force, &unlock_command(&file, &path)) {
-            Ok(Some(owner)) => println!("removed the lock held by {owner}"),
-            Ok(None) => println!("{} is not locked", path.display()),
-            Err(e) => {
-                let exit = if matches!(e, LockError::HolderRunning { .. }) { Exit::Locked } else { Exit::Execution };
-                crate::render::eprint_report(e);
-                return Ok(exit);
-            }
-        },
-        StateCommand::Rm { addresses, .. } => {
-            let _lock = lock_state(&path, &file, "state rm")?;
-            let mut state = load()?;
-            for address in &addresses {
-                if !state.resources.contains_key(address) {
-                    let help = did_you_mean(address, state.resources.keys().map(String::as_str));
-                    eprintln!("error: no resource `{address}` in state{help}; nothing was removed");
-                    return Ok(Exit::Usage);
-                }
-            }
-            let removed: Vec<_> =
-                addresses.iter().filter_map(|a| state.resources.remove(a).map(|r| (a, r.id))).collect();
-            save_state(&backend, &mut state)?;
-            for (address, id) in removed {
-                println!("removed {address} ({id}) from state; the resource itself is untouched");
-            }
-        }
-    }
-    Ok(Exit::Success)
-}
-
-/// Required parameters may be missing for `state` commands; only the
-/// workflow's name and state path are needed.
-fn header_only(file: &Path) -> Result<Loaded, Exit> {
-    let text = std::fs::read_to_string(file).map_err(|_| Exit::Usage)?;
-    let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader { root: pipeline::root_for(file) });
-    if !errors.is_empty() {
-        return Err(Exit::Language);
-    }
-    let name = program
-        .root
-        .items
-        .iter()
-        .find_map(|i| if let drone_lang::ast::Item::Workflow(w) = i { w.name.as_plain_string() } else { None })
-        .unwrap_or_else(|| file.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned()));
-    let model = drone_engine::model::Model { workflow: name, ..Default::default() };
-    Ok(Loaded { program, model })
 }

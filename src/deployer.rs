@@ -49,10 +49,40 @@ pub fn policy(
     }
     let managed: Vec<Managed<'_>> =
         names.iter().map(|(type_name, name, region)| Managed { type_name, name: name.as_deref(), region }).collect();
-    deployer_policy(&managed, account).map_err(|e| {
+    let mut policy = deployer_policy(&managed, account).map_err(|e| {
         eprintln!("error: {e}");
         Exit::Usage
-    })
+    })?;
+    if let (Some(s3), Some(statements)) = (&model.state_s3, policy["Statement"].as_array_mut()) {
+        statements.extend(state_statements(s3));
+    }
+    Ok(policy)
+}
+
+/// What reading and writing an S3 state needs: the state object and its
+/// lock objects, and listing the bucket for those keys only (without it, S3
+/// answers a missing state with 403 instead of 404).
+fn state_statements(s3: &drone_engine::state::S3Location) -> [serde_json::Value; 2] {
+    let (bucket, key) = (&s3.bucket, &s3.key);
+    [
+        serde_json::json!({
+            "Sid": "DroneState",
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            "Resource": [
+                format!("arn:aws:s3:::{bucket}/{key}"),
+                format!("arn:aws:s3:::{bucket}/{key}.lock"),
+                format!("arn:aws:s3:::{bucket}/{key}.lock.unlocked"),
+            ],
+        }),
+        serde_json::json!({
+            "Sid": "DroneStateList",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [format!("arn:aws:s3:::{bucket}")],
+            "Condition": { "StringLike": { "s3:prefix": [key, format!("{key}.lock*")] } },
+        }),
+    ]
 }
 
 /// IAM's size limits, in characters without whitespace.

@@ -30,9 +30,9 @@ pub(crate) async fn import(
         eprintln!("error: the workflow has no resource `{address}`{help}");
         return Err(Exit::Usage);
     };
-    let _lock = take_lock(&session, file, "import")?;
+    let _lock = take_lock(&session, file, "import").await?;
     announce(&session).await?;
-    let mut state = load_state(&session)?;
+    let mut state = load_state(&session).await?;
     if let Some(recorded) = state.resources.get(address) {
         eprintln!("error: state already records `{address}` as {}", recorded.id);
         eprintln!("  help: `drone state rm {} {address}` first to record another resource there", file.display());
@@ -74,7 +74,7 @@ pub(crate) async fn import(
             attributes,
         },
     );
-    save_state(&session.backend, &mut state)?;
+    save_state(session.backend.as_ref(), &mut state).await?;
     println!("Imported {address} ({id}); `drone plan` shows what differs from the workflow.");
     Ok(Exit::Success)
 }

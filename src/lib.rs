@@ -13,3 +13,5 @@ pub mod plan_view;
 pub mod policies;
 pub mod progress;
 pub mod render;
+mod state_commands;
+mod store;

@@ -34,9 +34,9 @@ pub(crate) async fn orphans_command(
     catalog: &Catalog,
 ) -> Result<Exit, Exit> {
     let session = session(file, common, catalog, false).await?;
-    let _lock = take_lock(&session, file, "state orphans")?;
+    let _lock = take_lock(&session, file, "state orphans").await?;
     announce(&session).await?;
-    let mut state = load_state(&session)?;
+    let mut state = load_state(&session).await?;
     let found = scan(&session, catalog, &state, &BTreeMap::new(), common.concurrency).await?;
     if found.is_empty() {
         println!("No orphans: every resource tagged with this state's lineage is recorded.");
@@ -63,7 +63,7 @@ pub(crate) async fn left_after_destroy(
     former: &BTreeMap<String, ResourceState>,
     concurrency: usize,
 ) -> Result<Exit, Exit> {
-    let state = load_state(session)?;
+    let state = load_state(session).await?;
     let found = scan(session, catalog, &state, former, concurrency).await?;
     if found.is_empty() {
         return Ok(Exit::Success);
@@ -144,7 +144,7 @@ async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &
         }
     }
     if adopted > 0 {
-        save_state(&session.backend, state)?;
+        save_state(session.backend.as_ref(), state).await?;
     }
     println!("Adopted {adopted} orphan(s); `drone plan` shows what differs from the workflow.");
     Ok(if refused == 0 { Exit::Success } else { Exit::Execution })

@@ -76,16 +76,3 @@ fn dir_of(path: &Path) -> PathBuf {
         _ => PathBuf::from("."),
     }
 }
-
-/// Where state lives: `--state`, else the header's `state.path` (relative to
-/// the workflow file), else `.drone/<workflow>.state.json` beside the file.
-pub fn state_path(workflow_file: &Path, model: &Model, flag: Option<&Path>) -> PathBuf {
-    if let Some(p) = flag {
-        return p.to_path_buf();
-    }
-    let dir = workflow_file.parent().unwrap_or(Path::new(""));
-    match &model.state_path {
-        Some(p) => dir.join(p),
-        None => dir.join(".drone").join(format!("{}.state.json", model.workflow)),
-    }
-}

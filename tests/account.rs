@@ -163,8 +163,20 @@ pub fn recorded(path: &Path, workflow: &str) -> Inventory {
 /// Panics, naming each orphan (in the account, not in state) and each
 /// phantom (in state, not in the account), unless the two agree exactly.
 pub async fn assert_matches_state(url: &str, state: &Path, workflow: &str) {
+    assert_matches_states(url, &[(state, workflow)]).await
+}
+
+/// [`assert_matches_state`] for an account several states share: it holds
+/// exactly what they record together.
+pub async fn assert_matches_states(url: &str, states: &[(&Path, &str)]) {
     let account = inventory(url).await;
-    let recorded = recorded(state, workflow);
+    let mut recorded_all = Inventory::new();
+    for (path, workflow) in states {
+        for (t, ids) in recorded(path, workflow) {
+            recorded_all.entry(t).or_default().extend(ids);
+        }
+    }
+    let recorded = recorded_all;
     let mut problems = Vec::new();
     let types: BTreeSet<&String> = account.keys().chain(recorded.keys()).collect();
     for t in types {

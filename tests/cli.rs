@@ -78,6 +78,7 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
         user: "alice".into(),
         time: "2026-11-24T10:00:00Z".into(),
         operation: "run".into(),
+        lease_until: None,
     };
     let guard = drone_engine::lock::acquire(&state, &owner, "unlock").expect("first lock");
     let out = run(drone(Some("http://127.0.0.1:9"))

@@ -16,3 +16,4 @@ mod hostile;
 mod policy;
 mod state_tools;
 mod support;
+mod team_state;

@@ -24,7 +24,7 @@ use crate::plan::{evaluate_config, ActionKind, Plan};
 use crate::provider::{ErrorKind, Observed, Provider, ProviderError, UpdateRequest};
 use crate::resolve;
 use crate::retry::{with_retries, Retry};
-use crate::state::{Intent, LocalBackend, ResourceState, State, StateError};
+use crate::state::{Backend, Intent, ResourceState, State, StateError};
 use crate::value::{Attributes, Value};
 
 /// How to apply.
@@ -121,7 +121,7 @@ pub struct Store {
     /// The state, updated as operations finish.
     pub state: State,
     /// Where it is written.
-    pub backend: LocalBackend,
+    pub backend: Arc<dyn Backend>,
 }
 
 /// Providers by instance name.
@@ -342,7 +342,7 @@ async fn run_stage_with(
             store.state.pending.insert(address.clone(), prepared.intent.clone());
         }
         let addresses: Vec<&str> = starting.iter().map(|(a, _)| a.as_str()).collect();
-        store.backend.record_many(&mut store.state, &addresses)?;
+        store.backend.record_many(&mut store.state, &addresses).await?;
         in_flight.extend(starting.into_iter().map(|(_, prepared)| prepared.call));
         let Some((address, op, started, result)) = in_flight.next().await else {
             if frontier.is_empty() {
@@ -368,7 +368,7 @@ async fn run_stage_with(
                 budgets.succeeded(&service);
                 store.state.pending.remove(&address);
                 record(input, &mut store.state, &address, op, observed);
-                store.backend.record(&mut store.state, &address)?;
+                store.backend.record(&mut store.state, &address).await?;
                 frontier.settle(&address, true);
                 Status::Done
             }
@@ -385,7 +385,7 @@ async fn run_stage_with(
                 if !uncertain {
                     store.state.pending.remove(&address);
                 }
-                store.backend.record(&mut store.state, &address)?;
+                store.backend.record(&mut store.state, &address).await?;
                 frontier.settle(&address, false);
                 all_ok = false;
                 Status::Failed(reason)

@@ -1,12 +1,16 @@
 //! The state lock: a file created exclusively beside the state, naming its
-//! owner. A second run fails at once with the holder's name; the lock is
-//! removed when the guard drops. A lock whose holder ran on this host and is
-//! gone (killed, crashed) is taken over by the next run, saying so; `drone
-//! state unlock` refuses to remove the lock of a holder that may still be
-//! running unless forced.
+//! owner and a lease that the holder renews (a heartbeat every third of the
+//! lease) while it works. A second run fails at once with the holder's name;
+//! the lock is removed when the guard drops. A lock whose holder is gone is
+//! taken over by the next run, saying so: one whose process ran on this host
+//! and has exited, or one whose lease has expired (a holder killed on another
+//! host renews nothing). `drone state unlock` refuses to remove the lock of a
+//! holder that may still be running unless forced. The S3 backend keeps the
+//! same record under the same rules (`LockOwner`, `Liveness`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -23,10 +27,24 @@ pub struct LockOwner {
     pub time: String,
     /// What it is doing (`run`, `destroy`).
     pub operation: String,
+    /// Until when the lock holds without a renewal (RFC 3339, UTC); a lock
+    /// written by an older drone has none and never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<String>,
+}
+
+/// How long a lock holds without a renewal: `DRONE_LOCK_LEASE` seconds, 60 by default.
+pub fn lease_duration() -> Duration {
+    let seconds = std::env::var("DRONE_LOCK_LEASE").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(60);
+    Duration::from_secs(seconds.max(1))
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 impl LockOwner {
-    /// The current process as owner.
+    /// The current process as owner, with a fresh lease.
     pub fn current(operation: &str) -> LockOwner {
         LockOwner {
             host: std::fs::read_to_string("/etc/hostname")
@@ -34,23 +52,50 @@ impl LockOwner {
                 .unwrap_or_else(|_| "localhost".into()),
             pid: std::process::id(),
             user: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into()),
-            time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            time: rfc3339(SystemTime::now()),
             operation: operation.to_string(),
+            lease_until: Some(rfc3339(SystemTime::now() + lease_duration())),
         }
     }
-}
 
-impl LockOwner {
-    /// What is known of the holder's process: on this host, whether it still runs.
+    /// The same holder with its lease renewed from now.
+    pub fn renewed(&self) -> LockOwner {
+        LockOwner { lease_until: Some(rfc3339(SystemTime::now() + lease_duration())), ..self.clone() }
+    }
+
+    /// Whether `other` is the same holder (a renewal changes only the lease).
+    pub fn same_holder(&self, other: &LockOwner) -> bool {
+        (&self.host, self.pid, &self.time) == (&other.host, other.pid, &other.time)
+    }
+
+    /// Whether the lease has run out (a lock without one never does).
+    pub fn lease_expired(&self) -> bool {
+        self.lease_until
+            .as_deref()
+            .and_then(|t| humantime::parse_rfc3339(t).ok())
+            .is_some_and(|until| SystemTime::now() > until)
+    }
+
+    /// What is known of the holder: on this host, whether its process still
+    /// runs; elsewhere, whether its lease has run out.
     pub fn liveness(&self) -> Liveness {
-        if self.host != LockOwner::current("").host {
-            return Liveness::Unknown;
+        if self.host == LockOwner::current("").host {
+            match process_alive(self.pid) {
+                Some(true) => return Liveness::Alive,
+                Some(false) => return Liveness::Gone,
+                None => {}
+            }
         }
-        match process_alive(self.pid) {
-            Some(true) => Liveness::Alive,
-            Some(false) => Liveness::Gone,
-            None => Liveness::Unknown,
+        if self.lease_expired() {
+            Liveness::Expired
+        } else {
+            Liveness::Unknown
         }
+    }
+
+    /// Whether its lock may be taken over without asking.
+    pub fn is_gone(&self) -> bool {
+        matches!(self.liveness(), Liveness::Gone | Liveness::Expired)
     }
 }
 
@@ -61,7 +106,9 @@ pub enum Liveness {
     Alive,
     /// It ran on this host and its process is gone.
     Gone,
-    /// It runs on another host, or this system cannot tell.
+    /// It stopped renewing its lease, which has run out.
+    Expired,
+    /// It runs on another host within its lease, or this system cannot tell.
     Unknown,
 }
 
@@ -106,6 +153,15 @@ pub enum LockError {
         /// The unlock command, to which `--force` is added.
         unlock: String,
     },
+    /// A remote lock object could not be read or written.
+    #[error("cannot use lock {location}: {reason}")]
+    #[diagnostic(code("drone::state::lock_remote"), help("check the bucket, the credentials and AWS_ENDPOINT_URL"))]
+    Remote {
+        /// Where the lock is.
+        location: String,
+        /// What the store said.
+        reason: String,
+    },
     /// The lock file could not be created or read.
     #[error("cannot use lock file {path}: {source}")]
     #[diagnostic(code("drone::state::lock_io"), help("check the directory's permissions"))]
@@ -117,12 +173,41 @@ pub enum LockError {
     },
 }
 
-/// A held lock; dropping it releases the lock.
+/// A held lock, renewed by a heartbeat thread; dropping it stops the
+/// heartbeat and releases the lock.
 #[derive(Debug)]
 pub struct LockGuard {
     path: PathBuf,
     /// The holder of a lock left behind by a process that is gone, which this one replaced.
     pub replaced: Option<LockOwner>,
+    heartbeat: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+/// Renews the lease in the lock file at `path` every third of the lease
+/// until told to stop, as long as the file still names `owner`.
+fn heartbeat(path: PathBuf, owner: LockOwner) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::spawn(move || {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(lease_duration() / 3) {
+            let current: Option<LockOwner> =
+                std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+            if !current.is_some_and(|c| c.same_holder(&owner)) {
+                return; // Taken from us by hand; nothing of ours to renew.
+            }
+            let _ = write_atomically(&path, &owner.renewed());
+        }
+    });
+    (stop, handle)
+}
+
+/// Replaces the lock file's content in one step (a reader never sees half a record).
+fn write_atomically(path: &Path, owner: &LockOwner) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new().prefix(".lock.").tempfile_in(dir)?;
+    file.write_all(serde_json::to_string_pretty(owner).map_err(std::io::Error::other)?.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The lock file of a state file.
@@ -148,7 +233,8 @@ pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuar
                 let text = serde_json::to_string_pretty(owner).map_err(|e| io(std::io::Error::other(e)))?;
                 file.write_all(text.as_bytes()).map_err(io)?;
                 file.sync_all().map_err(io)?;
-                return Ok(LockGuard { path, replaced });
+                let beat = heartbeat(path.clone(), owner.clone());
+                return Ok(LockGuard { path, replaced, heartbeat: Some(beat) });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
@@ -157,7 +243,7 @@ pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuar
                     // Taken over once: a second stale lock means another process is racing us.
                     Some(stale)
                         if replaced.is_none()
-                            && stale.liveness() == Liveness::Gone
+                            && stale.is_gone()
                             && remove_if_unchanged(&path, &text).map_err(io)? =>
                     {
                         replaced = Some(stale);
@@ -169,6 +255,7 @@ pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuar
                             user: "unknown".into(),
                             time: "unknown".into(),
                             operation: "unknown".into(),
+                            lease_until: None,
                         }));
                         return Err(LockError::Held { owner, unlock: unlock.to_string() });
                     }
@@ -207,7 +294,8 @@ pub fn holder(state: &Path) -> Option<LockOwner> {
     serde_json::from_str(&text).ok()
 }
 
-/// Removes the lock of `state` by hand; returns the former holder. Refused
+/// Removes the lock of `state` by hand, leaving a record of who did
+/// (`<lock>.unlocked`); returns the former holder. Refused
 /// while the holder may still be running (it runs on this host, or on
 /// another one where drone cannot tell) unless `force`. `unlock` is the
 /// command, for the error's help.
@@ -215,7 +303,7 @@ pub fn unlock(state: &Path, force: bool, unlock: &str) -> Result<Option<LockOwne
     let owner = holder(state);
     if let Some(owner) = owner.as_ref().filter(|_| !force) {
         let liveness = owner.liveness();
-        if liveness != Liveness::Gone {
+        if !owner.is_gone() {
             return Err(LockError::HolderRunning {
                 owner: Box::new(owner.clone()),
                 alive: liveness == Liveness::Alive,
@@ -225,7 +313,15 @@ pub fn unlock(state: &Path, force: bool, unlock: &str) -> Result<Option<LockOwne
     }
     let path = lock_path(state);
     match std::fs::remove_file(&path) {
-        Ok(()) => Ok(owner),
+        Ok(()) => {
+            // Who removed whose lock, and whether by force, beside the state.
+            let record =
+                serde_json::json!({ "unlocked_by": LockOwner::current("unlock"), "removed": owner, "forced": force });
+            let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".unlocked");
+            let _ = std::fs::write(path.with_file_name(name), serde_json::to_vec_pretty(&record).unwrap_or_default());
+            Ok(owner)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(LockError::Io { path, source }),
     }
@@ -233,6 +329,10 @@ pub fn unlock(state: &Path, force: bool, unlock: &str) -> Result<Option<LockOwne
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        if let Some((stop, handle)) = self.heartbeat.take() {
+            let _ = stop.send(());
+            let _ = handle.join();
+        }
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -297,5 +397,30 @@ mod tests {
         assert!(matches!(acquire(&state, &LockOwner::current("run"), "unlock-it"), Err(LockError::Held { .. })));
         assert!(matches!(unlock(&state, false, "unlock-it"), Err(LockError::HolderRunning { alive: false, .. })));
         assert!(unlock(&state, true, "unlock-it").is_ok());
+    }
+
+    #[test]
+    fn a_lock_whose_lease_ran_out_is_taken_over_wherever_its_holder_ran() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = dir.path().join("s.json");
+        let past = rfc3339(SystemTime::now() - Duration::from_secs(5));
+        let remote =
+            LockOwner { host: "elsewhere.example".into(), lease_until: Some(past), ..LockOwner::current("run") };
+        assert_eq!(remote.liveness(), Liveness::Expired);
+        std::fs::write(lock_path(&state), serde_json::to_string(&remote).expect("json")).expect("write");
+        let guard = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("taken over");
+        assert_eq!(guard.replaced.as_ref().map(|o| o.host.as_str()), Some("elsewhere.example"));
+        let mine = holder(&state).expect("held");
+        assert!(mine.lease_until.is_some() && !mine.lease_expired());
+        drop(guard);
+        // Within its lease, a holder elsewhere keeps the lock.
+        let live = LockOwner { host: "elsewhere.example".into(), ..LockOwner::current("run") };
+        std::fs::write(lock_path(&state), serde_json::to_string(&live).expect("json")).expect("write");
+        assert!(matches!(acquire(&state, &LockOwner::current("run"), "unlock-it"), Err(LockError::Held { .. })));
+        // A lock written before leases existed never expires.
+        let old =
+            serde_json::json!({"host": "elsewhere.example", "pid": 1, "user": "u", "time": "t", "operation": "run"});
+        let old: LockOwner = serde_json::from_value(old).expect("old record");
+        assert!(!old.lease_expired() && !old.is_gone());
     }
 }

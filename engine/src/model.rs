@@ -18,6 +18,8 @@ pub struct Model {
     pub workflow: String,
     /// The state file path from the header, relative to the workflow file.
     pub state_path: Option<String>,
+    /// The S3 object the header keeps state in (`backend = "s3"`).
+    pub state_s3: Option<crate::state::S3Location>,
     /// The environment the header declares (`environment = "prod"`), for policies.
     pub environment: Option<String>,
     /// Extra policy directories from the header, relative to the workflow file.

@@ -242,7 +242,7 @@ async fn run_plan(
         observer: &Silent,
         stop: None,
     };
-    let mut store = Store { state, backend: LocalBackend { path: dir.join("state.json") } };
+    let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.join("state.json") }) };
     let report = apply(&input, &mut store).await.expect("state saves");
     Run { report, state: store.state }
 }
@@ -686,7 +686,7 @@ async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
         observer: &observer,
         stop: Some(&flag),
     };
-    let mut store = Store { state, backend: LocalBackend { path: dir.path().join("state.json") } };
+    let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.path().join("state.json") }) };
     let report = apply(&input, &mut store).await.expect("state saves");
     let done = report.done(Operation::Create);
     assert_eq!(done.len(), 3, "the three in flight finished: {:?}", report.outcomes);

@@ -259,11 +259,23 @@ impl Expander<'_> {
                         let Ok(Value::Map(state)) = self.eval(model, &attr.value, &Vec::new()) else {
                             continue;
                         };
+                        let text = |key: &str| state.get(key).and_then(Value::as_str).map(String::from);
                         match state.get("backend").and_then(Value::as_str) {
                             None | Some("local") => {}
+                            Some("s3") => match (text("bucket"), text("key")) {
+                                (Some(bucket), Some(key)) if !bucket.is_empty() && !key.is_empty() => {
+                                    let region = text("region");
+                                    model.state_s3 = Some(crate::state::S3Location { bucket, key, region });
+                                }
+                                _ => self.errors.push(EvalError::Workflow {
+                                    message: "an S3 state backend needs `bucket` and `key`".into(),
+                                    help: "write `state = { backend = \"s3\", bucket = \"...\", key = \"prod.state.json\", region = \"...\" }`".into(),
+                                    span: attr.value.span,
+                                }),
+                            },
                             Some(other) => self.errors.push(EvalError::Workflow {
                                 message: format!("unknown state backend `{other}`"),
-                                help: "the state backend is \"local\" (a file beside the workflow)".into(),
+                                help: "the state backend is \"local\" (a file beside the workflow) or \"s3\" (an object in a bucket)".into(),
                                 span: attr.value.span,
                             }),
                         }

@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::{Attributes, Value};
 
+mod backend;
 mod log;
+
+pub use backend::{Backend, Location, S3Location};
 
 /// The state file format's version; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -172,6 +175,33 @@ pub enum StateError {
         /// Its version.
         found: u32,
     },
+    /// Another writer changed the state since this run read it: writing would
+    /// overwrite a newer serial.
+    #[error("state at {location} was changed by another writer since it was read (this run holds serial {serial})")]
+    #[diagnostic(
+        code("drone::state::conflict"),
+        help("nothing was overwritten; another drone wrote the state although this run held the lock (was the lock removed by hand?); run again to start from the newer state")
+    )]
+    Conflict {
+        /// Where the state is.
+        location: String,
+        /// The serial this run last read or wrote.
+        serial: u64,
+    },
+    /// A remote store refused or failed a read or write.
+    #[error("cannot {action} state at {location}: {reason}")]
+    #[diagnostic(
+        code("drone::state::remote"),
+        help("check the bucket, its region, the credentials and AWS_ENDPOINT_URL")
+    )]
+    Remote {
+        /// "read" or "write".
+        action: &'static str,
+        /// Where the state is.
+        location: String,
+        /// What the store said.
+        reason: String,
+    },
     /// The state belongs to another workflow.
     #[error("state file {path} belongs to workflow `{found}`, not `{expected}`")]
     #[diagnostic(code("drone::state::workflow"), help("pass the right state file with --state"))]
@@ -210,6 +240,26 @@ fn new_lineage() -> String {
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The state in `text`, read from `location`, checked to be of a format
+/// this drone reads and of `workflow`.
+pub fn parse_state(text: &str, location: &str, workflow: &str) -> Result<State, StateError> {
+    let path = PathBuf::from(location);
+    let corrupt = |e: serde_json::Error| StateError::Corrupt { path: path.clone(), reason: e.to_string() };
+    let version: u32 = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(corrupt)?
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0) as u32;
+    if version > SCHEMA_VERSION {
+        return Err(StateError::Version { path, found: version });
+    }
+    let state: State = serde_json::from_str(text).map_err(corrupt)?;
+    if state.workflow != workflow {
+        return Err(StateError::OtherWorkflow { path, found: state.workflow, expected: workflow.into() });
+    }
+    Ok(state)
+}
+
 /// A state file on local disk.
 #[derive(Clone, Debug)]
 pub struct LocalBackend {
@@ -225,22 +275,7 @@ impl LocalBackend {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(workflow)),
             Err(source) => return Err(StateError::Io { action: "read", path: self.path.clone(), source }),
         };
-        let version: u32 = serde_json::from_str::<serde_json::Value>(&text)
-            .map_err(|e| self.corrupt(e))?
-            .get("version")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0) as u32;
-        if version > SCHEMA_VERSION {
-            return Err(StateError::Version { path: self.path.clone(), found: version });
-        }
-        let mut state: State = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
-        if state.workflow != workflow {
-            return Err(StateError::OtherWorkflow {
-                path: self.path.clone(),
-                found: state.workflow,
-                expected: workflow.into(),
-            });
-        }
+        let mut state = parse_state(&text, &self.path.display().to_string(), workflow)?;
         log::replay(&log::path_of(&self.path), &mut state)?;
         Ok(state)
     }
@@ -297,10 +332,6 @@ impl LocalBackend {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
-    }
-
-    fn corrupt(&self, e: serde_json::Error) -> StateError {
-        StateError::Corrupt { path: self.path.clone(), reason: e.to_string() }
     }
 
     /// Writes `state` whole (a snapshot), atomically, bumping its serial, and

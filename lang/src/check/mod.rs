@@ -434,7 +434,26 @@ impl<'a> Checker<'a> {
                 name: "backend".into(),
                 ty: Type::String,
                 required: false,
-                doc: "where state is kept: \"local\"".into(),
+                doc: "where state is kept: \"local\" (a file) or \"s3\" (an object in a bucket, shared by a team)"
+                    .into(),
+            },
+            crate::schema::Field {
+                name: "bucket".into(),
+                ty: Type::String,
+                required: false,
+                doc: "the S3 bucket that keeps state (backend \"s3\")".into(),
+            },
+            crate::schema::Field {
+                name: "key".into(),
+                ty: Type::String,
+                required: false,
+                doc: "the state object's key in the bucket (backend \"s3\"); its lock is KEY.lock".into(),
+            },
+            crate::schema::Field {
+                name: "region".into(),
+                ty: Type::String,
+                required: false,
+                doc: "the bucket's region (backend \"s3\"); the environment's when left out".into(),
             },
             crate::schema::Field {
                 name: "path".into(),

@@ -6,6 +6,8 @@ pub(crate) mod attrs;
 pub(crate) mod error;
 mod journal;
 mod ops;
+#[cfg(feature = "s3")]
+pub mod state;
 #[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs", feature = "cloudfront"))]
 pub(crate) mod wait;
 

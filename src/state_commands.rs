@@ -1,0 +1,244 @@
+//! `drone state ...`: inspect, repair, copy and move recorded state, local or
+//! in S3. None of these calls the cloud's resource APIs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use drone_engine::state::{Backend, LocalBackend, Location, State};
+use drone_lang::Catalog;
+use drone_stdlib::aws::state::S3Backend;
+
+use crate::cli::StateCommand;
+use crate::exit::Exit;
+use crate::pipeline::{self, Loaded};
+use crate::render::did_you_mean;
+use crate::store;
+
+/// Runs a `drone state` subcommand other than `orphans`.
+pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit> {
+    let (file, flag) = match &command {
+        StateCommand::List { file, state }
+        | StateCommand::Show { file, state, .. }
+        | StateCommand::Unlock { file, state, .. }
+        | StateCommand::Rm { file, state, .. }
+        | StateCommand::History { file, state, .. }
+        | StateCommand::Pull { file, state, .. }
+        | StateCommand::Push { file, state, .. }
+        | StateCommand::Migrate { file, state, .. } => (file.clone(), state.clone()),
+        StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
+    };
+    let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
+        if e == Exit::Language {
+            header_only(&file)
+        } else {
+            Err(e)
+        }
+    })?;
+    let workflow = loaded.model.workflow.clone();
+    let location = store::location(&file, &loaded.model, flag.as_deref())?;
+    let backend = store::backend(&location).await;
+    match command {
+        StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
+        StateCommand::List { .. } => {
+            for (address, r) in &store::load(backend.as_ref(), &workflow).await?.resources {
+                println!("{address}\t{}", r.id);
+            }
+        }
+        StateCommand::Show { address, .. } => {
+            let state = store::load(backend.as_ref(), &workflow).await?;
+            let Some(r) = state.resources.get(&address) else {
+                let help = did_you_mean(&address, state.resources.keys().map(String::as_str));
+                eprintln!("error: no resource `{address}` in state{help}");
+                return Ok(Exit::Usage);
+            };
+            println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        }
+        StateCommand::Unlock { force, .. } => return store::unlock(&location, &file, force).await.or_else(Ok),
+        StateCommand::Rm { addresses, .. } => {
+            let _lock = store::lock(&location, &file, "state rm").await?;
+            let mut state = store::load(backend.as_ref(), &workflow).await?;
+            for address in &addresses {
+                if !state.resources.contains_key(address) {
+                    let help = did_you_mean(address, state.resources.keys().map(String::as_str));
+                    eprintln!("error: no resource `{address}` in state{help}; nothing was removed");
+                    return Ok(Exit::Usage);
+                }
+            }
+            let removed: Vec<_> =
+                addresses.iter().filter_map(|a| state.resources.remove(a).map(|r| (a, r.id))).collect();
+            store::save(backend.as_ref(), &mut state).await?;
+            for (address, id) in removed {
+                println!("removed {address} ({id}) from state; the resource itself is untouched");
+            }
+        }
+        StateCommand::History { limit, .. } => return history(&location, limit).await,
+        StateCommand::Pull { output, .. } => {
+            let state = store::load(backend.as_ref(), &workflow).await?;
+            if !backend.exists().await.map_err(report)? {
+                eprintln!("error: there is no state at {location} to pull");
+                return Ok(Exit::Usage);
+            }
+            let text = serde_json::to_string_pretty(&state).unwrap_or_default() + "\n";
+            if output == Path::new("-") {
+                print!("{text}");
+            } else {
+                write_private(&output, &text)?;
+                eprintln!("wrote serial {} of {location} to {}", state.serial, output.display());
+            }
+        }
+        StateCommand::Push { input, force, .. } => {
+            let _lock = store::lock(&location, &file, "state push").await?;
+            let mut copy = LocalBackend { path: input.clone() }.load(&workflow).map_err(report)?;
+            let stored = store::load(backend.as_ref(), &workflow).await?;
+            if backend.exists().await.map_err(report)? && !force {
+                if stored.lineage != copy.lineage {
+                    eprintln!(
+                        "error: {} is of lineage {}, the state at {location} of lineage {}: another state altogether",
+                        input.display(),
+                        copy.lineage,
+                        stored.lineage
+                    );
+                    eprintln!("  help: `--force` replaces it anyway; the stored one is kept as a version if the bucket is versioned");
+                    return Ok(Exit::Usage);
+                }
+                if copy.serial < stored.serial {
+                    eprintln!(
+                        "error: {} holds serial {}, older than serial {} at {location}",
+                        input.display(),
+                        copy.serial,
+                        stored.serial
+                    );
+                    eprintln!("  help: pull the newer state first, or push with `--force` to go back to this one");
+                    return Ok(Exit::Usage);
+                }
+            }
+            // Written over what this run read (the backend's conditional write checks it).
+            copy.serial = copy.serial.max(stored.serial);
+            store::save(backend.as_ref(), &mut copy).await?;
+            println!("pushed {} to {location} as serial {}", input.display(), copy.serial);
+        }
+        StateCommand::Migrate { to, .. } => return migrate(&file, &workflow, &location, backend.as_ref(), &to).await,
+    }
+    Ok(Exit::Success)
+}
+
+fn report(e: drone_engine::state::StateError) -> Exit {
+    crate::render::eprint_report(e);
+    Exit::Execution
+}
+
+/// Writes `text` to `path`, readable by its owner only (state may hold fingerprints of secrets).
+fn write_private(path: &Path, text: &str) -> Result<(), Exit> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = options.open(path).and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+    result.map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        Exit::Execution
+    })
+}
+
+/// `drone state history`: the versions of an S3 state.
+async fn history(location: &Location, limit: usize) -> Result<Exit, Exit> {
+    let Location::S3(s3) = location else {
+        eprintln!("error: {location} is a local file; only S3 state keeps versions");
+        eprintln!("  help: move it with `drone state migrate FILE --to s3://BUCKET/KEY`");
+        return Ok(Exit::Usage);
+    };
+    let versions = S3Backend::connect(s3).await.history(limit).await.map_err(report)?;
+    if versions.is_empty() {
+        println!("no versions of {location}");
+    }
+    for v in versions {
+        let serial = v.serial.map_or_else(|| "?".to_string(), |s| s.to_string());
+        let latest = if v.latest { "  (current)" } else { "" };
+        println!("{}\tserial {serial}\t{} bytes\t{}{latest}", v.written, v.size, v.version_id);
+    }
+    Ok(Exit::Success)
+}
+
+/// `drone state migrate`: copies the state to `to` under both places' locks,
+/// then retires the old copy (a local file is renamed, an S3 object deleted,
+/// its versions kept). Refused if `to` already holds a state.
+async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Backend, to: &str) -> Result<Exit, Exit> {
+    let target_location = Location::parse(to).map_err(|message| {
+        eprintln!("error: {message}");
+        Exit::Usage
+    })?;
+    if &target_location == from {
+        eprintln!("error: the state is already at {from}");
+        return Ok(Exit::Usage);
+    }
+    let _from_lock = store::lock(from, file, "state migrate").await?;
+    let _to_lock = store::lock(&target_location, file, "state migrate").await?;
+    let target = store::backend(&target_location).await;
+    if target.exists().await.map_err(report)? {
+        eprintln!("error: {target_location} already holds a state; nothing was moved");
+        eprintln!("  help: remove it first, or migrate to another place");
+        return Ok(Exit::Usage);
+    }
+    if !source.exists().await.map_err(report)? {
+        eprintln!("error: there is no state at {from} to move");
+        return Ok(Exit::Usage);
+    }
+    let mut state: State = store::load(source, workflow).await?;
+    let serial = state.serial;
+    store::save(target.as_ref(), &mut state).await?;
+    // The copy is complete and checked before the original is retired.
+    let copied = store::load(target.as_ref(), workflow).await?;
+    if copied.resources != state.resources || copied.lineage != state.lineage {
+        eprintln!("error: the copy at {target_location} does not read back as written; {from} is left in place");
+        return Ok(Exit::Execution);
+    }
+    match from {
+        Location::Local(path) => {
+            let retired = path.with_extension(format!("migrated-{serial}.json"));
+            std::fs::rename(path, &retired).map_err(|e| {
+                eprintln!("error: copied, but cannot retire {}: {e}; delete it by hand", path.display());
+                Exit::Execution
+            })?;
+            let log = {
+                let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                name.push(".log");
+                path.with_file_name(name)
+            };
+            let _ = std::fs::remove_file(log);
+            println!(
+                "moved {} resources from {from} to {target_location}; the old file is {}",
+                state.resources.len(),
+                retired.display()
+            );
+        }
+        Location::S3(s3) => {
+            let old = S3Backend::connect(s3).await;
+            old.load(workflow).await.map_err(report)?;
+            old.remove().await.map_err(report)?;
+            println!(
+                "moved {} resources from {from} to {target_location}; the bucket's versioning keeps the old object",
+                state.resources.len()
+            );
+        }
+    }
+    println!("update the workflow header's `state` to name {target_location} (or pass --state {target_location})");
+    Ok(Exit::Success)
+}
+
+/// Required parameters may be missing for `state` commands; only the
+/// workflow's name and state location are needed.
+fn header_only(file: &Path) -> Result<Loaded, Exit> {
+    let text = std::fs::read_to_string(file).map_err(|_| Exit::Usage)?;
+    let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader { root: pipeline::root_for(file) });
+    if !errors.is_empty() {
+        return Err(Exit::Language);
+    }
+    let name = program
+        .root
+        .items
+        .iter()
+        .find_map(|i| if let drone_lang::ast::Item::Workflow(w) = i { w.name.as_plain_string() } else { None })
+        .unwrap_or_else(|| file.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned()));
+    let model = drone_engine::model::Model { workflow: name, ..Default::default() };
+    Ok(Loaded { program, model })
+}

@@ -1,0 +1,409 @@
+//! Team state in S3. The state is one object, rewritten whole after every
+//! operation, each write conditional on the ETag this process last read or
+//! wrote (`If-Match`; `If-None-Match: *` for the first), so a write never
+//! overwrites a serial it has not seen; the bucket's versioning keeps every
+//! serial. The lock is a second object (`KEY.lock`) created with
+//! `If-None-Match: *`, holding the owner and a lease that a heartbeat renews
+//! (conditional on its own ETag); an expired lease is taken over conditional
+//! on the ETag the taker read, so two takers cannot both win.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use drone_engine::lock::{lease_duration, LockError, LockOwner};
+use drone_engine::state::{parse_state, Backend, S3Location, State, StateError};
+use tokio::sync::Mutex;
+
+/// Connects an S3 client for `location`: its region, or the environment's,
+/// and the standard credential chain and `AWS_ENDPOINT_URL`.
+pub async fn client(location: &S3Location) -> aws_sdk_s3::Client {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &location.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    // Local endpoints serve buckets by path, not by virtual host.
+    let path_style = config.endpoint_url().is_some();
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build())
+}
+
+/// State kept in an S3 object.
+#[derive(Debug)]
+pub struct S3Backend {
+    location: S3Location,
+    client: aws_sdk_s3::Client,
+    /// The ETag of the object as this process last read or wrote it; none
+    /// when there was no object.
+    etag: Mutex<Option<String>>,
+}
+
+/// One stored version of a state object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateVersion {
+    /// S3's version id.
+    pub version_id: String,
+    /// When it was written (RFC 3339).
+    pub written: String,
+    /// The state's serial in it, when recorded.
+    pub serial: Option<u64>,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Whether it is the current version.
+    pub latest: bool,
+}
+
+/// The S3 error code of a failed call, if the service answered.
+fn code<E: ProvideErrorMetadata>(e: &aws_sdk_s3::error::SdkError<E>) -> Option<String> {
+    e.as_service_error().and_then(|s| s.code()).map(String::from)
+}
+
+/// Whether a failed call was refused by a precondition (`If-Match`, `If-None-Match`).
+fn precondition_failed<E: ProvideErrorMetadata>(e: &aws_sdk_s3::error::SdkError<E>) -> bool {
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    matches!(code(e).as_deref(), Some("PreconditionFailed" | "ConditionalRequestConflict"))
+        || matches!(status, Some(412 | 409))
+}
+
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &aws_sdk_s3::error::SdkError<E>) -> String {
+    let status = e.raw_response().map(|r| format!(" (HTTP {})", r.status().as_u16())).unwrap_or_default();
+    match e.as_service_error() {
+        Some(s) if s.code().is_some() => {
+            format!("{}: {}{status}", s.code().unwrap_or("error"), s.message().unwrap_or(""))
+        }
+        _ => format!("{}{status}", aws_smithy_types::error::display::DisplayErrorContext(e)),
+    }
+}
+
+impl S3Backend {
+    /// A backend for the object at `location`.
+    pub async fn connect(location: &S3Location) -> S3Backend {
+        S3Backend { location: location.clone(), client: client(location).await, etag: Mutex::new(None) }
+    }
+
+    fn remote(&self, action: &'static str, reason: String) -> StateError {
+        StateError::Remote { action, location: self.location.to_string(), reason }
+    }
+
+    /// The object's text and ETag, or none when there is no object.
+    pub async fn read(&self) -> Result<Option<(String, String)>, StateError> {
+        let out = match self.client.get_object().bucket(&self.location.bucket).key(&self.location.key).send().await {
+            Ok(out) => out,
+            Err(e) if matches!(code(&e).as_deref(), Some("NoSuchKey" | "NotFound")) => return Ok(None),
+            Err(e) => return Err(self.remote("read", describe(&e))),
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let bytes = out.body.collect().await.map_err(|e| self.remote("read", e.to_string()))?.into_bytes();
+        let text = String::from_utf8(bytes.to_vec()).map_err(|e| self.remote("read", e.to_string()))?;
+        Ok(Some((text, etag)))
+    }
+
+    /// Writes `state` as the object, conditional on the last ETag seen.
+    async fn write(&self, state: &State) -> Result<(), StateError> {
+        let mut etag = self.etag.lock().await;
+        let text = serde_json::to_string_pretty(state).map_err(|e| self.remote("write", e.to_string()))? + "\n";
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(&self.location.key)
+            .content_type("application/json")
+            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+            .metadata("serial", state.serial.to_string())
+            .metadata("lineage", &state.lineage)
+            .body(ByteStream::from(text.into_bytes()));
+        put = match etag.as_deref() {
+            Some(tag) => put.if_match(tag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(out) => {
+                *etag = out.e_tag().map(String::from);
+                Ok(())
+            }
+            Err(e) if precondition_failed(&e) => {
+                Err(StateError::Conflict { location: self.location.to_string(), serial: state.serial })
+            }
+            Err(e) => Err(self.remote("write", describe(&e))),
+        }
+    }
+
+    /// The stored versions of the state object, newest first, at most `limit`.
+    pub async fn history(&self, limit: usize) -> Result<Vec<StateVersion>, StateError> {
+        let mut versions = Vec::new();
+        let (mut key_marker, mut version_marker) = (None, None);
+        loop {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(&self.location.bucket)
+                .prefix(&self.location.key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| self.remote("read", describe(&e)))?;
+            for v in out.versions().iter().filter(|v| v.key() == Some(self.location.key.as_str())) {
+                versions.push(StateVersion {
+                    version_id: v.version_id().unwrap_or("null").to_string(),
+                    written: v.last_modified().map(|t| t.to_string()).unwrap_or_default(),
+                    serial: None,
+                    size: v.size().unwrap_or(0),
+                    latest: v.is_latest().unwrap_or(false),
+                });
+            }
+            if !out.is_truncated().unwrap_or(false) || versions.len() >= limit {
+                break;
+            }
+            key_marker = out.next_key_marker().map(String::from);
+            version_marker = out.next_version_id_marker().map(String::from);
+        }
+        versions.sort_by(|a, b| b.written.cmp(&a.written).then(b.latest.cmp(&a.latest)));
+        versions.truncate(limit);
+        for v in &mut versions {
+            let head = self
+                .client
+                .head_object()
+                .bucket(&self.location.bucket)
+                .key(&self.location.key)
+                .version_id(&v.version_id)
+                .send()
+                .await
+                .map_err(|e| self.remote("read", describe(&e)))?;
+            v.serial = head.metadata().and_then(|m| m.get("serial")).and_then(|s| s.parse().ok());
+        }
+        Ok(versions)
+    }
+
+    /// Removes the state object (a move elsewhere); the bucket's versioning keeps it.
+    pub async fn remove(&self) -> Result<(), StateError> {
+        let etag = self.etag.lock().await;
+        let mut delete = self.client.delete_object().bucket(&self.location.bucket).key(&self.location.key);
+        if let Some(tag) = etag.as_deref() {
+            delete = delete.if_match(tag);
+        }
+        match delete.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if precondition_failed(&e) => {
+                Err(StateError::Conflict { location: self.location.to_string(), serial: 0 })
+            }
+            Err(e) => Err(self.remote("write", describe(&e))),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for S3Backend {
+    fn location(&self) -> String {
+        self.location.to_string()
+    }
+
+    async fn load(&self, workflow: &str) -> Result<State, StateError> {
+        match self.read().await? {
+            Some((text, etag)) => {
+                let state = parse_state(&text, &self.location.to_string(), workflow)?;
+                *self.etag.lock().await = Some(etag);
+                Ok(state)
+            }
+            None => {
+                *self.etag.lock().await = None;
+                Ok(State::new(workflow))
+            }
+        }
+    }
+
+    async fn exists(&self) -> Result<bool, StateError> {
+        Ok(self.read().await?.is_some())
+    }
+
+    async fn record_many(&self, state: &mut State, addresses: &[&str]) -> Result<(), StateError> {
+        if addresses.is_empty() {
+            return Ok(());
+        }
+        state.serial += addresses.len() as u64;
+        self.write(state).await
+    }
+
+    async fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        self.write(state).await
+    }
+}
+
+/// The lock of the state object at `location`: the object `KEY.lock`.
+#[derive(Clone, Debug)]
+pub struct S3Lock {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+}
+
+/// A held S3 lock, its lease renewed by a heartbeat task until released.
+#[derive(Debug)]
+pub struct S3LockGuard {
+    lock: S3Lock,
+    /// The holder of an expired lock that this one took over.
+    pub replaced: Option<LockOwner>,
+    etag: Arc<Mutex<String>>,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl S3Lock {
+    /// The lock of the state at `location`.
+    pub async fn connect(location: &S3Location) -> S3Lock {
+        S3Lock {
+            client: client(location).await,
+            bucket: location.bucket.clone(),
+            key: format!("{}.lock", location.key),
+        }
+    }
+
+    fn remote(&self, reason: String) -> LockError {
+        LockError::Remote { location: format!("s3://{}/{}", self.bucket, self.key), reason }
+    }
+
+    /// The current holder and the lock object's ETag, if the lock is held.
+    pub async fn holder(&self) -> Result<Option<(LockOwner, String)>, LockError> {
+        let out = match self.client.get_object().bucket(&self.bucket).key(&self.key).send().await {
+            Ok(out) => out,
+            Err(e) if matches!(code(&e).as_deref(), Some("NoSuchKey" | "NotFound")) => return Ok(None),
+            Err(e) => return Err(self.remote(describe(&e))),
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let bytes = out.body.collect().await.map_err(|e| self.remote(e.to_string()))?.into_bytes();
+        let owner = serde_json::from_slice(&bytes).unwrap_or(LockOwner {
+            host: "unknown".into(),
+            pid: 0,
+            user: "unknown".into(),
+            time: "unknown".into(),
+            operation: "unknown".into(),
+            lease_until: None,
+        });
+        Ok(Some((owner, etag)))
+    }
+
+    /// Writes `owner` as the lock: created only if absent (`None`), or
+    /// replacing exactly the version `etag`. `Ok(None)` when the condition failed.
+    async fn put(&self, owner: &LockOwner, etag: Option<&str>) -> Result<Option<String>, LockError> {
+        let body = serde_json::to_vec_pretty(owner).map_err(|e| self.remote(e.to_string()))?;
+        let mut put = self.client.put_object().bucket(&self.bucket).key(&self.key).body(ByteStream::from(body));
+        put = match etag {
+            Some(tag) => put.if_match(tag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) if precondition_failed(&e) => Ok(None),
+            Err(e) => Err(self.remote(describe(&e))),
+        }
+    }
+
+    /// Takes the lock, or fails at once naming the holder; a lock whose
+    /// lease expired (or whose holder on this host is gone) is taken over.
+    pub async fn acquire(&self, owner: &LockOwner, unlock: &str) -> Result<S3LockGuard, LockError> {
+        let mut replaced = None;
+        let etag = match self.put(owner, None).await? {
+            Some(etag) => etag,
+            None => {
+                let Some((holder, their_etag)) = self.holder().await? else {
+                    // Released between our two calls: try once more from the start.
+                    return match self.put(owner, None).await? {
+                        Some(etag) => Ok(self.guard(owner, etag, None)),
+                        None => Err(self.held(None, unlock).await),
+                    };
+                };
+                if !holder.is_gone() {
+                    return Err(LockError::Held { owner: Box::new(holder), unlock: unlock.to_string() });
+                }
+                // Conditional on the version we judged: another taker's write makes ours fail.
+                match self.put(owner, Some(&their_etag)).await? {
+                    Some(etag) => {
+                        replaced = Some(holder);
+                        etag
+                    }
+                    None => return Err(self.held(None, unlock).await),
+                }
+            }
+        };
+        Ok(self.guard(owner, etag, replaced))
+    }
+
+    async fn held(&self, fallback: Option<LockOwner>, unlock: &str) -> LockError {
+        let owner = match self.holder().await {
+            Ok(Some((owner, _))) => owner,
+            _ => fallback.unwrap_or_else(|| LockOwner::current("unknown")),
+        };
+        LockError::Held { owner: Box::new(owner), unlock: unlock.to_string() }
+    }
+
+    fn guard(&self, owner: &LockOwner, etag: String, replaced: Option<LockOwner>) -> S3LockGuard {
+        let etag = Arc::new(Mutex::new(etag));
+        let (lock, owner, beat_etag) = (self.clone(), owner.clone(), etag.clone());
+        let heartbeat = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease_duration() / 3).await;
+                let mut tag = beat_etag.lock().await;
+                match lock.put(&owner.renewed(), Some(&tag)).await {
+                    Ok(Some(new)) => *tag = new,
+                    // Taken from us (by hand): nothing of ours to renew. The state's
+                    // own conditional writes keep a second writer from overwriting.
+                    Ok(None) => return,
+                    // A failed renewal is tried again at the next beat, within the lease.
+                    Err(_) => {}
+                }
+            }
+        });
+        S3LockGuard { lock: self.clone(), replaced, etag, heartbeat }
+    }
+
+    /// Removes the lock by hand; returns the former holder. Refused while
+    /// the holder may still be running (its lease holds) unless `force`.
+    /// Leaves a record of who unlocked (`KEY.lock.unlocked`).
+    pub async fn unlock(&self, force: bool, unlock: &str) -> Result<Option<LockOwner>, LockError> {
+        let Some((holder, etag)) = self.holder().await? else { return Ok(None) };
+        if !force && !holder.is_gone() {
+            let alive = holder.liveness() == drone_engine::lock::Liveness::Alive;
+            return Err(LockError::HolderRunning { owner: Box::new(holder), alive, unlock: unlock.to_string() });
+        }
+        let record =
+            serde_json::json!({ "unlocked_by": LockOwner::current("unlock"), "removed": holder, "forced": force });
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(format!("{}.unlocked", self.key))
+            .body(ByteStream::from(serde_json::to_vec_pretty(&record).unwrap_or_default()))
+            .send()
+            .await
+            .map_err(|e| self.remote(describe(&e)))?;
+        match self.client.delete_object().bucket(&self.bucket).key(&self.key).if_match(&etag).send().await {
+            Ok(_) => Ok(Some(holder)),
+            Err(e) if precondition_failed(&e) => Err(self.held(None, unlock).await),
+            Err(e) => Err(self.remote(describe(&e))),
+        }
+    }
+}
+
+impl S3LockGuard {
+    /// Stops the heartbeat and removes the lock, if it is still ours.
+    async fn release(&self) {
+        self.heartbeat.abort();
+        let tag = self.etag.lock().await.clone();
+        let delete = self.lock.client.delete_object().bucket(&self.lock.bucket).key(&self.lock.key).if_match(tag);
+        let _ = delete.send().await;
+    }
+}
+
+impl Drop for S3LockGuard {
+    /// Releases the lock as the local guard does, on drop. Where no
+    /// multi-threaded runtime can wait for it (a panic unwinding elsewhere),
+    /// the heartbeat stops and the lease simply runs out.
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            tokio::task::block_in_place(|| handle.block_on(self.release()));
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! State for a team, against moto_server: `workflows/bootstrap.drone` makes
+//! the state bucket; prod then keeps its state in S3 (`--state s3://...`),
+//! written conditionally (a stale copy is refused), versioned (`state
+//! history`), moved in and out (`pull`, `push`, `migrate`) without touching a
+//! resource; the lock is an S3 object with a lease that a running drone
+//! renews, refuses a second run with the holder's details, and is taken over
+//! once the lease has run out.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use drone_engine::lock::LockOwner;
+
+use super::account::{assert_empty, assert_matches_states};
+use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto};
+
+const BUCKET: &str = "drone-shuttle-state";
+const KEY: &str = "shuttle-prod.json";
+
+fn s3_url() -> String {
+    format!("s3://{BUCKET}/{KEY}")
+}
+
+async fn s3(moto: &Moto) -> aws_sdk_s3::Client {
+    let config = sdk_config(&moto.url).await;
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build())
+}
+
+/// The lock object's holder, if any.
+async fn lock_holder(s3: &aws_sdk_s3::Client) -> Option<LockOwner> {
+    let out = s3.get_object().bucket(BUCKET).key(format!("{KEY}.lock")).send().await.ok()?;
+    let bytes = out.body.collect().await.ok()?.into_bytes();
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Writes a lock object as another host's drone would.
+async fn put_lock(s3: &aws_sdk_s3::Client, owner: &LockOwner) {
+    let body = serde_json::to_vec(owner).expect("json");
+    s3.put_object().bucket(BUCKET).key(format!("{KEY}.lock")).body(body.into()).send().await.expect("put lock");
+}
+
+fn elsewhere(lease: Duration, expired: bool) -> LockOwner {
+    let until = if expired { std::time::SystemTime::now() - lease } else { std::time::SystemTime::now() + lease };
+    LockOwner {
+        host: "ci-runner-7.example".into(),
+        pid: 4242,
+        user: "ci".into(),
+        time: "2026-11-27T09:00:00Z".into(),
+        operation: "run".into(),
+        lease_until: Some(humantime::format_rfc3339_seconds(until).to_string()),
+    }
+}
+
+/// `drone state ARGS` on prod.drone with the S3 state (or `--state` given in `args`).
+fn state_cmd(moto: &Moto, args: &[&str]) -> std::process::Output {
+    let mut cmd = drone(Some(&moto.url));
+    cmd.current_dir(root()).arg("state").args(args);
+    run(&mut cmd)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let bootstrap_state = dir.path().join("bootstrap.json");
+    let s3 = s3(&moto).await;
+
+    // Phase 1 of the seed: the state bucket, on local state.
+    let mut cmd = drone(Some(&moto.url));
+    cmd.current_dir(root()).args(["run", "workflows/bootstrap.drone", "--yes", "--state"]).arg(&bootstrap_state);
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    let versioning = s3.get_bucket_versioning().bucket(BUCKET).send().await.expect("versioning");
+    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+
+    // Prod on S3 state.
+    let remote = PathBuf::from(s3_url());
+    let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    assert!(lock_holder(&s3).await.is_none(), "the lock is released at the end");
+    let pulled = dir.path().join("pulled.json");
+    let out =
+        state_cmd(&moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
+    assert_exit(&out, 0);
+    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (&bootstrap_state, "shuttle-bootstrap")]).await;
+    let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
+    let head = s3.head_object().bucket(BUCKET).key(KEY).send().await.expect("state object");
+    assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
+    let serial: u64 = head.metadata().and_then(|m| m.get("serial")).and_then(|s| s.parse().ok()).expect("serial");
+
+    // History: every write is a version, newest first, with its serial.
+    let out = state_cmd(&moto, &["history", "workflows/prod.drone", "--state", &s3_url(), "--limit", "5"]);
+    assert_exit(&out, 0);
+    let history = text(&out).0;
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 5, "{history}");
+    assert!(lines[0].contains(&format!("serial {serial}\t")) && lines[0].ends_with("(current)"), "{history}");
+
+    // A holder elsewhere within its lease: refused at once, named, with exit 6.
+    put_lock(&s3, &elsewhere(Duration::from_secs(600), false)).await;
+    let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 6);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("ci@ci-runner-7.example (pid 4242, `run`"), "{stderr}");
+    assert!(stderr.contains(&format!("drone state unlock workflows/prod.drone --state {}", s3_url())), "{stderr}");
+    // By hand: refused while the lease holds, done with --force, and recorded.
+    let out = state_cmd(&moto, &["unlock", "workflows/prod.drone", "--state", &s3_url()]);
+    assert_exit(&out, 6);
+    let out = state_cmd(&moto, &["unlock", "workflows/prod.drone", "--state", &s3_url(), "--force"]);
+    assert_exit(&out, 0);
+    assert!(lock_holder(&s3).await.is_none());
+    let record = s3.get_object().bucket(BUCKET).key(format!("{KEY}.lock.unlocked")).send().await.expect("record");
+    let record: serde_json::Value =
+        serde_json::from_slice(&record.body.collect().await.expect("body").into_bytes()).expect("json");
+    assert_eq!(record["removed"]["host"], "ci-runner-7.example");
+    assert_eq!(record["forced"], true);
+    assert_eq!(record["unlocked_by"]["operation"], "unlock");
+
+    // A holder whose lease ran out (killed on its host): taken over, said so.
+    put_lock(&s3, &elsewhere(Duration::from_secs(30), true)).await;
+    let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).1.contains("took over the lock left by ci@ci-runner-7.example"), "{}", text(&out).1);
+
+    // A stale copy never overwrites a newer serial; --force restores it on purpose.
+    let older = dir.path().join("older.json");
+    assert_exit(
+        &state_cmd(&moto, &["pull", "workflows/prod.drone", older.to_str().expect("utf-8"), "--state", &s3_url()]),
+        0,
+    );
+    let out = state_cmd(&moto, &["rm", "workflows/prod.drone", "aws.logs.log_group.ghost", "--state", &s3_url()]);
+    assert_exit(&out, 0);
+    let out = state_cmd(&moto, &["push", "workflows/prod.drone", older.to_str().expect("utf-8"), "--state", &s3_url()]);
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("older than serial"), "{}", text(&out).1);
+    let out = state_cmd(
+        &moto,
+        &["push", "workflows/prod.drone", older.to_str().expect("utf-8"), "--state", &s3_url(), "--force"],
+    );
+    assert_exit(&out, 0);
+    let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
+    assert!(text(&out).0.contains("No changes: 42 resource(s)"), "the pushed copy records the log group again");
+
+    // Out to a local file and back in, touching no resource.
+    let local = dir.path().join("prod-local.json");
+    let out = state_cmd(
+        &moto,
+        &["migrate", "workflows/prod.drone", "--state", &s3_url(), "--to", local.to_str().expect("utf-8")],
+    );
+    assert_exit(&out, 0);
+    assert!(s3.head_object().bucket(BUCKET).key(KEY).send().await.is_err(), "the S3 copy is retired");
+    let out = run(&mut prod(&moto.url, &local, &["plan", "workflows/prod.drone"]));
+    assert!(text(&out).0.contains("No changes: 42 resource(s)"), "{}", text(&out).0);
+    let out = state_cmd(
+        &moto,
+        &["migrate", "workflows/prod.drone", "--state", local.to_str().expect("utf-8"), "--to", &s3_url()],
+    );
+    assert_exit(&out, 0);
+    assert!(!local.exists(), "the local copy is retired");
+    let out = state_cmd(&moto, &["migrate", "workflows/prod.drone", "--state", &s3_url(), "--to", &s3_url()]);
+    assert_exit(&out, 2);
+
+    // A destroy renews its lease while it works, and a second run meanwhile is refused.
+    let mut destroy = prod(&moto.url, &remote, &["destroy", "workflows/prod.drone", "--yes"]);
+    let mut destroy =
+        destroy.env("DRONE_LOCK_LEASE", "3").stdout(std::process::Stdio::null()).spawn().expect("destroy");
+    let mut leases = std::collections::BTreeSet::new();
+    let started = Instant::now();
+    let mut refused = false;
+    while destroy.try_wait().expect("wait").is_none() && started.elapsed() < Duration::from_secs(300) {
+        if let Some(holder) = lock_holder(&s3).await {
+            assert_eq!(holder.operation, "destroy");
+            leases.insert(holder.lease_until.clone().expect("a lease"));
+            if !refused {
+                let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+                assert_exit(&out, 6);
+                refused = true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(destroy.wait().expect("destroy").success());
+    assert!(refused, "the destroy held the lock");
+    assert!(leases.len() >= 2, "the lease was renewed while the destroy ran: {leases:?}");
+    assert!(lock_holder(&s3).await.is_none());
+    // Only the state bucket is left, which bootstrap's own state records.
+    let versions = s3.list_object_versions().bucket(BUCKET).send().await.expect("versions");
+    let mut remove = Vec::new();
+    for v in versions.versions() {
+        remove.push((v.key().unwrap_or_default().to_string(), v.version_id().map(String::from)));
+    }
+    for m in versions.delete_markers() {
+        remove.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
+    }
+    for (key, version) in remove {
+        s3.delete_object().bucket(BUCKET).key(key).set_version_id(version).send().await.expect("empty the bucket");
+    }
+    let mut cmd = drone(Some(&moto.url));
+    cmd.current_dir(root()).args(["destroy", "workflows/bootstrap.drone", "--yes", "--state"]).arg(&bootstrap_state);
+    assert_exit(&run(&mut cmd), 0);
+    assert_empty(&moto.url).await;
+}
