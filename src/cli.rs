@@ -768,10 +768,7 @@ async fn execute(
     };
     let mut store = Store { state, backend: session.backend.clone() };
     let watcher = tokio::spawn(interrupts(stop.clone()));
-    let report = apply::apply(&input, &mut store).await.map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    });
+    let report = apply::apply(&input, &mut store).await.map_err(crate::store::report);
     watcher.abort();
     let report = report?;
     // One snapshot per run, whatever its outcome: the operation log it replaces

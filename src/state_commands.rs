@@ -12,7 +12,7 @@ use crate::cli::StateCommand;
 use crate::exit::Exit;
 use crate::pipeline::{self, Loaded};
 use crate::render::did_you_mean;
-use crate::store;
+use crate::store::{self, report};
 
 /// Runs a `drone state` subcommand other than `orphans`.
 pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit> {
@@ -120,11 +120,6 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
         StateCommand::Migrate { to, .. } => return migrate(&file, &workflow, &location, backend.as_ref(), &to).await,
     }
     Ok(Exit::Success)
-}
-
-fn report(e: drone_engine::state::StateError) -> Exit {
-    crate::render::eprint_report(e);
-    Exit::Execution
 }
 
 /// Writes `text` to `path`, readable by its owner only (state may hold fingerprints of secrets).

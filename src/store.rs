@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use drone_engine::lock::{self, LockError, LockOwner};
 use drone_engine::model::Model;
-use drone_engine::state::{Backend, LocalBackend, Location, State};
+use drone_engine::state::{Backend, LocalBackend, Location, State, StateError};
 use drone_stdlib::aws::state::{S3Backend, S3Lock, S3LockGuard};
 
 use crate::exit::Exit;
@@ -101,18 +101,20 @@ pub(crate) async fn unlock(location: &Location, file: &Path, force: bool) -> Res
     Ok(Exit::Success)
 }
 
+/// Says why state could not be read or written; the exit code for it (a
+/// lost lock is a locking problem, 6; everything else an execution one, 5).
+pub(crate) fn report(e: StateError) -> Exit {
+    let exit = if matches!(e, StateError::LockLost { .. }) { Exit::Locked } else { Exit::Execution };
+    crate::render::eprint_report(e);
+    exit
+}
+
 /// Reads the state, saying why when it cannot.
 pub(crate) async fn load(backend: &dyn Backend, workflow: &str) -> Result<State, Exit> {
-    backend.load(workflow).await.map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })
+    backend.load(workflow).await.map_err(report)
 }
 
 /// Writes `state` whole (a snapshot), saying why when it cannot.
 pub(crate) async fn save(backend: &dyn Backend, state: &mut State) -> Result<(), Exit> {
-    backend.save(state).await.map_err(|e| {
-        crate::render::eprint_report(e);
-        Exit::Execution
-    })
+    backend.save(state).await.map_err(report)
 }

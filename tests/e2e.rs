@@ -371,7 +371,7 @@ resource aws.s3.bucket independent {
   versioning          = true
   encryption          = "AES256"
   public_access_block = { block_public_acls = true, ignore_public_acls = true, block_public_policy = true, restrict_public_buckets = true }
-  policy              = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Principal = "*", Action = "s3:*", Resource = "arn:aws:s3:::reject-independent/*", Condition = { Bool = { "aws:SecureTransport" = "false" } } }] }
+  policy              = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Principal = "*", Action = "s3:*", Resource = ["arn:aws:s3:::reject-independent", "arn:aws:s3:::reject-independent/*"], Condition = { Bool = { "aws:SecureTransport" = "false" } } }] }
 }
 "#,
     )

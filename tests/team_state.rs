@@ -6,12 +6,14 @@
 //! renews, refuses a second run with the holder's details, and is taken over
 //! once the lease has run out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use drone_engine::lock::LockOwner;
 
 use super::account::{assert_empty, assert_matches_states};
+use super::faults::{FaultProxy, Faults};
 use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto};
 
 const BUCKET: &str = "drone-shuttle-state";
@@ -162,29 +164,25 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     let out = state_cmd(&moto, &["migrate", "workflows/prod.drone", "--state", &s3_url(), "--to", &s3_url()]);
     assert_exit(&out, 2);
 
-    // A destroy renews its lease while it works, and a second run meanwhile is refused.
-    let mut destroy = prod(&moto.url, &remote, &["destroy", "workflows/prod.drone", "--yes"]);
+    // A destroy renews its lease while it works (slowed down, so that it works a while).
+    let slow = FaultProxy::new(&moto.url, Faults { pause: Duration::from_millis(60), ..Faults::default() });
+    let mut destroy = prod(&slow.url, &remote, &["destroy", "workflows/prod.drone", "--yes"]);
     let mut destroy =
-        destroy.env("DRONE_LOCK_LEASE", "3").stdout(std::process::Stdio::null()).spawn().expect("destroy");
+        destroy.env("DRONE_LOCK_LEASE", "3").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("destroy");
     let mut leases = std::collections::BTreeSet::new();
     let started = Instant::now();
-    let mut refused = false;
     while destroy.try_wait().expect("wait").is_none() && started.elapsed() < Duration::from_secs(300) {
         if let Some(holder) = lock_holder(&s3).await {
             assert_eq!(holder.operation, "destroy");
             leases.insert(holder.lease_until.clone().expect("a lease"));
-            if !refused {
-                let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
-                assert_exit(&out, 6);
-                refused = true;
-            }
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(destroy.wait().expect("destroy").success());
-    assert!(refused, "the destroy held the lock");
     assert!(leases.len() >= 2, "the lease was renewed while the destroy ran: {leases:?}");
-    assert!(lock_holder(&s3).await.is_none());
+    assert!(lock_holder(&s3).await.is_none(), "released at the end");
+    assert_matches_states(&moto.url, &[(&bootstrap_state, "shuttle-bootstrap")]).await;
+
     // Only the state bucket is left, which bootstrap's own state records.
     let versions = s3.list_object_versions().bucket(BUCKET).send().await.expect("versions");
     let mut remove = Vec::new();
@@ -201,4 +199,104 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     cmd.current_dir(root()).args(["destroy", "workflows/bootstrap.drone", "--yes", "--state"]).arg(&bootstrap_state);
     assert_exit(&run(&mut cmd), 0);
     assert_empty(&moto.url).await;
+}
+
+/// Starts `cmd`, and waits until it holds the S3 lock (taken anew or over a gone holder's).
+async fn holding(s3: &aws_sdk_s3::Client, cmd: &mut std::process::Command) -> Child {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    wait_for_holder(s3, |holder| holder.pid == child.id()).await;
+    child
+}
+
+async fn wait_for_holder(s3: &aws_sdk_s3::Client, is_it: impl Fn(&LockOwner) -> bool) {
+    let started = Instant::now();
+    while !lock_holder(s3).await.is_some_and(|h| is_it(&h)) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run never took the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Runs bootstrap on local state at `state`.
+fn bootstrap(moto: &Moto, state: &Path) {
+    let mut cmd = drone(Some(&moto.url));
+    cmd.current_dir(root()).args(["run", "workflows/bootstrap.drone", "--yes", "--state"]).arg(state);
+    assert_exit(&run(&mut cmd), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_killed_and_dispossessed_runs_on_s3_state() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let bootstrap_state = dir.path().join("bootstrap.json");
+    bootstrap(&moto, &bootstrap_state);
+    let s3 = s3(&moto).await;
+    let remote = PathBuf::from(s3_url());
+    let slow = FaultProxy::new(&moto.url, Faults { pause: Duration::from_millis(60), ..Faults::default() });
+
+    // kill -9 mid-run, creates in flight: the lock stays behind.
+    let mut killed = prod(&slow.url, &remote, &["run", "workflows/prod.drone", "--yes"]);
+    let mut killed = holding(&s3, killed.env("DRONE_LOCK_LEASE", "2")).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    killed.kill().expect("kill -9");
+    let _ = killed.wait();
+    assert!(lock_holder(&s3).await.is_some(), "a killed run releases nothing");
+
+    // Two runs at once: the first takes the killed run's lock over at once (its holder is gone),
+    // resolves what was in flight and converges; the second, meanwhile, is refused, naming the holder.
+    let at = Instant::now();
+    let first = holding(&s3, &mut prod(&slow.url, &remote, &["run", "workflows/prod.drone", "--yes"])).await;
+    eprintln!("a killed run's lock taken over by the next run after {:.2} s", at.elapsed().as_secs_f64());
+    let second = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&second, 6);
+    let user = LockOwner::current("").user;
+    assert!(text(&second).1.contains(&format!("state is locked by {user}@")), "{}", text(&second).1);
+    let first = first.wait_with_output().expect("first");
+    assert_exit(&first, 0);
+    assert!(text(&first).1.contains("which is no longer running"), "{}", text(&first).1);
+    let pulled = dir.path().join("pulled.json");
+    let out =
+        state_cmd(&moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
+    assert_exit(&out, 0);
+    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (&bootstrap_state, "shuttle-bootstrap")]).await;
+
+    // Dispossessed mid-run (the lock removed by hand and taken by another): the run stops
+    // before its next state write, exit 6; the state it leaves is whole.
+    let mut victim = prod(&slow.url, &remote, &["destroy", "workflows/prod.drone", "--yes"]);
+    let victim = holding(&s3, victim.env("DRONE_LOCK_LEASE", "2")).await;
+    let out = state_cmd(&moto, &["unlock", "workflows/prod.drone", "--state", &s3_url(), "--force"]);
+    assert_exit(&out, 0);
+    put_lock(&s3, &elsewhere(Duration::from_secs(600), false)).await;
+    let victim = victim.wait_with_output().expect("victim");
+    assert_exit(&victim, 6);
+    assert!(text(&victim).1.contains("lost the lock"), "{}", text(&victim).1);
+    // The other holder finished (its lock is removed); a run then finishes the destroy the victim began.
+    s3.delete_object().bucket(BUCKET).key(format!("{KEY}.lock")).send().await.expect("release");
+    let out = run(&mut prod(&moto.url, &remote, &["destroy", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    assert_matches_states(&moto.url, &[(&bootstrap_state, "shuttle-bootstrap")]).await;
+
+    // Bad places and bad objects: each its own diagnostic, nothing written.
+    let missing = PathBuf::from("s3://no-such-state-bucket/prod.json");
+    let out = run(&mut prod(&moto.url, &missing, &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains("NoSuchBucket"), "{}", text(&out).1);
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("corrupt.json")
+        .body(b"{ half a state".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    let out = run(&mut prod(
+        &moto.url,
+        &PathBuf::from(format!("s3://{BUCKET}/corrupt.json")),
+        &["plan", "workflows/prod.drone"],
+    ));
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains("drone::state::corrupt"), "{}", text(&out).1);
+    let mut cmd = drone(Some(&moto.url));
+    cmd.current_dir(root()).args(["plan", "workflows/bootstrap.drone", "--state", &s3_url()]);
+    let out = run(&mut cmd);
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains("belongs to workflow `shuttle-prod`"), "{}", text(&out).1);
 }

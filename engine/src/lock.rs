@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,22 @@ pub struct LockOwner {
     /// written by an older drone has none and never expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<String>,
+}
+
+/// Set when this process's lock stopped being its own: taken over or
+/// removed by hand, or its lease ran out without a renewal. Every state
+/// write checks it first, so a holder that lost its lock stops before
+/// writing rather than overwrite its successor.
+static LOST: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process's lock was lost (see [`mark_lost`]).
+pub fn lost() -> bool {
+    LOST.load(Ordering::SeqCst)
+}
+
+/// Records that this process's lock is no longer its own.
+pub fn mark_lost() {
+    LOST.store(true, Ordering::SeqCst);
 }
 
 /// How long a lock holds without a renewal: `DRONE_LOCK_LEASE` seconds, 60 by default.
@@ -192,7 +209,8 @@ fn heartbeat(path: PathBuf, owner: LockOwner) -> (std::sync::mpsc::Sender<()>, s
             let current: Option<LockOwner> =
                 std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
             if !current.is_some_and(|c| c.same_holder(&owner)) {
-                return; // Taken from us by hand; nothing of ours to renew.
+                mark_lost(); // Taken from us (by hand, or over an expired lease).
+                return;
             }
             let _ = write_atomically(&path, &owner.renewed());
         }

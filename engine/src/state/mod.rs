@@ -188,6 +188,17 @@ pub enum StateError {
         /// The serial this run last read or wrote.
         serial: u64,
     },
+    /// This run's lock was taken over or removed while it ran: it stops
+    /// before writing, so its successor's state is not overwritten.
+    #[error("this run lost the lock of the state at {location} (taken over or removed while it ran); nothing more was written")]
+    #[diagnostic(
+        code("drone::state::lock_lost"),
+        help("another drone may now be working on this state; its pending operations are recorded as intents, and the next run resolves them")
+    )]
+    LockLost {
+        /// Where the state is.
+        location: String,
+    },
     /// A remote store refused or failed a read or write.
     #[error("cannot {action} state at {location}: {reason}")]
     #[diagnostic(
@@ -294,6 +305,9 @@ impl LocalBackend {
         if addresses.is_empty() {
             return Ok(());
         }
+        if crate::lock::lost() {
+            return Err(StateError::LockLost { location: self.path.display().to_string() });
+        }
         if !self.path.exists() {
             return self.save(state);
         }
@@ -337,6 +351,9 @@ impl LocalBackend {
     /// Writes `state` whole (a snapshot), atomically, bumping its serial, and
     /// empties the operation log.
     pub fn save(&self, state: &mut State) -> Result<(), StateError> {
+        if crate::lock::lost() {
+            return Err(StateError::LockLost { location: self.path.display().to_string() });
+        }
         state.serial += 1;
         let io = |source| StateError::Io { action: "write", path: self.path.clone(), source };
         let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

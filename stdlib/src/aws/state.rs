@@ -100,8 +100,12 @@ impl S3Backend {
         Ok(Some((text, etag)))
     }
 
-    /// Writes `state` as the object, conditional on the last ETag seen.
+    /// Writes `state` as the object, conditional on the last ETag seen,
+    /// unless this process lost its lock.
     async fn write(&self, state: &State) -> Result<(), StateError> {
+        if drone_engine::lock::lost() {
+            return Err(StateError::LockLost { location: self.location.to_string() });
+        }
         let mut etag = self.etag.lock().await;
         let text = serde_json::to_string_pretty(state).map_err(|e| self.remote("write", e.to_string()))? + "\n";
         let mut put = self
@@ -244,10 +248,12 @@ pub struct S3Lock {
 #[derive(Debug)]
 pub struct S3LockGuard {
     lock: S3Lock,
+    owner: LockOwner,
     /// The holder of an expired lock that this one took over.
     pub replaced: Option<LockOwner>,
     etag: Arc<Mutex<String>>,
-    heartbeat: tokio::task::JoinHandle<()>,
+    stop: Arc<tokio::sync::Notify>,
+    heartbeat: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl S3Lock {
@@ -340,22 +346,39 @@ impl S3Lock {
 
     fn guard(&self, owner: &LockOwner, etag: String, replaced: Option<LockOwner>) -> S3LockGuard {
         let etag = Arc::new(Mutex::new(etag));
-        let (lock, owner, beat_etag) = (self.clone(), owner.clone(), etag.clone());
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let (lock, beat_owner, beat_etag, beat_stop) = (self.clone(), owner.clone(), etag.clone(), stop.clone());
         let heartbeat = tokio::spawn(async move {
+            let mut lease = beat_owner.clone();
             loop {
-                tokio::time::sleep(lease_duration() / 3).await;
+                // A renewal in flight is finished, never cut off: its new ETag is what release deletes.
+                tokio::select! {
+                    _ = tokio::time::sleep(lease_duration() / 3) => {}
+                    _ = beat_stop.notified() => return,
+                }
                 let mut tag = beat_etag.lock().await;
-                match lock.put(&owner.renewed(), Some(&tag)).await {
-                    Ok(Some(new)) => *tag = new,
-                    // Taken from us (by hand): nothing of ours to renew. The state's
-                    // own conditional writes keep a second writer from overwriting.
-                    Ok(None) => return,
-                    // A failed renewal is tried again at the next beat, within the lease.
+                let renewed = beat_owner.renewed();
+                match lock.put(&renewed, Some(&tag)).await {
+                    Ok(Some(new)) => {
+                        *tag = new;
+                        lease = renewed;
+                    }
+                    // Taken from us (by hand, or over an expired lease): stop writing.
+                    Ok(None) => {
+                        drone_engine::lock::mark_lost();
+                        return;
+                    }
+                    // A failed renewal is tried again at the next beat; once the lease it
+                    // last wrote has run out, another run may take the lock: stop writing.
+                    Err(_) if lease.lease_expired() => {
+                        drone_engine::lock::mark_lost();
+                        return;
+                    }
                     Err(_) => {}
                 }
             }
         });
-        S3LockGuard { lock: self.clone(), replaced, etag, heartbeat }
+        S3LockGuard { lock: self.clone(), owner: owner.clone(), replaced, etag, stop, heartbeat: Some(heartbeat) }
     }
 
     /// Removes the lock by hand; returns the former holder. Refused while
@@ -386,12 +409,27 @@ impl S3Lock {
 }
 
 impl S3LockGuard {
-    /// Stops the heartbeat and removes the lock, if it is still ours.
-    async fn release(&self) {
-        self.heartbeat.abort();
+    /// Stops the heartbeat (after any renewal in flight) and removes the
+    /// lock if it is still ours.
+    async fn release(&mut self) {
+        self.stop.notify_one();
+        if let Some(heartbeat) = self.heartbeat.take() {
+            let _ = heartbeat.await;
+        }
         let tag = self.etag.lock().await.clone();
-        let delete = self.lock.client.delete_object().bucket(&self.lock.bucket).key(&self.lock.key).if_match(tag);
-        let _ = delete.send().await;
+        let lock = &self.lock;
+        match lock.client.delete_object().bucket(&lock.bucket).key(&lock.key).if_match(tag).send().await {
+            Err(e) if precondition_failed(&e) => {
+                // Changed since our last write; delete it only if it still names us.
+                if let Ok(Some((holder, etag))) = lock.holder().await {
+                    if holder.same_holder(&self.owner) {
+                        let _ =
+                            lock.client.delete_object().bucket(&lock.bucket).key(&lock.key).if_match(etag).send().await;
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -400,10 +438,16 @@ impl Drop for S3LockGuard {
     /// multi-threaded runtime can wait for it (a panic unwinding elsewhere),
     /// the heartbeat stops and the lease simply runs out.
     fn drop(&mut self) {
-        self.heartbeat.abort();
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            if let Some(heartbeat) = self.heartbeat.take() {
+                heartbeat.abort();
+            }
+            return;
+        };
         if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
             tokio::task::block_in_place(|| handle.block_on(self.release()));
+        } else if let Some(heartbeat) = self.heartbeat.take() {
+            heartbeat.abort();
         }
     }
 }
