@@ -227,6 +227,18 @@ pub(crate) enum StateCommand {
         #[arg(long, value_name = "PATH_OR_S3_URL")]
         state: Option<String>,
     },
+    /// Record a resource under another address (a renamed or moved block); the resource itself is untouched.
+    Mv {
+        /// The workflow file.
+        file: PathBuf,
+        /// Where state records it now, e.g. `aws.ec2.vpc.old` or `aws.ec2.subnet.a["eu-west-1a"]`.
+        from: String,
+        /// Where the workflow declares it.
+        to: String,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
+    },
     /// List the stored versions of an S3 state, newest first (the bucket's versioning keeps them).
     History {
         /// The workflow file.
@@ -607,6 +619,15 @@ pub(crate) async fn take_lock(
     crate::store::lock(&session.location, file, operation).await
 }
 
+/// Carries out the workflow's `moved` blocks on `state` (in memory; the
+/// caller saves): the moves made, `(old, new)`.
+fn apply_moved(session: &Session, state: &mut State) -> Result<Vec<(String, String)>, Exit> {
+    drone_engine::state::apply_moves(state, &session.loaded.model.moved).map_err(|e| {
+        crate::render::eprint_report(e);
+        Exit::Execution
+    })
+}
+
 /// Reads every recorded resource back; what changed outside drone is the drift.
 async fn refreshed(session: &Session, state: &State, catalog: &Catalog, concurrency: usize) -> Result<Refreshed, Exit> {
     refresh::refresh(state, catalog, &session.providers, concurrency).await.map_err(|e| {
@@ -630,7 +651,7 @@ fn plan_against(session: &Session, refreshed: Refreshed, catalog: &Catalog) -> R
 
 /// A plan that only reports drift (and resolved interruptions): no action, nothing to apply.
 fn drift_only(workflow: &str, drift: Vec<Drift>, recovered: Vec<Recovered>) -> Plan {
-    Plan { workflow: workflow.to_string(), actions: Vec::new(), drift, recovered }
+    Plan { workflow: workflow.to_string(), actions: Vec::new(), drift, recovered, moved: Vec::new() }
 }
 
 async fn plan_command(
@@ -642,13 +663,15 @@ async fn plan_command(
 ) -> Result<Exit, Exit> {
     let session = session(file, common, catalog, true).await?;
     announce(&session).await?;
-    let state = load_state(&session).await?;
+    let mut state = load_state(&session).await?;
+    let moved = apply_moved(&session, &mut state)?;
     let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
     let plan = if refresh_only {
         drift_only(&session.loaded.model.workflow, refreshed.drift, refreshed.recovered)
     } else {
         plan_against(&session, refreshed, catalog)?.0
-    };
+    }
+    .with_moved(moved);
     match format {
         PlanFormat::Human => print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases)),
         PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()),
@@ -671,15 +694,17 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
     let session = session(file, common, catalog, true).await?;
     let _lock = take_lock(&session, file, "run").await?;
     announce(&session).await?;
-    let state = load_state(&session).await?;
+    let mut state = load_state(&session).await?;
+    let moved = apply_moved(&session, &mut state)?;
     let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
     if refresh_only {
         return accept_drift(&session, refreshed, yes).await;
     }
     let (plan, mut state) = plan_against(&session, refreshed, catalog)?;
+    let plan = plan.with_moved(moved);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     if plan.is_empty() {
-        if !plan.recovered.is_empty() {
+        if !plan.recovered.is_empty() || !plan.moved.is_empty() {
             // What the resolved interruptions adopted is recorded even when nothing is left to do.
             save_state(session.backend.as_ref(), &mut state).await?;
         }
@@ -717,7 +742,10 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
     let session = session(file, common, catalog, false).await?;
     let _lock = take_lock(&session, file, "destroy").await?;
     announce(&session).await?;
-    let state = load_state(&session).await?;
+    let mut state = load_state(&session).await?;
+    if !apply_moved(&session, &mut state)?.is_empty() {
+        save_state(session.backend.as_ref(), &mut state).await?;
+    }
     // What a killed run created is destroyed too: its pending creates are looked up first.
     let (mut state, recovered) = refresh::recover(&state, &session.providers).await.map_err(|e| {
         eprintln!("error: resolving the operations an earlier run left unfinished failed: {e}");

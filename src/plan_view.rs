@@ -13,7 +13,8 @@ use drone_engine::Value;
 
 /// Renders `plan` for a terminal or a log.
 pub fn render(plan: &Plan, phases: &[String]) -> String {
-    let mut out = recovered(&plan.recovered);
+    let mut out = moved(&plan.moved);
+    out.push_str(&recovered(&plan.recovered));
     out.push_str(&drift(&plan.drift));
     if plan.actions.is_empty() {
         if plan.drift.is_empty() && plan.recovered.is_empty() {
@@ -74,6 +75,20 @@ pub fn render(plan: &Plan, phases: &[String]) -> String {
         plan.count(ActionKind::Delete),
         plan.count(ActionKind::NoOp),
     );
+    out
+}
+
+/// What `moved` blocks gave a new address (the resources stay as they are).
+fn moved(moved: &[(String, String)]) -> String {
+    let mut out = String::new();
+    if moved.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "Moved in state (the resources are untouched):");
+    for (from, to) in moved {
+        let _ = writeln!(out, "  > {from} -> {to}");
+    }
+    out.push('\n');
     out
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use drone_engine::state::{Backend, LocalBackend, Location, State};
+use drone_lang::address::Address;
 use drone_lang::Catalog;
 use drone_stdlib::aws::state::S3Backend;
 
@@ -21,6 +22,7 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
         | StateCommand::Show { file, state, .. }
         | StateCommand::Unlock { file, state, .. }
         | StateCommand::Rm { file, state, .. }
+        | StateCommand::Mv { file, state, .. }
         | StateCommand::History { file, state, .. }
         | StateCommand::Pull { file, state, .. }
         | StateCommand::Push { file, state, .. }
@@ -69,6 +71,31 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
             store::save(backend.as_ref(), &mut state).await?;
             for (address, id) in removed {
                 println!("removed {address} ({id}) from state; the resource itself is untouched");
+            }
+        }
+        StateCommand::Mv { from, to, .. } => {
+            let parse = |text: &str| {
+                Address::parse(text).ok_or_else(|| {
+                    eprintln!("error: `{text}` is not a resource address");
+                    eprintln!("  help: write TYPE.NAME, e.g. aws.ec2.vpc.main, or aws.ec2.subnet.private[\"eu-west-1a\"] for one of a loop's");
+                    Exit::Usage
+                })
+            };
+            let (from, to) = (parse(&from)?, parse(&to)?);
+            let _lock = store::lock(&location, &file, "state mv").await?;
+            let mut state = store::load(backend.as_ref(), &workflow).await?;
+            let made = drone_engine::state::move_recorded(&mut state, &from, &to).map_err(|e| {
+                crate::render::eprint_report(e);
+                Exit::Usage
+            })?;
+            if made.is_empty() {
+                let help = did_you_mean(&from.to_string(), state.resources.keys().map(String::as_str));
+                eprintln!("error: state records nothing at `{from}`{help}; nothing was moved");
+                return Ok(Exit::Usage);
+            }
+            store::save(backend.as_ref(), &mut state).await?;
+            for (old, new) in made {
+                println!("moved {old} to {new} in state; the resource itself is untouched");
             }
         }
         StateCommand::History { limit, .. } => return history(&location, limit).await,

@@ -187,3 +187,112 @@ async fn a_name_taken_by_another_is_refused_naming_its_owner() {
 fn tag_key(key: &str) -> aws_sdk_ec2::types::Filter {
     aws_sdk_ec2::types::Filter::builder().name("tag-key").values(key).build()
 }
+
+const BEFORE_MOVE: &str = r#"workflow "moves" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+resource aws.ec2.vpc net {
+  cidr_block = "10.60.0.0/16"
+}
+
+for zone in ["eu-west-1a", "eu-west-1b"] {
+  resource aws.ec2.subnet app {
+    vpc_id            = aws.ec2.vpc.net.id
+    cidr_block        = zone == "eu-west-1a" ? "10.60.1.0/24" : "10.60.2.0/24"
+    availability_zone = zone
+  }
+}
+"#;
+
+/// The same resources under new names, with `moved` blocks saying so.
+const AFTER_MOVE: &str = r#"workflow "moves" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+resource aws.ec2.vpc main {
+  cidr_block = "10.60.0.0/16"
+}
+
+for zone in ["eu-west-1a", "eu-west-1b"] {
+  resource aws.ec2.subnet private {
+    vpc_id            = aws.ec2.vpc.main.id
+    cidr_block        = zone == "eu-west-1a" ? "10.60.1.0/24" : "10.60.2.0/24"
+    availability_zone = zone
+  }
+}
+
+moved {
+  from = "aws.ec2.vpc.net"
+  to   = "aws.ec2.vpc.main"
+}
+
+moved {
+  from = "aws.ec2.subnet.app"
+  to   = "aws.ec2.subnet.private"
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moved_blocks_and_state_mv_rename_without_touching_a_resource() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("w.drone"), BEFORE_MOVE).expect("write");
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]);
+    assert_exit(&out, 0);
+    let ids = |dir: &Path| {
+        let out = drone_in(&moto, dir, &["state", "list", "w.drone"]);
+        assert_exit(&out, 0);
+        text(&out).0
+    };
+    let before = ids(dir.path());
+
+    // Renamed blocks with `moved`: the plan moves them in state and changes nothing in the cloud.
+    std::fs::write(dir.path().join("w.drone"), AFTER_MOVE).expect("write");
+    let out = drone_in(&moto, dir.path(), &["plan", "w.drone"]);
+    assert_exit(&out, 0);
+    let plan = text(&out).0;
+    assert!(plan.contains("  > aws.ec2.vpc.net -> aws.ec2.vpc.main"), "{plan}");
+    assert!(plan.contains(r#"  > aws.ec2.subnet.app["eu-west-1b"] -> aws.ec2.subnet.private["eu-west-1b"]"#), "{plan}");
+    assert!(plan.contains("No changes: 3 resource(s) match the workflow."), "{plan}");
+    assert_eq!(ids(dir.path()), before, "plan writes nothing");
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]);
+    assert_exit(&out, 0);
+    let after = ids(dir.path());
+    let vpc =
+        before.lines().find(|l| l.starts_with("aws.ec2.vpc.net\t")).and_then(|l| l.split('\t').nth(1)).expect("vpc");
+    assert!(after.contains(&format!("aws.ec2.vpc.main\t{vpc}")), "{after}");
+    assert!(!after.contains(".app"), "{after}");
+    // Moved resources are this state's, not orphans, though their tags name the old address.
+    let out = drone_in(&moto, dir.path(), &["state", "orphans", "w.drone"]);
+    assert_exit(&out, 0);
+    assert!(!text(&out).0.contains("not recorded"), "{}", text(&out).0);
+
+    // By hand: one instance, and back; a taken address is refused.
+    let b = r#"aws.ec2.subnet.private["eu-west-1b"]"#;
+    let out = drone_in(&moto, dir.path(), &["state", "mv", "w.drone", b, "aws.ec2.subnet.spare"]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).0.contains("moved aws.ec2.subnet.private[\"eu-west-1b\"] to aws.ec2.subnet.spare"),
+        "{}",
+        text(&out).0
+    );
+    let out = drone_in(&moto, dir.path(), &["state", "mv", "w.drone", "aws.ec2.subnet.spare", "aws.ec2.vpc.main"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("already records a resource at `aws.ec2.vpc.main`"), "{}", text(&out).1);
+    let out = drone_in(&moto, dir.path(), &["state", "mv", "w.drone", "aws.ec2.subnet.spare", b]);
+    assert_exit(&out, 0);
+    let out = drone_in(&moto, dir.path(), &["state", "mv", "w.drone", "aws.ec2.subnet.nowhere", b]);
+    assert_exit(&out, 2);
+    let out = drone_in(&moto, dir.path(), &["plan", "w.drone"]);
+    assert!(text(&out).0.contains("No changes: 3 resource(s) match the workflow."), "{}", text(&out).0);
+
+    let out = drone_in(&moto, dir.path(), &["destroy", "w.drone", "--yes"]);
+    assert_exit(&out, 0);
+}

@@ -18,6 +18,8 @@ pub struct Model {
     pub workflow: String,
     /// The state file path from the header, relative to the workflow file.
     pub state_path: Option<String>,
+    /// `moved` blocks: where state's resources are declared now.
+    pub moved: Vec<Move>,
     /// The S3 object the header keeps state in (`backend = "s3"`).
     pub state_s3: Option<crate::state::S3Location>,
     /// The environment the header declares (`environment = "prod"`), for policies.
@@ -101,6 +103,16 @@ pub struct Instance {
     pub name_span: Span,
     /// Addresses of the instances it depends on.
     pub deps: BTreeSet<String>,
+}
+
+/// A `moved` block: the resource recorded at `from` is declared at `to`.
+/// Without keys, every instance of the block moves, keys kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    /// Where state records it.
+    pub from: drone_lang::address::Address,
+    /// Where the workflow declares it now.
+    pub to: drone_lang::address::Address,
 }
 
 /// An output declaration.

@@ -121,7 +121,9 @@ pub async fn orphans(scope: &Scope<'_>, concurrency: usize) -> Result<Vec<Orphan
         };
         for t in listed {
             let known = group.iter().find(|c| c.address == t.address);
-            if known.is_some_and(|c| c.recorded.as_ref() == Some(&t.id)) {
+            // Recorded under any address: a moved resource keeps the address tag it was created with.
+            let recorded_elsewhere = state.resources.values().any(|r| r.type_name == type_name && r.id == t.id);
+            if known.is_some_and(|c| c.recorded.as_ref() == Some(&t.id)) || recorded_elsewhere {
                 continue;
             }
             out.push(Orphan {

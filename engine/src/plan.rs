@@ -76,6 +76,8 @@ pub struct Plan {
     pub drift: Vec<Drift>,
     /// Operations an earlier run left unfinished, resolved (shown first).
     pub recovered: Vec<Recovered>,
+    /// Resources `moved` blocks gave a new address, `(old, new)`: state changes, the cloud does not.
+    pub moved: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -98,6 +100,12 @@ impl Plan {
             }
         }
         self.drift = drift;
+        self
+    }
+
+    /// Attaches the moves the workflow's `moved` blocks made in state.
+    pub fn with_moved(mut self, moved: Vec<(String, String)>) -> Plan {
+        self.moved = moved;
         self
     }
 
@@ -126,6 +134,7 @@ impl Plan {
         serde_json::json!({
             "format_version": 1,
             "workflow": self.workflow,
+            "moved": self.moved.iter().map(|(from, to)| serde_json::json!({ "from": from, "to": to })).collect::<Vec<_>>(),
             "recovered": self.recovered.iter().map(|r| serde_json::json!({
                 "address": r.address,
                 "type": r.type_name,
@@ -235,7 +244,13 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         }
     }
     if errors.is_empty() {
-        Ok(Plan { workflow: model.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new() })
+        Ok(Plan {
+            workflow: model.workflow.clone(),
+            actions,
+            drift: Vec::new(),
+            recovered: Vec::new(),
+            moved: Vec::new(),
+        })
     } else {
         Err(errors)
     }
@@ -256,7 +271,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             reason: None,
         })
         .collect();
-    Plan { workflow: state.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new() }
+    Plan { workflow: state.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new(), moved: Vec::new() }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.

@@ -40,6 +40,8 @@ pub enum Item {
     Policy(Policy),
     /// `flag target, message` inside a policy
     Flag(Flag),
+    /// `moved { from = "...", to = "..." }`
+    Moved(Moved),
 }
 
 impl Item {
@@ -52,6 +54,7 @@ impl Item {
             Item::Provider(x) => x.span,
             Item::Resource(x) => x.span,
             Item::Output(x) => x.span,
+            Item::Moved(x) => x.span,
             Item::Phase(x) => x.span,
             Item::Use(x) => x.span,
             Item::For(x) => x.span,
@@ -70,6 +73,7 @@ impl Item {
             Item::Provider(_) => "provider",
             Item::Resource(_) => "resource",
             Item::Output(_) => "output",
+            Item::Moved(_) => "moved",
             Item::Phase(_) => "phase",
             Item::Use(_) => "use",
             Item::For(_) => "for",
@@ -223,6 +227,16 @@ pub struct Output {
     /// Its value.
     pub value: Expr,
     /// The whole declaration.
+    pub span: Span,
+}
+
+/// `moved { from = "aws.ec2.vpc.old", to = "aws.ec2.vpc.main" }`: the
+/// resource state records at `from` is the one now declared at `to`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Moved {
+    /// Its attributes (`from`, `to`), as written.
+    pub attributes: Vec<Attribute>,
+    /// The whole block.
     pub span: Span,
 }
 

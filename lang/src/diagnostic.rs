@@ -353,6 +353,19 @@ pub enum CheckError {
         #[label("not a type")]
         span: Span,
     },
+    /// A `moved` block that cannot be carried out.
+    #[error("{reason}")]
+    #[diagnostic(code("drone::resolve::moved"))]
+    BadMove {
+        /// What is wrong.
+        reason: String,
+        /// Where.
+        #[label("here")]
+        span: Span,
+        /// The fix.
+        #[help]
+        help: Option<String>,
+    },
     /// An expression that is not valid where it stands.
     #[error("{message}")]
     #[diagnostic(code("drone::type::invalid"))]
@@ -391,7 +404,8 @@ impl Located for CheckError {
             | BadAnnotation { span, .. }
             | Import { span, .. }
             | UnknownType { span, .. }
-            | Invalid { span, .. } => *span,
+            | Invalid { span, .. }
+            | BadMove { span, .. } => *span,
         }
     }
 }

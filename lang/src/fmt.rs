@@ -221,6 +221,10 @@ impl Printer<'_> {
                 self.push(&format!("resource {} {}", r.type_name.dotted(), r.name.name));
                 self.attributes(&r.attributes, r.span);
             }
+            Item::Moved(m) => {
+                self.push("moved");
+                self.attributes(&m.attributes, m.span);
+            }
             Item::Output(o) => {
                 self.push(&format!("output {} = ", o.name.name));
                 self.expr(&o.value, true);

@@ -3,6 +3,7 @@
 //! nothing of AWS, the engine, tokio or the language server protocol; resource
 //! types and functions reach it as data through [`Catalog`].
 
+pub mod address;
 pub mod ast;
 pub mod bounds;
 mod check;

@@ -97,7 +97,8 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::for_block
         | Rule::if_block
         | Rule::policy_block
-        | Rule::flag_stmt => "a declaration",
+        | Rule::flag_stmt
+        | Rule::moved_block => "a declaration",
         Rule::attribute => "an attribute (`name = value`)",
         Rule::annotation => "an annotation",
         Rule::ident | Rule::type_path | Rule::attr_name => "a name",
@@ -232,6 +233,10 @@ impl Lower<'_> {
                 let name = self.ident(inner.next().expect(SHAPE));
                 let attributes = inner.map(|p| self.attribute(p)).collect();
                 Item::Resource(Resource { annotations, type_name, name, attributes, span })
+            }
+            Rule::moved_block => {
+                let attributes = inner.map(|p| self.attribute(p)).collect();
+                Item::Moved(Moved { attributes, span })
             }
             Rule::output_decl => {
                 let name = self.ident(inner.next().expect(SHAPE));

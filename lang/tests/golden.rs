@@ -139,6 +139,10 @@ fn dump_item(out: &mut String, item: &Item, d: usize) {
             let _ = writeln!(out, " {}", o.name.name);
             dump_expr(out, &o.value, d + 1);
         }
+        Item::Moved(m) => {
+            out.push('\n');
+            m.attributes.iter().for_each(|a| dump_attr(out, a, d + 1));
+        }
         Item::Phase(p) => {
             let after: Vec<&str> = p.after.iter().map(|a| a.name.as_str()).collect();
             let _ = writeln!(out, " {} after [{}]", p.name.name, after.join(", "));

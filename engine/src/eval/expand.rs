@@ -298,6 +298,19 @@ impl Expander<'_> {
                     );
                 }
                 Item::Output(o) => model.outputs.push(OutputDecl { name: o.name.name.clone(), value: o.value.clone() }),
+                Item::Moved(m) => {
+                    let end = |name: &str| {
+                        m.attributes
+                            .iter()
+                            .find(|a| a.name.name == name)
+                            .and_then(|a| a.value.as_plain_string())
+                            .and_then(|t| drone_lang::address::Address::parse(&t))
+                    };
+                    // The checker reported a malformed block; only well-formed ones reach here.
+                    if let (Some(from), Some(to)) = (end("from"), end("to")) {
+                        model.moved.push(crate::model::Move { from, to });
+                    }
+                }
                 Item::Phase(p) => {
                     for item in &p.items {
                         if let Item::Output(o) = item {

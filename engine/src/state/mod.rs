@@ -15,8 +15,10 @@ use crate::value::{Attributes, Value};
 
 mod backend;
 mod log;
+mod moves;
 
 pub use backend::{Backend, Location, S3Location};
+pub use moves::{apply_moves, move_recorded, MoveError};
 
 /// The state file format's version; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -199,6 +199,7 @@ impl<'a> Checker<'a> {
                 Item::For(_) | Item::If(_) => true,
                 Item::Policy(_) => place == Place::Top,
                 Item::Flag(_) => self.in_policy,
+                Item::Moved(_) => place == Place::Top && !self.in_policy,
             };
             if !allowed {
                 let place = match item {
@@ -284,7 +285,7 @@ impl<'a> Checker<'a> {
                     self.collect(&p.items, Place::Loop, phase, false);
                     self.in_policy = false;
                 }
-                Item::Flag(_) => {}
+                Item::Flag(_) | Item::Moved(_) => {}
                 Item::For(f) => self.collect(&f.items, Place::Loop, phase, true),
                 Item::If(i) => {
                     let inner = if looped { Place::Loop } else { Place::Condition };
@@ -397,6 +398,7 @@ impl<'a> Checker<'a> {
                     scope.frames.pop();
                     self.in_policy = false;
                 }
+                Item::Moved(m) => self.check_moved(m),
                 // A misplaced flag was reported by `collect`; checking it again adds noise.
                 Item::Flag(_) if !self.in_policy => {}
                 Item::Flag(f) => {
@@ -411,6 +413,66 @@ impl<'a> Checker<'a> {
                     self.check_items(&i.else_items, scope);
                 }
             }
+        }
+    }
+
+    /// A `moved` block: `from` and `to` plain resource addresses; `to`
+    /// declared by the workflow, `from` no longer.
+    fn check_moved(&mut self, m: &Moved) {
+        let mut ends = BTreeMap::new();
+        for a in &m.attributes {
+            let name = a.name.name.as_str();
+            if name != "from" && name != "to" {
+                let help = did_you_mean(closest(name, ["from", "to"]), "a `moved` block has `from` and `to`");
+                self.error(CheckError::BadMove {
+                    reason: format!("unknown attribute `{name}` in `moved`"),
+                    span: a.name.span,
+                    help,
+                });
+                continue;
+            }
+            match a.value.as_plain_string() {
+                Some(address) if crate::address::Address::parse(&address).is_some() => {
+                    ends.insert(name, (address, a.value.span));
+                }
+                _ => self.error(CheckError::BadMove {
+                    reason: format!("`{name}` must be a resource address written as a plain string"),
+                    span: a.value.span,
+                    help: Some("e.g. `\"aws.ec2.vpc.main\"`, or `\"aws.ec2.subnet.private[\\\"eu-west-1a\\\"]\"` for one of a loop's".into()),
+                }),
+            }
+        }
+        for end in ["from", "to"] {
+            if !m.attributes.iter().any(|a| a.name.name == end) {
+                self.error(CheckError::BadMove {
+                    reason: format!("this `moved` block has no `{end}`"),
+                    span: m.span,
+                    help: Some("write `moved { from = \"OLD ADDRESS\", to = \"NEW ADDRESS\" }`".into()),
+                });
+            }
+        }
+        let (Some((from, from_span)), Some((to, to_span))) = (ends.get("from").cloned(), ends.get("to").cloned())
+        else {
+            return;
+        };
+        let decl = |address: &str| crate::address::Address::parse(address).map(|a| a.decl).unwrap_or_default();
+        let (from_decl, to_decl) = (decl(&from), decl(&to));
+        if !self.resources.contains_key(&to_decl) {
+            let help = did_you_mean(
+                closest(&to_decl, self.resources.keys().map(String::as_str)),
+                "`to` is where the resource is declared now",
+            );
+            self.error(CheckError::BadMove { reason: format!("no resource `{to}` is declared"), span: to_span, help });
+        }
+        if from_decl != to_decl && self.resources.contains_key(&from_decl) {
+            self.error(CheckError::BadMove {
+                reason: format!("`{from}` is still declared"),
+                span: from_span,
+                help: Some(
+                    "a move is for a resource whose block was renamed or moved; remove the old block, or this `moved`"
+                        .into(),
+                ),
+            });
         }
     }
 
