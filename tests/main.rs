@@ -5,6 +5,7 @@
 mod account;
 mod architecture;
 mod cli;
+mod components;
 mod deployer;
 mod diagnostics;
 mod drift;

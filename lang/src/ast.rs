@@ -42,6 +42,10 @@ pub enum Item {
     Flag(Flag),
     /// `moved { from = "...", to = "..." }`
     Moved(Moved),
+    /// `component NAME { inputs, items }`
+    Component(Component),
+    /// `instance COMPONENT NAME { arguments }`
+    Instance(Instance),
 }
 
 impl Item {
@@ -55,6 +59,8 @@ impl Item {
             Item::Resource(x) => x.span,
             Item::Output(x) => x.span,
             Item::Moved(x) => x.span,
+            Item::Component(x) => x.span,
+            Item::Instance(x) => x.span,
             Item::Phase(x) => x.span,
             Item::Use(x) => x.span,
             Item::For(x) => x.span,
@@ -74,6 +80,8 @@ impl Item {
             Item::Resource(_) => "resource",
             Item::Output(_) => "output",
             Item::Moved(_) => "moved",
+            Item::Component(_) => "component",
+            Item::Instance(_) => "instance",
             Item::Phase(_) => "phase",
             Item::Use(_) => "use",
             Item::For(_) => "for",
@@ -133,6 +141,8 @@ pub struct TypeExpr {
 pub struct Let {
     /// The bound name.
     pub name: Ident,
+    /// The type it must have, when declared (component inputs carry theirs).
+    pub ty: Option<TypeExpr>,
     /// The bound value.
     pub value: Expr,
     /// The whole declaration.
@@ -227,6 +237,47 @@ pub struct Output {
     /// Its value.
     pub value: Expr,
     /// The whole declaration.
+    pub span: Span,
+}
+
+/// `component NAME { input ...  items }`: a parameterised group of
+/// resources, instantiated with `instance`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Component {
+    /// Its name (the first segment of its resources' addresses).
+    pub name: Ident,
+    /// Its typed inputs, in order.
+    pub inputs: Vec<Input>,
+    /// Its body: resources, lets, loops, conditions and outputs.
+    pub items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `input NAME: TYPE = DEFAULT` in a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    /// Its name.
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: TypeExpr,
+    /// Its default; required when none.
+    pub default: Option<Expr>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `instance COMPONENT NAME { arguments }`: the component's resources under
+/// the address prefix `COMPONENT.NAME`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    /// The component: `[name]`, or `[import alias, name]`.
+    pub component: Vec<Ident>,
+    /// The instance's name.
+    pub name: Ident,
+    /// The arguments, one per input.
+    pub attributes: Vec<Attribute>,
+    /// The whole block.
     pub span: Span,
 }
 

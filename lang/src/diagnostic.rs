@@ -353,6 +353,66 @@ pub enum CheckError {
         #[label("not a type")]
         span: Span,
     },
+    /// `instance NAME ...` of a component nobody declared.
+    #[error("no component `{name}` is declared")]
+    #[diagnostic(code("drone::resolve::unknown_component"))]
+    UnknownComponent {
+        /// The written name.
+        name: String,
+        /// Where.
+        #[label("no such component")]
+        span: Span,
+        /// The fix.
+        #[help]
+        help: Option<String>,
+    },
+    /// An argument the component has no input for.
+    #[error("component `{component}` has no input `{input}`")]
+    #[diagnostic(code("drone::type::unknown_input"))]
+    UnknownInput {
+        /// The argument's name.
+        input: String,
+        /// The component.
+        component: String,
+        /// Where.
+        #[label("not an input")]
+        span: Span,
+        /// The fix.
+        #[help]
+        help: Option<String>,
+    },
+    /// A required input left out.
+    #[error("instance of `{component}` misses the required input `{input}`")]
+    #[diagnostic(
+        code("drone::type::missing_input"),
+        help("add `{input} = ...` to the instance; the component declares it without a default")
+    )]
+    MissingInput {
+        /// The input.
+        input: String,
+        /// The component.
+        component: String,
+        /// The instance's name.
+        #[label("`{input}` is not given")]
+        span: Span,
+        /// Where the component declares the input (in its own file).
+        declared: Span,
+    },
+    /// A reference to an output an instance's component does not have.
+    #[error("`{instance}` has no output `{output}`")]
+    #[diagnostic(code("drone::resolve::unknown_output"))]
+    UnknownOutput {
+        /// The output named.
+        output: String,
+        /// The instance, `component.name`.
+        instance: String,
+        /// Where.
+        #[label("no such output")]
+        span: Span,
+        /// The fix.
+        #[help]
+        help: Option<String>,
+    },
     /// A `moved` block that cannot be carried out.
     #[error("{reason}")]
     #[diagnostic(code("drone::resolve::moved"))]
@@ -405,7 +465,11 @@ impl Located for CheckError {
             | Import { span, .. }
             | UnknownType { span, .. }
             | Invalid { span, .. }
-            | BadMove { span, .. } => *span,
+            | BadMove { span, .. }
+            | UnknownComponent { span, .. }
+            | UnknownInput { span, .. }
+            | MissingInput { span, .. }
+            | UnknownOutput { span, .. } => *span,
         }
     }
 }

@@ -32,8 +32,15 @@ impl crate::diagnostic::Located for FormatError {
 
 /// Formats a parsed file. `source` must be the text `module` was parsed from.
 pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
-    let mut p =
-        Printer { out: String::new(), indent: 0, comments: comments(source), next: 0, source, file: module.span.file };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: comments(source),
+        next: 0,
+        source,
+        file: module.span.file,
+        param_keyword: "param",
+    };
     p.items(&module.items, module.span.end as usize);
     if let Some(c) = p.comments.get(p.next) {
         return Err(FormatError::CommentPosition { span: Span::new(p.file, c.start, c.end) });
@@ -48,8 +55,15 @@ pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
 
 /// An expression on one line, for messages.
 pub fn expr_to_string(expr: &Expr) -> String {
-    let mut p =
-        Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: expr.span.file };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: Vec::new(),
+        next: 0,
+        source: "",
+        file: expr.span.file,
+        param_keyword: "param",
+    };
     p.expr(expr, false);
     p.out
 }
@@ -70,6 +84,8 @@ struct Printer<'s> {
     next: usize,
     source: &'s str,
     file: crate::span::FileId,
+    /// `param`, or `input` while printing a component's inputs.
+    param_keyword: &'static str,
 }
 
 impl Printer<'_> {
@@ -192,7 +208,8 @@ impl Printer<'_> {
                 self.attributes(&w.attributes, w.span);
             }
             Item::Param(p) => {
-                self.push("param ");
+                self.push(self.param_keyword);
+                self.push(" ");
                 self.push(&p.name.name);
                 if let Some(t) = &p.ty {
                     self.push(": ");
@@ -224,6 +241,33 @@ impl Printer<'_> {
             Item::Moved(m) => {
                 self.push("moved");
                 self.attributes(&m.attributes, m.span);
+            }
+            Item::Component(c) => {
+                self.push(&format!("component {}", c.name.name));
+                // Inputs print as `param`s do, in source order among the body's items.
+                let mut body: Vec<Item> = c
+                    .inputs
+                    .iter()
+                    .map(|i| {
+                        Item::Param(Param {
+                            name: i.name.clone(),
+                            ty: Some(i.ty.clone()),
+                            default: i.default.clone(),
+                            span: i.span,
+                        })
+                    })
+                    .collect();
+                body.extend(c.items.iter().cloned());
+                body.sort_by_key(|i| i.span().start);
+                // A `param` cannot occur in a component: every Param here is an input.
+                let keyword = std::mem::replace(&mut self.param_keyword, "input");
+                self.block_items(&body, c.span);
+                self.param_keyword = keyword;
+            }
+            Item::Instance(i) => {
+                let component: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
+                self.push(&format!("instance {} {}", component.join("."), i.name.name));
+                self.attributes(&i.attributes, i.span);
             }
             Item::Output(o) => {
                 self.push(&format!("output {} = ", o.name.name));
@@ -543,8 +587,15 @@ impl Printer<'_> {
     }
 
     fn one_line(&self, expr: &Expr) -> String {
-        let mut p =
-            Printer { out: String::new(), indent: 0, comments: Vec::new(), next: 0, source: "", file: self.file };
+        let mut p = Printer {
+            out: String::new(),
+            indent: 0,
+            comments: Vec::new(),
+            next: 0,
+            source: "",
+            file: self.file,
+            param_keyword: "param",
+        };
         p.expr(expr, false);
         p.out
     }
@@ -573,6 +624,8 @@ fn is_block(item: &Item) -> bool {
     matches!(
         item,
         Item::Resource(_)
+            | Item::Component(_)
+            | Item::Instance(_)
             | Item::Phase(_)
             | Item::Provider(_)
             | Item::Workflow(_)

@@ -7,6 +7,7 @@ pub mod address;
 pub mod ast;
 pub mod bounds;
 mod check;
+pub mod components;
 pub mod diagnostic;
 pub mod fmt;
 mod lower;

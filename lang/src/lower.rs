@@ -98,7 +98,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::if_block
         | Rule::policy_block
         | Rule::flag_stmt
-        | Rule::moved_block => "a declaration",
+        | Rule::moved_block
+        | Rule::component_block
+        | Rule::instance_block => "a declaration",
         Rule::attribute => "an attribute (`name = value`)",
         Rule::annotation => "an annotation",
         Rule::ident | Rule::type_path | Rule::attr_name => "a name",
@@ -213,7 +215,7 @@ impl Lower<'_> {
             Rule::let_decl => {
                 let name = self.ident(inner.next().expect(SHAPE));
                 let value = self.expr(inner.next().expect(SHAPE));
-                Item::Let(Let { name, value, span })
+                Item::Let(Let { name, ty: None, value, span })
             }
             Rule::provider_block => {
                 let kind = self.ident(inner.next().expect(SHAPE));
@@ -233,6 +235,31 @@ impl Lower<'_> {
                 let name = self.ident(inner.next().expect(SHAPE));
                 let attributes = inner.map(|p| self.attribute(p)).collect();
                 Item::Resource(Resource { annotations, type_name, name, attributes, span })
+            }
+            Rule::component_block => {
+                inner.next(); // the keyword
+                let name = self.ident(inner.next().expect(SHAPE));
+                let (mut inputs, mut items) = (Vec::new(), Vec::new());
+                for p in inner {
+                    if p.as_rule() == Rule::input_decl {
+                        let input_span = self.span(&p);
+                        let mut parts = p.into_inner().skip(1); // the keyword
+                        let name = self.ident(parts.next().expect(SHAPE));
+                        let ty = self.type_expr(parts.next().expect(SHAPE));
+                        let default = parts.next().map(|e| self.expr(e));
+                        inputs.push(Input { name, ty, default, span: input_span });
+                    } else {
+                        items.push(self.item(p));
+                    }
+                }
+                Item::Component(Component { name, inputs, items, span })
+            }
+            Rule::instance_block => {
+                inner.next(); // the keyword
+                let component = inner.next().expect(SHAPE).into_inner().map(|p| self.ident(p)).collect();
+                let name = self.ident(inner.next().expect(SHAPE));
+                let attributes = inner.map(|p| self.attribute(p)).collect();
+                Item::Instance(Instance { component, name, attributes, span })
             }
             Rule::moved_block => {
                 let attributes = inner.map(|p| self.attribute(p)).collect();

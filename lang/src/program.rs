@@ -154,7 +154,9 @@ pub fn load(root: &Path, text: String, loader: &dyn SourceLoader) -> (Program, V
             Err(reason) => errors.push(import_error(&use_decl.span, &rel, &reason)),
         }
     }
-    let program = Program { sources, root_file, root_path: root.to_path_buf(), root: parsed.module, imports };
+    let mut program = Program { sources, root_file, root_path: root.to_path_buf(), root: parsed.module, imports };
+    // Components expand into ordinary items here, so everything after loading sees those.
+    errors.extend(crate::components::expand(&mut program).into_iter().map(LoadError::from));
     (program, errors)
 }
 

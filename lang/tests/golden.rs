@@ -143,6 +143,22 @@ fn dump_item(out: &mut String, item: &Item, d: usize) {
             out.push('\n');
             m.attributes.iter().for_each(|a| dump_attr(out, a, d + 1));
         }
+        Item::Component(c) => {
+            let _ = writeln!(out, " {}", c.name.name);
+            for i in &c.inputs {
+                pad(out, d + 1);
+                let _ = writeln!(out, "input {}: {} {}..{}", i.name.name, type_text(&i.ty), i.span.start, i.span.end);
+                if let Some(e) = &i.default {
+                    dump_expr(out, e, d + 2);
+                }
+            }
+            c.items.iter().for_each(|i| dump_item(out, i, d + 1));
+        }
+        Item::Instance(i) => {
+            let component: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
+            let _ = writeln!(out, " {} {}", component.join("."), i.name.name);
+            i.attributes.iter().for_each(|a| dump_attr(out, a, d + 1));
+        }
         Item::Phase(p) => {
             let after: Vec<&str> = p.after.iter().map(|a| a.name.as_str()).collect();
             let _ = writeln!(out, " {} after [{}]", p.name.name, after.join(", "));

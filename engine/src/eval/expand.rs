@@ -357,7 +357,7 @@ impl Expander<'_> {
                         .unwrap_or_default();
                     let attributes = r.attributes.iter().filter(|a| a.name.name != "provider").cloned().collect();
                     self.pending.push(Instance {
-                        address: address(&decl, key.as_deref()),
+                        address: address(&drone_lang::components::address_of(&type_name, &r.name.name), key.as_deref()),
                         decl,
                         type_name,
                         key,

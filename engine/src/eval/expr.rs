@@ -253,7 +253,9 @@ impl<'m> Evaluator<'m> {
                 let map = decl.instances.iter().map(|(k, a)| (k.clone(), self.resolver.instance(a))).collect();
                 return Ok((Value::Map(map), consumed));
             }
-            return Ok((self.resolver.instance(&address(&decl_name, None)), consumed));
+            // The one instance's address (an instance of a component has its prefix).
+            let single = decl.instances.values().next().cloned().unwrap_or_else(|| address(&decl_name, None));
+            return Ok((self.resolver.instance(&single), consumed));
         }
         // The checker rejects undefined names before evaluation.
         Ok((Value::Null, chain.ops.len()))

@@ -303,9 +303,14 @@ impl Checker<'_> {
         if self.inferring.iter().any(|k| k == key) {
             return Type::Any; // a cycle; reported by the cycle pass
         }
-        let Some(value) = self.lets.get(key).map(|l| l.decl.value.clone()) else {
+        let Some((value, declared)) = self.lets.get(key).map(|l| (l.decl.value.clone(), l.decl.ty.clone())) else {
             return Type::Any;
         };
+        // A component input has its declared type, whatever the argument (which is checked against it).
+        if let Some(ty) = declared.and_then(|t| self.resolve_type(&t)) {
+            self.let_types.insert(key.to_string(), ty.clone());
+            return ty;
+        }
         self.inferring.push(key.to_string());
         // Infer without reporting: the let's own pass reports its errors once.
         let (errors, current) = (self.errors.len(), self.current.take());

@@ -6,7 +6,7 @@
 mod cycles;
 mod expr;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::*;
 use crate::diagnostic::CheckError;
@@ -200,6 +200,9 @@ impl<'a> Checker<'a> {
                 Item::Policy(_) => place == Place::Top,
                 Item::Flag(_) => self.in_policy,
                 Item::Moved(_) => place == Place::Top && !self.in_policy,
+                // Loading expanded every instance it could and removed every component;
+                // what is left stands where neither can (an `if`, a policy, a component in an import's import).
+                Item::Component(_) | Item::Instance(_) => false,
             };
             if !allowed {
                 let place = match item {
@@ -285,7 +288,7 @@ impl<'a> Checker<'a> {
                     self.collect(&p.items, Place::Loop, phase, false);
                     self.in_policy = false;
                 }
-                Item::Flag(_) | Item::Moved(_) => {}
+                Item::Flag(_) | Item::Moved(_) | Item::Component(_) | Item::Instance(_) => {}
                 Item::For(f) => self.collect(&f.items, Place::Loop, phase, true),
                 Item::If(i) => {
                     let inner = if looped { Place::Loop } else { Place::Condition };
@@ -338,15 +341,24 @@ impl<'a> Checker<'a> {
                 Item::Workflow(w) => self.check_workflow(w, scope),
                 Item::Param(p) => self.check_param(p, scope),
                 Item::Let(l) => {
-                    if scope.frames.is_empty() {
+                    let ty = if scope.frames.is_empty() {
                         self.current = Some(Node::Let(self.let_key(&l.name.name, l)));
-                        self.infer(&l.value, scope);
+                        let ty = self.infer(&l.value, scope);
                         self.current = None;
+                        ty
                     } else {
                         let ty = self.infer(&l.value, scope);
                         if let Some(frame) = scope.frames.last_mut() {
-                            frame.insert(l.name.name.clone(), ty);
+                            frame.insert(l.name.name.clone(), ty.clone());
                         }
+                        ty
+                    };
+                    // A component's input: the argument must have the input's type.
+                    if let Some(declared) = l.ty.as_ref().and_then(|t| self.resolve_type(t)) {
+                        let input =
+                            l.name.name.rsplit_once(crate::components::OWNED).map_or(l.name.name.as_str(), |(_, n)| n);
+                        let instance = l.name.name.split_once(crate::components::OWNED).map_or("", |(p, _)| p);
+                        self.expect(&declared, &ty, l.value.span, &format!("input `{input}` of `{instance}`"));
                     }
                 }
                 Item::Provider(p) => self.check_provider(p, scope),
@@ -399,6 +411,7 @@ impl<'a> Checker<'a> {
                     self.in_policy = false;
                 }
                 Item::Moved(m) => self.check_moved(m),
+                Item::Component(_) | Item::Instance(_) => {}
                 // A misplaced flag was reported by `collect`; checking it again adds noise.
                 Item::Flag(_) if !self.in_policy => {}
                 Item::Flag(f) => {
@@ -457,14 +470,20 @@ impl<'a> Checker<'a> {
         };
         let decl = |address: &str| crate::address::Address::parse(address).map(|a| a.decl).unwrap_or_default();
         let (from_decl, to_decl) = (decl(&from), decl(&to));
-        if !self.resources.contains_key(&to_decl) {
+        // Declared blocks by address (a component instance's carry its prefix).
+        let declared: BTreeSet<String> = self
+            .resources
+            .values()
+            .map(|d| crate::components::address_of(&d.resource.type_name.dotted(), &d.resource.name.name))
+            .collect();
+        if !declared.contains(&to_decl) {
             let help = did_you_mean(
-                closest(&to_decl, self.resources.keys().map(String::as_str)),
+                closest(&to_decl, declared.iter().map(String::as_str)),
                 "`to` is where the resource is declared now",
             );
             self.error(CheckError::BadMove { reason: format!("no resource `{to}` is declared"), span: to_span, help });
         }
-        if from_decl != to_decl && self.resources.contains_key(&from_decl) {
+        if from_decl != to_decl && declared.contains(&from_decl) {
             self.error(CheckError::BadMove {
                 reason: format!("`{from}` is still declared"),
                 span: from_span,
