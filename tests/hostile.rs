@@ -74,6 +74,24 @@ fn an_error_far_along_a_line_is_rendered_not_a_panic() {
     refused(dir.path(), &source, "drone::syntax::unexpected", true);
 }
 
+/// A large component instantiated many times would copy its body per
+/// instance: a few kilobytes of `instance` lines cannot make gigabytes.
+#[test]
+fn component_expansion_stops_at_a_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut source = format!("{HEADER}component big {{\n  input n: string\n");
+    for i in 0..2_000 {
+        source.push_str(&format!(
+            "  resource aws.s3.bucket b{i} {{\n    name = \"${{n}}-{i}-padding-padding-padding\"\n  }}\n"
+        ));
+    }
+    source.push_str("}\n");
+    for i in 0..1_000 {
+        source.push_str(&format!("instance big i{i} {{\n  n = \"x\"\n}}\n"));
+    }
+    refused(dir.path(), &source, "drone::limit::component_expansion", false);
+}
+
 #[test]
 fn evaluation_that_would_grow_without_bound_stops_at_a_limit() {
     let dir = tempfile::tempdir().expect("dir");

@@ -75,6 +75,18 @@ impl LockOwner {
         }
     }
 
+    /// A holder whose record cannot be read (a lock file or object that is not JSON).
+    pub fn unknown() -> LockOwner {
+        LockOwner {
+            host: "unknown".into(),
+            pid: 0,
+            user: "unknown".into(),
+            time: "unknown".into(),
+            operation: "unknown".into(),
+            lease_until: None,
+        }
+    }
+
     /// The same holder with its lease renewed from now.
     pub fn renewed(&self) -> LockOwner {
         LockOwner { lease_until: Some(rfc3339(SystemTime::now() + lease_duration())), ..self.clone() }
@@ -267,14 +279,7 @@ pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuar
                         replaced = Some(stale);
                     }
                     _ => {
-                        let owner = Box::new(holder.unwrap_or(LockOwner {
-                            host: "unknown".into(),
-                            pid: 0,
-                            user: "unknown".into(),
-                            time: "unknown".into(),
-                            operation: "unknown".into(),
-                            lease_until: None,
-                        }));
+                        let owner = Box::new(holder.unwrap_or_else(LockOwner::unknown));
                         return Err(LockError::Held { owner, unlock: unlock.to_string() });
                     }
                 }

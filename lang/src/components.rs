@@ -24,6 +24,11 @@ use crate::program::Program;
 use crate::span::Span;
 use crate::suggest::{closest, did_you_mean};
 
+/// The most component source (bytes of the bodies copied) all instances of
+/// one program may expand to: 16 times the largest file, so that a few
+/// hundred bytes of `instance` lines cannot make gigabytes of declarations.
+pub const MAX_EXPANSION: usize = 16 * crate::bounds::MAX_FILE_BYTES;
+
 /// The separator between an instance prefix and a name it owns.
 pub const OWNED: &str = "::";
 
@@ -74,7 +79,8 @@ pub fn expand(program: &mut Program) -> Vec<CheckError> {
     }
     let mut instances: BTreeMap<(String, String), (String, Span)> = BTreeMap::new();
     let items = std::mem::take(&mut program.root.items);
-    program.root.items = instantiate(items, &known, &mut instances, &mut errors);
+    let mut budget = MAX_EXPANSION;
+    program.root.items = instantiate(items, &known, &mut instances, &mut budget, &mut errors);
     let outside = Outside { known: &known, instances: &instances };
     let mut errors_outside = Vec::new();
     for item in &mut program.root.items {
@@ -123,18 +129,32 @@ fn instantiate(
     items: Vec<Item>,
     known: &BTreeMap<String, Known>,
     instances: &mut BTreeMap<(String, String), (String, Span)>,
+    budget: &mut usize,
     errors: &mut Vec<CheckError>,
 ) -> Vec<Item> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         match item {
-            Item::Instance(i) => out.extend(expand_instance(&i, known, instances, errors)),
+            Item::Instance(i) => {
+                let size = known
+                    .get(&component_key(&i))
+                    .map_or(0, |k| (k.component.span.end - k.component.span.start) as usize);
+                if size > *budget {
+                    if *budget > 0 {
+                        errors.push(CheckError::ExpansionLimit { limit: MAX_EXPANSION, span: i.span });
+                    }
+                    *budget = 0;
+                    continue;
+                }
+                *budget -= size;
+                out.extend(expand_instance(&i, known, instances, errors))
+            }
             Item::Phase(mut p) => {
-                p.items = instantiate(p.items, known, instances, errors);
+                p.items = instantiate(p.items, known, instances, budget, errors);
                 out.push(Item::Phase(p));
             }
             Item::For(mut f) => {
-                f.items = instantiate(f.items, known, instances, errors);
+                f.items = instantiate(f.items, known, instances, budget, errors);
                 out.push(Item::For(f));
             }
             // An instance inside `if` stays, and the checker says it cannot be there.
@@ -150,8 +170,7 @@ fn expand_instance(
     instances: &mut BTreeMap<(String, String), (String, Span)>,
     errors: &mut Vec<CheckError>,
 ) -> Vec<Item> {
-    let written: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
-    let key = written.join(".");
+    let key = component_key(i);
     let span = Span { end: i.component.last().map_or(i.name.span.start, |c| c.span.end), ..i.span };
     let Some(k) = known.get(&key) else {
         let help = did_you_mean(
@@ -219,6 +238,11 @@ fn expand_instance(
         }
     }
     out
+}
+
+/// The name an instance's component is known by: `name` or `alias.name`.
+fn component_key(i: &Instance) -> String {
+    i.component.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(".")
 }
 
 fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {

@@ -413,6 +413,19 @@ pub enum CheckError {
         #[help]
         help: Option<String>,
     },
+    /// Instances whose expansion would exceed the bound on expanded source.
+    #[error("instances expand to more than {limit} bytes of declarations")]
+    #[diagnostic(
+        code("drone::limit::component_expansion"),
+        help("each instance copies its component's body; use fewer instances, or a `for` loop inside the component")
+    )]
+    ExpansionLimit {
+        /// The bound, in bytes of component source copied.
+        limit: usize,
+        /// The instance that crossed it.
+        #[label("expansion stops here")]
+        span: Span,
+    },
     /// A `moved` block that cannot be carried out.
     #[error("{reason}")]
     #[diagnostic(code("drone::resolve::moved"))]
@@ -469,7 +482,8 @@ impl Located for CheckError {
             | UnknownComponent { span, .. }
             | UnknownInput { span, .. }
             | MissingInput { span, .. }
-            | UnknownOutput { span, .. } => *span,
+            | UnknownOutput { span, .. }
+            | ExpansionLimit { span, .. } => *span,
         }
     }
 }

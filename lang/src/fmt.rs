@@ -55,15 +55,7 @@ pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
 
 /// An expression on one line, for messages.
 pub fn expr_to_string(expr: &Expr) -> String {
-    let mut p = Printer {
-        out: String::new(),
-        indent: 0,
-        comments: Vec::new(),
-        next: 0,
-        source: "",
-        file: expr.span.file,
-        param_keyword: "param",
-    };
+    let mut p = Printer::detached(expr.span.file);
     p.expr(expr, false);
     p.out
 }
@@ -89,6 +81,19 @@ struct Printer<'s> {
 }
 
 impl Printer<'_> {
+    /// A printer for one expression outside any file's text (no comments to keep).
+    fn detached(file: crate::span::FileId) -> Printer<'static> {
+        Printer {
+            out: String::new(),
+            indent: 0,
+            comments: Vec::new(),
+            next: 0,
+            source: "",
+            file,
+            param_keyword: "param",
+        }
+    }
+
     fn push(&mut self, s: &str) {
         self.out.push_str(s);
     }
@@ -587,15 +592,7 @@ impl Printer<'_> {
     }
 
     fn one_line(&self, expr: &Expr) -> String {
-        let mut p = Printer {
-            out: String::new(),
-            indent: 0,
-            comments: Vec::new(),
-            next: 0,
-            source: "",
-            file: self.file,
-            param_keyword: "param",
-        };
+        let mut p = Printer::detached(self.file);
         p.expr(expr, false);
         p.out
     }

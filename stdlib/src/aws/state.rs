@@ -279,14 +279,7 @@ impl S3Lock {
         };
         let etag = out.e_tag().unwrap_or_default().to_string();
         let bytes = out.body.collect().await.map_err(|e| self.remote(e.to_string()))?.into_bytes();
-        let owner = serde_json::from_slice(&bytes).unwrap_or(LockOwner {
-            host: "unknown".into(),
-            pid: 0,
-            user: "unknown".into(),
-            time: "unknown".into(),
-            operation: "unknown".into(),
-            lease_until: None,
-        });
+        let owner = serde_json::from_slice(&bytes).unwrap_or_else(|_| LockOwner::unknown());
         Ok(Some((owner, etag)))
     }
 
