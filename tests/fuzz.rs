@@ -91,7 +91,15 @@ impl Dice {
 /// Every `.drone` file of the repository's workflows, policies and test fixtures.
 fn corpus() -> Vec<String> {
     let mut out = Vec::new();
-    for dir in ["workflows", "policies", "tests/workflows", "tests/policies", "lang/tests/golden"] {
+    for dir in [
+        "workflows",
+        "policies",
+        "stdlib/components",
+        "tests/workflows",
+        "tests/policies",
+        "tests/golden/diagnostics",
+        "lang/tests/golden",
+    ] {
         collect(&root().join(dir), &mut out);
     }
     assert!(out.len() > 10, "the corpus is too small: {}", out.len());
