@@ -60,14 +60,19 @@ pub fn host_for(path: &Path) -> SystemHost {
 static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 /// Sets the directory `use` and `file()` may read under (`--root`); by
-/// default each workflow's own directory.
+/// default the repository the workflow belongs to (the nearest directory
+/// above it holding `.git`), else the workflow's own directory.
 pub fn set_root(root: PathBuf) {
     let _ = ROOT.set(root);
 }
 
 /// The directory files of the workflow at `path` may be read from.
 pub fn root_for(path: &Path) -> PathBuf {
-    ROOT.get().cloned().unwrap_or_else(|| dir_of(path))
+    ROOT.get().cloned().unwrap_or_else(|| {
+        let dir = dir_of(path);
+        let absolute = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        absolute.ancestors().find(|a| a.join(".git").exists()).map_or(dir, Path::to_path_buf)
+    })
 }
 
 fn dir_of(path: &Path) -> PathBuf {

@@ -172,7 +172,12 @@ fn graph_prints_dot_and_mermaid() {
     assert_exit(&out, 0);
     let dot = text(&out).0;
     assert!(dot.starts_with("digraph \"shuttle-prod\""));
-    assert!(dot.contains(r#""aws.ec2.vpc.main" -> "aws.ec2.subnet.private[\"eu-west-1a\"]";"#), "{dot}");
+    assert!(
+        dot.contains(
+            r#""network.primary.aws.ec2.vpc.main" -> "network.primary.aws.ec2.subnet.private[\"eu-west-1a\"]";"#
+        ),
+        "{dot}"
+    );
     assert!(dot.contains("label=\"phase bootstrap\""));
     let out = run(drone(None).current_dir(root()).args(["graph", "workflows/prod.drone", "--format", "mermaid"]));
     let mermaid = text(&out).0;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 
-use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto, DB_PASSWORD, LOCAL_CERTIFICATE};
+use super::support::{assert_exit, drone, prod, run, sdk_config, text, Moto, DB_PASSWORD};
 
 fn state_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("state file")).expect("state json")
@@ -43,7 +43,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     }
     let state = state_json(&state_path);
     assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(42));
-    assert!(state["resources"]["aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
+    assert!(state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
         .as_str()
         .is_some_and(|s| s.starts_with("sha256:")));
 
@@ -55,12 +55,12 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let rds = aws_sdk_rds::Client::new(&config);
 
     // Network.
-    let vpc_id = id(&state, "aws.ec2.vpc.main");
+    let vpc_id = id(&state, "network.primary.aws.ec2.vpc.main");
     let vpcs = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.expect("vpc");
     let vpc = &vpcs.vpcs()[0];
     assert_eq!(vpc.cidr_block(), Some("10.20.0.0/16"));
     let vpc_tags = tags(vpc.tags());
-    assert_eq!(vpc_tags.get("drone:address").map(String::as_str), Some("aws.ec2.vpc.main"));
+    assert_eq!(vpc_tags.get("drone:address").map(String::as_str), Some("network.primary.aws.ec2.vpc.main"));
     assert_eq!(vpc_tags.get("drone:workflow").map(String::as_str), Some("shuttle-prod"));
     assert_eq!(vpc_tags.get("Name").map(String::as_str), Some("shuttle-prod"));
     let hostnames = ec2
@@ -76,7 +76,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let mut private_ids = BTreeSet::new();
     for (i, zone) in ["eu-west-1a", "eu-west-1b", "eu-west-1c"].iter().enumerate() {
         for (tier, offset, public) in [("public", 0, true), ("private", 10, false)] {
-            let subnet_id = id(&state, &format!("aws.ec2.subnet.{tier}[\"{zone}\"]"));
+            let subnet_id = id(&state, &format!("network.primary.aws.ec2.subnet.{tier}[\"{zone}\"]"));
             let out = ec2.describe_subnets().subnet_ids(&subnet_id).send().await.expect("subnet");
             let subnet = &out.subnets()[0];
             assert_eq!(subnet.vpc_id(), Some(vpc_id.as_str()));
@@ -92,7 +92,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         }
     }
 
-    let igw_id = id(&state, "aws.ec2.internet_gateway.main");
+    let igw_id = id(&state, "network.primary.aws.ec2.internet_gateway.main");
     let igws = ec2.describe_internet_gateways().internet_gateway_ids(&igw_id).send().await.expect("igw");
     assert_eq!(igws.internet_gateways()[0].attachments()[0].vpc_id(), Some(vpc_id.as_str()));
 
@@ -109,20 +109,23 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let default_route = |rt: &aws_sdk_ec2::types::RouteTable| {
         rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).cloned().expect("default route")
     };
-    let public = table("aws.ec2.route_table.public".into()).await;
+    let public = table("network.primary.aws.ec2.route_table.public".into()).await;
     assert_eq!(associated(&public), public_ids);
     assert_eq!(default_route(&public).gateway_id(), Some(igw_id.as_str()));
     // Each zone's private subnet goes out through the NAT gateway in the same zone's public subnet.
     let mut nat_ids = Vec::new();
     for zone in ["eu-west-1a", "eu-west-1b", "eu-west-1c"] {
-        let nat_id = id(&state, &format!("aws.ec2.nat_gateway.main[\"{zone}\"]"));
+        let nat_id = id(&state, &format!("network.primary.aws.ec2.nat_gateway.main[\"{zone}\"]"));
         let nats = ec2.describe_nat_gateways().nat_gateway_ids(&nat_id).send().await.expect("nat");
         let nat = &nats.nat_gateways()[0];
-        assert_eq!(nat.subnet_id(), Some(id(&state, &format!("aws.ec2.subnet.public[\"{zone}\"]")).as_str()));
-        let eip = id(&state, &format!("aws.ec2.eip.nat[\"{zone}\"]"));
+        assert_eq!(
+            nat.subnet_id(),
+            Some(id(&state, &format!("network.primary.aws.ec2.subnet.public[\"{zone}\"]")).as_str())
+        );
+        let eip = id(&state, &format!("network.primary.aws.ec2.eip.nat[\"{zone}\"]"));
         assert_eq!(nat.nat_gateway_addresses()[0].allocation_id(), Some(eip.as_str()));
-        let private = table(format!("aws.ec2.route_table.private[\"{zone}\"]")).await;
-        let subnet = id(&state, &format!("aws.ec2.subnet.private[\"{zone}\"]"));
+        let private = table(format!("network.primary.aws.ec2.route_table.private[\"{zone}\"]")).await;
+        let subnet = id(&state, &format!("network.primary.aws.ec2.subnet.private[\"{zone}\"]"));
         assert_eq!(associated(&private), BTreeSet::from([subnet.clone()]));
         assert!(private_ids.contains(&subnet));
         let route = default_route(&private);
@@ -133,7 +136,8 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
 
     let group = |name: &str| {
         let ec2 = ec2.clone();
-        let gid = id(&state, &format!("aws.ec2.security_group.{name}"));
+        let owner = if name == "db" { "data" } else { "ghost" };
+        let gid = id(&state, &format!("{owner}.primary.aws.ec2.security_group.{name}"));
         async move { ec2.describe_security_groups().group_ids(&gid).send().await.expect("sg").security_groups()[0].clone() }
     };
     let alb = group("alb").await;
@@ -188,7 +192,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let attached =
         iam.list_attached_role_policies().role_name("shuttle-prod-task-execution").send().await.expect("attached");
     assert_eq!(attached.attached_policies()[0].policy_name(), Some("AmazonECSTaskExecutionRolePolicy"));
-    let cluster_arn = id(&state, "aws.ecs.cluster.main");
+    let cluster_arn = id(&state, "ghost.primary.aws.ecs.cluster.main");
     let clusters = ecs
         .describe_clusters()
         .clusters(&cluster_arn)
@@ -218,7 +222,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let cloudfront = aws_sdk_cloudfront::Client::new(&config);
     let us_east_1 = aws_sdk_wafv2::config::Builder::from(&config).region(aws_config::Region::new("us-east-1"));
     let wafv2 = aws_sdk_wafv2::Client::from_conf(us_east_1.build());
-    let acl_id = id(&state, "aws.wafv2.web_acl.edge");
+    let acl_id = id(&state, "edge.primary.aws.wafv2.web_acl.edge");
     let acl = wafv2
         .get_web_acl()
         .name("shuttle-prod-edge")
@@ -240,12 +244,13 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         ]
     );
     assert!(acl.default_action().is_some_and(|a| a.allow().is_some()));
-    let distribution_id = id(&state, "aws.cloudfront.distribution.ghost");
+    let distribution_id = id(&state, "edge.primary.aws.cloudfront.distribution.ghost");
     let got = cloudfront.get_distribution().id(&distribution_id).send().await.expect("distribution");
     let distribution = got.distribution().expect("distribution");
     assert_eq!(distribution.status(), "Deployed");
     let dc = distribution.distribution_config().expect("config");
-    let load_balancer = state["resources"]["aws.elbv2.load_balancer.public"]["attributes"]["dns_name"].as_str();
+    let load_balancer =
+        state["resources"]["ghost.primary.aws.elbv2.load_balancer.public"]["attributes"]["dns_name"].as_str();
     assert_eq!(dc.origins().map(|o| o.items()[0].domain_name()), load_balancer);
     let behavior = dc.default_cache_behavior().expect("default behavior");
     assert_eq!(behavior.viewer_protocol_policy(), &aws_sdk_cloudfront::types::ViewerProtocolPolicy::RedirectToHttps);
@@ -255,44 +260,26 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let cf_tags = cf_tags.tags().map(|t| t.items()).unwrap_or_default();
     assert!(cf_tags
         .iter()
-        .any(|t| t.key() == "drone:address" && t.value() == Some("aws.cloudfront.distribution.ghost")));
+        .any(|t| t.key() == "drone:address" && t.value() == Some("edge.primary.aws.cloudfront.distribution.ghost")));
 
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
 
-    // One changed attribute plans exactly one in-place update.
-    let changed = dir.path().join("prod.drone");
-    let source = std::fs::read_to_string(root().join("workflows/prod.drone")).expect("workflow");
-    assert!(source.contains("container_insights = true"));
-    std::fs::write(&changed, source.replace("container_insights = true", "container_insights = false")).expect("write");
-    let mut cmd = drone(Some(&moto.url));
-    cmd.args(["plan"])
-        .arg(&changed)
-        .args([
-            "--format",
-            "json",
-            "--param",
-            "protect_data=false",
-            "--param",
-            LOCAL_CERTIFICATE,
-            "--disable-policy",
-            "data.rds_deletion_protection",
-            "--state",
-        ])
-        .arg(&state_path);
-    let out = run(&mut cmd);
+    // One changed argument plans exactly one in-place update, inside its instance.
+    let out =
+        drone_at(&["plan", "workflows/prod.drone", "--format", "json", "--param", "domain=www.drone-shuttle.example"]);
     assert_exit(&out, 0);
     let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
     let actions: Vec<&serde_json::Value> =
         plan["actions"].as_array().expect("actions").iter().filter(|a| a["action"] != "noop").collect();
     assert_eq!(actions.len(), 1, "{plan:#}");
-    assert_eq!(actions[0]["address"], "aws.ecs.cluster.main");
+    assert_eq!(actions[0]["address"], "edge.primary.aws.cloudfront.distribution.ghost");
     assert_eq!(actions[0]["action"], "update");
     assert_eq!(
         actions[0]["changes"],
-        serde_json::json!([{ "attribute": "container_insights", "before": true, "after": false, "forces_replacement": false }])
+        serde_json::json!([{ "attribute": "aliases", "before": ["blog.drone-shuttle.example"], "after": ["www.drone-shuttle.example"], "forces_replacement": false }])
     );
 
     // Destroy leaves nothing of the workflow behind.

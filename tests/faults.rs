@@ -380,7 +380,8 @@ async fn prod_converges_through_throttling_and_the_account_matches_state() {
     let live_nats =
         gateways.nat_gateways().iter().filter(|g| g.state().is_some_and(|s| s.as_str() == "available")).count();
     let count = |prefix: &str| {
-        recorded["resources"].as_object().expect("resources").keys().filter(|a| a.starts_with(prefix)).count()
+        let address = |a: &&String| a.starts_with(prefix) || a.starts_with(&format!("network.primary.{prefix}"));
+        recorded["resources"].as_object().expect("resources").keys().filter(address).count()
     };
     assert_eq!(vpcs.vpcs().len(), count("aws.ec2.vpc."));
     assert_eq!(subnets.subnets().len(), count("aws.ec2.subnet."));

@@ -11,6 +11,7 @@ mod diagnostics;
 mod drift;
 mod e2e;
 mod enforced;
+mod environments;
 mod faults;
 mod fuzz;
 mod hostile;

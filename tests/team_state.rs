@@ -132,7 +132,10 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
         &state_cmd(&moto, &["pull", "workflows/prod.drone", older.to_str().expect("utf-8"), "--state", &s3_url()]),
         0,
     );
-    let out = state_cmd(&moto, &["rm", "workflows/prod.drone", "aws.logs.log_group.ghost", "--state", &s3_url()]);
+    let out = state_cmd(
+        &moto,
+        &["rm", "workflows/prod.drone", "ghost.primary.aws.logs.log_group.ghost", "--state", &s3_url()],
+    );
     assert_exit(&out, 0);
     let out = state_cmd(&moto, &["push", "workflows/prod.drone", older.to_str().expect("utf-8"), "--state", &s3_url()]);
     assert_exit(&out, 2);
