@@ -44,8 +44,8 @@ pub(crate) async fn backend(location: &Location) -> Arc<dyn Backend> {
 pub(crate) enum StateLock {
     /// The lock file beside a local state.
     Local(lock::LockGuard),
-    /// The lock object beside an S3 state.
-    S3(S3LockGuard),
+    /// The lock object beside an S3 state (boxed: it carries a client and a heartbeat).
+    S3(Box<S3LockGuard>),
 }
 
 /// The command that unlocks the state at `location` of `file`, as it can be run.
@@ -60,7 +60,9 @@ pub(crate) async fn lock(location: &Location, file: &Path, operation: &str) -> R
     let unlock = unlock_command(file, location);
     let acquired = match location {
         Location::Local(path) => lock::acquire(path, &owner, &unlock).map(StateLock::Local),
-        Location::S3(s3) => S3Lock::connect(s3).await.acquire(&owner, &unlock).await.map(StateLock::S3),
+        Location::S3(s3) => {
+            S3Lock::connect(s3).await.acquire(&owner, &unlock).await.map(|g| StateLock::S3(Box::new(g)))
+        }
     };
     let guard = acquired.map_err(|e| {
         let exit = if matches!(e, LockError::Held { .. }) { Exit::Locked } else { Exit::Execution };

@@ -297,6 +297,16 @@ async fn concurrent_killed_and_dispossessed_runs_on_s3_state() {
     ));
     assert_exit(&out, 5);
     assert!(text(&out).1.contains("drone::state::corrupt"), "{}", text(&out).1);
+    // A bucket in another region than the header says.
+    std::fs::write(
+        dir.path().join("elsewhere.drone"),
+        format!("workflow \"elsewhere\" {{\n  state = {{ backend = \"s3\", bucket = \"{BUCKET}\", key = \"e.json\", region = \"us-east-1\" }}\n}}\n"),
+    )
+    .expect("write");
+    let out = run(drone(Some(&moto.url)).current_dir(dir.path()).args(["plan", "elsewhere.drone"]));
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains("drone::state::wrong_region"), "{}", text(&out).1);
+    assert!(text(&out).1.contains("is in eu-west-1, not in us-east-1"), "{}", text(&out).1);
     let mut cmd = drone(Some(&moto.url));
     cmd.current_dir(root()).args(["plan", "workflows/bootstrap.drone", "--state", &s3_url()]);
     let out = run(&mut cmd);

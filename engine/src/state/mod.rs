@@ -201,6 +201,20 @@ pub enum StateError {
         /// Where the state is.
         location: String,
     },
+    /// The state bucket is in another region than the one configured.
+    #[error("state bucket of {location} is in {actual}, not in {configured}")]
+    #[diagnostic(
+        code("drone::state::wrong_region"),
+        help("set `region = \"{actual}\"` in the workflow header's `state` (or AWS_REGION for `--state s3://...`)")
+    )]
+    WrongRegion {
+        /// Where the state is.
+        location: String,
+        /// The region drone was told.
+        configured: String,
+        /// The bucket's region.
+        actual: String,
+    },
     /// A remote store refused or failed a read or write.
     #[error("cannot {action} state at {location}: {reason}")]
     #[diagnostic(

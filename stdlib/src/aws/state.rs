@@ -30,6 +30,37 @@ pub async fn client(location: &S3Location) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build())
 }
 
+/// Checks that the bucket exists and is in the region the client uses: a
+/// bucket elsewhere answers every object call with a redirect that says
+/// nothing useful. The reason, when it is not.
+async fn check_bucket(client: &aws_sdk_s3::Client, location: &S3Location) -> Result<(), StateError> {
+    let configured = client.config().region().map(|r| r.to_string()).unwrap_or_default();
+    let remote = |reason: String| StateError::Remote { action: "read", location: location.to_string(), reason };
+    let wrong = |actual: String| StateError::WrongRegion {
+        location: location.to_string(),
+        configured: configured.clone(),
+        actual,
+    };
+    match client.head_bucket().bucket(&location.bucket).send().await {
+        Ok(out) => match out.bucket_region() {
+            Some(actual) if !configured.is_empty() && actual != configured => Err(wrong(actual.to_string())),
+            _ => Ok(()),
+        },
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let region = e.raw_response().and_then(|r| r.headers().get("x-amz-bucket-region")).map(String::from);
+            match (status, region) {
+                (Some(301), Some(actual)) => Err(wrong(actual)),
+                (Some(404), _) => Err(remote(format!(
+                    "NoSuchBucket: there is no bucket `{}` (make it with workflows/bootstrap.drone)",
+                    location.bucket
+                ))),
+                _ => Err(remote(describe(&e))),
+            }
+        }
+    }
+}
+
 /// State kept in an S3 object.
 #[derive(Debug)]
 pub struct S3Backend {
@@ -89,6 +120,7 @@ impl S3Backend {
 
     /// The object's text and ETag, or none when there is no object.
     pub async fn read(&self) -> Result<Option<(String, String)>, StateError> {
+        check_bucket(&self.client, &self.location).await?;
         let out = match self.client.get_object().bucket(&self.location.bucket).key(&self.location.key).send().await {
             Ok(out) => out,
             Err(e) if matches!(code(&e).as_deref(), Some("NoSuchKey" | "NotFound")) => return Ok(None),
@@ -240,6 +272,7 @@ impl Backend for S3Backend {
 #[derive(Clone, Debug)]
 pub struct S3Lock {
     client: aws_sdk_s3::Client,
+    location: S3Location,
     bucket: String,
     key: String,
 }
@@ -261,6 +294,7 @@ impl S3Lock {
     pub async fn connect(location: &S3Location) -> S3Lock {
         S3Lock {
             client: client(location).await,
+            location: location.clone(),
             bucket: location.bucket.clone(),
             key: format!("{}.lock", location.key),
         }
@@ -302,6 +336,7 @@ impl S3Lock {
     /// Takes the lock, or fails at once naming the holder; a lock whose
     /// lease expired (or whose holder on this host is gone) is taken over.
     pub async fn acquire(&self, owner: &LockOwner, unlock: &str) -> Result<S3LockGuard, LockError> {
+        check_bucket(&self.client, &self.location).await.map_err(|e| self.remote(e.to_string()))?;
         let mut replaced = None;
         let etag = match self.put(owner, None).await? {
             Some(etag) => etag,
