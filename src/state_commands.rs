@@ -248,19 +248,30 @@ async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Back
 }
 
 /// Required parameters may be missing for `state` commands; only the
-/// workflow's name and state location are needed.
+/// workflow's name and state location are needed, read from the header's
+/// plain strings (`state = { backend = "s3", bucket = "...", key = "..." }`).
 fn header_only(file: &Path) -> Result<Loaded, Exit> {
+    use drone_lang::ast::{ExprKind, Item};
     let text = std::fs::read_to_string(file).map_err(|_| Exit::Usage)?;
     let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader { root: pipeline::root_for(file) });
     if !errors.is_empty() {
         return Err(Exit::Language);
     }
-    let name = program
-        .root
-        .items
-        .iter()
-        .find_map(|i| if let drone_lang::ast::Item::Workflow(w) = i { w.name.as_plain_string() } else { None })
+    let header = program.root.items.iter().find_map(|i| if let Item::Workflow(w) = i { Some(w) } else { None });
+    let name = header
+        .and_then(|w| w.name.as_plain_string())
         .unwrap_or_else(|| file.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned()));
-    let model = drone_engine::model::Model { workflow: name, ..Default::default() };
+    let mut model = drone_engine::model::Model { workflow: name, ..Default::default() };
+    let state = header.and_then(|w| w.attributes.iter().find(|a| a.name.name == "state"));
+    if let Some(ExprKind::Map(entries)) = state.map(|a| &a.value.kind) {
+        let plain = |key: &str| entries.iter().find(|e| e.key.name == key).and_then(|e| e.value.as_plain_string());
+        match (plain("backend").as_deref(), plain("bucket"), plain("key")) {
+            (Some("s3"), Some(bucket), Some(key)) => {
+                let region = plain("region");
+                model.state_s3 = Some(drone_engine::state::S3Location { bucket, key, region });
+            }
+            _ => model.state_path = plain("path"),
+        }
+    }
     Ok(Loaded { program, model })
 }

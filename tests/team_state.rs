@@ -100,6 +100,16 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert_eq!(lines.len(), 5, "{history}");
     assert!(lines[0].contains(&format!("serial {serial}\t")) && lines[0].ends_with("(current)"), "{history}");
 
+    // `state` commands find the header's S3 state even when a required parameter is missing.
+    std::fs::write(
+        dir.path().join("header.drone"),
+        format!("workflow \"shuttle-prod\" {{\n  state = {{ backend = \"s3\", bucket = \"{BUCKET}\", key = \"{KEY}\" }}\n}}\n\nparam needed: string\n"),
+    )
+    .expect("write");
+    let out = run(drone(Some(&moto.url)).current_dir(dir.path()).args(["state", "list", "header.drone"]));
+    assert_exit(&out, 0);
+    assert_eq!(text(&out).0.lines().count(), 42, "{}", text(&out).0);
+
     // A holder elsewhere within its lease: refused at once, named, with exit 6.
     put_lock(&s3, &elsewhere(Duration::from_secs(600), false)).await;
     let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
