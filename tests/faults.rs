@@ -188,8 +188,9 @@ impl Message {
     }
 }
 
-/// Reads one message from `reader`; `None` at the end of the connection.
-fn read_message(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Message>> {
+/// Reads one message from `reader`; `None` at the end of the connection. A
+/// reply to HEAD has no body, whatever its Content-Length says.
+fn read_message(reader: &mut BufReader<TcpStream>, bodiless: bool) -> std::io::Result<Option<Message>> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -204,6 +205,9 @@ fn read_message(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Mes
     let message = Message { head: head.trim_end().to_string(), body: Vec::new() };
     let chunked = message.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let mut body = Vec::new();
+    if bodiless {
+        return Ok(Some(message));
+    }
     if chunked {
         loop {
             let mut size = String::new();
@@ -243,7 +247,7 @@ fn serve(
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
     while !stop.load(Ordering::SeqCst) {
-        let request = match read_message(&mut reader) {
+        let request = match read_message(&mut reader, false) {
             Ok(Some(request)) => request,
             Ok(None) => return Ok(()),
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
@@ -260,8 +264,9 @@ fn serve(
         let mut server = TcpStream::connect(upstream)?;
         server.write_all(&request.bytes())?;
         let mut from_server = BufReader::new(server);
-        let response =
-            read_message(&mut from_server)?.ok_or_else(|| std::io::Error::other("the server closed the connection"))?;
+        let head = request.head.starts_with("HEAD ");
+        let response = read_message(&mut from_server, head)?
+            .ok_or_else(|| std::io::Error::other("the server closed the connection"))?;
         if fault != Fault::None {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
         }

@@ -323,3 +323,29 @@ async fn concurrent_killed_and_dispossessed_runs_on_s3_state() {
     assert_exit(&out, 5);
     assert!(text(&out).1.contains("belongs to workflow `shuttle-prod`"), "{}", text(&out).1);
 }
+
+/// Lost, cut-off and throttled replies on the way to S3 as well: a state or
+/// lock write whose reply was lost is recognised as this run's own when the
+/// SDK's retry fails its condition, never taken for another writer's.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_state_writes_survive_lost_replies() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let bootstrap_state = dir.path().join("bootstrap.json");
+    bootstrap(&moto, &bootstrap_state);
+    let remote = PathBuf::from(s3_url());
+    let faults = Faults { lose: 0.08, drop: 0.02, throttle: 0.05, seed: 5, ..Faults::default() };
+    let proxy = FaultProxy::new(&moto.url, faults);
+    let out = run(prod(&proxy.url, &remote, &["run", "workflows/prod.drone", "--yes"]).env("DRONE_CALL_TIMEOUT", "5"));
+    let stderr = text(&out).1;
+    assert!(!stderr.contains("drone::state::conflict") && !stderr.contains("lock_lost"), "{stderr}");
+    assert!(proxy.faults.load(std::sync::atomic::Ordering::SeqCst) > 0, "the proxy disturbed nothing");
+    drop(proxy);
+    let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 0);
+    let pulled = dir.path().join("pulled.json");
+    let out =
+        state_cmd(&moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
+    assert_exit(&out, 0);
+    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (&bootstrap_state, "shuttle-bootstrap")]).await;
+}

@@ -17,6 +17,12 @@ use drone_engine::lock::{lease_duration, LockError, LockOwner};
 use drone_engine::state::{parse_state, Backend, S3Location, State, StateError};
 use tokio::sync::Mutex;
 
+/// The SHA-256 of a state text, hex: which write an object holds.
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Connects an S3 client for `location`: its region, or the environment's,
 /// and the standard credential chain and `AWS_ENDPOINT_URL`.
 pub async fn client(location: &S3Location) -> aws_sdk_s3::Client {
@@ -140,6 +146,7 @@ impl S3Backend {
         }
         let mut etag = self.etag.lock().await;
         let text = serde_json::to_string_pretty(state).map_err(|e| self.remote("write", e.to_string()))? + "\n";
+        let digest = digest(&text);
         let mut put = self
             .client
             .put_object()
@@ -149,6 +156,7 @@ impl S3Backend {
             .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
             .metadata("serial", state.serial.to_string())
             .metadata("lineage", &state.lineage)
+            .metadata("sha256", &digest)
             .body(ByteStream::from(text.into_bytes()));
         put = match etag.as_deref() {
             Some(tag) => put.if_match(tag),
@@ -160,10 +168,38 @@ impl S3Backend {
                 Ok(())
             }
             Err(e) if precondition_failed(&e) => {
-                Err(StateError::Conflict { location: self.location.to_string(), serial: state.serial })
+                // Our own write may have landed and its reply been lost: the SDK's retry then
+                // fails the condition it itself satisfied. The object says whose write it holds.
+                match self.landed(&digest).await {
+                    Some(tag) => {
+                        *etag = Some(tag);
+                        Ok(())
+                    }
+                    None => Err(StateError::Conflict { location: self.location.to_string(), serial: state.serial }),
+                }
             }
             Err(e) => Err(self.remote("write", describe(&e))),
         }
+    }
+
+    /// The ETag of the object if it holds exactly the text whose digest is
+    /// `digest` (a write of ours whose reply was lost), else none.
+    async fn landed(&self, digest: &str) -> Option<String> {
+        // Asked until answered: a lost reply here must not turn our own write into a conflict.
+        let mut head = None;
+        for attempt in 0..6u32 {
+            match self.client.head_object().bucket(&self.location.bucket).key(&self.location.key).send().await {
+                Ok(out) => {
+                    head = Some(out);
+                    break;
+                }
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return None,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await,
+            }
+        }
+        let head = head?;
+        let ours = head.metadata()?.get("sha256").is_some_and(|d| d == digest);
+        ours.then(|| head.e_tag().unwrap_or_default().to_string())
     }
 
     /// The stored versions of the state object, newest first, at most `limit`.
@@ -328,7 +364,12 @@ impl S3Lock {
         };
         match put.send().await {
             Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
-            Err(e) if precondition_failed(&e) => Ok(None),
+            // The condition failed: unless the lock now holds exactly this record (our write
+            // landed and its reply was lost, so the SDK's retry failed it), someone else's does.
+            Err(e) if precondition_failed(&e) => match self.holder().await? {
+                Some((holder, tag)) if holder == *owner => Ok(Some(tag)),
+                _ => Ok(None),
+            },
             Err(e) => Err(self.remote(describe(&e))),
         }
     }
