@@ -79,8 +79,8 @@ pub fn expand(program: &mut Program) -> Vec<CheckError> {
     }
     let mut instances: BTreeMap<(String, String), (String, Span)> = BTreeMap::new();
     let items = std::mem::take(&mut program.root.items);
-    let mut budget = MAX_EXPANSION;
-    program.root.items = instantiate(items, &known, &mut instances, &mut budget, &mut errors);
+    let mut state = Expansion { budget: MAX_EXPANSION, reported: BTreeSet::new() };
+    program.root.items = instantiate(items, &known, &mut instances, &mut state, &mut errors);
     let outside = Outside { known: &known, instances: &instances };
     let mut errors_outside = Vec::new();
     for item in &mut program.root.items {
@@ -125,11 +125,19 @@ fn describe(c: &Component) -> Known {
 }
 
 /// Replaces each instance among `items` (recursively) by its expansion.
+/// What expanding instances keeps track of across the whole program.
+struct Expansion {
+    /// Component source still allowed to be copied, in bytes.
+    budget: usize,
+    /// Places already reported as reaching outside their component.
+    reported: BTreeSet<String>,
+}
+
 fn instantiate(
     items: Vec<Item>,
     known: &BTreeMap<String, Known>,
     instances: &mut BTreeMap<(String, String), (String, Span)>,
-    budget: &mut usize,
+    state: &mut Expansion,
     errors: &mut Vec<CheckError>,
 ) -> Vec<Item> {
     let mut out = Vec::with_capacity(items.len());
@@ -139,22 +147,22 @@ fn instantiate(
                 let size = known
                     .get(&component_key(&i))
                     .map_or(0, |k| (k.component.span.end - k.component.span.start) as usize);
-                if size > *budget {
-                    if *budget > 0 {
+                if size > state.budget {
+                    if state.budget > 0 {
                         errors.push(CheckError::ExpansionLimit { limit: MAX_EXPANSION, span: i.span });
                     }
-                    *budget = 0;
+                    state.budget = 0;
                     continue;
                 }
-                *budget -= size;
-                out.extend(expand_instance(&i, known, instances, errors))
+                state.budget -= size;
+                out.extend(expand_instance(&i, known, instances, &mut state.reported, errors))
             }
             Item::Phase(mut p) => {
-                p.items = instantiate(p.items, known, instances, budget, errors);
+                p.items = instantiate(p.items, known, instances, state, errors);
                 out.push(Item::Phase(p));
             }
             Item::For(mut f) => {
-                f.items = instantiate(f.items, known, instances, budget, errors);
+                f.items = instantiate(f.items, known, instances, state, errors);
                 out.push(Item::For(f));
             }
             // An instance inside `if` stays, and the checker says it cannot be there.
@@ -168,6 +176,7 @@ fn expand_instance(
     i: &Instance,
     known: &BTreeMap<String, Known>,
     instances: &mut BTreeMap<(String, String), (String, Span)>,
+    reported: &mut BTreeSet<String>,
     errors: &mut Vec<CheckError>,
 ) -> Vec<Item> {
     let key = component_key(i);
@@ -223,7 +232,13 @@ fn expand_instance(
         let own = Ident { name: format!("{prefix}{OWNED}{}", input.name.name), span: input.name.span };
         out.push(Item::Let(Let { name: own, ty: Some(input.ty.clone()), value, span }));
     }
-    let mut body = Body { prefix: &prefix, owned: BTreeSet::new(), resources: &k.resources, bound: Vec::new() };
+    let mut body = Body {
+        prefix: &prefix,
+        owned: BTreeSet::new(),
+        resources: &k.resources,
+        bound: Vec::new(),
+        outside: Default::default(),
+    };
     body.owned.extend(component.inputs.iter().map(|x| x.name.name.clone()));
     body.owned.extend(component.items.iter().filter_map(|x| {
         if let Item::Let(l) = x {
@@ -237,7 +252,17 @@ fn expand_instance(
             out.push(item);
         }
     }
+    // Reported once per place in the component, however many instances it has.
+    for (name, span) in body.outside.into_inner() {
+        if reported.insert(format!("{span:?}")) {
+            errors.push(CheckError::OutsideComponent { name, component: name_of(component), span });
+        }
+    }
     out
+}
+
+fn name_of(c: &Component) -> String {
+    c.name.name.clone()
 }
 
 /// The name an instance's component is known by: `name` or `alias.name`.
@@ -263,6 +288,8 @@ struct Body<'k> {
     resources: &'k BTreeSet<String>,
     /// Names bound by loops (and loop lets) inside the body, innermost last.
     bound: Vec<String>,
+    /// References to names outside the component (which sees only its inputs), with where.
+    outside: std::cell::RefCell<Vec<(String, Span)>>,
 }
 
 impl Body<'_> {
@@ -275,7 +302,8 @@ impl Body<'_> {
             Item::Resource(r) => {
                 let mut r = r.clone();
                 r.name.name = self.own(&r.name.name);
-                for a in &mut r.attributes {
+                // `provider` names one of the workflow's providers: the one thing a body takes from it.
+                for a in r.attributes.iter_mut().filter(|a| a.name.name != "provider") {
                     self.expr(&mut a.value);
                 }
                 Item::Resource(r)
@@ -341,11 +369,16 @@ impl Body<'_> {
                     }
                 }
             }
-            if self.owned.contains(root) && !self.bound.iter().any(|b| b == root) {
+            if self.bound.iter().any(|b| b == root) {
+                return None;
+            }
+            if self.owned.contains(root) {
                 let mut out = segments.to_vec();
                 out[0].name = self.own(root);
                 return Some(out);
             }
+            let written = segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".");
+            self.outside.borrow_mut().push((written, segments[0].span));
             None
         });
     }

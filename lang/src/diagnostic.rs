@@ -413,6 +413,21 @@ pub enum CheckError {
         #[help]
         help: Option<String>,
     },
+    /// A component body reading a name from outside it.
+    #[error("component `{component}` reads `{name}`, which is not one of its inputs, lets or resources")]
+    #[diagnostic(
+        code("drone::resolve::outside_component"),
+        help("a component sees only what it is given: declare an `input` and pass the value from each instance")
+    )]
+    OutsideComponent {
+        /// What it reads, as written.
+        name: String,
+        /// The component.
+        component: String,
+        /// Where.
+        #[label("from outside the component")]
+        span: Span,
+    },
     /// Instances whose expansion would exceed the bound on expanded source.
     #[error("instances expand to more than {limit} bytes of declarations")]
     #[diagnostic(
@@ -483,7 +498,8 @@ impl Located for CheckError {
             | UnknownInput { span, .. }
             | MissingInput { span, .. }
             | UnknownOutput { span, .. }
-            | ExpansionLimit { span, .. } => *span,
+            | ExpansionLimit { span, .. }
+            | OutsideComponent { span, .. } => *span,
         }
     }
 }
