@@ -602,11 +602,6 @@ pub(crate) async fn announce(session: &Session) -> Result<(), Exit> {
     Ok(())
 }
 
-/// Writes `state` whole (a snapshot), saying why when it cannot.
-pub(crate) async fn save_state(backend: &dyn Backend, state: &mut State) -> Result<(), Exit> {
-    crate::store::save(backend, state).await
-}
-
 pub(crate) async fn load_state(session: &Session) -> Result<State, Exit> {
     crate::store::load(session.backend.as_ref(), &session.loaded.model.workflow).await
 }
@@ -706,7 +701,7 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
     if plan.is_empty() {
         if !plan.recovered.is_empty() || !plan.moved.is_empty() {
             // What the resolved interruptions adopted is recorded even when nothing is left to do.
-            save_state(session.backend.as_ref(), &mut state).await?;
+            crate::store::save(session.backend.as_ref(), &mut state).await?;
         }
         return Ok(Exit::Success);
     }
@@ -724,7 +719,7 @@ async fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Res
     print!("{}", crate::plan_view::render(&drift_only(&session.loaded.model.workflow, drift.clone(), recovered), &[]));
     if drift.is_empty() {
         if resolved {
-            save_state(session.backend.as_ref(), &mut state).await?;
+            crate::store::save(session.backend.as_ref(), &mut state).await?;
         }
         return Ok(Exit::Success);
     }
@@ -732,7 +727,7 @@ async fn accept_drift(session: &Session, refreshed: Refreshed, yes: bool) -> Res
         eprintln!("cancelled; nothing was changed");
         return Ok(Exit::Success);
     }
-    save_state(session.backend.as_ref(), &mut state).await?;
+    crate::store::save(session.backend.as_ref(), &mut state).await?;
     println!("State updated: {} accepted as the account has them.", count(drift.len(), "resource"));
     Ok(Exit::Success)
 }
@@ -744,7 +739,7 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
     announce(&session).await?;
     let mut state = load_state(&session).await?;
     if !apply_moved(&session, &mut state)?.is_empty() {
-        save_state(session.backend.as_ref(), &mut state).await?;
+        crate::store::save(session.backend.as_ref(), &mut state).await?;
     }
     // What a killed run created is destroyed too: its pending creates are looked up first.
     let (mut state, recovered) = refresh::recover(&state, &session.providers).await.map_err(|e| {
@@ -752,7 +747,7 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
         Exit::Execution
     })?;
     if !recovered.is_empty() {
-        save_state(session.backend.as_ref(), &mut state).await?;
+        crate::store::save(session.backend.as_ref(), &mut state).await?;
     }
     let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
@@ -801,14 +796,14 @@ async fn execute(
     let report = report?;
     // One snapshot per run, whatever its outcome: the operation log it replaces
     // held every result as it came.
-    save_state(store.backend.as_ref(), &mut store.state).await?;
+    crate::store::save(store.backend.as_ref(), &mut store.state).await?;
     let created = report.done(Operation::Create).len();
     let updated = report.done(Operation::Update).len();
     let deleted = report.done(Operation::Delete).len();
     if report.succeeded() {
         if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
             store.state.outputs = outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
-            if save_state(store.backend.as_ref(), &mut store.state).await.is_err() {
+            if crate::store::save(store.backend.as_ref(), &mut store.state).await.is_err() {
                 return Ok(Exit::Execution);
             }
             for (name, value) in &outputs {

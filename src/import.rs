@@ -11,7 +11,7 @@ use drone_engine::state::ResourceState;
 use drone_engine::value::{Attributes, Value};
 use drone_lang::Catalog;
 
-use crate::cli::{announce, load_state, save_state, session, take_lock, Common};
+use crate::cli::{announce, load_state, session, take_lock, Common};
 use crate::exit::Exit;
 use crate::render::{did_you_mean, print_all};
 
@@ -74,7 +74,7 @@ pub(crate) async fn import(
             attributes,
         },
     );
-    save_state(session.backend.as_ref(), &mut state).await?;
+    crate::store::save(session.backend.as_ref(), &mut state).await?;
     println!("Imported {address} ({id}); `drone plan` shows what differs from the workflow.");
     Ok(Exit::Success)
 }

@@ -12,7 +12,7 @@ use drone_engine::provider::ErrorKind;
 use drone_engine::state::{ResourceState, State};
 use drone_lang::Catalog;
 
-use crate::cli::{announce, load_state, save_state, session, take_lock, Common, Session};
+use crate::cli::{announce, load_state, session, take_lock, Common, Session};
 use crate::exit::Exit;
 
 /// What to do with the orphans found.
@@ -144,7 +144,7 @@ async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &
         }
     }
     if adopted > 0 {
-        save_state(session.backend.as_ref(), state).await?;
+        crate::store::save(session.backend.as_ref(), state).await?;
     }
     println!("Adopted {adopted} orphan(s); `drone plan` shows what differs from the workflow.");
     Ok(if refused == 0 { Exit::Success } else { Exit::Execution })

@@ -221,12 +221,7 @@ async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Back
                 eprintln!("error: copied, but cannot retire {}: {e}; delete it by hand", path.display());
                 Exit::Execution
             })?;
-            let log = {
-                let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-                name.push(".log");
-                path.with_file_name(name)
-            };
-            let _ = std::fs::remove_file(log);
+            let _ = std::fs::remove_file(LocalBackend { path: path.clone() }.log_path());
             println!(
                 "moved {} resources from {from} to {target_location}; the old file is {}",
                 state.resources.len(),

@@ -64,11 +64,7 @@ pub(crate) async fn lock(location: &Location, file: &Path, operation: &str) -> R
             S3Lock::connect(s3).await.acquire(&owner, &unlock).await.map(|g| StateLock::S3(Box::new(g)))
         }
     };
-    let guard = acquired.map_err(|e| {
-        let exit = if matches!(e, LockError::Held { .. }) { Exit::Locked } else { Exit::Execution };
-        crate::render::eprint_report(e);
-        exit
-    })?;
+    let guard = acquired.map_err(lock_failed)?;
     let replaced = match &guard {
         StateLock::Local(g) => g.replaced.clone(),
         StateLock::S3(g) => g.replaced.clone(),
@@ -84,6 +80,17 @@ pub(crate) async fn lock(location: &Location, file: &Path, operation: &str) -> R
     Ok(guard)
 }
 
+/// Says why a lock could not be taken or removed; the exit code for it (6
+/// when someone else holds it, 5 when the lock itself could not be used).
+fn lock_failed(e: LockError) -> Exit {
+    let exit = match e {
+        LockError::Held { .. } | LockError::HolderRunning { .. } => Exit::Locked,
+        LockError::Io { .. } | LockError::Remote { .. } => Exit::Execution,
+    };
+    crate::render::eprint_report(e);
+    exit
+}
+
 /// Removes the lock of the state at `location` by hand (`drone state unlock`).
 pub(crate) async fn unlock(location: &Location, file: &Path, force: bool) -> Result<Exit, Exit> {
     let command = unlock_command(file, location);
@@ -94,11 +101,7 @@ pub(crate) async fn unlock(location: &Location, file: &Path, force: bool) -> Res
     match result {
         Ok(Some(owner)) => println!("removed the lock held by {owner}"),
         Ok(None) => println!("{location} is not locked"),
-        Err(e) => {
-            let exit = if matches!(e, LockError::HolderRunning { .. }) { Exit::Locked } else { Exit::Execution };
-            crate::render::eprint_report(e);
-            return Err(exit);
-        }
+        Err(e) => return Err(lock_failed(e)),
     }
     Ok(Exit::Success)
 }

@@ -230,7 +230,7 @@ async fn console_changes_that_weaken_the_platform_are_undone() {
     let config = sdk_config(&moto.url).await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let iam = aws_sdk_iam::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = super::support::s3_client(&config);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let ecs = aws_sdk_ecs::Client::new(&config);

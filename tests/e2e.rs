@@ -49,7 +49,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
 
     let config = sdk_config(&moto.url).await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = super::support::s3_client(&config);
     let iam = aws_sdk_iam::Client::new(&config);
     let ecs = aws_sdk_ecs::Client::new(&config);
     let rds = aws_sdk_rds::Client::new(&config);

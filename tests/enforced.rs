@@ -139,7 +139,7 @@ where
 async fn leave_an_object(moto: &Moto, bucket: &str) {
     moto.open_auth_window(1);
     let conf = sdk_config(&moto.url).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    let s3 = super::support::s3_client(&conf);
     s3.put_object()
         .bucket(bucket)
         .key("left-behind.txt")
@@ -229,7 +229,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
     // The team's state bucket, made beforehand (workflows/bootstrap.drone, by an administrator):
     // the deployer reads and writes prod's state and lock there with only the policy's own grants.
     let config = sdk_config(&moto.url).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = super::support::s3_client(&config);
     let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
         .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
         .build();

@@ -32,7 +32,7 @@ async fn a_bucket_made_by_hand() -> (Moto, tempfile::TempDir, aws_sdk_s3::Client
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(dir.path().join("w.drone"), WORKFLOW).expect("write");
     let config = sdk_config(&moto.url).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = super::support::s3_client(&config);
     let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
         .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
         .build();

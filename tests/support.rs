@@ -168,6 +168,11 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// An S3 client on `config`, addressing buckets by path as local endpoints need.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
 /// Compares `actual` with the golden file at `path`; `DRONE_BLESS=1` rewrites it.
 #[track_caller]
 pub fn golden(path: &Path, actual: &str) {

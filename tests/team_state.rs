@@ -25,7 +25,7 @@ fn s3_url() -> String {
 
 async fn s3(moto: &Moto) -> aws_sdk_s3::Client {
     let config = sdk_config(&moto.url).await;
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build())
+    super::support::s3_client(&config)
 }
 
 /// The lock object's holder, if any.
@@ -80,11 +80,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     assert!(lock_holder(&s3).await.is_none(), "the lock is released at the end");
-    let pulled = dir.path().join("pulled.json");
-    let out =
-        state_cmd(&moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
-    assert_exit(&out, 0);
-    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (&bootstrap_state, "shuttle-bootstrap")]).await;
+    assert_account_matches(&moto, dir.path(), &bootstrap_state).await;
     let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
@@ -229,6 +225,15 @@ async fn wait_for_holder(s3: &aws_sdk_s3::Client, is_it: impl Fn(&LockOwner) -> 
     }
 }
 
+/// Pulls prod's S3 state into `dir` and asserts that the account holds
+/// exactly what it and bootstrap's state (at `bootstrap`) record.
+async fn assert_account_matches(moto: &Moto, dir: &Path, bootstrap: &Path) {
+    let pulled = dir.join("pulled.json");
+    let out = state_cmd(moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
+    assert_exit(&out, 0);
+    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (bootstrap, "shuttle-bootstrap")]).await;
+}
+
 /// Runs bootstrap on local state at `state`.
 fn bootstrap(moto: &Moto, state: &Path) {
     let mut cmd = drone(Some(&moto.url));
@@ -266,11 +271,7 @@ async fn concurrent_killed_and_dispossessed_runs_on_s3_state() {
     let first = first.wait_with_output().expect("first");
     assert_exit(&first, 0);
     assert!(text(&first).1.contains("which is no longer running"), "{}", text(&first).1);
-    let pulled = dir.path().join("pulled.json");
-    let out =
-        state_cmd(&moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
-    assert_exit(&out, 0);
-    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (&bootstrap_state, "shuttle-bootstrap")]).await;
+    assert_account_matches(&moto, dir.path(), &bootstrap_state).await;
 
     // Dispossessed mid-run (the lock removed by hand and taken by another): the run stops
     // before its next state write, exit 6; the state it leaves is whole.
@@ -343,9 +344,5 @@ async fn s3_state_writes_survive_lost_replies() {
     drop(proxy);
     let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
-    let pulled = dir.path().join("pulled.json");
-    let out =
-        state_cmd(&moto, &["pull", "workflows/prod.drone", pulled.to_str().expect("utf-8"), "--state", &s3_url()]);
-    assert_exit(&out, 0);
-    assert_matches_states(&moto.url, &[(&pulled, "shuttle-prod"), (&bootstrap_state, "shuttle-bootstrap")]).await;
+    assert_account_matches(&moto, dir.path(), &bootstrap_state).await;
 }

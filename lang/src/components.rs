@@ -255,14 +255,10 @@ fn expand_instance(
     // Reported once per place in the component, however many instances it has.
     for (name, span) in body.outside.into_inner() {
         if reported.insert(format!("{span:?}")) {
-            errors.push(CheckError::OutsideComponent { name, component: name_of(component), span });
+            errors.push(CheckError::OutsideComponent { name, component: component.name.name.clone(), span });
         }
     }
     out
-}
-
-fn name_of(c: &Component) -> String {
-    c.name.name.clone()
 }
 
 /// The name an instance's component is known by: `name` or `alias.name`.

@@ -208,7 +208,8 @@ fn denies_insecure_transport(statements: &[iam::Statement], bucket: &Value) -> V
             continue;
         };
         let reaches = |arn: &str| st.resources.iter().any(|p| iam::catalogue::glob(p, arn));
-        let objects = ["Zq9", "x-1/Y:z.2"].iter().all(|key| reaches(&format!("arn:aws:s3:::{name}/{key}")));
+        let every_object = format!("arn:${{Partition}}:s3:::{name}/${{ObjectName}}");
+        let objects = st.resources.iter().any(|p| iam::scope::covers_every_arn(p, &every_object));
         if reaches(&format!("arn:aws:s3:::{name}")) && objects {
             return Value::Bool(true);
         }
@@ -220,21 +221,10 @@ fn denies_insecure_transport(statements: &[iam::Statement], bucket: &Value) -> V
     }
 }
 
-/// A list of strings from a policy value (one string, or a list); `None` when unknown.
+/// A list of strings from a policy value (one string, or a list), as a
+/// document's Action and Resource are read; `None` when unknown.
 fn patterns(value: &Value) -> Option<Vec<String>> {
-    match value {
-        Value::String(s) => Some(vec![s.clone()]),
-        Value::List(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Ref { .. } => Some(iam::KNOWN_AFTER_APPLY.to_string()),
-                _ => None,
-            })
-            .collect(),
-        Value::Null => Some(Vec::new()),
-        _ => None,
-    }
+    iam::strings(Some(value)).ok()
 }
 
 /// The tests of a normalised statement's condition; `None` when unknown.

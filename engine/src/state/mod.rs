@@ -295,6 +295,11 @@ pub struct LocalBackend {
 }
 
 impl LocalBackend {
+    /// The operation log beside the state file (`<state>.log`).
+    pub fn log_path(&self) -> PathBuf {
+        log::path_of(&self.path)
+    }
+
     /// Reads the state, or a fresh one when the file does not exist.
     pub fn load(&self, workflow: &str) -> Result<State, StateError> {
         let text = match std::fs::read_to_string(&self.path) {

@@ -75,6 +75,8 @@ pub struct S3Backend {
     /// The ETag of the object as this process last read or wrote it; none
     /// when there was no object.
     etag: Mutex<Option<String>>,
+    /// Set once the bucket was found in the client's region.
+    bucket_checked: tokio::sync::OnceCell<()>,
 }
 
 /// One stored version of a state object.
@@ -117,16 +119,26 @@ fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &aws_sdk_s
 impl S3Backend {
     /// A backend for the object at `location`.
     pub async fn connect(location: &S3Location) -> S3Backend {
-        S3Backend { location: location.clone(), client: client(location).await, etag: Mutex::new(None) }
+        S3Backend {
+            location: location.clone(),
+            client: client(location).await,
+            etag: Mutex::new(None),
+            bucket_checked: tokio::sync::OnceCell::new(),
+        }
     }
 
     fn remote(&self, action: &'static str, reason: String) -> StateError {
         StateError::Remote { action, location: self.location.to_string(), reason }
     }
 
+    /// Checks the bucket (see [`check_bucket`]) the first time this backend uses it.
+    async fn bucket_ready(&self) -> Result<(), StateError> {
+        self.bucket_checked.get_or_try_init(|| check_bucket(&self.client, &self.location)).await.map(|_| ())
+    }
+
     /// The object's text and ETag, or none when there is no object.
     pub async fn read(&self) -> Result<Option<(String, String)>, StateError> {
-        check_bucket(&self.client, &self.location).await?;
+        self.bucket_ready().await?;
         let out = match self.client.get_object().bucket(&self.location.bucket).key(&self.location.key).send().await {
             Ok(out) => out,
             Err(e) if matches!(code(&e).as_deref(), Some("NoSuchKey" | "NotFound")) => return Ok(None),
@@ -287,7 +299,12 @@ impl Backend for S3Backend {
     }
 
     async fn exists(&self) -> Result<bool, StateError> {
-        Ok(self.read().await?.is_some())
+        self.bucket_ready().await?;
+        match self.client.head_object().bucket(&self.location.bucket).key(&self.location.key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
+            Err(e) => Err(self.remote("read", describe(&e))),
+        }
     }
 
     async fn record_many(&self, state: &mut State, addresses: &[&str]) -> Result<(), StateError> {
@@ -309,7 +326,7 @@ impl Backend for S3Backend {
 pub struct S3Lock {
     client: aws_sdk_s3::Client,
     location: S3Location,
-    bucket: String,
+    /// The lock object's key, `KEY.lock`.
     key: String,
 }
 
@@ -328,21 +345,16 @@ pub struct S3LockGuard {
 impl S3Lock {
     /// The lock of the state at `location`.
     pub async fn connect(location: &S3Location) -> S3Lock {
-        S3Lock {
-            client: client(location).await,
-            location: location.clone(),
-            bucket: location.bucket.clone(),
-            key: format!("{}.lock", location.key),
-        }
+        S3Lock { client: client(location).await, location: location.clone(), key: format!("{}.lock", location.key) }
     }
 
     fn remote(&self, reason: String) -> LockError {
-        LockError::Remote { location: format!("s3://{}/{}", self.bucket, self.key), reason }
+        LockError::Remote { location: format!("s3://{}/{}", self.location.bucket, self.key), reason }
     }
 
     /// The current holder and the lock object's ETag, if the lock is held.
     pub async fn holder(&self) -> Result<Option<(LockOwner, String)>, LockError> {
-        let out = match self.client.get_object().bucket(&self.bucket).key(&self.key).send().await {
+        let out = match self.client.get_object().bucket(&self.location.bucket).key(&self.key).send().await {
             Ok(out) => out,
             Err(e) if matches!(code(&e).as_deref(), Some("NoSuchKey" | "NotFound")) => return Ok(None),
             Err(e) => return Err(self.remote(describe(&e))),
@@ -357,7 +369,8 @@ impl S3Lock {
     /// replacing exactly the version `etag`. `Ok(None)` when the condition failed.
     async fn put(&self, owner: &LockOwner, etag: Option<&str>) -> Result<Option<String>, LockError> {
         let body = serde_json::to_vec_pretty(owner).map_err(|e| self.remote(e.to_string()))?;
-        let mut put = self.client.put_object().bucket(&self.bucket).key(&self.key).body(ByteStream::from(body));
+        let mut put =
+            self.client.put_object().bucket(&self.location.bucket).key(&self.key).body(ByteStream::from(body));
         put = match etag {
             Some(tag) => put.if_match(tag),
             None => put.if_none_match("*"),
@@ -386,7 +399,7 @@ impl S3Lock {
                     // Released between our two calls: try once more from the start.
                     return match self.put(owner, None).await? {
                         Some(etag) => Ok(self.guard(owner, etag, None)),
-                        None => Err(self.held(None, unlock).await),
+                        None => Err(self.held(unlock).await),
                     };
                 };
                 if !holder.is_gone() {
@@ -398,17 +411,18 @@ impl S3Lock {
                         replaced = Some(holder);
                         etag
                     }
-                    None => return Err(self.held(None, unlock).await),
+                    None => return Err(self.held(unlock).await),
                 }
             }
         };
         Ok(self.guard(owner, etag, replaced))
     }
 
-    async fn held(&self, fallback: Option<LockOwner>, unlock: &str) -> LockError {
+    /// "Held", naming whoever holds the lock now.
+    async fn held(&self, unlock: &str) -> LockError {
         let owner = match self.holder().await {
             Ok(Some((owner, _))) => owner,
-            _ => fallback.unwrap_or_else(|| LockOwner::current("unknown")),
+            _ => LockOwner::unknown(),
         };
         LockError::Held { owner: Box::new(owner), unlock: unlock.to_string() }
     }
@@ -463,15 +477,15 @@ impl S3Lock {
             serde_json::json!({ "unlocked_by": LockOwner::current("unlock"), "removed": holder, "forced": force });
         self.client
             .put_object()
-            .bucket(&self.bucket)
+            .bucket(&self.location.bucket)
             .key(format!("{}.unlocked", self.key))
             .body(ByteStream::from(serde_json::to_vec_pretty(&record).unwrap_or_default()))
             .send()
             .await
             .map_err(|e| self.remote(describe(&e)))?;
-        match self.client.delete_object().bucket(&self.bucket).key(&self.key).if_match(&etag).send().await {
+        match self.client.delete_object().bucket(&self.location.bucket).key(&self.key).if_match(&etag).send().await {
             Ok(_) => Ok(Some(holder)),
-            Err(e) if precondition_failed(&e) => Err(self.held(None, unlock).await),
+            Err(e) if precondition_failed(&e) => Err(self.held(unlock).await),
             Err(e) => Err(self.remote(describe(&e))),
         }
     }
@@ -487,13 +501,19 @@ impl S3LockGuard {
         }
         let tag = self.etag.lock().await.clone();
         let lock = &self.lock;
-        match lock.client.delete_object().bucket(&lock.bucket).key(&lock.key).if_match(tag).send().await {
+        match lock.client.delete_object().bucket(&lock.location.bucket).key(&lock.key).if_match(tag).send().await {
             Err(e) if precondition_failed(&e) => {
                 // Changed since our last write; delete it only if it still names us.
                 if let Ok(Some((holder, etag))) = lock.holder().await {
                     if holder.same_holder(&self.owner) {
-                        let _ =
-                            lock.client.delete_object().bucket(&lock.bucket).key(&lock.key).if_match(etag).send().await;
+                        let _ = lock
+                            .client
+                            .delete_object()
+                            .bucket(&lock.location.bucket)
+                            .key(&lock.key)
+                            .if_match(etag)
+                            .send()
+                            .await;
                     }
                 }
             }
@@ -507,16 +527,15 @@ impl Drop for S3LockGuard {
     /// multi-threaded runtime can wait for it (a panic unwinding elsewhere),
     /// the heartbeat stops and the lease simply runs out.
     fn drop(&mut self) {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            if let Some(heartbeat) = self.heartbeat.take() {
-                heartbeat.abort();
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| handle.block_on(self.release()))
             }
-            return;
-        };
-        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-            tokio::task::block_in_place(|| handle.block_on(self.release()));
-        } else if let Some(heartbeat) = self.heartbeat.take() {
-            heartbeat.abort();
+            _ => {
+                if let Some(heartbeat) = self.heartbeat.take() {
+                    heartbeat.abort();
+                }
+            }
         }
     }
 }

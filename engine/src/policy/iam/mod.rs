@@ -82,7 +82,9 @@ pub fn parse(document: &Value) -> Result<Vec<Statement>, DocumentError> {
     raw_statements(document)?.iter().map(statement).collect()
 }
 
-fn strings(value: Option<&Value>) -> Result<Vec<String>, DocumentError> {
+/// The strings of an Action or Resource value: one string or a list; a
+/// reference names one resource known after apply.
+pub(crate) fn strings(value: Option<&Value>) -> Result<Vec<String>, DocumentError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
