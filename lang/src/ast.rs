@@ -46,6 +46,8 @@ pub enum Item {
     Component(Component),
     /// `instance COMPONENT NAME { arguments }`
     Instance(Instance),
+    /// `task`, `step` or `hook`: a rhai script with its grants.
+    Script(Script),
 }
 
 impl Item {
@@ -61,6 +63,7 @@ impl Item {
             Item::Moved(x) => x.span,
             Item::Component(x) => x.span,
             Item::Instance(x) => x.span,
+            Item::Script(x) => x.span,
             Item::Phase(x) => x.span,
             Item::Use(x) => x.span,
             Item::For(x) => x.span,
@@ -82,6 +85,7 @@ impl Item {
             Item::Moved(_) => "moved",
             Item::Component(_) => "component",
             Item::Instance(_) => "instance",
+            Item::Script(x) => x.kind.keyword(),
             Item::Phase(_) => "phase",
             Item::Use(_) => "use",
             Item::For(_) => "for",
@@ -281,6 +285,121 @@ pub struct Instance {
     pub span: Span,
 }
 
+/// A rhai script declared in a workflow: a `task` run on demand, a `step` run
+/// in its phase, or a `hook` run on an event; `grants` says what it may touch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Script {
+    /// Task, step or hook.
+    pub kind: ScriptKind,
+    /// Its name.
+    pub name: Ident,
+    /// A hook's event (the checker refuses one on a task or step).
+    pub event: Option<HookEvent>,
+    /// A task's typed arguments (`input NAME: TYPE = DEFAULT`).
+    pub inputs: Vec<Input>,
+    /// `grants`, `run` (a `.rhai` file), `after`, `timeout`, ...
+    pub attributes: Vec<Attribute>,
+    /// The script written in place (`script = <<RHAI ... RHAI`).
+    pub inline: Option<InlineScript>,
+    /// The whole block.
+    pub span: Span,
+}
+
+impl Script {
+    /// The attribute called `name`, if written.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name.name == name)
+    }
+}
+
+/// What kind of script a block declares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScriptKind {
+    /// `task NAME { ... }`: run by `drone task`.
+    Task,
+    /// `step NAME { ... }` in a phase: run when the phase runs.
+    Step,
+    /// `hook NAME EVENT { ... }`: run on the event.
+    Hook,
+}
+
+impl ScriptKind {
+    /// The keyword that introduces it.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ScriptKind::Task => "task",
+            ScriptKind::Step => "step",
+            ScriptKind::Hook => "hook",
+        }
+    }
+}
+
+/// `before delete aws.s3.bucket.logs`, `after phase release`, `after destroy`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HookEvent {
+    /// Before or after the event.
+    pub when: HookWhen,
+    /// What happens.
+    pub on: HookOn,
+    /// The event as written.
+    pub span: Span,
+}
+
+/// Before or after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookWhen {
+    /// `before`
+    Before,
+    /// `after`
+    After,
+}
+
+/// The event a hook waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HookOn {
+    /// `phase NAME`
+    Phase(Ident),
+    /// `destroy`: the whole workflow's.
+    Destroy,
+    /// `create|update|delete RESOURCE`
+    Resource(ResourceOp, Expr),
+}
+
+/// An operation on one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceOp {
+    /// Created.
+    Create,
+    /// Updated in place.
+    Update,
+    /// Deleted (also when replaced).
+    Delete,
+}
+
+impl ResourceOp {
+    /// The word for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            ResourceOp::Create => "create",
+            ResourceOp::Update => "update",
+            ResourceOp::Delete => "delete",
+        }
+    }
+}
+
+/// `script = <<TAG` ... `TAG`: a script's text written in the workflow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlineScript {
+    /// The closing tag.
+    pub tag: String,
+    /// The lines between, verbatim (each ending in a newline).
+    pub text: String,
+    /// Where the text starts, so a script error points into the file.
+    pub text_span: Span,
+    /// The whole `script = <<TAG ... TAG`.
+    pub span: Span,
+}
+
 /// `moved { from = "aws.ec2.vpc.old", to = "aws.ec2.vpc.main" }`: the
 /// resource state records at `from` is the one now declared at `to`.
 #[derive(Clone, Debug, PartialEq)]
@@ -411,6 +530,22 @@ pub enum ExprKind {
     Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `(expr)`, kept so the formatter writes what the user wrote.
     Paren(Box<Expr>),
+}
+
+impl Expr {
+    /// The text of a string literal without interpolations.
+    pub fn literal_text(&self) -> Option<String> {
+        match &self.kind {
+            ExprKind::String(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    StrPart::Text(t) => Some(t.as_str()),
+                    StrPart::Interp(_) => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
 }
 
 /// A piece of a string literal.

@@ -67,6 +67,9 @@ pub(crate) fn check(file: FileId, text: &str) -> Result<(), SyntaxError> {
         }
         // Code.
         match b {
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                i = crate::trivia::heredoc_end(text, i).unwrap_or(i + 2);
+            }
             b'#' => i = skip_line(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'*') => {

@@ -454,6 +454,32 @@ pub enum CheckError {
         #[help]
         help: Option<String>,
     },
+    /// A `task`, `step` or `hook` block that is not well formed.
+    #[error("{reason}")]
+    #[diagnostic(code("drone::script::invalid"))]
+    BadScript {
+        /// What is wrong.
+        reason: String,
+        /// Where.
+        #[label("here")]
+        span: Span,
+        /// The fix.
+        #[help]
+        help: Option<String>,
+    },
+    /// A grant that names no known kind, or names it wrongly.
+    #[error("{reason}")]
+    #[diagnostic(code("drone::script::grant"))]
+    BadGrant {
+        /// What is wrong.
+        reason: String,
+        /// Where.
+        #[label("here")]
+        span: Span,
+        /// The fix.
+        #[help]
+        help: Option<String>,
+    },
     /// An expression that is not valid where it stands.
     #[error("{message}")]
     #[diagnostic(code("drone::type::invalid"))]
@@ -493,6 +519,8 @@ impl Located for CheckError {
             | Import { span, .. }
             | UnknownType { span, .. }
             | Invalid { span, .. }
+            | BadScript { span, .. }
+            | BadGrant { span, .. }
             | BadMove { span, .. }
             | UnknownComponent { span, .. }
             | UnknownInput { span, .. }

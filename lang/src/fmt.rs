@@ -269,6 +269,7 @@ impl Printer<'_> {
                 self.block_items(&body, c.span);
                 self.param_keyword = keyword;
             }
+            Item::Script(sc) => self.script(sc),
             Item::Instance(i) => {
                 let component: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
                 self.push(&format!("instance {} {}", component.join("."), i.name.name));
@@ -343,6 +344,82 @@ impl Printer<'_> {
     }
 
     /// A policy: its metadata aligned as attributes, a blank line, then its checks.
+    /// A task, step or hook: its members in source order, attributes aligned,
+    /// an inline script verbatim (its text is the script's, not ours).
+    fn script(&mut self, sc: &Script) {
+        self.push(&format!("{} {}", sc.kind.keyword(), sc.name.name));
+        if let Some(event) = &sc.event {
+            self.push(match event.when {
+                HookWhen::Before => " before ",
+                HookWhen::After => " after ",
+            });
+            match &event.on {
+                HookOn::Phase(name) => self.push(&format!("phase {}", name.name)),
+                HookOn::Destroy => self.push("destroy"),
+                HookOn::Resource(op, target) => {
+                    self.push(op.word());
+                    self.push(" ");
+                    self.expr(target, false);
+                }
+            }
+        }
+        enum Member<'s> {
+            Input(&'s Input),
+            Attr(&'s Attribute),
+            Inline(&'s InlineScript),
+        }
+        let mut members: Vec<(Span, Member)> = sc.inputs.iter().map(|i| (i.span, Member::Input(i))).collect();
+        members.extend(sc.attributes.iter().map(|a| (a.span, Member::Attr(a))));
+        members.extend(sc.inline.iter().map(|i| (i.span, Member::Inline(i))));
+        members.sort_by_key(|(span, _)| span.start);
+        let width = sc.attributes.iter().map(|a| a.name.name.len()).max().unwrap_or(0);
+        self.block_open();
+        self.newline();
+        let mut prev_end: Option<usize> = None;
+        for (span, member) in &members {
+            let start = span.start as usize;
+            if let Some(prev) = prev_end {
+                let first = self.comments.get(self.next).map_or(start, |c| c.start.min(start));
+                if self.blank_between(prev, first) {
+                    self.newline();
+                }
+            }
+            self.leading_comments(start);
+            match member {
+                Member::Input(i) => {
+                    self.push(&format!("input {}: ", i.name.name));
+                    self.type_expr(&i.ty);
+                    if let Some(d) = &i.default {
+                        self.push(" = ");
+                        self.expr(d, true);
+                    }
+                }
+                Member::Attr(a) => {
+                    self.push(&a.name.name);
+                    self.push(&" ".repeat(width.saturating_sub(a.name.name.len())));
+                    self.push(" = ");
+                    self.expr(&a.value, true);
+                }
+                Member::Inline(i) => {
+                    // The text goes out as written; the closing tag keeps its line.
+                    self.push(&format!("script = <<{}", i.tag));
+                    self.out.push('\n');
+                    self.out.push_str(&i.text);
+                    for _ in 0..self.indent {
+                        self.out.push_str("  ");
+                    }
+                    self.push(&i.tag);
+                }
+            }
+            if !matches!(member, Member::Inline(_)) {
+                self.trailing_comment(span.end as usize);
+            }
+            self.newline();
+            prev_end = Some(span.end as usize);
+        }
+        self.block_close(sc.span.end as usize);
+    }
+
     fn policy_body(&mut self, p: &Policy) {
         let end = p.items.first().map_or(p.span.end, |i| i.span().start);
         self.attributes(&p.attributes, Span { end, ..p.span });

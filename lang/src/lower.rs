@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
 
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 
@@ -100,7 +100,10 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::flag_stmt
         | Rule::moved_block
         | Rule::component_block
-        | Rule::instance_block => "a declaration",
+        | Rule::instance_block
+        | Rule::script_block => "a declaration",
+        Rule::inline_script | Rule::heredoc_body => "a script (`script = <<RHAI`, its lines, then `RHAI`)",
+        Rule::hook_event | Rule::hook_when => "an event (`before delete RESOURCE`, `after phase NAME`, `after destroy`)",
         Rule::attribute => "an attribute (`name = value`)",
         Rule::annotation => "an annotation",
         Rule::ident | Rule::type_path | Rule::attr_name => "a name",
@@ -261,6 +264,7 @@ impl Lower<'_> {
                 let attributes = inner.map(|p| self.attribute(p)).collect();
                 Item::Instance(Instance { component, name, attributes, span })
             }
+            Rule::script_block => Item::Script(self.script(inner, span)),
             Rule::moved_block => {
                 let attributes = inner.map(|p| self.attribute(p)).collect();
                 Item::Moved(Moved { attributes, span })
@@ -345,6 +349,68 @@ impl Lower<'_> {
     }
 
     #[allow(clippy::expect_used)]
+    fn script(&self, mut inner: std::iter::Peekable<Pairs<Rule>>, span: Span) -> Script {
+        let kind_word = inner.next().expect(SHAPE).as_str();
+        let name = self.ident(inner.next().expect(SHAPE));
+        let kind = match kind_word {
+            "task" => ScriptKind::Task,
+            "step" => ScriptKind::Step,
+            _ => ScriptKind::Hook,
+        };
+        let (mut inputs, mut attributes, mut inline, mut event) = (Vec::new(), Vec::new(), None, None);
+        for p in inner {
+            match p.as_rule() {
+                Rule::hook_event => event = Some(self.hook_event(p)),
+                Rule::input_decl => {
+                    let input_span = self.span(&p);
+                    let mut parts = p.into_inner().skip(1); // the keyword
+                    let name = self.ident(parts.next().expect(SHAPE));
+                    let ty = self.type_expr(parts.next().expect(SHAPE));
+                    let default = parts.next().map(|e| self.expr(e));
+                    inputs.push(Input { name, ty, default, span: input_span });
+                }
+                Rule::inline_script => {
+                    let whole = self.span(&p);
+                    let mut parts = p.into_inner();
+                    let tag = parts.next().expect(SHAPE).as_str().to_string();
+                    let body = parts.next().expect(SHAPE);
+                    inline = Some(InlineScript {
+                        tag,
+                        text: body.as_str().to_string(),
+                        text_span: self.span(&body),
+                        span: whole,
+                    });
+                }
+                _ => attributes.push(self.attribute(p)),
+            }
+        }
+        Script { kind, name, event, inputs, attributes, inline, span }
+    }
+
+    fn hook_event(&self, pair: Pair<Rule>) -> HookEvent {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let when = match inner.next().expect(SHAPE).as_str() {
+            "before" => HookWhen::Before,
+            _ => HookWhen::After,
+        };
+        let target = inner.next().expect(SHAPE);
+        let on = match target.as_rule() {
+            Rule::hook_phase => HookOn::Phase(self.ident(target.into_inner().next().expect(SHAPE))),
+            Rule::hook_destroy => HookOn::Destroy,
+            _ => {
+                let mut parts = target.into_inner();
+                let op = match parts.next().expect(SHAPE).as_str() {
+                    "create" => ResourceOp::Create,
+                    "update" => ResourceOp::Update,
+                    _ => ResourceOp::Delete,
+                };
+                HookOn::Resource(op, self.expr(parts.next().expect(SHAPE)))
+            }
+        };
+        HookEvent { when, on, span }
+    }
+
     fn attribute(&self, pair: Pair<Rule>) -> Attribute {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();

@@ -189,6 +189,24 @@ pub struct Catalog {
     resources: BTreeMap<String, ResourceSchema>,
     functions: BTreeMap<String, FunctionSig>,
     providers: BTreeMap<String, Vec<Field>>,
+    grants: BTreeMap<String, GrantSchema>,
+}
+
+/// A kind of grant a script may hold, such as `s3.delete_objects(aws.s3.bucket.logs)`.
+#[derive(Clone, Debug)]
+pub struct GrantSchema {
+    /// How it is written: `s3.delete_objects`, `mysql`, `read`.
+    pub name: String,
+    /// One line saying what it allows.
+    pub doc: String,
+    /// The resource types its targets may have (empty: any resource).
+    pub target_types: Vec<String>,
+    /// Fewest and most targets (resource references written as arguments).
+    pub targets: (usize, Option<usize>),
+    /// Named options, written out as literals (`tables = ["posts"]`).
+    pub options: Vec<Field>,
+    /// The values each option may hold (empty: any).
+    pub choices: BTreeMap<String, Vec<String>>,
 }
 
 impl Catalog {
@@ -210,6 +228,21 @@ impl Catalog {
     /// Adds a provider kind and the settings its instances take.
     pub fn add_provider(&mut self, kind: impl Into<String>, settings: Vec<Field>) {
         self.providers.insert(kind.into(), settings);
+    }
+
+    /// Adds a kind of grant.
+    pub fn add_grant(&mut self, grant: GrantSchema) {
+        self.grants.insert(grant.name.clone(), grant);
+    }
+
+    /// The kind of grant written `name`.
+    pub fn grant(&self, name: &str) -> Option<&GrantSchema> {
+        self.grants.get(name)
+    }
+
+    /// Every kind of grant.
+    pub fn grants(&self) -> impl Iterator<Item = &GrantSchema> {
+        self.grants.values()
     }
 
     /// The settings of provider kind `kind`.

@@ -3,6 +3,7 @@
 //! always compiled) and the AWS provider behind them (one cargo feature per
 //! service, so language work never builds the AWS SDK).
 
+pub mod grants;
 pub mod permissions;
 pub mod registry;
 pub mod schema;

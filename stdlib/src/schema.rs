@@ -12,6 +12,9 @@ pub fn catalog() -> Catalog {
     for schema in resources() {
         c.add_resource(schema);
     }
+    for grant in crate::grants::GRANTS {
+        c.add_grant(grant.schema());
+    }
     for f in drone_engine::functions::signatures().into_iter().chain(drone_engine::policy::signatures()) {
         c.add_function(f);
     }

@@ -5,6 +5,7 @@
 
 mod cycles;
 mod expr;
+mod scripts;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -128,6 +129,8 @@ pub(crate) struct Checker<'a> {
     phases: BTreeMap<String, &'a Phase>,
     outputs: BTreeMap<String, Span>,
     policies: BTreeMap<String, Span>,
+    /// Tasks, hooks and steps by `KIND NAME`.
+    scripts: BTreeMap<String, Span>,
     workflow: Option<Span>,
     /// Whether the items being collected or checked are inside a policy.
     in_policy: bool,
@@ -153,6 +156,7 @@ impl<'a> Checker<'a> {
             phases: BTreeMap::new(),
             outputs: BTreeMap::new(),
             policies: BTreeMap::new(),
+            scripts: BTreeMap::new(),
             workflow: None,
             in_policy: false,
             edges: BTreeMap::new(),
@@ -200,6 +204,13 @@ impl<'a> Checker<'a> {
                 Item::Policy(_) => place == Place::Top,
                 Item::Flag(_) => self.in_policy,
                 Item::Moved(_) => place == Place::Top && !self.in_policy,
+                Item::Script(s) => {
+                    !self.in_policy
+                        && match s.kind {
+                            ScriptKind::Step => place == Place::Phase,
+                            ScriptKind::Task | ScriptKind::Hook => place == Place::Top,
+                        }
+                }
                 // Loading expanded every instance it could and removed every component;
                 // what is left stands where neither can (an `if`, a policy, a component in an import's import).
                 Item::Component(_) | Item::Instance(_) => false,
@@ -287,6 +298,15 @@ impl<'a> Checker<'a> {
                     self.in_policy = true;
                     self.collect(&p.items, Place::Loop, phase, false);
                     self.in_policy = false;
+                }
+                Item::Script(s) => {
+                    let key = format!("{} {}", s.kind.keyword(), s.name.name);
+                    if let Some(first) = self.scripts.get(&key) {
+                        let first = *first;
+                        self.duplicate(s.kind.keyword(), &s.name.name, s.name.span, first);
+                    } else {
+                        self.scripts.insert(key, s.name.span);
+                    }
                 }
                 Item::Flag(_) | Item::Moved(_) | Item::Component(_) | Item::Instance(_) => {}
                 Item::For(f) => self.collect(&f.items, Place::Loop, phase, true),
@@ -411,6 +431,7 @@ impl<'a> Checker<'a> {
                     self.in_policy = false;
                 }
                 Item::Moved(m) => self.check_moved(m),
+                Item::Script(s) => self.check_script(s, scope),
                 Item::Component(_) | Item::Instance(_) => {}
                 // A misplaced flag was reported by `collect`; checking it again adds noise.
                 Item::Flag(_) if !self.in_policy => {}

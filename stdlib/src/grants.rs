@@ -1,0 +1,131 @@
+//! The kinds of grant a script may hold: what each is written as, the
+//! resources it applies to, its options, and the IAM actions its host
+//! functions call (so `drone iam` gives scripts exactly these, on exactly their
+//! targets). Pure data; the functions themselves are `drone-script`'s.
+
+use std::collections::BTreeMap;
+
+use drone_lang::schema::{Field, GrantSchema, Type};
+
+/// One kind of grant.
+pub struct GrantDef {
+    /// How it is written: `s3.delete_objects`.
+    pub name: &'static str,
+    /// What it allows, in one line.
+    pub doc: &'static str,
+    /// The resource types its targets may have (empty: any).
+    pub target_types: &'static [&'static str],
+    /// Fewest and most targets.
+    pub targets: (usize, Option<usize>),
+    /// Named options: (name, type, required, doc).
+    pub options: &'static [(&'static str, OptionType, bool, &'static str)],
+    /// The values an option may hold.
+    pub choices: &'static [(&'static str, &'static [&'static str])],
+    /// The IAM actions its host functions call, on the targets.
+    pub actions: &'static [&'static str],
+}
+
+/// The type of a grant option.
+#[derive(Clone, Copy)]
+pub enum OptionType {
+    /// `list(string)`
+    Strings,
+}
+
+/// The statement kinds a `mysql` grant may allow.
+pub const SQL_OPERATIONS: &[&str] = &["select", "insert", "update", "delete"];
+
+/// Every kind of grant.
+pub const GRANTS: &[GrantDef] = &[
+    GrantDef {
+        name: "read",
+        doc: "read these resources' attributes from state (`resource(\"aws.s3.bucket.logs\")`)",
+        target_types: &[],
+        targets: (1, None),
+        options: &[],
+        choices: &[],
+        actions: &[],
+    },
+    GrantDef {
+        name: "s3.list_objects",
+        doc: "list the objects (and their versions) of this bucket",
+        target_types: &["aws.s3.bucket"],
+        targets: (1, Some(1)),
+        options: &[],
+        choices: &[],
+        actions: &["s3:ListBucket", "s3:ListBucketVersions"],
+    },
+    GrantDef {
+        name: "s3.delete_objects",
+        doc: "delete objects and object versions of this bucket (`s3::delete_objects`, `s3::empty_bucket`)",
+        target_types: &["aws.s3.bucket"],
+        targets: (1, Some(1)),
+        options: &[],
+        choices: &[],
+        actions: &["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+    },
+    GrantDef {
+        name: "ecr.batch_delete_image",
+        doc: "list and delete the images of this repository (`ecr::delete_images`, `ecr::empty_repository`)",
+        target_types: &["aws.ecr.repository"],
+        targets: (1, Some(1)),
+        options: &[],
+        choices: &[],
+        actions: &["ecr:ListImages", "ecr:BatchDeleteImage"],
+    },
+    GrantDef {
+        name: "cloudfront.create_invalidation",
+        doc: "invalidate paths of this distribution's cache (`cloudfront::invalidate`)",
+        target_types: &["aws.cloudfront.distribution"],
+        targets: (1, Some(1)),
+        options: &[],
+        choices: &[],
+        actions: &["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+    },
+    GrantDef {
+        name: "mysql",
+        doc: "run SQL on this database cluster: only the statement kinds in `ops`, only on `tables` (`mysql::connect`)",
+        target_types: &["aws.rds.cluster"],
+        targets: (1, Some(1)),
+        options: &[
+            ("tables", OptionType::Strings, true, "the tables statements may touch"),
+            ("ops", OptionType::Strings, true, "the statement kinds allowed: select, insert, update, delete"),
+        ],
+        choices: &[("ops", SQL_OPERATIONS)],
+        actions: &[],
+    },
+];
+
+/// The grant kind written `name`.
+pub fn get(name: &str) -> Option<&'static GrantDef> {
+    GRANTS.iter().find(|g| g.name == name)
+}
+
+impl GrantDef {
+    /// The checker's view of it.
+    pub fn schema(&self) -> GrantSchema {
+        GrantSchema {
+            name: self.name.into(),
+            doc: self.doc.into(),
+            target_types: self.target_types.iter().map(|t| t.to_string()).collect(),
+            targets: self.targets,
+            options: self
+                .options
+                .iter()
+                .map(|(name, ty, required, doc)| Field {
+                    name: name.to_string(),
+                    ty: match ty {
+                        OptionType::Strings => Type::list(Type::String),
+                    },
+                    required: *required,
+                    doc: doc.to_string(),
+                })
+                .collect(),
+            choices: self
+                .choices
+                .iter()
+                .map(|(option, values)| (option.to_string(), values.iter().map(|v| v.to_string()).collect()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+}
