@@ -396,7 +396,7 @@ impl Lower<'_> {
         };
         let target = inner.next().expect(SHAPE);
         let on = match target.as_rule() {
-            Rule::hook_phase => HookOn::Phase(self.ident(target.into_inner().next().expect(SHAPE))),
+            Rule::hook_phase => HookOn::Phase(self.ident(target.into_inner().last().expect(SHAPE))),
             Rule::hook_destroy => HookOn::Destroy,
             _ => {
                 let mut parts = target.into_inner();

@@ -154,6 +154,36 @@ fn dump_item(out: &mut String, item: &Item, d: usize) {
             }
             c.items.iter().for_each(|i| dump_item(out, i, d + 1));
         }
+        Item::Script(s) => {
+            let event = s.event.as_ref().map(|e| {
+                let on = match &e.on {
+                    HookOn::Phase(p) => format!("phase {}", p.name),
+                    HookOn::Destroy => "destroy".into(),
+                    HookOn::Resource(op, _) => op.word().into(),
+                };
+                format!(" {:?} {on}", e.when)
+            });
+            let _ = writeln!(out, " {}{}", s.name.name, event.unwrap_or_default());
+            if let Some(HookOn::Resource(_, target)) = s.event.as_ref().map(|e| &e.on) {
+                dump_expr(out, target, d + 1);
+            }
+            for i in &s.inputs {
+                pad(out, d + 1);
+                let _ = writeln!(out, "input {}: {} {}..{}", i.name.name, type_text(&i.ty), i.span.start, i.span.end);
+                if let Some(e) = &i.default {
+                    dump_expr(out, e, d + 2);
+                }
+            }
+            s.attributes.iter().for_each(|a| dump_attr(out, a, d + 1));
+            if let Some(inline) = &s.inline {
+                pad(out, d + 1);
+                let _ = writeln!(
+                    out,
+                    "script <<{} {}..{} text {:?}",
+                    inline.tag, inline.text_span.start, inline.text_span.end, inline.text
+                );
+            }
+        }
         Item::Instance(i) => {
             let component: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
             let _ = writeln!(out, " {} {}", component.join("."), i.name.name);
