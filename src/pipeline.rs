@@ -18,6 +18,8 @@ pub struct Loaded {
     pub program: Program,
     /// The expanded model.
     pub model: Model,
+    /// Its tasks, steps and hooks, compiled (never run here).
+    pub scripts: Vec<drone_script::ScriptSpec>,
 }
 
 /// Loads, checks and expands `path`. Secrets are not resolved here.
@@ -32,23 +34,41 @@ pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -
         eprintln!("{}", count(load_errors.len(), "error"));
         return Err(Exit::Language);
     }
+    let mut program = program;
     let errors = drone_lang::check(&program, catalog);
     if !errors.is_empty() {
         print_all(&errors, &program.sources);
         eprintln!("{}", count(errors.len(), "error"));
         return Err(Exit::Language);
     }
+    let scripts = scripts(&mut program, &root_for(path))?;
     let host = host_for(path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let input = drone_engine::eval::EvalInput { params, cx: &cx };
     match drone_engine::eval::expand(&program, catalog, &input) {
-        Ok(model) => Ok(Loaded { program, model }),
+        Ok(model) => Ok(Loaded { program, model, scripts }),
         Err(errors) => {
             print_all(&errors, &program.sources);
             eprintln!("{}", count(errors.len(), "error"));
             Err(Exit::Language)
         }
     }
+}
+
+/// Reads and compiles every script the program declares; runs none.
+fn scripts(program: &mut Program, root: &Path) -> Result<Vec<drone_script::ScriptSpec>, Exit> {
+    let specs = drone_script::collect(program, root).map_err(|errors| {
+        print_all(&errors, &program.sources);
+        eprintln!("{}", count(errors.len(), "error"));
+        Exit::Language
+    })?;
+    let errors: Vec<drone_script::ScriptError> = specs.iter().flat_map(drone_script::check::check).collect();
+    if !errors.is_empty() {
+        print_all(&errors, &program.sources);
+        eprintln!("{}", count(errors.len(), "error"));
+        return Err(Exit::Language);
+    }
+    Ok(specs)
 }
 
 /// The host that `file()` and `env()` read through, relative to the workflow's directory.

@@ -51,7 +51,7 @@ where
     if handler.render_report(&mut rendered, report.as_ref()).is_err() {
         rendered = format!("{diagnostic}\n");
     }
-    out + &rendered
+    out + rendered.as_str()
 }
 
 /// The longest source line a diagnostic shows as a snippet.

@@ -268,5 +268,5 @@ fn header_only(file: &Path) -> Result<Loaded, Exit> {
             _ => model.state_path = plain("path"),
         }
     }
-    Ok(Loaded { program, model })
+    Ok(Loaded { program, model, scripts: Vec::new() })
 }

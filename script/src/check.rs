@@ -1,0 +1,179 @@
+//! Compiling a script without running it: rhai's syntax, every function it
+//! calls defined somewhere (rhai's library, drone's host functions, the script
+//! itself), and every host function it calls held by its grants (on the
+//! resource, where the script writes the resource as a literal). `drone check`
+//! runs this on untrusted pull requests, so nothing here evaluates the script.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::{ASTNode, Expr, Scope};
+
+use crate::engine::{hardened, Limits};
+use crate::host::{register, AwsCall, Context, DbTarget, ScriptHost, HOST_FUNCTIONS, HOST_METHODS};
+use crate::spec::ScriptSpec;
+use crate::ScriptError;
+
+/// rhai's own functions that are not in its packages' signatures.
+const BUILT_IN: &[&str] =
+    &["print", "debug", "type_of", "Fn", "call", "curry", "is_def_var", "is_def_fn", "is_shared", "throw"];
+
+/// Every error `spec`'s script has that is known before it runs.
+pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
+    let engine = engine_for(spec);
+    let ast = match engine.compile_with_scope(&scope(spec, &serde_json::Map::new(), false), &spec.source.text) {
+        Ok(ast) => ast,
+        Err(e) => {
+            let message = e.0.to_string();
+            return vec![ScriptError::Syntax { message, span: spec.source.span(e.1) }];
+        }
+    };
+    let library: BTreeSet<String> = engine
+        .gen_fn_signatures(true)
+        .iter()
+        .filter_map(|s| s.trim_start_matches("fn ").split('(').next().map(|n| n.trim().to_string()))
+        .collect();
+    let own: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
+    let mut errors = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        // A call standing as a statement is a node of its own.
+        let statement_call;
+        let expr = match path.last() {
+            Some(ASTNode::Expr(expr)) => *expr,
+            Some(ASTNode::Stmt(rhai::Stmt::FnCall(call, pos))) => {
+                statement_call = Expr::FnCall(call.clone(), *pos);
+                &statement_call
+            }
+            _ => return true,
+        };
+        match expr {
+            Expr::FnCall(call, pos) if call.is_qualified() => {
+                let path = format!("{}::{}", call.namespace, call.name);
+                match HOST_FUNCTIONS.iter().find(|f| f.path == path) {
+                    None => errors.push(unknown(&path, spec.source.span(*pos), HOST_FUNCTIONS.iter().map(|f| f.path))),
+                    Some(f) => {
+                        let target = call.args.first().and_then(|a| match a {
+                            Expr::StringConstant(s, _) => Some(s.to_string()),
+                            _ => None,
+                        });
+                        if let Some(error) = ungranted(spec, f.path, f.grant, target.as_deref(), *pos) {
+                            errors.push(error);
+                        }
+                    }
+                }
+            }
+            Expr::FnCall(call, pos) => {
+                let name = call.name.as_str();
+                let operator = !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+                let host = HOST_FUNCTIONS.iter().find(|f| f.path == name);
+                if let Some(f) = host {
+                    let target = call.args.first().and_then(|a| match a {
+                        Expr::StringConstant(s, _) => Some(s.to_string()),
+                        _ => None,
+                    });
+                    errors.extend(ungranted(spec, f.path, f.grant, target.as_deref(), *pos));
+                } else if !(operator || own.contains(name) || library.contains(name) || BUILT_IN.contains(&name)) {
+                    let names = own.iter().map(String::as_str).chain(HOST_FUNCTIONS.iter().map(|f| f.path));
+                    errors.push(unknown(name, spec.source.span(*pos), names));
+                }
+            }
+            Expr::MethodCall(call, pos) => {
+                let name = call.name.as_str();
+                if !(own.contains(name) || library.contains(name) || HOST_METHODS.contains(&name) || BUILT_IN.contains(&name)) {
+                    errors.push(unknown(name, spec.source.span(*pos), HOST_METHODS.iter().copied()));
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    errors
+}
+
+fn unknown<'a>(name: &str, span: drone_lang::Span, known: impl Iterator<Item = &'a str>) -> ScriptError {
+    let help = drone_lang::suggest::did_you_mean(
+        drone_lang::suggest::closest(name, known),
+        "scripts may call rhai's functions, their own, and drone's host functions (`drone task --help` lists them)",
+    );
+    ScriptError::UnknownFunction { name: name.to_string(), span, help }
+}
+
+/// The error for calling `function` without its grant, when that is known
+/// now: the script holds no grant of the kind, or names a resource it holds
+/// none on.
+fn ungranted(
+    spec: &ScriptSpec,
+    function: &str,
+    grant: Option<&str>,
+    target: Option<&str>,
+    pos: rhai::Position,
+) -> Option<ScriptError> {
+    let kind = grant?;
+    let kinds: &[&str] = match kind {
+        "s3.list_objects" => &["s3.list_objects", "s3.delete_objects"],
+        "read" => return target.filter(|t| !spec.grants.may_read(t)).map(|t| not_granted(spec, function, kind, Some(t), pos)),
+        _ => std::slice::from_ref(&kind),
+    };
+    let held = |t: Option<&str>| kinds.iter().any(|k| spec.grants.of_kind(k).any(|g| t.is_none_or(|t| g.targets.iter().any(|x| x == t))));
+    (!held(target)).then(|| not_granted(spec, function, kind, target, pos))
+}
+
+fn not_granted(spec: &ScriptSpec, function: &str, kind: &str, target: Option<&str>, pos: rhai::Position) -> ScriptError {
+    let on = target.map(|t| format!(" on {t}")).unwrap_or_default();
+    let help = Some(format!("add `{kind}({})` to the grants of {}", target.unwrap_or("RESOURCE"), spec.title()));
+    ScriptError::NotGranted { function: function.into(), grant: kind.into(), on, span: spec.source.span(pos), help }
+}
+
+/// The variables every script sees: `args` (a task's arguments), `dry_run`,
+/// and `event` (what a hook runs on).
+pub fn scope(spec: &ScriptSpec, args: &serde_json::Map<String, serde_json::Value>, dry_run: bool) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push_constant("args", crate::host::to_dynamic(&serde_json::Value::Object(args.clone())));
+    scope.push_constant("dry_run", dry_run);
+    let event = spec.event.as_ref().map(|e| {
+        let (on, target) = match &e.on {
+            drone_lang::ast::HookOn::Phase(p) => ("phase".to_string(), p.name.clone()),
+            drone_lang::ast::HookOn::Destroy => ("destroy".to_string(), String::new()),
+            drone_lang::ast::HookOn::Resource(op, target) => {
+                (op.word().to_string(), crate::grants::dotted(target).unwrap_or_default())
+            }
+        };
+        serde_json::json!({ "on": on, "target": target })
+    });
+    scope.push_constant("event", crate::host::to_dynamic(&event.unwrap_or(serde_json::Value::Null)));
+    scope
+}
+
+/// An engine with every host function registered, bound to nothing: for
+/// compiling only.
+fn engine_for(spec: &ScriptSpec) -> rhai::Engine {
+    struct Nowhere;
+    impl ScriptHost for Nowhere {
+        fn resource(&self, _: &str) -> Result<serde_json::Value, String> {
+            Err("not while checking".into())
+        }
+        fn aws(&self, _: &AwsCall) -> Result<serde_json::Value, String> {
+            Err("not while checking".into())
+        }
+        fn database(&self, _: &str) -> Result<DbTarget, String> {
+            Err("not while checking".into())
+        }
+        fn audit(&self, _: serde_json::Value) -> Result<(), String> {
+            Err("not while checking".into())
+        }
+    }
+    let mut engine = hardened(&Limits::default(), Instant::now(), Arc::new(|_| {}));
+    let context = Context {
+        host: Arc::new(Nowhere),
+        grants: spec.grants.clone(),
+        source: spec.source.clone(),
+        failure: Default::default(),
+        journal: Default::default(),
+        statements: Default::default(),
+    };
+    register(&mut engine, Rc::new(context));
+    engine
+}
+

@@ -1,0 +1,80 @@
+//! A script's grants as data: what each allows, on which resources, read
+//! from the `grants` attribute (the checker has made sure they are literals of
+//! known kinds on declared resources).
+
+use drone_lang::ast::{Expr, ExprKind};
+use drone_lang::span::Span;
+
+/// One grant: `mysql(aws.rds.cluster.ghost, tables = [...], ops = [...])`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    /// Its kind: `s3.delete_objects`, `mysql`, `read`.
+    pub kind: String,
+    /// The resources it is on, as addresses.
+    pub targets: Vec<String>,
+    /// `mysql`: the tables statements may touch (lower case).
+    pub tables: Vec<String>,
+    /// `mysql`: the statement kinds allowed (lower case).
+    pub ops: Vec<String>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// Everything a script holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grants(pub Vec<Grant>);
+
+impl Grants {
+    /// Reads the grants written in `value` (a list of grant calls).
+    pub fn from_expr(value: &Expr) -> Grants {
+        let ExprKind::List(items) = &value.kind else { return Grants::default() };
+        Grants(items.iter().filter_map(grant).collect())
+    }
+
+    /// The grant of `kind` on `target`, if held.
+    pub fn find(&self, kind: &str, target: &str) -> Option<&Grant> {
+        self.0.iter().find(|g| g.kind == kind && g.targets.iter().any(|t| t == target))
+    }
+
+    /// The grants of `kind`.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Grant> + 'a {
+        self.0.iter().filter(move |g| g.kind == kind)
+    }
+
+    /// Whether the script may read `target`'s attributes: a `read` grant, or
+    /// any grant that names it (acting on a resource means knowing it).
+    pub fn may_read(&self, target: &str) -> bool {
+        self.0.iter().any(|g| g.targets.iter().any(|t| t == target))
+    }
+}
+
+fn grant(expr: &Expr) -> Option<Grant> {
+    let ExprKind::Call(callee, args) = &expr.kind else { return None };
+    let mut grant =
+        Grant { kind: dotted(callee)?, targets: Vec::new(), tables: Vec::new(), ops: Vec::new(), span: expr.span };
+    for arg in args {
+        match arg.name.as_ref().map(|n| n.name.as_str()) {
+            None => grant.targets.extend(dotted(&arg.value)),
+            Some("tables") => grant.tables = strings(&arg.value),
+            Some("ops") => grant.ops = strings(&arg.value),
+            Some(_) => {}
+        }
+    }
+    Some(grant)
+}
+
+/// `aws.s3.bucket.logs` for that reference.
+pub fn dotted(expr: &Expr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Var(name) => Some(name.name.clone()),
+        ExprKind::Member(base, name) => Some(format!("{}.{}", dotted(base)?, name.name)),
+        _ => None,
+    }
+}
+
+fn strings(expr: &Expr) -> Vec<String> {
+    match &expr.kind {
+        ExprKind::List(items) => items.iter().filter_map(|i| i.literal_text()).map(|s| s.to_ascii_lowercase()).collect(),
+        _ => Vec::new(),
+    }
+}

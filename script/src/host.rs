@@ -1,0 +1,272 @@
+//! The functions a script may call beyond rhai's own, and the host behind
+//! them. Each checks the script's grant before it acts (resource and action),
+//! then goes through [`ScriptHost`], which the CLI implements with the AWS
+//! provider and state; every call is journaled with the IAM actions it needs.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Module, NativeCallContext, Position};
+
+use crate::grants::Grants;
+use crate::spec::Source;
+use crate::ScriptError;
+
+/// A function drone gives scripts.
+pub struct HostFn {
+    /// As called: `s3::empty_bucket`, `resource`.
+    pub path: &'static str,
+    /// The grant it needs on its first argument (none: always allowed).
+    pub grant: Option<&'static str>,
+    /// Its signature, for messages and hovers.
+    pub signature: &'static str,
+}
+
+/// Every function drone gives scripts.
+pub const HOST_FUNCTIONS: &[HostFn] = &[
+    HostFn { path: "resource", grant: Some("read"), signature: "resource(address) -> map of its attributes in state" },
+    HostFn { path: "audit", grant: None, signature: "audit(record: map): appends to the audit log" },
+    HostFn { path: "s3::list_objects", grant: Some("s3.list_objects"), signature: "s3::list_objects(bucket) -> [#{key, version_id}]" },
+    HostFn { path: "s3::delete_objects", grant: Some("s3.delete_objects"), signature: "s3::delete_objects(bucket, keys) -> int" },
+    HostFn { path: "s3::empty_bucket", grant: Some("s3.delete_objects"), signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)" },
+    HostFn { path: "ecr::empty_repository", grant: Some("ecr.batch_delete_image"), signature: "ecr::empty_repository(repository) -> int" },
+    HostFn { path: "cloudfront::invalidate", grant: Some("cloudfront.create_invalidation"), signature: "cloudfront::invalidate(distribution, paths) -> invalidation id" },
+    HostFn { path: "mysql::connect", grant: Some("mysql"), signature: "mysql::connect(cluster) -> db (db.query, db.execute, db.begin, db.commit, db.rollback)" },
+];
+
+/// Methods of the values host functions return.
+pub const HOST_METHODS: &[&str] = &["query", "execute", "begin", "commit", "rollback"];
+
+/// An AWS action a host function asks for, on a resource's address.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AwsCall {
+    /// Every object version and delete marker of a bucket.
+    ListObjects {
+        /// The bucket's address.
+        bucket: String,
+    },
+    /// Deletes these keys (every version of each).
+    DeleteObjects {
+        /// The bucket's address.
+        bucket: String,
+        /// The keys.
+        keys: Vec<String>,
+    },
+    /// Deletes every object version and delete marker.
+    EmptyBucket {
+        /// The bucket's address.
+        bucket: String,
+    },
+    /// Deletes every image.
+    EmptyRepository {
+        /// The repository's address.
+        repository: String,
+    },
+    /// Invalidates paths.
+    Invalidate {
+        /// The distribution's address.
+        distribution: String,
+        /// The paths, such as `/*`.
+        paths: Vec<String>,
+    },
+}
+
+/// Where a database is and how to log in.
+#[derive(Clone)]
+pub struct DbTarget {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// User.
+    pub user: String,
+    /// Password (never printed).
+    pub password: String,
+    /// Database (schema) name.
+    pub database: String,
+}
+
+impl std::fmt::Debug for DbTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}:{}/{}", self.user, self.host, self.port, self.database)
+    }
+}
+
+/// What the world looks like to a script.
+pub trait ScriptHost {
+    /// A resource's attributes in state.
+    fn resource(&self, address: &str) -> Result<serde_json::Value, String>;
+    /// Runs an AWS action; returns its result as JSON.
+    fn aws(&self, call: &AwsCall) -> Result<serde_json::Value, String>;
+    /// How to reach the database of an `aws.rds.cluster`.
+    fn database(&self, address: &str) -> Result<DbTarget, String>;
+    /// Keeps an audit record.
+    fn audit(&self, record: serde_json::Value) -> Result<(), String>;
+}
+
+/// One call a script made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Journaled {
+    /// The function.
+    pub function: String,
+    /// The resource it acted on.
+    pub target: String,
+}
+
+/// What host functions share during one run.
+pub struct Context {
+    /// The host.
+    pub host: Arc<dyn ScriptHost>,
+    /// The script's grants.
+    pub grants: Grants,
+    /// The script's text, to turn positions into spans.
+    pub source: Source,
+    /// The first error a host function met, kept whole (rhai carries only text).
+    pub failure: RefCell<Option<ScriptError>>,
+    /// Calls made, in order.
+    pub journal: RefCell<Vec<Journaled>>,
+    /// SQL statements sent.
+    pub statements: std::cell::Cell<u64>,
+}
+
+/// The text rhai carries for a failure kept in [`Context::failure`].
+pub const HOST_FAILURE: &str = "drone:host-failure";
+
+impl Context {
+    /// Keeps `error` and returns the rhai error that unwinds the script.
+    pub fn fail(&self, error: ScriptError) -> Box<EvalAltResult> {
+        self.failure.borrow_mut().get_or_insert(error);
+        Box::new(EvalAltResult::ErrorRuntime(HOST_FAILURE.into(), Position::NONE))
+    }
+
+    /// Checks that `function` may act on `target`; journals the call.
+    pub fn permit(&self, function: &str, target: &str, pos: Position) -> Result<(), Box<EvalAltResult>> {
+        let needed = HOST_FUNCTIONS.iter().find(|f| f.path == function).and_then(|f| f.grant);
+        let granted = match needed {
+            None => true,
+            Some("read") => self.grants.may_read(target),
+            // Listing is part of deleting.
+            Some("s3.list_objects") => {
+                self.grants.find("s3.list_objects", target).is_some() || self.grants.find("s3.delete_objects", target).is_some()
+            }
+            Some(kind) => self.grants.find(kind, target).is_some(),
+        };
+        if !granted {
+            let grant = needed.unwrap_or_default().to_string();
+            let help = Some(format!("add `{grant}({target})` to the script's `grants`, if it should do this"));
+            return Err(self.fail(ScriptError::NotGranted {
+                function: function.into(),
+                grant,
+                on: format!(" on {target}"),
+                span: self.source.span(pos),
+                help,
+            }));
+        }
+        self.journal.borrow_mut().push(Journaled { function: function.into(), target: target.into() });
+        Ok(())
+    }
+
+    fn aws(&self, function: &str, call: AwsCall, pos: Position) -> Result<Dynamic, Box<EvalAltResult>> {
+        self.host.aws(&call).map(|v| to_dynamic(&v)).map_err(|reason| {
+            self.fail(ScriptError::Host { function: function.into(), reason, span: self.source.span(pos) })
+        })
+    }
+}
+
+/// Registers every host function on `engine`, bound to `context`.
+pub fn register(engine: &mut Engine, context: Rc<Context>) {
+    let c = context.clone();
+    engine.register_fn("resource", move |call: NativeCallContext, address: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+        c.permit("resource", address, call.call_position())?;
+        c.host.resource(address).map(|v| to_dynamic(&v)).map_err(|reason| {
+            c.fail(ScriptError::Host { function: "resource".into(), reason, span: c.source.span(call.call_position()) })
+        })
+    });
+    let c = context.clone();
+    engine.register_fn("audit", move |call: NativeCallContext, record: rhai::Map| -> Result<(), Box<EvalAltResult>> {
+        c.host.audit(to_json(&Dynamic::from_map(record))).map_err(|reason| {
+            c.fail(ScriptError::Host { function: "audit".into(), reason, span: c.source.span(call.call_position()) })
+        })
+    });
+
+    let mut s3 = Module::new();
+    let c = context.clone();
+    s3.set_native_fn("list_objects", move |call: NativeCallContext, bucket: &str| {
+        c.permit("s3::list_objects", bucket, call.call_position())?;
+        c.aws("s3::list_objects", AwsCall::ListObjects { bucket: bucket.into() }, call.call_position())
+    });
+    let c = context.clone();
+    s3.set_native_fn("delete_objects", move |call: NativeCallContext, bucket: &str, keys: rhai::Array| {
+        c.permit("s3::delete_objects", bucket, call.call_position())?;
+        let keys = keys.iter().map(|k| k.to_string()).collect();
+        c.aws("s3::delete_objects", AwsCall::DeleteObjects { bucket: bucket.into(), keys }, call.call_position())
+    });
+    let c = context.clone();
+    s3.set_native_fn("empty_bucket", move |call: NativeCallContext, bucket: &str| {
+        c.permit("s3::empty_bucket", bucket, call.call_position())?;
+        c.aws("s3::empty_bucket", AwsCall::EmptyBucket { bucket: bucket.into() }, call.call_position())
+    });
+    engine.register_static_module("s3", s3.into());
+
+    let mut ecr = Module::new();
+    let c = context.clone();
+    ecr.set_native_fn("empty_repository", move |call: NativeCallContext, repository: &str| {
+        c.permit("ecr::empty_repository", repository, call.call_position())?;
+        c.aws("ecr::empty_repository", AwsCall::EmptyRepository { repository: repository.into() }, call.call_position())
+    });
+    engine.register_static_module("ecr", ecr.into());
+
+    let mut cloudfront = Module::new();
+    let c = context.clone();
+    cloudfront.set_native_fn("invalidate", move |call: NativeCallContext, distribution: &str, paths: rhai::Array| {
+        c.permit("cloudfront::invalidate", distribution, call.call_position())?;
+        let paths = paths.iter().map(|p| p.to_string()).collect();
+        c.aws(
+            "cloudfront::invalidate",
+            AwsCall::Invalidate { distribution: distribution.into(), paths },
+            call.call_position(),
+        )
+    });
+    engine.register_static_module("cloudfront", cloudfront.into());
+
+    crate::mysql::register(engine, context);
+}
+
+/// JSON to a rhai value.
+pub fn to_dynamic(value: &serde_json::Value) -> Dynamic {
+    match value {
+        serde_json::Value::Null => Dynamic::UNIT,
+        serde_json::Value::Bool(b) => (*b).into(),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().unwrap_or_default().into(),
+        },
+        serde_json::Value::String(s) => s.clone().into(),
+        serde_json::Value::Array(items) => items.iter().map(to_dynamic).collect::<rhai::Array>().into(),
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| (k.as_str().into(), to_dynamic(v))).collect::<rhai::Map>().into()
+        }
+    }
+}
+
+/// A rhai value to JSON (what has no JSON form becomes its text).
+pub fn to_json(value: &Dynamic) -> serde_json::Value {
+    if value.is_unit() {
+        serde_json::Value::Null
+    } else if let Ok(b) = value.as_bool() {
+        b.into()
+    } else if let Ok(i) = value.as_int() {
+        i.into()
+    } else if let Ok(f) = value.as_float() {
+        serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into)
+    } else if value.is_string() {
+        value.to_string().into()
+    } else if let Some(items) = value.read_lock::<rhai::Array>() {
+        items.iter().map(to_json).collect::<Vec<_>>().into()
+    } else if let Some(map) = value.read_lock::<rhai::Map>() {
+        map.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect::<serde_json::Map<_, _>>().into()
+    } else {
+        value.to_string().into()
+    }
+}
