@@ -113,6 +113,24 @@ enum Command {
         #[arg(long, default_value = "*")]
         account: String,
     },
+    /// Run a task the workflow declares (a rhai script, with its grants only).
+    Task {
+        /// The workflow file.
+        file: PathBuf,
+        /// The task's name.
+        name: String,
+        /// The task's arguments, `name=value` (lists comma-separated).
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// Change nothing: the script sees `dry_run = true`.
+        #[arg(long)]
+        dry_run: bool,
+        /// Reach a database through a local port: `aws.rds.cluster.ghost=127.0.0.1:3307`.
+        #[arg(long = "tunnel", value_name = "ADDRESS=HOST:PORT")]
+        tunnels: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print the resource graph.
     Graph {
         /// The workflow file.
@@ -352,6 +370,10 @@ async fn dispatch(command: Command) -> Exit {
         }
         Command::Run { file, common, yes, refresh_only } => run(&file, &common, yes, refresh_only, &catalog).await,
         Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
+        Command::Task { file, name, args, dry_run, tunnels, common } => {
+            let task = crate::task::TaskArgs { file: &file, name: &name, args: &args, dry_run, tunnels: &tunnels };
+            crate::task::task(task, &common, &catalog).await
+        }
         Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),
         Command::Iam { file, params, phase, account } => iam(&file, &params, phase.as_deref(), &account, &catalog),
         Command::Import { file, address, id, common } => {

@@ -21,6 +21,11 @@ pub enum Exit {
     Locked = 6,
     /// `check` found policy warnings but no errors.
     PolicyWarnings = 7,
+    /// A script was stopped by its sandbox or its grants: a limit (time,
+    /// operations, call depth, size), a call outside its grants, a SQL statement refused.
+    ScriptRefused = 8,
+    /// A script failed on its own (`throw`, a runtime error).
+    ScriptFailed = 9,
     /// Interrupted (Ctrl-C): state records every operation that finished.
     Interrupted = 130,
 }

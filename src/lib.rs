@@ -15,3 +15,4 @@ pub mod progress;
 pub mod render;
 mod state_commands;
 mod store;
+mod task;

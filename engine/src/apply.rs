@@ -399,7 +399,7 @@ async fn run_stage_with(
 }
 
 /// Resolves references against recorded state (id included).
-pub(crate) struct Live<'a>(pub(crate) &'a State);
+pub struct Live<'a>(pub &'a State);
 
 impl Resolver for Live<'_> {
     fn instance(&self, address: &str) -> Value {

@@ -28,10 +28,7 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     HostFn { path: "resource", grant: Some("read"), signature: "resource(address) -> map of its attributes in state" },
     HostFn { path: "audit", grant: None, signature: "audit(record: map): appends to the audit log" },
     HostFn { path: "s3::list_objects", grant: Some("s3.list_objects"), signature: "s3::list_objects(bucket) -> [#{key, version_id}]" },
-    HostFn { path: "s3::delete_objects", grant: Some("s3.delete_objects"), signature: "s3::delete_objects(bucket, keys) -> int" },
     HostFn { path: "s3::empty_bucket", grant: Some("s3.delete_objects"), signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)" },
-    HostFn { path: "ecr::empty_repository", grant: Some("ecr.batch_delete_image"), signature: "ecr::empty_repository(repository) -> int" },
-    HostFn { path: "cloudfront::invalidate", grant: Some("cloudfront.create_invalidation"), signature: "cloudfront::invalidate(distribution, paths) -> invalidation id" },
     HostFn { path: "mysql::connect", grant: Some("mysql"), signature: "mysql::connect(cluster) -> db (db.query, db.execute, db.begin, db.commit, db.rollback)" },
 ];
 
@@ -46,29 +43,10 @@ pub enum AwsCall {
         /// The bucket's address.
         bucket: String,
     },
-    /// Deletes these keys (every version of each).
-    DeleteObjects {
-        /// The bucket's address.
-        bucket: String,
-        /// The keys.
-        keys: Vec<String>,
-    },
     /// Deletes every object version and delete marker.
     EmptyBucket {
         /// The bucket's address.
         bucket: String,
-    },
-    /// Deletes every image.
-    EmptyRepository {
-        /// The repository's address.
-        repository: String,
-    },
-    /// Invalidates paths.
-    Invalidate {
-        /// The distribution's address.
-        distribution: String,
-        /// The paths, such as `/*`.
-        paths: Vec<String>,
     },
 }
 
@@ -197,38 +175,11 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
         c.aws("s3::list_objects", AwsCall::ListObjects { bucket: bucket.into() }, call.call_position())
     });
     let c = context.clone();
-    s3.set_native_fn("delete_objects", move |call: NativeCallContext, bucket: &str, keys: rhai::Array| {
-        c.permit("s3::delete_objects", bucket, call.call_position())?;
-        let keys = keys.iter().map(|k| k.to_string()).collect();
-        c.aws("s3::delete_objects", AwsCall::DeleteObjects { bucket: bucket.into(), keys }, call.call_position())
-    });
-    let c = context.clone();
     s3.set_native_fn("empty_bucket", move |call: NativeCallContext, bucket: &str| {
         c.permit("s3::empty_bucket", bucket, call.call_position())?;
         c.aws("s3::empty_bucket", AwsCall::EmptyBucket { bucket: bucket.into() }, call.call_position())
     });
     engine.register_static_module("s3", s3.into());
-
-    let mut ecr = Module::new();
-    let c = context.clone();
-    ecr.set_native_fn("empty_repository", move |call: NativeCallContext, repository: &str| {
-        c.permit("ecr::empty_repository", repository, call.call_position())?;
-        c.aws("ecr::empty_repository", AwsCall::EmptyRepository { repository: repository.into() }, call.call_position())
-    });
-    engine.register_static_module("ecr", ecr.into());
-
-    let mut cloudfront = Module::new();
-    let c = context.clone();
-    cloudfront.set_native_fn("invalidate", move |call: NativeCallContext, distribution: &str, paths: rhai::Array| {
-        c.permit("cloudfront::invalidate", distribution, call.call_position())?;
-        let paths = paths.iter().map(|p| p.to_string()).collect();
-        c.aws(
-            "cloudfront::invalidate",
-            AwsCall::Invalidate { distribution: distribution.into(), paths },
-            call.call_position(),
-        )
-    });
-    engine.register_static_module("cloudfront", cloudfront.into());
 
     crate::mysql::register(engine, context);
 }

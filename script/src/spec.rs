@@ -169,11 +169,15 @@ fn literal_json(expr: &drone_lang::ast::Expr) -> Option<serde_json::Value> {
     Some(match &expr.kind {
         ExprKind::Null => serde_json::Value::Null,
         ExprKind::Bool(b) => (*b).into(),
+        ExprKind::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => (*n as i64).into(),
         ExprKind::Number(n) => serde_json::Number::from_f64(*n)?.into(),
         ExprKind::String(_) => expr.literal_text()?.into(),
         ExprKind::List(items) => items.iter().map(literal_json).collect::<Option<Vec<_>>>()?.into(),
         ExprKind::Unary(drone_lang::ast::UnaryOp::Neg, inner) => match literal_json(inner)? {
-            serde_json::Value::Number(n) => serde_json::Number::from_f64(-n.as_f64()?)?.into(),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => (-i).into(),
+                None => serde_json::Number::from_f64(-n.as_f64()?)?.into(),
+            },
             _ => return None,
         },
         _ => return None,

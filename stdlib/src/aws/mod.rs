@@ -7,6 +7,7 @@ pub(crate) mod error;
 mod journal;
 mod ops;
 #[cfg(feature = "s3")]
+mod scripts;
 pub mod state;
 #[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs", feature = "cloudfront"))]
 pub(crate) mod wait;

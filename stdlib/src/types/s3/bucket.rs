@@ -76,7 +76,7 @@ fn attributes() -> Vec<AttributeSchema> {
 }
 
 #[cfg(feature = "s3")]
-mod sdk {
+pub(crate) mod sdk {
     use std::collections::BTreeMap;
 
     use aws_sdk_s3::types::{
@@ -327,11 +327,14 @@ mod sdk {
         if boolean(prior, "force_destroy") == Some(true) {
             empty_bucket(s3, id).await?;
         }
+        // (the count is for scripts' `s3::empty_bucket`)
         s3.delete_bucket().bucket(id).send().await.map(drop).map_err(|e| sdk_error("DeleteBucket", e))
     }
 
-    /// Deletes every object version and delete marker, a page at a time.
-    async fn empty_bucket(s3: &Client, bucket: &str) -> Result<(), ProviderError> {
+    /// Deletes every object version and delete marker, a page at a time;
+    /// returns how many it deleted.
+    pub(crate) async fn empty_bucket(s3: &Client, bucket: &str) -> Result<usize, ProviderError> {
+        let mut deleted = 0;
         loop {
             let page = s3
                 .list_object_versions()
@@ -347,8 +350,9 @@ mod sdk {
                 ids.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
             }
             if ids.is_empty() {
-                return Ok(());
+                return Ok(deleted);
             }
+            deleted += ids.len();
             let objects = ids
                 .into_iter()
                 .map(|(key, version)| {
