@@ -37,7 +37,9 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
         let names: Vec<&str> = tasks.iter().map(|s| s.name.as_str()).collect();
         let hint = drone_lang::suggest::closest(t.name, names.iter().copied())
             .map(|n| format!("did you mean `{n}`?"))
-            .unwrap_or_else(|| format!("the workflow's tasks: {}", if names.is_empty() { "none".into() } else { names.join(", ") }));
+            .unwrap_or_else(|| {
+                format!("the workflow's tasks: {}", if names.is_empty() { "none".into() } else { names.join(", ") })
+            });
         eprintln!("error: {} declares no task `{}`\n  help: {hint}", t.file.display(), t.name);
         return Err(Exit::Usage);
     };
@@ -79,7 +81,12 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
             if !report.result.is_null() {
                 println!("{}", serde_json::to_string_pretty(&report.result).unwrap_or_default());
             }
-            eprintln!("task {} finished: {} SQL statements, {} host calls", t.name, report.statements, report.journal.len());
+            eprintln!(
+                "task {} finished: {} SQL statements, {} host calls",
+                t.name,
+                report.statements,
+                report.journal.len()
+            );
             Ok(Exit::Success)
         }
         Ok(Err(error)) => {
@@ -197,7 +204,10 @@ impl ScriptHost for TaskHost {
                 .runtime
                 .block_on(provider.list_object_versions(&id))
                 .map(|objects| {
-                    objects.into_iter().map(|(key, version)| serde_json::json!({ "key": key, "version_id": version })).collect()
+                    objects
+                        .into_iter()
+                        .map(|(key, version)| serde_json::json!({ "key": key, "version_id": version }))
+                        .collect()
                 })
                 .map_err(|e| e.to_string()),
         }

@@ -21,11 +21,9 @@ pub struct MariaDb {
 fn tool(name: &str) -> PathBuf {
     let dir = std::env::var("DRONE_MARIADB_BIN").map(PathBuf::from).ok();
     dir.map(|d| d.join(name)).filter(|p| p.exists()).unwrap_or_else(|| {
-        ["/usr/sbin", "/usr/bin"]
-            .iter()
-            .map(|d| PathBuf::from(d).join(name))
-            .find(|p| p.exists())
-            .unwrap_or_else(|| panic!("{name} is not installed (run the tests with scripts/test, which installs mariadb-server)"))
+        ["/usr/sbin", "/usr/bin"].iter().map(|d| PathBuf::from(d).join(name)).find(|p| p.exists()).unwrap_or_else(
+            || panic!("{name} is not installed (run the tests with scripts/test, which installs mariadb-server)"),
+        )
     })
 }
 
@@ -94,7 +92,12 @@ impl MariaDb {
             .expect("mariadb client");
         child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("send SQL");
         let out = child.wait_with_output().expect("mariadb client");
-        assert!(out.status.success(), "SQL failed: {}\n{}", String::from_utf8_lossy(&out.stderr), &sql[..sql.len().min(500)]);
+        assert!(
+            out.status.success(),
+            "SQL failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            &sql[..sql.len().min(500)]
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 

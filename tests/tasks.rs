@@ -47,7 +47,9 @@ fn seed(db: &MariaDb, n: usize) {
     sql += &rows(
         "post_revisions",
         "id,post_id,created_at_ts,created_at",
-        (0..n).flat_map(|i| [format!("('r{i}a','{}',1,NOW())", id(i)), format!("('r{i}b','{}',2,NOW())", id(i))]).collect(),
+        (0..n)
+            .flat_map(|i| [format!("('r{i}a','{}',1,NOW())", id(i)), format!("('r{i}b','{}',2,NOW())", id(i))])
+            .collect(),
     );
     sql += &rows(
         "mobiledoc_revisions",
@@ -80,7 +82,11 @@ fn totals(db: &MariaDb) -> Vec<u64> {
 fn dangling(db: &MariaDb) -> u64 {
     ["posts_tags", "posts_authors", "posts_meta", "post_revisions", "mobiledoc_revisions", "comments"]
         .iter()
-        .map(|t| db.count(&format!("SELECT COUNT(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = x.post_id)")))
+        .map(|t| {
+            db.count(&format!(
+                "SELECT COUNT(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = x.post_id)"
+            ))
+        })
         .sum()
 }
 
@@ -105,7 +111,8 @@ fn delete_posts(db: &MariaDb, args: &[&str]) -> std::process::Output {
     let audit = std::fs::read_to_string(&audit_log).unwrap_or_default();
     let _ = std::fs::remove_dir_all(root().join("workflows/.drone"));
     if out.status.success() {
-        let record: serde_json::Value = serde_json::from_str(audit.trim()).unwrap_or_else(|e| panic!("audit record ({e}): {audit}"));
+        let record: serde_json::Value =
+            serde_json::from_str(audit.trim()).unwrap_or_else(|e| panic!("audit record ({e}): {audit}"));
         assert_eq!(record["who"], "test-operator");
         assert_eq!(record["task"], "delete_posts");
         assert!(record["when"].as_str().is_some_and(|w| w.starts_with("20")));
@@ -134,7 +141,10 @@ fn delete_posts_removes_exactly_the_chosen_posts_and_what_belongs_to_them() {
     assert_eq!(s["counts"]["post_revisions"], 398);
     assert_eq!(s["counts"]["comments"], 20, "posts 0, 30, 60, ... are spam and have a comment");
     assert_eq!(s["kept_emailed"], 1);
-    assert_eq!(db.count("SELECT COUNT(*) FROM posts p JOIN posts_tags pt ON pt.post_id = p.id WHERE pt.tag_id = 't1'"), 1);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM posts p JOIN posts_tags pt ON pt.post_id = p.id WHERE pt.tag_id = 't1'"),
+        1
+    );
     assert_eq!(db.count("SELECT COUNT(*) FROM posts WHERE id = 'p00003'"), 1, "the emailed post is kept");
     assert_eq!(db.count("SELECT COUNT(*) FROM posts"), 401);
     assert_eq!(db.count("SELECT COUNT(*) FROM posts_meta"), 401, "the other posts keep their rows");
@@ -151,7 +161,12 @@ fn delete_posts_removes_exactly_the_chosen_posts_and_what_belongs_to_them() {
     let out = delete_posts(&db, &["status=draft", "author=alice", "older_than_days=365"]);
     assert_exit(&out, 0);
     assert_eq!(summary(&out)["counts"]["posts"], expected);
-    assert_eq!(db.count("SELECT COUNT(*) FROM posts WHERE status = 'draft' AND created_at < UTC_TIMESTAMP() - INTERVAL 365 DAY"), 0);
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) FROM posts WHERE status = 'draft' AND created_at < UTC_TIMESTAMP() - INTERVAL 365 DAY"
+        ),
+        0
+    );
 
     // By ids and by slug.
     let out = delete_posts(&db, &["ids=p00001,p00002,p99999"]);
@@ -236,7 +251,13 @@ RHAI
     path
 }
 
-fn run_hostile(db: Option<&MariaDb>, dir: &Path, script: &str, timeout: &str, tunnel: Option<String>) -> std::process::Output {
+fn run_hostile(
+    db: Option<&MariaDb>,
+    dir: &Path,
+    script: &str,
+    timeout: &str,
+    tunnel: Option<String>,
+) -> std::process::Output {
     let path = hostile(dir, script, timeout);
     let mut cmd = drone(Some("http://127.0.0.1:9"));
     cmd.arg("task").arg(&path).arg("hostile").arg("--state").arg(dir.join("s.json")).arg("--root").arg(dir);
@@ -255,11 +276,36 @@ fn hostile_scripts_are_stopped_each_with_its_own_error() {
         ("loop { }", "2s", 8, "time limit (2s)"),
         ("fn down(n) { down(n + 1) } down(0);", "1m", 8, "call depth limit"),
         (r#"let s = "x"; loop { s += s; }"#, "1m", 8, "size limit"),
-        (r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.execute("DROP TABLE posts");"#, "1m", 8, "`DROP TABLE` is not a statement"),
-        (r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.execute("UPDATE posts SET title = ?", ["x"]);"#, "1m", 8, "does not allow UPDATE"),
-        (r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.execute("DELETE FROM users WHERE id = ?", ["u1"]);"#, "1m", 8, "table users not granted"),
-        (r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.query("SELECT * FROM posts WHERE slug = 'x'");"#, "1m", 8, "string literal"),
-        (r#"let t = "aws.rds.cluster." + "other"; mysql::connect(t);"#, "1m", 8, "needs the grant `mysql` on aws.rds.cluster.other"),
+        (
+            r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.execute("DROP TABLE posts");"#,
+            "1m",
+            8,
+            "`DROP TABLE` is not a statement",
+        ),
+        (
+            r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.execute("UPDATE posts SET title = ?", ["x"]);"#,
+            "1m",
+            8,
+            "does not allow UPDATE",
+        ),
+        (
+            r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.execute("DELETE FROM users WHERE id = ?", ["u1"]);"#,
+            "1m",
+            8,
+            "table users not granted",
+        ),
+        (
+            r#"let db = mysql::connect("aws.rds.cluster.ghost"); db.query("SELECT * FROM posts WHERE slug = 'x'");"#,
+            "1m",
+            8,
+            "string literal",
+        ),
+        (
+            r#"let t = "aws.rds.cluster." + "other"; mysql::connect(t);"#,
+            "1m",
+            8,
+            "needs the grant `mysql` on aws.rds.cluster.other",
+        ),
         ("open_file(\"/etc/passwd\");", "1m", 3, "unknown function `open_file`"),
         ("print(env(\"HOME\"));", "1m", 3, "unknown function `env`"),
         ("eval(\"1\");", "1m", 3, "'eval' is disabled"),
@@ -303,4 +349,27 @@ fn check_compiles_a_hostile_script_and_runs_nothing() {
     let out = run(drone(None).arg("check").arg(&path).arg("--root").arg(dir.path()));
     assert_exit(&out, 0);
     assert!(!dir.path().join(".drone").exists(), "nothing was audited: nothing ran");
+}
+
+/// Not a test: the figures for deleting 10,000 posts with their rows
+/// (`scripts/bench-tasks` runs it). Prints the time and the statements sent.
+#[test]
+#[ignore = "a benchmark; run by scripts/bench-tasks"]
+fn bench_delete_10000_posts() {
+    let db = MariaDb::start();
+    seed(&db, 10_000);
+    let rows: u64 = totals(&db).iter().sum();
+    for batch in ["100", "500", "2000"] {
+        let started = std::time::Instant::now();
+        let out = delete_posts(&db, &["older_than_days=0", "status=published", &format!("batch={batch}")]);
+        assert_exit(&out, 0);
+        let elapsed = started.elapsed();
+        let deleted = summary(&out)["counts"]["posts"].as_u64().unwrap_or(0);
+        let statements = text(&out).1.lines().find(|l| l.contains("SQL statements")).unwrap_or("").to_string();
+        println!("batch {batch}: {deleted} posts in {:.2} s ({statements})", elapsed.as_secs_f64());
+        // Put them back for the next batch size.
+        db.sql("ghost", "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM posts; DELETE FROM posts_tags; DELETE FROM posts_authors; DELETE FROM posts_meta; DELETE FROM post_revisions; DELETE FROM mobiledoc_revisions; DELETE FROM comments; DELETE FROM emails; DELETE FROM users; DELETE FROM tags; SET FOREIGN_KEY_CHECKS = 1;");
+        seed(&db, 10_000);
+    }
+    println!("seeded rows per run: {rows}");
 }

@@ -103,7 +103,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::instance_block
         | Rule::script_block => "a declaration",
         Rule::inline_script | Rule::heredoc_body => "a script (`script = <<RHAI`, its lines, then `RHAI`)",
-        Rule::hook_event | Rule::hook_when => "an event (`before delete RESOURCE`, `after phase NAME`, `after destroy`)",
+        Rule::hook_event | Rule::hook_when => {
+            "an event (`before delete RESOURCE`, `after phase NAME`, `after destroy`)"
+        }
         Rule::attribute => "an attribute (`name = value`)",
         Rule::annotation => "an annotation",
         Rule::ident | Rule::type_path | Rule::attr_name => "a name",

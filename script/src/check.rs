@@ -81,7 +81,11 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
             }
             Expr::MethodCall(call, pos) => {
                 let name = call.name.as_str();
-                if !(own.contains(name) || library.contains(name) || HOST_METHODS.contains(&name) || BUILT_IN.contains(&name)) {
+                if !(own.contains(name)
+                    || library.contains(name)
+                    || HOST_METHODS.contains(&name)
+                    || BUILT_IN.contains(&name))
+                {
                     errors.push(unknown(name, spec.source.span(*pos), HOST_METHODS.iter().copied()));
                 }
             }
@@ -113,14 +117,24 @@ fn ungranted(
     let kind = grant?;
     let kinds: &[&str] = match kind {
         "s3.list_objects" => &["s3.list_objects", "s3.delete_objects"],
-        "read" => return target.filter(|t| !spec.grants.may_read(t)).map(|t| not_granted(spec, function, kind, Some(t), pos)),
+        "read" => {
+            return target.filter(|t| !spec.grants.may_read(t)).map(|t| not_granted(spec, function, kind, Some(t), pos))
+        }
         _ => std::slice::from_ref(&kind),
     };
-    let held = |t: Option<&str>| kinds.iter().any(|k| spec.grants.of_kind(k).any(|g| t.is_none_or(|t| g.targets.iter().any(|x| x == t))));
+    let held = |t: Option<&str>| {
+        kinds.iter().any(|k| spec.grants.of_kind(k).any(|g| t.is_none_or(|t| g.targets.iter().any(|x| x == t))))
+    };
     (!held(target)).then(|| not_granted(spec, function, kind, target, pos))
 }
 
-fn not_granted(spec: &ScriptSpec, function: &str, kind: &str, target: Option<&str>, pos: rhai::Position) -> ScriptError {
+fn not_granted(
+    spec: &ScriptSpec,
+    function: &str,
+    kind: &str,
+    target: Option<&str>,
+    pos: rhai::Position,
+) -> ScriptError {
     let on = target.map(|t| format!(" on {t}")).unwrap_or_default();
     let help = Some(format!("add `{kind}({})` to the grants of {}", target.unwrap_or("RESOURCE"), spec.title()));
     ScriptError::NotGranted { function: function.into(), grant: kind.into(), on, span: spec.source.span(pos), help }
@@ -176,4 +190,3 @@ fn engine_for(spec: &ScriptSpec) -> rhai::Engine {
     register(&mut engine, Rc::new(context));
     engine
 }
-

@@ -8,7 +8,10 @@ use drone_lang::Located;
 pub enum ScriptError {
     /// The script's file could not be read.
     #[error("cannot read script `{path}`: {reason}")]
-    #[diagnostic(code("drone::script::source"), help("`run` names a `.rhai` file relative to the workflow, inside its repository"))]
+    #[diagnostic(
+        code("drone::script::source"),
+        help("`run` names a `.rhai` file relative to the workflow, inside its repository")
+    )]
     Source {
         /// The path as written.
         path: String,

@@ -74,7 +74,9 @@ pub fn dotted(expr: &Expr) -> Option<String> {
 
 fn strings(expr: &Expr) -> Vec<String> {
     match &expr.kind {
-        ExprKind::List(items) => items.iter().filter_map(|i| i.literal_text()).map(|s| s.to_ascii_lowercase()).collect(),
+        ExprKind::List(items) => {
+            items.iter().filter_map(|i| i.literal_text()).map(|s| s.to_ascii_lowercase()).collect()
+        }
         _ => Vec::new(),
     }
 }

@@ -27,9 +27,21 @@ pub struct HostFn {
 pub const HOST_FUNCTIONS: &[HostFn] = &[
     HostFn { path: "resource", grant: Some("read"), signature: "resource(address) -> map of its attributes in state" },
     HostFn { path: "audit", grant: None, signature: "audit(record: map): appends to the audit log" },
-    HostFn { path: "s3::list_objects", grant: Some("s3.list_objects"), signature: "s3::list_objects(bucket) -> [#{key, version_id}]" },
-    HostFn { path: "s3::empty_bucket", grant: Some("s3.delete_objects"), signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)" },
-    HostFn { path: "mysql::connect", grant: Some("mysql"), signature: "mysql::connect(cluster) -> db (db.query, db.execute, db.begin, db.commit, db.rollback)" },
+    HostFn {
+        path: "s3::list_objects",
+        grant: Some("s3.list_objects"),
+        signature: "s3::list_objects(bucket) -> [#{key, version_id}]",
+    },
+    HostFn {
+        path: "s3::empty_bucket",
+        grant: Some("s3.delete_objects"),
+        signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)",
+    },
+    HostFn {
+        path: "mysql::connect",
+        grant: Some("mysql"),
+        signature: "mysql::connect(cluster) -> db (db.query, db.execute, db.begin, db.commit, db.rollback)",
+    },
 ];
 
 /// Methods of the values host functions return.
@@ -126,7 +138,8 @@ impl Context {
             Some("read") => self.grants.may_read(target),
             // Listing is part of deleting.
             Some("s3.list_objects") => {
-                self.grants.find("s3.list_objects", target).is_some() || self.grants.find("s3.delete_objects", target).is_some()
+                self.grants.find("s3.list_objects", target).is_some()
+                    || self.grants.find("s3.delete_objects", target).is_some()
             }
             Some(kind) => self.grants.find(kind, target).is_some(),
         };
@@ -155,12 +168,19 @@ impl Context {
 /// Registers every host function on `engine`, bound to `context`.
 pub fn register(engine: &mut Engine, context: Rc<Context>) {
     let c = context.clone();
-    engine.register_fn("resource", move |call: NativeCallContext, address: &str| -> Result<Dynamic, Box<EvalAltResult>> {
-        c.permit("resource", address, call.call_position())?;
-        c.host.resource(address).map(|v| to_dynamic(&v)).map_err(|reason| {
-            c.fail(ScriptError::Host { function: "resource".into(), reason, span: c.source.span(call.call_position()) })
-        })
-    });
+    engine.register_fn(
+        "resource",
+        move |call: NativeCallContext, address: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+            c.permit("resource", address, call.call_position())?;
+            c.host.resource(address).map(|v| to_dynamic(&v)).map_err(|reason| {
+                c.fail(ScriptError::Host {
+                    function: "resource".into(),
+                    reason,
+                    span: c.source.span(call.call_position()),
+                })
+            })
+        },
+    );
     let c = context.clone();
     engine.register_fn("audit", move |call: NativeCallContext, record: rhai::Map| -> Result<(), Box<EvalAltResult>> {
         c.host.audit(to_json(&Dynamic::from_map(record))).map_err(|reason| {

@@ -42,7 +42,11 @@ type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 impl Db {
     fn database_error(&self, error: mysql::Error, pos: Position) -> Box<EvalAltResult> {
         let c = &self.0.context;
-        c.fail(ScriptError::Database { target: self.0.target.clone(), reason: error.to_string(), span: c.source.span(pos) })
+        c.fail(ScriptError::Database {
+            target: self.0.target.clone(),
+            reason: error.to_string(),
+            span: c.source.span(pos),
+        })
     }
 
     /// Classifies and checks `sql` against the grant.
@@ -93,11 +97,8 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
     module.set_native_fn("connect", move |call: NativeCallContext, address: &str| -> Result<Db> {
         let pos = call.call_position();
         c.permit("mysql::connect", address, pos)?;
-        let (tables, ops) = c
-            .grants
-            .find("mysql", address)
-            .map(|g| (g.tables.clone(), g.ops.clone()))
-            .unwrap_or_default();
+        let (tables, ops) =
+            c.grants.find("mysql", address).map(|g| (g.tables.clone(), g.ops.clone())).unwrap_or_default();
         let target = c.host.database(address).map_err(|reason| {
             c.fail(ScriptError::Database { target: address.into(), reason, span: c.source.span(pos) })
         })?;
@@ -138,7 +139,9 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
     engine.register_fn("begin", |call: NativeCallContext, db: &mut Db| {
         db.transaction("START TRANSACTION", true, call.call_position())
     });
-    engine.register_fn("commit", |call: NativeCallContext, db: &mut Db| db.transaction("COMMIT", false, call.call_position()));
+    engine.register_fn("commit", |call: NativeCallContext, db: &mut Db| {
+        db.transaction("COMMIT", false, call.call_position())
+    });
     engine.register_fn("rollback", |call: NativeCallContext, db: &mut Db| {
         db.transaction("ROLLBACK", false, call.call_position())
     });

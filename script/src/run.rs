@@ -80,7 +80,9 @@ fn stopped(spec: &ScriptSpec, context: &Context, error: EvalAltResult, deadline:
             limit("time", format!(" ({})", humane(deadline)))
         }
         EvalAltResult::ErrorTooManyOperations(_) => limit("operations", format!(" ({})", Limits::default().operations)),
-        EvalAltResult::ErrorStackOverflow(_) => limit("call depth", format!(" ({} calls)", Limits::default().call_depth)),
+        EvalAltResult::ErrorStackOverflow(_) => {
+            limit("call depth", format!(" ({} calls)", Limits::default().call_depth))
+        }
         EvalAltResult::ErrorDataTooLarge(ref what, _) => limit("size", format!(": {what}")),
         EvalAltResult::ErrorTooManyVariables(_) => limit("variables", String::new()),
         EvalAltResult::ErrorTooManyModules(_) | EvalAltResult::ErrorModuleNotFound(..) => {
@@ -100,7 +102,10 @@ fn humane(d: std::time::Duration) -> String {
 
 /// `--arg k=v` pairs checked against the task's inputs and typed; defaults
 /// fill the rest.
-fn arguments(spec: &ScriptSpec, given: &[(String, String)]) -> Result<serde_json::Map<String, serde_json::Value>, ScriptError> {
+fn arguments(
+    spec: &ScriptSpec,
+    given: &[(String, String)],
+) -> Result<serde_json::Map<String, serde_json::Value>, ScriptError> {
     let inputs = spec.inputs.iter().map(|i| format!("{}: {}", i.name, i.ty)).collect::<Vec<_>>().join(", ");
     let error = |name: &str, reason: String| ScriptError::Argument {
         name: name.into(),

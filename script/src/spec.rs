@@ -103,15 +103,18 @@ pub fn collect(program: &mut Program, root: &Path) -> Result<Vec<ScriptSpec>, Ve
     let (mut specs, mut errors) = (Vec::new(), Vec::new());
     for (script, phase) in found {
         let source = match (&script.inline, script.attribute("run")) {
-            (Some(inline), _) => {
-                Source { text: inline.text.clone(), file: inline.text_span.file, offset: inline.text_span.start as usize }
-            }
+            (Some(inline), _) => Source {
+                text: inline.text.clone(),
+                file: inline.text_span.file,
+                offset: inline.text_span.start as usize,
+            },
             (None, Some(run)) => {
                 let path = run.value.literal_text().unwrap_or_default();
                 match drone_lang::read_confined(root, &base.join(&path)) {
                     Ok(text) => {
                         let name = base.join(&path).display().to_string();
-                        let file = program.sources.find(&name).unwrap_or_else(|| program.sources.add(name, text.clone()));
+                        let file =
+                            program.sources.find(&name).unwrap_or_else(|| program.sources.add(name, text.clone()));
                         Source { text, file, offset: 0 }
                     }
                     Err(reason) => {

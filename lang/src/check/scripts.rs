@@ -70,8 +70,11 @@ impl<'a> Checker<'a> {
                     self.expect(&Type::String, &ty, attr.value.span, "a description");
                 }
                 other => {
-                    let known: &[&str] =
-                        if s.kind == ScriptKind::Step { &SCRIPT_ATTRIBUTES } else { &["run", "grants", "timeout", "description"] };
+                    let known: &[&str] = if s.kind == ScriptKind::Step {
+                        &SCRIPT_ATTRIBUTES
+                    } else {
+                        &["run", "grants", "timeout", "description"]
+                    };
                     let help = did_you_mean(
                         closest(other, known.iter().copied()),
                         &format!("a {} takes {}", s.kind.keyword(), known.join(", ")),
@@ -108,10 +111,14 @@ impl<'a> Checker<'a> {
                 "write `hook NAME before delete aws.s3.bucket.logs`, `after phase NAME` or `after destroy`",
             ),
             (ScriptKind::Task | ScriptKind::Step, Some(event)) => self.script_error(
-                format!("a {} runs {}, not on an event", s.kind.keyword(), match s.kind {
-                    ScriptKind::Task => "on demand",
-                    _ => "in its phase",
-                }),
+                format!(
+                    "a {} runs {}, not on an event",
+                    s.kind.keyword(),
+                    match s.kind {
+                        ScriptKind::Task => "on demand",
+                        _ => "in its phase",
+                    }
+                ),
                 event.span,
                 "declare a `hook` to run a script on an event",
             ),
@@ -179,11 +186,7 @@ impl<'a> Checker<'a> {
         let name = dotted(callee).unwrap_or_default();
         let Some(schema) = self.catalog.grant(&name) else {
             let help = did_you_mean(closest(&name, known.iter().copied()), &format!("the kinds are {list}"));
-            self.error(CheckError::BadGrant {
-                reason: format!("unknown grant `{name}`"),
-                span: callee.span,
-                help,
-            });
+            self.error(CheckError::BadGrant { reason: format!("unknown grant `{name}`"), span: callee.span, help });
             return;
         };
         let schema = schema.clone();
@@ -195,7 +198,11 @@ impl<'a> Checker<'a> {
                 if let Some(type_name) = self.resource_target(&arg.value) {
                     if !schema.target_types.is_empty() && !schema.target_types.contains(&type_name) {
                         self.grant_error(
-                            format!("`{}` applies to {}, not to {type_name}", schema.name, schema.target_types.join(" or ")),
+                            format!(
+                                "`{}` applies to {}, not to {type_name}",
+                                schema.name,
+                                schema.target_types.join(" or ")
+                            ),
                             arg.value.span,
                             &schema.doc,
                         );
@@ -213,7 +220,11 @@ impl<'a> Checker<'a> {
                         format!("`{}` takes {}", schema.name, names.join(", "))
                     },
                 );
-                self.error(CheckError::BadGrant { reason: format!("unknown option `{}`", option.name), span: option.span, help });
+                self.error(CheckError::BadGrant {
+                    reason: format!("unknown option `{}`", option.name),
+                    span: option.span,
+                    help,
+                });
                 continue;
             };
             options.insert(option.name.as_str());

@@ -27,9 +27,15 @@ impl AwsProvider {
                 .send()
                 .await
                 .map_err(|e| super::sdk_error("ListObjectVersions", e))?;
-            out.extend(page.versions().iter().map(|v| (v.key().unwrap_or_default().to_string(), v.version_id().map(String::from))));
             out.extend(
-                page.delete_markers().iter().map(|m| (m.key().unwrap_or_default().to_string(), m.version_id().map(String::from))),
+                page.versions()
+                    .iter()
+                    .map(|v| (v.key().unwrap_or_default().to_string(), v.version_id().map(String::from))),
+            );
+            out.extend(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key().unwrap_or_default().to_string(), m.version_id().map(String::from))),
             );
             if page.is_truncated() != Some(true) {
                 return Ok(out);
