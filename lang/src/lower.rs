@@ -247,12 +247,7 @@ impl Lower<'_> {
                 let (mut inputs, mut items) = (Vec::new(), Vec::new());
                 for p in inner {
                     if p.as_rule() == Rule::input_decl {
-                        let input_span = self.span(&p);
-                        let mut parts = p.into_inner().skip(1); // the keyword
-                        let name = self.ident(parts.next().expect(SHAPE));
-                        let ty = self.type_expr(parts.next().expect(SHAPE));
-                        let default = parts.next().map(|e| self.expr(e));
-                        inputs.push(Input { name, ty, default, span: input_span });
+                        inputs.push(self.input(p));
                     } else {
                         items.push(self.item(p));
                     }
@@ -363,14 +358,7 @@ impl Lower<'_> {
         for p in inner {
             match p.as_rule() {
                 Rule::hook_event => event = Some(self.hook_event(p)),
-                Rule::input_decl => {
-                    let input_span = self.span(&p);
-                    let mut parts = p.into_inner().skip(1); // the keyword
-                    let name = self.ident(parts.next().expect(SHAPE));
-                    let ty = self.type_expr(parts.next().expect(SHAPE));
-                    let default = parts.next().map(|e| self.expr(e));
-                    inputs.push(Input { name, ty, default, span: input_span });
-                }
+                Rule::input_decl => inputs.push(self.input(p)),
                 Rule::inline_script => {
                     let whole = self.span(&p);
                     let mut parts = p.into_inner();
@@ -387,6 +375,16 @@ impl Lower<'_> {
             }
         }
         Script { kind, name, event, inputs, attributes, inline, span }
+    }
+
+    /// `input NAME: TYPE = DEFAULT`, of a component or a task.
+    fn input(&self, pair: Pair<Rule>) -> Input {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner().skip(1); // the keyword
+        let name = self.ident(parts.next().expect(SHAPE));
+        let ty = self.type_expr(parts.next().expect(SHAPE));
+        let default = parts.next().map(|e| self.expr(e));
+        Input { name, ty, default, span }
     }
 
     fn hook_event(&self, pair: Pair<Rule>) -> HookEvent {

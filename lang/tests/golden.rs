@@ -101,6 +101,14 @@ fn pad(out: &mut String, depth: usize) {
     out.push_str(&"  ".repeat(depth));
 }
 
+fn dump_input(out: &mut String, i: &Input, d: usize) {
+    pad(out, d);
+    let _ = writeln!(out, "input {}: {} {}..{}", i.name.name, type_text(&i.ty), i.span.start, i.span.end);
+    if let Some(e) = &i.default {
+        dump_expr(out, e, d + 1);
+    }
+}
+
 fn dump_item(out: &mut String, item: &Item, d: usize) {
     pad(out, d);
     let s = item.span();
@@ -145,13 +153,7 @@ fn dump_item(out: &mut String, item: &Item, d: usize) {
         }
         Item::Component(c) => {
             let _ = writeln!(out, " {}", c.name.name);
-            for i in &c.inputs {
-                pad(out, d + 1);
-                let _ = writeln!(out, "input {}: {} {}..{}", i.name.name, type_text(&i.ty), i.span.start, i.span.end);
-                if let Some(e) = &i.default {
-                    dump_expr(out, e, d + 2);
-                }
-            }
+            c.inputs.iter().for_each(|i| dump_input(out, i, d + 1));
             c.items.iter().for_each(|i| dump_item(out, i, d + 1));
         }
         Item::Script(s) => {
@@ -167,13 +169,7 @@ fn dump_item(out: &mut String, item: &Item, d: usize) {
             if let Some(HookOn::Resource(_, target)) = s.event.as_ref().map(|e| &e.on) {
                 dump_expr(out, target, d + 1);
             }
-            for i in &s.inputs {
-                pad(out, d + 1);
-                let _ = writeln!(out, "input {}: {} {}..{}", i.name.name, type_text(&i.ty), i.span.start, i.span.end);
-                if let Some(e) = &i.default {
-                    dump_expr(out, e, d + 2);
-                }
-            }
+            s.inputs.iter().for_each(|i| dump_input(out, i, d + 1));
             s.attributes.iter().for_each(|a| dump_attr(out, a, d + 1));
             if let Some(inline) = &s.inline {
                 pad(out, d + 1);
