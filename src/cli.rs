@@ -779,13 +779,36 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
             eprintln!("cancelled; nothing was changed");
             return Ok(Exit::Success);
         }
+        let scripts = workflow_scripts(&session, catalog, &state).await?;
         let exit = execute(&session, plan, state, catalog, common).await?;
         if exit != Exit::Success {
             return Ok(exit);
         }
+        let after = drone_engine::scripts::ScriptEvent::Destroyed;
+        if let Some(scripts) = scripts.filter(|s| s.wants(&after)) {
+            if let Err(why) = scripts.run(after, Default::default()).await {
+                eprintln!("error: a hook after destroy failed: {why}");
+                return Ok(Exit::ScriptFailed);
+            }
+        }
     }
     // Destroyed means nothing of this state's is left, recorded or not.
     crate::orphans::left_after_destroy(file, &session, catalog, &former, common.concurrency).await
+}
+
+/// The workflow's hooks and steps bound to this run, if it has any.
+pub(crate) async fn workflow_scripts(
+    session: &Session,
+    catalog: &Catalog,
+    state: &State,
+) -> Result<Option<Arc<dyn drone_engine::scripts::Scripts>>, Exit> {
+    if session.loaded.scripts.iter().all(|s| s.kind == drone_lang::ast::ScriptKind::Task) {
+        return Ok(None);
+    }
+    let bindings = crate::script_host::Bindings::new(session, catalog, state, &[]).await?;
+    let scripts =
+        crate::script_host::WorkflowScripts::new(&session.loaded.scripts, bindings, &session.loaded.program.sources);
+    Ok(scripts.map(|s| Arc::new(s) as Arc<dyn drone_engine::scripts::Scripts>))
 }
 
 async fn execute(
@@ -801,6 +824,7 @@ async fn execute(
     let options = ApplyOptions { concurrency: common.concurrency, ..ApplyOptions::default() };
     let progress = Progress::for_stderr();
     let stop = Arc::new(AtomicBool::new(false));
+    let scripts = workflow_scripts(session, catalog, &state).await?;
     let input = ApplyInput {
         model: &session.loaded.model,
         catalog,
@@ -810,6 +834,7 @@ async fn execute(
         options: &options,
         observer: &progress,
         stop: Some(&stop),
+        scripts: scripts.clone(),
     };
     let mut store = Store { state, backend: session.backend.clone() };
     let watcher = tokio::spawn(interrupts(stop.clone()));
@@ -845,7 +870,7 @@ async fn execute(
     let skipped: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Skipped(_))).collect();
     println!(
         "Apply failed: {created} created, {updated} updated, {deleted} deleted, {} failed, {} skipped.",
-        failed.len(),
+        failed.len() + report.phase_failures.len(),
         skipped.len()
     );
     for o in failed.iter().chain(skipped.iter()) {
@@ -855,6 +880,9 @@ async fn execute(
             Status::Done => continue,
         };
         println!("  {label:<7} {} ({}): {reason}", o.address, o.operation.verb());
+    }
+    for (phase, why) in &report.phase_failures {
+        println!("  failed  phase `{phase}`'s scripts: {why}");
     }
     println!("State records everything that succeeded; fix the cause and run again.");
     Ok(Exit::Execution)

@@ -13,6 +13,7 @@ pub mod plan_view;
 pub mod policies;
 pub mod progress;
 pub mod render;
+mod script_host;
 mod state_commands;
 mod store;
 mod task;

@@ -14,6 +14,7 @@ mod enforced;
 mod environments;
 mod faults;
 mod fuzz;
+mod hooks;
 mod hostile;
 mod mariadb;
 mod policy;

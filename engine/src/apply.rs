@@ -24,6 +24,7 @@ use crate::plan::{evaluate_config, ActionKind, Plan};
 use crate::provider::{ErrorKind, Observed, Provider, ProviderError, UpdateRequest};
 use crate::resolve;
 use crate::retry::{with_retries, Retry};
+use crate::scripts::{snapshot, ScriptEvent, Scripts, Snapshot};
 use crate::state::{Backend, Intent, ResourceState, State, StateError};
 use crate::value::{Attributes, Value};
 
@@ -82,12 +83,14 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// Each service's concurrency budget at the end (lower where it throttled).
     pub concurrency: BTreeMap<String, usize>,
+    /// Phase hooks and steps that failed: (phase, why).
+    pub phase_failures: Vec<(String, String)>,
 }
 
 impl Report {
     /// Whether every operation succeeded.
     pub fn succeeded(&self) -> bool {
-        self.outcomes.iter().all(|o| o.status == Status::Done)
+        self.outcomes.iter().all(|o| o.status == Status::Done) && self.phase_failures.is_empty()
     }
 
     /// Addresses whose `operation` ended with `Done`.
@@ -146,6 +149,8 @@ pub struct ApplyInput<'a> {
     /// Set when the user asks to stop (Ctrl-C): operations in flight finish
     /// and are saved, none starts after it.
     pub stop: Option<&'a AtomicBool>,
+    /// The workflow's hooks and steps, if it has any.
+    pub scripts: Option<Arc<dyn Scripts>>,
 }
 
 /// Why operations that did not start were skipped after a stop.
@@ -214,7 +219,18 @@ async fn run_stages(input: &ApplyInput<'_>, store: &mut Store, budgets: &Arc<Bud
             })
             .collect();
         let ops: BTreeMap<String, Operation> = jobs;
-        let ok = run_stage_with(input, store, &mut report, budgets, &ops, waits).await?;
+        let changes = !ops.is_empty();
+        let mut ok = true;
+        if changes {
+            ok = phase_event(input, store, &mut report, ScriptEvent::PhaseStarts(phase.clone())).await;
+            if !ok {
+                skip_rest(input, &mut report, |a| &a.phase == phase, "a hook before the phase failed");
+            }
+        }
+        ok = ok && run_stage_with(input, store, &mut report, budgets, &ops, waits).await?;
+        if ok && changes {
+            ok = phase_event(input, store, &mut report, ScriptEvent::PhaseDone(phase.clone())).await;
+        }
         if !ok {
             let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
             let why = if stopping(input) { INTERRUPTED.to_string() } else { format!("phase `{phase}` failed") };
@@ -223,6 +239,72 @@ async fn run_stages(input: &ApplyInput<'_>, store: &mut Store, budgets: &Arc<Bud
         }
     }
     Ok(report)
+}
+
+/// Runs the scripts at a phase's start or end; a failure fails the phase.
+async fn phase_event(input: &ApplyInput<'_>, store: &Store, report: &mut Report, event: ScriptEvent) -> bool {
+    let Some(scripts) = input.scripts.as_ref().filter(|s| s.wants(&event)) else { return true };
+    let phase = match &event {
+        ScriptEvent::PhaseStarts(p) | ScriptEvent::PhaseDone(p) => p.clone(),
+        _ => String::new(),
+    };
+    match scripts.run(event, snapshot(&store.state)).await {
+        Ok(()) => true,
+        Err(why) => {
+            report.phase_failures.push((phase, why));
+            false
+        }
+    }
+}
+
+/// The hooks an operation runs before and after it, with what state holds as it starts.
+#[derive(Clone)]
+struct OperationHooks {
+    scripts: Option<Arc<dyn Scripts>>,
+    before: bool,
+    after: bool,
+    resources: Snapshot,
+}
+
+impl OperationHooks {
+    fn new(input: &ApplyInput<'_>, state: &State, op: Operation, address: &str) -> OperationHooks {
+        let scripts = input.scripts.clone();
+        let wants = |e: ScriptEvent| scripts.as_ref().is_some_and(|s| s.wants(&e));
+        let before = wants(ScriptEvent::Before(op, address.to_string()));
+        let after = wants(ScriptEvent::After(op, address.to_string()));
+        let resources = if before || after { snapshot(state) } else { Snapshot::default() };
+        OperationHooks { scripts, before, after, resources }
+    }
+
+    async fn before(&self, op: Operation, address: &str) -> Result<(), Failure> {
+        match &self.scripts {
+            Some(s) if self.before => s
+                .run(ScriptEvent::Before(op, address.to_string()), self.resources.clone())
+                .await
+                .map_err(|e| Failure::plain(format!("hook before {} failed: {e}", op.verb()))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs the `after` hooks; `observed` is what the operation left (none for a delete).
+    async fn after(&self, op: Operation, address: &str, observed: Option<&Observed>) -> Result<(), String> {
+        let Some(s) = self.scripts.as_ref().filter(|_| self.after) else { return Ok(()) };
+        let mut resources = (*self.resources).clone();
+        match observed {
+            Some(o) => {
+                let mut attrs: serde_json::Map<String, serde_json::Value> =
+                    o.attributes.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                attrs.insert("id".into(), o.id.clone().into());
+                resources.insert(address.to_string(), serde_json::Value::Object(attrs));
+            }
+            None => {
+                resources.remove(address);
+            }
+        }
+        s.run(ScriptEvent::After(op, address.to_string()), Arc::new(resources))
+            .await
+            .map_err(|e| format!("hook after {} failed: {e}", op.verb()))
+    }
 }
 
 fn skip_rest(
@@ -458,7 +540,11 @@ fn start(
             started: now,
             attributes: Attributes::new(),
         };
+        let hooks = OperationHooks::new(input, state, op, address);
         let call = Box::pin(async move {
+            if let Err(refused) = hooks.before(op, &owned).await {
+                return (owned, op, started, Err(refused));
+            }
             let result = with_retries(&options.retry(), &throttled, || {
                 provider.delete(&recorded.type_name, &recorded.id, &recorded.attributes)
             })
@@ -467,9 +553,15 @@ fn start(
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
                 other => other,
             };
-            let result = result
+            let mut result = result
                 .map(|()| None)
                 .map_err(|e| Failure { uncertain: e.indeterminate(), ..Failure::plain(e.to_string()) });
+            if result.is_ok() {
+                // The resource is gone; its intent stays for the next refresh to settle.
+                if let Err(reason) = hooks.after(op, &owned, None).await {
+                    result = Err(Failure { reason, created: None, uncertain: true });
+                }
+            }
             (owned, op, started, result)
         });
         return Ok(Prepared { intent, call });
@@ -513,7 +605,11 @@ fn start(
         started: now,
         attributes: config.clone(),
     };
+    let hooks = OperationHooks::new(input, state, op, address);
     let call = Box::pin(async move {
+        if let Err(refused) = hooks.before(op, &owned).await {
+            return (owned, op, started, Err(refused));
+        }
         let c = resolve::Create {
             provider: provider.as_ref(),
             schema: schema.as_ref(),
@@ -546,7 +642,12 @@ fn start(
                 let mut attrs = config.clone();
                 attrs.extend(carried);
                 attrs.append(&mut observed.attributes);
-                Ok(Some(Observed { id: observed.id, attributes: attrs }))
+                let observed = Observed { id: observed.id, attributes: attrs };
+                match hooks.after(op, &owned, Some(&observed)).await {
+                    Ok(()) => Ok(Some(observed)),
+                    // Kept, and marked for replacement.
+                    Err(reason) => Err(Failure { reason, created: Some(observed), uncertain: false }),
+                }
             }
             Err(e) => Err(failure(e, &config)),
         };

@@ -20,6 +20,7 @@ pub mod provider;
 pub mod refresh;
 mod resolve;
 pub mod retry;
+pub mod scripts;
 pub mod state;
 pub mod value;
 

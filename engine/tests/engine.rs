@@ -241,6 +241,7 @@ async fn run_plan(
         options: &options,
         observer: &Silent,
         stop: None,
+        scripts: None,
     };
     let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.join("state.json") }) };
     let report = apply(&input, &mut store).await.expect("state saves");
@@ -685,6 +686,7 @@ async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
         options: &options,
         observer: &observer,
         stop: Some(&flag),
+        scripts: None,
     };
     let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.path().join("state.json") }) };
     let report = apply(&input, &mut store).await.expect("state saves");

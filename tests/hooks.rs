@@ -1,0 +1,83 @@
+//! Hooks and steps during `run` and `destroy`, against moto: a step runs in
+//! its phase and reads what it was granted, a phase hook after it, and the hook
+//! before a versioned bucket's deletion empties it (versions and delete
+//! markers), without which the deletion fails.
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::support::{assert_exit, drone, root, run, s3_client, text, Moto};
+
+const HOOKS: &str = "tests/workflows/hooks.drone";
+
+async fn fill(moto: &Moto, bucket: &str) {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto.url)
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let s3 = s3_client(&config);
+    for key in ["a.txt", "b.txt", "c.txt"] {
+        for body in ["one", "two"] {
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(ByteStream::from_static(body.as_bytes()))
+                .send()
+                .await
+                .expect("put");
+        }
+    }
+    s3.delete_object().bucket(bucket).key("a.txt").send().await.expect("delete marker");
+    let versions = s3.list_object_versions().bucket(bucket).send().await.expect("list");
+    assert_eq!(versions.versions().len() + versions.delete_markers().len(), 7);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hooks_and_steps_run_at_their_events_and_empty_a_versioned_bucket_before_its_deletion() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("s.json");
+    let drone_at = |args: &[&str]| {
+        let mut cmd = drone(Some(&moto.url));
+        cmd.current_dir(root()).args(args).arg(HOOKS).arg("--state").arg(&state);
+        cmd
+    };
+    let out = run(&mut drone_at(&["run", "--yes"]));
+    assert_exit(&out, 0);
+    let stderr = text(&out).1;
+    let step = stderr.find("step: released into drone-hooks-artifacts, logs in /drone/drone-hooks/releases");
+    let hook = stderr.find("hook: after phase release");
+    assert!(step.is_some() && hook.is_some() && step < hook, "the step, then the phase hook:\n{stderr}");
+
+    fill(&moto, "drone-hooks-artifacts").await;
+    let out = run(&mut drone_at(&["destroy", "--yes"]));
+    assert_exit(&out, 0);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("hook: emptied 7 object versions"), "{stderr}");
+    assert!(stderr.contains("hook: after destroy"), "{stderr}");
+    let listed = run(&mut drone_at(&["state", "list"]));
+    assert!(!text(&listed).0.contains("aws.s3.bucket.artifacts"), "the bucket is gone from state");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_hook_the_versioned_bucket_cannot_be_deleted() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    // The same workflow without its hooks.
+    let source = std::fs::read_to_string(root().join(HOOKS)).expect("workflow");
+    let cut = source.find("hook empty_artifacts").expect("hook");
+    let path = dir.path().join("bare.drone");
+    std::fs::write(&path, &source[..cut]).expect("write");
+    let state = dir.path().join("s.json");
+    let drone_at = |args: &[&str]| {
+        let mut cmd = drone(Some(&moto.url));
+        cmd.args(args).arg(&path).arg("--state").arg(&state).arg("--root").arg(dir.path());
+        cmd
+    };
+    assert_exit(&run(&mut drone_at(&["run", "--yes"])), 0);
+    fill(&moto, "drone-hooks-artifacts").await;
+    let out = run(&mut drone_at(&["destroy", "--yes"]));
+    assert_exit(&out, 5);
+    assert!(text(&out).0.contains("BucketNotEmpty"), "{}", text(&out).0);
+}
