@@ -260,3 +260,41 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         assert!(stdout.contains(expected), "{stdout}");
     }
 }
+
+/// The hooks workflow (tests/workflows/hooks.drone) under IAM enforcement:
+/// its policy gives the hook emptying the bucket exactly `s3.delete_objects`'s
+/// actions on that bucket, and run, the hook and destroy need nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn hooks_run_with_only_the_generated_policy_which_names_their_grants() {
+    let out = run(drone(None).current_dir(root()).args(["iam", "tests/workflows/hooks.drone", "--account", ACCOUNT]));
+    assert_exit(&out, 0);
+    let policy: Value = serde_json::from_str(&text(&out).0).expect("policy JSON");
+    let script: Vec<&Value> =
+        policy["Statement"].as_array().expect("statements").iter().filter(|s| s["Sid"].as_str().is_some_and(|id| id.starts_with("Script"))).collect();
+    assert_eq!(script.len(), 1, "one statement for the one grant that calls AWS (read grants call nothing)");
+    assert_eq!(script[0]["Sid"], "ScriptHookEmptyArtifactsS3DeleteObjects");
+    assert_eq!(
+        strings(&script[0]["Action"]),
+        ["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    );
+    assert_eq!(strings(&script[0]["Resource"]), ["arn:aws:s3:::drone-hooks-artifacts", "arn:aws:s3:::drone-hooks-artifacts/*"]);
+
+    let moto = Moto::start_enforcing();
+    let keys = deployer(&moto, "hooks-deployer", &for_moto(&policy, None)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("s.json");
+    let as_deployer = |command: &str| {
+        let mut cmd = drone(Some(&moto.url));
+        cmd.current_dir(root())
+            .env("AWS_ACCESS_KEY_ID", &keys.id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+            .args([command, "tests/workflows/hooks.drone", "--yes", "--state"])
+            .arg(&state);
+        run(&mut cmd)
+    };
+    assert_exit(&as_deployer("run"), 0);
+    leave_an_object(&moto, "drone-hooks-artifacts").await;
+    let out = as_deployer("destroy");
+    assert_exit(&out, 0);
+    assert!(text(&out).1.contains("hook: emptied 1 object versions"), "{}", text(&out).1);
+}

@@ -172,3 +172,53 @@ fn pass_role(resources: &[Managed<'_>], account: &str) -> Option<serde_json::Val
         "Condition": { "StringEquals": { "iam:PassedToService": services } },
     }))
 }
+
+/// A grant a script holds, with its targets as `drone iam` sees them.
+pub struct Granted<'a> {
+    /// The script, `hook empty_artifacts`.
+    pub script: &'a str,
+    /// The grant's kind, `s3.delete_objects`.
+    pub kind: &'a str,
+    /// The resources it is on.
+    pub targets: Vec<Managed<'a>>,
+}
+
+/// One statement per grant that calls AWS: exactly the actions its host
+/// functions call, on its targets' ARNs (those of the resource types each
+/// action accepts). Grants without AWS actions (`read`, `mysql`) add nothing.
+pub fn script_statements(grants: &[Granted<'_>], account: &str) -> Vec<serde_json::Value> {
+    let catalogue = drone_engine::policy::iam::catalogue::catalogue();
+    let mut statements = Vec::new();
+    for grant in grants {
+        let Some(def) = crate::grants::get(grant.kind) else { continue };
+        if def.actions.is_empty() || grant.targets.is_empty() {
+            continue;
+        }
+        let patterns: Vec<crate::types::ArnPattern> = grant
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let scope = Scope { name: t.name.unwrap_or("*"), region: t.region, account };
+                registry::get(t.type_name).map(|ty| (ty.arns)(&scope))
+            })
+            .flatten()
+            .collect();
+        let mut resources = std::collections::BTreeSet::new();
+        for action in def.actions {
+            let accepted = catalogue.get(action).map(|a| a.resource_types.clone()).unwrap_or_default();
+            resources.extend(patterns.iter().filter(|p| accepted.contains(&p.kind)).map(|p| p.pattern.clone()));
+        }
+        let sid: String = format!("Script {} {}", grant.script, grant.kind)
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
+            .collect();
+        statements.push(serde_json::json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": def.actions,
+            "Resource": resources.into_iter().collect::<Vec<_>>(),
+        }));
+    }
+    statements
+}
