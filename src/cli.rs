@@ -544,6 +544,13 @@ fn iam(file: &Path, params: &[String], phase: Option<&str>, account: &str, catal
     let loaded = pipeline::load(file, &parse_params(params)?, catalog)?;
     let policy = crate::deployer::policy(&loaded, catalog, phase, account)?;
     println!("{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
+    for spec in &loaded.scripts {
+        for grant in
+            spec.grants.0.iter().filter(|g| drone_stdlib::grants::get(&g.kind).is_some_and(|d| !d.actions.is_empty()))
+        {
+            eprintln!("note: {}: {} on {}", spec.title(), grant.kind, grant.targets.join(", "));
+        }
+    }
     if let Some(note) = crate::deployer::size_note(&policy) {
         eprintln!("{note}");
     }
@@ -569,6 +576,8 @@ pub(crate) struct Session {
     pub(crate) location: Location,
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) providers: Providers,
+    /// Where every AWS call is recorded (`--call-log`), scripts' included.
+    pub(crate) journal: Option<drone_stdlib::aws::Journal>,
 }
 
 pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool) -> Result<Session, Exit> {
@@ -603,7 +612,7 @@ pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enf
         let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings, journal.clone()).await);
         providers.insert(name.clone(), provider);
     }
-    Ok(Session { loaded, location, backend, providers })
+    Ok(Session { loaded, location, backend, providers, journal })
 }
 
 /// Says where changes will land, before any change; fails fast when a

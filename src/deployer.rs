@@ -6,7 +6,7 @@ use drone_engine::eval::NothingKnown;
 use drone_engine::functions::CallContext;
 use drone_engine::value::Value;
 use drone_lang::Catalog;
-use drone_stdlib::permissions::{deployer_policy, script_statements, Granted, Managed};
+use drone_stdlib::permissions::{deployer_policy, Granted, Managed};
 
 use crate::exit::Exit;
 use crate::pipeline::Loaded;
@@ -45,27 +45,17 @@ pub fn policy(
             .and_then(Value::as_str)
             .unwrap_or("*")
             .to_string();
-        names.push((instance.decl.as_str(), instance.type_name.as_str(), name, region));
+        names.push((crate::script_host::declared_at(&instance.address), instance.type_name.as_str(), name, region));
     }
     let managed: Vec<Managed<'_>> =
         names.iter().map(|(_, type_name, name, region)| Managed { type_name, name: name.as_deref(), region }).collect();
-    let mut policy = deployer_policy(&managed, account).map_err(|e| {
-        eprintln!("error: {e}");
-        Exit::Usage
-    })?;
-    if let (Some(s3), Some(statements)) = (&model.state_s3, policy["Statement"].as_array_mut()) {
-        statements.extend(state_statements(s3));
-    }
     // What the workflow's tasks, steps and hooks call, each on exactly its grants' resources.
-    let titles: Vec<String> = loaded.scripts.iter().map(|s| s.title()).collect();
     let granted: Vec<Granted<'_>> = loaded
         .scripts
         .iter()
-        .zip(&titles)
-        .flat_map(|(spec, title)| {
+        .flat_map(|spec| {
             let names = &names;
             spec.grants.0.iter().map(move |g| Granted {
-                script: title,
                 kind: &g.kind,
                 targets: names
                     .iter()
@@ -75,9 +65,14 @@ pub fn policy(
             })
         })
         .collect();
-    if let Some(statements) = policy["Statement"].as_array_mut() {
-        statements.extend(script_statements(&granted, account));
+    let mut policy = deployer_policy(&managed, &granted, account).map_err(|e| {
+        eprintln!("error: {e}");
+        Exit::Usage
+    })?;
+    if let (Some(s3), Some(statements)) = (&model.state_s3, policy["Statement"].as_array_mut()) {
+        statements.extend(state_statements(s3));
     }
+
     Ok(policy)
 }
 

@@ -44,7 +44,8 @@ impl Bindings {
     ) -> Result<Bindings, Exit> {
         let mut providers = BTreeMap::new();
         for (name, config) in &session.loaded.model.providers {
-            providers.insert(name.clone(), Arc::new(AwsProvider::connect(&config.settings, None).await));
+            providers
+                .insert(name.clone(), Arc::new(AwsProvider::connect(&config.settings, session.journal.clone()).await));
         }
         let mut placement: BTreeMap<String, String> =
             session.loaded.model.instances.values().map(|i| (i.address.clone(), i.provider.clone())).collect();
@@ -149,25 +150,27 @@ impl ScriptHost for Host {
     }
 
     fn aws(&self, call: &AwsCall) -> Result<serde_json::Value, String> {
-        let (AwsCall::EmptyBucket { bucket } | AwsCall::ListObjects { bucket }) = call;
-        let (_, id) = self.record(bucket)?;
-        let provider = self.provider(bucket)?;
+        let address = match call {
+            AwsCall::EmptyBucket { bucket } | AwsCall::ListObjects { bucket } => bucket,
+            AwsCall::EmptyRepository { repository } => repository,
+            AwsCall::Invalidate { distribution, .. } => distribution,
+        };
+        let (_, id) = self.record(address)?;
+        let provider = self.provider(address)?;
         let runtime = &self.bindings.runtime;
-        match call {
-            AwsCall::EmptyBucket { .. } => runtime
-                .block_on(provider.empty_bucket(&id))
-                .map(|n| serde_json::Value::from(n as u64))
-                .map_err(|e| e.to_string()),
-            AwsCall::ListObjects { .. } => runtime
-                .block_on(provider.list_object_versions(&id))
-                .map(|objects| {
-                    objects
-                        .into_iter()
-                        .map(|(key, version)| serde_json::json!({ "key": key, "version_id": version }))
-                        .collect()
-                })
-                .map_err(|e| e.to_string()),
-        }
+        let count = |n: usize| serde_json::Value::from(n as u64);
+        let result = match call {
+            AwsCall::EmptyBucket { .. } => runtime.block_on(provider.empty_bucket(&id)).map(count),
+            AwsCall::ListObjects { .. } => runtime.block_on(provider.list_object_versions(&id)).map(|objects| {
+                objects
+                    .into_iter()
+                    .map(|(key, version)| serde_json::json!({ "key": key, "version_id": version }))
+                    .collect()
+            }),
+            AwsCall::EmptyRepository { .. } => runtime.block_on(provider.empty_repository(&id)).map(count),
+            AwsCall::Invalidate { paths, .. } => runtime.block_on(provider.invalidate(&id, paths)).map(Into::into),
+        };
+        result.map_err(|e| e.to_string())
     }
 
     fn database(&self, address: &str) -> Result<DbTarget, String> {
@@ -274,7 +277,7 @@ fn same_op(op: Operation, on: ResourceOp) -> bool {
 }
 
 /// The block an address was declared by: `aws.s3.bucket.logs["a"]` is `aws.s3.bucket.logs`'s.
-fn declared_at(address: &str) -> &str {
+pub(crate) fn declared_at(address: &str) -> &str {
     address.split_once('[').map_or(address, |(block, _)| block)
 }
 

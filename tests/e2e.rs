@@ -282,9 +282,38 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         serde_json::json!([{ "attribute": "aliases", "before": ["blog.drone-shuttle.example"], "after": ["www.drone-shuttle.example"], "forces_replacement": false }])
     );
 
+    // Objects (two versions of one key) in the artifacts bucket and an image in Ghost's
+    // repository: neither can be deleted while it holds them, so the workflow's hooks empty them.
+    for body in ["v1", "v2"] {
+        s3.put_object()
+            .bucket(bucket)
+            .key("themes/casper.zip")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .expect("put");
+    }
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": { "mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000" },
+        "layers": []
+    });
+    ecr.put_image()
+        .repository_name("shuttle-prod-ghost")
+        .image_manifest(manifest.to_string())
+        .image_tag("6.0")
+        .send()
+        .await
+        .expect("put image");
+
     // Destroy leaves nothing of the workflow behind.
     let out = drone_at(&["destroy", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
+    assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
     assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 42 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();

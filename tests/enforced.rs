@@ -261,23 +261,48 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
     }
 }
 
-/// The hooks workflow (tests/workflows/hooks.drone) under IAM enforcement:
-/// its policy gives the hook emptying the bucket exactly `s3.delete_objects`'s
-/// actions on that bucket, and run, the hook and destroy need nothing else.
+/// Scripts' grants in `drone iam`: each action on its grant's targets (prod's
+/// hooks: ECR's and CloudFront's), and the hooks workflow (tests/workflows/hooks.drone)
+/// runs, empties its bucket and destroys under IAM enforcement with only its policy.
 #[tokio::test(flavor = "multi_thread")]
 async fn hooks_run_with_only_the_generated_policy_which_names_their_grants() {
     let out = run(drone(None).current_dir(root()).args(["iam", "tests/workflows/hooks.drone", "--account", ACCOUNT]));
     assert_exit(&out, 0);
     let policy: Value = serde_json::from_str(&text(&out).0).expect("policy JSON");
-    let script: Vec<&Value> =
-        policy["Statement"].as_array().expect("statements").iter().filter(|s| s["Sid"].as_str().is_some_and(|id| id.starts_with("Script"))).collect();
-    assert_eq!(script.len(), 1, "one statement for the one grant that calls AWS (read grants call nothing)");
-    assert_eq!(script[0]["Sid"], "ScriptHookEmptyArtifactsS3DeleteObjects");
-    assert_eq!(
-        strings(&script[0]["Action"]),
-        ["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    let granted = |action: &str| -> Vec<String> {
+        policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
+            .flat_map(|s| strings(&s["Resource"]))
+            .collect()
+    };
+    for action in ["s3:ListBucketVersions", "s3:DeleteObjectVersion"] {
+        let resources = granted(action);
+        assert!(
+            resources.iter().any(|r| r.starts_with("arn:aws:s3:::drone-hooks-artifacts")),
+            "{action} on the hook's bucket: {resources:?}"
+        );
+    }
+    assert!(
+        text(&out).1.contains("hook empty_artifacts: s3.delete_objects on aws.s3.bucket.artifacts"),
+        "{}",
+        text(&out).1
     );
-    assert_eq!(strings(&script[0]["Resource"]), ["arn:aws:s3:::drone-hooks-artifacts", "arn:aws:s3:::drone-hooks-artifacts/*"]);
+    // prod's hooks: ECR's and CloudFront's actions on exactly their targets.
+    let prod = super::deployer::prod_policy();
+    let on = |action: &str| -> Vec<String> {
+        prod["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
+            .flat_map(|s| strings(&s["Resource"]))
+            .collect()
+    };
+    assert_eq!(on("ecr:BatchDeleteImage"), ["arn:aws:ecr:eu-west-1:123456789012:repository/shuttle-prod-ghost"]);
+    assert_eq!(on("cloudfront:CreateInvalidation"), ["arn:aws:cloudfront::123456789012:distribution/*"]);
 
     let moto = Moto::start_enforcing();
     let keys = deployer(&moto, "hooks-deployer", &for_moto(&policy, None)).await;

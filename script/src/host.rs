@@ -37,6 +37,17 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
         grant: Some("s3.delete_objects"),
         signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)",
     },
+    HostFn { path: "exists", grant: Some("read"), signature: "exists(address) -> bool: whether state records it" },
+    HostFn {
+        path: "ecr::empty_repository",
+        grant: Some("ecr.batch_delete_image"),
+        signature: "ecr::empty_repository(repository) -> int (images deleted)",
+    },
+    HostFn {
+        path: "cloudfront::invalidate",
+        grant: Some("cloudfront.create_invalidation"),
+        signature: "cloudfront::invalidate(distribution, paths) -> invalidation id",
+    },
     HostFn {
         path: "mysql::connect",
         grant: Some("mysql"),
@@ -59,6 +70,18 @@ pub enum AwsCall {
     EmptyBucket {
         /// The bucket's address.
         bucket: String,
+    },
+    /// Deletes every image.
+    EmptyRepository {
+        /// The repository's address.
+        repository: String,
+    },
+    /// Invalidates paths of a distribution's cache.
+    Invalidate {
+        /// The distribution's address.
+        distribution: String,
+        /// The paths, such as `/*`.
+        paths: Vec<String>,
     },
 }
 
@@ -200,6 +223,30 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
         c.aws("s3::empty_bucket", AwsCall::EmptyBucket { bucket: bucket.into() }, call.call_position())
     });
     engine.register_static_module("s3", s3.into());
+
+    let c = context.clone();
+    engine.register_fn("exists", move |call: NativeCallContext, address: &str| -> Result<bool, Box<EvalAltResult>> {
+        c.permit("exists", address, call.call_position())?;
+        Ok(c.host.resource(address).is_ok())
+    });
+
+    let mut ecr = Module::new();
+    let c = context.clone();
+    ecr.set_native_fn("empty_repository", move |call: NativeCallContext, repository: &str| {
+        c.permit("ecr::empty_repository", repository, call.call_position())?;
+        c.aws("ecr::empty_repository", AwsCall::EmptyRepository { repository: repository.into() }, call.call_position())
+    });
+    engine.register_static_module("ecr", ecr.into());
+
+    let mut cloudfront = Module::new();
+    let c = context.clone();
+    cloudfront.set_native_fn("invalidate", move |call: NativeCallContext, distribution: &str, paths: rhai::Array| {
+        c.permit("cloudfront::invalidate", distribution, call.call_position())?;
+        let paths = paths.iter().map(|p| p.to_string()).collect();
+        let request = AwsCall::Invalidate { distribution: distribution.into(), paths };
+        c.aws("cloudfront::invalidate", request, call.call_position())
+    });
+    engine.register_static_module("cloudfront", cloudfront.into());
 
     crate::mysql::register(engine, context);
 }

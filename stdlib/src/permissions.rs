@@ -82,8 +82,15 @@ pub enum PolicyError {
 /// The least-privilege IAM policy for the identity that plans, applies and
 /// destroys `resources`: every action the provider calls for their types,
 /// each scoped to the ARNs of the resource types it accepts, and `*` only for
-/// actions that accept nothing else. `account` may be `*`.
-pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde_json::Value, PolicyError> {
+/// actions that accept nothing else; and what the workflow's scripts' `grants`
+/// call, each action on its grant's targets only (merged into the statements
+/// with the same resources, so the policy stays within IAM's size limits).
+/// `account` may be `*`.
+pub fn deployer_policy(
+    resources: &[Managed<'_>],
+    grants: &[Granted<'_>],
+    account: &str,
+) -> Result<serde_json::Value, PolicyError> {
     use std::collections::{BTreeMap, BTreeSet};
     let catalogue = drone_engine::policy::iam::catalogue::catalogue();
     // Learning the account (sts:GetCallerIdentity) needs no permission: AWS allows it to every identity.
@@ -97,6 +104,9 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
             patterns.entry((arn.service, arn.kind)).or_default().insert(arn.pattern);
         }
     }
+    let own = actions.clone();
+    let scripted = script_resources(grants, account);
+    actions.extend(scripted.keys().copied());
     // Actions grouped by the exact resource list they need, one statement per group.
     let mut groups: BTreeMap<Vec<String>, BTreeSet<&str>> = BTreeMap::new();
     for action in actions {
@@ -118,6 +128,12 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
             }
             _ => BTreeSet::from(["*".to_string()]),
         };
+        // A type's own stages need this action here; a script's grant, on its targets.
+        let resources = match (own.contains(action), scripted.get(action)) {
+            (true, Some(granted)) => resources.union(granted).cloned().collect(),
+            (false, Some(granted)) => granted.clone(),
+            (_, None) => resources,
+        };
         groups.entry(resources.into_iter().collect()).or_default().insert(action);
     }
     let mut statements: Vec<serde_json::Value> = groups
@@ -129,7 +145,7 @@ pub fn deployer_policy(resources: &[Managed<'_>], account: &str) -> Result<serde
             // a numbered Sid in each costs a policy that is near IAM's size limits 700 characters.
             if resources == ["*"] {
                 serde_json::json!({
-                    "Sid": "DroneActionsWithoutResourceArns",
+                    "Sid": "NoResourceArns",
                     "Effect": "Allow",
                     "Action": actions,
                     "Resource": resources,
@@ -175,25 +191,22 @@ fn pass_role(resources: &[Managed<'_>], account: &str) -> Option<serde_json::Val
 
 /// A grant a script holds, with its targets as `drone iam` sees them.
 pub struct Granted<'a> {
-    /// The script, `hook empty_artifacts`.
-    pub script: &'a str,
     /// The grant's kind, `s3.delete_objects`.
     pub kind: &'a str,
     /// The resources it is on.
     pub targets: Vec<Managed<'a>>,
 }
 
-/// One statement per grant that calls AWS: exactly the actions its host
-/// functions call, on its targets' ARNs (those of the resource types each
-/// action accepts). Grants without AWS actions (`read`, `mysql`) add nothing.
-pub fn script_statements(grants: &[Granted<'_>], account: &str) -> Vec<serde_json::Value> {
+/// Each action the scripts' grants call, with the ARNs of their targets that
+/// the action accepts. Grants without AWS actions (`read`, `mysql`) add nothing.
+fn script_resources(
+    grants: &[Granted<'_>],
+    account: &str,
+) -> std::collections::BTreeMap<&'static str, std::collections::BTreeSet<String>> {
     let catalogue = drone_engine::policy::iam::catalogue::catalogue();
-    let mut statements = Vec::new();
+    let mut out: std::collections::BTreeMap<&'static str, std::collections::BTreeSet<String>> = Default::default();
     for grant in grants {
         let Some(def) = crate::grants::get(grant.kind) else { continue };
-        if def.actions.is_empty() || grant.targets.is_empty() {
-            continue;
-        }
         let patterns: Vec<crate::types::ArnPattern> = grant
             .targets
             .iter()
@@ -203,22 +216,14 @@ pub fn script_statements(grants: &[Granted<'_>], account: &str) -> Vec<serde_jso
             })
             .flatten()
             .collect();
-        let mut resources = std::collections::BTreeSet::new();
         for action in def.actions {
             let accepted = catalogue.get(action).map(|a| a.resource_types.clone()).unwrap_or_default();
+            let resources = out.entry(*action).or_default();
+            if accepted.is_empty() {
+                resources.insert("*".to_string());
+            }
             resources.extend(patterns.iter().filter(|p| accepted.contains(&p.kind)).map(|p| p.pattern.clone()));
         }
-        let sid: String = format!("Script {} {}", grant.script, grant.kind)
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
-            .collect();
-        statements.push(serde_json::json!({
-            "Sid": sid,
-            "Effect": "Allow",
-            "Action": def.actions,
-            "Resource": resources.into_iter().collect::<Vec<_>>(),
-        }));
     }
-    statements
+    out
 }

@@ -283,11 +283,27 @@ impl<'a> Checker<'a> {
             }
             _ => None,
         });
+        // A resource an instance of a component owns is written by its address:
+        // `ghost.primary.aws.ecr.repository.ghost`.
+        let resolved = resolved.or_else(|| {
+            let written = crate::path::chain(expr).and_then(|c| {
+                c.ops.iter().try_fold(c.root.name.clone(), |acc, (op, _)| match op {
+                    crate::path::PathOp::Member(m) => Some(format!("{acc}.{}", m.name)),
+                    _ => None,
+                })
+            })?;
+            self.resources.values().find_map(|d| {
+                let type_name = d.resource.type_name.dotted();
+                (crate::components::address_of(&type_name, &d.resource.name.name) == written)
+                    .then(|| (type_name, d.resource.name.name.clone()))
+            })
+        });
         let Some((type_name, name)) = resolved else {
             self.grant_error(
                 "expected a resource, such as `aws.s3.bucket.logs`".into(),
                 expr.span,
-                "name a resource the workflow declares",
+                "name a resource the workflow declares (one a component instance owns by its address, \
+                 `network.primary.aws.ec2.vpc.main`)",
             );
             return None;
         };

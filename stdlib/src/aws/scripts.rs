@@ -1,5 +1,6 @@
 //! The AWS actions scripts' host functions call (`s3::empty_bucket`, ...),
-//! on resources by their provider id. Grants are checked before these run.
+//! on resources by their provider id. Grants are checked before these run;
+//! their calls are journaled (stage `script`) like every provider call.
 
 use drone_engine::provider::ProviderError;
 
@@ -9,12 +10,22 @@ impl AwsProvider {
     /// Deletes every object version and delete marker of `bucket`; returns how many.
     #[cfg(feature = "s3")]
     pub async fn empty_bucket(&self, bucket: &str) -> Result<usize, ProviderError> {
-        crate::types::s3::bucket::sdk::empty_bucket(&self.s3, bucket).await
+        let work = crate::types::s3::bucket::sdk::empty_bucket(&self.s3, bucket);
+        super::journal::scoped(self.journal.as_ref(), "script", "aws.s3.bucket", Some(bucket), work, |_| None).await
     }
 
     /// Every object version and delete marker of `bucket`: (key, version id).
     #[cfg(feature = "s3")]
     pub async fn list_object_versions(&self, bucket: &str) -> Result<Vec<(String, Option<String>)>, ProviderError> {
+        let work = self.list_object_versions_unjournaled(bucket);
+        super::journal::scoped(self.journal.as_ref(), "script", "aws.s3.bucket", Some(bucket), work, |_| None).await
+    }
+
+    #[cfg(feature = "s3")]
+    async fn list_object_versions_unjournaled(
+        &self,
+        bucket: &str,
+    ) -> Result<Vec<(String, Option<String>)>, ProviderError> {
         let mut out = Vec::new();
         let (mut key_marker, mut version_marker) = (None, None);
         loop {
@@ -43,5 +54,86 @@ impl AwsProvider {
             key_marker = page.next_key_marker().map(String::from);
             version_marker = page.next_version_id_marker().map(String::from);
         }
+    }
+}
+
+impl AwsProvider {
+    /// Deletes every image of the repository `name`; returns how many.
+    #[cfg(feature = "ecr")]
+    pub async fn empty_repository(&self, name: &str) -> Result<usize, ProviderError> {
+        let work = self.empty_repository_unjournaled(name);
+        super::journal::scoped(self.journal.as_ref(), "script", "aws.ecr.repository", Some(name), work, |_| None).await
+    }
+
+    #[cfg(feature = "ecr")]
+    async fn empty_repository_unjournaled(&self, name: &str) -> Result<usize, ProviderError> {
+        let mut deleted = 0;
+        loop {
+            let page = self
+                .ecr
+                .list_images()
+                .repository_name(name)
+                .max_results(100)
+                .send()
+                .await
+                .map_err(|e| super::sdk_error("ListImages", e))?;
+            let ids = page.image_ids().to_vec();
+            if ids.is_empty() {
+                return Ok(deleted);
+            }
+            let out = self
+                .ecr
+                .batch_delete_image()
+                .repository_name(name)
+                .set_image_ids(Some(ids.clone()))
+                .send()
+                .await
+                .map_err(|e| super::sdk_error("BatchDeleteImage", e))?;
+            // ECR answers 200 and lists what it refused; listing again would loop forever.
+            if let Some(refused) = out.failures().first() {
+                return Err(ProviderError::new(
+                    drone_engine::provider::ErrorKind::Rejected,
+                    "BatchDeleteImage",
+                    format!(
+                        "{} images were not deleted; the first: {}",
+                        out.failures().len(),
+                        refused.failure_reason().unwrap_or("no reason given")
+                    ),
+                ));
+            }
+            deleted += out.image_ids().len();
+        }
+    }
+
+    /// Invalidates `paths` of the distribution `id`; returns the invalidation's id.
+    #[cfg(feature = "cloudfront")]
+    pub async fn invalidate(&self, id: &str, paths: &[String]) -> Result<String, ProviderError> {
+        let work = self.invalidate_unjournaled(id, paths);
+        super::journal::scoped(self.journal.as_ref(), "script", "aws.cloudfront.distribution", Some(id), work, |_| None)
+            .await
+    }
+
+    #[cfg(feature = "cloudfront")]
+    async fn invalidate_unjournaled(&self, id: &str, paths: &[String]) -> Result<String, ProviderError> {
+        use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+        let invalid = |e: aws_sdk_cloudfront::error::BuildError| {
+            ProviderError::new(drone_engine::provider::ErrorKind::Rejected, "CreateInvalidation", e.to_string())
+        };
+        let paths =
+            Paths::builder().quantity(paths.len() as i32).set_items(Some(paths.to_vec())).build().map_err(invalid)?;
+        let reference = format!(
+            "drone-{}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+        );
+        let batch = InvalidationBatch::builder().paths(paths).caller_reference(reference).build().map_err(invalid)?;
+        let out = self
+            .cloudfront
+            .create_invalidation()
+            .distribution_id(id)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .map_err(|e| super::sdk_error("CreateInvalidation", e))?;
+        Ok(out.invalidation().map(|i| i.id().to_string()).unwrap_or_default())
     }
 }
