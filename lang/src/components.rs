@@ -342,11 +342,11 @@ impl Body<'_> {
                 Item::If(i)
             }
             other => {
-                errors.push(CheckError::Misplaced {
-                    keyword: other.keyword(),
-                    place: "inside a component (it holds inputs, lets, resources, loops, conditions and outputs)",
-                    span: other.span(),
-                });
+                errors.push(CheckError::misplaced(
+                    other.keyword(),
+                    "inside a component (it holds inputs, lets, resources, loops, conditions and outputs)",
+                    other.span(),
+                ));
                 return None;
             }
         })

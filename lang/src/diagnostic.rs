@@ -246,12 +246,14 @@ pub enum CheckError {
     },
     /// A declaration in a place it is not allowed.
     #[error("`{keyword}` is not allowed {place}")]
-    #[diagnostic(code("drone::syntax::misplaced"), help("move it to the top level of the file"))]
+    #[diagnostic(code("drone::syntax::misplaced"), help("{fix}"))]
     Misplaced {
         /// The declaration's keyword.
         keyword: &'static str,
         /// Where it was found, e.g. "inside a phase".
         place: &'static str,
+        /// Where it goes instead.
+        fix: &'static str,
         /// Where.
         #[label("not allowed here")]
         span: Span,
@@ -493,6 +495,18 @@ pub enum CheckError {
         #[help]
         help: Option<String>,
     },
+}
+
+impl CheckError {
+    /// `keyword`'s declaration found `place`, with where it goes instead.
+    pub fn misplaced(keyword: &'static str, place: &'static str, span: Span) -> CheckError {
+        let fix = match keyword {
+            "step" => "a step runs in its phase: move it into a `phase` block",
+            "flag" => "a `flag` reports a finding: move it into a `policy` block",
+            _ => "move it to the top level of the file",
+        };
+        CheckError::Misplaced { keyword, place, fix, span }
+    }
 }
 
 impl Located for CheckError {

@@ -75,7 +75,8 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
                     });
                     errors.extend(ungranted(spec, f.path, f.grant, target.as_deref(), *pos));
                 } else if !(operator || own.contains(name) || library.contains(name) || BUILT_IN.contains(&name)) {
-                    let names = own.iter().map(String::as_str).chain(HOST_FUNCTIONS.iter().map(|f| f.path));
+                    let names =
+                        own.iter().chain(&library).map(String::as_str).chain(HOST_FUNCTIONS.iter().map(|f| f.path));
                     errors.push(unknown(name, spec.source.span(*pos), names));
                 }
             }
@@ -86,7 +87,8 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
                     || HOST_METHODS.contains(&name)
                     || BUILT_IN.contains(&name))
                 {
-                    errors.push(unknown(name, spec.source.span(*pos), HOST_METHODS.iter().copied()));
+                    let names = own.iter().chain(&library).map(String::as_str).chain(HOST_METHODS.iter().copied());
+                    errors.push(unknown(name, spec.source.span(*pos), names));
                 }
             }
             _ => {}
@@ -97,9 +99,10 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
 }
 
 fn unknown<'a>(name: &str, span: drone_lang::Span, known: impl Iterator<Item = &'a str>) -> ScriptError {
+    let host: Vec<&str> = HOST_FUNCTIONS.iter().map(|f| f.path).collect();
     let help = drone_lang::suggest::did_you_mean(
         drone_lang::suggest::closest(name, known),
-        "scripts may call rhai's functions, their own, and drone's host functions (`drone task --help` lists them)",
+        &format!("scripts call rhai's functions, their own, and drone's: {}", host.join(", ")),
     );
     ScriptError::UnknownFunction { name: name.to_string(), span, help }
 }

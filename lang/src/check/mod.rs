@@ -42,7 +42,7 @@ pub fn check(program: &Program, catalog: &Catalog) -> Vec<CheckError> {
 pub fn check_policies(module: &Module, catalog: &Catalog) -> Vec<CheckError> {
     let mut checker = Checker::new(catalog);
     for item in module.items.iter().filter(|i| !matches!(i, Item::Policy(_))) {
-        checker.error(CheckError::Misplaced { keyword: item.keyword(), place: "in a policy file", span: item.span() });
+        checker.error(CheckError::misplaced(item.keyword(), "in a policy file", item.span()));
     }
     let policies: Vec<Item> = module.items.iter().filter(|i| matches!(i, Item::Policy(_))).cloned().collect();
     checker.collect(&policies, Place::Top, DEFAULT_PHASE, false);
@@ -181,11 +181,7 @@ impl<'a> Checker<'a> {
                     let qualified = format!("{}.{}", import.alias, decl.name.name);
                     self.lets.insert(qualified.clone(), LetDecl { decl, qualified });
                 }
-                other => self.error(CheckError::Misplaced {
-                    keyword: other.keyword(),
-                    place: Place::Import.describe(),
-                    span: other.span(),
-                }),
+                other => self.error(CheckError::misplaced(other.keyword(), Place::Import.describe(), other.span())),
             }
         }
     }
@@ -221,7 +217,7 @@ impl<'a> Checker<'a> {
                     _ if self.in_policy => "inside a policy",
                     _ => place.describe(),
                 };
-                self.error(CheckError::Misplaced { keyword: item.keyword(), place, span: item.span() });
+                self.error(CheckError::misplaced(item.keyword(), place, item.span()));
                 continue;
             }
             match item {
