@@ -21,6 +21,11 @@ Always:
   conditions ignored, so a TLS-only policy (Deny everything when
   `aws:SecureTransport` is false) denies every request. The SDK reaches AWS
   over TLS, where that Deny never applies; the statement is left out.
+- ECS RunTask of an `awsvpc` task describes the network interface it made by
+  its `private_dns_name`, which moto's EC2 interfaces lack: the call fails
+  with a 500. AWS names it `ip-A-B-C-D.REGION.compute.internal`.
+- ECS describes a task's containers with `cpu` and `memory` as numbers; the
+  API's (and the SDK's) are strings.
 - ECR PutImageScanningConfiguration with `{}` (the SDK leaves `scanOnPush`
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
@@ -147,6 +152,37 @@ def _update_scanning_with_defaults(self, image_scanning_configuration):
 
 ecr_models.Repository._update_image_scanning_configuration = _update_scanning_with_defaults
 
+
+from moto.ec2.models import elastic_network_interfaces as eni_models  # noqa: E402
+
+
+def _private_dns_name(self):
+    given = self.__dict__.get("_private_dns_name")
+    if given:
+        return given
+    address = self.private_ip_address or "0.0.0.0"
+    return f"ip-{address.replace('.', '-')}.{self.ec2_backend.region_name}.compute.internal"
+
+
+def _set_private_dns_name(self, value):
+    self.__dict__["_private_dns_name"] = value
+
+
+# A property, so interfaces that set the name keep theirs and the others get AWS's form.
+eni_models.NetworkInterface.private_dns_name = property(_private_dns_name, _set_private_dns_name)
+
+from moto.ecs import models as ecs_models  # noqa: E402
+
+_container_init = ecs_models.Container.__init__
+
+
+def _container_with_string_sizes(self, task_def):
+    _container_init(self, task_def)
+    self.cpu = None if self.cpu is None else str(self.cpu)
+    self.memory = None if self.memory is None else str(self.memory)
+
+
+ecs_models.Container.__init__ = _container_with_string_sizes
 
 from moto.wafv2 import exceptions as wafv2_exceptions  # noqa: E402
 

@@ -128,6 +128,10 @@ enum Command {
         /// Reach a database through a local port: `aws.rds.cluster.ghost=127.0.0.1:3307`.
         #[arg(long = "tunnel", value_name = "ADDRESS=HOST:PORT")]
         tunnels: Vec<String>,
+        /// Where the task runs: here (the default), or `fargate`: a one-off ECS task in the
+        /// workflow's private subnets, from drone's image, with a role holding exactly its grants.
+        #[arg(long, value_enum, default_value_t = RunsOn::Here)]
+        on: RunsOn,
         #[command(flatten)]
         common: Common,
     },
@@ -201,6 +205,15 @@ pub(crate) struct Common {
     call_log: Option<PathBuf>,
     #[command(flatten)]
     policy: PolicyArgs,
+}
+
+/// Where `drone task` runs a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RunsOn {
+    /// Where drone runs.
+    Here,
+    /// A one-off ECS task on Fargate.
+    Fargate,
 }
 
 #[derive(Subcommand)]
@@ -370,8 +383,8 @@ async fn dispatch(command: Command) -> Exit {
         }
         Command::Run { file, common, yes, refresh_only } => run(&file, &common, yes, refresh_only, &catalog).await,
         Command::Destroy { file, common, yes } => destroy(&file, &common, yes, &catalog).await,
-        Command::Task { file, name, args, dry_run, tunnels, common } => {
-            let task = crate::task::TaskArgs { file: &file, name: &name, args: &args, dry_run, tunnels: &tunnels };
+        Command::Task { file, name, args, dry_run, tunnels, on, common } => {
+            let task = crate::task::TaskArgs { file: &file, name: &name, args: &args, dry_run, tunnels: &tunnels, on };
             crate::task::task(task, &common, &catalog).await
         }
         Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),

@@ -26,45 +26,11 @@ pub fn policy(
             return Err(Exit::Usage);
         }
     }
-    let host = crate::pipeline::host_for(&loaded.program.root_path);
-    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    let mut names = Vec::new();
-    for instance in model.instances.values().filter(|i| phase.is_none_or(|p| i.phase == p)) {
-        let config =
-            drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance).map_err(|e| {
-                print_all(&[e], &loaded.program.sources);
-                Exit::Language
-            })?;
-        // The attribute that names a resource of this type, if it has one.
-        let naming = drone_stdlib::registry::get(&instance.type_name).and_then(|t| t.naming);
-        let name = naming.and_then(|k| config.get(k)).and_then(Value::as_str).map(String::from);
-        let region = model
-            .providers
-            .get(&instance.provider)
-            .and_then(|p| p.settings.get("region"))
-            .and_then(Value::as_str)
-            .unwrap_or("*")
-            .to_string();
-        names.push((crate::script_host::declared_at(&instance.address), instance.type_name.as_str(), name, region));
-    }
+    let names = resource_names(loaded, catalog, phase)?;
     let managed: Vec<Managed<'_>> =
         names.iter().map(|(_, type_name, name, region)| Managed { type_name, name: name.as_deref(), region }).collect();
     // What the workflow's tasks, steps and hooks call, each on exactly its grants' resources.
-    let granted: Vec<Granted<'_>> = loaded
-        .scripts
-        .iter()
-        .flat_map(|spec| {
-            let names = &names;
-            spec.grants.0.iter().map(move |g| Granted {
-                kind: &g.kind,
-                targets: names
-                    .iter()
-                    .filter(|(decl, ..)| g.targets.iter().any(|t| t == decl))
-                    .map(|(_, type_name, name, region)| Managed { type_name, name: name.as_deref(), region })
-                    .collect(),
-            })
-        })
-        .collect();
+    let granted = grants_of(&loaded.scripts, &names);
     let mut policy = deployer_policy(&managed, &granted, account).map_err(|e| {
         eprintln!("error: {e}");
         Exit::Usage
@@ -121,4 +87,56 @@ pub fn size_note(policy: &serde_json::Value) -> Option<String> {
     Some(format!(
         "note: the policy is {size} characters without whitespace; a managed policy holds {MANAGED_POLICY_LIMIT} and an inline role policy {INLINE_ROLE_POLICY_LIMIT}: {fits}"
     ))
+}
+
+/// A resource as `drone iam` knows it before apply: the block it was declared
+/// by, its type, its name (when the type has a naming attribute) and its region.
+pub(crate) type Named<'a> = (&'a str, &'a str, Option<String>, String);
+
+/// Every resource of `loaded` (of `phase` only, when given), named.
+pub(crate) fn resource_names<'a>(
+    loaded: &'a Loaded,
+    catalog: &Catalog,
+    phase: Option<&str>,
+) -> Result<Vec<Named<'a>>, Exit> {
+    let model = &loaded.model;
+    let host = crate::pipeline::host_for(&loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let mut names = Vec::new();
+    for instance in model.instances.values().filter(|i| phase.is_none_or(|p| i.phase == p)) {
+        let config =
+            drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance).map_err(|e| {
+                print_all(&[e], &loaded.program.sources);
+                Exit::Language
+            })?;
+        // The attribute that names a resource of this type, if it has one.
+        let naming = drone_stdlib::registry::get(&instance.type_name).and_then(|t| t.naming);
+        let name = naming.and_then(|k| config.get(k)).and_then(Value::as_str).map(String::from);
+        let region = model
+            .providers
+            .get(&instance.provider)
+            .and_then(|p| p.settings.get("region"))
+            .and_then(Value::as_str)
+            .unwrap_or("*")
+            .to_string();
+        names.push((crate::script_host::declared_at(&instance.address), instance.type_name.as_str(), name, region));
+    }
+    Ok(names)
+}
+
+/// The grants `scripts` hold, each with its targets among `names`.
+pub(crate) fn grants_of<'a>(scripts: &'a [drone_script::ScriptSpec], names: &'a [Named<'a>]) -> Vec<Granted<'a>> {
+    scripts
+        .iter()
+        .flat_map(|spec| {
+            spec.grants.0.iter().map(move |g| Granted {
+                kind: &g.kind,
+                targets: names
+                    .iter()
+                    .filter(|(decl, ..)| g.targets.iter().any(|t| t == decl))
+                    .map(|(_, type_name, name, region)| Managed { type_name, name: name.as_deref(), region })
+                    .collect(),
+            })
+        })
+        .collect()
 }

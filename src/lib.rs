@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod cli;
 pub mod deployer;
 pub mod exit;
+mod fargate;
 pub mod findings;
 mod import;
 mod orphans;

@@ -117,8 +117,12 @@ fn databases(
     Ok(out)
 }
 
-/// Audit records go beside the workflow, in `.drone/audit.jsonl`.
+/// Audit records go to `DRONE_AUDIT_LOG` if set (drone's image sets it; on Fargate the
+/// task's log group keeps the `audit:` lines too), else beside the workflow, in `.drone/audit.jsonl`.
 fn audit_path(file: &Path) -> PathBuf {
+    if let Some(path) = std::env::var_os("DRONE_AUDIT_LOG") {
+        return PathBuf::from(path);
+    }
     let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     dir.join(".drone").join("audit.jsonl")
 }
@@ -254,7 +258,8 @@ impl WorkflowScripts {
             match (event, e.when, &e.on) {
                 (ScriptEvent::Before(op, address), HookWhen::Before, HookOn::Resource(on, target))
                 | (ScriptEvent::After(op, address), HookWhen::After, HookOn::Resource(on, target)) => {
-                    same_op(*op, *on) && drone_script::grants::dotted(target).is_some_and(|t| declared_at(address) == t)
+                    same_op(*op, *on)
+                        && drone_script::grants::address(target).is_some_and(|t| declared_at(address) == t)
                 }
                 (ScriptEvent::PhaseStarts(p), HookWhen::Before, HookOn::Phase(name))
                 | (ScriptEvent::PhaseDone(p), HookWhen::After, HookOn::Phase(name)) => &name.name == p,

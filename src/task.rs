@@ -18,6 +18,7 @@ pub(crate) struct TaskArgs<'a> {
     pub(crate) args: &'a [String],
     pub(crate) dry_run: bool,
     pub(crate) tunnels: &'a [String],
+    pub(crate) on: crate::cli::RunsOn,
 }
 
 /// Runs the task and reports how it ended.
@@ -47,6 +48,10 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
         })
         .collect::<Result<Vec<_>, _>>()?;
     let state = crate::cli::load_state(&session).await?;
+    if t.on == crate::cli::RunsOn::Fargate {
+        let request = crate::fargate::Request { file: t.file, spec, args: &args, dry_run: t.dry_run };
+        return crate::fargate::run(request, &session, catalog, &state).await;
+    }
     let bindings = Arc::new(Bindings::new(&session, catalog, &state, t.tunnels).await?);
     let host = bindings.host(&spec.title(), drone_engine::scripts::snapshot(&state));
     eprintln!("task {}{}", spec.name, if t.dry_run { " (dry run: nothing is changed)" } else { "" });

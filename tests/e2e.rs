@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 42 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 45 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,7 +42,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(42));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(45));
     assert!(state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
         .as_str()
         .is_some_and(|s| s.starts_with("sha256:")));
@@ -265,7 +265,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 45 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed argument plans exactly one in-place update, inside its instance.
     let out =
@@ -314,7 +314,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 42 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 45 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -454,15 +454,15 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..42).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..45).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 42 - recorded)), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 45 - recorded)), "{stdout}");
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 42 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 45 resource(s) match the workflow."), "{}", text(&out).0);
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

@@ -12,6 +12,7 @@ mod drift;
 mod e2e;
 mod enforced;
 mod environments;
+mod fargate;
 mod faults;
 mod fuzz;
 mod hooks;

@@ -397,6 +397,13 @@ impl Outside<'_> {
             Item::Provider(p) => exprs.extend(p.attributes.iter_mut().map(|a| &mut a.value)),
             Item::Resource(r) => exprs.extend(r.attributes.iter_mut().map(|a| &mut a.value)),
             Item::Output(o) => exprs.push(&mut o.value),
+            Item::Script(s) => {
+                exprs.extend(s.attributes.iter_mut().map(|a| &mut a.value));
+                exprs.extend(s.inputs.iter_mut().filter_map(|i| i.default.as_mut()));
+                if let Some(HookEvent { on: HookOn::Resource(_, target), .. }) = s.event.as_mut() {
+                    exprs.push(target);
+                }
+            }
             Item::Phase(p) => return p.items.iter_mut().for_each(|i| self.item(i, errors)),
             Item::For(f) => {
                 self.expr(&mut f.collection, errors);

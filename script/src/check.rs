@@ -154,7 +154,7 @@ pub fn scope(spec: &ScriptSpec, args: &serde_json::Map<String, serde_json::Value
             drone_lang::ast::HookOn::Phase(p) => ("phase".to_string(), p.name.clone()),
             drone_lang::ast::HookOn::Destroy => ("destroy".to_string(), String::new()),
             drone_lang::ast::HookOn::Resource(op, target) => {
-                (op.word().to_string(), crate::grants::dotted(target).unwrap_or_default())
+                (op.word().to_string(), crate::grants::address(target).unwrap_or_default())
             }
         };
         serde_json::json!({ "on": on, "target": target })

@@ -54,13 +54,29 @@ fn grant(expr: &Expr) -> Option<Grant> {
         Grant { kind: dotted(callee)?, targets: Vec::new(), tables: Vec::new(), ops: Vec::new(), span: expr.span };
     for arg in args {
         match arg.name.as_ref().map(|n| n.name.as_str()) {
-            None => grant.targets.extend(dotted(&arg.value)),
+            None => grant.targets.extend(address(&arg.value)),
             Some("tables") => grant.tables = strings(&arg.value),
             Some("ops") => grant.ops = strings(&arg.value),
             Some(_) => {}
         }
     }
     Some(grant)
+}
+
+/// The state address a resource reference names: `aws.s3.bucket.logs`, or
+/// for one a component instance owns (which loading wrote as
+/// `aws.ecr.repository.ghost.primary::ghost`), `ghost.primary.aws.ecr.repository.ghost`.
+pub fn address(expr: &Expr) -> Option<String> {
+    use drone_lang::components::{address_of, OWNED};
+    let written = dotted(expr)?;
+    let Some((before, own)) = written.split_once(OWNED) else { return Some(written) };
+    // `TYPE.C.I::name`: the component and the instance are the two segments before `::`.
+    let parts: Vec<&str> = before.split('.').collect();
+    if parts.len() < 3 {
+        return Some(written);
+    }
+    let (type_parts, instance) = parts.split_at(parts.len() - 2);
+    Some(address_of(&type_parts.join("."), &format!("{}{OWNED}{own}", instance.join("."))))
 }
 
 /// `aws.s3.bucket.logs` for that reference.

@@ -31,6 +31,8 @@ pub struct ScriptSpec {
     pub source: Source,
     /// How long it may run.
     pub timeout: Duration,
+    /// A task's `fargate` settings (evaluated by `drone task --on fargate`).
+    pub fargate: Option<drone_lang::ast::Expr>,
     /// Its name in the workflow.
     pub span: Span,
 }
@@ -149,6 +151,7 @@ pub fn collect(program: &mut Program, root: &Path) -> Result<Vec<ScriptSpec>, Ve
             grants: script.attribute("grants").map(|a| Grants::from_expr(&a.value)).unwrap_or_default(),
             source,
             timeout,
+            fargate: script.attribute("fargate").map(|a| a.value.clone()),
             span: script.name.span,
         });
     }

@@ -227,3 +227,21 @@ fn script_resources(
     }
     out
 }
+
+/// A policy giving exactly `grants`' actions on their targets, one statement
+/// per set of resources (the role a one-off task runs as); `None` when the
+/// grants call no AWS action.
+pub fn grants_policy(grants: &[Granted<'_>], account: &str) -> Option<serde_json::Value> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut groups: BTreeMap<Vec<String>, BTreeSet<&str>> = BTreeMap::new();
+    for (action, resources) in script_resources(grants, account) {
+        groups.entry(resources.into_iter().collect()).or_default().insert(action);
+    }
+    let statements: Vec<serde_json::Value> = groups
+        .into_iter()
+        .map(|(resources, actions)| {
+            serde_json::json!({ "Effect": "Allow", "Action": actions.into_iter().collect::<Vec<_>>(), "Resource": resources })
+        })
+        .collect();
+    (!statements.is_empty()).then(|| serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+}

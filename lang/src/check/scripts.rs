@@ -16,6 +16,17 @@ use crate::suggest::{closest, did_you_mean};
 /// The attributes a script block takes.
 pub const SCRIPT_ATTRIBUTES: [&str; 5] = ["run", "grants", "after", "timeout", "description"];
 
+/// The settings of `fargate = { ... }` on a task (`drone task --on fargate`), with their types.
+pub const FARGATE_SETTINGS: [(&str, &str); 7] = [
+    ("cluster", "string"),
+    ("subnets", "list(string)"),
+    ("security_groups", "list(string)"),
+    ("image", "string"),
+    ("execution_role", "string"),
+    ("log_group", "string"),
+    ("secrets", "map(string)"),
+];
+
 impl<'a> Checker<'a> {
     pub(super) fn check_script(&mut self, s: &'a Script, scope: &mut Scope) {
         self.check_event(s);
@@ -65,6 +76,7 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
+                "fargate" if s.kind == ScriptKind::Task => self.check_fargate(&attr.value, scope),
                 "description" => {
                     let ty = self.infer(&attr.value, scope);
                     self.expect(&Type::String, &ty, attr.value.span, "a description");
@@ -136,6 +148,53 @@ impl<'a> Checker<'a> {
                 }
             },
             _ => {}
+        }
+    }
+
+    /// `fargate = { cluster = ..., subnets = [...], ... }`: where `--on fargate` runs the task.
+    fn check_fargate(&mut self, value: &Expr, scope: &mut Scope) {
+        let ExprKind::Map(entries) = &value.kind else {
+            self.script_error(
+                "`fargate` is a map of settings".into(),
+                value.span,
+                "write `fargate = { cluster = ..., subnets = [...], security_groups = [...], image = \"...\", \
+                 execution_role = ..., log_group = \"...\" }`",
+            );
+            return;
+        };
+        for entry in entries {
+            let name = entry.key.name.as_str();
+            let Some((_, ty)) = FARGATE_SETTINGS.iter().find(|(n, _)| *n == name) else {
+                let names = FARGATE_SETTINGS.iter().map(|(n, _)| *n);
+                let help = did_you_mean(
+                    closest(name, names),
+                    &format!("`fargate` takes {}", FARGATE_SETTINGS.map(|(n, _)| n).join(", ")),
+                );
+                self.error(CheckError::UnknownAttribute {
+                    type_name: "fargate".into(),
+                    name: name.into(),
+                    span: entry.key.span,
+                    help,
+                });
+                continue;
+            };
+            let expected = match *ty {
+                "string" => Type::String,
+                "list(string)" => Type::list(Type::String),
+                _ => Type::map(Type::String),
+            };
+            let found = self.infer(&entry.value, scope);
+            self.expect(&expected, &found, entry.value.span, &format!("fargate setting `{name}`"));
+        }
+        for (required, _) in FARGATE_SETTINGS.iter().filter(|(n, _)| *n != "secrets") {
+            if !entries.iter().any(|e| e.key.name == *required) {
+                self.script_error(
+                    format!("`fargate` needs `{required}`"),
+                    value.span,
+                    "a one-off ECS task needs its cluster, private subnets, security groups, image, \
+                     execution role and log group",
+                );
+            }
         }
     }
 
@@ -282,21 +341,6 @@ impl<'a> Checker<'a> {
                 Some((type_name, name.name.clone()))
             }
             _ => None,
-        });
-        // A resource an instance of a component owns is written by its address:
-        // `ghost.primary.aws.ecr.repository.ghost`.
-        let resolved = resolved.or_else(|| {
-            let written = crate::path::chain(expr).and_then(|c| {
-                c.ops.iter().try_fold(c.root.name.clone(), |acc, (op, _)| match op {
-                    crate::path::PathOp::Member(m) => Some(format!("{acc}.{}", m.name)),
-                    _ => None,
-                })
-            })?;
-            self.resources.values().find_map(|d| {
-                let type_name = d.resource.type_name.dotted();
-                (crate::components::address_of(&type_name, &d.resource.name.name) == written)
-                    .then(|| (type_name, d.resource.name.name.clone()))
-            })
         });
         let Some((type_name, name)) = resolved else {
             self.grant_error(

@@ -5,8 +5,10 @@
 pub(crate) mod attrs;
 pub(crate) mod error;
 mod journal;
-mod ops;
 #[cfg(feature = "s3")]
+#[cfg(all(feature = "ecs", feature = "iam", feature = "logs"))]
+pub mod one_off;
+mod ops;
 mod scripts;
 pub mod state;
 #[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs", feature = "cloudfront"))]
