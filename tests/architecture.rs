@@ -66,6 +66,16 @@ fn layers_point_one_way() {
         "drone-engine knows resources only through the provider trait"
     );
     assert!(!engine.contains("drone-stdlib"));
+    assert!(
+        !lang.contains("rhai") && !engine.contains("rhai"),
+        "scripts are drone-script's; the engine knows them by a trait"
+    );
+    let script = reachable(&graph, "drone-script");
+    assert!(script.contains("rhai") && script.contains("sqlparser"));
+    assert!(
+        !script.iter().any(|d| d.starts_with("aws-")),
+        "scripts reach AWS only through the host the CLI gives them"
+    );
     assert!(reachable(&graph, "drone-stdlib").contains("aws-sdk-ec2"), "the AWS provider lives in drone-stdlib");
 }
 

@@ -282,6 +282,30 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         serde_json::json!([{ "attribute": "aliases", "before": ["blog.drone-shuttle.example"], "after": ["www.drone-shuttle.example"], "forces_replacement": false }])
     );
 
+    // A release: Ghost's new version replaces the task definition and updates the service, and the
+    // hook after that update invalidates the edge cache.
+    let out = drone_at(&["run", "workflows/prod.drone", "--yes", "--param", "ghost_version=5.97.0"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).1.contains("invalidated the edge cache"), "{}", text(&out).1);
+    let invalidations =
+        cloudfront.list_invalidations().distribution_id(&distribution_id).send().await.expect("invalidations");
+    let items = invalidations.invalidation_list().map(|l| l.items()).unwrap_or_default();
+    assert_eq!(items.len(), 1, "one invalidation, for the one release");
+    let invalidation = cloudfront
+        .get_invalidation()
+        .distribution_id(&distribution_id)
+        .id(items[0].id())
+        .send()
+        .await
+        .expect("invalidation");
+    let paths = invalidation
+        .invalidation()
+        .and_then(|i| i.invalidation_batch())
+        .and_then(|b| b.paths())
+        .map(|p| p.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(paths, ["/*"]);
+
     // Objects (two versions of one key) in the artifacts bucket and an image in Ghost's
     // repository: neither can be deleted while it holds them, so the workflow's hooks empty them.
     for body in ["v1", "v2"] {
