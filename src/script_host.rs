@@ -208,6 +208,21 @@ impl ScriptHost for Host {
         })
     }
 
+    fn http_get(&self, url: &str) -> Result<(u16, String), String> {
+        // No redirects (they could leave the granted host), a deadline, a bounded body.
+        let config = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build();
+        let agent: ureq::Agent = config.into();
+        let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body =
+            response.body_mut().with_config().limit(8 * 1024 * 1024).read_to_string().map_err(|e| e.to_string())?;
+        Ok((status, body))
+    }
+
     fn audit(&self, record: serde_json::Value) -> Result<(), String> {
         let who = std::env::var("DRONE_ACTOR").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
         let when = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();

@@ -58,7 +58,9 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
                             Expr::StringConstant(s, _) => Some(s.to_string()),
                             _ => None,
                         });
-                        if let Some(error) = ungranted(spec, f.path, f.grant, target.as_deref(), *pos) {
+                        if f.path == "http::get" {
+                            errors.extend(ungranted_host(spec, target.as_deref(), *pos));
+                        } else if let Some(error) = ungranted(spec, f.path, f.grant, target.as_deref(), *pos) {
                             errors.push(error);
                         }
                     }
@@ -131,6 +133,23 @@ fn ungranted(
     (!held(target)).then(|| not_granted(spec, function, kind, target, pos))
 }
 
+/// The error for `http::get` of a literal URL whose host no grant names (or with no `http.get` grant at all).
+fn ungranted_host(spec: &ScriptSpec, url: Option<&str>, pos: rhai::Position) -> Option<ScriptError> {
+    let host = url.and_then(crate::host::authority);
+    let held = |h: Option<&String>| spec.grants.of_kind("http.get").any(|g| h.is_none_or(|h| g.hosts.contains(h)));
+    if held(host.as_ref()) {
+        return None;
+    }
+    let written = host.clone().unwrap_or_else(|| "HOST".into());
+    Some(ScriptError::NotGranted {
+        function: "http::get".into(),
+        grant: "http.get".into(),
+        on: host.map(|h| format!(" for {h}")).unwrap_or_default(),
+        span: spec.source.span(pos),
+        help: Some(format!("add `http.get(hosts = [\"{written}\"])` to the grants of {}", spec.title())),
+    })
+}
+
 fn not_granted(
     spec: &ScriptSpec,
     function: &str,
@@ -178,6 +197,9 @@ fn engine_for(spec: &ScriptSpec) -> rhai::Engine {
             Err("not while checking".into())
         }
         fn audit(&self, _: serde_json::Value) -> Result<(), String> {
+            Err("not while checking".into())
+        }
+        fn http_get(&self, _: &str) -> Result<(u16, String), String> {
             Err("not while checking".into())
         }
     }

@@ -16,6 +16,8 @@ pub struct Grant {
     pub tables: Vec<String>,
     /// `mysql`: the statement kinds allowed (lower case).
     pub ops: Vec<String>,
+    /// `http.get`: the hosts (lower case, `host` or `host:port`).
+    pub hosts: Vec<String>,
     /// Where it is written.
     pub span: Span,
 }
@@ -50,13 +52,20 @@ impl Grants {
 
 fn grant(expr: &Expr) -> Option<Grant> {
     let ExprKind::Call(callee, args) = &expr.kind else { return None };
-    let mut grant =
-        Grant { kind: dotted(callee)?, targets: Vec::new(), tables: Vec::new(), ops: Vec::new(), span: expr.span };
+    let mut grant = Grant {
+        kind: dotted(callee)?,
+        targets: Vec::new(),
+        tables: Vec::new(),
+        ops: Vec::new(),
+        hosts: Vec::new(),
+        span: expr.span,
+    };
     for arg in args {
         match arg.name.as_ref().map(|n| n.name.as_str()) {
             None => grant.targets.extend(address(&arg.value)),
             Some("tables") => grant.tables = strings(&arg.value),
             Some("ops") => grant.ops = strings(&arg.value),
+            Some("hosts") => grant.hosts = strings(&arg.value),
             Some(_) => {}
         }
     }

@@ -37,6 +37,11 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
         grant: Some("s3.delete_objects"),
         signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)",
     },
+    HostFn {
+        path: "http::get",
+        grant: Some("http.get"),
+        signature: "http::get(url) -> #{status, body} (a host the grant names; no redirects)",
+    },
     HostFn { path: "exists", grant: Some("read"), signature: "exists(address) -> bool: whether state records it" },
     HostFn {
         path: "ecr::empty_repository",
@@ -116,6 +121,8 @@ pub trait ScriptHost {
     fn database(&self, address: &str) -> Result<DbTarget, String>;
     /// Keeps an audit record.
     fn audit(&self, record: serde_json::Value) -> Result<(), String>;
+    /// GETs `url` (its host already granted): the status and the body as text.
+    fn http_get(&self, url: &str) -> Result<(u16, String), String>;
 }
 
 /// One call a script made.
@@ -230,6 +237,34 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
         Ok(c.host.resource(address).is_ok())
     });
 
+    let mut http = Module::new();
+    let c = context.clone();
+    http.set_native_fn("get", move |call: NativeCallContext, url: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+        let pos = call.call_position();
+        let host = authority(url).ok_or_else(|| {
+            c.fail(ScriptError::Failed { message: format!("`{url}` is not an http(s) URL"), span: c.source.span(pos) })
+        })?;
+        let granted = c.grants.of_kind("http.get").any(|g| g.hosts.iter().any(|h| h == &host));
+        if !granted {
+            return Err(c.fail(ScriptError::NotGranted {
+                function: "http::get".into(),
+                grant: "http.get".into(),
+                on: format!(" for {host}"),
+                span: c.source.span(pos),
+                help: Some(format!("add `http.get(hosts = [\"{host}\"])` to the script's `grants`, if it should")),
+            }));
+        }
+        c.journal.borrow_mut().push(Journaled { function: "http::get".into(), target: host });
+        let (status, body) = c.host.http_get(url).map_err(|reason| {
+            c.fail(ScriptError::Host { function: "http::get".into(), reason, span: c.source.span(pos) })
+        })?;
+        let mut answer = rhai::Map::new();
+        answer.insert("status".into(), i64::from(status).into());
+        answer.insert("body".into(), body.into());
+        Ok(answer.into())
+    });
+    engine.register_static_module("http", http.into());
+
     let mut ecr = Module::new();
     let c = context.clone();
     ecr.set_native_fn("empty_repository", move |call: NativeCallContext, repository: &str| {
@@ -249,6 +284,23 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
     engine.register_static_module("cloudfront", cloudfront.into());
 
     crate::mysql::register(engine, context);
+}
+
+/// `host` or `host:port` of an `http://` or `https://` URL, lower case; a
+/// default port (80, 443) is left out, as grants write hosts.
+pub fn authority(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    // No credentials in URLs: `user@host` would let the text before `@` pass for the host.
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(authority.strip_suffix(default).unwrap_or(&authority).to_string())
 }
 
 /// JSON to a rhai value.
@@ -286,5 +338,20 @@ pub fn to_json(value: &Dynamic) -> serde_json::Value {
         map.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect::<serde_json::Map<_, _>>().into()
     } else {
         value.to_string().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn authorities_are_what_grants_write() {
+        assert_eq!(authority("https://API.example.com/v1?x=1").as_deref(), Some("api.example.com"));
+        assert_eq!(authority("https://api.example.com:443/").as_deref(), Some("api.example.com"));
+        assert_eq!(authority("http://127.0.0.1:8080/x").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(authority("http://evil.example@api.example.com/"), None, "credentials are refused");
+        assert_eq!(authority("file:///etc/passwd"), None);
+        assert_eq!(authority("api.example.com"), None);
     }
 }

@@ -83,6 +83,20 @@ pub const GRANTS: &[GrantDef] = &[
         actions: &["cloudfront:CreateInvalidation"],
     },
     GrantDef {
+        name: "http.get",
+        doc: "HTTP GET to exactly these hosts, over HTTPS unless a host names its port on loopback (`http::get`)",
+        target_types: &[],
+        targets: (0, Some(0)),
+        options: &[(
+            "hosts",
+            OptionType::Strings,
+            true,
+            "the host names (with `:port` when not the default) it may GET from",
+        )],
+        choices: &[],
+        actions: &[],
+    },
+    GrantDef {
         name: "mysql",
         doc: "run SQL on this database cluster: only the statement kinds in `ops`, only on `tables` (`mysql::connect`)",
         target_types: &["aws.rds.cluster"],
