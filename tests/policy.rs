@@ -423,3 +423,22 @@ fn a_baseline_fails_only_on_new_findings() {
     assert_exit(&out, 2);
     assert!(text(&out).1.contains("is not a drone check report"), "{}", text(&out).1);
 }
+
+#[test]
+fn a_scripts_grant_finding_is_suppressed_on_the_script_with_a_reason() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fixture = std::fs::read_to_string(root().join("tests/policies/scripts.unattended_database_writes.fail.drone"))
+        .expect("fixture");
+    let allowed = fixture.replace(
+        "hook prune after destroy {",
+        "@allow(scripts.unattended_database_writes, reason = \"the archive's own retention, reviewed by the DBA\")\nhook prune after destroy {",
+    );
+    let path = dir.path().join("allowed.drone");
+    std::fs::write(&path, allowed).expect("write");
+    let (code, report) = check_json(&path, &["--root", &dir.path().display().to_string()]);
+    assert_eq!(code, 0, "{report:#}");
+    let found = findings(&report, "scripts.unattended_database_writes");
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert_eq!(found[0]["active"], false);
+    assert_eq!(found[0]["suppression"]["reason"], "the archive's own retention, reviewed by the DBA");
+}

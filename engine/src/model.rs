@@ -20,6 +20,8 @@ pub struct Model {
     pub state_path: Option<String>,
     /// `moved` blocks: where state's resources are declared now.
     pub moved: Vec<Move>,
+    /// Every grant the workflow's tasks, steps and hooks hold, for policies to judge.
+    pub grants: Vec<GrantSite>,
     /// The S3 object the header keeps state in (`backend = "s3"`).
     pub state_s3: Option<crate::state::S3Location>,
     /// The environment the header declares (`environment = "prod"`), for policies.
@@ -53,6 +55,23 @@ pub struct ProviderConfig {
     pub name: String,
     /// Its settings, evaluated.
     pub settings: BTreeMap<String, Value>,
+}
+
+/// A grant a script holds, where policies see it (`grants()`).
+#[derive(Clone, Debug)]
+pub struct GrantSite {
+    /// `task delete_posts #1`: the script and the grant's place in its list.
+    pub id: String,
+    /// `task delete_posts`.
+    pub script: String,
+    /// `task`, `step` or `hook`.
+    pub script_kind: &'static str,
+    /// The grant.
+    pub grant: drone_lang::grants::Grant,
+    /// The script's name (a finding about the whole script points here).
+    pub name_span: drone_lang::span::Span,
+    /// The script's annotations (`@allow`).
+    pub annotations: Vec<drone_lang::ast::Annotation>,
 }
 
 /// One resource block and the instances it produced.

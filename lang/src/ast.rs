@@ -289,6 +289,8 @@ pub struct Instance {
 /// in its phase, or a `hook` run on an event; `grants` says what it may touch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Script {
+    /// Annotations on the block (policy suppressions of its grants' findings).
+    pub annotations: Vec<Annotation>,
     /// Task, step or hook.
     pub kind: ScriptKind,
     /// Its name.

@@ -347,6 +347,10 @@ impl Printer<'_> {
     /// A task, step or hook: its members in source order, attributes aligned,
     /// an inline script verbatim (its text is the script's, not ours).
     fn script(&mut self, sc: &Script) {
+        for a in &sc.annotations {
+            self.annotation(a);
+            self.newline();
+        }
         self.push(&format!("{} {}", sc.kind.keyword(), sc.name.name));
         if let Some(event) = &sc.event {
             self.push(match event.when {

@@ -10,6 +10,7 @@ mod check;
 pub mod components;
 pub mod diagnostic;
 pub mod fmt;
+pub mod grants;
 mod lower;
 pub mod path;
 pub mod program;

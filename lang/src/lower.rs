@@ -347,6 +347,10 @@ impl Lower<'_> {
 
     #[allow(clippy::expect_used)]
     fn script(&self, mut inner: std::iter::Peekable<Pairs<Rule>>, span: Span) -> Script {
+        let mut annotations = Vec::new();
+        while inner.peek().map(|p| p.as_rule()) == Some(Rule::annotation) {
+            annotations.push(self.annotation(inner.next().expect(SHAPE)));
+        }
         let kind_word = inner.next().expect(SHAPE).as_str();
         let name = self.ident(inner.next().expect(SHAPE));
         let kind = match kind_word {
@@ -374,7 +378,7 @@ impl Lower<'_> {
                 _ => attributes.push(self.attribute(p)),
             }
         }
-        Script { kind, name, event, inputs, attributes, inline, span }
+        Script { annotations, kind, name, event, inputs, attributes, inline, span }
     }
 
     /// `input NAME: TYPE = DEFAULT`, of a component or a task.

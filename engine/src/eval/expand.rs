@@ -173,6 +173,20 @@ fn collect_globals(items: &[Item], model: &mut Model) {
                 model.lets.insert(l.name.name.clone(), l.value.clone());
             }
             Item::Phase(p) => collect_globals(&p.items, model),
+            Item::Script(s) => {
+                let title = format!("{} {}", s.kind.keyword(), s.name.name);
+                let grants = s.attribute("grants").map(|a| drone_lang::grants::Grants::from_expr(&a.value));
+                for (i, grant) in grants.unwrap_or_default().0.into_iter().enumerate() {
+                    model.grants.push(crate::model::GrantSite {
+                        id: format!("{title} #{}", i + 1),
+                        script: title.clone(),
+                        script_kind: s.kind.keyword(),
+                        grant,
+                        name_span: s.name.span,
+                        annotations: s.annotations.clone(),
+                    });
+                }
+            }
             _ => {}
         }
     }

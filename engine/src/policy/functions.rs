@@ -25,6 +25,8 @@ pub fn signatures() -> Vec<FunctionSig> {
     vec![
         sig("resources", &["type"], Type::list(Type::Any), "every resource of a type, e.g. resources(\"aws.ec2.subnet\")"),
         sig("address", &["resource"], Type::String, "a resource's address"),
+        sig("link_local", &["host"], Type::Bool, "whether a host (`host`, `host:port`, `[v6]:port`) is a link-local address, where instance and task credentials are served (169.254.0.0/16, fe80::/10, fd00:ec2::254)"),
+        sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops`, `hosts`"),
         sig("target", &["reference"], Type::Any, "the resource a reference (a value known after apply) points at, or null"),
         sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type that refer to this one"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
@@ -287,6 +289,38 @@ fn brief(list: &Value, count: &Value) -> Value {
     Value::String(if more == 0 { shown.join(", ") } else { format!("{} and {more} more", shown.join(", ")) })
 }
 
+/// Whether `host` (`host`, `host:port`, `[v6]`, `[v6]:port`) is a link-local address.
+fn link_local(host: &str) -> bool {
+    let address = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        // A bare IPv6 address has colons of its own.
+        None if host.parse::<std::net::IpAddr>().is_ok() => host,
+        None => host.rsplit_once(':').filter(|(_, port)| port.parse::<u16>().is_ok()).map_or(host, |(h, _)| h),
+    };
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.is_link_local(),
+        Ok(std::net::IpAddr::V6(v6)) => {
+            (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+        }
+        Err(_) => false,
+    }
+}
+
+/// A grant as policies see it; `flag` on it points at the grant in its script.
+fn grant_value(site: &crate::model::GrantSite) -> Value {
+    let strings = |items: &[String]| Value::List(items.iter().map(|s| Value::str(s)).collect());
+    let mut map = std::collections::BTreeMap::new();
+    map.insert(super::symbolic::ADDRESS_KEY.to_string(), Value::String(format!("{}{}", super::GRANT_PREFIX, site.id)));
+    map.insert("script".into(), Value::str(&site.script));
+    map.insert("script_kind".into(), Value::str(site.script_kind));
+    map.insert("kind".into(), Value::str(&site.grant.kind));
+    map.insert("targets".into(), strings(&site.grant.targets));
+    map.insert("tables".into(), strings(&site.grant.tables));
+    map.insert("ops".into(), strings(&site.grant.ops));
+    map.insert("hosts".into(), strings(&site.grant.hosts));
+    Value::Map(map)
+}
+
 fn refers_to(value: &Value, address: &str) -> bool {
     match value {
         Value::Ref { address: a, .. } => a == address,
@@ -305,6 +339,8 @@ impl Functions for Graph<'_, '_> {
                 _ => Err(FnError("resources takes a type name such as \"aws.s3.bucket\"".into())),
             },
             "address" => Ok(resource_address(&arg(0)).map_or(Value::Null, Value::String)),
+            "grants" => Ok(Value::List(self.model.grants.iter().map(grant_value).collect())),
+            "link_local" => Ok(Value::Bool(arg(0).as_str().is_some_and(link_local))),
             "target" => Ok(match arg(0) {
                 Value::Ref { address, .. } => self.symbolic.instance(&address),
                 _ => Value::Null,
@@ -369,5 +405,20 @@ impl Functions for Graph<'_, '_> {
             "principals" => Ok(principals(&arg(0), arg(1).as_str().unwrap_or_default())),
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod link_local_tests {
+    use super::link_local;
+
+    #[test]
+    fn link_local_hosts_are_recognised_in_every_spelling() {
+        for host in ["169.254.169.254", "169.254.170.2:80", "[fe80::1]", "[fd00:ec2::254]:80", "fe80::1"] {
+            assert!(link_local(host), "{host}");
+        }
+        for host in ["api.example.com", "169.254.example.com", "10.0.0.1:443", "[2001:db8::1]", "127.0.0.1"] {
+            assert!(!link_local(host), "{host}");
+        }
     }
 }

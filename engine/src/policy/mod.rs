@@ -404,6 +404,9 @@ impl RuleRun<'_, '_> {
         severity: Severity,
         proven: bool,
     ) {
+        if let Some(id) = address.strip_prefix(GRANT_PREFIX) {
+            return self.report_grant(id, message, severity, proven);
+        }
         let Some(instance) = self.model.instances.get(&address) else { return };
         let attr = attribute.as_ref().and_then(|name| instance.attributes.iter().find(|a| &a.name.name == name));
         let span = match (attr, index) {
@@ -428,12 +431,33 @@ impl RuleRun<'_, '_> {
             baseline: None,
         });
     }
+
+    /// A finding about a script's grant: at the grant in the script's `grants`,
+    /// suppressed by an `@allow` on the script.
+    fn report_grant(&mut self, id: &str, message: String, severity: Severity, proven: bool) {
+        let Some(site) = self.model.grants.iter().find(|g| g.id == id) else { return };
+        let suppression = site.annotations.iter().filter_map(|a| suppression(a, &self.rule.id, self.today)).next();
+        self.findings.push(Finding {
+            rule: self.rule.id.clone(),
+            severity,
+            message,
+            address: site.script.clone(),
+            attribute: Some("grants".into()),
+            span: site.grant.span,
+            proven,
+            suppression,
+            baseline: None,
+        });
+    }
 }
 
 /// The address of a resource value (policies see resources as maps carrying it).
 pub fn resource_address(value: &Value) -> Option<String> {
     value.as_map()?.get(symbolic::ADDRESS_KEY)?.as_str().map(String::from)
 }
+
+/// What a grant's address starts with (`grant:task delete_posts #1`): grants are no resources.
+pub const GRANT_PREFIX: &str = "grant:";
 
 /// The suppression `annotation` gives for `rule`, if it is an `@allow` of it.
 fn suppression(annotation: &Annotation, rule: &str, today: &str) -> Option<Suppression> {

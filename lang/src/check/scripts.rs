@@ -29,6 +29,7 @@ pub const FARGATE_SETTINGS: [(&str, &str); 7] = [
 
 impl<'a> Checker<'a> {
     pub(super) fn check_script(&mut self, s: &'a Script, scope: &mut Scope) {
+        self.check_annotations(&s.annotations);
         self.check_event(s);
         if !s.inputs.is_empty() && s.kind != ScriptKind::Task {
             self.script_error(
