@@ -308,7 +308,7 @@ fn link_local(host: &str) -> bool {
 
 /// A grant as policies see it; `flag` on it points at the grant in its script.
 fn grant_value(site: &crate::model::GrantSite) -> Value {
-    let strings = |items: &[String]| Value::List(items.iter().map(|s| Value::str(s)).collect());
+    let strings = |items: &[String]| Value::List(items.iter().map(Value::str).collect());
     let mut map = std::collections::BTreeMap::new();
     map.insert(super::symbolic::ADDRESS_KEY.to_string(), Value::String(format!("{}{}", super::GRANT_PREFIX, site.id)));
     map.insert("script".into(), Value::str(&site.script));
