@@ -448,3 +448,46 @@ fn http_get_reaches_only_the_granted_hosts_and_follows_no_redirect() {
     assert_exit(&out, 8);
     assert!(text(&out).1.contains("needs the grant `http.get` for 169.254.169.254"), "{}", text(&out).1);
 }
+
+/// The files drone's image holds (see the Dockerfile: workflows, components and policies under
+/// /drone, no repository around them), and the command `--on fargate` gives the container: the
+/// task runs from that layout as it does from the repository.
+#[test]
+fn the_images_layout_and_command_run_the_task() {
+    let db = MariaDb::start();
+    seed(&db, 30);
+    let image = tempfile::tempdir().expect("image root");
+    for dir in ["workflows", "stdlib/components", "policies"] {
+        copy_tree(&root().join(dir), &image.path().join(dir));
+    }
+    let state = tempfile::tempdir().expect("state");
+    let root_arg = image.path().display().to_string();
+    let tunnel = db.tunnel(PROD_CLUSTER);
+    let state_arg = state.path().join("s.json").display().to_string();
+    // As RunTask's override, with the image's root, plus what only the test needs.
+    let command =
+        ["task", "--root", &root_arg, "workflows/prod.drone", "delete_posts", "--arg", "tag=spam", "--dry-run"];
+    let out = run(drone(Some("http://127.0.0.1:9"))
+        .current_dir(image.path())
+        .env("DRONE_AUDIT_LOG", state.path().join("audit.jsonl"))
+        .args(command)
+        .args(["--tunnel", &tunnel, "--state", &state_arg]));
+    assert_exit(&out, 0);
+    assert_eq!(summary(&out)["counts"]["posts"], 9, "posts 0, 6, 9, ... 27 are spam, post 3 was emailed");
+    assert!(std::fs::read_to_string(state.path().join("audit.jsonl")).is_ok_and(|a| a.contains("delete_posts")));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == ".drone") {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
