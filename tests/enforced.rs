@@ -269,15 +269,7 @@ async fn hooks_run_with_only_the_generated_policy_which_names_their_grants() {
     let out = run(drone(None).current_dir(root()).args(["iam", "tests/workflows/hooks.drone", "--account", ACCOUNT]));
     assert_exit(&out, 0);
     let policy: Value = serde_json::from_str(&text(&out).0).expect("policy JSON");
-    let granted = |action: &str| -> Vec<String> {
-        policy["Statement"]
-            .as_array()
-            .expect("statements")
-            .iter()
-            .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
-            .flat_map(|s| strings(&s["Resource"]))
-            .collect()
-    };
+    let granted = |action: &str| resources_for(&policy, action);
     for action in ["s3:ListBucketVersions", "s3:DeleteObjectVersion"] {
         let resources = granted(action);
         assert!(
@@ -292,15 +284,7 @@ async fn hooks_run_with_only_the_generated_policy_which_names_their_grants() {
     );
     // prod's hooks: ECR's and CloudFront's actions on exactly their targets.
     let prod = super::deployer::prod_policy();
-    let on = |action: &str| -> Vec<String> {
-        prod["Statement"]
-            .as_array()
-            .expect("statements")
-            .iter()
-            .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
-            .flat_map(|s| strings(&s["Resource"]))
-            .collect()
-    };
+    let on = |action: &str| resources_for(&prod, action);
     assert_eq!(on("ecr:BatchDeleteImage"), ["arn:aws:ecr:eu-west-1:123456789012:repository/shuttle-prod-ghost"]);
     assert_eq!(on("cloudfront:CreateInvalidation"), ["arn:aws:cloudfront::123456789012:distribution/*"]);
 
@@ -322,4 +306,15 @@ async fn hooks_run_with_only_the_generated_policy_which_names_their_grants() {
     let out = as_deployer("destroy");
     assert_exit(&out, 0);
     assert!(text(&out).1.contains("hook: emptied 1 object versions"), "{}", text(&out).1);
+}
+
+/// Every resource `policy` allows `action` on.
+fn resources_for(policy: &Value, action: &str) -> Vec<String> {
+    policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
+        .flat_map(|s| strings(&s["Resource"]))
+        .collect()
 }
