@@ -135,6 +135,9 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Serve the Language Server Protocol on stdin and stdout (diagnostics as `drone check`
+    /// gives them, completion, hover, go to definition, symbols, formatting).
+    Lsp,
     /// Print the resource graph.
     Graph {
         /// The workflow file.
@@ -387,6 +390,7 @@ async fn dispatch(command: Command) -> Exit {
             let task = crate::task::TaskArgs { file: &file, name: &name, args: &args, dry_run, tunnels: &tunnels, on };
             crate::task::task(task, &common, &catalog).await
         }
+        Command::Lsp => Ok(crate::lsp::serve(&catalog)),
         Command::Graph { file, params, format } => graph(&file, &params, format, &catalog),
         Command::Iam { file, params, phase, account } => iam(&file, &params, phase.as_deref(), &account, &catalog),
         Command::Import { file, address, id, common } => {

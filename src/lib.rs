@@ -8,6 +8,7 @@ pub mod exit;
 mod fargate;
 pub mod findings;
 mod import;
+mod lsp;
 mod orphans;
 pub mod pipeline;
 pub mod plan_view;

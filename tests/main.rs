@@ -17,6 +17,7 @@ mod faults;
 mod fuzz;
 mod hooks;
 mod hostile;
+mod lsp;
 mod mariadb;
 mod policy;
 mod state_tools;

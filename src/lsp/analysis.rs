@@ -1,0 +1,92 @@
+//! Diagnostics for an open document: the same passes as `drone check` (load,
+//! names and types, scripts compiled but never run, expansion, policies), with
+//! the same codes, messages and help, as the protocol's diagnostics. Nothing
+//! here calls AWS, reads state or runs a script.
+
+use std::path::Path;
+
+use drone_engine::functions::CallContext;
+use drone_engine::policy::Severity;
+use drone_lang::span::FileId;
+use drone_lang::{Catalog, FsLoader, Located};
+use miette::Diagnostic;
+use serde_json::{json, Value};
+
+use super::text::LineIndex;
+use crate::pipeline::Loaded;
+
+/// Every diagnostic of the document at `path` whose text is `text`.
+pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog) -> Vec<Value> {
+    let index = LineIndex::new(text);
+    let root = crate::pipeline::root_for(path);
+    let (mut program, load_errors) = drone_lang::load(path, text.to_string(), &FsLoader { root: root.clone() });
+    let file = program.root_file;
+    let mut out = Vec::new();
+    if !load_errors.is_empty() {
+        push(&mut out, &load_errors, file, &index, text);
+        return out;
+    }
+    let errors = drone_lang::check(&program, catalog);
+    if !errors.is_empty() {
+        push(&mut out, &errors, file, &index, text);
+        return out;
+    }
+    let scripts = match drone_script::collect(&mut program, &root) {
+        Ok(scripts) => scripts,
+        Err(errors) => {
+            push(&mut out, &errors, file, &index, text);
+            return out;
+        }
+    };
+    let script_errors: Vec<drone_script::ScriptError> = scripts.iter().flat_map(drone_script::check::check).collect();
+    push(&mut out, &script_errors, file, &index, text);
+    let host = crate::pipeline::host_for(path);
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let params = std::collections::BTreeMap::new();
+    let input = drone_engine::eval::EvalInput { params: &params, cx: &cx };
+    let model = match drone_engine::eval::expand(&program, catalog, &input) {
+        Ok(model) => model,
+        Err(errors) => {
+            push(&mut out, &errors, file, &index, text);
+            return out;
+        }
+    };
+    let mut loaded = Loaded { program, model, scripts };
+    if let Ok(report) = crate::policies::evaluate(&mut loaded, catalog, &Default::default()) {
+        for finding in report.findings.iter().filter(|f| f.span.file == file) {
+            let rule = report.rules.iter().find(|r| r.id == finding.rule);
+            let (severity, note) = match (&finding.suppression, finding.severity) {
+                (Some(s), _) if !finding.active() => (4, format!(" (suppressed: {})", s.reason)),
+                (_, Severity::Error) => (1, String::new()),
+                (_, Severity::Warning) => (2, String::new()),
+                _ => (3, String::new()),
+            };
+            let help = rule.and_then(|r| r.fix.as_ref()).map(|fix| format!("\nhelp: {fix}")).unwrap_or_default();
+            out.push(json!({
+                "range": index.range(finding.span.start as usize, finding.span.end as usize),
+                "severity": severity,
+                "code": format!("policy::{}", finding.rule),
+                "source": "drone",
+                "message": format!("{}{note}{help}", finding.message),
+            }));
+        }
+    }
+    out
+}
+
+/// Adds `errors` that lie in `file` (an import's errors show on the `use` that brought it in).
+fn push<D: Diagnostic + Located>(out: &mut Vec<Value>, errors: &[D], file: FileId, index: &LineIndex<'_>, text: &str) {
+    for error in errors {
+        let span = error.span();
+        let (start, end) = if span.file == file { (span.start as usize, span.end as usize) } else { (0, 0) };
+        let help = error.help().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
+        let in_other = if span.file == file { String::new() } else { " (in an imported file)".to_string() };
+        out.push(json!({
+            "range": index.range(start.min(text.len()), end.min(text.len())),
+            "severity": 1,
+            "code": error.code().map(|c| c.to_string()).unwrap_or_default(),
+            "source": "drone",
+            "message": format!("{error}{in_other}{help}"),
+        }));
+    }
+}

@@ -1,0 +1,233 @@
+//! Hover, completion, go to definition, document symbols and formatting, all
+//! from the document's syntax tree and the catalog.
+
+use drone_lang::ast::{Item, Module};
+use drone_lang::schema::Presence;
+use drone_lang::span::FileId;
+use drone_lang::Catalog;
+use serde_json::{json, Value};
+
+use super::text::LineIndex;
+
+/// The document's syntax tree, when it parses.
+fn parse(text: &str) -> Option<Module> {
+    let parsed = drone_lang::parse(FileId(0), text);
+    parsed.errors.is_empty().then_some(parsed.module)
+}
+
+/// Every item, phases' and loops' included, in source order.
+fn flatten(items: &[Item]) -> Vec<&Item> {
+    let mut out = Vec::new();
+    for item in items {
+        out.push(item);
+        match item {
+            Item::Phase(p) => out.extend(flatten(&p.items)),
+            Item::For(f) => out.extend(flatten(&f.items)),
+            Item::If(i) => {
+                out.extend(flatten(&i.then_items));
+                out.extend(flatten(&i.else_items));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The dotted word (`aws.s3.bucket.logs`) at byte `offset`.
+fn word_at(text: &str, offset: usize) -> &str {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let start = text[..offset.min(text.len())].rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let end = text[offset.min(text.len())..].find(|c: char| !is_word(c)).map_or(text.len(), |i| offset + i);
+    text.get(start..end).unwrap_or("").trim_matches('.')
+}
+
+/// Docs for the resource type or attribute under the cursor.
+pub fn hover(text: &str, offset: usize, catalog: &Catalog) -> Value {
+    let Some(module) = parse(text) else { return Value::Null };
+    let index = LineIndex::new(text);
+    for item in flatten(&module.items) {
+        let Item::Resource(r) = item else { continue };
+        let (start, end) = (r.span.start as usize, r.span.end as usize);
+        if offset < start || offset > end {
+            continue;
+        }
+        let type_name = r.type_name.dotted();
+        let Some(schema) = catalog.resource(&type_name) else { return Value::Null };
+        let t = r.type_name.span;
+        if (t.start as usize..=t.end as usize).contains(&offset) {
+            let markdown = format!("**{type_name}**: {}", schema.doc);
+            return json!({ "contents": { "kind": "markdown", "value": markdown }, "range": index.range(t.start as usize, t.end as usize) });
+        }
+        for attr in &r.attributes {
+            let n = attr.name.span;
+            if (n.start as usize..=n.end as usize).contains(&offset) {
+                let Some(a) = schema.attribute(&attr.name.name) else { return Value::Null };
+                let markdown = format!("`{}`: {} ({})\n\n{}", a.name, a.ty, presence(a.presence), a.doc);
+                return json!({ "contents": { "kind": "markdown", "value": markdown }, "range": index.range(n.start as usize, n.end as usize) });
+            }
+        }
+    }
+    Value::Null
+}
+
+fn presence(p: Presence) -> &'static str {
+    match p {
+        Presence::Required => "required",
+        Presence::Optional => "optional",
+        Presence::Computed => "known after apply",
+        Presence::OptionalComputed => "optional; computed when not set",
+    }
+}
+
+/// Resource types after `resource`, a block's attributes inside it.
+pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..offset].trim_start();
+    if let Some(partial) = before.strip_prefix("resource ") {
+        if !partial.contains(' ') {
+            let items: Vec<Value> =
+                catalog.resources().map(|s| json!({ "label": s.type_name, "kind": 7, "detail": s.doc })).collect();
+            return json!({ "isIncomplete": false, "items": items });
+        }
+    }
+    // Inside a resource block (this text need not parse: the block is found by its header).
+    let header = text[..offset].rfind("resource ");
+    if let Some(at) = header {
+        let rest: Vec<&str> = text[at..].split_whitespace().collect();
+        let open = text[at..offset].matches('{').count();
+        let close = text[at..offset].matches('}').count();
+        if let (Some(type_name), true) = (rest.get(1), open > close) {
+            if let Some(schema) = catalog.resource(type_name) {
+                let items: Vec<Value> = schema
+                    .attributes
+                    .iter()
+                    .filter(|a| a.settable())
+                    .map(|a| {
+                        json!({
+                            "label": a.name,
+                            "kind": 10,
+                            "detail": format!("{} ({})", a.ty, presence(a.presence)),
+                            "documentation": a.doc,
+                            "insertText": format!("{} = ", a.name),
+                        })
+                    })
+                    .collect();
+                return json!({ "isIncomplete": false, "items": items });
+            }
+        }
+    }
+    let keywords = ["resource", "let", "param", "phase", "output", "use", "for", "if", "task", "step", "hook", "moved"];
+    json!({ "isIncomplete": false, "items": keywords.iter().map(|k| json!({ "label": k, "kind": 14 })).collect::<Vec<_>>() })
+}
+
+/// Where the resource, let or param under the cursor is declared: in this
+/// document, or for `alias.name` in the file `use "..." as alias` imports.
+pub fn definition(uri: &str, path: &std::path::Path, text: &str, offset: usize) -> Value {
+    let Some(module) = parse(text) else { return Value::Null };
+    let word = word_at(text, offset);
+    if let Some((alias, name)) = word.split_once('.') {
+        let imported = flatten(&module.items).into_iter().find_map(|item| match item {
+            Item::Use(u) if u.alias.name == alias => u.path.literal_text(),
+            _ => None,
+        });
+        if let Some(relative) = imported {
+            let file = path.parent().unwrap_or(std::path::Path::new(".")).join(relative);
+            let Ok(imported_text) = std::fs::read_to_string(&file) else { return Value::Null };
+            let name = name.split('.').next().unwrap_or(name);
+            let target = format!("file://{}", file.display());
+            return declared(&target, &imported_text, name);
+        }
+    }
+    declared(uri, text, word)
+}
+
+/// The declaration of `word` (a resource address or the name of a let or param) in `text`.
+fn declared(uri: &str, text: &str, word: &str) -> Value {
+    let Some(module) = parse(text) else { return Value::Null };
+    let index = LineIndex::new(text);
+    let location =
+        |span: drone_lang::Span| json!({ "uri": uri, "range": index.range(span.start as usize, span.end as usize) });
+    for item in flatten(&module.items) {
+        match item {
+            Item::Resource(r) => {
+                let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
+                if word == address || word.starts_with(&format!("{address}.")) {
+                    return location(r.name.span);
+                }
+            }
+            Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => return location(l.name.span),
+            Item::Param(p) if word.split('.').next() == Some(p.name.name.as_str()) => return location(p.name.span),
+            _ => {}
+        }
+    }
+    Value::Null
+}
+
+/// Phases, resources, scripts and policies, as document symbols.
+pub fn symbols(text: &str) -> Value {
+    let Some(module) = parse(text) else { return json!([]) };
+    let index = LineIndex::new(text);
+    fn symbol(
+        index: &LineIndex<'_>,
+        name: String,
+        kind: u32,
+        span: drone_lang::Span,
+        at: drone_lang::Span,
+        children: Vec<Value>,
+    ) -> Value {
+        json!({
+            "name": name,
+            "kind": kind,
+            "range": index.range(span.start as usize, span.end as usize),
+            "selectionRange": index.range(at.start as usize, at.end as usize),
+            "children": children,
+        })
+    }
+    fn of(index: &LineIndex<'_>, items: &[Item]) -> Vec<Value> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Phase(p) => {
+                    Some(symbol(index, format!("phase {}", p.name.name), 3, p.span, p.name.span, of(index, &p.items)))
+                }
+                Item::Resource(r) => Some(symbol(
+                    index,
+                    format!("{}.{}", r.type_name.dotted(), r.name.name),
+                    23,
+                    r.span,
+                    r.name.span,
+                    Vec::new(),
+                )),
+                Item::Script(s) => Some(symbol(
+                    index,
+                    format!("{} {}", s.kind.keyword(), s.name.name),
+                    12,
+                    s.span,
+                    s.name.span,
+                    Vec::new(),
+                )),
+                Item::Policy(p) => {
+                    Some(symbol(index, format!("policy {}", p.id.dotted()), 19, p.span, p.id.span, Vec::new()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+    Value::Array(of(&index, &module.items))
+}
+
+/// The whole document formatted, as one edit; none when it is formatted, or
+/// cannot be (a syntax error, or a comment the formatter would lose).
+pub fn formatting(text: &str) -> Result<Value, String> {
+    let parsed = drone_lang::parse(FileId(0), text);
+    if !parsed.errors.is_empty() {
+        return Err("the file has a syntax error; fix it before formatting".into());
+    }
+    let formatted = drone_lang::fmt::format(text, &parsed.module).map_err(|e| e.to_string())?;
+    if formatted == text {
+        return Ok(json!([]));
+    }
+    let index = LineIndex::new(text);
+    Ok(json!([{ "range": index.range(0, text.len()), "newText": formatted }]))
+}

@@ -1,0 +1,208 @@
+//! `drone lsp`: the language server, over stdio. It reuses the language, the
+//! checker, the catalog, the script compiler and the policy engine, so an
+//! editor shows exactly what `drone check` prints; it never runs a script,
+//! calls AWS or reads state. The JSON-RPC framing is our own (`framing.rs`):
+//! a malformed message is answered with a parse error and the session goes
+//! on, and a handler that panics answers its request with an internal error
+//! and the server keeps serving.
+
+mod analysis;
+mod features;
+mod framing;
+mod text;
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use drone_lang::Catalog;
+use serde_json::{json, Value};
+
+use crate::exit::Exit;
+use framing::Frame;
+use text::LineIndex;
+
+/// JSON-RPC error codes.
+const PARSE_ERROR: i64 = -32700;
+const INVALID_PARAMS: i64 = -32602;
+const METHOD_NOT_FOUND: i64 = -32601;
+const INTERNAL_ERROR: i64 = -32603;
+
+/// Serves the protocol on stdin and stdout until `exit`.
+pub fn serve(catalog: &Catalog) -> Exit {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut output = stdout.lock();
+    let mut server = Server { catalog, documents: BTreeMap::new(), shut_down: false, exited: false };
+    loop {
+        let replies = match framing::read(&mut input) {
+            Ok(Frame::Closed) | Err(_) => break,
+            Ok(Frame::Malformed(why)) => {
+                vec![error(Value::Null, PARSE_ERROR, &format!("not a JSON-RPC message: {why}"))]
+            }
+            Ok(Frame::Message(message)) => {
+                let id = message.get("id").cloned();
+                match catch_unwind(AssertUnwindSafe(|| server.handle(&message))) {
+                    Ok(replies) => replies,
+                    Err(_) => id
+                        .map(|id| vec![error(id, INTERNAL_ERROR, "drone failed on this request; the server goes on")])
+                        .unwrap_or_default(),
+                }
+            }
+        };
+        for reply in &replies {
+            if framing::write(&mut output, reply).is_err() {
+                return Exit::Internal;
+            }
+        }
+        if server.exited {
+            break;
+        }
+    }
+    // The protocol: exit after shutdown is success, without it an error.
+    if server.shut_down {
+        Exit::Success
+    } else {
+        Exit::Internal
+    }
+}
+
+struct Server<'c> {
+    catalog: &'c Catalog,
+    /// Open documents' texts by URI.
+    documents: BTreeMap<String, String>,
+    shut_down: bool,
+    exited: bool,
+}
+
+impl Server<'_> {
+    /// The messages to send for `message`.
+    fn handle(&mut self, message: &Value) -> Vec<Value> {
+        let method = message["method"].as_str().unwrap_or_default();
+        let params = &message["params"];
+        let id = message.get("id").cloned();
+        let Some(id) = id else {
+            return self.notification(method, params);
+        };
+        let uri = params["textDocument"]["uri"].as_str().unwrap_or_default().to_string();
+        let text = self.documents.get(&uri).cloned();
+        let offset = |text: &str| LineIndex::new(text).offset(&params["position"]);
+        let result = match method {
+            "initialize" => Ok(capabilities()),
+            "shutdown" => {
+                self.shut_down = true;
+                Ok(Value::Null)
+            }
+            "textDocument/hover"
+            | "textDocument/completion"
+            | "textDocument/definition"
+            | "textDocument/formatting"
+            | "textDocument/documentSymbol" => match text {
+                None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
+                Some(text) => Ok(match method {
+                    "textDocument/hover" => features::hover(&text, offset(&text), self.catalog),
+                    "textDocument/completion" => features::completion(&text, offset(&text), self.catalog),
+                    "textDocument/definition" => features::definition(&uri, &path_of(&uri), &text, offset(&text)),
+                    "textDocument/documentSymbol" => features::symbols(&text),
+                    _ => match features::formatting(&text) {
+                        Ok(edits) => edits,
+                        Err(why) => return vec![error(id, INTERNAL_ERROR, &why)],
+                    },
+                }),
+            },
+            other => Err((METHOD_NOT_FOUND, format!("drone's language server does not answer `{other}`"))),
+        };
+        match result {
+            Ok(result) => vec![json!({ "jsonrpc": "2.0", "id": id, "result": result })],
+            Err((code, why)) => vec![error(id, code, &why)],
+        }
+    }
+
+    fn notification(&mut self, method: &str, params: &Value) -> Vec<Value> {
+        let uri = params["textDocument"]["uri"].as_str().unwrap_or_default().to_string();
+        match method {
+            "exit" => {
+                self.exited = true;
+                Vec::new()
+            }
+            "textDocument/didOpen" => {
+                let text = params["textDocument"]["text"].as_str().unwrap_or_default().to_string();
+                self.documents.insert(uri.clone(), text);
+                vec![self.publish(&uri)]
+            }
+            "textDocument/didChange" => {
+                let Some(text) = self.documents.get_mut(&uri) else { return Vec::new() };
+                for change in params["contentChanges"].as_array().into_iter().flatten() {
+                    text::apply(text, change);
+                }
+                vec![self.publish(&uri)]
+            }
+            "textDocument/didClose" => {
+                self.documents.remove(&uri);
+                vec![
+                    json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": [] } }),
+                ]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The document's diagnostics, as a notification.
+    fn publish(&self, uri: &str) -> Value {
+        let text = self.documents.get(uri).map(String::as_str).unwrap_or_default();
+        let diagnostics = catch_unwind(AssertUnwindSafe(|| analysis::diagnostics(&path_of(uri), text, self.catalog)))
+            .unwrap_or_else(|_| {
+                vec![json!({
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                    "severity": 1,
+                    "source": "drone",
+                    "message": "drone failed while checking this file; please report it",
+                })]
+            });
+        json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": diagnostics } })
+    }
+}
+
+fn capabilities() -> Value {
+    json!({
+        "capabilities": {
+            "textDocumentSync": { "openClose": true, "change": 2 },
+            "hoverProvider": true,
+            "completionProvider": { "triggerCharacters": [" ", "."] },
+            "definitionProvider": true,
+            "documentFormattingProvider": true,
+            "documentSymbolProvider": true,
+        },
+        "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
+    })
+}
+
+fn error(id: Value, code: i64, message: &str) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+}
+
+/// The file a `file://` URI names (percent-decoded); other URIs are read as paths.
+fn path_of(uri: &str) -> PathBuf {
+    let raw = uri.strip_prefix("file://").unwrap_or(uri);
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    PathBuf::from(String::from_utf8_lossy(&out).into_owned())
+}

@@ -1,0 +1,266 @@
+//! `drone lsp` through the real binary over stdio, with a small JSON-RPC
+//! client: diagnostics on open and after an incremental edit, completion,
+//! hover, definition across two files, symbols, formatting, a malformed
+//! message answered without ending the session, shutdown and exit.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next: i64,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_drone"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("drone lsp");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let (send, messages) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(n) = line.strip_prefix("Content-Length:") {
+                    length = n.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            if stdout.read_exact(&mut body).is_err() {
+                return;
+            }
+            let Ok(message) = serde_json::from_slice(&body) else { return };
+            if send.send(message).is_err() {
+                return;
+            }
+        });
+        Client { child, stdin, messages, next: 1 }
+    }
+
+    fn raw(&mut self, body: &[u8]) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).expect("write");
+        self.stdin.write_all(body).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn send(&mut self, message: Value) {
+        self.raw(message.to_string().as_bytes());
+    }
+
+    fn next_message(&mut self) -> Value {
+        match self.messages.recv_timeout(Duration::from_secs(60)) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout) => panic!("no message from the server within a minute"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output"),
+        }
+    }
+
+    /// Sends a request and returns its response (notifications in between are dropped).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self.next_message();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let message = self.next_message();
+            if message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri {
+                return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+        }
+    }
+}
+
+const MAIN: &str = r#"workflow "editor" {}
+
+use "names.drone" as names
+
+resource aws.logs.log_group app {
+  name              = names.app_logs
+  retention_in_days = 365
+  colour            = "blue"
+}
+
+resource aws.logs.log_group audit {
+  name              = "${aws.logs.log_group.app.name}-audit"
+  retention_in_days = 365
+}
+"#;
+
+fn position(text: &str, needle: &str, after: usize) -> Value {
+    let at = text.find(needle).expect("needle") + after;
+    let line = text[..at].matches('\n').count();
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": column })
+}
+
+#[test]
+fn the_language_server_answers_over_stdio() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("names.drone"), "let app_logs = \"/app\"\n").expect("write");
+    let main = dir.path().join("main.drone");
+    std::fs::write(&main, MAIN).expect("write");
+    let uri = format!("file://{}", main.display());
+    let names_uri = format!("file://{}", dir.path().join("names.drone").display());
+
+    let mut client = Client::start();
+    let init = client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    assert_eq!(init["result"]["capabilities"]["textDocumentSync"]["change"], 2, "{init}");
+    client.notify("initialized", json!({}));
+
+    // Open: the unknown attribute, with its code, range and did-you-mean.
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "drone", "version": 1, "text": MAIN } }),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0]["code"], "drone::type::unknown_attribute");
+    assert_eq!(diagnostics[0]["range"]["start"], position(MAIN, "colour", 0));
+    assert_eq!(diagnostics[0]["range"]["end"], position(MAIN, "colour", 6));
+
+    // An incremental edit removes the line: clean, as `drone check` says.
+    let start = position(MAIN, "  colour", 0);
+    let end = position(MAIN, "  colour            = \"blue\"\n", 29);
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "range": { "start": start, "end": end }, "text": "" }] }),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let text = MAIN.replace("  colour            = \"blue\"\n", "");
+
+    // A policy finding shows with its rule as code.
+    let short = text.replace(
+        "  retention_in_days = 365\n}\n\nresource aws.logs.log_group audit",
+        "}\n\nresource aws.logs.log_group audit",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": short }] }),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert!(
+        diagnostics.iter().any(|d| d["code"] == "policy::data.log_retention" && d["severity"] == 1),
+        "{diagnostics:#?}"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 4 }, "contentChanges": [{ "text": text }] }),
+    );
+    assert!(client.diagnostics(&uri).is_empty());
+
+    // Completion: resource types after `resource`, attributes inside a block.
+    let typed = format!("{text}\nresource ");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 5 }, "contentChanges": [{ "text": typed }] }),
+    );
+    let end_of = json!({ "line": typed.matches('\n').count(), "character": 9 });
+    let types =
+        client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end_of }));
+    let labels: Vec<&str> =
+        types["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(labels.contains(&"aws.s3.bucket") && labels.contains(&"aws.rds.cluster"), "{labels:?}");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 6 }, "contentChanges": [{ "text": text }] }),
+    );
+    let inside = position(&text, "  retention_in_days = 365\n}\n\nresource aws.logs.log_group audit", 0);
+    let attributes =
+        client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": inside }));
+    let retention = attributes["result"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["label"] == "retention_in_days")
+        .cloned();
+    assert!(retention.is_some_and(|r| r["detail"].as_str().is_some_and(|d| d.contains("number"))), "{attributes}");
+
+    // Hover on an attribute: its type, whether it is required, and its doc.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "retention_in_days", 3) }),
+    );
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(shown.contains("`retention_in_days`: number"), "{hover}");
+
+    // Definition: a resource in this file, a let in the imported one.
+    let reference = position(&text, "aws.logs.log_group.app.name}", 22);
+    let definition =
+        client.request("textDocument/definition", json!({ "textDocument": { "uri": uri }, "position": reference }));
+    assert_eq!(definition["result"]["uri"], uri.as_str());
+    assert_eq!(definition["result"]["range"]["start"], position(&text, "app {", 0));
+    let imported = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "names.app_logs", 8) }),
+    );
+    assert_eq!(imported["result"]["uri"], names_uri.as_str(), "{imported}");
+    assert_eq!(imported["result"]["range"]["start"], json!({ "line": 0, "character": 4 }));
+
+    // Symbols and formatting.
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let names: Vec<&str> =
+        symbols["result"].as_array().expect("symbols").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["aws.logs.log_group.app", "aws.logs.log_group.audit"]);
+    let messy = text.replace(
+        "retention_in_days = 365\n}\n\nresource aws.logs.log_group audit",
+        "retention_in_days    =     365\n}\nresource aws.logs.log_group audit",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 7 }, "contentChanges": [{ "text": messy }] }),
+    );
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(edits["result"][0]["newText"], text.as_str(), "{edits}");
+
+    // A malformed message is answered, and the session goes on.
+    client.raw(b"{ this is not json");
+    let answer = client.next_message();
+    assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    let unknown = client.request("textDocument/unknownThing", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    let still = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    assert!(still["result"].is_array());
+
+    // Shutdown, then exit: the process ends with success.
+    let shutdown = client.request("shutdown", Value::Null);
+    assert!(shutdown["result"].is_null() && shutdown.get("error").is_none());
+    client.notify("exit", Value::Null);
+    let status = client.child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
