@@ -257,6 +257,41 @@ fn the_language_server_answers_over_stdio() {
     let still = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     assert!(still["result"].is_array());
 
+    // Quick fixes: the did-you-mean, applied, gives a file that checks clean; a finding gets an @allow.
+    let typo = text.replace(
+        "retention_in_days = 365\n}\n\nresource aws.logs.log_group audit",
+        "retention_in_day = 365\n}\n\nresource aws.logs.log_group audit",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 8 }, "contentChanges": [{ "text": typo }] }),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": diagnostics[0]["range"], "context": { "diagnostics": diagnostics } }),
+    );
+    let edit = &actions["result"][0]["edit"]["changes"][uri.as_str()][0];
+    assert_eq!(edit["newText"], "retention_in_days", "{actions}");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 9 }, "contentChanges": [{ "range": edit["range"], "text": edit["newText"] }] }),
+    );
+    assert!(client.diagnostics(&uri).is_empty(), "the fixed file checks clean");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 10 }, "contentChanges": [{ "text": short }] }),
+    );
+    let finding = client.diagnostics(&uri);
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": finding[0]["range"], "context": { "diagnostics": finding } }),
+    );
+    let allow = &actions["result"][0]["edit"]["changes"][uri.as_str()][0];
+    assert_eq!(allow["newText"], "@allow(data.log_retention, reason = \"\")\n", "{actions}");
+    assert_eq!(allow["range"]["start"], position(&short, "resource aws.logs.log_group app", 0));
+
     // Shutdown, then exit: the process ends with success.
     let shutdown = client.request("shutdown", Value::Null);
     assert!(shutdown["result"].is_null() && shutdown.get("error").is_none());

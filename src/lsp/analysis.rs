@@ -62,16 +62,33 @@ pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog) -> Vec<Value> {
                 _ => (3, String::new()),
             };
             let help = rule.and_then(|r| r.fix.as_ref()).map(|fix| format!("\nhelp: {fix}")).unwrap_or_default();
+            // Where an `@allow` for it goes: above the block the finding is about.
+            let block = match loaded.model.instances.get(&finding.address) {
+                Some(instance) => instance.span.start as usize,
+                None => loaded
+                    .model
+                    .grants
+                    .iter()
+                    .find(|g| g.script == finding.address)
+                    .map_or(finding.span.start as usize, |g| g.name_span.start as usize),
+            };
             out.push(json!({
                 "range": index.range(finding.span.start as usize, finding.span.end as usize),
                 "severity": severity,
                 "code": format!("policy::{}", finding.rule),
                 "source": "drone",
                 "message": format!("{}{note}{help}", finding.message),
+                "data": { "rule": finding.rule, "allow_at": index.position(block), "active": finding.active() },
             }));
         }
     }
     out
+}
+
+/// `X` of a help line `did you mean `X`?`.
+fn suggested(help: &str) -> Option<String> {
+    let rest = help.split("did you mean `").nth(1)?;
+    rest.split('`').next().map(String::from)
 }
 
 /// Adds `errors` that lie in `file` (an import's errors show on the `use` that brought it in).
@@ -79,14 +96,19 @@ fn push<D: Diagnostic + Located>(out: &mut Vec<Value>, errors: &[D], file: FileI
     for error in errors {
         let span = error.span();
         let (start, end) = if span.file == file { (span.start as usize, span.end as usize) } else { (0, 0) };
-        let help = error.help().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
+        let help = error.help().map(|h| h.to_string());
         let in_other = if span.file == file { String::new() } else { " (in an imported file)".to_string() };
-        out.push(json!({
+        let mut diagnostic = json!({
             "range": index.range(start.min(text.len()), end.min(text.len())),
             "severity": 1,
             "code": error.code().map(|c| c.to_string()).unwrap_or_default(),
             "source": "drone",
-            "message": format!("{error}{in_other}{help}"),
-        }));
+            "message": format!("{error}{in_other}{}", help.as_ref().map(|h| format!("\nhelp: {h}")).unwrap_or_default()),
+        });
+        // The did-you-mean, for the quick fix that writes it in.
+        if let Some(fix) = help.as_deref().and_then(suggested).filter(|_| span.file == file) {
+            diagnostic["data"] = json!({ "replace_with": fix });
+        }
+        out.push(diagnostic);
     }
 }

@@ -231,3 +231,39 @@ pub fn formatting(text: &str) -> Result<Value, String> {
     let index = LineIndex::new(text);
     Ok(json!([{ "range": index.range(0, text.len()), "newText": formatted }]))
 }
+
+/// Quick fixes for the diagnostics in `params`: write the did-you-mean in,
+/// or put an `@allow(rule, reason = "")` above the block a finding is about
+/// (the checker then asks for the reason: a suppression needs one).
+pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
+    let index = LineIndex::new(text);
+    let mut actions = Vec::new();
+    for diagnostic in params["context"]["diagnostics"].as_array().into_iter().flatten() {
+        let data = &diagnostic["data"];
+        if let Some(fix) = data["replace_with"].as_str() {
+            actions.push(json!({
+                "title": format!("Change to `{fix}`"),
+                "kind": "quickfix",
+                "isPreferred": true,
+                "diagnostics": [diagnostic],
+                "edit": { "changes": { uri: [{ "range": diagnostic["range"], "newText": fix }] } },
+            }));
+        }
+        if let (Some(rule), true) = (data["rule"].as_str(), data["active"] == true) {
+            let block = index.offset(&data["allow_at"]);
+            let line_start = text[..block.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+            let indent: String = text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            let at = index.position(line_start);
+            actions.push(json!({
+                "title": format!("Allow `{rule}` here, with a reason"),
+                "kind": "quickfix",
+                "diagnostics": [diagnostic],
+                "edit": { "changes": { uri: [{
+                    "range": { "start": at, "end": at },
+                    "newText": format!("{indent}@allow({rule}, reason = \"\")\n"),
+                }] } },
+            }));
+        }
+    }
+    Value::Array(actions)
+}

@@ -98,13 +98,15 @@ impl Server<'_> {
             | "textDocument/completion"
             | "textDocument/definition"
             | "textDocument/formatting"
-            | "textDocument/documentSymbol" => match text {
+            | "textDocument/documentSymbol"
+            | "textDocument/codeAction" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => Ok(match method {
                     "textDocument/hover" => features::hover(&text, offset(&text), self.catalog),
                     "textDocument/completion" => features::completion(&text, offset(&text), self.catalog),
                     "textDocument/definition" => features::definition(&uri, &path_of(&uri), &text, offset(&text)),
                     "textDocument/documentSymbol" => features::symbols(&text),
+                    "textDocument/codeAction" => features::code_actions(&uri, &text, params),
                     _ => match features::formatting(&text) {
                         Ok(edits) => edits,
                         Err(why) => return vec![error(id, INTERNAL_ERROR, &why)],
@@ -173,6 +175,7 @@ fn capabilities() -> Value {
             "definitionProvider": true,
             "documentFormattingProvider": true,
             "documentSymbolProvider": true,
+            "codeActionProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
     })
