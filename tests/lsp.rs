@@ -299,3 +299,52 @@ fn the_language_server_answers_over_stdio() {
     let status = client.child.wait().expect("wait");
     assert!(status.success(), "{status}");
 }
+
+/// Not a test: the latency of diagnostics after a one-character edit in a
+/// 5,000-line workflow (`scripts/bench-lsp` runs it). Prints median and worst.
+#[test]
+#[ignore = "a benchmark; run by scripts/bench-lsp"]
+fn bench_diagnostics_after_one_character_edit() {
+    let mut text = String::from("workflow \"big\" {}\n\nparam env = \"prod\"\n\n");
+    let mut n = 0;
+    while text.lines().count() < 5_000 {
+        text += &format!(
+            "resource aws.logs.log_group g{n} {{\n  name              = \"/big/${{env}}/{n}\"\n  retention_in_days = 365\n  tags              = {{\n    team = \"platform\"\n    index = \"{n}\"\n  }}\n}}\n\n"
+        );
+        n += 1;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("big.drone");
+    std::fs::write(&path, &text).expect("write");
+    let uri = format!("file://{}", path.display());
+    let mut client = Client::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "drone", "version": 1, "text": text } }));
+    assert!(client.diagnostics(&uri).is_empty());
+    let mut times = Vec::new();
+    for round in 0..25 {
+        // Types one character into a name, then the next round takes it out again.
+        let at = position(&text, "\"/big/", 6);
+        let change = if round % 2 == 0 {
+            json!({ "range": { "start": at, "end": at }, "text": "x" })
+        } else {
+            let end = json!({ "line": at["line"], "character": at["character"].as_u64().unwrap_or(0) + 1 });
+            json!({ "range": { "start": at, "end": end }, "text": "" })
+        };
+        let started = std::time::Instant::now();
+        client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": round + 2 }, "contentChanges": [change] }));
+        let diagnostics = client.diagnostics(&uri);
+        times.push(started.elapsed());
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    }
+    times.sort();
+    println!(
+        "{} lines, {n} resources: diagnostics after a one-character edit, median {:.1} ms, worst {:.1} ms (25 edits)",
+        text.lines().count(),
+        times[times.len() / 2].as_secs_f64() * 1000.0,
+        times[times.len() - 1].as_secs_f64() * 1000.0
+    );
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    let _ = client.child.wait();
+}
