@@ -252,6 +252,15 @@ fn the_language_server_answers_over_stdio() {
     client.raw(b"{ this is not json");
     let answer = client.next_message();
     assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    // Bytes that are not UTF-8 are no JSON message either.
+    client.raw(b"{\"jsonrpc\": \"2.0\", \"method\": \"\xff\xfe\"}");
+    assert_eq!(client.next_message()["error"]["code"], -32700);
+    // A file nested too deep for the parser gets its diagnostic, not a crash.
+    let deep_uri = format!("file://{}", dir.path().join("deep.drone").display());
+    let deep = format!("let x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": deep_uri, "languageId": "drone", "version": 1, "text": deep } }));
+    let diagnostics = client.diagnostics(&deep_uri);
+    assert!(diagnostics.iter().any(|d| d["code"] == "drone::syntax::too_deep"), "{diagnostics:#?}");
     let unknown = client.request("textDocument/unknownThing", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);
     let still = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
