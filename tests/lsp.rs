@@ -208,6 +208,28 @@ fn the_language_server_answers_over_stdio() {
         .cloned();
     assert!(retention.is_some_and(|r| r["detail"].as_str().is_some_and(|d| d.contains("number"))), "{attributes}");
 
+    // References complete: the names of a type, then a resource's attributes (known after apply too).
+    let reference = format!("{text}\noutput arn = aws.logs.log_group.");
+    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 60 }, "contentChanges": [{ "text": reference }] }));
+    let end = json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.".len() });
+    let names = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
+    let labels: Vec<&str> = names["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    assert_eq!(labels, ["app", "audit"]);
+    let reference = format!("{text}\noutput arn = aws.logs.log_group.app.");
+    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 61 }, "contentChanges": [{ "text": reference }] }));
+    let end = json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.app.".len() });
+    let attributes = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
+    let labels: Vec<&str> = attributes["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(labels.contains(&"arn") && labels.contains(&"retention_in_days"), "{labels:?}");
+    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 62 }, "contentChanges": [{ "text": text }] }));
+
+    // Hover on a function: its signature.
+    let with_call = text.replace("\"${aws.logs.log_group.app.name}-audit\"", "lower(\"${aws.logs.log_group.app.name}-audit\")");
+    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 63 }, "contentChanges": [{ "text": with_call }] }));
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": position(&with_call, "lower(", 2) }));
+    assert!(hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.starts_with("`lower(")), "{hover}");
+    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 64 }, "contentChanges": [{ "text": text }] }));
+
     // Hover on an attribute: its type, whether it is required, and its doc.
     let hover = client.request(
         "textDocument/hover",

@@ -41,10 +41,35 @@ fn word_at(text: &str, offset: usize) -> &str {
     text.get(start..end).unwrap_or("").trim_matches('.')
 }
 
-/// Docs for the resource type or attribute under the cursor.
+/// Docs for the resource type, attribute, function, let or param under the cursor.
 pub fn hover(text: &str, offset: usize, catalog: &Catalog) -> Value {
     let Some(module) = parse(text) else { return Value::Null };
     let index = LineIndex::new(text);
+    let word = word_at(text, offset);
+    let markdown = |value: String| json!({ "contents": { "kind": "markdown", "value": value } });
+    let called = text[offset.min(text.len())..].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').starts_with('(');
+    if let Some(f) = catalog.function(word).filter(|_| called) {
+        return markdown(format!("`{}({})` -> {}\n\n{}", f.name, f.params.join(", "), f.returns, f.doc));
+    }
+    for item in flatten(&module.items) {
+        match item {
+            Item::Let(l) if l.name.name == word => {
+                let value = text.get(l.value.span.start as usize..l.value.span.end as usize).unwrap_or("");
+                return markdown(format!("`let {}` = `{}`", l.name.name, value.lines().next().unwrap_or("")));
+            }
+            Item::Param(p) if p.name.name == word => {
+                let ty = p.ty.as_ref().map(|t| format!(": {}", t.name.name)).unwrap_or_default();
+                let default = p
+                    .default
+                    .as_ref()
+                    .and_then(|d| text.get(d.span.start as usize..d.span.end as usize))
+                    .map(|d| format!(" = `{d}`"))
+                    .unwrap_or_else(|| " (required)".into());
+                return markdown(format!("`param {}{ty}`{default}", p.name.name));
+            }
+            _ => {}
+        }
+    }
     for item in flatten(&module.items) {
         let Item::Resource(r) = item else { continue };
         let (start, end) = (r.span.start as usize, r.span.end as usize);
@@ -91,6 +116,26 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
             return json!({ "isIncomplete": false, "items": items });
         }
     }
+    // A reference: `TYPE.` gives the declared names, `TYPE.NAME.` the attributes (computed ones too).
+    let typed = word_at(text, offset);
+    if before.ends_with('.') || typed.contains('.') {
+        let prefix = text[..offset].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or("");
+        let (path, _) = prefix.rsplit_once('.').unwrap_or((prefix, ""));
+        if catalog.resource(path).is_some() {
+            let names: Vec<Value> = declared_names(text, path).into_iter().map(|n| json!({ "label": n, "kind": 6 })).collect();
+            return json!({ "isIncomplete": false, "items": names });
+        }
+        if let Some((type_name, _)) = path.rsplit_once('.') {
+            if let Some(schema) = catalog.resource(type_name) {
+                let items: Vec<Value> = schema
+                    .attributes
+                    .iter()
+                    .map(|a| json!({ "label": a.name, "kind": 10, "detail": format!("{} ({})", a.ty, presence(a.presence)), "documentation": a.doc }))
+                    .collect();
+                return json!({ "isIncomplete": false, "items": items });
+            }
+        }
+    }
     // Inside a resource block (this text need not parse: the block is found by its header).
     let header = text[..offset].rfind("resource ");
     if let Some(at) = header {
@@ -119,6 +164,20 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
     }
     let keywords = ["resource", "let", "param", "phase", "output", "use", "for", "if", "task", "step", "hook", "moved"];
     json!({ "isIncomplete": false, "items": keywords.iter().map(|k| json!({ "label": k, "kind": 14 })).collect::<Vec<_>>() })
+}
+
+/// The names of the resources of `type_name` the text declares (found by their headers,
+/// so a document being typed still completes).
+fn declared_names(text: &str, type_name: &str) -> Vec<String> {
+    let header = format!("resource {type_name} ");
+    let mut names: Vec<String> = text
+        .match_indices(&header)
+        .filter_map(|(i, _)| text[i + header.len()..].split_whitespace().next())
+        .map(String::from)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Where the resource, let or param under the cursor is declared: in this
