@@ -118,6 +118,25 @@ resource aws.logs.log_group audit {
 }
 "#;
 
+/// `text` with `edits` (ranges on `text`, ASCII) applied.
+fn apply_edits(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| -> usize {
+        let line = p["line"].as_u64().unwrap_or(0) as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap_or(0) as usize
+    };
+    let mut spans: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| (offset(&e["range"]["start"]), offset(&e["range"]["end"]), e["newText"].as_str().unwrap_or_default()))
+        .collect();
+    spans.sort_by_key(|(start, ..)| std::cmp::Reverse(*start));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start.min(out.len())..end.min(out.len()), new);
+    }
+    out
+}
+
 fn position(text: &str, needle: &str, after: usize) -> Value {
     let at = text.find(needle).expect("needle") + after;
     let line = text[..at].matches('\n').count();
@@ -210,25 +229,48 @@ fn the_language_server_answers_over_stdio() {
 
     // References complete: the names of a type, then a resource's attributes (known after apply too).
     let reference = format!("{text}\noutput arn = aws.logs.log_group.");
-    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 60 }, "contentChanges": [{ "text": reference }] }));
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 60 }, "contentChanges": [{ "text": reference }] }),
+    );
     let end = json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.".len() });
     let names = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
-    let labels: Vec<&str> = names["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    let labels: Vec<&str> =
+        names["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
     assert_eq!(labels, ["app", "audit"]);
     let reference = format!("{text}\noutput arn = aws.logs.log_group.app.");
-    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 61 }, "contentChanges": [{ "text": reference }] }));
-    let end = json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.app.".len() });
-    let attributes = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
-    let labels: Vec<&str> = attributes["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 61 }, "contentChanges": [{ "text": reference }] }),
+    );
+    let end =
+        json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.app.".len() });
+    let attributes =
+        client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
+    let labels: Vec<&str> =
+        attributes["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
     assert!(labels.contains(&"arn") && labels.contains(&"retention_in_days"), "{labels:?}");
-    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 62 }, "contentChanges": [{ "text": text }] }));
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 62 }, "contentChanges": [{ "text": text }] }),
+    );
 
     // Hover on a function: its signature.
-    let with_call = text.replace("\"${aws.logs.log_group.app.name}-audit\"", "lower(\"${aws.logs.log_group.app.name}-audit\")");
-    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 63 }, "contentChanges": [{ "text": with_call }] }));
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": position(&with_call, "lower(", 2) }));
+    let with_call =
+        text.replace("\"${aws.logs.log_group.app.name}-audit\"", "lower(\"${aws.logs.log_group.app.name}-audit\")");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 63 }, "contentChanges": [{ "text": with_call }] }),
+    );
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(&with_call, "lower(", 2) }),
+    );
     assert!(hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.starts_with("`lower(")), "{hover}");
-    client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 64 }, "contentChanges": [{ "text": text }] }));
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 64 }, "contentChanges": [{ "text": text }] }),
+    );
 
     // Hover on an attribute: its type, whether it is required, and its doc.
     let hover = client.request(
@@ -280,7 +322,10 @@ fn the_language_server_answers_over_stdio() {
     // A file nested too deep for the parser gets its diagnostic, not a crash.
     let deep_uri = format!("file://{}", dir.path().join("deep.drone").display());
     let deep = format!("let x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": deep_uri, "languageId": "drone", "version": 1, "text": deep } }));
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": deep_uri, "languageId": "drone", "version": 1, "text": deep } }),
+    );
     let diagnostics = client.diagnostics(&deep_uri);
     assert!(diagnostics.iter().any(|d| d["code"] == "drone::syntax::too_deep"), "{diagnostics:#?}");
     let unknown = client.request("textDocument/unknownThing", json!({}));
@@ -323,6 +368,73 @@ fn the_language_server_answers_over_stdio() {
     assert_eq!(allow["newText"], "@allow(data.log_retention, reason = \"\")\n", "{actions}");
     assert_eq!(allow["range"]["start"], position(&short, "resource aws.logs.log_group app", 0));
 
+    // @allow: rule ids complete, and a rule's id shows its title and fix.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 20 }, "contentChanges": [{ "text": text }] }),
+    );
+    let allowing = text.replace("resource aws.logs.log_group audit", "@allow(\nresource aws.logs.log_group audit");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 21 }, "contentChanges": [{ "text": allowing }] }),
+    );
+    let rules = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": position(&allowing, "@allow(", 7) }),
+    );
+    let labels: Vec<&str> =
+        rules["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(
+        labels.contains(&"data.log_retention") && labels.contains(&"scripts.unattended_database_writes"),
+        "{labels:?}"
+    );
+    let allowed = text.replace(
+        "resource aws.logs.log_group audit",
+        "@allow(data.log_retention, reason = \"the archive keeps it\")\nresource aws.logs.log_group audit",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 22 }, "contentChanges": [{ "text": allowed }] }),
+    );
+    let rule = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(&allowed, "data.log_retention", 6) }),
+    );
+    assert!(
+        rule["result"]["contents"]["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("log groups set how long they keep events")),
+        "{rule}"
+    );
+
+    // Rename a resource: the declaration, its references, and a `moved` block; the result checks clean.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 23 }, "contentChanges": [{ "text": text }] }),
+    );
+    let renamed = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "app {", 1), "newName": "application" }),
+    );
+    let edits = renamed["result"]["changes"][uri.as_str()].as_array().expect("edits").clone();
+    let after = apply_edits(&text, &edits);
+    assert!(after.contains("resource aws.logs.log_group application {"), "{after}");
+    assert!(after.contains("${aws.logs.log_group.application.name}-audit"), "{after}");
+    assert!(
+        after.contains("moved {\n  from = \"aws.logs.log_group.app\"\n  to   = \"aws.logs.log_group.application\"\n}"),
+        "{after}"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 24 }, "contentChanges": [{ "text": after }] }),
+    );
+    assert!(client.diagnostics(&uri).is_empty(), "the renamed file checks clean");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 25 }, "contentChanges": [{ "text": text }] }),
+    );
+    let _ = client.diagnostics(&uri);
+
     // Shutdown, then exit: the process ends with success.
     let shutdown = client.request("shutdown", Value::Null);
     assert!(shutdown["result"].is_null() && shutdown.get("error").is_none());
@@ -350,7 +462,10 @@ fn bench_diagnostics_after_one_character_edit() {
     let uri = format!("file://{}", path.display());
     let mut client = Client::start();
     client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "drone", "version": 1, "text": text } }));
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "drone", "version": 1, "text": text } }),
+    );
     assert!(client.diagnostics(&uri).is_empty());
     let mut times = Vec::new();
     for round in 0..25 {
@@ -363,7 +478,10 @@ fn bench_diagnostics_after_one_character_edit() {
             json!({ "range": { "start": at, "end": end }, "text": "" })
         };
         let started = std::time::Instant::now();
-        client.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": round + 2 }, "contentChanges": [change] }));
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": round + 2 }, "contentChanges": [change] }),
+        );
         let diagnostics = client.diagnostics(&uri);
         times.push(started.elapsed());
         assert!(diagnostics.is_empty(), "{diagnostics:#?}");

@@ -47,7 +47,12 @@ pub fn hover(text: &str, offset: usize, catalog: &Catalog) -> Value {
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
     let markdown = |value: String| json!({ "contents": { "kind": "markdown", "value": value } });
-    let called = text[offset.min(text.len())..].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').starts_with('(');
+    let called = text[offset.min(text.len())..]
+        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        .starts_with('(');
+    if let Some(rule) = rule_hover(word) {
+        return rule;
+    }
     if let Some(f) = catalog.function(word).filter(|_| called) {
         return markdown(format!("`{}({})` -> {}\n\n{}", f.name, f.params.join(", "), f.returns, f.doc));
     }
@@ -107,6 +112,9 @@ fn presence(p: Presence) -> &'static str {
 /// Resource types after `resource`, a block's attributes inside it.
 pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
     let offset = offset.min(text.len());
+    if let Some(rules) = allow_completion(text, offset) {
+        return rules;
+    }
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = text[line_start..offset].trim_start();
     if let Some(partial) = before.strip_prefix("resource ") {
@@ -119,10 +127,12 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
     // A reference: `TYPE.` gives the declared names, `TYPE.NAME.` the attributes (computed ones too).
     let typed = word_at(text, offset);
     if before.ends_with('.') || typed.contains('.') {
-        let prefix = text[..offset].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or("");
+        let prefix =
+            text[..offset].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or("");
         let (path, _) = prefix.rsplit_once('.').unwrap_or((prefix, ""));
         if catalog.resource(path).is_some() {
-            let names: Vec<Value> = declared_names(text, path).into_iter().map(|n| json!({ "label": n, "kind": 6 })).collect();
+            let names: Vec<Value> =
+                declared_names(text, path).into_iter().map(|n| json!({ "label": n, "kind": 6 })).collect();
             return json!({ "isIncomplete": false, "items": names });
         }
         if let Some((type_name, _)) = path.rsplit_once('.') {
@@ -325,4 +335,94 @@ pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
         }
     }
     Value::Array(actions)
+}
+
+/// The built-in rules: (id, title, rationale, fix), read from the packs once.
+fn rules() -> &'static [(String, String, String, String)] {
+    static RULES: std::sync::OnceLock<Vec<(String, String, String, String)>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut out = Vec::new();
+        for (_, _, text) in crate::policies::BUILTIN {
+            let parsed = drone_lang::parse(FileId(0), text);
+            for item in &parsed.module.items {
+                let Item::Policy(p) = item else { continue };
+                let field = |name: &str| {
+                    p.attributes
+                        .iter()
+                        .find(|a| a.name.name == name)
+                        .and_then(|a| a.value.literal_text())
+                        .unwrap_or_default()
+                };
+                out.push((p.id.dotted(), field("title"), field("rationale"), field("fix")));
+            }
+        }
+        out
+    })
+}
+
+/// Rule ids to complete inside `@allow(`, when the cursor is there.
+pub fn allow_completion(text: &str, offset: usize) -> Option<Value> {
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset.min(text.len())];
+    let inside = before.rsplit_once("@allow(").map(|(_, rest)| rest)?;
+    if inside.contains(',') || inside.contains(')') {
+        return None;
+    }
+    let items: Vec<Value> = rules()
+        .iter()
+        .map(|(id, title, _, fix)| json!({ "label": id, "kind": 12, "detail": title, "documentation": fix }))
+        .collect();
+    Some(json!({ "isIncomplete": false, "items": items }))
+}
+
+/// A rule's title, rationale and fix, when the cursor is on its id.
+pub fn rule_hover(word: &str) -> Option<Value> {
+    let (id, title, rationale, fix) = rules().iter().find(|(id, ..)| id == word)?;
+    let value = format!("**{id}**: {title}\n\n{rationale}\n\n*Fix:* {fix}");
+    Some(json!({ "contents": { "kind": "markdown", "value": value } }))
+}
+
+/// Renames the resource whose name is under the cursor: the declaration, every
+/// reference in the document, and a `moved` block so state follows the new
+/// address instead of destroying and recreating the resource.
+pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Value, String> {
+    let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!("`{new_name}` is not a name: letters, digits and `_`, not starting with a digit"));
+    }
+    let module = parse(text).ok_or("the file has a syntax error; fix it before renaming")?;
+    let index = LineIndex::new(text);
+    let word = word_at(text, offset);
+    let resource = flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Resource(r) => {
+            let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
+            let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
+            (on_name || word == address || word.starts_with(&format!("{address}."))).then_some(r)
+        }
+        _ => None,
+    });
+    let r = resource.ok_or("rename works on a resource's name or a reference to it")?;
+    let type_name = r.type_name.dotted();
+    let old = format!("{type_name}.{}", r.name.name);
+    let new = format!("{type_name}.{new_name}");
+    let mut edits = vec![
+        json!({ "range": index.range(r.name.span.start as usize, r.name.span.end as usize), "newText": new_name }),
+    ];
+    // References: `old` followed by something that cannot continue a name.
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&old) {
+        let at = from + found;
+        let end = at + old.len();
+        let before_ok = at == 0 || !text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let after_ok = !text[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        if before_ok && after_ok {
+            edits.push(json!({ "range": index.range(at + type_name.len() + 1, end), "newText": new_name }));
+        }
+        from = end;
+    }
+    let tail = if text.ends_with('\n') { "" } else { "\n" };
+    let moved = format!("{tail}\nmoved {{\n  from = \"{old}\"\n  to   = \"{new}\"\n}}\n");
+    edits.push(json!({ "range": index.range(text.len(), text.len()), "newText": moved }));
+    Ok(json!({ "changes": { uri: edits } }))
 }

@@ -99,7 +99,8 @@ impl Server<'_> {
             | "textDocument/definition"
             | "textDocument/formatting"
             | "textDocument/documentSymbol"
-            | "textDocument/codeAction" => match text {
+            | "textDocument/codeAction"
+            | "textDocument/rename" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => Ok(match method {
                     "textDocument/hover" => features::hover(&text, offset(&text), self.catalog),
@@ -107,6 +108,13 @@ impl Server<'_> {
                     "textDocument/definition" => features::definition(&uri, &path_of(&uri), &text, offset(&text)),
                     "textDocument/documentSymbol" => features::symbols(&text),
                     "textDocument/codeAction" => features::code_actions(&uri, &text, params),
+                    "textDocument/rename" => {
+                        let new_name = params["newName"].as_str().unwrap_or_default();
+                        match features::rename(&uri, &text, offset(&text), new_name) {
+                            Ok(edit) => edit,
+                            Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
+                        }
+                    }
                     _ => match features::formatting(&text) {
                         Ok(edits) => edits,
                         Err(why) => return vec![error(id, INTERNAL_ERROR, &why)],
@@ -176,6 +184,7 @@ fn capabilities() -> Value {
             "documentFormattingProvider": true,
             "documentSymbolProvider": true,
             "codeActionProvider": true,
+            "renameProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
     })
