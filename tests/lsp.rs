@@ -200,6 +200,24 @@ fn the_language_server_answers_over_stdio() {
     );
     assert!(client.diagnostics(&uri).is_empty());
 
+    // The imported file, open and edited: the document that uses it is checked again.
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": names_uri, "languageId": "drone", "version": 1, "text": "let app_logs = \"/app\"\n" } }));
+    assert!(client.diagnostics(&names_uri).is_empty());
+    assert!(client.diagnostics(&uri).is_empty());
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": names_uri, "version": 2 }, "contentChanges": [{ "text": "let logs = \"/app\"\n" }] }),
+    );
+    assert!(client.diagnostics(&names_uri).is_empty());
+    let using = client.diagnostics(&uri);
+    assert!(using.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("app_logs"))), "{using:#?}");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": names_uri, "version": 3 }, "contentChanges": [{ "text": "let app_logs = \"/app\"\n" }] }),
+    );
+    assert!(client.diagnostics(&names_uri).is_empty());
+    assert!(client.diagnostics(&uri).is_empty());
+
     // Completion: resource types after `resource`, attributes inside a block.
     let typed = format!("{text}\nresource ");
     client.notify(

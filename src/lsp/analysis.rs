@@ -3,23 +3,43 @@
 //! the same codes, messages and help, as the protocol's diagnostics. Nothing
 //! here calls AWS, reads state or runs a script.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use drone_engine::functions::CallContext;
 use drone_engine::policy::Severity;
 use drone_lang::span::FileId;
-use drone_lang::{Catalog, FsLoader, Located};
+use drone_lang::{Catalog, FsLoader, Located, SourceLoader};
 use miette::Diagnostic;
 use serde_json::{json, Value};
 
 use super::text::LineIndex;
 use crate::pipeline::Loaded;
 
-/// Every diagnostic of the document at `path` whose text is `text`.
-pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog) -> Vec<Value> {
+/// Reads imports as the editor has them: an open document's text, else the file.
+struct Overlay<'o> {
+    files: FsLoader,
+    open: &'o BTreeMap<PathBuf, String>,
+}
+
+impl SourceLoader for Overlay<'_> {
+    fn load(&self, path: &Path) -> Result<String, String> {
+        let open = std::fs::canonicalize(path).ok().and_then(|p| self.open.get(&p)).or_else(|| self.open.get(path));
+        match open {
+            // Confined as any import: the file must be a regular file under the root.
+            Some(text) => self.files.load(path).map(|_| text.clone()),
+            None => self.files.load(path),
+        }
+    }
+}
+
+/// Every diagnostic of the document at `path` whose text is `text`; imports
+/// that are open are read from `open` (by canonical path).
+pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog, open: &BTreeMap<PathBuf, String>) -> Vec<Value> {
     let index = LineIndex::new(text);
     let root = crate::pipeline::root_for(path);
-    let (mut program, load_errors) = drone_lang::load(path, text.to_string(), &FsLoader { root: root.clone() });
+    let loader = Overlay { files: FsLoader { root: root.clone() }, open };
+    let (mut program, load_errors) = drone_lang::load(path, text.to_string(), &loader);
     let file = program.root_file;
     let mut out = Vec::new();
     if !load_errors.is_empty() {
@@ -42,7 +62,7 @@ pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog) -> Vec<Value> {
     push(&mut out, &script_errors, file, &index, text);
     let host = crate::pipeline::host_for(path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    let params = std::collections::BTreeMap::new();
+    let params = BTreeMap::new();
     let input = drone_engine::eval::EvalInput { params: &params, cx: &cx };
     let model = match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => model,

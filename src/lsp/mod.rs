@@ -139,14 +139,14 @@ impl Server<'_> {
             "textDocument/didOpen" => {
                 let text = params["textDocument"]["text"].as_str().unwrap_or_default().to_string();
                 self.documents.insert(uri.clone(), text);
-                vec![self.publish(&uri)]
+                self.publish_with_dependents(&uri)
             }
             "textDocument/didChange" => {
                 let Some(text) = self.documents.get_mut(&uri) else { return Vec::new() };
                 for change in params["contentChanges"].as_array().into_iter().flatten() {
                     text::apply(text, change);
                 }
-                vec![self.publish(&uri)]
+                self.publish_with_dependents(&uri)
             }
             "textDocument/didClose" => {
                 self.documents.remove(&uri);
@@ -158,18 +158,40 @@ impl Server<'_> {
         }
     }
 
+    /// Diagnostics for `uri`, and for every other open document that imports
+    /// files (a `use`d file's change shows where it is used).
+    fn publish_with_dependents(&self, uri: &str) -> Vec<Value> {
+        let mut out = vec![self.publish(uri)];
+        for (other, text) in &self.documents {
+            if other != uri && text.contains("use \"") {
+                out.push(self.publish(other));
+            }
+        }
+        out
+    }
+
     /// The document's diagnostics, as a notification.
     fn publish(&self, uri: &str) -> Value {
         let text = self.documents.get(uri).map(String::as_str).unwrap_or_default();
-        let diagnostics = catch_unwind(AssertUnwindSafe(|| analysis::diagnostics(&path_of(uri), text, self.catalog)))
-            .unwrap_or_else(|_| {
-                vec![json!({
-                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
-                    "severity": 1,
-                    "source": "drone",
-                    "message": "drone failed while checking this file; please report it",
-                })]
-            });
+        let open: BTreeMap<PathBuf, String> = self
+            .documents
+            .iter()
+            .filter(|(u, _)| u.as_str() != uri)
+            .map(|(u, t)| {
+                let path = path_of(u);
+                (std::fs::canonicalize(&path).unwrap_or(path), t.clone())
+            })
+            .collect();
+        let diagnostics =
+            catch_unwind(AssertUnwindSafe(|| analysis::diagnostics(&path_of(uri), text, self.catalog, &open)))
+                .unwrap_or_else(|_| {
+                    vec![json!({
+                        "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                        "severity": 1,
+                        "source": "drone",
+                        "message": "drone failed while checking this file; please report it",
+                    })]
+                });
         json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": diagnostics } })
     }
 }
