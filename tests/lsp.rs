@@ -311,6 +311,29 @@ fn the_language_server_answers_over_stdio() {
     assert_eq!(imported["result"]["uri"], names_uri.as_str(), "{imported}");
     assert_eq!(imported["result"]["range"]["start"], json!({ "line": 0, "character": 4 }));
 
+    // References: the declaration and every use; workspace symbols across the folder's files.
+    let references = client.request("textDocument/references", json!({ "textDocument": { "uri": uri }, "position": position(&text, "app {", 1), "context": { "includeDeclaration": true } }));
+    let starts: Vec<Value> =
+        references["result"].as_array().expect("locations").iter().map(|l| l["range"]["start"].clone()).collect();
+    assert_eq!(
+        starts,
+        [position(&text, "app {", 0), position(&text, "aws.logs.log_group.app.name", 0)],
+        "{references}"
+    );
+    std::fs::write(
+        dir.path().join("other.drone"),
+        "phase later {\n  resource aws.s3.bucket logs_archive {\n    name = \"x\"\n  }\n}\n",
+    )
+    .expect("write");
+    let symbols = client.request("workspace/symbol", json!({ "query": "log" }));
+    let names: Vec<&str> =
+        symbols["result"].as_array().expect("symbols").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["aws.logs.log_group.app", "aws.logs.log_group.audit", "aws.s3.bucket.logs_archive"],
+        "{symbols}"
+    );
+
     // Symbols and formatting.
     let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     let names: Vec<&str> =

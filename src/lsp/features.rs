@@ -426,3 +426,84 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
     edits.push(json!({ "range": index.range(text.len(), text.len()), "newText": moved }));
     Ok(json!({ "changes": { uri: edits } }))
 }
+
+/// Every place the resource, let or param under the cursor is named in the
+/// document (the declaration included).
+pub fn references(uri: &str, text: &str, offset: usize) -> Value {
+    let Some(module) = parse(text) else { return json!([]) };
+    let index = LineIndex::new(text);
+    let word = word_at(text, offset);
+    let declared = flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Resource(r) => {
+            let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
+            let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
+            (on_name || word == address || word.starts_with(&format!("{address}.")))
+                .then(|| (address, Some(r.name.span)))
+        }
+        Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => {
+            Some((l.name.name.clone(), Some(l.name.span)))
+        }
+        Item::Param(p) if word.split('.').next() == Some(p.name.name.as_str()) => {
+            Some((p.name.name.clone(), Some(p.name.span)))
+        }
+        _ => None,
+    });
+    let Some((name, declaration)) = declared else { return json!([]) };
+    let location = |start: usize, end: usize| json!({ "uri": uri, "range": index.range(start, end) });
+    let mut out: Vec<Value> = declaration.map(|s| location(s.start as usize, s.end as usize)).into_iter().collect();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&name) {
+        let at = from + found;
+        let end = at + name.len();
+        let before_ok = at == 0 || !text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let after_ok = !text[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        let in_declaration = declaration.is_some_and(|d| (d.start as usize..=d.end as usize).contains(&at));
+        // A resource is referred to by its whole address; a let or param by its bare name.
+        if before_ok && after_ok && !in_declaration && !text[..at].ends_with("resource ") {
+            out.push(location(at, end));
+        }
+        from = end;
+    }
+    Value::Array(out)
+}
+
+/// Symbols whose name contains `query`, across the open documents and the
+/// `.drone` files beside them.
+pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>, query: &str) -> Value {
+    let mut files: std::collections::BTreeMap<String, String> = documents.clone();
+    for uri in documents.keys() {
+        let path = super::path_of(uri);
+        let Some(dir) = path.parent() else { continue };
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let file = entry.path();
+            if file.extension().is_some_and(|x| x == "drone") {
+                let uri = format!("file://{}", file.display());
+                if !files.contains_key(&uri) {
+                    if let Ok(text) = std::fs::read_to_string(&file) {
+                        files.insert(uri, text);
+                    }
+                }
+            }
+        }
+    }
+    let query = query.to_lowercase();
+    let mut out = Vec::new();
+    for (uri, text) in &files {
+        let Some(module) = parse(text) else { continue };
+        let index = LineIndex::new(text);
+        for item in flatten(&module.items) {
+            let (name, kind, span) = match item {
+                Item::Resource(r) => (format!("{}.{}", r.type_name.dotted(), r.name.name), 23, r.name.span),
+                Item::Script(s) => (format!("{} {}", s.kind.keyword(), s.name.name), 12, s.name.span),
+                Item::Phase(p) => (format!("phase {}", p.name.name), 3, p.name.span),
+                Item::Policy(p) => (format!("policy {}", p.id.dotted()), 19, p.id.span),
+                _ => continue,
+            };
+            if name.to_lowercase().contains(&query) {
+                let location = json!({ "uri": uri, "range": index.range(span.start as usize, span.end as usize) });
+                out.push(json!({ "name": name, "kind": kind, "location": location }));
+            }
+        }
+    }
+    Value::Array(out)
+}

@@ -90,6 +90,9 @@ impl Server<'_> {
         let offset = |text: &str| LineIndex::new(text).offset(&params["position"]);
         let result = match method {
             "initialize" => Ok(capabilities()),
+            "workspace/symbol" => {
+                Ok(features::workspace_symbols(&self.documents, params["query"].as_str().unwrap_or("")))
+            }
             "shutdown" => {
                 self.shut_down = true;
                 Ok(Value::Null)
@@ -100,7 +103,8 @@ impl Server<'_> {
             | "textDocument/formatting"
             | "textDocument/documentSymbol"
             | "textDocument/codeAction"
-            | "textDocument/rename" => match text {
+            | "textDocument/rename"
+            | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => Ok(match method {
                     "textDocument/hover" => features::hover(&text, offset(&text), self.catalog),
@@ -108,6 +112,7 @@ impl Server<'_> {
                     "textDocument/definition" => features::definition(&uri, &path_of(&uri), &text, offset(&text)),
                     "textDocument/documentSymbol" => features::symbols(&text),
                     "textDocument/codeAction" => features::code_actions(&uri, &text, params),
+                    "textDocument/references" => features::references(&uri, &text, offset(&text)),
                     "textDocument/rename" => {
                         let new_name = params["newName"].as_str().unwrap_or_default();
                         match features::rename(&uri, &text, offset(&text), new_name) {
@@ -207,6 +212,8 @@ fn capabilities() -> Value {
             "documentSymbolProvider": true,
             "codeActionProvider": true,
             "renameProvider": true,
+            "referencesProvider": true,
+            "workspaceSymbolProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
     })
@@ -217,7 +224,7 @@ fn error(id: Value, code: i64, message: &str) -> Value {
 }
 
 /// The file a `file://` URI names (percent-decoded); other URIs are read as paths.
-fn path_of(uri: &str) -> PathBuf {
+pub(crate) fn path_of(uri: &str) -> PathBuf {
     let raw = uri.strip_prefix("file://").unwrap_or(uri);
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
