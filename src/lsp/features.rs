@@ -438,7 +438,7 @@ pub fn references(uri: &str, text: &str, offset: usize) -> Value {
             let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
             let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
             (on_name || word == address || word.starts_with(&format!("{address}.")))
-                .then(|| (address, Some(r.name.span)))
+                .then_some((address, Some(r.name.span)))
         }
         Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => {
             Some((l.name.name.clone(), Some(l.name.span)))
@@ -478,9 +478,9 @@ pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>,
             let file = entry.path();
             if file.extension().is_some_and(|x| x == "drone") {
                 let uri = format!("file://{}", file.display());
-                if !files.contains_key(&uri) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = files.entry(uri) {
                     if let Ok(text) = std::fs::read_to_string(&file) {
-                        files.insert(uri, text);
+                        slot.insert(text);
                     }
                 }
             }
