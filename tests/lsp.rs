@@ -273,6 +273,23 @@ fn the_language_server_answers_over_stdio() {
         json!({ "textDocument": { "uri": uri, "version": 62 }, "contentChanges": [{ "text": text }] }),
     );
 
+    // Where a value starts: params, lets and functions.
+    let valued = format!("{text}\nlet region = \"eu-west-1\"\noutput where = ");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 65 }, "contentChanges": [{ "text": valued }] }),
+    );
+    let end = json!({ "line": valued.matches('\n').count(), "character": "output where = ".len() });
+    let values = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
+    let items = values["result"]["items"].as_array().expect("items");
+    assert!(items.iter().any(|i| i["label"] == "region" && i["detail"] == "let"), "{values}");
+    assert!(
+        items
+            .iter()
+            .any(|i| i["label"] == "cidrsubnet" && i["detail"].as_str().is_some_and(|d| d.starts_with("cidrsubnet("))),
+        "{values}"
+    );
+
     // Hover on a function: its signature.
     let with_call =
         text.replace("\"${aws.logs.log_group.app.name}-audit\"", "lower(\"${aws.logs.log_group.app.name}-audit\")");

@@ -146,6 +146,24 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
             }
         }
     }
+    // Where a value starts: the workflow's params and lets, and the functions with their signatures.
+    if before.ends_with("= ") || before.ends_with('(') || before.ends_with(", ") || before.ends_with('[') {
+        let mut items: Vec<Value> = Vec::new();
+        let declared = |keyword: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.trim_start().strip_prefix(keyword))
+                .filter_map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next())
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        items.extend(declared("param ").into_iter().map(|n| json!({ "label": n, "kind": 6, "detail": "param" })));
+        items.extend(declared("let ").into_iter().map(|n| json!({ "label": n, "kind": 6, "detail": "let" })));
+        items.extend(catalog.functions().filter(|f| !f.policy_only).map(|f| {
+            json!({ "label": f.name, "kind": 3, "detail": format!("{}({}) -> {}", f.name, f.params.join(", "), f.returns), "documentation": f.doc })
+        }));
+        return json!({ "isIncomplete": false, "items": items });
+    }
     // Inside a resource block (this text need not parse: the block is found by its header).
     let header = text[..offset].rfind("resource ");
     if let Some(at) = header {
