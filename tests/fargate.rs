@@ -126,7 +126,7 @@ async fn a_task_runs_on_fargate_in_private_subnets_with_exactly_its_grants() {
         .send()
         .await
         .expect("policy");
-    let document = crate::support::percent_decoded(policy.policy_document());
+    let document = drone_stdlib::aws::percent_decode(policy.policy_document()).expect("URL-encoded policy");
     let document: serde_json::Value = serde_json::from_str(&document).expect("policy JSON");
     assert_eq!(
         document["Statement"],

@@ -184,27 +184,3 @@ pub fn golden(path: &Path, actual: &str) {
         .unwrap_or_else(|_| panic!("missing golden file {} (run with DRONE_BLESS=1)", path.display()));
     assert_eq!(actual, expected, "golden file {} differs (review, then DRONE_BLESS=1 to accept)", path.display());
 }
-
-/// `text` with its `%XX` escapes decoded (IAM returns policy documents URL-encoded).
-pub fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}

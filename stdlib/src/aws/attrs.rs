@@ -135,6 +135,7 @@ pub fn parse_document(text: &str) -> Option<Value> {
     serde_json::from_str::<serde_json::Value>(&decoded).ok().map(|j| Value::from_json(&j))
 }
 
+/// `text` URL-decoded as AWS's query APIs encode documents (`%XX`, `+` for a space); none when malformed.
 pub fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -27,6 +27,7 @@ use drone_engine::value::{Attributes, Value};
 use crate::registry;
 use error::unless_gone;
 
+pub use attrs::percent_decode;
 pub use error::sdk_error;
 pub use journal::{Call, Journal};
 pub(crate) use ops::Ops;
