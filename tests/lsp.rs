@@ -351,6 +351,30 @@ fn the_language_server_answers_over_stdio() {
         "{symbols}"
     );
 
+    // Components: an instance's output and the component itself, in the file `use` imports.
+    let component = "component store {\n  input name: string\n\n  resource aws.logs.log_group main {\n    name              = name\n    retention_in_days = 365\n  }\n\n  output group_name = aws.logs.log_group.main.name\n}\n";
+    std::fs::write(dir.path().join("store.drone"), component).expect("write");
+    let user = "workflow \"c\" {}\n\nuse \"store.drone\" as lib\n\ninstance lib.store primary {\n  name = \"/c\"\n}\n\noutput where = store.primary.group_name\n";
+    let user_uri = format!("file://{}", dir.path().join("user.drone").display());
+    let store_uri = format!("file://{}", dir.path().join("store.drone").display());
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": user_uri, "languageId": "drone", "version": 1, "text": user } }),
+    );
+    let diagnostics = client.diagnostics(&user_uri);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let output = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": user_uri }, "position": position(user, "group_name", 3) }),
+    );
+    assert_eq!(output["result"]["uri"], store_uri.as_str(), "{output}");
+    assert_eq!(output["result"]["range"]["start"], position(component, "group_name", 0));
+    let declared = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": user_uri }, "position": position(user, "store primary", 2) }),
+    );
+    assert_eq!(declared["result"]["range"]["start"], position(component, "store {", 0), "{declared}");
+
     // Symbols and formatting.
     let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     let names: Vec<&str> =

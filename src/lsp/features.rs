@@ -213,6 +213,9 @@ fn declared_names(text: &str, type_name: &str) -> Vec<String> {
 pub fn definition(uri: &str, path: &std::path::Path, text: &str, offset: usize) -> Value {
     let Some(module) = parse(text) else { return Value::Null };
     let word = word_at(text, offset);
+    if let Some(found) = component_definition(uri, path, text, &module, word) {
+        return found;
+    }
     if let Some((alias, name)) = word.split_once('.') {
         let imported = flatten(&module.items).into_iter().find_map(|item| match item {
             Item::Use(u) if u.alias.name == alias => u.path.literal_text(),
@@ -227,6 +230,57 @@ pub fn definition(uri: &str, path: &std::path::Path, text: &str, offset: usize) 
         }
     }
     declared(uri, text, word)
+}
+
+/// For `COMPONENT.INSTANCE.output` (or the component named in an `instance`
+/// block), the output (or the component) where it is declared: in this file,
+/// or in the file the instance's `alias.component` imports.
+fn component_definition(uri: &str, path: &std::path::Path, text: &str, module: &Module, word: &str) -> Option<Value> {
+    let parts: Vec<&str> = word.split('.').collect();
+    let instance = flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Instance(i) => {
+            let component = i.component.last()?.name.as_str();
+            let named = parts.len() >= 2 && parts[0] == component && parts[1] == i.name.name;
+            let on_component = i.component.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(".") == word
+                || (parts.len() == 1 && parts[0] == component);
+            (named || on_component).then(|| (i.component.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), named))
+        }
+        _ => None,
+    })?;
+    let (component_path, named) = instance;
+    let component = component_path.last()?.clone();
+    // The file the component is in: an import's, or this one.
+    let (target_uri, target_text) = match component_path.first().filter(|_| component_path.len() == 2) {
+        Some(alias) => {
+            let relative = flatten(&module.items).into_iter().find_map(|item| match item {
+                Item::Use(u) if &u.alias.name == alias => u.path.literal_text(),
+                _ => None,
+            })?;
+            let file = path.parent().unwrap_or(std::path::Path::new(".")).join(relative);
+            (format!("file://{}", file.display()), std::fs::read_to_string(&file).ok()?)
+        }
+        None => (uri.to_string(), text.to_string()),
+    };
+    let target_module = parse(&target_text)?;
+    let index = LineIndex::new(&target_text);
+    let location = |span: drone_lang::Span| json!({ "uri": target_uri, "range": index.range(span.start as usize, span.end as usize) });
+    for item in &target_module.items {
+        let Item::Component(c) = item else { continue };
+        if c.name.name != component {
+            continue;
+        }
+        if named && parts.len() >= 3 {
+            for inner in flatten(&c.items) {
+                if let Item::Output(o) = inner {
+                    if o.name.name == parts[2] {
+                        return Some(location(o.name.span));
+                    }
+                }
+            }
+        }
+        return Some(location(c.name.span));
+    }
+    None
 }
 
 /// The declaration of `word` (a resource address or the name of a let or param) in `text`.
