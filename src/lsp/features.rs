@@ -110,7 +110,7 @@ fn presence(p: Presence) -> &'static str {
 }
 
 /// Resource types after `resource`, a block's attributes inside it.
-pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
+pub fn completion(text: &str, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
     let offset = offset.min(text.len());
     if let Some(rules) = allow_completion(text, offset) {
         return rules;
@@ -130,6 +130,11 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
         let prefix =
             text[..offset].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or("");
         let (path, _) = prefix.rsplit_once('.').unwrap_or((prefix, ""));
+        if let Some(outputs) = instance_outputs(text, path, file) {
+            let items: Vec<Value> =
+                outputs.into_iter().map(|o| json!({ "label": o, "kind": 10, "detail": "output" })).collect();
+            return json!({ "isIncomplete": false, "items": items });
+        }
         if catalog.resource(path).is_some() {
             let names: Vec<Value> =
                 declared_names(text, path).into_iter().map(|n| json!({ "label": n, "kind": 6 })).collect();
@@ -192,6 +197,43 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog) -> Value {
     }
     let keywords = ["resource", "let", "param", "phase", "output", "use", "for", "if", "task", "step", "hook", "moved"];
     json!({ "isIncomplete": false, "items": keywords.iter().map(|k| json!({ "label": k, "kind": 14 })).collect::<Vec<_>>() })
+}
+
+/// The outputs of the instance `COMPONENT.INSTANCE` (`path`), from the
+/// component's declaration in this file or in the one its `use` imports.
+fn instance_outputs(text: &str, path: &str, file: &std::path::Path) -> Option<Vec<String>> {
+    let (component, instance) = path.split_once('.')?;
+    let module = parse(text)?;
+    let found = flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Instance(i) if i.name.name == instance && i.component.last().is_some_and(|c| c.name == component) => {
+            Some(i.component.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
+        }
+        _ => None,
+    })?;
+    let outputs_of = |module: &Module| -> Option<Vec<String>> {
+        module.items.iter().find_map(|item| match item {
+            Item::Component(c) if c.name.name == component => Some(
+                flatten(&c.items)
+                    .into_iter()
+                    .filter_map(|i| if let Item::Output(o) = i { Some(o.name.name.clone()) } else { None })
+                    .collect(),
+            ),
+            _ => None,
+        })
+    };
+    match found.as_slice() {
+        [_] => outputs_of(&module),
+        [alias, _] => {
+            let relative = flatten(&module.items).into_iter().find_map(|item| match item {
+                Item::Use(u) if &u.alias.name == alias => u.path.literal_text(),
+                _ => None,
+            })?;
+            let imported =
+                std::fs::read_to_string(file.parent().unwrap_or(std::path::Path::new(".")).join(relative)).ok()?;
+            outputs_of(&parse(&imported)?)
+        }
+        _ => None,
+    }
 }
 
 /// The names of the resources of `type_name` the text declares (found by their headers,

@@ -108,7 +108,9 @@ impl Server<'_> {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => Ok(match method {
                     "textDocument/hover" => features::hover(&text, offset(&text), self.catalog),
-                    "textDocument/completion" => features::completion(&text, offset(&text), self.catalog),
+                    "textDocument/completion" => {
+                        features::completion(&text, offset(&text), self.catalog, &path_of(&uri))
+                    }
                     "textDocument/definition" => features::definition(&uri, &path_of(&uri), &text, offset(&text)),
                     "textDocument/documentSymbol" => features::symbols(&text),
                     "textDocument/codeAction" => features::code_actions(&uri, &text, params),
