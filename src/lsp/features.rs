@@ -42,7 +42,7 @@ fn word_at(text: &str, offset: usize) -> &str {
 }
 
 /// Docs for the resource type, attribute, function, let or param under the cursor.
-pub fn hover(text: &str, offset: usize, catalog: &Catalog) -> Value {
+pub fn hover(text: &str, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
     let Some(module) = parse(text) else { return Value::Null };
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
@@ -52,6 +52,13 @@ pub fn hover(text: &str, offset: usize, catalog: &Catalog) -> Value {
         .starts_with('(');
     if let Some(rule) = rule_hover(word) {
         return rule;
+    }
+    if let Some((instance, output)) = word.rsplit_once('.') {
+        let value = instance_output_values(text, instance, file)
+            .and_then(|outputs| outputs.into_iter().find(|(name, _)| name == output));
+        if let Some((name, value)) = value {
+            return markdown(format!("output `{name}` of `{instance}` = `{value}`"));
+        }
     }
     if let Some(f) = catalog.function(word).filter(|_| called) {
         return markdown(format!("`{}({})` -> {}\n\n{}", f.name, f.params.join(", "), f.returns, f.doc));
@@ -202,6 +209,11 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog, file: &std::path
 /// The outputs of the instance `COMPONENT.INSTANCE` (`path`), from the
 /// component's declaration in this file or in the one its `use` imports.
 fn instance_outputs(text: &str, path: &str, file: &std::path::Path) -> Option<Vec<String>> {
+    instance_output_values(text, path, file).map(|outputs| outputs.into_iter().map(|(name, _)| name).collect())
+}
+
+/// The outputs of the instance `COMPONENT.INSTANCE` (`path`) with their expressions as written.
+fn instance_output_values(text: &str, path: &str, file: &std::path::Path) -> Option<Vec<(String, String)>> {
     let (component, instance) = path.split_once('.')?;
     let module = parse(text)?;
     let found = flatten(&module.items).into_iter().find_map(|item| match item {
@@ -210,19 +222,26 @@ fn instance_outputs(text: &str, path: &str, file: &std::path::Path) -> Option<Ve
         }
         _ => None,
     })?;
-    let outputs_of = |module: &Module| -> Option<Vec<String>> {
+    let outputs_of = |module: &Module, source: &str| -> Option<Vec<(String, String)>> {
         module.items.iter().find_map(|item| match item {
             Item::Component(c) if c.name.name == component => Some(
                 flatten(&c.items)
                     .into_iter()
-                    .filter_map(|i| if let Item::Output(o) = i { Some(o.name.name.clone()) } else { None })
+                    .filter_map(|i| match i {
+                        Item::Output(o) => {
+                            let value =
+                                source.get(o.value.span.start as usize..o.value.span.end as usize).unwrap_or("");
+                            Some((o.name.name.clone(), value.to_string()))
+                        }
+                        _ => None,
+                    })
                     .collect(),
             ),
             _ => None,
         })
     };
     match found.as_slice() {
-        [_] => outputs_of(&module),
+        [_] => outputs_of(&module, text),
         [alias, _] => {
             let relative = flatten(&module.items).into_iter().find_map(|item| match item {
                 Item::Use(u) if &u.alias.name == alias => u.path.literal_text(),
@@ -230,7 +249,7 @@ fn instance_outputs(text: &str, path: &str, file: &std::path::Path) -> Option<Ve
             })?;
             let imported =
                 std::fs::read_to_string(file.parent().unwrap_or(std::path::Path::new(".")).join(relative)).ok()?;
-            outputs_of(&parse(&imported)?)
+            outputs_of(&parse(&imported)?, &imported)
         }
         _ => None,
     }

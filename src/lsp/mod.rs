@@ -107,7 +107,7 @@ impl Server<'_> {
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => Ok(match method {
-                    "textDocument/hover" => features::hover(&text, offset(&text), self.catalog),
+                    "textDocument/hover" => features::hover(&text, offset(&text), self.catalog, &path_of(&uri)),
                     "textDocument/completion" => {
                         features::completion(&text, offset(&text), self.catalog, &path_of(&uri))
                     }
