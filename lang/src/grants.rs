@@ -49,6 +49,27 @@ impl Grants {
     pub fn may_read(&self, target: &str) -> bool {
         self.0.iter().any(|g| g.targets.iter().any(|t| t == target))
     }
+
+    /// Whether a call that needs a grant of `kind` is allowed on `target` (when
+    /// the target is not known, whether any grant of the kind is held; `read`
+    /// then passes, as any resource may be one the script holds a grant on).
+    /// Listing a bucket's objects is part of deleting them.
+    pub fn allows(&self, kind: &str, target: Option<&str>) -> bool {
+        if kind == "read" {
+            return target.is_none_or(|t| self.may_read(t));
+        }
+        let kinds: &[&str] = if kind == "s3.list_objects" {
+            &["s3.list_objects", "s3.delete_objects"]
+        } else {
+            std::slice::from_ref(&kind)
+        };
+        kinds.iter().any(|k| self.of_kind(k).any(|g| target.is_none_or(|t| g.targets.iter().any(|x| x == t))))
+    }
+
+    /// Whether `http.get` is allowed to `host` (when not known, whether any `http.get` grant is held).
+    pub fn allows_host(&self, host: Option<&str>) -> bool {
+        self.of_kind("http.get").any(|g| host.is_none_or(|h| g.hosts.iter().any(|x| x == h)))
+    }
 }
 
 fn grant(expr: &Expr) -> Option<Grant> {

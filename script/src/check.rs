@@ -49,37 +49,33 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
             _ => return true,
         };
         match expr {
-            Expr::FnCall(call, pos) if call.is_qualified() => {
-                let path = format!("{}::{}", call.namespace, call.name);
-                match HOST_FUNCTIONS.iter().find(|f| f.path == path) {
-                    None => errors.push(unknown(&path, spec.source.span(*pos), HOST_FUNCTIONS.iter().map(|f| f.path))),
-                    Some(f) => {
-                        let target = call.args.first().and_then(|a| match a {
-                            Expr::StringConstant(s, _) => Some(s.to_string()),
-                            _ => None,
-                        });
-                        if f.path == "http::get" {
-                            errors.extend(ungranted_host(spec, target.as_deref(), *pos));
-                        } else if let Some(error) = ungranted(spec, f.path, f.grant, target.as_deref(), *pos) {
-                            errors.push(error);
-                        }
-                    }
-                }
-            }
             Expr::FnCall(call, pos) => {
-                let name = call.name.as_str();
-                let operator = !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
-                let host = HOST_FUNCTIONS.iter().find(|f| f.path == name);
-                if let Some(f) = host {
+                let name = if call.is_qualified() {
+                    format!("{}::{}", call.namespace, call.name)
+                } else {
+                    call.name.to_string()
+                };
+                let span = spec.source.span(*pos);
+                if let Some(f) = HOST_FUNCTIONS.iter().find(|f| f.path == name) {
+                    // The resource (or URL) when written out as the first argument.
                     let target = call.args.first().and_then(|a| match a {
                         Expr::StringConstant(s, _) => Some(s.to_string()),
                         _ => None,
                     });
-                    errors.extend(ungranted(spec, f.path, f.grant, target.as_deref(), *pos));
-                } else if !(operator || own.contains(name) || library.contains(name) || BUILT_IN.contains(&name)) {
-                    let names =
-                        own.iter().chain(&library).map(String::as_str).chain(HOST_FUNCTIONS.iter().map(|f| f.path));
-                    errors.push(unknown(name, spec.source.span(*pos), names));
+                    errors.extend(match f.path {
+                        "http::get" => ungranted_host(spec, target.as_deref(), *pos),
+                        _ => ungranted(spec, f.path, f.grant, target.as_deref(), *pos),
+                    });
+                } else if call.is_qualified() {
+                    errors.push(unknown(&name, span, HOST_FUNCTIONS.iter().map(|f| f.path)));
+                } else {
+                    let operator = !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+                    let defined = own.contains(&name) || library.contains(&name) || BUILT_IN.contains(&name.as_str());
+                    if !(operator || defined) {
+                        let names =
+                            own.iter().chain(&library).map(String::as_str).chain(HOST_FUNCTIONS.iter().map(|f| f.path));
+                        errors.push(unknown(&name, span, names));
+                    }
                 }
             }
             Expr::MethodCall(call, pos) => {
@@ -120,24 +116,13 @@ fn ungranted(
     pos: rhai::Position,
 ) -> Option<ScriptError> {
     let kind = grant?;
-    let kinds: &[&str] = match kind {
-        "s3.list_objects" => &["s3.list_objects", "s3.delete_objects"],
-        "read" => {
-            return target.filter(|t| !spec.grants.may_read(t)).map(|t| not_granted(spec, function, kind, Some(t), pos))
-        }
-        _ => std::slice::from_ref(&kind),
-    };
-    let held = |t: Option<&str>| {
-        kinds.iter().any(|k| spec.grants.of_kind(k).any(|g| t.is_none_or(|t| g.targets.iter().any(|x| x == t))))
-    };
-    (!held(target)).then(|| not_granted(spec, function, kind, target, pos))
+    (!spec.grants.allows(kind, target)).then(|| not_granted(spec, function, kind, target, pos))
 }
 
 /// The error for `http::get` of a literal URL whose host no grant names (or with no `http.get` grant at all).
 fn ungranted_host(spec: &ScriptSpec, url: Option<&str>, pos: rhai::Position) -> Option<ScriptError> {
     let host = url.and_then(crate::host::authority);
-    let held = |h: Option<&String>| spec.grants.of_kind("http.get").any(|g| h.is_none_or(|h| g.hosts.contains(h)));
-    if held(host.as_ref()) {
+    if spec.grants.allows_host(host.as_deref()) {
         return None;
     }
     let written = host.clone().unwrap_or_else(|| "HOST".into());

@@ -163,17 +163,7 @@ impl Context {
     /// Checks that `function` may act on `target`; journals the call.
     pub fn permit(&self, function: &str, target: &str, pos: Position) -> Result<(), Box<EvalAltResult>> {
         let needed = HOST_FUNCTIONS.iter().find(|f| f.path == function).and_then(|f| f.grant);
-        let granted = match needed {
-            None => true,
-            Some("read") => self.grants.may_read(target),
-            // Listing is part of deleting.
-            Some("s3.list_objects") => {
-                self.grants.find("s3.list_objects", target).is_some()
-                    || self.grants.find("s3.delete_objects", target).is_some()
-            }
-            Some(kind) => self.grants.find(kind, target).is_some(),
-        };
-        if !granted {
+        if !needed.is_none_or(|kind| self.grants.allows(kind, Some(target))) {
             let grant = needed.unwrap_or_default().to_string();
             let help = Some(format!("add `{grant}({target})` to the script's `grants`, if it should do this"));
             return Err(self.fail(ScriptError::NotGranted {
@@ -244,8 +234,7 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
         let host = authority(url).ok_or_else(|| {
             c.fail(ScriptError::Failed { message: format!("`{url}` is not an http(s) URL"), span: c.source.span(pos) })
         })?;
-        let granted = c.grants.of_kind("http.get").any(|g| g.hosts.iter().any(|h| h == &host));
-        if !granted {
+        if !c.grants.allows_host(Some(&host)) {
             return Err(c.fail(ScriptError::NotGranted {
                 function: "http::get".into(),
                 grant: "http.get".into(),
