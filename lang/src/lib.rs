@@ -9,6 +9,7 @@ pub mod bounds;
 mod check;
 pub mod components;
 pub mod diagnostic;
+pub mod duration;
 pub mod fmt;
 pub mod grants;
 mod lower;

@@ -140,7 +140,7 @@ pub fn collect(program: &mut Program, root: &Path) -> Result<Vec<ScriptSpec>, Ve
         let timeout = script
             .attribute("timeout")
             .and_then(|a| a.value.literal_text())
-            .and_then(|t| parse_duration(&t))
+            .and_then(|t| drone_lang::duration::parse(&t))
             .unwrap_or(Duration::from_secs(300));
         specs.push(ScriptSpec {
             kind: script.kind.clone(),
@@ -188,24 +188,4 @@ fn literal_json(expr: &drone_lang::ast::Expr) -> Option<serde_json::Value> {
         },
         _ => return None,
     })
-}
-
-/// `90s`, `5m`, `1h30m`, `250ms`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut rest = text.trim();
-    let mut total = Duration::ZERO;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let unit = rest[digits..].bytes().take_while(u8::is_ascii_alphabetic).count();
-        let n: u64 = rest[..digits].parse().ok()?;
-        total += match &rest[digits..digits + unit] {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            _ => return None,
-        };
-        rest = rest[digits + unit..].trim_start();
-    }
-    Some(total)
 }

@@ -13,8 +13,14 @@ use crate::path::{chain, resource_path, ResourcePath};
 use crate::schema::Type;
 use crate::suggest::{closest, did_you_mean};
 
-/// The attributes a script block takes.
-pub const SCRIPT_ATTRIBUTES: [&str; 5] = ["run", "grants", "after", "timeout", "description"];
+/// The attributes a script block of `kind` takes.
+fn attributes_of(kind: &ScriptKind) -> &'static [&'static str] {
+    match kind {
+        ScriptKind::Task => &["run", "grants", "timeout", "description", "fargate"],
+        ScriptKind::Step => &["run", "grants", "after", "timeout", "description"],
+        ScriptKind::Hook => &["run", "grants", "timeout", "description"],
+    }
+}
 
 /// The settings of `fargate = { ... }` on a task (`drone task --on fargate`), with their types.
 pub const FARGATE_SETTINGS: [(&str, &str); 7] = [
@@ -68,7 +74,7 @@ impl<'a> Checker<'a> {
                     }
                 }
                 "timeout" => {
-                    let ok = attr.value.literal_text().is_some_and(|t| humantime_like(&t));
+                    let ok = attr.value.literal_text().is_some_and(|t| crate::duration::parse(&t).is_some());
                     if !ok {
                         self.script_error(
                             "`timeout` is a duration written out, such as \"90s\", \"5m\" or \"1h\"".into(),
@@ -83,11 +89,7 @@ impl<'a> Checker<'a> {
                     self.expect(&Type::String, &ty, attr.value.span, "a description");
                 }
                 other => {
-                    let known: &[&str] = if s.kind == ScriptKind::Step {
-                        &SCRIPT_ATTRIBUTES
-                    } else {
-                        &["run", "grants", "timeout", "description"]
-                    };
+                    let known = attributes_of(&s.kind);
                     let help = did_you_mean(
                         closest(other, known.iter().copied()),
                         &format!("a {} takes {}", s.kind.keyword(), known.join(", ")),
@@ -243,7 +245,7 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        let name = dotted(callee).unwrap_or_default();
+        let name = crate::grants::dotted(callee).unwrap_or_default();
         let Some(schema) = self.catalog.grant(&name) else {
             let help = did_you_mean(closest(&name, known.iter().copied()), &format!("the kinds are {list}"));
             self.error(CheckError::BadGrant { reason: format!("unknown grant `{name}`"), span: callee.span, help });
@@ -371,15 +373,6 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// `s3.delete_objects` for the callee `s3.delete_objects`.
-fn dotted(expr: &Expr) -> Option<String> {
-    match &expr.kind {
-        ExprKind::Var(name) => Some(name.name.clone()),
-        ExprKind::Member(base, name) => Some(format!("{}.{}", dotted(base)?, name.name)),
-        _ => None,
-    }
-}
-
 /// Whether `expr` is made only of literals (strings without interpolation,
 /// numbers, booleans, lists and maps of them).
 fn is_literal(expr: &Expr) -> bool {
@@ -398,21 +391,4 @@ fn literal_strings(expr: &Expr) -> Vec<(String, crate::span::Span)> {
         ExprKind::List(items) => items.iter().flat_map(literal_strings).collect(),
         _ => expr.literal_text().map(|t| vec![(t, expr.span)]).unwrap_or_default(),
     }
-}
-
-/// `90s`, `5m`, `1h30m`: digits followed by a unit, repeated.
-fn humantime_like(text: &str) -> bool {
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let unit = rest[digits..].bytes().take_while(u8::is_ascii_alphabetic).count();
-        if digits == 0 || !matches!(&rest[digits..digits + unit], "ms" | "s" | "m" | "h") {
-            return false;
-        }
-        rest = rest[digits + unit..].trim_start();
-    }
-    true
 }
