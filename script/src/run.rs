@@ -147,20 +147,12 @@ fn typed(ty: &str, text: &str) -> Option<serde_json::Value> {
         }
         "bool" => text.trim().parse::<bool>().ok()?.into(),
         _ => match ty.strip_prefix("list(").and_then(|t| t.strip_suffix(')')) {
-            Some(elem) if text.trim().is_empty() => serde_json::Value::Array(Vec::new()).tap_elem(elem)?,
+            // An empty list is a list of any element type the task names.
+            Some(elem) if text.trim().is_empty() => {
+                matches!(elem, "string" | "number" | "bool").then(|| serde_json::Value::Array(Vec::new()))?
+            }
             Some(elem) => text.split(',').map(|part| typed(elem, part.trim())).collect::<Option<Vec<_>>>()?.into(),
             None => return None,
         },
     })
-}
-
-trait TapElem: Sized {
-    fn tap_elem(self, elem: &str) -> Option<Self>;
-}
-
-impl TapElem for serde_json::Value {
-    /// An empty list is a list of any element type the task names.
-    fn tap_elem(self, elem: &str) -> Option<Self> {
-        matches!(elem, "string" | "number" | "bool").then_some(self)
-    }
 }
