@@ -593,8 +593,8 @@ pub(crate) struct Session {
     pub(crate) location: Location,
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) providers: Providers,
-    /// Where every AWS call is recorded (`--call-log`), scripts' included.
-    pub(crate) journal: Option<drone_stdlib::aws::Journal>,
+    /// The same providers as AWS ones, for what scripts and one-off tasks call.
+    pub(crate) aws: BTreeMap<String, Arc<AwsProvider>>,
 }
 
 pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enforce: bool) -> Result<Session, Exit> {
@@ -620,16 +620,16 @@ pub(crate) async fn session(file: &Path, common: &Common, catalog: &Catalog, enf
         })?),
         None => None,
     };
-    let mut providers: Providers = BTreeMap::new();
+    let mut aws = BTreeMap::new();
     for (name, config) in &loaded.model.providers {
         if config.kind != "aws" {
             eprintln!("error: provider kind `{}` is not supported", config.kind);
             return Err(Exit::Language);
         }
-        let provider: Arc<dyn Provider> = Arc::new(AwsProvider::connect(&config.settings, journal.clone()).await);
-        providers.insert(name.clone(), provider);
+        aws.insert(name.clone(), Arc::new(AwsProvider::connect(&config.settings, journal.clone()).await));
     }
-    Ok(Session { loaded, location, backend, providers, journal })
+    let providers: Providers = aws.iter().map(|(name, p)| (name.clone(), p.clone() as Arc<dyn Provider>)).collect();
+    Ok(Session { loaded, location, backend, providers, aws })
 }
 
 /// Says where changes will land, before any change; fails fast when a
@@ -757,7 +757,8 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
         eprintln!("cancelled; nothing was changed");
         return Ok(Exit::Success);
     }
-    execute(&session, plan, state, catalog, common).await
+    let scripts = workflow_scripts(&session, catalog, &state).await?;
+    execute(&session, plan, state, scripts, catalog, common).await
 }
 
 /// `run --refresh-only`: records the account's values as state, changing nothing in the cloud.
@@ -806,7 +807,7 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
             return Ok(Exit::Success);
         }
         let scripts = workflow_scripts(&session, catalog, &state).await?;
-        let exit = execute(&session, plan, state, catalog, common).await?;
+        let exit = execute(&session, plan, state, scripts.clone(), catalog, common).await?;
         if exit != Exit::Success {
             return Ok(exit);
         }
@@ -841,6 +842,7 @@ async fn execute(
     session: &Session,
     plan: Plan,
     state: State,
+    scripts: Option<Arc<dyn drone_engine::scripts::Scripts>>,
     catalog: &Catalog,
     common: &Common,
 ) -> Result<Exit, Exit> {
@@ -850,7 +852,6 @@ async fn execute(
     let options = ApplyOptions { concurrency: common.concurrency, ..ApplyOptions::default() };
     let progress = Progress::for_stderr();
     let stop = Arc::new(AtomicBool::new(false));
-    let scripts = workflow_scripts(session, catalog, &state).await?;
     let input = ApplyInput {
         model: &session.loaded.model,
         catalog,

@@ -12,7 +12,6 @@ use drone_engine::value::Value;
 use drone_lang::Catalog;
 use drone_script::ScriptSpec;
 use drone_stdlib::aws::one_off::{OneOff, CONTAINER};
-use drone_stdlib::aws::AwsProvider;
 
 use crate::exit::Exit;
 use crate::render::print_all;
@@ -61,7 +60,7 @@ pub(crate) async fn run(
             Exit::Usage
         })?;
     let region = config.settings.get("region").and_then(Value::as_str).unwrap_or("us-east-1").to_string();
-    let aws = AwsProvider::connect(&config.settings, session.journal.clone()).await;
+    let Some(aws) = session.aws.get(provider_name) else { return Err(Exit::Internal) };
 
     // The task's role: its grants, on their targets, and reading state.
     let names = crate::deployer::resource_names(&session.loaded, catalog, None)?;

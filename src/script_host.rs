@@ -42,16 +42,11 @@ impl Bindings {
         state: &State,
         tunnels: &[String],
     ) -> Result<Bindings, Exit> {
-        let mut providers = BTreeMap::new();
-        for (name, config) in &session.loaded.model.providers {
-            providers
-                .insert(name.clone(), Arc::new(AwsProvider::connect(&config.settings, session.journal.clone()).await));
-        }
         let mut placement: BTreeMap<String, String> =
             session.loaded.model.instances.values().map(|i| (i.address.clone(), i.provider.clone())).collect();
         placement.extend(state.resources.iter().map(|(a, r)| (a.clone(), r.provider.clone())));
         Ok(Bindings {
-            providers,
+            providers: session.aws.clone(),
             placement,
             runtime: tokio::runtime::Handle::current(),
             tunnels: parse_tunnels(tunnels)?,
