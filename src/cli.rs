@@ -410,11 +410,16 @@ async fn dispatch(command: Command) -> Exit {
 }
 
 fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, Exit> {
+    Ok(name_values(raw, "--param")?.into_iter().collect())
+}
+
+/// `NAME=VALUE` arguments of `flag`, in order.
+pub(crate) fn name_values(raw: &[String], flag: &str) -> Result<Vec<(String, String)>, Exit> {
     raw.iter()
         .map(|p| match p.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
             _ => {
-                eprintln!("error: `--param {p}` must be written NAME=VALUE");
+                eprintln!("error: `{flag} {p}` must be written NAME=VALUE");
                 Err(Exit::Usage)
             }
         })

@@ -95,7 +95,8 @@ pub fn root_for(path: &Path) -> PathBuf {
     })
 }
 
-fn dir_of(path: &Path) -> PathBuf {
+/// The directory of the workflow at `path` (`.` for a bare file name).
+pub fn dir_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

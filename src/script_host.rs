@@ -118,8 +118,7 @@ fn audit_path(file: &Path) -> PathBuf {
     if let Some(path) = std::env::var_os("DRONE_AUDIT_LOG") {
         return PathBuf::from(path);
     }
-    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    dir.join(".drone").join("audit.jsonl")
+    crate::pipeline::dir_of(file).join(".drone").join("audit.jsonl")
 }
 
 /// One script run's host.

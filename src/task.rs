@@ -36,17 +36,7 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
         eprintln!("error: {} declares no task `{}`\n  help: {hint}", t.file.display(), t.name);
         return Err(Exit::Usage);
     };
-    let args = t
-        .args
-        .iter()
-        .map(|a| match a.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => {
-                eprintln!("error: `--arg {a}` must be written NAME=VALUE");
-                Err(Exit::Usage)
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let args = crate::cli::name_values(t.args, "--arg")?;
     let state = crate::cli::load_state(&session).await?;
     if t.on == crate::cli::RunsOn::Fargate {
         let request = crate::fargate::Request { file: t.file, spec, args: &args, dry_run: t.dry_run };
