@@ -33,6 +33,46 @@ fn flatten(items: &[Item]) -> Vec<&Item> {
     out
 }
 
+/// The file `use "..." as alias` imports, relative to the document at `path`.
+fn imported_file(module: &Module, alias: &str, path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let relative = flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Use(u) if u.alias.name == alias => u.path.literal_text(),
+        _ => None,
+    })?;
+    Some(path.parent().unwrap_or(std::path::Path::new(".")).join(relative))
+}
+
+/// The resource whose name is at `offset`, or whose address (or one of its
+/// attributes) is the word there.
+fn resource_at<'m>(module: &'m Module, text: &str, offset: usize) -> Option<&'m drone_lang::ast::Resource> {
+    let word = word_at(text, offset);
+    flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Resource(r) => {
+            let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
+            let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
+            (on_name || word == address || word.starts_with(&format!("{address}."))).then_some(r)
+        }
+        _ => None,
+    })
+}
+
+/// Where `name` stands whole in `text`: not inside a longer name or after a `.`.
+fn mentions(text: &str, name: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(name) {
+        let at = from + found;
+        let end = at + name.len();
+        let before_ok = at == 0 || !text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let after_ok = !text[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        if before_ok && after_ok {
+            out.push(at);
+        }
+        from = end;
+    }
+    out
+}
+
 /// The dotted word (`aws.s3.bucket.logs`) at byte `offset`.
 fn word_at(text: &str, offset: usize) -> &str {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
@@ -243,12 +283,7 @@ fn instance_output_values(text: &str, path: &str, file: &std::path::Path) -> Opt
     match found.as_slice() {
         [_] => outputs_of(&module, text),
         [alias, _] => {
-            let relative = flatten(&module.items).into_iter().find_map(|item| match item {
-                Item::Use(u) if &u.alias.name == alias => u.path.literal_text(),
-                _ => None,
-            })?;
-            let imported =
-                std::fs::read_to_string(file.parent().unwrap_or(std::path::Path::new(".")).join(relative)).ok()?;
+            let imported = std::fs::read_to_string(imported_file(&module, alias, file)?).ok()?;
             outputs_of(&parse(&imported)?, &imported)
         }
         _ => None,
@@ -278,12 +313,7 @@ pub fn definition(uri: &str, path: &std::path::Path, text: &str, offset: usize) 
         return found;
     }
     if let Some((alias, name)) = word.split_once('.') {
-        let imported = flatten(&module.items).into_iter().find_map(|item| match item {
-            Item::Use(u) if u.alias.name == alias => u.path.literal_text(),
-            _ => None,
-        });
-        if let Some(relative) = imported {
-            let file = path.parent().unwrap_or(std::path::Path::new(".")).join(relative);
+        if let Some(file) = imported_file(&module, alias, path) {
             let Ok(imported_text) = std::fs::read_to_string(&file) else { return Value::Null };
             let name = name.split('.').next().unwrap_or(name);
             let target = format!("file://{}", file.display());
@@ -313,11 +343,7 @@ fn component_definition(uri: &str, path: &std::path::Path, text: &str, module: &
     // The file the component is in: an import's, or this one.
     let (target_uri, target_text) = match component_path.first().filter(|_| component_path.len() == 2) {
         Some(alias) => {
-            let relative = flatten(&module.items).into_iter().find_map(|item| match item {
-                Item::Use(u) if &u.alias.name == alias => u.path.literal_text(),
-                _ => None,
-            })?;
-            let file = path.parent().unwrap_or(std::path::Path::new(".")).join(relative);
+            let file = imported_file(module, alias, path)?;
             (format!("file://{}", file.display()), std::fs::read_to_string(&file).ok()?)
         }
         None => (uri.to_string(), text.to_string()),
@@ -526,33 +552,15 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
     }
     let module = parse(text).ok_or("the file has a syntax error; fix it before renaming")?;
     let index = LineIndex::new(text);
-    let word = word_at(text, offset);
-    let resource = flatten(&module.items).into_iter().find_map(|item| match item {
-        Item::Resource(r) => {
-            let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
-            let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
-            (on_name || word == address || word.starts_with(&format!("{address}."))).then_some(r)
-        }
-        _ => None,
-    });
-    let r = resource.ok_or("rename works on a resource's name or a reference to it")?;
+    let r = resource_at(&module, text, offset).ok_or("rename works on a resource's name or a reference to it")?;
     let type_name = r.type_name.dotted();
     let old = format!("{type_name}.{}", r.name.name);
     let new = format!("{type_name}.{new_name}");
     let mut edits = vec![
         json!({ "range": index.range(r.name.span.start as usize, r.name.span.end as usize), "newText": new_name }),
     ];
-    // References: `old` followed by something that cannot continue a name.
-    let mut from = 0;
-    while let Some(found) = text[from..].find(&old) {
-        let at = from + found;
-        let end = at + old.len();
-        let before_ok = at == 0 || !text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-        let after_ok = !text[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-        if before_ok && after_ok {
-            edits.push(json!({ "range": index.range(at + type_name.len() + 1, end), "newText": new_name }));
-        }
-        from = end;
+    for at in mentions(text, &old) {
+        edits.push(json!({ "range": index.range(at + type_name.len() + 1, at + old.len()), "newText": new_name }));
     }
     let tail = if text.ends_with('\n') { "" } else { "\n" };
     let moved = format!("{tail}\nmoved {{\n  from = \"{old}\"\n  to   = \"{new}\"\n}}\n");
@@ -566,36 +574,27 @@ pub fn references(uri: &str, text: &str, offset: usize) -> Value {
     let Some(module) = parse(text) else { return json!([]) };
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
-    let declared = flatten(&module.items).into_iter().find_map(|item| match item {
-        Item::Resource(r) => {
-            let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
-            let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
-            (on_name || word == address || word.starts_with(&format!("{address}.")))
-                .then_some((address, Some(r.name.span)))
-        }
-        Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => {
-            Some((l.name.name.clone(), Some(l.name.span)))
-        }
-        Item::Param(p) if word.split('.').next() == Some(p.name.name.as_str()) => {
-            Some((p.name.name.clone(), Some(p.name.span)))
-        }
-        _ => None,
-    });
+    let declared = match resource_at(&module, text, offset) {
+        Some(r) => Some((format!("{}.{}", r.type_name.dotted(), r.name.name), r.name.span)),
+        None => flatten(&module.items).into_iter().find_map(|item| match item {
+            Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => {
+                Some((l.name.name.clone(), l.name.span))
+            }
+            Item::Param(p) if word.split('.').next() == Some(p.name.name.as_str()) => {
+                Some((p.name.name.clone(), p.name.span))
+            }
+            _ => None,
+        }),
+    };
     let Some((name, declaration)) = declared else { return json!([]) };
     let location = |start: usize, end: usize| json!({ "uri": uri, "range": index.range(start, end) });
-    let mut out: Vec<Value> = declaration.map(|s| location(s.start as usize, s.end as usize)).into_iter().collect();
-    let mut from = 0;
-    while let Some(found) = text[from..].find(&name) {
-        let at = from + found;
-        let end = at + name.len();
-        let before_ok = at == 0 || !text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-        let after_ok = !text[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-        let in_declaration = declaration.is_some_and(|d| (d.start as usize..=d.end as usize).contains(&at));
+    let mut out = vec![location(declaration.start as usize, declaration.end as usize)];
+    for at in mentions(text, &name) {
+        let in_declaration = (declaration.start as usize..=declaration.end as usize).contains(&at);
         // A resource is referred to by its whole address; a let or param by its bare name.
-        if before_ok && after_ok && !in_declaration && !text[..at].ends_with("resource ") {
-            out.push(location(at, end));
+        if !in_declaration && !text[..at].ends_with("resource ") {
+            out.push(location(at, at + name.len()));
         }
-        from = end;
     }
     Value::Array(out)
 }
