@@ -762,7 +762,7 @@ async fn run(file: &Path, common: &Common, yes: bool, refresh_only: bool, catalo
         eprintln!("cancelled; nothing was changed");
         return Ok(Exit::Success);
     }
-    let scripts = workflow_scripts(&session, catalog, &state).await?;
+    let scripts = workflow_scripts(&session, catalog, &state)?;
     execute(&session, plan, state, scripts, catalog, common).await
 }
 
@@ -811,7 +811,7 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
             eprintln!("cancelled; nothing was changed");
             return Ok(Exit::Success);
         }
-        let scripts = workflow_scripts(&session, catalog, &state).await?;
+        let scripts = workflow_scripts(&session, catalog, &state)?;
         let exit = execute(&session, plan, state, scripts.clone(), catalog, common).await?;
         if exit != Exit::Success {
             return Ok(exit);
@@ -829,7 +829,7 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
 }
 
 /// The workflow's hooks and steps bound to this run, if it has any.
-pub(crate) async fn workflow_scripts(
+pub(crate) fn workflow_scripts(
     session: &Session,
     catalog: &Catalog,
     state: &State,
@@ -837,7 +837,7 @@ pub(crate) async fn workflow_scripts(
     if session.loaded.scripts.iter().all(|s| s.kind == drone_lang::ast::ScriptKind::Task) {
         return Ok(None);
     }
-    let bindings = crate::script_host::Bindings::new(session, catalog, state, &[]).await?;
+    let bindings = crate::script_host::Bindings::new(session, catalog, state, &[])?;
     let scripts =
         crate::script_host::WorkflowScripts::new(&session.loaded.scripts, bindings, &session.loaded.program.sources);
     Ok(scripts.map(|s| Arc::new(s) as Arc<dyn drone_engine::scripts::Scripts>))

@@ -36,7 +36,7 @@ pub(crate) struct Bindings {
 impl Bindings {
     /// Binds the session's workflow: its providers, its clusters' credentials
     /// (secrets resolved now, kept in memory only) and `--tunnel`s.
-    pub(crate) async fn new(
+    pub(crate) fn new(
         session: &crate::cli::Session,
         catalog: &Catalog,
         state: &State,

@@ -42,7 +42,7 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
         let request = crate::fargate::Request { file: t.file, spec, args: &args, dry_run: t.dry_run };
         return crate::fargate::run(request, &session, catalog, &state).await;
     }
-    let bindings = Arc::new(Bindings::new(&session, catalog, &state, t.tunnels).await?);
+    let bindings = Arc::new(Bindings::new(&session, catalog, &state, t.tunnels)?);
     let host = bindings.host(&spec.title(), drone_engine::scripts::snapshot(&state));
     eprintln!("task {}{}", spec.name, if t.dry_run { " (dry run: nothing is changed)" } else { "" });
     let spec = spec.clone();
