@@ -77,6 +77,19 @@ pub enum SyntaxError {
     },
 }
 
+impl SyntaxError {
+    /// The primary span, to move.
+    pub fn span_mut(&mut self) -> &mut Span {
+        match self {
+            SyntaxError::Unexpected { span, .. }
+            | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::TooLargeExpression { span, .. }
+            | SyntaxError::TooManyUnary { span, .. }
+            | SyntaxError::TooLarge { span, .. } => span,
+        }
+    }
+}
+
 impl Located for SyntaxError {
     fn span(&self) -> Span {
         match self {
@@ -482,6 +495,21 @@ pub enum CheckError {
         #[help]
         help: Option<String>,
     },
+    /// A string that is not among the values its attribute accepts.
+    #[error("\"{value}\" is not {allowed}")]
+    #[diagnostic(code("drone::type::not_one_of"))]
+    NotOneOf {
+        /// The value written.
+        value: String,
+        /// The accepted values, as `one of "A", "B"`.
+        allowed: String,
+        /// Where.
+        #[label("not accepted here")]
+        span: Span,
+        /// The closest value, or the list.
+        #[help]
+        help: Option<String>,
+    },
     /// An expression that is not valid where it stands.
     #[error("{message}")]
     #[diagnostic(code("drone::type::invalid"))]
@@ -533,6 +561,7 @@ impl Located for CheckError {
             | Import { span, .. }
             | UnknownType { span, .. }
             | Invalid { span, .. }
+            | NotOneOf { span, .. }
             | BadScript { span, .. }
             | BadGrant { span, .. }
             | BadMove { span, .. }

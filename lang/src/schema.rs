@@ -26,6 +26,9 @@ pub enum Type {
     Json,
     /// A whole resource of the named type, as produced by a reference.
     Resource(String),
+    /// A string that must be one of these values (an AWS enum); any string
+    /// expression is accepted, and a literal is checked against the list.
+    OneOf(Vec<String>),
 }
 
 /// One field of an object type.
@@ -52,12 +55,21 @@ impl Type {
         Type::Map(Box::new(value))
     }
 
+    /// `one of "A", "B"`
+    pub fn one_of(values: &[&str]) -> Type {
+        Type::OneOf(values.iter().map(|v| v.to_string()).collect())
+    }
+
     /// Whether a value of type `found` may be used where `self` is expected.
     /// `Any` on either side is accepted: the evaluator checks it later.
     pub fn accepts(&self, found: &Type) -> bool {
         match (self, found) {
             (Type::Any, _) | (_, Type::Any) => true,
-            (Type::Json, Type::Map(_) | Type::Object(_) | Type::List(_) | Type::String | Type::Json) => true,
+            (
+                Type::Json,
+                Type::Map(_) | Type::Object(_) | Type::List(_) | Type::String | Type::Json | Type::OneOf(_),
+            ) => true,
+            (Type::String | Type::OneOf(_), Type::String | Type::OneOf(_)) => true,
             (Type::List(a), Type::List(b)) => a.accepts(b),
             (Type::Map(a), Type::Map(b)) => a.accepts(b),
             (Type::Map(a), Type::Object(fields)) => fields.iter().all(|f| a.accepts(&f.ty)),
@@ -79,6 +91,10 @@ impl fmt::Display for Type {
             Type::Object(_) => f.write_str("object"),
             Type::Json => f.write_str("json document"),
             Type::Resource(t) => write!(f, "resource {t}"),
+            Type::OneOf(values) => {
+                let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+                write!(f, "one of {}", quoted.join(", "))
+            }
         }
     }
 }

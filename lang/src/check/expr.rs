@@ -39,6 +39,27 @@ impl Checker<'_> {
                 }
             }
             (ExprKind::Paren(inner), _) => self.check_value(inner, expected, what, scope),
+            (ExprKind::String(_), Type::OneOf(values)) if expr.as_plain_string().is_some() => {
+                let value = expr.as_plain_string().unwrap_or_default();
+                if !values.contains(&value) {
+                    let allowed = values.iter().map(|v| format!("`\"{v}\"`")).collect::<Vec<_>>().join(", ");
+                    let nearest = values
+                        .iter()
+                        .find(|v| v.eq_ignore_ascii_case(&value))
+                        .cloned()
+                        .or_else(|| closest(&value, values.iter().map(String::as_str)));
+                    let help = match nearest {
+                        Some(v) => format!("did you mean `\"{v}\"`?"),
+                        None => format!("write one of {allowed}"),
+                    };
+                    self.error(CheckError::NotOneOf {
+                        value,
+                        allowed: expected.to_string(),
+                        span: expr.span,
+                        help: Some(help),
+                    });
+                }
+            }
             _ => {
                 let found = self.infer(expr, scope);
                 self.expect(expected, &found, expr.span, what);

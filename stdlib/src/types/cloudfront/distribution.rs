@@ -45,12 +45,12 @@ fn attributes() -> Vec<AttributeSchema> {
         required("origin_domain", Type::String, "the origin's DNS name, e.g. a load balancer's `dns_name`"),
         optional(
             "origin_protocol_policy",
-            Type::String,
+            Type::one_of(&["https-only", "http-only", "match-viewer"]),
             "how CloudFront reaches the origin: \"https-only\" (default), \"http-only\" or \"match-viewer\"",
         ),
         optional(
             "viewer_protocol_policy",
-            Type::String,
+            Type::one_of(&["redirect-to-https", "https-only", "allow-all"]),
             "what viewers may use: \"redirect-to-https\" (default), \"https-only\" or \"allow-all\"",
         ),
         optional("aliases", Type::list(Type::String), "the public host names it answers for"),
@@ -71,7 +71,11 @@ fn attributes() -> Vec<AttributeSchema> {
             Type::String,
             "what is forwarded to the origin (default: AWS's AllViewer)",
         ),
-        optional("price_class", Type::String, "\"PriceClass_100\" (default), \"PriceClass_200\" or \"PriceClass_All\""),
+        optional(
+            "price_class",
+            Type::one_of(&["PriceClass_100", "PriceClass_200", "PriceClass_All"]),
+            "\"PriceClass_100\" (default), \"PriceClass_200\" or \"PriceClass_All\"",
+        ),
         optional("enabled", Type::Bool, "whether it serves requests (default true)"),
         optional("comment", Type::String, "a note shown in the console"),
         computed("id", Type::String, "the distribution id, e.g. \"E2QWRUHAPOMQZL\""),

@@ -40,7 +40,7 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("allocation_id", Type::String, "the elastic IP it sends from (public gateways need one)").replaces(),
         optional(
             "connectivity_type",
-            Type::String,
+            Type::one_of(&["public", "private"]),
             "\"public\" (default: to the internet) or \"private\" (to other VPCs only)",
         )
         .replaces(),

@@ -41,7 +41,12 @@ pub static TYPE: TypeDef = TypeDef {
 /// The object type of one security group rule.
 pub fn rule_type() -> Type {
     Type::Object(vec![
-        field("protocol", Type::String, false, "\"tcp\" (default), \"udp\", \"icmp\" or \"all\""),
+        field(
+            "protocol",
+            Type::one_of(&["tcp", "udp", "icmp", "icmpv6", "all", "-1"]),
+            false,
+            "\"tcp\" (default), \"udp\", \"icmp\" or \"all\"",
+        ),
         field("port", Type::Number, false, "a single port (sets from_port and to_port)"),
         field("from_port", Type::Number, false, "first port of a range"),
         field("to_port", Type::Number, false, "last port of a range"),

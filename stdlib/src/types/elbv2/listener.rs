@@ -39,7 +39,7 @@ fn attributes() -> Vec<AttributeSchema> {
     vec![
         required("load_balancer_arn", Type::String, "the load balancer's ARN").replaces(),
         required("port", Type::Number, "the port, e.g. 443"),
-        required("protocol", Type::String, "\"HTTP\" or \"HTTPS\""),
+        required("protocol", Type::one_of(&["HTTP", "HTTPS"]), "\"HTTP\" or \"HTTPS\""),
         optional("certificate_arn", Type::String, "the TLS certificate (ACM) of an HTTPS listener"),
         optional("ssl_policy", Type::String, "the TLS negotiation policy of an HTTPS listener"),
         optional("forward_to", Type::String, "the target group to forward requests to"),

@@ -38,7 +38,7 @@ fn attributes() -> Vec<AttributeSchema> {
     vec![
         required("name", Type::String, "the target group's name").replaces(),
         required("port", Type::Number, "the port targets listen on").replaces(),
-        optional("protocol", Type::String, "\"HTTP\" (default) or \"HTTPS\"").replaces(),
+        optional("protocol", Type::one_of(&["HTTP", "HTTPS"]), "\"HTTP\" (default) or \"HTTPS\"").replaces(),
         required("vpc_id", Type::String, "the VPC of the targets").replaces(),
         optional("health_check_path", Type::String, "the path health checks request (default \"/\")"),
         computed("id", Type::String, "the target group's ARN"),

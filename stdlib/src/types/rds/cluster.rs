@@ -39,7 +39,12 @@ pub static TYPE: TypeDef = TypeDef {
 fn attributes() -> Vec<AttributeSchema> {
     vec![
         required("identifier", Type::String, "the cluster identifier").replaces(),
-        required("engine", Type::String, "\"aurora-mysql\" or \"aurora-postgresql\"").replaces(),
+        required(
+            "engine",
+            Type::one_of(&["aurora-mysql", "aurora-postgresql"]),
+            "\"aurora-mysql\" or \"aurora-postgresql\"",
+        )
+        .replaces(),
         optional("engine_version", Type::String, "the engine version (default: the engine's default)"),
         optional("database_name", Type::String, "a database to create in the cluster").replaces(),
         required("master_username", Type::String, "the administrator's user name").replaces(),

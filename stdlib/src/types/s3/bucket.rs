@@ -65,7 +65,7 @@ fn attributes() -> Vec<AttributeSchema> {
     vec![
         required("name", Type::String, "the globally unique bucket name").replaces(),
         optional("versioning", Type::Bool, "whether object versions are kept"),
-        optional("encryption", Type::String, "default encryption: \"AES256\" or \"aws:kms\""),
+        optional("encryption", Type::one_of(&["AES256", "aws:kms"]), "default encryption: \"AES256\" or \"aws:kms\""),
         optional("kms_key_id", Type::String, "the KMS key for \"aws:kms\" encryption"),
         optional("public_access_block", public_access_block_type(), "the bucket's public access block flags"),
         optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted").drone_side(),

@@ -52,12 +52,16 @@ fn attributes() -> Vec<AttributeSchema> {
         required("name", Type::String, "the web ACL's name").replaces(),
         optional(
             "scope",
-            Type::String,
+            Type::one_of(&["REGIONAL", "CLOUDFRONT"]),
             "\"REGIONAL\" (default; load balancers) or \"CLOUDFRONT\" (managed in us-east-1)",
         )
         .replaces(),
         optional("description", Type::String, "what it protects"),
-        optional("default_action", Type::String, "for requests no rule decides: \"allow\" (default) or \"block\""),
+        optional(
+            "default_action",
+            Type::one_of(&["allow", "block"]),
+            "for requests no rule decides: \"allow\" (default) or \"block\"",
+        ),
         optional(
             "managed_rule_groups",
             Type::list(managed_rule_group_type()),
