@@ -30,8 +30,10 @@ enum Frame {
     Str,
 }
 
-/// Refuses `text` when it is too large or nested too deep for the parser.
-pub(crate) fn check(file: FileId, text: &str) -> Result<(), SyntaxError> {
+/// Refuses `text` when it is too large or nested too deep for the parser;
+/// otherwise returns where each line outside every bracket, string, comment
+/// and heredoc starts (where a top-level item may begin).
+pub(crate) fn check(file: FileId, text: &str) -> Result<Vec<usize>, SyntaxError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(SyntaxError::TooLarge { limit: MAX_FILE_BYTES, size: text.len(), span: Span::new(file, 0, 0) });
     }
@@ -43,6 +45,7 @@ pub(crate) fn check(file: FileId, text: &str) -> Result<(), SyntaxError> {
     };
     let mut stack = vec![Frame::Code { links: 0 }];
     let mut unary_run = 0usize;
+    let mut line_starts = vec![0];
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -136,13 +139,19 @@ pub(crate) fn check(file: FileId, text: &str) -> Result<(), SyntaxError> {
                     }
                 }
             }
+            b'\n' => {
+                if stack.len() == 1 {
+                    line_starts.push(i + 1);
+                }
+                i += 1;
+            }
             _ => i += 1,
         }
         if !b.is_ascii_whitespace() {
             unary_run = 0;
         }
     }
-    Ok(())
+    Ok(line_starts)
 }
 
 /// How deep the parser will recurse here: enclosing frames plus the links

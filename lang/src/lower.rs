@@ -21,35 +21,40 @@ struct Grammar;
 /// tree (check, evaluation, formatting, policy, drop) recurses once per node.
 pub const MAX_EXPRESSION_DEPTH: usize = 256;
 
-/// Parses `text` as file `file`; on failure returns the first syntax error.
-pub(crate) fn parse_module(file: FileId, text: &str) -> Result<Module, SyntaxError> {
-    crate::bounds::check(file, text)?;
-    let mut pairs = Grammar::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
+/// Parses the items in `text[start..end]` of file `file`, with spans counted
+/// from `start`; the caller moves them into place (`shift.rs`), so the tree of
+/// an unchanged item can be reused wherever its text now stands. A syntax
+/// error's span is absolute, and names what the whole text holds there.
+pub(crate) fn parse_items(file: FileId, text: &str, start: usize, end: usize) -> Result<Vec<Item>, SyntaxError> {
+    let chunk = &text[start..end];
+    let mut pairs = Grammar::parse(Rule::file, chunk).map_err(|e| syntax_error(file, text, start, e))?;
     let file_pair = pairs.next().ok_or_else(|| SyntaxError::Unexpected {
         found: "end of file".into(),
         expected: "a declaration".into(),
-        span: Span::new(file, 0, 0),
+        span: Span::new(file, start, start),
     })?;
     let lower = Lower {
         file,
-        text,
-        comments: crate::trivia::comments(text),
+        text: chunk,
+        comments: crate::trivia::comments(chunk),
         depth: Cell::new(0),
         too_large: RefCell::new(None),
     };
-    let span = lower.span(&file_pair);
     let items = file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| lower.item(p)).collect();
-    if let Some(error) = lower.too_large.into_inner() {
+    if let Some(mut error) = lower.too_large.into_inner() {
+        crate::shift::Shift::shift(error.span_mut(), file, start as u32);
         return Err(error);
     }
-    Ok(Module { items, span })
+    Ok(items)
 }
 
-fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> SyntaxError {
-    let offset = match error.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
-    };
+/// The error pest reports at `base + its offset` of `text`.
+fn syntax_error(file: FileId, text: &str, base: usize, error: pest::error::Error<Rule>) -> SyntaxError {
+    let offset = base
+        + match error.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((s, _)) => s,
+        };
     let found_text: String = text[offset..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
     let (found, end) = if found_text.is_empty() {
         ("end of file".to_string(), offset)

@@ -53,24 +53,21 @@ pub fn read_confined(root: &Path, path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".into())
 }
 
-/// The result of parsing one file: the tree and its syntax errors. On an error
-/// the tree holds no items, so callers can keep their last good tree.
+/// The result of parsing one file: the tree and its syntax errors. Each
+/// top-level item is parsed on its own (`incremental.rs`): the tree holds the
+/// items that parse, and each broken item gives its own error.
 #[derive(Clone, Debug)]
 pub struct Parse {
     /// The syntax tree.
     pub module: Module,
-    /// Syntax errors (at most one today: pest stops at the first).
+    /// Syntax errors: one per item that does not parse (pest stops at the
+    /// first error within an item).
     pub errors: Vec<SyntaxError>,
 }
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> Parse {
-    match crate::lower::parse_module(file, text) {
-        Ok(module) => Parse { module, errors: Vec::new() },
-        Err(error) => {
-            Parse { module: Module { items: Vec::new(), span: Span::new(file, 0, text.len()) }, errors: vec![error] }
-        }
-    }
+    crate::incremental::parse_by_items(file, text, None)
 }
 
 /// One imported file.
@@ -123,6 +120,17 @@ impl crate::diagnostic::Located for LoadError {
 
 /// Loads `root` and the files it imports.
 pub fn load(root: &Path, text: String, loader: &dyn SourceLoader) -> (Program, Vec<LoadError>) {
+    load_with(root, text, loader, &mut |file, text| parse(file, text))
+}
+
+/// Loads `root` and the files it imports, parsing each with `parse` (an
+/// editor passes an [`crate::ItemCache`]'s, to reuse unchanged items).
+pub fn load_with(
+    root: &Path,
+    text: String,
+    loader: &dyn SourceLoader,
+    parse: &mut dyn FnMut(FileId, &str) -> Parse,
+) -> (Program, Vec<LoadError>) {
     let mut sources = SourceMap::new();
     let root_file = sources.add(root.display().to_string(), text.clone());
     let parsed = parse(root_file, &text);

@@ -1,0 +1,237 @@
+//! Parsing a file one top-level item at a time. Items start at lines that
+//! begin, outside every bracket, string, comment and heredoc, with an item's
+//! keyword or an annotation; each item's text is parsed on its own. The
+//! result is the tree a whole-file parse gives, with two gains: a syntax error
+//! spoils only its own item (the others are still checked, and each broken
+//! item reports its error), and an [`ItemCache`] reuses the tree of every item
+//! whose text did not change, so an editor's keystroke re-parses one item.
+
+use std::collections::HashMap;
+
+use crate::ast::{Item, Module};
+use crate::program::Parse;
+use crate::shift::Shift;
+use crate::span::{FileId, Span};
+
+/// Keywords that begin a top-level item.
+const ITEM_KEYWORDS: &[&str] = &[
+    "workflow",
+    "param",
+    "let",
+    "provider",
+    "resource",
+    "output",
+    "phase",
+    "use",
+    "for",
+    "if",
+    "policy",
+    "flag",
+    "moved",
+    "component",
+    "instance",
+    "task",
+    "step",
+    "hook",
+];
+
+/// Most items kept beyond those of the last parse; older ones are dropped first.
+const SPARE_ITEMS: usize = 4096;
+
+/// Trees of items parsed before, by their text, with spans counted from the
+/// item's first byte.
+#[derive(Debug, Default)]
+pub struct ItemCache {
+    trees: HashMap<String, (Vec<Item>, u64)>,
+    /// Counts parses, to drop the trees unused the longest.
+    tick: u64,
+    /// Items parsed (not reused) by the last parse.
+    parsed: usize,
+}
+
+impl ItemCache {
+    /// Parses `text` as file `file`, reusing the trees of items seen before.
+    pub fn parse(&mut self, file: FileId, text: &str) -> Parse {
+        self.tick += 1;
+        self.parsed = 0;
+        let parse = parse_by_items(file, text, Some(self));
+        if self.trees.len() > SPARE_ITEMS + parse.module.items.len() {
+            let mut ticks: Vec<u64> = self.trees.values().map(|(_, t)| *t).collect();
+            ticks.sort_unstable();
+            let cut = ticks[ticks.len() - SPARE_ITEMS];
+            self.trees.retain(|_, (_, t)| *t >= cut);
+        }
+        parse
+    }
+
+    /// How many items the last parse had to parse (the rest were reused).
+    pub fn parsed_last(&self) -> usize {
+        self.parsed
+    }
+}
+
+/// Parses `text` item by item, through `cache` when one is given.
+pub(crate) fn parse_by_items(file: FileId, text: &str, mut cache: Option<&mut ItemCache>) -> Parse {
+    let line_starts = match crate::bounds::check(file, text) {
+        Ok(starts) => starts,
+        Err(error) => {
+            return Parse {
+                module: Module { items: Vec::new(), span: Span::new(file, 0, text.len()) },
+                errors: vec![error],
+            }
+        }
+    };
+    let starts = item_starts(text, &line_starts);
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let chunk = &text[start..end];
+        let reused = cache.as_deref_mut().and_then(|c| {
+            let tick = c.tick;
+            c.trees.get_mut(chunk).map(|(tree, used)| {
+                *used = tick;
+                tree.clone()
+            })
+        });
+        let tree = match reused {
+            Some(tree) => Ok(tree),
+            None => {
+                let parsed = crate::lower::parse_items(file, text, start, end);
+                if let (Ok(tree), Some(c)) = (&parsed, cache.as_deref_mut()) {
+                    c.parsed += 1;
+                    c.trees.insert(chunk.to_string(), (tree.clone(), c.tick));
+                }
+                parsed
+            }
+        };
+        match tree {
+            Ok(mut tree) => {
+                tree.shift(file, start as u32);
+                items.extend(tree);
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    let comments = crate::trivia::comments(text);
+    let end = crate::trivia::trim_end(text, &comments, 0, text.len());
+    Parse { module: Module { items, span: Span::new(file, 0, end) }, errors }
+}
+
+/// Where each item starts: the first at 0, then every top-level line that
+/// begins with an item keyword or an annotation, except the item line right
+/// after an annotation (the annotation's item starts with it).
+fn item_starts(text: &str, line_starts: &[usize]) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut annotated = text.starts_with('@');
+    for &at in line_starts.iter().filter(|&&at| at > 0) {
+        let line = &text[at..];
+        if line.starts_with('@') {
+            if !annotated {
+                starts.push(at);
+            }
+            annotated = true;
+        } else if begins_item(line) {
+            if !annotated {
+                starts.push(at);
+            }
+            annotated = false;
+        }
+    }
+    starts
+}
+
+/// Whether `line` begins with an item keyword as a whole word.
+fn begins_item(line: &str) -> bool {
+    ITEM_KEYWORDS.iter().any(|k| line.strip_prefix(k).is_some_and(|rest| rest.starts_with([' ', '\t', '{'])))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::diagnostic::Located;
+
+    /// The tree of `text` parsed whole, as one item list.
+    fn whole(text: &str) -> Result<Vec<Item>, crate::SyntaxError> {
+        crate::bounds::check(FileId(0), text)?;
+        crate::lower::parse_items(FileId(0), text, 0, text.len())
+    }
+
+    fn drone_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if path.is_dir() && name != "target" && !name.starts_with('.') {
+                drone_files(&path, out);
+            } else if name.ends_with(".drone") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_file_parses_item_by_item_as_it_does_whole() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        drone_files(&root, &mut files);
+        assert!(files.len() > 50, "found {} files", files.len());
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let by_items = parse_by_items(FileId(0), &text, None);
+            match whole(&text) {
+                Ok(items) => {
+                    assert!(by_items.errors.is_empty(), "{}: {:?}", path.display(), by_items.errors);
+                    assert_eq!(by_items.module.items, items, "{}", path.display());
+                }
+                // The whole parse stops at the first error; so does the first broken item.
+                Err(error) => assert_eq!(by_items.errors.first(), Some(&error), "{}", path.display()),
+            }
+        }
+    }
+
+    const FILE: &str = "workflow \"w\" {}\n\n// the logs\n@allow(data.x, reason = \"y\")\n// still the logs\nresource aws.logs.log_group a {\n  name = \"a\"\n}\ntask t {\n  script = <<RHAI\nresource in a heredoc {\nRHAI\n}\n\nlet s = \"${ {\n} }\"\nresource aws.logs.log_group b {\n  name = \"b\"\n}\n";
+
+    #[test]
+    fn items_start_at_keywords_outside_brackets_strings_and_heredocs() {
+        let line_starts = crate::bounds::check(FileId(0), FILE).unwrap_or_default();
+        let starts = item_starts(FILE, &line_starts);
+        let firsts: Vec<&str> = starts.iter().map(|&s| FILE[s..].lines().next().unwrap_or_default()).collect();
+        assert_eq!(
+            firsts,
+            [
+                "workflow \"w\" {}",
+                "@allow(data.x, reason = \"y\")",
+                "task t {",
+                "let s = \"${ {",
+                "resource aws.logs.log_group b {"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_item_spoils_only_itself() {
+        let text = FILE.replace("  name = \"b\"", "  name = ") + "let c = (\n";
+        let parse = parse_by_items(FileId(0), &text, None);
+        assert_eq!(parse.errors.len(), 2, "{:?}", parse.errors);
+        let names: Vec<&str> = parse.module.items.iter().map(Item::keyword).collect();
+        assert_eq!(names, ["workflow", "resource", "task", "let"]);
+        // The first error is the whole parse's, found token included.
+        assert_eq!(parse.errors.first(), whole(&text).err().as_ref());
+        assert_eq!(&text[parse.errors[0].span().start as usize..][..1], "}");
+    }
+
+    #[test]
+    fn an_edit_reparses_only_its_item_and_moves_the_rest() {
+        let mut cache = ItemCache::default();
+        let first = cache.parse(FileId(3), FILE);
+        assert_eq!(cache.parsed_last(), 5);
+        let edited = FILE.replace("name = \"a\"", "name = \"a-longer\"");
+        let again = cache.parse(FileId(3), &edited);
+        assert_eq!(cache.parsed_last(), 1, "only the edited item is parsed");
+        assert_eq!(again.module, parse_by_items(FileId(3), &edited, None).module);
+        assert_ne!(first.module.items[4].span(), again.module.items[4].span(), "the items after the edit moved");
+        assert_eq!(again.module.items[4].span().file, FileId(3));
+    }
+}
