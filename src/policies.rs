@@ -35,6 +35,26 @@ pub struct Selection {
 /// Loads the packs into `loaded`'s sources, checks them, and evaluates them
 /// over its model. Language errors in a pack are rendered and reported as such.
 pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -> Result<Report, Exit> {
+    evaluate_with(loaded, catalog, selection, &mut PackCache::default())
+}
+
+/// The packs parsed and checked the last time, kept while their texts stay
+/// the same: the language server judges every edit by the same packs.
+#[derive(Default)]
+pub struct PackCache {
+    /// (name, file, text) of each pack.
+    sources: Vec<(String, String, String)>,
+    /// Each pack's name and tree; their spans' files are set on each use.
+    modules: Vec<(String, Module)>,
+}
+
+/// [`evaluate`], parsing the packs only when `cache` holds other texts.
+pub fn evaluate_with(
+    loaded: &mut Loaded,
+    catalog: &Catalog,
+    selection: &Selection,
+    cache: &mut PackCache,
+) -> Result<Report, Exit> {
     let baseline = match &selection.baseline {
         Some(path) => Some(crate::baseline::load(path).map_err(|e| {
             eprintln!("error: {e}");
@@ -42,6 +62,33 @@ pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -
         })?),
         None => None,
     };
+    let sources = pack_sources(loaded, selection)?;
+    let ids: Vec<_> =
+        sources.iter().map(|(_, file, text)| loaded.program.sources.add(file.clone(), text.clone())).collect();
+    if cache.sources != sources || cache.modules.len() != sources.len() {
+        cache.modules = parse_packs(&sources, &ids, loaded, catalog)?;
+        cache.sources = sources;
+    }
+    let mut modules = cache.modules.clone();
+    for ((_, module), id) in modules.iter_mut().zip(&ids) {
+        drone_lang::shift::Shift::shift(module, *id, 0);
+    }
+    let packs: Vec<Pack<'_>> = modules.iter().map(|(name, module)| Pack { name: name.clone(), module }).collect();
+    let host = crate::pipeline::host_for(&loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let mut report = policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled).map_err(|errors| {
+        print_all(&errors, &loaded.program.sources);
+        Exit::Language
+    })?;
+    if let Some(baseline) = baseline {
+        report.compare_with_baseline(baseline);
+    }
+    Ok(report)
+}
+
+/// (name, file, text) of the built-in packs and of every `.drone` file in the
+/// workflow's and the command line's policy directories.
+fn pack_sources(loaded: &Loaded, selection: &Selection) -> Result<Vec<(String, String, String)>, Exit> {
     let base = loaded.program.root_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut sources: Vec<(String, String, String)> =
         BUILTIN.iter().map(|(n, f, t)| (n.to_string(), f.to_string(), t.to_string())).collect();
@@ -62,32 +109,31 @@ pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -
             sources.push((name, file.display().to_string(), text));
         }
     }
-    let mut modules: Vec<(String, Module)> = Vec::new();
+    Ok(sources)
+}
+
+/// Parses and checks each pack (already in the source map as `ids`).
+fn parse_packs(
+    sources: &[(String, String, String)],
+    ids: &[drone_lang::FileId],
+    loaded: &Loaded,
+    catalog: &Catalog,
+) -> Result<Vec<(String, Module)>, Exit> {
+    let mut modules = Vec::new();
     let mut errors = Vec::new();
-    for (name, file, text) in sources {
-        let id = loaded.program.sources.add(file, text.clone());
-        let parsed = drone_lang::parse(id, &text);
+    for ((name, _, text), id) in sources.iter().zip(ids) {
+        let parsed = drone_lang::parse(*id, text);
         if !parsed.errors.is_empty() {
             print_all(&parsed.errors, &loaded.program.sources);
             return Err(Exit::Language);
         }
         errors.extend(drone_lang::check_policies(&parsed.module, catalog));
-        modules.push((name, parsed.module));
+        modules.push((name.clone(), parsed.module));
     }
     if !errors.is_empty() {
         print_all(&errors, &loaded.program.sources);
         eprintln!("{}", count(errors.len(), "error"));
         return Err(Exit::Language);
     }
-    let packs: Vec<Pack<'_>> = modules.iter().map(|(name, module)| Pack { name: name.clone(), module }).collect();
-    let host = crate::pipeline::host_for(&loaded.program.root_path);
-    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    let mut report = policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled).map_err(|errors| {
-        print_all(&errors, &loaded.program.sources);
-        Exit::Language
-    })?;
-    if let Some(baseline) = baseline {
-        report.compare_with_baseline(baseline);
-    }
-    Ok(report)
+    Ok(modules)
 }

@@ -15,12 +15,20 @@ struct Client {
     stdin: ChildStdin,
     messages: Receiver<Value>,
     next: i64,
+    /// The version of the last change sent.
+    version: i64,
 }
 
 impl Client {
     fn start() -> Client {
+        Client::start_with(&[])
+    }
+
+    /// Starts `drone lsp` with `env` set.
+    fn start_with(env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_drone"))
             .arg("lsp")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -53,7 +61,7 @@ impl Client {
                 return;
             }
         });
-        Client { child, stdin, messages, next: 1 }
+        Client { child, stdin, messages, next: 1, version: 100 }
     }
 
     fn raw(&mut self, body: &[u8]) {
@@ -85,6 +93,50 @@ impl Client {
                 return message;
             }
         }
+    }
+
+    /// Replaces the whole text of the open document `uri`.
+    fn change(&mut self, uri: &str, text: &str) {
+        self.version += 1;
+        let version = self.version;
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+    }
+
+    /// The labels of the completion items offered at `position`.
+    fn completion_labels(&mut self, uri: &str, position: Value) -> Vec<String> {
+        let reply =
+            self.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": position }));
+        let items = reply["result"]["items"].as_array().cloned().unwrap_or_default();
+        items.iter().filter_map(|i| i["label"].as_str().map(String::from)).collect()
+    }
+
+    /// Opens `uri` with `text` and returns its first diagnostics.
+    fn open(&mut self, uri: &str, text: &str) -> Vec<Value> {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "drone", "version": 1, "text": text } }),
+        );
+        self.diagnostics(uri)
+    }
+
+    /// The code actions offered for `diagnostics`.
+    fn code_actions(&mut self, uri: &str, diagnostics: &[Value]) -> Vec<Value> {
+        let range = diagnostics.first().map(|d| d["range"].clone()).unwrap_or(Value::Null);
+        let reply = self.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": range, "context": { "diagnostics": diagnostics } }),
+        );
+        reply["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Ends the session as an editor does, and waits for the server to exit.
+    fn stop(mut self) -> Option<i32> {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        self.child.wait().ok().and_then(|s| s.code())
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -185,55 +237,37 @@ fn the_language_server_answers_over_stdio() {
         "  retention_in_days = 365\n}\n\nresource aws.logs.log_group audit",
         "}\n\nresource aws.logs.log_group audit",
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": short }] }),
-    );
+    client.change(&uri, &short);
     let diagnostics = client.diagnostics(&uri);
     assert!(
         diagnostics.iter().any(|d| d["code"] == "policy::data.log_retention" && d["severity"] == 1),
         "{diagnostics:#?}"
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 4 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
     assert!(client.diagnostics(&uri).is_empty());
 
     // The imported file, open and edited: the document that uses it is checked again.
     client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": names_uri, "languageId": "drone", "version": 1, "text": "let app_logs = \"/app\"\n" } }));
     assert!(client.diagnostics(&names_uri).is_empty());
     assert!(client.diagnostics(&uri).is_empty());
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": names_uri, "version": 2 }, "contentChanges": [{ "text": "let logs = \"/app\"\n" }] }),
-    );
+    client.change(&names_uri, "let logs = \"/app\"\n");
     assert!(client.diagnostics(&names_uri).is_empty());
     let using = client.diagnostics(&uri);
     assert!(using.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("app_logs"))), "{using:#?}");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": names_uri, "version": 3 }, "contentChanges": [{ "text": "let app_logs = \"/app\"\n" }] }),
-    );
+    client.change(&names_uri, "let app_logs = \"/app\"\n");
     assert!(client.diagnostics(&names_uri).is_empty());
     assert!(client.diagnostics(&uri).is_empty());
 
     // Completion: resource types after `resource`, attributes inside a block.
     let typed = format!("{text}\nresource ");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 5 }, "contentChanges": [{ "text": typed }] }),
-    );
+    client.change(&uri, &typed);
     let end_of = json!({ "line": typed.matches('\n').count(), "character": 9 });
     let types =
         client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end_of }));
     let labels: Vec<&str> =
         types["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
     assert!(labels.contains(&"aws.s3.bucket") && labels.contains(&"aws.rds.cluster"), "{labels:?}");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 6 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
     let inside = position(&text, "  retention_in_days = 365\n}\n\nresource aws.logs.log_group audit", 0);
     let attributes =
         client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": inside }));
@@ -247,20 +281,14 @@ fn the_language_server_answers_over_stdio() {
 
     // References complete: the names of a type, then a resource's attributes (known after apply too).
     let reference = format!("{text}\noutput arn = aws.logs.log_group.");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 60 }, "contentChanges": [{ "text": reference }] }),
-    );
+    client.change(&uri, &reference);
     let end = json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.".len() });
     let names = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
     let labels: Vec<&str> =
         names["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
     assert_eq!(labels, ["app", "audit"]);
     let reference = format!("{text}\noutput arn = aws.logs.log_group.app.");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 61 }, "contentChanges": [{ "text": reference }] }),
-    );
+    client.change(&uri, &reference);
     let end =
         json!({ "line": reference.matches('\n').count(), "character": "output arn = aws.logs.log_group.app.".len() });
     let attributes =
@@ -268,17 +296,11 @@ fn the_language_server_answers_over_stdio() {
     let labels: Vec<&str> =
         attributes["result"]["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
     assert!(labels.contains(&"arn") && labels.contains(&"retention_in_days"), "{labels:?}");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 62 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
 
     // Where a value starts: params, lets and functions.
     let valued = format!("{text}\nlet region = \"eu-west-1\"\noutput where = ");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 65 }, "contentChanges": [{ "text": valued }] }),
-    );
+    client.change(&uri, &valued);
     let end = json!({ "line": valued.matches('\n').count(), "character": "output where = ".len() });
     let values = client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": end }));
     let items = values["result"]["items"].as_array().expect("items");
@@ -293,19 +315,13 @@ fn the_language_server_answers_over_stdio() {
     // Hover on a function: its signature.
     let with_call =
         text.replace("\"${aws.logs.log_group.app.name}-audit\"", "lower(\"${aws.logs.log_group.app.name}-audit\")");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 63 }, "contentChanges": [{ "text": with_call }] }),
-    );
+    client.change(&uri, &with_call);
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": position(&with_call, "lower(", 2) }),
     );
     assert!(hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.starts_with("`lower(")), "{hover}");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 64 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
 
     // Hover on an attribute: its type, whether it is required, and its doc.
     let hover = client.request(
@@ -384,10 +400,7 @@ fn the_language_server_answers_over_stdio() {
         "retention_in_days = 365\n}\n\nresource aws.logs.log_group audit",
         "retention_in_days    =     365\n}\nresource aws.logs.log_group audit",
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 7 }, "contentChanges": [{ "text": messy }] }),
-    );
+    client.change(&uri, &messy);
     let edits = client.request(
         "textDocument/formatting",
         json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
@@ -420,10 +433,7 @@ fn the_language_server_answers_over_stdio() {
         "retention_in_days = 365\n}\n\nresource aws.logs.log_group audit",
         "retention_in_day = 365\n}\n\nresource aws.logs.log_group audit",
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 8 }, "contentChanges": [{ "text": typo }] }),
-    );
+    client.change(&uri, &typo);
     let diagnostics = client.diagnostics(&uri);
     assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
     let actions = client.request(
@@ -437,10 +447,7 @@ fn the_language_server_answers_over_stdio() {
         json!({ "textDocument": { "uri": uri, "version": 9 }, "contentChanges": [{ "range": edit["range"], "text": edit["newText"] }] }),
     );
     assert!(client.diagnostics(&uri).is_empty(), "the fixed file checks clean");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 10 }, "contentChanges": [{ "text": short }] }),
-    );
+    client.change(&uri, &short);
     let finding = client.diagnostics(&uri);
     let actions = client.request(
         "textDocument/codeAction",
@@ -451,15 +458,9 @@ fn the_language_server_answers_over_stdio() {
     assert_eq!(allow["range"]["start"], position(&short, "resource aws.logs.log_group app", 0));
 
     // @allow: rule ids complete, and a rule's id shows its title and fix.
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 20 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
     let allowing = text.replace("resource aws.logs.log_group audit", "@allow(\nresource aws.logs.log_group audit");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 21 }, "contentChanges": [{ "text": allowing }] }),
-    );
+    client.change(&uri, &allowing);
     let rules = client.request(
         "textDocument/completion",
         json!({ "textDocument": { "uri": uri }, "position": position(&allowing, "@allow(", 7) }),
@@ -474,10 +475,7 @@ fn the_language_server_answers_over_stdio() {
         "resource aws.logs.log_group audit",
         "@allow(data.log_retention, reason = \"the archive keeps it\")\nresource aws.logs.log_group audit",
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 22 }, "contentChanges": [{ "text": allowed }] }),
-    );
+    client.change(&uri, &allowed);
     let rule = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": position(&allowed, "data.log_retention", 6) }),
@@ -490,10 +488,7 @@ fn the_language_server_answers_over_stdio() {
     );
 
     // Rename a resource: the declaration, its references, and a `moved` block; the result checks clean.
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 23 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
     let renamed = client.request(
         "textDocument/rename",
         json!({ "textDocument": { "uri": uri }, "position": position(&text, "app {", 1), "newName": "application" }),
@@ -506,15 +501,9 @@ fn the_language_server_answers_over_stdio() {
         after.contains("moved {\n  from = \"aws.logs.log_group.app\"\n  to   = \"aws.logs.log_group.application\"\n}"),
         "{after}"
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 24 }, "contentChanges": [{ "text": after }] }),
-    );
+    client.change(&uri, &after);
     assert!(client.diagnostics(&uri).is_empty(), "the renamed file checks clean");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 25 }, "contentChanges": [{ "text": text }] }),
-    );
+    client.change(&uri, &text);
     let _ = client.diagnostics(&uri);
 
     // Shutdown, then exit: the process ends with success.
@@ -578,4 +567,154 @@ fn bench_diagnostics_after_one_character_edit() {
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);
     let _ = client.child.wait();
+}
+
+/// The codes of `diagnostics`.
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics.iter().filter_map(|d| d["code"].as_str().map(String::from)).collect()
+}
+
+#[test]
+fn enum_values_complete_and_are_checked() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("enums.drone");
+    let uri = format!("file://{}", path.display());
+    let text = "resource aws.s3.bucket logs {\n  name       = \"logs\"\n  encryption = \"aes256\"\n}\n";
+    std::fs::write(&path, text).expect("write");
+    let mut client = Client::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    let diagnostics = client.open(&uri, text);
+    let wrong: Vec<Value> = diagnostics.iter().filter(|d| d["code"] == "drone::type::not_one_of").cloned().collect();
+    assert_eq!(wrong.len(), 1, "{diagnostics:#?}");
+    assert!(wrong[0]["message"].as_str().is_some_and(|m| m.contains("did you mean `\"AES256\"`")), "{wrong:?}");
+    // Its quick fix writes the value the schema has.
+    let actions = client.code_actions(&uri, &wrong);
+    let edits = actions[0]["edit"]["changes"][&uri].as_array().cloned().unwrap_or_default();
+    let fixed = apply_edits(text, &edits);
+    assert!(fixed.contains("encryption = \"AES256\""), "{fixed}");
+    client.change(&uri, &fixed);
+    assert!(!codes(&client.diagnostics(&uri)).iter().any(|c| c.starts_with("drone::type")));
+
+    // After `encryption = `, the values; inside the opened string, the same without quotes.
+    let bare = fixed.replace("encryption = \"AES256\"", "encryption = ");
+    client.change(&uri, &bare);
+    let labels = client.completion_labels(&uri, position(&bare, "encryption = ", "encryption = ".len()));
+    assert_eq!(labels, ["\"AES256\"", "\"aws:kms\""]);
+    let opened = fixed.replace("encryption = \"AES256\"", "encryption = \"a");
+    client.change(&uri, &opened);
+    let labels = client.completion_labels(&uri, position(&opened, "encryption = \"a", "encryption = \"a".len()));
+    assert_eq!(labels, ["AES256", "aws:kms"]);
+    // A field of an object: a security group rule's protocol.
+    let nested = "resource aws.ec2.security_group web {\n  name    = \"web\"\n  vpc_id  = \"vpc-1\"\n  ingress = [{ port = 443, protocol = ";
+    client.change(&uri, nested);
+    let labels = client.completion_labels(&uri, position(nested, "protocol = ", "protocol = ".len()));
+    assert!(labels.contains(&"\"tcp\"".to_string()) && labels.contains(&"\"udp\"".to_string()), "{labels:?}");
+    assert_eq!(client.stop(), Some(0));
+}
+
+#[test]
+fn mechanical_fixes_apply_and_findings_explain_themselves() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("fixes.drone");
+    let uri = format!("file://{}", path.display());
+    let text = "resource aws.ecr.repository app {\n  name         = \"app\"\n  scan_on_push = false\n}\n\nresource aws.ecr.repository tools { name = \"tools\" }\n";
+    std::fs::write(&path, text).expect("write");
+    let mut client = Client::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    let diagnostics = client.open(&uri, text);
+    let mut found = codes(&diagnostics);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "policy::data.ecr_immutable_tags",
+            "policy::data.ecr_immutable_tags",
+            "policy::data.ecr_scan_on_push",
+            "policy::data.ecr_scan_on_push"
+        ],
+        "{diagnostics:#?}"
+    );
+
+    // Hovering a finding shows its rule's title, why it exists and how to fix it.
+    let scan = diagnostics.iter().find(|d| d["code"] == "policy::data.ecr_scan_on_push").expect("finding");
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": scan["range"]["start"] }));
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("**data.ecr_scan_on_push**") && shown.contains("*Why:*"), "{hover}");
+    assert!(shown.contains("*Fix:* set `scan_on_push = true`"), "{hover}");
+
+    // Every finding here has a mechanical fix; applying them one by one leaves a clean file.
+    let mut current = text.to_string();
+    let mut diagnostics = diagnostics;
+    let mut applied = 0;
+    while let Some(finding) = diagnostics.first().cloned() {
+        let actions = client.code_actions(&uri, std::slice::from_ref(&finding));
+        let fix = actions
+            .iter()
+            .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Set `")))
+            .unwrap_or_else(|| panic!("no mechanical fix for {finding:#?} in {actions:#?}"));
+        let edits = fix["edit"]["changes"][&uri].as_array().cloned().unwrap_or_default();
+        current = apply_edits(&current, &edits);
+        client.change(&uri, &current);
+        diagnostics = client.diagnostics(&uri);
+        applied += 1;
+        assert!(applied <= 4, "fixes do not converge: {current}");
+    }
+    assert_eq!(applied, 4);
+    assert!(current.contains("  scan_on_push = true\n"), "the value written is replaced: {current}");
+    assert!(current.contains("{ name = \"tools\"\n  immutable_tags = true\n  scan_on_push = true\n}"), "{current}");
+    std::fs::write(&path, &current).expect("write");
+    let check =
+        std::process::Command::new(env!("CARGO_BIN_EXE_drone")).args(["check"]).arg(&path).output().expect("check");
+    assert!(check.status.success(), "{current}\n{}", String::from_utf8_lossy(&check.stderr));
+    assert_eq!(client.stop(), Some(0));
+}
+
+#[test]
+fn a_broken_file_is_still_checked_where_it_parses() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("broken.drone");
+    let uri = format!("file://{}", path.display());
+    let text = "resource aws.logs.log_group a {\n  name = \n}\n\nresource aws.logs.log_group b {\n  name   = \"b\"\n  colour = \"blue\"\n}\n\nlet x = (\n";
+    std::fs::write(&path, text).expect("write");
+    let mut client = Client::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    let diagnostics = client.open(&uri, text);
+    assert_eq!(
+        codes(&diagnostics),
+        ["drone::syntax::unexpected", "drone::syntax::unexpected", "drone::type::unknown_attribute"],
+        "{diagnostics:#?}"
+    );
+    assert_eq!(diagnostics[0]["range"]["start"], json!({ "line": 2, "character": 0 }));
+    assert_eq!(diagnostics[2]["range"]["start"], json!({ "line": 6, "character": 2 }));
+    assert_eq!(client.stop(), Some(0));
+}
+
+#[test]
+fn a_panicking_handler_answers_with_an_error_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("panics.drone");
+    let uri = format!("file://{}", path.display());
+    let text = "let a = 1\n";
+    std::fs::write(&path, text).expect("write");
+    for method in ["textDocument/hover", "textDocument/publishDiagnostics"] {
+        let mut client = Client::start_with(&[("DRONE_LSP_PANIC_ON", method)]);
+        client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+        let diagnostics = client.open(&uri, text);
+        let hover = client.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 4 } }),
+        );
+        if method == "textDocument/hover" {
+            assert_eq!(hover["error"]["code"], -32603, "{hover}");
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        } else {
+            assert!(hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.contains("let a")), "{hover}");
+            assert!(diagnostics[0]["message"].as_str().is_some_and(|m| m.contains("drone failed")), "{diagnostics:?}");
+        }
+        // The server goes on: the next request is answered, and the session ends cleanly.
+        let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+        assert!(symbols["result"].is_array(), "{symbols}");
+        assert_eq!(client.stop(), Some(0));
+    }
 }

@@ -675,6 +675,18 @@ impl Expr {
         }
     }
 
+    /// Whether the expression is made only of literals (strings without
+    /// interpolation, numbers, booleans, null, lists and maps of them).
+    pub fn is_literal(&self) -> bool {
+        match &self.kind {
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => true,
+            ExprKind::String(_) => self.literal_text().is_some(),
+            ExprKind::List(items) => items.iter().all(Expr::is_literal),
+            ExprKind::Map(entries) => entries.iter().all(|e| e.value.is_literal()),
+            _ => false,
+        }
+    }
+
     /// The text of a string literal without interpolations.
     pub fn as_plain_string(&self) -> Option<String> {
         match &self.kind {

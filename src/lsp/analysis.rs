@@ -9,12 +9,32 @@ use std::path::{Path, PathBuf};
 use drone_engine::functions::CallContext;
 use drone_engine::policy::Severity;
 use drone_lang::span::FileId;
-use drone_lang::{Catalog, FsLoader, Located, SourceLoader};
+use drone_lang::{Catalog, FsLoader, ItemCache, Located, SourceLoader};
 use miette::Diagnostic;
 use serde_json::{json, Value};
 
 use super::text::LineIndex;
 use crate::pipeline::Loaded;
+use crate::policies::PackCache;
+
+/// What an analysis reuses from the ones before: the trees of unchanged
+/// items (of every file it reads) and the parsed policy packs.
+#[derive(Default)]
+pub struct Caches {
+    /// Item trees by text.
+    pub items: ItemCache,
+    /// The packs, parsed and checked.
+    pub packs: PackCache,
+}
+
+/// A document's diagnostics, and the files it imports (so that a change to
+/// one of them re-checks it).
+pub struct Analysis {
+    /// The protocol's diagnostics.
+    pub diagnostics: Vec<Value>,
+    /// The canonical paths of the files it `use`s.
+    pub imports: Vec<PathBuf>,
+}
 
 /// Reads imports as the editor has them: an open document's text, else the file.
 struct Overlay<'o> {
@@ -34,45 +54,75 @@ impl SourceLoader for Overlay<'_> {
 }
 
 /// Every diagnostic of the document at `path` whose text is `text`; imports
-/// that are open are read from `open` (by canonical path).
-pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog, open: &BTreeMap<PathBuf, String>) -> Vec<Value> {
+/// that are open are read from `open` (by canonical path). A file with syntax
+/// errors is still checked, item by item, for what parses: names defined in
+/// a broken item are unknown then, so unresolved names are not reported.
+pub fn diagnostics(
+    path: &Path,
+    text: &str,
+    catalog: &Catalog,
+    open: &BTreeMap<PathBuf, String>,
+    caches: &mut Caches,
+) -> Analysis {
     let index = LineIndex::new(text);
     let root = crate::pipeline::root_for(path);
     let loader = Overlay { files: FsLoader { root: root.clone() }, open };
-    let (mut program, load_errors) = drone_lang::load(path, text.to_string(), &loader);
+    let (program, load_errors) =
+        drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| caches.items.parse(file, text));
+    let imports =
+        program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
+    let diagnostics = judge(program, &load_errors, catalog, &root, &index, text, &mut caches.packs);
+    Analysis { diagnostics, imports }
+}
+
+/// The diagnostics of a loaded program, pass by pass as `drone check` runs them.
+fn judge(
+    mut program: drone_lang::Program,
+    load_errors: &[drone_lang::LoadError],
+    catalog: &Catalog,
+    root: &Path,
+    index: &LineIndex<'_>,
+    text: &str,
+    packs: &mut PackCache,
+) -> Vec<Value> {
     let file = program.root_file;
     let mut out = Vec::new();
-    if !load_errors.is_empty() {
-        push(&mut out, &load_errors, file, &index, text);
-        return out;
-    }
     let errors = drone_lang::check(&program, catalog);
-    if !errors.is_empty() {
-        push(&mut out, &errors, file, &index, text);
+    if !load_errors.is_empty() {
+        push(&mut out, load_errors, file, index, text);
+        let resolved: Vec<_> = errors
+            .into_iter()
+            .filter(|e| e.code().is_none_or(|c| !c.to_string().starts_with("drone::resolve::")))
+            .collect();
+        push(&mut out, &resolved, file, index, text);
         return out;
     }
-    let scripts = match drone_script::collect(&mut program, &root) {
+    if !errors.is_empty() {
+        push(&mut out, &errors, file, index, text);
+        return out;
+    }
+    let scripts = match drone_script::collect(&mut program, root) {
         Ok(scripts) => scripts,
         Err(errors) => {
-            push(&mut out, &errors, file, &index, text);
+            push(&mut out, &errors, file, index, text);
             return out;
         }
     };
     let script_errors: Vec<drone_script::ScriptError> = scripts.iter().flat_map(drone_script::check::check).collect();
-    push(&mut out, &script_errors, file, &index, text);
-    let host = crate::pipeline::host_for(path);
+    push(&mut out, &script_errors, file, index, text);
+    let host = crate::pipeline::host_for(&program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let params = BTreeMap::new();
     let input = drone_engine::eval::EvalInput { params: &params, cx: &cx };
     let model = match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => model,
         Err(errors) => {
-            push(&mut out, &errors, file, &index, text);
+            push(&mut out, &errors, file, index, text);
             return out;
         }
     };
     let mut loaded = Loaded { program, model, scripts };
-    if let Ok(report) = crate::policies::evaluate(&mut loaded, catalog, &Default::default()) {
+    if let Ok(report) = crate::policies::evaluate_with(&mut loaded, catalog, &Default::default(), packs) {
         for finding in report.findings.iter().filter(|f| f.span.file == file) {
             let rule = report.rules.iter().find(|r| r.id == finding.rule);
             let (severity, note) = match (&finding.suppression, finding.severity) {
@@ -98,7 +148,17 @@ pub fn diagnostics(path: &Path, text: &str, catalog: &Catalog, open: &BTreeMap<P
                 "code": format!("policy::{}", finding.rule),
                 "source": "drone",
                 "message": format!("{}{note}{help}", finding.message),
-                "data": { "rule": finding.rule, "allow_at": index.position(block), "active": finding.active() },
+                "data": {
+                    "rule": finding.rule,
+                    "allow_at": index.position(block),
+                    "active": finding.active(),
+                    "title": rule.map(|r| r.title.as_str()),
+                    "rationale": rule.and_then(|r| r.rationale.as_deref()),
+                    "fix": rule.and_then(|r| r.fix.as_deref()),
+                    "mechanical": rule.filter(|_| finding.active()).and_then(|r| {
+                        super::fixes::mechanical(r, finding, &loaded.program.root, text, catalog, index)
+                    }),
+                },
             }));
         }
     }

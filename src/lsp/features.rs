@@ -2,7 +2,7 @@
 //! from the document's syntax tree and the catalog.
 
 use drone_lang::ast::{Item, Module};
-use drone_lang::schema::Presence;
+use drone_lang::schema::{Presence, ResourceSchema, Type};
 use drone_lang::span::FileId;
 use drone_lang::Catalog;
 use serde_json::{json, Value};
@@ -198,6 +198,9 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog, file: &std::path
             }
         }
     }
+    if let Some(values) = enum_completion(text, offset, before, catalog) {
+        return values;
+    }
     // Where a value starts: the workflow's params and lets, and the functions with their signatures.
     if before.ends_with("= ") || before.ends_with('(') || before.ends_with(", ") || before.ends_with('[') {
         let mut items: Vec<Value> = Vec::new();
@@ -216,34 +219,68 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog, file: &std::path
         }));
         return json!({ "isIncomplete": false, "items": items });
     }
-    // Inside a resource block (this text need not parse: the block is found by its header).
-    let header = text[..offset].rfind("resource ");
-    if let Some(at) = header {
-        let rest: Vec<&str> = text[at..].split_whitespace().collect();
-        let open = text[at..offset].matches('{').count();
-        let close = text[at..offset].matches('}').count();
-        if let (Some(type_name), true) = (rest.get(1), open > close) {
-            if let Some(schema) = catalog.resource(type_name) {
-                let items: Vec<Value> = schema
-                    .attributes
-                    .iter()
-                    .filter(|a| a.settable())
-                    .map(|a| {
-                        json!({
-                            "label": a.name,
-                            "kind": 10,
-                            "detail": format!("{} ({})", a.ty, presence(a.presence)),
-                            "documentation": a.doc,
-                            "insertText": format!("{} = ", a.name),
-                        })
-                    })
-                    .collect();
-                return json!({ "isIncomplete": false, "items": items });
-            }
-        }
+    if let Some(schema) = enclosing_resource(text, offset, catalog) {
+        let items: Vec<Value> = schema
+            .attributes
+            .iter()
+            .filter(|a| a.settable())
+            .map(|a| {
+                json!({
+                    "label": a.name,
+                    "kind": 10,
+                    "detail": format!("{} ({})", a.ty, presence(a.presence)),
+                    "documentation": a.doc,
+                    "insertText": format!("{} = ", a.name),
+                })
+            })
+            .collect();
+        return json!({ "isIncomplete": false, "items": items });
     }
     let keywords = ["resource", "let", "param", "phase", "output", "use", "for", "if", "task", "step", "hook", "moved"];
     json!({ "isIncomplete": false, "items": keywords.iter().map(|k| json!({ "label": k, "kind": 14 })).collect::<Vec<_>>() })
+}
+
+/// The schema of the resource block the cursor is in; the text need not
+/// parse: the block is found by its header and its braces.
+fn enclosing_resource<'c>(text: &str, offset: usize, catalog: &'c Catalog) -> Option<&'c ResourceSchema> {
+    let at = text[..offset].rfind("resource ")?;
+    let open = text[at..offset].matches('{').count();
+    let close = text[at..offset].matches('}').count();
+    let type_name = text[at..].split_whitespace().nth(1)?;
+    (open > close).then(|| catalog.resource(type_name)).flatten()
+}
+
+/// The values an enum attribute accepts, where its value is being written:
+/// after `name = `, or inside the string just opened there. The attribute is
+/// the enclosing resource's or a field of one of its objects.
+fn enum_completion(text: &str, offset: usize, before: &str, catalog: &Catalog) -> Option<Value> {
+    let (head, in_string) = match before.rfind('"') {
+        Some(quote) if before[..quote].trim_end().ends_with('=') => (&before[..quote], true),
+        _ => (before, false),
+    };
+    let name = head.trim_end().strip_suffix('=')?.trim_end();
+    let name = name.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+    let schema = enclosing_resource(text, offset, catalog)?;
+    let values = schema.attributes.iter().find_map(|a| one_of(&a.name, &a.ty, name))?;
+    let items: Vec<Value> = values
+        .iter()
+        .map(|v| {
+            let written = if in_string { v.clone() } else { format!("\"{v}\"") };
+            json!({ "label": written, "kind": 20, "detail": format!("{name}: one of {} values", values.len()) })
+        })
+        .collect();
+    Some(json!({ "isIncomplete": false, "items": items }))
+}
+
+/// The values of the enum named `name`: `ty` itself when `attribute` is that
+/// name, or a field of the objects `ty` holds.
+fn one_of<'t>(attribute: &str, ty: &'t Type, name: &str) -> Option<&'t Vec<String>> {
+    match ty {
+        Type::OneOf(values) if attribute == name => Some(values),
+        Type::List(inner) | Type::Map(inner) => one_of(attribute, inner, name),
+        Type::Object(fields) => fields.iter().find_map(|f| one_of(&f.name, &f.ty, name)),
+        _ => None,
+    }
 }
 
 /// The outputs of the instance `COMPONENT.INSTANCE` (`path`), from the
@@ -477,6 +514,15 @@ pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
                 "edit": { "changes": { uri: [{ "range": diagnostic["range"], "newText": fix }] } },
             }));
         }
+        if let Some(fix) = data["mechanical"].as_object() {
+            actions.push(json!({
+                "title": fix["title"],
+                "kind": "quickfix",
+                "isPreferred": true,
+                "diagnostics": [diagnostic],
+                "edit": { "changes": { uri: fix["edits"] } },
+            }));
+        }
         if let (Some(rule), true) = (data["rule"].as_str(), data["active"] == true) {
             let block = index.offset(&data["allow_at"]);
             let line_start = text[..block.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
@@ -497,7 +543,7 @@ pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
 }
 
 /// The built-in rules: (id, title, rationale, fix), read from the packs once.
-fn rules() -> &'static [(String, String, String, String)] {
+pub(super) fn rules() -> &'static [(String, String, String, String)] {
     static RULES: std::sync::OnceLock<Vec<(String, String, String, String)>> = std::sync::OnceLock::new();
     RULES.get_or_init(|| {
         let mut out = Vec::new();

@@ -8,6 +8,7 @@
 
 mod analysis;
 mod features;
+mod fixes;
 mod framing;
 mod text;
 
@@ -34,7 +35,15 @@ pub fn serve(catalog: &Catalog) -> Exit {
     let mut input = stdin.lock();
     let stdout = std::io::stdout();
     let mut output = stdout.lock();
-    let mut server = Server { catalog, documents: BTreeMap::new(), shut_down: false, exited: false };
+    let mut server = Server {
+        catalog,
+        documents: BTreeMap::new(),
+        analyses: BTreeMap::new(),
+        caches: analysis::Caches::default(),
+        panic_on: std::env::var("DRONE_LSP_PANIC_ON").ok(),
+        shut_down: false,
+        exited: false,
+    };
     loop {
         let replies = match framing::read(&mut input) {
             Ok(Frame::Closed) | Err(_) => break,
@@ -72,6 +81,13 @@ struct Server<'c> {
     catalog: &'c Catalog,
     /// Open documents' texts by URI.
     documents: BTreeMap<String, String>,
+    /// The last analysis of each open document.
+    analyses: BTreeMap<String, analysis::Analysis>,
+    /// What analyses reuse.
+    caches: analysis::Caches,
+    /// A method whose handler panics on purpose (`DRONE_LSP_PANIC_ON`): the
+    /// tests' way to prove that a panic costs one answer, not the session.
+    panic_on: Option<String>,
     shut_down: bool,
     exited: bool,
 }
@@ -85,6 +101,7 @@ impl Server<'_> {
         let Some(id) = id else {
             return self.notification(method, params);
         };
+        self.panic_if_asked(method);
         let uri = params["textDocument"]["uri"].as_str().unwrap_or_default().to_string();
         let text = self.documents.get(&uri).cloned();
         let offset = |text: &str| LineIndex::new(text).offset(&params["position"]);
@@ -107,7 +124,10 @@ impl Server<'_> {
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => Ok(match method {
-                    "textDocument/hover" => features::hover(&text, offset(&text), self.catalog, &path_of(&uri)),
+                    "textDocument/hover" => with_findings(
+                        features::hover(&text, offset(&text), self.catalog, &path_of(&uri)),
+                        self.finding_hover(&uri, &params["position"]),
+                    ),
                     "textDocument/completion" => {
                         features::completion(&text, offset(&text), self.catalog, &path_of(&uri))
                     }
@@ -157,6 +177,7 @@ impl Server<'_> {
             }
             "textDocument/didClose" => {
                 self.documents.remove(&uri);
+                self.analyses.remove(&uri);
                 vec![
                     json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": [] } }),
                 ]
@@ -165,42 +186,112 @@ impl Server<'_> {
         }
     }
 
+    fn panic_if_asked(&self, method: &str) {
+        if self.panic_on.as_deref() == Some(method) {
+            panic!("DRONE_LSP_PANIC_ON asked the `{method}` handler to panic");
+        }
+    }
+
+    /// The policy findings at `position` of `uri`, as hover text: what each
+    /// says, and its rule's title, rationale and fix.
+    fn finding_hover(&self, uri: &str, position: &Value) -> Option<String> {
+        let at = |p: &Value| (p["line"].as_u64().unwrap_or(0), p["character"].as_u64().unwrap_or(0));
+        let here = at(position);
+        let texts: Vec<String> = self
+            .analyses
+            .get(uri)?
+            .diagnostics
+            .iter()
+            .filter(|d| d["data"]["rule"].is_string())
+            .filter(|d| at(&d["range"]["start"]) <= here && here <= at(&d["range"]["end"]))
+            .map(|d| {
+                let data = &d["data"];
+                let line = |label: &str, key: &str| {
+                    data[key].as_str().map(|text| format!("\n\n*{label}:* {text}")).unwrap_or_default()
+                };
+                let message = d["message"].as_str().unwrap_or_default().lines().next().unwrap_or_default();
+                format!(
+                    "**{}**: {}\n\n{message}{}{}",
+                    data["rule"].as_str().unwrap_or_default(),
+                    data["title"].as_str().unwrap_or_default(),
+                    line("Why", "rationale"),
+                    line("Fix", "fix"),
+                )
+            })
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("\n\n---\n\n"))
+    }
+
     /// Diagnostics for `uri`, and for every other open document that imports
-    /// files (a `use`d file's change shows where it is used).
-    fn publish_with_dependents(&self, uri: &str) -> Vec<Value> {
+    /// it (a `use`d file's change shows where it is used).
+    fn publish_with_dependents(&mut self, uri: &str) -> Vec<Value> {
+        let changed = canonical(&path_of(uri));
+        let dependents: Vec<String> = self
+            .analyses
+            .iter()
+            .filter(|(other, analysis)| other.as_str() != uri && analysis.imports.contains(&changed))
+            .map(|(other, _)| other.clone())
+            .collect();
         let mut out = vec![self.publish(uri)];
-        for (other, text) in &self.documents {
-            if other != uri && text.contains("use \"") {
-                out.push(self.publish(other));
-            }
+        for other in dependents {
+            out.push(self.publish(&other));
         }
         out
     }
 
     /// The document's diagnostics, as a notification.
-    fn publish(&self, uri: &str) -> Value {
-        let text = self.documents.get(uri).map(String::as_str).unwrap_or_default();
+    fn publish(&mut self, uri: &str) -> Value {
+        let text = self.documents.get(uri).cloned().unwrap_or_default();
         let open: BTreeMap<PathBuf, String> = self
             .documents
             .iter()
             .filter(|(u, _)| u.as_str() != uri)
-            .map(|(u, t)| {
-                let path = path_of(u);
-                (std::fs::canonicalize(&path).unwrap_or(path), t.clone())
-            })
+            .map(|(u, t)| (canonical(&path_of(u)), t.clone()))
             .collect();
-        let diagnostics =
-            catch_unwind(AssertUnwindSafe(|| analysis::diagnostics(&path_of(uri), text, self.catalog, &open)))
-                .unwrap_or_else(|_| {
-                    vec![json!({
-                        "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
-                        "severity": 1,
-                        "source": "drone",
-                        "message": "drone failed while checking this file; please report it",
-                    })]
-                });
-        json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": diagnostics } })
+        let (catalog, caches) = (self.catalog, &mut self.caches);
+        let panic_on = self.panic_on.as_deref();
+        let analysis = catch_unwind(AssertUnwindSafe(|| {
+            if panic_on == Some("textDocument/publishDiagnostics") {
+                panic!("DRONE_LSP_PANIC_ON asked the analysis to panic");
+            }
+            analysis::diagnostics(&path_of(uri), &text, catalog, &open, caches)
+        }))
+        .unwrap_or_else(|_| {
+            // The caches may be half-updated: start them afresh.
+            *caches = analysis::Caches::default();
+            analysis::Analysis {
+                diagnostics: vec![json!({
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                    "severity": 1,
+                    "source": "drone",
+                    "message": "drone failed while checking this file; please report it",
+                })],
+                imports: Vec::new(),
+            }
+        });
+        let notification = json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": analysis.diagnostics } });
+        self.analyses.insert(uri.to_string(), analysis);
+        notification
     }
+}
+
+/// `path` with links resolved, when it exists.
+fn canonical(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A hover's contents with the findings' text above them.
+fn with_findings(hover: Value, findings: Option<String>) -> Value {
+    let Some(findings) = findings else { return hover };
+    let value = match hover["contents"]["value"].as_str() {
+        Some(below) => format!("{findings}\n\n---\n\n{below}"),
+        None => findings,
+    };
+    let mut out = json!({ "contents": { "kind": "markdown", "value": value } });
+    if let Some(range) = hover.get("range") {
+        out["range"] = range.clone();
+    }
+    out
 }
 
 fn capabilities() -> Value {

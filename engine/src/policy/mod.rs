@@ -72,6 +72,28 @@ pub struct Rule {
     pub span: Span,
 }
 
+impl Rule {
+    /// What a mechanical fix sets, as (attribute, value as written): a `fix`
+    /// that begins "set `name = value`" names them, and so does each further
+    /// `name = value` in backticks joined to it by "and" ("... (or ...) and
+    /// `other = value`"). Other fixes take judgement and give none.
+    pub fn assignments(&self) -> Vec<(String, String)> {
+        let Some(fix) = self.fix.as_deref().filter(|f| f.starts_with("set `")) else { return Vec::new() };
+        let pieces: Vec<&str> = fix.split('`').collect();
+        let mut out = Vec::new();
+        for (i, code) in pieces.iter().enumerate().skip(1).step_by(2) {
+            let joined = i == 1 || pieces[i - 1].trim_end().ends_with(" and");
+            let Some((name, value)) = code.split_once(" = ").filter(|_| joined) else { break };
+            let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !is_name || value.trim().is_empty() {
+                break;
+            }
+            out.push((name.to_string(), value.trim().to_string()));
+        }
+        out
+    }
+}
+
 /// An `@allow` that covers a finding.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Suppression {

@@ -290,7 +290,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             options.insert(option.name.as_str());
-            if !is_literal(&arg.value) {
+            if !arg.value.is_literal() {
                 self.grant_error(
                     format!("option `{}` is written out, not computed", option.name),
                     arg.value.span,
@@ -370,18 +370,6 @@ impl<'a> Checker<'a> {
 
     fn grant_error(&mut self, reason: String, span: crate::span::Span, help: &str) {
         self.error(CheckError::BadGrant { reason, span, help: Some(help.to_string()) });
-    }
-}
-
-/// Whether `expr` is made only of literals (strings without interpolation,
-/// numbers, booleans, lists and maps of them).
-fn is_literal(expr: &Expr) -> bool {
-    match &expr.kind {
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => true,
-        ExprKind::String(_) => expr.literal_text().is_some(),
-        ExprKind::List(items) => items.iter().all(is_literal),
-        ExprKind::Map(entries) => entries.iter().all(|e| is_literal(&e.value)),
-        _ => false,
     }
 }
 
