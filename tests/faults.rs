@@ -44,6 +44,9 @@ pub struct Faults {
     pub pause: Duration,
     /// The generator's seed.
     pub seed: u64,
+    /// Throttles the first N requests whose start line or headers hold the
+    /// text, whatever the generator says: a fault aimed at one call.
+    pub throttle_first: Option<(&'static str, u64)>,
 }
 
 /// What happens to one request.
@@ -105,6 +108,7 @@ impl FaultProxy {
         let stop = Arc::new(AtomicBool::new(false));
         let thrown = Arc::new(AtomicU64::new(0));
         let forwarded = Arc::new(AtomicU64::new(0));
+        let aimed = Arc::new(AtomicU64::new(0));
         let dice = Arc::new(Mutex::new(faults.seed.max(1)));
         let (stop_a, thrown_a, forwarded_a) = (stop.clone(), thrown.clone(), forwarded.clone());
         let accept = std::thread::spawn(move || {
@@ -114,9 +118,10 @@ impl FaultProxy {
                     Ok((client, _)) => {
                         let (upstream, dice) = (upstream.clone(), dice.clone());
                         let (thrown, forwarded, stop) = (thrown_a.clone(), forwarded_a.clone(), stop_a.clone());
+                        let aimed = aimed.clone();
                         connections.push(std::thread::spawn(move || {
                             let decide = || faults.decide(roll(&dice));
-                            let counters = Counters { thrown: &thrown, forwarded: &forwarded };
+                            let counters = Counters { thrown: &thrown, forwarded: &forwarded, aimed: &aimed };
                             let _ = serve(client, &upstream, &faults, decide, counters, &stop);
                         }));
                     }
@@ -232,6 +237,8 @@ fn read_message(reader: &mut BufReader<TcpStream>, bodiless: bool) -> std::io::R
 struct Counters<'a> {
     thrown: &'a AtomicU64,
     forwarded: &'a AtomicU64,
+    /// Requests that matched `throttle_first`.
+    aimed: &'a AtomicU64,
 }
 
 /// Serves one client connection: each request is disturbed as decided, or forwarded.
@@ -253,7 +260,10 @@ fn serve(
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
             Err(e) => return Err(e),
         };
-        let fault = decide();
+        let aimed = faults
+            .throttle_first
+            .is_some_and(|(text, n)| request.head.contains(text) && counters.aimed.fetch_add(1, Ordering::SeqCst) < n);
+        let fault = if aimed { Fault::Throttle } else { decide() };
         if matches!(fault, Fault::Throttle | Fault::Fail) {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
             let reply = if fault == Fault::Throttle { ErrorReply::Throttling } else { ErrorReply::Internal };

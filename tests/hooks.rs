@@ -5,6 +5,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
+use crate::faults::{FaultProxy, Faults};
 use crate::support::{assert_exit, drone, root, run, s3_client, text, Moto};
 
 const HOOKS: &str = "tests/workflows/hooks.drone";
@@ -51,8 +52,15 @@ async fn hooks_and_steps_run_at_their_events_and_empty_a_versioned_bucket_before
     assert!(step.is_some() && hook.is_some() && step < hook, "the step, then the phase hook:\n{stderr}");
 
     fill(&moto, "drone-hooks-artifacts").await;
-    let out = run(&mut drone_at(&["destroy", "--yes"]));
+    // The hook's listing is throttled 4 times, past the SDK's own 3 attempts: it is
+    // retried as provider calls are, rather than failing the bucket's deletion.
+    let faults = Faults { throttle_first: Some(("?versions", 4)), ..Faults::default() };
+    let proxy = FaultProxy::new(&moto.url, faults);
+    let mut destroy = drone(Some(&proxy.url));
+    destroy.current_dir(root()).args(["destroy", "--yes"]).arg(HOOKS).arg("--state").arg(&state);
+    let out = run(&mut destroy);
     assert_exit(&out, 0);
+    assert_eq!(proxy.faults.load(std::sync::atomic::Ordering::SeqCst), 4);
     let stderr = text(&out).1;
     assert!(stderr.contains("hook: emptied 7 object versions"), "{stderr}");
     assert!(stderr.contains("hook: after destroy"), "{stderr}");

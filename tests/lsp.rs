@@ -687,6 +687,17 @@ fn a_broken_file_is_still_checked_where_it_parses() {
     );
     assert_eq!(diagnostics[0]["range"]["start"], json!({ "line": 2, "character": 0 }));
     assert_eq!(diagnostics[2]["range"]["start"], json!({ "line": 6, "character": 2 }));
+
+    // The other spans of an error come as related information: where a duplicate was first declared.
+    let twice =
+        "resource aws.logs.log_group a {\n  name = \"a\"\n}\n\nresource aws.logs.log_group a {\n  name = \"b\"\n}\n";
+    client.change(&uri, twice);
+    let diagnostics = client.diagnostics(&uri);
+    assert_eq!(codes(&diagnostics), ["drone::resolve::duplicate"], "{diagnostics:#?}");
+    let related = &diagnostics[0]["relatedInformation"][0];
+    assert_eq!(related["message"], "first declared here", "{diagnostics:#?}");
+    assert_eq!(related["location"]["uri"], uri.as_str());
+    assert_eq!(related["location"]["range"]["start"]["line"], 0, "{related}");
     assert_eq!(client.stop(), Some(0));
 }
 

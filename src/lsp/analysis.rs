@@ -58,6 +58,7 @@ impl SourceLoader for Overlay<'_> {
 /// errors is still checked, item by item, for what parses: names defined in
 /// a broken item are unknown then, so unresolved names are not reported.
 pub fn diagnostics(
+    uri: &str,
     path: &Path,
     text: &str,
     catalog: &Catalog,
@@ -71,7 +72,8 @@ pub fn diagnostics(
         drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| caches.items.parse(file, text));
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
-    let diagnostics = judge(program, &load_errors, catalog, &root, &index, text, &mut caches.packs);
+    let doc = Document { uri, file: program.root_file, index: &index, text };
+    let diagnostics = judge(program, &load_errors, catalog, &root, &doc, &mut caches.packs);
     Analysis { diagnostics, imports }
 }
 
@@ -81,35 +83,34 @@ fn judge(
     load_errors: &[drone_lang::LoadError],
     catalog: &Catalog,
     root: &Path,
-    index: &LineIndex<'_>,
-    text: &str,
+    doc: &Document<'_>,
     packs: &mut PackCache,
 ) -> Vec<Value> {
-    let file = program.root_file;
+    let Document { file, index, text, .. } = *doc;
     let mut out = Vec::new();
     let errors = drone_lang::check(&program, catalog);
     if !load_errors.is_empty() {
-        push(&mut out, load_errors, file, index, text);
+        push(&mut out, load_errors, doc);
         let resolved: Vec<_> = errors
             .into_iter()
             .filter(|e| e.code().is_none_or(|c| !c.to_string().starts_with("drone::resolve::")))
             .collect();
-        push(&mut out, &resolved, file, index, text);
+        push(&mut out, &resolved, doc);
         return out;
     }
     if !errors.is_empty() {
-        push(&mut out, &errors, file, index, text);
+        push(&mut out, &errors, doc);
         return out;
     }
     let scripts = match drone_script::collect(&mut program, root) {
         Ok(scripts) => scripts,
         Err(errors) => {
-            push(&mut out, &errors, file, index, text);
+            push(&mut out, &errors, doc);
             return out;
         }
     };
     let script_errors: Vec<drone_script::ScriptError> = scripts.iter().flat_map(drone_script::check::check).collect();
-    push(&mut out, &script_errors, file, index, text);
+    push(&mut out, &script_errors, doc);
     let host = crate::pipeline::host_for(&program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let params = BTreeMap::new();
@@ -117,7 +118,7 @@ fn judge(
     let model = match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => model,
         Err(errors) => {
-            push(&mut out, &errors, file, index, text);
+            push(&mut out, &errors, doc);
             return out;
         }
     };
@@ -171,8 +172,18 @@ fn suggested(help: &str) -> Option<String> {
     rest.split('`').next().map(String::from)
 }
 
+/// The document diagnostics are for.
+#[derive(Clone, Copy)]
+struct Document<'d> {
+    uri: &'d str,
+    file: FileId,
+    index: &'d LineIndex<'d>,
+    text: &'d str,
+}
+
 /// Adds `errors` that lie in `file` (an import's errors show on the `use` that brought it in).
-fn push<D: Diagnostic + Located>(out: &mut Vec<Value>, errors: &[D], file: FileId, index: &LineIndex<'_>, text: &str) {
+fn push<D: Diagnostic + Located>(out: &mut Vec<Value>, errors: &[D], doc: &Document<'_>) {
+    let Document { uri, file, index, text } = *doc;
     for error in errors {
         let span = error.span();
         let (start, end) = if span.file == file { (span.start as usize, span.end as usize) } else { (0, 0) };
@@ -185,6 +196,21 @@ fn push<D: Diagnostic + Located>(out: &mut Vec<Value>, errors: &[D], file: FileI
             "source": "drone",
             "message": format!("{error}{in_other}{}", help.as_ref().map(|h| format!("\nhelp: {h}")).unwrap_or_default()),
         });
+        // The other labels (where a duplicate was first declared, the rest of a
+        // cycle), in the primary span's file as `drone check` renders them.
+        let related: Vec<Value> = error
+            .labels()
+            .into_iter()
+            .flatten()
+            .filter(|l| span.file == file && (l.offset(), l.offset() + l.len()) != (start, end))
+            .map(|l| {
+                let (from, to) = (l.offset().min(text.len()), (l.offset() + l.len()).min(text.len()));
+                json!({ "location": { "uri": uri, "range": index.range(from, to) }, "message": l.label().unwrap_or_default() })
+            })
+            .collect();
+        if !related.is_empty() {
+            diagnostic["relatedInformation"] = Value::Array(related);
+        }
         // The did-you-mean, for the quick fix that writes it in.
         if let Some(fix) = help.as_deref().and_then(suggested).filter(|_| span.file == file) {
             diagnostic["data"] = json!({ "replace_with": fix });

@@ -254,7 +254,7 @@ impl Server<'_> {
             if panic_on == Some("textDocument/publishDiagnostics") {
                 panic!("DRONE_LSP_PANIC_ON asked the analysis to panic");
             }
-            analysis::diagnostics(&path_of(uri), &text, catalog, &open, caches)
+            analysis::diagnostics(uri, &path_of(uri), &text, catalog, &open, caches)
         }))
         .unwrap_or_else(|_| {
             // The caches may be half-updated: start them afresh.

@@ -2,23 +2,40 @@
 //! on resources by their provider id. Grants are checked before these run;
 //! their calls are journaled (stage `script`) like every provider call.
 
+use std::future::Future;
+
 use drone_engine::provider::ProviderError;
+use drone_engine::retry::{with_retries, Retry};
 
 use super::AwsProvider;
 
 impl AwsProvider {
+    /// Runs a script's action on the resource `id` of `type_name`: journaled
+    /// with stage `script`, and retried as provider calls are when throttled
+    /// or not yet consistent, so a busy account does not fail a hook (and
+    /// with it the operation it guards). Each action is safe to repeat.
+    #[cfg(any(feature = "s3", feature = "ecr", feature = "cloudfront"))]
+    async fn script_action<T, F, Fut>(&self, type_name: &str, id: &str, call: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let retry = Retry::default();
+        let work = with_retries(&retry, &|| {}, call);
+        super::journal::scoped(self.journal.as_ref(), "script", type_name, Some(id), work, |_| None).await
+    }
+
     /// Deletes every object version and delete marker of `bucket`; returns how many.
     #[cfg(feature = "s3")]
     pub async fn empty_bucket(&self, bucket: &str) -> Result<usize, ProviderError> {
-        let work = crate::types::s3::bucket::sdk::empty_bucket(&self.s3, bucket);
-        super::journal::scoped(self.journal.as_ref(), "script", "aws.s3.bucket", Some(bucket), work, |_| None).await
+        self.script_action("aws.s3.bucket", bucket, || crate::types::s3::bucket::sdk::empty_bucket(&self.s3, bucket))
+            .await
     }
 
     /// Every object version and delete marker of `bucket`: (key, version id).
     #[cfg(feature = "s3")]
     pub async fn list_object_versions(&self, bucket: &str) -> Result<Vec<(String, Option<String>)>, ProviderError> {
-        let work = self.list_object_versions_unjournaled(bucket);
-        super::journal::scoped(self.journal.as_ref(), "script", "aws.s3.bucket", Some(bucket), work, |_| None).await
+        self.script_action("aws.s3.bucket", bucket, || self.list_object_versions_unjournaled(bucket)).await
     }
 
     #[cfg(feature = "s3")]
@@ -61,8 +78,7 @@ impl AwsProvider {
     /// Deletes every image of the repository `name`; returns how many.
     #[cfg(feature = "ecr")]
     pub async fn empty_repository(&self, name: &str) -> Result<usize, ProviderError> {
-        let work = self.empty_repository_unjournaled(name);
-        super::journal::scoped(self.journal.as_ref(), "script", "aws.ecr.repository", Some(name), work, |_| None).await
+        self.script_action("aws.ecr.repository", name, || self.empty_repository_unjournaled(name)).await
     }
 
     #[cfg(feature = "ecr")]
@@ -108,23 +124,29 @@ impl AwsProvider {
     /// Invalidates `paths` of the distribution `id`; returns the invalidation's id.
     #[cfg(feature = "cloudfront")]
     pub async fn invalidate(&self, id: &str, paths: &[String]) -> Result<String, ProviderError> {
-        let work = self.invalidate_unjournaled(id, paths);
-        super::journal::scoped(self.journal.as_ref(), "script", "aws.cloudfront.distribution", Some(id), work, |_| None)
+        // One reference for every attempt: CloudFront answers a repeated one with
+        // the invalidation it already made, so a retry never invalidates twice.
+        let reference = format!(
+            "drone-{}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+        );
+        self.script_action("aws.cloudfront.distribution", id, || self.invalidate_unjournaled(id, paths, &reference))
             .await
     }
 
     #[cfg(feature = "cloudfront")]
-    async fn invalidate_unjournaled(&self, id: &str, paths: &[String]) -> Result<String, ProviderError> {
+    async fn invalidate_unjournaled(
+        &self,
+        id: &str,
+        paths: &[String],
+        reference: &str,
+    ) -> Result<String, ProviderError> {
         use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
         let invalid = |e: aws_sdk_cloudfront::error::BuildError| {
             ProviderError::new(drone_engine::provider::ErrorKind::Rejected, "CreateInvalidation", e.to_string())
         };
         let paths =
             Paths::builder().quantity(paths.len() as i32).set_items(Some(paths.to_vec())).build().map_err(invalid)?;
-        let reference = format!(
-            "drone-{}",
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
-        );
         let batch = InvalidationBatch::builder().paths(paths).caller_reference(reference).build().map_err(invalid)?;
         let out = self
             .cloudfront
