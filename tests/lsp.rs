@@ -569,6 +569,30 @@ fn bench_diagnostics_after_one_character_edit() {
     let _ = client.child.wait();
 }
 
+/// A server with one document open: `text`, written to `name` in a fresh directory.
+struct Session {
+    /// Kept for the session's length.
+    dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    uri: String,
+    client: Client,
+    /// The document's first diagnostics.
+    diagnostics: Vec<Value>,
+}
+
+impl Session {
+    fn open(name: &str, text: &str, env: &[(&str, &str)]) -> Session {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join(name);
+        let uri = format!("file://{}", path.display());
+        std::fs::write(&path, text).expect("write");
+        let mut client = Client::start_with(env);
+        client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+        let diagnostics = client.open(&uri, text);
+        Session { dir, path, uri, client, diagnostics }
+    }
+}
+
 /// The codes of `diagnostics`.
 fn codes(diagnostics: &[Value]) -> Vec<String> {
     diagnostics.iter().filter_map(|d| d["code"].as_str().map(String::from)).collect()
@@ -576,14 +600,8 @@ fn codes(diagnostics: &[Value]) -> Vec<String> {
 
 #[test]
 fn enum_values_complete_and_are_checked() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("enums.drone");
-    let uri = format!("file://{}", path.display());
     let text = "resource aws.s3.bucket logs {\n  name       = \"logs\"\n  encryption = \"aes256\"\n}\n";
-    std::fs::write(&path, text).expect("write");
-    let mut client = Client::start();
-    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
-    let diagnostics = client.open(&uri, text);
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open("enums.drone", text, &[]);
     let wrong: Vec<Value> = diagnostics.iter().filter(|d| d["code"] == "drone::type::not_one_of").cloned().collect();
     assert_eq!(wrong.len(), 1, "{diagnostics:#?}");
     assert!(wrong[0]["message"].as_str().is_some_and(|m| m.contains("did you mean `\"AES256\"`")), "{wrong:?}");
@@ -614,14 +632,8 @@ fn enum_values_complete_and_are_checked() {
 
 #[test]
 fn mechanical_fixes_apply_and_findings_explain_themselves() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("fixes.drone");
-    let uri = format!("file://{}", path.display());
     let text = "resource aws.ecr.repository app {\n  name         = \"app\"\n  scan_on_push = false\n}\n\nresource aws.ecr.repository tools { name = \"tools\" }\n";
-    std::fs::write(&path, text).expect("write");
-    let mut client = Client::start();
-    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
-    let diagnostics = client.open(&uri, text);
+    let Session { dir: _dir, path, uri, mut client, diagnostics } = Session::open("fixes.drone", text, &[]);
     let mut found = codes(&diagnostics);
     found.sort();
     assert_eq!(
@@ -672,14 +684,8 @@ fn mechanical_fixes_apply_and_findings_explain_themselves() {
 
 #[test]
 fn a_broken_file_is_still_checked_where_it_parses() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("broken.drone");
-    let uri = format!("file://{}", path.display());
     let text = "resource aws.logs.log_group a {\n  name = \n}\n\nresource aws.logs.log_group b {\n  name   = \"b\"\n  colour = \"blue\"\n}\n\nlet x = (\n";
-    std::fs::write(&path, text).expect("write");
-    let mut client = Client::start();
-    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
-    let diagnostics = client.open(&uri, text);
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open("broken.drone", text, &[]);
     assert_eq!(
         codes(&diagnostics),
         ["drone::syntax::unexpected", "drone::syntax::unexpected", "drone::type::unknown_attribute"],
@@ -703,15 +709,10 @@ fn a_broken_file_is_still_checked_where_it_parses() {
 
 #[test]
 fn a_panicking_handler_answers_with_an_error_and_the_server_goes_on() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("panics.drone");
-    let uri = format!("file://{}", path.display());
-    let text = "let a = 1\n";
-    std::fs::write(&path, text).expect("write");
     for method in ["textDocument/hover", "textDocument/publishDiagnostics"] {
-        let mut client = Client::start_with(&[("DRONE_LSP_PANIC_ON", method)]);
-        client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
-        let diagnostics = client.open(&uri, text);
+        let env = [("DRONE_LSP_PANIC_ON", method)];
+        let Session { dir: _dir, uri, mut client, diagnostics, .. } =
+            Session::open("panics.drone", "let a = 1\n", &env);
         let hover = client.request(
             "textDocument/hover",
             json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 4 } }),
