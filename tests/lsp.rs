@@ -684,7 +684,7 @@ fn mechanical_fixes_apply_and_findings_explain_themselves() {
 
 #[test]
 fn a_broken_file_is_still_checked_where_it_parses() {
-    let text = "resource aws.logs.log_group a {\n  name = \n}\n\nresource aws.logs.log_group b {\n  name   = \"b\"\n  colour = \"blue\"\n}\n\nlet x = (\n";
+    let text = "resource aws.logs.log_group a {\n  name = \n}\n\nresource aws.logs.log_group b {\n  name   = \"b\"\n  colour = \"blue\"\n}\n\noutput b_name = aws.logs.log_group.b.name\n\nlet x = (\n";
     let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open("broken.drone", text, &[]);
     assert_eq!(
         codes(&diagnostics),
@@ -693,6 +693,22 @@ fn a_broken_file_is_still_checked_where_it_parses() {
     );
     assert_eq!(diagnostics[0]["range"]["start"], json!({ "line": 2, "character": 0 }));
     assert_eq!(diagnostics[2]["range"]["start"], json!({ "line": 6, "character": 2 }));
+
+    // Requests work on the items that parse: symbols, and hover on the broken item's neighbour.
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let names: Vec<&str> =
+        symbols["result"].as_array().expect("symbols").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["aws.logs.log_group.b"]);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "aws.logs.log_group b", 4) }),
+    );
+    assert!(hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.contains("aws.logs.log_group")), "{hover}");
+    let definition = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "group.b.name", 6) }),
+    );
+    assert_eq!(definition["result"]["range"]["start"], json!({ "line": 4, "character": 28 }), "{definition}");
 
     // The other spans of an error come as related information: where a duplicate was first declared.
     let twice =

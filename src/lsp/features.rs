@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::text::LineIndex;
 
-/// The document's syntax tree, when it parses.
+/// Another file's syntax tree, when it parses (the open document's comes
+/// from the server's item cache, with the items that parse).
 fn parse(text: &str) -> Option<Module> {
     let parsed = drone_lang::parse(FileId(0), text);
     parsed.errors.is_empty().then_some(parsed.module)
@@ -82,8 +83,7 @@ fn word_at(text: &str, offset: usize) -> &str {
 }
 
 /// Docs for the resource type, attribute, function, let or param under the cursor.
-pub fn hover(text: &str, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
-    let Some(module) = parse(text) else { return Value::Null };
+pub fn hover(text: &str, module: &Module, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
     let markdown = |value: String| json!({ "contents": { "kind": "markdown", "value": value } });
@@ -94,7 +94,7 @@ pub fn hover(text: &str, offset: usize, catalog: &Catalog, file: &std::path::Pat
         return rule;
     }
     if let Some((instance, output)) = word.rsplit_once('.') {
-        let value = instance_output_values(text, instance, file)
+        let value = instance_output_values(text, module, instance, file)
             .and_then(|outputs| outputs.into_iter().find(|(name, _)| name == output));
         if let Some((name, value)) = value {
             return markdown(format!("output `{name}` of `{instance}` = `{value}`"));
@@ -157,7 +157,7 @@ fn presence(p: Presence) -> &'static str {
 }
 
 /// Resource types after `resource`, a block's attributes inside it.
-pub fn completion(text: &str, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
+pub fn completion(text: &str, module: &Module, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
     let offset = offset.min(text.len());
     if let Some(rules) = allow_completion(text, offset) {
         return rules;
@@ -177,7 +177,7 @@ pub fn completion(text: &str, offset: usize, catalog: &Catalog, file: &std::path
         let prefix =
             text[..offset].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or("");
         let (path, _) = prefix.rsplit_once('.').unwrap_or((prefix, ""));
-        if let Some(outputs) = instance_outputs(text, path, file) {
+        if let Some(outputs) = instance_outputs(text, module, path, file) {
             let items: Vec<Value> =
                 outputs.into_iter().map(|o| json!({ "label": o, "kind": 10, "detail": "output" })).collect();
             return json!({ "isIncomplete": false, "items": items });
@@ -285,14 +285,18 @@ fn one_of<'t>(attribute: &str, ty: &'t Type, name: &str) -> Option<&'t Vec<Strin
 
 /// The outputs of the instance `COMPONENT.INSTANCE` (`path`), from the
 /// component's declaration in this file or in the one its `use` imports.
-fn instance_outputs(text: &str, path: &str, file: &std::path::Path) -> Option<Vec<String>> {
-    instance_output_values(text, path, file).map(|outputs| outputs.into_iter().map(|(name, _)| name).collect())
+fn instance_outputs(text: &str, module: &Module, path: &str, file: &std::path::Path) -> Option<Vec<String>> {
+    instance_output_values(text, module, path, file).map(|outputs| outputs.into_iter().map(|(name, _)| name).collect())
 }
 
 /// The outputs of the instance `COMPONENT.INSTANCE` (`path`) with their expressions as written.
-fn instance_output_values(text: &str, path: &str, file: &std::path::Path) -> Option<Vec<(String, String)>> {
+fn instance_output_values(
+    text: &str,
+    module: &Module,
+    path: &str,
+    file: &std::path::Path,
+) -> Option<Vec<(String, String)>> {
     let (component, instance) = path.split_once('.')?;
-    let module = parse(text)?;
     let found = flatten(&module.items).into_iter().find_map(|item| match item {
         Item::Instance(i) if i.name.name == instance && i.component.last().is_some_and(|c| c.name == component) => {
             Some(i.component.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
@@ -318,9 +322,9 @@ fn instance_output_values(text: &str, path: &str, file: &std::path::Path) -> Opt
         })
     };
     match found.as_slice() {
-        [_] => outputs_of(&module, text),
+        [_] => outputs_of(module, text),
         [alias, _] => {
-            let imported = std::fs::read_to_string(imported_file(&module, alias, file)?).ok()?;
+            let imported = std::fs::read_to_string(imported_file(module, alias, file)?).ok()?;
             outputs_of(&parse(&imported)?, &imported)
         }
         _ => None,
@@ -343,21 +347,21 @@ fn declared_names(text: &str, type_name: &str) -> Vec<String> {
 
 /// Where the resource, let or param under the cursor is declared: in this
 /// document, or for `alias.name` in the file `use "..." as alias` imports.
-pub fn definition(uri: &str, path: &std::path::Path, text: &str, offset: usize) -> Value {
-    let Some(module) = parse(text) else { return Value::Null };
+pub fn definition(uri: &str, path: &std::path::Path, text: &str, module: &Module, offset: usize) -> Value {
     let word = word_at(text, offset);
-    if let Some(found) = component_definition(uri, path, text, &module, word) {
+    if let Some(found) = component_definition(uri, path, text, module, word) {
         return found;
     }
     if let Some((alias, name)) = word.split_once('.') {
-        if let Some(file) = imported_file(&module, alias, path) {
+        if let Some(file) = imported_file(module, alias, path) {
             let Ok(imported_text) = std::fs::read_to_string(&file) else { return Value::Null };
+            let Some(imported) = parse(&imported_text) else { return Value::Null };
             let name = name.split('.').next().unwrap_or(name);
             let target = format!("file://{}", file.display());
-            return declared(&target, &imported_text, name);
+            return declared(&target, &imported_text, &imported, name);
         }
     }
-    declared(uri, text, word)
+    declared(uri, text, module, word)
 }
 
 /// For `COMPONENT.INSTANCE.output` (or the component named in an `instance`
@@ -408,8 +412,7 @@ fn component_definition(uri: &str, path: &std::path::Path, text: &str, module: &
 }
 
 /// The declaration of `word` (a resource address or the name of a let or param) in `text`.
-fn declared(uri: &str, text: &str, word: &str) -> Value {
-    let Some(module) = parse(text) else { return Value::Null };
+fn declared(uri: &str, text: &str, module: &Module, word: &str) -> Value {
     let index = LineIndex::new(text);
     let location =
         |span: drone_lang::Span| json!({ "uri": uri, "range": index.range(span.start as usize, span.end as usize) });
@@ -430,8 +433,7 @@ fn declared(uri: &str, text: &str, word: &str) -> Value {
 }
 
 /// Phases, resources, scripts and policies, as document symbols.
-pub fn symbols(text: &str) -> Value {
-    let Some(module) = parse(text) else { return json!([]) };
+pub fn symbols(text: &str, module: &Module) -> Value {
     let index = LineIndex::new(text);
     fn symbol(
         index: &LineIndex<'_>,
@@ -616,11 +618,10 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
 
 /// Every place the resource, let or param under the cursor is named in the
 /// document (the declaration included).
-pub fn references(uri: &str, text: &str, offset: usize) -> Value {
-    let Some(module) = parse(text) else { return json!([]) };
+pub fn references(uri: &str, text: &str, module: &Module, offset: usize) -> Value {
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
-    let declared = match resource_at(&module, text, offset) {
+    let declared = match resource_at(module, text, offset) {
         Some(r) => Some((format!("{}.{}", r.type_name.dotted(), r.name.name), r.name.span)),
         None => flatten(&module.items).into_iter().find_map(|item| match item {
             Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => {

@@ -123,30 +123,36 @@ impl Server<'_> {
             | "textDocument/rename"
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
-                Some(text) => Ok(match method {
-                    "textDocument/hover" => with_findings(
-                        features::hover(&text, offset(&text), self.catalog, &path_of(&uri)),
-                        self.finding_hover(&uri, &params["position"]),
-                    ),
-                    "textDocument/completion" => {
-                        features::completion(&text, offset(&text), self.catalog, &path_of(&uri))
-                    }
-                    "textDocument/definition" => features::definition(&uri, &path_of(&uri), &text, offset(&text)),
-                    "textDocument/documentSymbol" => features::symbols(&text),
-                    "textDocument/codeAction" => features::code_actions(&uri, &text, params),
-                    "textDocument/references" => features::references(&uri, &text, offset(&text)),
-                    "textDocument/rename" => {
-                        let new_name = params["newName"].as_str().unwrap_or_default();
-                        match features::rename(&uri, &text, offset(&text), new_name) {
-                            Ok(edit) => edit,
-                            Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
+                Some(text) => {
+                    // The items that parse, most of them reused from the last analysis.
+                    let tree = self.caches.items.parse(drone_lang::FileId(0), &text).module;
+                    Ok(match method {
+                        "textDocument/hover" => with_findings(
+                            features::hover(&text, &tree, offset(&text), self.catalog, &path_of(&uri)),
+                            self.finding_hover(&uri, &params["position"]),
+                        ),
+                        "textDocument/completion" => {
+                            features::completion(&text, &tree, offset(&text), self.catalog, &path_of(&uri))
                         }
-                    }
-                    _ => match features::formatting(&text) {
-                        Ok(edits) => edits,
-                        Err(why) => return vec![error(id, INTERNAL_ERROR, &why)],
-                    },
-                }),
+                        "textDocument/definition" => {
+                            features::definition(&uri, &path_of(&uri), &text, &tree, offset(&text))
+                        }
+                        "textDocument/documentSymbol" => features::symbols(&text, &tree),
+                        "textDocument/codeAction" => features::code_actions(&uri, &text, params),
+                        "textDocument/references" => features::references(&uri, &text, &tree, offset(&text)),
+                        "textDocument/rename" => {
+                            let new_name = params["newName"].as_str().unwrap_or_default();
+                            match features::rename(&uri, &text, offset(&text), new_name) {
+                                Ok(edit) => edit,
+                                Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
+                            }
+                        }
+                        _ => match features::formatting(&text) {
+                            Ok(edits) => edits,
+                            Err(why) => return vec![error(id, INTERNAL_ERROR, &why)],
+                        },
+                    })
+                }
             },
             other => Err((METHOD_NOT_FOUND, format!("drone's language server does not answer `{other}`"))),
         };
