@@ -582,7 +582,17 @@ struct Session {
 
 impl Session {
     fn open(name: &str, text: &str, env: &[(&str, &str)]) -> Session {
+        Session::open_among(name, text, &[], env)
+    }
+
+    /// [`Session::open`], with `files` (relative path, text) written beside the document first.
+    fn open_among(name: &str, text: &str, files: &[(&str, &str)], env: &[(&str, &str)]) -> Session {
         let dir = tempfile::tempdir().expect("dir");
+        for (file, content) in files {
+            let at = dir.path().join(file);
+            std::fs::create_dir_all(at.parent().expect("parent")).expect("mkdir");
+            std::fs::write(at, content).expect("write");
+        }
         let path = dir.path().join(name);
         let uri = format!("file://{}", path.display());
         std::fs::write(&path, text).expect("write");
@@ -745,4 +755,48 @@ fn a_panicking_handler_answers_with_an_error_and_the_server_goes_on() {
         assert!(symbols["result"].is_array(), "{symbols}");
         assert_eq!(client.stop(), Some(0));
     }
+}
+
+const TEAM_PACK: &str = r#"policy team.log_retention {
+  title     = "Log groups keep a year of logs"
+  severity  = "warning"
+  rationale = "Audits look a year back."
+  fix       = "set `retention_in_days = 365`"
+
+  for group in resources("aws.logs.log_group") {
+    if group.retention_in_days != 365 {
+      flag group, "${address(group)} keeps logs less than a year"
+    }
+  }
+}
+"#;
+
+#[test]
+fn the_workflows_own_packs_complete_hover_and_fix() {
+    let text = "workflow \"team\" {\n  policy_dirs = [\"rules\"]\n}\n\nresource aws.logs.log_group app {\n  name              = \"/app\"\n  retention_in_days = 30\n}\n";
+    let files = [("rules/team.drone", TEAM_PACK)];
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open_among("team.drone", text, &files, &[]);
+    let finding = diagnostics.iter().find(|d| d["code"] == "policy::team.log_retention").cloned();
+    let finding = finding.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    // The pack's own fix is mechanical too.
+    let actions = client.code_actions(&uri, std::slice::from_ref(&finding));
+    let fix = actions.iter().find(|a| a["title"] == "Set `retention_in_days = 365`").expect("the pack's fix");
+    let fixed = apply_edits(text, fix["edit"]["changes"][&uri].as_array().expect("edits"));
+    assert!(fixed.contains("retention_in_days = 365"), "{fixed}");
+
+    // Its rule ids complete inside `@allow(`, and hover with their text.
+    let allowing = text.replace("resource aws.logs", "@allow(\nresource aws.logs");
+    client.change(&uri, &allowing);
+    let labels = client.completion_labels(&uri, position(&allowing, "@allow(", 7));
+    assert!(labels.contains(&"team.log_retention".to_string()) && labels.contains(&"data.s3_versioning".to_string()));
+    let allowed =
+        text.replace("resource aws.logs", "@allow(team.log_retention, reason = \"short-lived\")\nresource aws.logs");
+    client.change(&uri, &allowed);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(&allowed, "team.log_retention", 6) }),
+    );
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("Log groups keep a year of logs") && shown.contains("Audits look a year back."), "{hover}");
+    assert_eq!(client.stop(), Some(0));
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use drone_engine::functions::CallContext;
-use drone_engine::policy::Severity;
+use drone_engine::policy::{Rule, Severity};
 use drone_lang::span::FileId;
 use drone_lang::{Catalog, FsLoader, ItemCache, Located, SourceLoader};
 use miette::Diagnostic;
@@ -34,6 +34,9 @@ pub struct Analysis {
     pub diagnostics: Vec<Value>,
     /// The canonical paths of the files it `use`s.
     pub imports: Vec<PathBuf>,
+    /// The rules its packs hold (the server keeps the last ones when an
+    /// analysis stops before the policies).
+    pub rules: Vec<Rule>,
 }
 
 /// Reads imports as the editor has them: an open document's text, else the file.
@@ -73,11 +76,12 @@ pub fn diagnostics(
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
     let doc = Document { uri, file: program.root_file, index: &index, text };
-    let diagnostics = judge(program, &load_errors, catalog, &root, &doc, &mut caches.packs);
-    Analysis { diagnostics, imports }
+    let (diagnostics, rules) = judge(program, &load_errors, catalog, &root, &doc, &mut caches.packs);
+    Analysis { diagnostics, imports, rules }
 }
 
-/// The diagnostics of a loaded program, pass by pass as `drone check` runs them.
+/// The diagnostics of a loaded program, pass by pass as `drone check` runs
+/// them, and the rules it was judged by.
 fn judge(
     mut program: drone_lang::Program,
     load_errors: &[drone_lang::LoadError],
@@ -85,7 +89,7 @@ fn judge(
     root: &Path,
     doc: &Document<'_>,
     packs: &mut PackCache,
-) -> Vec<Value> {
+) -> (Vec<Value>, Vec<Rule>) {
     let Document { file, index, text, .. } = *doc;
     let mut out = Vec::new();
     let errors = drone_lang::check(&program, catalog);
@@ -96,17 +100,17 @@ fn judge(
             .filter(|e| e.code().is_none_or(|c| !c.to_string().starts_with("drone::resolve::")))
             .collect();
         push(&mut out, &resolved, doc);
-        return out;
+        return (out, Vec::new());
     }
     if !errors.is_empty() {
         push(&mut out, &errors, doc);
-        return out;
+        return (out, Vec::new());
     }
     let scripts = match drone_script::collect(&mut program, root) {
         Ok(scripts) => scripts,
         Err(errors) => {
             push(&mut out, &errors, doc);
-            return out;
+            return (out, Vec::new());
         }
     };
     let script_errors: Vec<drone_script::ScriptError> = scripts.iter().flat_map(drone_script::check::check).collect();
@@ -119,10 +123,11 @@ fn judge(
         Ok(model) => model,
         Err(errors) => {
             push(&mut out, &errors, doc);
-            return out;
+            return (out, Vec::new());
         }
     };
     let mut loaded = Loaded { program, model, scripts };
+    let mut rules = Vec::new();
     if let Ok(report) = crate::policies::evaluate_with(&mut loaded, catalog, &Default::default(), packs) {
         for finding in report.findings.iter().filter(|f| f.span.file == file) {
             let rule = report.rules.iter().find(|r| r.id == finding.rule);
@@ -162,8 +167,9 @@ fn judge(
                 },
             }));
         }
+        rules = report.rules;
     }
-    out
+    (out, rules)
 }
 
 /// `X` of a help line `did you mean `X`?`.

@@ -1,6 +1,7 @@
 //! Hover, completion, go to definition, document symbols and formatting, all
 //! from the document's syntax tree and the catalog.
 
+use drone_engine::policy::{Rule, Severity};
 use drone_lang::ast::{Item, Module};
 use drone_lang::schema::{Presence, ResourceSchema, Type};
 use drone_lang::span::FileId;
@@ -8,6 +9,16 @@ use drone_lang::Catalog;
 use serde_json::{json, Value};
 
 use super::text::LineIndex;
+
+/// What hover and completion read besides the document.
+pub struct Context<'c> {
+    /// Resource types, functions and grants.
+    pub catalog: &'c Catalog,
+    /// The document's file.
+    pub file: &'c std::path::Path,
+    /// The rules the document is judged by (its packs, once an analysis ran).
+    pub rules: &'c [Rule],
+}
 
 /// Another file's syntax tree, when it parses (the open document's comes
 /// from the server's item cache, with the items that parse).
@@ -83,14 +94,15 @@ fn word_at(text: &str, offset: usize) -> &str {
 }
 
 /// Docs for the resource type, attribute, function, let or param under the cursor.
-pub fn hover(text: &str, module: &Module, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
+pub fn hover(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
+    let (catalog, file) = (cx.catalog, cx.file);
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
     let markdown = |value: String| json!({ "contents": { "kind": "markdown", "value": value } });
     let called = text[offset.min(text.len())..]
         .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
         .starts_with('(');
-    if let Some(rule) = rule_hover(word) {
+    if let Some(rule) = rule_hover(word, cx.rules) {
         return rule;
     }
     if let Some((instance, output)) = word.rsplit_once('.') {
@@ -157,9 +169,10 @@ fn presence(p: Presence) -> &'static str {
 }
 
 /// Resource types after `resource`, a block's attributes inside it.
-pub fn completion(text: &str, module: &Module, offset: usize, catalog: &Catalog, file: &std::path::Path) -> Value {
+pub fn completion(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
+    let (catalog, file) = (cx.catalog, cx.file);
     let offset = offset.min(text.len());
-    if let Some(rules) = allow_completion(text, offset) {
+    if let Some(rules) = allow_completion(text, offset, cx.rules) {
         return rules;
     }
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
@@ -544,23 +557,32 @@ pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
     Value::Array(actions)
 }
 
-/// The built-in rules: (id, title, rationale, fix), read from the packs once.
-pub(super) fn rules() -> &'static [(String, String, String, String)] {
-    static RULES: std::sync::OnceLock<Vec<(String, String, String, String)>> = std::sync::OnceLock::new();
+/// The built-in rules, read from the packs once: what the editor knows of
+/// rules before an analysis has judged the document with its own packs.
+pub(super) fn builtin_rules() -> &'static [Rule] {
+    static RULES: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
     RULES.get_or_init(|| {
         let mut out = Vec::new();
-        for (_, _, text) in crate::policies::BUILTIN {
+        for (pack, _, text) in crate::policies::BUILTIN {
             let parsed = drone_lang::parse(FileId(0), text);
             for item in &parsed.module.items {
                 let Item::Policy(p) = item else { continue };
-                let field = |name: &str| {
-                    p.attributes
-                        .iter()
-                        .find(|a| a.name.name == name)
-                        .and_then(|a| a.value.literal_text())
-                        .unwrap_or_default()
-                };
-                out.push((p.id.dotted(), field("title"), field("rationale"), field("fix")));
+                let field =
+                    |name: &str| p.attributes.iter().find(|a| a.name.name == name).and_then(|a| a.value.literal_text());
+                out.push(Rule {
+                    id: p.id.dotted(),
+                    pack: pack.to_string(),
+                    title: field("title").unwrap_or_default(),
+                    severity: match field("severity").as_deref() {
+                        Some("warning") => Severity::Warning,
+                        Some("info") => Severity::Info,
+                        _ => Severity::Error,
+                    },
+                    rationale: field("rationale"),
+                    fix: field("fix"),
+                    aliases: Vec::new(),
+                    span: p.id.span,
+                });
             }
         }
         out
@@ -568,24 +590,28 @@ pub(super) fn rules() -> &'static [(String, String, String, String)] {
 }
 
 /// Rule ids to complete inside `@allow(`, when the cursor is there.
-pub fn allow_completion(text: &str, offset: usize) -> Option<Value> {
+pub fn allow_completion(text: &str, offset: usize, rules: &[Rule]) -> Option<Value> {
     let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..offset.min(text.len())];
     let inside = before.rsplit_once("@allow(").map(|(_, rest)| rest)?;
     if inside.contains(',') || inside.contains(')') {
         return None;
     }
-    let items: Vec<Value> = rules()
-        .iter()
-        .map(|(id, title, _, fix)| json!({ "label": id, "kind": 12, "detail": title, "documentation": fix }))
-        .collect();
+    let items: Vec<Value> =
+        rules.iter().map(|r| json!({ "label": r.id, "kind": 12, "detail": r.title, "documentation": r.fix })).collect();
     Some(json!({ "isIncomplete": false, "items": items }))
 }
 
 /// A rule's title, rationale and fix, when the cursor is on its id.
-pub fn rule_hover(word: &str) -> Option<Value> {
-    let (id, title, rationale, fix) = rules().iter().find(|(id, ..)| id == word)?;
-    let value = format!("**{id}**: {title}\n\n{rationale}\n\n*Fix:* {fix}");
+pub fn rule_hover(word: &str, rules: &[Rule]) -> Option<Value> {
+    let rule = rules.iter().find(|r| r.id == word)?;
+    let value = format!(
+        "**{}**: {}\n\n{}\n\n*Fix:* {}",
+        rule.id,
+        rule.title,
+        rule.rationale.as_deref().unwrap_or_default(),
+        rule.fix.as_deref().unwrap_or_default()
+    );
     Some(json!({ "contents": { "kind": "markdown", "value": value } }))
 }
 

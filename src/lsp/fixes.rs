@@ -93,25 +93,14 @@ fn attribute_indent(block: &Resource, text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use drone_engine::policy::Severity;
-
     use super::*;
 
     #[test]
     fn the_built_in_fixes_that_are_mechanical_set_real_attributes_to_literals() {
         let catalog = drone_stdlib::catalog();
         let mut mechanical = Vec::new();
-        for (id, title, _, fix) in super::super::features::rules() {
-            let rule = Rule {
-                id: id.clone(),
-                pack: String::new(),
-                title: title.clone(),
-                severity: Severity::Error,
-                rationale: None,
-                fix: Some(fix.clone()),
-                aliases: Vec::new(),
-                span: drone_lang::Span::new(FileId(0), 0, 0),
-            };
+        for rule in super::super::features::builtin_rules() {
+            let id = &rule.id;
             for (name, value) in rule.assignments() {
                 let settable = catalog.resources().any(|s| s.attribute(&name).is_some_and(|a| a.settable()));
                 assert!(settable, "{id}: no resource type has a settable `{name}`");

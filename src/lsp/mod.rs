@@ -126,14 +126,18 @@ impl Server<'_> {
                 Some(text) => {
                     // The items that parse, most of them reused from the last analysis.
                     let tree = self.caches.items.parse(drone_lang::FileId(0), &text).module;
+                    let path = path_of(&uri);
+                    let rules = match self.analyses.get(&uri) {
+                        Some(analysis) if !analysis.rules.is_empty() => analysis.rules.as_slice(),
+                        _ => features::builtin_rules(),
+                    };
+                    let cx = features::Context { catalog: self.catalog, file: &path, rules };
                     Ok(match method {
                         "textDocument/hover" => with_findings(
-                            features::hover(&text, &tree, offset(&text), self.catalog, &path_of(&uri)),
+                            features::hover(&text, &tree, offset(&text), &cx),
                             self.finding_hover(&uri, &params["position"]),
                         ),
-                        "textDocument/completion" => {
-                            features::completion(&text, &tree, offset(&text), self.catalog, &path_of(&uri))
-                        }
+                        "textDocument/completion" => features::completion(&text, &tree, offset(&text), &cx),
                         "textDocument/definition" => {
                             features::definition(&uri, &path_of(&uri), &text, &tree, offset(&text))
                         }
@@ -256,7 +260,7 @@ impl Server<'_> {
             .collect();
         let (catalog, caches) = (self.catalog, &mut self.caches);
         let panic_on = self.panic_on.as_deref();
-        let analysis = catch_unwind(AssertUnwindSafe(|| {
+        let mut analysis = catch_unwind(AssertUnwindSafe(|| {
             if panic_on == Some("textDocument/publishDiagnostics") {
                 panic!("DRONE_LSP_PANIC_ON asked the analysis to panic");
             }
@@ -273,8 +277,14 @@ impl Server<'_> {
                     "message": "drone failed while checking this file; please report it",
                 })],
                 imports: Vec::new(),
+                rules: Vec::new(),
             }
         });
+        if analysis.rules.is_empty() {
+            // A document being typed (`@allow(` opened) does not reach the policies:
+            // the rules are those of its last analysis that did.
+            analysis.rules = self.analyses.get(uri).map(|a| a.rules.clone()).unwrap_or_default();
+        }
         let notification = json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": analysis.diagnostics } });
         self.analyses.insert(uri.to_string(), analysis);
         notification
