@@ -234,4 +234,55 @@ mod tests {
         assert_ne!(first.module.items[4].span(), again.module.items[4].span(), "the items after the edit moved");
         assert_eq!(again.module.items[4].span().file, FileId(3));
     }
+
+    #[test]
+    fn random_edits_parse_through_the_cache_as_afresh_and_as_whole() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let original = std::fs::read_to_string(root.join("workflows/prod.drone")).unwrap_or_default();
+        assert!(original.len() > 1000);
+        let mut cache = ItemCache::default();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below.max(1) as u64) as usize
+        };
+        let (mut whole_ok, mut broken) = (0, 0);
+        // One keystroke at a time, each taken back half the time (as typing goes).
+        let mut text = original.clone();
+        for round in 0..400 {
+            if round % 2 == 0 {
+                text = original.clone();
+            }
+            let mut at = next(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match next(10) {
+                0 if at < text.len() => {
+                    let end = at + text[at..].chars().next().map_or(0, char::len_utf8);
+                    text.replace_range(at..end, "");
+                }
+                n => text.insert(at, [' ', '\n', ' ', '\n', 'x', '{', '}', '"', '#', '='][n]),
+            }
+            let cached = cache.parse(FileId(1), &text);
+            let fresh = parse_by_items(FileId(1), &text, None);
+            assert_eq!(cached.module, fresh.module, "the cache gives what a fresh parse does");
+            assert_eq!(cached.errors, fresh.errors);
+            match whole(&text) {
+                Ok(mut items) => {
+                    items.shift(FileId(1), 0);
+                    assert!(fresh.errors.is_empty(), "{:?}", fresh.errors);
+                    assert_eq!(fresh.module.items, items);
+                    whole_ok += 1;
+                }
+                Err(_) => {
+                    assert!(!fresh.errors.is_empty(), "a broken file parses item by item with an error too");
+                    broken += 1;
+                }
+            }
+        }
+        assert!(whole_ok > 10 && broken > 10, "{whole_ok} whole, {broken} broken");
+    }
 }
