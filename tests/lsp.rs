@@ -800,3 +800,29 @@ fn the_workflows_own_packs_complete_hover_and_fix() {
     assert!(shown.contains("Log groups keep a year of logs") && shown.contains("Audits look a year back."), "{hover}");
     assert_eq!(client.stop(), Some(0));
 }
+
+#[test]
+fn findings_inside_an_imported_component_show_on_its_instance() {
+    let component = "component registry {\n  input name: string\n\n  resource aws.ecr.repository images {\n    name = name\n  }\n}\n";
+    let text = "use \"comp.drone\" as c\n\ninstance c.registry primary {\n  name = \"app\"\n}\n";
+    let files = [("comp.drone", component)];
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open_among("main.drone", text, &files, &[]);
+    assert_eq!(codes(&diagnostics), ["policy::data.ecr_immutable_tags", "policy::data.ecr_scan_on_push"]);
+    for finding in &diagnostics {
+        assert_eq!(finding["range"]["start"], position(text, "primary", 0), "{finding:#}");
+        let message = finding["message"].as_str().unwrap_or_default();
+        assert!(message.contains("(in instance `registry.primary`, declared in another file)"), "{message}");
+    }
+    // No `@allow` is offered here: it belongs on the block in the component's file.
+    let actions = client.code_actions(&uri, &diagnostics[..1]);
+    assert!(actions.iter().all(|a| !a["title"].as_str().unwrap_or_default().starts_with("Allow")), "{actions:#?}");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "primary", 2) }),
+    );
+    assert!(
+        hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.contains("data.ecr_scan_on_push")),
+        "{hover}"
+    );
+    assert_eq!(client.stop(), Some(0));
+}

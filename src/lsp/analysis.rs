@@ -76,7 +76,9 @@ pub fn diagnostics(
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
     let doc = Document { uri, file: program.root_file, index: &index, text };
-    let (diagnostics, rules) = judge(program, &load_errors, catalog, &root, &doc, &mut caches.packs);
+    // The tree as written, before components expanded (every item reused from the load).
+    let written = caches.items.parse(program.root_file, text).module;
+    let (diagnostics, rules) = judge(program, &written, &load_errors, catalog, &root, &doc, &mut caches.packs);
     Analysis { diagnostics, imports, rules }
 }
 
@@ -84,6 +86,7 @@ pub fn diagnostics(
 /// them, and the rules it was judged by.
 fn judge(
     mut program: drone_lang::Program,
+    written: &drone_lang::ast::Module,
     load_errors: &[drone_lang::LoadError],
     catalog: &Catalog,
     root: &Path,
@@ -129,7 +132,7 @@ fn judge(
     let mut loaded = Loaded { program, model, scripts };
     let mut rules = Vec::new();
     if let Ok(report) = crate::policies::evaluate_with(&mut loaded, catalog, &Default::default(), packs) {
-        for finding in report.findings.iter().filter(|f| f.span.file == file) {
+        for finding in &report.findings {
             let rule = report.rules.iter().find(|r| r.id == finding.rule);
             let (severity, note) = match (&finding.suppression, finding.severity) {
                 (Some(s), _) if !finding.active() => (4, format!(" (suppressed: {})", s.reason)),
@@ -138,38 +141,70 @@ fn judge(
                 _ => (3, String::new()),
             };
             let help = rule.and_then(|r| r.fix.as_ref()).map(|fix| format!("\nhelp: {fix}")).unwrap_or_default();
-            // Where an `@allow` for it goes: above the block the finding is about.
-            let block = match loaded.model.instances.get(&finding.address) {
-                Some(instance) => instance.span.start as usize,
-                None => loaded
-                    .model
-                    .grants
-                    .iter()
-                    .find(|g| g.script == finding.address)
-                    .map_or(finding.span.start as usize, |g| g.name_span.start as usize),
+            let mut data = json!({
+                "rule": finding.rule,
+                "active": finding.active(),
+                "title": rule.map(|r| r.title.as_str()),
+                "rationale": rule.and_then(|r| r.rationale.as_deref()),
+                "fix": rule.and_then(|r| r.fix.as_deref()),
+            });
+            let (span, place) = if finding.span.file == file {
+                // Where an `@allow` for it goes: above the block the finding is about.
+                let block = match loaded.model.instances.get(&finding.address) {
+                    Some(instance) => instance.span.start as usize,
+                    None => loaded
+                        .model
+                        .grants
+                        .iter()
+                        .find(|g| g.script == finding.address)
+                        .map_or(finding.span.start as usize, |g| g.name_span.start as usize),
+                };
+                data["allow_at"] = index.position(block);
+                data["mechanical"] = rule
+                    .filter(|_| finding.active())
+                    .and_then(|r| super::fixes::mechanical(r, finding, &loaded.program.root, text, catalog, index))
+                    .unwrap_or(Value::Null);
+                (finding.span, String::new())
+            } else {
+                // In a component another file declares: shown on the instance that
+                // brought the resource in, as an import's errors show on its `use`.
+                // Those suppressed there stay there.
+                let found = instance_of(written, &finding.address).filter(|_| finding.active());
+                let Some((instance, name)) = found else { continue };
+                (instance, format!(" (in instance `{name}`, declared in another file)"))
             };
             out.push(json!({
-                "range": index.range(finding.span.start as usize, finding.span.end as usize),
+                "range": index.range(span.start as usize, span.end as usize),
                 "severity": severity,
                 "code": format!("policy::{}", finding.rule),
                 "source": "drone",
-                "message": format!("{}{note}{help}", finding.message),
-                "data": {
-                    "rule": finding.rule,
-                    "allow_at": index.position(block),
-                    "active": finding.active(),
-                    "title": rule.map(|r| r.title.as_str()),
-                    "rationale": rule.and_then(|r| r.rationale.as_deref()),
-                    "fix": rule.and_then(|r| r.fix.as_deref()),
-                    "mechanical": rule.filter(|_| finding.active()).and_then(|r| {
-                        super::fixes::mechanical(r, finding, &loaded.program.root, text, catalog, index)
-                    }),
-                },
+                "message": format!("{}{place}{note}{help}", finding.message),
+                "data": data,
             }));
         }
         rules = report.rules;
     }
     (out, rules)
+}
+
+/// The name of the instance in `root` (as written, before expansion) that the resource at `address`
+/// (`COMPONENT.INSTANCE.TYPE.name`) belongs to, and `COMPONENT.INSTANCE`.
+fn instance_of(root: &drone_lang::ast::Module, address: &str) -> Option<(drone_lang::Span, String)> {
+    let mut parts = address.splitn(3, '.');
+    let (component, name) = (parts.next()?, parts.next()?);
+    fn find(items: &[drone_lang::ast::Item], component: &str, name: &str) -> Option<drone_lang::Span> {
+        use drone_lang::ast::Item;
+        items.iter().find_map(|item| match item {
+            Item::Instance(i) if i.name.name == name && i.component.last().is_some_and(|c| c.name == component) => {
+                Some(i.name.span)
+            }
+            Item::Phase(p) => find(&p.items, component, name),
+            Item::For(f) => find(&f.items, component, name),
+            Item::If(i) => find(&i.then_items, component, name).or_else(|| find(&i.else_items, component, name)),
+            _ => None,
+        })
+    }
+    Some((find(&root.items, component, name)?, format!("{component}.{name}")))
 }
 
 /// `X` of a help line `did you mean `X`?`.

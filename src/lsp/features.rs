@@ -538,7 +538,9 @@ pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
                 "edit": { "changes": { uri: fix["edits"] } },
             }));
         }
-        if let (Some(rule), true) = (data["rule"].as_str(), data["active"] == true) {
+        // Only where the finding's block is in this document (`allow_at`).
+        if let (Some(rule), true, true) = (data["rule"].as_str(), data["active"] == true, data["allow_at"].is_object())
+        {
             let block = index.offset(&data["allow_at"]);
             let line_start = text[..block.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
             let indent: String = text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
