@@ -826,3 +826,29 @@ fn findings_inside_an_imported_component_show_on_its_instance() {
     );
     assert_eq!(client.stop(), Some(0));
 }
+
+#[test]
+fn params_and_lets_hover_with_their_values_and_secrets_stay_hidden() {
+    let text = "param env: string = \"prod\"\n\nlet cidr = cidrsubnet(\"10.0.0.0/16\", 8, 1)\nlet name = \"app-${env}\"\nlet password = secret(\"env:DRONE_TEST_DB_PASSWORD\")\n\noutput shown = [cidr, name, password]\n";
+    let env = [("DRONE_TEST_DB_PASSWORD", "hunter2")];
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open("values.drone", text, &env);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    // Hovers on the name after the keyword of `declaration`.
+    let mut hover = |declaration: &str| {
+        let name = declaration.find(' ').map_or(0, |space| space + 1);
+        let reply = client.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": position(text, declaration, name) }),
+        );
+        reply["result"]["contents"]["value"].as_str().map(String::from).unwrap_or_else(|| reply.to_string())
+    };
+    let cidr = hover("let cidr");
+    assert!(cidr.contains("value: `\"10.0.1.0/24\"` (string)"), "{cidr}");
+    let name = hover("let name");
+    assert!(name.contains("value: `\"app-prod\"` (string)"), "{name}");
+    let env_param = hover("param env");
+    assert!(env_param.contains("value: `\"prod\"` (string)"), "{env_param}");
+    let password = hover("let password");
+    assert!(password.contains("(sensitive)") && !password.contains("hunter2"), "{password}");
+    assert_eq!(client.stop(), Some(0));
+}

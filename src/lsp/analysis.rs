@@ -37,6 +37,16 @@ pub struct Analysis {
     /// The rules its packs hold (the server keeps the last ones when an
     /// analysis stops before the policies).
     pub rules: Vec<Rule>,
+    /// Its params' and top-level lets' values as plans show them (secrets
+    /// and values known after apply never with their contents), with their types.
+    pub values: BTreeMap<String, String>,
+}
+
+impl Analysis {
+    /// An analysis that stopped at `diagnostics`.
+    pub fn stopped(diagnostics: Vec<Value>) -> Analysis {
+        Analysis { diagnostics, imports: Vec::new(), rules: Vec::new(), values: BTreeMap::new() }
+    }
 }
 
 /// Reads imports as the editor has them: an open document's text, else the file.
@@ -78,8 +88,9 @@ pub fn diagnostics(
     let doc = Document { uri, file: program.root_file, index: &index, text };
     // The tree as written, before components expanded (every item reused from the load).
     let written = caches.items.parse(program.root_file, text).module;
-    let (diagnostics, rules) = judge(program, &written, &load_errors, catalog, &root, &doc, &mut caches.packs);
-    Analysis { diagnostics, imports, rules }
+    let mut analysis = judge(program, &written, &load_errors, catalog, &root, &doc, &mut caches.packs);
+    analysis.imports = imports;
+    analysis
 }
 
 /// The diagnostics of a loaded program, pass by pass as `drone check` runs
@@ -92,7 +103,7 @@ fn judge(
     root: &Path,
     doc: &Document<'_>,
     packs: &mut PackCache,
-) -> (Vec<Value>, Vec<Rule>) {
+) -> Analysis {
     let Document { file, index, text, .. } = *doc;
     let mut out = Vec::new();
     let errors = drone_lang::check(&program, catalog);
@@ -103,17 +114,17 @@ fn judge(
             .filter(|e| e.code().is_none_or(|c| !c.to_string().starts_with("drone::resolve::")))
             .collect();
         push(&mut out, &resolved, doc);
-        return (out, Vec::new());
+        return Analysis::stopped(out);
     }
     if !errors.is_empty() {
         push(&mut out, &errors, doc);
-        return (out, Vec::new());
+        return Analysis::stopped(out);
     }
     let scripts = match drone_script::collect(&mut program, root) {
         Ok(scripts) => scripts,
         Err(errors) => {
             push(&mut out, &errors, doc);
-            return (out, Vec::new());
+            return Analysis::stopped(out);
         }
     };
     let script_errors: Vec<drone_script::ScriptError> = scripts.iter().flat_map(drone_script::check::check).collect();
@@ -126,9 +137,10 @@ fn judge(
         Ok(model) => model,
         Err(errors) => {
             push(&mut out, &errors, doc);
-            return (out, Vec::new());
+            return Analysis::stopped(out);
         }
     };
+    let values = values_of(&program, &model, catalog, &cx);
     let mut loaded = Loaded { program, model, scripts };
     let mut rules = Vec::new();
     if let Ok(report) = crate::policies::evaluate_with(&mut loaded, catalog, &Default::default(), packs) {
@@ -184,7 +196,38 @@ fn judge(
         }
         rules = report.rules;
     }
-    (out, rules)
+    Analysis { diagnostics: out, imports: Vec::new(), rules, values }
+}
+
+/// The values of the root file's params and lets, rendered as plans render
+/// them, each with its type; a let that cannot be evaluated here is left out.
+fn values_of(
+    program: &drone_lang::Program,
+    model: &drone_engine::model::Model,
+    catalog: &Catalog,
+    cx: &CallContext<'_>,
+) -> BTreeMap<String, String> {
+    use drone_lang::ast::Item;
+    let nothing = drone_engine::eval::NothingKnown;
+    let evaluator = drone_engine::eval::Evaluator::new(model, catalog, cx, &nothing);
+    let shown = |value: drone_engine::value::Value| format!("`{value}` ({})", value.type_name());
+    let mut out = BTreeMap::new();
+    for item in &program.root.items {
+        match item {
+            Item::Param(p) => {
+                if let Some(value) = model.params.get(&p.name.name) {
+                    out.insert(p.name.name.clone(), shown(value.clone()));
+                }
+            }
+            Item::Let(l) => {
+                if let Ok(value) = evaluator.eval(&l.value, &Vec::new()) {
+                    out.insert(l.name.name.clone(), shown(value));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The name of the instance in `root` (as written, before expansion) that the resource at `address`

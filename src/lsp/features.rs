@@ -18,6 +18,8 @@ pub struct Context<'c> {
     pub file: &'c std::path::Path,
     /// The rules the document is judged by (its packs, once an analysis ran).
     pub rules: &'c [Rule],
+    /// Its params' and lets' values with their types, from the last analysis.
+    pub values: &'c std::collections::BTreeMap<String, String>,
 }
 
 /// Another file's syntax tree, when it parses (the open document's comes
@@ -119,7 +121,12 @@ pub fn hover(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Va
         match item {
             Item::Let(l) if l.name.name == word => {
                 let value = text.get(l.value.span.start as usize..l.value.span.end as usize).unwrap_or("");
-                return markdown(format!("`let {}` = `{}`", l.name.name, value.lines().next().unwrap_or("")));
+                let evaluated = cx.values.get(word).map(|v| format!("\n\nvalue: {v}")).unwrap_or_default();
+                return markdown(format!(
+                    "`let {}` = `{}`{evaluated}",
+                    l.name.name,
+                    value.lines().next().unwrap_or("")
+                ));
             }
             Item::Param(p) if p.name.name == word => {
                 let ty = p.ty.as_ref().map(|t| format!(": {}", t.name.name)).unwrap_or_default();
@@ -129,7 +136,8 @@ pub fn hover(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Va
                     .and_then(|d| text.get(d.span.start as usize..d.span.end as usize))
                     .map(|d| format!(" = `{d}`"))
                     .unwrap_or_else(|| " (required)".into());
-                return markdown(format!("`param {}{ty}`{default}", p.name.name));
+                let evaluated = cx.values.get(word).map(|v| format!("\n\nvalue: {v}")).unwrap_or_default();
+                return markdown(format!("`param {}{ty}`{default}{evaluated}", p.name.name));
             }
             _ => {}
         }

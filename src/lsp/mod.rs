@@ -131,7 +131,9 @@ impl Server<'_> {
                         Some(analysis) if !analysis.rules.is_empty() => analysis.rules.as_slice(),
                         _ => features::builtin_rules(),
                     };
-                    let cx = features::Context { catalog: self.catalog, file: &path, rules };
+                    let empty = BTreeMap::new();
+                    let values = self.analyses.get(&uri).map_or(&empty, |a| &a.values);
+                    let cx = features::Context { catalog: self.catalog, file: &path, rules, values };
                     Ok(match method {
                         "textDocument/hover" => with_findings(
                             features::hover(&text, &tree, offset(&text), &cx),
@@ -269,16 +271,12 @@ impl Server<'_> {
         .unwrap_or_else(|_| {
             // The caches may be half-updated: start them afresh.
             *caches = analysis::Caches::default();
-            analysis::Analysis {
-                diagnostics: vec![json!({
-                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
-                    "severity": 1,
-                    "source": "drone",
-                    "message": "drone failed while checking this file; please report it",
-                })],
-                imports: Vec::new(),
-                rules: Vec::new(),
-            }
+            analysis::Analysis::stopped(vec![json!({
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                "severity": 1,
+                "source": "drone",
+                "message": "drone failed while checking this file; please report it",
+            })])
         });
         if analysis.rules.is_empty() {
             // A document being typed (`@allow(` opened) does not reach the policies:
