@@ -346,13 +346,18 @@ async fn run_stage(
 /// pending for the next run to look up).
 struct Failure {
     reason: String,
+    /// What the operation made or changed before it failed, to record.
     created: Option<Observed>,
     uncertain: bool,
+    /// Whether what it made is marked for replacement: a create that did not
+    /// finish is; an update whose `after` hook failed is not (the update holds,
+    /// and replacing a database or a service over a hook would be far worse).
+    taint: bool,
 }
 
 impl Failure {
     fn plain(reason: String) -> Failure {
-        Failure { reason, created: None, uncertain: false }
+        Failure { reason, created: None, uncertain: false, taint: false }
     }
 }
 
@@ -454,11 +459,12 @@ async fn run_stage_with(
                 frontier.settle(&address, true);
                 Status::Done
             }
-            Err(Failure { reason, created, uncertain }) => {
+            Err(Failure { reason, created, uncertain, taint }) => {
                 if let Some(observed) = created {
-                    // Keep what the failed create made, marked for replacement.
+                    // Keep what the failed operation made; a create that did not finish
+                    // is marked for replacement.
                     record(input, &mut store.state, &address, op, Some(observed));
-                    if let Some(r) = store.state.resources.get_mut(&address) {
+                    if let Some(r) = store.state.resources.get_mut(&address).filter(|_| taint) {
                         r.tainted = true;
                     }
                 }
@@ -559,7 +565,7 @@ fn start(
             if result.is_ok() {
                 // The resource is gone; its intent stays for the next refresh to settle.
                 if let Err(reason) = hooks.after(op, &owned, None).await {
-                    result = Err(Failure { reason, created: None, uncertain: true });
+                    result = Err(Failure { reason, created: None, uncertain: true, taint: false });
                 }
             }
             (owned, op, started, result)
@@ -645,8 +651,11 @@ fn start(
                 let observed = Observed { id: observed.id, attributes: attrs };
                 match hooks.after(op, &owned, Some(&observed)).await {
                     Ok(()) => Ok(Some(observed)),
-                    // Kept, and marked for replacement.
-                    Err(reason) => Err(Failure { reason, created: Some(observed), uncertain: false }),
+                    // Kept; a created resource is marked for replacement, an updated one is not.
+                    Err(reason) => {
+                        let taint = op != Operation::Update;
+                        Err(Failure { reason, created: Some(observed), uncertain: false, taint })
+                    }
                 }
             }
             Err(e) => Err(failure(e, &config)),
@@ -669,7 +678,7 @@ pub fn drone_tags(workflow: &str, address: &str, lineage: &str) -> BTreeMap<Stri
 /// A failed operation as apply records it.
 fn failure(e: ProviderError, config: &Attributes) -> Failure {
     let created = e.created.clone().map(|id| Observed { id, attributes: config.clone() });
-    Failure { reason: e.to_string(), uncertain: e.indeterminate() && created.is_none(), created }
+    Failure { reason: e.to_string(), uncertain: e.indeterminate() && created.is_none(), created, taint: true }
 }
 
 fn provider(input: &ApplyInput<'_>, name: &str) -> Result<Arc<dyn Provider>, String> {

@@ -5,7 +5,9 @@
 //! failed `before` hook fails its operation before any call; a failed `after`
 //! hook fails it after the fact (a created resource is kept and marked
 //! tainted, as Terraform does with a failed provisioner, so the next run
-//! replaces it); a failed phase hook or step fails the phase.
+//! replaces it; an updated one is kept as updated, not tainted: replacing a
+//! database or a service because a hook failed would do more harm than the
+//! hook); a failed phase hook or step fails the phase.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

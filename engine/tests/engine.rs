@@ -18,6 +18,7 @@ use drone_engine::plan::{plan, plan_destroy, ActionKind};
 use drone_engine::provider::{
     CreateRequest, ErrorKind, FindRequest, Found, Observed, Owner, Provider, ProviderError, Target, UpdateRequest,
 };
+use drone_engine::scripts::{ScriptEvent, Scripts, Snapshot};
 use drone_engine::state::{LocalBackend, State};
 use drone_engine::value::{Attributes, Value};
 use drone_lang::schema::{AttributeSchema, Presence};
@@ -219,6 +220,27 @@ async fn run_plan(
     concurrency: usize,
     the_plan: &drone_engine::plan::Plan,
 ) -> Run {
+    run_plan_with(model, fake, state, dir, concurrency, the_plan, None).await
+}
+
+/// [`run`] with the workflow's scripts.
+async fn run_with_scripts(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, scripts: Arc<dyn Scripts>) -> Run {
+    let catalog = catalog();
+    let host = MemoryHost::default();
+    let cx = CallContext { host: &host, salt: &state.lineage.clone(), resolve_secrets: true };
+    let the_plan = plan(model, &catalog, &state, &cx).expect("plan");
+    run_plan_with(model, fake, state, dir, 1, &the_plan, Some(scripts)).await
+}
+
+async fn run_plan_with(
+    model: &Model,
+    fake: Arc<Fake>,
+    state: State,
+    dir: &Path,
+    concurrency: usize,
+    the_plan: &drone_engine::plan::Plan,
+    scripts: Option<Arc<dyn Scripts>>,
+) -> Run {
     let catalog = catalog();
     let host = MemoryHost {
         vars: [("PW".to_string(), "s3cret".to_string())].into(),
@@ -241,7 +263,7 @@ async fn run_plan(
         options: &options,
         observer: &Silent,
         stop: None,
-        scripts: None,
+        scripts,
     };
     let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.join("state.json") }) };
     let report = apply(&input, &mut store).await.expect("state saves");
@@ -855,4 +877,44 @@ async fn recovery_adopts_what_a_killed_create_made_and_forgets_what_it_did_not()
     assert!(refreshed.drift.is_empty(), "{:?}", refreshed.drift);
     assert!(refreshed.state.resources.is_empty() && refreshed.state.pending.is_empty());
     assert_eq!(refreshed.recovered.len(), 1);
+}
+
+/// Scripts whose `after` hooks on one event fail.
+struct FailingAfter(ScriptEvent);
+
+#[async_trait]
+impl Scripts for FailingAfter {
+    fn wants(&self, event: &ScriptEvent) -> bool {
+        *event == self.0
+    }
+
+    async fn run(&self, _: ScriptEvent, _: Snapshot) -> Result<(), String> {
+        Err("the hook failed".into())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_after_hook_taints_what_it_created_but_not_what_it_updated() {
+    let dir = tempfile::tempdir().expect("dir");
+    let address = "test.thing.a".to_string();
+    let first = model("resource test.thing a {\n  name = \"a\"\n  size = 1\n}\n");
+    let created = FailingAfter(ScriptEvent::After(Operation::Create, address.clone()));
+    let out = run_with_scripts(&first, Arc::new(Fake::default()), State::new("t"), dir.path(), Arc::new(created)).await;
+    assert!(!out.report.succeeded());
+    assert!(out.state.resources[&address].tainted, "a create whose hook failed is replaced next time");
+
+    let fake = Arc::new(Fake::default());
+    let state = run(&first, fake.clone(), State::new("t"), dir.path(), 1).await.state;
+    let second = model("resource test.thing a {\n  name = \"a\"\n  size = 2\n}\n");
+    let updated = FailingAfter(ScriptEvent::After(Operation::Update, address.clone()));
+    let out = run_with_scripts(&second, fake.clone(), state, dir.path(), Arc::new(updated)).await;
+    assert!(!out.report.succeeded(), "the run fails with its hook");
+    let recorded = &out.state.resources[&address];
+    assert!(!recorded.tainted, "the update holds: nothing is replaced over a hook");
+    assert_eq!(recorded.attributes["size"], Value::Number(2.0), "the update is recorded");
+    let catalog = catalog();
+    let host = MemoryHost::default();
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let next = plan(&second, &catalog, &out.state, &cx).expect("plan");
+    assert!(next.actions.iter().all(|a| a.kind == ActionKind::NoOp), "{:?}", next.actions);
 }
