@@ -149,7 +149,9 @@ impl ScriptHost for Host {
 
     fn aws(&self, call: &AwsCall) -> Result<serde_json::Value, String> {
         let address = match call {
-            AwsCall::EmptyBucket { bucket } | AwsCall::ListObjects { bucket } => bucket,
+            AwsCall::EmptyBucket { bucket }
+            | AwsCall::ListObjects { bucket }
+            | AwsCall::DeleteObjects { bucket, .. } => bucket,
             AwsCall::EmptyRepository { repository } => repository,
             AwsCall::Invalidate { distribution, .. } => distribution,
         };
@@ -159,6 +161,9 @@ impl ScriptHost for Host {
         let count = |n: usize| serde_json::Value::from(n as u64);
         let result = match call {
             AwsCall::EmptyBucket { .. } => runtime.block_on(provider.empty_bucket(&id)).map(count),
+            AwsCall::DeleteObjects { objects, .. } => {
+                runtime.block_on(provider.delete_objects(&id, objects)).map(count)
+            }
             AwsCall::ListObjects { .. } => runtime.block_on(provider.list_object_versions(&id)).map(|objects| {
                 objects
                     .into_iter()

@@ -89,3 +89,46 @@ async fn without_the_hook_the_versioned_bucket_cannot_be_deleted() {
     assert_exit(&out, 5);
     assert!(text(&out).0.contains("BucketNotEmpty"), "{}", text(&out).0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_deletes_the_object_versions_it_chose() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("s.json");
+    let mut apply = drone(Some(&moto.url));
+    apply.current_dir(root()).args(["run", "--yes", HOOKS]).arg("--state").arg(&state);
+    assert_exit(&run(&mut apply), 0);
+    fill(&moto, "drone-hooks-artifacts").await;
+
+    let mut prune = drone(Some(&moto.url));
+    prune.current_dir(root()).args(["task", HOOKS, "prune", "--arg", "prefix=a."]).arg("--state").arg(&state);
+    let out = run(&mut prune);
+    assert_exit(&out, 0);
+    // a.txt's two versions and its delete marker; b.txt and c.txt keep theirs.
+    assert!(text(&out).1.contains("task: deleted 3 versions under a."), "{}", text(&out).1);
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto.url)
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let left = s3_client(&config).list_object_versions().bucket("drone-hooks-artifacts").send().await.expect("list");
+    let mut keys: Vec<&str> = left.versions().iter().filter_map(|v| v.key()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["b.txt", "b.txt", "c.txt", "c.txt"]);
+    assert!(left.delete_markers().is_empty());
+
+    // Something that is not an object is refused before any call.
+    let bad = std::fs::read_to_string(root().join(HOOKS)).expect("workflow").replace(
+        "s3::delete_objects(\"aws.s3.bucket.artifacts\", doomed)",
+        "s3::delete_objects(\"aws.s3.bucket.artifacts\", [42])",
+    );
+    let path = dir.path().join("bad.drone");
+    std::fs::write(&path, bad).expect("write");
+    let mut refused = drone(Some(&moto.url));
+    refused.args(["task"]).arg(&path).args(["prune", "--arg", "prefix=b."]).arg("--state").arg(&state);
+    refused.arg("--root").arg(dir.path());
+    let out = run(&mut refused);
+    assert_exit(&out, 9);
+    assert!(text(&out).1.contains("s3::delete_objects takes keys"), "{}", text(&out).1);
+}

@@ -38,6 +38,11 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
         signature: "s3::empty_bucket(bucket) -> int (versions and delete markers)",
     },
     HostFn {
+        path: "s3::delete_objects",
+        grant: Some("s3.delete_objects"),
+        signature: "s3::delete_objects(bucket, objects: [key or #{key, version_id}]) -> int (versions deleted)",
+    },
+    HostFn {
         path: "http::get",
         grant: Some("http.get"),
         signature: "http::get(url) -> #{status, body} (a host the grant names; no redirects)",
@@ -75,6 +80,13 @@ pub enum AwsCall {
     EmptyBucket {
         /// The bucket's address.
         bucket: String,
+    },
+    /// Deletes these object versions: (key, version id; none for the current one).
+    DeleteObjects {
+        /// The bucket's address.
+        bucket: String,
+        /// What to delete.
+        objects: Vec<(String, Option<String>)>,
     },
     /// Deletes every image.
     EmptyRepository {
@@ -185,6 +197,22 @@ impl Context {
     }
 }
 
+/// An object version to delete: a key (its current version), or a map with
+/// `key` and `version_id` (`()` for the current version).
+fn object_version(value: &Dynamic) -> Option<(String, Option<String>)> {
+    if let Some(key) = value.clone().try_cast::<rhai::ImmutableString>() {
+        return Some((key.to_string(), None));
+    }
+    let map = value.clone().try_cast::<rhai::Map>()?;
+    let key = map.get("key")?.clone().try_cast::<rhai::ImmutableString>()?.to_string();
+    let version = match map.get("version_id") {
+        None => None,
+        Some(v) if v.is_unit() => None,
+        Some(v) => Some(v.clone().try_cast::<rhai::ImmutableString>()?.to_string()),
+    };
+    Some((key, version))
+}
+
 /// Registers every host function on `engine`, bound to `context`.
 pub fn register(engine: &mut Engine, context: Rc<Context>) {
     let c = context.clone();
@@ -218,6 +246,17 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
     s3.set_native_fn("empty_bucket", move |call: NativeCallContext, bucket: &str| {
         c.permit("s3::empty_bucket", bucket, call.call_position())?;
         c.aws("s3::empty_bucket", AwsCall::EmptyBucket { bucket: bucket.into() }, call.call_position())
+    });
+    let c = context.clone();
+    s3.set_native_fn("delete_objects", move |call: NativeCallContext, bucket: &str, objects: rhai::Array| {
+        let pos = call.call_position();
+        c.permit("s3::delete_objects", bucket, pos)?;
+        let objects = objects.iter().map(object_version).collect::<Option<Vec<_>>>().ok_or_else(|| {
+            let message =
+                "s3::delete_objects takes keys, or maps with `key` and `version_id` as s3::list_objects gives";
+            c.fail(ScriptError::Failed { message: message.into(), span: c.source.span(pos) })
+        })?;
+        c.aws("s3::delete_objects", AwsCall::DeleteObjects { bucket: bucket.into(), objects }, pos)
     });
     engine.register_static_module("s3", s3.into());
 

@@ -57,7 +57,7 @@ pub const GRANTS: &[GrantDef] = &[
     },
     GrantDef {
         name: "s3.delete_objects",
-        doc: "delete every object version and delete marker of this bucket (`s3::empty_bucket`)",
+        doc: "delete object versions and delete markers of this bucket (`s3::delete_objects`, `s3::empty_bucket`)",
         target_types: &["aws.s3.bucket"],
         targets: (1, Some(1)),
         options: &[],

@@ -32,6 +32,19 @@ impl AwsProvider {
             .await
     }
 
+    /// Deletes the object versions `objects` (key, version id) of `bucket`; returns how many.
+    #[cfg(feature = "s3")]
+    pub async fn delete_objects(
+        &self,
+        bucket: &str,
+        objects: &[(String, Option<String>)],
+    ) -> Result<usize, ProviderError> {
+        self.script_action("aws.s3.bucket", bucket, || {
+            crate::types::s3::bucket::sdk::delete_versions(&self.s3, bucket, objects.to_vec())
+        })
+        .await
+    }
+
     /// Every object version and delete marker of `bucket`: (key, version id).
     #[cfg(feature = "s3")]
     pub async fn list_object_versions(&self, bucket: &str) -> Result<Vec<(String, Option<String>)>, ProviderError> {

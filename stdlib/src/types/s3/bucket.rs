@@ -352,13 +352,26 @@ pub(crate) mod sdk {
             if ids.is_empty() {
                 return Ok(deleted);
             }
-            deleted += ids.len();
-            let objects = ids
-                .into_iter()
+            deleted += delete_versions(s3, bucket, ids).await?;
+        }
+    }
+
+    /// Deletes the listed object versions (a key alone deletes its current
+    /// version, or adds a delete marker where versions are kept), a thousand
+    /// per request; returns how many it deleted.
+    pub(crate) async fn delete_versions(
+        s3: &Client,
+        bucket: &str,
+        ids: Vec<(String, Option<String>)>,
+    ) -> Result<usize, ProviderError> {
+        let count = ids.len();
+        for batch in ids.chunks(1000) {
+            let objects = batch
+                .iter()
                 .map(|(key, version)| {
                     ObjectIdentifier::builder()
                         .key(key)
-                        .set_version_id(version)
+                        .set_version_id(version.clone())
                         .build()
                         .map_err(|e| invalid("DeleteObjects", e.to_string()))
                 })
@@ -393,6 +406,7 @@ pub(crate) mod sdk {
                 });
             }
         }
+        Ok(count)
     }
 
     async fn put_tags(s3: &Client, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
