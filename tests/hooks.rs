@@ -6,18 +6,17 @@
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::faults::{FaultProxy, Faults};
-use crate::support::{assert_exit, drone, root, run, s3_client, text, Moto};
+use crate::support::{assert_exit, drone, root, run, s3_client, sdk_config, text, Moto};
 
 const HOOKS: &str = "tests/workflows/hooks.drone";
 
+/// An S3 client of `moto`.
+async fn s3(moto: &Moto) -> aws_sdk_s3::Client {
+    s3_client(&sdk_config(&moto.url).await)
+}
+
 async fn fill(moto: &Moto, bucket: &str) {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto.url)
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    let s3 = s3_client(&config);
+    let s3 = s3(moto).await;
     for key in ["a.txt", "b.txt", "c.txt"] {
         for body in ["one", "two"] {
             s3.put_object()
@@ -106,13 +105,7 @@ async fn a_task_deletes_the_object_versions_it_chose() {
     assert_exit(&out, 0);
     // a.txt's two versions and its delete marker; b.txt and c.txt keep theirs.
     assert!(text(&out).1.contains("task: deleted 3 versions under a."), "{}", text(&out).1);
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto.url)
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    let left = s3_client(&config).list_object_versions().bucket("drone-hooks-artifacts").send().await.expect("list");
+    let left = s3(&moto).await.list_object_versions().bucket("drone-hooks-artifacts").send().await.expect("list");
     let mut keys: Vec<&str> = left.versions().iter().filter_map(|v| v.key()).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["b.txt", "b.txt", "c.txt", "c.txt"]);

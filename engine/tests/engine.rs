@@ -74,11 +74,7 @@ fn model(src: &str) -> Model {
     assert!(errors.is_empty(), "{errors:?}");
     let errors = drone_lang::check(&program, &catalog);
     assert!(errors.is_empty(), "{errors:?}");
-    let host = MemoryHost {
-        vars: [("PW".to_string(), "s3cret".to_string())].into(),
-        files: BTreeMap::new(),
-        today: "2026-11-24".into(),
-    };
+    let host = test_host();
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     expand(&program, &catalog, &EvalInput { params: &BTreeMap::new(), cx: &cx }).expect("expands")
 }
@@ -200,38 +196,41 @@ struct Run {
     state: State,
 }
 
-async fn run(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurrency: usize) -> Run {
-    let catalog = catalog();
-    let host = MemoryHost {
+/// The host the runs read: one variable (`PW`), no files, a fixed date.
+fn test_host() -> MemoryHost {
+    MemoryHost {
         vars: [("PW".to_string(), "s3cret".to_string())].into(),
         files: BTreeMap::new(),
         today: "2026-11-24".into(),
-    };
-    let cx = CallContext { host: &host, salt: &state.lineage.clone(), resolve_secrets: true };
-    let the_plan = plan(model, &catalog, &state, &cx).expect("plan");
-    run_plan(model, fake, state, dir, concurrency, &the_plan).await
+    }
 }
 
-async fn run_plan(
+async fn run(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, concurrency: usize) -> Run {
+    run_planned_here(model, fake, state, dir, concurrency, None).await
+}
+
+/// [`run`] with the workflow's scripts.
+async fn run_with_scripts(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, scripts: Arc<dyn Scripts>) -> Run {
+    run_planned_here(model, fake, state, dir, 1, Some(scripts)).await
+}
+
+/// Plans `model` against `state`, then applies the plan.
+async fn run_planned_here(
     model: &Model,
     fake: Arc<Fake>,
     state: State,
     dir: &Path,
     concurrency: usize,
-    the_plan: &drone_engine::plan::Plan,
+    scripts: Option<Arc<dyn Scripts>>,
 ) -> Run {
-    run_plan_with(model, fake, state, dir, concurrency, the_plan, None).await
-}
-
-/// [`run`] with the workflow's scripts.
-async fn run_with_scripts(model: &Model, fake: Arc<Fake>, state: State, dir: &Path, scripts: Arc<dyn Scripts>) -> Run {
     let catalog = catalog();
-    let host = MemoryHost::default();
+    let host = test_host();
     let cx = CallContext { host: &host, salt: &state.lineage.clone(), resolve_secrets: true };
     let the_plan = plan(model, &catalog, &state, &cx).expect("plan");
-    run_plan_with(model, fake, state, dir, 1, &the_plan, Some(scripts)).await
+    run_plan_with(model, fake, state, dir, concurrency, &the_plan, scripts).await
 }
 
+/// Applies `the_plan` with the fake provider (and the workflow's scripts, if any).
 async fn run_plan_with(
     model: &Model,
     fake: Arc<Fake>,
@@ -242,11 +241,7 @@ async fn run_plan_with(
     scripts: Option<Arc<dyn Scripts>>,
 ) -> Run {
     let catalog = catalog();
-    let host = MemoryHost {
-        vars: [("PW".to_string(), "s3cret".to_string())].into(),
-        files: BTreeMap::new(),
-        today: "2026-11-24".into(),
-    };
+    let host = test_host();
     let salt = state.lineage.clone();
     let cx = CallContext { host: &host, salt: &salt, resolve_secrets: true };
     let mut providers: Providers = BTreeMap::new();
@@ -355,7 +350,7 @@ resource test.thing b {
     let dir = tempfile::tempdir().expect("dir");
     let created = run(&m, fake.clone(), State::new("t"), dir.path(), 4).await;
     let destroy = plan_destroy(&created.state);
-    let out = run_plan(&m, fake.clone(), created.state, dir.path(), 4, &destroy).await;
+    let out = run_plan_with(&m, fake.clone(), created.state, dir.path(), 4, &destroy, None).await;
     assert!(out.report.succeeded());
     assert!(out.state.resources.is_empty());
     assert!(fake.position("end delete b") < fake.position("start delete a"));
@@ -414,11 +409,7 @@ resource test.thing gone { name = "gone" }
     assert!(!stored.contains("s3cret"), "plaintext secret in state");
 
     let catalog = catalog();
-    let host = MemoryHost {
-        vars: [("PW".to_string(), "s3cret".to_string())].into(),
-        files: BTreeMap::new(),
-        today: "2026-11-24".into(),
-    };
+    let host = test_host();
     let cx = CallContext { host: &host, salt: &created.state.lineage, resolve_secrets: true };
     let same = plan(&first, &catalog, &created.state, &cx).expect("plan");
     assert_eq!(same.count(ActionKind::NoOp), 3, "same secret, same fingerprint: no change");
