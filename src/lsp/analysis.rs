@@ -235,19 +235,8 @@ fn values_of(
 fn instance_of(root: &drone_lang::ast::Module, address: &str) -> Option<(drone_lang::Span, String)> {
     let mut parts = address.splitn(3, '.');
     let (component, name) = (parts.next()?, parts.next()?);
-    fn find(items: &[drone_lang::ast::Item], component: &str, name: &str) -> Option<drone_lang::Span> {
-        use drone_lang::ast::Item;
-        items.iter().find_map(|item| match item {
-            Item::Instance(i) if i.name.name == name && i.component.last().is_some_and(|c| c.name == component) => {
-                Some(i.name.span)
-            }
-            Item::Phase(p) => find(&p.items, component, name),
-            Item::For(f) => find(&f.items, component, name),
-            Item::If(i) => find(&i.then_items, component, name).or_else(|| find(&i.else_items, component, name)),
-            _ => None,
-        })
-    }
-    Some((find(&root.items, component, name)?, format!("{component}.{name}")))
+    let instance = super::features::instance_named(root, component, name)?;
+    Some((instance.name.span, format!("{component}.{name}")))
 }
 
 /// `X` of a help line `did you mean `X`?`.

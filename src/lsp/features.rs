@@ -2,7 +2,7 @@
 //! from the document's syntax tree and the catalog.
 
 use drone_engine::policy::{Rule, Severity};
-use drone_lang::ast::{Item, Module};
+use drone_lang::ast::{Instance, Item, Module};
 use drone_lang::schema::{Presence, ResourceSchema, Type};
 use drone_lang::span::FileId;
 use drone_lang::Catalog;
@@ -45,6 +45,15 @@ fn flatten(items: &[Item]) -> Vec<&Item> {
         }
     }
     out
+}
+
+/// The `instance COMPONENT NAME` block (the component possibly `alias.COMPONENT`),
+/// in phases, loops and conditions too.
+pub(super) fn instance_named<'m>(module: &'m Module, component: &str, name: &str) -> Option<&'m Instance> {
+    flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Instance(i) if i.name.name == name && i.component.last().is_some_and(|c| c.name == component) => Some(i),
+        _ => None,
+    })
 }
 
 /// The file `use "..." as alias` imports, relative to the document at `path`.
@@ -318,12 +327,8 @@ fn instance_output_values(
     file: &std::path::Path,
 ) -> Option<Vec<(String, String)>> {
     let (component, instance) = path.split_once('.')?;
-    let found = flatten(&module.items).into_iter().find_map(|item| match item {
-        Item::Instance(i) if i.name.name == instance && i.component.last().is_some_and(|c| c.name == component) => {
-            Some(i.component.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
-        }
-        _ => None,
-    })?;
+    let found: Vec<String> =
+        instance_named(module, component, instance)?.component.iter().map(|c| c.name.clone()).collect();
     let outputs_of = |module: &Module, source: &str| -> Option<Vec<(String, String)>> {
         module.items.iter().find_map(|item| match item {
             Item::Component(c) if c.name.name == component => Some(
