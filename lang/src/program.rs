@@ -124,7 +124,8 @@ pub fn load(root: &Path, text: String, loader: &dyn SourceLoader) -> (Program, V
 }
 
 /// Loads `root` and the files it imports, parsing each with `parse` (an
-/// editor passes an [`crate::ItemCache`]'s, to reuse unchanged items).
+/// editor passes an [`crate::ItemCache`]'s, to reuse unchanged items): the
+/// root first, then each import.
 pub fn load_with(
     root: &Path,
     text: String,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use drone_engine::functions::CallContext;
 use drone_engine::policy::{Rule, Severity};
+use drone_lang::ast::Module;
 use drone_lang::span::FileId;
 use drone_lang::{Catalog, FsLoader, ItemCache, Located, SourceLoader};
 use miette::Diagnostic;
@@ -40,12 +41,21 @@ pub struct Analysis {
     /// Its params' and top-level lets' values as plans show them (secrets
     /// and values known after apply never with their contents), with their types.
     pub values: BTreeMap<String, String>,
+    /// Its tree as written (the items that parse, before components expand),
+    /// which requests read until the next change.
+    pub tree: Module,
 }
 
 impl Analysis {
     /// An analysis that stopped at `diagnostics`.
     pub fn stopped(diagnostics: Vec<Value>) -> Analysis {
-        Analysis { diagnostics, imports: Vec::new(), rules: Vec::new(), values: BTreeMap::new() }
+        Analysis {
+            diagnostics,
+            imports: Vec::new(),
+            rules: Vec::new(),
+            values: BTreeMap::new(),
+            tree: Module { items: Vec::new(), span: drone_lang::Span::new(FileId(0), 0, 0) },
+        }
     }
 }
 
@@ -81,23 +91,28 @@ pub fn diagnostics(
     let index = LineIndex::new(text);
     let root = crate::pipeline::root_for(path);
     let loader = Overlay { files: FsLoader { root: root.clone() }, open };
-    let (program, load_errors) =
-        drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| caches.items.parse(file, text));
+    let mut written = None;
+    let (program, load_errors) = drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| {
+        let parsed = caches.items.parse(file, text);
+        // The root is parsed first: its tree as written, before components expand.
+        if written.is_none() {
+            written = Some(parsed.module.clone());
+        }
+        parsed
+    });
+    let written = written.unwrap_or_else(|| Analysis::stopped(Vec::new()).tree);
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
     let doc = Document { uri, file: program.root_file, index: &index, text };
-    // The tree as written, before components expanded (every item reused from the load).
-    let written = caches.items.parse(program.root_file, text).module;
-    let mut analysis = judge(program, &written, &load_errors, catalog, &root, &doc, &mut caches.packs);
-    analysis.imports = imports;
-    analysis
+    let analysis = judge(program, &written, &load_errors, catalog, &root, &doc, &mut caches.packs);
+    Analysis { imports, tree: written, ..analysis }
 }
 
 /// The diagnostics of a loaded program, pass by pass as `drone check` runs
 /// them, and the rules it was judged by.
 fn judge(
     mut program: drone_lang::Program,
-    written: &drone_lang::ast::Module,
+    written: &Module,
     load_errors: &[drone_lang::LoadError],
     catalog: &Catalog,
     root: &Path,
@@ -196,7 +211,7 @@ fn judge(
         }
         rules = report.rules;
     }
-    Analysis { diagnostics: out, imports: Vec::new(), rules, values }
+    Analysis { rules, values, ..Analysis::stopped(out) }
 }
 
 /// The values of the root file's params and lets, rendered as plans render
@@ -232,7 +247,7 @@ fn values_of(
 
 /// The name of the instance in `root` (as written, before expansion) that the resource at `address`
 /// (`COMPONENT.INSTANCE.TYPE.name`) belongs to, and `COMPONENT.INSTANCE`.
-fn instance_of(root: &drone_lang::ast::Module, address: &str) -> Option<(drone_lang::Span, String)> {
+fn instance_of(root: &Module, address: &str) -> Option<(drone_lang::Span, String)> {
     let mut parts = address.splitn(3, '.');
     let (component, name) = (parts.next()?, parts.next()?);
     let instance = super::features::instance_named(root, component, name)?;

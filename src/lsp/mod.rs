@@ -124,28 +124,30 @@ impl Server<'_> {
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => {
-                    // The items that parse, most of them reused from the last analysis.
-                    let tree = self.caches.items.parse(drone_lang::FileId(0), &text).module;
-                    let path = path_of(&uri);
-                    let rules = match self.analyses.get(&uri) {
-                        Some(analysis) if !analysis.rules.is_empty() => analysis.rules.as_slice(),
-                        _ => features::builtin_rules(),
+                    // Every open document was analysed at its last change: its tree and rules.
+                    let Some(analysis) = self.analyses.get(&uri) else {
+                        return vec![error(id, INTERNAL_ERROR, "the document was not analysed")];
                     };
-                    let empty = BTreeMap::new();
-                    let values = self.analyses.get(&uri).map_or(&empty, |a| &a.values);
+                    let tree = &analysis.tree;
+                    let path = path_of(&uri);
+                    let rules = match analysis.rules.as_slice() {
+                        [] => features::builtin_rules(),
+                        rules => rules,
+                    };
+                    let values = &analysis.values;
                     let cx = features::Context { catalog: self.catalog, file: &path, rules, values };
                     Ok(match method {
                         "textDocument/hover" => with_findings(
-                            features::hover(&text, &tree, offset(&text), &cx),
+                            features::hover(&text, tree, offset(&text), &cx),
                             self.finding_hover(&uri, &params["position"]),
                         ),
-                        "textDocument/completion" => features::completion(&text, &tree, offset(&text), &cx),
+                        "textDocument/completion" => features::completion(&text, tree, offset(&text), &cx),
                         "textDocument/definition" => {
-                            features::definition(&uri, &path_of(&uri), &text, &tree, offset(&text))
+                            features::definition(&uri, &path_of(&uri), &text, tree, offset(&text))
                         }
-                        "textDocument/documentSymbol" => features::symbols(&text, &tree),
+                        "textDocument/documentSymbol" => features::symbols(&text, tree),
                         "textDocument/codeAction" => features::code_actions(&uri, &text, params),
-                        "textDocument/references" => features::references(&uri, &text, &tree, offset(&text)),
+                        "textDocument/references" => features::references(&uri, &text, tree, offset(&text)),
                         "textDocument/rename" => {
                             let new_name = params["newName"].as_str().unwrap_or_default();
                             match features::rename(&uri, &text, offset(&text), new_name) {
@@ -271,12 +273,17 @@ impl Server<'_> {
         .unwrap_or_else(|_| {
             // The caches may be half-updated: start them afresh.
             *caches = analysis::Caches::default();
-            analysis::Analysis::stopped(vec![json!({
+            let mut stopped = analysis::Analysis::stopped(vec![json!({
                 "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
                 "severity": 1,
                 "source": "drone",
                 "message": "drone failed while checking this file; please report it",
-            })])
+            })]);
+            // Requests still read the items that parse, if parsing is not what failed.
+            if let Ok(parsed) = catch_unwind(|| drone_lang::parse(drone_lang::FileId(0), &text)) {
+                stopped.tree = parsed.module;
+            }
+            stopped
         });
         if analysis.rules.is_empty() {
             // A document being typed (`@allow(` opened) does not reach the policies:
