@@ -588,11 +588,7 @@ pub(super) fn builtin_rules() -> &'static [Rule] {
                     id: p.id.dotted(),
                     pack: pack.to_string(),
                     title: field("title").unwrap_or_default(),
-                    severity: match field("severity").as_deref() {
-                        Some("warning") => Severity::Warning,
-                        Some("info") => Severity::Info,
-                        _ => Severity::Error,
-                    },
+                    severity: Severity::from_name(field("severity").as_deref()),
                     rationale: field("rationale"),
                     fix: field("fix"),
                     aliases: Vec::new(),

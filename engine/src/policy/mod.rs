@@ -40,6 +40,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The severity a policy's `severity` names; anything else (the checker
+    /// refuses it) is an error.
+    pub fn from_name(name: Option<&str>) -> Severity {
+        match name {
+            Some("warning") => Severity::Warning,
+            Some("info") => Severity::Info,
+            _ => Severity::Error,
+        }
+    }
+
     /// The severity's name as written in policies.
     pub fn name(self) -> &'static str {
         match self {
@@ -286,13 +296,7 @@ fn metadata(policy: &Policy, pack: &str, evaluator: &Evaluator<'_>) -> Result<Ru
         let text = value.as_str().map(String::from);
         match attr.name.name.as_str() {
             "title" => rule.title = text.unwrap_or_default(),
-            "severity" => {
-                rule.severity = match text.as_deref() {
-                    Some("warning") => Severity::Warning,
-                    Some("info") => Severity::Info,
-                    _ => Severity::Error,
-                }
-            }
+            "severity" => rule.severity = Severity::from_name(text.as_deref()),
             "rationale" => rule.rationale = text,
             "fix" => rule.fix = text,
             "aliases" => {
