@@ -113,8 +113,13 @@ pub(crate) fn parse_by_items(file: FileId, text: &str, mut cache: Option<&mut It
             Err(error) => errors.push(error),
         }
     }
-    let comments = crate::trivia::comments(text);
-    let end = crate::trivia::trim_end(text, &comments, 0, text.len());
+    // The file's span ends where its last item's text does, trailing whitespace
+    // and comments left out. Items start outside comments, so the last one's
+    // text is scanned alone, and it starts with a keyword, which the trimming
+    // stops at (the first starts at 0, where it stops anyway).
+    let last = starts.last().copied().unwrap_or(0);
+    let tail = &text[last..];
+    let end = last + crate::trivia::trim_end(tail, &crate::trivia::comments(tail), 0, tail.len());
     Parse { module: Module { items, span: Span::new(file, 0, end) }, errors }
 }
 
@@ -159,6 +164,13 @@ mod tests {
         crate::lower::parse_items(FileId(0), text, 0, text.len())
     }
 
+    /// The whole file's span as a whole-file parse gives it: the text, its
+    /// trailing whitespace and comments left out.
+    fn whole_span(file: FileId, text: &str) -> Span {
+        let comments = crate::trivia::comments(text);
+        Span::new(file, 0, crate::trivia::trim_end(text, &comments, 0, text.len()))
+    }
+
     fn drone_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -183,6 +195,7 @@ mod tests {
             match whole(&text) {
                 Ok(items) => {
                     assert!(by_items.errors.is_empty(), "{}: {:?}", path.display(), by_items.errors);
+                    assert_eq!(by_items.module.span, whole_span(FileId(0), &text), "{}", path.display());
                     assert_eq!(by_items.module.items, items, "{}", path.display());
                 }
                 // The whole parse stops at the first error; so does the first broken item.
@@ -269,6 +282,7 @@ mod tests {
             let cached = cache.parse(FileId(1), &text);
             let fresh = parse_by_items(FileId(1), &text, None);
             assert_eq!(cached.module, fresh.module, "the cache gives what a fresh parse does");
+            assert_eq!(fresh.module.span, whole_span(FileId(1), &text));
             assert_eq!(cached.errors, fresh.errors);
             match whole(&text) {
                 Ok(mut items) => {
