@@ -142,9 +142,7 @@ impl Server<'_> {
                             self.finding_hover(&uri, &params["position"]),
                         ),
                         "textDocument/completion" => features::completion(&text, tree, offset(&text), &cx),
-                        "textDocument/definition" => {
-                            features::definition(&uri, &path_of(&uri), &text, tree, offset(&text))
-                        }
+                        "textDocument/definition" => features::definition(&uri, &path, &text, tree, offset(&text)),
                         "textDocument/documentSymbol" => features::symbols(&text, tree),
                         "textDocument/codeAction" => features::code_actions(&uri, &text, params),
                         "textDocument/references" => features::references(&uri, &text, tree, offset(&text)),
