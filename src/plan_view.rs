@@ -103,6 +103,7 @@ fn recovered(recovered: &[Recovered]) -> String {
         let how = match (r.operation, &r.adopted) {
             (Operation::Create, Some(id)) => format!("created {id}; adopted"),
             (Operation::Create, None) => "nothing was created".to_string(),
+            (Operation::Delete, _) if r.deleted => "deleted; settled".to_string(),
             (op, _) => format!("{}; read back", op.verb()),
         };
         let _ = writeln!(out, "  ! {} ({}): {how}", r.address, r.type_name);

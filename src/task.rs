@@ -79,7 +79,7 @@ fn exit_for(error: &drone_script::ScriptError) -> Exit {
     use drone_script::ScriptError::*;
     match error {
         e if e.is_refusal() => Exit::ScriptRefused,
-        Database { .. } | Host { .. } => Exit::Execution,
+        Database { .. } | Statement { .. } | Host { .. } => Exit::Execution,
         Argument { .. } => Exit::Usage,
         Syntax { .. } | UnknownFunction { .. } | Source { .. } => Exit::Language,
         _ => Exit::ScriptFailed,

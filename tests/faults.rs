@@ -47,6 +47,19 @@ pub struct Faults {
     /// Throttles the first N requests whose start line or headers hold the
     /// text, whatever the generator says: a fault aimed at one call.
     pub throttle_first: Option<(&'static str, u64)>,
+    /// Holds the reply to every request whose start line or headers hold the
+    /// text for `hold`: after the server acted, or before it saw the request
+    /// (then it is never forwarded). A kill meanwhile lands at that call.
+    pub hold_at: Option<(&'static str, Held)>,
+}
+
+/// Where [`Faults::hold_at`] holds a request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Held {
+    /// The server acted; its reply is held.
+    AfterServer,
+    /// The request is held before the server sees it.
+    BeforeServer,
 }
 
 /// What happens to one request.
@@ -263,7 +276,19 @@ fn serve(
         let aimed = faults
             .throttle_first
             .is_some_and(|(text, n)| request.head.contains(text) && counters.aimed.fetch_add(1, Ordering::SeqCst) < n);
-        let fault = if aimed { Fault::Throttle } else { decide() };
+        let held = faults.hold_at.filter(|(text, _)| request.head.contains(text)).map(|(_, where_)| where_);
+        if held == Some(Held::BeforeServer) {
+            counters.thrown.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(faults.hold);
+            return writer.shutdown(std::net::Shutdown::Both);
+        }
+        let fault = if aimed {
+            Fault::Throttle
+        } else if held.is_some() {
+            Fault::Delay
+        } else {
+            decide()
+        };
         if matches!(fault, Fault::Throttle | Fault::Fail) {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
             let reply = if fault == Fault::Throttle { ErrorReply::Throttling } else { ErrorReply::Internal };
@@ -574,4 +599,84 @@ async fn a_run_killed_at_any_point_is_finished_by_the_next() {
         points.len(),
         points.len()
     );
+}
+
+/// Where a kill lands among prod's hooks: a request the proxy holds (its text,
+/// and whether the server acted on it), and the command it interrupts.
+const HOOK_KILL_POINTS: &[(&str, Held, &str)] = &[
+    // The bucket is deleted, the reply not yet read: the next destroy must not run the hook again.
+    ("DELETE /shuttle-prod-artifacts/ ", Held::AfterServer, "destroy"),
+    // The hook has emptied the bucket; the deletion has not reached the server.
+    ("DELETE /shuttle-prod-artifacts/ ", Held::BeforeServer, "destroy"),
+    // Inside the hook: the versions are listed, none deleted yet.
+    ("?versions", Held::AfterServer, "destroy"),
+    // Inside the hook: the versions are deleted, the reply not yet read.
+    ("?delete", Held::AfterServer, "destroy"),
+    // Inside the images hook, and right after it.
+    ("ListImages", Held::AfterServer, "destroy"),
+    ("DeleteRepository", Held::BeforeServer, "destroy"),
+    // Inside the after-update hook of a release: the invalidation is made, its reply held.
+    ("/invalidation", Held::AfterServer, "release"),
+];
+
+/// Hook kill points from `DRONE_HOOK_KILL_POINTS` (indexes into [`HOOK_KILL_POINTS`]), else the first.
+fn hook_kill_points() -> Vec<usize> {
+    list_from_env("DRONE_HOOK_KILL_POINTS").map_or(vec![0], |l| l.into_iter().map(|i| i as usize).collect())
+}
+
+/// `kill -9` inside a hook of prod, or between a hook and its operation, is
+/// followed by a run or destroy that converges: the hook runs again where its
+/// resource still exists, never where it is gone, and destroy leaves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kill_inside_or_after_a_hook_is_finished_by_the_next_run() {
+    let points = hook_kill_points();
+    for &index in &points {
+        let (request, held, command) = HOOK_KILL_POINTS[index];
+        eprintln!("hook kill point {index}: {request:?} {held:?} during {command}");
+        let moto = Moto::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = dir.path().join("state.json");
+        assert_exit(&run(&mut prod(&moto.url, &state, &["run", "workflows/prod.drone", "--yes"])), 0);
+        fill_artifacts(&moto.url).await;
+        let faults = Faults { hold_at: Some((request, held)), hold: Duration::from_secs(8), ..Faults::default() };
+        let proxy = FaultProxy::new(&moto.url, faults);
+        let args: &[&str] = match command {
+            "destroy" => &["destroy", "workflows/prod.drone", "--yes"],
+            _ => &["run", "workflows/prod.drone", "--yes", "--param", "ghost_version=5.97.0"],
+        };
+        let mut child = prod(&proxy.url, &state, args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn drone");
+        let started = std::time::Instant::now();
+        while proxy.faults.load(Ordering::SeqCst) == 0 && child.try_wait().expect("wait").is_none() {
+            assert!(started.elapsed() < Duration::from_secs(180), "the held request never came");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if child.try_wait().expect("wait").is_some() {
+            let out = child.wait_with_output().expect("output");
+            panic!("drone finished before the held request {request}:\n{}\n{}", text(&out).0, text(&out).1);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(proxy);
+        let out = run(&mut prod(&moto.url, &state, args));
+        assert_exit(&out, 0);
+        eprintln!("the further {command}:\n{}", text(&out).0);
+        converges(&moto, &state).await;
+    }
+    eprintln!("hook kill points: {} tried, {} converged", points.len(), points.len());
+}
+
+/// Puts versions and a delete marker into prod's artifacts bucket, as releases leave it.
+async fn fill_artifacts(endpoint: &str) {
+    let s3 = super::support::s3_client(&sdk_config(endpoint).await);
+    for key in ["releases/1.zip", "releases/2.zip", "logs/alb.log"] {
+        for body in ["one", "two"] {
+            let body = aws_sdk_s3::primitives::ByteStream::from_static(body.as_bytes());
+            s3.put_object().bucket("shuttle-prod-artifacts").key(key).body(body).send().await.expect("put");
+        }
+    }
+    s3.delete_object().bucket("shuttle-prod-artifacts").key("logs/alb.log").send().await.expect("delete marker");
 }

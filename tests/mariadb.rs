@@ -101,6 +101,18 @@ impl MariaDb {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Runs `sql` as root in a client that keeps its session until it finishes
+    /// or is killed (to hold locks while a test runs).
+    pub fn session(&self, database: &str, sql: &str) -> Child {
+        self.client(database)
+            .arg("-e")
+            .arg(sql)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mariadb client")
+    }
+
     /// A single number a query returns.
     #[track_caller]
     pub fn count(&self, sql: &str) -> u64 {

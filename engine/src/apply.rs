@@ -276,6 +276,11 @@ impl OperationHooks {
         OperationHooks { scripts, before, after, resources }
     }
 
+    /// Whether a hook runs before the operation.
+    fn runs_before(&self) -> bool {
+        self.scripts.is_some() && self.before
+    }
+
     async fn before(&self, op: Operation, address: &str) -> Result<(), Failure> {
         match &self.scripts {
             Some(s) if self.before => s
@@ -548,6 +553,14 @@ fn start(
         };
         let hooks = OperationHooks::new(input, state, op, address);
         let call = Box::pin(async move {
+            // A `before delete` hook readies a resource for its deletion; one already gone
+            // (deleted out of band since the refresh) needs neither: the deletion is done.
+            if hooks.runs_before() {
+                let read = || provider.read(&recorded.type_name, &recorded.id, &recorded.attributes);
+                if let Ok(None) = with_retries(&options.retry(), &throttled, read).await {
+                    return (owned, op, started, Ok(None));
+                }
+            }
             if let Err(refused) = hooks.before(op, &owned).await {
                 return (owned, op, started, Err(refused));
             }

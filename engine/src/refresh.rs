@@ -40,9 +40,12 @@ pub struct Recovered {
     /// The operation that was in flight.
     pub operation: Operation,
     /// For a create: the id of the resource it made, found and adopted
-    /// (none: it made nothing, and the plan creates it). Updates and deletes
-    /// are settled by reading the resource back.
+    /// (none: it made nothing, and the plan creates it). Updates are settled
+    /// by reading the resource back.
     pub adopted: Option<String>,
+    /// For a delete: the resource is gone, so the deletion is settled and
+    /// state no longer records it (its hooks do not run again).
+    pub deleted: bool,
 }
 
 /// Resolves every pending intent in `state`: a create is looked up by its
@@ -84,7 +87,20 @@ pub async fn recover(state: &State, providers: &Providers) -> Result<(State, Vec
                 adopted = Some(id);
             }
         }
-        recovered.push(Recovered { address, type_name: intent.type_name, operation: intent.operation, adopted });
+        let mut deleted = false;
+        if intent.operation == Operation::Delete {
+            if let Some(recorded) = out.resources.get(&address) {
+                let provider =
+                    providers.get(&recorded.provider).ok_or_else(|| unconfigured(&recorded.provider, &address))?;
+                let read = || provider.read(&recorded.type_name, &recorded.id, &recorded.attributes);
+                if with_retries(&Retry::default(), &|| {}, read).await?.is_none() {
+                    out.resources.remove(&address);
+                    deleted = true;
+                }
+            }
+        }
+        let operation = intent.operation;
+        recovered.push(Recovered { address, type_name: intent.type_name, operation, adopted, deleted });
     }
     Ok((out, recovered))
 }

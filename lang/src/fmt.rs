@@ -463,6 +463,7 @@ impl Printer<'_> {
         }
     }
 
+    /// A call's arguments; the last may lay out over lines, as a grant's map of tables does.
     fn args(&mut self, args: &[Arg]) {
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
@@ -472,7 +473,7 @@ impl Printer<'_> {
                 self.push(&n.name);
                 self.push(" = ");
             }
-            self.expr(&arg.value, false);
+            self.expr(&arg.value, i + 1 == args.len());
         }
     }
 

@@ -3,6 +3,8 @@
 //! known kinds on declared resources). Scripts enforce them (`drone-script`);
 //! policies judge them (`grants()`).
 
+use std::collections::BTreeMap;
+
 use crate::ast::{Expr, ExprKind};
 use crate::span::Span;
 
@@ -13,9 +15,11 @@ pub struct Grant {
     pub kind: String,
     /// The resources it is on, as addresses.
     pub targets: Vec<String>,
-    /// `mysql`: the tables statements may touch (lower case).
-    pub tables: Vec<String>,
-    /// `mysql`: the statement kinds allowed (lower case).
+    /// `mysql`: the tables statements may touch, each with the operations
+    /// allowed on it (lower case): `tables = [...]` with `ops = [...]` gives
+    /// every table those, `tables = { posts = ["select", "delete"] }` each its own.
+    pub tables: BTreeMap<String, Vec<String>>,
+    /// `mysql`: every operation allowed on some table (lower case).
     pub ops: Vec<String>,
     /// `http.get`: the hosts (lower case, `host` or `host:port`).
     pub hosts: Vec<String>,
@@ -77,20 +81,33 @@ fn grant(expr: &Expr) -> Option<Grant> {
     let mut grant = Grant {
         kind: dotted(callee)?,
         targets: Vec::new(),
-        tables: Vec::new(),
+        tables: BTreeMap::new(),
         ops: Vec::new(),
         hosts: Vec::new(),
         span: expr.span,
     };
+    let mut ops = Vec::new();
+    let mut tables = None;
     for arg in args {
         match arg.name.as_ref().map(|n| n.name.as_str()) {
             None => grant.targets.extend(address(&arg.value)),
-            Some("tables") => grant.tables = strings(&arg.value),
-            Some("ops") => grant.ops = strings(&arg.value),
+            Some("tables") => tables = Some(&arg.value),
+            Some("ops") => ops = strings(&arg.value),
             Some("hosts") => grant.hosts = strings(&arg.value),
             Some(_) => {}
         }
     }
+    grant.tables = match tables.map(|t| &t.kind) {
+        Some(ExprKind::Map(entries)) => {
+            entries.iter().map(|e| (e.key.name.to_ascii_lowercase(), strings(&e.value))).collect()
+        }
+        Some(_) => tables.map(strings).unwrap_or_default().into_iter().map(|t| (t, ops.clone())).collect(),
+        None => BTreeMap::new(),
+    };
+    let mut union: Vec<String> = grant.tables.values().flatten().cloned().collect();
+    union.sort();
+    union.dedup();
+    grant.ops = if grant.tables.is_empty() { ops } else { union };
     Some(grant)
 }
 

@@ -223,6 +223,9 @@ pub struct GrantSchema {
     pub options: Vec<Field>,
     /// The values each option may hold (empty: any).
     pub choices: BTreeMap<String, Vec<String>>,
+    /// Options that may instead be written as a map from their items to another
+    /// option's value: `tables = { posts = ["select"] }` gives each table its own `ops`.
+    pub keyed: BTreeMap<String, String>,
 }
 
 impl Catalog {

@@ -196,6 +196,8 @@ fn engine_for(spec: &ScriptSpec) -> rhai::Engine {
         failure: Default::default(),
         journal: Default::default(),
         statements: Default::default(),
+        deadline: Instant::now() + Limits::default().deadline,
+        timeout: Limits::default().deadline,
     };
     register(&mut engine, Rc::new(context));
     engine

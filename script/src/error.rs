@@ -98,6 +98,22 @@ pub enum ScriptError {
         #[label("here")]
         span: Span,
     },
+    /// The database server refused or failed a statement (the transaction it
+    /// was part of is rolled back).
+    #[error("database {target}: {reason}")]
+    #[diagnostic(code("drone::script::statement"))]
+    Statement {
+        /// The grant's resource.
+        target: String,
+        /// What the server said.
+        reason: String,
+        /// The call.
+        #[label("this statement")]
+        span: Span,
+        /// What the server's error means for the script.
+        #[help]
+        help: Option<String>,
+    },
     /// An AWS call from a host function failed.
     #[error("{function} failed: {reason}")]
     #[diagnostic(code("drone::script::host"))]
@@ -147,6 +163,7 @@ impl Located for ScriptError {
             | SqlRefused { span, .. }
             | Limit { span, .. }
             | Database { span, .. }
+            | Statement { span, .. }
             | Host { span, .. }
             | Failed { span, .. }
             | Argument { span, .. } => *span,

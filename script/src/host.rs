@@ -160,6 +160,10 @@ pub struct Context {
     pub journal: RefCell<Vec<Journaled>>,
     /// SQL statements sent.
     pub statements: std::cell::Cell<u64>,
+    /// When the script's time runs out: a database statement still running then is stopped.
+    pub deadline: std::time::Instant,
+    /// The script's `timeout`, for messages.
+    pub timeout: std::time::Duration,
 }
 
 /// The text rhai carries for a failure kept in [`Context::failure`].
@@ -188,6 +192,15 @@ impl Context {
         }
         self.journal.borrow_mut().push(Journaled { function: function.into(), target: target.into() });
         Ok(())
+    }
+
+    /// The error of a script whose time ran out while the host worked for it.
+    pub fn out_of_time(&self, pos: Position) -> Box<EvalAltResult> {
+        self.fail(ScriptError::Limit {
+            limit: "time",
+            detail: format!(" ({})", crate::run::humane(self.timeout)),
+            span: self.source.span(pos),
+        })
     }
 
     fn aws(&self, function: &str, call: AwsCall, pos: Position) -> Result<Dynamic, Box<EvalAltResult>> {

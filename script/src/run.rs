@@ -43,6 +43,8 @@ pub fn run(
         failure: Default::default(),
         journal: Default::default(),
         statements: Default::default(),
+        deadline: started + limits.deadline,
+        timeout: limits.deadline,
     });
     register(&mut engine, context.clone());
     let mut scope = crate::check::scope(spec, &args, dry_run);
@@ -92,7 +94,8 @@ fn stopped(spec: &ScriptSpec, context: &Context, error: EvalAltResult, deadline:
     }
 }
 
-fn humane(d: std::time::Duration) -> String {
+/// A duration as `timeout` is written: `2s`, `30m`.
+pub(crate) fn humane(d: std::time::Duration) -> String {
     if d.as_secs() >= 60 && d.as_secs() % 60 == 0 {
         format!("{}m", d.as_secs() / 60)
     } else {
@@ -118,6 +121,19 @@ fn arguments(
         let Some(input) = spec.inputs.iter().find(|i| &i.name == name) else {
             return Err(error(name, format!("{} has no such input", spec.title())));
         };
+        if let Some(elem) = input.ty.strip_prefix("list(") {
+            // `ids=` or `ids=a,,b` is a slip, not a request for no filter: a default leaves the argument out.
+            if text.trim().is_empty() {
+                return Err(error(
+                    name,
+                    "is given with no items; leave it out for its default, or give at least one".into(),
+                ));
+            }
+            if text.split(',').any(|part| part.trim().is_empty()) {
+                let elem = elem.trim_end_matches(')');
+                return Err(error(name, format!("`{text}` has an empty item; give {elem}s separated by commas")));
+            }
+        }
         let value = typed(&input.ty, text).ok_or_else(|| error(name, format!("`{text}` is not a {}", input.ty)))?;
         out.insert(name.clone(), value);
     }
@@ -147,10 +163,6 @@ fn typed(ty: &str, text: &str) -> Option<serde_json::Value> {
         }
         "bool" => text.trim().parse::<bool>().ok()?.into(),
         _ => match ty.strip_prefix("list(").and_then(|t| t.strip_suffix(')')) {
-            // An empty list is a list of any element type the task names.
-            Some(elem) if text.trim().is_empty() => {
-                matches!(elem, "string" | "number" | "bool").then(|| serde_json::Value::Array(Vec::new()))?
-            }
             Some(elem) => text.split(',').map(|part| typed(elem, part.trim())).collect::<Option<Vec<_>>>()?.into(),
             None => return None,
         },

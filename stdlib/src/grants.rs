@@ -21,6 +21,8 @@ pub struct GrantDef {
     pub options: &'static [(&'static str, OptionType, bool, &'static str)],
     /// The values an option may hold.
     pub choices: &'static [(&'static str, &'static [&'static str])],
+    /// Options that may be a map from their items to another option's value.
+    pub keyed: &'static [(&'static str, &'static str)],
     /// The IAM actions its host functions call, on the targets.
     pub actions: &'static [&'static str],
 }
@@ -44,6 +46,7 @@ pub const GRANTS: &[GrantDef] = &[
         targets: (1, None),
         options: &[],
         choices: &[],
+        keyed: &[],
         actions: &[],
     },
     GrantDef {
@@ -53,6 +56,7 @@ pub const GRANTS: &[GrantDef] = &[
         targets: (1, Some(1)),
         options: &[],
         choices: &[],
+        keyed: &[],
         actions: &["s3:ListBucket", "s3:ListBucketVersions"],
     },
     GrantDef {
@@ -62,6 +66,7 @@ pub const GRANTS: &[GrantDef] = &[
         targets: (1, Some(1)),
         options: &[],
         choices: &[],
+        keyed: &[],
         actions: &["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
     },
     GrantDef {
@@ -71,6 +76,7 @@ pub const GRANTS: &[GrantDef] = &[
         targets: (1, Some(1)),
         options: &[],
         choices: &[],
+        keyed: &[],
         actions: &["ecr:ListImages", "ecr:BatchDeleteImage"],
     },
     GrantDef {
@@ -80,6 +86,7 @@ pub const GRANTS: &[GrantDef] = &[
         targets: (1, Some(1)),
         options: &[],
         choices: &[],
+        keyed: &[],
         actions: &["cloudfront:CreateInvalidation"],
     },
     GrantDef {
@@ -94,18 +101,26 @@ pub const GRANTS: &[GrantDef] = &[
             "the host names (with `:port` when not the default) it may GET from",
         )],
         choices: &[],
+        keyed: &[],
         actions: &[],
     },
     GrantDef {
         name: "mysql",
-        doc: "run SQL on this database cluster: only the statement kinds in `ops`, only on `tables` (`mysql::connect`)",
+        doc: "run SQL on this database cluster: only on `tables`, only the operations in `ops`, or each table's own \
+              (`tables = { posts = [\"select\", \"delete\"], users = [\"select\"] }`) (`mysql::connect`)",
         target_types: &["aws.rds.cluster"],
         targets: (1, Some(1)),
         options: &[
-            ("tables", OptionType::Strings, true, "the tables statements may touch"),
-            ("ops", OptionType::Strings, true, "the statement kinds allowed: select, insert, update, delete"),
+            (
+                "tables",
+                OptionType::Strings,
+                true,
+                "the tables statements may touch (or a map: each table's operations)",
+            ),
+            ("ops", OptionType::Strings, true, "the operations allowed on them: select, insert, update, delete"),
         ],
         choices: &[("ops", SQL_OPERATIONS)],
+        keyed: &[("tables", "ops")],
         actions: &[],
     },
 ];
@@ -140,6 +155,7 @@ impl GrantDef {
                 .iter()
                 .map(|(option, values)| (option.to_string(), values.iter().map(|v| v.to_string()).collect()))
                 .collect::<BTreeMap<_, _>>(),
+            keyed: self.keyed.iter().map(|(option, by)| (option.to_string(), by.to_string())).collect(),
         }
     }
 }

@@ -26,7 +26,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("resources", &["type"], Type::list(Type::Any), "every resource of a type, e.g. resources(\"aws.ec2.subnet\")"),
         sig("address", &["resource"], Type::String, "a resource's address"),
         sig("link_local", &["host"], Type::Bool, "whether a host (`host`, `host:port`, `[v6]:port`) is a link-local address, where instance and task credentials are served (169.254.0.0/16, fe80::/10, fd00:ec2::254)"),
-        sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops`, `hosts`"),
+        sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops` (every operation on some table), `table_ops` (each table's operations), `hosts`"),
         sig("target", &["reference"], Type::Any, "the resource a reference (a value known after apply) points at, or null"),
         sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type that refer to this one"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
@@ -315,8 +315,11 @@ fn grant_value(site: &crate::model::GrantSite) -> Value {
     map.insert("script_kind".into(), Value::str(site.script_kind));
     map.insert("kind".into(), Value::str(&site.grant.kind));
     map.insert("targets".into(), strings(&site.grant.targets));
-    map.insert("tables".into(), strings(&site.grant.tables));
+    let tables: Vec<String> = site.grant.tables.keys().cloned().collect();
+    map.insert("tables".into(), strings(&tables));
     map.insert("ops".into(), strings(&site.grant.ops));
+    let per_table = site.grant.tables.iter().map(|(t, ops)| (t.clone(), strings(ops))).collect();
+    map.insert("table_ops".into(), Value::Map(per_table));
     map.insert("hosts".into(), strings(&site.grant.hosts));
     Value::Map(map)
 }

@@ -10,7 +10,7 @@ use super::{Checker, Scope};
 use crate::ast::*;
 use crate::diagnostic::CheckError;
 use crate::path::{chain, resource_path, ResourcePath};
-use crate::schema::Type;
+use crate::schema::{Field, GrantSchema, Type};
 use crate::suggest::{closest, did_you_mean};
 
 /// The attributes a script block of `kind` takes.
@@ -289,6 +289,19 @@ impl<'a> Checker<'a> {
                 });
                 continue;
             };
+            if options.contains(option.name.as_str()) {
+                self.grant_error(
+                    format!("`{}` is given twice", option.name),
+                    option.span,
+                    &schema
+                        .keyed
+                        .iter()
+                        .find(|(_, by)| **by == option.name)
+                        .map(|(keyed, by)| format!("`{keyed}` written as a map gives each of its items its own `{by}`"))
+                        .unwrap_or_else(|| "write each option once".into()),
+                );
+                continue;
+            }
             options.insert(option.name.as_str());
             if !arg.value.is_literal() {
                 self.grant_error(
@@ -298,22 +311,23 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            let found = self.infer(&arg.value, scope);
-            self.expect(&field.ty, &found, arg.value.span, &format!("grant option `{}`", option.name));
-            if let Some(choices) = schema.choices.get(&field.name) {
-                for (text, span) in literal_strings(&arg.value) {
-                    if !choices.iter().any(|c| c.eq_ignore_ascii_case(&text)) {
-                        let help = did_you_mean(
-                            closest(&text, choices.iter().map(String::as_str)),
-                            &format!("`{}` is one of {}", field.name, choices.join(", ")),
+            // `tables = { posts = ["select"] }`: each item's value is the option it stands for.
+            let keyed = schema.keyed.get(&field.name).and_then(|by| schema.options.iter().find(|f| &f.name == by));
+            let values: Vec<(&Field, &Expr)> = match (&arg.value.kind, keyed) {
+                (ExprKind::Map(entries), Some(by)) => {
+                    if !options.insert(by.name.as_str()) {
+                        self.grant_error(
+                            format!("`{}` is given twice", by.name),
+                            arg.value.span,
+                            &format!("`{}` written as a map gives each of its items its own `{}`", field.name, by.name),
                         );
-                        self.error(CheckError::BadGrant {
-                            reason: format!("`{text}` is not a value of `{}`", field.name),
-                            span,
-                            help,
-                        });
                     }
+                    entries.iter().map(|e| (by, &e.value)).collect()
                 }
+                _ => vec![(field, &arg.value)],
+            };
+            for (field, value) in values {
+                self.check_grant_option(&schema, field, value, scope);
             }
         }
         let (min, max) = schema.targets;
@@ -333,6 +347,27 @@ impl<'a> Checker<'a> {
                     grant.span,
                     &format!("add `{} = ...`: {}", field.name, field.doc),
                 );
+            }
+        }
+    }
+
+    /// Checks one literal option value of a grant: its type and, where the
+    /// option has them, its allowed values.
+    fn check_grant_option(&mut self, schema: &GrantSchema, field: &Field, value: &Expr, scope: &mut Scope) {
+        let found = self.infer(value, scope);
+        self.expect(&field.ty, &found, value.span, &format!("grant option `{}`", field.name));
+        let Some(choices) = schema.choices.get(&field.name) else { return };
+        for (text, span) in literal_strings(value) {
+            if !choices.iter().any(|c| c.eq_ignore_ascii_case(&text)) {
+                let help = did_you_mean(
+                    closest(&text, choices.iter().map(String::as_str)),
+                    &format!("`{}` is one of {}", field.name, choices.join(", ")),
+                );
+                self.error(CheckError::BadGrant {
+                    reason: format!("`{text}` is not a value of `{}`", field.name),
+                    span,
+                    help,
+                });
             }
         }
     }
