@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::account::{assert_empty, assert_matches_state};
+use super::consistency::Lag;
 use super::support::{assert_exit, prod, run, sdk_config, text, Moto};
 
 /// What the proxy does to requests, each decided by a generator seeded
@@ -51,6 +52,9 @@ pub struct Faults {
     /// text for `hold`: after the server acted, or before it saw the request
     /// (then it is never forwarded). A kill meanwhile lands at that call.
     pub hold_at: Option<(&'static str, Held)>,
+    /// Answers as an eventually consistent AWS does, for this long after each
+    /// create (see [`crate::consistency::Lag`]); zero: never.
+    pub consistency: Duration,
 }
 
 /// Where [`Faults::hold_at`] holds a request.
@@ -102,6 +106,8 @@ pub struct FaultProxy {
     pub faults: Arc<AtomicU64>,
     /// Requests forwarded.
     pub forwarded: Arc<AtomicU64>,
+    /// The eventually consistent AWS it plays, when [`Faults::consistency`] is set.
+    pub lag: Arc<Lag>,
     accept: Option<JoinHandle<Vec<JoinHandle<()>>>>,
 }
 
@@ -123,6 +129,8 @@ impl FaultProxy {
         let forwarded = Arc::new(AtomicU64::new(0));
         let aimed = Arc::new(AtomicU64::new(0));
         let dice = Arc::new(Mutex::new(faults.seed.max(1)));
+        let lag = Arc::new(Lag::new(faults.consistency));
+        let lag_kept = lag.clone();
         let (stop_a, thrown_a, forwarded_a) = (stop.clone(), thrown.clone(), forwarded.clone());
         let accept = std::thread::spawn(move || {
             let mut connections = Vec::new();
@@ -131,10 +139,11 @@ impl FaultProxy {
                     Ok((client, _)) => {
                         let (upstream, dice) = (upstream.clone(), dice.clone());
                         let (thrown, forwarded, stop) = (thrown_a.clone(), forwarded_a.clone(), stop_a.clone());
-                        let aimed = aimed.clone();
+                        let (aimed, lag) = (aimed.clone(), lag.clone());
                         connections.push(std::thread::spawn(move || {
                             let decide = || faults.decide(roll(&dice));
-                            let counters = Counters { thrown: &thrown, forwarded: &forwarded, aimed: &aimed };
+                            let counters =
+                                Counters { thrown: &thrown, forwarded: &forwarded, aimed: &aimed, lag: &lag };
                             let _ = serve(client, &upstream, &faults, decide, counters, &stop);
                         }));
                     }
@@ -143,7 +152,7 @@ impl FaultProxy {
             }
             connections
         });
-        FaultProxy { url, stop, faults: thrown, forwarded, accept: Some(accept) }
+        FaultProxy { url, stop, faults: thrown, forwarded, lag: lag_kept, accept: Some(accept) }
     }
 }
 
@@ -252,6 +261,8 @@ struct Counters<'a> {
     forwarded: &'a AtomicU64,
     /// Requests that matched `throttle_first`.
     aimed: &'a AtomicU64,
+    /// What an eventually consistent AWS has not shown yet.
+    lag: &'a Lag,
 }
 
 /// Serves one client connection: each request is disturbed as decided, or forwarded.
@@ -276,6 +287,17 @@ fn serve(
         let aimed = faults
             .throttle_first
             .is_some_and(|(text, n)| request.head.contains(text) && counters.aimed.fetch_add(1, Ordering::SeqCst) < n);
+        if let Some((status, content_type, payload)) =
+            counters.lag.answer(&request.head, &String::from_utf8_lossy(&request.body))
+        {
+            counters.thrown.fetch_add(1, Ordering::SeqCst);
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: lag\r\nContent-Length: {}\r\n\r\n{payload}",
+                payload.len()
+            );
+            writer.write_all(reply.as_bytes())?;
+            continue;
+        }
         let held = faults.hold_at.filter(|(text, _)| request.head.contains(text)).map(|(_, where_)| where_);
         if held == Some(Held::BeforeServer) {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
@@ -305,6 +327,7 @@ fn serve(
         if fault != Fault::None {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
         }
+        counters.lag.made(&String::from_utf8_lossy(&request.body), &String::from_utf8_lossy(&response.body));
         match fault {
             Fault::Lose => writer.write_all(&error_reply(&request, ErrorReply::Internal))?,
             // The server acted; the client hears nothing and sees the connection close.

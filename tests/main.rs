@@ -6,6 +6,7 @@ mod account;
 mod architecture;
 mod cli;
 mod components;
+mod consistency;
 mod deployer;
 mod diagnostics;
 mod drift;

@@ -104,13 +104,16 @@ impl MariaDb {
     /// Runs `sql` as root in a client that keeps its session until it finishes
     /// or is killed (to hold locks while a test runs).
     pub fn session(&self, database: &str, sql: &str) -> Child {
-        self.client(database)
-            .arg("-e")
-            .arg(sql)
+        use std::io::Write;
+        let mut child = self
+            .client(database)
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
-            .expect("mariadb client")
+            .expect("mariadb client");
+        child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("send SQL");
+        child
     }
 
     /// A single number a query returns.

@@ -624,7 +624,13 @@ fn the_timeout_stops_a_statement_that_is_still_running() {
         "ghost",
         "START TRANSACTION; DELETE FROM posts_tags WHERE post_id = 'p00001'; SELECT SLEEP(60); ROLLBACK;",
     );
-    while db.count("SELECT COUNT(*) FROM information_schema.innodb_trx") == 0 {
+    // Its DELETE has run (the lock is held) once it sleeps.
+    let sleeping = "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(60)%'";
+    while db.count(sleeping) == 0 {
+        if holder.try_wait().expect("holder").is_some() {
+            let out = holder.wait_with_output().expect("holder");
+            panic!("the session holding the lock ended: {}", String::from_utf8_lossy(&out.stderr));
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let dir = tempfile::tempdir().expect("dir");

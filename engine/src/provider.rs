@@ -199,6 +199,12 @@ pub trait Provider: Send + Sync {
     async fn create(&self, request: CreateRequest<'_>) -> Result<Observed, ProviderError>;
     /// Reads a resource back; `None` when it no longer exists.
     async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError>;
+    /// How long a listing (what [`Provider::find`] looks through) may leave out
+    /// a resource of `type_name` just created: crash recovery looks again until
+    /// then before it concludes that a create made nothing.
+    fn listing_lag(&self, _type_name: &str) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
     /// How many resources of `type_name` one [`Provider::read_many`] reads in
     /// one request (1: the type has no batched read).
     fn batch_size(&self, _type_name: &str) -> usize {

@@ -67,7 +67,15 @@ pub async fn recover(state: &State, providers: &Providers) -> Result<(State, Vec
                 tags: &tags,
                 token: &intent.token,
             };
-            let found = with_retries(&Retry::default(), &|| {}, || provider.find(request)).await?;
+            let mut found = with_retries(&Retry::default(), &|| {}, || provider.find(request)).await?;
+            // A listing may leave out what was made moments ago: look again once it would show.
+            let lag = provider.listing_lag(&intent.type_name);
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let shows_at = std::time::Duration::from_secs(intent.started + 1) + lag;
+            if found.is_none() && shows_at > now {
+                tokio::time::sleep(shows_at - now).await;
+                found = with_retries(&Retry::default(), &|| {}, || provider.find(request)).await?;
+            }
             // Another's resource under this name means this create never happened.
             if let Some(Found { id, owner: Owner::This | Owner::Untagged }) = found {
                 let mut attributes = intent.attributes.clone();

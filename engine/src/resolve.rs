@@ -56,9 +56,15 @@ pub(crate) async fn create(c: &Create<'_>) -> Result<Observed, ProviderError> {
         if matches!(err.kind, ErrorKind::Indeterminate | ErrorKind::AlreadyExists) {
             let mut found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
             if found.is_none() && err.kind == ErrorKind::Indeterminate {
-                // A request the client gave up on may still be at work on the server:
-                // look once more after a pause before creating again.
+                // A request the client gave up on may still be at work on the server, and a
+                // listing may leave out what was made moments ago: look once more, after a
+                // pause at least as long as the listing's lag, before creating again.
+                let lag = c.provider.listing_lag(c.type_name);
+                let started = std::time::Instant::now();
                 backoff(&mut delay).await;
+                if let Some(rest) = lag.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(rest).await;
+                }
                 found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
             }
             match (found, err.kind) {

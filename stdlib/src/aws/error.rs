@@ -50,7 +50,14 @@ where
         }
         _ => ErrorKind::Rejected,
     };
-    ProviderError { code, ..ProviderError::new(kind, operation, message) }
+    // A "not found" for what was made a moment ago means "not visible yet".
+    let settled = super::consistency::settle(kind, code.as_deref(), &message);
+    let message = if settled != kind {
+        format!("{message} (made moments ago: AWS does not show it everywhere yet)")
+    } else {
+        message
+    };
+    ProviderError { code, ..ProviderError::new(settled, operation, message) }
 }
 
 /// The code and message of an error body in a protocol other than the

@@ -3,6 +3,7 @@
 //! `AWS_ENDPOINT_URL`). Each service sits behind its own cargo feature.
 
 pub(crate) mod attrs;
+pub mod consistency;
 pub(crate) mod error;
 mod journal;
 #[cfg(feature = "s3")]
@@ -91,7 +92,9 @@ impl AwsProvider {
         // Each service's config, with the call recorder (which writes to the journal, if any).
         macro_rules! conf {
             ($sdk:ident, $builder:expr) => {{
-                let builder = $builder.interceptor(journal::Recorder { journal: journal.clone() });
+                let builder = $builder
+                    .interceptor(journal::Recorder { journal: journal.clone() })
+                    .interceptor(consistency::Freshness);
                 $sdk::Client::from_conf(builder.build())
             }};
         }
@@ -181,12 +184,21 @@ impl Provider for AwsProvider {
 
     async fn create(&self, r: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let created = |o: &Observed| Some(o.id.clone());
-        journal::scoped(self.journal.as_ref(), "create", r.type_name, None, self.create_unjournaled(r), created).await
+        // A create that names what was just made (a subnet in a new VPC) waits for it to show.
+        let create = consistency::patiently(|| self.create_unjournaled(r));
+        journal::scoped(self.journal.as_ref(), "create", r.type_name, None, create, created).await
     }
 
     async fn read(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-        let read = self.read_unjournaled(type_name, id, prior);
+        // Nothing there, for an id made moments ago, is not yet there rather than deleted.
+        let read = consistency::read_patiently(id, || self.read_unjournaled(type_name, id, prior));
         journal::scoped(self.journal.as_ref(), "read", type_name, Some(id), read, |_| None).await
+    }
+
+    fn listing_lag(&self, type_name: &str) -> Duration {
+        registry::get(type_name)
+            .and_then(|t| consistency::of_service(t.service()))
+            .map_or(Duration::ZERO, |c| c.listing)
     }
 
     fn batch_size(&self, type_name: &str) -> usize {
@@ -200,7 +212,14 @@ impl Provider for AwsProvider {
     ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let first = resources.first().map(|(id, _)| *id);
         let read = async { ops(type_name)?.read_many(self, resources).await };
-        journal::scoped(self.journal.as_ref(), "read", type_name, first, read, |_| None).await
+        let mut found = journal::scoped(self.journal.as_ref(), "read", type_name, first, read, |_| None).await?;
+        // What a batch did not find but was made moments ago is read on its own, patiently.
+        for (slot, (id, prior)) in found.iter_mut().zip(resources) {
+            if slot.is_none() && consistency::fresh_until(id).is_some() {
+                *slot = self.read(type_name, id, prior).await?;
+            }
+        }
+        Ok(found)
     }
 
     async fn find(&self, f: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
@@ -223,13 +242,17 @@ impl Provider for AwsProvider {
     }
 
     async fn update(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
-        journal::scoped(self.journal.as_ref(), "update", r.type_name, Some(r.id), self.update_unjournaled(r), |_| None)
-            .await
+        let update = consistency::patiently(|| self.update_unjournaled(r));
+        journal::scoped(self.journal.as_ref(), "update", r.type_name, Some(r.id), update, |_| None).await
     }
 
     async fn delete(&self, type_name: &str, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
-        // "Already gone" is a finished delete, for every type.
-        let delete = async { self.delete_unjournaled(type_name, id, prior).await.or_else(|e| unless_gone(e, ())) };
+        // "Already gone" is a finished delete, for every type (a fresh id's "not found" is not).
+        let delete = async {
+            consistency::patiently(|| self.delete_unjournaled(type_name, id, prior))
+                .await
+                .or_else(|e| unless_gone(e, ()))
+        };
         journal::scoped(self.journal.as_ref(), "delete", type_name, Some(id), delete, |_| None).await
     }
 }

@@ -19,6 +19,8 @@ pub mod rds;
 pub mod s3;
 pub mod wafv2;
 
+use std::time::Duration;
+
 use drone_lang::schema::{AttributeSchema, ResourceSchema};
 
 use crate::permissions::Stage;
@@ -101,3 +103,20 @@ macro_rules! ops {
 }
 #[cfg(feature = "sdk")]
 pub(crate) use ops;
+
+/// What a service documents of its eventual consistency.
+#[derive(Clone, Copy, Debug)]
+pub struct Consistency {
+    /// The service as the SDK's operation metadata names it, lower case without
+    /// spaces (`ec2`, `iam`, `elasticloadbalancingv2`).
+    pub service: &'static str,
+    /// How long after this service creates a resource other calls (its own or
+    /// other services') may not see it yet.
+    pub window: Duration,
+    /// How long a listing (a Describe by tags or name, as crash recovery looks
+    /// a resource up) may leave out one this service just created.
+    pub listing: Duration,
+    /// Error codes this service answers, besides its "not found" ones, when it
+    /// cannot see yet what was just made (by it or by another service).
+    pub codes: &'static [&'static str],
+}

@@ -24,3 +24,14 @@ const TAG_ACTIONS: [(Stage, &str); 3] =
 fn arn(scope: &Scope<'_>, kind: &'static str) -> ArnPattern {
     ArnPattern::new("ec2", kind, format!("arn:aws:ec2:{}:{}:{kind}/*", scope.region, scope.account))
 }
+
+/// EC2's eventual consistency ("Eventual consistency in the Amazon EC2 API"): an id a create
+/// answers with may be unknown to other calls for a while, which answer `Invalid*ID.NotFound`,
+/// `InvalidGroup.NotFound`, `NatGatewayNotFound`, ...; AWS gives no bound, seconds in practice.
+/// Describe calls that filter by tags may leave a new resource out for a few seconds.
+pub const CONSISTENCY: crate::types::Consistency = crate::types::Consistency {
+    service: "ec2",
+    window: std::time::Duration::from_secs(30),
+    listing: std::time::Duration::from_secs(5),
+    codes: &[],
+};
