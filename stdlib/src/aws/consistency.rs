@@ -85,9 +85,13 @@ pub fn settle(kind: ErrorKind, code: Option<&str>, message: &str) -> ErrorKind {
     }
 }
 
-/// Until when `e` is a fresh resource not yet visible: a `NotReady` that names one.
+/// Until when `e` is a fresh resource not yet visible: a "not found" (or a
+/// lag code) settled as `NotReady` because it names one. A `NotReady` of
+/// another kind (a dependency still being deleted) is the engine's to retry.
 pub fn lagging(e: &ProviderError) -> Option<Instant> {
-    (e.kind == ErrorKind::NotReady && e.created.is_none()).then(|| fresh_until(&e.message)).flatten()
+    let code = e.code.as_deref()?;
+    let unseen = super::error::classify(code) == ErrorKind::NotFound || lag_code(code);
+    (unseen && e.kind == ErrorKind::NotReady && e.created.is_none()).then(|| fresh_until(&e.message)).flatten()
 }
 
 /// Calls `call` again, with a backoff from 200 ms doubling to 5 s, while it
@@ -211,6 +215,13 @@ mod tests {
         let other = "The vpc ID 'vpc-0000000000000dead' does not exist";
         assert_eq!(settle(ErrorKind::NotFound, Some("InvalidVpcID.NotFound"), other), ErrorKind::NotFound);
         assert_eq!(settle(ErrorKind::Rejected, Some("InvalidParameterValue"), message), ErrorKind::Rejected);
+        let error = |code: &str, message: &str| ProviderError {
+            code: Some(code.into()),
+            ..ProviderError::new(ErrorKind::NotReady, "DeleteVpc", message)
+        };
+        assert!(lagging(&error("InvalidVpcID.NotFound", message)).is_some());
+        let busy = "The vpc 'vpc-0feedfacecafe0001' has dependencies and cannot be deleted.";
+        assert!(lagging(&error("DependencyViolation", busy)).is_none(), "the engine's to retry, not a lag");
         // A service that documents no lag keeps nothing fresh.
         remember("logs", "arn:aws:logs:eu-west-1:123456789012:log-group:x");
         assert!(fresh_until("arn:aws:logs:eu-west-1:123456789012:log-group:x").is_none());
