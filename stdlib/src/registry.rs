@@ -40,6 +40,50 @@ pub fn get(name: &str) -> Option<&'static TypeDef> {
 mod tests {
     use std::collections::BTreeSet;
 
+    /// The attribute keys `source` reads from a configuration: the second
+    /// argument of every accessor called on `config` (`string(config, "name")`,
+    /// `strings(u.config, "subnet_ids")`) and `config.get("name")`.
+    fn keys_read(source: &str) -> BTreeSet<&str> {
+        let mut keys = BTreeSet::new();
+        for opening in ["config, \"", "config.get(\""] {
+            for (at, _) in source.match_indices(opening) {
+                let rest = &source[at + opening.len()..];
+                if let Some(end) = rest.find('"') {
+                    keys.insert(&rest[..end]);
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn the_keys_read_are_found_in_every_accessors_shape() {
+        let source = r#"let a = attrs::string(config, "cidr_block"); let b = strings(u.config, "subnet_ids");
+                        let c = config.get("enable_dns"); let d = string(o, "port");"#;
+        assert_eq!(keys_read(source), BTreeSet::from(["cidr_block", "subnet_ids", "enable_dns"]));
+    }
+
+    /// A key a type's code reads that its schema lacks is a value the workflow
+    /// can never set (a typo, or an attribute renamed on one side only).
+    #[test]
+    fn every_attribute_a_types_code_reads_is_in_its_schema() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/types");
+        let mut read = 0;
+        for t in TYPES {
+            let mut parts = t.name.split('.').skip(1);
+            let (Some(service), Some(name)) = (parts.next(), parts.next()) else { panic!("{}", t.name) };
+            let path = root.join(service).join(format!("{name}.rs"));
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let known: BTreeSet<String> =
+                (t.attributes)().into_iter().map(|a| a.name).chain(["tags".to_string()]).collect();
+            for key in keys_read(&source) {
+                assert!(known.contains(key), "{} reads `{key}`, which its schema does not declare", t.name);
+                read += 1;
+            }
+        }
+        assert!(read > 100, "only {read} keys found: the accessors' shape changed");
+    }
+
     use drone_lang::schema::Presence;
 
     use super::*;
