@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::account::{assert_empty, assert_matches_state};
-use crate::faults::{FaultProxy, Faults};
+use crate::faults::{error_response, FaultProxy, Faults};
 use crate::support::{assert_exit, prod, run, text, Moto};
 
 /// What a lagging AWS has made lately and not shown everywhere yet.
@@ -71,8 +71,8 @@ impl Lag {
     }
 
     /// The lagging answer to a request (its head and body), if AWS would not
-    /// see yet what it names: (status, content type, body).
-    pub fn answer(&self, head: &str, body: &str) -> Option<(&'static str, &'static str, String)> {
+    /// see yet what it names.
+    pub fn answer(&self, head: &str, body: &str) -> Option<Vec<u8>> {
         if self.window.is_zero() {
             return None;
         }
@@ -83,7 +83,7 @@ impl Lag {
             let xml = format!(
                 "<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>lag</RequestID></Response>"
             );
-            return Some(("400 Bad Request", "text/xml", xml));
+            return Some(error_response("400 Bad Request", "text/xml", code, &xml));
         }
         if head.contains("AmazonEC2ContainerServiceV20141113.") {
             let arn = self.fresh().into_iter().find(|a| a.starts_with("arn:aws:iam:") && body.contains(a.as_str()))?;
@@ -94,7 +94,7 @@ impl Lag {
             );
             let json = serde_json::json!({ "__type": "ClientException", "message": message }).to_string();
             self.answered[1].fetch_add(1, Ordering::SeqCst);
-            return Some(("400 Bad Request", "application/x-amz-json-1.1", json));
+            return Some(error_response("400 Bad Request", "application/x-amz-json-1.1", "ClientException", &json));
         }
         None
     }

@@ -287,15 +287,9 @@ fn serve(
         let aimed = faults
             .throttle_first
             .is_some_and(|(text, n)| request.head.contains(text) && counters.aimed.fetch_add(1, Ordering::SeqCst) < n);
-        if let Some((status, content_type, payload)) =
-            counters.lag.answer(&request.head, &String::from_utf8_lossy(&request.body))
-        {
+        if let Some(reply) = counters.lag.answer(&request.head, &String::from_utf8_lossy(&request.body)) {
             counters.thrown.fetch_add(1, Ordering::SeqCst);
-            let reply = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: lag\r\nContent-Length: {}\r\n\r\n{payload}",
-                payload.len()
-            );
-            writer.write_all(reply.as_bytes())?;
+            writer.write_all(&reply)?;
             continue;
         }
         let held = faults.hold_at.filter(|(text, _)| request.head.contains(text)).map(|(_, where_)| where_);
@@ -398,13 +392,16 @@ fn error_reply(request: &Message, kind: ErrorReply) -> Vec<u8> {
         ("application/xml", if internal { "500 Internal Server Error" } else { "503 Slow Down" }, xml)
     };
     let error_type = if internal { "InternalFailure" } else { "ThrottlingException" };
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {error_type}\r\nx-amzn-RequestId: fault\r\nContent-Length: {}\r\n\r\n",
+    error_response(status, content_type, error_type, &payload)
+}
+
+/// An HTTP error response the proxy makes up, in its service's `content_type`.
+pub fn error_response(status: &str, content_type: &str, error_type: &str, payload: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {error_type}\r\nx-amzn-RequestId: fault\r\nContent-Length: {}\r\n\r\n{payload}",
         payload.len()
     )
-    .into_bytes();
-    out.extend_from_slice(payload.as_bytes());
-    out
+    .into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread")]

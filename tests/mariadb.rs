@@ -79,19 +79,24 @@ impl MariaDb {
         cmd
     }
 
-    /// Runs `sql` as root and returns what it printed (tab-separated rows).
-    #[track_caller]
-    pub fn sql(&self, database: &str, sql: &str) -> String {
+    /// A root client running `sql` (sent on its standard input), its output going to `stdout`.
+    fn spawn(&self, database: &str, sql: &str, stdout: Stdio) -> Child {
         use std::io::Write;
         let mut child = self
             .client(database)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("mariadb client");
         child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("send SQL");
-        let out = child.wait_with_output().expect("mariadb client");
+        child
+    }
+
+    /// Runs `sql` as root and returns what it printed (tab-separated rows).
+    #[track_caller]
+    pub fn sql(&self, database: &str, sql: &str) -> String {
+        let out = self.spawn(database, sql, Stdio::piped()).wait_with_output().expect("mariadb client");
         assert!(
             out.status.success(),
             "SQL failed: {}\n{}",
@@ -104,16 +109,7 @@ impl MariaDb {
     /// Runs `sql` as root in a client that keeps its session until it finishes
     /// or is killed (to hold locks while a test runs).
     pub fn session(&self, database: &str, sql: &str) -> Child {
-        use std::io::Write;
-        let mut child = self
-            .client(database)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mariadb client");
-        child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("send SQL");
-        child
+        self.spawn(database, sql, Stdio::null())
     }
 
     /// A single number a query returns.

@@ -121,7 +121,7 @@ fn arguments(
         let Some(input) = spec.inputs.iter().find(|i| &i.name == name) else {
             return Err(error(name, format!("{} has no such input", spec.title())));
         };
-        if let Some(elem) = input.ty.strip_prefix("list(") {
+        if let Some(elem) = input.ty.strip_prefix("list(").and_then(|t| t.strip_suffix(')')) {
             // `ids=` or `ids=a,,b` is a slip, not a request for no filter: a default leaves the argument out.
             if text.trim().is_empty() {
                 return Err(error(
@@ -130,7 +130,6 @@ fn arguments(
                 ));
             }
             if text.split(',').any(|part| part.trim().is_empty()) {
-                let elem = elem.trim_end_matches(')');
                 return Err(error(name, format!("`{text}` has an empty item; give {elem}s separated by commas")));
             }
         }

@@ -51,9 +51,9 @@ static FRESH: LazyLock<Mutex<Vec<(String, Instant)>>> = LazyLock::new(|| Mutex::
 /// Remembers `name` (an id or ARN) as made now by `service`.
 pub fn remember(service: &str, name: &str) {
     let Some(c) = of_service(service).filter(|c| !c.window.is_zero()) else { return };
-    let until = Instant::now() + c.window;
     let Ok(mut fresh) = FRESH.lock() else { return };
     let now = Instant::now();
+    let until = now + c.window;
     fresh.retain(|(_, u)| *u > now);
     match fresh.iter_mut().find(|(n, _)| n == name) {
         Some(entry) => entry.1 = until,
@@ -74,11 +74,16 @@ pub fn lag_code(code: &str) -> bool {
     SERVICES.iter().any(|c| c.codes.contains(&code))
 }
 
+/// Whether an error of `kind` and `code` says "this does not exist": a "not
+/// found", or a code a service answers for what it cannot see yet.
+fn unseen(kind: ErrorKind, code: Option<&str>) -> bool {
+    kind == ErrorKind::NotFound || code.is_some_and(lag_code)
+}
+
 /// `kind` for an error with `code` and `message`: a "not found" (or a lag
 /// code) that names a fresh resource is `NotReady`.
 pub fn settle(kind: ErrorKind, code: Option<&str>, message: &str) -> ErrorKind {
-    let lagging = kind == ErrorKind::NotFound || code.is_some_and(lag_code);
-    if lagging && fresh_until(message).is_some() {
+    if unseen(kind, code) && fresh_until(message).is_some() {
         ErrorKind::NotReady
     } else {
         kind
@@ -90,53 +95,55 @@ pub fn settle(kind: ErrorKind, code: Option<&str>, message: &str) -> ErrorKind {
 /// another kind (a dependency still being deleted) is the engine's to retry.
 pub fn lagging(e: &ProviderError) -> Option<Instant> {
     let code = e.code.as_deref()?;
-    let unseen = super::error::classify(code) == ErrorKind::NotFound || lag_code(code);
-    (unseen && e.kind == ErrorKind::NotReady && e.created.is_none()).then(|| fresh_until(&e.message)).flatten()
+    let settled = e.kind == ErrorKind::NotReady && e.created.is_none();
+    (settled && unseen(super::error::classify(code), Some(code))).then(|| fresh_until(&e.message)).flatten()
 }
 
-/// Calls `call` again, with a backoff from 200 ms doubling to 5 s, while it
-/// fails because what it names is fresh and not visible yet, for as long as
-/// that stays fresh.
-pub async fn patiently<T, F, Fut>(mut call: F) -> Result<T, ProviderError>
+/// Calls `call` again, with a backoff from 200 ms doubling to 5 s, while
+/// `fresh` says its result is about something not visible yet and until when,
+/// and that time is still ahead; returns the last result.
+async fn while_fresh<T, F, Fut>(
+    mut call: F,
+    fresh: impl Fn(&Result<T, ProviderError>) -> Option<Instant>,
+) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ProviderError>>,
 {
     let mut delay = Duration::from_millis(200);
     loop {
-        match call().await {
-            Err(e) => match lagging(&e) {
-                Some(until) if Instant::now() + delay < until => {}
-                _ => return Err(e),
-            },
-            done => return done,
+        let result = call().await;
+        if fresh(&result).is_none_or(|until| Instant::now() + delay >= until) {
+            return result;
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 
+/// Calls `call` again while it fails because what it names is fresh and not
+/// visible yet, for as long as that stays fresh.
+pub async fn patiently<T, F, Fut>(call: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    while_fresh(call, |result| result.as_ref().err().and_then(lagging)).await
+}
+
 /// Reads `id` with `read`, again while it is fresh and either not found or
 /// not visible: "nothing there" during the window is "not there yet".
-pub async fn read_patiently<T, F, Fut>(id: &str, mut read: F) -> Result<Option<T>, ProviderError>
+pub async fn read_patiently<T, F, Fut>(id: &str, read: F) -> Result<Option<T>, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, ProviderError>>,
 {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let result = read().await;
-        let until = match &result {
-            Ok(None) => fresh_until(id),
-            Err(e) => lagging(e),
-            Ok(Some(_)) => None,
-        };
-        if until.is_none_or(|u| Instant::now() + delay >= u) {
-            return result;
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+    let fresh = |result: &Result<Option<T>, ProviderError>| match result {
+        Ok(None) => fresh_until(id),
+        Err(e) => lagging(e),
+        Ok(Some(_)) => None,
+    };
+    while_fresh(read, fresh).await
 }
 
 /// Operations that make a resource and answer with its id or ARN.
