@@ -24,7 +24,7 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 /// What a statement does to a table, as grants name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,10 +100,16 @@ const FUNCTIONS: &[&str] = &[
 /// Reads `sql`, sent on a connection to `database`: exactly one DML statement
 /// that the server would run as parsed.
 pub fn check(sql: &str, database: &str) -> Result<Checked, Refusal> {
-    refuse_executable_comments(sql)?;
-    let statements = Parser::parse_sql(&MySqlDialect {}, sql).map_err(|e| {
+    let unparsable = |e: &dyn std::fmt::Display| {
         refusal(format!("it does not parse as MySQL: {e}"), "write one SELECT, INSERT, UPDATE or DELETE statement")
-    })?;
+    };
+    // Tokenized once: the comments are judged, then the same tokens are parsed.
+    let tokens = Tokenizer::new(&MySqlDialect {}, sql).tokenize_with_location().map_err(|e| unparsable(&e))?;
+    refuse_executable_comments(&tokens)?;
+    let statements = Parser::new(&MySqlDialect {})
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+        .map_err(|e| unparsable(&e))?;
     let [statement] = statements.as_slice() else {
         return Err(refusal(
             format!("{} statements in one call", statements.len()),
@@ -134,12 +140,9 @@ pub fn check(sql: &str, database: &str) -> Result<Checked, Refusal> {
 
 /// Comments the server would execute are refused; others are dropped when the
 /// statement is written out again.
-fn refuse_executable_comments(sql: &str) -> Result<(), Refusal> {
-    let tokens = Tokenizer::new(&MySqlDialect {}, sql).tokenize().map_err(|e| {
-        refusal(format!("it does not parse as MySQL: {e}"), "write one SELECT, INSERT, UPDATE or DELETE statement")
-    })?;
+fn refuse_executable_comments(tokens: &[TokenWithSpan]) -> Result<(), Refusal> {
     for token in tokens {
-        let Token::Whitespace(Whitespace::MultiLineComment(body)) = token else { continue };
+        let Token::Whitespace(Whitespace::MultiLineComment(body)) = &token.token else { continue };
         let what = if body.starts_with('!') || body.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("m!")) {
             "an executable comment"
         } else if body.starts_with('+') {

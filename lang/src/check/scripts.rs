@@ -290,16 +290,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if options.contains(option.name.as_str()) {
-                self.grant_error(
-                    format!("`{}` is given twice", option.name),
-                    option.span,
-                    &schema
-                        .keyed
-                        .iter()
-                        .find(|(_, by)| **by == option.name)
-                        .map(|(keyed, by)| format!("`{keyed}` written as a map gives each of its items its own `{by}`"))
-                        .unwrap_or_else(|| "write each option once".into()),
-                );
+                self.given_twice(&schema, &option.name, option.span);
                 continue;
             }
             options.insert(option.name.as_str());
@@ -316,11 +307,7 @@ impl<'a> Checker<'a> {
             let values: Vec<(&Field, &Expr)> = match (&arg.value.kind, keyed) {
                 (ExprKind::Map(entries), Some(by)) => {
                     if !options.insert(by.name.as_str()) {
-                        self.grant_error(
-                            format!("`{}` is given twice", by.name),
-                            arg.value.span,
-                            &format!("`{}` written as a map gives each of its items its own `{}`", field.name, by.name),
-                        );
+                        self.given_twice(&schema, &by.name, arg.value.span);
                     }
                     entries.iter().map(|e| (by, &e.value)).collect()
                 }
@@ -349,6 +336,17 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+    }
+
+    /// A grant option written twice: itself, or also through a keyed option's map.
+    fn given_twice(&mut self, schema: &GrantSchema, option: &str, span: crate::span::Span) {
+        let help = schema
+            .keyed
+            .iter()
+            .find(|(_, by)| *by == option)
+            .map(|(keyed, by)| format!("`{keyed}` written as a map gives each of its items its own `{by}`"))
+            .unwrap_or_else(|| "write each option once".into());
+        self.grant_error(format!("`{option}` is given twice"), span, &help);
     }
 
     /// Checks one literal option value of a grant: its type and, where the
