@@ -197,23 +197,8 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
     let out = run(drone(None).args(["check", "--list-types"]));
     assert_exit(&out, 0);
     let listing = text(&out).0;
-    for t in [
-        "aws.ec2.vpc",
-        "aws.ec2.subnet",
-        "aws.ec2.internet_gateway",
-        "aws.ec2.route_table",
-        "aws.ec2.eip",
-        "aws.ec2.nat_gateway",
-        "aws.cloudfront.distribution",
-        "aws.wafv2.web_acl",
-        "aws.ec2.security_group",
-        "aws.s3.bucket",
-        "aws.iam.role",
-        "aws.ecs.cluster",
-        "aws.rds.db_subnet_group",
-        "aws.rds.cluster",
-    ] {
-        assert!(listing.contains(&format!("{t}: ")), "{t} missing");
+    for t in drone_stdlib::registry::TYPES {
+        assert!(listing.contains(&format!("{}: ", t.name)), "{} missing from --list-types", t.name);
     }
 }
 

@@ -113,6 +113,8 @@ async fn every_attribute_changed_outside_drone_is_reported_and_restored() {
         .values()
         .map(|r| r["type"].as_str().unwrap_or_default().to_string())
         .collect();
+    let registered: BTreeSet<String> = drone_stdlib::registry::TYPES.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(types, registered, "{LIFECYCLE} must hold a resource of every registered type");
     let changed_types: BTreeSet<&str> =
         expected.iter().map(|(a, _)| a.rsplit_once('.').map_or(a.as_str(), |(t, _)| t)).collect();
     assert_eq!(changed_types.len(), types.len(), "revision 2 must change every type: {changed_types:?}");

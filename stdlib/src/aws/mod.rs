@@ -12,6 +12,7 @@ pub mod one_off;
 mod ops;
 mod scripts;
 pub mod state;
+pub(crate) mod tagging;
 #[cfg(any(feature = "ec2", feature = "rds", feature = "elbv2", feature = "efs", feature = "cloudfront"))]
 pub(crate) mod wait;
 
@@ -31,8 +32,8 @@ use error::unless_gone;
 pub use attrs::percent_decode;
 pub use error::sdk_error;
 pub use journal::{Call, Journal};
+pub(crate) use ops::once;
 pub(crate) use ops::Ops;
-pub(crate) use ops::{once, ops_from_fns};
 
 /// One AWS account and region, with a client per enabled service.
 pub struct AwsProvider {

@@ -71,64 +71,6 @@ pub(crate) trait Ops: Send + Sync {
     async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
 }
 
-/// Implements [`Ops`] for `$ty` with the calling module's free functions
-/// `create`, `find`, `read`, `update` and `delete` (for types whose module holds
-/// nothing else).
-macro_rules! ops_from_fns {
-    ($ty:ident) => {
-        /// The type's operations.
-        pub struct $ty;
-
-        #[async_trait::async_trait]
-        impl crate::aws::Ops for $ty {
-            async fn create(
-                &self,
-                p: &crate::aws::AwsProvider,
-                config: &drone_engine::value::Attributes,
-                tags: &std::collections::BTreeMap<String, String>,
-                token: &str,
-            ) -> Result<drone_engine::provider::Observed, drone_engine::provider::ProviderError> {
-                create(p, config, tags, token).await
-            }
-
-            async fn find(
-                &self,
-                p: &crate::aws::AwsProvider,
-                f: &drone_engine::provider::FindRequest<'_>,
-            ) -> Result<Option<drone_engine::provider::Found>, drone_engine::provider::ProviderError> {
-                find(p, f).await
-            }
-
-            async fn read(
-                &self,
-                p: &crate::aws::AwsProvider,
-                id: &str,
-                prior: &drone_engine::value::Attributes,
-            ) -> Result<Option<drone_engine::provider::Observed>, drone_engine::provider::ProviderError> {
-                read(p, id, prior).await
-            }
-
-            async fn update(
-                &self,
-                p: &crate::aws::AwsProvider,
-                u: &crate::aws::attrs::Update<'_>,
-            ) -> Result<drone_engine::provider::Observed, drone_engine::provider::ProviderError> {
-                update(p, u).await
-            }
-
-            async fn delete(
-                &self,
-                p: &crate::aws::AwsProvider,
-                id: &str,
-                prior: &drone_engine::value::Attributes,
-            ) -> Result<(), drone_engine::provider::ProviderError> {
-                delete(p, id, prior).await
-            }
-        }
-    };
-}
-pub(crate) use ops_from_fns;
-
 /// The configuration override for one call the SDK must not repeat on its
 /// own: a create without an idempotency token, or whose token an endpoint
 /// may ignore (moto ignores EC2's). Its answer lost, the engine looks the

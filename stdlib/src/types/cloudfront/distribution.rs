@@ -13,8 +13,10 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: true,
     attributes,
     naming: None,
-    arns: // Distribution ids exist only after create; CloudFront ARNs have no region.
-    |s| vec![ArnPattern::new("cloudfront", "distribution", format!("arn:aws:cloudfront::{}:distribution/*", s.account))],
+    // Distribution ids exist only after create; CloudFront ARNs have no region.
+    arns: |s| {
+        vec![ArnPattern::new("cloudfront", "distribution", format!("arn:aws:cloudfront::{}:distribution/*", s.account))]
+    },
     actions: &[
         (Create, "cloudfront:CreateDistribution"),
         (Create, "cloudfront:TagResource"),
@@ -88,6 +90,8 @@ fn attributes() -> Vec<AttributeSchema> {
 #[cfg(feature = "cloudfront")]
 mod sdk {
     use std::collections::BTreeMap;
+
+    use async_trait::async_trait;
     use std::time::Duration;
 
     use aws_sdk_cloudfront::types::{
@@ -100,12 +104,11 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use crate::aws::attrs::{
-        boolean, like_prior, observed, required, string, strings, tag_changes, text, user_tags, Update,
-    };
+    use crate::aws::attrs::{boolean, like_prior, observed, required, string, strings, text, user_tags, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
+    use crate::aws::tagging::{self, Tagging};
     use crate::aws::wait::{self, Poll};
-    use crate::aws::AwsProvider;
+    use crate::aws::{AwsProvider, Ops};
 
     /// AWS's managed cache policy "CachingDisabled": an application origin decides what is cacheable.
     const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
@@ -118,103 +121,12 @@ mod sdk {
     /// The origin's id inside the distribution; there is one origin.
     const ORIGIN_ID: &str = "origin";
 
-    async fn create(
-        p: &AwsProvider,
-        config: &Attributes,
-        tags: &BTreeMap<String, String>,
-        token: &str,
-    ) -> Result<Observed, ProviderError> {
-        const OP: &str = "CreateDistributionWithTags";
-        // The caller reference is the create's token: a repeated request makes
-        // nothing new, and each create (a new generation) has its own.
-        let with_tags = DistributionConfigWithTags::builder()
-            .distribution_config(distribution_config(config, token, OP)?)
-            .tags(Tags::builder().set_items(Some(cloudfront_tags(tags, OP)?)).build())
-            .build();
-        let out = p
-            .cloudfront
-            .create_distribution_with_tags()
-            .distribution_config_with_tags(with_tags)
-            .send()
-            .await
-            .map_err(|e| sdk_error(OP, e))?;
-        let dist = out.distribution().ok_or_else(|| missing(OP, "Distribution"))?;
-        let id = dist.id().to_string();
-        let arn = dist.arn().to_string();
-        let domain = dist.domain_name().to_string();
-        deployed(&p.cloudfront, &id, OP).await.map_err(|e| e.after_create(&id))?;
-        Ok(Observed { id, attributes: computed(&arn, &domain) })
-    }
-
     fn computed(arn: &str, domain: &str) -> Attributes {
         observed([
             ("arn", Value::str(arn)),
             ("domain_name", Value::str(domain)),
             ("hosted_zone_id", Value::str(HOSTED_ZONE_ID)),
         ])
-    }
-
-    /// A distribution has no name: the one tagged with the address and this
-    /// state's lineage is looked for among them all (recovery only).
-    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
-        let mut marker: Option<String> = None;
-        loop {
-            let out = p
-                .cloudfront
-                .list_distributions()
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListDistributions", e))?;
-            let Some(list) = out.distribution_list() else {
-                return Ok(None);
-            };
-            for summary in list.items() {
-                let tags = p
-                    .cloudfront
-                    .list_tags_for_resource()
-                    .resource(summary.arn())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("ListTagsForResource", e))?;
-                let items = tags.tags().map(|t| t.items()).unwrap_or_default();
-                let pairs = items.iter().map(|t| (t.key(), t.value().unwrap_or_default()));
-                if crate::aws::attrs::owner(pairs, f.tags) == Owner::This {
-                    return Ok(Some(Found { id: summary.id().to_string(), owner: Owner::This }));
-                }
-            }
-            match list.next_marker().filter(|_| list.is_truncated()) {
-                Some(next) => marker = Some(next.to_string()),
-                None => return Ok(None),
-            }
-        }
-    }
-
-    async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-        let out = match p.cloudfront.get_distribution().id(id).send().await {
-            Ok(out) => out,
-            Err(e) => return unless_gone(sdk_error("GetDistribution", e), None),
-        };
-        let Some(dist) = out.distribution() else {
-            return Ok(None);
-        };
-        let mut attributes = computed(dist.arn(), dist.domain_name());
-        if let Some(c) = dist.distribution_config() {
-            attributes.extend(configured(c, prior));
-        }
-        // Tags are a request of their own: read when the workflow sets them.
-        if prior.contains_key("tags") {
-            let out = p
-                .cloudfront
-                .list_tags_for_resource()
-                .resource(dist.arn())
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListTagsForResource", e))?;
-            let tags = out.tags().map(|t| t.items()).unwrap_or_default();
-            attributes.insert("tags".into(), user_tags(tags.iter().map(|t| (t.key(), t.value().unwrap_or_default()))));
-        }
-        Ok(Some(Observed { id: id.to_string(), attributes }))
     }
 
     /// The attributes a distribution's configuration holds, as the workflow writes them.
@@ -251,59 +163,6 @@ mod sdk {
         ])
     }
 
-    async fn update(p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-        const OP: &str = "UpdateDistribution";
-        let arn = string(u.prior, "arn").ok_or_else(|| missing(OP, "the distribution's ARN in state"))?.to_string();
-        if u.changed("tags") {
-            let (removed, desired) = tag_changes(u.prior, u.tags);
-            set_tags(&p.cloudfront, &arn, &removed, &desired).await?;
-        }
-        if u.changed_besides_tags() {
-            let current = p.cloudfront.get_distribution_config().id(u.id).send().await;
-            let current = current.map_err(|e| sdk_error("GetDistributionConfig", e))?;
-            // The new configuration keeps the distribution's own caller reference.
-            let reference = current.distribution_config().map(|c| c.caller_reference().to_string()).unwrap_or_default();
-            p.cloudfront
-                .update_distribution()
-                .id(u.id)
-                .set_if_match(current.e_tag().map(String::from))
-                .distribution_config(distribution_config(u.config, &reference, OP)?)
-                .send()
-                .await
-                .map_err(|e| sdk_error(OP, e))?;
-            deployed(&p.cloudfront, u.id, OP).await?;
-        }
-        Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
-    }
-
-    async fn delete(p: &AwsProvider, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
-        const OP: &str = "DeleteDistribution";
-        let cf = &p.cloudfront;
-        let current = match cf.get_distribution_config().id(id).send().await {
-            Ok(out) => out,
-            Err(e) => return unless_gone(sdk_error("GetDistributionConfig", e), ()),
-        };
-        let mut etag = current.e_tag().map(String::from);
-        // AWS deletes only a disabled, deployed distribution.
-        if let Some(config) = current.distribution_config().filter(|c| c.enabled()) {
-            let mut disabled = config.clone();
-            disabled.enabled = false;
-            let out = cf
-                .update_distribution()
-                .id(id)
-                .set_if_match(etag)
-                .distribution_config(disabled)
-                .send()
-                .await
-                .map_err(|e| sdk_error("UpdateDistribution", e))?;
-            etag = out.e_tag().map(String::from);
-        }
-        deployed(cf, id, OP).await?;
-        let latest = cf.get_distribution().id(id).send().await.map_err(|e| sdk_error("GetDistribution", e))?;
-        etag = latest.e_tag().map(String::from).or(etag);
-        cf.delete_distribution().id(id).set_if_match(etag).send().await.map(drop).map_err(|e| sdk_error(OP, e))
-    }
-
     /// Waits until the distribution's last change has reached every edge location.
     async fn deployed(cf: &Client, id: &str, operation: &str) -> Result<(), ProviderError> {
         let what = format!("distribution {id} was not deployed");
@@ -317,31 +176,18 @@ mod sdk {
         .await
     }
 
-    async fn set_tags(
-        cf: &Client,
-        arn: &str,
-        removed: &[String],
-        desired: &BTreeMap<String, String>,
-    ) -> Result<(), ProviderError> {
-        if !removed.is_empty() {
-            cf.untag_resource()
-                .resource(arn)
-                .tag_keys(TagKeys::builder().set_items(Some(removed.to_vec())).build())
-                .send()
-                .await
-                .map_err(|e| sdk_error("UntagResource", e))?;
+    #[async_trait]
+    impl Tagging for Client {
+        async fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+            let tags = Tags::builder().set_items(Some(cloudfront_tags(tags, "TagResource")?)).build();
+            self.tag_resource().resource(arn).tags(tags).send().await.map(drop).map_err(|e| sdk_error("TagResource", e))
         }
-        if desired.is_empty() {
-            return Ok(());
+
+        async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+            let keys = TagKeys::builder().set_items(Some(keys)).build();
+            let untag = self.untag_resource().resource(arn).tag_keys(keys);
+            untag.send().await.map(drop).map_err(|e| sdk_error("UntagResource", e))
         }
-        let items = cloudfront_tags(desired, "TagResource")?;
-        cf.tag_resource()
-            .resource(arn)
-            .tags(Tags::builder().set_items(Some(items)).build())
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| sdk_error("TagResource", e))
     }
 
     fn cloudfront_tags(tags: &BTreeMap<String, String>, operation: &str) -> Result<Vec<Tag>, ProviderError> {
@@ -455,5 +301,153 @@ mod sdk {
             .map_err(built)
     }
 
-    crate::aws::ops_from_fns!(Distribution);
+    /// The type's operations.
+    pub struct Distribution;
+
+    #[async_trait]
+    impl Ops for Distribution {
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            config: &Attributes,
+            tags: &BTreeMap<String, String>,
+            token: &str,
+        ) -> Result<Observed, ProviderError> {
+            const OP: &str = "CreateDistributionWithTags";
+            // The caller reference is the create's token: a repeated request makes
+            // nothing new, and each create (a new generation) has its own.
+            let with_tags = DistributionConfigWithTags::builder()
+                .distribution_config(distribution_config(config, token, OP)?)
+                .tags(Tags::builder().set_items(Some(cloudfront_tags(tags, OP)?)).build())
+                .build();
+            let out = p
+                .cloudfront
+                .create_distribution_with_tags()
+                .distribution_config_with_tags(with_tags)
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            let dist = out.distribution().ok_or_else(|| missing(OP, "Distribution"))?;
+            let id = dist.id().to_string();
+            let arn = dist.arn().to_string();
+            let domain = dist.domain_name().to_string();
+            deployed(&p.cloudfront, &id, OP).await.map_err(|e| e.after_create(&id))?;
+            Ok(Observed { id, attributes: computed(&arn, &domain) })
+        }
+
+        /// A distribution has no name: the one tagged with the address and this
+        /// state's lineage is looked for among them all (recovery only).
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            let mut marker: Option<String> = None;
+            loop {
+                let out = p
+                    .cloudfront
+                    .list_distributions()
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ListDistributions", e))?;
+                let Some(list) = out.distribution_list() else {
+                    return Ok(None);
+                };
+                for summary in list.items() {
+                    let tags = p
+                        .cloudfront
+                        .list_tags_for_resource()
+                        .resource(summary.arn())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("ListTagsForResource", e))?;
+                    let items = tags.tags().map(|t| t.items()).unwrap_or_default();
+                    let pairs = items.iter().map(|t| (t.key(), t.value().unwrap_or_default()));
+                    if crate::aws::attrs::owner(pairs, f.tags) == Owner::This {
+                        return Ok(Some(Found { id: summary.id().to_string(), owner: Owner::This }));
+                    }
+                }
+                match list.next_marker().filter(|_| list.is_truncated()) {
+                    Some(next) => marker = Some(next.to_string()),
+                    None => return Ok(None),
+                }
+            }
+        }
+
+        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+            let out = match p.cloudfront.get_distribution().id(id).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error("GetDistribution", e), None),
+            };
+            let Some(dist) = out.distribution() else {
+                return Ok(None);
+            };
+            let mut attributes = computed(dist.arn(), dist.domain_name());
+            if let Some(c) = dist.distribution_config() {
+                attributes.extend(configured(c, prior));
+            }
+            // Tags are a request of their own: read when the workflow sets them.
+            if prior.contains_key("tags") {
+                let out = p
+                    .cloudfront
+                    .list_tags_for_resource()
+                    .resource(dist.arn())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ListTagsForResource", e))?;
+                let tags = out.tags().map(|t| t.items()).unwrap_or_default();
+                attributes
+                    .insert("tags".into(), user_tags(tags.iter().map(|t| (t.key(), t.value().unwrap_or_default()))));
+            }
+            Ok(Some(Observed { id: id.to_string(), attributes }))
+        }
+
+        async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+            const OP: &str = "UpdateDistribution";
+            let arn = string(u.prior, "arn").ok_or_else(|| missing(OP, "the distribution's ARN in state"))?.to_string();
+            tagging::sync(&p.cloudfront, &arn, u).await?;
+            if u.changed_besides_tags() {
+                let current = p.cloudfront.get_distribution_config().id(u.id).send().await;
+                let current = current.map_err(|e| sdk_error("GetDistributionConfig", e))?;
+                // The new configuration keeps the distribution's own caller reference.
+                let reference =
+                    current.distribution_config().map(|c| c.caller_reference().to_string()).unwrap_or_default();
+                p.cloudfront
+                    .update_distribution()
+                    .id(u.id)
+                    .set_if_match(current.e_tag().map(String::from))
+                    .distribution_config(distribution_config(u.config, &reference, OP)?)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(OP, e))?;
+                deployed(&p.cloudfront, u.id, OP).await?;
+            }
+            Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+        }
+
+        async fn delete(&self, p: &AwsProvider, id: &str, _prior: &Attributes) -> Result<(), ProviderError> {
+            const OP: &str = "DeleteDistribution";
+            let cf = &p.cloudfront;
+            let current = match cf.get_distribution_config().id(id).send().await {
+                Ok(out) => out,
+                Err(e) => return unless_gone(sdk_error("GetDistributionConfig", e), ()),
+            };
+            let mut etag = current.e_tag().map(String::from);
+            // AWS deletes only a disabled, deployed distribution.
+            if let Some(config) = current.distribution_config().filter(|c| c.enabled()) {
+                let mut disabled = config.clone();
+                disabled.enabled = false;
+                let out = cf
+                    .update_distribution()
+                    .id(id)
+                    .set_if_match(etag)
+                    .distribution_config(disabled)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UpdateDistribution", e))?;
+                etag = out.e_tag().map(String::from);
+            }
+            deployed(cf, id, OP).await?;
+            let latest = cf.get_distribution().id(id).send().await.map_err(|e| sdk_error("GetDistribution", e))?;
+            etag = latest.e_tag().map(String::from).or(etag);
+            cf.delete_distribution().id(id).set_if_match(etag).send().await.map(drop).map_err(|e| sdk_error(OP, e))
+        }
+    }
 }

@@ -47,9 +47,10 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, text, Update};
     use crate::aws::error::{missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::AwsProvider;
 
     pub struct Eip;
@@ -115,7 +116,7 @@ mod sdk {
 
         /// Everything but tags replaces an address.
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            sync_tags(&p.ec2, u).await?;
+            tagging::sync(&p.ec2, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

@@ -47,9 +47,10 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::Attributes;
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::AwsProvider;
 
     pub struct InternetGateway;
@@ -114,7 +115,7 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            sync_tags(&p.ec2, u).await?;
+            tagging::sync(&p.ec2, u.id, u).await?;
             if u.changed("vpc_id") {
                 if let Some(old) = string(u.prior, "vpc_id") {
                     p.ec2

@@ -60,9 +60,10 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::wait::{self, Poll};
     use crate::aws::AwsProvider;
 
@@ -149,7 +150,7 @@ mod sdk {
 
         /// Everything but tags replaces a gateway.
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            sync_tags(&p.ec2, u).await?;
+            tagging::sync(&p.ec2, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

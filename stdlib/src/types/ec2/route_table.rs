@@ -66,9 +66,10 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{prior_of, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{like_prior, objects, observed, required, strings, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::AwsProvider;
 
     pub struct RouteTable;
@@ -170,7 +171,7 @@ mod sdk {
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
             let ec2 = &p.ec2;
-            sync_tags(ec2, u).await?;
+            tagging::sync(ec2, u.id, u).await?;
             if u.changed("routes") {
                 let (before, after) = (by_cidr(u.prior), by_cidr(u.config));
                 for (cidr, old) in &before {

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::aws::attrs::{self, Update};
 use crate::aws::error::sdk_error;
+use crate::aws::tagging::Tagging;
 use crate::aws::{AwsProvider, Ops};
 
 /// An EC2 type: what differs between them. Reads are batched the same way
@@ -234,23 +235,23 @@ fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
-/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
-pub(super) async fn sync_tags(ec2: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
-    if !u.changed("tags") {
-        return Ok(());
+#[async_trait]
+impl Tagging for Client {
+    async fn tag(&self, id: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let tags = Some(ec2_tags(tags));
+        self.create_tags().resources(id).set_tags(tags).send().await.map(drop).map_err(|e| sdk_error("CreateTags", e))
     }
-    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
-    if !removed.is_empty() {
-        let keys = removed.iter().map(|k| Tag::builder().key(k).build()).collect();
-        ec2.delete_tags().resources(u.id).set_tags(Some(keys)).send().await.map_err(|e| sdk_error("DeleteTags", e))?;
+
+    async fn untag(&self, id: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let keys = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
+        self.delete_tags()
+            .resources(id)
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("DeleteTags", e))
     }
-    ec2.create_tags()
-        .resources(u.id)
-        .set_tags(Some(ec2_tags(&desired)))
-        .send()
-        .await
-        .map_err(|e| sdk_error("CreateTags", e))?;
-    Ok(())
 }
 
 /// The user's tags among an EC2 resource's.

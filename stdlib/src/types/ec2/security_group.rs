@@ -78,9 +78,10 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{prior_of, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{self, like_prior, objects, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::AwsProvider;
 
     pub struct SecurityGroup;
@@ -186,7 +187,7 @@ mod sdk {
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
             let ec2 = &p.ec2;
-            sync_tags(ec2, u).await?;
+            tagging::sync(ec2, u.id, u).await?;
             for (attr, ingress) in [("ingress", true), ("egress", false)] {
                 if !u.changed(attr) {
                     continue;

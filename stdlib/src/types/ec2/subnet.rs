@@ -58,9 +58,10 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, string, text, Update};
     use crate::aws::error::{missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::AwsProvider;
 
     pub struct Subnet;
@@ -139,7 +140,7 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            sync_tags(&p.ec2, u).await?;
+            tagging::sync(&p.ec2, u.id, u).await?;
             if u.changed("map_public_ip_on_launch") {
                 set_public_ip(&p.ec2, u.id, boolean(u.config, "map_public_ip_on_launch").unwrap_or(false)).await?;
             }

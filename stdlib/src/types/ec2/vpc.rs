@@ -53,9 +53,10 @@ mod sdk {
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{prior_of, sync_tags, tag_spec, tags_of, Ec2Type};
+    use super::super::sdk::{prior_of, tag_spec, tags_of, Ec2Type};
     use crate::aws::attrs::{boolean, observed, required, text, Update};
     use crate::aws::error::{missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::AwsProvider;
 
     pub struct Vpc;
@@ -135,7 +136,7 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            sync_tags(&p.ec2, u).await?;
+            tagging::sync(&p.ec2, u.id, u).await?;
             set_dns(&p.ec2, u.id, u.config, Some(u)).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }

@@ -49,9 +49,10 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, owner_of, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, owner_of, tags_of};
     use crate::aws::attrs::{self, boolean, observed, required, Update};
     use crate::aws::error::{missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
 
     pub struct Cluster;
@@ -125,7 +126,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("UpdateCluster", e))?;
             }
-            sync_tags(&p.ecs, u).await?;
+            tagging::sync(&p.ecs, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

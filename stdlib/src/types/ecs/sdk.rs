@@ -8,8 +8,11 @@ use aws_sdk_ecs::Client;
 use drone_engine::provider::{FindRequest, Owner, ProviderError};
 use drone_engine::value::Value;
 
-use crate::aws::attrs::{self, Update};
+use crate::aws::attrs;
+use async_trait::async_trait;
+
 use crate::aws::error::sdk_error;
+use crate::aws::tagging::Tagging;
 
 /// Tags for a create call.
 pub(super) fn ecs_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -26,25 +29,21 @@ pub(super) fn tags_of(tags: &[Tag]) -> Value {
     attrs::user_tags(tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))))
 }
 
-/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
-pub(super) async fn sync_tags(ecs: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
-    if !u.changed("tags") {
-        return Ok(());
-    }
-    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
-    if !removed.is_empty() {
-        ecs.untag_resource()
-            .resource_arn(u.id)
-            .set_tag_keys(Some(removed))
+#[async_trait]
+impl Tagging for Client {
+    async fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let tags = Some(ecs_tags(tags));
+        self.tag_resource()
+            .resource_arn(arn)
+            .set_tags(tags)
             .send()
             .await
-            .map_err(|e| sdk_error("UntagResource", e))?;
+            .map(drop)
+            .map_err(|e| sdk_error("TagResource", e))
     }
-    ecs.tag_resource()
-        .resource_arn(u.id)
-        .set_tags(Some(ecs_tags(&desired)))
-        .send()
-        .await
-        .map_err(|e| sdk_error("TagResource", e))?;
-    Ok(())
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let untag = self.untag_resource().resource_arn(arn).set_tag_keys(Some(keys));
+        untag.send().await.map(drop).map_err(|e| sdk_error("UntagResource", e))
+    }
 }

@@ -13,8 +13,10 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: true,
     attributes,
     naming: Some("name"),
-    arns: // The cluster's name is not the service's; `*` stands for it.
-    |s| vec![ArnPattern::new("ecs", "service", format!("arn:aws:ecs:{}:{}:service/*/{}", s.region, s.account, s.name))],
+    // The cluster's name is not the service's; `*` stands for it.
+    arns: |s| {
+        vec![ArnPattern::new("ecs", "service", format!("arn:aws:ecs:{}:{}:service/*/{}", s.region, s.account, s.name))]
+    },
     actions: &[
         (Create, "ecs:CreateService"),
         (Create, "ecs:TagResource"),
@@ -66,11 +68,12 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, owner_of, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, owner_of, tags_of};
     use crate::aws::attrs::{
         self, boolean, int, like_prior, observed, prior_if_same, required, string, strings, Update,
     };
     use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
 
     pub struct Service;
@@ -132,7 +135,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error(OP, e))?;
             }
-            sync_tags(&p.ecs, u).await?;
+            tagging::sync(&p.ecs, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

@@ -13,9 +13,13 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: true,
     attributes,
     naming: Some("family"),
-    arns: // Every revision of the family.
-    |s| {
-        vec![ArnPattern::new("ecs", "task-definition", format!("arn:aws:ecs:{}:{}:task-definition/{}:*", s.region, s.account, s.name))]
+    // Every revision of the family.
+    arns: |s| {
+        vec![ArnPattern::new(
+            "ecs",
+            "task-definition",
+            format!("arn:aws:ecs:{}:{}:task-definition/{}:*", s.region, s.account, s.name),
+        )]
     },
     actions: &[
         (Create, "ecs:RegisterTaskDefinition"),
@@ -96,9 +100,10 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{ecs_tags, owner_of, sync_tags, tags_of};
+    use super::super::sdk::{ecs_tags, owner_of, tags_of};
     use crate::aws::attrs::{self, int, like_prior, objects, observed, required, string, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
+    use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
 
     pub struct TaskDefinition;
@@ -161,7 +166,7 @@ mod sdk {
 
         /// A revision cannot change: everything but tags replaces it.
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            sync_tags(&p.ecs, u).await?;
+            tagging::sync(&p.ecs, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

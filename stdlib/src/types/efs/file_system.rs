@@ -13,8 +13,14 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: true,
     attributes,
     naming: Some("name"),
-    arns: // File system ids exist only after create.
-    |s| vec![ArnPattern::new("elasticfilesystem", "file-system", format!("arn:aws:elasticfilesystem:{}:{}:file-system/*", s.region, s.account))],
+    // File system ids exist only after create.
+    arns: |s| {
+        vec![ArnPattern::new(
+            "elasticfilesystem",
+            "file-system",
+            format!("arn:aws:elasticfilesystem:{}:{}:file-system/*", s.region, s.account),
+        )]
+    },
     actions: &[
         (Create, "elasticfilesystem:CreateFileSystem"),
         (Create, "elasticfilesystem:TagResource"),
@@ -51,8 +57,9 @@ mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{efs_tags, wait_until, Kind, Wanted};
-    use crate::aws::attrs::{boolean, observed, required, string, tag_changes, text, user_tags, Update};
+    use crate::aws::attrs::{boolean, observed, required, string, text, user_tags, Update};
     use crate::aws::error::{sdk_error, unless_gone};
+    use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
 
     pub struct FileSystem;
@@ -125,25 +132,7 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            if u.changed("tags") {
-                let (removed, desired) = tag_changes(u.prior, u.tags);
-                if !removed.is_empty() {
-                    p.efs
-                        .untag_resource()
-                        .resource_id(u.id)
-                        .set_tag_keys(Some(removed))
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("UntagResource", e))?;
-                }
-                p.efs
-                    .tag_resource()
-                    .resource_id(u.id)
-                    .set_tags(Some(efs_tags(&desired, "TagResource")?))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("TagResource", e))?;
-            }
+            tagging::sync(&p.efs, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

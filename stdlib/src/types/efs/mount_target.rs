@@ -13,11 +13,19 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: false,
     attributes,
     naming: None,
-    arns: // A mount target is an interface in the subnet, which EFS creates as the caller.
-    |s| {
+    // A mount target is an interface in the subnet, which EFS creates as the caller.
+    arns: |s| {
         vec![
-            ArnPattern::new("elasticfilesystem", "file-system", format!("arn:aws:elasticfilesystem:{}:{}:file-system/*", s.region, s.account)),
-            ArnPattern::new("ec2", "network-interface", format!("arn:aws:ec2:{}:{}:network-interface/*", s.region, s.account)),
+            ArnPattern::new(
+                "elasticfilesystem",
+                "file-system",
+                format!("arn:aws:elasticfilesystem:{}:{}:file-system/*", s.region, s.account),
+            ),
+            ArnPattern::new(
+                "ec2",
+                "network-interface",
+                format!("arn:aws:ec2:{}:{}:network-interface/*", s.region, s.account),
+            ),
         ]
     },
     actions: &[

@@ -9,7 +9,10 @@ use aws_sdk_efs::types::{LifeCycleState, Tag};
 use aws_sdk_efs::Client;
 use drone_engine::provider::{ErrorKind, ProviderError};
 
+use async_trait::async_trait;
+
 use crate::aws::error::{invalid, sdk_error};
+use crate::aws::tagging::Tagging;
 use crate::aws::wait::{self, Poll};
 
 const AVAILABLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -80,4 +83,23 @@ pub(super) fn efs_tags(tags: &BTreeMap<String, String>, operation: &str) -> Resu
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| invalid(operation, e.to_string())))
         .collect()
+}
+
+#[async_trait]
+impl Tagging for Client {
+    async fn tag(&self, id: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let tags = Some(efs_tags(tags, "TagResource")?);
+        self.tag_resource()
+            .resource_id(id)
+            .set_tags(tags)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("TagResource", e))
+    }
+
+    async fn untag(&self, id: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let untag = self.untag_resource().resource_id(id).set_tag_keys(Some(keys));
+        untag.send().await.map(drop).map_err(|e| sdk_error("UntagResource", e))
+    }
 }

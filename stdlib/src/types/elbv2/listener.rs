@@ -13,8 +13,8 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: true,
     attributes,
     naming: None,
-    arns: // A listener's ARN holds its load balancer's name and two ids, none of them its own name.
-    |s| {
+    // A listener's ARN holds its load balancer's name and two ids, none of them its own name.
+    arns: |s| {
         let arn = format!("arn:aws:elasticloadbalancing:{}:{}:listener/app/*", s.region, s.account);
         vec![ArnPattern::new("elasticloadbalancing", "listener/app", arn)]
     },
@@ -60,9 +60,10 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, found, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, found, read_tags};
     use crate::aws::attrs::{boolean, int, number, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
+    use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
 
     pub struct Listener;
@@ -173,7 +174,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error(OP, e))?;
             }
-            sync_tags(&p.elbv2, u).await?;
+            tagging::sync(&p.elbv2, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

@@ -60,9 +60,10 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, found, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, found, read_tags};
     use crate::aws::attrs::{boolean, like_prior, observed, required, strings, text, Update};
     use crate::aws::error::{missing, sdk_error, unless_gone};
+    use crate::aws::tagging;
     use crate::aws::wait::{self, Poll};
     use crate::aws::{AwsProvider, Ops};
 
@@ -177,7 +178,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("SetSubnets", e))?;
             }
-            sync_tags(&p.elbv2, u).await?;
+            tagging::sync(&p.elbv2, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

@@ -8,35 +8,28 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use drone_engine::provider::{FindRequest, Found, ProviderError};
 use drone_engine::value::Attributes;
 
-use crate::aws::attrs::{self, Update};
+use crate::aws::attrs;
+use async_trait::async_trait;
+
 use crate::aws::error::sdk_error;
+use crate::aws::tagging::Tagging;
 
 /// Tags for a create call.
 pub(super) fn elb_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
-/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
-pub(super) async fn sync_tags(elb: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
-    if !u.changed("tags") {
-        return Ok(());
+#[async_trait]
+impl Tagging for Client {
+    async fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let tags = Some(elb_tags(tags));
+        self.add_tags().resource_arns(arn).set_tags(tags).send().await.map(drop).map_err(|e| sdk_error("AddTags", e))
     }
-    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
-    if !removed.is_empty() {
-        elb.remove_tags()
-            .resource_arns(u.id)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_error("RemoveTags", e))?;
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let remove = self.remove_tags().resource_arns(arn).set_tag_keys(Some(keys));
+        remove.send().await.map(drop).map_err(|e| sdk_error("RemoveTags", e))
     }
-    elb.add_tags()
-        .resource_arns(u.id)
-        .set_tags(Some(elb_tags(&desired)))
-        .send()
-        .await
-        .map_err(|e| sdk_error("AddTags", e))?;
-    Ok(())
 }
 
 /// The resource `arn` found, and whose it is by its tags.

@@ -55,9 +55,10 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, found, read_tags, sync_tags};
+    use super::super::sdk::{elb_tags, found, read_tags};
     use crate::aws::attrs::{int, number, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
+    use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
 
     pub struct TargetGroup;
@@ -148,7 +149,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("ModifyTargetGroup", e))?;
             }
-            sync_tags(&p.elbv2, u).await?;
+            tagging::sync(&p.elbv2, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

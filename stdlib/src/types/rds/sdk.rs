@@ -8,35 +8,35 @@ use drone_engine::provider::{FindRequest, Found, ProviderError};
 use drone_engine::value::Value;
 
 use crate::aws::attrs::{self, string, Update};
+use async_trait::async_trait;
+
 use crate::aws::error::sdk_error;
+use crate::aws::tagging::{self, Tagging};
 
 /// Tags for a create call.
 pub(super) fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
-/// Makes the resource's tags `u.tags`, removing those the workflow dropped.
+#[async_trait]
+impl Tagging for Client {
+    async fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let add = self.add_tags_to_resource().resource_name(arn).set_tags(Some(rds_tags(tags)));
+        add.send().await.map(drop).map_err(|e| sdk_error("AddTagsToResource", e))
+    }
+
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let remove = self.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(keys));
+        remove.send().await.map(drop).map_err(|e| sdk_error("RemoveTagsFromResource", e))
+    }
+}
+
+/// Makes the resource's tags `u.tags` (RDS tags by ARN, which state records).
 pub(super) async fn sync_tags(rds: &Client, u: &Update<'_>) -> Result<(), ProviderError> {
-    let arn = string(u.prior, "arn").unwrap_or_default();
-    if !u.changed("tags") || arn.is_empty() {
-        return Ok(());
+    match string(u.prior, "arn") {
+        Some(arn) => tagging::sync(rds, arn, u).await,
+        None => Ok(()),
     }
-    let (removed, desired) = attrs::tag_changes(u.prior, u.tags);
-    if !removed.is_empty() {
-        rds.remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_error("RemoveTagsFromResource", e))?;
-    }
-    rds.add_tags_to_resource()
-        .resource_name(arn)
-        .set_tags(Some(rds_tags(&desired)))
-        .send()
-        .await
-        .map_err(|e| sdk_error("AddTagsToResource", e))?;
-    Ok(())
 }
 
 /// The resource `id` (with ARN `arn`) found, and whose it is by its tags.

@@ -79,6 +79,8 @@ fn attributes() -> Vec<AttributeSchema> {
 pub(crate) mod sdk {
     use std::collections::BTreeMap;
 
+    use async_trait::async_trait;
+
     use aws_sdk_s3::types::{
         BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
         PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
@@ -92,150 +94,7 @@ pub(crate) mod sdk {
         self, boolean, document, observed, present, prior_if_same, required, same_document, string, Update,
     };
     use crate::aws::error::{classify, invalid, sdk_error};
-    use crate::aws::AwsProvider;
-
-    async fn create(
-        p: &AwsProvider,
-        config: &Attributes,
-        tags: &BTreeMap<String, String>,
-        _token: &str,
-    ) -> Result<Observed, ProviderError> {
-        let s3 = &p.s3;
-        let name = required(config, "name", "CreateBucket")?;
-        let region = p.region()?;
-        let mut call = s3.create_bucket().bucket(name);
-        // us-east-1 is the one region that refuses an explicit location constraint.
-        if region != "us-east-1" {
-            call = call.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(region))
-                    .build(),
-            );
-        }
-        call.customize()
-            .config_override(crate::aws::once!(aws_sdk_s3))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateBucket", e))?;
-        let configure = async {
-            put_tags(s3, name, tags).await?;
-            if let Some(on) = boolean(config, "versioning") {
-                put_versioning(s3, name, on).await?;
-            }
-            if present(config, "encryption").is_some() {
-                put_encryption(s3, name, config).await?;
-            }
-            if present(config, "public_access_block").is_some() {
-                put_public_access_block(s3, name, config).await?;
-            }
-            // Last: the public access block decides which policies S3 accepts.
-            if let Some(policy) = document(config, "policy") {
-                put_policy(s3, name, policy).await?;
-            }
-            Ok::<_, ProviderError>(())
-        };
-        configure.await.map_err(|e| e.after_create(name))?;
-        Ok(Observed {
-            id: name.to_string(),
-            attributes: observed([("arn", Value::String(format!("arn:aws:s3:::{name}")))]),
-        })
-    }
-
-    /// Bucket names are global: a bucket this account cannot see into is another account's.
-    async fn find(p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
-        let name = required(f.config, "name", "HeadBucket")?;
-        match p.s3.head_bucket().bucket(name).send().await {
-            Ok(_) => {}
-            Err(e) => {
-                let e = sdk_error("HeadBucket", e);
-                return match e.kind {
-                    ErrorKind::NotFound => Ok(None),
-                    ErrorKind::Denied => {
-                        Ok(Some(Found { id: name.to_string(), owner: Owner::Other("another AWS account".into()) }))
-                    }
-                    _ => Err(e),
-                };
-            }
-        }
-        let owner = match p.s3.get_bucket_tagging().bucket(name).send().await {
-            Ok(out) => attrs::owner(out.tag_set().iter().map(|t| (t.key(), t.value())), f.tags),
-            Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("NoSuchTagSet") => Owner::Untagged,
-            Err(e) => return Err(sdk_error("GetBucketTagging", e)),
-        };
-        Ok(Some(Found { id: name.to_string(), owner }))
-    }
-
-    async fn read(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
-        let s3 = &p.s3;
-        if let Err(e) = s3.head_bucket().bucket(id).send().await {
-            let e = sdk_error("HeadBucket", e);
-            // HeadBucket has no body, so a missing bucket shows as a bare 404.
-            if e.kind == ErrorKind::NotFound || e.message.contains("404") {
-                return Ok(None);
-            }
-            return Err(e);
-        }
-        let mut attributes = observed([("name", Value::str(id)), ("arn", Value::String(format!("arn:aws:s3:::{id}")))]);
-        // Each setting is its own request: only those the workflow sets are read.
-        let wants = |name: &str| prior.contains_key(name);
-        if wants("versioning") {
-            let out =
-                s3.get_bucket_versioning().bucket(id).send().await.map_err(|e| sdk_error("GetBucketVersioning", e))?;
-            let on = out.status() == Some(&BucketVersioningStatus::Enabled);
-            attributes.insert("versioning".into(), Value::Bool(on));
-        }
-        if wants("encryption") || wants("kms_key_id") {
-            let rule = match s3.get_bucket_encryption().bucket(id).send().await {
-                Ok(out) => out
-                    .server_side_encryption_configuration()
-                    .and_then(|c| c.rules().first())
-                    .and_then(|r| r.apply_server_side_encryption_by_default())
-                    .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(String::from))),
-                Err(e) => unset(sdk_error("GetBucketEncryption", e))?,
-            };
-            let (algorithm, key) =
-                rule.map_or((Value::Null, Value::Null), |(a, k)| (Value::String(a), attrs::text(k.as_deref())));
-            attributes.insert("encryption".into(), algorithm);
-            attributes.insert("kms_key_id".into(), key);
-        }
-        if wants("public_access_block") {
-            let block = match s3.get_public_access_block().bucket(id).send().await {
-                Ok(out) => out.public_access_block_configuration().map(|c| {
-                    let flag = |v: Option<bool>| Value::Bool(v.unwrap_or(false));
-                    Value::Map(BTreeMap::from([
-                        ("block_public_acls".to_string(), flag(c.block_public_acls())),
-                        ("ignore_public_acls".to_string(), flag(c.ignore_public_acls())),
-                        ("block_public_policy".to_string(), flag(c.block_public_policy())),
-                        ("restrict_public_buckets".to_string(), flag(c.restrict_public_buckets())),
-                    ]))
-                }),
-                Err(e) => unset(sdk_error("GetPublicAccessBlock", e))?,
-            };
-            let block = block.unwrap_or(Value::Null);
-            attributes.insert(
-                "public_access_block".into(),
-                prior_if_same(prior.get("public_access_block"), block, same_flags),
-            );
-        }
-        // Always read: drone owns the bucket policy even when the workflow sets none.
-        {
-            let policy = match s3.get_bucket_policy().bucket(id).send().await {
-                Ok(out) => out.policy().and_then(attrs::parse_document),
-                Err(e) => unset(sdk_error("GetBucketPolicy", e))?,
-            };
-            let policy = policy.unwrap_or(Value::Null);
-            attributes.insert("policy".into(), prior_if_same(prior.get("policy"), policy, same_document));
-        }
-        if wants("tags") {
-            let tags = match s3.get_bucket_tagging().bucket(id).send().await {
-                Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-                Err(e) => unset(sdk_error("GetBucketTagging", e))?.unwrap_or_default(),
-            };
-            let tags: Vec<(String, String)> = tags;
-            attributes.insert("tags".into(), attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-        }
-        Ok(Some(Observed { id: id.to_string(), attributes }))
-    }
+    use crate::aws::{AwsProvider, Ops};
 
     /// `None` when S3 says a bucket setting is not configured, else the error.
     fn unset<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
@@ -266,52 +125,6 @@ pub(crate) mod sdk {
         flags(a).is_some() && flags(a) == flags(b)
     }
 
-    async fn update(p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-        let s3 = &p.s3;
-        let name = u.id;
-        if u.changed("tags") {
-            put_tags(s3, name, u.tags).await?;
-        }
-        if u.changed("versioning") {
-            put_versioning(s3, name, boolean(u.config, "versioning").unwrap_or(false)).await?;
-        }
-        if u.changed("encryption") || u.changed("kms_key_id") {
-            if present(u.config, "encryption").is_some() {
-                put_encryption(s3, name, u.config).await?;
-            } else {
-                s3.delete_bucket_encryption()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DeleteBucketEncryption", e))?;
-            }
-        }
-        if u.changed("public_access_block") {
-            if present(u.config, "public_access_block").is_some() {
-                put_public_access_block(s3, name, u.config).await?;
-            } else {
-                s3.delete_public_access_block()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
-            }
-        }
-        if u.changed("policy") {
-            match document(u.config, "policy") {
-                Some(policy) => put_policy(s3, name, policy).await?,
-                None => s3
-                    .delete_bucket_policy()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| sdk_error("DeleteBucketPolicy", e))?,
-            }
-        }
-        Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
-    }
-
     async fn put_policy(s3: &Client, bucket: &str, policy: String) -> Result<(), ProviderError> {
         s3.put_bucket_policy()
             .bucket(bucket)
@@ -320,15 +133,6 @@ pub(crate) mod sdk {
             .await
             .map(drop)
             .map_err(|e| sdk_error("PutBucketPolicy", e))
-    }
-
-    async fn delete(p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
-        let s3 = &p.s3;
-        if boolean(prior, "force_destroy") == Some(true) {
-            empty_bucket(s3, id).await?;
-        }
-        // (the count is for scripts' `s3::empty_bucket`)
-        s3.delete_bucket().bucket(id).send().await.map(drop).map_err(|e| sdk_error("DeleteBucket", e))
     }
 
     /// Deletes every object version and delete marker, a page at a time;
@@ -483,5 +287,213 @@ pub(crate) mod sdk {
             .map_err(|e| sdk_error("PutPublicAccessBlock", e))
     }
 
-    crate::aws::ops_from_fns!(Bucket);
+    /// The type's operations.
+    pub struct Bucket;
+
+    #[async_trait]
+    impl Ops for Bucket {
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            config: &Attributes,
+            tags: &BTreeMap<String, String>,
+            _token: &str,
+        ) -> Result<Observed, ProviderError> {
+            let s3 = &p.s3;
+            let name = required(config, "name", "CreateBucket")?;
+            let region = p.region()?;
+            let mut call = s3.create_bucket().bucket(name);
+            // us-east-1 is the one region that refuses an explicit location constraint.
+            if region != "us-east-1" {
+                call = call.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(region))
+                        .build(),
+                );
+            }
+            call.customize()
+                .config_override(crate::aws::once!(aws_sdk_s3))
+                .send()
+                .await
+                .map_err(|e| sdk_error("CreateBucket", e))?;
+            let configure = async {
+                put_tags(s3, name, tags).await?;
+                if let Some(on) = boolean(config, "versioning") {
+                    put_versioning(s3, name, on).await?;
+                }
+                if present(config, "encryption").is_some() {
+                    put_encryption(s3, name, config).await?;
+                }
+                if present(config, "public_access_block").is_some() {
+                    put_public_access_block(s3, name, config).await?;
+                }
+                // Last: the public access block decides which policies S3 accepts.
+                if let Some(policy) = document(config, "policy") {
+                    put_policy(s3, name, policy).await?;
+                }
+                Ok::<_, ProviderError>(())
+            };
+            configure.await.map_err(|e| e.after_create(name))?;
+            Ok(Observed {
+                id: name.to_string(),
+                attributes: observed([("arn", Value::String(format!("arn:aws:s3:::{name}")))]),
+            })
+        }
+
+        /// Bucket names are global: a bucket this account cannot see into is another account's.
+        async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+            let name = required(f.config, "name", "HeadBucket")?;
+            match p.s3.head_bucket().bucket(name).send().await {
+                Ok(_) => {}
+                Err(e) => {
+                    let e = sdk_error("HeadBucket", e);
+                    return match e.kind {
+                        ErrorKind::NotFound => Ok(None),
+                        ErrorKind::Denied => {
+                            Ok(Some(Found { id: name.to_string(), owner: Owner::Other("another AWS account".into()) }))
+                        }
+                        _ => Err(e),
+                    };
+                }
+            }
+            let owner = match p.s3.get_bucket_tagging().bucket(name).send().await {
+                Ok(out) => attrs::owner(out.tag_set().iter().map(|t| (t.key(), t.value())), f.tags),
+                Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("NoSuchTagSet") => Owner::Untagged,
+                Err(e) => return Err(sdk_error("GetBucketTagging", e)),
+            };
+            Ok(Some(Found { id: name.to_string(), owner }))
+        }
+
+        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
+            let s3 = &p.s3;
+            if let Err(e) = s3.head_bucket().bucket(id).send().await {
+                let e = sdk_error("HeadBucket", e);
+                // HeadBucket has no body, so a missing bucket shows as a bare 404.
+                if e.kind == ErrorKind::NotFound || e.message.contains("404") {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+            let mut attributes =
+                observed([("name", Value::str(id)), ("arn", Value::String(format!("arn:aws:s3:::{id}")))]);
+            // Each setting is its own request: only those the workflow sets are read.
+            let wants = |name: &str| prior.contains_key(name);
+            if wants("versioning") {
+                let out = s3
+                    .get_bucket_versioning()
+                    .bucket(id)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("GetBucketVersioning", e))?;
+                let on = out.status() == Some(&BucketVersioningStatus::Enabled);
+                attributes.insert("versioning".into(), Value::Bool(on));
+            }
+            if wants("encryption") || wants("kms_key_id") {
+                let rule = match s3.get_bucket_encryption().bucket(id).send().await {
+                    Ok(out) => out
+                        .server_side_encryption_configuration()
+                        .and_then(|c| c.rules().first())
+                        .and_then(|r| r.apply_server_side_encryption_by_default())
+                        .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(String::from))),
+                    Err(e) => unset(sdk_error("GetBucketEncryption", e))?,
+                };
+                let (algorithm, key) =
+                    rule.map_or((Value::Null, Value::Null), |(a, k)| (Value::String(a), attrs::text(k.as_deref())));
+                attributes.insert("encryption".into(), algorithm);
+                attributes.insert("kms_key_id".into(), key);
+            }
+            if wants("public_access_block") {
+                let block = match s3.get_public_access_block().bucket(id).send().await {
+                    Ok(out) => out.public_access_block_configuration().map(|c| {
+                        let flag = |v: Option<bool>| Value::Bool(v.unwrap_or(false));
+                        Value::Map(BTreeMap::from([
+                            ("block_public_acls".to_string(), flag(c.block_public_acls())),
+                            ("ignore_public_acls".to_string(), flag(c.ignore_public_acls())),
+                            ("block_public_policy".to_string(), flag(c.block_public_policy())),
+                            ("restrict_public_buckets".to_string(), flag(c.restrict_public_buckets())),
+                        ]))
+                    }),
+                    Err(e) => unset(sdk_error("GetPublicAccessBlock", e))?,
+                };
+                let block = block.unwrap_or(Value::Null);
+                attributes.insert(
+                    "public_access_block".into(),
+                    prior_if_same(prior.get("public_access_block"), block, same_flags),
+                );
+            }
+            // Always read: drone owns the bucket policy even when the workflow sets none.
+            {
+                let policy = match s3.get_bucket_policy().bucket(id).send().await {
+                    Ok(out) => out.policy().and_then(attrs::parse_document),
+                    Err(e) => unset(sdk_error("GetBucketPolicy", e))?,
+                };
+                let policy = policy.unwrap_or(Value::Null);
+                attributes.insert("policy".into(), prior_if_same(prior.get("policy"), policy, same_document));
+            }
+            if wants("tags") {
+                let tags = match s3.get_bucket_tagging().bucket(id).send().await {
+                    Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+                    Err(e) => unset(sdk_error("GetBucketTagging", e))?.unwrap_or_default(),
+                };
+                let tags: Vec<(String, String)> = tags;
+                attributes.insert("tags".into(), attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+            }
+            Ok(Some(Observed { id: id.to_string(), attributes }))
+        }
+
+        async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+            let s3 = &p.s3;
+            let name = u.id;
+            if u.changed("tags") {
+                put_tags(s3, name, u.tags).await?;
+            }
+            if u.changed("versioning") {
+                put_versioning(s3, name, boolean(u.config, "versioning").unwrap_or(false)).await?;
+            }
+            if u.changed("encryption") || u.changed("kms_key_id") {
+                if present(u.config, "encryption").is_some() {
+                    put_encryption(s3, name, u.config).await?;
+                } else {
+                    s3.delete_bucket_encryption()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DeleteBucketEncryption", e))?;
+                }
+            }
+            if u.changed("public_access_block") {
+                if present(u.config, "public_access_block").is_some() {
+                    put_public_access_block(s3, name, u.config).await?;
+                } else {
+                    s3.delete_public_access_block()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
+                }
+            }
+            if u.changed("policy") {
+                match document(u.config, "policy") {
+                    Some(policy) => put_policy(s3, name, policy).await?,
+                    None => s3
+                        .delete_bucket_policy()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(|e| sdk_error("DeleteBucketPolicy", e))?,
+                }
+            }
+            Ok(Observed { id: name.to_string(), attributes: Attributes::new() })
+        }
+
+        async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+            let s3 = &p.s3;
+            if boolean(prior, "force_destroy") == Some(true) {
+                empty_bucket(s3, id).await?;
+            }
+            // (the count is for scripts' `s3::empty_bucket`)
+            s3.delete_bucket().bucket(id).send().await.map(drop).map_err(|e| sdk_error("DeleteBucket", e))
+        }
+    }
 }
