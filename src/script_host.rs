@@ -95,7 +95,8 @@ fn databases(
         let mut settings = BTreeMap::new();
         for attr in &instance.attributes {
             let name = attr.name.name.as_str();
-            if ["master_username", "master_password", "database_name", "port"].contains(&name) {
+            if ["master_username", "master_password", "manage_master_password", "database_name", "port"].contains(&name)
+            {
                 match evaluator.eval(&attr.value, &instance.scope) {
                     Ok(value) => {
                         settings.insert(name.to_string(), value);
@@ -139,6 +140,33 @@ impl Host {
     fn provider(&self, address: &str) -> Result<Arc<AwsProvider>, String> {
         let name = self.bindings.placement.get(address).ok_or_else(|| format!("{address} has no provider"))?;
         self.bindings.providers.get(name).cloned().ok_or_else(|| format!("provider `{name}` is not configured"))
+    }
+}
+
+/// Where a cluster's password comes from when AWS keeps it (`manage_master_password`).
+const DB_PASSWORD_VARIABLE: &str = "DRONE_DB_PASSWORD";
+
+impl Host {
+    /// The password of a cluster whose password AWS keeps in Secrets Manager, given to drone in
+    /// `DRONE_DB_PASSWORD`: by ECS from the secret under `--on fargate` (the task's `secrets`),
+    /// or by whoever runs a `--tunnel` run. Drone itself never reads the secret.
+    fn managed_password(&self, address: &str, settings: &BTreeMap<String, Value>) -> Result<String, String> {
+        if let Ok(password) = std::env::var(DB_PASSWORD_VARIABLE) {
+            return Ok(password);
+        }
+        if settings.get("manage_master_password") != Some(&Value::Bool(true)) {
+            return Err(format!("{address} sets neither `master_password` nor `manage_master_password`"));
+        }
+        let secret = self
+            .record(address)
+            .ok()
+            .and_then(|(attrs, _)| attrs.get("master_secret_arn").and_then(|v| v.as_str()).map(String::from))
+            .unwrap_or_else(|| "its `master_secret_arn`".into());
+        Err(format!(
+            "its password is kept by AWS in Secrets Manager ({secret}); give it to drone in \
+             {DB_PASSWORD_VARIABLE} (e.g. from `aws secretsmanager get-secret-value --secret-id <arn>`, key \
+             `password`), or run with `--on fargate`, where ECS hands it over from the secret"
+        ))
     }
 }
 
@@ -202,7 +230,10 @@ impl ScriptHost for Host {
             host,
             port,
             user: text("master_username").ok_or("the cluster has no master_username")?,
-            password: text("master_password").unwrap_or_default(),
+            password: match text("master_password") {
+                Some(password) => password,
+                None => self.managed_password(address, settings)?,
+            },
             database: text("database_name").unwrap_or_default(),
         })
     }

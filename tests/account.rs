@@ -94,6 +94,8 @@ pub async fn inventory(url: &str) -> Inventory {
     let rds = aws_sdk_rds::Client::new(&config);
     let clusters = rds.describe_db_clusters().send().await.expect("db clusters");
     put("aws.rds.cluster", ids(clusters.db_clusters().iter().map(|c| c.db_cluster_identifier()).collect()));
+    let instances = rds.describe_db_instances().send().await.expect("db instances");
+    put("aws.rds.cluster_instance", ids(instances.db_instances().iter().map(|i| i.db_instance_identifier()).collect()));
     let groups = rds.describe_db_subnet_groups().send().await.expect("db subnet groups");
     let named = groups.db_subnet_groups().iter().filter(|g| g.db_subnet_group_name() != Some("default"));
     put("aws.rds.db_subnet_group", ids(named.map(|g| g.db_subnet_group_name()).collect()));

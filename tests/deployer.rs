@@ -85,6 +85,7 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.wafv2.web_acl" => format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/shuttle-prod-edge/{id}"),
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
+        "aws.rds.cluster_instance" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}"),
         other => panic!("no ARN format for {other}"),
     }
 }

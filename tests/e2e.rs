@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 45 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 47 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,10 +42,15 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(45));
-    assert!(state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"]["master_password"]["$sensitive"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("sha256:")));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(47));
+    // AWS generates and keeps the database password: drone neither sends nor records one.
+    let cluster_attrs = &state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"];
+    assert!(cluster_attrs.get("master_password").is_none(), "{cluster_attrs}");
+    let secret_arn = cluster_attrs["master_secret_arn"].as_str().expect("the secret's ARN in state").to_string();
+    assert!(
+        secret_arn.starts_with("arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-"),
+        "{secret_arn}"
+    );
 
     let config = sdk_config(&moto.url).await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
@@ -217,6 +222,49 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_eq!(dbc.backup_retention_period(), Some(7));
     assert_eq!(dbc.db_subnet_group(), Some("shuttle-prod-ghost"));
     assert_eq!(dbc.vpc_security_groups()[0].vpc_security_group_id(), db.group_id());
+    assert_eq!(dbc.master_user_secret().and_then(|s| s.secret_arn()), Some(secret_arn.as_str()));
+    let capacity = dbc.serverless_v2_scaling_configuration().expect("Serverless v2");
+    assert_eq!((capacity.min_capacity(), capacity.max_capacity()), (Some(1.0), Some(16.0)));
+    // Its compute: a Serverless v2 writer and a reader, in two zones.
+    let members: Vec<(&str, bool)> = dbc
+        .db_cluster_members()
+        .iter()
+        .map(|m| (m.db_instance_identifier().unwrap_or_default(), m.is_cluster_writer().unwrap_or(false)))
+        .collect();
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert_eq!(members.iter().filter(|(_, writer)| *writer).count(), 1, "{members:?}");
+    let instances = rds.describe_db_instances().send().await.expect("db instances");
+    let instances: Vec<_> =
+        instances.db_instances().iter().filter(|i| i.db_cluster_identifier() == Some("shuttle-prod-ghost")).collect();
+    let zones: BTreeSet<&str> = instances.iter().filter_map(|i| i.availability_zone()).collect();
+    assert_eq!(zones, BTreeSet::from(["eu-west-1a", "eu-west-1b"]));
+    assert!(instances.iter().all(|i| i.db_instance_class() == Some("db.serverless")));
+
+    // Ghost gets the password from that secret through ECS `secrets`, and nothing secret-looking in its environment.
+    let definition = ecs
+        .describe_task_definition()
+        .task_definition(id(&state, "ghost.primary.aws.ecs.task_definition.ghost"))
+        .send()
+        .await
+        .expect("task definition");
+    let definition = definition.task_definition().expect("task definition");
+    let ghost = &definition.container_definitions()[0];
+    let secrets: Vec<(&str, &str)> = ghost.secrets().iter().map(|s| (s.name(), s.value_from())).collect();
+    let reference = format!("{secret_arn}:password::");
+    assert_eq!(secrets, [("database__connection__password", reference.as_str())]);
+    for variable in ghost.environment() {
+        let name = variable.name().unwrap_or_default().to_lowercase();
+        assert!(!["password", "secret", "token"].iter().any(|w| name.contains(w)), "{name} in Ghost's environment");
+    }
+    // The execution role may read exactly that secret.
+    let execution = definition.execution_role_arn().and_then(|a| a.rsplit('/').next()).expect("execution role");
+    let policy = iam.get_role_policy().role_name(execution).policy_name("db_password").send().await.expect("policy");
+    let document = drone_stdlib::aws::percent_decode(policy.policy_document()).expect("URL-encoded policy");
+    let document: serde_json::Value = serde_json::from_str(&document).expect("policy JSON");
+    assert_eq!(
+        document["Statement"],
+        serde_json::json!([{ "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn }])
+    );
 
     // The edge: CloudFront in front of the load balancer, over HTTPS, behind the web ACL.
     let cloudfront = aws_sdk_cloudfront::Client::new(&config);
@@ -265,7 +313,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 45 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 47 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed argument plans exactly one in-place update, inside its instance.
     let out =
@@ -338,7 +386,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 45 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 47 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -368,6 +416,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let clusters = ecs.describe_clusters().clusters(&cluster_arn).send().await.expect("clusters");
     assert!(clusters.clusters().iter().all(|c| c.status() != Some("ACTIVE")));
     assert!(rds.describe_db_clusters().send().await.expect("db clusters").db_clusters().is_empty());
+    assert!(rds.describe_db_instances().send().await.expect("db instances").db_instances().is_empty());
     assert!(rds.describe_db_subnet_groups().send().await.expect("groups").db_subnet_groups().is_empty());
     assert!(cloudfront.get_distribution().id(&distribution_id).send().await.is_err());
     let scope = aws_sdk_wafv2::types::Scope::Cloudfront;
@@ -478,15 +527,15 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..45).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..47).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 45 - recorded)), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 47 - recorded)), "{stdout}");
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 45 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 47 resource(s) match the workflow."), "{}", text(&out).0);
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

@@ -256,7 +256,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "45 created" } else { "45 deleted" };
+        let expected = if command == "run" { "47 created" } else { "47 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

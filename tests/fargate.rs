@@ -97,7 +97,7 @@ async fn a_task_runs_on_fargate_in_private_subnets_with_exactly_its_grants() {
         .expect("ENI");
     assert!(eni.network_interfaces()[0].association().and_then(|a| a.public_ip()).is_none(), "no public IP");
 
-    // The task definition: drone's image from the workflow's ECR, the password from the secret store.
+    // The task definition: drone's image from the workflow's ECR, the password from Secrets Manager.
     let definition = ecs
         .describe_task_definition()
         .task_definition(task.task_definition_arn().expect("definition"))
@@ -109,11 +109,10 @@ async fn a_task_runs_on_fargate_in_private_subnets_with_exactly_its_grants() {
     assert_eq!(image.image(), Some(format!("{}:0.1.0", state("aws.ecr.repository.drone", "url")).as_str()));
     assert_eq!(definition.execution_role_arn(), Some(state("aws.iam.role.drone_task_execution", "arn").as_str()));
     assert_eq!(definition.task_role_arn(), Some(role_arn.as_str()));
+    // The password AWS keeps for the cluster, handed over by ECS from its secret.
     let secret = &image.secrets()[0];
-    assert_eq!(
-        (secret.name(), secret.value_from()),
-        ("SHUTTLE_DB_PASSWORD", "arn:aws:ssm:eu-west-1:123456789012:parameter/shuttle/prod/db-password")
-    );
+    let password = format!("{}:password::", state("data.primary.aws.rds.cluster.ghost", "master_secret_arn"));
+    assert_eq!((secret.name(), secret.value_from()), ("DRONE_DB_PASSWORD", password.as_str()));
     let logs = image.log_configuration().expect("logs").options().expect("log options");
     assert_eq!(logs.get("awslogs-group").map(String::as_str), Some("/ecs/shuttle-prod-drone-tasks"));
 

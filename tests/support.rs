@@ -107,6 +107,7 @@ pub fn drone(endpoint: Option<&str>) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1")
         .env("SHUTTLE_DB_PASSWORD", DB_PASSWORD)
+        .env("DRONE_DB_PASSWORD", DB_PASSWORD)
         .stdin(Stdio::null());
     if let Some(url) = endpoint {
         cmd.env("AWS_ENDPOINT_URL", url);

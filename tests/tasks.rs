@@ -391,6 +391,39 @@ fn nonsensical_inputs_are_refused_before_anything_is_deleted() {
     assert_eq!(every_table(&db), before);
 }
 
+/// prod's cluster lets AWS keep its password: without it in DRONE_DB_PASSWORD, a
+/// `--tunnel` run says where the password is and how to give it, and touches nothing.
+#[test]
+fn a_password_aws_keeps_is_asked_for_not_guessed() {
+    let db = MariaDb::start();
+    seed(&db, 20);
+    let before = every_table(&db);
+    let state = tempfile::tempdir().expect("state dir");
+    let mut cmd = drone(Some("http://127.0.0.1:9"));
+    cmd.current_dir(root())
+        .env_remove("DRONE_DB_PASSWORD")
+        .args([
+            "task",
+            "workflows/prod.drone",
+            "delete_posts",
+            "--arg",
+            "tag=spam",
+            "--tunnel",
+            &db.tunnel(PROD_CLUSTER),
+        ])
+        .arg("--state")
+        .arg(state.path().join("s.json"));
+    let out = run(&mut cmd);
+    let _ = std::fs::remove_dir_all(root().join("workflows/.drone"));
+    assert!(!out.status.success(), "{}", text(&out).0);
+    let stderr = text(&out).1;
+    for needle in ["database data.primary.aws.rds.cluster.ghost: its password", "DRONE_DB_PASSWORD", "Secrets Manager"]
+    {
+        assert!(stderr.contains(needle), "expected `{needle}` in\n{stderr}");
+    }
+    assert_eq!(every_table(&db), before);
+}
+
 /// A table the job does not know (a plugin's) refers to a post without a
 /// cascade: the server refuses the batch, which is rolled back whole, and the
 /// error says it is a foreign key, not a network problem.
@@ -450,6 +483,12 @@ resource aws.rds.cluster ghost {{
   master_password         = secret("env:SHUTTLE_DB_PASSWORD")
   storage_encrypted       = true
   backup_retention_period = 7
+}}
+resource aws.rds.cluster_instance ghost {{
+  identifier         = "ghost-1"
+  cluster_identifier = aws.rds.cluster.ghost.identifier
+  engine             = "aurora-mysql"
+  instance_class     = "db.serverless"
 }}
 task hostile {{
   grants  = [mysql(aws.rds.cluster.ghost, tables = {{ posts = ["select", "delete"], posts_tags = ["select", "delete"], users = ["select"] }})]

@@ -28,12 +28,13 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("link_local", &["host"], Type::Bool, "whether a host (`host`, `host:port`, `[v6]:port`) is a link-local address, where instance and task credentials are served (169.254.0.0/16, fe80::/10, fd00:ec2::254)"),
         sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops` (every operation on some table), `table_ops` (each table's operations), `hosts`"),
         sig("target", &["reference"], Type::Any, "the resource a reference (a value known after apply) points at, or null"),
-        sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type that refer to this one"),
+        sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type whose configuration refers to this one (a reference in an attribute, resolved before apply or not, or `depends_on`)"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
         sig("routes_to_internet", &["subnet"], Type::Bool, "whether a subnet's route table sends 0.0.0.0/0 or ::/0 to an internet gateway"),
         sig("load_balancer_ports", &["security_group"], Type::list(Type::Number), "the listener ports of the internet-facing load balancers that carry this security group"),
         sig("internet_path", &["resource", "port"], Type::list(Type::String), "the network path from the internet to a resource's port, hop by hop (internet gateway, route table, subnet, public address, security group rule), or [] when there is none"),
         sig("is_secret", &["value"], Type::Bool, "whether a value comes from secret(...)"),
+        sig("secret_looking", &["name"], Type::Bool, "whether a name says it holds a secret: a word of it (split at `_`, `-`, `.` and case changes) is password, passwd, pwd, secret, token, credential(s), or a pair such as api key, access key, private key"),
         sig("statements", &["document"], Type::list(Type::Any), "an IAM document's statements: effect, actions, not_actions, resources, not_resources, principal, condition"),
         sig("environment", &[], Type::String, "the workflow header's `environment`, or null"),
         sig("condition_keys", &["statement"], Type::list(Type::String), "a statement's condition keys, lower-case, e.g. [\"sts:externalid\"]"),
@@ -353,13 +354,23 @@ impl Functions for Graph<'_, '_> {
                     return Some(Err(FnError("referrers takes a resource".into())));
                 };
                 let kind = arg(1).as_str().unwrap_or_default().to_string();
-                Ok(Value::List(self.of_type(&kind).into_iter().filter(|r| refers_to(r, &address)).collect()))
+                // A reference the checker could resolve (`aws.rds.cluster.db.identifier`, set in the
+                // workflow) left no `Ref` in the value: the model's dependencies still record it.
+                let configured = |r: &Value| {
+                    resource_address(r)
+                        .and_then(|a| self.model.instances.get(&a))
+                        .is_some_and(|i| i.deps.contains(&address))
+                };
+                Ok(Value::List(
+                    self.of_type(&kind).into_iter().filter(|r| refers_to(r, &address) || configured(r)).collect(),
+                ))
             }
             "is_public_subnet" => self.is_public_subnet(&arg(0)),
             "routes_to_internet" => self.routes_to_internet(&arg(0)),
             "internet_path" => Ok(self.internet_path(&arg(0), &arg(1))),
             "load_balancer_ports" => self.load_balancer_ports(&arg(0)),
             "is_secret" => Ok(Value::Bool(matches!(arg(0), Value::Secret(_)))),
+            "secret_looking" => Ok(Value::Bool(arg(0).as_str().is_some_and(secret_looking))),
             "statements" => statements(&arg(0)),
             "environment" => Ok(self.model.environment.clone().map_or(Value::Null, Value::String)),
             "condition_keys" => Ok(match arg(0).as_map().and_then(|m| m.get("condition")) {
@@ -411,9 +422,64 @@ impl Functions for Graph<'_, '_> {
     }
 }
 
+/// Whether a name (an environment variable's, say) says it holds a secret.
+fn secret_looking(name: &str) -> bool {
+    const WORDS: &[&str] = &["password", "passwd", "pwd", "secret", "secrets", "token", "credential", "credentials"];
+    const PAIRS: &[(&str, &str)] = &[("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key")];
+    // Words split at separators and at a lower-to-upper change (`dbPassword`, `DB_PASSWORD`, `db.password`).
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        let boundary = !c.is_alphanumeric() || (c.is_uppercase() && previous_lower);
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        previous_lower = c.is_lowercase();
+    }
+    words.push(word);
+    const JOINED: &[&str] = &["apikey", "accesskey", "privatekey", "secretkey"];
+    words.iter().any(|w| WORDS.contains(&w.as_str()) || JOINED.contains(&w.as_str()))
+        || PAIRS.iter().any(|(a, b)| words.windows(2).any(|p| p[0] == *a && p[1] == *b))
+}
+
 #[cfg(test)]
-mod link_local_tests {
-    use super::link_local;
+mod name_tests {
+    use super::{link_local, secret_looking};
+
+    #[test]
+    fn secret_looking_names_are_told_from_ordinary_ones() {
+        for name in [
+            "database__connection__password",
+            "DB_PASSWORD",
+            "dbPassword",
+            "mail.options.auth.pass_token",
+            "STRIPE_SECRET_KEY",
+            "API_KEY",
+            "apiKey",
+            "APIKEY",
+            "AWS_ACCESS_KEY_ID",
+            "GITHUB_TOKEN",
+            "mysql_pwd",
+            "credentials",
+        ] {
+            assert!(secret_looking(name), "{name}");
+        }
+        for name in [
+            "url",
+            "database__connection__host",
+            "database__connection__user",
+            "NODE_ENV",
+            "KEYCLOAK_URL",
+            "tokenizer_model",
+            "PASSWORDLESS_LOGIN_URL",
+        ] {
+            assert!(!secret_looking(name), "{name}");
+        }
+    }
 
     #[test]
     fn link_local_hosts_are_recognised_in_every_spelling() {

@@ -104,6 +104,7 @@ pub fn classify(code: &str) -> ErrorKind {
         "DependencyViolation"
         | "InvalidDBClusterStateFault"
         | "InvalidDBSubnetGroupStateFault"
+        | "InvalidDBInstanceState"
         | "OperationAborted"
         | "DeleteConflict"
         | "ClusterContainsServicesException"

@@ -65,6 +65,12 @@ pub fn container_type() -> Type {
             false,
             "environment variables (no secrets: they show in the console)",
         ),
+        field(
+            "secrets",
+            Type::map(Type::String),
+            false,
+            "environment variables ECS fills at start from Secrets Manager or SSM: name to ARN (a secret's JSON key as `ARN:key::`)",
+        ),
         field("command", Type::list(Type::String), false, "the command, overriding the image's"),
         field("read_only_root_filesystem", Type::Bool, false, "mount the root filesystem read-only"),
         field("log_group", Type::String, false, "the CloudWatch Logs group the container's output goes to"),
@@ -94,7 +100,7 @@ mod sdk {
     use async_trait::async_trait;
     use aws_sdk_ecs::types::{
         Compatibility, ContainerDefinition, EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair,
-        LogConfiguration, LogDriver, MountPoint, NetworkMode, PortMapping, Tag, TaskDefinition as Revision,
+        LogConfiguration, LogDriver, MountPoint, NetworkMode, PortMapping, Secret, Tag, TaskDefinition as Revision,
         TaskDefinitionField, TaskDefinitionStatus, TransportProtocol, Volume,
     };
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
@@ -259,6 +265,16 @@ mod sdk {
                     .collect()
             })
             .unwrap_or_default();
+        let secrets = c
+            .get("secrets")
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some(Secret::builder().name(k).value_from(v.as_str()?).build()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(|e| invalid("RegisterTaskDefinition", e.to_string()))?;
         let command: Vec<String> = list("command").iter().filter_map(|v| v.as_str().map(String::from)).collect();
         // The awslogs driver sends output to the log group, one stream per task, prefixed with the container's name.
         let logs = match text("log_group") {
@@ -279,6 +295,7 @@ mod sdk {
             .essential(c.get("essential").and_then(Value::as_bool).unwrap_or(true))
             .set_port_mappings(Some(ports))
             .set_environment(Some(environment))
+            .set_secrets(secrets)
             .set_command((!command.is_empty()).then_some(command))
             .set_readonly_root_filesystem(c.get("read_only_root_filesystem").and_then(Value::as_bool))
             .set_log_configuration(logs)
@@ -330,6 +347,7 @@ mod sdk {
             c.port_mappings().iter().filter_map(|p| p.container_port()).map(|n| Value::Number(n.into())).collect();
         let environment =
             c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), Value::str(kv.value()?)))).collect();
+        let secrets = c.secrets().iter().map(|s| (s.name().to_string(), Value::str(s.value_from()))).collect();
         let log_group = c.log_configuration().and_then(|l| l.options()).and_then(|o| o.get("awslogs-group"));
         let mounts = c
             .mount_points()
@@ -347,6 +365,7 @@ mod sdk {
             ("essential".to_string(), Value::Bool(c.essential().unwrap_or(true))),
             ("ports".to_string(), Value::List(ports)),
             ("environment".to_string(), Value::Map(environment)),
+            ("secrets".to_string(), Value::Map(secrets)),
             ("command".to_string(), strings(c.command())),
             ("read_only_root_filesystem".to_string(), Value::Bool(c.readonly_root_filesystem().unwrap_or(false))),
             ("log_group".to_string(), attrs::text(log_group.map(String::as_str))),
@@ -363,6 +382,7 @@ mod sdk {
                 ("essential", Value::Bool(true)),
                 ("ports", Value::List(Vec::new())),
                 ("environment", Value::Map(BTreeMap::new())),
+                ("secrets", Value::Map(BTreeMap::new())),
                 ("command", Value::List(Vec::new())),
                 ("read_only_root_filesystem", Value::Bool(false)),
                 ("mounts", Value::List(Vec::new())),

@@ -4,7 +4,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
-use crate::schema::{computed, optional, required, AttributeExt};
+use crate::schema::{computed, field, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
 /// The type.
@@ -49,6 +49,16 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("database_name", Type::String, "a database to create in the cluster").replaces(),
         required("master_username", Type::String, "the administrator's user name").replaces(),
         optional("master_password", Type::String, "the administrator's password; use `secret(...)`").sensitive(),
+        optional(
+            "manage_master_password",
+            Type::Bool,
+            "AWS generates the administrator's password and keeps it in Secrets Manager (`master_secret_arn`)",
+        ),
+        optional(
+            "serverless_v2",
+            serverless_v2_type(),
+            "Aurora Serverless v2 capacity of the cluster's `db.serverless` instances",
+        ),
         optional("db_subnet_group_name", Type::String, "the DB subnet group (private subnets)").replaces(),
         optional("vpc_security_group_ids", Type::list(Type::String), "security groups of the cluster"),
         optional("port", Type::Number, "the port the database listens on"),
@@ -61,7 +71,20 @@ fn attributes() -> Vec<AttributeSchema> {
         computed("arn", Type::String, "the cluster's ARN"),
         computed("endpoint", Type::String, "the writer endpoint"),
         computed("reader_endpoint", Type::String, "the reader endpoint"),
+        computed(
+            "master_secret_arn",
+            Type::String,
+            "the Secrets Manager secret holding the administrator's password (JSON keys `username`, `password`)",
+        ),
     ]
+}
+
+/// The object type of a cluster's Serverless v2 capacity.
+pub fn serverless_v2_type() -> Type {
+    Type::Object(vec![
+        field("min_capacity", Type::Number, true, "the least capacity, in ACUs (0 to 256, in steps of 0.5)"),
+        field("max_capacity", Type::Number, true, "the most capacity, in ACUs (1 to 256, in steps of 0.5)"),
+    ])
 }
 
 #[cfg(feature = "rds")]
@@ -70,6 +93,7 @@ mod sdk {
     use std::time::Duration;
 
     use async_trait::async_trait;
+    use aws_sdk_rds::types::{ServerlessV2ScalingConfiguration, ServerlessV2ScalingConfigurationInfo};
     use aws_sdk_rds::Client;
     use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
@@ -106,6 +130,8 @@ mod sdk {
                 .set_database_name(string(config, "database_name").map(String::from))
                 .master_username(required(config, "master_username", "CreateDBCluster")?)
                 .set_master_user_password(secret(config, "master_password"))
+                .set_manage_master_user_password(boolean(config, "manage_master_password"))
+                .set_serverless_v2_scaling_configuration(serverless_v2(config))
                 .set_db_subnet_group_name(string(config, "db_subnet_group_name").map(String::from))
                 .set_vpc_security_group_ids(
                     config.get("vpc_security_group_ids").map(|_| strings(config, "vpc_security_group_ids")),
@@ -118,11 +144,13 @@ mod sdk {
                 .send()
                 .await
                 .map_err(|e| sdk_error("CreateDBCluster", e))?;
-            let arn = out
-                .db_cluster()
+            let made = out.db_cluster();
+            let arn = made
                 .and_then(|c| c.db_cluster_arn())
                 .ok_or_else(|| missing("CreateDBCluster", "DBClusterArn"))?
                 .to_string();
+            let secret = made.and_then(|c| c.master_user_secret()).and_then(|s| s.secret_arn());
+            let secret = attrs::text(secret);
             let cluster = wait_for(rds, id, Some("available"))
                 .await
                 .and_then(|c| c.ok_or_else(|| missing("DescribeDBClusters", "the new cluster")))
@@ -133,6 +161,7 @@ mod sdk {
                     ("arn", Value::String(arn)),
                     ("endpoint", Value::str(cluster.0)),
                     ("reader_endpoint", Value::str(cluster.1)),
+                    ("master_secret_arn", secret),
                 ]),
             })
         }
@@ -180,10 +209,13 @@ mod sdk {
                         ("storage_encrypted", c.storage_encrypted().map_or(Value::Null, Value::Bool)),
                         ("backup_retention_period", attrs::number(c.backup_retention_period())),
                         ("deletion_protection", c.deletion_protection().map_or(Value::Null, Value::Bool)),
+                        ("manage_master_password", Value::Bool(c.master_user_secret().is_some())),
+                        ("serverless_v2", serverless_v2_object(c.serverless_v2_scaling_configuration())),
                         ("tags", attrs::user_tags(tags)),
                         ("arn", attrs::text(c.db_cluster_arn())),
                         ("endpoint", attrs::text(c.endpoint())),
                         ("reader_endpoint", attrs::text(c.reader_endpoint())),
+                        ("master_secret_arn", attrs::text(c.master_user_secret().and_then(|s| s.secret_arn()))),
                     ]),
                 }
             }))
@@ -195,6 +227,8 @@ mod sdk {
             let settable = [
                 "engine_version",
                 "master_password",
+                "manage_master_password",
+                "serverless_v2",
                 "vpc_security_group_ids",
                 "port",
                 "backup_retention_period",
@@ -209,6 +243,10 @@ mod sdk {
                         string(u.config, "engine_version").filter(|_| pick("engine_version")).map(String::from),
                     )
                     .set_master_user_password(secret(u.config, "master_password").filter(|_| pick("master_password")))
+                    .set_manage_master_user_password(
+                        boolean(u.config, "manage_master_password").filter(|_| pick("manage_master_password")),
+                    )
+                    .set_serverless_v2_scaling_configuration(serverless_v2(u.config).filter(|_| pick("serverless_v2")))
                     .set_vpc_security_group_ids(
                         pick("vpc_security_group_ids").then(|| strings(u.config, "vpc_security_group_ids")),
                     )
@@ -246,6 +284,28 @@ mod sdk {
                 .map_err(|e| sdk_error("DeleteDBCluster", e))?;
             wait_for(&p.rds, id, None).await.map(drop)
         }
+    }
+
+    /// The Serverless v2 capacity the workflow sets, if any.
+    fn serverless_v2(config: &Attributes) -> Option<ServerlessV2ScalingConfiguration> {
+        let capacity = config.get("serverless_v2").and_then(Value::as_map)?;
+        let acus = |name: &str| capacity.get(name).and_then(Value::as_f64);
+        Some(
+            ServerlessV2ScalingConfiguration::builder()
+                .set_min_capacity(acus("min_capacity"))
+                .set_max_capacity(acus("max_capacity"))
+                .build(),
+        )
+    }
+
+    /// Serverless v2 capacity as the workflow writes it; null when the cluster has none.
+    fn serverless_v2_object(c: Option<&ServerlessV2ScalingConfigurationInfo>) -> Value {
+        let Some(c) = c else { return Value::Null };
+        let acus = |n: Option<f64>| n.map_or(Value::Null, Value::Number);
+        Value::Map(BTreeMap::from([
+            ("min_capacity".to_string(), acus(c.min_capacity())),
+            ("max_capacity".to_string(), acus(c.max_capacity())),
+        ]))
     }
 
     /// Polls a cluster until it has `status` (returning its endpoints), or until
