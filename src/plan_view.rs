@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use drone_engine::plan::{ActionKind, Plan};
-use drone_engine::refresh::{Drift, Recovered};
+use drone_engine::refresh::Recovered;
 use drone_engine::state::Operation;
 use drone_engine::Value;
 
@@ -15,7 +15,7 @@ use drone_engine::Value;
 pub fn render(plan: &Plan, phases: &[String]) -> String {
     let mut out = moved(&plan.moved);
     out.push_str(&recovered(&plan.recovered));
-    out.push_str(&drift(&plan.drift));
+    out.push_str(&drift(plan));
     if plan.actions.is_empty() {
         if plan.drift.is_empty() && plan.recovered.is_empty() {
             out.push_str("No changes outside drone: the account matches state.\n");
@@ -113,13 +113,13 @@ fn recovered(recovered: &[Recovered]) -> String {
 }
 
 /// The drift section: each resource changed outside drone, recorded -> actual.
-fn drift(drift: &[Drift]) -> String {
+fn drift(plan: &Plan) -> String {
     let mut out = String::new();
-    if drift.is_empty() {
+    if plan.drift.is_empty() {
         return out;
     }
     let _ = writeln!(out, "Changed outside drone since the last run:");
-    for d in drift {
+    for d in &plan.drift {
         if d.deleted {
             let _ = writeln!(out, "  - {} ({}): deleted", d.address, d.id);
             continue;
@@ -132,7 +132,8 @@ fn drift(drift: &[Drift]) -> String {
             } else {
                 (show(&c.recorded), show(&c.actual))
             };
-            let _ = writeln!(out, "      {:width$} : {recorded} -> {actual}", c.attribute);
+            let note = if plan.ignores(&d.address, &c.attribute) { "  (kept: lifecycle.ignore_changes)" } else { "" };
+            let _ = writeln!(out, "      {:width$} : {recorded} -> {actual}{note}", c.attribute);
         }
     }
     out.push('\n');

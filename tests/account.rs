@@ -96,6 +96,22 @@ pub async fn inventory(url: &str) -> Inventory {
     put("aws.rds.cluster", ids(clusters.db_clusters().iter().map(|c| c.db_cluster_identifier()).collect()));
     let instances = rds.describe_db_instances().send().await.expect("db instances");
     put("aws.rds.cluster_instance", ids(instances.db_instances().iter().map(|i| i.db_instance_identifier()).collect()));
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&config);
+    let ecs_namespace = aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs;
+    let targets = scaling.describe_scalable_targets().service_namespace(ecs_namespace.clone()).send().await;
+    let targets = targets.expect("scalable targets");
+    let target_ids = targets
+        .scalable_targets()
+        .iter()
+        .map(|t| format!("ecs|{}|{}", t.resource_id(), t.scalable_dimension().as_str()));
+    put("aws.applicationautoscaling.scalable_target", target_ids.collect());
+    let policies = scaling.describe_scaling_policies().service_namespace(ecs_namespace).send().await;
+    let policies = policies.expect("scaling policies");
+    let policy_ids = policies
+        .scaling_policies()
+        .iter()
+        .map(|p| format!("ecs|{}|{}|{}", p.resource_id(), p.scalable_dimension().as_str(), p.policy_name()));
+    put("aws.applicationautoscaling.scaling_policy", policy_ids.collect());
     let groups = rds.describe_db_subnet_groups().send().await.expect("db subnet groups");
     let named = groups.db_subnet_groups().iter().filter(|g| g.db_subnet_group_name() != Some("default"));
     put("aws.rds.db_subnet_group", ids(named.map(|g| g.db_subnet_group_name()).collect()));

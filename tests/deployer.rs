@@ -86,6 +86,10 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         "aws.rds.cluster_instance" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}"),
+        // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
+        t if t.starts_with("aws.applicationautoscaling.") => {
+            format!("arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123456789abcdef")
+        }
         other => panic!("no ARN format for {other}"),
     }
 }

@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 47 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 50 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,7 +42,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(47));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(50));
     // AWS generates and keeps the database password: drone neither sends nor records one.
     let cluster_attrs = &state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"];
     assert!(cluster_attrs.get("master_password").is_none(), "{cluster_attrs}");
@@ -313,7 +313,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 47 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 50 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed argument plans exactly one in-place update, inside its instance.
     let out =
@@ -330,8 +330,56 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         serde_json::json!([{ "attribute": "aliases", "before": ["blog.drone-shuttle.example"], "after": ["www.drone-shuttle.example"], "forces_replacement": false }])
     );
 
+    // Scale on demand: Ghost's task count is a scalable target, tracked on CPU and on requests per task.
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&config);
+    let ecs_namespace = aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs;
+    let targets = scaling.describe_scalable_targets().service_namespace(ecs_namespace.clone()).send().await;
+    let targets = targets.expect("scalable targets");
+    let target = &targets.scalable_targets()[0];
+    assert_eq!(target.resource_id(), "service/shuttle-prod/ghost");
+    assert_eq!((target.min_capacity(), target.max_capacity()), (2, 10));
+    let policies = scaling.describe_scaling_policies().service_namespace(ecs_namespace).send().await;
+    let policies = policies.expect("scaling policies");
+    let mut tracked: Vec<(String, f64, Option<String>)> = policies
+        .scaling_policies()
+        .iter()
+        .filter_map(|p| {
+            let c = p.target_tracking_scaling_policy_configuration()?;
+            let metric = c.predefined_metric_specification()?;
+            Some((
+                metric.predefined_metric_type().as_str().to_string(),
+                c.target_value(),
+                metric.resource_label().map(String::from),
+            ))
+        })
+        .collect();
+    tracked.sort_by(|a, b| a.0.cmp(&b.0));
+    let lb_arn = id(&state, "ghost.primary.aws.elbv2.load_balancer.public");
+    let tg_arn = id(&state, "ghost.primary.aws.elbv2.target_group.ghost");
+    let label = format!(
+        "{}/{}",
+        lb_arn.split_once(":loadbalancer/").expect("lb arn").1,
+        &tg_arn[tg_arn.find("targetgroup/").expect("tg arn")..]
+    );
+    assert_eq!(
+        tracked,
+        [
+            ("ALBRequestCountPerTarget".to_string(), 1000.0, Some(label)),
+            ("ECSServiceAverageCPUUtilization".to_string(), 60.0, None),
+        ]
+    );
+
+    // Autoscaling scales the service out; drone reports it and leaves it (lifecycle.ignore_changes).
+    let service_arn = id(&state, "ghost.primary.aws.ecs.service.ghost");
+    ecs.update_service().cluster(&cluster_arn).service(&service_arn).desired_count(5).send().await.expect("scale out");
+    let out = drone_at(&["plan", "workflows/prod.drone"]);
+    assert_exit(&out, 0);
+    let shown = text(&out).0;
+    assert!(shown.contains("desired_count : 2 -> 5  (kept: lifecycle.ignore_changes)"), "{shown}");
+    assert!(shown.contains("No changes: 50 resource(s) match the workflow."), "{shown}");
+
     // A release: Ghost's new version replaces the task definition and updates the service, and the
-    // hook after that update invalidates the edge cache.
+    // hook after that update invalidates the edge cache; the service keeps the count autoscaling set.
     let out = drone_at(&["run", "workflows/prod.drone", "--yes", "--param", "ghost_version=5.97.0"]);
     assert_exit(&out, 0);
     assert!(text(&out).1.contains("invalidated the edge cache"), "{}", text(&out).1);
@@ -339,6 +387,8 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         cloudfront.list_invalidations().distribution_id(&distribution_id).send().await.expect("invalidations");
     let items = invalidations.invalidation_list().map(|l| l.items()).unwrap_or_default();
     assert_eq!(items.len(), 1, "one invalidation, for the one release");
+    let services = ecs.describe_services().cluster(&cluster_arn).services(&service_arn).send().await.expect("service");
+    assert_eq!(services.services()[0].desired_count(), 5, "the release left autoscaling's task count alone");
     let invalidation = cloudfront
         .get_invalidation()
         .distribution_id(&distribution_id)
@@ -386,7 +436,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 47 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 50 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -527,15 +577,15 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..47).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..50).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 47 - recorded)), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 50 - recorded)), "{stdout}");
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 47 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 50 resource(s) match the workflow."), "{}", text(&out).0);
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

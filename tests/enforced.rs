@@ -256,7 +256,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "47 created" } else { "47 deleted" };
+        let expected = if command == "run" { "50 created" } else { "50 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

@@ -596,6 +596,13 @@ fn start(
     let type_name = instance.type_name.clone();
     let schema = input.catalog.resource(&type_name).cloned();
     let prior = state.resources.get(address).cloned();
+    // An update leaves what something else owns (`lifecycle.ignore_changes`) as the account has it.
+    let config = match (&op, &prior) {
+        (Operation::Update, Some(prior)) => {
+            crate::plan::keep_ignored(config, &prior.attributes, &instance.ignore_changes).0
+        }
+        _ => config,
+    };
     let changed: Vec<String> = input
         .plan
         .actions

@@ -122,6 +122,9 @@ pub struct Instance {
     pub name_span: Span,
     /// Addresses of the instances it depends on.
     pub deps: BTreeSet<String>,
+    /// Attributes whose changes plans leave alone once it exists (`lifecycle.ignore_changes`):
+    /// something else owns them, such as autoscaling a service's `desired_count`.
+    pub ignore_changes: BTreeSet<String>,
 }
 
 /// A `moved` block: the resource recorded at `from` is declared at `to`.

@@ -63,6 +63,8 @@ pub struct Action {
     pub changes: Vec<Change>,
     /// Why, when not evident from the changes (e.g. deleted outside drone).
     pub reason: Option<String>,
+    /// Attributes that differ from the workflow but that `lifecycle.ignore_changes` leaves alone.
+    pub ignored: Vec<String>,
 }
 
 /// A whole plan, in execution order.
@@ -101,6 +103,12 @@ impl Plan {
         }
         self.drift = drift;
         self
+    }
+
+    /// Whether the plan leaves `attribute` of `address` as it is in the account
+    /// though the workflow says otherwise (`lifecycle.ignore_changes`).
+    pub fn ignores(&self, address: &str, attribute: &str) -> bool {
+        self.actions.iter().any(|a| a.address == address && a.ignored.iter().any(|i| i == attribute))
     }
 
     /// Attaches the moves the workflow's `moved` blocks made in state.
@@ -150,6 +158,7 @@ impl Plan {
                     "attribute": c.attribute,
                     "recorded": shown(&c.recorded, c.sensitive),
                     "actual": shown(&c.actual, c.sensitive),
+                    "ignored": self.ignores(&d.address, &c.attribute),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "summary": {
@@ -166,6 +175,7 @@ impl Plan {
                 "provider": a.provider,
                 "action": a.kind,
                 "reason": a.reason,
+                "ignored": a.ignored,
                 "changes": a.changes.iter().map(|c| serde_json::json!({
                     "attribute": c.attribute,
                     "before": render(&c.before),
@@ -204,6 +214,16 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             }
         };
         let prior = state.resources.get(&instance.address);
+        // What something else owns (`lifecycle.ignore_changes`) keeps its recorded value.
+        let mut ignored = Vec::new();
+        let config = match prior.filter(|p| !p.tainted) {
+            Some(prior) => {
+                let kept = keep_ignored(config, &prior.attributes, &instance.ignore_changes);
+                ignored = kept.1;
+                kept.0
+            }
+            None => config,
+        };
         let (kind, changes) = match prior {
             None => (ActionKind::Create, creation_changes(schema, &config)),
             Some(prior) if prior.tainted => (ActionKind::Replace, diff(schema, &config, &prior.attributes)),
@@ -228,6 +248,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             kind,
             changes,
             reason: prior.filter(|p| p.tainted).map(|_| "its creation did not finish".to_string()),
+            ignored,
         });
     }
     for (address, recorded) in &state.resources {
@@ -240,6 +261,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
                 kind: ActionKind::Delete,
                 changes: Vec::new(),
                 reason: Some("no longer in the workflow".into()),
+                ignored: Vec::new(),
             });
         }
     }
@@ -269,6 +291,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             kind: ActionKind::Delete,
             changes: Vec::new(),
             reason: None,
+            ignored: Vec::new(),
         })
         .collect();
     Plan { workflow: state.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new(), moved: Vec::new() }
@@ -291,6 +314,24 @@ pub fn evaluate_config(
         config.insert(attr.name.name.clone(), value);
     }
     Ok(config)
+}
+
+/// `config` with each attribute of `ignore` that the resource has taking its
+/// recorded value, and the names of those whose value the workflow would change.
+pub fn keep_ignored(
+    mut config: Attributes,
+    recorded: &Attributes,
+    ignore: &std::collections::BTreeSet<String>,
+) -> (Attributes, Vec<String>) {
+    let mut differing = Vec::new();
+    for name in ignore {
+        let Some(value) = recorded.get(name).filter(|v| !matches!(v, Value::Null)) else { continue };
+        if config.get(name).is_some_and(|wanted| !wanted.same(value)) {
+            differing.push(name.clone());
+        }
+        config.insert(name.clone(), value.clone());
+    }
+    (config, differing)
 }
 
 fn creation_changes(schema: &ResourceSchema, config: &Attributes) -> Vec<Change> {

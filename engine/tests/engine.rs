@@ -651,8 +651,80 @@ resource test.thing c { name = "c" }
         ]
     );
     let json = the_plan.to_json();
-    assert_eq!(json["drift"][0]["changes"][0], serde_json::json!({ "attribute": "size", "recorded": 1, "actual": 5 }));
+    assert_eq!(
+        json["drift"][0]["changes"][0],
+        serde_json::json!({ "attribute": "size", "recorded": 1, "actual": 5, "ignored": false })
+    );
     assert_eq!(json["drift"][1]["deleted"], true);
+}
+
+/// `lifecycle.ignore_changes`: what something else owns keeps the account's
+/// value (shown as drift, kept), whatever the workflow says; other attributes
+/// of the same resource still change.
+#[test]
+fn ignored_attributes_keep_the_accounts_value_while_others_change() {
+    let src = |peer: &str| {
+        format!(
+            r#"
+provider test main {{ default = true }}
+resource test.thing a {{
+  name      = "a"
+  size      = 2
+  peer      = "{peer}"
+  lifecycle = {{ ignore_changes = ["size"] }}
+}}
+"#
+        )
+    };
+    let mut state = State::new("t");
+    let attributes: Attributes = [
+        ("name".to_string(), Value::str("a")),
+        ("size".to_string(), Value::Number(7.0)),
+        ("peer".to_string(), Value::str("x")),
+        ("id".to_string(), Value::str("id-a")),
+    ]
+    .into();
+    state.resources.insert(
+        "test.thing.a".into(),
+        drone_engine::state::ResourceState {
+            type_name: "test.thing".into(),
+            id: "id-a".into(),
+            provider: "main".into(),
+            phase: "default".into(),
+            dependencies: BTreeSet::new(),
+            tainted: false,
+            attributes,
+        },
+    );
+    let host = MemoryHost::default();
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let drift = vec![drone_engine::refresh::Drift {
+        address: "test.thing.a".into(),
+        type_name: "test.thing".into(),
+        id: "id-a".into(),
+        deleted: false,
+        changes: vec![drone_engine::refresh::DriftChange {
+            attribute: "size".into(),
+            recorded: Value::Number(2.0),
+            actual: Value::Number(7.0),
+            sensitive: false,
+        }],
+    }];
+    let unchanged = plan(&model(&src("x")), &catalog(), &state, &cx).expect("plan").with_drift(drift);
+    assert_eq!(unchanged.actions[0].kind, ActionKind::NoOp, "{:?}", unchanged.actions[0]);
+    assert_eq!(unchanged.actions[0].ignored, ["size"]);
+    let json = unchanged.to_json();
+    assert_eq!(json["drift"][0]["changes"][0]["ignored"], true);
+    assert_eq!(json["actions"][0]["ignored"], serde_json::json!(["size"]));
+
+    let other = plan(&model(&src("y")), &catalog(), &state, &cx).expect("plan");
+    let changed: Vec<&str> = other.actions[0].changes.iter().map(|c| c.attribute.as_str()).collect();
+    assert_eq!((other.actions[0].kind, changed), (ActionKind::Update, vec!["peer"]));
+    // Without the lifecycle setting, the plan would put the workflow's size back.
+    let owned = src("x").replace("  lifecycle = { ignore_changes = [\"size\"] }\n", "");
+    let restoring = plan(&model(&owned), &catalog(), &state, &cx).expect("plan");
+    let changed: Vec<&str> = restoring.actions[0].changes.iter().map(|c| c.attribute.as_str()).collect();
+    assert_eq!(changed, ["size"]);
 }
 
 /// Sets a stop flag when the `nth` operation starts, as a Ctrl-C would.

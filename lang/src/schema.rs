@@ -193,7 +193,10 @@ pub struct FunctionSig {
 }
 
 /// Attribute names that every resource accepts, whatever its type.
-pub const META_ATTRIBUTES: [&str; 2] = ["provider", "depends_on"];
+pub const META_ATTRIBUTES: [&str; 3] = ["provider", "depends_on", "lifecycle"];
+
+/// The settings a resource's `lifecycle` block accepts.
+pub const LIFECYCLE_SETTINGS: [&str; 1] = ["ignore_changes"];
 
 /// The setting, valid in every provider block, that makes it the one used by
 /// resources that name none.

@@ -43,6 +43,10 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
     if service.to_ascii_lowercase().replace(' ', "").starts_with("elasticloadbalancing") {
         return vec![format!("elasticloadbalancing:{operation}")];
     }
+    // "Application Auto Scaling" in the SDK, `application-autoscaling` in IAM.
+    if service.eq_ignore_ascii_case("application auto scaling") {
+        return vec![format!("application-autoscaling:{operation}")];
+    }
     if service.eq_ignore_ascii_case("efs") {
         return vec![format!("elasticfilesystem:{operation}")];
     }

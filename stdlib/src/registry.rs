@@ -18,6 +18,8 @@ pub static TYPES: &[&TypeDef] = &[
     &types::ecs::cluster::TYPE,
     &types::ecs::task_definition::TYPE,
     &types::ecs::service::TYPE,
+    &types::applicationautoscaling::scalable_target::TYPE,
+    &types::applicationautoscaling::scaling_policy::TYPE,
     &types::rds::db_subnet_group::TYPE,
     &types::rds::cluster::TYPE,
     &types::rds::cluster_instance::TYPE,

@@ -383,6 +383,7 @@ impl Expander<'_> {
                         span: r.span,
                         name_span: r.name.span,
                         deps: BTreeSet::new(),
+                        ignore_changes: ignored_attributes(&r.attributes),
                     });
                 }
                 Item::Phase(p) => self.items(&p.items, &p.name.name, scope, model),
@@ -631,4 +632,23 @@ pub(crate) fn walk_children(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Var(_) => {}
     }
+}
+
+/// The attribute names a resource's `lifecycle = { ignore_changes = [...] }`
+/// lists (the checker has made sure they are literal names of its attributes).
+fn ignored_attributes(attributes: &[drone_lang::ast::Attribute]) -> BTreeSet<String> {
+    let Some(lifecycle) = attributes.iter().find(|a| a.name.name == "lifecycle") else {
+        return BTreeSet::new();
+    };
+    let ExprKind::Map(entries) = &lifecycle.value.kind else {
+        return BTreeSet::new();
+    };
+    entries
+        .iter()
+        .filter(|e| e.key.name == "ignore_changes")
+        .flat_map(|e| match &e.value.kind {
+            ExprKind::List(names) => names.iter().filter_map(|n| n.literal_text()).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }

@@ -745,6 +745,7 @@ impl<'a> Checker<'a> {
             let name = attr.name.name.as_str();
             match name {
                 "provider" => self.check_provider_choice(&attr.value),
+                "lifecycle" => self.check_lifecycle(&attr.value, schema),
                 "depends_on" => {
                     let ty = self.infer(&attr.value, scope);
                     let ok = matches!(&ty, Type::List(e) if matches!(**e, Type::Resource(_) | Type::Any))
@@ -808,6 +809,76 @@ impl<'a> Checker<'a> {
             });
         }
         self.current = None;
+    }
+
+    /// `lifecycle = { ignore_changes = ["desired_count"] }`: literal names of
+    /// attributes the type lets a workflow set.
+    fn check_lifecycle(&mut self, value: &Expr, schema: &crate::schema::ResourceSchema) {
+        let ExprKind::Map(entries) = &value.kind else {
+            self.error(CheckError::TypeMismatch {
+                expected: "a lifecycle block".into(),
+                found: "another value".into(),
+                span: value.span,
+                help: Some("write `lifecycle = { ignore_changes = [\"desired_count\"] }`".into()),
+            });
+            return;
+        };
+        for entry in entries {
+            if entry.key.name != "ignore_changes" {
+                let help = did_you_mean(
+                    closest(&entry.key.name, crate::schema::LIFECYCLE_SETTINGS),
+                    "a lifecycle block takes `ignore_changes`",
+                );
+                self.error(CheckError::UnknownAttribute {
+                    type_name: "lifecycle".into(),
+                    name: entry.key.name.clone(),
+                    span: entry.key.span,
+                    help,
+                });
+                continue;
+            }
+            let ExprKind::List(names) = &entry.value.kind else {
+                self.error(CheckError::TypeMismatch {
+                    expected: "a list of attribute names".into(),
+                    found: "another value".into(),
+                    span: entry.value.span,
+                    help: Some("write `ignore_changes = [\"desired_count\"]`".into()),
+                });
+                continue;
+            };
+            for name_expr in names {
+                let Some(name) = name_expr.literal_text() else {
+                    self.error(CheckError::TypeMismatch {
+                        expected: "an attribute name written as a string".into(),
+                        found: "an expression".into(),
+                        span: name_expr.span,
+                        help: Some("name the attribute as text, e.g. \"desired_count\"".into()),
+                    });
+                    continue;
+                };
+                match schema.attribute(&name) {
+                    Some(a) if a.settable() => {}
+                    Some(_) => self.error(CheckError::ComputedAttribute {
+                        type_name: schema.type_name.clone(),
+                        name,
+                        span: name_expr.span,
+                    }),
+                    None => {
+                        let settable = schema.attributes.iter().filter(|a| a.settable()).map(|a| a.name.as_str());
+                        let help = did_you_mean(
+                            closest(&name, settable),
+                            "`drone check --list-types` shows each type's attributes",
+                        );
+                        self.error(CheckError::UnknownAttribute {
+                            type_name: schema.type_name.clone(),
+                            name,
+                            span: name_expr.span,
+                            help,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     fn check_provider_choice(&mut self, value: &Expr) {

@@ -64,6 +64,8 @@ pub struct AwsProvider {
     pub(crate) cloudfront: aws_sdk_cloudfront::Client,
     #[cfg(feature = "wafv2")]
     pub(crate) wafv2: aws_sdk_wafv2::Client,
+    #[cfg(feature = "applicationautoscaling")]
+    pub(crate) applicationautoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 impl AwsProvider {
@@ -126,6 +128,11 @@ impl AwsProvider {
             cloudfront: conf!(aws_sdk_cloudfront, aws_sdk_cloudfront::config::Builder::from(config)),
             #[cfg(feature = "wafv2")]
             wafv2: conf!(aws_sdk_wafv2, aws_sdk_wafv2::config::Builder::from(config)),
+            #[cfg(feature = "applicationautoscaling")]
+            applicationautoscaling: conf!(
+                aws_sdk_applicationautoscaling,
+                aws_sdk_applicationautoscaling::config::Builder::from(config)
+            ),
             journal,
             endpoint,
         }

@@ -7,6 +7,7 @@
 //! [`crate::registry`] names every type once: the catalog, `drone iam`,
 //! provider dispatch, `drone check --list-types` and the tests derive from it.
 
+pub mod applicationautoscaling;
 pub mod cloudfront;
 pub mod ec2;
 pub mod ecr;

@@ -45,6 +45,11 @@ fn attributes() -> Vec<AttributeSchema> {
         required("security_groups", Type::list(Type::String), "the load balancer's security groups"),
         computed("id", Type::String, "the load balancer's ARN"),
         computed("arn", Type::String, "the load balancer's ARN"),
+        computed(
+            "arn_suffix",
+            Type::String,
+            "the ARN's part after `loadbalancer/` (`app/NAME/ID`), as CloudWatch dimensions and scaling labels name it",
+        ),
         computed("dns_name", Type::String, "the DNS name clients connect to"),
     ]
 }
@@ -60,7 +65,7 @@ mod sdk {
     use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, found, read_tags};
+    use super::super::sdk::{arn_suffix, elb_tags, found, read_tags};
     use crate::aws::attrs::{boolean, like_prior, observed, required, strings, text, Update};
     use crate::aws::error::{missing, sdk_error, unless_gone};
     use crate::aws::tagging;
@@ -106,7 +111,11 @@ mod sdk {
             wait_active(&p.elbv2, &arn).await.map_err(|e| e.after_create(&arn))?;
             Ok(Observed {
                 id: arn.clone(),
-                attributes: observed([("arn", Value::String(arn)), ("dns_name", Value::String(dns))]),
+                attributes: observed([
+                    ("arn_suffix", arn_suffix(&arn, "loadbalancer/")),
+                    ("arn", Value::String(arn)),
+                    ("dns_name", Value::String(dns)),
+                ]),
             })
         }
 
@@ -149,6 +158,7 @@ mod sdk {
                             ),
                             ("dns_name", text(lb.dns_name())),
                             ("arn", text(lb.load_balancer_arn())),
+                            ("arn_suffix", arn_suffix(lb.load_balancer_arn().unwrap_or_default(), "loadbalancer/")),
                         ])
                     })
                 });

@@ -56,3 +56,31 @@ pub(super) async fn read_tags(
     attributes.insert("tags".into(), attrs::user_tags(pairs));
     Ok(())
 }
+
+/// The part of an ELB ARN after its resource section (`...:loadbalancer/app/N/ID`
+/// with `after = "loadbalancer/"` gives `app/N/ID`; `...:targetgroup/N/ID` with
+/// `after = ""` gives `targetgroup/N/ID`); null when the ARN has no such part.
+pub(super) fn arn_suffix(arn: &str, after: &str) -> drone_engine::value::Value {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    match resource.strip_prefix(after) {
+        Some(suffix) if !suffix.is_empty() => drone_engine::value::Value::str(suffix),
+        _ => drone_engine::value::Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use drone_engine::value::Value;
+
+    use super::arn_suffix;
+
+    #[test]
+    fn arn_suffixes_are_what_cloudwatch_and_scaling_labels_name() {
+        let lb =
+            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shuttle-prod-public/50dc6c495c0c9188";
+        assert_eq!(arn_suffix(lb, "loadbalancer/"), Value::str("app/shuttle-prod-public/50dc6c495c0c9188"));
+        let tg = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shuttle-prod-ghost/73e2d6bc24d8a067";
+        assert_eq!(arn_suffix(tg, ""), Value::str("targetgroup/shuttle-prod-ghost/73e2d6bc24d8a067"));
+        assert_eq!(arn_suffix("not-an-arn", ""), Value::Null);
+    }
+}

@@ -43,6 +43,11 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("health_check_path", Type::String, "the path health checks request (default \"/\")"),
         computed("id", Type::String, "the target group's ARN"),
         computed("arn", Type::String, "the target group's ARN"),
+        computed(
+            "arn_suffix",
+            Type::String,
+            "the ARN's part from `targetgroup/` on (`targetgroup/NAME/ID`), as CloudWatch dimensions name it",
+        ),
     ]
 }
 
@@ -55,7 +60,7 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{elb_tags, found, read_tags};
+    use super::super::sdk::{arn_suffix, elb_tags, found, read_tags};
     use crate::aws::attrs::{int, number, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::tagging;
@@ -96,7 +101,11 @@ mod sdk {
                 .and_then(|t| t.target_group_arn())
                 .ok_or_else(|| missing(OP, "TargetGroupArn"))?
                 .to_string();
-            Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+            let suffix = arn_suffix(&arn, "");
+            Ok(Observed {
+                id: arn.clone(),
+                attributes: observed([("arn_suffix", suffix), ("arn", Value::String(arn))]),
+            })
         }
 
         async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
@@ -129,6 +138,7 @@ mod sdk {
                             ("vpc_id", text(t.vpc_id())),
                             ("health_check_path", text(t.health_check_path())),
                             ("arn", text(t.target_group_arn())),
+                            ("arn_suffix", arn_suffix(t.target_group_arn().unwrap_or_default(), "")),
                         ])
                     })
                 });
