@@ -30,6 +30,10 @@ Always:
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
 
+- EC2 security group rules from a prefix list lose their description: moto
+  keeps only the list's id, where AWS keeps and describes `Description` as it
+  does for address ranges and groups.
+
 With IAM enforcement on (INITIAL_NO_AUTH_ACTION_COUNT set), moto recomputes
 each request's SigV4 signature, but not over the bytes that were sent:
 - For a form-encoded body (the query protocol of EC2, IAM, RDS, STS) the Flask
@@ -43,6 +47,7 @@ Keeping the raw bytes, and signing exactly them, lets moto check the signature
 of what was actually sent.
 """
 
+import inspect
 import json
 import os
 import re
@@ -137,6 +142,40 @@ def _get_permission_over_tls(self, action, resource):
 
 
 s3_models.FakeBucket.get_permission = _get_permission_over_tls
+
+
+from moto.ec2.models import security_groups as sg_models  # noqa: E402
+
+_rule_init = sg_models.SecurityGroupRule.__init__
+
+
+def _rule_init_keeping_description(self, *args, **kwargs):
+    _rule_init(self, *args, **kwargs)
+    bound = inspect.signature(_rule_init).bind(self, *args, **kwargs)
+    listed = bound.arguments.get("prefix_list_id")
+    self.prefix_list_description = (listed or {}).get("Description")
+
+
+_flattened_rules = sg_models.SecurityGroup._flattened_rules
+
+
+def _flattened_rules_with_descriptions(self, rules):
+    views = _flattened_rules(self, rules)
+    described = {
+        (r.from_port, r.to_port, r.ip_protocol, r.prefix_list_id): r.prefix_list_description
+        for r in rules
+        if r.prefix_list_id and getattr(r, "prefix_list_description", None)
+    }
+    for view in views:
+        for entry in view.prefix_list_ids:
+            key = (view.from_port, view.to_port, view.ip_protocol, entry.get("PrefixListId"))
+            if key in described:
+                entry["Description"] = described[key]
+    return views
+
+
+sg_models.SecurityGroupRule.__init__ = _rule_init_keeping_description
+sg_models.SecurityGroup._flattened_rules = _flattened_rules_with_descriptions
 
 
 from moto.ecr import models as ecr_models  # noqa: E402

@@ -83,9 +83,17 @@ pub async fn inventory(url: &str) -> Inventory {
     let balancers = elb.describe_load_balancers().send().await.expect("load balancers");
     let arns = ids(balancers.load_balancers().iter().map(|b| b.load_balancer_arn()).collect());
     put("aws.elbv2.listener", Vec::new()); // listed per load balancer
+    put("aws.elbv2.listener_rule", Vec::new()); // listed per listener
     for arn in &arns {
         let listeners = elb.describe_listeners().load_balancer_arn(arn).send().await.expect("listeners");
-        put("aws.elbv2.listener", ids(listeners.listeners().iter().map(|l| l.listener_arn()).collect()));
+        let listener_arns = ids(listeners.listeners().iter().map(|l| l.listener_arn()).collect());
+        for listener in &listener_arns {
+            let rules = elb.describe_rules().listener_arn(listener).send().await.expect("rules");
+            // The default rule is the listener's own default action.
+            let made = rules.rules().iter().filter(|r| r.is_default() != Some(true)).map(|r| r.rule_arn());
+            put("aws.elbv2.listener_rule", ids(made.collect()));
+        }
+        put("aws.elbv2.listener", listener_arns);
     }
     put("aws.elbv2.load_balancer", arns);
     let groups = elb.describe_target_groups().send().await.expect("target groups");
@@ -112,6 +120,14 @@ pub async fn inventory(url: &str) -> Inventory {
         .iter()
         .map(|p| format!("ecs|{}|{}|{}", p.resource_id(), p.scalable_dimension().as_str(), p.policy_name()));
     put("aws.applicationautoscaling.scaling_policy", policy_ids.collect());
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let listed = secrets.list_secrets().send().await.expect("secrets");
+    // Secrets a service keeps for itself (RDS's master passwords, `rds!cluster-...`) are that service's.
+    let ours = listed
+        .secret_list()
+        .iter()
+        .filter(|s| s.owning_service().is_none() && !s.name().is_some_and(|n| n.starts_with("rds!")));
+    put("aws.secretsmanager.secret", ids(ours.map(|s| s.arn()).collect()));
     let groups = rds.describe_db_subnet_groups().send().await.expect("db subnet groups");
     let named = groups.db_subnet_groups().iter().filter(|g| g.db_subnet_group_name() != Some("default"));
     put("aws.rds.db_subnet_group", ids(named.map(|g| g.db_subnet_group_name()).collect()));

@@ -17,7 +17,7 @@ pub fn prod_policy() -> serde_json::Value {
     // Too large for a managed policy (6,144 characters) and, with its hooks' grants, for one inline
     // role policy (10,240): drone says so, and each phase's policy fits inline.
     assert!(text(&out).1.contains("an inline role policy 10240: split it with --phase"), "{}", text(&out).1);
-    for phase in ["bootstrap", "platform", "edge"] {
+    for phase in ["bootstrap", "network", "platform", "edge"] {
         let out = run(drone(None).current_dir(root()).args([
             "iam",
             "workflows/prod.drone",
@@ -86,6 +86,8 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         "aws.rds.cluster_instance" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}"),
+        // Secrets are recorded by their ARN.
+        "aws.secretsmanager.secret" => id.to_string(),
         // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
         t if t.starts_with("aws.applicationautoscaling.") => {
             format!("arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123456789abcdef")
@@ -104,6 +106,18 @@ fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
             let parent = rest.rsplit_once('/').map_or(rest, |(lb, _)| lb);
             return format!("{prefix}:loadbalancer/{parent}");
         }
+    }
+    if action == "elasticloadbalancing:CreateRule" {
+        // listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID -> listener/app/NAME/LB-ID/LISTENER-ID
+        if let Some((prefix, rest)) = id.split_once(":listener-rule/") {
+            let listener = rest.rsplit_once('/').map_or(rest, |(l, _)| l);
+            return format!("{prefix}:listener/{listener}");
+        }
+    }
+    // A type that sends a secret's value (CloudFront's origin header, a listener rule's condition)
+    // reads it from the secret, whose ARN the journal does not hold: the origin secret's.
+    if action == "secretsmanager:GetSecretValue" && type_name != "aws.secretsmanager.secret" {
+        return format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shuttle-prod-origin-verify-AbCdEf");
     }
     // Object-level S3 actions (a hook emptying a bucket) are authorized on the bucket's objects.
     if type_name == "aws.s3.bucket" && catalogue().get(action).is_some_and(|a| a.resource_types.contains(&"object")) {

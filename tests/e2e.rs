@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 50 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 51 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,7 +42,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(50));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(51));
     // AWS generates and keeps the database password: drone neither sends nor records one.
     let cluster_attrs = &state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"];
     assert!(cluster_attrs.get("master_password").is_none(), "{cluster_attrs}");
@@ -145,17 +145,22 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         let gid = id(&state, &format!("{owner}.primary.aws.ec2.security_group.{name}"));
         async move { ec2.describe_security_groups().group_ids(&gid).send().await.expect("sg").security_groups()[0].clone() }
     };
+    // The load balancer admits CloudFront's origin-facing addresses, and no address range.
     let alb = group("alb").await;
-    let open: BTreeSet<(i32, String)> = alb
+    assert!(alb.ip_permissions().iter().all(|p| p.ip_ranges().is_empty() && p.ipv6_ranges().is_empty()));
+    let lists = ec2.describe_managed_prefix_lists().send().await.expect("prefix lists");
+    let cloudfront_list = lists
+        .prefix_lists()
+        .iter()
+        .find(|l| l.prefix_list_name() == Some("com.amazonaws.global.cloudfront.origin-facing"))
+        .and_then(|l| l.prefix_list_id())
+        .expect("CloudFront's managed prefix list");
+    let admitted: Vec<(Option<i32>, &str)> = alb
         .ip_permissions()
         .iter()
-        .flat_map(|p| {
-            p.ip_ranges()
-                .iter()
-                .map(move |r| (p.from_port().unwrap_or(-1), r.cidr_ip().unwrap_or_default().to_string()))
-        })
+        .flat_map(|p| p.prefix_list_ids().iter().map(move |l| (p.from_port(), l.prefix_list_id().unwrap_or_default())))
         .collect();
-    assert_eq!(open, BTreeSet::from([(80, "0.0.0.0/0".to_string()), (443, "0.0.0.0/0".to_string())]));
+    assert_eq!(admitted, [(Some(443), cloudfront_list)]);
     let tasks = group("tasks").await;
     let db = group("db").await;
     let tasks_in = &tasks.ip_permissions()[0];
@@ -310,10 +315,38 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         .iter()
         .any(|t| t.key() == "drone:address" && t.value() == Some("edge.primary.aws.cloudfront.distribution.ghost")));
 
+    // CloudFront proves itself with a secret header, over HTTPS; the listener forwards only requests
+    // that carry it and answers 403 to the rest.
+    let origin = &dc.origins().expect("origins").items()[0];
+    assert_eq!(
+        origin.custom_origin_config().map(|c| c.origin_protocol_policy()),
+        Some(&aws_sdk_cloudfront::types::OriginProtocolPolicy::HttpsOnly)
+    );
+    let sent = &origin.custom_headers().expect("custom headers").items()[0];
+    assert_eq!(sent.header_name(), "X-Origin-Verify");
+    assert!(sent.header_value().len() >= 48, "a generated value");
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let listener_arn = id(&state, "ghost.primary.aws.elbv2.listener.https");
+    let listeners = elb.describe_listeners().listener_arns(&listener_arn).send().await.expect("listener");
+    let default = &listeners.listeners()[0].default_actions()[0];
+    assert_eq!(default.fixed_response_config().and_then(|f| f.status_code()), Some("403"));
+    let rules = elb.describe_rules().listener_arn(&listener_arn).send().await.expect("rules");
+    let rule = rules.rules().iter().find(|r| r.priority() == Some("10")).expect("the origin rule");
+    let header = rule.conditions().iter().find_map(|c| c.http_header_config()).expect("a header condition");
+    assert_eq!(header.http_header_name(), Some("X-Origin-Verify"));
+    assert_eq!(header.values(), [sent.header_value().to_string()], "the listener wants what CloudFront sends");
+    assert_eq!(
+        rule.actions()[0].target_group_arn(),
+        Some(id(&state, "ghost.primary.aws.elbv2.target_group.ghost").as_str())
+    );
+    let raw_state = std::fs::read_to_string(&state_path).expect("state");
+    assert!(!raw_state.contains(sent.header_value()), "the origin secret leaked into state");
+    assert!(!stdout.contains(sent.header_value()), "the origin secret leaked into output");
+
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 50 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 51 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed argument plans exactly one in-place update, inside its instance.
     let out =
@@ -376,7 +409,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_exit(&out, 0);
     let shown = text(&out).0;
     assert!(shown.contains("desired_count : 2 -> 5  (kept: lifecycle.ignore_changes)"), "{shown}");
-    assert!(shown.contains("No changes: 50 resource(s) match the workflow."), "{shown}");
+    assert!(shown.contains("No changes: 51 resource(s) match the workflow."), "{shown}");
 
     // A release: Ghost's new version replaces the task definition and updates the service, and the
     // hook after that update invalidates the edge cache; the service keeps the count autoscaling set.
@@ -436,7 +469,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 50 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 51 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -577,15 +610,15 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..50).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..51).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 50 - recorded)), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 51 - recorded)), "{stdout}");
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 50 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 51 resource(s) match the workflow."), "{}", text(&out).0);
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

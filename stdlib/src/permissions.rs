@@ -62,7 +62,8 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
         // AWS allows it to every identity, even under an explicit Deny.
         return Vec::new();
     }
-    vec![format!("{}:{operation}", service.to_ascii_lowercase())]
+    // "Secrets Manager" in the SDK, `secretsmanager` in IAM.
+    vec![format!("{}:{operation}", service.to_ascii_lowercase().replace(' ', ""))]
 }
 
 /// One resource the deployer manages, as `drone iam` sees it before apply.

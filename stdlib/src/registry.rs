@@ -26,12 +26,14 @@ pub static TYPES: &[&TypeDef] = &[
     &types::elbv2::load_balancer::TYPE,
     &types::elbv2::target_group::TYPE,
     &types::elbv2::listener::TYPE,
+    &types::elbv2::listener_rule::TYPE,
     &types::ecr::repository::TYPE,
     &types::logs::log_group::TYPE,
     &types::efs::file_system::TYPE,
     &types::efs::mount_target::TYPE,
     &types::cloudfront::distribution::TYPE,
     &types::wafv2::web_acl::TYPE,
+    &types::secretsmanager::secret::TYPE,
 ];
 
 /// The type named `name`.

@@ -66,6 +66,8 @@ pub struct AwsProvider {
     pub(crate) wafv2: aws_sdk_wafv2::Client,
     #[cfg(feature = "applicationautoscaling")]
     pub(crate) applicationautoscaling: aws_sdk_applicationautoscaling::Client,
+    #[cfg(feature = "secretsmanager")]
+    pub(crate) secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 impl AwsProvider {
@@ -133,6 +135,8 @@ impl AwsProvider {
                 aws_sdk_applicationautoscaling,
                 aws_sdk_applicationautoscaling::config::Builder::from(config)
             ),
+            #[cfg(feature = "secretsmanager")]
+            secretsmanager: conf!(aws_sdk_secretsmanager, aws_sdk_secretsmanager::config::Builder::from(config)),
             journal,
             endpoint,
         }

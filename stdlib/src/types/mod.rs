@@ -18,6 +18,7 @@ pub mod iam;
 pub mod logs;
 pub mod rds;
 pub mod s3;
+pub mod secretsmanager;
 pub mod wafv2;
 
 use std::time::Duration;

@@ -16,16 +16,28 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: false,
     attributes,
     naming: None,
-    // Scalable target ARNs hold an id AWS assigns.
+    // Scalable target ARNs hold an id AWS assigns. The first ECS target of an account makes
+    // Application Auto Scaling's service-linked role, as the caller.
     arns: |s| {
-        vec![ArnPattern::new(
-            "application-autoscaling",
-            "ScalableTarget",
-            format!("arn:aws:application-autoscaling:{}:{}:scalable-target/*", s.region, s.account),
-        )]
+        vec![
+            ArnPattern::new(
+                "application-autoscaling",
+                "ScalableTarget",
+                format!("arn:aws:application-autoscaling:{}:{}:scalable-target/*", s.region, s.account),
+            ),
+            ArnPattern::new(
+                "iam",
+                "role",
+                format!(
+                    "arn:aws:iam::{}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
+                    s.account
+                ),
+            ),
+        ]
     },
     actions: &[
         (Create, "application-autoscaling:RegisterScalableTarget"),
+        (Create, "iam:CreateServiceLinkedRole"),
         (Read, "application-autoscaling:DescribeScalableTargets"),
         (Update, "application-autoscaling:RegisterScalableTarget"),
         (Delete, "application-autoscaling:DeregisterScalableTarget"),

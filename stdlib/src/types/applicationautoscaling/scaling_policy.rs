@@ -16,19 +16,33 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: false,
     attributes,
     naming: Some("name"),
-    // Policies are authorized on their scalable target, whose ARN holds an id AWS assigns.
+    // Policies are authorized on their scalable target, whose ARN holds an id AWS assigns; target
+    // tracking makes and removes its CloudWatch alarms (`TargetTracking-...`) as the caller.
     arns: |s| {
-        vec![ArnPattern::new(
-            "application-autoscaling",
-            "ScalableTarget",
-            format!("arn:aws:application-autoscaling:{}:{}:scalable-target/*", s.region, s.account),
-        )]
+        vec![
+            ArnPattern::new(
+                "application-autoscaling",
+                "ScalableTarget",
+                format!("arn:aws:application-autoscaling:{}:{}:scalable-target/*", s.region, s.account),
+            ),
+            ArnPattern::new(
+                "cloudwatch",
+                "alarm",
+                format!("arn:aws:cloudwatch:{}:{}:alarm:TargetTracking-*", s.region, s.account),
+            ),
+        ]
     },
     actions: &[
         (Create, "application-autoscaling:PutScalingPolicy"),
+        (Create, "cloudwatch:PutMetricAlarm"),
+        (Create, "cloudwatch:DescribeAlarms"),
         (Read, "application-autoscaling:DescribeScalingPolicies"),
         (Update, "application-autoscaling:PutScalingPolicy"),
+        (Update, "cloudwatch:PutMetricAlarm"),
+        (Update, "cloudwatch:DescribeAlarms"),
+        (Update, "cloudwatch:DeleteAlarms"),
         (Delete, "application-autoscaling:DeleteScalingPolicy"),
+        (Delete, "cloudwatch:DeleteAlarms"),
         (Delete, "application-autoscaling:DescribeScalingPolicies"),
         (Find, "application-autoscaling:DescribeScalingPolicies"),
     ],

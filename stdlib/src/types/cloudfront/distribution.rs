@@ -15,7 +15,10 @@ pub static TYPE: TypeDef = TypeDef {
     naming: None,
     // Distribution ids exist only after create; CloudFront ARNs have no region.
     arns: |s| {
-        vec![ArnPattern::new("cloudfront", "distribution", format!("arn:aws:cloudfront::{}:distribution/*", s.account))]
+        vec![
+            ArnPattern::new("cloudfront", "distribution", format!("arn:aws:cloudfront::{}:distribution/*", s.account)),
+            crate::types::secretsmanager::any_secret(s),
+        ]
     },
     actions: &[
         (Create, "cloudfront:CreateDistribution"),
@@ -34,6 +37,10 @@ pub static TYPE: TypeDef = TypeDef {
         (Delete, "cloudfront:UpdateDistribution"),
         (Delete, "cloudfront:GetDistribution"),
         (Delete, "cloudfront:DeleteDistribution"),
+        // The origin header's value, from its secret.
+        (Create, "secretsmanager:GetSecretValue"),
+        (Read, "secretsmanager:GetSecretValue"),
+        (Update, "secretsmanager:GetSecretValue"),
         (Find, "cloudfront:ListDistributions"),
         (Find, "cloudfront:ListTagsForResource"),
     ],
@@ -78,6 +85,11 @@ fn attributes() -> Vec<AttributeSchema> {
             Type::one_of(&["PriceClass_100", "PriceClass_200", "PriceClass_All"]),
             "\"PriceClass_100\" (default), \"PriceClass_200\" or \"PriceClass_All\"",
         ),
+        optional(
+            "origin_secret_header",
+            crate::types::secretsmanager::secret_header_type(),
+            "a header CloudFront adds to every origin request, its value a secret's (the origin admits only requests that carry it)",
+        ),
         optional("enabled", Type::Bool, "whether it serves requests (default true)"),
         optional("comment", Type::String, "a note shown in the console"),
         computed("id", Type::String, "the distribution id, e.g. \"E2QWRUHAPOMQZL\""),
@@ -95,10 +107,10 @@ mod sdk {
     use std::time::Duration;
 
     use aws_sdk_cloudfront::types::{
-        Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
-        DistributionConfigWithTags, Method, MinimumProtocolVersion, Origin, OriginProtocolPolicy, OriginSslProtocols,
-        Origins, PriceClass, SslProtocol, SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate,
-        ViewerProtocolPolicy,
+        Aliases, AllowedMethods, CachedMethods, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
+        DistributionConfig, DistributionConfigWithTags, Method, MinimumProtocolVersion, Origin, OriginCustomHeader,
+        OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol, SslSupportMethod, Tag, TagKeys,
+        Tags, ViewerCertificate, ViewerProtocolPolicy,
     };
     use aws_sdk_cloudfront::Client;
     use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
@@ -109,6 +121,7 @@ mod sdk {
     use crate::aws::tagging::{self, Tagging};
     use crate::aws::wait::{self, Poll};
     use crate::aws::{AwsProvider, Ops};
+    use crate::types::secretsmanager::sdk::SecretHeader;
 
     /// AWS's managed cache policy "CachingDisabled": an application origin decides what is cacheable.
     const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
@@ -216,6 +229,7 @@ mod sdk {
     fn distribution_config(
         config: &Attributes,
         reference: &str,
+        header: Option<&SecretHeader>,
         operation: &str,
     ) -> Result<DistributionConfig, ProviderError> {
         let built = |e: aws_smithy_types::error::operation::BuildError| invalid(operation, e.to_string());
@@ -235,10 +249,19 @@ mod sdk {
             )
             .build()
             .map_err(built)?;
+        let headers = match header {
+            Some(h) => {
+                let item =
+                    OriginCustomHeader::builder().header_name(&h.name).header_value(&h.value).build().map_err(built)?;
+                CustomHeaders::builder().quantity(1).items(item).build().map_err(built)?
+            }
+            None => CustomHeaders::builder().quantity(0).build().map_err(built)?,
+        };
         let origin = Origin::builder()
             .id(ORIGIN_ID)
             .domain_name(required(config, "origin_domain", operation)?)
             .custom_origin_config(custom)
+            .custom_headers(headers)
             .build()
             .map_err(built)?;
         let methods =
@@ -317,7 +340,12 @@ mod sdk {
             // The caller reference is the create's token: a repeated request makes
             // nothing new, and each create (a new generation) has its own.
             let with_tags = DistributionConfigWithTags::builder()
-                .distribution_config(distribution_config(config, token, OP)?)
+                .distribution_config(distribution_config(
+                    config,
+                    token,
+                    SecretHeader::of(p, config, "origin_secret_header").await?.as_ref(),
+                    OP,
+                )?)
                 .tags(Tags::builder().set_items(Some(cloudfront_tags(tags, OP)?)).build())
                 .build();
             let out = p
@@ -382,6 +410,18 @@ mod sdk {
             let mut attributes = computed(dist.arn(), dist.domain_name());
             if let Some(c) = dist.distribution_config() {
                 attributes.extend(configured(c, prior));
+                let origin = c.origins().and_then(|o| o.items().first());
+                let sent = origin.and_then(|o| o.custom_headers()).and_then(|h| h.items().first());
+                // The header's value is compared with the secret's, never returned.
+                let header = match (sent, SecretHeader::of(p, prior, "origin_secret_header").await?) {
+                    (None, _) => Value::Null,
+                    (Some(sent), Some(secret)) => secret.observed(sent.header_name(), sent.header_value()),
+                    (Some(sent), None) => Value::Map(BTreeMap::from([
+                        ("name".to_string(), Value::str(sent.header_name())),
+                        ("secret_arn".to_string(), Value::str("(a value that is not a secret's)")),
+                    ])),
+                };
+                attributes.insert("origin_secret_header".into(), header);
             }
             // Tags are a request of their own: read when the workflow sets them.
             if prior.contains_key("tags") {
@@ -413,7 +453,12 @@ mod sdk {
                     .update_distribution()
                     .id(u.id)
                     .set_if_match(current.e_tag().map(String::from))
-                    .distribution_config(distribution_config(u.config, &reference, OP)?)
+                    .distribution_config(distribution_config(
+                        u.config,
+                        &reference,
+                        SecretHeader::of(p, u.config, "origin_secret_header").await?.as_ref(),
+                        OP,
+                    )?)
                     .send()
                     .await
                     .map_err(|e| sdk_error(OP, e))?;

@@ -21,7 +21,10 @@ pub static TYPE: TypeDef = TypeDef {
         (Create, "ec2:RevokeSecurityGroupEgress"),
         (Create, "ec2:AuthorizeSecurityGroupIngress"),
         (Create, "ec2:AuthorizeSecurityGroupEgress"),
+        (Create, "ec2:DescribeManagedPrefixLists"),
         (Read, "ec2:DescribeSecurityGroups"),
+        (Read, "ec2:DescribeManagedPrefixLists"),
+        (Update, "ec2:DescribeManagedPrefixLists"),
         (Update, "ec2:AuthorizeSecurityGroupIngress"),
         (Update, "ec2:AuthorizeSecurityGroupEgress"),
         (Update, "ec2:RevokeSecurityGroupIngress"),
@@ -53,6 +56,12 @@ pub fn rule_type() -> Type {
         field("cidr", Type::String, false, "an IPv4 source or destination range"),
         field("ipv6_cidr", Type::String, false, "an IPv6 source or destination range"),
         field("security_group", Type::String, false, "a security group id as source or destination"),
+        field(
+            "prefix_list",
+            Type::String,
+            false,
+            "a prefix list as source or destination: its id, or the name of one AWS manages (\"com.amazonaws.global.cloudfront.origin-facing\")",
+        ),
         field("description", Type::String, false, "why the rule exists"),
     ])
 }
@@ -74,7 +83,7 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, UserIdGroupPair};
+    use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, UserIdGroupPair};
     use drone_engine::provider::{Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
@@ -109,8 +118,9 @@ mod sdk {
                 .await
                 .map_err(|e| sdk_error("CreateSecurityGroup", e))?;
             let id = out.group_id().ok_or_else(|| missing("CreateSecurityGroup", "GroupId"))?.to_string();
+            let lists = ManagedLists::of(p, [config]).await?;
             let configure = async {
-                let ingress = rules(config, "ingress")?;
+                let ingress = rules(config, "ingress", &lists)?;
                 if !ingress.is_empty() {
                     ec2.authorize_security_group_ingress()
                         .group_id(&id)
@@ -132,7 +142,7 @@ mod sdk {
                         .send()
                         .await
                         .map_err(|e| sdk_error("RevokeSecurityGroupEgress", e))?;
-                    let egress = rules(config, "egress")?;
+                    let egress = rules(config, "egress", &lists)?;
                     if !egress.is_empty() {
                         ec2.authorize_security_group_egress()
                             .group_id(&id)
@@ -165,6 +175,7 @@ mod sdk {
                 .send()
                 .await
                 .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+            let lists = ManagedLists::of(p, asked.iter().map(|(_, a)| *a)).await?;
             let mut out = BTreeMap::new();
             for g in found.security_groups() {
                 let Some(id) = g.group_id() else { continue };
@@ -173,8 +184,8 @@ mod sdk {
                     ("name", text(g.group_name())),
                     ("description", text(g.description())),
                     ("vpc_id", text(g.vpc_id())),
-                    ("ingress", like_prior(prior("ingress"), rule_objects(g.ip_permissions()), same_rule)),
-                    ("egress", like_prior(prior("egress"), rule_objects(g.ip_permissions_egress()), same_rule)),
+                    ("ingress", like_prior(prior("ingress"), rule_objects(g.ip_permissions(), &lists), same_rule)),
+                    ("egress", like_prior(prior("egress"), rule_objects(g.ip_permissions_egress(), &lists), same_rule)),
                     ("tags", tags_of(g.tags())),
                 ]);
                 if let Some(arn) = g.security_group_arn() {
@@ -188,12 +199,13 @@ mod sdk {
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
             let ec2 = &p.ec2;
             tagging::sync(ec2, u.id, u).await?;
+            let lists = ManagedLists::of(p, [u.prior, u.config]).await?;
             for (attr, ingress) in [("ingress", true), ("egress", false)] {
                 if !u.changed(attr) {
                     continue;
                 }
-                let before = rules(u.prior, attr)?;
-                let after = rules(u.config, attr)?;
+                let before = rules(u.prior, attr, &lists)?;
+                let after = rules(u.config, attr, &lists)?;
                 let removed: Vec<IpPermission> = before.iter().filter(|r| !after.contains(r)).cloned().collect();
                 let added: Vec<IpPermission> = after.iter().filter(|r| !before.contains(r)).cloned().collect();
                 if !removed.is_empty() {
@@ -245,12 +257,65 @@ mod sdk {
         }
     }
 
-    /// The configured rules of `attr` as EC2 permissions, one source each.
-    fn rules(config: &Attributes, attr: &str) -> Result<Vec<IpPermission>, ProviderError> {
-        objects(config, attr).into_iter().map(permission).collect()
+    /// The AWS-managed prefix lists the rules at hand name, by name and by id:
+    /// a workflow names them (`com.amazonaws.global.cloudfront.origin-facing`),
+    /// EC2 knows them by an id that differs per region.
+    #[derive(Default)]
+    struct ManagedLists {
+        ids: BTreeMap<String, String>,
     }
 
-    fn permission(rule: &BTreeMap<String, Value>) -> Result<IpPermission, ProviderError> {
+    impl ManagedLists {
+        /// The lists, asked of EC2 only when some rule of `configs` names one, or a rule read back may.
+        async fn of<'a>(
+            p: &AwsProvider,
+            configs: impl IntoIterator<Item = &'a Attributes>,
+        ) -> Result<ManagedLists, ProviderError> {
+            let named = configs.into_iter().any(|c| {
+                ["ingress", "egress"]
+                    .iter()
+                    .any(|attr| objects(c, attr).iter().any(|r| r.get("prefix_list").and_then(Value::as_str).is_some()))
+            });
+            if !named {
+                return Ok(ManagedLists::default());
+            }
+            let out = p
+                .ec2
+                .describe_managed_prefix_lists()
+                .filters(aws_sdk_ec2::types::Filter::builder().name("owner-id").values("AWS").build())
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeManagedPrefixLists", e))?;
+            let ids = out
+                .prefix_lists()
+                .iter()
+                .filter_map(|l| Some((l.prefix_list_name()?.to_string(), l.prefix_list_id()?.to_string())))
+                .collect();
+            Ok(ManagedLists { ids })
+        }
+
+        /// The id of the list a rule names (an id stays as written).
+        fn id(&self, written: &str) -> Result<String, ProviderError> {
+            if written.starts_with("pl-") {
+                return Ok(written.to_string());
+            }
+            self.ids.get(written).cloned().ok_or_else(|| {
+                invalid("DescribeManagedPrefixLists", format!("no prefix list AWS manages is named `{written}`"))
+            })
+        }
+
+        /// How a workflow writes the list with `id`: its name when AWS manages it.
+        fn written(&self, id: &str) -> String {
+            self.ids.iter().find(|(_, i)| *i == id).map_or_else(|| id.to_string(), |(name, _)| name.clone())
+        }
+    }
+
+    /// The configured rules of `attr` as EC2 permissions, one source each.
+    fn rules(config: &Attributes, attr: &str, lists: &ManagedLists) -> Result<Vec<IpPermission>, ProviderError> {
+        objects(config, attr).into_iter().map(|r| permission(r, lists)).collect()
+    }
+
+    fn permission(rule: &BTreeMap<String, Value>, lists: &ManagedLists) -> Result<IpPermission, ProviderError> {
         let op = "AuthorizeSecurityGroupIngress";
         let get = |k: &str| rule.get(k).and_then(Value::as_str);
         let num = |k: &str| rule.get(k).and_then(Value::as_i64).map(|n| n as i32);
@@ -269,12 +334,13 @@ mod sdk {
             b = b.from_port(from).to_port(to);
         }
         let description = get("description").map(String::from);
-        let sources = [get("cidr").is_some(), get("ipv6_cidr").is_some(), get("security_group").is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count();
+        let sources =
+            ["cidr", "ipv6_cidr", "security_group", "prefix_list"].iter().filter(|k| get(k).is_some()).count();
         if sources != 1 {
-            return Err(invalid(op, "a rule needs exactly one of `cidr`, `ipv6_cidr` and `security_group`"));
+            return Err(invalid(
+                op,
+                "a rule needs exactly one of `cidr`, `ipv6_cidr`, `security_group` and `prefix_list`",
+            ));
         }
         if let Some(cidr) = get("cidr") {
             b = b.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(description).build());
@@ -282,13 +348,16 @@ mod sdk {
             b = b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).set_description(description).build());
         } else if let Some(group) = get("security_group") {
             b = b.user_id_group_pairs(UserIdGroupPair::builder().group_id(group).set_description(description).build());
+        } else if let Some(list) = get("prefix_list") {
+            let id = lists.id(list)?;
+            b = b.prefix_list_ids(PrefixListId::builder().prefix_list_id(id).set_description(description).build());
         }
         Ok(b.build())
     }
 
     /// Security group permissions as the workflow writes rules: one source each,
     /// `port` for a single port, the protocol only when not TCP.
-    fn rule_objects(permissions: &[IpPermission]) -> Vec<Value> {
+    fn rule_objects(permissions: &[IpPermission], lists: &ManagedLists) -> Vec<Value> {
         let mut out = Vec::new();
         for p in permissions {
             let protocol = p.ip_protocol().unwrap_or("-1");
@@ -329,6 +398,9 @@ mod sdk {
             for pair in p.user_id_group_pairs() {
                 rule("security_group", pair.group_id().unwrap_or_default(), pair.description());
             }
+            for list in p.prefix_list_ids() {
+                rule("prefix_list", &lists.written(list.prefix_list_id().unwrap_or_default()), list.description());
+            }
         }
         out
     }
@@ -337,7 +409,19 @@ mod sdk {
     /// same description, however each is spelled.
     fn same_rule(a: &Value, b: &Value) -> bool {
         match (a.as_map(), b.as_map()) {
-            (Some(a), Some(b)) => matches!((permission(a), permission(b)), (Ok(x), Ok(y)) if x == y),
+            (Some(a), Some(b)) => {
+                // Both as written: a list named in one is named in the other (read back the same way).
+                let lists = ManagedLists::default();
+                let spelled = |r: &BTreeMap<String, Value>| match r.get("prefix_list").and_then(Value::as_str) {
+                    Some(list) if !list.starts_with("pl-") => {
+                        let mut r = r.clone();
+                        r.insert("prefix_list".into(), Value::String(format!("pl-{list}")));
+                        r
+                    }
+                    _ => r.clone(),
+                };
+                matches!((permission(&spelled(a), &lists), permission(&spelled(b), &lists)), (Ok(x), Ok(y)) if x == y)
+            }
             _ => false,
         }
     }

@@ -44,6 +44,11 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("ssl_policy", Type::String, "the TLS negotiation policy of an HTTPS listener"),
         optional("forward_to", Type::String, "the target group to forward requests to"),
         optional("redirect_to_https", Type::Bool, "answer every request with a redirect to HTTPS on 443"),
+        optional(
+            "deny_status",
+            Type::Number,
+            "answer every request no listener rule takes with this status and no body, e.g. 403",
+        ),
         computed("id", Type::String, "the listener's ARN"),
         computed("arn", Type::String, "the listener's ARN"),
     ]
@@ -55,7 +60,8 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
+        Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum, RedirectActionConfig,
+        RedirectActionStatusCodeEnum,
     };
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
@@ -133,6 +139,10 @@ mod sdk {
                             .filter(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
                             .and_then(|a| a.target_group_arn());
                         let redirect = action.is_some_and(|a| a.r#type() == Some(&ActionTypeEnum::Redirect));
+                        let deny = action
+                            .and_then(|a| a.fixed_response_config())
+                            .and_then(|f| f.status_code()?.parse::<f64>().ok())
+                            .map_or(Value::Null, Value::Number);
                         observed([
                             ("load_balancer_arn", text(l.load_balancer_arn())),
                             ("port", number(l.port())),
@@ -141,6 +151,7 @@ mod sdk {
                             ("ssl_policy", text(l.ssl_policy())),
                             ("forward_to", text(forward)),
                             ("redirect_to_https", Value::Bool(redirect)),
+                            ("deny_status", deny),
                             ("arn", text(l.listener_arn())),
                         ])
                     })
@@ -156,7 +167,8 @@ mod sdk {
             if u.changed_besides_tags() {
                 const OP: &str = "ModifyListener";
                 // Only what changed: resending an unchanged certificate makes the service look it up again.
-                let action_changed = u.changed("forward_to") || u.changed("redirect_to_https");
+                let action_changed =
+                    u.changed("forward_to") || u.changed("redirect_to_https") || u.changed("deny_status");
                 p.elbv2
                     .modify_listener()
                     .listener_arn(u.id)
@@ -193,7 +205,8 @@ mod sdk {
         string(config, "certificate_arn").map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
     }
 
-    /// A listener's one action: forward to a target group, or redirect to HTTPS.
+    /// A listener's default action: redirect to HTTPS, forward to a target group,
+    /// or answer with a fixed status (requests its rules did not take).
     fn default_action(config: &Attributes, operation: &str) -> Result<Action, ProviderError> {
         if boolean(config, "redirect_to_https") == Some(true) {
             let redirect = RedirectActionConfig::builder()
@@ -203,8 +216,14 @@ mod sdk {
                 .build();
             return Ok(Action::builder().r#type(ActionTypeEnum::Redirect).redirect_config(redirect).build());
         }
-        let target = string(config, "forward_to")
-            .ok_or_else(|| invalid(operation, "a listener needs `forward_to` or `redirect_to_https = true`"))?;
-        Ok(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target).build())
+        if let Some(target) = string(config, "forward_to") {
+            return Ok(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target).build());
+        }
+        let status = int(config, "deny_status").ok_or_else(|| {
+            invalid(operation, "a listener needs `forward_to`, `redirect_to_https = true` or `deny_status`")
+        })?;
+        let fixed =
+            FixedResponseActionConfig::builder().status_code(status.to_string()).content_type("text/plain").build();
+        Ok(Action::builder().r#type(ActionTypeEnum::FixedResponse).fixed_response_config(fixed).build())
     }
 }

@@ -1,6 +1,7 @@
-//! Elastic Load Balancing (v2): application load balancers, target groups and listeners.
+//! Elastic Load Balancing (v2): application load balancers, target groups, listeners and their rules.
 
 pub mod listener;
+pub mod listener_rule;
 pub mod load_balancer;
 pub mod target_group;
 
