@@ -30,6 +30,9 @@ Always:
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
 
+- Route 53 ListResourceRecordSets writes each record's value in a CDATA
+  section, which the SDK's XML parser reads as empty; AWS writes the value as
+  escaped text. (Every later DELETE of such a record then names an empty value.)
 - EC2 security group rules from a prefix list lose their description: moto
   keeps only the list's id, where AWS keeps and describes `Description` as it
   does for address ranges and groups.
@@ -53,8 +56,13 @@ import os
 import re
 import sys
 
-import werkzeug.wrappers
-from moto.cloudfront import responses as cloudfront_responses
+# ACM issues a DNS-validated certificate once its validation record is in place: minutes in
+# AWS. moto issues any pending certificate once it is this many seconds old (60 by default);
+# drone's waiter polls either way, so a second keeps the tests fast without skipping it.
+os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "1")
+
+import werkzeug.wrappers  # noqa: E402
+from moto.cloudfront import responses as cloudfront_responses  # noqa: E402
 
 cloudfront_responses.CREATE_DISTRIBUTION_TEMPLATE = cloudfront_responses.GET_DISTRIBUTION_TEMPLATE
 _PYTHON_BOOLEAN = re.compile(r">\s*(True|False)\s*<")
@@ -74,6 +82,12 @@ cloudfront_responses.CloudFrontResponse.response_template = lambda self, source:
     _cloudfront_template(self, source)
 )
 
+
+from moto.route53 import responses as route53_responses  # noqa: E402
+
+route53_responses.LIST_RRSET_RESPONSE = route53_responses.LIST_RRSET_RESPONSE.replace(
+    "<Value><![CDATA[{{ resource }}]]></Value>", "<Value>{{ resource|e }}</Value>"
+)
 
 from moto.rds import models as rds_models  # noqa: E402
 from moto.s3 import models as s3_models  # noqa: E402

@@ -180,6 +180,33 @@ pub async fn inventory(url: &str) -> Inventory {
         let acls = client.list_web_acls().scope(scope.into()).send().await.expect("web acls");
         put("aws.wafv2.web_acl", ids(acls.web_acls().iter().map(|a| a.id()).collect()));
     }
+    for region in [&config, &edge] {
+        let acm = aws_sdk_acm::Client::new(region);
+        let certificates = acm.list_certificates().send().await.expect("certificates");
+        let arns = certificates.certificate_summary_list().iter().map(|c| c.certificate_arn());
+        put("aws.acm.certificate", ids(arns.collect()));
+    }
+    let route53 = aws_sdk_route53::Client::new(&config);
+    let zones = route53.list_hosted_zones().send().await.expect("hosted zones");
+    put("aws.route53.zone", Vec::new());
+    put("aws.route53.record", Vec::new()); // listed per zone
+    for zone in zones.hosted_zones() {
+        let id = zone.id().rsplit('/').next().unwrap_or_default().to_string();
+        let sets = route53.list_resource_record_sets().hosted_zone_id(&id).send().await.expect("record sets");
+        // The zone's own NS and SOA records are Route 53's; ACM's validation records belong to their
+        // certificates (which remove them; a zone that keeps any cannot be deleted).
+        let validation = |r: &aws_sdk_route53::types::ResourceRecordSet| {
+            r.resource_records().iter().any(|v| v.value().contains("acm-validations.aws"))
+        };
+        let ours = sets
+            .resource_record_sets()
+            .iter()
+            .filter(|r| !matches!(r.r#type().as_str(), "NS" | "SOA") && !validation(r));
+        let records = ours
+            .map(|r| format!("{id}_{}_{}", r.name().trim_end_matches('.').to_ascii_lowercase(), r.r#type().as_str()));
+        put("aws.route53.record", records.collect());
+        put("aws.route53.zone", vec![id]);
+    }
     let cloudfront = aws_sdk_cloudfront::Client::new(&edge);
     let distributions = cloudfront.list_distributions().send().await.expect("distributions");
     let items = distributions.distribution_list().map(|l| l.items().to_vec()).unwrap_or_default();

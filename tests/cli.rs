@@ -134,13 +134,13 @@ fn a_lock_of_a_running_holder_stays_and_one_of_a_dead_holder_is_taken_over() {
     }
     let out = run(drone(Some("http://127.0.0.1:9"))
         .current_dir(root())
-        .args(["plan", "workflows/prod.drone", "--param", super::support::LOCAL_CERTIFICATE, "--state"])
+        .args(["plan", "workflows/prod.drone", "--state"])
         .arg(&state));
     // plan takes no lock; run does, and then fails on the unreachable endpoint.
     assert_exit(&out, 5);
     let out = run(drone(Some("http://127.0.0.1:9"))
         .current_dir(root())
-        .args(["run", "workflows/prod.drone", "--yes", "--param", super::support::LOCAL_CERTIFICATE, "--state"])
+        .args(["run", "workflows/prod.drone", "--yes", "--state"])
         .arg(&state));
     assert_exit(&out, 5);
     let stderr = text(&out).1;
@@ -190,7 +190,7 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
     let out = run(drone(None).current_dir(root()).args(["check", "workflows/prod.drone"]));
     assert_exit(&out, 0);
     assert!(
-        text(&out).0.contains("51 resources in 5 phases; policy: 0 errors, 0 warnings, 1 suppressed"),
+        text(&out).0.contains("56 resources in 5 phases; policy: 0 errors, 0 warnings, 1 suppressed"),
         "{}",
         text(&out).0
     );

@@ -86,8 +86,11 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
         "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
         "aws.rds.cluster_instance" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}"),
-        // Secrets are recorded by their ARN.
-        "aws.secretsmanager.secret" => id.to_string(),
+        // Secrets and certificates are recorded by their ARN.
+        "aws.secretsmanager.secret" | "aws.acm.certificate" => id.to_string(),
+        "aws.route53.zone" => format!("arn:aws:route53:::hostedzone/{id}"),
+        // A record's id begins with its zone's.
+        "aws.route53.record" => format!("arn:aws:route53:::hostedzone/{}", id.split('_').next().unwrap_or_default()),
         // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
         t if t.starts_with("aws.applicationautoscaling.") => {
             format!("arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123456789abcdef")
@@ -113,6 +116,14 @@ fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
             let listener = rest.rsplit_once('/').map_or(rest, |(l, _)| l);
             return format!("{prefix}:listener/{listener}");
         }
+    }
+    // Route 53 changes are polled by their own id, which the journal does not hold.
+    if action == "route53:GetChange" {
+        return "arn:aws:route53:::change/C0123456789ABCDEFGHIJ".into();
+    }
+    // A certificate's DNS validation writes into a zone the journal does not name.
+    if action.starts_with("route53:") && type_name == "aws.acm.certificate" {
+        return "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ".into();
     }
     // A type that sends a secret's value (CloudFront's origin header, a listener rule's condition)
     // reads it from the secret, whose ARN the journal does not hold: the origin secret's.

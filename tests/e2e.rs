@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 51 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 56 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,7 +42,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(51));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(56));
     // AWS generates and keeps the database password: drone neither sends nor records one.
     let cluster_attrs = &state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"];
     assert!(cluster_attrs.get("master_password").is_none(), "{cluster_attrs}");
@@ -315,6 +315,53 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         .iter()
         .any(|t| t.key() == "drone:address" && t.value() == Some("edge.primary.aws.cloudfront.distribution.ghost")));
 
+    // The customer's domain: its zone answers blog.drone-shuttle.example with CloudFront (A and
+    // AAAA aliases); CloudFront serves the certificate drone requested in us-east-1, the load
+    // balancer the one in the region, both issued after drone wrote their DNS validation.
+    let route53 = aws_sdk_route53::Client::new(&config);
+    let zone_id = id(&state, "aws.route53.zone.public");
+    let sets = route53.list_resource_record_sets().hosted_zone_id(&zone_id).send().await.expect("record sets");
+    let aliases: BTreeSet<(String, String, String)> = sets
+        .resource_record_sets()
+        .iter()
+        .filter_map(|r| {
+            let a = r.alias_target()?;
+            Some((
+                r.name().to_string(),
+                r.r#type().as_str().to_string(),
+                a.dns_name().trim_end_matches('.').to_string(),
+            ))
+        })
+        .collect();
+    let cdn_domain = distribution.domain_name().to_string();
+    assert_eq!(
+        aliases,
+        BTreeSet::from([
+            ("blog.drone-shuttle.example.".to_string(), "A".to_string(), cdn_domain.clone()),
+            ("blog.drone-shuttle.example.".to_string(), "AAAA".to_string(), cdn_domain.clone()),
+        ])
+    );
+    let edge_config = config.to_builder().region(aws_config::Region::new("us-east-1")).build();
+    let edge_certificate = id(&state, "edge.primary.aws.acm.certificate.edge");
+    let region_certificate = id(&state, "ghost.primary.aws.acm.certificate.alb");
+    assert!(edge_certificate.starts_with("arn:aws:acm:us-east-1:123456789012:certificate/"), "{edge_certificate}");
+    assert!(region_certificate.starts_with("arn:aws:acm:eu-west-1:123456789012:certificate/"), "{region_certificate}");
+    for (acm_config, arn) in [(&edge_config, &edge_certificate), (&config, &region_certificate)] {
+        let acm = aws_sdk_acm::Client::new(acm_config);
+        let described = acm.describe_certificate().certificate_arn(arn).send().await.expect("certificate");
+        let certificate = described.certificate().expect("certificate");
+        assert_eq!(certificate.domain_name(), Some("blog.drone-shuttle.example"));
+        assert_eq!(certificate.status(), Some(&aws_sdk_acm::types::CertificateStatus::Issued));
+        let record = certificate.domain_validation_options()[0].resource_record().expect("validation record");
+        assert!(
+            sets.resource_record_sets().iter().any(|r| r.name() == record.name() && r.r#type().as_str() == "CNAME"),
+            "the validation record {} is in the zone",
+            record.name()
+        );
+    }
+    assert_eq!(dc.viewer_certificate().and_then(|v| v.acm_certificate_arn()), Some(edge_certificate.as_str()));
+    assert_eq!(dc.is_ipv6_enabled(), Some(true));
+
     // CloudFront proves itself with a secret header, over HTTPS; the listener forwards only requests
     // that carry it and answers 403 to the rest.
     let origin = &dc.origins().expect("origins").items()[0];
@@ -328,7 +375,9 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     let listener_arn = id(&state, "ghost.primary.aws.elbv2.listener.https");
     let listeners = elb.describe_listeners().listener_arns(&listener_arn).send().await.expect("listener");
-    let default = &listeners.listeners()[0].default_actions()[0];
+    let listener = &listeners.listeners()[0];
+    assert_eq!(listener.certificates()[0].certificate_arn(), Some(region_certificate.as_str()));
+    let default = &listener.default_actions()[0];
     assert_eq!(default.fixed_response_config().and_then(|f| f.status_code()), Some("403"));
     let rules = elb.describe_rules().listener_arn(&listener_arn).send().await.expect("rules");
     let rule = rules.rules().iter().find(|r| r.priority() == Some("10")).expect("the origin rule");
@@ -346,21 +395,49 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 51 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 56 resource(s) match the workflow."), "{}", text(&out).0);
 
-    // One changed argument plans exactly one in-place update, inside its instance.
+    // One changed argument plans exactly what it reaches: a new Ghost version is a new task
+    // definition and the service updated in place to run it.
+    let out = drone_at(&["plan", "workflows/prod.drone", "--format", "json", "--param", "ghost_version=5.97.0"]);
+    assert_exit(&out, 0);
+    let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
+    let actions: Vec<(&str, &str)> = plan["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|a| a["action"] != "noop")
+        .map(|a| (a["action"].as_str().unwrap_or_default(), a["address"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("replace", "ghost.primary.aws.ecs.task_definition.ghost"), ("update", "ghost.primary.aws.ecs.service.ghost")],
+        "{plan:#}"
+    );
+    // A new host name is a new certificate for each end, new records and a new site URL, and
+    // nothing else: the zone, the network and the database stay.
     let out =
         drone_at(&["plan", "workflows/prod.drone", "--format", "json", "--param", "domain=www.drone-shuttle.example"]);
     assert_exit(&out, 0);
     let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
-    let actions: Vec<&serde_json::Value> =
-        plan["actions"].as_array().expect("actions").iter().filter(|a| a["action"] != "noop").collect();
-    assert_eq!(actions.len(), 1, "{plan:#}");
-    assert_eq!(actions[0]["address"], "edge.primary.aws.cloudfront.distribution.ghost");
-    assert_eq!(actions[0]["action"], "update");
-    assert_eq!(
-        actions[0]["changes"],
-        serde_json::json!([{ "attribute": "aliases", "before": ["blog.drone-shuttle.example"], "after": ["www.drone-shuttle.example"], "forces_replacement": false }])
+    let touched: BTreeSet<String> = plan["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|a| a["action"] != "noop")
+        .map(|a| format!("{} {}", a["action"].as_str().unwrap_or_default(), a["address"].as_str().unwrap_or_default()))
+        .collect();
+    for expected in [
+        "replace ghost.primary.aws.acm.certificate.alb",
+        "replace edge.primary.aws.acm.certificate.edge",
+        "replace edge.primary.aws.route53.record.site[\"A\"]",
+        "update edge.primary.aws.cloudfront.distribution.ghost",
+    ] {
+        assert!(touched.contains(expected), "{expected} missing from {touched:#?}");
+    }
+    assert!(
+        !touched.iter().any(|t| t.contains("route53.zone") || t.contains("aws.ec2.") || t.contains("rds.")),
+        "{touched:#?}"
     );
 
     // Scale on demand: Ghost's task count is a scalable target, tracked on CPU and on requests per task.
@@ -409,7 +486,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_exit(&out, 0);
     let shown = text(&out).0;
     assert!(shown.contains("desired_count : 2 -> 5  (kept: lifecycle.ignore_changes)"), "{shown}");
-    assert!(shown.contains("No changes: 51 resource(s) match the workflow."), "{shown}");
+    assert!(shown.contains("No changes: 56 resource(s) match the workflow."), "{shown}");
 
     // A release: Ghost's new version replaces the task definition and updates the service, and the
     // hook after that update invalidates the edge cache; the service keeps the count autoscaling set.
@@ -469,7 +546,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 51 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 56 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -504,6 +581,12 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert!(cloudfront.get_distribution().id(&distribution_id).send().await.is_err());
     let scope = aws_sdk_wafv2::types::Scope::Cloudfront;
     assert!(wafv2.list_web_acls().scope(scope).send().await.expect("web acls").web_acls().is_empty());
+    // The zone could go only once the certificates had taken their validation records with them.
+    assert!(route53.list_hosted_zones().send().await.expect("zones").hosted_zones().is_empty());
+    for acm_config in [&edge_config, &config] {
+        let acm = aws_sdk_acm::Client::new(acm_config);
+        assert!(acm.list_certificates().send().await.expect("certificates").certificate_summary_list().is_empty());
+    }
 
     // Every call of the run, the re-plan and the destroy is allowed by `drone iam`'s policy.
     super::deployer::assert_calls_allowed(&journal, &super::deployer::prod_policy());
@@ -610,15 +693,15 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..51).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..56).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 51 - recorded)), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 56 - recorded)), "{stdout}");
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 51 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 56 resource(s) match the workflow."), "{}", text(&out).0);
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

@@ -18,7 +18,7 @@
 use serde_json::{json, Value};
 
 use super::deployer::{prod_policy, strings};
-use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, LOCAL_CERTIFICATE};
+use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto};
 
 const ACCOUNT: &str = "123456789012";
 const LIFECYCLE: &str = "tests/workflows/lifecycle.drone";
@@ -38,6 +38,8 @@ const MOTO_BLIND: &[(&str, &str)] = &[
     ("cloudfront:UntagResource", "moto serves CloudFront tagging outside its IAM check"),
     ("cloudfront:ListTagsForResource", "moto serves CloudFront tagging outside its IAM check"),
     ("iam:CreateServiceLinkedRole", "moto's Application Auto Scaling makes no service-linked role"),
+    ("route53:ChangeTagsForResource", "moto serves Route 53 tagging outside its IAM check"),
+    ("route53:ListTagsForResource", "moto serves Route 53 tagging outside its IAM check"),
     ("cloudwatch:PutMetricAlarm", "moto's target tracking makes no CloudWatch alarms"),
     ("cloudwatch:DescribeAlarms", "moto's target tracking makes no CloudWatch alarms"),
     ("cloudwatch:DeleteAlarms", "moto's target tracking makes no CloudWatch alarms"),
@@ -247,20 +249,12 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         cmd.current_dir(root())
             .env("AWS_ACCESS_KEY_ID", &keys.id)
             .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
-            .args([
-                command,
-                "workflows/prod.drone",
-                "--yes",
-                "--param",
-                "protect_data=false",
-                "--param",
-                LOCAL_CERTIFICATE,
-            ])
+            .args([command, "workflows/prod.drone", "--yes", "--param", "protect_data=false"])
             .args(["--disable-policy", "data.rds_deletion_protection"]);
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "51 created" } else { "51 deleted" };
+        let expected = if command == "run" { "56 created" } else { "56 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use super::account::{assert_empty, assert_matches_states};
-use super::support::{assert_exit, drone, root, run, text, Moto, LOCAL_CERTIFICATE};
+use super::support::{assert_exit, drone, root, run, text, Moto};
 
 const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
 
@@ -18,7 +18,7 @@ fn drone_env(moto: &Moto, dir: &Path, env: &str, command: &str) -> Output {
     cmd.current_dir(root())
         .args([command, &format!("workflows/{env}.drone"), "--yes", "--state"])
         .arg(state(dir, env))
-        .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
+        .args(["--param", "protect_data=false"])
         .args(["--disable-policy", "data.rds_deletion_protection"]);
     run(&mut cmd)
 }
@@ -42,9 +42,9 @@ async fn dev_staging_and_prod_run_side_by_side_and_go_one_at_a_time() {
     assert_eq!(
         counts,
         [
-            ("dev", "Apply complete: 41 created, 0 updated, 0 deleted.".to_string()),
-            ("staging", "Apply complete: 41 created, 0 updated, 0 deleted.".to_string()),
-            ("prod", "Apply complete: 51 created, 0 updated, 0 deleted.".to_string()),
+            ("dev", "Apply complete: 46 created, 0 updated, 0 deleted.".to_string()),
+            ("staging", "Apply complete: 46 created, 0 updated, 0 deleted.".to_string()),
+            ("prod", "Apply complete: 56 created, 0 updated, 0 deleted.".to_string()),
         ]
     );
     let workflows: Vec<(PathBuf, String)> =

@@ -5,14 +5,14 @@
 //! IP, drone's command, the task role) and the task role's policy (exactly the
 //! grants: a mysql grant calls no AWS action, so only reading state).
 
-use crate::support::{assert_exit, drone, root, run, sdk_config, text, Moto, LOCAL_CERTIFICATE};
+use crate::support::{assert_exit, drone, root, run, sdk_config, text, Moto};
 
 fn prod(moto: &Moto, args: &[&str]) -> std::process::Output {
     let mut cmd = drone(Some(&moto.url));
     cmd.current_dir(root())
         .env("DRONE_FARGATE_POLL_MS", "100")
         .args(args)
-        .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
+        .args(["--param", "protect_data=false"])
         .args(["--disable-policy", "data.rds_deletion_protection"]);
     run(&mut cmd)
 }

@@ -125,14 +125,10 @@ pub fn prod(endpoint: &str, state: &Path, args: &[&str]) -> Command {
         .args(args)
         .arg("--state")
         .arg(state)
-        .args(["--param", "protect_data=false", "--param", LOCAL_CERTIFICATE])
+        .args(["--param", "protect_data=false"])
         .args(["--disable-policy", "data.rds_deletion_protection"]);
     cmd
 }
-
-/// The `certificate_arn` the tests give prod.drone against moto: an IAM server
-/// certificate, which moto takes without looking it up (an ACM one must exist).
-pub const LOCAL_CERTIFICATE: &str = "certificate_arn=arn:aws:iam::123456789012:server-certificate/shuttle-local";
 
 /// The database password the tests give prod.drone; must never appear in state or output.
 pub const DB_PASSWORD: &str = "not-in-state-7f3a9c";

@@ -126,6 +126,7 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DBSubnetGroupNotFoundFault"
         | "ClusterNotFoundException"
         | "NoSuchDistribution"
+        | "NoSuchHostedZone"
         | "WAFNonexistentItemException" => ErrorKind::NotFound,
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
             ErrorKind::NotFound
@@ -142,7 +143,8 @@ pub fn classify(code: &str) -> ErrorKind {
         | "InvalidGroup.Duplicate"
         | "DuplicateLoadBalancerName"
         | "DuplicateTargetGroupName"
-        | "DuplicateListener" => ErrorKind::AlreadyExists,
+        | "DuplicateListener"
+        | "ResourceExistsException" => ErrorKind::AlreadyExists,
         c if c.contains("AlreadyExists") => ErrorKind::AlreadyExists,
         _ => ErrorKind::Rejected,
     }

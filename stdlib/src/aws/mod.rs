@@ -68,6 +68,10 @@ pub struct AwsProvider {
     pub(crate) applicationautoscaling: aws_sdk_applicationautoscaling::Client,
     #[cfg(feature = "secretsmanager")]
     pub(crate) secretsmanager: aws_sdk_secretsmanager::Client,
+    #[cfg(feature = "route53")]
+    pub(crate) route53: aws_sdk_route53::Client,
+    #[cfg(feature = "acm")]
+    pub(crate) acm: aws_sdk_acm::Client,
 }
 
 impl AwsProvider {
@@ -137,6 +141,10 @@ impl AwsProvider {
             ),
             #[cfg(feature = "secretsmanager")]
             secretsmanager: conf!(aws_sdk_secretsmanager, aws_sdk_secretsmanager::config::Builder::from(config)),
+            #[cfg(feature = "route53")]
+            route53: conf!(aws_sdk_route53, aws_sdk_route53::config::Builder::from(config)),
+            #[cfg(feature = "acm")]
+            acm: conf!(aws_sdk_acm, aws_sdk_acm::config::Builder::from(config)),
             journal,
             endpoint,
         }

@@ -7,6 +7,7 @@
 //! [`crate::registry`] names every type once: the catalog, `drone iam`,
 //! provider dispatch, `drone check --list-types` and the tests derive from it.
 
+pub mod acm;
 pub mod applicationautoscaling;
 pub mod cloudfront;
 pub mod ec2;
@@ -17,6 +18,7 @@ pub mod elbv2;
 pub mod iam;
 pub mod logs;
 pub mod rds;
+pub mod route53;
 pub mod s3;
 pub mod secretsmanager;
 pub mod wafv2;

@@ -66,9 +66,28 @@ fn fill(format: &str, filler: &str) -> String {
 pub fn covers_every_resource_of<S: AsRef<str>>(patterns: &[S], action: &Action) -> bool {
     let c = catalogue();
     action.resource_types.iter().any(|t| {
-        c.arn_format(action.service(), t)
-            .is_some_and(|format| patterns.iter().any(|p| covers_every_arn(p.as_ref(), format)))
+        c.arn_format(action.service(), t).is_some_and(|format| {
+            patterns.iter().any(|p| {
+                let p = p.as_ref();
+                match account_bound(action.service(), format) {
+                    // Bounded to the account: only a pattern that does not even name the type is every resource.
+                    true => glob(p, &format!("arn:aws:{}:::zq9-no-such-type/x", action.service())),
+                    false => covers_every_arn(p, format),
+                }
+            })
+        })
     })
+}
+
+/// Services whose ARNs name no account but whose resources take no resource-based policy: an
+/// identity reaches only its own account's, so `arn:aws:route53:::hostedzone/*` is every zone of
+/// the account, as `arn:aws:ec2:REGION:ACCOUNT:vpc/*` is every VPC of one (S3, whose buckets take
+/// policies that admit other accounts, is not among them).
+const ACCOUNT_BOUND: &[&str] = &["route53"];
+
+/// Whether every ARN of `format` is bounded to the caller's account though it names none.
+fn account_bound(service: &str, format: &str) -> bool {
+    ACCOUNT_BOUND.contains(&service) && !format.contains("${Account}")
 }
 
 /// Whether some pattern matches every resource of some type of `service`.
@@ -86,6 +105,17 @@ pub fn covers_anything(pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_bound_services_are_scoped_by_their_wildcards() {
+        let c = catalogue();
+        let change = c.get("route53:ChangeResourceRecordSets").expect("route53 action");
+        assert!(!covers_every_resource_of(&["arn:aws:route53:::hostedzone/*"], change));
+        assert!(covers_every_resource_of(&["*"], change));
+        assert!(covers_every_resource_of(&["arn:aws:route53:::*"], change));
+        let put = c.get("s3:PutObject").expect("s3 action");
+        assert!(covers_every_resource_of(&["arn:aws:s3:::*"], put), "buckets take other accounts' policies");
+    }
 
     #[test]
     fn every_action_however_spelled() {

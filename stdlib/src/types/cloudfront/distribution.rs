@@ -320,6 +320,8 @@ mod sdk {
             .viewer_certificate(certificate)
             .set_web_acl_id(string(config, "web_acl_id").map(String::from))
             .price_class(PriceClass::from(price))
+            // Viewers reach it over IPv6 too (a domain's AAAA alias answers with these addresses).
+            .is_ipv6_enabled(true)
             .build()
             .map_err(built)
     }

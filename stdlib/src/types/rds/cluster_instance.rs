@@ -102,6 +102,8 @@ mod sdk {
                 .set_availability_zone(string(config, "availability_zone").map(String::from))
                 .set_promotion_tier(int(config, "promotion_tier"))
                 .set_tags(Some(rds_tags(tags)))
+                .customize()
+                .config_override(crate::aws::once!(aws_sdk_rds))
                 .send()
                 .await
                 .map_err(|e| sdk_error(OP, e))?;

@@ -112,6 +112,8 @@ mod sdk {
                 // The create's token: a repeated request makes no second version.
                 .client_request_token(token)
                 .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+                .customize()
+                .config_override(crate::aws::once!(aws_sdk_secretsmanager))
                 .send()
                 .await
                 .map_err(|e| sdk_error(OP, e))?;

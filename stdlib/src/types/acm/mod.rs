@@ -1,0 +1,3 @@
+//! Certificate Manager: TLS certificates AWS issues and renews.
+
+pub mod certificate;
