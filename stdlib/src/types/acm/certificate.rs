@@ -19,11 +19,13 @@ pub static TYPE: TypeDef = TypeDef {
     naming: None,
     // Certificate ids exist only after create; validation records go to a hosted zone.
     arns: |s| {
-        vec![
-            ArnPattern::new("acm", "certificate", format!("arn:aws:acm:{}:{}:certificate/*", s.region, s.account)),
-            ArnPattern::new("route53", "hostedzone", "arn:aws:route53:::hostedzone/*".into()),
-            ArnPattern::new("route53", "change", "arn:aws:route53:::change/*".into()),
-        ]
+        let mut arns = crate::types::route53::zones_and_changes();
+        arns.push(ArnPattern::new(
+            "acm",
+            "certificate",
+            format!("arn:aws:acm:{}:{}:certificate/*", s.region, s.account),
+        ));
+        arns
     },
     actions: &[
         (Create, "acm:RequestCertificate"),

@@ -20,11 +20,7 @@ pub static TYPE: TypeDef = TypeDef {
     // tracking makes and removes its CloudWatch alarms (`TargetTracking-...`) as the caller.
     arns: |s| {
         vec![
-            ArnPattern::new(
-                "application-autoscaling",
-                "ScalableTarget",
-                format!("arn:aws:application-autoscaling:{}:{}:scalable-target/*", s.region, s.account),
-            ),
+            super::any_scalable_target(s),
             ArnPattern::new(
                 "cloudwatch",
                 "alarm",

@@ -5,7 +5,7 @@ use drone_lang::schema::{AttributeSchema, Type};
 
 use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, field, optional, required, AttributeExt};
-use crate::types::{ArnPattern, TypeDef};
+use crate::types::TypeDef;
 
 /// The type.
 pub static TYPE: TypeDef = TypeDef {
@@ -14,12 +14,7 @@ pub static TYPE: TypeDef = TypeDef {
     taggable: false,
     attributes,
     naming: None,
-    arns: |_| {
-        vec![
-            ArnPattern::new("route53", "hostedzone", "arn:aws:route53:::hostedzone/*".into()),
-            ArnPattern::new("route53", "change", "arn:aws:route53:::change/*".into()),
-        ]
-    },
+    arns: |_| super::zones_and_changes(),
     actions: &[
         (Create, "route53:ChangeResourceRecordSets"),
         (Create, "route53:GetChange"),

@@ -5,7 +5,7 @@ use drone_lang::schema::{AttributeSchema, Type};
 
 use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
 use crate::schema::{computed, optional, required, AttributeExt};
-use crate::types::{ArnPattern, TypeDef};
+use crate::types::TypeDef;
 
 /// The type.
 pub static TYPE: TypeDef = TypeDef {
@@ -15,12 +15,7 @@ pub static TYPE: TypeDef = TypeDef {
     attributes,
     naming: Some("name"),
     // Zone ids exist only after create; Route 53 is global.
-    arns: |_| {
-        vec![
-            ArnPattern::new("route53", "hostedzone", "arn:aws:route53:::hostedzone/*".into()),
-            ArnPattern::new("route53", "change", "arn:aws:route53:::change/*".into()),
-        ]
-    },
+    arns: |_| super::zones_and_changes(),
     actions: &[
         (Create, "route53:CreateHostedZone"),
         (Create, "route53:ChangeTagsForResource"),
