@@ -197,13 +197,7 @@ mod sdk {
         let Some(c) = condition else { return Value::Null };
         let name = c.http_header_name().unwrap_or_default();
         let value = c.values().first().map(String::as_str).unwrap_or_default();
-        match secret {
-            Some(secret) => secret.observed(name, value),
-            None => Value::Map(BTreeMap::from([
-                ("name".to_string(), Value::str(name)),
-                ("secret_arn".to_string(), Value::str("(a value that is not a secret's)")),
-            ])),
-        }
+        SecretHeader::read_back(secret, name, value)
     }
 
     /// The listener a rule belongs to, from the rule's ARN

@@ -68,7 +68,7 @@ mod sdk {
     use async_trait::async_trait;
     use aws_sdk_rds::types::DbInstance;
     use aws_sdk_rds::Client;
-    use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
+    use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{found, rds_tags, sync_tags};
@@ -189,14 +189,13 @@ mod sdk {
     /// Polls an instance until it has `status`, or until it is gone when `status` is `None`.
     async fn wait_for(rds: &Client, id: &str, status: Option<&str>) -> Result<Option<DbInstance>, ProviderError> {
         let what = format!("DB instance `{id}` did not reach {}", status.unwrap_or("deletion"));
+        // `describe` answers a missing instance as none; `until` polls again after a retryable error.
         wait::until("DescribeDBInstances", &what, INSTANCE_TIMEOUT, || async {
-            match (describe(rds, id).await, status) {
-                (Ok(Some(i)), Some(want)) if i.db_instance_status() == Some(want) => Ok(Poll::Ready(Some(i))),
-                (Ok(None), None) => Ok(Poll::Ready(None)),
-                (Err(e), None) if e.kind == ErrorKind::NotFound => Ok(Poll::Ready(None)),
-                (Err(e), _) if !e.retryable() => Err(e),
-                _ => Ok(Poll::Pending),
-            }
+            Ok(match (describe(rds, id).await?, status) {
+                (Some(i), Some(want)) if i.db_instance_status() == Some(want) => Poll::Ready(Some(i)),
+                (None, None) => Poll::Ready(None),
+                _ => Poll::Pending,
+            })
         })
         .await
     }

@@ -56,13 +56,16 @@ impl SecretHeader {
         Ok(Some(SecretHeader { name, secret_arn, value }))
     }
 
-    /// The header as read back, given what it carries in AWS: the workflow's
-    /// form when the value is the secret's, else its name with a `secret_arn`
-    /// that says it differs (the value itself is never shown).
-    pub(crate) fn observed(&self, name: &str, value: &str) -> drone_engine::value::Value {
+    /// A header AWS holds (`name: value`) as read back against `secret`, the one the workflow
+    /// names: the workflow's form when the value is the secret's, else its name with a
+    /// `secret_arn` that says it differs (the value itself is never shown).
+    pub(crate) fn read_back(secret: Option<&SecretHeader>, name: &str, value: &str) -> drone_engine::value::Value {
         use drone_engine::value::Value;
-        let matches = name.eq_ignore_ascii_case(&self.name) && value == self.value;
-        let secret = if matches { self.secret_arn.clone() } else { "(a value that is not the secret's)".into() };
+        let secret = match secret {
+            Some(s) if name.eq_ignore_ascii_case(&s.name) && value == s.value => s.secret_arn.clone(),
+            Some(_) => "(a value that is not the secret's)".into(),
+            None => "(a value that is not a secret's)".into(),
+        };
         Value::Map(std::collections::BTreeMap::from([
             ("name".to_string(), Value::str(name)),
             ("secret_arn".to_string(), Value::String(secret)),
