@@ -3,7 +3,7 @@
 # other scripts. Installs a pinned moto into target/moto-venv (never system-wide),
 # starts it on a free loopback port, and stops it again.
 
-MOTO_VERSION="5.1.22"
+MOTO_VERSION="5.2.6"
 MOTO_VENV="${MOTO_VENV:-$(pwd)/target/moto-venv}"
 
 # Installs moto[server] into the project's venv if it is not there yet.

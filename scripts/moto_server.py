@@ -3,10 +3,6 @@ SDK for Rust (stricter than boto3) can talk to it. Run as moto_server; drone's
 scripts and tests start moto only through this file.
 
 Always:
-- CloudFront CreateDistribution answers with a `CreateDistributionResult`
-  root element; AWS (and the SDK) use `Distribution`, as GetDistribution does.
-- CloudFront's templates print some booleans as Python does (`False`), which
-  the SDK's XML parser refuses; XML booleans are `false`.
 - RDS ModifyDBSubnetGroup takes the group out of moto's table and never puts
   it back: the group is gone after a successful change (AWS keeps it), which
   drone's refresh reports as deleted outside drone.
@@ -26,16 +22,21 @@ Always:
   with a 500. AWS names it `ip-A-B-C-D.REGION.compute.internal`.
 - ECS describes a task's containers with `cpu` and `memory` as numbers; the
   API's (and the SDK's) are strings.
+- ECS CreateService and UpdateService ignore `enableExecuteCommand`, and
+  DescribeServices never returns it: AWS keeps and describes it.
 - ECR PutImageScanningConfiguration with `{}` (the SDK leaves `scanOnPush`
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
-
-- Route 53 ListResourceRecordSets writes each record's value in a CDATA
-  section, which the SDK's XML parser reads as empty; AWS writes the value as
-  escaped text. (Every later DELETE of such a record then names an empty value.)
 - EC2 security group rules from a prefix list lose their description: moto
   keeps only the list's id, where AWS keeps and describes `Description` as it
   does for address ranges and groups.
+
+moto authorizes each request as the action `service:Operation`; AWS names
+some operations' actions otherwise (S3's PutBucketEncryption needs
+`s3:PutEncryptionConfiguration`) and a few need two (CloudFront's
+CreateDistributionWithTags also needs `cloudfront:TagResource`), and CloudWatch's
+prefix is `cloudwatch`, not the `monitoring` it signs with. Requests are checked
+against AWS's names.
 
 With IAM enforcement on (INITIAL_NO_AUTH_ACTION_COUNT set), moto recomputes
 each request's SigV4 signature, but not over the bytes that were sent:
@@ -53,7 +54,6 @@ of what was actually sent.
 import inspect
 import json
 import os
-import re
 import sys
 
 # ACM issues a DNS-validated certificate once its validation record is in place: minutes in
@@ -62,33 +62,6 @@ import sys
 os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "1")
 
 import werkzeug.wrappers  # noqa: E402
-from moto.cloudfront import responses as cloudfront_responses  # noqa: E402
-
-cloudfront_responses.CREATE_DISTRIBUTION_TEMPLATE = cloudfront_responses.GET_DISTRIBUTION_TEMPLATE
-_PYTHON_BOOLEAN = re.compile(r">\s*(True|False)\s*<")
-
-
-class _XmlBooleans:
-    def __init__(self, template):
-        self._template = template
-
-    def render(self, **context):
-        text = self._template.render(**context)
-        return _PYTHON_BOOLEAN.sub(lambda m: ">" + m.group(1).lower() + "<", text)
-
-
-_cloudfront_template = cloudfront_responses.CloudFrontResponse.response_template
-cloudfront_responses.CloudFrontResponse.response_template = lambda self, source: _XmlBooleans(
-    _cloudfront_template(self, source)
-)
-
-
-from moto.route53 import responses as route53_responses  # noqa: E402
-
-route53_responses.LIST_RRSET_RESPONSE = route53_responses.LIST_RRSET_RESPONSE.replace(
-    "<Value><![CDATA[{{ resource }}]]></Value>", "<Value>{{ resource|e }}</Value>"
-)
-
 from moto.rds import models as rds_models  # noqa: E402
 from moto.s3 import models as s3_models  # noqa: E402
 
@@ -237,6 +210,30 @@ def _container_with_string_sizes(self, task_def):
 
 ecs_models.Container.__init__ = _container_with_string_sizes
 
+from moto.ecs import responses as ecs_responses  # noqa: E402
+
+
+def _keeping_execute_command(handler):
+    def handle(self):
+        result = handler(self)
+        enabled = self._get_param("enableExecuteCommand")
+        service = result.result["service"]
+        if enabled is not None:
+            service.enable_execute_command = bool(enabled)
+        elif not hasattr(service, "enable_execute_command"):
+            service.enable_execute_command = False
+        return result
+
+    return handle
+
+
+for _name in ("create_service", "update_service"):
+    setattr(
+        ecs_responses.EC2ContainerServiceResponse,
+        _name,
+        _keeping_execute_command(getattr(ecs_responses.EC2ContainerServiceResponse, _name)),
+    )
+
 from moto.wafv2 import exceptions as wafv2_exceptions  # noqa: E402
 
 
@@ -280,6 +277,53 @@ def _create_aws_request(self):
 
 if ENFORCING:
     access_control.IAMRequestBase._create_aws_request = _create_aws_request
+
+# moto authorizes a request as `service:Operation`; AWS authorizes some operations under other
+# action names, and a few under two (Service Authorization Reference, "Actions defined by ...").
+_AWS_ACTIONS = {
+    "s3:HeadBucket": ("s3:ListBucket",),
+    "s3:ListObjects": ("s3:ListBucket",),
+    "s3:ListObjectsV2": ("s3:ListBucket",),
+    "s3:ListObjectVersions": ("s3:ListBucketVersions",),
+    "s3:HeadObject": ("s3:GetObject",),
+    "s3:PutBucketEncryption": ("s3:PutEncryptionConfiguration",),
+    "s3:DeleteBucketEncryption": ("s3:PutEncryptionConfiguration",),
+    "s3:GetBucketEncryption": ("s3:GetEncryptionConfiguration",),
+    "s3:PutPublicAccessBlock": ("s3:PutBucketPublicAccessBlock",),
+    "s3:DeletePublicAccessBlock": ("s3:PutBucketPublicAccessBlock",),
+    "s3:GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock",),
+    "s3:DeleteBucketTagging": ("s3:PutBucketTagging",),
+    "s3:PutBucketLifecycleConfiguration": ("s3:PutLifecycleConfiguration",),
+    "s3:GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration",),
+    "s3:DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration",),
+    "s3:DeleteObjects": ("s3:DeleteObject",),
+    "cloudfront:CreateDistributionWithTags": ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
+}
+
+_check_action_permitted = access_control.IAMRequestBase.check_action_permitted
+
+
+# The services whose signing name is not their IAM prefix: CloudWatch signs as `monitoring`.
+_AWS_PREFIXES = {"monitoring": "cloudwatch"}
+
+
+def _check_as_aws_names_it(self, resource):
+    moto_named = self._action
+    service, _, operation = moto_named.partition(":")
+    named = f"{_AWS_PREFIXES.get(service, service)}:{operation}"
+    actions = _AWS_ACTIONS.get(named, (named,))
+    # Deleting a chosen version of an object is its own action.
+    if named == "s3:DeleteObjects" and b"<VersionId>" in (self._body or b""):
+        actions += ("s3:DeleteObjectVersion",)
+    try:
+        for action in actions:
+            self._action = action
+            _check_action_permitted(self, resource)
+    finally:
+        self._action = moto_named
+
+
+access_control.IAMRequestBase.check_action_permitted = _check_as_aws_names_it
 
 from moto.server import main  # noqa: E402  (after the patches, on purpose)
 

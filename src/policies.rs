@@ -18,6 +18,7 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
     ("data", "policies/data.drone", include_str!("../policies/data.drone")),
     ("iam", "policies/iam.drone", include_str!("../policies/iam.drone")),
     ("network", "policies/network.drone", include_str!("../policies/network.drone")),
+    ("operations", "policies/operations.drone", include_str!("../policies/operations.drone")),
     ("scripts", "policies/scripts.drone", include_str!("../policies/scripts.drone")),
 ];
 

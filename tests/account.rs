@@ -207,6 +207,25 @@ pub async fn inventory(url: &str) -> Inventory {
         put("aws.route53.record", records.collect());
         put("aws.route53.zone", vec![id]);
     }
+    // Monitoring lives in both regions: the edge's alarms and topic are in us-east-1.
+    put("aws.sns.topic", Vec::new());
+    put("aws.sns.subscription", Vec::new());
+    put("aws.cloudwatch.alarm", Vec::new());
+    for region in [&config, &edge] {
+        let sns = aws_sdk_sns::Client::new(region);
+        let topics = sns.list_topics().send().await.expect("topics");
+        put("aws.sns.topic", ids(topics.topics().iter().map(|t| t.topic_arn()).collect()));
+        let subscriptions = sns.list_subscriptions().send().await.expect("subscriptions");
+        put("aws.sns.subscription", ids(subscriptions.subscriptions().iter().map(|s| s.subscription_arn()).collect()));
+        let cloudwatch = aws_sdk_cloudwatch::Client::new(region);
+        let alarms = cloudwatch.describe_alarms().send().await.expect("alarms");
+        // Target tracking's own alarms belong to their scaling policies (AWS makes and removes them).
+        let ours =
+            alarms.metric_alarms().iter().filter(|a| !a.alarm_name().is_some_and(|n| n.starts_with("TargetTracking-")));
+        put("aws.cloudwatch.alarm", ids(ours.map(|a| a.alarm_name()).collect()));
+    }
+    let dashboards = aws_sdk_cloudwatch::Client::new(&config).list_dashboards().send().await.expect("dashboards");
+    put("aws.cloudwatch.dashboard", ids(dashboards.dashboard_entries().iter().map(|d| d.dashboard_name()).collect()));
     let cloudfront = aws_sdk_cloudfront::Client::new(&edge);
     let distributions = cloudfront.list_distributions().send().await.expect("distributions");
     let items = distributions.distribution_list().map(|l| l.items().to_vec()).unwrap_or_default();

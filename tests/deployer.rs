@@ -91,6 +91,15 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.route53.zone" => format!("arn:aws:route53:::hostedzone/{id}"),
         // A record's id begins with its zone's.
         "aws.route53.record" => format!("arn:aws:route53:::hostedzone/{}", id.split('_').next().unwrap_or_default()),
+        // Topics are recorded by their ARN; a subscription's ARN is its topic's and an id.
+        "aws.sns.topic" => id.to_string(),
+        "aws.sns.subscription" => id.rsplit_once(':').map_or(id, |(topic, _)| topic).to_string(),
+        // Alarms by their name: prod's edge alarms are in us-east-1, with CloudFront's metrics.
+        "aws.cloudwatch.alarm" => {
+            let region = if id.contains("-edge-") { "us-east-1" } else { REGION };
+            format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{id}")
+        }
+        "aws.cloudwatch.dashboard" => format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{id}"),
         // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
         t if t.starts_with("aws.applicationautoscaling.") => {
             format!("arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123456789abcdef")

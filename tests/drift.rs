@@ -117,7 +117,15 @@ async fn every_attribute_changed_outside_drone_is_reported_and_restored() {
     assert_eq!(types, registered, "{LIFECYCLE} must hold a resource of every registered type");
     let changed_types: BTreeSet<&str> =
         expected.iter().map(|(a, _)| a.rsplit_once('.').map_or(a.as_str(), |(t, _)| t)).collect();
-    assert_eq!(changed_types.len(), types.len(), "revision 2 must change every type: {changed_types:?}");
+    // A type every attribute of which replaces it (an SNS subscription) has nothing to change in place.
+    let changeable = drone_stdlib::registry::TYPES.iter().filter(|t| {
+        t.taggable
+            || t.schema()
+                .attributes
+                .iter()
+                .any(|a| a.presence != drone_lang::schema::Presence::Computed && !a.force_new)
+    });
+    assert_eq!(changed_types.len(), changeable.count(), "revision 2 must change every type it can: {changed_types:?}");
     let theirs = copy(&ours, &dir.path().join("theirs.json"));
     lifecycle.apply(&theirs, 2);
 

@@ -480,6 +480,37 @@ for zone in ["a", "b"] {
     assert!(b.instances.contains_key("test.thing.net[\"a\"]") && b.instances.contains_key("test.thing.net[\"b\"]"));
 }
 
+/// A loop over a map whose values refer to what is known only after apply: the keys decide the
+/// addresses at plan, and each instance waits for what its value refers to and gets its real id.
+#[tokio::test]
+async fn a_map_loop_with_values_known_after_apply_waits_for_them() {
+    let m = model(
+        r#"
+resource test.thing root { name = "root" }
+for key, spec in {
+  small = { size = 1, peer = test.thing.root.id }
+  large = { size = 3, peer = test.thing.root.id }
+} {
+  resource test.thing box {
+    name = key
+    size = spec.size
+    peer = spec.peer
+  }
+}
+"#,
+    );
+    let small = "test.thing.box[\"small\"]";
+    assert!(m.instances[small].deps.contains("test.thing.root"), "{:?}", m.instances[small].deps);
+    let fake = Arc::new(Fake::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(&m, fake.clone(), State::new("t"), dir.path(), 3).await;
+    assert!(out.report.succeeded());
+    assert!(fake.position("start create small") > fake.position("end create root"));
+    let root_id = Value::String(out.state.resources["test.thing.root"].id.clone());
+    assert_eq!(out.state.resources[small].attributes["peer"], root_id);
+    assert_eq!(out.state.resources["test.thing.box[\"large\"]"].attributes["size"], Value::Number(3.0));
+}
+
 #[tokio::test]
 async fn an_update_keeps_what_the_provider_computed_at_create() {
     let fake = Arc::new(Fake::default());

@@ -126,6 +126,7 @@ mod tests {
             "network.internal_load_balancers: internal",
             "network.public_ip_only_in_public_subnets: map_public_ip_on_launch",
             "network.ecs_no_public_ip: assign_public_ip",
+            "operations.ecs_exec_in_production: enable_execute_command",
         ];
         assert_eq!(mechanical, expected, "the rules whose fix the editor applies");
     }

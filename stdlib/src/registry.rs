@@ -37,6 +37,10 @@ pub static TYPES: &[&TypeDef] = &[
     &types::cloudfront::distribution::TYPE,
     &types::wafv2::web_acl::TYPE,
     &types::secretsmanager::secret::TYPE,
+    &types::sns::topic::TYPE,
+    &types::sns::subscription::TYPE,
+    &types::cloudwatch::alarm::TYPE,
+    &types::cloudwatch::dashboard::TYPE,
 ];
 
 /// The type named `name`.

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use drone_lang::ast::{Expr, ExprKind, Item, Param};
+use drone_lang::ast::{Expr, ExprKind, Item, Param, StrPart};
 use drone_lang::path::{chain, resource_path, PathOp, ResourcePath};
 use drone_lang::suggest::{closest, did_you_mean};
 use drone_lang::{Catalog, Program, Type, DEFAULT_PHASE};
@@ -425,7 +425,11 @@ impl Expander<'_> {
                             continue;
                         }
                     };
-                    if entries.iter().any(|(_, v)| !v.is_known()) {
+                    // Only what keys the addresses must be known before apply: a map's values (and
+                    // the index side of `for i, x in list`) may hold references, as attributes do.
+                    let keyed_by_element = matches!(collection, Value::List(_));
+                    if entries.iter().any(|(first, second)| !(if keyed_by_element { second } else { first }).is_known())
+                    {
                         self.errors.push(EvalError::UnknownAtPlan { what: "loop", span: f.collection.span });
                         continue;
                     }
@@ -454,10 +458,26 @@ impl Expander<'_> {
                             }
                         };
                         let mut inner = scope.clone();
-                        inner.push((LOOP_KEY.into(), Binding::Value(Value::String(key))));
+                        inner.push((LOOP_KEY.into(), Binding::Value(Value::String(key.clone()))));
                         inner.push((f.first.name.clone(), Binding::Value(first.clone())));
                         if let Some(s) = &f.second {
-                            inner.push((s.name.clone(), Binding::Value(second.clone())));
+                            // A map's value may hold what is known only after apply: it is read from
+                            // the map when used (`collection[key]`), so apply sees the values known
+                            // then and the instance depends on what they refer to.
+                            let binding = match &collection {
+                                Value::Map(_) => Binding::Let(Expr {
+                                    kind: ExprKind::Index(
+                                        Box::new(f.collection.clone()),
+                                        Box::new(Expr {
+                                            kind: ExprKind::String(vec![StrPart::Text(key.clone())]),
+                                            span: f.collection.span,
+                                        }),
+                                    ),
+                                    span: f.collection.span,
+                                }),
+                                _ => Binding::Value(second.clone()),
+                            };
+                            inner.push((s.name.clone(), binding));
                         }
                         self.items(&f.items, phase, &inner, model);
                     }

@@ -29,6 +29,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops` (every operation on some table), `table_ops` (each table's operations), `hosts`"),
         sig("target", &["reference"], Type::Any, "the resource a reference (a value known after apply) points at, or null"),
         sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type whose configuration refers to this one (a reference in an attribute, resolved before apply or not, or `depends_on`)"),
+        sig("having", &["resources", "attribute"], Type::list(Type::Any), "the resources of a list whose attribute is set to something: a non-empty string, list or map, a number, `true`, or a value known after apply"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
         sig("routes_to_internet", &["subnet"], Type::Bool, "whether a subnet's route table sends 0.0.0.0/0 or ::/0 to an internet gateway"),
         sig("load_balancer_ports", &["security_group"], Type::list(Type::Number), "the listener ports of the internet-facing load balancers that carry this security group"),
@@ -46,6 +47,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("principals", &["statement", "kind"], Type::list(Type::String), "a statement's principals of a kind (\"AWS\", \"Service\", \"Federated\"); Principal \"*\" gives [\"*\"]; references to this workflow's resources are left out"),
         sig("covers_every_action", &["actions"], Type::Bool, "whether some action pattern matches every action of every service (`*`, `*:*`, `?*`)"),
         sig("whole_services", &["actions"], Type::list(Type::String), "the services every one of whose actions the patterns match together, e.g. [\"s3\"] for `s3:?*`"),
+        sig("scopable", &["service"], Type::Bool, "whether some action of a service accepts resource ARNs (`ssmmessages`' do not: they are granted on `*` or not at all)"),
         sig("covers_every_resource", &["resources", "service"], Type::Bool, "whether some resource pattern matches every resource of some type of a service (`*`, `arn:*`, `arn:aws:s3:::*`)"),
         sig("condition_pins", &["statement", "key"], Type::Bool, "whether a statement's conditions admit only specific values of a key (not `StringLike \"*\"`, `Null`, `IfExists`, `StringNotEquals` or `ForAllValues`)"),
         sig("limits_principals", &["statement"], Type::Bool, "whether a statement's conditions pin who may call: an organisation, account, principal, VPC endpoint, or a source range smaller than the internet"),
@@ -325,6 +327,17 @@ fn grant_value(site: &crate::model::GrantSite) -> Value {
     Value::Map(map)
 }
 
+/// Whether an attribute says something: `having`'s test.
+fn set(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        Value::List(items) => !items.is_empty(),
+        Value::Map(map) => !map.is_empty(),
+        Value::Bool(true) | Value::Number(_) | Value::Unknown | Value::Ref { .. } | Value::Secret(_) => true,
+    }
+}
+
 fn refers_to(value: &Value, address: &str) -> bool {
     match value {
         Value::Ref { address: a, .. } => a == address,
@@ -365,6 +378,19 @@ impl Functions for Graph<'_, '_> {
                     self.of_type(&kind).into_iter().filter(|r| refers_to(r, &address) || configured(r)).collect(),
                 ))
             }
+            "having" => {
+                let (Some(resources), Some(attribute)) =
+                    (arg(0).as_list().map(<[Value]>::to_vec), arg(1).as_str().map(String::from))
+                else {
+                    return Some(Err(FnError("having takes a list of resources and an attribute name".into())));
+                };
+                Ok(Value::List(
+                    resources
+                        .into_iter()
+                        .filter(|r| r.as_map().and_then(|m| m.get(&attribute)).is_some_and(set))
+                        .collect(),
+                ))
+            }
             "is_public_subnet" => self.is_public_subnet(&arg(0)),
             "routes_to_internet" => self.routes_to_internet(&arg(0)),
             "internet_path" => Ok(self.internet_path(&arg(0), &arg(1))),
@@ -391,6 +417,12 @@ impl Functions for Graph<'_, '_> {
             }
             "whole_services" => Ok(patterns(&arg(0))
                 .map_or(Value::Unknown, |p| string_list(iam::scope::whole_services(&p).into_iter().map(String::from)))),
+            "scopable" => Ok(match arg(0).as_str() {
+                Some(service) => {
+                    Value::Bool(iam::catalogue::catalogue().service(service).iter().any(|a| a.resource_level()))
+                }
+                None => Value::Unknown,
+            }),
             "covers_every_resource" => Ok(match (patterns(&arg(0)), arg(1).as_str()) {
                 (Some(p), Some(service)) => Value::Bool(iam::scope::covers_every_resource_of_service(&p, service)),
                 _ => Value::Unknown,

@@ -160,6 +160,13 @@ pub fn unless_gone<T>(e: ProviderError, gone: T) -> Result<T, ProviderError> {
     }
 }
 
+/// A create refused because `what` (named by the workflow) already exists: for the calls that
+/// would overwrite it instead of failing (CloudWatch's Put*), so drone looks it up and decides
+/// whose it is, as for any name that is taken.
+pub fn name_taken(operation: &str, what: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new(ErrorKind::AlreadyExists, operation, format!("{what} already exists"))
+}
+
 /// An answer that lacks a field the API documents as always present.
 pub fn missing(operation: &str, field: &str) -> ProviderError {
     ProviderError::new(ErrorKind::Rejected, operation, format!("the response has no {field}"))

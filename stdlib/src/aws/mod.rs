@@ -72,6 +72,10 @@ pub struct AwsProvider {
     pub(crate) route53: aws_sdk_route53::Client,
     #[cfg(feature = "acm")]
     pub(crate) acm: aws_sdk_acm::Client,
+    #[cfg(feature = "sns")]
+    pub(crate) sns: aws_sdk_sns::Client,
+    #[cfg(feature = "cloudwatch")]
+    pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl AwsProvider {
@@ -145,6 +149,10 @@ impl AwsProvider {
             route53: conf!(aws_sdk_route53, aws_sdk_route53::config::Builder::from(config)),
             #[cfg(feature = "acm")]
             acm: conf!(aws_sdk_acm, aws_sdk_acm::config::Builder::from(config)),
+            #[cfg(feature = "sns")]
+            sns: conf!(aws_sdk_sns, aws_sdk_sns::config::Builder::from(config)),
+            #[cfg(feature = "cloudwatch")]
+            cloudwatch: conf!(aws_sdk_cloudwatch, aws_sdk_cloudwatch::config::Builder::from(config)),
             journal,
             endpoint,
         }

@@ -10,6 +10,7 @@
 pub mod acm;
 pub mod applicationautoscaling;
 pub mod cloudfront;
+pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
@@ -21,6 +22,7 @@ pub mod rds;
 pub mod route53;
 pub mod s3;
 pub mod secretsmanager;
+pub mod sns;
 pub mod wafv2;
 
 use std::time::Duration;

@@ -35,6 +35,11 @@ fn attributes() -> Vec<AttributeSchema> {
     vec![
         required("name", Type::String, "the cluster's name").replaces(),
         optional("container_insights", Type::Bool, "whether CloudWatch Container Insights is on"),
+        optional(
+            "exec_log_group",
+            Type::String,
+            "the CloudWatch Logs group that records ECS Exec sessions (commands run in containers)",
+        ),
         computed("id", Type::String, "the cluster's ARN"),
         computed("arn", Type::String, "the cluster's ARN"),
     ]
@@ -45,12 +50,15 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
+    use aws_sdk_ecs::types::{
+        ClusterConfiguration, ClusterField, ClusterSetting, ClusterSettingName, ExecuteCommandConfiguration,
+        ExecuteCommandLogConfiguration, ExecuteCommandLogging,
+    };
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{ecs_tags, owner_of, tags_of};
-    use crate::aws::attrs::{self, boolean, observed, required, Update};
+    use crate::aws::attrs::{self, boolean, observed, required, string, Update};
     use crate::aws::error::{missing, sdk_error};
     use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
@@ -102,9 +110,15 @@ mod sdk {
                     .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
                     .and_then(|s| s.value())
                     .map_or(Value::Null, |v| Value::Bool(v != "disabled"));
+                let exec = c.configuration().and_then(|c| c.execute_command_configuration());
+                let exec_log_group = exec
+                    .filter(|e| e.logging() == Some(&ExecuteCommandLogging::Override))
+                    .and_then(|e| e.log_configuration())
+                    .and_then(|l| l.cloud_watch_log_group_name());
                 let attributes = observed([
                     ("name", attrs::text(c.cluster_name())),
                     ("container_insights", insights),
+                    ("exec_log_group", attrs::text(exec_log_group)),
                     ("tags", tags_of(c.tags())),
                     ("arn", attrs::text(c.cluster_arn())),
                 ]);
@@ -113,7 +127,7 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            if u.changed("container_insights") {
+            if u.changed("container_insights") || u.changed("exec_log_group") {
                 let setting = insights(u.config).unwrap_or_else(|| {
                     ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value("disabled").build()
                 });
@@ -122,6 +136,7 @@ mod sdk {
                     .update_cluster()
                     .cluster(u.id)
                     .settings(setting)
+                    .configuration(configuration(u.config))
                     .send()
                     .await
                     .map_err(|e| sdk_error("UpdateCluster", e))?;
@@ -145,6 +160,7 @@ mod sdk {
             .create_cluster()
             .cluster_name(required(config, "name", "CreateCluster")?)
             .set_settings(insights(config).map(|s| vec![s]))
+            .configuration(configuration(config))
             .set_tags(Some(ecs_tags(tags)))
             .send()
             .await
@@ -155,6 +171,24 @@ mod sdk {
             .ok_or_else(|| missing("CreateCluster", "ClusterArn"))?
             .to_string();
         Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+    }
+
+    /// How ECS Exec sessions are logged: to `exec_log_group` when set, else as AWS does by default
+    /// (to the task definition's log configuration, if any).
+    fn configuration(config: &Attributes) -> ClusterConfiguration {
+        let exec = match string(config, "exec_log_group") {
+            Some(group) => ExecuteCommandConfiguration::builder()
+                .logging(ExecuteCommandLogging::Override)
+                .log_configuration(
+                    ExecuteCommandLogConfiguration::builder()
+                        .cloud_watch_log_group_name(group)
+                        .cloud_watch_encryption_enabled(false)
+                        .build(),
+                )
+                .build(),
+            None => ExecuteCommandConfiguration::builder().logging(ExecuteCommandLogging::Default).build(),
+        };
+        ClusterConfiguration::builder().execute_command_configuration(exec).build()
     }
 
     fn insights(config: &Attributes) -> Option<ClusterSetting> {

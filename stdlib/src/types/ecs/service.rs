@@ -51,6 +51,11 @@ fn attributes() -> Vec<AttributeSchema> {
         required("security_groups", Type::list(Type::String), "the security groups of the tasks"),
         optional("assign_public_ip", Type::Bool, "give each task a public IP (default false)").guarded(),
         optional("load_balancer", load_balancer_type(), "the target group the tasks register in").replaces(),
+        optional(
+            "enable_execute_command",
+            Type::Bool,
+            "let people with `ecs:ExecuteCommand` run commands in the tasks (ECS Exec; default false; new tasks only)",
+        ),
         computed("id", Type::String, "the service's ARN"),
         computed("arn", Type::String, "the service's ARN"),
     ]
@@ -121,7 +126,14 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            let service_fields = ["task_definition", "desired_count", "subnets", "security_groups", "assign_public_ip"];
+            let service_fields = [
+                "task_definition",
+                "desired_count",
+                "subnets",
+                "security_groups",
+                "assign_public_ip",
+                "enable_execute_command",
+            ];
             if service_fields.iter().any(|f| u.changed(f)) {
                 const OP: &str = "UpdateService";
                 p.ecs
@@ -131,6 +143,7 @@ mod sdk {
                     .task_definition(required(u.config, "task_definition", OP)?)
                     .desired_count(int(u.config, "desired_count").unwrap_or(1))
                     .network_configuration(network(u.config, OP)?)
+                    .enable_execute_command(boolean(u.config, "enable_execute_command") == Some(true))
                     .send()
                     .await
                     .map_err(|e| sdk_error(OP, e))?;
@@ -171,6 +184,7 @@ mod sdk {
             .launch_type(LaunchType::Fargate)
             .network_configuration(network(config, OP)?)
             .set_load_balancers(load_balancer(config))
+            .enable_execute_command(boolean(config, "enable_execute_command") == Some(true))
             .set_tags(Some(ecs_tags(tags)))
             .send()
             .await
@@ -248,6 +262,7 @@ mod sdk {
             ("security_groups", like_prior(prior.get("security_groups"), groups, |a, b| a == b)),
             ("assign_public_ip", Value::Bool(public)),
             ("load_balancer", load_balancer),
+            ("enable_execute_command", Value::Bool(s.enable_execute_command())),
             ("tags", tags_of(s.tags())),
             ("arn", attrs::text(s.service_arn())),
         ])

@@ -1,0 +1,4 @@
+//! SNS: topics that fan alarms out, and their subscriptions.
+
+pub mod subscription;
+pub mod topic;
