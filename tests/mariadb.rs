@@ -35,6 +35,8 @@ impl MariaDb {
         let install = Command::new(tool("mariadb-install-db"))
             .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db", "--user=root"])
             .arg(format!("--datadir={}", data.display()))
+            // Its own temporary files: servers bootstrapped side by side once tripped over each other's in /tmp.
+            .env("TMPDIR", dir.path())
             .output()
             .expect("mariadb-install-db");
         assert!(install.status.success(), "mariadb-install-db: {}", String::from_utf8_lossy(&install.stderr));
@@ -47,6 +49,7 @@ impl MariaDb {
             .args(["--user=root", "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=32M"])
             .args(["--innodb-log-file-size=16M", "--skip-name-resolve"])
             .arg(format!("--port={port}"))
+            .env("TMPDIR", dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
