@@ -99,6 +99,9 @@ pub async fn inventory(url: &str) -> Inventory {
     let groups = elb.describe_target_groups().send().await.expect("target groups");
     put("aws.elbv2.target_group", ids(groups.target_groups().iter().map(|g| g.target_group_arn()).collect()));
 
+    let flow_logs = ec2.describe_flow_logs().filter(ours()).send().await.expect("flow logs");
+    put("aws.ec2.flow_log", ids(flow_logs.flow_logs().iter().map(|f| f.flow_log_id()).collect()));
+
     let rds = aws_sdk_rds::Client::new(&config);
     let clusters = rds.describe_db_clusters().send().await.expect("db clusters");
     put("aws.rds.cluster", ids(clusters.db_clusters().iter().map(|c| c.db_cluster_identifier()).collect()));

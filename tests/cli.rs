@@ -190,7 +190,7 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
     let out = run(drone(None).current_dir(root()).args(["check", "workflows/prod.drone"]));
     assert_exit(&out, 0);
     assert!(
-        text(&out).0.contains("71 resources in 5 phases; policy: 0 errors, 0 warnings, 1 suppressed"),
+        text(&out).0.contains("75 resources in 5 phases; policy: 0 errors, 0 warnings, 1 suppressed"),
         "{}",
         text(&out).0
     );

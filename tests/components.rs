@@ -101,8 +101,9 @@ async fn a_component_instantiated_twice_with_a_resource_moved_into_it() {
         actions.contains(&(r#"network.primary.aws.ec2.subnet.private["eu-west-1b"]"#.into(), "create".into())),
         "{actions:?}"
     );
-    // The rest of the network (12) and the subnet group that reads its output.
-    assert_eq!(actions.iter().filter(|(_, a)| a == "create").count(), 13, "{actions:?}");
+    // The rest of the network (15, its flow log with its group and role among them) and the subnet
+    // group that reads its output.
+    assert_eq!(actions.iter().filter(|(_, a)| a == "create").count(), 16, "{actions:?}");
     let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]);
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("output vpc = "), "{}", text(&out).0);
@@ -115,14 +116,14 @@ async fn a_component_instantiated_twice_with_a_resource_moved_into_it() {
     write(dir.path(), &[HEADER, PRIMARY, SECONDARY]);
     let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("Apply complete: 8 created, 0 updated, 0 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 11 created, 0 updated, 0 deleted."), "{}", text(&out).0);
     let out = drone_in(&moto, dir.path(), &["state", "list", "w.drone"]);
     let listed = text(&out).0;
     assert!(listed.contains("network.secondary.aws.ec2.nat_gateway.main[\"eu-west-1a\"]"), "{listed}");
-    assert_eq!(listed.lines().count(), 14 + 8, "{listed}");
+    assert_eq!(listed.lines().count(), 17 + 11, "{listed}");
     assert_matches_state(&moto.url, &dir.path().join("state.json"), "components").await;
     let out = drone_in(&moto, dir.path(), &["plan", "w.drone"]);
-    assert!(text(&out).0.contains("No changes: 22 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 28 resource(s) match the workflow."), "{}", text(&out).0);
 
     let out = drone_in(&moto, dir.path(), &["destroy", "w.drone", "--yes"]);
     assert_exit(&out, 0);

@@ -142,7 +142,7 @@ async fn prod_runs_first_time_through_an_eventually_consistent_aws() {
         assert_matches_state(&moto.url, &state, "shuttle-prod").await;
         let out = run(&mut prod(&proxy.url, &state, &["plan", "workflows/prod.drone"]));
         assert_exit(&out, 0);
-        assert!(text(&out).0.contains("No changes: 71 resource(s) match the workflow."), "{}", text(&out).0);
+        assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
         let out = run(&mut prod(&proxy.url, &state, &["destroy", "workflows/prod.drone", "--yes"]));
         assert_exit(&out, 0);
         assert_empty(&moto.url).await;

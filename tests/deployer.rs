@@ -69,6 +69,7 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.ec2.eip" => ec2("elastic-ip"),
         "aws.ec2.nat_gateway" => ec2("natgateway"),
         "aws.ec2.security_group" => ec2("security-group"),
+        "aws.ec2.flow_log" => ec2("vpc-flow-log"),
         "aws.s3.bucket" => format!("arn:aws:s3:::{id}"),
         "aws.iam.role" => format!("arn:aws:iam::{ACCOUNT}:role/{id}"),
         // ECS resources are recorded by their ARN.

@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 71 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains("Apply complete: 75 created, 0 updated, 0 deleted."), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,7 +42,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(71));
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(75));
     // AWS generates and keeps the database password: drone neither sends nor records one.
     let cluster_attrs = &state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"];
     assert!(cluster_attrs.get("master_password").is_none(), "{cluster_attrs}");
@@ -395,7 +395,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 71 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
 
     // One changed argument plans exactly what it reaches: a new Ghost version is a new task
     // definition and the service updated in place to run it.
@@ -486,7 +486,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_exit(&out, 0);
     let shown = text(&out).0;
     assert!(shown.contains("desired_count : 2 -> 5  (kept: lifecycle.ignore_changes)"), "{shown}");
-    assert!(shown.contains("No changes: 71 resource(s) match the workflow."), "{shown}");
+    assert!(shown.contains("No changes: 75 resource(s) match the workflow."), "{shown}");
 
     // A release: Ghost's new version replaces the task definition and updates the service, and the
     // hook after that update invalidates the edge cache; the service keeps the count autoscaling set.
@@ -546,7 +546,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 71 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 75 deleted."), "{}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
@@ -693,15 +693,15 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..71).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..75).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 71 - recorded)), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 75 - recorded)), "{stdout}");
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 71 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

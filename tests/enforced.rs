@@ -240,7 +240,7 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "71 created" } else { "71 deleted" };
+        let expected = if command == "run" { "75 created" } else { "75 deleted" };
         assert!(stdout.contains(expected), "{stdout}");
     }
 }

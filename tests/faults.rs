@@ -420,11 +420,11 @@ async fn prod_converges_through_throttling_and_the_account_matches_state() {
         let out = prod(&["run", "workflows/prod.drone", "--yes"]);
         assert_exit(&out, 0);
     } else {
-        assert!(text(&first).0.contains("Apply complete: 71 created, 0 updated, 0 deleted."), "{}", text(&first).0);
+        assert!(text(&first).0.contains("Apply complete: 75 created, 0 updated, 0 deleted."), "{}", text(&first).0);
     }
     let out = prod(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 71 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
     let thrown = proxy.faults.load(Ordering::SeqCst);
     assert!(thrown > 20, "only {thrown} requests were throttled");
     assert!(proxy.forwarded.load(Ordering::SeqCst) > thrown, "most requests went through");
@@ -492,7 +492,7 @@ async fn converges(moto: &Moto, state: &std::path::Path) -> bool {
     let had_work = !text(&out).0.contains("No changes:");
     let out = run(&mut prod(&moto.url, state, &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 71 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
     assert_matches_state(&moto.url, state, "shuttle-prod").await;
     let out = run(&mut prod(&moto.url, state, &["destroy", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);

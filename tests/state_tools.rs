@@ -296,3 +296,59 @@ async fn moved_blocks_and_state_mv_rename_without_touching_a_resource() {
     let out = drone_in(&moto, dir.path(), &["destroy", "w.drone", "--yes"]);
     assert_exit(&out, 0);
 }
+
+/// CloudWatch's PutMetricAlarm and PutDashboard replace whatever has the name. An alarm and a
+/// dashboard someone made by hand under the workflow's names are refused, never overwritten.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alarm_or_dashboard_made_by_hand_is_not_overwritten() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = r#"workflow "watch" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+resource aws.cloudwatch.alarm cpu {
+  name       = "shared-cpu"
+  namespace  = "AWS/ECS"
+  metric     = "CPUUtilization"
+  threshold  = 80
+  comparison = "GreaterThanThreshold"
+}
+
+resource aws.cloudwatch.dashboard main {
+  name = "shared"
+  body = { widgets = [{ type = "text", width = 6, height = 2, properties = { markdown = "drone's" } }] }
+}
+"#;
+    std::fs::write(dir.path().join("w.drone"), workflow).expect("write");
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk_config(&moto.url).await);
+    let theirs = aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold;
+    cw.put_metric_alarm()
+        .alarm_name("shared-cpu")
+        .namespace("Team/Billing")
+        .metric_name("Invoices")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(theirs.clone())
+        .send()
+        .await
+        .expect("their alarm");
+    let body = r#"{"widgets":[{"type":"text","width":6,"height":2,"properties":{"markdown":"theirs"}}]}"#;
+    cw.put_dashboard().dashboard_name("shared").dashboard_body(body).send().await.expect("their dashboard");
+
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes", "--disable-policy", "operations"]);
+    assert_exit(&out, 5);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("adopt it with `drone import aws.cloudwatch.alarm.cpu shared-cpu`"), "{stdout}");
+    assert!(stdout.contains("adopt it with `drone import aws.cloudwatch.dashboard.main shared`"), "{stdout}");
+    let alarms = cw.describe_alarms().alarm_names("shared-cpu").send().await.expect("alarms");
+    let alarm = alarms.metric_alarms().first().expect("their alarm is still there");
+    assert_eq!((alarm.namespace(), alarm.comparison_operator()), (Some("Team/Billing"), Some(&theirs)));
+    let dashboard = cw.get_dashboard().dashboard_name("shared").send().await.expect("their dashboard");
+    assert!(dashboard.dashboard_body().is_some_and(|b| b.contains("theirs")), "{dashboard:?}");
+}

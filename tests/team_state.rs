@@ -83,7 +83,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert_account_matches(&moto, dir.path(), &bootstrap_state).await;
     let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 71 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
     let head = s3.head_object().bucket(BUCKET).key(KEY).send().await.expect("state object");
     assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
     let serial: u64 = head.metadata().and_then(|m| m.get("serial")).and_then(|s| s.parse().ok()).expect("serial");
@@ -104,7 +104,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     .expect("write");
     let out = run(drone(Some(&moto.url)).current_dir(dir.path()).args(["state", "list", "header.drone"]));
     assert_exit(&out, 0);
-    assert_eq!(text(&out).0.lines().count(), 71, "{}", text(&out).0);
+    assert_eq!(text(&out).0.lines().count(), 75, "{}", text(&out).0);
 
     // A holder elsewhere within its lease: refused at once, named, with exit 6.
     put_lock(&s3, &elsewhere(Duration::from_secs(600), false)).await;
@@ -152,7 +152,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     );
     assert_exit(&out, 0);
     let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
-    assert!(text(&out).0.contains("No changes: 71 resource(s)"), "the pushed copy records the log group again");
+    assert!(text(&out).0.contains("No changes: 75 resource(s)"), "the pushed copy records the log group again");
 
     // Out to a local file and back in, touching no resource.
     let local = dir.path().join("prod-local.json");
@@ -163,7 +163,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert_exit(&out, 0);
     assert!(s3.head_object().bucket(BUCKET).key(KEY).send().await.is_err(), "the S3 copy is retired");
     let out = run(&mut prod(&moto.url, &local, &["plan", "workflows/prod.drone"]));
-    assert!(text(&out).0.contains("No changes: 71 resource(s)"), "{}", text(&out).0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s)"), "{}", text(&out).0);
     let out = state_cmd(
         &moto,
         &["migrate", "workflows/prod.drone", "--state", local.to_str().expect("utf-8"), "--to", &s3_url()],

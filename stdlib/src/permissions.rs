@@ -35,6 +35,8 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
             "GetPublicAccessBlock" => s3(&["GetBucketPublicAccessBlock"]),
             "DeleteBucketTagging" => s3(&["PutBucketTagging"]),
             "ListObjectVersions" => s3(&["ListBucketVersions"]),
+            "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => s3(&["PutLifecycleConfiguration"]),
+            "GetBucketLifecycleConfiguration" => s3(&["GetLifecycleConfiguration"]),
             "DeleteObjects" => s3(&["DeleteObject", "DeleteObjectVersion"]),
             other => s3(&[other]),
         };

@@ -13,6 +13,7 @@ pub static TYPES: &[&TypeDef] = &[
     &types::ec2::nat_gateway::TYPE,
     &types::ec2::route_table::TYPE,
     &types::ec2::security_group::TYPE,
+    &types::ec2::flow_log::TYPE,
     &types::s3::bucket::TYPE,
     &types::iam::role::TYPE,
     &types::ecs::cluster::TYPE,

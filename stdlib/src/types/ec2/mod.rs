@@ -1,8 +1,9 @@
 //! EC2 networking: VPCs, subnets, internet gateways, elastic IPs, NAT
-//! gateways, route tables and security groups. Tags are applied at creation
+//! gateways, route tables, security groups and flow logs. Tags are applied at creation
 //! (`TagSpecifications`); reads go many ids to one Describe call.
 
 pub mod eip;
+pub mod flow_log;
 pub mod internet_gateway;
 pub mod nat_gateway;
 pub mod route_table;

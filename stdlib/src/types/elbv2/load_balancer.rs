@@ -26,6 +26,9 @@ pub static TYPE: TypeDef = TypeDef {
         (Read, "elasticloadbalancing:DescribeTags"),
         (Update, "elasticloadbalancing:SetSecurityGroups"),
         (Update, "elasticloadbalancing:SetSubnets"),
+        (Create, "elasticloadbalancing:ModifyLoadBalancerAttributes"),
+        (Read, "elasticloadbalancing:DescribeLoadBalancerAttributes"),
+        (Update, "elasticloadbalancing:ModifyLoadBalancerAttributes"),
         (Update, "elasticloadbalancing:AddTags"),
         (Update, "elasticloadbalancing:RemoveTags"),
         (Delete, "elasticloadbalancing:DeleteLoadBalancer"),
@@ -43,6 +46,19 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("internal", Type::Bool, "reachable only inside the VPC (default false: internet-facing)").replaces(),
         required("subnets", Type::list(Type::String), "subnets in at least two availability zones"),
         required("security_groups", Type::list(Type::String), "the load balancer's security groups"),
+        optional(
+            "access_logs",
+            Type::Object(vec![
+                crate::schema::field(
+                    "bucket",
+                    Type::String,
+                    true,
+                    "the S3 bucket (SSE-S3, with ELB's delivery policy)",
+                ),
+                crate::schema::field("prefix", Type::String, false, "the key prefix, e.g. \"alb\""),
+            ]),
+            "where every request is logged (an S3 bucket ELB may write to)",
+        ),
         computed("id", Type::String, "the load balancer's ARN"),
         computed("arn", Type::String, "the load balancer's ARN"),
         computed(
@@ -64,6 +80,8 @@ mod sdk {
     use aws_sdk_elasticloadbalancingv2::Client;
     use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
+
+    use aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute;
 
     use super::super::sdk::{arn_suffix, elb_tags, found, read_tags};
     use crate::aws::attrs::{boolean, like_prior, observed, required, strings, text, Update};
@@ -109,6 +127,9 @@ mod sdk {
             let arn = lb.load_balancer_arn().ok_or_else(|| missing(OP, "LoadBalancerArn"))?.to_string();
             let dns = lb.dns_name().unwrap_or_default().to_string();
             wait_active(&p.elbv2, &arn).await.map_err(|e| e.after_create(&arn))?;
+            if config.get("access_logs").is_some_and(|v| !matches!(v, Value::Null)) {
+                put_access_logs(&p.elbv2, &arn, config).await.map_err(|e| e.after_create(&arn))?;
+            }
             Ok(Observed {
                 id: arn.clone(),
                 attributes: observed([
@@ -166,6 +187,7 @@ mod sdk {
                 return Ok(None);
             };
             read_tags(&p.elbv2, id, prior, &mut attributes).await?;
+            attributes.insert("access_logs".into(), access_logs(&p.elbv2, id).await?);
             Ok(Some(Observed { id: id.to_string(), attributes }))
         }
 
@@ -188,6 +210,9 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("SetSubnets", e))?;
             }
+            if u.changed("access_logs") {
+                put_access_logs(&p.elbv2, u.id, u.config).await?;
+            }
             tagging::sync(&p.elbv2, u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
@@ -204,6 +229,38 @@ mod sdk {
     }
 
     /// Polls until the load balancer is active: provisioning takes minutes.
+    /// Turns access logging on to `access_logs`' bucket and prefix, or off when it is unset.
+    async fn put_access_logs(elb: &Client, arn: &str, config: &Attributes) -> Result<(), ProviderError> {
+        let logs = config.get("access_logs").and_then(Value::as_map);
+        let field = |k: &str| logs.and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or_default().to_string();
+        let attribute = |k: &str, v: String| LoadBalancerAttribute::builder().key(k).value(v).build();
+        elb.modify_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .attributes(attribute("access_logs.s3.enabled", logs.is_some().to_string()))
+            .attributes(attribute("access_logs.s3.bucket", field("bucket")))
+            .attributes(attribute("access_logs.s3.prefix", field("prefix")))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("ModifyLoadBalancerAttributes", e))
+    }
+
+    /// Where the load balancer logs requests: `{ bucket, prefix }`, or null when it does not.
+    async fn access_logs(elb: &Client, arn: &str) -> Result<Value, ProviderError> {
+        const OP: &str = "DescribeLoadBalancerAttributes";
+        let out = elb.describe_load_balancer_attributes().load_balancer_arn(arn).send().await;
+        let out = out.map_err(|e| sdk_error(OP, e))?;
+        let get = |k: &str| out.attributes().iter().find(|a| a.key() == Some(k)).and_then(|a| a.value());
+        if get("access_logs.s3.enabled") != Some("true") {
+            return Ok(Value::Null);
+        }
+        let mut logs = BTreeMap::from([("bucket".to_string(), text(get("access_logs.s3.bucket")))]);
+        if let Some(prefix) = get("access_logs.s3.prefix").filter(|p| !p.is_empty()) {
+            logs.insert("prefix".into(), Value::str(prefix));
+        }
+        Ok(Value::Map(logs))
+    }
+
     async fn wait_active(elb: &Client, arn: &str) -> Result<(), ProviderError> {
         const OP: &str = "DescribeLoadBalancers";
         let what = format!("{arn} did not become active");

@@ -26,7 +26,9 @@ pub static TYPE: TypeDef = TypeDef {
         (Create, "s3:PutEncryptionConfiguration"),
         (Create, "s3:PutBucketPublicAccessBlock"),
         (Create, "s3:PutBucketPolicy"),
+        (Create, "s3:PutLifecycleConfiguration"),
         (Read, "s3:ListBucket"),
+        (Read, "s3:GetLifecycleConfiguration"),
         (Read, "s3:GetBucketVersioning"),
         (Read, "s3:GetEncryptionConfiguration"),
         (Read, "s3:GetBucketPublicAccessBlock"),
@@ -38,6 +40,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "s3:PutBucketPublicAccessBlock"),
         (Update, "s3:PutBucketPolicy"),
         (Update, "s3:DeleteBucketPolicy"),
+        (Update, "s3:PutLifecycleConfiguration"),
         (Delete, "s3:DeleteBucket"),
         // Emptying a bucket with `force_destroy`.
         (Delete, "s3:ListBucketVersions"),
@@ -68,6 +71,11 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("encryption", Type::one_of(&["AES256", "aws:kms"]), "default encryption: \"AES256\" or \"aws:kms\""),
         optional("kms_key_id", Type::String, "the KMS key for \"aws:kms\" encryption"),
         optional("public_access_block", public_access_block_type(), "the bucket's public access block flags"),
+        optional(
+            "expiration_days",
+            Type::Number,
+            "days after which objects, and versions no longer current, are deleted (a lifecycle rule)",
+        ),
         optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted").drone_side(),
         optional("policy", Type::Json, "the bucket policy document").guarded(),
         computed("id", Type::String, "the bucket name"),
@@ -82,8 +90,9 @@ pub(crate) mod sdk {
     use async_trait::async_trait;
 
     use aws_sdk_s3::types::{
-        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
-        PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+        Delete, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+        ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
         ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
     };
     use aws_sdk_s3::Client;
@@ -91,15 +100,16 @@ pub(crate) mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{
-        self, boolean, document, observed, present, prior_if_same, required, same_document, string, Update,
+        self, boolean, document, int, observed, present, prior_if_same, required, same_document, string, Update,
     };
     use crate::aws::error::{classify, invalid, sdk_error};
     use crate::aws::{AwsProvider, Ops};
 
     /// `None` when S3 says a bucket setting is not configured, else the error.
     fn unset<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
-        const NOT_CONFIGURED: [&str; 4] = [
+        const NOT_CONFIGURED: [&str; 5] = [
             "ServerSideEncryptionConfigurationNotFoundError",
+            "NoSuchLifecycleConfiguration",
             "NoSuchPublicAccessBlockConfiguration",
             "NoSuchBucketPolicy",
             "NoSuchTagSet",
@@ -269,6 +279,35 @@ pub(crate) mod sdk {
             .map_err(|e| sdk_error(op, e))
     }
 
+    /// The rule `expiration_days` writes: one, for the whole bucket.
+    const EXPIRATION_RULE: &str = "drone-expiration";
+
+    /// Expires objects, and versions no longer current, after `days`; none removes the bucket's lifecycle.
+    async fn put_expiration(s3: &Client, bucket: &str, days: Option<i32>) -> Result<(), ProviderError> {
+        const OP: &str = "PutBucketLifecycleConfiguration";
+        let Some(days) = days else {
+            let out = s3.delete_bucket_lifecycle().bucket(bucket).send().await;
+            return out.map(drop).map_err(|e| sdk_error("DeleteBucketLifecycle", e));
+        };
+        let rule = LifecycleRule::builder()
+            .id(EXPIRATION_RULE)
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("").build())
+            .expiration(LifecycleExpiration::builder().days(days).build())
+            .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(days).build())
+            .build()
+            .map_err(|e| invalid(OP, e.to_string()))?;
+        let lifecycle =
+            BucketLifecycleConfiguration::builder().rules(rule).build().map_err(|e| invalid(OP, e.to_string()))?;
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(lifecycle)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error(OP, e))
+    }
+
     async fn put_public_access_block(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
         let flags = config.get("public_access_block").and_then(Value::as_map).cloned().unwrap_or_default();
         let flag = |k: &str| flags.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -326,6 +365,9 @@ pub(crate) mod sdk {
                 }
                 if present(config, "public_access_block").is_some() {
                     put_public_access_block(s3, name, config).await?;
+                }
+                if let Some(days) = int(config, "expiration_days") {
+                    put_expiration(s3, name, Some(days)).await?;
                 }
                 // Last: the public access block decides which policies S3 accepts.
                 if let Some(policy) = document(config, "policy") {
@@ -421,6 +463,18 @@ pub(crate) mod sdk {
                     prior_if_same(prior.get("public_access_block"), block, same_flags),
                 );
             }
+            if wants("expiration_days") {
+                let days = match s3.get_bucket_lifecycle_configuration().bucket(id).send().await {
+                    Ok(out) => out
+                        .rules()
+                        .iter()
+                        .find(|r| r.id() == Some(EXPIRATION_RULE) && r.status() == &ExpirationStatus::Enabled)
+                        .and_then(|r| r.expiration())
+                        .and_then(|e| e.days()),
+                    Err(e) => unset(sdk_error("GetBucketLifecycleConfiguration", e))?,
+                };
+                attributes.insert("expiration_days".into(), attrs::number(days));
+            }
             // Always read: drone owns the bucket policy even when the workflow sets none.
             {
                 let policy = match s3.get_bucket_policy().bucket(id).send().await {
@@ -471,6 +525,9 @@ pub(crate) mod sdk {
                         .await
                         .map_err(|e| sdk_error("DeletePublicAccessBlock", e))?;
                 }
+            }
+            if u.changed("expiration_days") {
+                put_expiration(s3, name, int(u.config, "expiration_days")).await?;
             }
             if u.changed("policy") {
                 match document(u.config, "policy") {
