@@ -61,9 +61,8 @@ mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{tag_spec, tags_of, Ec2Type};
-    use crate::aws::attrs::{observed, required, string, text, Update};
+    use crate::aws::attrs::{observed, required, string, text};
     use crate::aws::error::{invalid, missing, sdk_error};
-    use crate::aws::tagging;
     use crate::aws::wait::{self, Poll};
     use crate::aws::AwsProvider;
 
@@ -146,12 +145,6 @@ mod sdk {
                 out.insert(id.to_string(), attributes);
             }
             Ok(out)
-        }
-
-        /// Everything but tags replaces a gateway.
-        async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            tagging::sync(&p.ec2, u.id, u).await?;
-            Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 
         async fn delete(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<(), ProviderError> {

@@ -42,8 +42,12 @@ pub(super) trait Ec2Type: Send + Sync {
         asked: &[(&str, &Attributes)],
     ) -> Result<BTreeMap<String, Attributes>, ProviderError>;
 
-    /// Changes it in place (see [`Ops::update`]).
-    async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError>;
+    /// Changes it in place (see [`Ops::update`]); by default only its tags, for the types
+    /// every other attribute of which replaces them.
+    async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
+        crate::aws::tagging::sync(&p.ec2, u.id, u).await?;
+        Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+    }
 
     /// Deletes it (see [`Ops::delete`]).
     async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError>;
