@@ -676,12 +676,23 @@ fn apply_moved(session: &Session, state: &mut State) -> Result<Vec<(String, Stri
     })
 }
 
-/// Reads every recorded resource back; what changed outside drone is the drift.
+/// Reads every recorded resource back (what changed outside drone is the drift), then what the
+/// workflow's `data` blocks name.
 async fn refreshed(session: &Session, state: &State, catalog: &Catalog, concurrency: usize) -> Result<Refreshed, Exit> {
-    refresh::refresh(state, catalog, &session.providers, concurrency).await.map_err(|e| {
+    let mut refreshed = refresh::refresh(state, catalog, &session.providers, concurrency).await.map_err(|e| {
         eprintln!("error: refreshing state failed: {e}");
         Exit::Execution
-    })
+    })?;
+    let host = pipeline::host_for(&session.loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: &refreshed.state.lineage, resolve_secrets: true };
+    let model = &session.loaded.model;
+    refreshed.state = drone_engine::lookup::look_up(model, catalog, &cx, &session.providers, &refreshed.state)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            Exit::Execution
+        })?;
+    Ok(refreshed)
 }
 
 /// The plan against the account as it is, with its drift; the refreshed
@@ -803,6 +814,8 @@ async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &Catalog) -> 
     if !recovered.is_empty() {
         crate::store::save(session.backend.as_ref(), &mut state).await?;
     }
+    // What `data` blocks read is not destroyed, only forgotten.
+    state.resources.retain(|_, r| !r.data);
     let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     let former = state.resources.clone();

@@ -27,8 +27,7 @@ pub fn policy(
         }
     }
     let names = resource_names(loaded, catalog, phase)?;
-    let managed: Vec<Managed<'_>> =
-        names.iter().map(|(_, type_name, name, region)| Managed { type_name, name: name.as_deref(), region }).collect();
+    let managed: Vec<Managed<'_>> = names.iter().map(managed).collect();
     // What the workflow's tasks, steps and hooks call, each on exactly its grants' resources.
     let granted = grants_of(&loaded.scripts, &names);
     let mut policy = deployer_policy(&managed, &granted, account).map_err(|e| {
@@ -91,7 +90,7 @@ pub fn size_note(policy: &serde_json::Value) -> Option<String> {
 
 /// A resource as `drone iam` knows it before apply: the block it was declared
 /// by, its type, its name (when the type has a naming attribute) and its region.
-pub(crate) type Named<'a> = (&'a str, &'a str, Option<String>, String);
+pub(crate) type Named<'a> = (&'a str, &'a str, Option<String>, String, bool);
 
 /// Every resource of `loaded` (of `phase` only, when given), named.
 pub(crate) fn resource_names<'a>(
@@ -119,9 +118,15 @@ pub(crate) fn resource_names<'a>(
             .and_then(Value::as_str)
             .unwrap_or("*")
             .to_string();
-        names.push((crate::script_host::declared_at(&instance.address), instance.type_name.as_str(), name, region));
+        let decl = crate::script_host::declared_at(&instance.address);
+        names.push((decl, instance.type_name.as_str(), name, region, instance.read_only));
     }
     Ok(names)
+}
+
+/// A named resource as the policy builder takes it.
+fn managed<'a>((_, type_name, name, region, read_only): &'a Named<'a>) -> Managed<'a> {
+    Managed { type_name, name: name.as_deref(), region, read_only: *read_only }
 }
 
 /// The grants `scripts` hold, each with its targets among `names`.
@@ -131,11 +136,7 @@ pub(crate) fn grants_of<'a>(scripts: &'a [drone_script::ScriptSpec], names: &'a 
         .flat_map(|spec| {
             spec.grants.0.iter().map(move |g| Granted {
                 kind: &g.kind,
-                targets: names
-                    .iter()
-                    .filter(|(decl, ..)| g.targets.iter().any(|t| t == decl))
-                    .map(|(_, type_name, name, region)| Managed { type_name, name: name.as_deref(), region })
-                    .collect(),
+                targets: names.iter().filter(|(decl, ..)| g.targets.iter().any(|t| t == decl)).map(managed).collect(),
             })
         })
         .collect()

@@ -71,6 +71,7 @@ pub(crate) async fn import(
             phase: instance.phase.clone(),
             dependencies: instance.deps.clone(),
             tainted: false,
+            data: false,
             attributes,
         },
     );

@@ -131,6 +131,7 @@ async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &
                         phase: instance.phase.clone(),
                         dependencies: instance.deps.clone(),
                         tainted: false,
+                        data: false,
                         attributes,
                     },
                 );

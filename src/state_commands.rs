@@ -43,7 +43,8 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
         StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
         StateCommand::List { .. } => {
             for (address, r) in &store::load(backend.as_ref(), &workflow).await?.resources {
-                println!("{address}\t{}", r.id);
+                // What a `data` block reads is recorded, but not managed.
+                println!("{address}\t{}{}", r.id, if r.data { "\t(data)" } else { "" });
             }
         }
         StateCommand::Show { address, .. } => {

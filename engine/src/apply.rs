@@ -725,6 +725,7 @@ fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operatio
                     phase: instance.phase.clone(),
                     dependencies: instance.deps.clone(),
                     tainted: false,
+                    data: false,
                     attributes,
                 },
             );

@@ -12,6 +12,7 @@ pub mod functions;
 pub mod graph;
 pub mod host;
 pub mod lock;
+pub mod lookup;
 pub mod model;
 pub mod orphans;
 pub mod plan;

@@ -125,6 +125,9 @@ pub struct Instance {
     /// Attributes whose changes plans leave alone once it exists (`lifecycle.ignore_changes`):
     /// something else owns them, such as autoscaling a service's `desired_count`.
     pub ignore_changes: BTreeSet<String>,
+    /// Declared with `data`: an existing resource, looked up and read, never created,
+    /// changed or deleted.
+    pub read_only: bool,
 }
 
 /// A `moved` block: the resource recorded at `from` is declared at `to`.

@@ -214,6 +214,16 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             }
         };
         let prior = state.resources.get(&instance.address);
+        // A `data` block's resource is read (lookup::look_up), never changed.
+        if instance.read_only {
+            let read = prior.map_or(Value::Unknown, |p| {
+                let mut attrs = p.attributes.clone();
+                attrs.entry("id".into()).or_insert_with(|| Value::str(&p.id));
+                Value::Map(attrs)
+            });
+            planned.insert(instance.address.clone(), read);
+            continue;
+        }
         // What something else owns (`lifecycle.ignore_changes`) keeps its recorded value.
         let mut ignored = Vec::new();
         let config = match prior.filter(|p| !p.tainted) {
@@ -252,7 +262,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         });
     }
     for (address, recorded) in &state.resources {
-        if !model.instances.contains_key(address) {
+        if !recorded.data && !model.instances.contains_key(address) {
             actions.push(Action {
                 address: address.clone(),
                 type_name: recorded.type_name.clone(),
@@ -280,9 +290,11 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
 
 /// A plan that deletes everything in `state`.
 pub fn plan_destroy(state: &State) -> Plan {
+    // What `data` blocks read is not drone's to delete.
     let actions = state
         .resources
         .iter()
+        .filter(|(_, r)| !r.data)
         .map(|(address, r)| Action {
             address: address.clone(),
             type_name: r.type_name.clone(),

@@ -89,6 +89,7 @@ pub async fn recover(state: &State, providers: &Providers) -> Result<(State, Vec
                         phase: intent.phase.clone(),
                         dependencies: intent.dependencies.clone(),
                         tainted: false,
+                        data: false,
                         attributes,
                     },
                 );
@@ -176,8 +177,9 @@ pub async fn refresh(
         let Some(recorded) = refreshed.resources.get_mut(&address) else {
             continue;
         };
-        // What an interrupted operation left half done is not a change made outside drone.
-        let interrupted = recovered.iter().any(|r| r.address == address);
+        // What an interrupted operation left half done is not a change made outside drone,
+        // and what a `data` block reads is not drone's: it is read again, not reported.
+        let interrupted = recovered.iter().any(|r| r.address == address) || recorded.data;
         match observed {
             // A delete that a killed run finished is simply done.
             None if interrupted => {

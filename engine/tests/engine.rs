@@ -614,6 +614,7 @@ resource test.thing c { name = "c" }
                 phase: "default".into(),
                 dependencies: BTreeSet::new(),
                 tainted: false,
+                data: false,
                 attributes: attributes.clone(),
             },
         );
@@ -724,6 +725,7 @@ resource test.thing a {{
             phase: "default".into(),
             dependencies: BTreeSet::new(),
             tainted: false,
+            data: false,
             attributes,
         },
     );
@@ -953,6 +955,7 @@ async fn recovery_adopts_what_a_killed_create_made_and_forgets_what_it_did_not()
             phase: "default".into(),
             dependencies: BTreeSet::new(),
             tainted: false,
+            data: false,
             attributes: [("name".to_string(), Value::str("gone"))].into(),
         },
     );

@@ -188,6 +188,9 @@ pub struct Resource {
     pub name: Ident,
     /// Its attributes.
     pub attributes: Vec<Attribute>,
+    /// Written `data`: an existing resource drone looks up by these attributes and reads,
+    /// never creating, changing or deleting it.
+    pub read_only: bool,
     /// The whole block.
     pub span: Span,
 }

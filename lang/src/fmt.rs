@@ -240,7 +240,8 @@ impl Printer<'_> {
                     self.annotation(a);
                     self.newline();
                 }
-                self.push(&format!("resource {} {}", r.type_name.dotted(), r.name.name));
+                let keyword = if r.read_only { "data" } else { "resource" };
+                self.push(&format!("{keyword} {} {}", r.type_name.dotted(), r.name.name));
                 self.attributes(&r.attributes, r.span);
             }
             Item::Moved(m) => {

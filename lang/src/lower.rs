@@ -238,13 +238,17 @@ impl Lower<'_> {
                 while inner.peek().map(|p| p.as_rule()) == Some(Rule::annotation) {
                     annotations.push(self.annotation(inner.next().expect(SHAPE)));
                 }
+                let read_only = inner.peek().map(|p| p.as_rule()) == Some(Rule::data_kw);
+                if read_only {
+                    inner.next();
+                }
                 let type_pair = inner.next().expect(SHAPE);
                 let type_span = self.span(&type_pair);
                 let segments = type_pair.into_inner().map(|p| self.ident(p)).collect();
                 let type_name = TypePath { segments, span: type_span };
                 let name = self.ident(inner.next().expect(SHAPE));
                 let attributes = inner.map(|p| self.attribute(p)).collect();
-                Item::Resource(Resource { annotations, type_name, name, attributes, span })
+                Item::Resource(Resource { annotations, type_name, name, attributes, read_only, span })
             }
             Rule::component_block => {
                 inner.next(); // the keyword

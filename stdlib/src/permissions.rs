@@ -76,6 +76,8 @@ pub struct Managed<'a> {
     pub name: Option<&'a str>,
     /// Its region, or `*` when the provider block does not say.
     pub region: &'a str,
+    /// Read by a `data` block: only looked up and read, never changed.
+    pub read_only: bool,
 }
 
 /// Why no policy can be generated.
@@ -105,7 +107,8 @@ pub fn deployer_policy(
     let mut patterns: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     for r in resources {
         let t = registry::get(r.type_name).ok_or_else(|| PolicyError::UnknownType(r.type_name.to_string()))?;
-        actions.extend(t.actions.iter().map(|(_, a)| *a));
+        let read = |stage: &Stage| matches!(stage, Stage::Read | Stage::Find);
+        actions.extend(t.actions.iter().filter(|(stage, _)| !r.read_only || read(stage)).map(|(_, a)| *a));
         let scope = Scope { name: r.name.unwrap_or("*"), region: r.region, account };
         for arn in (t.arns)(&scope) {
             patterns.entry((arn.service, arn.kind)).or_default().insert(arn.pattern);

@@ -384,6 +384,7 @@ impl Expander<'_> {
                         name_span: r.name.span,
                         deps: BTreeSet::new(),
                         ignore_changes: ignored_attributes(&r.attributes),
+                        read_only: r.read_only,
                     });
                 }
                 Item::Phase(p) => self.items(&p.items, &p.name.name, scope, model),

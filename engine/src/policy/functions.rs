@@ -23,7 +23,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         policy_only: true,
     };
     vec![
-        sig("resources", &["type"], Type::list(Type::Any), "every resource of a type, e.g. resources(\"aws.ec2.subnet\")"),
+        sig("resources", &["type"], Type::list(Type::Any), "every resource of a type the workflow manages (not what `data` blocks read), e.g. resources(\"aws.ec2.subnet\")"),
         sig("address", &["resource"], Type::String, "a resource's address"),
         sig("link_local", &["host"], Type::Bool, "whether a host (`host`, `host:port`, `[v6]:port`) is a link-local address, where instance and task credentials are served (169.254.0.0/16, fe80::/10, fd00:ec2::254)"),
         sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops` (every operation on some table), `table_ops` (each table's operations), `hosts`"),
@@ -69,7 +69,7 @@ impl Graph<'_, '_> {
         self.model
             .instances
             .values()
-            .filter(|i| i.type_name == type_name)
+            .filter(|i| i.type_name == type_name && !i.read_only)
             .map(|i| self.symbolic.instance(&i.address))
             .collect()
     }

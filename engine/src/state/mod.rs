@@ -126,6 +126,9 @@ pub struct ResourceState {
     /// misconfigured, so the next plan replaces it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tainted: bool,
+    /// Read, not managed: a `data` block's resource, which drone never changes or deletes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data: bool,
     /// Attributes: configuration and computed values (secrets as fingerprints).
     #[serde(serialize_with = "ser_attrs", deserialize_with = "de_attrs")]
     pub attributes: Attributes,
@@ -425,6 +428,7 @@ mod tests {
                 phase: "default".into(),
                 dependencies: BTreeSet::new(),
                 tainted: false,
+                data: false,
                 attributes: [("cidr_block".to_string(), Value::str("10.0.0.0/16"))].into(),
             },
         );
@@ -457,6 +461,7 @@ mod tests {
             phase: "default".into(),
             dependencies: BTreeSet::new(),
             tainted: false,
+            data: false,
             attributes: [("cidr_block".to_string(), Value::str("10.0.0.0/16"))].into(),
         }
     }

@@ -107,6 +107,7 @@ mod tests {
             phase: "default".into(),
             dependencies: deps.iter().map(|d| d.to_string()).collect::<BTreeSet<_>>(),
             tainted: false,
+            data: false,
             attributes: Default::default(),
         }
     }

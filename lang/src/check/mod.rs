@@ -788,7 +788,12 @@ impl<'a> Checker<'a> {
                 self.duplicate("attribute", name, attr.name.span, first.name.span);
             }
         }
-        for a in schema.attributes.iter().filter(|a| a.presence == crate::schema::Presence::Required) {
+        // A `data` block names what it looks up by: the required attributes that identify a
+        // resource (those whose change would replace it); the rest are read, not given.
+        let needed = |a: &&crate::schema::AttributeSchema| {
+            a.presence == crate::schema::Presence::Required && (!r.read_only || a.force_new)
+        };
+        for a in schema.attributes.iter().filter(needed) {
             if !r.attributes.iter().any(|x| x.name.name == a.name) {
                 self.error(CheckError::MissingAttribute {
                     type_name: type_name.clone(),
