@@ -67,6 +67,17 @@ async fn a_data_block_reads_an_existing_zone_and_never_changes_it() {
         text(&out).1
     );
 
+    // A type drone finds only by the tags it gives cannot be read: there is no name to look for.
+    let vpc = "workflow \"reader\" {}\n\ndata aws.ec2.vpc theirs {\n  cidr_block = \"10.0.0.0/16\"\n}\n";
+    std::fs::write(dir.path().join("vpc.drone"), vpc).expect("write");
+    let out = drone_in(&moto, dir.path(), &["plan", "vpc.drone", "--state", "vpc.json"]);
+    assert_exit(&out, 5);
+    assert!(
+        text(&out).1.contains("aws.ec2.vpc has none (drone finds those by the tags it gives them)"),
+        "{}",
+        text(&out).1
+    );
+
     let out = drone_in(&moto, dir.path(), &["run", "zone.drone", "--yes", "--state", "zone.json"]);
     assert_exit(&out, 0);
     let route53 = aws_sdk_route53::Client::new(&sdk_config(&moto.url).await);

@@ -84,7 +84,7 @@ pub async fn look_up(
             type_name: instance.type_name.clone(),
             given: config.iter().map(|(k, v)| format!("{k} = {}", v.to_json())).collect::<Vec<_>>().join(", "),
         };
-        let found = provider.find(request).await.map_err(provider_error)?.ok_or_else(not_found)?;
+        let found = provider.look_up(request).await.map_err(provider_error)?.ok_or_else(not_found)?;
         let observed = provider
             .read(&instance.type_name, &found.id, &config)
             .await

@@ -230,6 +230,12 @@ pub trait Provider: Send + Sync {
     /// create whose outcome is unknown (a killed run, a lost reply) before it
     /// is repeated, and a name that is already taken.
     async fn find(&self, request: FindRequest<'_>) -> Result<Option<Found>, ProviderError>;
+    /// Finds the existing resource a `data` block names by its attributes,
+    /// whoever made it; `None` when there is none. A provider refuses types it
+    /// can find only by the tags it gives.
+    async fn look_up(&self, request: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        self.find(request).await
+    }
     /// Every resource found under the identity (more than one where a type
     /// has no unique name and duplicates were made), this state's first.
     async fn find_all(&self, request: FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {

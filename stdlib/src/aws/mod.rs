@@ -255,6 +255,18 @@ impl Provider for AwsProvider {
         journal::scoped(self.journal.as_ref(), "find", f.type_name, None, find, |_| None).await
     }
 
+    /// Only a type with a name of its own can be looked up: the others drone finds by its tags.
+    async fn look_up(&self, f: FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
+        if registry::get(f.type_name).is_some_and(|t| t.naming.is_none()) {
+            let why = format!(
+                "a `data` block reads a resource found by its name, and {} has none (drone finds those by the tags it gives them)",
+                f.type_name
+            );
+            return Err(ProviderError::new(ErrorKind::Rejected, "look up", why));
+        }
+        self.find(f).await
+    }
+
     async fn find_all(&self, f: FindRequest<'_>) -> Result<Vec<Found>, ProviderError> {
         let find = async { ops(f.type_name)?.find_all(self, &f).await };
         journal::scoped(self.journal.as_ref(), "find", f.type_name, None, find, |_| None).await
