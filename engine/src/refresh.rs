@@ -177,9 +177,8 @@ pub async fn refresh(
         let Some(recorded) = refreshed.resources.get_mut(&address) else {
             continue;
         };
-        // What an interrupted operation left half done is not a change made outside drone,
-        // and what a `data` block reads is not drone's: it is read again, not reported.
-        let interrupted = recovered.iter().any(|r| r.address == address) || recorded.data;
+        // What an interrupted operation left half done is not a change made outside drone.
+        let interrupted = recovered.iter().any(|r| r.address == address);
         match observed {
             // A delete that a killed run finished is simply done.
             None if interrupted => {
@@ -224,7 +223,8 @@ struct Batch<'a> {
 /// size each provider reads in one request.
 fn batches<'a>(state: &'a State, providers: &'a Providers) -> Result<Vec<Batch<'a>>, ProviderError> {
     let mut groups: BTreeMap<(&str, &str), Vec<(&str, &ResourceState)>> = BTreeMap::new();
-    for (address, r) in &state.resources {
+    // What `data` blocks read is read again by `lookup::look_up`, not here.
+    for (address, r) in state.resources.iter().filter(|(_, r)| !r.data) {
         groups.entry((r.provider.as_str(), r.type_name.as_str())).or_default().push((address.as_str(), r));
     }
     let mut out = Vec::new();

@@ -426,11 +426,9 @@ impl Expander<'_> {
                             continue;
                         }
                     };
-                    // Only what keys the addresses must be known before apply: a map's values (and
-                    // the index side of `for i, x in list`) may hold references, as attributes do.
-                    let keyed_by_element = matches!(collection, Value::List(_));
-                    if entries.iter().any(|(first, second)| !(if keyed_by_element { second } else { first }).is_known())
-                    {
+                    // A list's elements key its instances, so they must be known before apply; a map's
+                    // keys always are, and its values may hold references, as attributes do.
+                    if matches!(collection, Value::List(_)) && entries.iter().any(|(_, v)| !v.is_known()) {
                         self.errors.push(EvalError::UnknownAtPlan { what: "loop", span: f.collection.span });
                         continue;
                     }

@@ -81,7 +81,7 @@ mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{self, int, like_prior, observed, required, string, string_map, strings, Update};
-    use crate::aws::error::{missing, name_taken, sdk_error};
+    use crate::aws::error::{name_taken, sdk_error};
     use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
     use crate::types::cloudwatch::sdk::{list_tags, pairs, to_tags};
@@ -102,12 +102,9 @@ mod sdk {
             if describe(&p.cloudwatch, name).await?.is_some() {
                 return Err(name_taken("PutMetricAlarm", format_args!("the alarm `{name}`")));
             }
-            let name = put(p, config, Some(tags)).await?;
-            let arn = describe(&p.cloudwatch, &name)
-                .await?
-                .and_then(|a| a.alarm_arn().map(String::from))
-                .ok_or_else(|| missing("DescribeAlarms", "the new alarm").after_create(&name))?;
-            Ok(Observed { id: name, attributes: observed([("arn", Value::String(arn))]) })
+            put(p, config, Some(tags)).await?;
+            let arn = format!("arn:aws:cloudwatch:{}:{}:alarm:{name}", p.region()?, p.account().await?);
+            Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
         }
 
         async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
@@ -125,7 +122,9 @@ mod sdk {
                 .iter()
                 .map(|d| (d.name().unwrap_or_default().to_string(), attrs::text(d.value())))
                 .collect();
-            let list = |items: &[String]| Value::List(items.iter().map(Value::str).collect());
+            let actions = |prior: Option<&Value>, items: &[String]| {
+                like_prior(prior, items.iter().map(Value::str).collect(), |x, y| x == y)
+            };
             let mut out = observed([
                 ("name", Value::str(id)),
                 ("description", attrs::text(a.alarm_description())),
@@ -138,22 +137,8 @@ mod sdk {
                 ("threshold", a.threshold().map_or(Value::Null, Value::Number)),
                 ("comparison", attrs::text(a.comparison_operator().map(|c| c.as_str()))),
                 ("treat_missing_data", attrs::text(a.treat_missing_data())),
-                (
-                    "alarm_actions",
-                    like_prior(
-                        prior.get("alarm_actions"),
-                        list(a.alarm_actions()).as_list().unwrap_or_default().to_vec(),
-                        |x, y| x == y,
-                    ),
-                ),
-                (
-                    "ok_actions",
-                    like_prior(
-                        prior.get("ok_actions"),
-                        list(a.ok_actions()).as_list().unwrap_or_default().to_vec(),
-                        |x, y| x == y,
-                    ),
-                ),
+                ("alarm_actions", actions(prior.get("alarm_actions"), a.alarm_actions())),
+                ("ok_actions", actions(prior.get("ok_actions"), a.ok_actions())),
                 ("arn", attrs::text(a.alarm_arn())),
             ]);
             if prior.contains_key("tags") {
@@ -185,12 +170,12 @@ mod sdk {
         }
     }
 
-    /// Creates or replaces the alarm from `config` (with `tags` on creation); its name.
+    /// Creates or replaces the alarm from `config` (with `tags` on creation).
     async fn put(
         p: &AwsProvider,
         config: &Attributes,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> Result<String, ProviderError> {
+    ) -> Result<(), ProviderError> {
         const OP: &str = "PutMetricAlarm";
         let name = required(config, "name", OP)?;
         let dimensions =
@@ -214,8 +199,8 @@ mod sdk {
             .set_tags(tags.map(to_tags))
             .send()
             .await
-            .map_err(|e| sdk_error(OP, e))?;
-        Ok(name.to_string())
+            .map(drop)
+            .map_err(|e| sdk_error(OP, e))
     }
 
     async fn describe(cw: &Client, name: &str) -> Result<Option<MetricAlarm>, ProviderError> {

@@ -56,7 +56,7 @@ mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use crate::aws::attrs::{document, observed, prior_if_same, required, Update};
-    use crate::aws::error::{invalid, missing, name_taken, sdk_error, unless_gone};
+    use crate::aws::error::{invalid, name_taken, sdk_error, unless_gone};
     use crate::aws::{AwsProvider, Ops};
 
     pub struct Dashboard;
@@ -77,11 +77,9 @@ mod sdk {
                 return Err(name_taken(OP, format_args!("the dashboard `{name}`")));
             }
             put(p, config).await?;
-            let arn = get(p, name)
-                .await?
-                .and_then(|d| d.dashboard_arn().map(String::from))
-                .ok_or_else(|| missing("GetDashboard", "the new dashboard").after_create(name))?;
-            Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::str(&arn))]) })
+            // Dashboards belong to the account, not a region.
+            let arn = format!("arn:aws:cloudwatch::{}:dashboard/{name}", p.account().await?);
+            Ok(Observed { id: name.to_string(), attributes: observed([("arn", Value::String(arn))]) })
         }
 
         async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {

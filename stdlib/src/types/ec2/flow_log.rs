@@ -60,7 +60,7 @@ mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{tag_spec, tags_of, Ec2Type};
-    use crate::aws::attrs::{int, observed, required, string, text};
+    use crate::aws::attrs::{int, number, observed, required, string, text};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::AwsProvider;
 
@@ -126,10 +126,7 @@ mod sdk {
                     ("log_group", text(f.log_group_name())),
                     ("role_arn", text(f.deliver_logs_permission_arn())),
                     ("traffic_type", text(f.traffic_type().map(|t| t.as_str()))),
-                    (
-                        "max_aggregation_interval",
-                        f.max_aggregation_interval().map_or(Value::Null, |n| Value::Number(n.into())),
-                    ),
+                    ("max_aggregation_interval", number(f.max_aggregation_interval())),
                     ("tags", tags_of(f.tags())),
                     ("arn", Value::String(format!("arn:aws:ec2:{region}:{account}:vpc-flow-log/{id}"))),
                 ]);

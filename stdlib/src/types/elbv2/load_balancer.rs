@@ -84,7 +84,7 @@ mod sdk {
     use aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute;
 
     use super::super::sdk::{arn_suffix, elb_tags, found, read_tags};
-    use crate::aws::attrs::{boolean, like_prior, observed, required, strings, text, Update};
+    use crate::aws::attrs::{boolean, like_prior, observed, present, required, strings, text, Update};
     use crate::aws::error::{missing, sdk_error, unless_gone};
     use crate::aws::tagging;
     use crate::aws::wait::{self, Poll};
@@ -127,7 +127,7 @@ mod sdk {
             let arn = lb.load_balancer_arn().ok_or_else(|| missing(OP, "LoadBalancerArn"))?.to_string();
             let dns = lb.dns_name().unwrap_or_default().to_string();
             wait_active(&p.elbv2, &arn).await.map_err(|e| e.after_create(&arn))?;
-            if config.get("access_logs").is_some_and(|v| !matches!(v, Value::Null)) {
+            if present(config, "access_logs").is_some() {
                 put_access_logs(&p.elbv2, &arn, config).await.map_err(|e| e.after_create(&arn))?;
             }
             Ok(Observed {
