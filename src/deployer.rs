@@ -8,9 +8,9 @@ use drone_engine::value::Value;
 use drone_lang::Catalog;
 use drone_stdlib::permissions::{deployer_policy, Granted, Managed};
 
-use crate::exit::Exit;
+use crate::error::CliError;
 use crate::pipeline::Loaded;
-use crate::render::print_all;
+use crate::render::diagnostics;
 
 /// The policy JSON for `loaded`'s resources, those of `phase` only when given.
 pub fn policy(
@@ -18,22 +18,19 @@ pub fn policy(
     catalog: &Catalog,
     phase: Option<&str>,
     account: &str,
-) -> Result<serde_json::Value, Exit> {
+) -> Result<serde_json::Value, CliError> {
     let model = &loaded.model;
     if let Some(phase) = phase {
         if !model.phases.iter().any(|p| p == phase) {
-            eprintln!("error: the workflow has no phase `{phase}` (phases: {})", model.phases.join(", "));
-            return Err(Exit::Usage);
+            let help = format!("the workflow's phases: {}", model.phases.join(", "));
+            return Err(CliError::usage(format!("the workflow has no phase `{phase}`"), Some(help)));
         }
     }
     let names = resource_names(loaded, catalog, phase)?;
     let managed: Vec<Managed<'_>> = names.iter().map(managed).collect();
     // What the workflow's tasks, steps and hooks call, each on exactly its grants' resources.
     let granted = grants_of(&loaded.scripts, &names);
-    let mut policy = deployer_policy(&managed, &granted, account).map_err(|e| {
-        eprintln!("error: {e}");
-        Exit::Usage
-    })?;
+    let mut policy = deployer_policy(&managed, &granted, account).map_err(|e| CliError::usage(e.to_string(), None))?;
     if let (Some(s3), Some(statements)) = (&model.state_s3, policy["Statement"].as_array_mut()) {
         statements.extend(state_statements(s3));
     }
@@ -97,17 +94,14 @@ pub(crate) fn resource_names<'a>(
     loaded: &'a Loaded,
     catalog: &Catalog,
     phase: Option<&str>,
-) -> Result<Vec<Named<'a>>, Exit> {
+) -> Result<Vec<Named<'a>>, CliError> {
     let model = &loaded.model;
     let host = crate::pipeline::host_for(&loaded.program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let mut names = Vec::new();
     for instance in model.instances.values().filter(|i| phase.is_none_or(|p| i.phase == p)) {
-        let config =
-            drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance).map_err(|e| {
-                print_all(&[e], &loaded.program.sources);
-                Exit::Language
-            })?;
+        let config = drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance)
+            .map_err(|e| diagnostics(&[e], &loaded.program.sources))?;
         // The attribute that names a resource of this type, if it has one.
         let naming = drone_stdlib::registry::get(&instance.type_name).and_then(|t| t.naming);
         let name = naming.and_then(|k| config.get(k)).and_then(Value::as_str).map(String::from);

@@ -3,19 +3,17 @@
 
 pub mod baseline;
 pub mod cli;
+mod commands;
 pub mod deployer;
+pub mod error;
 pub mod exit;
-mod fargate;
 pub mod findings;
-mod import;
 mod lsp;
-mod orphans;
 pub mod pipeline;
 pub mod plan_view;
 pub mod policies;
 pub mod progress;
 pub mod render;
 mod script_host;
-mod state_commands;
+mod session;
 mod store;
-mod task;

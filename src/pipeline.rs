@@ -9,8 +9,8 @@ use drone_engine::host::SystemHost;
 use drone_engine::model::Model;
 use drone_lang::{Catalog, FsLoader, Program};
 
-use crate::exit::Exit;
-use crate::render::{count, print_all};
+use crate::error::CliError;
+use crate::render::diagnostics;
 
 /// A workflow that loaded, checked and expanded cleanly.
 pub struct Loaded {
@@ -23,23 +23,16 @@ pub struct Loaded {
 }
 
 /// Loads, checks and expands `path`. Secrets are not resolved here.
-pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -> Result<Loaded, Exit> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {}", path.display(), e.to_string().to_lowercase());
-        Exit::Usage
-    })?;
+pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -> Result<Loaded, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::unreadable(path.display(), &e))?;
     let (program, load_errors) = drone_lang::load(path, text, &FsLoader { root: root_for(path) });
     if !load_errors.is_empty() {
-        print_all(&load_errors, &program.sources);
-        eprintln!("{}", count(load_errors.len(), "error"));
-        return Err(Exit::Language);
+        return Err(diagnostics(&load_errors, &program.sources));
     }
     let mut program = program;
     let errors = drone_lang::check(&program, catalog);
     if !errors.is_empty() {
-        print_all(&errors, &program.sources);
-        eprintln!("{}", count(errors.len(), "error"));
-        return Err(Exit::Language);
+        return Err(diagnostics(&errors, &program.sources));
     }
     let scripts = scripts(&mut program, &root_for(path))?;
     let host = host_for(path);
@@ -47,26 +40,16 @@ pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -
     let input = drone_engine::eval::EvalInput { params, cx: &cx };
     match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => Ok(Loaded { program, model, scripts }),
-        Err(errors) => {
-            print_all(&errors, &program.sources);
-            eprintln!("{}", count(errors.len(), "error"));
-            Err(Exit::Language)
-        }
+        Err(errors) => Err(diagnostics(&errors, &program.sources)),
     }
 }
 
 /// Reads and compiles every script the program declares; runs none.
-fn scripts(program: &mut Program, root: &Path) -> Result<Vec<drone_script::ScriptSpec>, Exit> {
-    let specs = drone_script::collect(program, root).map_err(|errors| {
-        print_all(&errors, &program.sources);
-        eprintln!("{}", count(errors.len(), "error"));
-        Exit::Language
-    })?;
+fn scripts(program: &mut Program, root: &Path) -> Result<Vec<drone_script::ScriptSpec>, CliError> {
+    let specs = drone_script::collect(program, root).map_err(|errors| diagnostics(&errors, &program.sources))?;
     let errors: Vec<drone_script::ScriptError> = specs.iter().flat_map(drone_script::check::check).collect();
     if !errors.is_empty() {
-        print_all(&errors, &program.sources);
-        eprintln!("{}", count(errors.len(), "error"));
-        return Err(Exit::Language);
+        return Err(diagnostics(&errors, &program.sources));
     }
     Ok(specs)
 }

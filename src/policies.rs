@@ -9,9 +9,9 @@ use drone_engine::policy::{self, Pack, Report};
 use drone_lang::ast::Module;
 use drone_lang::Catalog;
 
-use crate::exit::Exit;
+use crate::error::CliError;
 use crate::pipeline::Loaded;
-use crate::render::{count, print_all};
+use crate::render::diagnostics;
 
 /// The built-in packs: (name, file, text).
 pub const BUILTIN: &[(&str, &str, &str)] = &[
@@ -35,7 +35,7 @@ pub struct Selection {
 
 /// Loads the packs into `loaded`'s sources, checks them, and evaluates them
 /// over its model. Language errors in a pack are rendered and reported as such.
-pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -> Result<Report, Exit> {
+pub fn evaluate(loaded: &mut Loaded, catalog: &Catalog, selection: &Selection) -> Result<Report, CliError> {
     evaluate_with(loaded, catalog, selection, &mut PackCache::default())
 }
 
@@ -55,12 +55,9 @@ pub fn evaluate_with(
     catalog: &Catalog,
     selection: &Selection,
     cache: &mut PackCache,
-) -> Result<Report, Exit> {
+) -> Result<Report, CliError> {
     let baseline = match &selection.baseline {
-        Some(path) => Some(crate::baseline::load(path).map_err(|e| {
-            eprintln!("error: {e}");
-            Exit::Usage
-        })?),
+        Some(path) => Some(crate::baseline::load(path).map_err(|e| CliError::usage(e.to_string(), None))?),
         None => None,
     };
     let sources = pack_sources(loaded, selection)?;
@@ -77,10 +74,8 @@ pub fn evaluate_with(
     let packs: Vec<Pack<'_>> = modules.iter().map(|(name, module)| Pack { name: name.clone(), module }).collect();
     let host = crate::pipeline::host_for(&loaded.program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    let mut report = policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled).map_err(|errors| {
-        print_all(&errors, &loaded.program.sources);
-        Exit::Language
-    })?;
+    let mut report = policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled)
+        .map_err(|errors| diagnostics(&errors, &loaded.program.sources))?;
     if let Some(baseline) = baseline {
         report.compare_with_baseline(baseline);
     }
@@ -89,23 +84,21 @@ pub fn evaluate_with(
 
 /// (name, file, text) of the built-in packs and of every `.drone` file in the
 /// workflow's and the command line's policy directories.
-fn pack_sources(loaded: &Loaded, selection: &Selection) -> Result<Vec<(String, String, String)>, Exit> {
+fn pack_sources(loaded: &Loaded, selection: &Selection) -> Result<Vec<(String, String, String)>, CliError> {
     let base = loaded.program.root_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut sources: Vec<(String, String, String)> =
         BUILTIN.iter().map(|(n, f, t)| (n.to_string(), f.to_string(), t.to_string())).collect();
     let dirs = loaded.model.policy_dirs.iter().map(|d| base.join(d)).chain(selection.dirs.iter().cloned());
     for dir in dirs {
-        let entries = std::fs::read_dir(&dir).map_err(|e| {
-            eprintln!("error: cannot read policy directory {}: {}", dir.display(), e.to_string().to_lowercase());
-            Exit::Usage
-        })?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| CliError::unreadable(format!("policy directory {}", dir.display()), &e))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "drone"))
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|_| Exit::Usage)?;
+            let text = std::fs::read_to_string(&file).map_err(|e| CliError::unreadable(file.display(), &e))?;
             let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             sources.push((name, file.display().to_string(), text));
         }
@@ -119,22 +112,19 @@ fn parse_packs(
     ids: &[drone_lang::FileId],
     loaded: &Loaded,
     catalog: &Catalog,
-) -> Result<Vec<(String, Module)>, Exit> {
+) -> Result<Vec<(String, Module)>, CliError> {
     let mut modules = Vec::new();
     let mut errors = Vec::new();
     for ((name, _, text), id) in sources.iter().zip(ids) {
         let parsed = drone_lang::parse(*id, text);
         if !parsed.errors.is_empty() {
-            print_all(&parsed.errors, &loaded.program.sources);
-            return Err(Exit::Language);
+            return Err(diagnostics(&parsed.errors, &loaded.program.sources));
         }
         errors.extend(drone_lang::check_policies(&parsed.module, catalog));
         modules.push((name.clone(), parsed.module));
     }
     if !errors.is_empty() {
-        print_all(&errors, &loaded.program.sources);
-        eprintln!("{}", count(errors.len(), "error"));
-        return Err(Exit::Language);
+        return Err(diagnostics(&errors, &loaded.program.sources));
     }
     Ok(modules)
 }

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use drone_lang::span::FileId;
+
+use crate::error::CliError;
+use crate::exit::Exit;
 use drone_lang::{Located, SourceMap};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode, SourceSpan,
@@ -148,6 +151,41 @@ where
     for d in diagnostics {
         eprint!("{}", render_with(d, sources, color, &mut indexes));
     }
+}
+
+/// Diagnostics against their sources as one failure: rendered with their
+/// snippets and followed by their count (exit 3).
+pub fn diagnostics<D>(diagnostics: &[D], sources: &SourceMap) -> CliError
+where
+    D: Diagnostic + Located + Clone + Send + Sync + 'static,
+{
+    diagnostics_exiting(diagnostics, sources, Exit::Language)
+}
+
+/// [`diagnostics`], giving `exit`.
+pub fn diagnostics_exiting<D>(diagnostics: &[D], sources: &SourceMap, exit: Exit) -> CliError
+where
+    D: Diagnostic + Located + Clone + Send + Sync + 'static,
+{
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut indexes = Indexes::new();
+    let mut text: String = diagnostics.iter().map(|d| render_with(d, sources, color, &mut indexes)).collect();
+    if exit == Exit::Language {
+        text.push_str(&count(diagnostics.len(), "error"));
+        text.push('\n');
+    }
+    CliError::Diagnostics { text, exit }
+}
+
+/// Prints why a command failed to standard error; the exit code it gives.
+/// The one place failures are printed.
+pub fn failure(error: CliError) -> Exit {
+    let exit = error.exit();
+    match error {
+        CliError::Diagnostics { text, .. } => eprint!("{text}"),
+        other => eprint_report(other),
+    }
+    exit
 }
 
 /// "; did you mean `x`?" for the candidate closest to `name`, or nothing.

@@ -19,8 +19,8 @@ use drone_script::host::{AwsCall, DbTarget, ScriptHost};
 use drone_script::ScriptSpec;
 use drone_stdlib::aws::AwsProvider;
 
-use crate::exit::Exit;
-use crate::render::print_all;
+use crate::error::CliError;
+use crate::render::diagnostics;
 
 /// What every script of one run shares.
 pub(crate) struct Bindings {
@@ -37,11 +37,11 @@ impl Bindings {
     /// Binds the session's workflow: its providers, its clusters' credentials
     /// (secrets resolved now, kept in memory only) and `--tunnel`s.
     pub(crate) fn new(
-        session: &crate::cli::Session,
+        session: &crate::session::Session,
         catalog: &Catalog,
         state: &State,
         tunnels: &[String],
-    ) -> Result<Bindings, Exit> {
+    ) -> Result<Bindings, CliError> {
         let mut placement: BTreeMap<String, String> =
             session.loaded.model.instances.values().map(|i| (i.address.clone(), i.provider.clone())).collect();
         placement.extend(state.resources.iter().map(|(a, r)| (a.clone(), r.provider.clone())));
@@ -62,7 +62,7 @@ impl Bindings {
 }
 
 /// `--tunnel ADDRESS=HOST:PORT`: reach a database through a local port.
-fn parse_tunnels(raw: &[String]) -> Result<BTreeMap<String, (String, u16)>, Exit> {
+fn parse_tunnels(raw: &[String]) -> Result<BTreeMap<String, (String, u16)>, CliError> {
     raw.iter()
         .map(|t| {
             let parsed = t.split_once('=').and_then(|(address, at)| {
@@ -70,10 +70,10 @@ fn parse_tunnels(raw: &[String]) -> Result<BTreeMap<String, (String, u16)>, Exit
                 Some((address.to_string(), (host.to_string(), port.parse().ok()?)))
             });
             parsed.ok_or_else(|| {
-                eprintln!(
-                    "error: `--tunnel {t}` must be written ADDRESS=HOST:PORT, e.g. aws.rds.cluster.ghost=127.0.0.1:3307"
-                );
-                Exit::Usage
+                CliError::usage(
+                    format!("`--tunnel {t}` must be written ADDRESS=HOST:PORT"),
+                    Some("e.g. --tunnel aws.rds.cluster.ghost=127.0.0.1:3307".into()),
+                )
             })
         })
         .collect()
@@ -81,10 +81,10 @@ fn parse_tunnels(raw: &[String]) -> Result<BTreeMap<String, (String, u16)>, Exit
 
 /// Credentials of every database cluster, from the workflow.
 fn databases(
-    session: &crate::cli::Session,
+    session: &crate::session::Session,
     catalog: &Catalog,
     state: &State,
-) -> Result<BTreeMap<String, BTreeMap<String, Value>>, Exit> {
+) -> Result<BTreeMap<String, BTreeMap<String, Value>>, CliError> {
     let host = crate::pipeline::host_for(&session.loaded.program.root_path);
     let cx = CallContext { host: &host, salt: &state.lineage, resolve_secrets: true };
     let resolver = drone_engine::apply::Live(state);
@@ -101,10 +101,7 @@ fn databases(
                     Ok(value) => {
                         settings.insert(name.to_string(), value);
                     }
-                    Err(e) => {
-                        print_all(std::slice::from_ref(&e), &session.loaded.program.sources);
-                        return Err(Exit::Language);
-                    }
+                    Err(e) => return Err(diagnostics(std::slice::from_ref(&e), &session.loaded.program.sources)),
                 }
             }
         }

@@ -243,7 +243,7 @@ pub async fn inventory(url: &str) -> Inventory {
 
 /// What state at `path` (snapshot and log) records, as an inventory.
 pub fn recorded(path: &Path, workflow: &str) -> Inventory {
-    let state = drone_engine::state::LocalBackend { path: path.to_path_buf() }.load(workflow).expect("state loads");
+    let state = drone_engine::state::LocalBackend::new(path.to_path_buf()).load(workflow).expect("state loads");
     let mut out = Inventory::new();
     for r in state.resources.values() {
         out.entry(r.type_name.clone()).or_default().insert(r.id.clone());

@@ -68,6 +68,12 @@ fn usage_errors_exit_2() {
     assert_exit(&run(drone(None).args(["check", "/nonexistent/x.drone"])), 2);
 }
 
+/// The lock as a drone process on this machine sees it.
+fn lock_context() -> drone_engine::lock::LockContext {
+    let host = drone_engine::host::SystemHost { base_dir: ".".into(), root: ".".into() };
+    drone_engine::lock::LockContext::new(std::sync::Arc::new(host))
+}
+
 #[test]
 fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -80,7 +86,7 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
         operation: "run".into(),
         lease_until: None,
     };
-    let guard = drone_engine::lock::acquire(&state, &owner, "unlock").expect("first lock");
+    let guard = drone_engine::lock::acquire(&state, &owner, "unlock", &lock_context()).expect("first lock");
     let out = run(drone(Some("http://127.0.0.1:9"))
         .current_dir(root())
         .args(["run", "workflows/prod.drone", "--yes", "--state"])
@@ -113,9 +119,9 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
 fn a_lock_of_a_running_holder_stays_and_one_of_a_dead_holder_is_taken_over() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state.json");
-    let here = drone_engine::lock::LockOwner::current("run");
+    let here = lock_context().owner("run");
     // This test process holds it, on this host, and runs.
-    let guard = drone_engine::lock::acquire(&state, &here, "unlock").expect("lock");
+    let guard = drone_engine::lock::acquire(&state, &here, "unlock", &lock_context()).expect("lock");
     let unlock = || {
         run(drone(None).current_dir(root()).args(["state", "unlock", "workflows/prod.drone", "--state"]).arg(&state))
     };

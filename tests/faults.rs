@@ -607,7 +607,7 @@ async fn a_run_killed_at_any_point_is_finished_by_the_next() {
         let _ = child.kill(); // SIGKILL: no handler runs, nothing is flushed.
         let _ = child.wait();
         drop(proxy);
-        let pending = drone_engine::state::LocalBackend { path: state.clone() }
+        let pending = drone_engine::state::LocalBackend::new(state.clone())
             .load("shuttle-prod")
             .map(|s| s.pending.len())
             .unwrap_or(0);

@@ -537,7 +537,7 @@ fn start(
     let owned = address.to_string();
     let started = Instant::now();
     let token = Intent::token(&state.lineage, address, generation);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let now = input.cx.host.now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
     if op == Operation::Delete {
         let recorded = state.resources.get(address).cloned().ok_or_else(|| format!("`{address}` is not in state"))?;
         let provider = provider(input, &recorded.provider)?;

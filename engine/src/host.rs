@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The outside world as evaluation sees it.
 pub trait Host: Sync {
@@ -13,7 +14,26 @@ pub trait Host: Sync {
     /// The plaintext of a secret reference such as `env:NAME`.
     fn secret(&self, reference: &str) -> Result<String, String>;
     /// Today's date, `YYYY-MM-DD` in UTC (suppressions expire by it).
-    fn today(&self) -> String;
+    fn today(&self) -> String {
+        humantime::format_rfc3339_seconds(self.now()).to_string()[..10].to_string()
+    }
+    /// The current time (a lock's lease is reckoned by it).
+    fn now(&self) -> SystemTime;
+    /// This machine, user and process: who holds a lock taken now.
+    fn machine(&self) -> Machine;
+    /// Whether process `pid` runs on this machine, where the system can tell.
+    fn process_alive(&self, pid: u32) -> Option<bool>;
+}
+
+/// Who a process is: what a lock records of its holder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Machine {
+    /// The host's name.
+    pub host: String,
+    /// The user's name.
+    pub user: String,
+    /// The process id.
+    pub pid: u32,
 }
 
 /// The real process environment and file system.
@@ -38,8 +58,23 @@ impl Host for SystemHost {
         resolve_secret(reference, |name| std::env::var(name).ok())
     }
 
-    fn today(&self) -> String {
-        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn machine(&self) -> Machine {
+        Machine {
+            host: std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into()),
+            user: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into()),
+            pid: std::process::id(),
+        }
+    }
+
+    fn process_alive(&self, pid: u32) -> Option<bool> {
+        let proc = Path::new("/proc");
+        proc.join("self").exists().then(|| proc.join(pid.to_string()).exists())
     }
 }
 
@@ -52,6 +87,10 @@ pub struct MemoryHost {
     pub files: BTreeMap<String, String>,
     /// Today's date, `YYYY-MM-DD`.
     pub today: String,
+    /// The time `now()` gives (the epoch when unset).
+    pub now: Option<SystemTime>,
+    /// The processes that run on this pretend machine.
+    pub running: Vec<u32>,
 }
 
 impl Host for MemoryHost {
@@ -69,6 +108,18 @@ impl Host for MemoryHost {
 
     fn today(&self) -> String {
         self.today.clone()
+    }
+
+    fn now(&self) -> SystemTime {
+        self.now.unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
+    fn machine(&self) -> Machine {
+        Machine { host: "memory".into(), user: "test".into(), pid: 1 }
+    }
+
+    fn process_alive(&self, pid: u32) -> Option<bool> {
+        Some(self.running.contains(&pid))
     }
 }
 

@@ -1,7 +1,11 @@
 //! drone's engine: evaluates a checked program to a resource graph, plans it
 //! against recorded state, and applies the plan concurrently through the
-//! [`provider::Provider`] trait. Knows nothing of AWS: the standard library
-//! implements providers. Never prints; the CLI renders what it returns.
+//! [`provider::Provider`] trait, which the standard library implements for
+//! AWS. It calls no AWS API and links no SDK; the AWS knowledge it does hold
+//! is what policies evaluate (IAM document semantics and the action
+//! catalogue, reachability through gateways and routes, in `policy/`). Never
+//! prints; the CLI renders what it returns. Time, environment, files and
+//! processes come through [`host::Host`].
 
 pub mod apply;
 pub mod budget;

@@ -11,9 +11,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+
+use crate::host::Host;
 
 /// Who holds a lock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,26 +37,68 @@ pub struct LockOwner {
     pub lease_until: Option<String>,
 }
 
-/// Set when this process's lock stopped being its own: taken over or
-/// removed by hand, or its lease ran out without a renewal. Every state
-/// write checks it first, so a holder that lost its lock stops before
-/// writing rather than overwrite its successor.
-static LOST: AtomicBool = AtomicBool::new(false);
+/// Set when a holder's lock stopped being its own: taken over or removed by
+/// hand, or its lease ran out without a renewal. The state backends check it
+/// before every write, so a holder that lost its lock stops before writing
+/// rather than overwrite its successor. Shared by one session's lock and
+/// backend, never by the whole process.
+#[derive(Clone, Debug, Default)]
+pub struct LockLost(Arc<AtomicBool>);
 
-/// Whether this process's lock was lost (see [`mark_lost`]).
-pub fn lost() -> bool {
-    LOST.load(Ordering::SeqCst)
+impl LockLost {
+    /// Whether the lock was lost.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Records that the lock is no longer this holder's.
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
-/// Records that this process's lock is no longer its own.
-pub fn mark_lost() {
-    LOST.store(true, Ordering::SeqCst);
+/// The world as a lock sees it: the time, this machine and its processes and
+/// the lease's length read through a [`Host`], and the flag its heartbeat
+/// raises when the lock is lost.
+#[derive(Clone)]
+pub struct LockContext {
+    /// Time, environment and processes.
+    pub host: Arc<dyn Host + Send + Sync>,
+    /// Raised when the lock taken through this context is lost.
+    pub lost: LockLost,
 }
 
-/// How long a lock holds without a renewal: `DRONE_LOCK_LEASE` seconds, 60 by default.
-pub fn lease_duration() -> Duration {
-    let seconds = std::env::var("DRONE_LOCK_LEASE").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(60);
-    Duration::from_secs(seconds.max(1))
+impl LockContext {
+    /// A context reading `host`, with a fresh lost flag.
+    pub fn new(host: Arc<dyn Host + Send + Sync>) -> LockContext {
+        LockContext { host, lost: LockLost::default() }
+    }
+
+    /// How long a lock holds without a renewal: `DRONE_LOCK_LEASE` seconds, 60 by default.
+    pub fn lease(&self) -> Duration {
+        let seconds = self.host.env("DRONE_LOCK_LEASE").and_then(|s| s.parse::<u64>().ok()).unwrap_or(60);
+        Duration::from_secs(seconds.max(1))
+    }
+
+    /// This process as owner, doing `operation`, with a fresh lease.
+    pub fn owner(&self, operation: &str) -> LockOwner {
+        let machine = self.host.machine();
+        let now = self.host.now();
+        LockOwner {
+            host: machine.host,
+            pid: machine.pid,
+            user: machine.user,
+            time: rfc3339(now),
+            operation: operation.to_string(),
+            lease_until: Some(rfc3339(now + self.lease())),
+        }
+    }
+}
+
+impl std::fmt::Debug for LockContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockContext").field("lost", &self.lost).finish_non_exhaustive()
+    }
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -61,20 +106,6 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 impl LockOwner {
-    /// The current process as owner, with a fresh lease.
-    pub fn current(operation: &str) -> LockOwner {
-        LockOwner {
-            host: std::fs::read_to_string("/etc/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_else(|_| "localhost".into()),
-            pid: std::process::id(),
-            user: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into()),
-            time: rfc3339(SystemTime::now()),
-            operation: operation.to_string(),
-            lease_until: Some(rfc3339(SystemTime::now() + lease_duration())),
-        }
-    }
-
     /// A holder whose record cannot be read (a lock file or object that is not JSON).
     pub fn unknown() -> LockOwner {
         LockOwner {
@@ -88,8 +119,8 @@ impl LockOwner {
     }
 
     /// The same holder with its lease renewed from now.
-    pub fn renewed(&self) -> LockOwner {
-        LockOwner { lease_until: Some(rfc3339(SystemTime::now() + lease_duration())), ..self.clone() }
+    pub fn renewed(&self, cx: &LockContext) -> LockOwner {
+        LockOwner { lease_until: Some(rfc3339(cx.host.now() + cx.lease())), ..self.clone() }
     }
 
     /// Whether `other` is the same holder (a renewal changes only the lease).
@@ -97,25 +128,25 @@ impl LockOwner {
         (&self.host, self.pid, &self.time) == (&other.host, other.pid, &other.time)
     }
 
-    /// Whether the lease has run out (a lock without one never does).
-    pub fn lease_expired(&self) -> bool {
+    /// Whether the lease has run out by `cx`'s clock (a lock without one never does).
+    pub fn lease_expired(&self, cx: &LockContext) -> bool {
         self.lease_until
             .as_deref()
             .and_then(|t| humantime::parse_rfc3339(t).ok())
-            .is_some_and(|until| SystemTime::now() > until)
+            .is_some_and(|until| cx.host.now() > until)
     }
 
     /// What is known of the holder: on this host, whether its process still
     /// runs; elsewhere, whether its lease has run out.
-    pub fn liveness(&self) -> Liveness {
-        if self.host == LockOwner::current("").host {
-            match process_alive(self.pid) {
+    pub fn liveness(&self, cx: &LockContext) -> Liveness {
+        if self.host == cx.host.machine().host {
+            match cx.host.process_alive(self.pid) {
                 Some(true) => return Liveness::Alive,
                 Some(false) => return Liveness::Gone,
                 None => {}
             }
         }
-        if self.lease_expired() {
+        if self.lease_expired(cx) {
             Liveness::Expired
         } else {
             Liveness::Unknown
@@ -123,8 +154,8 @@ impl LockOwner {
     }
 
     /// Whether its lock may be taken over without asking.
-    pub fn is_gone(&self) -> bool {
-        matches!(self.liveness(), Liveness::Gone | Liveness::Expired)
+    pub fn is_gone(&self, cx: &LockContext) -> bool {
+        matches!(self.liveness(cx), Liveness::Gone | Liveness::Expired)
     }
 }
 
@@ -139,12 +170,6 @@ pub enum Liveness {
     Expired,
     /// It runs on another host within its lease, or this system cannot tell.
     Unknown,
-}
-
-/// Whether process `pid` exists, where the system can tell (`/proc`).
-fn process_alive(pid: u32) -> Option<bool> {
-    let proc = Path::new("/proc");
-    proc.join("self").exists().then(|| proc.join(pid.to_string()).exists())
 }
 
 impl std::fmt::Display for LockOwner {
@@ -214,17 +239,21 @@ pub struct LockGuard {
 
 /// Renews the lease in the lock file at `path` every third of the lease
 /// until told to stop, as long as the file still names `owner`.
-fn heartbeat(path: PathBuf, owner: LockOwner) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+fn heartbeat(
+    path: PathBuf,
+    owner: LockOwner,
+    cx: LockContext,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let handle = std::thread::spawn(move || {
-        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(lease_duration() / 3) {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(cx.lease() / 3) {
             let current: Option<LockOwner> =
                 std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
             if !current.is_some_and(|c| c.same_holder(&owner)) {
-                mark_lost(); // Taken from us (by hand, or over an expired lease).
+                cx.lost.set(); // Taken from us (by hand, or over an expired lease).
                 return;
             }
-            let _ = write_atomically(&path, &owner.renewed());
+            let _ = write_atomically(&path, &owner.renewed(&cx));
         }
     });
     (stop, handle)
@@ -250,7 +279,7 @@ pub fn lock_path(state: &Path) -> PathBuf {
 /// Takes the lock of `state`, or fails at once naming the holder. A lock
 /// left by a process of this host that is gone is taken over. `unlock` is
 /// the command that removes the lock by hand, for the error's help.
-pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuard, LockError> {
+pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str, cx: &LockContext) -> Result<LockGuard, LockError> {
     let path = lock_path(state);
     let io = |source| LockError::Io { path: path.clone(), source };
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -263,7 +292,7 @@ pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuar
                 let text = serde_json::to_string_pretty(owner).map_err(|e| io(std::io::Error::other(e)))?;
                 file.write_all(text.as_bytes()).map_err(io)?;
                 file.sync_all().map_err(io)?;
-                let beat = heartbeat(path.clone(), owner.clone());
+                let beat = heartbeat(path.clone(), owner.clone(), cx.clone());
                 return Ok(LockGuard { path, replaced, heartbeat: Some(beat) });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -273,7 +302,7 @@ pub fn acquire(state: &Path, owner: &LockOwner, unlock: &str) -> Result<LockGuar
                     // Taken over once: a second stale lock means another process is racing us.
                     Some(stale)
                         if replaced.is_none()
-                            && stale.is_gone()
+                            && stale.is_gone(cx)
                             && remove_if_unchanged(&path, &text).map_err(io)? =>
                     {
                         replaced = Some(stale);
@@ -322,11 +351,11 @@ pub fn holder(state: &Path) -> Option<LockOwner> {
 /// while the holder may still be running (it runs on this host, or on
 /// another one where drone cannot tell) unless `force`. `unlock` is the
 /// command, for the error's help.
-pub fn unlock(state: &Path, force: bool, unlock: &str) -> Result<Option<LockOwner>, LockError> {
+pub fn unlock(state: &Path, force: bool, unlock: &str, cx: &LockContext) -> Result<Option<LockOwner>, LockError> {
     let owner = holder(state);
     if let Some(owner) = owner.as_ref().filter(|_| !force) {
-        let liveness = owner.liveness();
-        if !owner.is_gone() {
+        let liveness = owner.liveness(cx);
+        if !owner.is_gone(cx) {
             return Err(LockError::HolderRunning {
                 owner: Box::new(owner.clone()),
                 alive: liveness == Liveness::Alive,
@@ -338,8 +367,7 @@ pub fn unlock(state: &Path, force: bool, unlock: &str) -> Result<Option<LockOwne
     match std::fs::remove_file(&path) {
         Ok(()) => {
             // Who removed whose lock, and whether by force, beside the state.
-            let record =
-                serde_json::json!({ "unlocked_by": LockOwner::current("unlock"), "removed": owner, "forced": force });
+            let record = serde_json::json!({ "unlocked_by": cx.owner("unlock"), "removed": owner, "forced": force });
             let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
             name.push(".unlocked");
             let _ = std::fs::write(path.with_file_name(name), serde_json::to_vec_pretty(&record).unwrap_or_default());
@@ -363,14 +391,19 @@ impl Drop for LockGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::SystemHost;
+
+    fn system() -> LockContext {
+        LockContext::new(Arc::new(SystemHost { base_dir: ".".into(), root: ".".into() }))
+    }
 
     #[test]
     fn second_holder_is_refused_with_owner() {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = dir.path().join("s.json");
-        let guard = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("first");
+        let guard = acquire(&state, &system().owner("run"), "unlock-it", &system()).expect("first");
         assert_eq!(guard.replaced, None);
-        match acquire(&state, &LockOwner::current("destroy"), "unlock-it") {
+        match acquire(&state, &system().owner("destroy"), "unlock-it", &system()) {
             Err(LockError::Held { owner, unlock }) => {
                 assert_eq!(owner.operation, "run");
                 assert_eq!(unlock, "unlock-it");
@@ -378,14 +411,17 @@ mod tests {
             other => panic!("expected Held, got {other:?}"),
         }
         drop(guard);
-        let again = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("after release");
+        let again = acquire(&state, &system().owner("run"), "unlock-it", &system()).expect("after release");
         std::mem::forget(again);
         // This process holds it and runs: refused without force.
-        match unlock(&state, false, "unlock-it") {
+        match unlock(&state, false, "unlock-it", &system()) {
             Err(LockError::HolderRunning { alive: true, owner, .. }) => assert_eq!(owner.pid, std::process::id()),
             other => panic!("expected HolderRunning, got {other:?}"),
         }
-        assert_eq!(unlock(&state, true, "unlock-it").expect("unlock").map(|o| o.operation), Some("run".into()));
+        assert_eq!(
+            unlock(&state, true, "unlock-it", &system()).expect("unlock").map(|o| o.operation),
+            Some("run".into())
+        );
         assert!(holder(&state).is_none());
     }
 
@@ -399,27 +435,30 @@ mod tests {
 
     #[test]
     fn a_lock_left_by_a_dead_process_on_this_host_is_taken_over() {
-        if process_alive(1).is_none() {
+        if system().host.process_alive(1).is_none() {
             return; // No /proc: liveness cannot be told, and the lock is never taken over.
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let state = dir.path().join("s.json");
-        let stale = LockOwner { pid: dead_pid(), ..LockOwner::current("run") };
+        let stale = LockOwner { pid: dead_pid(), ..system().owner("run") };
         std::fs::write(lock_path(&state), serde_json::to_string(&stale).expect("json")).expect("write");
-        assert_eq!(stale.liveness(), Liveness::Gone);
-        let guard = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("taken over");
+        assert_eq!(stale.liveness(&system()), Liveness::Gone);
+        let guard = acquire(&state, &system().owner("run"), "unlock-it", &system()).expect("taken over");
         assert_eq!(guard.replaced.as_ref().map(|o| o.pid), Some(stale.pid));
         assert_eq!(holder(&state).map(|o| o.pid), Some(std::process::id()));
         drop(guard);
         // A dead holder's lock may be removed by hand without force.
         std::fs::write(lock_path(&state), serde_json::to_string(&stale).expect("json")).expect("write");
-        assert_eq!(unlock(&state, false, "unlock-it").expect("unlock").map(|o| o.pid), Some(stale.pid));
+        assert_eq!(unlock(&state, false, "unlock-it", &system()).expect("unlock").map(|o| o.pid), Some(stale.pid));
         // Another host's holder: drone cannot tell, so force is needed.
         let remote = LockOwner { host: "elsewhere.example".into(), ..stale };
         std::fs::write(lock_path(&state), serde_json::to_string(&remote).expect("json")).expect("write");
-        assert!(matches!(acquire(&state, &LockOwner::current("run"), "unlock-it"), Err(LockError::Held { .. })));
-        assert!(matches!(unlock(&state, false, "unlock-it"), Err(LockError::HolderRunning { alive: false, .. })));
-        assert!(unlock(&state, true, "unlock-it").is_ok());
+        assert!(matches!(acquire(&state, &system().owner("run"), "unlock-it", &system()), Err(LockError::Held { .. })));
+        assert!(matches!(
+            unlock(&state, false, "unlock-it", &system()),
+            Err(LockError::HolderRunning { alive: false, .. })
+        ));
+        assert!(unlock(&state, true, "unlock-it", &system()).is_ok());
     }
 
     #[test]
@@ -427,23 +466,22 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = dir.path().join("s.json");
         let past = rfc3339(SystemTime::now() - Duration::from_secs(5));
-        let remote =
-            LockOwner { host: "elsewhere.example".into(), lease_until: Some(past), ..LockOwner::current("run") };
-        assert_eq!(remote.liveness(), Liveness::Expired);
+        let remote = LockOwner { host: "elsewhere.example".into(), lease_until: Some(past), ..system().owner("run") };
+        assert_eq!(remote.liveness(&system()), Liveness::Expired);
         std::fs::write(lock_path(&state), serde_json::to_string(&remote).expect("json")).expect("write");
-        let guard = acquire(&state, &LockOwner::current("run"), "unlock-it").expect("taken over");
+        let guard = acquire(&state, &system().owner("run"), "unlock-it", &system()).expect("taken over");
         assert_eq!(guard.replaced.as_ref().map(|o| o.host.as_str()), Some("elsewhere.example"));
         let mine = holder(&state).expect("held");
-        assert!(mine.lease_until.is_some() && !mine.lease_expired());
+        assert!(mine.lease_until.is_some() && !mine.lease_expired(&system()));
         drop(guard);
         // Within its lease, a holder elsewhere keeps the lock.
-        let live = LockOwner { host: "elsewhere.example".into(), ..LockOwner::current("run") };
+        let live = LockOwner { host: "elsewhere.example".into(), ..system().owner("run") };
         std::fs::write(lock_path(&state), serde_json::to_string(&live).expect("json")).expect("write");
-        assert!(matches!(acquire(&state, &LockOwner::current("run"), "unlock-it"), Err(LockError::Held { .. })));
+        assert!(matches!(acquire(&state, &system().owner("run"), "unlock-it", &system()), Err(LockError::Held { .. })));
         // A lock written before leases existed never expires.
         let old =
             serde_json::json!({"host": "elsewhere.example", "pid": 1, "user": "u", "time": "t", "operation": "run"});
         let old: LockOwner = serde_json::from_value(old).expect("old record");
-        assert!(!old.lease_expired() && !old.is_gone());
+        assert!(!old.lease_expired(&system()) && !old.is_gone(&system()));
     }
 }

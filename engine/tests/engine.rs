@@ -137,7 +137,7 @@ impl Provider for Fake {
             return Err(ProviderError::new(*kind, "Create", format!("{name} refused")));
         }
         if let Some(path) = &self.state_file {
-            let saved = LocalBackend { path: path.clone() }.load("t").expect("state loads");
+            let saved = LocalBackend::new(path.clone()).load("t").expect("state loads");
             let intent = saved.pending.get(r.address).filter(|i| i.token == r.token);
             self.log.lock().expect("log").push(format!("intent {name} on disk: {}", intent.is_some()));
         }
@@ -202,6 +202,7 @@ fn test_host() -> MemoryHost {
         vars: [("PW".to_string(), "s3cret".to_string())].into(),
         files: BTreeMap::new(),
         today: "2026-11-24".into(),
+        ..MemoryHost::default()
     }
 }
 
@@ -260,7 +261,7 @@ async fn run_plan_with(
         stop: None,
         scripts,
     };
-    let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.join("state.json") }) };
+    let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend::new(dir.join("state.json"))) };
     let report = apply(&input, &mut store).await.expect("state saves");
     Run { report, state: store.state }
 }
@@ -287,7 +288,7 @@ async fn concurrency_is_bounded_and_dependencies_go_first() {
     // The leaves were given the root's real id.
     let root_id = out.state.resources["test.thing.root"].id.clone();
     assert_eq!(out.state.resources["test.thing.leaf0"].attributes["peer"], Value::String(root_id));
-    let saved = LocalBackend { path: dir.path().join("state.json") }.load("t").expect("saved");
+    let saved = LocalBackend::new(dir.path().join("state.json")).load("t").expect("saved");
     assert_eq!(saved.serial, 26, "each operation is recorded twice: its intent, then its result");
     assert!(saved.pending.is_empty(), "every intent was replaced by its result");
     assert_eq!(saved.resources.len(), 13);
@@ -806,7 +807,7 @@ async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
         stop: Some(&flag),
         scripts: None,
     };
-    let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend { path: dir.path().join("state.json") }) };
+    let mut store = Store { state, backend: std::sync::Arc::new(LocalBackend::new(dir.path().join("state.json"))) };
     let report = apply(&input, &mut store).await.expect("state saves");
     let done = report.done(Operation::Create);
     assert_eq!(done.len(), 3, "the three in flight finished: {:?}", report.outcomes);
@@ -818,7 +819,7 @@ async fn a_stop_lets_operations_in_flight_finish_and_starts_no_more() {
         .collect();
     assert_eq!(skipped.len(), 5, "{:?}", report.outcomes);
     assert_eq!(fake.events().iter().filter(|e| e.starts_with("start")).count(), 3, "nothing started after the stop");
-    let saved = LocalBackend { path: dir.path().join("state.json") }.load("t").expect("saved");
+    let saved = LocalBackend::new(dir.path().join("state.json")).load("t").expect("saved");
     assert_eq!(saved.resources.len(), 3, "what finished is saved");
 }
 
@@ -932,7 +933,7 @@ async fn recovery_adopts_what_a_killed_create_made_and_forgets_what_it_did_not()
     }
     // The intents survive a save and a load: they are what a killed run leaves.
     let dir = tempfile::tempdir().expect("dir");
-    let backend = LocalBackend { path: dir.path().join("state.json") };
+    let backend = LocalBackend::new(dir.path().join("state.json"));
     backend.save(&mut state).expect("save");
     let state = backend.load("t").expect("load");
     assert_eq!(state.pending.len(), 2);

@@ -295,9 +295,21 @@ pub fn parse_state(text: &str, location: &str, workflow: &str) -> Result<State, 
 pub struct LocalBackend {
     /// The state file.
     pub path: PathBuf,
+    /// Raised when the lock this backend writes under is lost: writes stop.
+    pub lost: crate::lock::LockLost,
 }
 
 impl LocalBackend {
+    /// The state at `path`, written under no lock of its own (see [`LocalBackend::watching`]).
+    pub fn new(path: impl Into<PathBuf>) -> LocalBackend {
+        LocalBackend { path: path.into(), lost: Default::default() }
+    }
+
+    /// The same backend, refusing to write once `lost` is raised.
+    pub fn watching(self, lost: crate::lock::LockLost) -> LocalBackend {
+        LocalBackend { lost, ..self }
+    }
+
     /// The operation log beside the state file (`<state>.log`).
     pub fn log_path(&self) -> PathBuf {
         log::path_of(&self.path)
@@ -329,7 +341,7 @@ impl LocalBackend {
         if addresses.is_empty() {
             return Ok(());
         }
-        if crate::lock::lost() {
+        if self.lost.is_set() {
             return Err(StateError::LockLost { location: self.path.display().to_string() });
         }
         if !self.path.exists() {
@@ -375,7 +387,7 @@ impl LocalBackend {
     /// Writes `state` whole (a snapshot), atomically, bumping its serial, and
     /// empties the operation log.
     pub fn save(&self, state: &mut State) -> Result<(), StateError> {
-        if crate::lock::lost() {
+        if self.lost.is_set() {
             return Err(StateError::LockLost { location: self.path.display().to_string() });
         }
         state.serial += 1;
@@ -416,7 +428,7 @@ mod tests {
     #[test]
     fn round_trip_is_atomic_private_and_versioned() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let backend = LocalBackend { path: dir.path().join("s.json") };
+        let backend = LocalBackend::new(dir.path().join("s.json"));
         let mut state = backend.load("w").expect("fresh");
         assert_eq!(state.serial, 0);
         state.resources.insert(
@@ -469,7 +481,7 @@ mod tests {
     #[test]
     fn operations_are_appended_and_replayed_until_a_snapshot() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let backend = LocalBackend { path: dir.path().join("s.json") };
+        let backend = LocalBackend::new(dir.path().join("s.json"));
         let mut state = backend.load("w").expect("fresh");
         // The first record of a state with no snapshot writes the snapshot (it holds the lineage).
         state.resources.insert("a".into(), resource("vpc-a"));

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use drone_engine::lock::{lease_duration, LockError, LockOwner};
+use drone_engine::lock::{LockContext, LockError, LockLost, LockOwner};
 use drone_engine::state::{parse_state, Backend, S3Location, State, StateError};
 use tokio::sync::Mutex;
 
@@ -77,6 +77,8 @@ pub struct S3Backend {
     etag: Mutex<Option<String>>,
     /// Set once the bucket was found in the client's region.
     bucket_checked: tokio::sync::OnceCell<()>,
+    /// Raised when the lock this backend writes under is lost: writes stop.
+    lost: LockLost,
 }
 
 /// One stored version of a state object.
@@ -124,7 +126,13 @@ impl S3Backend {
             client: client(location).await,
             etag: Mutex::new(None),
             bucket_checked: tokio::sync::OnceCell::new(),
+            lost: LockLost::default(),
         }
+    }
+
+    /// The same backend, refusing to write once `lost` is raised.
+    pub fn watching(self, lost: LockLost) -> S3Backend {
+        S3Backend { lost, ..self }
     }
 
     fn remote(&self, action: &'static str, reason: String) -> StateError {
@@ -153,7 +161,7 @@ impl S3Backend {
     /// Writes `state` as the object, conditional on the last ETag seen,
     /// unless this process lost its lock.
     async fn write(&self, state: &State) -> Result<(), StateError> {
-        if drone_engine::lock::lost() {
+        if self.lost.is_set() {
             return Err(StateError::LockLost { location: self.location.to_string() });
         }
         let mut etag = self.etag.lock().await;
@@ -389,7 +397,7 @@ impl S3Lock {
 
     /// Takes the lock, or fails at once naming the holder; a lock whose
     /// lease expired (or whose holder on this host is gone) is taken over.
-    pub async fn acquire(&self, owner: &LockOwner, unlock: &str) -> Result<S3LockGuard, LockError> {
+    pub async fn acquire(&self, owner: &LockOwner, unlock: &str, cx: &LockContext) -> Result<S3LockGuard, LockError> {
         check_bucket(&self.client, &self.location).await.map_err(|e| self.remote(e.to_string()))?;
         let mut replaced = None;
         let etag = match self.put(owner, None).await? {
@@ -398,11 +406,11 @@ impl S3Lock {
                 let Some((holder, their_etag)) = self.holder().await? else {
                     // Released between our two calls: try once more from the start.
                     return match self.put(owner, None).await? {
-                        Some(etag) => Ok(self.guard(owner, etag, None)),
+                        Some(etag) => Ok(self.guard(owner, etag, None, cx)),
                         None => Err(self.held(unlock).await),
                     };
                 };
-                if !holder.is_gone() {
+                if !holder.is_gone(cx) {
                     return Err(LockError::Held { owner: Box::new(holder), unlock: unlock.to_string() });
                 }
                 // Conditional on the version we judged: another taker's write makes ours fail.
@@ -415,7 +423,7 @@ impl S3Lock {
                 }
             }
         };
-        Ok(self.guard(owner, etag, replaced))
+        Ok(self.guard(owner, etag, replaced, cx))
     }
 
     /// "Held", naming whoever holds the lock now.
@@ -427,20 +435,21 @@ impl S3Lock {
         LockError::Held { owner: Box::new(owner), unlock: unlock.to_string() }
     }
 
-    fn guard(&self, owner: &LockOwner, etag: String, replaced: Option<LockOwner>) -> S3LockGuard {
+    fn guard(&self, owner: &LockOwner, etag: String, replaced: Option<LockOwner>, cx: &LockContext) -> S3LockGuard {
         let etag = Arc::new(Mutex::new(etag));
         let stop = Arc::new(tokio::sync::Notify::new());
         let (lock, beat_owner, beat_etag, beat_stop) = (self.clone(), owner.clone(), etag.clone(), stop.clone());
+        let cx = cx.clone();
         let heartbeat = tokio::spawn(async move {
             let mut lease = beat_owner.clone();
             loop {
                 // A renewal in flight is finished, never cut off: its new ETag is what release deletes.
                 tokio::select! {
-                    _ = tokio::time::sleep(lease_duration() / 3) => {}
+                    _ = tokio::time::sleep(cx.lease() / 3) => {}
                     _ = beat_stop.notified() => return,
                 }
                 let mut tag = beat_etag.lock().await;
-                let renewed = beat_owner.renewed();
+                let renewed = beat_owner.renewed(&cx);
                 match lock.put(&renewed, Some(&tag)).await {
                     Ok(Some(new)) => {
                         *tag = new;
@@ -448,13 +457,13 @@ impl S3Lock {
                     }
                     // Taken from us (by hand, or over an expired lease): stop writing.
                     Ok(None) => {
-                        drone_engine::lock::mark_lost();
+                        cx.lost.set();
                         return;
                     }
                     // A failed renewal is tried again at the next beat; once the lease it
                     // last wrote has run out, another run may take the lock: stop writing.
-                    Err(_) if lease.lease_expired() => {
-                        drone_engine::lock::mark_lost();
+                    Err(_) if lease.lease_expired(&cx) => {
+                        cx.lost.set();
                         return;
                     }
                     Err(_) => {}
@@ -467,14 +476,13 @@ impl S3Lock {
     /// Removes the lock by hand; returns the former holder. Refused while
     /// the holder may still be running (its lease holds) unless `force`.
     /// Leaves a record of who unlocked (`KEY.lock.unlocked`).
-    pub async fn unlock(&self, force: bool, unlock: &str) -> Result<Option<LockOwner>, LockError> {
+    pub async fn unlock(&self, force: bool, unlock: &str, cx: &LockContext) -> Result<Option<LockOwner>, LockError> {
         let Some((holder, etag)) = self.holder().await? else { return Ok(None) };
-        if !force && !holder.is_gone() {
-            let alive = holder.liveness() == drone_engine::lock::Liveness::Alive;
+        if !force && !holder.is_gone(cx) {
+            let alive = holder.liveness(cx) == drone_engine::lock::Liveness::Alive;
             return Err(LockError::HolderRunning { owner: Box::new(holder), alive, unlock: unlock.to_string() });
         }
-        let record =
-            serde_json::json!({ "unlocked_by": LockOwner::current("unlock"), "removed": holder, "forced": force });
+        let record = serde_json::json!({ "unlocked_by": cx.owner("unlock"), "removed": holder, "forced": force });
         self.client
             .put_object()
             .bucket(&self.location.bucket)

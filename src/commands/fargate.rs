@@ -13,8 +13,9 @@ use drone_lang::Catalog;
 use drone_script::ScriptSpec;
 use drone_stdlib::aws::one_off::{OneOff, CONTAINER};
 
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
-use crate::render::print_all;
+use crate::render::diagnostics;
 
 /// What the task is asked to do.
 pub(crate) struct Request<'a> {
@@ -38,15 +39,16 @@ struct Settings {
 /// Runs the task on Fargate and waits for it.
 pub(crate) async fn run(
     r: Request<'_>,
-    session: &crate::cli::Session,
+    session: &crate::session::Session,
     catalog: &Catalog,
     state: &drone_engine::state::State,
-) -> Result<Exit, Exit> {
+) -> Outcome {
     let settings = settings(r.spec, session, catalog, state)?;
     let Some(s3) = &session.loaded.model.state_s3 else {
-        eprintln!("error: `--on fargate` reads the workflow's state from S3; this workflow's state is local");
-        eprintln!("  help: give the workflow header `state = {{ backend = \"s3\", ... }}` (see `drone state migrate`)");
-        return Err(Exit::Usage);
+        return Err(CliError::refused(
+            "`--on fargate` reads the workflow's state from S3; this workflow's state is local",
+            Some("give the workflow header `state = { backend = \"s3\", ... }` (see `drone state migrate`)"),
+        ));
     };
     let (provider_name, config) = session
         .loaded
@@ -55,12 +57,11 @@ pub(crate) async fn run(
         .iter()
         .find(|(_, p)| p.settings.get("default").and_then(Value::as_bool) == Some(true))
         .or_else(|| session.loaded.model.providers.iter().next())
-        .ok_or_else(|| {
-            eprintln!("error: the workflow has no provider to run the task with");
-            Exit::Usage
-        })?;
+        .ok_or_else(|| CliError::refused("the workflow has no provider to run the task with", None))?;
     let region = config.settings.get("region").and_then(Value::as_str).unwrap_or("us-east-1").to_string();
-    let Some(aws) = session.aws.get(provider_name) else { return Err(Exit::Internal) };
+    let Some(aws) = session.aws.get(provider_name) else {
+        return Err(CliError::Internal(format!("provider `{provider_name}` was not connected")));
+    };
 
     // The task's role: its grants, on their targets, and reading state.
     let names = crate::deployer::resource_names(&session.loaded, catalog, None)?;
@@ -73,8 +74,7 @@ pub(crate) async fn run(
     let workflow = &session.loaded.model.workflow;
     let role_name: String = format!("drone-task-{workflow}-{}", r.spec.name).chars().take(64).collect();
     let failed = |what: &str, e: drone_engine::provider::ProviderError| {
-        eprintln!("error: {what} (provider `{provider_name}`): {e}");
-        Exit::Execution
+        CliError::execution(format!("{what} (provider `{provider_name}`)"), e)
     };
     let role = aws.ensure_task_role(&role_name, &policy).await.map_err(|e| failed("the task's role", e))?;
 
@@ -129,21 +129,23 @@ pub(crate) async fn run(
             token = next.or(token);
         }
         if status.last_status == "STOPPED" {
-            return Ok(match status.exit_code {
+            return match status.exit_code {
                 Some(0) => {
                     eprintln!("task {} finished on Fargate ({seen} log lines)", r.spec.name);
-                    Exit::Success
+                    Ok(Exit::Success)
                 }
-                Some(code) => {
-                    eprintln!("error: task {} exited with {code} on Fargate", r.spec.name);
-                    exit_of(code)
-                }
+                Some(code) => Err(CliError::Remote {
+                    message: format!("task {} exited with {code} on Fargate", r.spec.name),
+                    exit: exit_of(code),
+                }),
                 None => {
                     let why = status.stopped_reason.unwrap_or_else(|| "no reason given".into());
-                    eprintln!("error: task {} stopped without an exit code: {why}", r.spec.name);
-                    Exit::Execution
+                    Err(CliError::Remote {
+                        message: format!("task {} stopped without an exit code: {why}", r.spec.name),
+                        exit: Exit::Execution,
+                    })
                 }
-            });
+            };
         }
         tokio::time::sleep(Duration::from_millis(poll)).await;
     }
@@ -180,33 +182,32 @@ fn state_read(s3: &drone_engine::state::S3Location) -> [serde_json::Value; 2] {
 /// The task's `fargate` settings, evaluated against what state records.
 fn settings(
     spec: &ScriptSpec,
-    session: &crate::cli::Session,
+    session: &crate::session::Session,
     catalog: &Catalog,
     state: &drone_engine::state::State,
-) -> Result<Settings, Exit> {
+) -> Result<Settings, CliError> {
     let Some(expr) = &spec.fargate else {
-        eprintln!("error: {} has no `fargate` settings", spec.title());
-        eprintln!(
-            "  help: add `fargate = {{ cluster, subnets, security_groups, image, execution_role, log_group }}` to the task"
-        );
-        return Err(Exit::Usage);
+        return Err(CliError::refused(
+            format!("{} has no `fargate` settings", spec.title()),
+            Some("add `fargate = { cluster, subnets, security_groups, image, execution_role, log_group }` to the task"),
+        ));
     };
     let host = crate::pipeline::host_for(&session.loaded.program.root_path);
     let cx = CallContext { host: &host, salt: &state.lineage, resolve_secrets: false };
     let resolver = drone_engine::apply::Live(state);
     let evaluator = drone_engine::eval::Evaluator::new(&session.loaded.model, catalog, &cx, &resolver);
-    let value = evaluator.eval(expr, &Default::default()).map_err(|e| {
-        print_all(std::slice::from_ref(&e), &session.loaded.program.sources);
-        Exit::Language
-    })?;
-    let Value::Map(map) = value else { return Err(Exit::Language) };
+    let value = evaluator
+        .eval(expr, &Default::default())
+        .map_err(|e| diagnostics(std::slice::from_ref(&e), &session.loaded.program.sources))?;
+    let Value::Map(map) = value else {
+        return Err(CliError::Workflow { message: format!("{}'s `fargate` settings must be a map", spec.title()) });
+    };
     let unknown: Vec<&str> = map.iter().filter(|(_, v)| !v.is_known()).map(|(k, _)| k.as_str()).collect();
     if !unknown.is_empty() {
-        eprintln!(
-            "error: the task's fargate settings {} are not known yet: run the workflow first",
-            unknown.join(", ")
-        );
-        return Err(Exit::Execution);
+        return Err(CliError::refused(
+            format!("the task's fargate settings {} are not known yet", unknown.join(", ")),
+            Some("run the workflow first"),
+        ));
     }
     let text = |name: &str| map.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
     let list = |name: &str| match map.get(name) {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use drone_lang::ast::ScriptKind;
 use drone_lang::Catalog;
 
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
-use crate::render::print_all;
 use crate::script_host::Bindings;
 
 /// What `drone task` was asked.
@@ -18,12 +18,12 @@ pub(crate) struct TaskArgs<'a> {
     pub(crate) args: &'a [String],
     pub(crate) dry_run: bool,
     pub(crate) tunnels: &'a [String],
-    pub(crate) on: crate::cli::RunsOn,
+    pub(crate) on: crate::cli::args::RunsOn,
 }
 
 /// Runs the task and reports how it ended.
-pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: &Catalog) -> Result<Exit, Exit> {
-    let session = crate::cli::session(t.file, common, catalog, false).await?;
+pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::args::Common, catalog: &Catalog) -> Outcome {
+    let session = crate::session::session(t.file, common, catalog, false).await?;
     let tasks: Vec<&drone_script::ScriptSpec> =
         session.loaded.scripts.iter().filter(|s| s.kind == ScriptKind::Task).collect();
     let Some(spec) = tasks.iter().find(|s| s.name == t.name).copied() else {
@@ -33,14 +33,16 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
             .unwrap_or_else(|| {
                 format!("the workflow's tasks: {}", if names.is_empty() { "none".into() } else { names.join(", ") })
             });
-        eprintln!("error: {} declares no task `{}`\n  help: {hint}", t.file.display(), t.name);
-        return Err(Exit::Usage);
+        return Err(CliError::Refused {
+            message: format!("{} declares no task `{}`", t.file.display(), t.name),
+            help: Some(hint),
+        });
     };
-    let args = crate::cli::name_values(t.args, "--arg")?;
-    let state = crate::cli::load_state(&session).await?;
-    if t.on == crate::cli::RunsOn::Fargate {
-        let request = crate::fargate::Request { file: t.file, spec, args: &args, dry_run: t.dry_run };
-        return crate::fargate::run(request, &session, catalog, &state).await;
+    let args = crate::session::name_values(t.args, "--arg")?;
+    let state = crate::session::load_state(&session).await?;
+    if t.on == crate::cli::args::RunsOn::Fargate {
+        let request = crate::commands::fargate::Request { file: t.file, spec, args: &args, dry_run: t.dry_run };
+        return crate::commands::fargate::run(request, &session, catalog, &state).await;
     }
     let bindings = Arc::new(Bindings::new(&session, catalog, &state, t.tunnels)?);
     let host = bindings.host(&spec.title(), drone_engine::scripts::snapshot(&state));
@@ -64,13 +66,10 @@ pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::Common, catalog: 
             Ok(Exit::Success)
         }
         Ok(Err(error)) => {
-            print_all(std::slice::from_ref(&error), &session.loaded.program.sources);
-            Ok(exit_for(&error))
+            let exit = exit_for(&error);
+            Err(crate::render::diagnostics_exiting(std::slice::from_ref(&error), &session.loaded.program.sources, exit))
         }
-        Err(panic) => {
-            eprintln!("error: the task's thread stopped: {panic}");
-            Ok(Exit::Internal)
-        }
+        Err(panic) => Err(CliError::Internal(format!("the task's thread stopped: {panic}"))),
     }
 }
 

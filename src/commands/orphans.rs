@@ -12,8 +12,10 @@ use drone_engine::provider::ErrorKind;
 use drone_engine::state::{ResourceState, State};
 use drone_lang::Catalog;
 
-use crate::cli::{announce, load_state, session, take_lock, Common, Session};
+use crate::cli::args::Common;
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
+use crate::session::{announce, load_state, session, take_lock, Session};
 
 /// What to do with the orphans found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,12 +29,7 @@ pub(crate) enum Action {
 }
 
 /// Lists the orphans of `file`'s state, and adopts or deletes them.
-pub(crate) async fn orphans_command(
-    file: &Path,
-    common: &Common,
-    action: Action,
-    catalog: &Catalog,
-) -> Result<Exit, Exit> {
+pub(crate) async fn orphans_command(file: &Path, common: &Common, action: Action, catalog: &Catalog) -> Outcome {
     let session = session(file, common, catalog, false).await?;
     let _lock = take_lock(&session, file, "state orphans").await?;
     announce(&session).await?;
@@ -62,16 +59,16 @@ pub(crate) async fn left_after_destroy(
     catalog: &Catalog,
     former: &BTreeMap<String, ResourceState>,
     concurrency: usize,
-) -> Result<Exit, Exit> {
+) -> Outcome {
     let state = load_state(session).await?;
     let found = scan(session, catalog, &state, former, concurrency).await?;
     if found.is_empty() {
         return Ok(Exit::Success);
     }
-    eprintln!("error: resources tagged with this state's lineage remain, which state does not record:");
-    eprint!("{}", render(&found));
-    eprintln!("  help: delete them with `drone state orphans {} --delete`", file.display());
-    Err(Exit::Execution)
+    Err(CliError::Orphans {
+        list: render(&found),
+        help: format!("delete them with `drone state orphans {} --delete`", file.display()),
+    })
 }
 
 async fn scan(
@@ -80,14 +77,11 @@ async fn scan(
     state: &State,
     former: &BTreeMap<String, ResourceState>,
     concurrency: usize,
-) -> Result<Vec<Orphan>, Exit> {
+) -> Result<Vec<Orphan>, CliError> {
     let host = crate::pipeline::host_for(&session.loaded.program.root_path);
     let cx = CallContext { host: &host, salt: &state.lineage, resolve_secrets: false };
     let scope = Scope { model: &session.loaded.model, catalog, state, former, cx: &cx, providers: &session.providers };
-    orphans(&scope, concurrency).await.map_err(|e| {
-        eprintln!("error: looking for orphans failed: {e}");
-        Exit::Execution
-    })
+    orphans(&scope, concurrency).await.map_err(|e| CliError::execution("looking for orphans", e))
 }
 
 fn render(found: &[Orphan]) -> String {
@@ -101,7 +95,7 @@ fn render(found: &[Orphan]) -> String {
 }
 
 /// Records each orphan whose address the workflow has and state lacks, read back as `drone import` does.
-async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &[Orphan]) -> Result<Exit, Exit> {
+async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &[Orphan]) -> Outcome {
     let mut adopted = 0;
     let mut refused = 0;
     for o in found {
@@ -120,8 +114,13 @@ async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &
         };
         match provider.read(&o.type_name, &o.id, &o.config).await {
             Ok(Some(observed)) => {
-                let attributes =
-                    crate::import::recorded_attributes(catalog, &o.type_name, &o.config, observed.attributes, &o.id);
+                let attributes = crate::commands::import::recorded_attributes(
+                    catalog,
+                    &o.type_name,
+                    &o.config,
+                    observed.attributes,
+                    &o.id,
+                );
                 state.resources.insert(
                     o.address.clone(),
                     ResourceState {
@@ -153,7 +152,7 @@ async fn adopt(session: &Session, catalog: &Catalog, state: &mut State, found: &
 
 /// Deletes every orphan; one that depends on another (a subnet in an
 /// orphaned VPC) waits for a later pass.
-async fn delete(session: &Session, found: &[Orphan]) -> Result<Exit, Exit> {
+async fn delete(session: &Session, found: &[Orphan]) -> Outcome {
     let mut left: Vec<&Orphan> = found.iter().collect();
     let mut deleted = 0;
     for pass in 0..6 {

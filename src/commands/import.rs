@@ -11,55 +11,47 @@ use drone_engine::state::ResourceState;
 use drone_engine::value::{Attributes, Value};
 use drone_lang::Catalog;
 
-use crate::cli::{announce, load_state, session, take_lock, Common};
+use crate::cli::args::Common;
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
-use crate::render::{did_you_mean, print_all};
+use crate::render::{diagnostics, did_you_mean};
+use crate::session::{announce, load_state, session, take_lock};
 
 /// Reads resource `id` and records it as `address`.
-pub(crate) async fn import(
-    file: &Path,
-    address: &str,
-    id: &str,
-    common: &Common,
-    catalog: &Catalog,
-) -> Result<Exit, Exit> {
+pub(crate) async fn import(file: &Path, address: &str, id: &str, common: &Common, catalog: &Catalog) -> Outcome {
     let session = session(file, common, catalog, false).await?;
     let model = &session.loaded.model;
     let Some(instance) = model.instances.get(address) else {
         let help = did_you_mean(address, model.instances.keys().map(String::as_str));
-        eprintln!("error: the workflow has no resource `{address}`{help}");
-        return Err(Exit::Usage);
+        return Err(CliError::refused(format!("the workflow has no resource `{address}`{help}"), None));
     };
     let _lock = take_lock(&session, file, "import").await?;
     announce(&session).await?;
     let mut state = load_state(&session).await?;
     if let Some(recorded) = state.resources.get(address) {
-        eprintln!("error: state already records `{address}` as {}", recorded.id);
-        eprintln!("  help: `drone state rm {} {address}` first to record another resource there", file.display());
-        return Err(Exit::Usage);
+        return Err(CliError::Refused {
+            message: format!("state already records `{address}` as {}", recorded.id),
+            help: Some(format!("`drone state rm {} {address}` first to record another resource there", file.display())),
+        });
     }
     // The workflow's configuration says which attributes to read (as refresh
     // reads what the workflow sets); values known only after apply stay unknown.
     let host = crate::pipeline::host_for(&session.loaded.program.root_path);
     let cx = CallContext { host: &host, salt: &state.lineage, resolve_secrets: false };
-    let config = drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance).map_err(|e| {
-        print_all(&[e], &session.loaded.program.sources);
-        Exit::Language
-    })?;
-    let provider = session.providers.get(&instance.provider).ok_or_else(|| {
-        eprintln!("error: provider `{}` is not configured", instance.provider);
-        Exit::Language
-    })?;
+    let config = drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance)
+        .map_err(|e| diagnostics(&[e], &session.loaded.program.sources))?;
+    let provider = session
+        .providers
+        .get(&instance.provider)
+        .ok_or_else(|| CliError::Workflow { message: format!("provider `{}` is not configured", instance.provider) })?;
     let observed = match provider.read(&instance.type_name, id, &config).await {
         Ok(Some(observed)) => observed,
         Ok(None) => {
-            eprintln!("error: there is no {} with id `{id}` in the account; nothing was imported", instance.type_name);
-            return Err(Exit::Execution);
+            let message =
+                format!("there is no {} with id `{id}` in the account; nothing was imported", instance.type_name);
+            return Err(CliError::Execution { doing: "import".into(), reason: message, help: None });
         }
-        Err(e) => {
-            eprintln!("error: reading {} `{id}` failed: {e}", instance.type_name);
-            return Err(Exit::Execution);
-        }
+        Err(e) => return Err(CliError::execution(format!("reading {} `{id}`", instance.type_name), e)),
     };
     let attributes = recorded_attributes(catalog, &instance.type_name, &config, observed.attributes, id);
     state.resources.insert(

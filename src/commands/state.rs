@@ -4,19 +4,21 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use drone_engine::lock::LockContext;
 use drone_engine::state::{Backend, LocalBackend, Location, State};
 use drone_lang::address::Address;
 use drone_lang::Catalog;
 use drone_stdlib::aws::state::S3Backend;
 
-use crate::cli::StateCommand;
+use crate::cli::args::StateCommand;
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
 use crate::pipeline::{self, Loaded};
 use crate::render::did_you_mean;
-use crate::store::{self, report};
+use crate::store;
 
 /// Runs a `drone state` subcommand other than `orphans`.
-pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> Result<Exit, Exit> {
+pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> Outcome {
     let (file, flag) = match &command {
         StateCommand::List { file, state }
         | StateCommand::Show { file, state, .. }
@@ -30,15 +32,16 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
         StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
     };
     let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
-        if e == Exit::Language {
-            header_only(&file)
+        if e.exit() == Exit::Language {
+            header_only(&file).ok_or(e)
         } else {
             Err(e)
         }
     })?;
     let workflow = loaded.model.workflow.clone();
     let location = store::location(&file, &loaded.model, flag.as_deref())?;
-    let backend = store::backend(&location).await;
+    let cx = store::lock_context(&file);
+    let backend = store::backend(&location, &cx).await;
     match command {
         StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
         StateCommand::List { .. } => {
@@ -51,20 +54,19 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
             let state = store::load(backend.as_ref(), &workflow).await?;
             let Some(r) = state.resources.get(&address) else {
                 let help = did_you_mean(&address, state.resources.keys().map(String::as_str));
-                eprintln!("error: no resource `{address}` in state{help}");
-                return Ok(Exit::Usage);
+                return Err(CliError::refused(format!("no resource `{address}` in state{help}"), None));
             };
             println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
         }
-        StateCommand::Unlock { force, .. } => return store::unlock(&location, &file, force).await.or_else(Ok),
+        StateCommand::Unlock { force, .. } => return store::unlock(&location, &file, force, &cx).await,
         StateCommand::Rm { addresses, .. } => {
-            let _lock = store::lock(&location, &file, "state rm").await?;
+            let _lock = store::lock(&location, &file, "state rm", &cx).await?;
             let mut state = store::load(backend.as_ref(), &workflow).await?;
             for address in &addresses {
                 if !state.resources.contains_key(address) {
                     let help = did_you_mean(address, state.resources.keys().map(String::as_str));
-                    eprintln!("error: no resource `{address}` in state{help}; nothing was removed");
-                    return Ok(Exit::Usage);
+                    let message = format!("no resource `{address}` in state{help}; nothing was removed");
+                    return Err(CliError::refused(message, None));
                 }
             }
             let removed: Vec<_> =
@@ -77,22 +79,22 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
         StateCommand::Mv { from, to, .. } => {
             let parse = |text: &str| {
                 Address::parse(text).ok_or_else(|| {
-                    eprintln!("error: `{text}` is not a resource address");
-                    eprintln!("  help: write TYPE.NAME, e.g. aws.ec2.vpc.main, or aws.ec2.subnet.private[\"eu-west-1a\"] for one of a loop's");
-                    Exit::Usage
+                    CliError::usage(
+                        format!("`{text}` is not a resource address"),
+                        Some("write TYPE.NAME, e.g. aws.ec2.vpc.main, or aws.ec2.subnet.private[\"eu-west-1a\"] for one of a loop's".into()),
+                    )
                 })
             };
             let (from, to) = (parse(&from)?, parse(&to)?);
-            let _lock = store::lock(&location, &file, "state mv").await?;
+            let _lock = store::lock(&location, &file, "state mv", &cx).await?;
             let mut state = store::load(backend.as_ref(), &workflow).await?;
-            let made = drone_engine::state::move_recorded(&mut state, &from, &to).map_err(|e| {
-                crate::render::eprint_report(e);
-                Exit::Usage
-            })?;
+            let made = drone_engine::state::move_recorded(&mut state, &from, &to)?;
             if made.is_empty() {
                 let help = did_you_mean(&from.to_string(), state.resources.keys().map(String::as_str));
-                eprintln!("error: state records nothing at `{from}`{help}; nothing was moved");
-                return Ok(Exit::Usage);
+                return Err(CliError::refused(
+                    format!("state records nothing at `{from}`{help}; nothing was moved"),
+                    None,
+                ));
             }
             store::save(backend.as_ref(), &mut state).await?;
             for (old, new) in made {
@@ -102,9 +104,8 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
         StateCommand::History { limit, .. } => return history(&location, limit).await,
         StateCommand::Pull { output, .. } => {
             let state = store::load(backend.as_ref(), &workflow).await?;
-            if !backend.exists().await.map_err(report)? {
-                eprintln!("error: there is no state at {location} to pull");
-                return Ok(Exit::Usage);
+            if !backend.exists().await? {
+                return Err(CliError::refused(format!("there is no state at {location} to pull"), None));
             }
             let text = serde_json::to_string_pretty(&state).unwrap_or_default() + "\n";
             if output == Path::new("-") {
@@ -115,29 +116,31 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
             }
         }
         StateCommand::Push { input, force, .. } => {
-            let _lock = store::lock(&location, &file, "state push").await?;
-            let mut copy = LocalBackend { path: input.clone() }.load(&workflow).map_err(report)?;
+            let _lock = store::lock(&location, &file, "state push", &cx).await?;
+            let mut copy = LocalBackend::new(input.clone()).load(&workflow)?;
             let stored = store::load(backend.as_ref(), &workflow).await?;
-            if backend.exists().await.map_err(report)? && !force {
+            if backend.exists().await? && !force {
                 if stored.lineage != copy.lineage {
-                    eprintln!(
-                        "error: {} is of lineage {}, the state at {location} of lineage {}: another state altogether",
-                        input.display(),
-                        copy.lineage,
-                        stored.lineage
-                    );
-                    eprintln!("  help: `--force` replaces it anyway; the stored one is kept as a version if the bucket is versioned");
-                    return Ok(Exit::Usage);
+                    return Err(CliError::refused(
+                        format!(
+                            "{} is of lineage {}, the state at {location} of lineage {}: another state altogether",
+                            input.display(),
+                            copy.lineage,
+                            stored.lineage
+                        ),
+                        Some("`--force` replaces it anyway; the stored one is kept as a version if the bucket is versioned"),
+                    ));
                 }
                 if copy.serial < stored.serial {
-                    eprintln!(
-                        "error: {} holds serial {}, older than serial {} at {location}",
-                        input.display(),
-                        copy.serial,
-                        stored.serial
-                    );
-                    eprintln!("  help: pull the newer state first, or push with `--force` to go back to this one");
-                    return Ok(Exit::Usage);
+                    return Err(CliError::refused(
+                        format!(
+                            "{} holds serial {}, older than serial {} at {location}",
+                            input.display(),
+                            copy.serial,
+                            stored.serial
+                        ),
+                        Some("pull the newer state first, or push with `--force` to go back to this one"),
+                    ));
                 }
             }
             // Written over what this run read (the backend's conditional write checks it).
@@ -145,32 +148,32 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> R
             store::save(backend.as_ref(), &mut copy).await?;
             println!("pushed {} to {location} as serial {}", input.display(), copy.serial);
         }
-        StateCommand::Migrate { to, .. } => return migrate(&file, &workflow, &location, backend.as_ref(), &to).await,
+        StateCommand::Migrate { to, .. } => {
+            return migrate(&file, &workflow, (&location, backend.as_ref(), &cx), &to).await
+        }
     }
     Ok(Exit::Success)
 }
 
 /// Writes `text` to `path`, readable by its owner only (state may hold fingerprints of secrets).
-fn write_private(path: &Path, text: &str) -> Result<(), Exit> {
+fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let result = options.open(path).and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
-    result.map_err(|e| {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        Exit::Execution
-    })
+    result.map_err(|e| CliError::unwritable(path.display(), &e))
 }
 
 /// `drone state history`: the versions of an S3 state.
-async fn history(location: &Location, limit: usize) -> Result<Exit, Exit> {
+async fn history(location: &Location, limit: usize) -> Outcome {
     let Location::S3(s3) = location else {
-        eprintln!("error: {location} is a local file; only S3 state keeps versions");
-        eprintln!("  help: move it with `drone state migrate FILE --to s3://BUCKET/KEY`");
-        return Ok(Exit::Usage);
+        return Err(CliError::refused(
+            format!("{location} is a local file; only S3 state keeps versions"),
+            Some("move it with `drone state migrate FILE --to s3://BUCKET/KEY`"),
+        ));
     };
-    let versions = S3Backend::connect(s3).await.history(limit).await.map_err(report)?;
+    let versions = S3Backend::connect(s3).await.history(limit).await?;
     if versions.is_empty() {
         println!("no versions of {location}");
     }
@@ -185,26 +188,28 @@ async fn history(location: &Location, limit: usize) -> Result<Exit, Exit> {
 /// `drone state migrate`: copies the state to `to` under both places' locks,
 /// then retires the old copy (a local file is renamed, an S3 object deleted,
 /// its versions kept). Refused if `to` already holds a state.
-async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Backend, to: &str) -> Result<Exit, Exit> {
-    let target_location = Location::parse(to).map_err(|message| {
-        eprintln!("error: {message}");
-        Exit::Usage
-    })?;
+async fn migrate(
+    file: &Path,
+    workflow: &str,
+    (from, source, cx): (&Location, &dyn Backend, &LockContext),
+    to: &str,
+) -> Outcome {
+    let target_location = Location::parse(to).map_err(|message| CliError::usage(message, None))?;
     if &target_location == from {
-        eprintln!("error: the state is already at {from}");
-        return Ok(Exit::Usage);
+        return Err(CliError::refused(format!("the state is already at {from}"), None));
     }
-    let _from_lock = store::lock(from, file, "state migrate").await?;
-    let _to_lock = store::lock(&target_location, file, "state migrate").await?;
-    let target = store::backend(&target_location).await;
-    if target.exists().await.map_err(report)? {
-        eprintln!("error: {target_location} already holds a state; nothing was moved");
-        eprintln!("  help: remove it first, or migrate to another place");
-        return Ok(Exit::Usage);
+    let _from_lock = store::lock(from, file, "state migrate", cx).await?;
+    let target_cx = store::lock_context(file);
+    let _to_lock = store::lock(&target_location, file, "state migrate", &target_cx).await?;
+    let target = store::backend(&target_location, &target_cx).await;
+    if target.exists().await? {
+        return Err(CliError::refused(
+            format!("{target_location} already holds a state; nothing was moved"),
+            Some("remove it first, or migrate to another place"),
+        ));
     }
-    if !source.exists().await.map_err(report)? {
-        eprintln!("error: there is no state at {from} to move");
-        return Ok(Exit::Usage);
+    if !source.exists().await? {
+        return Err(CliError::refused(format!("there is no state at {from} to move"), None));
     }
     let mut state: State = store::load(source, workflow).await?;
     let serial = state.serial;
@@ -212,17 +217,18 @@ async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Back
     // The copy is complete and checked before the original is retired.
     let copied = store::load(target.as_ref(), workflow).await?;
     if copied.resources != state.resources || copied.lineage != state.lineage {
-        eprintln!("error: the copy at {target_location} does not read back as written; {from} is left in place");
-        return Ok(Exit::Execution);
+        let reason = format!("the copy at {target_location} does not read back as written; {from} is left in place");
+        return Err(CliError::execution("state migrate", reason));
     }
     match from {
         Location::Local(path) => {
             let retired = path.with_extension(format!("migrated-{serial}.json"));
-            std::fs::rename(path, &retired).map_err(|e| {
-                eprintln!("error: copied, but cannot retire {}: {e}; delete it by hand", path.display());
-                Exit::Execution
+            std::fs::rename(path, &retired).map_err(|e| CliError::Execution {
+                doing: format!("retiring {} after the copy", path.display()),
+                reason: e.to_string(),
+                help: Some("delete it by hand".into()),
             })?;
-            let _ = std::fs::remove_file(LocalBackend { path: path.clone() }.log_path());
+            let _ = std::fs::remove_file(LocalBackend::new(path.clone()).log_path());
             println!(
                 "moved {} resources from {from} to {target_location}; the old file is {}",
                 state.resources.len(),
@@ -231,8 +237,8 @@ async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Back
         }
         Location::S3(s3) => {
             let old = S3Backend::connect(s3).await;
-            old.load(workflow).await.map_err(report)?;
-            old.remove().await.map_err(report)?;
+            old.load(workflow).await?;
+            old.remove().await?;
             println!(
                 "moved {} resources from {from} to {target_location}; the bucket's versioning keeps the old object",
                 state.resources.len()
@@ -246,12 +252,12 @@ async fn migrate(file: &Path, workflow: &str, from: &Location, source: &dyn Back
 /// Required parameters may be missing for `state` commands; only the
 /// workflow's name and state location are needed, read from the header's
 /// plain strings (`state = { backend = "s3", bucket = "...", key = "..." }`).
-fn header_only(file: &Path) -> Result<Loaded, Exit> {
+fn header_only(file: &Path) -> Option<Loaded> {
     use drone_lang::ast::{ExprKind, Item};
-    let text = std::fs::read_to_string(file).map_err(|_| Exit::Usage)?;
+    let text = std::fs::read_to_string(file).ok()?;
     let (program, errors) = drone_lang::load(file, text, &drone_lang::FsLoader { root: pipeline::root_for(file) });
     if !errors.is_empty() {
-        return Err(Exit::Language);
+        return None;
     }
     let header = program.root.items.iter().find_map(|i| if let Item::Workflow(w) = i { Some(w) } else { None });
     let name = header
@@ -269,5 +275,5 @@ fn header_only(file: &Path) -> Result<Loaded, Exit> {
             _ => model.state_path = plain("path"),
         }
     }
-    Ok(Loaded { program, model, scripts: Vec::new() })
+    Some(Loaded { program, model, scripts: Vec::new() })
 }

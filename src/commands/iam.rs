@@ -1,0 +1,35 @@
+//! `drone iam`: the least-privilege policy of the identity that runs a
+//! workflow (see `deployer.rs`), with a note for each script grant.
+
+use std::path::Path;
+
+use drone_lang::Catalog;
+
+use crate::error::Outcome;
+use crate::exit::Exit;
+use crate::pipeline;
+use crate::session::params;
+
+/// Prints the deployer policy of `file` (of one phase, when given).
+pub(crate) fn iam(
+    file: &Path,
+    raw_params: &[String],
+    phase: Option<&str>,
+    account: &str,
+    catalog: &Catalog,
+) -> Outcome {
+    let loaded = pipeline::load(file, &params(raw_params)?, catalog)?;
+    let policy = crate::deployer::policy(&loaded, catalog, phase, account)?;
+    println!("{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
+    for spec in &loaded.scripts {
+        for grant in
+            spec.grants.0.iter().filter(|g| drone_stdlib::grants::get(&g.kind).is_some_and(|d| !d.actions.is_empty()))
+        {
+            eprintln!("note: {}: {} on {}", spec.title(), grant.kind, grant.targets.join(", "));
+        }
+    }
+    if let Some(note) = crate::deployer::size_note(&policy) {
+        eprintln!("{note}");
+    }
+    Ok(Exit::Success)
+}
