@@ -39,6 +39,9 @@ fn stamp() -> String {
 
 fn describe(outcome: &Outcome, elapsed: Duration) -> String {
     match &outcome.status {
+        Status::Done if outcome.adopted => {
+            format!("adopted in {:.1}s: found already made, with this state's tags", elapsed.as_secs_f64())
+        }
         Status::Done => format!("done in {:.1}s", elapsed.as_secs_f64()),
         Status::Failed(reason) => format!("FAILED: {reason}"),
         Status::Skipped(reason) => format!("skipped: {reason}"),

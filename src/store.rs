@@ -90,6 +90,15 @@ pub(crate) async fn lock(
     Ok(guard)
 }
 
+/// Who holds the lock of the state at `location`, if anyone (an unreadable
+/// remote lock counts as none: this is for a note, never a decision).
+pub(crate) async fn holder(location: &Location) -> Option<lock::LockOwner> {
+    match location {
+        Location::Local(path) => lock::holder(path),
+        Location::S3(s3) => S3Lock::connect(s3).await.holder().await.ok().flatten().map(|(owner, _)| owner),
+    }
+}
+
 /// Removes the lock of the state at `location` by hand (`drone state unlock`).
 pub(crate) async fn unlock(location: &Location, file: &Path, force: bool, cx: &LockContext) -> Result<Exit, CliError> {
     let command = unlock_command(file, location);

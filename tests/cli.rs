@@ -94,6 +94,13 @@ fn a_held_lock_refuses_a_second_run_and_unlock_clears_it() {
     assert_exit(&out, 6);
     let (_, stderr) = text(&out);
     assert!(stderr.contains("state is locked by alice@build-7 (pid 4242"), "{stderr}");
+    // A plan takes no lock, but says whose run may be changing what it reads.
+    let planned = run(drone(Some("http://127.0.0.1:9"))
+        .current_dir(root())
+        .args(["plan", "workflows/prod.drone", "--state"])
+        .arg(&state));
+    let (_, noted) = text(&planned);
+    assert!(noted.contains("note: the state is locked by alice@build-7 (pid 4242, `run`"), "{noted}");
     std::mem::forget(guard); // as if the holder had crashed on its host
                              // The command the error prints works as printed (the state's path included).
     let printed = stderr

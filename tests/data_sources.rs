@@ -107,7 +107,7 @@ async fn a_data_block_reads_an_existing_zone_and_never_changes_it() {
     let out = site(&["destroy", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains("Apply complete: 0 created, 0 updated, 1 deleted."), "{stdout}");
+    assert!(stdout.contains("Destroy complete: 1 deleted."), "{stdout}");
     let zone = route53.get_hosted_zone().id(&zone_id).send().await.expect("the zone is still there");
     let kept = zone.hosted_zone().and_then(|z| z.config()).and_then(|c| c.comment());
     assert_eq!(kept, Some("renamed by the DNS team"));

@@ -546,8 +546,11 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Apply complete: 0 created, 0 updated, 75 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains("Destroy complete: 75 deleted."), "{}", text(&out).0);
+    assert!(!text(&out).0.contains("output "), "destroy printed outputs: {}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
+    // What the outputs named is gone, so are they.
+    assert_eq!(state_json(&state_path)["outputs"].as_object().map(|o| o.len()), Some(0));
     let ours = Filter::builder().name("tag:drone:workflow").values("shuttle-prod").build();
     assert!(ec2.describe_vpcs().filters(ours.clone()).send().await.expect("vpcs").vpcs().is_empty());
     assert!(ec2.describe_subnets().filters(ours.clone()).send().await.expect("subnets").subnets().is_empty());

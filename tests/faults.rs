@@ -700,3 +700,61 @@ async fn fill_artifacts(endpoint: &str) {
     }
     s3.delete_object().bucket("shuttle-prod-artifacts").key("logs/alb.log").send().await.expect("delete marker");
 }
+
+const REPOSITORY: &str = r#"workflow "registry" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+resource aws.ecr.repository images {
+  name           = "registry-images"
+  scan_on_push   = true
+  immutable_tags = true
+  tags           = { team = "platform" }
+}
+"#;
+
+/// A resource deleted while it is being read (here between its describe and its tags, as a
+/// concurrent destroy does) is gone, whichever of its calls learnt it: the plan proposes to
+/// create it again instead of failing the refresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resource_deleted_part_way_through_its_read_counts_as_gone() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("w.drone"), REPOSITORY).expect("write");
+    let drone_via = |url: &str, args: &[&str]| {
+        let mut cmd = super::support::drone(Some(url));
+        cmd.current_dir(dir.path()).args(args).args(["--state", "state.json"]);
+        cmd
+    };
+    assert_exit(&run(&mut drone_via(&moto.url, &["run", "w.drone", "--yes"])), 0);
+
+    // The describe's answer is held after moto gave it; the repository is deleted meanwhile.
+    let faults = Faults {
+        hold_at: Some(("DescribeRepositories", Held::AfterServer)),
+        hold: Duration::from_secs(3),
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::new(&moto.url, faults);
+    let child = drone_via(&proxy.url, &["plan", "w.drone", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn drone");
+    let started = std::time::Instant::now();
+    while proxy.faults.load(Ordering::SeqCst) == 0 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(proxy.faults.load(Ordering::SeqCst) > 0, "the describe was never held");
+    let ecr = aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await);
+    ecr.delete_repository().repository_name("registry-images").force(true).send().await.expect("delete");
+    let out = child.wait_with_output().expect("plan");
+    assert_exit(&out, 0);
+    let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
+    let gone: Vec<bool> =
+        plan["drift"].as_array().expect("drift").iter().filter_map(|d| d["deleted"].as_bool()).collect();
+    assert_eq!(gone, [true], "{plan}");
+    assert_eq!(plan["actions"][0]["action"], "create", "{plan}");
+}

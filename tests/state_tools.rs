@@ -113,6 +113,16 @@ async fn import_records_a_resource_made_outside_drone_and_state_rm_forgets_it() 
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("Adopted 1 orphan(s)"), "{}", text(&out).0);
     assert_eq!(plan(dir.path())["actions"][0]["action"], "noop");
+
+    // Forgotten again, a run meets the bucket's name taken by this state's own bucket: it adopts
+    // it and says so, in progress and in the summary, rather than "create ... done".
+    assert_exit(&drone_in(&moto, dir.path(), &["state", "rm", "w.drone", "aws.s3.bucket.logs"]), 0);
+    let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes", "--disable-policy", "data"]);
+    assert_exit(&out, 0);
+    let (stdout, stderr) = text(&out);
+    assert!(stdout.contains("Apply complete: 0 created, 1 adopted, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stderr.contains("create aws.s3.bucket.logs adopted in"), "{stderr}");
+    assert_eq!(plan(dir.path())["actions"][0]["action"], "noop");
 }
 
 const TWO: &str = r#"workflow "orphans" {}

@@ -74,6 +74,10 @@ pub struct Outcome {
     pub operation: Operation,
     /// What became of it.
     pub status: Status,
+    /// A create that found its resource already there, made by this state
+    /// (by a run whose record was lost, or forgotten with `drone state rm`),
+    /// and recorded it instead of making another.
+    pub adopted: bool,
 }
 
 /// Everything an apply did.
@@ -328,7 +332,8 @@ fn skip_rest(
         if report.outcomes.iter().any(|o| o.address == a.address && o.operation == operation) {
             continue;
         }
-        let outcome = Outcome { address: a.address.clone(), operation, status: Status::Skipped(because.into()) };
+        let outcome =
+            Outcome { address: a.address.clone(), operation, status: Status::Skipped(because.into()), adopted: false };
         input.observer.finished(&outcome, Duration::ZERO);
         report.outcomes.push(outcome);
     }
@@ -372,7 +377,14 @@ struct Prepared {
     call: Pending,
 }
 
-type Pending = Pin<Box<dyn Future<Output = (String, Operation, Instant, Result<Option<Observed>, Failure>)> + Send>>;
+type Pending = Pin<Box<dyn Future<Output = (String, Operation, Instant, Result<Finished, Failure>)> + Send>>;
+
+/// What a finished operation leaves: the resource as recorded (none after a
+/// delete), and whether a create found it already made and adopted it.
+struct Finished {
+    observed: Option<Observed>,
+    adopted: bool,
+}
 
 async fn run_stage_with(
     input: &ApplyInput<'_>,
@@ -393,6 +405,7 @@ async fn run_stage_with(
                 address: address.clone(),
                 operation: op,
                 status: Status::Skipped(format!("`{failed}` did not succeed")),
+                adopted: false,
             };
             input.observer.finished(&outcome, Duration::ZERO);
             report.outcomes.push(outcome);
@@ -419,8 +432,12 @@ async fn run_stage_with(
                     Ok(prepared) => starting.push((address.clone(), prepared)),
                     Err(reason) => {
                         budgets.finished(&service);
-                        let outcome =
-                            Outcome { address: address.clone(), operation: op, status: Status::Failed(reason) };
+                        let outcome = Outcome {
+                            address: address.clone(),
+                            operation: op,
+                            status: Status::Failed(reason),
+                            adopted: false,
+                        };
                         input.observer.finished(&outcome, Duration::ZERO);
                         report.outcomes.push(outcome);
                         frontier.settle(&address, false);
@@ -444,7 +461,8 @@ async fn run_stage_with(
                 // Everything in flight has finished and been saved; the rest never starts.
                 for address in frontier.take_all() {
                     let operation = ops.get(&address).copied().unwrap_or(Operation::Create);
-                    let outcome = Outcome { address, operation, status: Status::Skipped(INTERRUPTED.into()) };
+                    let outcome =
+                        Outcome { address, operation, status: Status::Skipped(INTERRUPTED.into()), adopted: false };
                     input.observer.finished(&outcome, Duration::ZERO);
                     report.outcomes.push(outcome);
                 }
@@ -455,8 +473,10 @@ async fn run_stage_with(
         };
         let service = service_for(input, &store.state, &address);
         budgets.finished(&service);
+        let mut adopted = false;
         let status = match result {
-            Ok(observed) => {
+            Ok(Finished { observed, adopted: found }) => {
+                adopted = found;
                 budgets.succeeded(&service);
                 store.state.pending.remove(&address);
                 record(input, &mut store.state, &address, op, observed);
@@ -484,7 +504,7 @@ async fn run_stage_with(
                 Status::Failed(reason)
             }
         };
-        let outcome = Outcome { address, operation: op, status };
+        let outcome = Outcome { address, operation: op, status, adopted };
         input.observer.finished(&outcome, started.elapsed());
         report.outcomes.push(outcome);
     }
@@ -558,7 +578,7 @@ fn start(
             if hooks.runs_before() {
                 let read = || provider.read(&recorded.type_name, &recorded.id, &recorded.attributes);
                 if let Ok(None) = with_retries(&options.retry(), &throttled, read).await {
-                    return (owned, op, started, Ok(None));
+                    return (owned, op, started, Ok(Finished { observed: None, adopted: false }));
                 }
             }
             if let Err(refused) = hooks.before(op, &owned).await {
@@ -573,7 +593,7 @@ fn start(
                 other => other,
             };
             let mut result = result
-                .map(|()| None)
+                .map(|()| Finished { observed: None, adopted: false })
                 .map_err(|e| Failure { uncertain: e.indeterminate(), ..Failure::plain(e.to_string()) });
             if result.is_ok() {
                 // The resource is gone; its intent stays for the next refresh to settle.
@@ -658,19 +678,19 @@ fn start(
                     changed: &changed,
                     tags: &tags,
                 };
-                resolve::update(&c, request).await
+                resolve::update(&c, request).await.map(|o| (o, false))
             }
             _ => resolve::create(&c).await,
         };
         let result = match result {
             // Recorded attributes: the configuration, overlaid with what the provider computed.
-            Ok(mut observed) => {
+            Ok((mut observed, adopted)) => {
                 let mut attrs = config.clone();
                 attrs.extend(carried);
                 attrs.append(&mut observed.attributes);
                 let observed = Observed { id: observed.id, attributes: attrs };
                 match hooks.after(op, &owned, Some(&observed)).await {
-                    Ok(()) => Ok(Some(observed)),
+                    Ok(()) => Ok(Finished { observed: Some(observed), adopted }),
                     // Kept; a created resource is marked for replacement, an updated one is not.
                     Err(reason) => {
                         let taint = op != Operation::Update;

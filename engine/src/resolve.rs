@@ -34,15 +34,19 @@ pub(crate) struct Create<'a> {
 const CONVERGE_ROUNDS: u32 = 4;
 
 /// Creates the resource, never twice: a create that may have happened (an
-/// indeterminate answer) or whose name is taken is looked up first.
-pub(crate) async fn create(c: &Create<'_>) -> Result<Observed, ProviderError> {
+/// indeterminate answer) or whose name is taken is looked up first. True
+/// beside the resource when it was not this call's making but found already
+/// there, this state's (adopted).
+pub(crate) async fn create(c: &Create<'_>) -> Result<(Observed, bool), ProviderError> {
     let request =
         CreateRequest { type_name: c.type_name, address: c.address, config: c.config, tags: c.tags, token: c.token };
     let mut delay = c.retry.backoff;
     let mut attempt = 1;
+    // Whether an earlier attempt may have made it (then what is found is this call's own).
+    let mut maybe_made = false;
     loop {
         let err = match c.provider.create(request).await {
-            Ok(observed) => return Ok(observed),
+            Ok(observed) => return Ok((observed, false)),
             Err(e) => e,
         };
         if let Some(id) = err.created.clone() {
@@ -51,7 +55,7 @@ pub(crate) async fn create(c: &Create<'_>) -> Result<Observed, ProviderError> {
             if !transient(&err) {
                 return Err(err);
             }
-            return converge(c, &id, false).await.map_err(|e| e.after_create(&id));
+            return converge(c, &id, false).await.map(|o| (o, false)).map_err(|e| e.after_create(&id));
         }
         if matches!(err.kind, ErrorKind::Indeterminate | ErrorKind::AlreadyExists) {
             let mut found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
@@ -67,13 +71,15 @@ pub(crate) async fn create(c: &Create<'_>) -> Result<Observed, ProviderError> {
                 }
                 found = lookup(c).await.map_err(|e| uncertain(&err, &e))?;
             }
+            let adopted = err.kind == ErrorKind::AlreadyExists && !maybe_made;
+            maybe_made |= err.kind == ErrorKind::Indeterminate;
             match (found, err.kind) {
                 (Some(Found { id, owner: Owner::This }), _) => {
-                    return converge(c, &id, false).await.map_err(|e| e.after_create(&id))
+                    return converge(c, &id, false).await.map(|o| (o, adopted)).map_err(|e| e.after_create(&id));
                 }
                 // Our own create answered with nothing, then found by name before it was tagged.
                 (Some(Found { id, owner: Owner::Untagged }), ErrorKind::Indeterminate) => {
-                    return converge(c, &id, true).await.map_err(|e| e.after_create(&id))
+                    return converge(c, &id, true).await.map(|o| (o, false)).map_err(|e| e.after_create(&id));
                 }
                 (Some(Found { id, owner: Owner::Untagged }), _) => return Err(not_ours(c, &err, &id, None)),
                 (Some(Found { id, owner: Owner::Other(who) }), _) => return Err(not_ours(c, &err, &id, Some(&who))),

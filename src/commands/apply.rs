@@ -17,14 +17,24 @@ use crate::pipeline;
 use crate::progress::Progress;
 use crate::session::Session;
 
+/// Which command carries the plan out: what its summary says, and whether
+/// the workflow's outputs are recorded after it or forgotten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// `run`: outputs evaluated and recorded once everything succeeded.
+    Apply,
+    /// `destroy`: outputs forgotten, whatever the outcome (they named what is being deleted).
+    Destroy,
+}
+
 /// Applies `plan` from `state`, saving state as it goes, and prints the outcome.
 pub(crate) async fn execute(
     session: &Session,
-    plan: Plan,
-    state: State,
+    (plan, state): (Plan, State),
     scripts: Option<Arc<dyn drone_engine::scripts::Scripts>>,
     catalog: &Catalog,
     common: &Common,
+    purpose: Purpose,
 ) -> Outcome {
     let host = pipeline::host_for(&session.loaded.program.root_path);
     let salt = state.lineage.clone();
@@ -48,12 +58,28 @@ pub(crate) async fn execute(
     let report = apply::apply(&input, &mut store).await;
     watcher.abort();
     let report = report?;
+    if purpose == Purpose::Destroy {
+        store.state.outputs.clear();
+    }
     // One snapshot per run, whatever its outcome: the operation log it replaces
     // held every result as it came.
     crate::store::save(store.backend.as_ref(), &mut store.state).await?;
-    let created = report.done(Operation::Create).len();
+    let adopted = report.outcomes.iter().filter(|o| o.adopted && o.status == Status::Done).count();
+    let created = report.done(Operation::Create).len() - adopted;
+    let created = match adopted {
+        0 => format!("{created} created"),
+        n => format!("{created} created, {n} adopted"),
+    };
     let updated = report.done(Operation::Update).len();
     let deleted = report.done(Operation::Delete).len();
+    let title = match purpose {
+        Purpose::Apply => "Apply",
+        Purpose::Destroy => "Destroy",
+    };
+    if report.succeeded() && purpose == Purpose::Destroy {
+        println!("Destroy complete: {deleted} deleted.");
+        return Ok(Exit::Success);
+    }
     if report.succeeded() {
         if let Ok(outputs) = apply::outputs(&session.loaded.model, catalog, &store.state, &cx) {
             store.state.outputs = outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
@@ -62,19 +88,19 @@ pub(crate) async fn execute(
                 println!("output {name} = {value}");
             }
         }
-        println!("Apply complete: {created} created, {updated} updated, {deleted} deleted.");
+        println!("Apply complete: {created}, {updated} updated, {deleted} deleted.");
         return Ok(Exit::Success);
     }
     if stop.load(Ordering::SeqCst) {
         let waiting = report.outcomes.iter().filter(|o| matches!(o.status, Status::Skipped(_))).count();
-        println!("Apply interrupted: {created} created, {updated} updated, {deleted} deleted; {waiting} not started.");
+        println!("{title} interrupted: {created}, {updated} updated, {deleted} deleted; {waiting} not started.");
         println!("State records everything that finished; run again to carry out the rest.");
         return Ok(Exit::Interrupted);
     }
     let failed: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Failed(_))).collect();
     let skipped: Vec<_> = report.outcomes.iter().filter(|o| matches!(o.status, Status::Skipped(_))).collect();
     println!(
-        "Apply failed: {created} created, {updated} updated, {deleted} deleted, {} failed, {} skipped.",
+        "{title} failed: {created}, {updated} updated, {deleted} deleted, {} failed, {} skipped.",
         failed.len() + report.phase_failures.len(),
         skipped.len()
     );

@@ -34,13 +34,20 @@ pub(crate) async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &C
     let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     let former = state.resources.clone();
+    if plan.is_empty() && !state.outputs.is_empty() {
+        // Nothing is left to delete; what the outputs named is gone.
+        state.outputs.clear();
+        crate::store::save(session.backend.as_ref(), &mut state).await?;
+    }
     if !plan.is_empty() {
         if !confirm("Destroy these resources?", yes) {
             eprintln!("cancelled; nothing was changed");
             return Ok(Exit::Success);
         }
         let scripts = workflow_scripts(&session, catalog, &state)?;
-        let exit = crate::commands::apply::execute(&session, plan, state, scripts.clone(), catalog, common).await?;
+        let purpose = crate::commands::apply::Purpose::Destroy;
+        let exit =
+            crate::commands::apply::execute(&session, (plan, state), scripts.clone(), catalog, common, purpose).await?;
         if exit != Exit::Success {
             return Ok(exit);
         }

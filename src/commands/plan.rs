@@ -18,6 +18,12 @@ pub(crate) async fn plan(
     catalog: &Catalog,
 ) -> Outcome {
     let session = session(file, common, catalog, true).await?;
+    // A plan takes no lock; one made while another run holds it sees resources mid-change.
+    if let Some(owner) = crate::store::holder(&session.location).await {
+        eprintln!(
+            "note: the state is locked by {owner}: that run may be changing these resources, so this plan can be out of date by the time it ends"
+        );
+    }
     announce(&session).await?;
     let mut state = load_state(&session).await?;
     let moved = apply_moved(&session, &mut state)?;

@@ -41,7 +41,8 @@ pub(crate) async fn run(file: &Path, common: &Common, yes: bool, refresh_only: b
         return Ok(Exit::Success);
     }
     let scripts = workflow_scripts(&session, catalog, &state)?;
-    crate::commands::apply::execute(&session, plan, state, scripts, catalog, common).await
+    let purpose = crate::commands::apply::Purpose::Apply;
+    crate::commands::apply::execute(&session, (plan, state), scripts, catalog, common, purpose).await
 }
 
 /// `run --refresh-only`: records the account's values as state, changing nothing in the cloud.

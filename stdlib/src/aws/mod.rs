@@ -310,7 +310,9 @@ impl AwsProvider {
         id: &str,
         prior: &Attributes,
     ) -> Result<Option<Observed>, ProviderError> {
-        ops(type_name)?.read(self, id, prior).await
+        // A resource deleted part-way through its read answers "not found" to a later call
+        // (its policies, its tags): gone, whichever call learnt it.
+        ops(type_name)?.read(self, id, prior).await.or_else(|e| error::unless_gone(e, None))
     }
 
     async fn update_unjournaled(&self, r: UpdateRequest<'_>) -> Result<Observed, ProviderError> {

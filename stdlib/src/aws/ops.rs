@@ -59,7 +59,8 @@ pub(crate) trait Ops: Send + Sync {
     ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::with_capacity(asked.len());
         for (id, prior) in asked {
-            out.push(self.read(p, id, prior).await?);
+            // Gone in any of its calls is gone (see `AwsProvider::read`).
+            out.push(self.read(p, id, prior).await.or_else(|e| crate::aws::error::unless_gone(e, None))?);
         }
         Ok(out)
     }
