@@ -161,7 +161,16 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
         &["migrate", "workflows/prod.drone", "--state", &s3_url(), "--to", local.to_str().expect("utf-8")],
     );
     assert_exit(&out, 0);
-    assert!(s3.head_object().bucket(BUCKET).key(KEY).send().await.is_err(), "the S3 copy is retired");
+    // The old place refuses to be used, naming the new one: no plan against an empty state,
+    // no run creating a second platform.
+    let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 5);
+    let moved = format!("the state at {} was moved to {}", s3_url(), local.display());
+    assert!(text(&out).1.contains(&moved), "{}", text(&out).1);
+    let out = run(&mut prod(&moto.url, &remote, &["run", "workflows/prod.drone", "--yes"]));
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains(&moved), "{}", text(&out).1);
+    assert!(!text(&out).1.contains("create "), "a run against the tombstone started creating");
     let out = run(&mut prod(&moto.url, &local, &["plan", "workflows/prod.drone"]));
     assert!(text(&out).0.contains("No changes: 75 resource(s)"), "{}", text(&out).0);
     let out = state_cmd(
@@ -169,7 +178,11 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
         &["migrate", "workflows/prod.drone", "--state", local.to_str().expect("utf-8"), "--to", &s3_url()],
     );
     assert_exit(&out, 0);
-    assert!(!local.exists(), "the local copy is retired");
+    let out = run(&mut prod(&moto.url, &local, &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 5);
+    assert!(text(&out).1.contains(&format!("was moved to {}", s3_url())), "{}", text(&out).1);
+    let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
+    assert!(text(&out).0.contains("No changes: 75 resource(s)"), "{}", text(&out).0);
     let out = state_cmd(&moto, &["migrate", "workflows/prod.drone", "--state", &s3_url(), "--to", &s3_url()]);
     assert_exit(&out, 2);
 

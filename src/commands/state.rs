@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use drone_engine::lock::LockContext;
-use drone_engine::state::{Backend, LocalBackend, Location, State};
+use drone_engine::state::{Backend, LocalBackend, Location, State, Tombstone};
 use drone_lang::address::Address;
 use drone_lang::Catalog;
 use drone_stdlib::aws::state::S3Backend;
@@ -202,7 +202,9 @@ async fn migrate(
     let target_cx = store::lock_context(file);
     let _to_lock = store::lock(&target_location, file, "state migrate", &target_cx).await?;
     let target = store::backend(&target_location, &target_cx).await;
-    if target.exists().await? {
+    // A tombstone (the state moved away from there before) may be written over.
+    let tombstone = matches!(target.load(workflow).await, Err(drone_engine::state::StateError::Moved { .. }));
+    if target.exists().await? && !tombstone {
         return Err(CliError::refused(
             format!("{target_location} already holds a state; nothing was moved"),
             Some("remove it first, or migrate to another place"),
@@ -229,8 +231,10 @@ async fn migrate(
                 help: Some("delete it by hand".into()),
             })?;
             let _ = std::fs::remove_file(LocalBackend::new(path.clone()).log_path());
+            // What is left in the old place names the new one: a workflow still pointed here is refused.
+            write_private(path, &Tombstone::text(&state, &target_location.to_string()))?;
             println!(
-                "moved {} resources from {from} to {target_location}; the old file is {}",
+                "moved {} resources from {from} to {target_location}; a copy of the old file is {}",
                 state.resources.len(),
                 retired.display()
             );
@@ -238,7 +242,7 @@ async fn migrate(
         Location::S3(s3) => {
             let old = S3Backend::connect(s3).await;
             old.load(workflow).await?;
-            old.remove().await?;
+            old.retire(Tombstone::text(&state, &target_location.to_string())).await?;
             println!(
                 "moved {} resources from {from} to {target_location}; the bucket's versioning keeps the old object",
                 state.resources.len()

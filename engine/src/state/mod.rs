@@ -171,6 +171,18 @@ pub enum StateError {
         /// What is wrong.
         reason: String,
     },
+    /// `drone state migrate` moved the state elsewhere; a tombstone names where.
+    #[error("the state at {location} was moved to {to} (`drone state migrate`); nothing was read or changed")]
+    #[diagnostic(
+        code("drone::state::moved"),
+        help("run with `--state {to}`, or set the workflow header's `state` to name it")
+    )]
+    Moved {
+        /// Where the command looked.
+        location: String,
+        /// Where the state is now.
+        to: String,
+    },
     /// The file was written by a newer drone.
     #[error("state file {path} has format version {found}; this drone reads version {SCHEMA_VERSION}")]
     #[diagnostic(code("drone::state::version"), help("upgrade drone"))]
@@ -270,6 +282,35 @@ fn new_lineage() -> String {
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// What `drone state migrate` leaves where a state was: the place it went.
+/// Reading it is an error naming that place, so a workflow still pointed at
+/// the old place never plans against an empty state (and creates everything
+/// again).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// Where the state is now (`--state` syntax).
+    pub moved_to: String,
+    /// The workflow it belongs to.
+    pub workflow: String,
+    /// Its lineage.
+    pub lineage: String,
+    /// Its serial when it moved.
+    pub serial: u64,
+}
+
+impl Tombstone {
+    /// The tombstone of `state`, moved to `to`, as it is written.
+    pub fn text(state: &State, to: &str) -> String {
+        let tombstone = Tombstone {
+            moved_to: to.to_string(),
+            workflow: state.workflow.clone(),
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+        };
+        serde_json::to_string_pretty(&tombstone).unwrap_or_default() + "\n"
+    }
+}
+
 /// The state in `text`, read from `location`, checked to be of a format
 /// this drone reads and of `workflow`.
 pub fn parse_state(text: &str, location: &str, workflow: &str) -> Result<State, StateError> {
@@ -282,6 +323,9 @@ pub fn parse_state(text: &str, location: &str, workflow: &str) -> Result<State, 
         .unwrap_or(0) as u32;
     if version > SCHEMA_VERSION {
         return Err(StateError::Version { path, found: version });
+    }
+    if let Some(to) = serde_json::from_str::<Tombstone>(text).ok().map(|t| t.moved_to) {
+        return Err(StateError::Moved { location: location.to_string(), to });
     }
     let state: State = serde_json::from_str(text).map_err(corrupt)?;
     if state.workflow != workflow {

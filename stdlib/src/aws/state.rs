@@ -269,14 +269,20 @@ impl S3Backend {
         Ok(versions)
     }
 
-    /// Removes the state object (a move elsewhere); the bucket's versioning keeps it.
-    pub async fn remove(&self) -> Result<(), StateError> {
+    /// Replaces the state object with `tombstone` (a move elsewhere), if it is still the
+    /// version this backend read; the bucket's versioning keeps the state itself.
+    pub async fn retire(&self, tombstone: String) -> Result<(), StateError> {
         let etag = self.etag.lock().await;
-        let mut delete = self.client.delete_object().bucket(&self.location.bucket).key(&self.location.key);
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(&self.location.key)
+            .body(ByteStream::from(tombstone.into_bytes()));
         if let Some(tag) = etag.as_deref() {
-            delete = delete.if_match(tag);
+            put = put.if_match(tag);
         }
-        match delete.send().await {
+        match put.send().await {
             Ok(_) => Ok(()),
             Err(e) if precondition_failed(&e) => {
                 Err(StateError::Conflict { location: self.location.to_string(), serial: 0 })
@@ -295,9 +301,9 @@ impl Backend for S3Backend {
     async fn load(&self, workflow: &str) -> Result<State, StateError> {
         match self.read().await? {
             Some((text, etag)) => {
-                let state = parse_state(&text, &self.location.to_string(), workflow)?;
+                // Even a tombstone's version is the one a write then replaces.
                 *self.etag.lock().await = Some(etag);
-                Ok(state)
+                parse_state(&text, &self.location.to_string(), workflow)
             }
             None => {
                 *self.etag.lock().await = None;
