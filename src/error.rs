@@ -18,6 +18,8 @@ pub enum CliError {
         text: String,
         /// Language errors (3) or a script's own failure.
         exit: Exit,
+        /// The same diagnostics as data, for the machine-readable reports.
+        problems: Vec<crate::findings::Problem>,
     },
     /// A file the command was given cannot be read.
     #[error("cannot read {path}: {reason}")]
@@ -176,6 +178,14 @@ impl CliError {
     /// A failure to write `path`.
     pub fn unwritable(path: impl std::fmt::Display, e: &std::io::Error) -> CliError {
         CliError::Unwritable { path: path.to_string(), reason: e.to_string().to_lowercase() }
+    }
+
+    /// What the machine-readable reports say of this failure of checking `file`.
+    pub fn problems(&self, file: &str) -> Vec<crate::findings::Problem> {
+        match self {
+            CliError::Diagnostics { problems, .. } => problems.clone(),
+            other => vec![crate::findings::Problem::of_file(other, file)],
+        }
     }
 
     /// Usage that cannot work, with how to write it.

@@ -108,12 +108,80 @@ fn in_baseline(report: &Report) -> usize {
         .count()
 }
 
-struct Place {
+/// Where something is, as reports give it: 1-based lines and columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
     file: String,
     line: usize,
     column: usize,
     end_line: usize,
     end_column: usize,
+}
+
+/// A language error (syntax, names, types, evaluation, an unreadable file)
+/// as the machine-readable reports give it beside policy findings, so a pull
+/// request's annotations show why a file could not be judged at all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// Its stable code, e.g. `drone::check::undefined`.
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when the diagnostic says.
+    pub help: Option<String>,
+    /// Where.
+    pub place: Place,
+}
+
+impl Problem {
+    /// A diagnostic located in `sources`.
+    pub fn of<D: Diagnostic + Located>(diagnostic: &D, sources: &SourceMap) -> Problem {
+        Problem {
+            code: diagnostic.code().map_or_else(|| "drone::error".to_string(), |c| c.to_string()),
+            message: diagnostic.to_string(),
+            help: diagnostic.help().map(|h| h.to_string()),
+            place: place(diagnostic.span(), sources),
+        }
+    }
+
+    /// A failure that points at no source, reported against `file` itself.
+    pub fn of_file(diagnostic: &dyn Diagnostic, file: &str) -> Problem {
+        Problem {
+            code: diagnostic.code().map_or_else(|| "drone::error".to_string(), |c| c.to_string()),
+            message: diagnostic.to_string(),
+            help: diagnostic.help().map(|h| h.to_string()),
+            place: Place { file: file.to_string(), line: 1, column: 1, end_line: 1, end_column: 1 },
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "code": self.code,
+            "severity": "error",
+            "message": self.message,
+            "help": self.help,
+            "file": self.place.file,
+            "line": self.place.line,
+            "column": self.place.column,
+            "end_line": self.place.end_line,
+            "end_column": self.place.end_column,
+        })
+    }
+
+    /// As a GitHub workflow command.
+    pub fn github(&self) -> String {
+        let p = &self.place;
+        format!(
+            "::error file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            property(&p.file),
+            p.line,
+            p.column,
+            p.end_line,
+            p.end_column,
+            property(&self.code),
+            data(&self.message)
+        )
+    }
 }
 
 fn place(span: Span, sources: &SourceMap) -> Place {
@@ -125,8 +193,9 @@ fn place(span: Span, sources: &SourceMap) -> Place {
     Place { file: file.name.clone(), line, column, end_line, end_column }
 }
 
-/// The JSON report over several checked files (schema in README.md).
-pub fn json(reports: &[(Report, SourceMap)]) -> serde_json::Value {
+/// The JSON report over several checked files (schema in README.md), with
+/// the language errors of those that could not be judged.
+pub fn json(reports: &[(Report, SourceMap)], problems: &[Problem]) -> serde_json::Value {
     let all = merged(reports);
     let findings: Vec<_> = reports
         .iter()
@@ -159,9 +228,11 @@ pub fn json(reports: &[(Report, SourceMap)]) -> serde_json::Value {
             "info": all.active(Severity::Info),
             "suppressed": all.findings.iter().filter(|f| !f.active()).count() - in_baseline(&all),
             "in_baseline": in_baseline(&all),
+            "language_errors": problems.len(),
         },
         "rules": all.rules,
         "findings": findings,
+        "errors": problems.iter().map(Problem::json).collect::<Vec<_>>(),
     })
 }
 
@@ -188,7 +259,7 @@ fn level(severity: Severity) -> &'static str {
 }
 
 /// A SARIF 2.1.0 log with one run over several checked files.
-pub fn sarif(reports: &[(Report, SourceMap)]) -> serde_json::Value {
+pub fn sarif(reports: &[(Report, SourceMap)], problems: &[Problem]) -> serde_json::Value {
     let all = merged(reports);
     let rules: Vec<_> = all
         .rules
@@ -240,6 +311,42 @@ pub fn sarif(reports: &[(Report, SourceMap)]) -> serde_json::Value {
             result
         })
         .collect();
+    // Language errors: one rule per code, after the policy rules.
+    let mut rules = rules;
+    let mut results = results;
+    let mut codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let first = rules.len();
+    for code in &codes {
+        rules.push(json!({
+            "id": code,
+            "name": code.replace("::", "_"),
+            "shortDescription": { "text": "a language error: the file cannot be checked further" },
+            "defaultConfiguration": { "level": "error" },
+            "properties": { "pack": "language" },
+        }));
+    }
+    for problem in problems {
+        let p = &problem.place;
+        let index = first + codes.iter().position(|c| *c == problem.code).unwrap_or(0);
+        let text = match &problem.help {
+            Some(help) => format!("{} (help: {help})", problem.message),
+            None => problem.message.clone(),
+        };
+        results.push(json!({
+            "ruleId": problem.code,
+            "ruleIndex": index,
+            "level": "error",
+            "message": { "text": text },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": p.file.trim_start_matches("./") },
+                    "region": { "startLine": p.line, "startColumn": p.column, "endLine": p.end_line, "endColumn": p.end_column },
+                },
+            }],
+        }));
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -174,7 +174,8 @@ where
         text.push_str(&count(diagnostics.len(), "error"));
         text.push('\n');
     }
-    CliError::Diagnostics { text, exit }
+    let problems = diagnostics.iter().map(|d| crate::findings::Problem::of(d, sources)).collect();
+    CliError::Diagnostics { text, exit, problems }
 }
 
 /// Prints why a command failed to standard error; the exit code it gives.

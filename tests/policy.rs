@@ -315,7 +315,13 @@ fn sarif_output_validates_against_the_official_schema() {
     let baseline = dir.path().join("baseline.json");
     std::fs::write(&baseline, saved.to_string()).expect("write baseline");
     let baseline = baseline.to_str().expect("utf-8");
+    // Language errors are results too.
+    let broken = dir.path().join("broken.drone");
+    std::fs::write(&broken, "workflow \"broken\" {}\n\nresource aws.s3.bucket logs {\n  bucket = nope\n}\n")
+        .expect("write");
+    let broken = broken.to_str().expect("utf-8");
     for (name, file, extra) in [
+        ("broken", broken, vec![]),
         ("everything", "tests/policies/all_rules.drone", vec![]),
         ("prod", "workflows/prod.drone", vec![]),
         ("baseline", "tests/policies/all_rules.drone", vec!["--baseline", baseline]),
@@ -441,4 +447,38 @@ fn a_scripts_grant_finding_is_suppressed_on_the_script_with_a_reason() {
     assert_eq!(found.len(), 1, "{report:#}");
     assert_eq!(found[0]["active"], false);
     assert_eq!(found[0]["suppression"]["reason"], "the archive's own retention, reviewed by the DBA");
+}
+
+/// A file that does not parse is reported in every format, not only on standard error: the
+/// pull request's annotations show the error where it is, with its code.
+#[test]
+fn language_errors_reach_every_report_format() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("broken.drone");
+    let text_of = "workflow \"broken\" {}\n\nresource aws.s3.bucket logs {\n  bucket = \"b\"\n\nresource aws.s3.bucket other {\n  bucket = nope\n}\n";
+    std::fs::write(&file, text_of).expect("write");
+    let check = |format: &str| {
+        let out = run(drone(None).current_dir(dir.path()).args(["check", "broken.drone", "--format", format]));
+        assert_exit(&out, 3);
+        text(&out).0
+    };
+    let sarif: serde_json::Value = serde_json::from_str(&check("sarif")).expect("sarif json");
+    let run0 = &sarif["runs"][0];
+    let results = run0["results"].as_array().expect("results");
+    assert!(!results.is_empty(), "no result for a file that does not parse: {sarif}");
+    for r in results {
+        assert_eq!(r["level"], "error", "{r}");
+        let index = r["ruleIndex"].as_u64().expect("index") as usize;
+        assert_eq!(run0["tool"]["driver"]["rules"][index]["id"], r["ruleId"], "{sarif}");
+        assert!(r["ruleId"].as_str().is_some_and(|id| id.starts_with("drone::")), "{r}");
+        let place = &r["locations"][0]["physicalLocation"];
+        assert_eq!(place["artifactLocation"]["uri"], "broken.drone");
+        assert!(place["region"]["startLine"].as_u64().is_some_and(|l| l >= 3), "{r}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&check("json")).expect("json");
+    assert_eq!(json["summary"]["language_errors"].as_u64(), Some(results.len() as u64), "{json}");
+    assert_eq!(json["errors"][0]["file"], "broken.drone", "{json}");
+    let github = check("github");
+    assert!(github.starts_with("::error file=broken.drone,line="), "{github}");
+    assert!(github.contains("title=drone%3A%3Asyntax"), "{github}");
 }

@@ -10,6 +10,7 @@ use drone_lang::Catalog;
 use crate::cli::args::{CheckFormat, PolicyArgs};
 use crate::error::Outcome;
 use crate::exit::Exit;
+use crate::findings::Problem;
 use crate::pipeline;
 use crate::render::count;
 use crate::session::params;
@@ -25,6 +26,7 @@ pub(crate) fn check(
     let params = params(raw_params)?;
     let mut worst = Exit::Success;
     let mut reports = Vec::new();
+    let mut problems = Vec::new();
     for file in files {
         let report = pipeline::load(file, &params, catalog).and_then(|mut loaded| {
             crate::policies::evaluate(&mut loaded, catalog, &policy.selection()).map(|r| (r, loaded))
@@ -55,15 +57,33 @@ pub(crate) fn check(
                 }
                 reports.push((report, loaded.program.sources));
             }
-            Err(e) => worst = worse(worst, crate::render::failure(e)),
+            // Every format says why a file could not be judged: PR annotations show language errors too.
+            Err(e) => match format {
+                CheckFormat::Human => worst = worse(worst, crate::render::failure(e)),
+                CheckFormat::Github => {
+                    let found = e.problems(&file.display().to_string());
+                    print!("{}", found.iter().map(Problem::github).collect::<String>());
+                    worst = worse(worst, crate::render::failure(e));
+                }
+                CheckFormat::Json | CheckFormat::Sarif => {
+                    problems.extend(e.problems(&file.display().to_string()));
+                    worst = worse(worst, crate::render::failure(e));
+                }
+            },
         }
     }
     match format {
         CheckFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&crate::findings::json(&reports)).unwrap_or_default())
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::findings::json(&reports, &problems)).unwrap_or_default()
+            )
         }
         CheckFormat::Sarif => {
-            println!("{}", serde_json::to_string_pretty(&crate::findings::sarif(&reports)).unwrap_or_default())
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::findings::sarif(&reports, &problems)).unwrap_or_default()
+            )
         }
         _ => {}
     }
