@@ -72,6 +72,13 @@ pub fn evaluate_with(
         drone_lang::shift::Shift::shift(module, *id, 0);
     }
     let packs: Vec<Pack<'_>> = modules.iter().map(|(name, module)| Pack { name: name.clone(), module }).collect();
+    let known = policy::known_names(&packs);
+    if let Some(name) = selection.disabled.iter().find(|n| !known.contains(*n)) {
+        return Err(CliError::usage(
+            format!("`--disable-policy {name}`: no policy pack or rule is named `{name}`"),
+            Some(policy::unknown_name_help(name, &known)),
+        ));
+    }
     let host = crate::pipeline::host_for(&loaded.program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let mut report = policy::evaluate(&packs, &loaded.model, catalog, &cx, &selection.disabled)

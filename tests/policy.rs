@@ -482,3 +482,61 @@ fn language_errors_reach_every_report_format() {
     assert!(github.starts_with("::error file=broken.drone,line="), "{github}");
     assert!(github.contains("title=drone%3A%3Asyntax"), "{github}");
 }
+
+/// A name that matches nothing would select or suppress nothing, and let a rule pass silently:
+/// a misspelled type in a custom rule, and an unknown rule or pack in `@allow`, the header's
+/// `disabled_policies` and `--disable-policy`, are each an error with the closest name.
+#[test]
+fn misspelled_types_and_rule_ids_are_errors_with_the_closest_name() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(dir.path().join("house")).expect("mkdir");
+    let rule = |ty: &str| {
+        format!(
+            "policy house.tagged_vpcs {{\n  title    = \"VPCs are tagged\"\n  severity = \"error\"\n\n  for vpc in resources(\"{ty}\") {{\n    if vpc.tags == null {{\n      flag vpc.tags, \"${{address(vpc)}} has no tags\"\n    }}\n  }}\n}}\n"
+        )
+    };
+    let workflow = |header: &str, allow: &str| {
+        format!(
+            "workflow \"w\" {{\n  policy_dirs = [\"house\"]\n{header}}}\n\n{allow}resource aws.ec2.vpc main {{\n  cidr_block = \"10.0.0.0/16\"\n}}\n"
+        )
+    };
+    let file = dir.path().join("w.drone");
+    let check = |extra: &[&str]| {
+        let out = run(drone(None).arg("check").arg(&file).args(extra));
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), format!("{stdout}{stderr}"))
+    };
+
+    std::fs::write(dir.path().join("house/vpcs.drone"), rule("aws.ec2.vpcc")).expect("rule");
+    std::fs::write(&file, workflow("", "")).expect("workflow");
+    let (code, said) = check(&[]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(said.contains(r#"there is no resource type "aws.ec2.vpcc"; did you mean "aws.ec2.vpc"?"#), "{said}");
+    std::fs::write(dir.path().join("house/vpcs.drone"), rule("aws.ec2.vpc")).expect("rule");
+    let (code, said) = check(&[]);
+    assert_eq!(code, Some(4), "the rule now selects the VPC and flags it: {said}");
+    assert!(said.contains("aws.ec2.vpc.main has no tags"), "{said}");
+
+    std::fs::write(&file, workflow("", "@allow(house.tagged_vpc, reason = \"tagged by the landing zone\")\n"))
+        .expect("workflow");
+    let (code, said) = check(&[]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(said.contains("no policy pack or rule is named `house.tagged_vpc`"), "{said}");
+    assert!(said.contains("did you mean `house.tagged_vpcs`?"), "{said}");
+
+    // The pack is named by its file, `vpcs`.
+    std::fs::write(&file, workflow("  disabled_policies = [\"vpc\"]\n", "")).expect("workflow");
+    let (code, said) = check(&[]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(said.contains("no policy pack or rule is named `vpc`") && said.contains("did you mean `vpcs`?"), "{said}");
+
+    std::fs::write(&file, workflow("", "")).expect("workflow");
+    let (code, said) = check(&["--disable-policy", "netwrk"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("no policy pack or rule is named `netwrk`") && said.contains("did you mean `network`?"),
+        "{said}"
+    );
+    let (code, said) = check(&["--disable-policy", "vpcs"]);
+    assert_eq!(code, Some(0), "{said}");
+}

@@ -154,6 +154,18 @@ pub enum EvalError {
         #[label("this secret")]
         span: Span,
     },
+    /// A policy pack or rule named (`@allow`, `disabled_policies`) that no pack defines.
+    #[error("no policy pack or rule is named `{name}`")]
+    #[diagnostic(code("drone::policy::unknown_rule"), help("{help}"))]
+    UnknownRule {
+        /// The name written.
+        name: String,
+        /// The closest known name, or where the names are listed.
+        help: String,
+        /// Where it is written.
+        #[label("unknown")]
+        span: Span,
+    },
     /// A workflow header setting drone cannot use.
     #[error("{message}")]
     #[diagnostic(code("drone::eval::workflow"), help("{help}"))]
@@ -183,6 +195,7 @@ impl Located for EvalError {
             | DuplicateAddress { span, .. }
             | Arithmetic { span, .. }
             | Secret { span, .. }
+            | UnknownRule { span, .. }
             | Workflow { span, .. } => *span,
         }
     }

@@ -30,6 +30,8 @@ pub struct Model {
     pub policy_dirs: Vec<String>,
     /// Policy packs (`network`) or rules (`network.public_ingress`) turned off by the header.
     pub disabled_policies: Vec<String>,
+    /// Where the header writes `disabled_policies` (an unknown name is reported there).
+    pub disabled_policies_span: Option<Span>,
     /// Phases in execution order; `default` first.
     pub phases: Vec<String>,
     /// Provider instances by name.

@@ -264,7 +264,8 @@ impl Expander<'_> {
                             }
                             "disabled_policies" => {
                                 model.disabled_policies =
-                                    self.eval(model, &attr.value, &Vec::new()).map(strings).unwrap_or_default()
+                                    self.eval(model, &attr.value, &Vec::new()).map(strings).unwrap_or_default();
+                                model.disabled_policies_span = Some(attr.value.span);
                             }
                             _ => {}
                         }

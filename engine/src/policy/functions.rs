@@ -49,6 +49,8 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("whole_services", &["actions"], Type::list(Type::String), "the services every one of whose actions the patterns match together, e.g. [\"s3\"] for `s3:?*`"),
         sig("scopable", &["service"], Type::Bool, "whether some action of a service accepts resource ARNs (`ssmmessages`' do not: they are granted on `*` or not at all)"),
         sig("covers_every_resource", &["resources", "service"], Type::Bool, "whether some resource pattern matches every resource of some type of a service (`*`, `arn:*`, `arn:aws:s3:::*`)"),
+        sig("web_identity", &["principal"], Type::Bool, "whether a Federated principal is a web-identity (OIDC) provider, such as GitHub Actions' `arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com`, rather than a SAML one"),
+        sig("subject_pinned", &["statement", "principal"], Type::Bool, "whether a statement trusting a web-identity provider admits only tokens whose subject (`ISSUER:sub`) names specific repositories and refs (GitHub: `repo:OWNER/REPO:ref:...`), not only an audience"),
         sig("condition_pins", &["statement", "key"], Type::Bool, "whether a statement's conditions admit only specific values of a key (not `StringLike \"*\"`, `Null`, `IfExists`, `StringNotEquals` or `ForAllValues`)"),
         sig("limits_principals", &["statement"], Type::Bool, "whether a statement's conditions pin who may call: an organisation, account, principal, VPC endpoint, or a source range smaller than the internet"),
         sig("anyone", &["statement"], Type::Bool, "whether a statement's principals are everyone: `*`, an AWS principal with a wildcard, or an Allow with NotPrincipal"),
@@ -352,6 +354,13 @@ impl Functions for Graph<'_, '_> {
         let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Null);
         Some(match name {
             "resources" => match arg(0) {
+                // A misspelled type would select nothing, and the rule pass silently.
+                Value::String(t) if self.symbolic.catalog().resource(&t).is_none() => {
+                    let types = self.symbolic.catalog().resources().map(|r| r.type_name.as_str());
+                    let hint = drone_lang::suggest::closest(&t, types)
+                        .map_or_else(String::new, |c| format!("; did you mean \"{c}\"?"));
+                    Err(FnError(format!("there is no resource type \"{t}\"{hint}")))
+                }
                 Value::String(t) => Ok(Value::List(self.of_type(&t))),
                 _ => Err(FnError("resources takes a type name such as \"aws.s3.bucket\"".into())),
             },
@@ -449,6 +458,17 @@ impl Functions for Graph<'_, '_> {
             }
             "brief" => Ok(brief(&arg(0), &arg(1))),
             "principals" => Ok(principals(&arg(0), arg(1).as_str().unwrap_or_default())),
+            "web_identity" => Ok(match arg(0).as_str() {
+                Some(p) => Value::Bool(iam::conditions::web_identity_issuer(p).is_some()),
+                None => Value::Unknown,
+            }),
+            "subject_pinned" => Ok(match (statement_conditions(&arg(0)), arg(1).as_str()) {
+                (Some(c), Some(principal)) => Value::Bool(
+                    iam::conditions::web_identity_issuer(principal)
+                        .is_some_and(|issuer| iam::conditions::pins_subject(&c, issuer)),
+                ),
+                _ => Value::Unknown,
+            }),
             _ => return None,
         })
     }

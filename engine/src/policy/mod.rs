@@ -238,7 +238,7 @@ pub fn evaluate(
     let today = cx.host.today();
     let off: BTreeSet<&str> = disabled.iter().chain(&model.disabled_policies).map(String::as_str).collect();
     let mut report = Report::default();
-    let mut errors = Vec::new();
+    let mut errors = unknown_names(packs, model);
     for pack in packs {
         if off.contains(pack.name.as_str()) {
             continue;
@@ -278,6 +278,60 @@ pub fn evaluate(
     } else {
         Err(errors)
     }
+}
+
+/// Every pack name and rule id `packs` define: what `@allow`, `disabled_policies` and
+/// `--disable-policy` may name.
+pub fn known_names(packs: &[Pack<'_>]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for pack in packs {
+        names.insert(pack.name.clone());
+        for item in &pack.module.items {
+            if let Item::Policy(policy) = item {
+                names.insert(policy.id.dotted());
+            }
+        }
+    }
+    names
+}
+
+/// The help for a name that is neither a pack nor a rule: the closest that is.
+pub fn unknown_name_help(name: &str, known: &BTreeSet<String>) -> String {
+    match drone_lang::suggest::closest(name, known.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => "`drone check --format json` lists every rule under `rules`".to_string(),
+    }
+}
+
+/// The workflow's `@allow`s and `disabled_policies` that name no pack or rule: a
+/// misspelled id would otherwise suppress nothing, silently.
+fn unknown_names(packs: &[Pack<'_>], model: &Model) -> Vec<EvalError> {
+    let known = known_names(packs);
+    let unknown = |name: &str, span: Span| EvalError::UnknownRule {
+        name: name.to_string(),
+        help: unknown_name_help(name, &known),
+        span,
+    };
+    let mut errors = Vec::new();
+    if let Some(span) = model.disabled_policies_span {
+        errors.extend(model.disabled_policies.iter().filter(|n| !known.contains(*n)).map(|n| unknown(n, span)));
+    }
+    let annotations = model
+        .instances
+        .values()
+        .flat_map(|i| i.annotations.iter().chain(i.attributes.iter().flat_map(|a| a.annotations.iter())))
+        .chain(model.grants.iter().flat_map(|g| g.annotations.iter()));
+    let mut seen = BTreeSet::new();
+    for annotation in annotations.filter(|a| a.name.name == "allow") {
+        let Some(arg) = annotation.args.iter().find(|a| a.name.is_none()) else { continue };
+        let Some(path) = arg.value.as_path() else { continue };
+        let id = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
+        // A looped resource repeats its annotations once per instance: one error each.
+        if !known.contains(&id) && seen.insert((id.clone(), arg.value.span)) {
+            errors.push(unknown(&id, arg.value.span));
+        }
+    }
+    errors
 }
 
 fn metadata(policy: &Policy, pack: &str, evaluator: &Evaluator<'_>) -> Result<Rule, EvalError> {

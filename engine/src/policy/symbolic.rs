@@ -29,6 +29,11 @@ pub struct Symbolic<'m> {
 }
 
 impl<'m> Symbolic<'m> {
+    /// The catalog the model was checked against.
+    pub fn catalog(&self) -> &'m Catalog {
+        self.catalog
+    }
+
     /// A resolver over `model`.
     pub fn new(model: &'m Model, catalog: &'m Catalog, cx: &'m CallContext<'m>) -> Self {
         Symbolic { model, catalog, cx, memo: RefCell::new(BTreeMap::new()), active: RefCell::new(BTreeSet::new()) }

@@ -120,9 +120,105 @@ pub fn limits_principals(conditions: &[Condition]) -> bool {
     })
 }
 
+/// The issuer a web-identity (OIDC) principal names: the host of
+/// `arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com`,
+/// or the principal itself when it is one (`cognito-identity.amazonaws.com`).
+/// None for a SAML provider, which signs no `sub` claim into a condition key.
+pub fn web_identity_issuer(principal: &str) -> Option<&str> {
+    if principal == "*" {
+        return None; // Everyone: `iam.trust_no_wildcard_principal`'s to judge.
+    }
+    match principal.split_once(":oidc-provider/") {
+        Some((_, host)) => Some(host),
+        None if principal.starts_with("arn:") => None,
+        None => Some(principal),
+    }
+}
+
+/// GitHub Actions' issuer, whose subjects are `repo:OWNER/REPO:...`.
+pub const GITHUB_ACTIONS: &str = "token.actions.githubusercontent.com";
+
+/// Whether the conditions admit only tokens whose subject (`ISSUER:sub`) is
+/// one of a few specific ones: a test on the key that pins (equality, every
+/// value free of wildcards, the key required), or a `StringLike` whose every
+/// pattern names its repository exactly and a ref, environment or event
+/// after it (GitHub's `repo:OWNER/REPO:ref:refs/heads/*` still names one
+/// repository; `repo:OWNER/*` admits every repository of the owner). Only
+/// the audience (`:aud`) pins nothing about who the caller is.
+pub fn pins_subject(conditions: &[Condition], issuer: &str) -> bool {
+    let key = format!("{issuer}:sub");
+    conditions.iter().any(|c| {
+        if !c.is_on(&key) || c.if_exists || c.qualifier.as_deref() == Some("ForAllValues") || c.values.is_empty() {
+            return false;
+        }
+        if c.pins(false) {
+            return true;
+        }
+        c.operator == "StringLike"
+            && c.values.iter().all(|v| match v {
+                Value::String(s) => names_one_subject(s, issuer),
+                _ => false,
+            })
+    })
+}
+
+/// Whether a subject pattern names one repository (GitHub) or, for another
+/// issuer, begins with a literal part before any wildcard past its first
+/// `:`-separated field.
+fn names_one_subject(pattern: &str, issuer: &str) -> bool {
+    let wild = |s: &str| s.contains(['*', '?']);
+    if issuer.eq_ignore_ascii_case(GITHUB_ACTIONS) {
+        let Some(rest) = pattern.strip_prefix("repo:") else { return false };
+        let Some((repository, context)) = rest.split_once(':') else { return false };
+        let Some((owner, name)) = repository.split_once('/') else { return false };
+        return !owner.is_empty()
+            && !name.is_empty()
+            && !wild(repository)
+            && !context.is_empty()
+            && !context.starts_with(['*', '?']);
+    }
+    match pattern.split_once(':') {
+        Some((first, rest)) => !first.is_empty() && !wild(first) && !rest.is_empty() && !rest.starts_with(['*', '?']),
+        None => !pattern.is_empty() && !wild(pattern),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subject_is_pinned_to_repositories_and_refs_not_only_the_audience() {
+        let github = |json| pins_subject(&conditions(json), GITHUB_ACTIONS);
+        let aud = serde_json::json!({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}});
+        assert!(!github(aud), "the audience says nothing of the caller");
+        assert!(github(serde_json::json!({"StringEquals": {
+            "token.actions.githubusercontent.com:sub": "repo:shuttle/platform:ref:refs/heads/main"}})));
+        assert!(github(serde_json::json!({"StringLike": {
+            "token.actions.githubusercontent.com:sub": ["repo:shuttle/platform:ref:refs/heads/*", "repo:shuttle/ghost:environment:prod"]}})));
+        assert!(
+            !github(serde_json::json!({"StringLike": {"token.actions.githubusercontent.com:sub": "repo:shuttle/*"}})),
+            "every repository of the owner"
+        );
+        assert!(
+            !github(
+                serde_json::json!({"StringLike": {"token.actions.githubusercontent.com:sub": "repo:shuttle/platform:*"}})
+            ),
+            "any ref, any pull request"
+        );
+        assert!(!github(serde_json::json!({"StringLike": {"token.actions.githubusercontent.com:sub": "*"}})));
+        assert!(!github(
+            serde_json::json!({"StringEqualsIfExists": {"token.actions.githubusercontent.com:sub": "repo:a/b:ref:refs/heads/main"}})
+        ));
+        assert!(!github(
+            serde_json::json!({"StringNotEquals": {"token.actions.githubusercontent.com:sub": "repo:a/b:ref:refs/heads/main"}})
+        ));
+        assert_eq!(
+            web_identity_issuer("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
+            Some(GITHUB_ACTIONS)
+        );
+        assert_eq!(web_identity_issuer("arn:aws:iam::123456789012:saml-provider/okta"), None);
+    }
 
     fn conditions(json: serde_json::Value) -> Vec<Condition> {
         parse(Some(&Value::from_json(&json)))
