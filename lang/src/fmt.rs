@@ -40,8 +40,12 @@ pub fn format(source: &str, module: &Module) -> Result<String, FormatError> {
         source,
         file: module.span.file,
         param_keyword: "param",
+        misplaced: None,
     };
     p.items(&module.items, module.span.end as usize);
+    if let Some(span) = p.misplaced {
+        return Err(FormatError::CommentPosition { span });
+    }
     if let Some(c) = p.comments.get(p.next) {
         return Err(FormatError::CommentPosition { span: Span::new(p.file, c.start, c.end) });
     }
@@ -78,6 +82,9 @@ struct Printer<'s> {
     file: crate::span::FileId,
     /// `param`, or `input` while printing a component's inputs.
     param_keyword: &'static str,
+    /// The first comment that could only be printed away from the tokens it sat
+    /// between: the file is refused rather than the comment moved.
+    misplaced: Option<Span>,
 }
 
 impl Printer<'_> {
@@ -91,6 +98,7 @@ impl Printer<'_> {
             source: "",
             file,
             param_keyword: "param",
+            misplaced: None,
         }
     }
 
@@ -118,6 +126,29 @@ impl Printer<'_> {
         gap.split('\n').skip(1).take(gap.matches('\n').count().saturating_sub(1)).any(|l| l.trim().is_empty())
     }
 
+    /// Where the next token at or after `pos` starts, past whitespace and comments.
+    fn next_token(&self, mut pos: usize) -> usize {
+        let bytes = self.source.as_bytes();
+        loop {
+            while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+                pos += 1;
+            }
+            match self.comments.binary_search_by_key(&pos, |c| c.start) {
+                Ok(i) => pos = self.comments[i].end,
+                Err(_) => return pos.min(bytes.len()),
+            }
+        }
+    }
+
+    /// Notes that the comment at `start..end` is about to be printed before the
+    /// token at `pos`: when a token of the source lies between them, printing it
+    /// there would move it, and the file is refused instead.
+    fn check_adjacent(&mut self, start: usize, end: usize, pos: usize) {
+        if self.next_token(end) < pos && self.misplaced.is_none() {
+            self.misplaced = Some(Span::new(self.file, start, end));
+        }
+    }
+
     /// Emits comments that start before `pos`, each on its own line.
     fn leading_comments(&mut self, pos: usize) {
         while let Some(c) = self.comments.get(self.next) {
@@ -125,6 +156,7 @@ impl Printer<'_> {
                 break;
             }
             let (start, end) = (c.start, c.end);
+            self.check_adjacent(start, end, pos);
             let text = self.text(start, end).trim_end().to_string();
             self.push(&text);
             self.newline();
@@ -135,14 +167,74 @@ impl Printer<'_> {
         }
     }
 
-    /// Emits a comment that starts on the same line after `end`.
-    fn trailing_comment(&mut self, end: usize) {
-        if let Some(c) = self.comments.get(self.next) {
-            if c.start >= end && !self.text(end, c.start).contains('\n') {
-                let text = self.text(c.start, c.end).trim_end().to_string();
+    /// Emits, inside an expression, the comments written just before the token at
+    /// `pos`: a block comment inline, a line comment with the line broken after it.
+    fn comments_before(&mut self, pos: usize) {
+        while let Some(c) = self.comments.get(self.next) {
+            if c.start >= pos {
+                break;
+            }
+            let (start, end) = (c.start, c.end);
+            self.check_adjacent(start, end, pos);
+            self.inline_comment(start, end);
+            self.push(" ");
+            self.next += 1;
+        }
+    }
+
+    /// Emits, inside an expression, the comments written just after the token
+    /// ending at `end`, before the next token.
+    fn comments_after(&mut self, end: usize) {
+        let next = self.next_token(end);
+        while let Some(c) = self.comments.get(self.next) {
+            if c.start < end || c.start >= next {
+                break;
+            }
+            let (start, stop) = (c.start, c.end);
+            if !self.out.ends_with([' ', '\n', '(', '[']) {
                 self.push(" ");
-                self.push(&text);
-                self.next += 1;
+            }
+            self.inline_comment(start, stop);
+            self.next += 1;
+        }
+    }
+
+    /// A comment inside an expression: a line comment ends its line.
+    fn inline_comment(&mut self, start: usize, end: usize) {
+        let text = self.text(start, end).trim_end().to_string();
+        let line = !text.starts_with("/*");
+        if line && !self.out.ends_with([' ', '\n']) {
+            self.push(" ");
+        }
+        self.push(&text);
+        if line {
+            self.newline();
+            self.push("  ");
+        }
+    }
+
+    /// Whether a comment lies inside `span`.
+    fn holds_comment(&self, span: Span) -> bool {
+        self.comments[self.next..].iter().any(|c| c.start >= span.start as usize && c.start < span.end as usize)
+    }
+
+    /// Emits a comment that starts on the same line after `end`.
+    /// (A comma before it, the element's own, stays where the printer puts it.)
+    fn trailing_comment(&mut self, end: usize) {
+        let mut from = end;
+        while let Some(c) = self.comments.get(self.next) {
+            let between = self.text(from, c.start);
+            if c.start < from || between.contains('\n') || !between.chars().all(|ch| ch == ',' || ch.is_whitespace()) {
+                return;
+            }
+            let (start, stop) = (c.start, c.end);
+            from = stop;
+            let text = self.text(start, stop).trim_end().to_string();
+            self.push(" ");
+            self.push(&text);
+            self.next += 1;
+            if !text.starts_with("/*") {
+                return;
             }
         }
     }
@@ -172,15 +264,41 @@ impl Printer<'_> {
     }
 
     fn block_open(&mut self) {
-        self.push(" {");
+        if !self.out.ends_with(' ') {
+            self.push(" ");
+        }
+        self.push("{");
         self.indent += 1;
+    }
+
+    /// The `{` that opens the block of the item starting at `start` (past
+    /// strings and comments of its header).
+    fn brace_of(&self, start: usize) -> usize {
+        let bytes = self.source.as_bytes();
+        let mut i = self.next_token(start);
+        while i < bytes.len() && bytes[i] != b'{' {
+            if bytes[i] == b'"' {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            i = self.next_token(i + 1);
+        }
+        i
+    }
+
+    /// Comments between an item's header and its `{`, printed before it.
+    fn header_comments(&mut self, span: Span) {
+        let brace = self.brace_of(span.start as usize);
+        self.comments_before(brace);
     }
 
     fn block_close(&mut self, end: usize) {
         // Comments left before the closing brace stay inside the block.
         if self.comments.get(self.next).is_some_and(|c| c.start < end) {
             self.newline();
-            self.leading_comments(end);
+            self.leading_comments(end.saturating_sub(1));
         }
         self.indent -= 1;
         while self.out.ends_with(' ') {
@@ -194,6 +312,7 @@ impl Printer<'_> {
     }
 
     fn block_items(&mut self, items: &[Item], span: Span) {
+        self.header_comments(span);
         self.block_open();
         if items.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
             self.indent -= 1;
@@ -215,10 +334,19 @@ impl Printer<'_> {
             Item::Param(p) => {
                 self.push(self.param_keyword);
                 self.push(" ");
+                self.comments_before(p.name.span.start as usize);
                 self.push(&p.name.name);
+                // Only between tokens of the item: a comment after its last one trails it.
+                if p.ty.is_some() || p.default.is_some() {
+                    self.comments_after(p.name.span.end as usize);
+                }
                 if let Some(t) = &p.ty {
                     self.push(": ");
+                    self.comments_before(t.span.start as usize);
                     self.type_expr(t);
+                    if p.default.is_some() {
+                        self.comments_after(t.span.end as usize);
+                    }
                 }
                 if let Some(d) = &p.default {
                     self.push(" = ");
@@ -227,7 +355,9 @@ impl Printer<'_> {
             }
             Item::Let(l) => {
                 self.push("let ");
+                self.comments_before(l.name.span.start as usize);
                 self.push(&l.name.name);
+                self.comments_after(l.name.span.end as usize);
                 self.push(" = ");
                 self.expr(&l.value, true);
             }
@@ -238,10 +368,17 @@ impl Printer<'_> {
             Item::Resource(r) => {
                 for a in &r.annotations {
                     self.annotation(a);
+                    self.trailing_comment(a.span.end as usize);
                     self.newline();
                 }
                 let keyword = if r.read_only { "data" } else { "resource" };
-                self.push(&format!("{keyword} {} {}", r.type_name.dotted(), r.name.name));
+                self.push(keyword);
+                self.push(" ");
+                self.type_path(&r.type_name);
+                self.push(" ");
+                self.comments_before(r.name.span.start as usize);
+                self.push(&r.name.name);
+                self.comments_after(r.name.span.end as usize);
                 self.attributes(&r.attributes, r.span);
             }
             Item::Moved(m) => {
@@ -273,15 +410,22 @@ impl Printer<'_> {
             Item::Script(sc) => self.script(sc),
             Item::Instance(i) => {
                 let component: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
-                self.push(&format!("instance {} {}", component.join("."), i.name.name));
+                self.push(&format!("instance {} ", component.join(".")));
+                self.comments_before(i.name.span.start as usize);
+                self.push(&i.name.name);
                 self.attributes(&i.attributes, i.span);
             }
             Item::Output(o) => {
-                self.push(&format!("output {} = ", o.name.name));
+                self.push("output ");
+                self.comments_before(o.name.span.start as usize);
+                self.push(&o.name.name);
+                self.comments_after(o.name.span.end as usize);
+                self.push(" = ");
                 self.expr(&o.value, true);
             }
             Item::Phase(p) => {
                 self.push("phase ");
+                self.comments_before(p.name.span.start as usize);
                 self.push(&p.name.name);
                 if !p.after.is_empty() {
                     let after: Vec<&str> = p.after.iter().map(|a| a.name.as_str()).collect();
@@ -350,9 +494,13 @@ impl Printer<'_> {
     fn script(&mut self, sc: &Script) {
         for a in &sc.annotations {
             self.annotation(a);
+            self.trailing_comment(a.span.end as usize);
             self.newline();
         }
-        self.push(&format!("{} {}", sc.kind.keyword(), sc.name.name));
+        self.push(sc.kind.keyword());
+        self.push(" ");
+        self.comments_before(sc.name.span.start as usize);
+        self.push(&sc.name.name);
         if let Some(event) = &sc.event {
             self.push(match event.when {
                 HookWhen::Before => " before ",
@@ -401,6 +549,7 @@ impl Printer<'_> {
                 }
                 Member::Attr(a) => {
                     self.push(&a.name.name);
+                    self.comments_after(a.name.span.end as usize);
                     self.push(&" ".repeat(width.saturating_sub(a.name.name.len())));
                     self.push(" = ");
                     self.expr(&a.value, true);
@@ -445,6 +594,18 @@ impl Printer<'_> {
         self.block_close(p.span.end as usize);
     }
 
+    /// A dotted type name, each comment kept between the segments it sat between.
+    fn type_path(&mut self, path: &crate::ast::TypePath) {
+        for (i, segment) in path.segments.iter().enumerate() {
+            if i > 0 {
+                self.comments_after(path.segments[i - 1].span.end as usize);
+                self.push(".");
+            }
+            self.comments_before(segment.span.start as usize);
+            self.push(&segment.name);
+        }
+    }
+
     fn type_expr(&mut self, t: &TypeExpr) {
         self.push(&t.name.name);
         if let Some(a) = &t.arg {
@@ -468,10 +629,13 @@ impl Printer<'_> {
     fn args(&mut self, args: &[Arg]) {
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
+                self.comments_after(args[i - 1].value.span.end as usize);
                 self.push(", ");
             }
             if let Some(n) = &arg.name {
+                self.comments_before(n.span.start as usize);
                 self.push(&n.name);
+                self.comments_after(n.span.end as usize);
                 self.push(" = ");
             }
             self.expr(&arg.value, i + 1 == args.len());
@@ -480,6 +644,7 @@ impl Printer<'_> {
 
     /// Attributes of a block, with `=` aligned across runs not broken by blank lines.
     fn attributes(&mut self, attrs: &[Attribute], span: Span) {
+        self.header_comments(span);
         self.block_open();
         if attrs.is_empty() && self.comments.get(self.next).is_none_or(|c| c.start >= span.end as usize) {
             self.indent -= 1;
@@ -517,9 +682,11 @@ impl Printer<'_> {
             self.leading_comments(start);
             for a in &attr.annotations {
                 self.annotation(a);
+                self.trailing_comment(a.span.end as usize);
                 self.newline();
             }
             self.push(&attr.name.name);
+            self.comments_after(attr.name.span.end as usize);
             self.push(&" ".repeat(width.saturating_sub(attr.name.name.len())));
             self.push(" = ");
             self.expr(&attr.value, true);
@@ -536,6 +703,9 @@ impl Printer<'_> {
 
     /// Prints an expression; `layout` allows multi-line lists and maps.
     fn expr(&mut self, expr: &Expr, layout: bool) {
+        self.comments_before(expr.span.start as usize);
+        // A comment inside a list or map keeps its line only in the laid-out form.
+        let layout = layout || self.holds_comment(expr.span);
         match &expr.kind {
             ExprKind::Null => self.push("null"),
             ExprKind::Bool(b) => self.push(if *b { "true" } else { "false" }),
@@ -552,16 +722,20 @@ impl Printer<'_> {
                         self.leading_comments(item.span.start as usize);
                         self.expr(item, true);
                         self.push(",");
-                        self.trailing_comment(item.span.end as usize + self.comma_after(item.span));
+                        self.trailing_comment(item.span.end as usize);
                     }
                     self.close_collection(expr.span, "]");
                 } else {
                     self.push("[");
                     for (i, item) in items.iter().enumerate() {
                         if i > 0 {
+                            self.comments_after(items[i - 1].span.end as usize);
                             self.push(", ");
                         }
                         self.expr(item, false);
+                    }
+                    if let Some(last) = items.last() {
+                        self.comments_after(last.span.end as usize);
                     }
                     self.push("]");
                 }
@@ -578,21 +752,28 @@ impl Printer<'_> {
                         self.leading_comments(entry.key.span.start as usize);
                         let key = key_text(&entry.key);
                         self.push(&key);
+                        self.comments_after(entry.key.span.end as usize);
                         self.push(&" ".repeat(width - key.len()));
                         self.push(" = ");
                         self.expr(&entry.value, true);
-                        self.trailing_comment(entry.value.span.end as usize + self.comma_after(entry.value.span));
+                        self.trailing_comment(entry.value.span.end as usize);
                     }
                     self.close_collection(expr.span, "}");
                 } else {
                     self.push("{ ");
                     for (i, entry) in entries.iter().enumerate() {
                         if i > 0 {
+                            self.comments_after(entries[i - 1].value.span.end as usize);
                             self.push(", ");
                         }
+                        self.comments_before(entry.key.span.start as usize);
                         self.push(&key_text(&entry.key));
+                        self.comments_after(entry.key.span.end as usize);
                         self.push(" = ");
                         self.expr(&entry.value, false);
+                    }
+                    if let Some(last) = entries.last() {
+                        self.comments_after(last.value.span.end as usize);
                     }
                     self.push(" }");
                 }
@@ -600,23 +781,32 @@ impl Printer<'_> {
             ExprKind::Var(id) => self.push(&id.name),
             ExprKind::Member(base, name) => {
                 self.expr(base, layout);
+                self.comments_after(base.span.end as usize);
                 self.push(".");
+                self.comments_before(name.span.start as usize);
                 self.push(&name.name);
             }
             ExprKind::Index(base, index) => {
                 self.expr(base, layout);
+                self.comments_after(base.span.end as usize);
                 self.push("[");
                 self.expr(index, false);
+                self.comments_after(index.span.end as usize);
                 self.push("]");
             }
             ExprKind::Splat(base) => {
                 self.expr(base, layout);
+                self.comments_after(base.span.end as usize);
                 self.push("[*]");
             }
             ExprKind::Call(callee, args) => {
                 self.expr(callee, false);
+                self.comments_after(callee.span.end as usize);
                 self.push("(");
                 self.args(args);
+                if let Some(last) = args.last() {
+                    self.comments_after(last.value.span.end as usize);
+                }
                 self.push(")");
             }
             ExprKind::Unary(op, operand) => {
@@ -628,32 +818,25 @@ impl Printer<'_> {
             }
             ExprKind::Binary(op, lhs, rhs) => {
                 self.expr(lhs, false);
+                self.comments_after(lhs.span.end as usize);
                 self.push(&format!(" {} ", op.symbol()));
                 self.expr(rhs, false);
             }
             ExprKind::Conditional(c, a, b) => {
                 self.expr(c, false);
+                self.comments_after(c.span.end as usize);
                 self.push(" ? ");
                 self.expr(a, layout);
+                self.comments_after(a.span.end as usize);
                 self.push(" : ");
                 self.expr(b, layout);
             }
             ExprKind::Paren(inner) => {
                 self.push("(");
                 self.expr(inner, false);
+                self.comments_after(inner.span.end as usize);
                 self.push(")");
             }
-        }
-    }
-
-    /// Bytes from `span.end` up to and including a following comma, if any.
-    fn comma_after(&self, span: Span) -> usize {
-        let rest = self.text(span.end as usize, self.source.len());
-        let trimmed = rest.trim_start_matches([' ', '\t']);
-        if trimmed.starts_with(',') {
-            rest.len() - trimmed.len() + 1
-        } else {
-            0
         }
     }
 
@@ -661,7 +844,7 @@ impl Printer<'_> {
         let end = span.end as usize;
         if self.comments.get(self.next).is_some_and(|c| c.start < end) {
             self.newline();
-            self.leading_comments(end);
+            self.leading_comments(end.saturating_sub(1));
         }
         self.indent -= 1;
         while self.out.ends_with(' ') {

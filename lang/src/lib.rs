@@ -20,7 +20,7 @@ pub mod schema;
 pub mod shift;
 pub mod span;
 pub mod suggest;
-mod trivia;
+pub mod trivia;
 
 pub use check::{check, check_policies, DEFAULT_PHASE};
 pub use diagnostic::{CheckError, Located, SyntaxError};
