@@ -26,6 +26,8 @@ pub enum Exit {
     ScriptRefused = 8,
     /// A script failed on its own (`throw`, a runtime error).
     ScriptFailed = 9,
+    /// The confirmation (`Apply these changes?`) was declined: nothing was changed.
+    Declined = 10,
     /// Interrupted (Ctrl-C): state records every operation that finished.
     Interrupted = 130,
 }

@@ -158,9 +158,32 @@ pub(crate) fn plan_against(
     Ok((plan.with_drift(refreshed.drift).with_recovered(refreshed.recovered), refreshed.state))
 }
 
+/// `plan` limited to `targets` and what they depend on, with Terraform's warning; the whole
+/// plan when no target is given.
+pub(crate) fn targeted(session: &Session, plan: Plan, targets: &[String]) -> Result<Plan, CliError> {
+    if targets.is_empty() {
+        return Ok(plan);
+    }
+    let (plan, pulled) =
+        plan.targeted(&session.loaded.model, targets).map_err(|message| CliError::usage(message, None))?;
+    eprintln!("warning: --target is in effect: only the targeted resources and what they depend on are planned; the rest of the workflow may still differ from the account.");
+    if !pulled.is_empty() {
+        eprintln!("  also planned, because a target depends on them: {}", pulled.join(", "));
+    }
+    eprintln!("  Use it to repair one resource, then run the whole workflow.");
+    Ok(plan)
+}
+
 /// A plan that only reports drift (and resolved interruptions): no action, nothing to apply.
 pub(crate) fn drift_only(workflow: &str, drift: Vec<Drift>, recovered: Vec<Recovered>) -> Plan {
-    Plan { workflow: workflow.to_string(), actions: Vec::new(), drift, recovered, moved: Vec::new() }
+    Plan {
+        workflow: workflow.to_string(),
+        actions: Vec::new(),
+        drift,
+        recovered,
+        moved: Vec::new(),
+        outputs: Default::default(),
+    }
 }
 
 /// Asks `question` on the terminal; yes without asking when `yes` or when

@@ -7,6 +7,7 @@ mod architecture;
 mod cli;
 mod components;
 mod consistency;
+mod conventions;
 mod data_sources;
 mod deployer;
 mod diagnostics;

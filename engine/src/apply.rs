@@ -174,15 +174,44 @@ pub async fn apply(input: &ApplyInput<'_>, store: &mut Store) -> Result<Report, 
     Ok(report)
 }
 
+/// What state records a resource replaced with `create_before_destroy` under, from the moment
+/// its replacement starts until it is deleted: not an address of the workflow, so a run
+/// killed in between plans its deletion like any resource the workflow no longer has.
+pub fn deposed(address: &str) -> String {
+    format!("{address}#deposed")
+}
+
+/// Whether `address` is a replacement that makes the new resource before deleting the old.
+fn creates_first(input: &ApplyInput<'_>, address: &str) -> bool {
+    input.model.instances.get(address).is_some_and(|i| i.create_before_destroy)
+}
+
 async fn run_stages(input: &ApplyInput<'_>, store: &mut Store, budgets: &Arc<Budgets>) -> Result<Report, StateError> {
     let mut report = Report::default();
     let deletes: BTreeSet<String> = input
         .plan
         .actions
         .iter()
-        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::Replace))
+        .filter(|a| match a.kind {
+            ActionKind::Delete => true,
+            ActionKind::Replace => !creates_first(input, &a.address),
+            _ => false,
+        })
         .map(|a| a.address.clone())
         .collect();
+    // Create-before-destroy replacements: the old resource steps aside in state, to be deleted
+    // once everything has been made.
+    let mut stepped_aside = Vec::new();
+    for a in input.plan.actions.iter().filter(|a| a.kind == ActionKind::Replace && creates_first(input, &a.address)) {
+        if let Some(old) = store.state.resources.remove(&a.address) {
+            store.state.resources.insert(deposed(&a.address), old);
+            stepped_aside.push(a.address.clone());
+        }
+    }
+    for address in &stepped_aside {
+        let aside = deposed(address);
+        store.backend.record_many(&mut store.state, &[address.as_str(), aside.as_str()]).await?;
+    }
     // A delete waits for the deletes of everything that depends on it.
     let mut waits: BTreeMap<String, BTreeSet<String>> = deletes.iter().map(|a| (a.clone(), BTreeSet::new())).collect();
     for (address, r) in &store.state.resources {
@@ -239,8 +268,17 @@ async fn run_stages(input: &ApplyInput<'_>, store: &mut Store, budgets: &Arc<Bud
             let later: BTreeSet<&String> = input.model.phases.iter().skip_while(|p| *p != phase).skip(1).collect();
             let why = if stopping(input) { INTERRUPTED.to_string() } else { format!("phase `{phase}` failed") };
             skip_rest(input, &mut report, |a| later.contains(&a.phase), &why);
-            break;
+            return Ok(report);
         }
+    }
+    // The replaced resources go last, once everything that may refer to them points at the new ones.
+    let old: BTreeMap<String, BTreeSet<String>> = stepped_aside
+        .iter()
+        .map(|a| (deposed(a), BTreeSet::new()))
+        .filter(|(d, _)| store.state.resources.contains_key(d))
+        .collect();
+    if !old.is_empty() {
+        run_stage(input, store, &mut report, budgets, Operation::Delete, old).await?;
     }
     Ok(report)
 }
@@ -616,6 +654,8 @@ fn start(
     let type_name = instance.type_name.clone();
     let schema = input.catalog.resource(&type_name).cloned();
     let prior = state.resources.get(address).cloned();
+    // The resource a create-before-destroy replacement replaces: never taken for the new one.
+    let replacing = state.resources.get(&deposed(address)).map(|r| r.id.clone());
     // An update leaves what something else owns (`lifecycle.ignore_changes`) as the account has it.
     let config = match (&op, &prior) {
         (Operation::Update, Some(prior)) => {
@@ -666,6 +706,7 @@ fn start(
             token: &token,
             retry: options.retry(),
             throttled: &throttled,
+            replacing: replacing.as_deref(),
         };
         let result = match (op, &prior) {
             (Operation::Update, Some(prior)) => {

@@ -166,6 +166,23 @@ pub enum EvalError {
         #[label("unknown")]
         span: Span,
     },
+    /// A plan would delete or replace a resource whose lifecycle forbids it.
+    #[error("`{address}` has `lifecycle.prevent_destroy`, and this plan would {action} it{why}")]
+    #[diagnostic(
+        code("drone::plan::prevent_destroy"),
+        help("change the workflow so the resource is updated in place, or set `prevent_destroy = false` first if it must go")
+    )]
+    PreventDestroy {
+        /// The protected resource.
+        address: String,
+        /// `replace` or `delete`.
+        action: &'static str,
+        /// What forces it (the attributes whose change replaces it).
+        why: String,
+        /// Where `prevent_destroy` is set.
+        #[label("protected here")]
+        span: Span,
+    },
     /// A workflow header setting drone cannot use.
     #[error("{message}")]
     #[diagnostic(code("drone::eval::workflow"), help("{help}"))]
@@ -196,6 +213,7 @@ impl Located for EvalError {
             | Arithmetic { span, .. }
             | Secret { span, .. }
             | UnknownRule { span, .. }
+            | PreventDestroy { span, .. }
             | Workflow { span, .. } => *span,
         }
     }

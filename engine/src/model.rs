@@ -127,6 +127,11 @@ pub struct Instance {
     /// Attributes whose changes plans leave alone once it exists (`lifecycle.ignore_changes`):
     /// something else owns them, such as autoscaling a service's `desired_count`.
     pub ignore_changes: BTreeSet<String>,
+    /// Where `lifecycle.prevent_destroy` is set true: plans that would delete or replace it are
+    /// refused, and so is `destroy`, before any call.
+    pub prevent_destroy: Option<Span>,
+    /// `lifecycle.create_before_destroy`: a replacement makes the new resource before deleting the old.
+    pub create_before_destroy: bool,
     /// Declared with `data`: an existing resource, looked up and read, never created,
     /// changed or deleted.
     pub read_only: bool,

@@ -80,6 +80,8 @@ pub struct Plan {
     pub recovered: Vec<Recovered>,
     /// Resources `moved` blocks gave a new address, `(old, new)`: state changes, the cloud does not.
     pub moved: Vec<(String, String)>,
+    /// The workflow's outputs as the plan knows them (`Unknown` until apply where they depend on it).
+    pub outputs: BTreeMap<String, Value>,
 }
 
 impl Plan {
@@ -109,6 +111,47 @@ impl Plan {
     /// though the workflow says otherwise (`lifecycle.ignore_changes`).
     pub fn ignores(&self, address: &str, attribute: &str) -> bool {
         self.actions.iter().any(|a| a.address == address && a.ignored.iter().any(|i| i == attribute))
+    }
+
+    /// Keeps only the actions of `targets` and of what they depend on (a target names one
+    /// instance, a block's every instance, or a component instance's every resource). Returns
+    /// the plan and the addresses kept only as dependencies; an error names a target that
+    /// matches nothing, with the closest address.
+    pub fn targeted(mut self, model: &Model, targets: &[String]) -> Result<(Plan, Vec<String>), String> {
+        let matches = |address: &str, target: &str| {
+            address == target
+                || address.starts_with(&format!("{target}["))
+                || address.starts_with(&format!("{target}."))
+        };
+        let mut wanted: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for target in targets {
+            let found: Vec<String> =
+                self.actions.iter().filter(|a| matches(&a.address, target)).map(|a| a.address.clone()).collect();
+            if found.is_empty() {
+                let addresses = self.actions.iter().map(|a| a.address.as_str());
+                let hint = drone_lang::suggest::closest(target, addresses)
+                    .map_or_else(String::new, |c| format!("; did you mean `{c}`?"));
+                return Err(format!("`--target {target}` matches no resource of the workflow or its state{hint}"));
+            }
+            wanted.extend(found);
+        }
+        let named = wanted.clone();
+        let mut stack: Vec<String> = wanted.iter().cloned().collect();
+        while let Some(address) = stack.pop() {
+            for dep in model.instances.get(&address).map(|i| i.deps.iter()).into_iter().flatten() {
+                if wanted.insert(dep.clone()) {
+                    stack.push(dep.clone());
+                }
+            }
+        }
+        self.actions.retain(|a| wanted.contains(&a.address));
+        let pulled = self
+            .actions
+            .iter()
+            .filter(|a| !named.contains(&a.address) && a.kind != ActionKind::NoOp)
+            .map(|a| a.address.clone())
+            .collect();
+        Ok((self, pulled))
     }
 
     /// Attaches the moves the workflow's `moved` blocks made in state.
@@ -161,6 +204,7 @@ impl Plan {
                     "ignored": self.ignores(&d.address, &c.attribute),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "outputs": self.outputs.iter().map(|(k, v)| (k.clone(), render(&Some(v.clone())))).collect::<serde_json::Map<_, _>>(),
             "summary": {
                 "create": self.count(ActionKind::Create),
                 "update": self.count(ActionKind::Update),
@@ -250,6 +294,16 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             }
         };
         planned.insert(instance.address.clone(), planned_value(schema, &config, prior.map(|p| &p.attributes), kind));
+        if let (Some(span), ActionKind::Replace) = (instance.prevent_destroy, kind) {
+            let forced: Vec<&str> =
+                changes.iter().filter(|c| c.forces_replacement).map(|c| c.attribute.as_str()).collect();
+            let why = match (forced.is_empty(), prior.is_some_and(|p| p.tainted)) {
+                (_, true) => " (its creation did not finish)".to_string(),
+                (true, false) => String::new(),
+                (false, false) => format!(" (changing {} replaces it)", forced.join(", ")),
+            };
+            errors.push(EvalError::PreventDestroy { address: instance.address.clone(), action: "replace", why, span });
+        }
         actions.push(Action {
             address: instance.address.clone(),
             type_name: instance.type_name.clone(),
@@ -275,6 +329,14 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             });
         }
     }
+    // Outputs as far as the plan knows them; one that cannot be evaluated yet is unknown.
+    let resolver = Planned(&planned);
+    let evaluator = Evaluator::new(model, catalog, cx, &resolver);
+    let outputs = model
+        .outputs
+        .iter()
+        .map(|o| (o.name.clone(), evaluator.eval(&o.value, &Vec::new()).unwrap_or(Value::Unknown)))
+        .collect();
     if errors.is_empty() {
         Ok(Plan {
             workflow: model.workflow.clone(),
@@ -282,6 +344,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             drift: Vec::new(),
             recovered: Vec::new(),
             moved: Vec::new(),
+            outputs,
         })
     } else {
         Err(errors)
@@ -306,7 +369,14 @@ pub fn plan_destroy(state: &State) -> Plan {
             ignored: Vec::new(),
         })
         .collect();
-    Plan { workflow: state.workflow.clone(), actions, drift: Vec::new(), recovered: Vec::new(), moved: Vec::new() }
+    Plan {
+        workflow: state.workflow.clone(),
+        actions,
+        drift: Vec::new(),
+        recovered: Vec::new(),
+        moved: Vec::new(),
+        outputs: BTreeMap::new(),
+    }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.

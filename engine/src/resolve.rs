@@ -28,6 +28,9 @@ pub(crate) struct Create<'a> {
     pub(crate) token: &'a str,
     pub(crate) retry: Retry,
     pub(crate) throttled: &'a (dyn Fn() + Send + Sync),
+    /// The id of the resource a create-before-destroy replacement replaces: found under the
+    /// new one's name, it is the old one, never adopted as the new.
+    pub(crate) replacing: Option<&'a str>,
 }
 
 /// How many read-then-update rounds converging may take before it gives up.
@@ -74,6 +77,13 @@ pub(crate) async fn create(c: &Create<'_>) -> Result<(Observed, bool), ProviderE
             let adopted = err.kind == ErrorKind::AlreadyExists && !maybe_made;
             maybe_made |= err.kind == ErrorKind::Indeterminate;
             match (found, err.kind) {
+                (Some(Found { id, .. }), _) if c.replacing == Some(id.as_str()) => {
+                    let message = format!(
+                        "`{}` cannot be created before its predecessor is deleted: {id}, the resource it replaces, holds the name; give the replacement a name of its own, or drop `create_before_destroy`",
+                        c.address
+                    );
+                    return Err(ProviderError { kind: ErrorKind::AlreadyExists, message, ..err.clone() });
+                }
                 (Some(Found { id, owner: Owner::This }), _) => {
                     return converge(c, &id, false).await.map(|o| (o, adopted)).map_err(|e| e.after_create(&id));
                 }

@@ -196,7 +196,7 @@ pub struct FunctionSig {
 pub const META_ATTRIBUTES: [&str; 3] = ["provider", "depends_on", "lifecycle"];
 
 /// The settings a resource's `lifecycle` block accepts.
-pub const LIFECYCLE_SETTINGS: [&str; 1] = ["ignore_changes"];
+pub const LIFECYCLE_SETTINGS: [&str; 3] = ["ignore_changes", "prevent_destroy", "create_before_destroy"];
 
 /// The setting, valid in every provider block, that makes it the one used by
 /// resources that name none.

@@ -9,9 +9,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(name = "drone", version, about)]
 pub(crate) struct Cli {
-    /// The directory `use` and `file()` may read under (default: each workflow's own directory).
+    /// The directory `use` and `file()` may read under (default: the repository the workflow is
+    /// in, the nearest directory above it holding `.git`, else the workflow's own directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
+    /// No colour in plans and diagnostics, even on a terminal (as `NO_COLOR=1` does).
+    #[arg(long, global = true)]
+    pub(crate) no_color: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -56,6 +60,15 @@ pub(crate) enum Command {
         /// Show only what changed outside drone, not the changes that would undo it.
         #[arg(long)]
         refresh_only: bool,
+        #[command(flatten)]
+        targeting: Targeting,
+        /// Save the plan to this file, for `drone run FILE --plan PLAN` to apply exactly it.
+        #[arg(long, value_name = "PLAN")]
+        out: Option<PathBuf>,
+        /// Exit 0 when there is nothing to change, 2 when there are changes or drift, 1 on any
+        /// error (as `terraform plan -detailed-exitcode`).
+        #[arg(long)]
+        detailed_exitcode: bool,
     },
     /// Check, plan and execute a workflow.
     Run {
@@ -67,8 +80,14 @@ pub(crate) enum Command {
         #[arg(long, short)]
         yes: bool,
         /// Accept what changed outside drone into state; change nothing in the cloud.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "plan")]
         refresh_only: bool,
+        #[command(flatten)]
+        targeting: Targeting,
+        /// Apply exactly this saved plan (`drone plan --out`); refused when the state, the
+        /// workflow, its parameters or the account changed since it was made.
+        #[arg(long, value_name = "PLAN")]
+        plan: Option<PathBuf>,
     },
     /// Delete every resource the workflow's state records.
     Destroy {
@@ -79,6 +98,19 @@ pub(crate) enum Command {
         /// Destroy without asking (implied when standard input is not a terminal).
         #[arg(long, short)]
         yes: bool,
+    },
+    /// Print the outputs recorded by the last run (one by name, or all; JSON with `--json`).
+    Output {
+        /// The workflow file.
+        file: PathBuf,
+        /// The output's name.
+        name: Option<String>,
+        /// Print JSON: the value, or an object of every output.
+        #[arg(long)]
+        json: bool,
+        /// Where state lives: a file, or `s3://BUCKET/KEY`.
+        #[arg(long, value_name = "PATH_OR_S3_URL")]
+        state: Option<String>,
     },
     /// Print the least-privilege IAM policy for the identity that runs this workflow.
     Iam {
@@ -146,6 +178,15 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: StateCommand,
     },
+}
+
+/// `--target`: plan and apply only some resources.
+#[derive(clap::Args, Clone, Default)]
+pub(crate) struct Targeting {
+    /// Only this resource (an address; a block's or a component instance's takes all of it) and
+    /// what it depends on (repeatable). For repairs, not routine use: the rest may still differ.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub(crate) targets: Vec<String>,
 }
 
 #[derive(clap::Args, Clone, Default)]

@@ -21,11 +21,39 @@ pub fn main() -> ExitCode {
     if let Some(root) = cli.root {
         pipeline::set_root(root);
     }
-    let outcome = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime.block_on(dispatch(cli.command)),
-        Err(e) => Err(CliError::Internal(format!("cannot start the async runtime: {e}"))),
+    if cli.no_color {
+        // Read wherever colour is chosen (miette, the plan view), before any thread starts.
+        std::env::set_var("NO_COLOR", "1");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return crate::render::failure(CliError::Internal(format!("cannot start the async runtime: {e}"))).into()
+        }
     };
-    outcome.unwrap_or_else(crate::render::failure).into()
+    // `plan --detailed-exitcode` speaks Terraform's codes: 0 no changes, 2 changes or drift, 1 any error.
+    if let Command::Plan { file, common, format, refresh_only, targeting, out, detailed_exitcode } = &cli.command {
+        let request = commands::plan::PlanRequest {
+            file,
+            common,
+            format: *format,
+            refresh_only: *refresh_only,
+            targets: &targeting.targets,
+            out: out.as_deref(),
+        };
+        let catalog = drone_stdlib::catalog();
+        let planned = runtime.block_on(commands::plan::plan(request, &catalog));
+        return match (planned, *detailed_exitcode) {
+            (Ok(changes), true) => ExitCode::from(if changes { 2 } else { 0 }),
+            (Ok(_), false) => Exit::Success.into(),
+            (Err(e), true) => {
+                crate::render::failure(e);
+                ExitCode::from(1)
+            }
+            (Err(e), false) => crate::render::failure(e).into(),
+        };
+    }
+    runtime.block_on(dispatch(cli.command)).unwrap_or_else(crate::render::failure).into()
 }
 
 async fn dispatch(command: Command) -> Outcome {
@@ -39,11 +67,21 @@ async fn dispatch(command: Command) -> Outcome {
             commands::check::check(&files, &params, format, &policy, &catalog)
         }
         Command::Fmt { files, check } => commands::fmt::fmt(&files, check),
-        Command::Plan { file, common, format, refresh_only } => {
-            commands::plan::plan(&file, &common, format, refresh_only, &catalog).await
+        // `main` runs `plan` itself, for its exit codes.
+        Command::Plan { .. } => Err(CliError::Internal("`plan` reached the general dispatch".into())),
+        Command::Run { file, common, yes, refresh_only, targeting, plan } => {
+            let request = commands::run::RunRequest {
+                file: &file,
+                common: &common,
+                yes,
+                refresh_only,
+                targets: &targeting.targets,
+                saved: plan.as_deref(),
+            };
+            commands::run::run(request, &catalog).await
         }
-        Command::Run { file, common, yes, refresh_only } => {
-            commands::run::run(&file, &common, yes, refresh_only, &catalog).await
+        Command::Output { file, name, json, state } => {
+            commands::output::output(&file, name.as_deref(), json, state.as_deref(), &catalog).await
         }
         Command::Destroy { file, common, yes } => commands::destroy::destroy(&file, &common, yes, &catalog).await,
         Command::Task { file, name, args, dry_run, tunnels, on, common } => {

@@ -31,6 +31,21 @@ pub(crate) async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &C
     }
     // What `data` blocks read is not destroyed, only forgotten.
     state.resources.retain(|_, r| !r.data);
+    // Protected resources stop the destroy before any call, not half-way through it.
+    let protected: Vec<&str> = session
+        .loaded
+        .model
+        .instances
+        .values()
+        .filter(|i| i.prevent_destroy.is_some() && state.resources.contains_key(&i.address))
+        .map(|i| i.address.as_str())
+        .collect();
+    if !protected.is_empty() {
+        return Err(CliError::refused(
+            format!("{} {} `lifecycle.prevent_destroy`; nothing was destroyed", protected.join(", "), if protected.len() == 1 { "has" } else { "have" }),
+            Some("set `prevent_destroy = false` (in prod.drone: `--param protect_data=false`) if it really must go, or `drone state rm` it to leave it standing"),
+        ));
+    }
     let plan = plan::plan_destroy(&state).with_recovered(recovered);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     let former = state.resources.clone();
@@ -42,7 +57,7 @@ pub(crate) async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &C
     if !plan.is_empty() {
         if !confirm("Destroy these resources?", yes) {
             eprintln!("cancelled; nothing was changed");
-            return Ok(Exit::Success);
+            return Ok(Exit::Declined);
         }
         let scripts = workflow_scripts(&session, catalog, &state)?;
         let purpose = crate::commands::apply::Purpose::Destroy;

@@ -1,23 +1,28 @@
-//! `drone plan`: what `run` would change, against the account as it is.
+//! `drone plan`: what `run` would change, against the account as it is;
+//! optionally saved for `run --plan` to apply exactly.
 
 use std::path::Path;
 
 use drone_lang::Catalog;
 
 use crate::cli::args::{Common, PlanFormat};
-use crate::error::Outcome;
-use crate::exit::Exit;
-use crate::session::{announce, apply_moved, drift_only, load_state, plan_against, refreshed, session};
+use crate::error::CliError;
+use crate::session::{announce, apply_moved, drift_only, load_state, plan_against, refreshed, session, targeted};
 
-/// Refreshes `file`'s state and prints the plan (or, with `refresh_only`, only the drift).
-pub(crate) async fn plan(
-    file: &Path,
-    common: &Common,
-    format: PlanFormat,
-    refresh_only: bool,
-    catalog: &Catalog,
-) -> Outcome {
-    let session = session(file, common, catalog, true).await?;
+/// What `drone plan` was asked.
+pub(crate) struct PlanRequest<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) common: &'a Common,
+    pub(crate) format: PlanFormat,
+    pub(crate) refresh_only: bool,
+    pub(crate) targets: &'a [String],
+    pub(crate) out: Option<&'a Path>,
+}
+
+/// Refreshes the state and prints the plan (or, with `refresh_only`, only the drift); true
+/// when it changes something or found drift.
+pub(crate) async fn plan(r: PlanRequest<'_>, catalog: &Catalog) -> Result<bool, CliError> {
+    let session = session(r.file, r.common, catalog, true).await?;
     // A plan takes no lock; one made while another run holds it sees resources mid-change.
     if let Some(owner) = crate::store::holder(&session.location).await {
         eprintln!(
@@ -27,16 +32,25 @@ pub(crate) async fn plan(
     announce(&session).await?;
     let mut state = load_state(&session).await?;
     let moved = apply_moved(&session, &mut state)?;
-    let refreshed = refreshed(&session, &state, catalog, common.concurrency).await?;
-    let plan = if refresh_only {
+    let refreshed = refreshed(&session, &state, catalog, r.common.concurrency).await?;
+    let plan = if r.refresh_only {
         drift_only(&session.loaded.model.workflow, refreshed.drift, refreshed.recovered)
     } else {
-        plan_against(&session, refreshed, catalog)?.0
+        targeted(&session, plan_against(&session, refreshed, catalog)?.0, r.targets)?
     }
     .with_moved(moved);
-    match format {
+    match r.format {
         PlanFormat::Human => print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases)),
         PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()),
     }
-    Ok(Exit::Success)
+    if let Some(out) = r.out {
+        crate::commands::saved::write(out, &session, &state, &plan, (&r.common.params, r.targets))?;
+        eprintln!(
+            "Saved the plan to {}; `drone run {} --plan {}` applies exactly it.",
+            out.display(),
+            r.file.display(),
+            out.display()
+        );
+    }
+    Ok(!plan.is_empty() || !plan.drift.is_empty())
 }

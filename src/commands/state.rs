@@ -31,17 +31,7 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> O
         | StateCommand::Migrate { file, state, .. } => (file.clone(), state.clone()),
         StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
     };
-    let loaded = pipeline::load(&file, &BTreeMap::new(), catalog).or_else(|e| {
-        if e.exit() == Exit::Language {
-            header_only(&file).ok_or(e)
-        } else {
-            Err(e)
-        }
-    })?;
-    let workflow = loaded.model.workflow.clone();
-    let location = store::location(&file, &loaded.model, flag.as_deref())?;
-    let cx = store::lock_context(&file);
-    let backend = store::backend(&location, &cx).await;
+    let (workflow, location, backend, cx) = state_of(&file, flag.as_deref(), catalog).await?;
     match command {
         StateCommand::Orphans { .. } => unreachable!("`state orphans` talks to the cloud and is run before"),
         StateCommand::List { .. } => {
@@ -155,8 +145,30 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> O
     Ok(Exit::Success)
 }
 
+/// The state of the workflow at `file` (at `flag` when given): the workflow's name, where its
+/// state lives, the backend there and the lock context. Parameters may be missing: only the
+/// header is needed, read from its plain strings when the whole file cannot be loaded without them.
+pub(crate) async fn state_of(
+    file: &Path,
+    flag: Option<&str>,
+    catalog: &Catalog,
+) -> Result<(String, Location, std::sync::Arc<dyn Backend>, LockContext), CliError> {
+    let loaded = pipeline::load(file, &BTreeMap::new(), catalog).or_else(|e| {
+        if e.exit() == Exit::Language {
+            header_only(file).ok_or(e)
+        } else {
+            Err(e)
+        }
+    })?;
+    let workflow = loaded.model.workflow.clone();
+    let location = store::location(file, &loaded.model, flag)?;
+    let cx = store::lock_context(file);
+    let backend = store::backend(&location, &cx).await;
+    Ok((workflow, location, backend, cx))
+}
+
 /// Writes `text` to `path`, readable by its owner only (state may hold fingerprints of secrets).
-fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

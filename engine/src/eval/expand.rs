@@ -338,6 +338,19 @@ impl Expander<'_> {
         }
     }
 
+    /// A boolean `lifecycle` setting of a resource, and where it is written.
+    fn lifecycle_switch(
+        &self,
+        model: &Model,
+        attributes: &[drone_lang::ast::Attribute],
+        key: &str,
+        scope: &Scope,
+    ) -> Option<(bool, drone_lang::span::Span)> {
+        let entry = lifecycle_entry(attributes, key)?;
+        let on = self.eval(model, &entry.value, scope).ok()?.as_bool()?;
+        Some((on, entry.value.span))
+    }
+
     fn eval(&self, model: &Model, expr: &Expr, scope: &Scope) -> Result<Value, EvalError> {
         Evaluator::new(model, self.catalog, self.cx, &NothingKnown).eval(expr, scope)
     }
@@ -371,6 +384,13 @@ impl Expander<'_> {
                         .and_then(|a| if let ExprKind::Var(v) = &a.value.kind { Some(v.name.clone()) } else { None })
                         .unwrap_or_default();
                     let attributes = r.attributes.iter().filter(|a| a.name.name != "provider").cloned().collect();
+                    let prevent_destroy = self
+                        .lifecycle_switch(model, &r.attributes, "prevent_destroy", scope)
+                        .filter(|(on, _)| *on)
+                        .map(|(_, span)| span);
+                    let create_before_destroy = self
+                        .lifecycle_switch(model, &r.attributes, "create_before_destroy", scope)
+                        .is_some_and(|(on, _)| on);
                     self.pending.push(Instance {
                         address: address(&drone_lang::components::address_of(&type_name, &r.name.name), key.as_deref()),
                         decl,
@@ -385,6 +405,8 @@ impl Expander<'_> {
                         name_span: r.name.span,
                         deps: BTreeSet::new(),
                         ignore_changes: ignored_attributes(&r.attributes),
+                        prevent_destroy,
+                        create_before_destroy,
                         read_only: r.read_only,
                     });
                 }
@@ -652,6 +674,16 @@ pub(crate) fn walk_children(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Var(_) => {}
     }
+}
+
+/// A setting of a resource's `lifecycle` block.
+fn lifecycle_entry<'a>(
+    attributes: &'a [drone_lang::ast::Attribute],
+    key: &str,
+) -> Option<&'a drone_lang::ast::MapEntry> {
+    let lifecycle = attributes.iter().find(|a| a.name.name == "lifecycle")?;
+    let ExprKind::Map(entries) = &lifecycle.value.kind else { return None };
+    entries.iter().find(|e| e.key.name == key)
 }
 
 /// The attribute names a resource's `lifecycle = { ignore_changes = [...] }`

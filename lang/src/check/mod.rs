@@ -745,7 +745,7 @@ impl<'a> Checker<'a> {
             let name = attr.name.name.as_str();
             match name {
                 "provider" => self.check_provider_choice(&attr.value),
-                "lifecycle" => self.check_lifecycle(&attr.value, schema),
+                "lifecycle" => self.check_lifecycle(&attr.value, schema, scope),
                 "depends_on" => {
                     let ty = self.infer(&attr.value, scope);
                     let ok = matches!(&ty, Type::List(e) if matches!(**e, Type::Resource(_) | Type::Any))
@@ -818,7 +818,7 @@ impl<'a> Checker<'a> {
 
     /// `lifecycle = { ignore_changes = ["desired_count"] }`: literal names of
     /// attributes the type lets a workflow set.
-    fn check_lifecycle(&mut self, value: &Expr, schema: &crate::schema::ResourceSchema) {
+    fn check_lifecycle(&mut self, value: &Expr, schema: &crate::schema::ResourceSchema, scope: &Scope) {
         let ExprKind::Map(entries) = &value.kind else {
             self.error(CheckError::TypeMismatch {
                 expected: "a lifecycle block".into(),
@@ -829,10 +829,16 @@ impl<'a> Checker<'a> {
             return;
         };
         for entry in entries {
+            if ["prevent_destroy", "create_before_destroy"].contains(&entry.key.name.as_str()) {
+                // A switch known before planning: a literal, a parameter, a `let`.
+                let found = self.infer(&entry.value, scope);
+                self.expect(&Type::Bool, &found, entry.value.span, &entry.key.name);
+                continue;
+            }
             if entry.key.name != "ignore_changes" {
                 let help = did_you_mean(
                     closest(&entry.key.name, crate::schema::LIFECYCLE_SETTINGS),
-                    "a lifecycle block takes `ignore_changes`",
+                    "a lifecycle block takes `ignore_changes`, `prevent_destroy` and `create_before_destroy`",
                 );
                 self.error(CheckError::UnknownAttribute {
                     type_name: "lifecycle".into(),
