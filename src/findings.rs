@@ -78,7 +78,6 @@ pub fn human(report: &Report, sources: &SourceMap) {
         let shown = Shown { finding: finding.clone(), help };
         eprint!("{}", crate::render::render_with(&shown, sources, color, &mut indexes));
     }
-    eprintln!("{}", summary(report));
 }
 
 /// "2 errors, 1 warning, 1 suppressed".

@@ -24,6 +24,21 @@ pub struct Loaded {
 
 /// Loads, checks and expands `path`. Secrets are not resolved here.
 pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -> Result<Loaded, CliError> {
+    load_with(path, params, catalog, false)
+}
+
+/// [`load`] as `check` sees a workflow: a required parameter given no value is unknown, not an
+/// error (as `terraform validate` does), so a pull request is checked without production's values.
+pub fn load_for_check(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -> Result<Loaded, CliError> {
+    load_with(path, params, catalog, true)
+}
+
+fn load_with(
+    path: &Path,
+    params: &BTreeMap<String, String>,
+    catalog: &Catalog,
+    missing_unknown: bool,
+) -> Result<Loaded, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::unreadable(path.display(), &e))?;
     let (program, load_errors) = drone_lang::load(path, text, &FsLoader { root: root_for(path) });
     if !load_errors.is_empty() {
@@ -37,7 +52,7 @@ pub fn load(path: &Path, params: &BTreeMap<String, String>, catalog: &Catalog) -
     let scripts = scripts(&mut program, &root_for(path))?;
     let host = host_for(path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    let input = drone_engine::eval::EvalInput { params, cx: &cx };
+    let input = drone_engine::eval::EvalInput { params, cx: &cx, missing_unknown };
     match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => Ok(Loaded { program, model, scripts }),
         Err(errors) => Err(diagnostics(&errors, &program.sources)),

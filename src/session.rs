@@ -48,6 +48,7 @@ pub(crate) async fn session(
         let report = crate::policies::evaluate(&mut loaded, catalog, &common.policy.selection())?;
         if !report.findings.is_empty() {
             crate::findings::human(&report, &loaded.program.sources);
+            eprintln!("{}", crate::findings::summary(&report));
         }
         if report.active(Severity::Error) > 0 {
             return Err(CliError::Policy);

@@ -295,3 +295,106 @@ fn create_before_destroy_makes_the_replacement_first() {
     assert!(!state.contains("#deposed"), "{state}");
     assert!(state.contains("/conventions/conventions-logs-b") && !state.contains("/conventions/conventions-logs-a"));
 }
+
+/// The small conveniences: `check DIR`, a required parameter unknown to `check`, shell
+/// completions, `task --list` and a task's `--help`, object fields in `--list-types`, the
+/// policy summary said once.
+#[test]
+fn the_small_conveniences_of_the_daily_loop() {
+    let root = super::support::root();
+    let out = run(drone(None).current_dir(&root).args(["check", "workflows"]));
+    assert_exit(&out, 0);
+    let stdout = text(&out).0;
+    for workflow in ["bootstrap", "dev", "prod", "staging"] {
+        assert!(stdout.contains(&format!("workflows/{workflow}.drone: ")), "{stdout}");
+    }
+    // Said once per file: on the file's line, not a second time on its own.
+    let out = run(drone(None).current_dir(&root).args(["check", "workflows/prod.drone"]));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(format!("{stdout}{stderr}").matches("policy: 0 errors").count(), 1, "{stdout}{stderr}");
+
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("w.drone"),
+        "workflow \"w\" {}\n\nparam bucket: string\n\nresource aws.s3.bucket logs {\n  name          = bucket\n  versioning    = true\n  encryption    = \"AES256\"\n  force_destroy = true\n}\n",
+    )
+    .expect("write");
+    let out = run(drone(None).current_dir(dir.path()).args(["check", "w.drone", "--disable-policy", "data"]));
+    assert_exit(&out, 0);
+    let out = run(drone(Some("http://127.0.0.1:9")).current_dir(dir.path()).args(["plan", "w.drone"]));
+    assert_exit(&out, 3);
+    assert!(text(&out).1.contains("missing value for parameter `bucket`"), "{}", text(&out).1);
+
+    let out = run(drone(None).args(["completions", "bash"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("_drone()") && text(&out).0.contains("complete -F _drone"), "{}", text(&out).0);
+
+    let out = run(drone(None).current_dir(&root).args(["task", "workflows/prod.drone", "--list"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.starts_with("delete_posts  (ids: list(string) = []"), "{}", text(&out).0);
+    let out = run(drone(None).current_dir(&root).args(["task", "workflows/prod.drone", "delete_posts", "--help"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("  --arg batch=...  number (default 500)"), "{}", text(&out).0);
+    assert!(text(&out).0.contains("mysql on data.primary.aws.rds.cluster.ghost"), "{}", text(&out).0);
+    let out = run(drone(None).current_dir(&root).args(["task", "workflows/prod.drone", "delete_post", "--help"]));
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("did you mean `delete_posts`?"), "{}", text(&out).1);
+
+    let out = run(drone(None).args(["check", "--list-types"]));
+    assert!(text(&out).0.contains("    .mounts (list(object), optional): volumes mounted into the container\n      .volume (string, required)"), "{}", text(&out).0);
+}
+
+const LOOPED: &str = r#"workflow "looped" {}
+
+provider aws main {
+  region  = "eu-west-1"
+  default = true
+}
+
+for zone in ["a", "b"] {
+  resource aws.logs.log_group zone {
+    name              = "/looped/${zone}"
+    retention_in_days = 30
+  }
+}
+
+resource aws.s3.bucket kept {
+  name       = "looped-kept"
+  versioning = true
+  encryption = "AES256"
+}
+"#;
+
+/// `state show` of a looped block names its instances' keys; a destroy that meets a bucket
+/// still holding objects says what to do about it, and calls itself a destroy.
+#[tokio::test(flavor = "multi_thread")]
+async fn state_show_names_a_loops_keys_and_a_failed_destroy_says_what_to_do() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("w.drone"), LOOPED).expect("write");
+    assert_exit(&drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]), 0);
+    let out = run(drone(None).current_dir(dir.path()).args([
+        "state",
+        "show",
+        "w.drone",
+        "aws.logs.log_group.zone",
+        "--state",
+        "state.json",
+    ]));
+    assert_exit(&out, 2);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("`aws.logs.log_group.zone` is a loop"), "{stderr}");
+    assert!(stderr.contains(r#"aws.logs.log_group.zone["a"], aws.logs.log_group.zone["b"]"#), "{stderr}");
+
+    let s3 = super::support::s3_client(&sdk_config(&moto.url).await);
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"an access log");
+    s3.put_object().bucket("looped-kept").key("2026/12/07.log").body(body).send().await.expect("object");
+    let out = drone_in(&moto, dir.path(), &["destroy", "w.drone", "--yes"]);
+    assert_exit(&out, 5);
+    let stdout = text(&out).0;
+    assert!(stdout.contains("Destroy failed: 0 created, 0 updated, 2 deleted, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("hint: the bucket still holds objects or object versions: set `force_destroy = true`"),
+        "{stdout}"
+    );
+}

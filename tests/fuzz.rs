@@ -198,7 +198,7 @@ fn exercise(text: &str, catalog: &Catalog, packs: &[(String, drone_lang::ast::Mo
     }
     let host = MemoryHost { today: "2026-11-27".into(), ..MemoryHost::default() };
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    let input = drone_engine::eval::EvalInput { params: &BTreeMap::new(), cx: &cx };
+    let input = drone_engine::eval::EvalInput { params: &BTreeMap::new(), cx: &cx, missing_unknown: false };
     let model = match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => model,
         Err(errors) => {

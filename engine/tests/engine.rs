@@ -76,7 +76,8 @@ fn model(src: &str) -> Model {
     assert!(errors.is_empty(), "{errors:?}");
     let host = test_host();
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
-    expand(&program, &catalog, &EvalInput { params: &BTreeMap::new(), cx: &cx }).expect("expands")
+    expand(&program, &catalog, &EvalInput { params: &BTreeMap::new(), cx: &cx, missing_unknown: false })
+        .expect("expands")
 }
 
 /// An in-memory cloud that records what it was asked, and when.

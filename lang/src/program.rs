@@ -38,7 +38,10 @@ pub fn read_confined(root: &Path, path: &Path) -> Result<String, String> {
     let root = root.canonicalize().map_err(|e| format!("the root directory {}: {}", root.display(), lower(e)))?;
     let real = path.canonicalize().map_err(lower)?;
     if !real.starts_with(&root) {
-        return Err(format!("it is outside the root directory {} (`--root DIR` widens it)", root.display()));
+        return Err(format!(
+            "it is outside the root directory {} (the root is `--root DIR` when given, else the repository the workflow is in: the nearest directory above it holding `.git`, else the workflow's own directory; `--root DIR` widens it)",
+            root.display()
+        ));
     }
     let meta = std::fs::metadata(&real).map_err(lower)?;
     if !meta.is_file() {

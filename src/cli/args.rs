@@ -24,7 +24,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Check workflows for language errors without touching the cloud.
     Check {
-        /// Workflow files.
+        /// Workflow files, or directories to check every `.drone` file under.
         #[arg(required_unless_present = "list_types")]
         files: Vec<PathBuf>,
         /// Parameter values, `name=value`.
@@ -127,11 +127,21 @@ pub(crate) enum Command {
         account: String,
     },
     /// Run a task the workflow declares (a rhai script, with its grants only).
+    #[command(disable_help_flag = true)]
     Task {
         /// The workflow file.
-        file: PathBuf,
+        #[arg(required_unless_present = "help")]
+        file: Option<PathBuf>,
         /// The task's name.
-        name: String,
+        #[arg(required_unless_present_any = ["list", "help"])]
+        name: Option<String>,
+        /// List the workflow's tasks with their inputs and grants.
+        #[arg(long)]
+        list: bool,
+        /// With a task's name: its inputs (the `--arg`s it takes), grants and where it can run;
+        /// without one, this help.
+        #[arg(short, long)]
+        help: bool,
         /// The task's arguments, `name=value` (lists comma-separated).
         #[arg(long = "arg", value_name = "NAME=VALUE")]
         args: Vec<String>,
@@ -147,6 +157,12 @@ pub(crate) enum Command {
         on: RunsOn,
         #[command(flatten)]
         common: Common,
+    },
+    /// Print a shell's completion script for drone: `drone completions bash > /etc/bash_completion.d/drone`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Serve the Language Server Protocol on stdin and stdout (diagnostics as `drone check`
     /// gives them, completion, hover, go to definition, symbols, formatting).

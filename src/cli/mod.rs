@@ -84,12 +84,29 @@ async fn dispatch(command: Command) -> Outcome {
             commands::output::output(&file, name.as_deref(), json, state.as_deref(), &catalog).await
         }
         Command::Destroy { file, common, yes } => commands::destroy::destroy(&file, &common, yes, &catalog).await,
-        Command::Task { file, name, args, dry_run, tunnels, on, common } => {
+        Command::Task { file, name, list, help, args, dry_run, tunnels, on, common } => {
+            let (Some(file), false) = (file, help && name.is_none()) else {
+                use clap::CommandFactory;
+                let mut command = Cli::command();
+                if let Some(task) = command.find_subcommand_mut("task") {
+                    let _ = task.print_long_help();
+                }
+                return Ok(Exit::Success);
+            };
+            if list || help {
+                return commands::task::describe(&file, name.as_deref(), &common, &catalog);
+            }
+            let name = name.unwrap_or_default();
             let task =
                 commands::task::TaskArgs { file: &file, name: &name, args: &args, dry_run, tunnels: &tunnels, on };
             commands::task::task(task, &common, &catalog).await
         }
         Command::Lsp => Ok(crate::lsp::serve(&catalog)),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "drone", &mut std::io::stdout());
+            Ok(Exit::Success)
+        }
         Command::Graph { file, params, format } => commands::graph::graph(&file, &params, format, &catalog),
         Command::Iam { file, params, phase, account } => {
             commands::iam::iam(&file, &params, phase.as_deref(), &account, &catalog)

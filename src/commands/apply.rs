@@ -111,6 +111,9 @@ pub(crate) async fn execute(
             Status::Done => continue,
         };
         println!("  {label:<7} {} ({}): {reason}", o.address, o.operation.verb());
+        if let Some(hint) = hint_for(reason) {
+            println!("          hint: {hint}");
+        }
     }
     for (phase, why) in &report.phase_failures {
         println!("  failed  phase `{phase}`'s scripts: {why}");
@@ -130,5 +133,20 @@ async fn interrupts(stop: Arc<AtomicBool>) {
     if tokio::signal::ctrl_c().await.is_ok() {
         eprintln!("aborted: the operations in flight are recorded as intents; the next run looks up what they did");
         std::process::exit(Exit::Interrupted as i32);
+    }
+}
+
+/// What to do about a failure AWS explains only in its own terms.
+fn hint_for(reason: &str) -> Option<&'static str> {
+    let lower = reason.to_lowercase();
+    if lower.contains("bucketnotempty") {
+        Some("the bucket still holds objects or object versions: set `force_destroy = true` on it and run, then destroy again (or empty it by hand)")
+    } else if lower.contains("deletion protection")
+        || lower.contains("deletionprotection")
+        || lower.contains("protection enabled")
+    {
+        Some("the resource has deletion protection: set `deletion_protection = false` (prod.drone: `--param protect_data=false`) and run, then destroy again")
+    } else {
+        None
     }
 }

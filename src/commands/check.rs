@@ -2,13 +2,13 @@
 //! workflow by its policies without touching the cloud, and reports in the
 //! format asked for.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use drone_engine::policy::Severity;
 use drone_lang::Catalog;
 
 use crate::cli::args::{CheckFormat, PolicyArgs};
-use crate::error::Outcome;
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
 use crate::findings::Problem;
 use crate::pipeline;
@@ -24,11 +24,12 @@ pub(crate) fn check(
     catalog: &Catalog,
 ) -> Outcome {
     let params = params(raw_params)?;
+    let files = workflow_files(files)?;
     let mut worst = Exit::Success;
     let mut reports = Vec::new();
     let mut problems = Vec::new();
-    for file in files {
-        let report = pipeline::load(file, &params, catalog).and_then(|mut loaded| {
+    for file in &files {
+        let report = pipeline::load_for_check(file, &params, catalog).and_then(|mut loaded| {
             crate::policies::evaluate(&mut loaded, catalog, &policy.selection()).map(|r| (r, loaded))
         });
         match report {
@@ -90,6 +91,37 @@ pub(crate) fn check(
     Ok(worst)
 }
 
+/// The files to check: each file given, and every `.drone` file under each directory given
+/// (hidden directories and `target` left out), in name order.
+fn workflow_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if path.is_dir() && !name.starts_with('.') && name != "target" {
+                walk(&path, out)?;
+            } else if path.is_file() && name.ends_with(".drone") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for path in given {
+        if path.is_dir() {
+            let before = out.len();
+            walk(path, &mut out).map_err(|e| CliError::unreadable(path.display(), &e))?;
+            if out.len() == before {
+                return Err(CliError::usage(format!("{} holds no .drone file", path.display()), None));
+            }
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The more serious of two outcomes: other failures, then policy errors,
 /// then policy warnings, then success.
 fn worse(a: Exit, b: Exit) -> Exit {
@@ -127,7 +159,24 @@ pub(crate) fn list_types(catalog: &Catalog) -> String {
                 (true, true, false) => "",
             };
             out.push_str(&format!("  {} ({}, {mode}{replaces}{drift}): {}\n", a.name, a.ty, a.doc));
+            fields(&a.ty, 2, &mut out);
         }
     }
     out
+}
+
+/// The fields of an object type (or of a list's or map's objects), indented under their attribute.
+fn fields(ty: &drone_lang::schema::Type, depth: usize, out: &mut String) {
+    use drone_lang::schema::Type;
+    match ty {
+        Type::Object(fields_of) => {
+            for f in fields_of {
+                let presence = if f.required { "required" } else { "optional" };
+                out.push_str(&format!("{}.{} ({}, {presence}): {}\n", "  ".repeat(depth), f.name, f.ty, f.doc));
+                self::fields(&f.ty, depth + 1, out);
+            }
+        }
+        Type::List(inner) | Type::Map(inner) => self::fields(inner, depth, out),
+        _ => {}
+    }
 }

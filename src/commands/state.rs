@@ -43,6 +43,19 @@ pub(crate) async fn state_command(command: StateCommand, catalog: &Catalog) -> O
         StateCommand::Show { address, .. } => {
             let state = store::load(backend.as_ref(), &workflow).await?;
             let Some(r) = state.resources.get(&address) else {
+                // A looped block is recorded one instance per key: name the keys.
+                let looped: Vec<&str> = state
+                    .resources
+                    .keys()
+                    .filter(|k| k.starts_with(&format!("{address}[")))
+                    .map(String::as_str)
+                    .collect();
+                if !looped.is_empty() {
+                    return Err(CliError::refused(
+                        format!("`{address}` is a loop; state records each of its instances under its key"),
+                        Some(&format!("show one of them: {}", looped.join(", "))),
+                    ));
+                }
                 let help = did_you_mean(&address, state.resources.keys().map(String::as_str));
                 return Err(CliError::refused(format!("no resource `{address}` in state{help}"), None));
             };

@@ -21,6 +21,69 @@ pub(crate) struct TaskArgs<'a> {
     pub(crate) on: crate::cli::args::RunsOn,
 }
 
+/// `drone task FILE --list` (every task, one line each) and `drone task FILE NAME --help` (one
+/// task: the `--arg`s it takes, its grants, where it can run). Needs no parameter values.
+pub(crate) fn describe(
+    file: &Path,
+    name: Option<&str>,
+    common: &crate::cli::args::Common,
+    catalog: &Catalog,
+) -> Outcome {
+    let params = crate::session::params(&common.params)?;
+    let loaded = crate::pipeline::load_for_check(file, &params, catalog)?;
+    let tasks: Vec<&drone_script::ScriptSpec> = loaded.scripts.iter().filter(|s| s.kind == ScriptKind::Task).collect();
+    let inputs = |spec: &drone_script::ScriptSpec| {
+        spec.inputs
+            .iter()
+            .map(|i| match &i.default {
+                Some(d) => format!("{}: {} = {d}", i.name, i.ty),
+                None => format!("{}: {}", i.name, i.ty),
+            })
+            .collect::<Vec<_>>()
+    };
+    let grants = |spec: &drone_script::ScriptSpec| {
+        spec.grants.0.iter().map(|g| format!("{} on {}", g.kind, g.targets.join(", "))).collect::<Vec<_>>()
+    };
+    let Some(name) = name else {
+        if tasks.is_empty() {
+            println!("{} declares no task", file.display());
+        }
+        let width = tasks.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        for t in &tasks {
+            let takes = inputs(t);
+            let takes = if takes.is_empty() { "no inputs".to_string() } else { takes.join(", ") };
+            println!("{:width$}  ({takes})", t.name);
+        }
+        return Ok(Exit::Success);
+    };
+    let Some(spec) = tasks.iter().find(|t| t.name == name) else {
+        let hint = drone_lang::suggest::closest(name, tasks.iter().map(|t| t.name.as_str()))
+            .map_or_else(|| "`--list` shows the workflow's tasks".to_string(), |n| format!("did you mean `{n}`?"));
+        return Err(CliError::Refused {
+            message: format!("{} declares no task `{name}`", file.display()),
+            help: Some(hint),
+        });
+    };
+    println!("task {name} ({}), at most {}s", file.display(), spec.timeout.as_secs());
+    println!("inputs (each `--arg NAME=VALUE`; lists comma-separated):");
+    for i in &spec.inputs {
+        match &i.default {
+            Some(d) => println!("  --arg {}=...  {} (default {d})", i.name, i.ty),
+            None => println!("  --arg {}=...  {} (required)", i.name, i.ty),
+        }
+    }
+    if spec.inputs.is_empty() {
+        println!("  none");
+    }
+    println!("grants (all it may do):");
+    for g in grants(spec) {
+        println!("  {g}");
+    }
+    let fargate = if spec.fargate.is_some() { "here, or `--on fargate`" } else { "here (no `fargate` settings)" };
+    println!("runs: {fargate}; `--dry-run` changes nothing");
+    Ok(Exit::Success)
+}
+
 /// Runs the task and reports how it ended.
 pub(crate) async fn task(t: TaskArgs<'_>, common: &crate::cli::args::Common, catalog: &Catalog) -> Outcome {
     let session = crate::session::session(t.file, common, catalog, false).await?;

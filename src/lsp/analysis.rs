@@ -147,7 +147,7 @@ fn judge(
     let host = crate::pipeline::host_for(&program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let params = BTreeMap::new();
-    let input = drone_engine::eval::EvalInput { params: &params, cx: &cx };
+    let input = drone_engine::eval::EvalInput { params: &params, cx: &cx, missing_unknown: false };
     let model = match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => model,
         Err(errors) => {

@@ -95,11 +95,18 @@ fn main() {
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let params = BTreeMap::new();
     measure("expand", || {
-        drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
+        drone_engine::eval::expand(
+            &program,
+            &catalog,
+            &drone_engine::eval::EvalInput { params: &params, cx: &cx, missing_unknown: false },
+        )
     });
-    let model =
-        drone_engine::eval::expand(&program, &catalog, &drone_engine::eval::EvalInput { params: &params, cx: &cx })
-            .expect("expands");
+    let model = drone_engine::eval::expand(
+        &program,
+        &catalog,
+        &drone_engine::eval::EvalInput { params: &params, cx: &cx, missing_unknown: false },
+    )
+    .expect("expands");
     assert_eq!(model.instances.len(), 10_000);
     // The built-in policy packs over the same 10,000 resources.
     let mut sources = drone_lang::SourceMap::new();

@@ -20,13 +20,16 @@ pub struct EvalInput<'a> {
     pub params: &'a BTreeMap<String, String>,
     /// Environment, files, secrets.
     pub cx: &'a CallContext<'a>,
+    /// `check`'s view (as `terraform validate`'s): a required parameter given no value is
+    /// unknown rather than an error, and what depends on it is unknown until planning.
+    pub missing_unknown: bool,
 }
 
 /// Expands a checked program into its model; reports every error it finds.
 pub fn expand(program: &Program, catalog: &Catalog, input: &EvalInput<'_>) -> Result<Model, Vec<EvalError>> {
     let mut errors = Vec::new();
     let mut model = Model { workflow: default_name(program), ..Model::default() };
-    bind_params(program, input.params, &mut model, &mut errors);
+    bind_params(program, input, &mut model, &mut errors);
     for import in program.imports.values() {
         for item in &import.module.items {
             if let Item::Let(l) = item {
@@ -83,7 +86,8 @@ fn default_name(program: &Program) -> String {
     program.root_path.file_stem().map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned())
 }
 
-fn bind_params(program: &Program, given: &BTreeMap<String, String>, model: &mut Model, errors: &mut Vec<EvalError>) {
+fn bind_params(program: &Program, input: &EvalInput<'_>, model: &mut Model, errors: &mut Vec<EvalError>) {
+    let (given, missing_unknown) = (input.params, input.missing_unknown);
     let declared: Vec<&Param> =
         program.root.items.iter().filter_map(|i| if let Item::Param(p) = i { Some(p) } else { None }).collect();
     for name in given.keys() {
@@ -126,6 +130,7 @@ fn bind_params(program: &Program, given: &BTreeMap<String, String>, model: &mut 
                     }
                 }
             }
+            (None, None) if missing_unknown => Value::Unknown,
             (None, None) => {
                 errors.push(EvalError::MissingParam { name: p.name.name.clone(), span: p.span });
                 continue;
