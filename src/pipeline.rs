@@ -54,7 +54,15 @@ fn load_with(
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let input = drone_engine::eval::EvalInput { params, cx: &cx, missing_unknown };
     match drone_engine::eval::expand(&program, catalog, &input) {
-        Ok(model) => Ok(Loaded { program, model, scripts }),
+        Ok(model) => {
+            // Values AWS would refuse are errors now, with their span, not at apply.
+            let invalid = drone_engine::validate::validate(&model, catalog, &cx);
+            if invalid.is_empty() {
+                Ok(Loaded { program, model, scripts })
+            } else {
+                Err(diagnostics(&invalid, &program.sources))
+            }
+        }
         Err(errors) => Err(diagnostics(&errors, &program.sources)),
     }
 }

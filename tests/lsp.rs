@@ -852,3 +852,16 @@ fn params_and_lets_hover_with_their_values_and_secrets_stay_hidden() {
     assert!(password.contains("(sensitive)") && !password.contains("hunter2"), "{password}");
     assert_eq!(client.stop(), Some(0));
 }
+
+/// The editor shows what `drone check` shows before apply: a range AWS would refuse, at its
+/// place, and a required parameter without a value is unknown rather than an error.
+#[test]
+fn values_aws_would_refuse_show_in_the_editor_as_check_reports_them() {
+    let text = "param vpc_range: string\n\nresource aws.ec2.vpc main {\n  cidr_block = \"10.0.0.1/16\"\n}\n\nresource aws.ec2.vpc other {\n  cidr_block = vpc_range\n}\n";
+    let Session { dir: _dir, client, diagnostics, .. } = Session::open("ranges.drone", text, &[]);
+    let invalid: Vec<&Value> = diagnostics.iter().filter(|d| d["code"] == "drone::eval::invalid_value").collect();
+    assert_eq!(invalid.len(), 1, "{diagnostics:#?}");
+    assert_eq!(invalid[0]["range"]["start"], json!({ "line": 3, "character": 15 }), "{invalid:?}");
+    assert!(!codes(&diagnostics).iter().any(|c| c == "drone::eval::missing_param"), "{diagnostics:#?}");
+    assert_eq!(client.stop(), Some(0));
+}

@@ -166,6 +166,18 @@ pub enum EvalError {
         #[label("unknown")]
         span: Span,
     },
+    /// A value AWS would refuse (an address range, a port, a zone, a retention period), known before apply.
+    #[error("{message}")]
+    #[diagnostic(code("drone::eval::invalid_value"), help("{help}"))]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// The fix.
+        help: String,
+        /// Where the value is written.
+        #[label("AWS would refuse this")]
+        span: Span,
+    },
     /// A plan would delete or replace a resource whose lifecycle forbids it.
     #[error("`{address}` has `lifecycle.prevent_destroy`, and this plan would {action} it{why}")]
     #[diagnostic(
@@ -214,6 +226,7 @@ impl Located for EvalError {
             | Secret { span, .. }
             | UnknownRule { span, .. }
             | PreventDestroy { span, .. }
+            | Invalid { span, .. }
             | Workflow { span, .. } => *span,
         }
     }

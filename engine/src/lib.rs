@@ -27,6 +27,7 @@ mod resolve;
 pub mod retry;
 pub mod scripts;
 pub mod state;
+pub mod validate;
 pub mod value;
 
 pub use error::EvalError;

@@ -147,7 +147,8 @@ fn judge(
     let host = crate::pipeline::host_for(&program.root_path);
     let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
     let params = BTreeMap::new();
-    let input = drone_engine::eval::EvalInput { params: &params, cx: &cx, missing_unknown: false };
+    // As `drone check` sees it: a required parameter without a value is unknown.
+    let input = drone_engine::eval::EvalInput { params: &params, cx: &cx, missing_unknown: true };
     let model = match drone_engine::eval::expand(&program, catalog, &input) {
         Ok(model) => model,
         Err(errors) => {
@@ -155,6 +156,8 @@ fn judge(
             return Analysis::stopped(out);
         }
     };
+    // Values AWS would refuse, as `drone check` reports them.
+    push(&mut out, &drone_engine::validate::validate(&model, catalog, &cx), doc);
     let values = values_of(&program, &model, catalog, &cx);
     let mut loaded = Loaded { program, model, scripts };
     let mut rules = Vec::new();

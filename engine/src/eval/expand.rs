@@ -306,6 +306,20 @@ impl Expander<'_> {
                     let mut settings = BTreeMap::new();
                     for attr in &p.attributes {
                         match self.eval(model, &attr.value, &Vec::new()) {
+                            Ok(Value::String(region))
+                                if attr.name.name == "region"
+                                    && !crate::validate::REGIONS.contains(&region.as_str()) =>
+                            {
+                                let help = drone_lang::suggest::closest(&region, crate::validate::REGIONS).map_or_else(
+                                    || "write an AWS region, e.g. \"eu-west-1\"".to_string(),
+                                    |r| format!("did you mean \"{r}\"?"),
+                                );
+                                self.errors.push(EvalError::Invalid {
+                                    message: format!("`{region}` is not an AWS region"),
+                                    help,
+                                    span: attr.value.span,
+                                });
+                            }
                             Ok(v) => {
                                 settings.insert(attr.name.name.clone(), v);
                             }

@@ -9,7 +9,7 @@ pub mod exposure;
 mod functions;
 pub mod iam;
 mod reach;
-mod symbolic;
+pub(crate) mod symbolic;
 
 use std::collections::BTreeSet;
 
