@@ -398,3 +398,31 @@ async fn state_show_names_a_loops_keys_and_a_failed_destroy_says_what_to_do() {
         "{stdout}"
     );
 }
+
+/// On a terminal the plan is coloured; `--no-color` (and `NO_COLOR`) turn it off.
+#[test]
+fn the_plan_is_coloured_on_a_terminal_unless_asked_not_to_be() {
+    let (moto, dir) = setup();
+    let on_a_terminal = |extra: &str, no_color_env: bool| {
+        let drone_bin = env!("CARGO_BIN_EXE_drone");
+        let command = format!("{drone_bin} plan w.drone --state state.json --disable-policy data {extra}");
+        let template = drone(Some(&moto.url));
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+            .stdin(std::process::Stdio::null());
+        if !no_color_env {
+            cmd.env_remove("NO_COLOR");
+        }
+        let out = cmd.output().expect("util-linux script");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_a_terminal("", false);
+    assert!(coloured.contains("\x1b[32m+\x1b[0m aws.s3.bucket.logs"), "{coloured:?}");
+    let plain = on_a_terminal("--no-color", false);
+    assert!(plain.contains("+ aws.s3.bucket.logs") && !plain.contains("\x1b[32m"), "{plain:?}");
+    let plain = on_a_terminal("", true);
+    assert!(!plain.contains("\x1b[32m"), "{plain:?}");
+}
