@@ -141,7 +141,7 @@ fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
         return format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shuttle-prod-origin-verify-AbCdEf");
     }
     // Object-level S3 actions (a hook emptying a bucket) are authorized on the bucket's objects.
-    if type_name == "aws.s3.bucket" && catalogue().get(action).is_some_and(|a| a.resource_types.contains(&"object")) {
+    if type_name == "aws.s3.bucket" && catalogue().get(action).is_some_and(|a| a.resource_types.contains("object")) {
         return format!("arn:aws:s3:::{id}/an-object");
     }
     arn(type_name, id)
@@ -181,10 +181,10 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
         checked += 1;
         // The other resources the request named, where AWS authorizes this action against them
         // (the catalogue lists their type for it): a subnet's VPC, a NAT gateway's subnet and address.
-        let accepted = catalogue().get(action).map(|a| a.resource_types.clone()).unwrap_or_default();
+        let accepted = catalogue().get(action).map(|a| a.resource_types).unwrap_or_default();
         for reference in strings(&call["references"]) {
             let arn = reference_arn(&reference);
-            if accepted.contains(&arn_resource_type(&arn)) {
+            if accepted.contains(arn_resource_type(&arn)) {
                 assert!(allowed(&arn), "the generated policy does not allow {action} on {arn}, which the call named");
                 related += 1;
             }

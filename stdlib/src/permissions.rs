@@ -126,7 +126,7 @@ pub fn deployer_policy(
                 let named: BTreeSet<String> = a
                     .resource_types
                     .iter()
-                    .filter_map(|kind| patterns.get(&(service, *kind)))
+                    .filter_map(|kind| patterns.get(&(service, kind)))
                     .flatten()
                     .cloned()
                     .collect();
@@ -227,7 +227,7 @@ fn script_resources(
             .flatten()
             .collect();
         for action in def.actions {
-            let accepted = catalogue.get(action).map(|a| a.resource_types.clone()).unwrap_or_default();
+            let accepted = catalogue.get(action).map(|a| a.resource_types.to_vec()).unwrap_or_default();
             let resources = out.entry(*action).or_default();
             if accepted.is_empty() {
                 resources.insert("*".to_string());
