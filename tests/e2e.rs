@@ -613,10 +613,12 @@ resource aws.ec2.subnet good {
   cidr_block = "10.40.1.0/24"
 }
 
-// Outside the VPC's range: EC2 rejects it.
+// The range `good` already holds (made first, as the tag refers to it): EC2 rejects it, which
+// drone cannot know before the call (a range outside the VPC's, `check` refuses).
 resource aws.ec2.subnet bad {
   vpc_id     = aws.ec2.vpc.main.id
-  cidr_block = "10.99.1.0/24"
+  cidr_block = "10.40.1.0/24"
+  tags       = { beside = aws.ec2.subnet.good.id }
 }
 
 resource aws.ec2.route_table app {
@@ -640,7 +642,7 @@ resource aws.s3.bucket independent {
     let (stdout, _) = text(&out);
     assert!(stdout.contains("Apply failed: 3 created, 0 updated, 0 deleted, 1 failed, 1 skipped."), "{stdout}");
     assert!(
-        stdout.contains("failed  aws.ec2.subnet.bad (create): CreateSubnet failed: InvalidSubnet.Range"),
+        stdout.contains("failed  aws.ec2.subnet.bad (create): CreateSubnet failed: InvalidSubnet.Conflict"),
         "{stdout}"
     );
     assert!(
@@ -654,7 +656,9 @@ resource aws.s3.bucket independent {
     assert!(!dir.path().join("state.json.lock").exists());
 
     // Fixing the cause and running again creates only what is missing.
-    let fixed = std::fs::read_to_string(&file).expect("read").replace("10.99.1.0/24", "10.40.2.0/24");
+    let fixed = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("cidr_block = \"10.40.1.0/24\"\n  tags", "cidr_block = \"10.40.2.0/24\"\n  tags");
     std::fs::write(&file, fixed).expect("write");
     let out = run(drone(Some(&moto.url)).arg("run").arg(&file).arg("--state").arg(&state_path));
     assert_exit(&out, 0);
