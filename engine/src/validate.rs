@@ -67,7 +67,13 @@ pub const REGIONS: [&str; 37] = [
 pub fn validate(model: &Model, catalog: &Catalog, cx: &CallContext<'_>) -> Vec<EvalError> {
     let symbolic = Symbolic::new(model, catalog, cx);
     let mut errors = Vec::new();
-    for instance in model.instances.values().filter(|i| !i.read_only) {
+    // Only types with something to judge are evaluated (an IAM role's documents are not).
+    let judged: std::collections::BTreeSet<&str> = catalog
+        .resources()
+        .filter(|r| r.attributes.iter().any(|a| judged_in(&a.name, &a.ty)))
+        .map(|r| r.type_name.as_str())
+        .collect();
+    for instance in model.instances.values().filter(|i| !i.read_only && judged.contains(i.type_name.as_str())) {
         let Value::Map(config) = symbolic.instance(&instance.address) else { continue };
         let region =
             model.providers.get(&instance.provider).and_then(|p| p.settings.get("region")).and_then(Value::as_str);
@@ -102,6 +108,22 @@ pub fn validate(model: &Model, catalog: &Catalog, cx: &CallContext<'_>) -> Vec<E
     }
     errors.sort_by_key(drone_lang::Located::span);
     errors
+}
+
+/// The attribute and field names a value is judged by.
+const JUDGED: [&str; 9] =
+    ["cidr_block", "cidr", "ipv6_cidr", "port", "ports", "container_port", "from_port", "to_port", "retention_in_days"];
+
+/// Whether an attribute `name` of type `ty`, or a field inside it, is one `validate` judges.
+fn judged_in(name: &str, ty: &drone_lang::Type) -> bool {
+    use drone_lang::Type;
+    JUDGED.contains(&name)
+        || name == "availability_zone"
+        || match ty {
+            Type::Object(fields) => fields.iter().any(|f| judged_in(&f.name, &f.ty)),
+            Type::List(inner) | Type::Map(inner) => judged_in("", inner),
+            _ => false,
+        }
 }
 
 /// What a value is judged against: its resource's type and its provider's region.

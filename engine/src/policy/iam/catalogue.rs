@@ -114,23 +114,24 @@ fn no_case(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
+// Where each field lies in `TEXT`, found by `build.rs` when drone was built.
+include!(concat!(env!("OUT_DIR"), "/iam_fields.rs"));
+
 fn parse(text: &'static str) -> Catalogue {
     let version =
         text.lines().find_map(|l| l.strip_prefix("# drone IAM action catalogue, version ")).unwrap_or("unknown").trim();
-    let mut actions = Vec::with_capacity(text.len() / 80);
-    let mut arns = HashMap::new();
-    for line in text.lines() {
-        let mut fields = line.split('\t');
-        match (fields.next(), fields.next(), fields.next(), fields.next(), fields.next(), fields.next()) {
-            (Some("action"), Some(name), Some(access), Some(types), Some(keys), None) => {
-                actions.push(Action { name, access, resource_types: Names::of(types), condition_keys: Names::of(keys) })
-            }
-            (Some("arn"), Some(service), Some(type_name), Some(format), None, None) => {
-                arns.insert((service, type_name), format);
-            }
-            _ => {}
-        }
-    }
+    let field = |start: u32, end: u32| text.get(start as usize..end as usize).unwrap_or_default();
+    let actions: Vec<Action> = ACTION_FIELDS
+        .iter()
+        .map(|f| Action {
+            name: field(f[0], f[1]),
+            access: field(f[2], f[3]),
+            resource_types: Names::of(field(f[4], f[5])),
+            condition_keys: Names::of(field(f[6], f[7])),
+        })
+        .collect();
+    let arns: HashMap<(&'static str, &'static str), &'static str> =
+        ARN_FIELDS.iter().map(|f| ((field(f[0], f[1]), field(f[2], f[3])), field(f[4], f[5]))).collect();
     // The generator writes them in this order (a test holds the file to it); checking it on
     // every run would cost as much as the rest of the parse.
     debug_assert!(actions.windows(2).all(|w| no_case(w[0].name, w[1].name).is_lt()));
