@@ -3,7 +3,6 @@
 //! annotations. Findings are data; only these functions format them.
 
 use std::fmt;
-use std::io::IsTerminal;
 
 use drone_engine::policy::{BaselineState, Finding, Report, Severity};
 use drone_lang::{Located, SourceMap, Span};
@@ -65,7 +64,7 @@ impl Located for Shown {
 
 /// Prints findings for a person, grouped by file (findings are ordered by span).
 pub fn human(report: &Report, sources: &SourceMap) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = crate::render::coloured(&std::io::stderr());
     let mut indexes = crate::render::Indexes::new();
     for finding in &report.findings {
         let rule = report.rule(&finding.rule);
@@ -169,17 +168,7 @@ impl Problem {
 
     /// As a GitHub workflow command.
     pub fn github(&self) -> String {
-        let p = &self.place;
-        format!(
-            "::error file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            property(&p.file),
-            p.line,
-            p.column,
-            p.end_line,
-            p.end_column,
-            property(&self.code),
-            data(&self.message)
-        )
+        annotation("error", &self.place, &self.code, &self.message)
     }
 }
 
@@ -371,18 +360,23 @@ pub fn github(report: &Report, sources: &SourceMap) -> String {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        out.push_str(&format!(
-            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            property(&p.file),
-            p.line,
-            p.column,
-            p.end_line,
-            p.end_column,
-            property(&f.rule),
-            data(&f.message)
-        ));
+        out.push_str(&annotation(command, &p, &f.rule, &f.message));
     }
     out
+}
+
+/// One GitHub Actions workflow command (`::error file=...::message`) at `p`.
+fn annotation(command: &str, p: &Place, title: &str, message: &str) -> String {
+    format!(
+        "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+        property(&p.file),
+        p.line,
+        p.column,
+        p.end_line,
+        p.end_column,
+        property(title),
+        data(message)
+    )
 }
 
 /// Escapes a workflow-command message.

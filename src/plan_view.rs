@@ -8,7 +8,6 @@
 //! `NO_COLOR` (or `--no-color`).
 
 use std::fmt::Write;
-use std::io::IsTerminal;
 
 use drone_engine::plan::{ActionKind, Plan};
 use drone_engine::refresh::Recovered;
@@ -17,7 +16,7 @@ use drone_engine::Value;
 
 /// Renders `plan` for standard output: coloured when it is a terminal and `NO_COLOR` is unset.
 pub fn render(plan: &Plan, phases: &[String]) -> String {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colour = crate::render::coloured(&std::io::stdout());
     render_with(plan, phases, colour)
 }
 

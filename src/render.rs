@@ -124,6 +124,12 @@ impl SourceCode for Indexed {
     }
 }
 
+/// Whether output to `stream` is coloured: it is a terminal and neither `NO_COLOR` nor
+/// `--no-color` (which sets it) asks otherwise.
+pub fn coloured(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 /// Prints a diagnostic that points at no source (state, locks) to standard
 /// error, coloured on a terminal. Lines are not wrapped: help lines hold
 /// commands and paths that must stay whole to be copied.
@@ -131,7 +137,7 @@ pub fn eprint_report<D>(diagnostic: D)
 where
     D: Diagnostic + Send + Sync + 'static,
 {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = coloured(&std::io::stderr());
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_wrap_lines(false);
     let mut out = String::new();
@@ -146,7 +152,7 @@ pub fn print_all<D>(diagnostics: &[D], sources: &SourceMap)
 where
     D: Diagnostic + Located + Clone + Send + Sync + 'static,
 {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = coloured(&std::io::stderr());
     let mut indexes = Indexes::new();
     for d in diagnostics {
         eprint!("{}", render_with(d, sources, color, &mut indexes));
@@ -167,7 +173,7 @@ pub fn diagnostics_exiting<D>(diagnostics: &[D], sources: &SourceMap, exit: Exit
 where
     D: Diagnostic + Located + Clone + Send + Sync + 'static,
 {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = coloured(&std::io::stderr());
     let mut indexes = Indexes::new();
     let mut text: String = diagnostics.iter().map(|d| render_with(d, sources, color, &mut indexes)).collect();
     if exit == Exit::Language {

@@ -58,9 +58,8 @@ pub(crate) async fn session(
     let lock = crate::store::lock_context(file);
     let backend = crate::store::backend(&location, &lock).await;
     let journal = match &common.call_log {
-        Some(path) => Some(drone_stdlib::aws::Journal::open(path).map_err(|e| CliError::Usage {
-            message: format!("cannot open call log {}: {}", path.display(), e.to_string().to_lowercase()),
-            help: None,
+        Some(path) => Some(drone_stdlib::aws::Journal::open(path).map_err(|e| {
+            CliError::usage(format!("cannot open call log {}: {}", path.display(), e.to_string().to_lowercase()), None)
         })?),
         None => None,
     };

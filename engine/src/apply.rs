@@ -208,10 +208,10 @@ async fn run_stages(input: &ApplyInput<'_>, store: &mut Store, budgets: &Arc<Bud
             stepped_aside.push(a.address.clone());
         }
     }
-    for address in &stepped_aside {
-        let aside = deposed(address);
-        store.backend.record_many(&mut store.state, &[address.as_str(), aside.as_str()]).await?;
-    }
+    // Every move aside in one write: the address emptied, and the place it went.
+    let asides: Vec<String> = stepped_aside.iter().map(|a| deposed(a)).collect();
+    let moved: Vec<&str> = stepped_aside.iter().chain(&asides).map(String::as_str).collect();
+    store.backend.record_many(&mut store.state, &moved).await?;
     // A delete waits for the deletes of everything that depends on it.
     let mut waits: BTreeMap<String, BTreeSet<String>> = deletes.iter().map(|a| (a.clone(), BTreeSet::new())).collect();
     for (address, r) in &store.state.resources {
@@ -777,19 +777,7 @@ fn record(input: &ApplyInput<'_>, state: &mut State, address: &str, op: Operatio
             };
             let mut attributes: Attributes = observed.attributes;
             attributes.insert("id".into(), Value::str(&observed.id));
-            state.resources.insert(
-                address.to_string(),
-                ResourceState {
-                    type_name: instance.type_name.clone(),
-                    id: observed.id,
-                    provider: instance.provider.clone(),
-                    phase: instance.phase.clone(),
-                    dependencies: instance.deps.clone(),
-                    tainted: false,
-                    data: false,
-                    attributes,
-                },
-            );
+            state.resources.insert(address.to_string(), ResourceState::of(instance, observed.id, attributes));
         }
         (_, None) => {}
     }

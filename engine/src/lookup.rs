@@ -93,19 +93,8 @@ pub async fn look_up(
         let mut attributes = config;
         attributes.extend(observed.attributes);
         attributes.insert("id".into(), Value::str(&found.id));
-        out.resources.insert(
-            address,
-            ResourceState {
-                type_name: instance.type_name.clone(),
-                id: found.id,
-                provider: instance.provider.clone(),
-                phase: instance.phase.clone(),
-                dependencies: instance.deps.clone(),
-                tainted: false,
-                data: true,
-                attributes,
-            },
-        );
+        out.resources
+            .insert(address, ResourceState { data: true, ..ResourceState::of(instance, found.id, attributes) });
     }
     Ok(out)
 }

@@ -54,19 +54,7 @@ pub(crate) async fn import(file: &Path, address: &str, id: &str, common: &Common
         Err(e) => return Err(CliError::execution(format!("reading {} `{id}`", instance.type_name), e)),
     };
     let attributes = recorded_attributes(catalog, &instance.type_name, &config, observed.attributes, id);
-    state.resources.insert(
-        address.to_string(),
-        ResourceState {
-            type_name: instance.type_name.clone(),
-            id: id.to_string(),
-            provider: instance.provider.clone(),
-            phase: instance.phase.clone(),
-            dependencies: instance.deps.clone(),
-            tainted: false,
-            data: false,
-            attributes,
-        },
-    );
+    state.resources.insert(address.to_string(), ResourceState::of(instance, id.to_string(), attributes));
     crate::store::save(session.backend.as_ref(), &mut state).await?;
     println!("Imported {address} ({id}); `drone plan` shows what differs from the workflow.");
     Ok(Exit::Success)

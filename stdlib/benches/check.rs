@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use drone_engine::functions::CallContext;
 use drone_engine::host::MemoryHost;
@@ -62,18 +61,11 @@ impl SourceLoader for NoImports {
     }
 }
 
+mod support;
+
 /// Runs `step` ten times and prints its median and fastest time.
-fn measure<T>(name: &str, mut step: impl FnMut() -> T) {
-    const RUNS: usize = 10;
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(step());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    println!("10k resources/{name:<26} median {:>10.2?}   fastest {:>10.2?}", times[RUNS / 2], times[0]);
+fn measure<T>(name: &str, step: impl FnMut() -> T) {
+    support::measure(&format!("10k resources/{name:<26}"), 10, step);
 }
 
 fn main() {

@@ -6,22 +6,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use drone_engine::functions::CallContext;
 use drone_engine::host::MemoryHost;
 
-fn measure<T>(name: &str, mut step: impl FnMut() -> T) {
-    const RUNS: usize = 20;
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(step());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    println!("prod.drone/{name:<30} median {:>10.2?}   fastest {:>10.2?}", times[RUNS / 2], times[0]);
+mod support;
+
+/// Runs `step` twenty times and prints its median and fastest time.
+fn measure<T>(name: &str, step: impl FnMut() -> T) {
+    support::measure(&format!("prod.drone/{name:<30}"), 20, step);
 }
 
 fn once<T>(name: &str, step: impl FnOnce() -> T) -> T {

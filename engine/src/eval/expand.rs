@@ -708,18 +708,8 @@ fn lifecycle_entry<'a>(
 /// The attribute names a resource's `lifecycle = { ignore_changes = [...] }`
 /// lists (the checker has made sure they are literal names of its attributes).
 fn ignored_attributes(attributes: &[drone_lang::ast::Attribute]) -> BTreeSet<String> {
-    let Some(lifecycle) = attributes.iter().find(|a| a.name.name == "lifecycle") else {
-        return BTreeSet::new();
-    };
-    let ExprKind::Map(entries) = &lifecycle.value.kind else {
-        return BTreeSet::new();
-    };
-    entries
-        .iter()
-        .filter(|e| e.key.name == "ignore_changes")
-        .flat_map(|e| match &e.value.kind {
-            ExprKind::List(names) => names.iter().filter_map(|n| n.literal_text()).collect(),
-            _ => Vec::new(),
-        })
-        .collect()
+    match lifecycle_entry(attributes, "ignore_changes").map(|e| &e.value.kind) {
+        Some(ExprKind::List(names)) => names.iter().filter_map(|n| n.literal_text()).collect(),
+        _ => BTreeSet::new(),
+    }
 }

@@ -134,6 +134,22 @@ pub struct ResourceState {
     pub attributes: Attributes,
 }
 
+impl ResourceState {
+    /// What state records of `instance`'s resource `id`: managed, not tainted.
+    pub fn of(instance: &crate::model::Instance, id: String, attributes: Attributes) -> ResourceState {
+        ResourceState {
+            type_name: instance.type_name.clone(),
+            id,
+            provider: instance.provider.clone(),
+            phase: instance.phase.clone(),
+            dependencies: instance.deps.clone(),
+            tainted: false,
+            data: false,
+            attributes,
+        }
+    }
+}
+
 fn ser_attrs<S: serde::Serializer>(attrs: &Attributes, s: S) -> Result<S::Ok, S::Error> {
     let json: serde_json::Map<String, serde_json::Value> =
         attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();

@@ -34,7 +34,7 @@ impl Names {
 
     /// The names, in order.
     pub fn iter(&self) -> impl Iterator<Item = &'static str> {
-        self.0.split(',').filter(|n| !n.is_empty())
+        self.into_iter()
     }
 
     /// Whether there are none.
