@@ -1,6 +1,6 @@
-//! Precomputes where each field of the IAM action catalogue (`data/iam-actions.tsv`) lies in
-//! the file's text, so `drone check` builds the catalogue from offsets instead of splitting
-//! 22,000 lines on every run (`src/policy/iam/catalogue.rs` includes the result).
+//! Turns the IAM action catalogue (`data/iam-actions.tsv`) into static tables, so `drone check`
+//! reads the catalogue straight from the binary instead of building it on every run
+//! (`src/policy/iam/catalogue.rs` includes the result).
 
 use std::fmt::Write;
 
@@ -8,40 +8,56 @@ fn main() {
     let path = "data/iam-actions.tsv";
     println!("cargo:rerun-if-changed={path}");
     let text = std::fs::read_to_string(path).expect("the IAM action catalogue");
-    let mut actions = String::new();
-    let mut arns = String::new();
-    let (mut action_count, mut arn_count) = (0, 0);
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let mut fields = Vec::new();
-        let mut at = start;
-        for field in body.split('\t') {
-            fields.push((at, at + field.len()));
-            at += field.len() + 1;
-        }
-        let kind = &text[fields[0].0..fields[0].1];
-        let spans: Vec<String> = fields[1..].iter().flat_map(|(s, e)| [s.to_string(), e.to_string()]).collect();
-        match (kind, fields.len()) {
-            ("action", 5) => {
-                let _ = writeln!(actions, "    [{}],", spans.join(", "));
-                action_count += 1;
-            }
-            ("arn", 4) => {
-                let _ = writeln!(arns, "    [{}],", spans.join(", "));
-                arn_count += 1;
-            }
+    let version =
+        text.lines().find_map(|l| l.strip_prefix("# drone IAM action catalogue, version ")).unwrap_or("unknown").trim();
+    let names = |field: &str| if field == "-" { String::new() } else { field.to_string() };
+    let mut actions = Vec::new();
+    let mut arns = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            ["action", name, access, types, keys] => actions.push((*name, *access, names(types), names(keys))),
+            ["arn", service, kind, format] => arns.push((*service, *kind, *format)),
             _ => {}
         }
-        start += line.len();
     }
-    let out = format!(
-        "/// Byte ranges in the catalogue's text of each action line's name, access level, resource\n\
-         /// types and condition keys.\n\
-         static ACTION_FIELDS: [[u32; 8]; {action_count}] = [\n{actions}];\n\n\
-         /// Byte ranges of each ARN line's service, resource type and format.\n\
-         static ARN_FIELDS: [[u32; 6]; {arn_count}] = [\n{arns}];\n"
+    // Each service's actions are together in the file (a test holds it to that order):
+    // the range of each, by lower-cased prefix, in prefix order for binary search.
+    let service = |name: &str| name.split_once(':').map_or(name, |(s, _)| s).to_ascii_lowercase();
+    let mut services: Vec<(String, usize, usize)> = Vec::new();
+    for (i, (name, ..)) in actions.iter().enumerate() {
+        let prefix = service(name);
+        match services.last_mut() {
+            Some((last, _, end)) if *last == prefix => *end = i + 1,
+            _ => services.push((prefix, i, i + 1)),
+        }
+    }
+    services.sort();
+    arns.sort();
+    let mut out = String::new();
+    let _ = writeln!(out, "/// The catalogue's version line.\nstatic VERSION: &str = {version:?};\n");
+    let _ = writeln!(
+        out,
+        "/// Every action, in name order without regard to case.\nstatic ACTIONS: [Action; {}] = [",
+        actions.len()
     );
+    for (name, access, types, keys) in &actions {
+        let _ = writeln!(
+            out,
+            "    Action {{ name: {name:?}, access: {access:?}, resource_types: Names({types:?}), condition_keys: Names({keys:?}) }},"
+        );
+    }
+    let _ = writeln!(out, "];\n\n/// Lower-cased service prefix to the range of its actions, by prefix.");
+    let _ = writeln!(out, "static SERVICES: [(&str, usize, usize); {}] = [", services.len());
+    for (prefix, start, end) in &services {
+        let _ = writeln!(out, "    ({prefix:?}, {start}, {end}),");
+    }
+    let _ = writeln!(out, "];\n\n/// `(service, resource type, ARN format)`, in order of service and type.");
+    let _ = writeln!(out, "static ARNS: [(&str, &str, &str); {}] = [", arns.len());
+    for (service, kind, format) in &arns {
+        let _ = writeln!(out, "    ({service:?}, {kind:?}, {format:?}),");
+    }
+    let _ = writeln!(out, "];");
     let dir = std::env::var("OUT_DIR").expect("OUT_DIR");
-    std::fs::write(std::path::Path::new(&dir).join("iam_fields.rs"), out).expect("write iam_fields.rs");
+    std::fs::write(std::path::Path::new(&dir).join("iam_catalogue.rs"), out).expect("write iam_catalogue.rs");
 }

@@ -125,7 +125,7 @@ fn collection(v: &Value) -> bool {
 fn leaves(v: &Value, path: String, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Map(m) if !m.is_empty() => {
-            for (k, x) in m {
+            for (k, x) in m.iter() {
                 let key =
                     if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') { k.clone() } else { format!("{k:?}") };
                 leaves(x, if path.is_empty() { key } else { format!("{path}.{key}") }, out);
@@ -268,7 +268,7 @@ mod tests {
     use super::*;
 
     fn map(entries: &[(&str, Value)]) -> Value {
-        Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
     fn plan_changing(attribute: &str, before: Value, after: Value) -> Plan {

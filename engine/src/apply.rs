@@ -558,7 +558,7 @@ impl Resolver for Live<'_> {
             Some(r) => {
                 let mut attrs = r.attributes.clone();
                 attrs.entry("id".into()).or_insert_with(|| Value::str(&r.id));
-                Value::Map(attrs)
+                Value::map(attrs)
             }
             None => Value::Unknown,
         }

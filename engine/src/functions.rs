@@ -299,7 +299,7 @@ fn call_unbounded(name: &str, args: &[Value], cx: &CallContext<'_>) -> Result<Va
             for (i, a) in args.iter().enumerate() {
                 out.extend(map(a, &format!("argument {}", i + 1))?.clone());
             }
-            Ok(Value::Map(out))
+            Ok(Value::map(out))
         }
         "contains" => Ok(Value::Bool(list(arg(0), "list")?.iter().any(|v| v.same(arg(1))))),
         "upper" => Ok(Value::String(string(arg(0), "string")?.to_uppercase())),
@@ -461,8 +461,8 @@ mod tests {
         check("format", vec![Value::str("%s")], Err("no value left"));
         check("join", vec![Value::str(","), Value::List(vec![Value::str("a"), n(1.0)])], Ok(Value::str("a,1")));
         check("length", vec![Value::str("héllo")], Ok(n(5.0)));
-        check("lookup", vec![Value::Map(BTreeMap::new()), Value::str("k"), n(1.0)], Ok(n(1.0)));
-        check("lookup", vec![Value::Map(BTreeMap::new()), Value::str("k")], Err("no key"));
+        check("lookup", vec![Value::map(BTreeMap::new()), Value::str("k"), n(1.0)], Ok(n(1.0)));
+        check("lookup", vec![Value::map(BTreeMap::new()), Value::str("k")], Err("no key"));
         check("env", vec![Value::str("NOPE"), Value::str("d")], Ok(Value::str("d")));
         check("env", vec![Value::str("NOPE")], Err("not set"));
         check("file", vec![Value::str("x.txt")], Err("no such file"));

@@ -263,7 +263,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             let read = prior.map_or(Value::Unknown, |p| {
                 let mut attrs = p.attributes.clone();
                 attrs.entry("id".into()).or_insert_with(|| Value::str(&p.id));
-                Value::Map(attrs)
+                Value::map(attrs)
             });
             planned.insert(instance.address.clone(), read);
             continue;
@@ -475,5 +475,5 @@ fn planned_value(schema: &ResourceSchema, config: &Attributes, prior: Option<&At
     for a in &schema.attributes {
         out.entry(a.name.clone()).or_insert(Value::Null);
     }
-    Value::Map(out)
+    Value::map(out)
 }

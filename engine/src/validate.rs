@@ -151,7 +151,7 @@ impl Place<'_> {
                 return;
             }
             Value::Map(fields) => {
-                for (key, field) in fields {
+                for (key, field) in fields.iter() {
                     let written = match &expr.kind {
                         ExprKind::Map(entries) => {
                             entries.iter().find(|e| &e.key.name == key).map_or(expr, |e| &e.value)

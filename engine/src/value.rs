@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -20,8 +21,9 @@ pub enum Value {
     String(String),
     /// A list.
     List(Vec<Value>),
-    /// A map with string keys, ordered.
-    Map(BTreeMap<String, Value>),
+    /// A map with string keys, ordered. Shared, so that copying a resource's
+    /// attributes (as every policy reading one does) copies no map.
+    Map(Arc<BTreeMap<String, Value>>),
     /// Known only after apply.
     Unknown,
     /// Known only after apply, but known to be attribute `attribute` of the
@@ -151,6 +153,11 @@ impl Value {
         }
     }
 
+    /// A map value.
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Arc::new(entries))
+    }
+
     /// The map inside, if this is a map.
     pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
@@ -198,7 +205,7 @@ impl Value {
                         });
                     }
                 }
-                Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+                Value::map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
             }
         }
     }
@@ -227,7 +234,7 @@ impl Value {
             }
             (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)),
             (Value::Map(a), Value::Map(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && va.same(vb))
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|((ka, va), (kb, vb))| ka == kb && va.same(vb))
             }
             (Value::Number(a), Value::Number(b)) => (a - b).abs() < 1e-9,
             (a, b) => a == b,
@@ -294,9 +301,10 @@ mod tests {
     #[test]
     fn documents_compare_by_meaning() {
         let doc = Value::str(r#"{"b": 1, "a": [true]}"#);
-        let map = Value::Map(
-            [("a".to_string(), Value::List(vec![Value::Bool(true)])), ("b".to_string(), Value::Number(1.0))].into(),
-        );
+        let map = Value::map(BTreeMap::from([
+            ("a".to_string(), Value::List(vec![Value::Bool(true)])),
+            ("b".to_string(), Value::Number(1.0)),
+        ]));
         assert!(doc.same(&map) && map.same(&doc));
         assert!(!Value::str("x").same(&map));
     }

@@ -6,15 +6,26 @@
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use rhai::{ASTNode, Expr, Scope};
 
-use crate::engine::{hardened, Limits};
+use crate::engine::{bare, Limits};
 use crate::host::{register, AwsCall, Context, DbTarget, ScriptHost, HOST_FUNCTIONS, HOST_METHODS};
 use crate::spec::ScriptSpec;
 use crate::ScriptError;
+
+/// The functions every script may call besides its own: rhai's standard library and the host
+/// functions and methods drone registers, one name per line, sorted. Listing them from an
+/// engine costs more than compiling a script, so they are listed here, and a test holds the
+/// list to what the engine has (`DRONE_BLESS=1` rewrites it after a rhai upgrade).
+const LIBRARY: &str = include_str!("library.names");
+
+fn library() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| LIBRARY.lines().collect())
+}
 
 /// rhai's own functions that are not in its packages' signatures.
 const BUILT_IN: &[&str] =
@@ -30,11 +41,7 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
             return vec![ScriptError::Syntax { message, span: spec.source.span(e.1) }];
         }
     };
-    let library: BTreeSet<String> = engine
-        .gen_fn_signatures(true)
-        .iter()
-        .filter_map(|s| s.trim_start_matches("fn ").split('(').next().map(|n| n.trim().to_string()))
-        .collect();
+    let library = library();
     let own: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
     let mut errors = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
@@ -70,10 +77,15 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
                     errors.push(unknown(&name, span, HOST_FUNCTIONS.iter().map(|f| f.path)));
                 } else {
                     let operator = !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
-                    let defined = own.contains(&name) || library.contains(&name) || BUILT_IN.contains(&name.as_str());
+                    let defined = own.contains(&name)
+                        || library.binary_search(&name.as_str()).is_ok()
+                        || BUILT_IN.contains(&name.as_str());
                     if !(operator || defined) {
-                        let names =
-                            own.iter().chain(&library).map(String::as_str).chain(HOST_FUNCTIONS.iter().map(|f| f.path));
+                        let names = own
+                            .iter()
+                            .map(String::as_str)
+                            .chain(library.iter().copied())
+                            .chain(HOST_FUNCTIONS.iter().map(|f| f.path));
                         errors.push(unknown(&name, span, names));
                     }
                 }
@@ -81,11 +93,15 @@ pub fn check(spec: &ScriptSpec) -> Vec<ScriptError> {
             Expr::MethodCall(call, pos) => {
                 let name = call.name.as_str();
                 if !(own.contains(name)
-                    || library.contains(name)
+                    || library.binary_search(&name).is_ok()
                     || HOST_METHODS.contains(&name)
                     || BUILT_IN.contains(&name))
                 {
-                    let names = own.iter().chain(&library).map(String::as_str).chain(HOST_METHODS.iter().copied());
+                    let names = own
+                        .iter()
+                        .map(String::as_str)
+                        .chain(library.iter().copied())
+                        .chain(HOST_METHODS.iter().copied());
                     errors.push(unknown(name, spec.source.span(*pos), names));
                 }
             }
@@ -169,7 +185,16 @@ pub fn scope(spec: &ScriptSpec, args: &serde_json::Map<String, serde_json::Value
 
 /// An engine with every host function registered, bound to nothing: for
 /// compiling only.
+/// An engine to compile `spec` with: hardened, with drone's host functions registered and
+/// without the standard library (compiling calls none of it).
 fn engine_for(spec: &ScriptSpec) -> rhai::Engine {
+    let mut engine = bare(&Limits::default(), Instant::now(), Arc::new(|_| {}));
+    register(&mut engine, Rc::new(checking_context(spec.grants.clone(), spec.source.clone())));
+    engine
+}
+
+/// The context host functions see while checking: a host that refuses every call.
+fn checking_context(grants: drone_lang::grants::Grants, source: crate::spec::Source) -> Context {
     struct Nowhere;
     impl ScriptHost for Nowhere {
         fn resource(&self, _: &str) -> Result<serde_json::Value, String> {
@@ -188,17 +213,38 @@ fn engine_for(spec: &ScriptSpec) -> rhai::Engine {
             Err("not while checking".into())
         }
     }
-    let mut engine = hardened(&Limits::default(), Instant::now(), Arc::new(|_| {}));
-    let context = Context {
+    Context {
         host: Arc::new(Nowhere),
-        grants: spec.grants.clone(),
-        source: spec.source.clone(),
+        grants,
+        source,
         failure: Default::default(),
         journal: Default::default(),
         statements: Default::default(),
         deadline: Instant::now() + Limits::default().deadline,
         timeout: Limits::default().deadline,
-    };
-    register(&mut engine, Rc::new(context));
-    engine
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_list_is_what_the_engine_has() {
+        let mut engine = crate::engine::hardened(&Limits::default(), Instant::now(), Arc::new(|_| {}));
+        let source = crate::spec::Source { text: String::new(), file: drone_lang::FileId(0), offset: 0 };
+        register(&mut engine, Rc::new(checking_context(Default::default(), source)));
+        let names: BTreeSet<String> = engine
+            .gen_fn_signatures(true)
+            .iter()
+            .filter_map(|s| s.trim_start_matches("fn ").split('(').next().map(|n| n.trim().to_string()))
+            .collect();
+        let listed: String = names.iter().map(|n| format!("{n}\n")).collect();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/library.names");
+        if std::env::var_os("DRONE_BLESS").is_some() {
+            std::fs::write(&path, &listed).expect("write library.names");
+            return;
+        }
+        assert!(LIBRARY == listed, "the engine's functions changed: rewrite {} with DRONE_BLESS=1", path.display());
+    }
 }

@@ -52,8 +52,21 @@ pub type Output = Arc<dyn Fn(&str) + Send + Sync>;
 /// The hardened engine, with the standard library and nothing else; `started`
 /// is when the deadline starts counting.
 pub fn hardened(limits: &Limits, started: Instant, output: Output) -> Engine {
+    thread_local! {
+        // Built once: the standard library's thousand functions cost more to register than a
+        // script costs to compile.
+        static STANDARD: rhai::Shared<rhai::Module> =
+            rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new());
+    }
+    let mut engine = bare(limits, started, output);
+    engine.register_global_module(STANDARD.with(Clone::clone));
+    engine
+}
+
+/// The hardened engine without the standard library: enough to compile a script, which
+/// calls no function.
+pub fn bare(limits: &Limits, started: Instant, output: Output) -> Engine {
     let mut engine = Engine::new_raw();
-    engine.register_global_module(rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new()));
     engine.set_module_resolver(rhai::module_resolvers::StaticModuleResolver::new());
     engine.set_max_modules(0);
     engine.disable_symbol("eval");

@@ -197,7 +197,7 @@ fn settings(
     let resolver = drone_engine::apply::Live(state);
     let evaluator = drone_engine::eval::Evaluator::new(&session.loaded.model, catalog, &cx, &resolver);
     let value = evaluator
-        .eval(expr, &Default::default())
+        .eval(expr, &[])
         .map_err(|e| diagnostics(std::slice::from_ref(&e), &session.loaded.program.sources))?;
     let Value::Map(map) = value else {
         return Err(CliError::Workflow { message: format!("{}'s `fargate` settings must be a map", spec.title()) });

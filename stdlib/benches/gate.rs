@@ -30,7 +30,6 @@ fn main() {
     let file = root.join("workflows/prod.drone");
     let text = std::fs::read_to_string(&file).expect("prod.drone");
     let catalog = once("catalog (resource types)", drone_stdlib::catalog);
-    once("IAM action catalogue", drone_engine::policy::iam::catalogue::catalogue);
     let loader = drone_lang::FsLoader { root: root.clone() };
     measure("load (parse, use, components)", || drone_lang::load(&file, text.clone(), &loader));
     let (program, errors) = drone_lang::load(&file, text.clone(), &loader);

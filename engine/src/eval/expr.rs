@@ -2,6 +2,7 @@
 //! [`Resolver`], which answers with planned values when planning and with real
 //! ones when applying; values not known yet come back as `Value::Unknown`.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use drone_lang::{Catalog, Span};
 
 use crate::error::{At, EvalError};
 use crate::functions::{self, scalar_text, CallContext};
-use crate::model::{address, Binding, Model, Scope};
+use crate::model::{address, Binding, Model};
 use crate::value::Value;
 
 /// Answers what a resource instance's attributes are.
@@ -68,7 +69,7 @@ impl<'m> Evaluator<'m> {
     }
 
     /// The value of `expr` with loop bindings `scope`.
-    pub fn eval(&self, expr: &Expr, scope: &Scope) -> Result<Value, EvalError> {
+    pub fn eval(&self, expr: &Expr, scope: &[(String, Binding)]) -> Result<Value, EvalError> {
         match &expr.kind {
             ExprKind::Null => Ok(Value::Null),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
@@ -109,7 +110,7 @@ impl<'m> Evaluator<'m> {
                 for e in entries {
                     map.insert(e.key.name.clone(), self.eval(&e.value, scope)?);
                 }
-                Ok(Value::Map(map))
+                Ok(Value::map(map))
             }
             ExprKind::Var(_) | ExprKind::Member(..) | ExprKind::Index(..) | ExprKind::Splat(_) => {
                 self.access(expr, scope)
@@ -154,7 +155,7 @@ impl<'m> Evaluator<'m> {
         }
     }
 
-    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &Scope) -> Result<Value, EvalError> {
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &[(String, Binding)]) -> Result<Value, EvalError> {
         let l = self.eval(lhs, scope)?;
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             match (op, &l) {
@@ -205,7 +206,7 @@ impl<'m> Evaluator<'m> {
         })
     }
 
-    fn access(&self, expr: &Expr, scope: &Scope) -> Result<Value, EvalError> {
+    fn access(&self, expr: &Expr, scope: &[(String, Binding)]) -> Result<Value, EvalError> {
         let Some(chain) = chain(expr) else {
             let (base, op) = match &expr.kind {
                 ExprKind::Member(base, name) => (base, PathOp::Member(name)),
@@ -214,51 +215,62 @@ impl<'m> Evaluator<'m> {
                 _ => return Ok(Value::Null),
             };
             let value = self.eval(base, scope)?;
-            return self.apply_op(value, op, expr.span, scope);
+            return Ok(self.step(&value, op, expr.span, scope)?.into_owned());
         };
-        let (mut value, consumed) = self.root(&chain, scope)?;
+        // Walked by reference: only the value reached is copied, not each map on the way
+        // (a policy reading `sg.ingress` would otherwise copy the whole security group).
+        let (root, consumed) = self.root(&chain, scope)?;
+        let mut value = Cow::Borrowed(root.as_ref());
         for (op, span) in &chain.ops[consumed..] {
-            value = self.apply_op(value, *op, *span, scope)?;
+            value = match value {
+                Cow::Borrowed(v) => self.step(v, *op, *span, scope)?,
+                Cow::Owned(v) => Cow::Owned(self.step(&v, *op, *span, scope)?.into_owned()),
+            };
         }
-        Ok(value)
+        Ok(value.into_owned())
     }
 
-    fn root(&self, chain: &drone_lang::path::Chain<'_>, scope: &Scope) -> Result<(Value, usize), EvalError> {
+    /// The value a path starts from, and how many of its operations naming it took.
+    fn root<'s>(
+        &'s self,
+        chain: &drone_lang::path::Chain<'_>,
+        scope: &'s [(String, Binding)],
+    ) -> Result<(Cow<'s, Value>, usize), EvalError> {
         let name = &chain.root.name;
         if let Some(pos) = scope.iter().rposition(|(n, _)| n == name) {
             return match &scope[pos].1 {
-                Binding::Value(v) => Ok((v.clone(), 0)),
-                Binding::Let(e) => Ok((self.eval(e, &scope[..pos].to_vec())?, 0)),
+                Binding::Value(v) => Ok((Cow::Borrowed(v), 0)),
+                Binding::Let(e) => Ok((Cow::Owned(self.eval(e, &scope[..pos])?), 0)),
             };
         }
         if let Some(v) = self.model.params.get(name) {
-            return Ok((v.clone(), 0));
+            return Ok((Cow::Borrowed(v), 0));
         }
         if self.model.lets.contains_key(name) {
-            return Ok((self.global_let(name)?, 0));
+            return Ok((Cow::Owned(self.global_let(name)?), 0));
         }
         if let Some((PathOp::Member(member), _)) = chain.ops.first() {
             let qualified = format!("{name}.{}", member.name);
             if self.model.lets.contains_key(&qualified) {
-                return Ok((self.global_let(&qualified)?, 1));
+                return Ok((Cow::Owned(self.global_let(&qualified)?), 1));
             }
         }
         if let Some(ResourcePath::Resource { type_name, name, consumed, .. }) = resource_path(chain, self.catalog) {
             let decl_name = format!("{type_name}.{}", name.name);
             // Not registered yet (still expanding): its values are not known.
             let Some(decl) = self.model.decls.get(&decl_name) else {
-                return Ok((Value::Unknown, chain.ops.len()));
+                return Ok((Cow::Owned(Value::Unknown), chain.ops.len()));
             };
             if decl.looped {
                 let map = decl.instances.iter().map(|(k, a)| (k.clone(), self.resolver.instance(a))).collect();
-                return Ok((Value::Map(map), consumed));
+                return Ok((Cow::Owned(Value::map(map)), consumed));
             }
             // The one instance's address (an instance of a component has its prefix).
             let single = decl.instances.values().next().cloned().unwrap_or_else(|| address(&decl_name, None));
-            return Ok((self.resolver.instance(&single), consumed));
+            return Ok((Cow::Owned(self.resolver.instance(&single)), consumed));
         }
         // The checker rejects undefined names before evaluation.
-        Ok((Value::Null, chain.ops.len()))
+        Ok((Cow::Owned(Value::Null), chain.ops.len()))
     }
 
     fn global_let(&self, name: &str) -> Result<Value, EvalError> {
@@ -269,17 +281,24 @@ impl<'m> Evaluator<'m> {
             return Ok(Value::Null);
         };
         // The checker has rejected cycles, so this recursion terminates.
-        let v = self.eval(expr, &Vec::new())?;
+        let v = self.eval(expr, &[])?;
         self.lets.borrow_mut().insert(name.to_string(), v.clone());
         Ok(v)
     }
 
-    fn apply_op(&self, value: Value, op: PathOp<'_>, span: Span, scope: &Scope) -> Result<Value, EvalError> {
+    /// One step along a path: borrowed from `value` where the result is a part of it.
+    fn step<'v>(
+        &self,
+        value: &'v Value,
+        op: PathOp<'_>,
+        span: Span,
+        scope: &[(String, Binding)],
+    ) -> Result<Cow<'v, Value>, EvalError> {
         match (op, value) {
-            (_, Value::Unknown | Value::Ref { .. }) => Ok(Value::Unknown),
+            (_, Value::Unknown | Value::Ref { .. }) => Ok(Cow::Owned(Value::Unknown)),
             (PathOp::Member(name), Value::Map(m)) => match m.get(&name.name) {
-                Some(v) => Ok(v.clone()),
-                None if self.lenient => Ok(Value::Null),
+                Some(v) => Ok(Cow::Borrowed(v)),
+                None if self.lenient => Ok(Cow::Owned(Value::Null)),
                 None => Err(EvalError::MissingKey {
                     key: name.name.clone(),
                     kind: "map",
@@ -290,39 +309,42 @@ impl<'m> Evaluator<'m> {
             (PathOp::Member(name), Value::List(items)) => {
                 // After a splat: take the member of every element.
                 items
-                    .into_iter()
-                    .map(|v| self.apply_op(v, PathOp::Member(name), span, scope))
+                    .iter()
+                    .map(|v| self.step(v, PathOp::Member(name), span, scope).map(Cow::into_owned))
                     .collect::<Result<_, _>>()
-                    .map(Value::List)
+                    .map(|items| Cow::Owned(Value::List(items)))
             }
             (PathOp::Index(index), value) => {
                 let key = self.eval(index, scope)?;
-                match (&value, &key) {
-                    (_, Value::Unknown) => Ok(Value::Unknown),
+                match (value, &key) {
+                    (_, Value::Unknown) => Ok(Cow::Owned(Value::Unknown)),
                     (Value::List(items), Value::Number(n)) => {
-                        let i = *n as usize;
-                        items.get(i).cloned().filter(|_| n.fract() == 0.0 && *n >= 0.0).ok_or(EvalError::MissingKey {
-                            key: drone_lang::fmt::format_number(*n),
-                            kind: "list",
+                        items.get(*n as usize).filter(|_| n.fract() == 0.0 && *n >= 0.0).map(Cow::Borrowed).ok_or(
+                            EvalError::MissingKey {
+                                key: drone_lang::fmt::format_number(*n),
+                                kind: "list",
+                                span: index.span,
+                                help: Some(format!("the list has {} elements, indexed from 0", items.len())),
+                            },
+                        )
+                    }
+                    (Value::Map(m), Value::String(k)) => {
+                        m.get(k).map(Cow::Borrowed).ok_or_else(|| EvalError::MissingKey {
+                            key: k.clone(),
+                            kind: "map",
                             span: index.span,
-                            help: Some(format!("the list has {} elements, indexed from 0", items.len())),
+                            help: did_you_mean(closest(k, m.keys().map(String::as_str)), "the map has no such key"),
                         })
                     }
-                    (Value::Map(m), Value::String(k)) => m.get(k).cloned().ok_or_else(|| EvalError::MissingKey {
-                        key: k.clone(),
-                        kind: "map",
-                        span: index.span,
-                        help: did_you_mean(closest(k, m.keys().map(String::as_str)), "the map has no such key"),
-                    }),
                     (Value::Map(_), k) => Err(type_error("string key", k, index.span)),
                     (Value::List(_), k) => Err(type_error("number index", k, index.span)),
                     (v, _) => Err(type_error("list or map", v, span)),
                 }
             }
-            (PathOp::Splat, Value::List(items)) => Ok(Value::List(items)),
-            (PathOp::Splat, Value::Map(m)) => Ok(Value::List(m.into_values().collect())),
-            (PathOp::Splat, v) => Err(type_error("list or map", &v, span)),
-            (PathOp::Member(_), v) => Err(type_error("map or resource", &v, span)),
+            (PathOp::Splat, Value::List(_)) => Ok(Cow::Borrowed(value)),
+            (PathOp::Splat, Value::Map(m)) => Ok(Cow::Owned(Value::List(m.values().cloned().collect()))),
+            (PathOp::Splat, v) => Err(type_error("list or map", v, span)),
+            (PathOp::Member(_), v) => Err(type_error("map or resource", v, span)),
         }
     }
 }

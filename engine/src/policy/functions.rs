@@ -77,8 +77,7 @@ impl Graph<'_, '_> {
     }
 
     fn is_public_subnet(&self, subnet: &Value) -> Result<Value, FnError> {
-        let attrs = subnet.as_map().cloned().unwrap_or_default();
-        if attrs.get("map_public_ip_on_launch") == Some(&Value::Bool(true)) {
+        if subnet.as_map().and_then(|attrs| attrs.get("map_public_ip_on_launch")) == Some(&Value::Bool(true)) {
             return Ok(Value::Bool(true));
         }
         self.routes_to_internet(subnet)
@@ -136,7 +135,8 @@ fn statements(doc: &Value) -> Result<Value, FnError> {
     let out = raw
         .iter()
         .map(|st| {
-            let m = st.as_map().cloned().unwrap_or_default();
+            let empty = std::collections::BTreeMap::new();
+            let m = st.as_map().unwrap_or(&empty);
             let mut n = std::collections::BTreeMap::new();
             n.insert("effect".to_string(), m.get("Effect").cloned().unwrap_or(Value::Null));
             n.insert("actions".to_string(), list(m.get("Action")));
@@ -146,7 +146,7 @@ fn statements(doc: &Value) -> Result<Value, FnError> {
             n.insert("principal".to_string(), m.get("Principal").cloned().unwrap_or(Value::Null));
             n.insert("not_principal".to_string(), m.get("NotPrincipal").cloned().unwrap_or(Value::Null));
             n.insert("condition".to_string(), m.get("Condition").cloned().unwrap_or(Value::Null));
-            Value::Map(n)
+            Value::map(n)
         })
         .collect();
     Ok(Value::List(out))
@@ -324,9 +324,9 @@ fn grant_value(site: &crate::model::GrantSite) -> Value {
     map.insert("tables".into(), strings(&tables));
     map.insert("ops".into(), strings(&site.grant.ops));
     let per_table = site.grant.tables.iter().map(|(t, ops)| (t.clone(), strings(ops))).collect();
-    map.insert("table_ops".into(), Value::Map(per_table));
+    map.insert("table_ops".into(), Value::map(per_table));
     map.insert("hosts".into(), strings(&site.grant.hosts));
-    Value::Map(map)
+    Value::map(map)
 }
 
 /// Whether an attribute says something: `having`'s test.
@@ -449,7 +449,7 @@ impl Functions for Graph<'_, '_> {
                 m.insert("from".to_string(), Value::Number(a.from as f64));
                 m.insert("to".to_string(), Value::Number(a.to as f64));
                 m.insert("protocol".to_string(), Value::String(a.protocol));
-                Value::Map(m)
+                Value::map(m)
             })),
             "internet_source" => Ok(super::exposure::internet_source(&arg(0))
                 .map_or(Value::Unknown, |s| s.map_or(Value::Null, Value::String))),

@@ -65,7 +65,7 @@ impl Resolver for Symbolic<'_> {
         attrs.insert(ADDRESS_KEY.into(), Value::str(address));
         attrs.insert(TYPE_KEY.into(), Value::str(&instance.type_name));
         self.active.borrow_mut().remove(address);
-        let value = Value::Map(attrs);
+        let value = Value::map(attrs);
         self.memo.borrow_mut().insert(address.to_string(), value.clone());
         value
     }

@@ -163,7 +163,7 @@ pub fn percent_decode(text: &str) -> Option<String> {
 /// The user's tags from a resource's tags: drone's own (`drone:`) and AWS's
 /// (`aws:`) are not the workflow's to set, so they never count as drift.
 pub fn user_tags<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-    Value::Map(
+    Value::map(
         pairs
             .into_iter()
             .filter(|(k, _)| !k.starts_with("drone:") && !k.starts_with("aws:"))
@@ -213,7 +213,7 @@ pub fn same_fields(a: &Value, b: &Value, defaults: &[(&str, Value)]) -> bool {
         Some(m)
     };
     match (filled(a), filled(b)) {
-        (Some(a), Some(b)) => Value::Map(a).same(&Value::Map(b)),
+        (Some(a), Some(b)) => Value::map(a).same(&Value::map(b)),
         _ => false,
     }
 }
@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(out, Value::List(vec![Value::str("b"), Value::str("a"), Value::str("c")]));
         assert_eq!(
             user_tags([("drone:address", "x"), ("team", "a")]),
-            Value::Map([("team".to_string(), Value::str("a"))].into())
+            Value::map([("team".to_string(), Value::str("a"))].into())
         );
     }
 

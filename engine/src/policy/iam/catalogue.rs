@@ -4,11 +4,6 @@
 //! resource types it can be scoped to and the condition keys it supports,
 //! and each resource type's ARN format. Policies' wildcards expand against it.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-const TEXT: &str = include_str!("../../../data/iam-actions.tsv");
-
 /// One IAM action.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Action {
@@ -22,16 +17,12 @@ pub struct Action {
     pub condition_keys: Names,
 }
 
-/// A comma-separated list of names as the catalogue writes it, split when read (the catalogue
-/// is built on every `drone check`: 20,000 actions cost no allocation each).
+/// A comma-separated list of names as the catalogue writes it, split when read (so the
+/// catalogue's 20,000 actions are static data, with no allocation each).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Names(&'static str);
 
 impl Names {
-    fn of(field: &'static str) -> Names {
-        Names(if field == "-" { "" } else { field })
-    }
-
     /// The names, in order.
     pub fn iter(&self) -> impl Iterator<Item = &'static str> {
         self.into_iter()
@@ -96,17 +87,21 @@ pub struct Catalogue {
     pub version: &'static str,
     /// Ordered by name without regard to case (IAM names are case-insensitive), as the
     /// generator writes them: an action is found by binary search, with no index to build.
-    actions: Vec<Action>,
-    /// Lower-cased service prefix to the range of its actions in `actions` (sorted by service).
-    by_service: HashMap<String, std::ops::Range<usize>>,
-    /// `(service, resource type)` to ARN format, e.g. `arn:${Partition}:s3:::${BucketName}`.
-    arns: HashMap<(&'static str, &'static str), &'static str>,
+    actions: &'static [Action],
+    /// Lower-cased service prefix to the range of its actions in `actions`, by prefix.
+    services: &'static [(&'static str, usize, usize)],
+    /// `(service, resource type, ARN format)`, e.g. `arn:${Partition}:s3:::${BucketName}`.
+    arns: &'static [(&'static str, &'static str, &'static str)],
 }
 
-/// The catalogue, parsed once.
+// The catalogue as static tables, written by `build.rs` from `data/iam-actions.tsv` when drone
+// was built: nothing is parsed or allocated at run time.
+include!(concat!(env!("OUT_DIR"), "/iam_catalogue.rs"));
+
+/// The catalogue.
 pub fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    CATALOGUE.get_or_init(|| parse(TEXT))
+    static CATALOGUE: Catalogue = Catalogue { version: VERSION, actions: &ACTIONS, services: &SERVICES, arns: &ARNS };
+    &CATALOGUE
 }
 
 /// `a` and `b` compared as IAM compares names: ASCII case ignored.
@@ -114,44 +109,10 @@ fn no_case(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
-// Where each field lies in `TEXT`, found by `build.rs` when drone was built.
-include!(concat!(env!("OUT_DIR"), "/iam_fields.rs"));
-
-fn parse(text: &'static str) -> Catalogue {
-    let version =
-        text.lines().find_map(|l| l.strip_prefix("# drone IAM action catalogue, version ")).unwrap_or("unknown").trim();
-    let field = |start: u32, end: u32| text.get(start as usize..end as usize).unwrap_or_default();
-    let actions: Vec<Action> = ACTION_FIELDS
-        .iter()
-        .map(|f| Action {
-            name: field(f[0], f[1]),
-            access: field(f[2], f[3]),
-            resource_types: Names::of(field(f[4], f[5])),
-            condition_keys: Names::of(field(f[6], f[7])),
-        })
-        .collect();
-    let arns: HashMap<(&'static str, &'static str), &'static str> =
-        ARN_FIELDS.iter().map(|f| ((field(f[0], f[1]), field(f[2], f[3])), field(f[4], f[5]))).collect();
-    // The generator writes them in this order (a test holds the file to it); checking it on
-    // every run would cost as much as the rest of the parse.
-    debug_assert!(actions.windows(2).all(|w| no_case(w[0].name, w[1].name).is_lt()));
-    // Sorted by name, each service's actions are together.
-    let mut by_service: HashMap<String, std::ops::Range<usize>> = HashMap::new();
-    let mut start = 0;
-    for i in 1..=actions.len() {
-        let boundary = i == actions.len() || !actions[i].service().eq_ignore_ascii_case(actions[start].service());
-        if boundary && start < actions.len() {
-            by_service.insert(actions[start].service().to_ascii_lowercase(), start..i);
-            start = i;
-        }
-    }
-    Catalogue { version, actions, by_service, arns }
-}
-
 impl Catalogue {
     /// Every action.
     pub fn actions(&self) -> &[Action] {
-        &self.actions
+        self.actions
     }
 
     /// The action named `name` (IAM action names are case-insensitive).
@@ -161,19 +122,24 @@ impl Catalogue {
 
     /// Every service prefix, in the order of `actions`.
     pub fn services(&self) -> impl Iterator<Item = &'static str> + '_ {
-        let mut starts: Vec<usize> = self.by_service.values().map(|r| r.start).collect();
+        let mut starts: Vec<usize> = self.services.iter().map(|(_, start, _)| *start).collect();
         starts.sort_unstable();
         starts.into_iter().map(|i| self.actions[i].service())
     }
 
     /// The actions of one service prefix, e.g. `s3`.
     pub fn service(&self, prefix: &str) -> &[Action] {
-        self.by_service.get(&prefix.to_ascii_lowercase()).map_or(&[], |r| &self.actions[r.clone()])
+        let prefix = prefix.to_ascii_lowercase();
+        match self.services.binary_search_by(|(p, ..)| (*p).cmp(prefix.as_str())) {
+            Ok(at) => &self.actions[self.services[at].1..self.services[at].2],
+            Err(_) => &[],
+        }
     }
 
     /// The ARN format of a service's resource type.
     pub fn arn_format(&self, service: &str, resource_type: &str) -> Option<&'static str> {
-        self.arns.get(&(service, resource_type)).copied()
+        let at = self.arns.binary_search_by(|(s, t, _)| (*s, *t).cmp(&(service, resource_type))).ok()?;
+        Some(self.arns[at].2)
     }
 
     /// The actions a policy's action pattern (`s3:Get*`, `*`) matches.
@@ -218,6 +184,8 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TEXT: &str = include_str!("../../../data/iam-actions.tsv");
 
     #[test]
     fn every_line_parses_once_with_a_known_access_level() {

@@ -24,7 +24,7 @@ pub struct Condition {
 pub fn parse(condition: Option<&Value>) -> Vec<Condition> {
     let Some(Value::Map(operators)) = condition else { return Vec::new() };
     let mut out = Vec::new();
-    for (operator, keys) in operators {
+    for (operator, keys) in operators.iter() {
         let Some(keys) = keys.as_map() else { continue };
         let (qualifier, rest) = match operator.split_once(':') {
             Some((q, rest)) => (Some(q.to_string()), rest),

@@ -367,8 +367,8 @@ mod tests {
             "Condition".into(),
             Value::from_json(&serde_json::json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
         );
-        map.insert("Statement".into(), Value::List(vec![Value::Map(st)]));
-        let statements = parse(&Value::Map(map)).expect("parses");
+        map.insert("Statement".into(), Value::List(vec![Value::map(st)]));
+        let statements = parse(&Value::map(map)).expect("parses");
         assert!(!statements[0].passes_any_role(), "a reference names one role");
     }
 }

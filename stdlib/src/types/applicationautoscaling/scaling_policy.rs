@@ -238,7 +238,7 @@ mod sdk {
             ("disable_scale_in", c.disable_scale_in().map(Value::Bool)),
         ];
         out.extend(optional.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))));
-        Value::Map(out)
+        Value::map(out)
     }
 
     /// The policy with these parts (namespace, resource, dimension, name), if there is one.

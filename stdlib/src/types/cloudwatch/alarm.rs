@@ -130,7 +130,7 @@ mod sdk {
                 ("description", attrs::text(a.alarm_description())),
                 ("namespace", attrs::text(a.namespace())),
                 ("metric", attrs::text(a.metric_name())),
-                ("dimensions", if dimensions.is_empty() { Value::Null } else { Value::Map(dimensions) }),
+                ("dimensions", if dimensions.is_empty() { Value::Null } else { Value::map(dimensions) }),
                 ("statistic", attrs::text(a.statistic().map(|s| s.as_str()))),
                 ("period", attrs::number(a.period())),
                 ("evaluation_periods", attrs::number(a.evaluation_periods())),

@@ -113,7 +113,7 @@ mod sdk {
                 Ok::<_, ProviderError>(associations)
             };
             let associations = configure.await.map_err(|e| e.after_create(&id))?;
-            Ok(Observed { id, attributes: observed([("associations", Value::Map(associations))]) })
+            Ok(Observed { id, attributes: observed([("associations", Value::map(associations))]) })
         }
 
         async fn describe(
@@ -146,7 +146,7 @@ mod sdk {
                         if let Some(nat) = r.nat_gateway_id() {
                             route.insert("nat_gateway_id".into(), Value::str(nat));
                         }
-                        Value::Map(route)
+                        Value::map(route)
                     })
                     .collect();
                 let subnets: Vec<_> = t
@@ -161,7 +161,7 @@ mod sdk {
                     ("vpc_id", text(t.vpc_id())),
                     ("routes", like_prior(prior.and_then(|p| p.get("routes")), routes, |a, b| a.same(b))),
                     ("subnet_ids", like_prior(prior.and_then(|p| p.get("subnet_ids")), subnet_ids, |a, b| a.same(b))),
-                    ("associations", Value::Map(associations)),
+                    ("associations", Value::map(associations)),
                     ("tags", tags_of(t.tags())),
                 ]);
                 out.insert(id.to_string(), attributes);
@@ -213,7 +213,7 @@ mod sdk {
                     }
                 }
             }
-            Ok(Observed { id: u.id.to_string(), attributes: observed([("associations", Value::Map(associations))]) })
+            Ok(Observed { id: u.id.to_string(), attributes: observed([("associations", Value::map(associations))]) })
         }
 
         async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {

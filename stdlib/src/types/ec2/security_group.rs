@@ -387,7 +387,7 @@ mod sdk {
                 if let Some(d) = description.filter(|d| !d.is_empty()) {
                     r.insert("description".into(), Value::str(d));
                 }
-                out.push(Value::Map(r));
+                out.push(Value::map(r));
             };
             for range in p.ip_ranges() {
                 rule("cidr", range.cidr_ip().unwrap_or_default(), range.description());

@@ -240,7 +240,7 @@ mod sdk {
         let groups = list(vpc.map(|v| v.security_groups()));
         let public = vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled);
         let load_balancer = s.load_balancers().first().map_or(Value::Null, |lb| {
-            Value::Map(BTreeMap::from([
+            Value::map(BTreeMap::from([
                 ("target_group_arn".to_string(), attrs::text(lb.target_group_arn())),
                 ("container_name".to_string(), attrs::text(lb.container_name())),
                 ("container_port".to_string(), attrs::number(lb.container_port())),

@@ -319,7 +319,7 @@ mod sdk {
             .iter()
             .filter_map(|v| {
                 let efs = v.efs_volume_configuration()?;
-                Some(Value::Map(BTreeMap::from([
+                Some(Value::map(BTreeMap::from([
                     ("name".to_string(), attrs::text(v.name())),
                     ("file_system_id".to_string(), Value::str(efs.file_system_id())),
                 ])))
@@ -353,19 +353,19 @@ mod sdk {
             .mount_points()
             .iter()
             .map(|m| {
-                Value::Map(BTreeMap::from([
+                Value::map(BTreeMap::from([
                     ("volume".to_string(), attrs::text(m.source_volume())),
                     ("path".to_string(), attrs::text(m.container_path())),
                 ]))
             })
             .collect();
-        Value::Map(BTreeMap::from([
+        Value::map(BTreeMap::from([
             ("name".to_string(), attrs::text(c.name())),
             ("image".to_string(), attrs::text(c.image())),
             ("essential".to_string(), Value::Bool(c.essential().unwrap_or(true))),
             ("ports".to_string(), Value::List(ports)),
-            ("environment".to_string(), Value::Map(environment)),
-            ("secrets".to_string(), Value::Map(secrets)),
+            ("environment".to_string(), Value::map(environment)),
+            ("secrets".to_string(), Value::map(secrets)),
             ("command".to_string(), strings(c.command())),
             ("read_only_root_filesystem".to_string(), Value::Bool(c.readonly_root_filesystem().unwrap_or(false))),
             ("log_group".to_string(), attrs::text(log_group.map(String::as_str))),
@@ -381,8 +381,8 @@ mod sdk {
             &[
                 ("essential", Value::Bool(true)),
                 ("ports", Value::List(Vec::new())),
-                ("environment", Value::Map(BTreeMap::new())),
-                ("secrets", Value::Map(BTreeMap::new())),
+                ("environment", Value::map(BTreeMap::new())),
+                ("secrets", Value::map(BTreeMap::new())),
                 ("command", Value::List(Vec::new())),
                 ("read_only_root_filesystem", Value::Bool(false)),
                 ("mounts", Value::List(Vec::new())),

@@ -258,7 +258,7 @@ mod sdk {
         if let Some(prefix) = get("access_logs.s3.prefix").filter(|p| !p.is_empty()) {
             logs.insert("prefix".into(), Value::str(prefix));
         }
-        Ok(Value::Map(logs))
+        Ok(Value::map(logs))
     }
 
     async fn wait_active(elb: &Client, arn: &str) -> Result<(), ProviderError> {

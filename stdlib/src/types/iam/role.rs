@@ -239,7 +239,7 @@ mod sdk {
                     let doc = prior_if_same(recorded.and_then(|r| r.get(name)), doc, same_document);
                     policies.insert(name.clone(), doc);
                 }
-                attributes.insert("inline_policies".into(), Value::Map(policies));
+                attributes.insert("inline_policies".into(), Value::map(policies));
             }
             {
                 let out = iam

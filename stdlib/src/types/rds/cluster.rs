@@ -302,7 +302,7 @@ mod sdk {
     fn serverless_v2_object(c: Option<&ServerlessV2ScalingConfigurationInfo>) -> Value {
         let Some(c) = c else { return Value::Null };
         let acus = |n: Option<f64>| n.map_or(Value::Null, Value::Number);
-        Value::Map(BTreeMap::from([
+        Value::map(BTreeMap::from([
             ("min_capacity".to_string(), acus(c.min_capacity())),
             ("max_capacity".to_string(), acus(c.max_capacity())),
         ]))

@@ -191,7 +191,7 @@ mod sdk {
                 if a.evaluate_target_health() || prior_alias.is_some_and(|m| m.contains_key("evaluate_target_health")) {
                     alias.insert("evaluate_target_health".into(), Value::Bool(a.evaluate_target_health()));
                 }
-                out.insert("alias".into(), Value::Map(alias));
+                out.insert("alias".into(), Value::map(alias));
             }
             None => {
                 out.insert("ttl".into(), s.ttl().map_or(Value::Null, |t| Value::Number(t as f64)));

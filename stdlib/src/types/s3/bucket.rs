@@ -448,7 +448,7 @@ pub(crate) mod sdk {
                 let block = match s3.get_public_access_block().bucket(id).send().await {
                     Ok(out) => out.public_access_block_configuration().map(|c| {
                         let flag = |v: Option<bool>| Value::Bool(v.unwrap_or(false));
-                        Value::Map(BTreeMap::from([
+                        Value::map(BTreeMap::from([
                             ("block_public_acls".to_string(), flag(c.block_public_acls())),
                             ("ignore_public_acls".to_string(), flag(c.ignore_public_acls())),
                             ("block_public_policy".to_string(), flag(c.block_public_policy())),

@@ -66,7 +66,7 @@ impl SecretHeader {
             Some(_) => "(a value that is not the secret's)".into(),
             None => "(a value that is not a secret's)".into(),
         };
-        Value::Map(std::collections::BTreeMap::from([
+        Value::map(std::collections::BTreeMap::from([
             ("name".to_string(), Value::str(name)),
             ("secret_arn".to_string(), Value::String(secret)),
         ]))

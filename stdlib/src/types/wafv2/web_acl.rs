@@ -315,7 +315,7 @@ mod sdk {
                 .filter_map(|r| r.statement()?.managed_rule_group_statement())
                 .enumerate()
                 .map(|(i, g)| {
-                    let group = Value::Map(BTreeMap::from([
+                    let group = Value::map(BTreeMap::from([
                         ("name".to_string(), Value::str(g.name())),
                         ("vendor".to_string(), Value::str(g.vendor_name())),
                     ]));
