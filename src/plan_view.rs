@@ -57,6 +57,12 @@ pub fn render_with(plan: &Plan, phases: &[String], colour: bool) -> String {
             order.push(&a.phase);
         }
     }
+    let several_regions = {
+        let mut regions: Vec<&str> = plan.actions.iter().filter_map(|a| plan.region(a)).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        regions.len() > 1
+    };
     for phase in order {
         let actions: Vec<_> = plan.actions.iter().filter(|a| &a.phase == phase && a.kind != ActionKind::NoOp).collect();
         if actions.is_empty() {
@@ -70,6 +76,11 @@ pub fn render_with(plan: &Plan, phases: &[String], colour: bool) -> String {
                 ActionKind::Replace => ("-/+", "replace"),
                 ActionKind::Delete => ("-", "delete"),
                 ActionKind::NoOp => (" ", "no change"),
+            };
+            // Where resources live in several regions (a standby), each says which.
+            let label = match plan.region(a) {
+                Some(region) if several_regions => format!("{label} in {region}"),
+                _ => label.to_string(),
             };
             let _ = write!(out, "  {} {} ({label})", paint(sign, a.kind, colour), a.address);
             if let Some(reason) = &a.reason {
@@ -287,10 +298,8 @@ mod tests {
         Plan {
             workflow: "w".into(),
             actions: vec![action],
-            drift: Vec::new(),
-            recovered: Vec::new(),
-            moved: Vec::new(),
             outputs: BTreeMap::from([("role".to_string(), Value::Unknown)]),
+            ..Plan::default()
         }
     }
 

@@ -176,14 +176,7 @@ pub(crate) fn targeted(session: &Session, plan: Plan, targets: &[String]) -> Res
 
 /// A plan that only reports drift (and resolved interruptions): no action, nothing to apply.
 pub(crate) fn drift_only(workflow: &str, drift: Vec<Drift>, recovered: Vec<Recovered>) -> Plan {
-    Plan {
-        workflow: workflow.to_string(),
-        actions: Vec::new(),
-        drift,
-        recovered,
-        moved: Vec::new(),
-        outputs: Default::default(),
-    }
+    Plan { workflow: workflow.to_string(), drift, recovered, ..Plan::default() }
 }
 
 /// Asks `question` on the terminal; yes without asking when `yes` or when

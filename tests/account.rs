@@ -12,43 +12,53 @@ use super::support::sdk_config;
 /// Resource ids by drone type name.
 pub type Inventory = BTreeMap<String, BTreeSet<String>>;
 
+/// The standby region of the tests' disaster-recovery layouts.
+pub const STANDBY_REGION: &str = "eu-central-1";
+
 /// Everything of drone's types in the account at `url` (primary region
-/// eu-west-1; WAF's CLOUDFRONT scope and CloudFront from us-east-1).
+/// eu-west-1; WAF's CLOUDFRONT scope and CloudFront from us-east-1; the network
+/// also in the standby region).
 pub async fn inventory(url: &str) -> Inventory {
     let config = sdk_config(url).await;
-    let edge = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(config.credentials_provider().expect("credentials"))
-        .load()
-        .await;
+    let edge = in_region(url, &config, "us-east-1").await;
+    let standby = in_region(url, &config, STANDBY_REGION).await;
     let mut out = Inventory::new();
     let mut put = |t: &str, ids: Vec<String>| {
         out.entry(t.to_string()).or_default().extend(ids);
     };
 
-    let ec2 = aws_sdk_ec2::Client::new(&config);
-    let ours = || aws_sdk_ec2::types::Filter::builder().name("tag-key").values("drone:workflow").build();
     let ids = |v: Vec<Option<&str>>| v.into_iter().flatten().map(String::from).collect::<Vec<_>>();
-    let vpcs = ec2.describe_vpcs().filters(ours()).send().await.expect("vpcs");
-    put("aws.ec2.vpc", ids(vpcs.vpcs().iter().map(|v| v.vpc_id()).collect()));
-    let subnets = ec2.describe_subnets().filters(ours()).send().await.expect("subnets");
-    put("aws.ec2.subnet", ids(subnets.subnets().iter().map(|s| s.subnet_id()).collect()));
-    let groups = ec2.describe_security_groups().filters(ours()).send().await.expect("groups");
-    put("aws.ec2.security_group", ids(groups.security_groups().iter().map(|g| g.group_id()).collect()));
-    let gateways = ec2.describe_internet_gateways().filters(ours()).send().await.expect("igws");
-    put(
-        "aws.ec2.internet_gateway",
-        ids(gateways.internet_gateways().iter().map(|g| g.internet_gateway_id()).collect()),
-    );
-    let tables = ec2.describe_route_tables().filters(ours()).send().await.expect("route tables");
-    put("aws.ec2.route_table", ids(tables.route_tables().iter().map(|t| t.route_table_id()).collect()));
-    let addresses = ec2.describe_addresses().filters(ours()).send().await.expect("addresses");
-    put("aws.ec2.eip", ids(addresses.addresses().iter().map(|a| a.allocation_id()).collect()));
-    let nats = ec2.describe_nat_gateways().filter(ours()).send().await.expect("nat gateways");
-    let live =
-        nats.nat_gateways().iter().filter(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")));
-    put("aws.ec2.nat_gateway", ids(live.map(|g| g.nat_gateway_id()).collect()));
+    // The network lives in the primary region and in the standby's (DR), with its flow logs.
+    for region in [&config, &standby] {
+        let ec2 = aws_sdk_ec2::Client::new(region);
+        let ours = || aws_sdk_ec2::types::Filter::builder().name("tag-key").values("drone:workflow").build();
+        let vpcs = ec2.describe_vpcs().filters(ours()).send().await.expect("vpcs");
+        put("aws.ec2.vpc", ids(vpcs.vpcs().iter().map(|v| v.vpc_id()).collect()));
+        let subnets = ec2.describe_subnets().filters(ours()).send().await.expect("subnets");
+        put("aws.ec2.subnet", ids(subnets.subnets().iter().map(|s| s.subnet_id()).collect()));
+        let groups = ec2.describe_security_groups().filters(ours()).send().await.expect("groups");
+        put("aws.ec2.security_group", ids(groups.security_groups().iter().map(|g| g.group_id()).collect()));
+        let gateways = ec2.describe_internet_gateways().filters(ours()).send().await.expect("igws");
+        put(
+            "aws.ec2.internet_gateway",
+            ids(gateways.internet_gateways().iter().map(|g| g.internet_gateway_id()).collect()),
+        );
+        let tables = ec2.describe_route_tables().filters(ours()).send().await.expect("route tables");
+        put("aws.ec2.route_table", ids(tables.route_tables().iter().map(|t| t.route_table_id()).collect()));
+        let addresses = ec2.describe_addresses().filters(ours()).send().await.expect("addresses");
+        put("aws.ec2.eip", ids(addresses.addresses().iter().map(|a| a.allocation_id()).collect()));
+        let nats = ec2.describe_nat_gateways().filter(ours()).send().await.expect("nat gateways");
+        let live = nats
+            .nat_gateways()
+            .iter()
+            .filter(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")));
+        put("aws.ec2.nat_gateway", ids(live.map(|g| g.nat_gateway_id()).collect()));
+        let flow_logs = ec2.describe_flow_logs().filter(ours()).send().await.expect("flow logs");
+        put("aws.ec2.flow_log", ids(flow_logs.flow_logs().iter().map(|f| f.flow_log_id()).collect()));
+        let logs = aws_sdk_cloudwatchlogs::Client::new(region);
+        let groups = logs.describe_log_groups().send().await.expect("log groups");
+        put("aws.logs.log_group", ids(groups.log_groups().iter().map(|g| g.log_group_name()).collect()));
+    }
 
     let iam = aws_sdk_iam::Client::new(&config);
     let roles = iam.list_roles().send().await.expect("roles");
@@ -59,10 +69,6 @@ pub async fn inventory(url: &str) -> Inventory {
     let ecr = aws_sdk_ecr::Client::new(&config);
     let repositories = ecr.describe_repositories().send().await.expect("repositories");
     put("aws.ecr.repository", ids(repositories.repositories().iter().map(|r| r.repository_name()).collect()));
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let groups = logs.describe_log_groups().send().await.expect("log groups");
-    put("aws.logs.log_group", ids(groups.log_groups().iter().map(|g| g.log_group_name()).collect()));
-
     let efs = aws_sdk_efs::Client::new(&config);
     let systems = efs.describe_file_systems().send().await.expect("file systems");
     let systems: Vec<String> = systems
@@ -98,9 +104,6 @@ pub async fn inventory(url: &str) -> Inventory {
     put("aws.elbv2.load_balancer", arns);
     let groups = elb.describe_target_groups().send().await.expect("target groups");
     put("aws.elbv2.target_group", ids(groups.target_groups().iter().map(|g| g.target_group_arn()).collect()));
-
-    let flow_logs = ec2.describe_flow_logs().filter(ours()).send().await.expect("flow logs");
-    put("aws.ec2.flow_log", ids(flow_logs.flow_logs().iter().map(|f| f.flow_log_id()).collect()));
 
     let rds = aws_sdk_rds::Client::new(&config);
     let clusters = rds.describe_db_clusters().send().await.expect("db clusters");
@@ -280,6 +283,16 @@ pub async fn assert_matches_states(url: &str, states: &[(&Path, &str)]) {
         }
     }
     assert!(problems.is_empty(), "the account and state disagree:\n{}", problems.join("\n"));
+}
+
+/// `config`'s credentials and endpoint, in `region`.
+pub async fn in_region(url: &str, config: &aws_config::SdkConfig, region: &'static str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .endpoint_url(url)
+        .credentials_provider(config.credentials_provider().expect("credentials"))
+        .load()
+        .await
 }
 
 /// Panics unless the account holds nothing of drone's types.

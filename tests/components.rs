@@ -1,7 +1,8 @@
 //! Components against moto_server: `stdlib/components/network.drone`
-//! instantiated twice, its resources at stable addresses under each
-//! instance, outputs feeding the workflow, an existing VPC moved into an
-//! instance with `moved` (kept, not replaced), and everything destroyed.
+//! instantiated twice (the second in a standby region, through the instance's
+//! `provider`), its resources at stable addresses under each instance, outputs
+//! feeding the workflow, an existing VPC moved into an instance with `moved`
+//! (kept, not replaced), and everything destroyed.
 
 use std::path::Path;
 use std::process::Output;
@@ -16,6 +17,10 @@ use "network.drone" as net
 provider aws main {
   region  = "eu-west-1"
   default = true
+}
+
+provider aws standby {
+  region = "eu-central-1"
 }
 "#;
 
@@ -49,12 +54,14 @@ resource aws.rds.db_subnet_group data {
 output vpc = network.primary.vpc_id
 "#;
 
+/// The same component in the standby region: the instance's provider is its resources'.
 const SECONDARY: &str = r#"
 instance net.network secondary {
-  name  = "green"
-  cidr  = "10.71.0.0/16"
-  zones = ["eu-west-1a"]
-  tags  = { team = "green" }
+  provider = standby
+  name     = "green"
+  cidr     = "10.71.0.0/16"
+  zones    = ["eu-central-1a"]
+  tags     = { team = "green" }
 }
 "#;
 
@@ -112,15 +119,26 @@ async fn a_component_instantiated_twice_with_a_resource_moved_into_it() {
     let moved: serde_json::Value = serde_json::from_str(&text(&out).0).expect("moved vpc");
     assert_eq!(moved["id"], vpc["id"], "the VPC was kept, not replaced");
 
-    // A second instance: only its own resources are created, at its own addresses.
+    // A second instance, in the standby region: only its own resources are created, at its own
+    // addresses, and the plan says where each lives.
     write(dir.path(), &[HEADER, PRIMARY, SECONDARY]);
+    let out = drone_in(&moto, dir.path(), &["plan", "w.drone", "--no-color"]);
+    let shown = text(&out).0;
+    assert!(shown.contains("+ network.secondary.aws.ec2.vpc.main (create in eu-central-1)"), "{shown}");
     let out = drone_in(&moto, dir.path(), &["run", "w.drone", "--yes"]);
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("Apply complete: 11 created, 0 updated, 0 deleted."), "{}", text(&out).0);
     let out = drone_in(&moto, dir.path(), &["state", "list", "w.drone"]);
     let listed = text(&out).0;
-    assert!(listed.contains("network.secondary.aws.ec2.nat_gateway.main[\"eu-west-1a\"]"), "{listed}");
+    assert!(listed.contains("network.secondary.aws.ec2.nat_gateway.main[\"eu-central-1a\"]"), "{listed}");
     assert_eq!(listed.lines().count(), 17 + 11, "{listed}");
+    let standby =
+        super::account::in_region(&moto.url, &super::support::sdk_config(&moto.url).await, "eu-central-1").await;
+    let vpcs = aws_sdk_ec2::Client::new(&standby).describe_vpcs().send().await.expect("vpcs");
+    assert!(
+        vpcs.vpcs().iter().any(|v| v.cidr_block() == Some("10.71.0.0/16")),
+        "the secondary network is in the standby region: {vpcs:?}"
+    );
     assert_matches_state(&moto.url, &dir.path().join("state.json"), "components").await;
     let out = drone_in(&moto, dir.path(), &["plan", "w.drone"]);
     assert!(text(&out).0.contains("No changes: 28 resource(s) match the workflow."), "{}", text(&out).0);

@@ -68,7 +68,7 @@ pub struct Action {
 }
 
 /// A whole plan, in execution order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     /// The workflow.
     pub workflow: String,
@@ -82,6 +82,8 @@ pub struct Plan {
     pub moved: Vec<(String, String)>,
     /// The workflow's outputs as the plan knows them (`Unknown` until apply where they depend on it).
     pub outputs: BTreeMap<String, Value>,
+    /// Each provider's region, by provider name: where each action's resource lives.
+    pub regions: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -93,6 +95,21 @@ impl Plan {
     /// Whether the plan changes nothing.
     pub fn is_empty(&self) -> bool {
         self.actions.iter().all(|a| a.kind == ActionKind::NoOp)
+    }
+
+    /// The region the resource of `action` lives in, when its provider names one.
+    pub fn region(&self, action: &Action) -> Option<&str> {
+        self.regions.get(&action.provider).map(String::as_str)
+    }
+
+    /// Records the region of each of `model`'s providers.
+    pub fn with_regions(mut self, model: &Model) -> Plan {
+        self.regions = model
+            .providers
+            .iter()
+            .filter_map(|(name, p)| Some((name.clone(), p.settings.get("region")?.as_str()?.to_string())))
+            .collect();
+        self
     }
 
     /// Attaches what refresh found changed outside drone; a resource deleted
@@ -217,6 +234,7 @@ impl Plan {
                 "type": a.type_name,
                 "phase": a.phase,
                 "provider": a.provider,
+                "region": self.region(a),
                 "action": a.kind,
                 "reason": a.reason,
                 "ignored": a.ignored,
@@ -338,14 +356,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         .map(|o| (o.name.clone(), evaluator.eval(&o.value, &Vec::new()).unwrap_or(Value::Unknown)))
         .collect();
     if errors.is_empty() {
-        Ok(Plan {
-            workflow: model.workflow.clone(),
-            actions,
-            drift: Vec::new(),
-            recovered: Vec::new(),
-            moved: Vec::new(),
-            outputs,
-        })
+        Ok(Plan { workflow: model.workflow.clone(), actions, outputs, ..Plan::default() }.with_regions(model))
     } else {
         Err(errors)
     }
@@ -369,14 +380,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             ignored: Vec::new(),
         })
         .collect();
-    Plan {
-        workflow: state.workflow.clone(),
-        actions,
-        drift: Vec::new(),
-        recovered: Vec::new(),
-        moved: Vec::new(),
-        outputs: BTreeMap::new(),
-    }
+    Plan { workflow: state.workflow.clone(), actions, ..Plan::default() }
 }
 
 /// Evaluates an instance's attributes with `resolver` answering references.

@@ -200,8 +200,16 @@ fn expand_instance(
     let mut out = Vec::new();
     // Arguments: one per input, each a typed let.
     let inputs: BTreeMap<&str, &Input> = component.inputs.iter().map(|x| (x.name.name.as_str(), x)).collect();
+    // `provider = NAME` (unless the component takes an input of that name) is no input: the
+    // workflow's provider its resources use where they name none, as Terraform passes a module
+    // its providers. One component builds the primary region and a standby alike.
+    let provider = (!inputs.contains_key(PROVIDER))
+        .then(|| i.attributes.iter().find(|a| a.name.name == PROVIDER))
+        .flatten()
+        .cloned();
     for a in &i.attributes {
-        if !inputs.contains_key(a.name.name.as_str()) {
+        let reserved = a.name.name == PROVIDER && provider.is_some();
+        if !(reserved || inputs.contains_key(a.name.name.as_str())) {
             let help = did_you_mean(
                 closest(&a.name.name, inputs.keys().copied()),
                 &format!("`{name}` takes {}", list(inputs.keys().copied())),
@@ -234,6 +242,7 @@ fn expand_instance(
     }
     let mut body = Body {
         prefix: &prefix,
+        provider,
         owned: BTreeSet::new(),
         resources: &k.resources,
         bound: Vec::new(),
@@ -275,9 +284,14 @@ fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+/// The attribute naming a resource's provider, and an instance's.
+const PROVIDER: &str = "provider";
+
 /// Rewrites a component body for one instance.
 struct Body<'k> {
     prefix: &'k str,
+    /// The instance's `provider` attribute: given to every resource that names none.
+    provider: Option<Attribute>,
     /// Inputs and body-level lets: their names become the instance's.
     owned: BTreeSet<String>,
     /// The body's resources, `type.name`.
@@ -299,8 +313,13 @@ impl Body<'_> {
                 let mut r = r.clone();
                 r.name.name = self.own(&r.name.name);
                 // `provider` names one of the workflow's providers: the one thing a body takes from it.
-                for a in r.attributes.iter_mut().filter(|a| a.name.name != "provider") {
+                for a in r.attributes.iter_mut().filter(|a| a.name.name != PROVIDER) {
                     self.expr(&mut a.value);
+                }
+                if let Some(provider) = &self.provider {
+                    if !r.attributes.iter().any(|a| a.name.name == PROVIDER) {
+                        r.attributes.push(provider.clone());
+                    }
                 }
                 Item::Resource(r)
             }

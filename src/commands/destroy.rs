@@ -46,7 +46,7 @@ pub(crate) async fn destroy(file: &Path, common: &Common, yes: bool, catalog: &C
             Some("set `prevent_destroy = false` (in prod.drone: `--param protect_data=false`) if it really must go, or `drone state rm` it to leave it standing"),
         ));
     }
-    let plan = plan::plan_destroy(&state).with_recovered(recovered);
+    let plan = plan::plan_destroy(&state).with_recovered(recovered).with_regions(&session.loaded.model);
     print!("{}", crate::plan_view::render(&plan, &session.loaded.model.phases));
     let former = state.resources.clone();
     if plan.is_empty() && !state.outputs.is_empty() {

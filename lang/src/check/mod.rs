@@ -167,7 +167,10 @@ impl<'a> Checker<'a> {
     }
 
     fn error(&mut self, error: CheckError) {
-        self.errors.push(error);
+        // An instance's argument is checked in each resource it reaches (its `provider`): said once.
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
     }
 
     fn duplicate(&mut self, kind: &'static str, name: &str, span: Span, first: Span) {
