@@ -296,6 +296,9 @@ _AWS_ACTIONS = {
     "s3:PutBucketLifecycleConfiguration": ("s3:PutLifecycleConfiguration",),
     "s3:GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration",),
     "s3:DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration",),
+    "s3:PutBucketReplication": ("s3:PutReplicationConfiguration",),
+    "s3:GetBucketReplication": ("s3:GetReplicationConfiguration",),
+    "s3:DeleteBucketReplication": ("s3:PutReplicationConfiguration",),
     "s3:DeleteObjects": ("s3:DeleteObject",),
     "cloudfront:CreateDistributionWithTags": ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
 }

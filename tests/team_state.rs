@@ -19,6 +19,9 @@ use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto
 const BUCKET: &str = "drone-shuttle-state";
 const KEY: &str = "shuttle-prod.json";
 
+/// Where bootstrap replicates the state bucket, in the standby region.
+const REPLICA: &str = "drone-shuttle-state-replica";
+
 fn s3_url() -> String {
     format!("s3://{BUCKET}/{KEY}")
 }
@@ -87,6 +90,33 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     let head = s3.head_object().bucket(BUCKET).key(KEY).send().await.expect("state object");
     assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
     let serial: u64 = head.metadata().and_then(|m| m.get("serial")).and_then(|s| s.parse().ok()).expect("serial");
+
+    // The state outlives its region: bootstrap replicates the bucket to the standby region.
+    let replication = s3.get_bucket_replication().bucket(BUCKET).send().await.expect("replication");
+    let replication = replication.replication_configuration().expect("configuration");
+    assert!(replication.role().ends_with(":role/drone-shuttle-state-replication"), "{replication:?}");
+    let rule = replication.rules().first().expect("a rule");
+    assert_eq!(rule.destination().map(|d| d.bucket()), Some("arn:aws:s3:::drone-shuttle-state-replica"));
+    assert_eq!(rule.status().as_str(), "Enabled");
+    let location = s3.get_bucket_location().bucket(REPLICA).send().await.expect("replica location");
+    assert_eq!(location.location_constraint().map(|l| l.as_str()), Some(super::account::STANDBY_REGION));
+    // moto copies no object, so the copy S3 replication makes is made here; prod then runs from the
+    // replica, in its own region, with its lock there.
+    let standby = aws_sdk_s3::Client::new(
+        &super::account::in_region(&moto.url, &sdk_config(&moto.url).await, super::account::STANDBY_REGION).await,
+    );
+    standby
+        .copy_object()
+        .bucket(REPLICA)
+        .key(KEY)
+        .copy_source(format!("{BUCKET}/{KEY}"))
+        .send()
+        .await
+        .expect("replicate the state");
+    let replica = format!("s3://{REPLICA}/{KEY}?region={}", super::account::STANDBY_REGION);
+    let out = run(&mut prod(&moto.url, &PathBuf::from(&replica), &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
 
     // History: every write is a version, newest first, with its serial.
     let out = state_cmd(&moto, &["history", "workflows/prod.drone", "--state", &s3_url(), "--limit", "5"]);
@@ -205,17 +235,20 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert!(lock_holder(&s3).await.is_none(), "released at the end");
     assert_matches_states(&moto.url, &[(&bootstrap_state, "shuttle-bootstrap")]).await;
 
-    // Only the state bucket is left, which bootstrap's own state records.
-    let versions = s3.list_object_versions().bucket(BUCKET).send().await.expect("versions");
-    let mut remove = Vec::new();
-    for v in versions.versions() {
-        remove.push((v.key().unwrap_or_default().to_string(), v.version_id().map(String::from)));
-    }
-    for m in versions.delete_markers() {
-        remove.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
-    }
-    for (key, version) in remove {
-        s3.delete_object().bucket(BUCKET).key(key).set_version_id(version).send().await.expect("empty the bucket");
+    // Only the state bucket and its replica are left, which bootstrap's own state records.
+    for (client, bucket) in [(&s3, BUCKET), (&standby, REPLICA)] {
+        let versions = client.list_object_versions().bucket(bucket).send().await.expect("versions");
+        let mut remove = Vec::new();
+        for v in versions.versions() {
+            remove.push((v.key().unwrap_or_default().to_string(), v.version_id().map(String::from)));
+        }
+        for m in versions.delete_markers() {
+            remove.push((m.key().unwrap_or_default().to_string(), m.version_id().map(String::from)));
+        }
+        for (key, version) in remove {
+            let delete = client.delete_object().bucket(bucket).key(key).set_version_id(version);
+            delete.send().await.expect("empty the bucket");
+        }
     }
     let mut cmd = drone(Some(&moto.url));
     cmd.current_dir(root()).args(["destroy", "workflows/bootstrap.drone", "--yes", "--state"]).arg(&bootstrap_state);

@@ -37,6 +37,8 @@ pub fn actions_for_operation(service: &str, operation: &str) -> Vec<String> {
             "ListObjectVersions" => s3(&["ListBucketVersions"]),
             "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => s3(&["PutLifecycleConfiguration"]),
             "GetBucketLifecycleConfiguration" => s3(&["GetLifecycleConfiguration"]),
+            "PutBucketReplication" | "DeleteBucketReplication" => s3(&["PutReplicationConfiguration"]),
+            "GetBucketReplication" => s3(&["GetReplicationConfiguration"]),
             "DeleteObjects" => s3(&["DeleteObject", "DeleteObjectVersion"]),
             other => s3(&[other]),
         };

@@ -27,7 +27,7 @@ pub fn signatures() -> Vec<FunctionSig> {
         sig("address", &["resource"], Type::String, "a resource's address"),
         sig("link_local", &["host"], Type::Bool, "whether a host (`host`, `host:port`, `[v6]:port`) is a link-local address, where instance and task credentials are served (169.254.0.0/16, fe80::/10, fd00:ec2::254)"),
         sig("grants", &[], Type::list(Type::Any), "every grant the workflow's tasks, steps and hooks hold: `script`, `script_kind` (task, step, hook), `kind` (e.g. \"mysql\"), `targets` (addresses), `tables`, `ops` (every operation on some table), `table_ops` (each table's operations), `hosts`"),
-        sig("target", &["reference"], Type::Any, "the resource a reference (a value known after apply) points at, or null"),
+        sig("target", &["reference"], Type::Any, "the resource a reference (a value known after apply) points at, or whose ARN a string is (a bucket's ARN is known before apply), or null"),
         sig("referrers", &["resource", "type"], Type::list(Type::Any), "the resources of a type whose configuration refers to this one (a reference in an attribute, resolved before apply or not, or `depends_on`)"),
         sig("having", &["resources", "attribute"], Type::list(Type::Any), "the resources of a list whose attribute is set to something: a non-empty string, list or map, a number, `true`, or a value known after apply"),
         sig("is_public_subnet", &["subnet"], Type::Bool, "whether a subnet assigns public IPs or routes 0.0.0.0/0 to an internet gateway"),
@@ -74,6 +74,16 @@ impl Graph<'_, '_> {
             .filter(|i| i.type_name == type_name && !i.read_only)
             .map(|i| self.symbolic.instance(&i.address))
             .collect()
+    }
+
+    /// The workflow's resource whose ARN, known before apply, is `arn`.
+    fn with_arn(&self, arn: &str) -> Option<Value> {
+        self.model
+            .instances
+            .values()
+            .filter(|i| !i.read_only)
+            .map(|i| self.symbolic.instance(&i.address))
+            .find(|r| r.as_map().and_then(|m| m.get("arn")).and_then(Value::as_str) == Some(arn))
     }
 
     fn is_public_subnet(&self, subnet: &Value) -> Result<Value, FnError> {
@@ -369,6 +379,7 @@ impl Functions for Graph<'_, '_> {
             "link_local" => Ok(Value::Bool(arg(0).as_str().is_some_and(link_local))),
             "target" => Ok(match arg(0) {
                 Value::Ref { address, .. } => self.symbolic.instance(&address),
+                Value::String(arn) if arn.starts_with("arn:") => self.with_arn(&arn).unwrap_or(Value::Null),
                 _ => Value::Null,
             }),
             "referrers" => {

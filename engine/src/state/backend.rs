@@ -77,12 +77,20 @@ pub struct S3Location {
 }
 
 impl Location {
-    /// `s3://bucket/key` names an S3 object; anything else a local path.
+    /// `s3://bucket/key` names an S3 object (`?region=REGION` after it when the bucket is not in
+    /// the environment's region, as a replica in a standby region is); anything else a local path.
     pub fn parse(text: &str) -> Result<Location, String> {
         let Some(rest) = text.strip_prefix("s3://") else { return Ok(Location::Local(PathBuf::from(text))) };
+        let (rest, region) = match rest.split_once('?') {
+            Some((rest, query)) => match query.strip_prefix("region=") {
+                Some(region) if !region.is_empty() && !region.contains(['&', '/']) => (rest, Some(region.to_string())),
+                _ => return Err(format!("`{text}`: the only thing after `?` is `region=REGION`")),
+            },
+            None => (rest, None),
+        };
         match rest.split_once('/') {
             Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
-                Ok(Location::S3(S3Location { bucket: bucket.into(), key: key.into(), region: None }))
+                Ok(Location::S3(S3Location { bucket: bucket.into(), key: key.into(), region }))
             }
             _ => Err(format!("`{text}` is not an S3 object: write s3://BUCKET/KEY")),
         }
@@ -114,6 +122,12 @@ mod tests {
         let s3 = Location::parse("s3://team-state/shuttle/prod.json").expect("s3");
         assert_eq!(s3.to_string(), "s3://team-state/shuttle/prod.json");
         assert!(Location::parse("s3://bucket").is_err());
+        let replica = Location::parse("s3://state-replica/prod.json?region=eu-central-1").expect("replica");
+        let expected =
+            S3Location { bucket: "state-replica".into(), key: "prod.json".into(), region: Some("eu-central-1".into()) };
+        assert_eq!(replica, Location::S3(expected));
+        assert!(Location::parse("s3://state/prod.json?versionId=3").is_err());
+        assert!(Location::parse("s3://state/prod.json?region=").is_err());
         assert!(Location::parse("s3:///key").is_err());
         assert!(Location::parse("s3://bucket/dir/").is_err());
     }

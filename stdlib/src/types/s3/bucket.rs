@@ -27,6 +27,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Create, "s3:PutBucketPublicAccessBlock"),
         (Create, "s3:PutBucketPolicy"),
         (Create, "s3:PutLifecycleConfiguration"),
+        (Create, "s3:PutReplicationConfiguration"),
         (Read, "s3:ListBucket"),
         (Read, "s3:GetLifecycleConfiguration"),
         (Read, "s3:GetBucketVersioning"),
@@ -34,6 +35,7 @@ pub static TYPE: TypeDef = TypeDef {
         (Read, "s3:GetBucketPublicAccessBlock"),
         (Read, "s3:GetBucketPolicy"),
         (Read, "s3:GetBucketTagging"),
+        (Read, "s3:GetReplicationConfiguration"),
         (Update, "s3:PutBucketTagging"),
         (Update, "s3:PutBucketVersioning"),
         (Update, "s3:PutEncryptionConfiguration"),
@@ -41,6 +43,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Update, "s3:PutBucketPolicy"),
         (Update, "s3:DeleteBucketPolicy"),
         (Update, "s3:PutLifecycleConfiguration"),
+        // Also what removing it takes (DeleteBucketReplication).
+        (Update, "s3:PutReplicationConfiguration"),
         (Delete, "s3:DeleteBucket"),
         // Emptying a bucket with `force_destroy`.
         (Delete, "s3:ListBucketVersions"),
@@ -49,7 +53,8 @@ pub static TYPE: TypeDef = TypeDef {
         (Find, "s3:ListBucket"),
         (Find, "s3:GetBucketTagging"),
     ],
-    passes_roles_to: &[],
+    // The role S3 replicates with (`replication.role`).
+    passes_roles_to: &["s3.amazonaws.com"],
     #[cfg(feature = "sdk")]
     ops: crate::types::ops!("s3", sdk::Bucket),
 };
@@ -64,6 +69,19 @@ pub fn public_access_block_type() -> Type {
     ])
 }
 
+/// The object type of a bucket's replication to another bucket.
+pub fn replication_type() -> Type {
+    Type::Object(vec![
+        field("role", Type::String, true, "the ARN of the role S3 assumes to copy objects"),
+        field(
+            "destination",
+            Type::String,
+            true,
+            "the ARN of the bucket objects are copied to (versioned, usually in another region)",
+        ),
+    ])
+}
+
 fn attributes() -> Vec<AttributeSchema> {
     vec![
         required("name", Type::String, "the globally unique bucket name").replaces(),
@@ -75,6 +93,11 @@ fn attributes() -> Vec<AttributeSchema> {
             "expiration_days",
             Type::Number,
             "days after which objects, and versions no longer current, are deleted (a lifecycle rule)",
+        ),
+        optional(
+            "replication",
+            replication_type(),
+            "copy every new object version to another bucket (versioning on in both; deletions are not copied, so the copy survives a mistake here)",
         ),
         optional("force_destroy", Type::Bool, "delete every object version when the bucket is deleted").drone_side(),
         optional("policy", Type::Json, "the bucket policy document").guarded(),
@@ -91,9 +114,11 @@ pub(crate) mod sdk {
 
     use aws_sdk_s3::types::{
         BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
-        Delete, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
-        ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+        Delete, DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, ExpirationStatus,
+        LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration, ObjectIdentifier,
+        PublicAccessBlockConfiguration, ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
+        ReplicationRuleStatus, ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
     };
     use aws_sdk_s3::Client;
     use drone_engine::provider::{ErrorKind, FindRequest, Found, Observed, Owner, ProviderError};
@@ -107,8 +132,9 @@ pub(crate) mod sdk {
 
     /// `None` when S3 says a bucket setting is not configured, else the error.
     fn unset<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
-        const NOT_CONFIGURED: [&str; 5] = [
+        const NOT_CONFIGURED: [&str; 6] = [
             "ServerSideEncryptionConfigurationNotFoundError",
+            "ReplicationConfigurationNotFoundError",
             "NoSuchLifecycleConfiguration",
             "NoSuchPublicAccessBlockConfiguration",
             "NoSuchBucketPolicy",
@@ -308,6 +334,46 @@ pub(crate) mod sdk {
             .map_err(|e| sdk_error(OP, e))
     }
 
+    /// The rule `replication` writes: one, for every object.
+    const REPLICATION_RULE: &str = "drone-replication";
+
+    /// Replicates every new object version to `replication.destination` as `replication.role`;
+    /// none removes the bucket's replication.
+    async fn put_replication(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
+        const OP: &str = "PutBucketReplication";
+        let Some(replication) = present(config, "replication").and_then(Value::as_map) else {
+            let out = s3.delete_bucket_replication().bucket(bucket).send().await;
+            return out.map(drop).map_err(|e| sdk_error("DeleteBucketReplication", e));
+        };
+        let field = |k: &str| replication.get(k).and_then(Value::as_str).map(String::from);
+        let role = field("role").ok_or_else(|| invalid(OP, "replication needs a `role`"))?;
+        let destination = field("destination").ok_or_else(|| invalid(OP, "replication needs a `destination`"))?;
+        let rule = ReplicationRule::builder()
+            .id(REPLICATION_RULE)
+            .priority(1)
+            .status(ReplicationRuleStatus::Enabled)
+            .filter(ReplicationRuleFilter::builder().prefix("").build())
+            // A deletion here leaves the copy whole: the copy is for when this side is lost.
+            .delete_marker_replication(
+                DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::Disabled).build(),
+            )
+            .destination(Destination::builder().bucket(destination).build().map_err(|e| invalid(OP, e.to_string()))?)
+            .build()
+            .map_err(|e| invalid(OP, e.to_string()))?;
+        let configuration = ReplicationConfiguration::builder()
+            .role(role)
+            .rules(rule)
+            .build()
+            .map_err(|e| invalid(OP, e.to_string()))?;
+        s3.put_bucket_replication()
+            .bucket(bucket)
+            .replication_configuration(configuration)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error(OP, e))
+    }
+
     async fn put_public_access_block(s3: &Client, bucket: &str, config: &Attributes) -> Result<(), ProviderError> {
         let flags = config.get("public_access_block").and_then(Value::as_map).cloned().unwrap_or_default();
         let flag = |k: &str| flags.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -368,6 +434,10 @@ pub(crate) mod sdk {
                 }
                 if let Some(days) = int(config, "expiration_days") {
                     put_expiration(s3, name, Some(days)).await?;
+                }
+                // After versioning, which replication needs.
+                if present(config, "replication").is_some() {
+                    put_replication(s3, name, config).await?;
                 }
                 // Last: the public access block decides which policies S3 accepts.
                 if let Some(policy) = document(config, "policy") {
@@ -475,6 +545,24 @@ pub(crate) mod sdk {
                 };
                 attributes.insert("expiration_days".into(), attrs::number(days));
             }
+            if wants("replication") {
+                let replication = match s3.get_bucket_replication().bucket(id).send().await {
+                    Ok(out) => out.replication_configuration().map(|c| {
+                        let destination = c
+                            .rules()
+                            .iter()
+                            .find(|r| r.status() == &ReplicationRuleStatus::Enabled)
+                            .and_then(|r| r.destination())
+                            .map(|d| d.bucket());
+                        Value::map(BTreeMap::from([
+                            ("role".to_string(), Value::str(c.role())),
+                            ("destination".to_string(), attrs::text(destination)),
+                        ]))
+                    }),
+                    Err(e) => unset(sdk_error("GetBucketReplication", e))?,
+                };
+                attributes.insert("replication".into(), replication.unwrap_or(Value::Null));
+            }
             // Always read: drone owns the bucket policy even when the workflow sets none.
             {
                 let policy = match s3.get_bucket_policy().bucket(id).send().await {
@@ -528,6 +616,9 @@ pub(crate) mod sdk {
             }
             if u.changed("expiration_days") {
                 put_expiration(s3, name, int(u.config, "expiration_days")).await?;
+            }
+            if u.changed("replication") {
+                put_replication(s3, name, u.config).await?;
             }
             if u.changed("policy") {
                 match document(u.config, "policy") {
