@@ -105,7 +105,11 @@ pub(crate) async fn announce(session: &Session) -> Result<(), CliError> {
 
 /// The session's state as stored.
 pub(crate) async fn load_state(session: &Session) -> Result<State, CliError> {
-    crate::store::load(session.backend.as_ref(), &session.loaded.model.workflow).await
+    let state = crate::store::load(session.backend.as_ref(), &session.loaded.model.workflow).await?;
+    if let Some(note) = crate::store::compare_with_header(&session.loaded.model, &session.location, &state).await {
+        eprintln!("{note}");
+    }
+    Ok(state)
 }
 
 /// Locks the session's state for `operation`, held until the guard drops.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use drone_engine::lock::{self, LockContext};
 use drone_engine::model::Model;
-use drone_engine::state::{Backend, LocalBackend, Location, State};
+use drone_engine::state::{Backend, LocalBackend, Location, S3Location, State};
 use drone_stdlib::aws::state::{S3Backend, S3Lock, S3LockGuard};
 
 use crate::error::CliError;
@@ -119,7 +119,68 @@ pub(crate) async fn load(backend: &dyn Backend, workflow: &str) -> Result<State,
     Ok(backend.load(workflow).await?)
 }
 
+/// How long the header's state is waited for when the state is read elsewhere: its region may be
+/// the one that is down.
+const HEADER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// When the state was read from another S3 object than the header's (`--state`, as a replica in a
+/// standby region is during a failover), a word on how it compares with the header's: behind it,
+/// or the header's unreadable. None when they agree, or are not the same state.
+pub(crate) async fn compare_with_header(model: &Model, location: &Location, state: &State) -> Option<String> {
+    let (Location::S3(chosen), Some(header)) = (location, &model.state_s3) else { return None };
+    if chosen.bucket == header.bucket && chosen.key == header.key {
+        return None;
+    }
+    let stored = drone_stdlib::aws::state::stored_serial(header, HEADER_PATIENCE).await;
+    lag_note(chosen, (state.serial, &state.lineage), header, stored)
+}
+
+/// The note [`compare_with_header`] gives, from the serial and lineage read at each place.
+fn lag_note(
+    chosen: &S3Location,
+    (serial, lineage): (u64, &str),
+    header: &S3Location,
+    stored: Result<Option<(u64, String)>, String>,
+) -> Option<String> {
+    match stored {
+        Err(reason) => Some(format!(
+            "note: the workflow's own state, {header}, cannot be read ({reason}); working from {chosen} (serial \
+             {serial}). What runs after that serial created is found again by its tags."
+        )),
+        Ok(Some((newest, same))) if same == lineage && newest > serial => Some(format!(
+            "warning: {chosen} is behind the workflow's own state, {header} (serial {serial}, not {newest}): the \
+             latest runs have not reached it yet. Wait for it to catch up, or go on: what they created is found \
+             again by its tags."
+        )),
+        Ok(_) => None,
+    }
+}
+
 /// Writes `state` whole (a snapshot), saying why when it cannot.
 pub(crate) async fn save(backend: &dyn Backend, state: &mut State) -> Result<(), CliError> {
     Ok(backend.save(state).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(bucket: &str) -> S3Location {
+        S3Location { bucket: bucket.into(), key: "prod.json".into(), region: None }
+    }
+
+    #[test]
+    fn a_replica_behind_or_a_header_state_out_of_reach_is_said() {
+        let (replica, primary) = (at("state-replica"), at("state"));
+        let behind = lag_note(&replica, (12, "L"), &primary, Ok(Some((14, "L".into())))).expect("behind");
+        assert!(
+            behind.starts_with("warning: s3://state-replica/prod.json is behind")
+                && behind.contains("serial 12, not 14")
+        );
+        let down = lag_note(&replica, (12, "L"), &primary, Err("connection refused".into())).expect("down");
+        assert!(down.contains("cannot be read (connection refused)") && down.contains("serial 12"));
+        assert_eq!(lag_note(&replica, (14, "L"), &primary, Ok(Some((14, "L".into())))), None, "caught up");
+        assert_eq!(lag_note(&replica, (3, "L"), &primary, Ok(Some((14, "other".into())))), None, "another state");
+        assert_eq!(lag_note(&replica, (3, "L"), &primary, Ok(None)), None, "nothing there");
+    }
 }

@@ -113,10 +113,25 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
         .send()
         .await
         .expect("replicate the state");
+    // The header's own place (this test runs prod at KEY through --state) holds the same state.
+    let header_key = "shuttle-prod.state.json";
+    s3.copy_object().bucket(BUCKET).key(header_key).copy_source(format!("{BUCKET}/{KEY}")).send().await.expect("copy");
     let replica = format!("s3://{REPLICA}/{KEY}?region={}", super::account::STANDBY_REGION);
     let out = run(&mut prod(&moto.url, &PathBuf::from(&replica), &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
     assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(!text(&out).1.contains("behind"), "caught up: {}", text(&out).1);
+    // A replica that has not caught up (an older serial) says so, against the header's state.
+    let versions = s3.list_object_versions().bucket(BUCKET).prefix(KEY).send().await.expect("versions");
+    // The oldest: a run writes its intents and results under one serial, so the previous version may share it.
+    let older = versions.versions().iter().rfind(|v| v.key() == Some(KEY)).expect("older");
+    let source = format!("{BUCKET}/{KEY}?versionId={}", older.version_id().unwrap_or_default());
+    standby.copy_object().bucket(REPLICA).key(KEY).copy_source(source).send().await.expect("an older copy");
+    let out = run(&mut prod(&moto.url, &PathBuf::from(&replica), &["plan", "workflows/prod.drone"]));
+    assert_exit(&out, 0);
+    let warned = text(&out).1;
+    assert!(warned.contains(&format!("is behind the workflow's own state, s3://{BUCKET}/{header_key}")), "{warned}");
+    assert!(warned.contains(&format!("not {serial})")), "{warned}");
 
     // History: every write is a version, newest first, with its serial.
     let out = state_cmd(&moto, &["history", "workflows/prod.drone", "--state", &s3_url(), "--limit", "5"]);

@@ -67,6 +67,37 @@ async fn check_bucket(client: &aws_sdk_s3::Client, location: &S3Location) -> Res
     }
 }
 
+/// The serial and lineage a state object's metadata records, without reading the state: one
+/// HEAD, given up after `patience` (the region may be down), none when there is no object.
+pub async fn stored_serial(
+    location: &S3Location,
+    patience: std::time::Duration,
+) -> Result<Option<(u64, String)>, String> {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder().operation_timeout(patience).build();
+    let client = client(location).await;
+    let config = client
+        .config()
+        .to_builder()
+        .timeout_config(timeouts)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
+    let client = aws_sdk_s3::Client::from_conf(config.build());
+    match client.head_object().bucket(&location.bucket).key(&location.key).send().await {
+        Ok(head) => {
+            let meta = head.metadata();
+            let serial = meta.and_then(|m| m.get("serial")).and_then(|s| s.parse().ok());
+            let lineage = meta.and_then(|m| m.get("lineage")).cloned().unwrap_or_default();
+            Ok(serial.map(|s| (s, lineage)))
+        }
+        Err(e)
+            if matches!(code(&e).as_deref(), Some("NoSuchKey" | "NotFound"))
+                || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(describe(&e)),
+    }
+}
+
 /// State kept in an S3 object.
 #[derive(Debug)]
 pub struct S3Backend {
