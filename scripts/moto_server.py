@@ -9,6 +9,8 @@ Always:
 - RDS DeleteDBCluster keeps the cluster's automated snapshots (AWS deletes
   them with the cluster), so re-creating a cluster of the same name within
   the minute collides with the old one's `rds:NAME-DATE` snapshot.
+- Route 53 UpdateHealthCheck without Regions clears the regions (AWS keeps
+  them unless ResetElements names them).
 - WAFv2 refuses a duplicate name with the error code `WafV2DuplicateItem`;
   AWS's is `WAFDuplicateItemException`, which drone reads as "the name is
   taken" and answers by looking the web ACL up (so a create whose first
@@ -88,6 +90,23 @@ def _delete_db_cluster_and_backups(self, cluster_identifier, *args, **kwargs):
 
 
 rds_models.RDSBackend.delete_db_cluster = _delete_db_cluster_and_backups
+
+from moto.route53 import models as route53_models  # noqa: E402
+
+_update_health_check = route53_models.Route53Backend.update_health_check
+
+
+def _update_health_check_keeping_lists(self, health_check_id, health_check_args):
+    # An UpdateHealthCheck without Regions or ChildHealthChecks leaves them as they are (AWS resets
+    # them only through ResetElements); moto reads the missing lists as empty ones and clears them.
+    args = dict(health_check_args)
+    for name in ("regions", "children"):
+        if not args.get(name):
+            args[name] = None
+    return _update_health_check(self, health_check_id, args)
+
+
+route53_models.Route53Backend.update_health_check = _update_health_check_keeping_lists
 
 
 _get_permission = s3_models.FakeBucket.get_permission

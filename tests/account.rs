@@ -213,6 +213,8 @@ pub async fn inventory(url: &str) -> Inventory {
         put("aws.route53.record", records.collect());
         put("aws.route53.zone", vec![id]);
     }
+    let checks = route53.list_health_checks().send().await.expect("health checks");
+    put("aws.route53.health_check", checks.health_checks().iter().map(|c| c.id().to_string()).collect());
     // Monitoring lives in both regions: the edge's alarms and topic are in us-east-1.
     put("aws.sns.topic", Vec::new());
     put("aws.sns.subscription", Vec::new());

@@ -34,6 +34,7 @@ pub static TYPES: &[&TypeDef] = &[
     &types::efs::mount_target::TYPE,
     &types::route53::zone::TYPE,
     &types::route53::record::TYPE,
+    &types::route53::health_check::TYPE,
     &types::acm::certificate::TYPE,
     &types::cloudfront::distribution::TYPE,
     &types::wafv2::web_acl::TYPE,

@@ -127,6 +127,7 @@ pub fn classify(code: &str) -> ErrorKind {
         | "ClusterNotFoundException"
         | "NoSuchDistribution"
         | "NoSuchHostedZone"
+        | "NoSuchHealthCheck"
         | "WAFNonexistentItemException" => ErrorKind::NotFound,
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
             ErrorKind::NotFound
@@ -190,6 +191,7 @@ mod tests {
         assert_eq!(classify("UnauthorizedOperation"), ErrorKind::Denied);
         assert_eq!(classify("AccessDenied"), ErrorKind::Denied);
         assert_eq!(classify("RepositoryNotFoundException"), ErrorKind::NotFound);
+        assert_eq!(classify("NoSuchHealthCheck"), ErrorKind::NotFound, "a health check deleted outside drone");
         assert_eq!(classify("EntityAlreadyExists"), ErrorKind::AlreadyExists);
         assert_eq!(classify("FileSystemAlreadyExists"), ErrorKind::AlreadyExists);
         assert_eq!(classify("InvalidGroup.Duplicate"), ErrorKind::AlreadyExists);

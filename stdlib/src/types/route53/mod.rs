@@ -1,8 +1,9 @@
 //! Route 53: public hosted zones and their records (aliases to CloudFront,
-//! certificate validation).
+//! certificate validation), and health checks.
 
 use crate::types::ArnPattern;
 
+pub mod health_check;
 pub mod record;
 pub mod zone;
 
