@@ -640,6 +640,38 @@ fn enum_values_complete_and_are_checked() {
     assert_eq!(client.stop(), Some(0));
 }
 
+/// The did-you-mean lands on the misspelt name when non-ASCII text comes before it on its line,
+/// whatever units the client echoes the diagnostic's range in (Neovim's are bytes there).
+#[test]
+fn a_did_you_mean_lands_on_its_name_after_non_ascii_text() {
+    let text = "param db_password_parameter: string = \"p\"\n\noutput pair = [\"clé🔑\", db_pasword_parameter]\n";
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open("accents.drone", text, &[]);
+    let undefined: Vec<Value> =
+        diagnostics.iter().filter(|d| d["code"] == "drone::resolve::undefined").cloned().collect();
+    assert_eq!(undefined.len(), 1, "{diagnostics:#?}");
+    // In UTF-16, as the server speaks: `é` is one unit, the key two.
+    let utf16 = undefined[0]["range"].clone();
+    let byte_column = text.lines().nth(2).and_then(|l| l.find("db_pasword")).expect("column");
+    assert_eq!(utf16["start"]["character"], byte_column - 3, "{utf16}");
+    // The client echoes the range in bytes.
+    let mut echoed = undefined[0].clone();
+    echoed["range"] = json!({
+        "start": { "line": 2, "character": byte_column },
+        "end": { "line": 2, "character": byte_column + "db_pasword_parameter".len() },
+    });
+    let actions = client.code_actions(&uri, &[echoed]);
+    let edit = &actions[0]["edit"]["changes"][&uri][0];
+    assert_eq!(edit["newText"], "db_password_parameter", "{actions:#?}");
+    assert_eq!(edit["range"], utf16, "the range the server sent, not the echo");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 9 }, "contentChanges": [{ "range": edit["range"], "text": edit["newText"] }] }),
+    );
+    let after = client.diagnostics(&uri);
+    assert!(!codes(&after).iter().any(|c| c == "drone::resolve::undefined"), "{after:#?}");
+    assert_eq!(client.stop(), Some(0));
+}
+
 #[test]
 fn mechanical_fixes_apply_and_findings_explain_themselves() {
     let text = "resource aws.ecr.repository app {\n  name         = \"app\"\n  scan_on_push = false\n}\n\nresource aws.ecr.repository tools { name = \"tools\" }\n";

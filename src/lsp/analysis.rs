@@ -302,9 +302,11 @@ fn push<D: Diagnostic + Located>(out: &mut Vec<Value>, errors: &[D], doc: &Docum
         if !related.is_empty() {
             diagnostic["relatedInformation"] = Value::Array(related);
         }
-        // The did-you-mean, for the quick fix that writes it in.
+        // The did-you-mean, for the quick fix that writes it in, with the range it replaces: a
+        // client echoes the diagnostic's own range in its units (Neovim's, after non-ASCII text,
+        // are not the server's), but hands `data` back as it was.
         if let Some(fix) = help.as_deref().and_then(suggested).filter(|_| span.file == file) {
-            diagnostic["data"] = json!({ "replace_with": fix });
+            diagnostic["data"] = json!({ "replace_with": fix, "range": diagnostic["range"].clone() });
         }
         out.push(diagnostic);
     }

@@ -534,12 +534,14 @@ pub fn code_actions(uri: &str, text: &str, params: &Value) -> Value {
     for diagnostic in params["context"]["diagnostics"].as_array().into_iter().flatten() {
         let data = &diagnostic["data"];
         if let Some(fix) = data["replace_with"].as_str() {
+            // The range as the server sent it (diagnostics published before `data` carried one: the echo).
+            let range = if data["range"].is_object() { &data["range"] } else { &diagnostic["range"] };
             actions.push(json!({
                 "title": format!("Change to `{fix}`"),
                 "kind": "quickfix",
                 "isPreferred": true,
                 "diagnostics": [diagnostic],
-                "edit": { "changes": { uri: [{ "range": diagnostic["range"], "newText": fix }] } },
+                "edit": { "changes": { uri: [{ "range": range, "newText": fix }] } },
             }));
         }
         if let Some(fix) = data["mechanical"].as_object() {
