@@ -628,6 +628,21 @@ fn enum_values_complete_and_are_checked() {
     client.change(&uri, &bare);
     let labels = client.completion_labels(&uri, position(&bare, "encryption = ", "encryption = ".len()));
     assert_eq!(labels, ["\"AES256\"", "\"aws:kms\""]);
+    // Each is matched without its quote, so typing `a` keeps both in an editor that filters by prefix.
+    let reply = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": position(&bare, "encryption = ", "encryption = ".len()) }),
+    );
+    let filters: Vec<&str> =
+        reply["result"]["items"].as_array().into_iter().flatten().filter_map(|i| i["filterText"].as_str()).collect();
+    assert_eq!(filters, ["AES256", "aws:kms"]);
+    // A space typed in a comment offers nothing, where the same text in code would.
+    let commented = "resource aws.s3.bucket logs {\n  name = \"logs\"\n  // encryption = \n}\n/*\nresource \n*/\n";
+    client.change(&uri, commented);
+    for (needle, after) in [("// encryption = ", 16), ("resource \n*/", 9)] {
+        let labels = client.completion_labels(&uri, position(commented, needle, after));
+        assert!(labels.is_empty(), "in `{needle}`: {labels:?}");
+    }
     let opened = fixed.replace("encryption = \"AES256\"", "encryption = \"a");
     client.change(&uri, &opened);
     let labels = client.completion_labels(&uri, position(&opened, "encryption = \"a", "encryption = \"a".len()));

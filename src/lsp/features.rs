@@ -189,6 +189,10 @@ fn presence(p: Presence) -> &'static str {
 pub fn completion(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
     let (catalog, file) = (cx.catalog, cx.file);
     let offset = offset.min(text.len());
+    // A space typed in a comment triggers completion as one typed in code does: nothing is offered.
+    if in_comment(text, offset) {
+        return json!({ "isIncomplete": false, "items": [] });
+    }
     if let Some(rules) = allow_completion(text, offset, cx.rules) {
         return rules;
     }
@@ -280,6 +284,15 @@ fn enclosing_resource<'c>(text: &str, offset: usize, catalog: &'c Catalog) -> Op
     (open > close).then(|| catalog.resource(type_name)).flatten()
 }
 
+/// Whether `offset` is inside a comment: a line comment to its line's end, a block comment
+/// between its delimiters.
+fn in_comment(text: &str, offset: usize) -> bool {
+    drone_lang::trivia::comments(text).iter().any(|&(start, end)| match text[start..].starts_with("/*") {
+        true => start < offset && offset < end,
+        false => start < offset && offset <= end,
+    })
+}
+
 /// The values an enum attribute accepts, where its value is being written:
 /// after `name = `, or inside the string just opened there. The attribute is
 /// the enclosing resource's or a field of one of its objects.
@@ -296,7 +309,8 @@ fn enum_completion(text: &str, offset: usize, before: &str, catalog: &Catalog) -
         .iter()
         .map(|v| {
             let written = if in_string { v.clone() } else { format!("\"{v}\"") };
-            json!({ "label": written, "kind": 20, "detail": format!("{name}: one of {} values", values.len()) })
+            // Matched against what is typed without its quote: `a` finds "AES256" and "aws:kms".
+            json!({ "label": written, "filterText": v, "kind": 20, "detail": format!("{name}: one of {} values", values.len()) })
         })
         .collect();
     Some(json!({ "isIncomplete": false, "items": items }))
