@@ -603,6 +603,36 @@ impl Session {
     }
 }
 
+/// A project outside git: `use` reads under the workspace the client opened (its first workspace
+/// folder, else `rootUri`), not only beside the workflow, as `drone check --root` does.
+#[test]
+fn use_reads_under_the_workspace_the_client_opened() {
+    let dir = tempfile::tempdir().expect("dir");
+    let component =
+        "component bucket {\n  input name: string\n\n  resource aws.s3.bucket b {\n    name = name\n  }\n}\n";
+    std::fs::create_dir_all(dir.path().join("components")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("workflows")).expect("mkdir");
+    std::fs::write(dir.path().join("components/bucket.drone"), component).expect("write");
+    let workflow = "use \"../components/bucket.drone\" as c\n\ninstance c.bucket logs {\n  name = \"logs\"\n}\n";
+    let path = dir.path().join("workflows/w.drone");
+    std::fs::write(&path, workflow).expect("write");
+    let uri = format!("file://{}", path.display());
+    let folder = format!("file://{}", dir.path().display());
+    let opened = [
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+        json!({ "processId": null, "rootUri": folder, "capabilities": {} }),
+        json!({ "processId": null, "rootUri": null, "workspaceFolders": [{ "uri": folder, "name": "shuttle" }], "capabilities": {} }),
+    ];
+    for (i, initialize) in opened.into_iter().enumerate() {
+        let mut client = Client::start_with(&[]);
+        client.request("initialize", initialize);
+        let failed = codes(&client.open(&uri, workflow)).contains(&"drone::import::failed".to_string());
+        // Without a workspace, the root is the workflow's own directory: `../components` is outside it.
+        assert_eq!(failed, i == 0, "client {i}");
+        assert_eq!(client.stop(), Some(0));
+    }
+}
+
 /// The codes of `diagnostics`.
 fn codes(diagnostics: &[Value]) -> Vec<String> {
     diagnostics.iter().filter_map(|d| d["code"].as_str().map(String::from)).collect()

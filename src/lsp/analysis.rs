@@ -76,20 +76,22 @@ impl SourceLoader for Overlay<'_> {
     }
 }
 
-/// Every diagnostic of the document at `path` whose text is `text`; imports
-/// that are open are read from `open` (by canonical path). A file with syntax
+/// Every diagnostic of the document at `path` whose text is `text`; `use`
+/// reads under `root`, and imports that are open are read from `open` (by
+/// canonical path). A file with syntax
 /// errors is still checked, item by item, for what parses: names defined in
 /// a broken item are unknown then, so unresolved names are not reported.
 pub fn diagnostics(
     uri: &str,
     path: &Path,
+    root: &Path,
     text: &str,
     catalog: &Catalog,
     open: &BTreeMap<PathBuf, String>,
     caches: &mut Caches,
 ) -> Analysis {
     let index = LineIndex::new(text);
-    let root = crate::pipeline::root_for(path);
+    let root = root.to_path_buf();
     let loader = Overlay { files: FsLoader { root: root.clone() }, open };
     let mut written = None;
     let (program, load_errors) = drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| {

@@ -41,6 +41,7 @@ pub fn serve(catalog: &Catalog) -> Exit {
         analyses: BTreeMap::new(),
         caches: analysis::Caches::default(),
         panic_on: std::env::var("DRONE_LSP_PANIC_ON").ok(),
+        client_root: None,
         shut_down: false,
         exited: false,
     };
@@ -88,6 +89,9 @@ struct Server<'c> {
     /// A method whose handler panics on purpose (`DRONE_LSP_PANIC_ON`): the
     /// tests' way to prove that a panic costs one answer, not the session.
     panic_on: Option<String>,
+    /// The workspace the client opened (`workspaceFolders`, else `rootUri`): the root `use` may
+    /// read under, for the documents inside it.
+    client_root: Option<PathBuf>,
     shut_down: bool,
     exited: bool,
 }
@@ -106,7 +110,11 @@ impl Server<'_> {
         let text = self.documents.get(&uri).cloned();
         let offset = |text: &str| LineIndex::new(text).offset(&params["position"]);
         let result = match method {
-            "initialize" => Ok(capabilities()),
+            "initialize" => {
+                let folder = params["workspaceFolders"][0]["uri"].as_str().or(params["rootUri"].as_str());
+                self.client_root = folder.map(|uri| canonical(&path_of(uri)));
+                Ok(capabilities())
+            }
             "workspace/symbol" => {
                 Ok(features::workspace_symbols(&self.documents, params["query"].as_str().unwrap_or("")))
             }
@@ -260,13 +268,19 @@ impl Server<'_> {
             .filter(|(u, _)| u.as_str() != uri)
             .map(|(u, t)| (canonical(&path_of(u)), t.clone()))
             .collect();
+        // The client's workspace for its documents; elsewhere, as `drone check` chooses (`.git`).
+        let path = path_of(uri);
+        let root = match &self.client_root {
+            Some(root) if canonical(&path).starts_with(root) => root.clone(),
+            _ => crate::pipeline::root_for(&path),
+        };
         let (catalog, caches) = (self.catalog, &mut self.caches);
         let panic_on = self.panic_on.as_deref();
         let mut analysis = catch_unwind(AssertUnwindSafe(|| {
             if panic_on == Some("textDocument/publishDiagnostics") {
                 panic!("DRONE_LSP_PANIC_ON asked the analysis to panic");
             }
-            analysis::diagnostics(uri, &path_of(uri), &text, catalog, &open, caches)
+            analysis::diagnostics(uri, &path, &root, &text, catalog, &open, caches)
         }))
         .unwrap_or_else(|_| {
             // The caches may be half-updated: start them afresh.
