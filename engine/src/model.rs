@@ -97,6 +97,9 @@ pub enum Binding {
 /// Loop bindings in scope, innermost last.
 pub type Scope = Vec<(String, Binding)>;
 
+/// A scope's bindings as the evaluator reads them: a `let` sees those before it.
+pub type Bindings = [(String, Binding)];
+
 /// One resource instance.
 #[derive(Clone, Debug)]
 pub struct Instance {

@@ -183,8 +183,6 @@ pub fn scope(spec: &ScriptSpec, args: &serde_json::Map<String, serde_json::Value
     scope
 }
 
-/// An engine with every host function registered, bound to nothing: for
-/// compiling only.
 /// An engine to compile `spec` with: hardened, with drone's host functions registered and
 /// without the standard library (compiling calls none of it).
 fn engine_for(spec: &ScriptSpec) -> rhai::Engine {

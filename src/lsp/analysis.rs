@@ -78,9 +78,9 @@ impl SourceLoader for Overlay<'_> {
 
 /// Every diagnostic of the document at `path` whose text is `text`; `use`
 /// reads under `root`, and imports that are open are read from `open` (by
-/// canonical path). A file with syntax
-/// errors is still checked, item by item, for what parses: names defined in
-/// a broken item are unknown then, so unresolved names are not reported.
+/// canonical path). A file with syntax errors is still checked, item by item,
+/// for what parses: names defined in a broken item are unknown then, so
+/// unresolved names are not reported.
 pub fn diagnostics(
     uri: &str,
     path: &Path,
@@ -91,8 +91,7 @@ pub fn diagnostics(
     caches: &mut Caches,
 ) -> Analysis {
     let index = LineIndex::new(text);
-    let root = root.to_path_buf();
-    let loader = Overlay { files: FsLoader { root: root.clone() }, open };
+    let loader = Overlay { files: FsLoader { root: root.to_path_buf() }, open };
     let mut written = None;
     let (program, load_errors) = drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| {
         let parsed = caches.items.parse(file, text);
@@ -106,7 +105,7 @@ pub fn diagnostics(
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
     let doc = Document { uri, file: program.root_file, index: &index, text };
-    let analysis = judge(program, &written, &load_errors, catalog, &root, &doc, &mut caches.packs);
+    let analysis = judge(program, &written, &load_errors, catalog, root, &doc, &mut caches.packs);
     Analysis { imports, tree: written, ..analysis }
 }
 

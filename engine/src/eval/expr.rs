@@ -13,7 +13,7 @@ use drone_lang::{Catalog, Span};
 
 use crate::error::{At, EvalError};
 use crate::functions::{self, scalar_text, CallContext};
-use crate::model::{address, Binding, Model};
+use crate::model::{address, Binding, Bindings, Model};
 use crate::value::Value;
 
 /// Answers what a resource instance's attributes are.
@@ -69,7 +69,7 @@ impl<'m> Evaluator<'m> {
     }
 
     /// The value of `expr` with loop bindings `scope`.
-    pub fn eval(&self, expr: &Expr, scope: &[(String, Binding)]) -> Result<Value, EvalError> {
+    pub fn eval(&self, expr: &Expr, scope: &Bindings) -> Result<Value, EvalError> {
         match &expr.kind {
             ExprKind::Null => Ok(Value::Null),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
@@ -155,7 +155,7 @@ impl<'m> Evaluator<'m> {
         }
     }
 
-    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &[(String, Binding)]) -> Result<Value, EvalError> {
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &Bindings) -> Result<Value, EvalError> {
         let l = self.eval(lhs, scope)?;
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             match (op, &l) {
@@ -206,7 +206,7 @@ impl<'m> Evaluator<'m> {
         })
     }
 
-    fn access(&self, expr: &Expr, scope: &[(String, Binding)]) -> Result<Value, EvalError> {
+    fn access(&self, expr: &Expr, scope: &Bindings) -> Result<Value, EvalError> {
         let Some(chain) = chain(expr) else {
             let (base, op) = match &expr.kind {
                 ExprKind::Member(base, name) => (base, PathOp::Member(name)),
@@ -234,7 +234,7 @@ impl<'m> Evaluator<'m> {
     fn root<'s>(
         &'s self,
         chain: &drone_lang::path::Chain<'_>,
-        scope: &'s [(String, Binding)],
+        scope: &'s Bindings,
     ) -> Result<(Cow<'s, Value>, usize), EvalError> {
         let name = &chain.root.name;
         if let Some(pos) = scope.iter().rposition(|(n, _)| n == name) {
@@ -292,7 +292,7 @@ impl<'m> Evaluator<'m> {
         value: &'v Value,
         op: PathOp<'_>,
         span: Span,
-        scope: &[(String, Binding)],
+        scope: &Bindings,
     ) -> Result<Cow<'v, Value>, EvalError> {
         match (op, value) {
             (_, Value::Unknown | Value::Ref { .. }) => Ok(Cow::Owned(Value::Unknown)),

@@ -67,11 +67,11 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckRegion, HealthCheckType, Tag, TagResourceType};
-    use aws_sdk_route53::Client;
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckRegion, HealthCheckType, TagResourceType};
     use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
+    use super::super::sdk::Tags;
     use crate::aws::attrs::{self, boolean, int, like_prior, observed, required, string, strings, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::tagging::{self, Tagging};
@@ -80,45 +80,8 @@ mod sdk {
     pub struct HealthCheck;
 
     /// Route 53's tagging calls for health checks.
-    struct Checks<'a>(&'a Client);
-
-    #[async_trait]
-    impl Tagging for Checks<'_> {
-        async fn tag(&self, id: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
-            let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-            let change = self
-                .0
-                .change_tags_for_resource()
-                .resource_type(TagResourceType::Healthcheck)
-                .resource_id(id)
-                .set_add_tags(Some(tags));
-            change.send().await.map(drop).map_err(|e| sdk_error("ChangeTagsForResource", e))
-        }
-
-        async fn untag(&self, id: &str, keys: Vec<String>) -> Result<(), ProviderError> {
-            let change = self
-                .0
-                .change_tags_for_resource()
-                .resource_type(TagResourceType::Healthcheck)
-                .resource_id(id)
-                .set_remove_tag_keys(Some(keys));
-            change.send().await.map(drop).map_err(|e| sdk_error("ChangeTagsForResource", e))
-        }
-    }
-
-    async fn list_tags(r53: &Client, id: &str) -> Result<Vec<(String, String)>, ProviderError> {
-        let out = r53
-            .list_tags_for_resource()
-            .resource_type(TagResourceType::Healthcheck)
-            .resource_id(id)
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListTagsForResource", e))?;
-        let tags = out.resource_tag_set().map(|s| s.tags().to_vec()).unwrap_or_default();
-        Ok(tags
-            .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
-            .collect())
+    fn checks(p: &AwsProvider) -> Tags<'_> {
+        Tags { client: &p.route53, kind: TagResourceType::Healthcheck }
     }
 
     fn regions(config: &Attributes) -> Option<Vec<HealthCheckRegion>> {
@@ -163,7 +126,7 @@ mod sdk {
                 .await
                 .map_err(|e| sdk_error(OP, e))?;
             let id = out.health_check().map(|h| h.id().to_string()).ok_or_else(|| missing(OP, "HealthCheck"))?;
-            Checks(&p.route53).tag(&id, tags).await.map_err(|e| e.after_create(&id))?;
+            checks(p).tag(&id, tags).await.map_err(|e| e.after_create(&id))?;
             Ok(Observed { id, attributes: Attributes::new() })
         }
 
@@ -178,7 +141,7 @@ mod sdk {
                     if check.caller_reference() == f.token {
                         return Ok(Some(Found { id: check.id().to_string(), owner: Owner::This }));
                     }
-                    let tags = list_tags(&p.route53, check.id()).await?;
+                    let tags = checks(p).list(check.id()).await?;
                     let owner = attrs::owner(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), f.tags);
                     if owner == Owner::This {
                         return Ok(Some(Found { id: check.id().to_string(), owner }));
@@ -216,7 +179,7 @@ mod sdk {
                 ("disabled", config.disabled().map_or(Value::Null, Value::Bool)),
             ]);
             if prior.contains_key("tags") {
-                let tags = list_tags(&p.route53, id).await?;
+                let tags = checks(p).list(id).await?;
                 attributes.insert("tags".into(), attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
             }
             Ok(Some(Observed { id: id.to_string(), attributes }))
@@ -244,7 +207,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("UpdateHealthCheck", e))?;
             }
-            tagging::sync(&Checks(&p.route53), u.id, u).await?;
+            tagging::sync(&checks(p), u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 

@@ -1,15 +1,70 @@
 //! What the Route 53 types (and ACM's DNS validation) share through the SDK:
-//! names as Route 53 writes them, record changes, and waiting until a change
-//! has reached every Route 53 server.
+//! names as Route 53 writes them, record changes, waiting until a change
+//! has reached every Route 53 server, and tags.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
+use async_trait::async_trait;
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet, Tag, TagResourceType};
 use aws_sdk_route53::Client;
 use drone_engine::provider::ProviderError;
 
 use crate::aws::error::{invalid, sdk_error, unless_gone};
+use crate::aws::tagging::Tagging;
 use crate::aws::wait::{self, Poll};
+
+/// Route 53's tagging calls for one kind of resource: it tags hosted zones and health checks
+/// alike, each under its own resource type.
+pub(crate) struct Tags<'a> {
+    /// The Route 53 client.
+    pub(crate) client: &'a Client,
+    /// Hosted zone or health check.
+    pub(crate) kind: TagResourceType,
+}
+
+impl Tags<'_> {
+    /// Every tag of the resource `id`, as (key, value).
+    pub(crate) async fn list(&self, id: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_type(self.kind.clone())
+            .resource_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        let tags = out.resource_tag_set().map(|s| s.tags().to_vec()).unwrap_or_default();
+        Ok(tags
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Tagging for Tags<'_> {
+    async fn tag(&self, id: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        let change = self
+            .client
+            .change_tags_for_resource()
+            .resource_type(self.kind.clone())
+            .resource_id(id)
+            .set_add_tags(Some(tags));
+        change.send().await.map(drop).map_err(|e| sdk_error("ChangeTagsForResource", e))
+    }
+
+    async fn untag(&self, id: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let change = self
+            .client
+            .change_tags_for_resource()
+            .resource_type(self.kind.clone())
+            .resource_id(id)
+            .set_remove_tag_keys(Some(keys));
+        change.send().await.map(drop).map_err(|e| sdk_error("ChangeTagsForResource", e))
+    }
+}
 
 /// How long a change may take to reach every Route 53 server (AWS: within 60 seconds).
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10 * 60);

@@ -47,18 +47,22 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType};
-    use aws_sdk_route53::Client;
+    use aws_sdk_route53::types::{HostedZoneConfig, TagResourceType};
     use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::super::sdk::{written, zone_id};
+    use super::super::sdk::{written, zone_id, Tags};
     use crate::aws::attrs::{self, observed, required, string, Update};
     use crate::aws::error::{missing, sdk_error, unless_gone};
     use crate::aws::tagging::{self, Tagging};
     use crate::aws::{AwsProvider, Ops};
 
     pub struct Zone;
+
+    /// Route 53's tagging calls for hosted zones.
+    fn zones(p: &AwsProvider) -> Tags<'_> {
+        Tags { client: &p.route53, kind: TagResourceType::Hostedzone }
+    }
 
     #[async_trait]
     impl Ops for Zone {
@@ -85,7 +89,7 @@ mod sdk {
                 .map_err(|e| sdk_error(OP, e))?;
             let zone = out.hosted_zone().ok_or_else(|| missing(OP, "HostedZone"))?;
             let id = zone_id(zone.id()).to_string();
-            p.route53.tag(&id, tags).await.map_err(|e| e.after_create(&id))?;
+            zones(p).tag(&id, tags).await.map_err(|e| e.after_create(&id))?;
             let servers = out.delegation_set().map(|d| d.name_servers().to_vec()).unwrap_or_default();
             let servers = Value::List(servers.iter().map(Value::str).collect());
             Ok(Observed { id, attributes: observed([("name_servers", servers)]) })
@@ -105,9 +109,8 @@ mod sdk {
                 let owner = if zone.caller_reference() == f.token {
                     Owner::This
                 } else {
-                    let tags = list_tags(&p.route53, &id).await?;
-                    let pairs = tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
-                    attrs::owner(pairs, f.tags)
+                    let tags = zones(p).list(&id).await?;
+                    attrs::owner(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), f.tags)
                 };
                 found.push(Found { owner, id });
             }
@@ -128,9 +131,8 @@ mod sdk {
                 ("name_servers", Value::List(servers.iter().map(Value::str).collect())),
             ]);
             if prior.contains_key("tags") {
-                let tags = list_tags(&p.route53, id).await?;
-                let pairs = tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
-                attributes.insert("tags".into(), attrs::user_tags(pairs));
+                let tags = zones(p).list(id).await?;
+                attributes.insert("tags".into(), attrs::user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
             }
             Ok(Some(Observed { id: id.to_string(), attributes }))
         }
@@ -145,7 +147,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("UpdateHostedZoneComment", e))?;
             }
-            tagging::sync(&p.route53, u.id, u).await?;
+            tagging::sync(&zones(p), u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 
@@ -155,39 +157,5 @@ mod sdk {
                 Err(e) => unless_gone(sdk_error("DeleteHostedZone", e), ()),
             }
         }
-    }
-
-    /// Route 53's tagging calls, for hosted zones (the only tagged Route 53 type drone makes).
-    #[async_trait]
-    impl Tagging for Client {
-        async fn tag(&self, zone: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
-            let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-            let change = self
-                .change_tags_for_resource()
-                .resource_type(TagResourceType::Hostedzone)
-                .resource_id(zone)
-                .set_add_tags(Some(tags));
-            change.send().await.map(drop).map_err(|e| sdk_error("ChangeTagsForResource", e))
-        }
-
-        async fn untag(&self, zone: &str, keys: Vec<String>) -> Result<(), ProviderError> {
-            let change = self
-                .change_tags_for_resource()
-                .resource_type(TagResourceType::Hostedzone)
-                .resource_id(zone)
-                .set_remove_tag_keys(Some(keys));
-            change.send().await.map(drop).map_err(|e| sdk_error("ChangeTagsForResource", e))
-        }
-    }
-
-    async fn list_tags(r53: &Client, zone: &str) -> Result<Vec<Tag>, ProviderError> {
-        let out = r53
-            .list_tags_for_resource()
-            .resource_type(TagResourceType::Hostedzone)
-            .resource_id(zone)
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListTagsForResource", e))?;
-        Ok(out.resource_tag_set().map(|s| s.tags().to_vec()).unwrap_or_default())
     }
 }
