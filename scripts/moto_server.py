@@ -9,6 +9,16 @@ Always:
 - RDS DeleteDBCluster keeps the cluster's automated snapshots (AWS deletes
   them with the cluster), so re-creating a cluster of the same name within
   the minute collides with the old one's `rds:NAME-DATE` snapshot.
+- RDS global databases: CreateGlobalCluster from a source cluster leaves it
+  no writer, RemoveFromGlobalCluster looks for the global database in the
+  caller's region (moto keeps them all in us-east-1) and leaves the cluster
+  naming it, DeleteDBCluster deletes a member (AWS refuses until it has
+  left), and FailoverGlobalCluster, SwitchoverGlobalCluster and
+  ModifyGlobalCluster are missing. Each is stored and answered as AWS
+  documents it (the writer changes at once: AWS takes minutes).
+- CloudFront refuses a default cache behaviour whose target is an origin
+  group ("OriginDoesNotExist"): AWS accepts an origin group's id wherever
+  it accepts an origin's.
 - Route 53 UpdateHealthCheck without Regions clears the regions (AWS keeps
   them unless ResetElements names them).
 - WAFv2 refuses a duplicate name with the error code `WafV2DuplicateItem`;
@@ -90,6 +100,156 @@ def _delete_db_cluster_and_backups(self, cluster_identifier, *args, **kwargs):
 
 
 rds_models.RDSBackend.delete_db_cluster = _delete_db_cluster_and_backups
+
+from moto.rds import exceptions as rds_exceptions  # noqa: E402
+from moto.rds import responses as rds_responses  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+
+
+def _global_clusters(account_id):
+    # moto keeps every global database in us-east-1's backend, whichever region is asked.
+    return rds_models.rds_backends[account_id]["us-east-1"].global_clusters
+
+
+def _global_cluster(account_id, identifier):
+    found = _global_clusters(account_id).get(identifier or "")
+    if found is None:
+        raise rds_exceptions.RDSClientError(
+            "GlobalClusterNotFoundFault", f"Global cluster {identifier} not found."
+        )
+    return found
+
+
+def _member(global_cluster, cluster_identifier):
+    for member in global_cluster.members:
+        if cluster_identifier in (member.db_cluster_arn, member.db_cluster_identifier):
+            return member
+    raise rds_exceptions.InvalidParameterValue(
+        f"{cluster_identifier} is not a member of {global_cluster.global_cluster_identifier}"
+    )
+
+
+def _create_global_cluster(
+    self,
+    global_cluster_identifier,
+    source_db_cluster_identifier,
+    engine,
+    engine_version,
+    storage_encrypted,
+    deletion_protection,
+):
+    # moto looks the source cluster up in us-east-1 only, and makes it no writer.
+    if global_cluster_identifier in _global_clusters(self.account_id):
+        raise rds_exceptions.RDSClientError(
+            "GlobalClusterAlreadyExistsFault",
+            f"Global cluster {global_cluster_identifier} already exists.",
+        )
+    source = None
+    if source_db_cluster_identifier:
+        if engine is not None:
+            raise rds_exceptions.InvalidParameterCombination(
+                "The engine is inherited from the source cluster."
+            )
+        source = rds_models.find_cluster(source_db_cluster_identifier)
+        engine, engine_version = source.engine, source.engine_version
+        storage_encrypted = source.storage_encrypted
+    elif engine is None:
+        raise rds_exceptions.InvalidParameterValue("A global cluster without a source needs an engine.")
+    made = rds_models.GlobalCluster(
+        backend=self,
+        global_cluster_identifier=global_cluster_identifier,
+        engine=engine,
+        engine_version=engine_version,
+        storage_encrypted=storage_encrypted,
+        deletion_protection=deletion_protection,
+    )
+    self.global_clusters[global_cluster_identifier] = made
+    if source is not None:
+        source.global_cluster_identifier = made.global_cluster_identifier
+        source.is_writer = True
+        made.members.append(source)
+    return made
+
+
+rds_models.RDSBackend.create_global_cluster = _create_global_cluster
+
+
+def _remove_from_global_cluster(self, global_cluster_identifier, db_cluster_identifier):
+    found = _global_cluster(self.account_id, global_cluster_identifier)
+    member = _member(found, db_cluster_identifier)
+    if member.is_writer and len(found.members) > 1:
+        raise rds_exceptions.InvalidDBClusterStateFault(
+            "The writer can leave a global cluster only as its last member."
+        )
+    found.members.remove(member)
+    # A secondary that leaves is a standalone cluster that takes writes.
+    member.global_cluster_identifier = None
+    member.is_writer = False
+    return found
+
+
+rds_models.RDSBackend.remove_from_global_cluster = _remove_from_global_cluster
+
+
+def _delete_db_cluster_not_a_member(self, cluster_identifier, *args, **kwargs):
+    cluster = self.clusters.get(cluster_identifier)
+    if cluster is not None and cluster.global_cluster_identifier:
+        if cluster.global_cluster_identifier in _global_clusters(self.account_id):
+            raise rds_exceptions.InvalidDBClusterStateFault(
+                f"Cluster {cluster_identifier} is part of a global cluster; remove it first."
+            )
+    return _delete_db_cluster_and_backups(self, cluster_identifier, *args, **kwargs)
+
+
+rds_models.RDSBackend.delete_db_cluster = _delete_db_cluster_not_a_member
+
+
+def _move_writer(self):
+    params = self.params
+    found = _global_cluster(self.current_account, params.get("GlobalClusterIdentifier"))
+    target = _member(found, params.get("TargetDbClusterIdentifier", ""))
+    for member in found.members:
+        member.is_writer = member is target
+    # The writer is listed first, as AWS lists it.
+    found.members.sort(key=lambda m: not m.is_writer)
+    return ActionResult({"GlobalCluster": found})
+
+
+def _modify_global_cluster(self):
+    params = self.params
+    found = _global_cluster(self.current_account, params.get("GlobalClusterIdentifier"))
+    if params.get("DeletionProtection") is not None:
+        found.deletion_protection = str(params["DeletionProtection"]).lower() == "true"
+    if params.get("EngineVersion"):
+        found.engine_version = params["EngineVersion"]
+    return ActionResult({"GlobalCluster": found})
+
+
+rds_responses.RDSResponse.failover_global_cluster = _move_writer
+rds_responses.RDSResponse.switchover_global_cluster = _move_writer
+rds_responses.RDSResponse.modify_global_cluster = _modify_global_cluster
+
+from moto.cloudfront import models as cloudfront_models  # noqa: E402
+
+_distribution_config_init = cloudfront_models.DistributionConfig.__init__
+
+
+def _distribution_config_with_groups(self, config):
+    # moto checks the default behaviour's target against the origins only; an origin group's id
+    # is as good. The group stands in as an origin for that check, then is taken out again.
+    groups = (config.get("OriginGroups") or {}).get("Items") or []
+    group_ids = {g.get("Id") for g in groups}
+    target = (config.get("DefaultCacheBehavior") or {}).get("TargetOriginId")
+    origins = config["Origins"]["Items"]
+    stand_in = target in group_ids and all(o.get("Id") != target for o in origins)
+    if stand_in:
+        origins.append({"Id": target, "DomainName": "origin-group.invalid"})
+    _distribution_config_init(self, config)
+    if stand_in:
+        self.Origins["Items"] = [o for o in self.Origins["Items"] if o.id != target]
+
+
+cloudfront_models.DistributionConfig.__init__ = _distribution_config_with_groups
 
 from moto.route53 import models as route53_models  # noqa: E402
 

@@ -49,6 +49,15 @@ pub fn render_with(plan: &Plan, phases: &[String], colour: bool) -> String {
     }
     if plan.is_empty() {
         let _ = writeln!(out, "No changes: {} resource(s) match the workflow.", plan.count(ActionKind::NoOp));
+        // What the account's changes mean for the outputs (a failover moved the writer).
+        if !plan.outputs_changed.is_empty() {
+            let _ = writeln!(out, "\nOutputs changed since the last run:");
+            let width = plan.outputs_changed.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            for (name, before) in &plan.outputs_changed {
+                let now = plan.outputs.get(name).map_or_else(|| "(unset)".to_string(), show);
+                let _ = writeln!(out, "  {name:width$} : {} -> {now}", show(before));
+            }
+        }
         return out;
     }
     let mut order: Vec<&String> = phases.iter().collect();

@@ -15,7 +15,7 @@ use drone_engine::state::{Operation, State};
 use drone_engine::value::Value;
 use drone_lang::ast::{HookOn, HookWhen, ResourceOp, ScriptKind};
 use drone_lang::{Catalog, SourceMap};
-use drone_script::host::{AwsCall, DbTarget, ScriptHost};
+use drone_script::host::{AwsCall, DbTarget, ScriptHost, WriterMove};
 use drone_script::ScriptSpec;
 use drone_stdlib::aws::AwsProvider;
 
@@ -95,8 +95,15 @@ fn databases(
         let mut settings = BTreeMap::new();
         for attr in &instance.attributes {
             let name = attr.name.name.as_str();
-            if ["master_username", "master_password", "manage_master_password", "database_name", "port"].contains(&name)
-            {
+            const SETTINGS: [&str; 6] = [
+                "master_username",
+                "master_password",
+                "manage_master_password",
+                "master_password_secret",
+                "database_name",
+                "port",
+            ];
+            if SETTINGS.contains(&name) {
                 match evaluator.eval(&attr.value, &instance.scope) {
                     Ok(value) => {
                         settings.insert(name.to_string(), value);
@@ -144,21 +151,32 @@ impl Host {
 const DB_PASSWORD_VARIABLE: &str = "DRONE_DB_PASSWORD";
 
 impl Host {
-    /// The password of a cluster whose password AWS keeps in Secrets Manager, given to drone in
+    /// The password of a cluster whose password Secrets Manager keeps, given to drone in
     /// `DRONE_DB_PASSWORD`: by ECS from the secret under `--on fargate` (the task's `secrets`),
     /// or by whoever runs a `--tunnel` run. Drone itself never reads the secret.
     fn managed_password(&self, address: &str, settings: &BTreeMap<String, Value>) -> Result<String, String> {
         if let Ok(password) = std::env::var(DB_PASSWORD_VARIABLE) {
             return Ok(password);
         }
-        if settings.get("manage_master_password") != Some(&Value::Bool(true)) {
-            return Err(format!("{address} sets neither `master_password` nor `manage_master_password`"));
-        }
-        let secret = self
-            .record(address)
-            .ok()
-            .and_then(|(attrs, _)| attrs.get("master_secret_arn").and_then(|v| v.as_str()).map(String::from))
-            .unwrap_or_else(|| "its `master_secret_arn`".into());
+        // The workflow's own secret (its ARN, or unknown until the secret exists), or the one AWS manages.
+        let kept = settings.get("master_password_secret").filter(|v| !matches!(v, Value::Null));
+        let secret = match kept {
+            Some(kept) => kept
+                .as_map()
+                .and_then(|s| s.get("secret_arn"))
+                .and_then(Value::as_str)
+                .map_or_else(|| "its `master_password_secret`".into(), String::from),
+            None if settings.get("manage_master_password") == Some(&Value::Bool(true)) => self
+                .record(address)
+                .ok()
+                .and_then(|(attrs, _)| attrs.get("master_secret_arn").and_then(|v| v.as_str()).map(String::from))
+                .unwrap_or_else(|| "its `master_secret_arn`".into()),
+            None => {
+                return Err(format!(
+                    "{address} sets none of `master_password`, `master_password_secret` and `manage_master_password`"
+                ))
+            }
+        };
         Err(format!(
             "its password is kept by AWS in Secrets Manager ({secret}); give it to drone in \
              {DB_PASSWORD_VARIABLE} (e.g. from `aws secretsmanager get-secret-value --secret-id <arn>`, key \
@@ -173,15 +191,15 @@ impl ScriptHost for Host {
     }
 
     fn aws(&self, call: &AwsCall) -> Result<serde_json::Value, String> {
-        let address = match call {
-            AwsCall::EmptyBucket { bucket }
-            | AwsCall::ListObjects { bucket }
-            | AwsCall::DeleteObjects { bucket, .. } => bucket,
-            AwsCall::EmptyRepository { repository } => repository,
-            AwsCall::Invalidate { distribution, .. } => distribution,
+        let (attrs, id) = self.record(call.target())?;
+        // A call on a global database goes to the region of the cluster it names: the writer's
+        // region may be the one that is down.
+        let provider = self.provider(call.placed_at())?;
+        let arn = |address: &str| -> Result<String, String> {
+            let (attrs, _) = self.record(address)?;
+            attrs.get("arn").and_then(|a| a.as_str()).map(String::from).ok_or_else(|| format!("{address} has no ARN"))
         };
-        let (_, id) = self.record(address)?;
-        let provider = self.provider(address)?;
+        let text = |name: &str| attrs.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let runtime = &self.bindings.runtime;
         let count = |n: usize| serde_json::Value::from(n as u64);
         let result = match call {
@@ -197,6 +215,25 @@ impl ScriptHost for Host {
             }),
             AwsCall::EmptyRepository { .. } => runtime.block_on(provider.empty_repository(&id)).map(count),
             AwsCall::Invalidate { paths, .. } => runtime.block_on(provider.invalidate(&id, paths)).map(Into::into),
+            AwsCall::RouteWrites { to_failover, .. } => runtime.block_on(provider.route_writes(&id, *to_failover)),
+            AwsCall::GlobalCluster { .. } => runtime.block_on(provider.global_cluster(&id)),
+            AwsCall::MoveWriter { to, how, .. } => {
+                let (failover, allow_data_loss) = match how {
+                    WriterMove::Failover { allow_data_loss } => (true, *allow_data_loss),
+                    WriterMove::Switchover => (false, false),
+                };
+                runtime.block_on(provider.move_writer(&id, &arn(to)?, failover, allow_data_loss))
+            }
+            AwsCall::Detach { cluster, .. } => runtime.block_on(provider.detach(&id, &arn(cluster)?)),
+            AwsCall::ScaleService { count, .. } => {
+                runtime.block_on(provider.scale_service(&text("cluster"), &text("name"), *count))
+            }
+            AwsCall::SetCapacity { min, max, .. } => runtime.block_on(provider.set_capacity(
+                &text("service_namespace"),
+                &text("resource_id"),
+                &text("scalable_dimension"),
+                (*min, *max),
+            )),
         };
         result.map_err(|e| e.to_string())
     }

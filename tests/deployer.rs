@@ -17,7 +17,7 @@ pub fn prod_policy() -> serde_json::Value {
     // Too large for a managed policy (6,144 characters) and, with its hooks' grants, for one inline
     // role policy (10,240): drone says so, and each phase's policy fits inline.
     assert!(text(&out).1.contains("an inline role policy 10240: split it with --phase"), "{}", text(&out).1);
-    for phase in ["bootstrap", "network", "platform", "edge"] {
+    for phase in ["bootstrap", "network", "platform", "standby", "edge"] {
         let out = run(drone(None).current_dir(root()).args([
             "iam",
             "workflows/prod.drone",
@@ -59,8 +59,8 @@ pub fn strings(v: &serde_json::Value) -> Vec<String> {
 }
 
 /// The ARN AWS evaluates for a call on a resource of `type_name` with `id`.
-fn arn(type_name: &str, id: &str) -> String {
-    let ec2 = |kind: &str| format!("arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{id}");
+fn arn(type_name: &str, id: &str, region: &str) -> String {
+    let ec2 = |kind: &str| format!("arn:aws:ec2:{region}:{ACCOUNT}:{kind}/{id}");
     match type_name {
         "aws.ec2.vpc" => ec2("vpc"),
         "aws.ec2.subnet" => ec2("subnet"),
@@ -76,17 +76,19 @@ fn arn(type_name: &str, id: &str) -> String {
         "aws.ecs.cluster" | "aws.ecs.task_definition" | "aws.ecs.service" => id.to_string(),
         // So are load balancers, target groups and listeners.
         t if t.starts_with("aws.elbv2.") => id.to_string(),
-        "aws.efs.file_system" => format!("arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{id}"),
+        "aws.efs.file_system" => format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/{id}"),
         // Mount target calls are authorized on their file system; the journal has only the target's id.
-        "aws.efs.mount_target" => format!("arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/*"),
-        "aws.ecr.repository" => format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{id}"),
-        "aws.logs.log_group" => format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{id}"),
+        "aws.efs.mount_target" => format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/*"),
+        "aws.ecr.repository" => format!("arn:aws:ecr:{region}:{ACCOUNT}:repository/{id}"),
+        "aws.logs.log_group" => format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{id}"),
         "aws.cloudfront.distribution" => format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{id}"),
         // The journal has the web ACL's id; its name is prod's (the only workflow checked here).
         "aws.wafv2.web_acl" => format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/shuttle-prod-edge/{id}"),
-        "aws.rds.db_subnet_group" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:subgrp:{id}"),
-        "aws.rds.cluster" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
-        "aws.rds.cluster_instance" => format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}"),
+        "aws.rds.db_subnet_group" => format!("arn:aws:rds:{region}:{ACCOUNT}:subgrp:{id}"),
+        "aws.rds.cluster" => format!("arn:aws:rds:{region}:{ACCOUNT}:cluster:{id}"),
+        "aws.rds.cluster_instance" => format!("arn:aws:rds:{region}:{ACCOUNT}:db:{id}"),
+        // A global database's ARN has no region.
+        "aws.rds.global_cluster" => format!("arn:aws:rds::{ACCOUNT}:global-cluster:{id}"),
         // Secrets and certificates are recorded by their ARN.
         "aws.secretsmanager.secret" | "aws.acm.certificate" => id.to_string(),
         "aws.route53.zone" => format!("arn:aws:route53:::hostedzone/{id}"),
@@ -95,15 +97,12 @@ fn arn(type_name: &str, id: &str) -> String {
         // Topics are recorded by their ARN; a subscription's ARN is its topic's and an id.
         "aws.sns.topic" => id.to_string(),
         "aws.sns.subscription" => id.rsplit_once(':').map_or(id, |(topic, _)| topic).to_string(),
-        // Alarms by their name: prod's edge alarms are in us-east-1, with CloudFront's metrics.
-        "aws.cloudwatch.alarm" => {
-            let region = if id.contains("-edge-") { "us-east-1" } else { REGION };
-            format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{id}")
-        }
+        // Alarms by their name, in the region the call went to (the edge's: us-east-1).
+        "aws.cloudwatch.alarm" => format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{id}"),
         "aws.cloudwatch.dashboard" => format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{id}"),
         // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
         t if t.starts_with("aws.applicationautoscaling.") => {
-            format!("arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123456789abcdef")
+            format!("arn:aws:application-autoscaling:{region}:{ACCOUNT}:scalable-target/0123456789abcdef")
         }
         other => panic!("no ARN format for {other}"),
     }
@@ -112,7 +111,7 @@ fn arn(type_name: &str, id: &str) -> String {
 /// The ARN AWS authorizes `action` against, for a call about resource `id`:
 /// the resource itself, except where AWS checks its parent (a listener is
 /// created on its load balancer).
-fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
+fn authorized_arn(action: &str, type_name: &str, id: &str, region: &str) -> String {
     if action == "elasticloadbalancing:CreateListener" {
         // listener/app/NAME/LB-ID/LISTENER-ID -> loadbalancer/app/NAME/LB-ID
         if let Some((prefix, rest)) = id.split_once(":listener/") {
@@ -138,13 +137,13 @@ fn authorized_arn(action: &str, type_name: &str, id: &str) -> String {
     // A type that sends a secret's value (CloudFront's origin header, a listener rule's condition)
     // reads it from the secret, whose ARN the journal does not hold: the origin secret's.
     if action == "secretsmanager:GetSecretValue" && type_name != "aws.secretsmanager.secret" {
-        return format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shuttle-prod-origin-verify-AbCdEf");
+        return format!("arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:shuttle-prod-origin-verify-AbCdEf");
     }
     // Object-level S3 actions (a hook emptying a bucket) are authorized on the bucket's objects.
     if type_name == "aws.s3.bucket" && catalogue().get(action).is_some_and(|a| a.resource_types.contains("object")) {
         return format!("arn:aws:s3:::{id}/an-object");
     }
-    arn(type_name, id)
+    arn(type_name, id, region)
 }
 
 /// Checks every call in `journal` against `policy`: its action is allowed on
@@ -156,8 +155,10 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
     for line in text.lines() {
         let call: serde_json::Value = serde_json::from_str(line).expect("journal line");
         let action = call["action"].as_str().expect("action");
+        // Where the call went: a standby's resources are in another region than the primary's.
+        let region = call["region"].as_str().unwrap_or(REGION);
         let target = match (call["type"].as_str(), call["id"].as_str()) {
-            (Some(t), Some(id)) => authorized_arn(action, t, id),
+            (Some(t), Some(id)) => authorized_arn(action, t, id, region),
             (None, _) => "*".to_string(),
             // A lookup by tags or name lists before it knows an id: the action must be allowed at all.
             (Some(_), None) if call["stage"] == "find" => {
@@ -183,7 +184,7 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
         // (the catalogue lists their type for it): a subnet's VPC, a NAT gateway's subnet and address.
         let accepted = catalogue().get(action).map(|a| a.resource_types).unwrap_or_default();
         for reference in strings(&call["references"]) {
-            let arn = reference_arn(&reference);
+            let arn = reference_arn(&reference, region);
             if accepted.contains(arn_resource_type(&arn)) {
                 assert!(allowed(&arn), "the generated policy does not allow {action} on {arn}, which the call named");
                 related += 1;
@@ -195,7 +196,7 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
 }
 
 /// A reference from the journal as an ARN: EC2 ids become their ARNs.
-fn reference_arn(reference: &str) -> String {
+fn reference_arn(reference: &str, region: &str) -> String {
     if reference.starts_with("arn:") {
         return reference.to_string();
     }
@@ -210,7 +211,7 @@ fn reference_arn(reference: &str) -> String {
     ];
     let kind = kinds.iter().find(|(prefix, _)| reference.starts_with(prefix)).map(|(_, kind)| *kind);
     let kind = kind.unwrap_or_else(|| panic!("an unknown EC2 id in the journal: {reference}"));
-    format!("arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{reference}")
+    format!("arn:aws:ec2:{region}:{ACCOUNT}:{kind}/{reference}")
 }
 
 /// The IAM resource type of an ARN, as the Service Authorization Reference

@@ -191,6 +191,13 @@ async fn read_fills_every_attribute_the_workflow_sets_for_every_type() {
             "edge",
             AwsProvider::from_config(&config.to_builder().region(aws_config::Region::new("us-east-1")).build(), None),
         ),
+        (
+            "standby",
+            AwsProvider::from_config(
+                &config.to_builder().region(aws_config::Region::new("eu-central-1")).build(),
+                None,
+            ),
+        ),
     ]
     .into();
     let mut types = BTreeSet::new();

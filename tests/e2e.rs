@@ -6,7 +6,7 @@ use std::path::Path;
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 
-use super::support::{assert_exit, drone, prod, run, sdk_config, text, Moto, DB_PASSWORD};
+use super::support::{assert_exit, drone, prod, run, sdk_config, text, Moto, DB_PASSWORD, PROD_RESOURCES};
 
 fn state_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("state file")).expect("state json")
@@ -31,7 +31,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let out = drone_at(&["run", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
-    assert!(stdout.contains("Apply complete: 75 created, 0 updated, 0 deleted."), "{stdout}");
+    assert!(stdout.contains(&format!("Apply complete: {PROD_RESOURCES} created, 0 updated, 0 deleted.")), "{stdout}");
     assert!(stderr.contains("provider primary: account 123456789012 in eu-west-1 via http://127.0.0.1"), "{stderr}");
     assert!(!stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD), "the password leaked into output");
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
@@ -42,15 +42,20 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         assert_eq!(std::fs::metadata(&state_path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
     let state = state_json(&state_path);
-    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(75));
-    // AWS generates and keeps the database password: drone neither sends nor records one.
+    assert_eq!(state["resources"].as_object().map(|o| o.len()), Some(PROD_RESOURCES));
+    // AWS generates the database password and keeps it in a secret (replicated to the standby):
+    // drone records neither it nor any value read from it, only where it is.
     let cluster_attrs = &state["resources"]["data.primary.aws.rds.cluster.ghost"]["attributes"];
     assert!(cluster_attrs.get("master_password").is_none(), "{cluster_attrs}");
-    let secret_arn = cluster_attrs["master_secret_arn"].as_str().expect("the secret's ARN in state").to_string();
+    let secret_arn = state["resources"]["aws.secretsmanager.secret.db_admin"]["attributes"]["arn"]
+        .as_str()
+        .expect("the secret's ARN in state")
+        .to_string();
     assert!(
-        secret_arn.starts_with("arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-"),
+        secret_arn.starts_with("arn:aws:secretsmanager:eu-west-1:123456789012:secret:shuttle-prod/db-admin-"),
         "{secret_arn}"
     );
+    assert_eq!(cluster_attrs["master_password_secret"]["secret_arn"], secret_arn.as_str());
 
     let config = sdk_config(&moto.url).await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
@@ -227,7 +232,15 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_eq!(dbc.backup_retention_period(), Some(7));
     assert_eq!(dbc.db_subnet_group(), Some("shuttle-prod-ghost"));
     assert_eq!(dbc.vpc_security_groups()[0].vpc_security_group_id(), db.group_id());
-    assert_eq!(dbc.master_user_secret().and_then(|s| s.secret_arn()), Some(secret_arn.as_str()));
+    // Its password is the workflow's secret's (JSON `username`, `password`), not one RDS manages;
+    // it is the writer of the global database made from it.
+    assert!(dbc.master_user_secret().is_none(), "{dbc:?}");
+    assert_eq!(dbc.global_cluster_identifier(), Some("shuttle-prod"));
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let value = secrets.get_secret_value().secret_id(&secret_arn).send().await.expect("secret value");
+    let value: serde_json::Value = serde_json::from_str(value.secret_string().expect("text")).expect("json");
+    assert_eq!(value["username"], "ghost");
+    assert_eq!(value["password"].as_str().map(str::len), Some(32));
     let capacity = dbc.serverless_v2_scaling_configuration().expect("Serverless v2");
     assert_eq!((capacity.min_capacity(), capacity.max_capacity()), (Some(1.0), Some(16.0)));
     // Its compute: a Serverless v2 writer and a reader, in two zones.
@@ -395,10 +408,14 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")),
+        "{}",
+        text(&out).0
+    );
 
     // One changed argument plans exactly what it reaches: a new Ghost version is a new task
-    // definition and the service updated in place to run it.
+    // definition and the service updated in place to run it, in both regions.
     let out = drone_at(&["plan", "workflows/prod.drone", "--format", "json", "--param", "ghost_version=5.97.0"]);
     assert_exit(&out, 0);
     let plan: serde_json::Value = serde_json::from_str(&text(&out).0).expect("plan json");
@@ -411,7 +428,12 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         .collect();
     assert_eq!(
         actions,
-        [("replace", "ghost.primary.aws.ecs.task_definition.ghost"), ("update", "ghost.primary.aws.ecs.service.ghost")],
+        [
+            ("replace", "ghost.primary.aws.ecs.task_definition.ghost"),
+            ("update", "ghost.primary.aws.ecs.service.ghost"),
+            ("replace", "ghost.standby.aws.ecs.task_definition.ghost"),
+            ("update", "ghost.standby.aws.ecs.service.ghost"),
+        ],
         "{plan:#}"
     );
     // A new host name is a new certificate for each end, new records and a new site URL, and
@@ -486,7 +508,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert_exit(&out, 0);
     let shown = text(&out).0;
     assert!(shown.contains("desired_count : 2 -> 5  (kept: lifecycle.ignore_changes)"), "{shown}");
-    assert!(shown.contains("No changes: 75 resource(s) match the workflow."), "{shown}");
+    assert!(shown.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")), "{shown}");
 
     // A release: Ghost's new version replaces the task definition and updates the service, and the
     // hook after that update invalidates the edge cache; the service keeps the count autoscaling set.
@@ -546,7 +568,7 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let stderr = text(&out).1;
     assert!(stderr.contains("emptied 2 object versions of the artifacts bucket"), "{stderr}");
     assert!(stderr.contains("deleted 1 images of Ghost's repository"), "{stderr}");
-    assert!(text(&out).0.contains("Destroy complete: 75 deleted."), "{}", text(&out).0);
+    assert!(text(&out).0.contains(&format!("Destroy complete: {PROD_RESOURCES} deleted.")), "{}", text(&out).0);
     assert!(!text(&out).0.contains("output "), "destroy printed outputs: {}", text(&out).0);
     assert_eq!(state_json(&state_path)["resources"].as_object().map(|o| o.len()), Some(0));
     // What the outputs named is gone, so are they.
@@ -680,6 +702,12 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn drone");
+    // The plan fills more than a pipe holds: stdout is read meanwhile, or drone would block on it.
+    let mut stdout_pipe = child.stdout.take().expect("stdout");
+    let stdout_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout_pipe, &mut text).map(|_| text).unwrap_or_default()
+    });
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let mut seen = Vec::new();
     for line in lines.by_ref() {
@@ -694,21 +722,28 @@ async fn an_interrupted_run_saves_what_finished_and_the_next_run_completes() {
     }
     // Read on to the end, as a terminal would.
     seen.extend(lines.map_while(Result::ok));
-    let out = child.wait_with_output().expect("wait");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", seen.join("\n"));
+    let status = child.wait().expect("wait");
+    let stdout = stdout_reader.join().expect("stdout");
+    assert_eq!(status.code(), Some(130), "{stdout}\n{}", seen.join("\n"));
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(seen.iter().any(|l| l.starts_with("interrupted: finishing the operations in flight")), "{seen:?}");
     let recorded = state_json(&state_path)["resources"].as_object().map(|o| o.len()).unwrap_or(0);
-    assert!((1..75).contains(&recorded), "{recorded} recorded\n{stdout}");
+    assert!((1..PROD_RESOURCES).contains(&recorded), "{recorded} recorded\n{stdout}");
     assert!(!dir.path().join("state.json.lock").exists(), "the interrupted run released its lock");
 
     let out = run(&mut prod(&["run", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", 75 - recorded)), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Apply complete: {} created, 0 updated, 0 deleted.", PROD_RESOURCES - recorded)),
+        "{stdout}"
+    );
     let out = run(&mut prod(&["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")),
+        "{}",
+        text(&out).0
+    );
     assert_exit(&run(&mut prod(&["destroy", "workflows/prod.drone", "--yes"])), 0);
 }

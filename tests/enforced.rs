@@ -20,7 +20,7 @@
 use serde_json::{json, Value};
 
 use super::deployer::{prod_policy, strings};
-use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto};
+use super::support::{assert_exit, drone, root, run, sdk_config, text, Moto, PROD_RESOURCES};
 
 const ACCOUNT: &str = "123456789012";
 const LIFECYCLE: &str = "tests/workflows/lifecycle.drone";
@@ -240,8 +240,9 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         let out = run(&mut cmd);
         assert_exit(&out, 0);
         let stdout = text(&out).0;
-        let expected = if command == "run" { "75 created" } else { "75 deleted" };
-        assert!(stdout.contains(expected), "{stdout}");
+        let expected =
+            if command == "run" { format!("{PROD_RESOURCES} created") } else { format!("{PROD_RESOURCES} deleted") };
+        assert!(stdout.contains(&expected), "{stdout}");
     }
 }
 

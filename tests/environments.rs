@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use super::account::{assert_empty, assert_matches_states};
-use super::support::{assert_exit, drone, root, run, text, Moto};
+use super::support::{assert_exit, drone, root, run, text, Moto, PROD_RESOURCES};
 
 const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
 
@@ -44,7 +44,7 @@ async fn dev_staging_and_prod_run_side_by_side_and_go_one_at_a_time() {
         [
             ("dev", "Apply complete: 65 created, 0 updated, 0 deleted.".to_string()),
             ("staging", "Apply complete: 65 created, 0 updated, 0 deleted.".to_string()),
-            ("prod", "Apply complete: 75 created, 0 updated, 0 deleted.".to_string()),
+            ("prod", format!("Apply complete: {PROD_RESOURCES} created, 0 updated, 0 deleted.")),
         ]
     );
     let workflows: Vec<(PathBuf, String)> =

@@ -109,9 +109,9 @@ async fn a_task_runs_on_fargate_in_private_subnets_with_exactly_its_grants() {
     assert_eq!(image.image(), Some(format!("{}:0.1.0", state("aws.ecr.repository.drone", "url")).as_str()));
     assert_eq!(definition.execution_role_arn(), Some(state("aws.iam.role.drone_task_execution", "arn").as_str()));
     assert_eq!(definition.task_role_arn(), Some(role_arn.as_str()));
-    // The password AWS keeps for the cluster, handed over by ECS from its secret.
+    // The database administrator's password, handed over by ECS from its secret.
     let secret = &image.secrets()[0];
-    let password = format!("{}:password::", state("data.primary.aws.rds.cluster.ghost", "master_secret_arn"));
+    let password = format!("{}:password::", state("aws.secretsmanager.secret.db_admin", "arn"));
     assert_eq!((secret.name(), secret.value_from()), ("DRONE_DB_PASSWORD", password.as_str()));
     let logs = image.log_configuration().expect("logs").options().expect("log options");
     assert_eq!(logs.get("awslogs-group").map(String::as_str), Some("/ecs/shuttle-prod-drone-tasks"));

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::account::{assert_empty, assert_matches_state};
 use super::consistency::Lag;
-use super::support::{assert_exit, prod, run, sdk_config, text, Moto};
+use super::support::{assert_exit, prod, run, sdk_config, text, Moto, PROD_RESOURCES};
 
 /// What the proxy does to requests, each decided by a generator seeded
 /// with `seed`: the shares of requests throttled without being forwarded,
@@ -55,6 +55,9 @@ pub struct Faults {
     /// Answers as an eventually consistent AWS does, for this long after each
     /// create (see [`crate::consistency::Lag`]); zero: never.
     pub consistency: Duration,
+    /// A region that is down: every request signed for it is answered 503
+    /// without being forwarded, whatever else is decided.
+    pub down: Option<&'static str>,
 }
 
 /// Where [`Faults::hold_at`] holds a request.
@@ -284,6 +287,11 @@ fn serve(
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
             Err(e) => return Err(e),
         };
+        if faults.down.is_some_and(|region| signed_for(&request, region)) {
+            counters.thrown.fetch_add(1, Ordering::SeqCst);
+            writer.write_all(&error_response("503 Service Unavailable", "text/plain", "ServiceUnavailable", "down"))?;
+            continue;
+        }
         let aimed = faults
             .throttle_first
             .is_some_and(|(text, n)| request.head.contains(text) && counters.aimed.fetch_add(1, Ordering::SeqCst) < n);
@@ -338,6 +346,18 @@ fn serve(
         }
     }
     Ok(())
+}
+
+/// Whether `request` goes to `region`'s endpoints: its SigV4 credential scope names the region and
+/// a regional service. CloudFront, IAM and Route 53 are global (AWS serves them from us-east-1
+/// whatever the client's region; against a local endpoint the SDK signs them with its own).
+fn signed_for(request: &Message, region: &str) -> bool {
+    const GLOBAL: [&str; 3] = ["cloudfront", "iam", "route53"];
+    request.header("authorization").is_some_and(|a| {
+        let scope = a.split("Credential=").nth(1).unwrap_or_default();
+        let mut parts = scope.split('/').skip(2);
+        parts.next() == Some(region) && parts.next().is_some_and(|service| !GLOBAL.contains(&service))
+    })
 }
 
 /// Which error a disturbed request is answered with.
@@ -420,11 +440,19 @@ async fn prod_converges_through_throttling_and_the_account_matches_state() {
         let out = prod(&["run", "workflows/prod.drone", "--yes"]);
         assert_exit(&out, 0);
     } else {
-        assert!(text(&first).0.contains("Apply complete: 75 created, 0 updated, 0 deleted."), "{}", text(&first).0);
+        assert!(
+            text(&first).0.contains(&format!("Apply complete: {PROD_RESOURCES} created, 0 updated, 0 deleted.")),
+            "{}",
+            text(&first).0
+        );
     }
     let out = prod(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")),
+        "{}",
+        text(&out).0
+    );
     let thrown = proxy.faults.load(Ordering::SeqCst);
     assert!(thrown > 20, "only {thrown} requests were throttled");
     assert!(proxy.forwarded.load(Ordering::SeqCst) > thrown, "most requests went through");
@@ -492,7 +520,11 @@ async fn converges(moto: &Moto, state: &std::path::Path) -> bool {
     let had_work = !text(&out).0.contains("No changes:");
     let out = run(&mut prod(&moto.url, state, &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")),
+        "{}",
+        text(&out).0
+    );
     assert_matches_state(&moto.url, state, "shuttle-prod").await;
     let out = run(&mut prod(&moto.url, state, &["destroy", "workflows/prod.drone", "--yes"]));
     assert_exit(&out, 0);

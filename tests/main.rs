@@ -15,6 +15,7 @@ mod drift;
 mod e2e;
 mod enforced;
 mod environments;
+mod failover;
 mod fargate;
 mod faults;
 mod fuzz;

@@ -280,8 +280,8 @@ fn sarif_github_and_json_outputs() {
         .collect();
     assert_eq!(
         suppressed.len(),
-        1,
-        "the internet-facing load balancer, the declared entry point, is reported as suppressed"
+        2,
+        "the internet-facing load balancers, each region's declared entry point, are reported as suppressed"
     );
     assert!(suppressed[0]["ruleId"] == "network.internal_load_balancers", "{suppressed:?}");
 

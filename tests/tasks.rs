@@ -208,8 +208,11 @@ fn dangling(db: &MariaDb) -> u64 {
 fn delete_posts(db: &MariaDb, args: &[&str]) -> std::process::Output {
     let state = tempfile::tempdir().expect("state dir");
     let mut cmd = drone(Some("http://127.0.0.1:9"));
+    // Each run's audit log of its own: tests run side by side.
+    let audit_log = state.path().join("audit.jsonl");
     cmd.current_dir(root())
         .env("DRONE_ACTOR", "test-operator")
+        .env("DRONE_AUDIT_LOG", &audit_log)
         .args(["task", "workflows/prod.drone", "delete_posts", "--tunnel", &db.tunnel(PROD_CLUSTER), "--state"])
         .arg(state.path().join("s.json"));
     for a in args {
@@ -220,9 +223,7 @@ fn delete_posts(db: &MariaDb, args: &[&str]) -> std::process::Output {
         }
     }
     let out = run(&mut cmd);
-    let audit_log = root().join("workflows/.drone/audit.jsonl");
     let audit = std::fs::read_to_string(&audit_log).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(root().join("workflows/.drone"));
     if out.status.success() {
         let record: serde_json::Value =
             serde_json::from_str(audit.trim()).unwrap_or_else(|e| panic!("audit record ({e}): {audit}"));
@@ -402,6 +403,7 @@ fn a_password_aws_keeps_is_asked_for_not_guessed() {
     let mut cmd = drone(Some("http://127.0.0.1:9"));
     cmd.current_dir(root())
         .env_remove("DRONE_DB_PASSWORD")
+        .env("DRONE_AUDIT_LOG", state.path().join("audit.jsonl"))
         .args([
             "task",
             "workflows/prod.drone",
@@ -414,7 +416,6 @@ fn a_password_aws_keeps_is_asked_for_not_guessed() {
         .arg("--state")
         .arg(state.path().join("s.json"));
     let out = run(&mut cmd);
-    let _ = std::fs::remove_dir_all(root().join("workflows/.drone"));
     assert!(!out.status.success(), "{}", text(&out).0);
     let stderr = text(&out).1;
     for needle in ["database data.primary.aws.rds.cluster.ghost: its password", "DRONE_DB_PASSWORD", "Secrets Manager"]

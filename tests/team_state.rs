@@ -14,7 +14,7 @@ use drone_engine::lock::LockOwner;
 
 use super::account::{assert_empty, assert_matches_states};
 use super::faults::{FaultProxy, Faults};
-use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto};
+use super::support::{assert_exit, drone, prod, root, run, sdk_config, text, Moto, PROD_RESOURCES};
 
 const BUCKET: &str = "drone-shuttle-state";
 const KEY: &str = "shuttle-prod.json";
@@ -86,7 +86,11 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert_account_matches(&moto, dir.path(), &bootstrap_state).await;
     let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")),
+        "{}",
+        text(&out).0
+    );
     let head = s3.head_object().bucket(BUCKET).key(KEY).send().await.expect("state object");
     assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
     let serial: u64 = head.metadata().and_then(|m| m.get("serial")).and_then(|s| s.parse().ok()).expect("serial");
@@ -119,7 +123,11 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     let replica = format!("s3://{REPLICA}/{KEY}?region={}", super::account::STANDBY_REGION);
     let out = run(&mut prod(&moto.url, &PathBuf::from(&replica), &["plan", "workflows/prod.drone"]));
     assert_exit(&out, 0);
-    assert!(text(&out).0.contains("No changes: 75 resource(s) match the workflow."), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")),
+        "{}",
+        text(&out).0
+    );
     assert!(!text(&out).1.contains("behind"), "caught up: {}", text(&out).1);
     // A replica that has not caught up (an older serial) says so, against the header's state.
     let versions = s3.list_object_versions().bucket(BUCKET).prefix(KEY).send().await.expect("versions");
@@ -149,7 +157,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     .expect("write");
     let out = run(drone(Some(&moto.url)).current_dir(dir.path()).args(["state", "list", "header.drone"]));
     assert_exit(&out, 0);
-    assert_eq!(text(&out).0.lines().count(), 75, "{}", text(&out).0);
+    assert_eq!(text(&out).0.lines().count(), PROD_RESOURCES, "{}", text(&out).0);
 
     // A holder elsewhere within its lease: refused at once, named, with exit 6.
     put_lock(&s3, &elsewhere(Duration::from_secs(600), false)).await;
@@ -197,7 +205,10 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     );
     assert_exit(&out, 0);
     let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
-    assert!(text(&out).0.contains("No changes: 75 resource(s)"), "the pushed copy records the log group again");
+    assert!(
+        text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s)")),
+        "the pushed copy records the log group again"
+    );
 
     // Out to a local file and back in, touching no resource.
     let local = dir.path().join("prod-local.json");
@@ -217,7 +228,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert!(text(&out).1.contains(&moved), "{}", text(&out).1);
     assert!(!text(&out).1.contains("create "), "a run against the tombstone started creating");
     let out = run(&mut prod(&moto.url, &local, &["plan", "workflows/prod.drone"]));
-    assert!(text(&out).0.contains("No changes: 75 resource(s)"), "{}", text(&out).0);
+    assert!(text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s)")), "{}", text(&out).0);
     let out = state_cmd(
         &moto,
         &["migrate", "workflows/prod.drone", "--state", local.to_str().expect("utf-8"), "--to", &s3_url()],
@@ -227,7 +238,7 @@ async fn prod_keeps_its_state_in_s3_under_a_leased_lock() {
     assert_exit(&out, 5);
     assert!(text(&out).1.contains(&format!("was moved to {}", s3_url())), "{}", text(&out).1);
     let out = run(&mut prod(&moto.url, &remote, &["plan", "workflows/prod.drone"]));
-    assert!(text(&out).0.contains("No changes: 75 resource(s)"), "{}", text(&out).0);
+    assert!(text(&out).0.contains(&format!("No changes: {PROD_RESOURCES} resource(s)")), "{}", text(&out).0);
     let out = state_cmd(&moto, &["migrate", "workflows/prod.drone", "--state", &s3_url(), "--to", &s3_url()]);
     assert_exit(&out, 2);
 

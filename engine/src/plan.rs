@@ -82,6 +82,9 @@ pub struct Plan {
     pub moved: Vec<(String, String)>,
     /// The workflow's outputs as the plan knows them (`Unknown` until apply where they depend on it).
     pub outputs: BTreeMap<String, Value>,
+    /// Known outputs whose value differs from the last run's (a failover moved the writer):
+    /// `(name, as recorded)`.
+    pub outputs_changed: Vec<(String, Value)>,
     /// Each provider's region, by provider name: where each action's resource lives.
     pub regions: BTreeMap<String, String>,
 }
@@ -355,11 +358,27 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
         .iter()
         .map(|o| (o.name.clone(), evaluator.eval(&o.value, &Vec::new()).unwrap_or(Value::Unknown)))
         .collect();
+    let outputs_changed = changed_outputs(&outputs, &state.outputs);
     if errors.is_empty() {
-        Ok(Plan { workflow: model.workflow.clone(), actions, outputs, ..Plan::default() }.with_regions(model))
+        let plan = Plan { workflow: model.workflow.clone(), actions, outputs, outputs_changed, ..Plan::default() };
+        Ok(plan.with_regions(model))
     } else {
         Err(errors)
     }
+}
+
+/// The known outputs of `now` whose value is not the one `recorded` (the last run's), with it.
+fn changed_outputs(
+    now: &BTreeMap<String, Value>,
+    recorded: &BTreeMap<String, serde_json::Value>,
+) -> Vec<(String, Value)> {
+    now.iter()
+        .filter(|(_, v)| v.is_known())
+        .filter_map(|(name, v)| {
+            let before = recorded.get(name).map_or(Value::Null, Value::from_json);
+            (before != *v).then(|| (name.clone(), before))
+        })
+        .collect()
 }
 
 /// A plan that deletes everything in `state`.

@@ -59,6 +59,44 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
         signature: "cloudfront::invalidate(distribution, paths) -> invalidation id",
     },
     HostFn {
+        path: "cloudfront::route_writes",
+        grant: Some("cloudfront.update_distribution"),
+        signature: "cloudfront::route_writes(distribution, to) -> #{changed, origin}: its write paths go to \
+                    \"failover\" or \"primary\"",
+    },
+    HostFn {
+        path: "rds::global_cluster",
+        grant: Some("rds.describe_global_cluster"),
+        signature: "rds::global_cluster(global, through_cluster) -> #{status, writer, writer_region, members} \
+                    (asked in the cluster's region)",
+    },
+    HostFn {
+        path: "rds::failover",
+        grant: Some("rds.failover_global_cluster"),
+        signature: "rds::failover(global, to_cluster, allow_data_loss) -> #{...} once `to_cluster` writes \
+                    (asked in its region: works with the writer's region down)",
+    },
+    HostFn {
+        path: "rds::switchover",
+        grant: Some("rds.failover_global_cluster"),
+        signature: "rds::switchover(global, to_cluster) -> #{...} once `to_cluster` writes, without data loss",
+    },
+    HostFn {
+        path: "rds::detach",
+        grant: Some("rds.remove_from_global_cluster"),
+        signature: "rds::detach(global, cluster) -> #{...}: the cluster leaves and takes writes on its own",
+    },
+    HostFn {
+        path: "ecs::scale",
+        grant: Some("ecs.update_service"),
+        signature: "ecs::scale(service, count) -> #{desired, running}",
+    },
+    HostFn {
+        path: "autoscaling::set_capacity",
+        grant: Some("applicationautoscaling.register_scalable_target"),
+        signature: "autoscaling::set_capacity(target, min, max) -> #{min, max}",
+    },
+    HostFn {
         path: "mysql::connect",
         grant: Some("mysql"),
         signature: "mysql::connect(cluster) -> db (db.query, db.execute, db.begin, db.commit, db.rollback)",
@@ -100,6 +138,92 @@ pub enum AwsCall {
         /// The paths, such as `/*`.
         paths: Vec<String>,
     },
+    /// Sends a distribution's write paths to one of its origins.
+    RouteWrites {
+        /// The distribution's address.
+        distribution: String,
+        /// To the failover origin, or back to the first.
+        to_failover: bool,
+    },
+    /// Describes a global database, asking in the region of one of its clusters.
+    GlobalCluster {
+        /// The global database's address.
+        global: String,
+        /// The address of the cluster whose region is asked.
+        through: String,
+    },
+    /// Moves a global database's writer to one of its clusters, and waits until it writes.
+    MoveWriter {
+        /// The global database's address.
+        global: String,
+        /// The address of the cluster that is to write.
+        to: String,
+        /// How: a failover (losing what the old writer had not replicated, if allowed) or a switchover.
+        how: WriterMove,
+    },
+    /// Takes a cluster out of its global database: it takes writes on its own.
+    Detach {
+        /// The global database's address.
+        global: String,
+        /// The cluster's address.
+        cluster: String,
+    },
+    /// Sets an ECS service's desired task count.
+    ScaleService {
+        /// The service's address.
+        service: String,
+        /// Tasks wanted.
+        count: u32,
+    },
+    /// Sets a scalable target's bounds.
+    SetCapacity {
+        /// The scalable target's address.
+        target: String,
+        /// The least capacity.
+        min: u32,
+        /// The most capacity.
+        max: u32,
+    },
+}
+
+/// How [`AwsCall::MoveWriter`] moves a global database's writer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WriterMove {
+    /// FailoverGlobalCluster: for an outage; `allow_data_loss` when the writer's region is unreachable.
+    Failover {
+        /// Whether writes the old writer had not replicated may be lost.
+        allow_data_loss: bool,
+    },
+    /// SwitchoverGlobalCluster: planned, both regions healthy, nothing lost.
+    Switchover,
+}
+
+impl AwsCall {
+    /// The address the call is granted on (its first argument).
+    pub fn target(&self) -> &str {
+        match self {
+            AwsCall::EmptyBucket { bucket }
+            | AwsCall::ListObjects { bucket }
+            | AwsCall::DeleteObjects { bucket, .. } => bucket,
+            AwsCall::EmptyRepository { repository } => repository,
+            AwsCall::Invalidate { distribution, .. } | AwsCall::RouteWrites { distribution, .. } => distribution,
+            AwsCall::GlobalCluster { global, .. }
+            | AwsCall::MoveWriter { global, .. }
+            | AwsCall::Detach { global, .. } => global,
+            AwsCall::ScaleService { service, .. } => service,
+            AwsCall::SetCapacity { target, .. } => target,
+        }
+    }
+
+    /// The address whose provider (region) carries the call.
+    pub fn placed_at(&self) -> &str {
+        match self {
+            AwsCall::GlobalCluster { through, .. } => through,
+            AwsCall::MoveWriter { to, .. } => to,
+            AwsCall::Detach { cluster, .. } => cluster,
+            _ => self.target(),
+        }
+    }
 }
 
 /// Where a database is and how to log in.
@@ -200,6 +324,14 @@ impl Context {
             limit: "time",
             detail: format!(" ({})", crate::run::humane(self.timeout)),
             span: self.source.span(pos),
+        })
+    }
+
+    /// A count a script passes (tasks, capacity): 0 to 10,000.
+    fn count(&self, function: &str, n: i64, pos: Position) -> Result<u32, Box<EvalAltResult>> {
+        u32::try_from(n).ok().filter(|n| *n <= 10_000).ok_or_else(|| {
+            let message = format!("{function}: {n} is not a count from 0 to 10000");
+            self.fail(ScriptError::Failed { message, span: self.source.span(pos) })
         })
     }
 
@@ -322,9 +454,78 @@ pub fn register(engine: &mut Engine, context: Rc<Context>) {
         let request = AwsCall::Invalidate { distribution: distribution.into(), paths };
         c.aws("cloudfront::invalidate", request, call.call_position())
     });
+    let c = context.clone();
+    cloudfront.set_native_fn("route_writes", move |call: NativeCallContext, distribution: &str, to: &str| {
+        let pos = call.call_position();
+        c.permit("cloudfront::route_writes", distribution, pos)?;
+        let to_failover = match to {
+            "failover" => true,
+            "primary" => false,
+            other => {
+                let message =
+                    format!("cloudfront::route_writes sends writes to \"failover\" or \"primary\", not \"{other}\"");
+                return Err(c.fail(ScriptError::Failed { message, span: c.source.span(pos) }));
+            }
+        };
+        let request = AwsCall::RouteWrites { distribution: distribution.into(), to_failover };
+        c.aws("cloudfront::route_writes", request, pos)
+    });
     engine.register_static_module("cloudfront", cloudfront.into());
 
+    register_failover(engine, &context);
     crate::mysql::register(engine, context);
+}
+
+/// The functions that move a platform between regions: a global database's
+/// writer, and the capacity of the region that takes over.
+fn register_failover(engine: &mut Engine, context: &Rc<Context>) {
+    let mut rds = Module::new();
+    let c = context.clone();
+    rds.set_native_fn("global_cluster", move |call: NativeCallContext, global: &str, through: &str| {
+        c.permit("rds::global_cluster", global, call.call_position())?;
+        let request = AwsCall::GlobalCluster { global: global.into(), through: through.into() };
+        c.aws("rds::global_cluster", request, call.call_position())
+    });
+    let c = context.clone();
+    rds.set_native_fn("failover", move |call: NativeCallContext, global: &str, to: &str, allow_data_loss: bool| {
+        c.permit("rds::failover", global, call.call_position())?;
+        let how = WriterMove::Failover { allow_data_loss };
+        c.aws("rds::failover", AwsCall::MoveWriter { global: global.into(), to: to.into(), how }, call.call_position())
+    });
+    let c = context.clone();
+    rds.set_native_fn("switchover", move |call: NativeCallContext, global: &str, to: &str| {
+        c.permit("rds::switchover", global, call.call_position())?;
+        let request = AwsCall::MoveWriter { global: global.into(), to: to.into(), how: WriterMove::Switchover };
+        c.aws("rds::switchover", request, call.call_position())
+    });
+    let c = context.clone();
+    rds.set_native_fn("detach", move |call: NativeCallContext, global: &str, cluster: &str| {
+        c.permit("rds::detach", global, call.call_position())?;
+        let request = AwsCall::Detach { global: global.into(), cluster: cluster.into() };
+        c.aws("rds::detach", request, call.call_position())
+    });
+    engine.register_static_module("rds", rds.into());
+
+    let mut ecs = Module::new();
+    let c = context.clone();
+    ecs.set_native_fn("scale", move |call: NativeCallContext, service: &str, count: i64| {
+        let pos = call.call_position();
+        c.permit("ecs::scale", service, pos)?;
+        let count = c.count("ecs::scale", count, pos)?;
+        c.aws("ecs::scale", AwsCall::ScaleService { service: service.into(), count }, pos)
+    });
+    engine.register_static_module("ecs", ecs.into());
+
+    let mut autoscaling = Module::new();
+    let c = context.clone();
+    autoscaling.set_native_fn("set_capacity", move |call: NativeCallContext, target: &str, min: i64, max: i64| {
+        let pos = call.call_position();
+        c.permit("autoscaling::set_capacity", target, pos)?;
+        let (min, max) =
+            (c.count("autoscaling::set_capacity", min, pos)?, c.count("autoscaling::set_capacity", max, pos)?);
+        c.aws("autoscaling::set_capacity", AwsCall::SetCapacity { target: target.into(), min, max }, pos)
+    });
+    engine.register_static_module("autoscaling", autoscaling.into());
 }
 
 /// `host` or `host:port` of an `http://` or `https://` URL, lower case; a

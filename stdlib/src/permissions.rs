@@ -146,7 +146,7 @@ pub fn deployer_policy(
             (false, Some(granted)) => granted.clone(),
             (_, None) => resources,
         };
-        groups.entry(resources.into_iter().collect()).or_default().insert(action);
+        groups.entry(without_subsumed(resources)).or_default().insert(action);
     }
     let mut statements: Vec<serde_json::Value> = groups
         .into_iter()
@@ -169,6 +169,28 @@ pub fn deployer_policy(
         .collect();
     statements.extend(pass_role(resources, account));
     Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+}
+
+/// `patterns` without those another of them already covers (`cluster:*` covers
+/// `cluster:shuttle-prod-ghost`): the same permission, in fewer characters.
+fn without_subsumed(patterns: std::collections::BTreeSet<String>) -> Vec<String> {
+    patterns.iter().filter(|p| !patterns.iter().any(|q| q != *p && covers(q, p))).cloned().collect()
+}
+
+/// Whether every ARN the pattern `narrow` matches, `wide` matches too: `wide`'s
+/// `*` stands for any text (of `narrow`'s, wildcards included), its `?` for one
+/// character that is not a `*`.
+fn covers(wide: &str, narrow: &str) -> bool {
+    fn go(w: &[u8], n: &[u8]) -> bool {
+        match (w.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&w[1..], n) || (!n.is_empty() && go(w, &n[1..])),
+            (Some(b'?'), Some(c)) => *c != b'*' && go(&w[1..], &n[1..]),
+            (Some(a), Some(b)) => a == b && go(&w[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(wide.as_bytes(), narrow.as_bytes())
 }
 
 /// `iam:PassRole` on the workflow's own roles, only to the services its
@@ -219,6 +241,10 @@ fn script_resources(
     let mut out: std::collections::BTreeMap<&'static str, std::collections::BTreeSet<String>> = Default::default();
     for grant in grants {
         let Some(def) = crate::grants::get(grant.kind) else { continue };
+        // A grant whose targets are all elsewhere (another phase's resources) needs nothing here.
+        if grant.targets.is_empty() && def.targets.0 > 0 {
+            continue;
+        }
         let patterns: Vec<crate::types::ArnPattern> = grant
             .targets
             .iter()
@@ -247,7 +273,7 @@ pub fn grants_policy(grants: &[Granted<'_>], account: &str) -> Option<serde_json
     use std::collections::{BTreeMap, BTreeSet};
     let mut groups: BTreeMap<Vec<String>, BTreeSet<&str>> = BTreeMap::new();
     for (action, resources) in script_resources(grants, account) {
-        groups.entry(resources.into_iter().collect()).or_default().insert(action);
+        groups.entry(without_subsumed(resources)).or_default().insert(action);
     }
     let statements: Vec<serde_json::Value> = groups
         .into_iter()
@@ -256,4 +282,32 @@ pub fn grants_policy(grants: &[Granted<'_>], account: &str) -> Option<serde_json
         })
         .collect();
     (!statements.is_empty()).then(|| serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{covers, without_subsumed};
+
+    #[test]
+    fn a_pattern_covers_what_its_wildcards_match_and_no_more() {
+        assert!(covers("arn:aws:rds:*:1:cluster:*", "arn:aws:rds:eu-west-1:1:cluster:shuttle-prod"));
+        assert!(covers("arn:aws:rds:*:1:cluster:*", "arn:aws:rds:*:1:cluster:shuttle-*"));
+        assert!(
+            !covers("arn:aws:rds:eu-west-1:1:cluster:*", "arn:aws:rds:*:1:cluster:x"),
+            "a region is not any region"
+        );
+        assert!(covers("arn:aws:secretsmanager:r:1:secret:db-??????", "arn:aws:secretsmanager:r:1:secret:db-abcdef"));
+        assert!(!covers("arn:aws:s3:::b?", "arn:aws:s3:::b*"), "one character is not any text");
+        assert!(!covers("arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"));
+    }
+
+    #[test]
+    fn covered_patterns_are_left_out_and_the_rest_kept_in_order() {
+        let kept = without_subsumed(
+            ["arn:aws:rds::1:global-cluster:*", "arn:aws:rds::1:global-cluster:shuttle-prod", "arn:aws:s3:::b"]
+                .map(String::from)
+                .into(),
+        );
+        assert_eq!(kept, ["arn:aws:rds::1:global-cluster:*", "arn:aws:s3:::b"]);
+    }
 }

@@ -24,6 +24,7 @@ pub static TYPES: &[&TypeDef] = &[
     &types::rds::db_subnet_group::TYPE,
     &types::rds::cluster::TYPE,
     &types::rds::cluster_instance::TYPE,
+    &types::rds::global_cluster::TYPE,
     &types::elbv2::load_balancer::TYPE,
     &types::elbv2::target_group::TYPE,
     &types::elbv2::listener::TYPE,

@@ -295,6 +295,14 @@ impl<'m> Evaluator<'m> {
         scope: &Bindings,
     ) -> Result<Cow<'v, Value>, EvalError> {
         match (op, value) {
+            // A key of a map known after apply (`secret.replica_arns["eu-central-1"]`) still comes
+            // from that resource: policies follow it as they follow the attribute.
+            (PathOp::Index(index), Value::Ref { address, attribute }) => {
+                Ok(Cow::Owned(match self.eval(index, scope)? {
+                    Value::String(key) => Value::reference(address, &format!("{attribute}[{key:?}]")),
+                    _ => Value::Unknown,
+                }))
+            }
             (_, Value::Unknown | Value::Ref { .. }) => Ok(Cow::Owned(Value::Unknown)),
             (PathOp::Member(name), Value::Map(m)) => match m.get(&name.name) {
                 Some(v) => Ok(Cow::Borrowed(v)),

@@ -35,6 +35,9 @@ pub struct Call {
     pub type_name: Option<String>,
     /// The resource's id, once known (a create's calls get the new id).
     pub id: Option<String>,
+    /// The region the call went to (a standby's resources are in another).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// ARNs and EC2 ids the request names (other resources it touches, such
     /// as a subnet's VPC), which AWS may authorize the action against too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -153,6 +156,7 @@ impl Intercept for Recorder {
         let Some(metadata) = cfg.load::<Metadata>() else { return Ok(()) };
         let operation = format!("{}.{}", metadata.service(), metadata.name());
         let actions = crate::permissions::actions_for_operation(metadata.service(), metadata.name());
+        let region = cfg.load::<aws_types::region::Region>().map(|r| r.to_string());
         let make = |stage, type_name: Option<String>, id: Option<String>| -> Vec<Call> {
             actions
                 .iter()
@@ -162,6 +166,7 @@ impl Intercept for Recorder {
                     stage,
                     type_name: type_name.clone(),
                     id: id.clone(),
+                    region: region.clone(),
                     references: Vec::new(),
                 })
                 .collect()

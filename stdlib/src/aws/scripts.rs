@@ -14,7 +14,14 @@ impl AwsProvider {
     /// with stage `script`, and retried as provider calls are when throttled
     /// or not yet consistent, so a busy account does not fail a hook (and
     /// with it the operation it guards). Each action is safe to repeat.
-    #[cfg(any(feature = "s3", feature = "ecr", feature = "cloudfront"))]
+    #[cfg(any(
+        feature = "s3",
+        feature = "ecr",
+        feature = "cloudfront",
+        feature = "rds",
+        feature = "ecs",
+        feature = "applicationautoscaling"
+    ))]
     async fn script_action<T, F, Fut>(&self, type_name: &str, id: &str, call: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
@@ -147,6 +154,17 @@ impl AwsProvider {
             .await
     }
 
+    /// Sends the write paths of the distribution `id` to its failover origin, or back to its first.
+    #[cfg(feature = "cloudfront")]
+    pub async fn route_writes(&self, id: &str, to_failover: bool) -> Result<serde_json::Value, ProviderError> {
+        self.script_action("aws.cloudfront.distribution", id, || async {
+            let changed =
+                crate::types::cloudfront::distribution::sdk::route_writes(&self.cloudfront, id, to_failover).await?;
+            Ok(serde_json::json!({ "changed": changed, "origin": if to_failover { "failover" } else { "primary" } }))
+        })
+        .await
+    }
+
     #[cfg(feature = "cloudfront")]
     async fn invalidate_unjournaled(
         &self,
@@ -170,5 +188,172 @@ impl AwsProvider {
             .await
             .map_err(|e| super::sdk_error("CreateInvalidation", e))?;
         Ok(out.invalidation().map(|i| i.id().to_string()).unwrap_or_default())
+    }
+}
+
+/// How long a global database's writer may take to move (AWS: minutes).
+#[cfg(feature = "rds")]
+const WRITER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+#[cfg(feature = "rds")]
+impl AwsProvider {
+    /// The global database `id` as this provider's region sees it: status, writer and members.
+    pub async fn global_cluster(&self, id: &str) -> Result<serde_json::Value, ProviderError> {
+        self.script_action("aws.rds.global_cluster", id, || async {
+            self.describe_global(id).await.map(|g| summary(&g))
+        })
+        .await
+    }
+
+    /// Moves the writer of `id` to the cluster `to` (an ARN): a failover (with `allow_data_loss`
+    /// when the writer's region cannot be reached) or a switchover; returns once `to` writes.
+    pub async fn move_writer(
+        &self,
+        id: &str,
+        to: &str,
+        failover: bool,
+        allow_data_loss: bool,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let already = self.describe_global(id).await?;
+        if !writes(&already, to) {
+            self.script_action("aws.rds.global_cluster", id, || async {
+                if failover {
+                    let call = self
+                        .rds
+                        .failover_global_cluster()
+                        .global_cluster_identifier(id)
+                        .target_db_cluster_identifier(to);
+                    let sent = call.allow_data_loss(allow_data_loss).send().await;
+                    sent.map(drop).map_err(|e| super::sdk_error("FailoverGlobalCluster", e))
+                } else {
+                    let call = self.rds.switchover_global_cluster().global_cluster_identifier(id);
+                    let sent = call.target_db_cluster_identifier(to).send().await;
+                    sent.map(drop).map_err(|e| super::sdk_error("SwitchoverGlobalCluster", e))
+                }
+            })
+            .await?;
+        }
+        let what = format!("{to} did not become the writer of `{id}`");
+        let settled = super::wait::until("DescribeGlobalClusters", &what, WRITER_TIMEOUT, || async {
+            let g = self.describe_global(id).await?;
+            Ok(if writes(&g, to) && g.status() == Some("available") {
+                super::wait::Poll::Ready(g)
+            } else {
+                super::wait::Poll::Pending
+            })
+        })
+        .await?;
+        Ok(summary(&settled))
+    }
+
+    /// Takes the cluster `cluster` (an ARN) out of the global database `id`: it writes on its own.
+    pub async fn detach(&self, id: &str, cluster: &str) -> Result<serde_json::Value, ProviderError> {
+        let g = self.describe_global(id).await?;
+        if g.global_cluster_members().iter().any(|m| m.db_cluster_arn() == Some(cluster)) {
+            self.script_action("aws.rds.global_cluster", id, || async {
+                let call =
+                    self.rds.remove_from_global_cluster().global_cluster_identifier(id).db_cluster_identifier(cluster);
+                call.send().await.map(drop).map_err(|e| super::sdk_error("RemoveFromGlobalCluster", e))
+            })
+            .await?;
+        }
+        let what = format!("{cluster} did not leave `{id}`");
+        let left = super::wait::until("DescribeGlobalClusters", &what, WRITER_TIMEOUT, || async {
+            let g = self.describe_global(id).await?;
+            let member = g.global_cluster_members().iter().any(|m| m.db_cluster_arn() == Some(cluster));
+            Ok(if member { super::wait::Poll::Pending } else { super::wait::Poll::Ready(g) })
+        })
+        .await?;
+        Ok(summary(&left))
+    }
+
+    async fn describe_global(&self, id: &str) -> Result<aws_sdk_rds::types::GlobalCluster, ProviderError> {
+        const OP: &str = "DescribeGlobalClusters";
+        let out = self.rds.describe_global_clusters().global_cluster_identifier(id).send().await;
+        let out = out.map_err(|e| super::sdk_error(OP, e))?;
+        let found = out
+            .global_clusters()
+            .iter()
+            .find(|g| g.global_cluster_identifier().is_some_and(|g| g.eq_ignore_ascii_case(id)));
+        found.cloned().ok_or_else(|| super::error::missing(OP, &format!("the global database `{id}`")))
+    }
+}
+
+/// Whether the cluster `arn` is the writer of `g`.
+#[cfg(feature = "rds")]
+fn writes(g: &aws_sdk_rds::types::GlobalCluster, arn: &str) -> bool {
+    g.global_cluster_members().iter().any(|m| m.db_cluster_arn() == Some(arn) && m.is_writer() == Some(true))
+}
+
+/// A global database as a script sees it.
+#[cfg(feature = "rds")]
+fn summary(g: &aws_sdk_rds::types::GlobalCluster) -> serde_json::Value {
+    let region = |arn: &str| arn.split(':').nth(3).unwrap_or_default().to_string();
+    let members: Vec<serde_json::Value> = g
+        .global_cluster_members()
+        .iter()
+        .map(|m| {
+            let arn = m.db_cluster_arn().unwrap_or_default();
+            serde_json::json!({ "cluster_arn": arn, "region": region(arn), "writer": m.is_writer() == Some(true) })
+        })
+        .collect();
+    let writer =
+        g.global_cluster_members().iter().find(|m| m.is_writer() == Some(true)).and_then(|m| m.db_cluster_arn());
+    serde_json::json!({
+        "status": g.status().unwrap_or_default(),
+        "writer": writer,
+        "writer_region": writer.map(region),
+        "members": members,
+    })
+}
+
+#[cfg(feature = "ecs")]
+impl AwsProvider {
+    /// Sets the desired task count of the service `name` in `cluster`; returns desired and running.
+    pub async fn scale_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        count: u32,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let count = i32::try_from(count).unwrap_or(i32::MAX);
+        self.script_action("aws.ecs.service", name, || async {
+            let out = self.ecs.update_service().cluster(cluster).service(name).desired_count(count).send().await;
+            let out = out.map_err(|e| super::sdk_error("UpdateService", e))?;
+            let service = out.service();
+            Ok(serde_json::json!({
+                "desired": service.map_or(count, |s| s.desired_count()),
+                "running": service.map_or(0, |s| s.running_count()),
+            }))
+        })
+        .await
+    }
+}
+
+#[cfg(feature = "applicationautoscaling")]
+impl AwsProvider {
+    /// Sets the least and most capacity of a scalable target.
+    pub async fn set_capacity(
+        &self,
+        namespace: &str,
+        resource_id: &str,
+        dimension: &str,
+        (min, max): (u32, u32),
+    ) -> Result<serde_json::Value, ProviderError> {
+        use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+        let (least, most) = (i32::try_from(min).unwrap_or(i32::MAX), i32::try_from(max).unwrap_or(i32::MAX));
+        self.script_action("aws.applicationautoscaling.scalable_target", resource_id, || async {
+            let call = self
+                .applicationautoscaling
+                .register_scalable_target()
+                .service_namespace(ServiceNamespace::from(namespace))
+                .resource_id(resource_id)
+                .scalable_dimension(ScalableDimension::from(dimension))
+                .min_capacity(least)
+                .max_capacity(most);
+            call.send().await.map_err(|e| super::sdk_error("RegisterScalableTarget", e))?;
+            Ok(serde_json::json!({ "min": min, "max": max }))
+        })
+        .await
     }
 }

@@ -1,4 +1,5 @@
-//! `aws.cloudfront.distribution`: a CloudFront distribution: the global HTTPS entry point in front of one origin.
+//! `aws.cloudfront.distribution`: a CloudFront distribution: the global HTTPS entry point in front of one
+//! origin, or of two in an origin group (a standby region's load balancer reads fail over to).
 
 use drone_lang::schema::{AttributeSchema, Type};
 
@@ -90,6 +91,23 @@ fn attributes() -> Vec<AttributeSchema> {
             crate::types::secretsmanager::secret_header_type(),
             "a header CloudFront adds to every origin request, its value a secret's (the origin admits only requests that carry it)",
         ),
+        optional(
+            "failover_origin",
+            failover_origin_type(),
+            "a second origin (a standby region's load balancer) that GET, HEAD and OPTIONS requests fail over to \
+             when the first answers 500, 502, 503 or 504 or cannot be reached",
+        ),
+        optional(
+            "write_paths",
+            Type::list(Type::String),
+            "path patterns (`/ghost/*`) whose requests, every method, go uncached to `write_origin`; with a \
+             `failover_origin`, the only paths that take POST, PUT, PATCH and DELETE (CloudFront fails over reads only)",
+        ),
+        optional(
+            "write_origin",
+            Type::one_of(&["primary", "failover"]),
+            "the origin `write_paths` go to: \"primary\" (default), or \"failover\" once the standby writes",
+        ),
         optional("enabled", Type::Bool, "whether it serves requests (default true)"),
         optional("comment", Type::String, "a note shown in the console"),
         computed("id", Type::String, "the distribution id, e.g. \"E2QWRUHAPOMQZL\""),
@@ -99,18 +117,32 @@ fn attributes() -> Vec<AttributeSchema> {
     ]
 }
 
+/// The object type of a distribution's failover origin.
+pub fn failover_origin_type() -> Type {
+    Type::Object(vec![
+        crate::schema::field("domain", Type::String, true, "its DNS name, e.g. the standby load balancer's `dns_name`"),
+        crate::schema::field(
+            "secret_header",
+            crate::types::secretsmanager::secret_header_type(),
+            false,
+            "the header CloudFront adds to its requests, its value a secret's (the standby's own)",
+        ),
+    ])
+}
+
 #[cfg(feature = "cloudfront")]
-mod sdk {
+pub(crate) mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
     use std::time::Duration;
 
     use aws_sdk_cloudfront::types::{
-        Aliases, AllowedMethods, CachedMethods, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
-        DistributionConfig, DistributionConfigWithTags, Method, MinimumProtocolVersion, Origin, OriginCustomHeader,
-        OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol, SslSupportMethod, Tag, TagKeys,
-        Tags, ViewerCertificate, ViewerProtocolPolicy,
+        Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomHeaders, CustomOriginConfig,
+        DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, Method, MinimumProtocolVersion, Origin,
+        OriginCustomHeader, OriginGroup, OriginGroupFailoverCriteria, OriginGroupMember, OriginGroupMembers,
+        OriginGroups, OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol, SslSupportMethod,
+        StatusCodes, Tag, TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
     };
     use aws_sdk_cloudfront::Client;
     use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
@@ -131,8 +163,31 @@ mod sdk {
     const HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
     /// Deploying a change to every edge location takes minutes, sometimes tens of them.
     const DEPLOY_TIMEOUT: Duration = Duration::from_secs(45 * 60);
-    /// The origin's id inside the distribution; there is one origin.
+    /// The origin's id inside the distribution.
     const ORIGIN_ID: &str = "origin";
+    /// The failover origin's id, and the group's that holds both.
+    const FAILOVER_ID: &str = "failover";
+    const GROUP_ID: &str = "origin-with-failover";
+    /// What the origin answers that sends a request to the failover origin (with connection failures and timeouts).
+    const FAILOVER_STATUSES: [i32; 4] = [500, 502, 503, 504];
+
+    /// The secret headers of a distribution's origins, read from their secrets.
+    #[derive(Default)]
+    struct Headers {
+        primary: Option<SecretHeader>,
+        failover: Option<SecretHeader>,
+    }
+
+    impl Headers {
+        /// The headers `config` names, their values read now.
+        async fn of(p: &AwsProvider, config: &Attributes) -> Result<Headers, ProviderError> {
+            let failover = match config.get("failover_origin").and_then(Value::as_map) {
+                Some(origin) => SecretHeader::of(p, origin, "secret_header").await?,
+                None => None,
+            };
+            Ok(Headers { primary: SecretHeader::of(p, config, "origin_secret_header").await?, failover })
+        }
+    }
 
     fn computed(arn: &str, domain: &str) -> Attributes {
         observed([
@@ -144,11 +199,18 @@ mod sdk {
 
     /// The attributes a distribution's configuration holds, as the workflow writes them.
     fn configured(c: &DistributionConfig, prior: &Attributes) -> Attributes {
-        let origin = c.origins().and_then(|o| o.items().first());
         let behavior = c.default_cache_behavior();
         let certificate = c.viewer_certificate();
         let acm = certificate.and_then(|v| v.acm_certificate_arn());
         let aliases = c.aliases().map(|a| a.items()).unwrap_or_default().iter().map(Value::str).collect();
+        let behaviors = c.cache_behaviors().map(|b| b.items()).unwrap_or_default();
+        let write_paths: Vec<&str> = behaviors.iter().map(|b| b.path_pattern()).collect();
+        let write_origin = match behaviors.first().map(|b| b.target_origin_id()) {
+            Some(FAILOVER_ID) => Value::str("failover"),
+            Some(_) => Value::str("primary"),
+            None => Value::Null,
+        };
+        let origin = c.origins().and_then(|o| o.items().iter().find(|o| o.id() == ORIGIN_ID));
         observed([
             ("origin_domain", text(origin.map(|o| o.domain_name()))),
             (
@@ -173,6 +235,13 @@ mod sdk {
             ("price_class", text(c.price_class().map(|p| p.as_str()))),
             ("enabled", Value::Bool(c.enabled())),
             ("comment", Value::str(c.comment())),
+            (
+                "write_paths",
+                like_prior(prior.get("write_paths"), write_paths.iter().map(|p| Value::str(*p)).collect(), |a, b| {
+                    a == b
+                }),
+            ),
+            ("write_origin", write_origin),
         ])
     }
 
@@ -229,7 +298,7 @@ mod sdk {
     fn distribution_config(
         config: &Attributes,
         reference: &str,
-        header: Option<&SecretHeader>,
+        headers: &Headers,
         operation: &str,
     ) -> Result<DistributionConfig, ProviderError> {
         let built = |e: aws_smithy_types::error::operation::BuildError| invalid(operation, e.to_string());
@@ -249,31 +318,54 @@ mod sdk {
             )
             .build()
             .map_err(built)?;
-        let headers = match header {
-            Some(h) => {
-                let item =
-                    OriginCustomHeader::builder().header_name(&h.name).header_value(&h.value).build().map_err(built)?;
-                CustomHeaders::builder().quantity(1).items(item).build().map_err(built)?
+        let custom_headers = |header: Option<&SecretHeader>| -> Result<CustomHeaders, ProviderError> {
+            match header {
+                Some(h) => {
+                    let item = OriginCustomHeader::builder()
+                        .header_name(&h.name)
+                        .header_value(&h.value)
+                        .build()
+                        .map_err(built)?;
+                    CustomHeaders::builder().quantity(1).items(item).build().map_err(built)
+                }
+                None => CustomHeaders::builder().quantity(0).build().map_err(built),
             }
-            None => CustomHeaders::builder().quantity(0).build().map_err(built)?,
         };
-        let origin = Origin::builder()
-            .id(ORIGIN_ID)
-            .domain_name(required(config, "origin_domain", operation)?)
-            .custom_origin_config(custom)
-            .custom_headers(headers)
-            .build()
-            .map_err(built)?;
-        let methods =
+        let origin = |id: &str, domain: &str, header: Option<&SecretHeader>| -> Result<Origin, ProviderError> {
+            Origin::builder()
+                .id(id)
+                .domain_name(domain)
+                .custom_origin_config(custom.clone())
+                .custom_headers(custom_headers(header)?)
+                .build()
+                .map_err(built)
+        };
+        let mut origins =
+            vec![origin(ORIGIN_ID, required(config, "origin_domain", operation)?, headers.primary.as_ref())?];
+        let failover = config.get("failover_origin").and_then(Value::as_map);
+        if let Some(f) = failover {
+            let domain =
+                f.get("domain").and_then(Value::as_str).ok_or_else(|| missing(operation, "failover_origin.domain"))?;
+            origins.push(origin(FAILOVER_ID, domain, headers.failover.as_ref())?);
+        }
+        let every_method =
             [Method::Get, Method::Head, Method::Options, Method::Put, Method::Post, Method::Patch, Method::Delete];
-        let cached =
-            CachedMethods::builder().quantity(2).items(Method::Get).items(Method::Head).build().map_err(built)?;
-        let allowed = AllowedMethods::builder()
-            .quantity(methods.len() as i32)
-            .set_items(Some(methods.to_vec()))
-            .cached_methods(cached)
-            .build()
-            .map_err(built)?;
+        let methods = |items: &[Method]| -> Result<AllowedMethods, ProviderError> {
+            let cached =
+                CachedMethods::builder().quantity(2).items(Method::Get).items(Method::Head).build().map_err(built)?;
+            AllowedMethods::builder()
+                .quantity(items.len() as i32)
+                .set_items(Some(items.to_vec()))
+                .cached_methods(cached)
+                .build()
+                .map_err(built)
+        };
+        // CloudFront fails over GET, HEAD and OPTIONS only, and refuses other methods on a
+        // behaviour whose target is an origin group: writes take `write_paths`.
+        let (target, allowed) = match failover {
+            Some(_) => (GROUP_ID, methods(&every_method[..3])?),
+            None => (ORIGIN_ID, methods(&every_method)?),
+        };
         let viewer_policy = choice(
             operation,
             config,
@@ -282,7 +374,7 @@ mod sdk {
             "redirect-to-https",
         )?;
         let behavior = DefaultCacheBehavior::builder()
-            .target_origin_id(ORIGIN_ID)
+            .target_origin_id(target)
             .viewer_protocol_policy(ViewerProtocolPolicy::from(viewer_policy))
             .cache_policy_id(string(config, "cache_policy_id").unwrap_or(CACHING_DISABLED))
             .origin_request_policy_id(string(config, "origin_request_policy_id").unwrap_or(ALL_VIEWER))
@@ -290,6 +382,54 @@ mod sdk {
             .compress(true)
             .build()
             .map_err(built)?;
+        let writes_to = match choice(operation, config, "write_origin", &["primary", "failover"], "primary")? {
+            "failover" if failover.is_none() => {
+                return Err(invalid(operation, "`write_origin = \"failover\"` needs a `failover_origin`".to_string()))
+            }
+            "failover" => FAILOVER_ID,
+            _ => ORIGIN_ID,
+        };
+        let writes = strings(config, "write_paths")
+            .iter()
+            .map(|path| {
+                CacheBehavior::builder()
+                    .path_pattern(path)
+                    .target_origin_id(writes_to)
+                    .viewer_protocol_policy(ViewerProtocolPolicy::from(viewer_policy))
+                    .cache_policy_id(CACHING_DISABLED)
+                    .origin_request_policy_id(ALL_VIEWER)
+                    .allowed_methods(methods(&every_method)?)
+                    .compress(true)
+                    .build()
+                    .map_err(built)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let behaviors =
+            CacheBehaviors::builder().quantity(writes.len() as i32).set_items(Some(writes).filter(|w| !w.is_empty()));
+        let groups = match failover {
+            Some(_) => {
+                let statuses = StatusCodes::builder()
+                    .quantity(FAILOVER_STATUSES.len() as i32)
+                    .set_items(Some(FAILOVER_STATUSES.to_vec()))
+                    .build()
+                    .map_err(built)?;
+                let member = |id: &str| OriginGroupMember::builder().origin_id(id).build().map_err(built);
+                let members = OriginGroupMembers::builder()
+                    .quantity(2)
+                    .items(member(ORIGIN_ID)?)
+                    .items(member(FAILOVER_ID)?)
+                    .build()
+                    .map_err(built)?;
+                let group = OriginGroup::builder()
+                    .id(GROUP_ID)
+                    .failover_criteria(OriginGroupFailoverCriteria::builder().status_codes(statuses).build())
+                    .members(members)
+                    .build()
+                    .map_err(built)?;
+                OriginGroups::builder().quantity(1).items(group).build().map_err(built)?
+            }
+            None => OriginGroups::builder().quantity(0).build().map_err(built)?,
+        };
         let aliases = strings(config, "aliases");
         let certificate = match string(config, "certificate_arn") {
             Some(arn) => {
@@ -314,8 +454,10 @@ mod sdk {
             .caller_reference(reference)
             .comment(string(config, "comment").unwrap_or("managed by drone"))
             .enabled(boolean(config, "enabled").unwrap_or(true))
-            .origins(Origins::builder().quantity(1).items(origin).build().map_err(built)?)
+            .origins(Origins::builder().quantity(origins.len() as i32).set_items(Some(origins)).build().map_err(built)?)
+            .origin_groups(groups)
             .default_cache_behavior(behavior)
+            .cache_behaviors(behaviors.build().map_err(built)?)
             .aliases(Aliases::builder().quantity(aliases.len() as i32).set_items(Some(aliases)).build().map_err(built)?)
             .viewer_certificate(certificate)
             .set_web_acl_id(string(config, "web_acl_id").map(String::from))
@@ -324,6 +466,34 @@ mod sdk {
             .is_ipv6_enabled(true)
             .build()
             .map_err(built)
+    }
+
+    /// Sends the write paths of distribution `id` to its failover origin (`to_failover`) or back to
+    /// its first; returns how many behaviours changed. The rest of its configuration is kept as it is.
+    pub(crate) async fn route_writes(cf: &Client, id: &str, to_failover: bool) -> Result<usize, ProviderError> {
+        const OP: &str = "UpdateDistribution";
+        let current =
+            cf.get_distribution_config().id(id).send().await.map_err(|e| sdk_error("GetDistributionConfig", e))?;
+        let mut config = current.distribution_config().cloned().ok_or_else(|| missing(OP, "DistributionConfig"))?;
+        let has_failover = config.origins().is_some_and(|o| o.items().iter().any(|o| o.id() == FAILOVER_ID));
+        if to_failover && !has_failover {
+            return Err(invalid(OP, format!("distribution {id} has no failover origin")));
+        }
+        let target = if to_failover { FAILOVER_ID } else { ORIGIN_ID };
+        let mut changed = 0;
+        if let Some(behaviors) = config.cache_behaviors.as_mut() {
+            for b in behaviors.items.iter_mut().flatten() {
+                if [ORIGIN_ID, FAILOVER_ID].contains(&b.target_origin_id.as_str()) && b.target_origin_id != target {
+                    b.target_origin_id = target.to_string();
+                    changed += 1;
+                }
+            }
+        }
+        if changed > 0 {
+            let update = cf.update_distribution().id(id).set_if_match(current.e_tag().map(String::from));
+            update.distribution_config(config).send().await.map_err(|e| sdk_error(OP, e))?;
+        }
+        Ok(changed)
     }
 
     /// The type's operations.
@@ -342,12 +512,7 @@ mod sdk {
             // The caller reference is the create's token: a repeated request makes
             // nothing new, and each create (a new generation) has its own.
             let with_tags = DistributionConfigWithTags::builder()
-                .distribution_config(distribution_config(
-                    config,
-                    token,
-                    SecretHeader::of(p, config, "origin_secret_header").await?.as_ref(),
-                    OP,
-                )?)
+                .distribution_config(distribution_config(config, token, &Headers::of(p, config).await?, OP)?)
                 .tags(Tags::builder().set_items(Some(cloudfront_tags(tags, OP)?)).build())
                 .build();
             let out = p
@@ -412,17 +577,24 @@ mod sdk {
             let mut attributes = computed(dist.arn(), dist.domain_name());
             if let Some(c) = dist.distribution_config() {
                 attributes.extend(configured(c, prior));
-                let origin = c.origins().and_then(|o| o.items().first());
-                let sent = origin.and_then(|o| o.custom_headers()).and_then(|h| h.items().first());
-                // The header's value is compared with the secret's, never returned.
-                let header = match sent {
+                let origin = |id: &str| c.origins().and_then(|o| o.items().iter().find(|o| o.id() == id));
+                let sent = |o: &Origin| o.custom_headers().and_then(|h| h.items().first()).cloned();
+                let wanted = Headers::of(p, prior).await?;
+                // A header's value is compared with the secret's, never returned.
+                let header = |sent: Option<OriginCustomHeader>, secret: Option<&SecretHeader>| match sent {
                     None => Value::Null,
-                    Some(sent) => {
-                        let secret = SecretHeader::of(p, prior, "origin_secret_header").await?;
-                        SecretHeader::read_back(secret.as_ref(), sent.header_name(), sent.header_value())
-                    }
+                    Some(sent) => SecretHeader::read_back(secret, sent.header_name(), sent.header_value()),
                 };
-                attributes.insert("origin_secret_header".into(), header);
+                let primary = origin(ORIGIN_ID).and_then(sent);
+                attributes.insert("origin_secret_header".into(), header(primary, wanted.primary.as_ref()));
+                let failover = origin(FAILOVER_ID).map(|o| {
+                    let mut f = BTreeMap::from([("domain".to_string(), Value::str(o.domain_name()))]);
+                    if let Some(sent) = sent(o) {
+                        f.insert("secret_header".into(), header(Some(sent), wanted.failover.as_ref()));
+                    }
+                    Value::map(f)
+                });
+                attributes.insert("failover_origin".into(), failover.unwrap_or(Value::Null));
             }
             // Tags are a request of their own: read when the workflow sets them.
             if prior.contains_key("tags") {
@@ -457,7 +629,7 @@ mod sdk {
                     .distribution_config(distribution_config(
                         u.config,
                         &reference,
-                        SecretHeader::of(p, u.config, "origin_secret_header").await?.as_ref(),
+                        &Headers::of(p, u.config).await?,
                         OP,
                     )?)
                     .send()

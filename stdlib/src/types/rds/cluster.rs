@@ -1,5 +1,6 @@
 //! `aws.rds.cluster`: an Aurora database cluster (with a waiter: a cluster
-//! takes minutes to become available, and as long to go away).
+//! takes minutes to become available, and as long to go away), standalone or a
+//! member of an Aurora global database (`global_cluster_identifier`).
 
 use drone_lang::schema::{AttributeSchema, Type};
 
@@ -15,17 +16,26 @@ pub static TYPE: TypeDef = TypeDef {
     attributes,
     naming: Some("identifier"),
     arns: |s| {
-        vec![ArnPattern::new("rds", "cluster", format!("arn:aws:rds:{}:{}:cluster:{}", s.region, s.account, s.name))]
+        vec![
+            ArnPattern::new("rds", "cluster", format!("arn:aws:rds:{}:{}:cluster:{}", s.region, s.account, s.name)),
+            // The global database a secondary joins, or leaves before its deletion.
+            ArnPattern::new("rds", "global-cluster", format!("arn:aws:rds::{}:global-cluster:*", s.account)),
+            // The administrator's password, read from its secret (`master_password_secret`).
+            crate::types::secretsmanager::any_secret(s),
+        ]
     },
     actions: &[
         (Create, "rds:CreateDBCluster"),
         (Create, "rds:AddTagsToResource"),
         // Waiting for the cluster to become available.
         (Create, "rds:DescribeDBClusters"),
+        (Create, "secretsmanager:GetSecretValue"),
         (Read, "rds:DescribeDBClusters"),
         (Update, "rds:ModifyDBCluster"),
+        (Update, "secretsmanager:GetSecretValue"),
         (Update, "rds:AddTagsToResource"),
         (Update, "rds:RemoveTagsFromResource"),
+        (Delete, "rds:RemoveFromGlobalCluster"),
         (Delete, "rds:DeleteDBCluster"),
         (Delete, "rds:DescribeDBClusters"),
         (Find, "rds:DescribeDBClusters"),
@@ -47,8 +57,25 @@ fn attributes() -> Vec<AttributeSchema> {
         .replaces(),
         optional("engine_version", Type::String, "the engine version (default: the engine's default)"),
         optional("database_name", Type::String, "a database to create in the cluster").replaces(),
-        required("master_username", Type::String, "the administrator's user name").replaces(),
+        optional(
+            "master_username",
+            Type::String,
+            "the administrator's user name (required, except for a global database's secondary)",
+        )
+        .replaces(),
         optional("master_password", Type::String, "the administrator's password; use `secret(...)`").sensitive(),
+        optional(
+            "master_password_secret",
+            crate::types::secretsmanager::secret_key_type(),
+            "the administrator's password, read from a secret when it is set (what a global database needs)",
+        )
+        .drone_side(),
+        optional(
+            "global_cluster_identifier",
+            Type::String,
+            "the Aurora global database this cluster joins as a read-only secondary",
+        )
+        .replaces(),
         optional(
             "manage_master_password",
             Type::Bool,
@@ -122,14 +149,19 @@ mod sdk {
         ) -> Result<Observed, ProviderError> {
             let rds = &p.rds;
             let id = required(config, "identifier", "CreateDBCluster")?;
+            let password = match secret_key(config) {
+                Some((arn, key)) => Some(crate::types::secretsmanager::sdk::value(p, arn, Some(key)).await?),
+                None => secret(config, "master_password"),
+            };
             let out = rds
                 .create_db_cluster()
                 .db_cluster_identifier(id)
                 .engine(required(config, "engine", "CreateDBCluster")?)
                 .set_engine_version(string(config, "engine_version").map(String::from))
                 .set_database_name(string(config, "database_name").map(String::from))
-                .master_username(required(config, "master_username", "CreateDBCluster")?)
-                .set_master_user_password(secret(config, "master_password"))
+                .set_master_username(string(config, "master_username").map(String::from))
+                .set_master_user_password(password)
+                .set_global_cluster_identifier(string(config, "global_cluster_identifier").map(String::from))
                 .set_manage_master_user_password(boolean(config, "manage_master_password"))
                 .set_serverless_v2_scaling_configuration(serverless_v2(config))
                 .set_db_subnet_group_name(string(config, "db_subnet_group_name").map(String::from))
@@ -195,6 +227,17 @@ mod sdk {
                 );
                 let tags = c.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
                 let groups = like_prior(prior.get("vpc_security_group_ids"), groups, |a, b| a == b);
+                // A secondary has the administrator its global database's writer has, without naming one.
+                let master_username = match prior.get("master_username") {
+                    Some(Value::Null) | None if c.global_cluster_identifier().is_some() => Value::Null,
+                    _ => attrs::text(c.master_username()),
+                };
+                // Membership is this attribute's only when the cluster joined as a secondary: the
+                // cluster a global database is made from belongs to it through that resource.
+                let global = match prior.get("global_cluster_identifier") {
+                    None | Some(Value::Null) => Value::Null,
+                    Some(_) => global_identifier(c.global_cluster_identifier()),
+                };
                 Observed {
                     id: id.to_string(),
                     attributes: observed([
@@ -202,7 +245,8 @@ mod sdk {
                         ("engine", attrs::text(c.engine())),
                         ("engine_version", version),
                         ("database_name", attrs::text(c.database_name())),
-                        ("master_username", attrs::text(c.master_username())),
+                        ("master_username", master_username),
+                        ("global_cluster_identifier", global),
                         ("db_subnet_group_name", attrs::text(c.db_subnet_group())),
                         ("vpc_security_group_ids", groups),
                         ("port", attrs::number(c.port())),
@@ -227,6 +271,7 @@ mod sdk {
             let settable = [
                 "engine_version",
                 "master_password",
+                "master_password_secret",
                 "manage_master_password",
                 "serverless_v2",
                 "vpc_security_group_ids",
@@ -236,13 +281,17 @@ mod sdk {
             ];
             if settable.iter().any(|a| u.changed(a)) {
                 let pick = |name: &str| u.changed(name);
+                let password = match secret_key(u.config).filter(|_| pick("master_password_secret")) {
+                    Some((arn, key)) => Some(crate::types::secretsmanager::sdk::value(p, arn, Some(key)).await?),
+                    None => secret(u.config, "master_password").filter(|_| pick("master_password")),
+                };
                 rds.modify_db_cluster()
                     .db_cluster_identifier(u.id)
                     .apply_immediately(true)
                     .set_engine_version(
                         string(u.config, "engine_version").filter(|_| pick("engine_version")).map(String::from),
                     )
-                    .set_master_user_password(secret(u.config, "master_password").filter(|_| pick("master_password")))
+                    .set_master_user_password(password)
                     .set_manage_master_user_password(
                         boolean(u.config, "manage_master_password").filter(|_| pick("manage_master_password")),
                     )
@@ -274,6 +323,7 @@ mod sdk {
                     .unwrap_or(0);
                 format!("{id}-final-{stamp}")
             });
+            leave_global_cluster(&p.rds, id).await?;
             p.rds
                 .delete_db_cluster()
                 .db_cluster_identifier(id)
@@ -284,6 +334,57 @@ mod sdk {
                 .map_err(|e| sdk_error("DeleteDBCluster", e))?;
             wait_for(&p.rds, id, None).await.map(drop)
         }
+    }
+
+    /// The secret and JSON key `master_password_secret` names, if set.
+    fn secret_key(config: &Attributes) -> Option<(&str, &str)> {
+        let s = config.get("master_password_secret").and_then(Value::as_map)?;
+        let arn = s.get("secret_arn").and_then(Value::as_str)?;
+        Some((arn, s.get("key").and_then(Value::as_str).unwrap_or("password")))
+    }
+
+    /// A global cluster's identifier as DescribeDBClusters gives it (an identifier, or an ARN).
+    fn global_identifier(given: Option<&str>) -> Value {
+        match given.filter(|g| !g.is_empty()) {
+            Some(g) => Value::str(g.rsplit(':').next().unwrap_or(g)),
+            None => Value::Null,
+        }
+    }
+
+    /// Takes cluster `id` out of its global database, if it is in one: AWS deletes no member.
+    /// A secondary leaves as a standalone cluster; the last member leaves an empty global database.
+    async fn leave_global_cluster(rds: &Client, id: &str) -> Result<(), ProviderError> {
+        const OP: &str = "RemoveFromGlobalCluster";
+        let out = match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+            Ok(out) => out,
+            Err(e) => return unless_gone(sdk_error("DescribeDBClusters", e), ()),
+        };
+        let Some(cluster) = out.db_clusters().first() else { return Ok(()) };
+        let (Some(global), Some(arn)) = (cluster.global_cluster_identifier(), cluster.db_cluster_arn()) else {
+            return Ok(());
+        };
+        let global = global.rsplit(':').next().unwrap_or(global);
+        match rds.remove_from_global_cluster().global_cluster_identifier(global).db_cluster_identifier(arn).send().await
+        {
+            Ok(_) => {}
+            Err(e) => unless_gone(sdk_error(OP, e), ())?,
+        }
+        wait::until(
+            "DescribeDBClusters",
+            &format!("cluster `{id}` did not leave `{global}`"),
+            CLUSTER_TIMEOUT,
+            || async {
+                match rds.describe_db_clusters().db_cluster_identifier(id).send().await {
+                    Ok(out) => Ok(match out.db_clusters().first() {
+                        Some(c) if c.global_cluster_identifier().is_some_and(|g| !g.is_empty()) => Poll::Pending,
+                        Some(c) if c.status() != Some("available") => Poll::Pending,
+                        _ => Poll::Ready(()),
+                    }),
+                    Err(e) => unless_gone(sdk_error("DescribeDBClusters", e), Poll::Ready(())),
+                }
+            },
+        )
+        .await
     }
 
     /// The Serverless v2 capacity the workflow sets, if any.

@@ -15,6 +15,20 @@ pub fn secret_header_type() -> drone_lang::schema::Type {
     ])
 }
 
+/// The object type of a password kept in a secret: `{ secret_arn, key }`.
+pub fn secret_key_type() -> drone_lang::schema::Type {
+    use drone_lang::schema::Type;
+    Type::Object(vec![
+        crate::schema::field("secret_arn", Type::String, true, "the `aws.secretsmanager.secret` holding it"),
+        crate::schema::field(
+            "key",
+            Type::String,
+            false,
+            "the key of the secret's JSON that holds it (default `password`)",
+        ),
+    ])
+}
+
 /// The secrets of the account in any region: what a type that reads a secret header may read.
 pub fn any_secret(s: &crate::types::Scope<'_>) -> crate::types::ArnPattern {
     crate::types::ArnPattern::new(

@@ -1,6 +1,7 @@
 //! `aws.secretsmanager.secret`: a secret whose value AWS generates at creation
-//! (GetRandomPassword) and keeps. The workflow names it and passes its ARN to
-//! what needs the value; neither the workflow, drone's output nor state holds it.
+//! (GetRandomPassword) and keeps, optionally replicated to other regions. The
+//! workflow names it and passes its ARN to what needs the value; neither the
+//! workflow, drone's output nor state holds it.
 
 use drone_lang::schema::{AttributeSchema, Type};
 
@@ -27,10 +28,15 @@ pub static TYPE: TypeDef = TypeDef {
         (Create, "secretsmanager:GetRandomPassword"),
         (Create, "secretsmanager:CreateSecret"),
         (Create, "secretsmanager:TagResource"),
+        // Replicas: created with the secret, added or removed later, removed before deletion.
+        (Create, "secretsmanager:ReplicateSecretToRegions"),
         (Read, "secretsmanager:DescribeSecret"),
         (Update, "secretsmanager:UpdateSecret"),
         (Update, "secretsmanager:TagResource"),
         (Update, "secretsmanager:UntagResource"),
+        (Update, "secretsmanager:ReplicateSecretToRegions"),
+        (Update, "secretsmanager:RemoveRegionsFromReplication"),
+        (Delete, "secretsmanager:RemoveRegionsFromReplication"),
         (Delete, "secretsmanager:DeleteSecret"),
         (Find, "secretsmanager:DescribeSecret"),
     ],
@@ -44,6 +50,12 @@ pub fn generated_type() -> Type {
     Type::Object(vec![
         field("length", Type::Number, false, "characters (default 32)"),
         field("exclude_punctuation", Type::Bool, false, "letters and digits only (default true: fits any header)"),
+        field(
+            "json_with",
+            Type::map(Type::String),
+            false,
+            "store a JSON object: these keys, and the generated value as `password` (the form RDS and ECS read)",
+        ),
     ])
 }
 
@@ -58,8 +70,14 @@ fn attributes() -> Vec<AttributeSchema> {
             "days a deleted secret can be restored (7 to 30; 0 deletes it at once, as a regenerable value can be)",
         )
         .drone_side(),
+        optional(
+            "replica_regions",
+            Type::list(Type::String),
+            "regions that keep a read-only replica (a standby region reads it when the primary is down)",
+        ),
         computed("id", Type::String, "the secret's ARN"),
         computed("arn", Type::String, "the secret's ARN"),
+        computed("replica_arns", Type::map(Type::String), "each replica's ARN, by region"),
     ]
 }
 
@@ -69,12 +87,12 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
-    use aws_sdk_secretsmanager::types::Tag;
+    use aws_sdk_secretsmanager::types::{ReplicaRegionType, Tag};
     use aws_sdk_secretsmanager::Client;
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use crate::aws::attrs::{self, int, observed, required, string, Update};
+    use crate::aws::attrs::{self, int, like_prior, observed, required, string, strings, Update};
     use crate::aws::error::{missing, sdk_error, unless_gone};
     use crate::aws::tagging::{self, Tagging};
     use crate::aws::{AwsProvider, Ops};
@@ -102,7 +120,12 @@ mod sdk {
                 .send()
                 .await
                 .map_err(|e| sdk_error("GetRandomPassword", e))?;
-            let value = password.random_password().ok_or_else(|| missing("GetRandomPassword", "RandomPassword"))?;
+            let password = password.random_password().ok_or_else(|| missing("GetRandomPassword", "RandomPassword"))?;
+            let value = match generated.and_then(|g| g.get("json_with")).and_then(Value::as_map) {
+                Some(keys) => json_with(keys, password),
+                None => password.to_string(),
+            };
+            let regions = strings(config, "replica_regions");
             let out = p
                 .secretsmanager
                 .create_secret()
@@ -111,6 +134,7 @@ mod sdk {
                 .secret_string(value)
                 // The create's token: a repeated request makes no second version.
                 .client_request_token(token)
+                .set_add_replica_regions(replicas(&regions))
                 .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
                 .customize()
                 .config_override(crate::aws::once!(aws_sdk_secretsmanager))
@@ -118,7 +142,11 @@ mod sdk {
                 .await
                 .map_err(|e| sdk_error(OP, e))?;
             let arn = out.arn().ok_or_else(|| missing(OP, "ARN"))?.to_string();
-            Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
+            let replica_arns = replica_arns(&arn, regions.iter().map(String::as_str));
+            Ok(Observed {
+                id: arn.clone(),
+                attributes: observed([("arn", Value::String(arn)), ("replica_arns", replica_arns)]),
+            })
         }
 
         async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
@@ -129,16 +157,26 @@ mod sdk {
             }))
         }
 
-        async fn read(&self, p: &AwsProvider, id: &str, _: &Attributes) -> Result<Option<Observed>, ProviderError> {
+        async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
             Ok(describe(&p.secretsmanager, id).await?.map(|s| {
                 let tags = s.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+                let regions: Vec<&str> = s.replication_status().iter().filter_map(|r| r.region()).collect();
                 Observed {
                     id: id.to_string(),
                     attributes: observed([
                         ("name", attrs::text(s.name())),
                         ("description", attrs::text(s.description())),
                         ("tags", attrs::user_tags(tags)),
+                        (
+                            "replica_regions",
+                            like_prior(
+                                prior.get("replica_regions"),
+                                regions.iter().map(|r| Value::str(*r)).collect(),
+                                |a, b| a == b,
+                            ),
+                        ),
                         ("arn", attrs::text(s.arn())),
+                        ("replica_arns", replica_arns(id, regions.iter().copied())),
                     ]),
                 }
             }))
@@ -155,10 +193,33 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("UpdateSecret", e))?;
             }
-            Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
+            let regions = strings(u.config, "replica_regions");
+            if u.changed("replica_regions") {
+                let had = strings(u.prior, "replica_regions");
+                let added: Vec<String> = regions.iter().filter(|r| !had.contains(r)).cloned().collect();
+                let removed: Vec<String> = had.into_iter().filter(|r| !regions.contains(r)).collect();
+                if !added.is_empty() {
+                    p.secretsmanager
+                        .replicate_secret_to_regions()
+                        .secret_id(u.id)
+                        .set_add_replica_regions(replicas(&added))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("ReplicateSecretToRegions", e))?;
+                }
+                remove_replicas(p, u.id, removed).await?;
+            }
+            let replica_arns = replica_arns(u.id, regions.iter().map(String::as_str));
+            Ok(Observed { id: u.id.to_string(), attributes: observed([("replica_arns", replica_arns)]) })
         }
 
         async fn delete(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<(), ProviderError> {
+            // Secrets Manager refuses to delete a secret that still has replicas.
+            let replicas = match describe(&p.secretsmanager, id).await? {
+                Some(s) => s.replication_status().iter().filter_map(|r| r.region().map(String::from)).collect(),
+                None => return Ok(()),
+            };
+            remove_replicas(p, id, replicas).await?;
             let days = int(prior, "recovery_window_days").unwrap_or(7);
             let delete = p.secretsmanager.delete_secret().secret_id(id);
             let delete = if days == 0 {
@@ -185,6 +246,42 @@ mod sdk {
             let untag = self.untag_resource().secret_id(arn).set_tag_keys(Some(keys));
             untag.send().await.map(drop).map_err(|e| sdk_error("UntagResource", e))
         }
+    }
+
+    /// The value `json_with` describes: its keys, and `password`.
+    fn json_with(keys: &BTreeMap<String, Value>, password: &str) -> String {
+        let mut object: serde_json::Map<String, serde_json::Value> = keys
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.as_str().unwrap_or_default().into())))
+            .collect();
+        object.insert("password".into(), serde_json::Value::String(password.into()));
+        serde_json::Value::Object(object).to_string()
+    }
+
+    /// The replica regions of a CreateSecret or ReplicateSecretToRegions call.
+    fn replicas(regions: &[String]) -> Option<Vec<ReplicaRegionType>> {
+        (!regions.is_empty()).then(|| regions.iter().map(|r| ReplicaRegionType::builder().region(r).build()).collect())
+    }
+
+    /// A replica's ARN is its primary's with the region changed (the random suffix is kept).
+    fn replica_arns<'a>(arn: &str, regions: impl Iterator<Item = &'a str>) -> Value {
+        let mut parts: Vec<&str> = arn.split(':').collect();
+        let arns = regions.map(|region| {
+            if parts.len() > 3 {
+                parts[3] = region;
+            }
+            (region.to_string(), Value::String(parts.join(":")))
+        });
+        Value::map(arns.collect())
+    }
+
+    async fn remove_replicas(p: &AwsProvider, id: &str, regions: Vec<String>) -> Result<(), ProviderError> {
+        if regions.is_empty() {
+            return Ok(());
+        }
+        let remove =
+            p.secretsmanager.remove_regions_from_replication().secret_id(id).set_remove_replica_regions(Some(regions));
+        remove.send().await.map(drop).map_err(|e| sdk_error("RemoveRegionsFromReplication", e))
     }
 
     /// The secret named or with ARN `id`; none when there is none, or it is scheduled for deletion.
