@@ -16,7 +16,9 @@ const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
 fn drone_env(moto: &Moto, dir: &Path, env: &str, command: &str) -> Output {
     let mut cmd = drone(Some(&moto.url));
     cmd.current_dir(root())
-        .args([command, &format!("workflows/{env}.drone"), "--yes", "--state"])
+        .args([command, &format!("workflows/{env}.drone")])
+        .args((command != "plan").then_some("--yes"))
+        .arg("--state")
         .arg(state(dir, env))
         .args(["--param", "protect_data=false"])
         .args(["--disable-policy", "data.rds_deletion_protection"]);
@@ -37,6 +39,11 @@ async fn dev_staging_and_prod_run_side_by_side_and_go_one_at_a_time() {
         assert_exit(&out, 0);
         let summary = text(&out).0.lines().find(|l| l.starts_with("Apply complete")).unwrap_or_default().to_string();
         counts.push((env, summary));
+        // Each reads back as it was made: nothing drifted, nothing to do.
+        let out = drone_env(&moto, dir.path(), env, "plan");
+        assert_exit(&out, 0);
+        let shown = text(&out).0;
+        assert!(shown.contains("No changes: ") && !shown.contains("Changed outside drone"), "{env}: {shown}");
     }
     // dev and staging have two zones, prod three: fewer subnets, NAT gateways and mount targets.
     assert_eq!(

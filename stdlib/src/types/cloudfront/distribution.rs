@@ -205,10 +205,11 @@ pub(crate) mod sdk {
         let aliases = c.aliases().map(|a| a.items()).unwrap_or_default().iter().map(Value::str).collect();
         let behaviors = c.cache_behaviors().map(|b| b.items()).unwrap_or_default();
         let write_paths: Vec<&str> = behaviors.iter().map(|b| b.path_pattern()).collect();
+        // Without write paths, where writes would go is nothing AWS keeps: the workflow's word stands.
         let write_origin = match behaviors.first().map(|b| b.target_origin_id()) {
             Some(FAILOVER_ID) => Value::str("failover"),
             Some(_) => Value::str("primary"),
-            None => Value::Null,
+            None => prior.get("write_origin").cloned().unwrap_or(Value::Null),
         };
         let origin = c.origins().and_then(|o| o.items().iter().find(|o| o.id() == ORIGIN_ID));
         observed([
