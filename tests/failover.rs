@@ -114,6 +114,22 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
     let admin = secrets.describe_secret().secret_id("shuttle-prod/db-admin").send().await.expect("secret");
     let replicas: Vec<_> = admin.replication_status().iter().filter_map(|r| r.region()).collect();
     assert_eq!(replicas, ["eu-central-1"], "the password is replicated to the standby");
+    // The artifacts and the load balancer's logs are copied to versioned, encrypted buckets in the
+    // standby region, each through a role of its own.
+    let s3 = super::support::s3_client(&config);
+    for bucket in ["shuttle-prod-artifacts", "shuttle-prod-logs"] {
+        let out = s3.get_bucket_replication().bucket(bucket).send().await.expect("replication");
+        let rules = out.replication_configuration().expect("configuration");
+        assert_eq!(rules.role(), format!("arn:aws:iam::123456789012:role/{bucket}-replication"));
+        let destination = rules.rules().first().and_then(|r| r.destination()).map(|d| d.bucket().to_string());
+        assert_eq!(destination, Some(format!("arn:aws:s3:::{bucket}-replica")));
+        let copy = format!("{bucket}-replica");
+        let located = s3.get_bucket_location().bucket(&copy).send().await.expect("location");
+        assert_eq!(located.location_constraint().map(|l| l.as_str()), Some("eu-central-1"));
+        let versioning = s3.get_bucket_versioning().bucket(&copy).send().await.expect("versioning");
+        assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+        s3.get_bucket_encryption().bucket(&copy).send().await.expect("the copy is encrypted");
+    }
     // The failover path: CloudFront's origin group over both load balancers, reads failing over on
     // a server error, writes (every method) to the primary's.
     let edge = in_region(&moto.url, &config, "us-east-1").await;
