@@ -229,21 +229,35 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
         s3.create_bucket().bucket("drone-shuttle-state").create_bucket_configuration(location.clone()).send()
     })
     .await;
-    for command in ["run", "destroy"] {
+    let dir = tempfile::tempdir().expect("dir");
+    // Throwaway copy: deletion protection off, and with it the production rule that demands it.
+    let as_user = |keys: &Keys, args: &[&str]| {
         let mut cmd = drone(Some(&moto.url));
-        // Throwaway copy: deletion protection off, and with it the production rule that demands it.
         cmd.current_dir(root())
             .env("AWS_ACCESS_KEY_ID", &keys.id)
             .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
-            .args([command, "workflows/prod.drone", "--yes", "--param", "protect_data=false"])
-            .args(["--disable-policy", "data.rds_deletion_protection"]);
-        let out = run(&mut cmd);
+            .env("DRONE_AUDIT_LOG", dir.path().join("audit.jsonl"))
+            .args(args)
+            .args(["--param", "protect_data=false", "--disable-policy", "data.rds_deletion_protection"]);
+        run(&mut cmd)
+    };
+    let out = as_user(&keys, &["run", "workflows/prod.drone", "--yes"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains(&format!("{PROD_RESOURCES} created")), "{}", text(&out).0);
+    // The failover task's grants are in the policy, and it needs each: without FailoverGlobalCluster,
+    // AWS refuses the move and nothing changes.
+    let without = deployer(&moto, "no-failover", &for_moto(&prod_policy(), Some("rds:FailoverGlobalCluster"))).await;
+    let out = as_user(&without, &["task", "workflows/prod.drone", "failover"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out).1.contains("FailoverGlobalCluster"), "{}", text(&out).1);
+    for task in ["failover", "failback"] {
+        let out = as_user(&keys, &["task", "workflows/prod.drone", task]);
         assert_exit(&out, 0);
-        let stdout = text(&out).0;
-        let expected =
-            if command == "run" { format!("{PROD_RESOURCES} created") } else { format!("{PROD_RESOURCES} deleted") };
-        assert!(stdout.contains(&expected), "{stdout}");
+        assert!(text(&out).1.contains(&format!("{task} complete in ")), "{}", text(&out).1);
     }
+    let out = as_user(&keys, &["destroy", "workflows/prod.drone", "--yes"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains(&format!("{PROD_RESOURCES} deleted")), "{}", text(&out).0);
 }
 
 /// Scripts' grants in `drone iam`: each action on its grant's targets (prod's
