@@ -214,25 +214,25 @@ impl AwsProvider {
         failover: bool,
         allow_data_loss: bool,
     ) -> Result<serde_json::Value, ProviderError> {
-        let already = self.describe_global(id).await?;
-        if !writes(&already, to) {
-            self.script_action("aws.rds.global_cluster", id, || async {
-                if failover {
-                    let call = self
-                        .rds
-                        .failover_global_cluster()
-                        .global_cluster_identifier(id)
-                        .target_db_cluster_identifier(to);
-                    let sent = call.allow_data_loss(allow_data_loss).send().await;
-                    sent.map(drop).map_err(|e| super::sdk_error("FailoverGlobalCluster", e))
-                } else {
-                    let call = self.rds.switchover_global_cluster().global_cluster_identifier(id);
-                    let sent = call.target_db_cluster_identifier(to).send().await;
-                    sent.map(drop).map_err(|e| super::sdk_error("SwitchoverGlobalCluster", e))
-                }
-            })
-            .await?;
-        }
+        // Each attempt looks first: an attempt whose reply was lost may have moved the writer already.
+        self.script_action("aws.rds.global_cluster", id, || async {
+            let g = self.describe_global(id).await?;
+            // Already done, or under way (AWS describes a move in progress with its target).
+            if writes(&g, to) || g.failover_state().and_then(|f| f.to_db_cluster_arn()) == Some(to) {
+                return Ok(());
+            }
+            if failover {
+                let call =
+                    self.rds.failover_global_cluster().global_cluster_identifier(id).target_db_cluster_identifier(to);
+                let sent = call.allow_data_loss(allow_data_loss).send().await;
+                sent.map(drop).map_err(|e| super::sdk_error("FailoverGlobalCluster", e))
+            } else {
+                let call = self.rds.switchover_global_cluster().global_cluster_identifier(id);
+                let sent = call.target_db_cluster_identifier(to).send().await;
+                sent.map(drop).map_err(|e| super::sdk_error("SwitchoverGlobalCluster", e))
+            }
+        })
+        .await?;
         let what = format!("{to} did not become the writer of `{id}`");
         let settled = super::wait::until("DescribeGlobalClusters", &what, WRITER_TIMEOUT, || async {
             let g = self.describe_global(id).await?;
@@ -248,15 +248,16 @@ impl AwsProvider {
 
     /// Takes the cluster `cluster` (an ARN) out of the global database `id`: it writes on its own.
     pub async fn detach(&self, id: &str, cluster: &str) -> Result<serde_json::Value, ProviderError> {
-        let g = self.describe_global(id).await?;
-        if g.global_cluster_members().iter().any(|m| m.db_cluster_arn() == Some(cluster)) {
-            self.script_action("aws.rds.global_cluster", id, || async {
-                let call =
-                    self.rds.remove_from_global_cluster().global_cluster_identifier(id).db_cluster_identifier(cluster);
-                call.send().await.map(drop).map_err(|e| super::sdk_error("RemoveFromGlobalCluster", e))
-            })
-            .await?;
-        }
+        self.script_action("aws.rds.global_cluster", id, || async {
+            let g = self.describe_global(id).await?;
+            if !g.global_cluster_members().iter().any(|m| m.db_cluster_arn() == Some(cluster)) {
+                return Ok(());
+            }
+            let call =
+                self.rds.remove_from_global_cluster().global_cluster_identifier(id).db_cluster_identifier(cluster);
+            call.send().await.map(drop).map_err(|e| super::sdk_error("RemoveFromGlobalCluster", e))
+        })
+        .await?;
         let what = format!("{cluster} did not leave `{id}`");
         let left = super::wait::until("DescribeGlobalClusters", &what, WRITER_TIMEOUT, || async {
             let g = self.describe_global(id).await?;

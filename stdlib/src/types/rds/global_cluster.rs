@@ -117,8 +117,14 @@ mod sdk {
 
         async fn find(&self, p: &AwsProvider, f: &FindRequest<'_>) -> Result<Option<Found>, ProviderError> {
             let id = required(f.config, "identifier", "DescribeGlobalClusters")?;
-            // Global databases carry no tags here: one found by its name is nobody's drone knows.
-            Ok(describe(&p.rds, id).await?.map(|_| Found { id: id.to_string(), owner: Owner::Untagged }))
+            // Global databases carry no tags here. One made from the cluster this workflow names as
+            // its source is this one's (a create whose reply was lost); any other is nobody's drone knows.
+            let source = string(f.config, "source_cluster_arn");
+            Ok(describe(&p.rds, id).await?.map(|g| {
+                let ours =
+                    source.is_some_and(|s| g.global_cluster_members().iter().any(|m| m.db_cluster_arn() == Some(s)));
+                Found { id: id.to_string(), owner: if ours { Owner::This } else { Owner::Untagged } }
+            }))
         }
 
         async fn read(&self, p: &AwsProvider, id: &str, prior: &Attributes) -> Result<Option<Observed>, ProviderError> {
