@@ -16,6 +16,8 @@ Always:
   left), and FailoverGlobalCluster, SwitchoverGlobalCluster and
   ModifyGlobalCluster are missing. Each is stored and answered as AWS
   documents it (the writer changes at once: AWS takes minutes).
+- ECR PutReplicationConfiguration refuses more than one rule ("This feature
+  is disabled"); AWS takes up to 10, each checked as moto checks its one.
 - CloudFront refuses a default cache behaviour whose target is an origin
   group ("OriginDoesNotExist"): AWS accepts an origin group's id wherever
   it accepts an origin's.
@@ -228,6 +230,27 @@ def _modify_global_cluster(self):
 rds_responses.RDSResponse.failover_global_cluster = _move_writer
 rds_responses.RDSResponse.switchover_global_cluster = _move_writer
 rds_responses.RDSResponse.modify_global_cluster = _modify_global_cluster
+
+from moto.ecr import models as ecr_models  # noqa: E402
+
+_put_replication_configuration = ecr_models.ECRBackend.put_replication_configuration
+
+
+def _put_replication_rules(self, replication_config):
+    # AWS documents up to 10 rules; moto's own checks run on each, one at a time.
+    rules = replication_config.get("rules") or []
+    if len(rules) > 10:
+        raise ecr_models.InvalidParameterException(
+            "Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: "
+            "'Member must have length less than or equal to 10'"
+        )
+    for rule in rules:
+        _put_replication_configuration(self, {"rules": [rule]})
+    self.replication_config = replication_config
+    return {"replicationConfiguration": replication_config}
+
+
+ecr_models.ECRBackend.put_replication_configuration = _put_replication_rules
 
 from moto.cloudfront import models as cloudfront_models  # noqa: E402
 

@@ -79,6 +79,10 @@ async fn regional(out: &mut Inventory, region: &aws_config::SdkConfig) {
     let ecr = aws_sdk_ecr::Client::new(region);
     let repositories = ecr.describe_repositories().send().await.expect("repositories");
     put(out, "aws.ecr.repository", ids(repositories.repositories().iter().map(|r| r.repository_name()).collect()));
+    let registry = ecr.describe_registry().send().await.expect("registry");
+    let rules = registry.replication_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
+    let prefixes = rules.iter().flat_map(|r| r.repository_filters().iter().map(|f| f.filter().to_string()));
+    put(out, "aws.ecr.replication_rule", prefixes.collect());
     let efs = aws_sdk_efs::Client::new(region);
     let systems = efs.describe_file_systems().send().await.expect("file systems");
     let systems: Vec<String> = systems

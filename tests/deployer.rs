@@ -80,6 +80,8 @@ fn arn(type_name: &str, id: &str, region: &str) -> String {
         // Mount target calls are authorized on their file system; the journal has only the target's id.
         "aws.efs.mount_target" => format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/*"),
         "aws.ecr.repository" => format!("arn:aws:ecr:{region}:{ACCOUNT}:repository/{id}"),
+        // A replication rule is the registry's, which IAM names by no ARN.
+        "aws.ecr.replication_rule" => "*".to_string(),
         "aws.logs.log_group" => format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{id}"),
         "aws.cloudfront.distribution" => format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{id}"),
         // The journal has the web ACL's id; its name is prod's (the only workflow checked here).

@@ -121,6 +121,17 @@ where
     }
 }
 
+/// Removes every replication rule of the registry, as moto's administrator.
+async fn clear_replication_rules(moto: &Moto) {
+    let ecr = aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await);
+    let none =
+        aws_sdk_ecr::types::ReplicationConfiguration::builder().set_rules(Some(Vec::new())).build().expect("empty");
+    as_admin(moto, "PutReplicationConfiguration", || {
+        ecr.put_replication_configuration().replication_configuration(none.clone()).send()
+    })
+    .await;
+}
+
 /// Puts an object into `bucket` as moto's administrator, so the destroy has
 /// object versions to delete.
 async fn leave_an_object(moto: &Moto, bucket: &str) {
@@ -191,7 +202,11 @@ async fn the_deployer_policy_is_enough_and_every_action_in_it_is_needed() {
         let name = format!("lifecycle-{round}");
         let policy = for_moto(&generated(&name), Some(action));
         let keys = deployer(&moto, &format!("without-{round}"), &policy).await;
-        match (MOTO_BLIND.iter().find(|(a, _)| a == action), lifecycle(&moto, &keys, &name).await) {
+        let outcome = lifecycle(&moto, &keys, &name).await;
+        // The registry's replication rules are the account's, 10 at most: a failed round's rule
+        // would use up the next rounds' room.
+        clear_replication_rules(&moto).await;
+        match (MOTO_BLIND.iter().find(|(a, _)| a == action), outcome) {
             (Some(_), Ok(())) => {}
             (Some((_, why)), Err(f)) => wrong.push(format!(
                 "{action} is listed as unseen by moto ({why}), yet the {} failed without it:\n{}",
@@ -284,7 +299,13 @@ async fn hooks_run_with_only_the_generated_policy_which_names_their_grants() {
     // prod's hooks: ECR's and CloudFront's actions on exactly their targets.
     let prod = super::deployer::prod_policy();
     let on = |action: &str| resources_for(&prod, action);
-    assert_eq!(on("ecr:BatchDeleteImage"), ["arn:aws:ecr:eu-west-1:123456789012:repository/shuttle-prod-ghost"]);
+    assert_eq!(
+        on("ecr:BatchDeleteImage"),
+        [
+            "arn:aws:ecr:eu-central-1:123456789012:repository/shuttle-prod-ghost",
+            "arn:aws:ecr:eu-west-1:123456789012:repository/shuttle-prod-ghost"
+        ]
+    );
     assert_eq!(on("cloudfront:CreateInvalidation"), ["arn:aws:cloudfront::123456789012:distribution/*"]);
 
     let moto = Moto::start_enforcing();

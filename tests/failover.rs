@@ -130,6 +130,23 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
         assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
         s3.get_bucket_encryption().bucket(&copy).send().await.expect("the copy is encrypted");
     }
+    // Ghost's and drone's images are copied to the standby region as they are pushed; the standby's
+    // Ghost runs from the copy of Ghost's repository, of the same name.
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let registry = ecr.describe_registry().send().await.expect("registry");
+    let rules = registry.replication_configuration().expect("replication").rules();
+    let copies: Vec<(String, Vec<String>)> = rules
+        .iter()
+        .map(|r| {
+            let prefix = r.repository_filters().first().map(|f| f.filter().to_string()).unwrap_or_default();
+            (prefix, r.destinations().iter().map(|d| d.region().to_string()).collect())
+        })
+        .collect();
+    assert_eq!(copies, [("shuttle-prod".to_string(), vec!["eu-central-1".to_string()])]);
+    let standby_ecr = aws_sdk_ecr::Client::new(&standby);
+    let repositories = standby_ecr.describe_repositories().send().await.expect("standby repositories");
+    let names: Vec<&str> = repositories.repositories().iter().filter_map(|r| r.repository_name()).collect();
+    assert_eq!(names, ["shuttle-prod-ghost"], "the standby's Ghost uses the copy of the primary's repository");
     // The failover path: CloudFront's origin group over both load balancers, reads failing over on
     // a server error, writes (every method) to the primary's.
     let edge = in_region(&moto.url, &config, "us-east-1").await;

@@ -30,6 +30,7 @@ pub static TYPES: &[&TypeDef] = &[
     &types::elbv2::listener::TYPE,
     &types::elbv2::listener_rule::TYPE,
     &types::ecr::repository::TYPE,
+    &types::ecr::replication_rule::TYPE,
     &types::logs::log_group::TYPE,
     &types::efs::file_system::TYPE,
     &types::efs::mount_target::TYPE,

@@ -1,3 +1,4 @@
-//! ECR repositories.
+//! ECR repositories, and the registry's replication rules.
 
+pub mod replication_rule;
 pub mod repository;
