@@ -268,15 +268,10 @@ impl AwsProvider {
         Ok(summary(&left))
     }
 
+    /// The global database `id`, which a script's action needs to exist.
     async fn describe_global(&self, id: &str) -> Result<aws_sdk_rds::types::GlobalCluster, ProviderError> {
-        const OP: &str = "DescribeGlobalClusters";
-        let out = self.rds.describe_global_clusters().global_cluster_identifier(id).send().await;
-        let out = out.map_err(|e| super::sdk_error(OP, e))?;
-        let found = out
-            .global_clusters()
-            .iter()
-            .find(|g| g.global_cluster_identifier().is_some_and(|g| g.eq_ignore_ascii_case(id)));
-        found.cloned().ok_or_else(|| super::error::missing(OP, &format!("the global database `{id}`")))
+        let found = crate::types::rds::global_cluster::sdk::describe(&self.rds, id).await?;
+        found.ok_or_else(|| super::error::missing("DescribeGlobalClusters", &format!("the global database `{id}`")))
     }
 }
 

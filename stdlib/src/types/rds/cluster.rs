@@ -236,7 +236,10 @@ mod sdk {
                 // cluster a global database is made from belongs to it through that resource.
                 let global = match prior.get("global_cluster_identifier") {
                     None | Some(Value::Null) => Value::Null,
-                    Some(_) => global_identifier(c.global_cluster_identifier()),
+                    Some(_) => c
+                        .global_cluster_identifier()
+                        .filter(|g| !g.is_empty())
+                        .map_or(Value::Null, |g| Value::str(global_identifier(g))),
                 };
                 Observed {
                     id: id.to_string(),
@@ -343,12 +346,9 @@ mod sdk {
         Some((arn, s.get("key").and_then(Value::as_str).unwrap_or("password")))
     }
 
-    /// A global cluster's identifier as DescribeDBClusters gives it (an identifier, or an ARN).
-    fn global_identifier(given: Option<&str>) -> Value {
-        match given.filter(|g| !g.is_empty()) {
-            Some(g) => Value::str(g.rsplit(':').next().unwrap_or(g)),
-            None => Value::Null,
-        }
+    /// The identifier of the global cluster DescribeDBClusters names (an identifier, or an ARN).
+    fn global_identifier(given: &str) -> &str {
+        given.rsplit(':').next().unwrap_or(given)
     }
 
     /// Takes cluster `id` out of its global database, if it is in one: AWS deletes no member.
@@ -363,7 +363,7 @@ mod sdk {
         let (Some(global), Some(arn)) = (cluster.global_cluster_identifier(), cluster.db_cluster_arn()) else {
             return Ok(());
         };
-        let global = global.rsplit(':').next().unwrap_or(global);
+        let global = global_identifier(global);
         match rds.remove_from_global_cluster().global_cluster_identifier(global).db_cluster_identifier(arn).send().await
         {
             Ok(_) => {}

@@ -68,7 +68,7 @@ pub fn member_type() -> Type {
 }
 
 #[cfg(feature = "rds")]
-mod sdk {
+pub(crate) mod sdk {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
@@ -194,7 +194,7 @@ mod sdk {
     }
 
     /// The global database `id`; none when there is none.
-    async fn describe(rds: &Client, id: &str) -> Result<Option<Described>, ProviderError> {
+    pub(crate) async fn describe(rds: &Client, id: &str) -> Result<Option<Described>, ProviderError> {
         const OP: &str = "DescribeGlobalClusters";
         match rds.describe_global_clusters().global_cluster_identifier(id).send().await {
             // Identifiers are matched here too: an endpoint may answer with every global database.
