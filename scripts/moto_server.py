@@ -18,6 +18,16 @@ Always:
   documents it (the writer changes at once: AWS takes minutes).
 - ECR PutReplicationConfiguration refuses more than one rule ("This feature
   is disabled"); AWS takes up to 10, each checked as moto checks its one.
+- EFS has no replication: CreateReplicationConfiguration,
+  DescribeReplicationConfigurations, DeleteReplicationConfiguration and
+  UpdateFileSystemProtection are missing, and file systems describe no
+  `FileSystemProtection`. They are stored and answered as AWS documents them,
+  into an existing destination file system whose overwrite protection is
+  disabled (it reads REPLICATING while replicated into, ENABLED again once the
+  configuration is deleted, from either region; LOCAL_CONFIGURATION_ONLY
+  deletes only the caller's side). A replication is ENABLED, and its first
+  sync complete, at once (AWS takes minutes). A file system in a replication
+  cannot be deleted.
 - CloudFront refuses a default cache behaviour whose target is an origin
   group ("OriginDoesNotExist"): AWS accepts an origin group's id wherever
   it accepts an origin's.
@@ -251,6 +261,201 @@ def _put_replication_rules(self, replication_config):
 
 
 ecr_models.ECRBackend.put_replication_configuration = _put_replication_rules
+
+from moto.efs import exceptions as efs_exceptions  # noqa: E402
+from moto.efs import models as efs_models  # noqa: E402
+from moto.efs import responses as efs_responses  # noqa: E402
+from moto.efs import urls as efs_urls  # noqa: E402
+
+# EFS replication configurations of each account, by source file system id. Each side (the
+# source's region, the destination's) holds its own copy until it is deleted there.
+_efs_replications = {}
+
+
+def _efs_error(code, status, message):
+    error = efs_exceptions.EFSError(code, message)
+    error.code = status
+    return error
+
+
+def _efs_file_system(account_id, region, file_system_id):
+    found = efs_models.efs_backends[account_id][region].file_systems_by_id.get(file_system_id)
+    if found is None:
+        raise efs_exceptions.FileSystemNotFound(file_system_id)
+    return found
+
+
+def _protection(fs):
+    return getattr(fs, "file_system_protection", None) or {"ReplicationOverwriteProtection": "ENABLED"}
+
+
+def _set_protection(fs, value):
+    fs.file_system_protection = {"ReplicationOverwriteProtection": value}
+
+
+def _efs_side(replication, region):
+    # Which sides of `replication` the caller's region holds.
+    sides = []
+    if replication["SourceFileSystemRegion"] == region and "source" in replication["_sides"]:
+        sides.append("source")
+    if replication["Destinations"][0]["Region"] == region and "destination" in replication["_sides"]:
+        sides.append("destination")
+    return sides
+
+
+def _efs_in_replication(account_id, region, file_system_id):
+    for r in _efs_replications.get(account_id, {}).values():
+        if (r["SourceFileSystemId"] == file_system_id and "source" in r["_sides"]
+                and r["SourceFileSystemRegion"] == region):
+            return r
+        d = r["Destinations"][0]
+        if d["FileSystemId"] == file_system_id and d["Region"] == region and "destination" in r["_sides"]:
+            return r
+    return None
+
+
+def _efs_public(replication):
+    return {k: v for k, v in replication.items() if not k.startswith("_")}
+
+
+def _create_replication_configuration(self):
+    import time
+
+    account, region = self.current_account, self.region
+    source_id = self._get_param("SourceFileSystemId").split("/")[-1]
+    source = _efs_file_system(account, region, source_id)
+    destinations = self._get_param("Destinations") or []
+    if len(destinations) != 1:
+        raise _efs_error("ValidationException", 400, "Only one destination configuration object is supported.")
+    wanted = destinations[0]
+    if not wanted.get("FileSystemId"):
+        raise _efs_error("ValidationException", 400, "moto_server.py replicates into an existing file system only.")
+    dest_region = wanted.get("Region") or region
+    destination = _efs_file_system(account, dest_region, wanted["FileSystemId"])
+    for fs_id, fs_region in ((source_id, region), (destination.file_system_id, dest_region)):
+        if _efs_in_replication(account, fs_region, fs_id):
+            raise _efs_error(
+                "ValidationException", 400, f"File system {fs_id} is already part of a replication configuration."
+            )
+    if _protection(destination)["ReplicationOverwriteProtection"] != "DISABLED":
+        raise _efs_error(
+            "ValidationException", 400,
+            f"Replication overwrite protection of destination file system {destination.file_system_id} is enabled.",
+        )
+    if source.encrypted and not destination.encrypted:
+        raise _efs_error("ConflictException", 409, "The source file system is encrypted; the destination is not.")
+    now = time.time()
+    replication = {
+        "SourceFileSystemId": source_id,
+        "SourceFileSystemRegion": region,
+        "SourceFileSystemArn": source.file_system_arn,
+        "OriginalSourceFileSystemArn": source.file_system_arn,
+        "SourceFileSystemOwnerId": account,
+        "CreationTime": now,
+        "Destinations": [
+            {
+                "Status": "ENABLED",
+                "FileSystemId": destination.file_system_id,
+                "Region": dest_region,
+                "LastReplicatedTimestamp": now,
+                "OwnerId": account,
+            }
+        ],
+        "_sides": {"source", "destination"},
+    }
+    _efs_replications.setdefault(account, {})[source_id] = replication
+    _set_protection(destination, "REPLICATING")
+    return json.dumps(_efs_public(replication)), {"Content-Type": "application/json"}
+
+
+def _describe_replication_configurations(self):
+    account, region = self.current_account, self.region
+    wanted = self._get_param("FileSystemId")
+    found = []
+    for r in _efs_replications.get(account, {}).values():
+        sides = _efs_side(r, region)
+        if not sides:
+            continue
+        if wanted:
+            ids = {"source": r["SourceFileSystemId"], "destination": r["Destinations"][0]["FileSystemId"]}
+            if not any(ids[side] == wanted.split("/")[-1] for side in sides):
+                continue
+        found.append(_efs_public(r))
+    if wanted and not found:
+        _efs_file_system(account, region, wanted.split("/")[-1])
+        raise _efs_error("ReplicationNotFound", 404, f"No replication configuration found for {wanted}.")
+    return json.dumps({"Replications": found}), {"Content-Type": "application/json"}
+
+
+def _delete_replication_configuration(self):
+    account, region = self.current_account, self.region
+    source_id = self._get_param("SourceFileSystemId").split("/")[-1]
+    r = _efs_replications.get(account, {}).get(source_id)
+    sides = _efs_side(r, region) if r else []
+    if not sides:
+        raise _efs_error("ReplicationNotFound", 404, f"No replication configuration found for {source_id}.")
+    # The mode travels in the query string as `deletionMode`.
+    mode = self._get_param("deletionMode") or self._get_param("DeletionMode")
+    if mode == "LOCAL_CONFIGURATION_ONLY":
+        dropped = set(sides)
+    else:
+        dropped = {"source", "destination"}
+    if "destination" in dropped and "destination" in r["_sides"]:
+        d = r["Destinations"][0]
+        destination = efs_models.efs_backends[account][d["Region"]].file_systems_by_id.get(d["FileSystemId"])
+        if destination is not None:
+            _set_protection(destination, "ENABLED")
+    r["_sides"] -= dropped
+    if not r["_sides"]:
+        del _efs_replications[account][source_id]
+    return "", {"status": 204}
+
+
+def _update_file_system_protection(self):
+    account, region = self.current_account, self.region
+    fs = _efs_file_system(account, region, self._get_param("FileSystemId").split("/")[-1])
+    value = self._get_param("ReplicationOverwriteProtection")
+    if value:
+        if _protection(fs)["ReplicationOverwriteProtection"] == "REPLICATING":
+            raise _efs_error(
+                "ReplicationAlreadyExists", 409, f"File system {fs.file_system_id} is a replication destination."
+            )
+        _set_protection(fs, value)
+    return json.dumps(_protection(fs)), {"Content-Type": "application/json"}
+
+
+_file_system_init = efs_models.FileSystem.__init__
+
+
+def _file_system_init_protected(self, *args, **kwargs):
+    _file_system_init(self, *args, **kwargs)
+    _set_protection(self, "ENABLED")
+
+
+_efs_delete_file_system = efs_models.EFSBackend.delete_file_system
+
+
+def _delete_file_system_not_replicated(self, file_system_id):
+    if _efs_in_replication(self.account_id, self.region_name, file_system_id):
+        raise efs_exceptions.FileSystemInUse(
+            "File system is part of a replication configuration; delete the replication configuration first."
+        )
+    return _efs_delete_file_system(self, file_system_id)
+
+
+efs_models.FileSystem.__init__ = _file_system_init_protected
+efs_models.EFSBackend.delete_file_system = _delete_file_system_not_replicated
+efs_responses.EFSResponse.create_replication_configuration = _create_replication_configuration
+efs_responses.EFSResponse.describe_replication_configurations = _describe_replication_configurations
+efs_responses.EFSResponse.delete_replication_configuration = _delete_replication_configuration
+efs_responses.EFSResponse.update_file_system_protection = _update_file_system_protection
+efs_urls.url_paths.update(
+    {
+        "/2015-02-01/file-systems/replication-configurations": efs_urls.response.dispatch,
+        "/2015-02-01/file-systems/<file_system_id>/replication-configuration": efs_urls.response.dispatch,
+        "/2015-02-01/file-systems/<file_system_id>/protection": efs_urls.response.dispatch,
+    }
+)
 
 from moto.cloudfront import models as cloudfront_models  # noqa: E402
 

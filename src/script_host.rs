@@ -225,6 +225,10 @@ impl ScriptHost for Host {
                 runtime.block_on(provider.move_writer(&id, &arn(to)?, failover, allow_data_loss))
             }
             AwsCall::Detach { cluster, .. } => runtime.block_on(provider.detach(&id, &arn(cluster)?)),
+            AwsCall::Replication { through, .. } => runtime.block_on(provider.efs_replication(&id, &arn(through)?)),
+            AwsCall::StopReplication { through, local_only, .. } => {
+                runtime.block_on(provider.stop_replication(&id, &arn(through)?, *local_only))
+            }
             AwsCall::ScaleService { count, .. } => {
                 runtime.block_on(provider.scale_service(&text("cluster"), &text("name"), *count))
             }

@@ -98,6 +98,10 @@ async fn regional(out: &mut Inventory, region: &aws_config::SdkConfig) {
         put(out, "aws.efs.mount_target", live.map(|t| t.mount_target_id().to_string()).collect());
     }
     put(out, "aws.efs.file_system", systems);
+    // A replication is listed by both regions: it is counted in its source's.
+    let replications = efs.describe_replication_configurations().send().await.expect("replications");
+    let sourced = replications.replications().iter().filter(|r| r.source_file_system_region() == here);
+    put(out, "aws.efs.replication_configuration", sourced.map(|r| r.source_file_system_id().to_string()).collect());
 
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(region);
     let balancers = elb.describe_load_balancers().send().await.expect("load balancers");

@@ -79,6 +79,8 @@ fn arn(type_name: &str, id: &str, region: &str) -> String {
         "aws.efs.file_system" => format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/{id}"),
         // Mount target calls are authorized on their file system; the journal has only the target's id.
         "aws.efs.mount_target" => format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/*"),
+        // A replication is its source file system's id, asked in either side's region.
+        "aws.efs.replication_configuration" => format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/{id}"),
         "aws.ecr.repository" => format!("arn:aws:ecr:{region}:{ACCOUNT}:repository/{id}"),
         // A replication rule is the registry's, which IAM names by no ARN.
         "aws.ecr.replication_rule" => "*".to_string(),

@@ -265,10 +265,17 @@ async fn prod_runs_and_destroys_with_only_the_generated_policy() {
     let out = as_user(&without, &["task", "workflows/prod.drone", "failover"]);
     assert_ne!(out.status.code(), Some(0));
     assert!(text(&out).1.contains("FailoverGlobalCluster"), "{}", text(&out).1);
-    for task in ["failover", "failback"] {
+    // Failover, the run that turns Ghost's content's replication around, failback, and the run
+    // that turns it back: the deployer's policy covers each, in both regions.
+    for (task, changes) in
+        [("failover", "1 created, 1 updated, 1 deleted"), ("failback", "1 created, 1 updated, 0 deleted")]
+    {
         let out = as_user(&keys, &["task", "workflows/prod.drone", task]);
         assert_exit(&out, 0);
         assert!(text(&out).1.contains(&format!("{task} complete in ")), "{}", text(&out).1);
+        let out = as_user(&keys, &["run", "workflows/prod.drone", "--yes"]);
+        assert_exit(&out, 0);
+        assert!(text(&out).0.contains(changes), "{}", text(&out).0);
     }
     let out = as_user(&keys, &["destroy", "workflows/prod.drone", "--yes"]);
     assert_exit(&out, 0);

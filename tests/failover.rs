@@ -1,8 +1,9 @@
 //! Disaster recovery (issue 25) against moto: prod with its warm standby
 //! region, read back through the SDK; `drone task failover` with the primary
 //! region down (the fault proxy answers every request signed for eu-west-1
-//! with a 503), then `failback`, each read back; the plan after each proposes
-//! nothing; destroy leaves nothing, in either region.
+//! with a 503), then `failback`, each read back; the plan after a failover
+//! reverses the content's replication instead of undoing the failover, and
+//! proposes nothing once run; destroy leaves nothing, in either region.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -80,6 +81,26 @@ async fn edge_paths(
     (origins, members, statuses, default, writes)
 }
 
+/// The EFS replications `config`'s region holds: (source region, destination region) each.
+async fn content_replications(config: &aws_config::SdkConfig) -> Vec<(String, String)> {
+    let efs = aws_sdk_efs::Client::new(config);
+    let out = efs.describe_replication_configurations().send().await.expect("replications");
+    let pairs = out.replications().iter().map(|r| {
+        let to = r.destinations().first().map(|d| d.region().to_string()).unwrap_or_default();
+        (r.source_file_system_region().to_string(), to)
+    });
+    pairs.collect()
+}
+
+/// The replication overwrite protection of Ghost's content file system in `config`'s region.
+async fn content_protection(config: &aws_config::SdkConfig) -> String {
+    let efs = aws_sdk_efs::Client::new(config);
+    let out = efs.describe_file_systems().send().await.expect("file systems");
+    let fs = out.file_systems().iter().find(|f| f.name().is_some_and(|n| n.ends_with("-content"))).expect("content");
+    let protection = fs.file_system_protection().and_then(|p| p.replication_overwrite_protection());
+    protection.map(|p| p.as_str().to_string()).unwrap_or_default()
+}
+
 fn writes_to(origin: &str) -> Vec<(String, String)> {
     ["/ghost/*", "/members/*"].iter().map(|p| (p.to_string(), origin.to_string())).collect()
 }
@@ -147,6 +168,12 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
     let repositories = standby_ecr.describe_repositories().send().await.expect("standby repositories");
     let names: Vec<&str> = repositories.repositories().iter().filter_map(|r| r.repository_name()).collect();
     assert_eq!(names, ["shuttle-prod-ghost"], "the standby's Ghost uses the copy of the primary's repository");
+    // Ghost's content is replicated into the standby's file system, read-only meanwhile.
+    let forward = vec![("eu-west-1".to_string(), "eu-central-1".to_string())];
+    assert_eq!(content_replications(&config).await, forward);
+    assert_eq!(content_replications(&standby).await, forward, "both sides know it");
+    assert_eq!(content_protection(&standby).await, "REPLICATING");
+    assert_eq!(content_protection(&config).await, "ENABLED");
     // The failover path: CloudFront's origin group over both load balancers, reads failing over on
     // a server error, writes (every method) to the primary's.
     let edge = in_region(&moto.url, &config, "us-east-1").await;
@@ -168,10 +195,11 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
     assert_exit(&out, 0);
     let shown = both(&out);
     for step in [
-        "1/4 database: the cluster in eu-central-1 takes writes (",
-        "2/4 scaling: the standby keeps 2 to 10 tasks (",
-        "3/4 service: Ghost wants 2 tasks",
-        "4/4 edge: writes go to the standby (2 paths moved;",
+        "1/5 database: the cluster in eu-central-1 takes writes (",
+        "2/5 content: Ghost's files in eu-central-1 are writable (replication ended) (",
+        "3/5 scaling: the standby keeps 2 to 10 tasks (",
+        "4/5 service: Ghost wants 2 tasks",
+        "5/5 edge: writes go to the standby (2 paths moved;",
         "failover complete in ",
     ] {
         assert!(shown.contains(step), "{step}:\n{shown}");
@@ -184,20 +212,48 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
     assert_eq!(global_database(&config).await, ("eu-central-1".to_string(), regions.clone()));
     assert_eq!(standby_size(&standby).await, (2, 2));
     assert_eq!(edge_paths(&edge).await.4, writes_to("failover"), "writes go to the standby");
-    // With the primary region back, the plan keeps the new layout and says which region writes.
-    let shown = plan_is_empty(&moto.url, &state);
-    assert!(shown.contains("Outputs changed since the last run:\n"), "{shown}");
-    assert!(shown.contains("  db_writer_region : \"eu-west-1\" -> \"eu-central-1\"\n"), "{shown}");
+    assert_eq!(content_replications(&standby).await, [], "the standby's side of the replication ended");
+    assert_eq!(content_protection(&standby).await, "ENABLED", "the standby's content is writable");
+
+    // With the primary region back, the plan keeps the new layout and says which region writes:
+    // Ghost's content now flows from the standby back into the primary's file system.
+    let out = run(&mut prod(&moto.url, &state, &["plan", PROD]));
+    assert_exit(&out, 0);
+    let shown = text(&out).0;
+    assert!(shown.contains("Plan: 0 to create, 1 to update, 1 to replace, 0 to delete,"), "{shown}");
+    assert!(shown.contains("replication_overwrite_protection : true -> false"), "{shown}");
+    assert!(shown.contains("  db_writer_region   = \"eu-central-1\""), "{shown}");
+    let source = shown.lines().find(|l| l.trim_start().starts_with("source_file_system_arn")).expect("{shown}");
+    assert!(source.contains("-> \"arn:aws:elasticfilesystem:eu-central-1:"), "{source}");
+    // Failback waits for the standby's content to be back in the primary.
+    let out = task(&moto.url, &state, dir.path(), &["failback"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(both(&out).contains("Ghost's content is not replicated back into"), "{}", both(&out));
+    assert_eq!(global_database(&config).await.0, "eu-central-1", "failback refused before it moved anything");
+    let out = run(&mut prod(&moto.url, &state, &["run", PROD, "--yes"]));
+    assert_exit(&out, 0);
+    let backward = vec![("eu-central-1".to_string(), "eu-west-1".to_string())];
+    assert_eq!(content_replications(&config).await, backward);
+    assert_eq!(content_protection(&config).await, "REPLICATING");
+    plan_is_empty(&moto.url, &state);
 
     let out = task(&moto.url, &state, dir.path(), &["failback"]);
     assert_exit(&out, 0);
     let shown = both(&out);
-    assert!(shown.contains("1/4 database: the cluster in eu-west-1 takes writes ("), "{shown}");
-    assert!(shown.contains("2/4 edge: writes go to the primary (2 paths moved)"), "{shown}");
-    assert!(shown.contains("4/4 service: the standby's Ghost wants 1 tasks"), "{shown}");
+    assert!(shown.contains("1/5 database: the cluster in eu-west-1 takes writes ("), "{shown}");
+    assert!(shown.contains("2/5 content: Ghost's files in eu-west-1 are writable again ("), "{shown}");
+    assert!(shown.contains("3/5 edge: writes go to the primary (2 paths moved)"), "{shown}");
+    assert!(shown.contains("5/5 service: the standby's Ghost wants 1 tasks"), "{shown}");
     assert_eq!(global_database(&config).await, ("eu-west-1".to_string(), regions));
     assert_eq!(standby_size(&standby).await, (1, 1));
     assert_eq!(edge_paths(&edge).await.4, writes_to("origin"), "writes go to the primary again");
+    assert_eq!((content_replications(&config).await, content_protection(&config).await), (vec![], "ENABLED".into()));
+    // The next run replicates the primary's content into the standby again.
+    let out = run(&mut prod(&moto.url, &state, &["run", PROD, "--yes"]));
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("Apply complete: 1 created, 1 updated, 0 deleted."), "{}", text(&out).0);
+    assert_eq!(content_replications(&standby).await, forward);
+    assert_eq!(content_protection(&standby).await, "REPLICATING");
     // Each move is in the audit log, in order.
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
     let steps: Vec<String> = audit
@@ -213,11 +269,18 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
         .collect();
     assert_eq!(
         steps,
-        ["failover database", "failover service", "failover edge", "failback database", "failback service"],
+        [
+            "failover database",
+            "failover content",
+            "failover service",
+            "failover edge",
+            "failback database",
+            "failback content",
+            "failback service"
+        ],
         "{audit}"
     );
-    let shown = plan_is_empty(&moto.url, &state);
-    assert!(!shown.contains("Outputs changed"), "back as the last run left it: {shown}");
+    plan_is_empty(&moto.url, &state);
     assert_matches_state(&moto.url, &state, WORKFLOW).await;
 
     assert_exit(&run(&mut prod(&moto.url, &state, &["destroy", PROD, "--yes"])), 0);
@@ -239,7 +302,7 @@ async fn a_detach_failover_leaves_the_standby_writing_alone_and_failback_refuses
     let down = FaultProxy::new(&moto.url, Faults { down: Some("eu-west-1"), ..Faults::default() });
     let out = task(&down.url, &state, dir.path(), &["failover", "--arg", "mode=detach"]);
     assert_exit(&out, 0);
-    assert!(both(&out).contains("1/4 database: the standby's cluster, on its own takes writes"), "{}", both(&out));
+    assert!(both(&out).contains("1/5 database: the standby's cluster, on its own takes writes"), "{}", both(&out));
     assert_eq!(down.faults.load(Ordering::SeqCst), 0, "failover called nothing in the primary region");
     drop(down);
     assert_eq!(global_database(&config).await, ("eu-west-1".to_string(), vec!["eu-west-1".to_string()]));

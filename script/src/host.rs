@@ -87,6 +87,18 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
         signature: "rds::detach(global, cluster) -> #{...}: the cluster leaves and takes writes on its own",
     },
     HostFn {
+        path: "efs::replication",
+        grant: Some("efs.describe_replication_configurations"),
+        signature: "efs::replication(replication, through_file_system) -> #{source_file_system_arn, \
+                    destination_file_system_arn, status, last_replicated} or () (asked in the file system's region)",
+    },
+    HostFn {
+        path: "efs::stop_replication",
+        grant: Some("efs.delete_replication_configuration"),
+        signature: "efs::stop_replication(replication, through_file_system, local_only) -> #{stopped}: the \
+                    destination becomes writable (`local_only` when the other region is down)",
+    },
+    HostFn {
         path: "ecs::scale",
         grant: Some("ecs.update_service"),
         signature: "ecs::scale(service, count) -> #{desired, running}",
@@ -168,6 +180,23 @@ pub enum AwsCall {
         /// The cluster's address.
         cluster: String,
     },
+    /// Describes a file system replication, asking in the region of one of its file systems.
+    Replication {
+        /// The replication's address.
+        replication: String,
+        /// The address of the file system whose region is asked.
+        through: String,
+    },
+    /// Ends a file system replication, asking in the region of one of its file systems: the
+    /// destination becomes writable.
+    StopReplication {
+        /// The replication's address.
+        replication: String,
+        /// The address of the file system whose region is asked.
+        through: String,
+        /// Whether only that region's side is deleted (the other region is down).
+        local_only: bool,
+    },
     /// Sets an ECS service's desired task count.
     ScaleService {
         /// The service's address.
@@ -210,6 +239,7 @@ impl AwsCall {
             AwsCall::GlobalCluster { global, .. }
             | AwsCall::MoveWriter { global, .. }
             | AwsCall::Detach { global, .. } => global,
+            AwsCall::Replication { replication, .. } | AwsCall::StopReplication { replication, .. } => replication,
             AwsCall::ScaleService { service, .. } => service,
             AwsCall::SetCapacity { target, .. } => target,
         }
@@ -221,6 +251,7 @@ impl AwsCall {
             AwsCall::GlobalCluster { through, .. } => through,
             AwsCall::MoveWriter { to, .. } => to,
             AwsCall::Detach { cluster, .. } => cluster,
+            AwsCall::Replication { through, .. } | AwsCall::StopReplication { through, .. } => through,
             _ => self.target(),
         }
     }
@@ -505,6 +536,25 @@ fn register_failover(engine: &mut Engine, context: &Rc<Context>) {
         c.aws("rds::detach", request, call.call_position())
     });
     engine.register_static_module("rds", rds.into());
+
+    let mut efs = Module::new();
+    let c = context.clone();
+    efs.set_native_fn("replication", move |call: NativeCallContext, replication: &str, through: &str| {
+        c.permit("efs::replication", replication, call.call_position())?;
+        let request = AwsCall::Replication { replication: replication.into(), through: through.into() };
+        c.aws("efs::replication", request, call.call_position())
+    });
+    let c = context.clone();
+    efs.set_native_fn(
+        "stop_replication",
+        move |call: NativeCallContext, replication: &str, through: &str, local_only: bool| {
+            c.permit("efs::stop_replication", replication, call.call_position())?;
+            let request =
+                AwsCall::StopReplication { replication: replication.into(), through: through.into(), local_only };
+            c.aws("efs::stop_replication", request, call.call_position())
+        },
+    );
+    engine.register_static_module("efs", efs.into());
 
     let mut ecs = Module::new();
     let c = context.clone();

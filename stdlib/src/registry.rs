@@ -34,6 +34,7 @@ pub static TYPES: &[&TypeDef] = &[
     &types::logs::log_group::TYPE,
     &types::efs::file_system::TYPE,
     &types::efs::mount_target::TYPE,
+    &types::efs::replication_configuration::TYPE,
     &types::route53::zone::TYPE,
     &types::route53::record::TYPE,
     &types::route53::health_check::TYPE,

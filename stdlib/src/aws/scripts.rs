@@ -20,6 +20,7 @@ impl AwsProvider {
         feature = "cloudfront",
         feature = "rds",
         feature = "ecs",
+        feature = "efs",
         feature = "applicationautoscaling"
     ))]
     async fn script_action<T, F, Fut>(&self, type_name: &str, id: &str, call: F) -> Result<T, ProviderError>
@@ -301,6 +302,53 @@ fn summary(g: &aws_sdk_rds::types::GlobalCluster) -> serde_json::Value {
         "writer_region": writer.map(region),
         "members": members,
     })
+}
+
+#[cfg(feature = "efs")]
+impl AwsProvider {
+    /// The replication whose source is `source` (a file system id), as the region of the file
+    /// system `through` (an ARN, either side's) sees it; null when that side has none.
+    pub async fn efs_replication(&self, source: &str, through: &str) -> Result<serde_json::Value, ProviderError> {
+        use crate::types::efs::replication_configuration::sdk;
+        let fs = sdk::file_system(self, through, "DescribeReplicationConfigurations")?;
+        self.script_action("aws.efs.replication_configuration", source, || async {
+            let found = sdk::describe(&fs).await?.filter(|r| r.source_file_system_id() == source);
+            Ok(found.map_or(serde_json::Value::Null, |r| {
+                let d = r.destinations().first();
+                let account = r.source_file_system_owner_id().unwrap_or_default();
+                serde_json::json!({
+                    "source_file_system_arn": r.source_file_system_arn(),
+                    "destination_file_system_arn": d.map(|d| format!(
+                        "arn:aws:elasticfilesystem:{}:{account}:file-system/{}", d.region(), d.file_system_id()
+                    )),
+                    "status": d.map(|d| d.status().as_str()),
+                    "last_replicated": d.and_then(|d| d.last_replicated_timestamp()).map(|t| t.to_string()),
+                })
+            }))
+        })
+        .await
+    }
+
+    /// Ends the replication whose source is `source`, asking in the region of the file system
+    /// `through` (an ARN); with `local_only`, that region's side only (the other is down).
+    /// Returns whether there was one to end.
+    pub async fn stop_replication(
+        &self,
+        source: &str,
+        through: &str,
+        local_only: bool,
+    ) -> Result<serde_json::Value, ProviderError> {
+        use crate::types::efs::replication_configuration::sdk;
+        let fs = sdk::file_system(self, through, "DeleteReplicationConfiguration")?;
+        self.script_action("aws.efs.replication_configuration", source, || async {
+            let found = sdk::describe(&fs).await?.is_some_and(|r| r.source_file_system_id() == source);
+            if found {
+                sdk::delete(&fs, source, local_only).await?;
+            }
+            Ok(serde_json::json!({ "stopped": found, "region": fs.region }))
+        })
+        .await
+    }
 }
 
 #[cfg(feature = "ecs")]

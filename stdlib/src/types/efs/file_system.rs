@@ -27,7 +27,9 @@ pub static TYPE: TypeDef = TypeDef {
         // Waiting for it to become available.
         (Create, "elasticfilesystem:DescribeFileSystems"),
         (Read, "elasticfilesystem:DescribeFileSystems"),
+        (Create, "elasticfilesystem:UpdateFileSystemProtection"),
         (Update, "elasticfilesystem:TagResource"),
+        (Update, "elasticfilesystem:UpdateFileSystemProtection"),
         (Update, "elasticfilesystem:UntagResource"),
         (Delete, "elasticfilesystem:DeleteFileSystem"),
         (Find, "elasticfilesystem:DescribeFileSystems"),
@@ -42,6 +44,11 @@ fn attributes() -> Vec<AttributeSchema> {
         required("name", Type::String, "the file system's name (also its creation token)").replaces(),
         optional("encrypted", Type::Bool, "encrypt data at rest").replaces(),
         optional("kms_key_id", Type::String, "the KMS key for encryption (default: the AWS managed key)").replaces(),
+        optional(
+            "replication_overwrite_protection",
+            Type::Bool,
+            "refuse to be a replication's destination (AWS's default); false lets `aws.efs.replication_configuration` replicate into it",
+        ),
         computed("id", Type::String, "the file system id, e.g. fs-0123"),
         computed("arn", Type::String, "the file system's ARN"),
     ]
@@ -52,7 +59,7 @@ mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use aws_sdk_efs::types::LifeCycleState;
+    use aws_sdk_efs::types::{LifeCycleState, ReplicationOverwriteProtection as Protection};
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
@@ -91,6 +98,9 @@ mod sdk {
             let id = out.file_system_id().to_string();
             let arn = out.file_system_arn().unwrap_or_default().to_string();
             wait_until(&p.efs, &id, Kind::FileSystem, Wanted::Available).await.map_err(|e| e.after_create(&id))?;
+            if boolean(config, "replication_overwrite_protection") == Some(false) {
+                protect(p, &id, false).await.map_err(|e| e.after_create(&id))?;
+            }
             Ok(Observed { id, attributes: observed([("arn", Value::String(arn))]) })
         }
 
@@ -119,12 +129,16 @@ mod sdk {
             else {
                 return Ok(None);
             };
+            let protection = fs.file_system_protection().and_then(|p| p.replication_overwrite_protection());
             // The Name tag is the `name` attribute, not one of the user's tags.
             let tags = fs.tags().iter().filter(|t| t.key() != "Name").map(|t| (t.key(), t.value()));
+            use Protection::{Disabled, Replicating};
             let attributes = observed([
                 ("name", text(fs.name())),
                 ("encrypted", Value::Bool(fs.encrypted().unwrap_or(false))),
                 ("kms_key_id", text(fs.kms_key_id())),
+                // A destination being replicated into reads REPLICATING: it is not protected.
+                ("replication_overwrite_protection", Value::Bool(!matches!(protection, Some(Disabled | Replicating)))),
                 ("arn", text(fs.file_system_arn())),
                 ("tags", user_tags(tags)),
             ]);
@@ -133,6 +147,9 @@ mod sdk {
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
             tagging::sync(&p.efs, u.id, u).await?;
+            if u.changed("replication_overwrite_protection") {
+                protect(p, u.id, boolean(u.config, "replication_overwrite_protection") != Some(false)).await?;
+            }
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
         }
 
@@ -145,5 +162,13 @@ mod sdk {
                 .map(drop)
                 .map_err(|e| sdk_error("DeleteFileSystem", e))
         }
+    }
+
+    /// Turns the file system's replication overwrite protection on or off.
+    async fn protect(p: &AwsProvider, id: &str, on: bool) -> Result<(), ProviderError> {
+        let protection = if on { Protection::Enabled } else { Protection::Disabled };
+        let call =
+            p.efs.update_file_system_protection().file_system_id(id).replication_overwrite_protection(protection);
+        call.send().await.map(drop).map_err(|e| sdk_error("UpdateFileSystemProtection", e))
     }
 }
