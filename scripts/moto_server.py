@@ -33,6 +33,11 @@ Always:
   it accepts an origin's.
 - Route 53 UpdateHealthCheck without Regions clears the regions (AWS keeps
   them unless ResetElements names them).
+- Route 53 has no CLOUDWATCH_METRIC health check: CreateHealthCheck and
+  UpdateHealthCheck drop `AlarmIdentifier` and `InsufficientDataHealthStatus`,
+  and GetHealthCheck describes none. They are kept and described as AWS does
+  (an alarm that does not exist in its region is refused as InvalidInput), and
+  a metric check describes no address, port, interval or threshold.
 - WAFv2 refuses a duplicate name with the error code `WafV2DuplicateItem`;
   AWS's is `WAFDuplicateItemException`, which drone reads as "the name is
   taken" and answers by looking the web ACL up (so a create whose first
@@ -495,6 +500,65 @@ def _update_health_check_keeping_lists(self, health_check_id, health_check_args)
 
 
 route53_models.Route53Backend.update_health_check = _update_health_check_keeping_lists
+
+
+from moto.cloudwatch import models as cloudwatch_models  # noqa: E402
+from moto.route53 import exceptions as route53_exceptions  # noqa: E402
+from moto.route53 import responses as route53_responses  # noqa: E402
+
+
+def _metric_settings(account_id, config):
+    # What a CLOUDWATCH_METRIC health check keeps: the alarm (which must exist) and the status
+    # while it has too little data.
+    settings = {}
+    alarm = config.get("AlarmIdentifier")
+    if alarm:
+        region, name = alarm.get("Region"), alarm.get("Name")
+        if name not in cloudwatch_models.cloudwatch_backends[account_id][region].alarms:
+            raise route53_exceptions.InvalidInput(f"The CloudWatch alarm {name} does not exist in {region}.")
+        settings["alarm_identifier"] = {"Region": region, "Name": name}
+    if config.get("InsufficientDataHealthStatus"):
+        settings["insufficient_data_health_status"] = config["InsufficientDataHealthStatus"]
+    return settings
+
+
+def _keeping_alarm(handler, config_of):
+    def handle(self):
+        settings = _metric_settings(self.current_account, config_of(self) or {})
+        result = handler(self)
+        for name, value in settings.items():
+            setattr(result.result["HealthCheck"], name, value)
+        return result
+
+    return handle
+
+
+_health_check_config = route53_models.HealthCheck.health_check_config.fget
+
+
+def _health_check_config_with_alarm(self):
+    config = _health_check_config(self)
+    if self.type_ == "CLOUDWATCH_METRIC":
+        for probe_only in ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency"):
+            config.pop(probe_only, None)
+    if getattr(self, "alarm_identifier", None):
+        config["AlarmIdentifier"] = self.alarm_identifier
+    if getattr(self, "insufficient_data_health_status", None):
+        config["InsufficientDataHealthStatus"] = self.insufficient_data_health_status
+    return config
+
+
+route53_models.HealthCheck.health_check_config = property(_health_check_config_with_alarm)
+route53_responses.Route53.create_health_check = _keeping_alarm(
+    route53_responses.Route53.create_health_check, lambda r: r._get_param("HealthCheckConfig")
+)
+route53_responses.Route53.update_health_check = _keeping_alarm(
+    route53_responses.Route53.update_health_check,
+    lambda r: {
+        "AlarmIdentifier": r._get_param("AlarmIdentifier"),
+        "InsufficientDataHealthStatus": r._get_param("InsufficientDataHealthStatus"),
+    },
+)
 
 
 _get_permission = s3_models.FakeBucket.get_permission

@@ -96,6 +96,7 @@ fn arn(type_name: &str, id: &str, region: &str) -> String {
         // Secrets and certificates are recorded by their ARN.
         "aws.secretsmanager.secret" | "aws.acm.certificate" => id.to_string(),
         "aws.route53.zone" => format!("arn:aws:route53:::hostedzone/{id}"),
+        "aws.route53.health_check" => format!("arn:aws:route53:::healthcheck/{id}"),
         // A record's id begins with its zone's.
         "aws.route53.record" => format!("arn:aws:route53:::hostedzone/{}", id.split('_').next().unwrap_or_default()),
         // Topics are recorded by their ARN; a subscription's ARN is its topic's and an id.

@@ -185,6 +185,23 @@ async fn failover_with_the_primary_region_down_moves_the_writer_and_scales_the_s
     assert_eq!((members, statuses), (vec!["origin".to_string(), "failover".to_string()], vec![500, 502, 503, 504]));
     assert_eq!((default.as_str(), writes), ("origin-with-failover", writes_to("origin")));
 
+    // Route 53 reads the primary's health from its server-error alarm (unhealthy, too, when its
+    // region's CloudWatch answers nothing), and an alarm on that check notifies the edge's topic.
+    let route53 = aws_sdk_route53::Client::new(&config);
+    let checks = route53.list_health_checks().send().await.expect("health checks");
+    let check = checks.health_checks().first().expect("a health check on the primary");
+    let metric = check.health_check_config().expect("config");
+    assert_eq!(metric.r#type().as_str(), "CLOUDWATCH_METRIC");
+    let alarm = metric.alarm_identifier().expect("the alarm it reads");
+    assert_eq!((alarm.region().as_str(), alarm.name()), ("eu-west-1", "shuttle-prod-ghost-http-5xx"));
+    assert_eq!(metric.insufficient_data_health_status().map(|s| s.as_str()), Some("Unhealthy"));
+    let watchers = aws_sdk_cloudwatch::Client::new(&edge);
+    let down = watchers.describe_alarms().alarm_names("shuttle-prod-primary-down").send().await.expect("alarms");
+    let down = down.metric_alarms().first().expect("the primary-down alarm, in us-east-1");
+    let dimension = down.dimensions().first().map(|d| (d.name().unwrap_or_default(), d.value().unwrap_or_default()));
+    assert_eq!(dimension, Some(("HealthCheckId", check.id())));
+    assert!(down.alarm_actions().first().is_some_and(|a| a.ends_with(":shuttle-prod-edge-alarms")), "{down:?}");
+
     // The primary region goes down: every request signed for eu-west-1 is answered 503.
     let down = FaultProxy::new(&moto.url, Faults { down: Some("eu-west-1"), ..Faults::default() });
     let out = run(&mut prod(&down.url, &state, &["plan", PROD]));

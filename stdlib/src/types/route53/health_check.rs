@@ -1,6 +1,8 @@
 //! `aws.route53.health_check`: Route 53 probing an endpoint from several AWS
-//! regions, which failover routing and alarms read. It has no name: drone finds
-//! its own by the create's caller reference and by its tags.
+//! regions, or reading a CloudWatch alarm's state (`CLOUDWATCH_METRIC`: for an
+//! endpoint its probes cannot reach), which failover routing and alarms read.
+//! It has no name: drone finds its own by the create's caller reference and by
+//! its tags.
 
 use drone_lang::schema::{AttributeSchema, Type};
 
@@ -37,10 +39,17 @@ fn attributes() -> Vec<AttributeSchema> {
     vec![
         required(
             "type",
-            Type::one_of(&["HTTPS", "HTTP", "TCP"]),
-            "how the endpoint is probed: \"HTTPS\" (a 2xx or 3xx answer over TLS), \"HTTP\" or \"TCP\"",
+            Type::one_of(&["HTTPS", "HTTP", "TCP", "CLOUDWATCH_METRIC"]),
+            "how the endpoint is probed: \"HTTPS\" (a 2xx or 3xx answer over TLS), \"HTTP\" or \"TCP\"; \
+             \"CLOUDWATCH_METRIC\": unhealthy while `alarm` is in ALARM",
         )
         .replaces(),
+        optional("alarm", alarm_type(), "for CLOUDWATCH_METRIC: the CloudWatch alarm whose state is the check's"),
+        optional(
+            "insufficient_data_health_status",
+            Type::one_of(&["Healthy", "Unhealthy", "LastKnownStatus"]),
+            "for CLOUDWATCH_METRIC: the status while the alarm has too little data (or its region answers nothing)",
+        ),
         optional("fqdn", Type::String, "the endpoint's domain name, e.g. a load balancer's `dns_name`"),
         optional("ip_address", Type::String, "the endpoint's IP address, when it has no domain name"),
         optional("port", Type::Number, "the port probed (default 443 for HTTPS, 80 otherwise)"),
@@ -62,12 +71,23 @@ fn attributes() -> Vec<AttributeSchema> {
     ]
 }
 
+/// The object type of a metric health check's alarm.
+fn alarm_type() -> Type {
+    Type::Object(vec![
+        crate::schema::field("region", Type::String, true, "the alarm's region"),
+        crate::schema::field("name", Type::String, true, "the alarm's name"),
+    ])
+}
+
 #[cfg(feature = "route53")]
 mod sdk {
     use std::collections::BTreeMap;
 
     use async_trait::async_trait;
-    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckRegion, HealthCheckType, TagResourceType};
+    use aws_sdk_route53::types::{
+        AlarmIdentifier, CloudWatchRegion, HealthCheckConfig, HealthCheckRegion, HealthCheckType,
+        InsufficientDataHealthStatus, TagResourceType,
+    };
     use drone_engine::provider::{FindRequest, Found, Observed, Owner, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
@@ -91,6 +111,19 @@ mod sdk {
             .map(|_| strings(config, "regions").iter().map(|r| HealthCheckRegion::from(r.as_str())).collect())
     }
 
+    /// The alarm a metric health check reads, as the API names it.
+    fn alarm(config: &Attributes, operation: &str) -> Result<Option<AlarmIdentifier>, ProviderError> {
+        let Some(alarm) = config.get("alarm").and_then(Value::as_map) else { return Ok(None) };
+        let text = |k: &str| alarm.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let built =
+            AlarmIdentifier::builder().region(CloudWatchRegion::from(text("region").as_str())).name(text("name"));
+        built.build().map(Some).map_err(|e| invalid(operation, e.to_string()))
+    }
+
+    fn insufficient_data(config: &Attributes) -> Option<InsufficientDataHealthStatus> {
+        string(config, "insufficient_data_health_status").map(InsufficientDataHealthStatus::from)
+    }
+
     #[async_trait]
     impl Ops for HealthCheck {
         async fn create(
@@ -112,6 +145,8 @@ mod sdk {
                 .set_failure_threshold(int(config, "failure_threshold"))
                 .set_regions(regions(config))
                 .set_disabled(boolean(config, "disabled"))
+                .set_alarm_identifier(alarm(config, OP)?)
+                .set_insufficient_data_health_status(insufficient_data(config))
                 .build()
                 .map_err(|e| invalid(OP, e.to_string()))?;
             let out = p
@@ -177,6 +212,19 @@ mod sdk {
                 ("failure_threshold", attrs::number(config.failure_threshold())),
                 ("regions", regions),
                 ("disabled", config.disabled().map_or(Value::Null, Value::Bool)),
+                (
+                    "alarm",
+                    config.alarm_identifier().map_or(Value::Null, |a| {
+                        Value::map(BTreeMap::from([
+                            ("region".to_string(), Value::str(a.region().as_str())),
+                            ("name".to_string(), Value::str(a.name())),
+                        ]))
+                    }),
+                ),
+                (
+                    "insufficient_data_health_status",
+                    attrs::text(config.insufficient_data_health_status().map(|s| s.as_str())),
+                ),
             ]);
             if prior.contains_key("tags") {
                 let tags = checks(p).list(id).await?;
@@ -186,7 +234,18 @@ mod sdk {
         }
 
         async fn update(&self, p: &AwsProvider, u: &Update<'_>) -> Result<Observed, ProviderError> {
-            let settable = ["fqdn", "ip_address", "port", "resource_path", "failure_threshold", "regions", "disabled"];
+            const OP: &str = "UpdateHealthCheck";
+            let settable = [
+                "fqdn",
+                "ip_address",
+                "port",
+                "resource_path",
+                "failure_threshold",
+                "regions",
+                "disabled",
+                "alarm",
+                "insufficient_data_health_status",
+            ];
             if settable.iter().any(|a| u.changed(a)) {
                 let pick = |name: &str| u.changed(name);
                 p.route53
@@ -203,9 +262,13 @@ mod sdk {
                     .set_failure_threshold(int(u.config, "failure_threshold").filter(|_| pick("failure_threshold")))
                     .set_regions(regions(u.config).filter(|_| pick("regions")))
                     .set_disabled(boolean(u.config, "disabled").filter(|_| pick("disabled")))
+                    .set_alarm_identifier(alarm(u.config, OP)?.filter(|_| pick("alarm")))
+                    .set_insufficient_data_health_status(
+                        insufficient_data(u.config).filter(|_| pick("insufficient_data_health_status")),
+                    )
                     .send()
                     .await
-                    .map_err(|e| sdk_error("UpdateHealthCheck", e))?;
+                    .map_err(|e| sdk_error(OP, e))?;
             }
             tagging::sync(&checks(p), u.id, u).await?;
             Ok(Observed { id: u.id.to_string(), attributes: Attributes::new() })
