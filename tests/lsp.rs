@@ -942,3 +942,92 @@ fn values_aws_would_refuse_show_in_the_editor_as_check_reports_them() {
     assert!(!codes(&diagnostics).iter().any(|c| c == "drone::eval::missing_param"), "{diagnostics:#?}");
     assert_eq!(client.stop(), Some(0));
 }
+
+/// References follow meaning, not text: a let is used where an expression reads it, not where an
+/// attribute or map key, a member (`x.name`), a comment or a loop variable of the same name
+/// spells it; rename of a let (refused before) rewrites exactly the declaration and those uses.
+#[test]
+fn references_and_rename_of_a_let_follow_meaning_not_text() {
+    let text = "workflow \"refs\" {}\n\n// The name every log group's name begins with.\nlet name = \"shop\"\n\nresource aws.logs.log_group app {\n  name              = \"/${name}/app\"\n  retention_in_days = 365\n  tags              = { name = name }\n}\n\nresource aws.logs.log_group audit {\n  name              = \"${aws.logs.log_group.app.name}-audit\"\n  retention_in_days = 365\n}\n\nfor name in [\"a\", \"b\"] {\n  resource aws.logs.log_group per {\n    name              = \"/per/${name}\"\n    retention_in_days = 365\n  }\n}\n\noutput where = name\n\nhook note after create aws.logs.log_group.app {\n  grants = [read(aws.logs.log_group.app)]\n  script = <<RHAI\n    let app = resource(\"aws.logs.log_group.app\");\n    print(`made ${app.name}`);\n  RHAI\n}\n";
+    let mut s = Session::open("refs.drone", text, &[]);
+    assert!(s.diagnostics.is_empty(), "{:#?}", s.diagnostics);
+    let at = position(text, "let name", 4);
+    let found = s.client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": s.uri }, "position": at, "context": { "includeDeclaration": true } }),
+    );
+    let starts: Vec<Value> =
+        found["result"].as_array().expect("locations").iter().map(|l| l["range"]["start"].clone()).collect();
+    assert_eq!(
+        starts,
+        [
+            position(text, "let name", 4),
+            position(text, "/${name}", 3),
+            position(text, "{ name = name }", 9),
+            position(text, "where = name", 8)
+        ],
+        "{found}"
+    );
+    // From a use, the same answer.
+    let from_use = s.client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": s.uri }, "position": position(text, "where = name", 9), "context": { "includeDeclaration": true } }),
+    );
+    assert_eq!(from_use["result"], found["result"]);
+
+    let renamed = s.client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": s.uri }, "position": at, "newName": "prefix" }),
+    );
+    let edits = renamed["result"]["changes"][s.uri.as_str()].as_array().expect("edits").clone();
+    let after = apply_edits(text, &edits);
+    for kept in [
+        "// The name every log group's name begins with.",
+        "let prefix = \"shop\"",
+        "name              = \"/${prefix}/app\"",
+        "tags              = { name = prefix }",
+        "${aws.logs.log_group.app.name}-audit",
+        "for name in",
+        "\"/per/${name}\"",
+        "output where = prefix",
+    ] {
+        assert!(after.contains(kept), "{kept}:\n{after}");
+    }
+    assert!(!after.contains("moved"), "a let has no state to move: {after}");
+    s.client.change(&s.uri, &after);
+    assert!(s.client.diagnostics(&s.uri).is_empty(), "the renamed file checks clean");
+
+    // A resource: its address in expressions, and in an inline script's strings (a script names
+    // resources so); not `app` the script's own variable.
+    s.client.change(&s.uri, text);
+    let _ = s.client.diagnostics(&s.uri);
+    let app = position(text, "group app {", 6);
+    let found = s.client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": s.uri }, "position": app, "context": { "includeDeclaration": true } }),
+    );
+    let starts: Vec<Value> =
+        found["result"].as_array().expect("locations").iter().map(|l| l["range"]["start"].clone()).collect();
+    assert_eq!(
+        starts,
+        [
+            app.clone(),
+            position(text, "aws.logs.log_group.app.name", 0),
+            position(text, "create aws.logs.log_group.app", 7),
+            position(text, "read(aws.logs.log_group.app)", 5),
+            position(text, "(\"aws.logs.log_group.app\")", 2)
+        ],
+        "{found}"
+    );
+    let renamed = s.client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": s.uri }, "position": app, "newName": "application" }),
+    );
+    let edits = renamed["result"]["changes"][s.uri.as_str()].as_array().expect("edits").clone();
+    let after = apply_edits(text, &edits);
+    assert_eq!(after.matches("aws.logs.log_group.application").count(), 5, "{after}");
+    assert!(after.contains("let app = resource(\"aws.logs.log_group.application\");"), "{after}");
+    assert!(after.contains("print(`made ${app.name}`);"), "{after}");
+    s.client.change(&s.uri, &after);
+    assert!(s.client.diagnostics(&s.uri).is_empty(), "the renamed file checks clean");
+}

@@ -8,6 +8,7 @@ use drone_lang::span::FileId;
 use drone_lang::Catalog;
 use serde_json::{json, Value};
 
+use super::refs;
 use super::text::LineIndex;
 
 /// What hover and completion read besides the document.
@@ -77,23 +78,6 @@ fn resource_at<'m>(module: &'m Module, text: &str, offset: usize) -> Option<&'m 
         }
         _ => None,
     })
-}
-
-/// Where `name` stands whole in `text`: not inside a longer name or after a `.`.
-fn mentions(text: &str, name: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(found) = text[from..].find(name) {
-        let at = from + found;
-        let end = at + name.len();
-        let before_ok = at == 0 || !text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-        let after_ok = !text[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-        if before_ok && after_ok {
-            out.push(at);
-        }
-        from = end;
-    }
-    out
 }
 
 /// The dotted word (`aws.s3.bucket.logs`) at byte `offset`.
@@ -642,9 +626,28 @@ pub fn rule_hover(word: &str, rules: &[Rule]) -> Option<Value> {
     Some(json!({ "contents": { "kind": "markdown", "value": value } }))
 }
 
-/// Renames the resource whose name is under the cursor: the declaration, every
-/// reference in the document, and a `moved` block so state follows the new
-/// address instead of destroying and recreating the resource.
+/// What the cursor names: a resource (by its address), a let or a param, and where it is declared.
+fn referent(module: &Module, text: &str, offset: usize) -> Option<(String, bool, drone_lang::span::Span)> {
+    if let Some(r) = resource_at(module, text, offset) {
+        return Some((format!("{}.{}", r.type_name.dotted(), r.name.name), true, r.name.span));
+    }
+    let word = word_at(text, offset);
+    let first = word.split('.').next();
+    flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Let(l) if first == Some(l.name.name.as_str()) => Some((l.name.name.clone(), false, l.name.span)),
+        Item::Param(p) if first == Some(p.name.name.as_str()) => Some((p.name.name.clone(), false, p.name.span)),
+        _ => None,
+    })
+}
+
+fn uses(module: &Module, name: &str, is_address: bool) -> Vec<drone_lang::span::Span> {
+    let target = if is_address { refs::Target::Address(name) } else { refs::Target::Name(name) };
+    refs::uses(&module.items, target)
+}
+
+/// Renames what the cursor names: a resource (its declaration, every reference in the document,
+/// and a `moved` block so state follows the new address instead of destroying and recreating
+/// the resource), or a let or param (its declaration and every use).
 pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Value, String> {
     let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -653,49 +656,33 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
     }
     let module = parse(text).ok_or("the file has a syntax error; fix it before renaming")?;
     let index = LineIndex::new(text);
-    let r = resource_at(&module, text, offset).ok_or("rename works on a resource's name or a reference to it")?;
-    let type_name = r.type_name.dotted();
-    let old = format!("{type_name}.{}", r.name.name);
-    let new = format!("{type_name}.{new_name}");
-    let mut edits = vec![
-        json!({ "range": index.range(r.name.span.start as usize, r.name.span.end as usize), "newText": new_name }),
-    ];
-    for at in mentions(text, &old) {
-        edits.push(json!({ "range": index.range(at + type_name.len() + 1, at + old.len()), "newText": new_name }));
+    let (old, is_address, declared) =
+        referent(&module, text, offset).ok_or("rename works on a resource, a let or a param, or a use of one")?;
+    let edit = |start: usize, end: usize| json!({ "range": index.range(start, end), "newText": new_name });
+    let mut edits = vec![edit(declared.start as usize, declared.end as usize)];
+    // A resource's use ends with its name (`aws.s3.bucket.logs`): only that part changes.
+    let last = old.rsplit('.').next().unwrap_or(&old).len();
+    for span in uses(&module, &old, is_address) {
+        edits.push(edit(span.end as usize - last, span.end as usize));
     }
-    let tail = if text.ends_with('\n') { "" } else { "\n" };
-    let moved = format!("{tail}\nmoved {{\n  from = \"{old}\"\n  to   = \"{new}\"\n}}\n");
-    edits.push(json!({ "range": index.range(text.len(), text.len()), "newText": moved }));
+    if is_address {
+        let new = format!("{}.{new_name}", old.rsplit_once('.').map_or("", |(t, _)| t));
+        let tail = if text.ends_with('\n') { "" } else { "\n" };
+        let moved = format!("{tail}\nmoved {{\n  from = \"{old}\"\n  to   = \"{new}\"\n}}\n");
+        edits.push(json!({ "range": index.range(text.len(), text.len()), "newText": moved }));
+    }
     Ok(json!({ "changes": { uri: edits } }))
 }
 
-/// Every place the resource, let or param under the cursor is named in the
-/// document (the declaration included).
+/// Every place the resource, let or param under the cursor is used in the document, by
+/// meaning: the declaration, then each expression that reads it (not attribute keys, comments
+/// or strings that happen to spell it).
 pub fn references(uri: &str, text: &str, module: &Module, offset: usize) -> Value {
     let index = LineIndex::new(text);
-    let word = word_at(text, offset);
-    let declared = match resource_at(module, text, offset) {
-        Some(r) => Some((format!("{}.{}", r.type_name.dotted(), r.name.name), r.name.span)),
-        None => flatten(&module.items).into_iter().find_map(|item| match item {
-            Item::Let(l) if word.split('.').next() == Some(l.name.name.as_str()) => {
-                Some((l.name.name.clone(), l.name.span))
-            }
-            Item::Param(p) if word.split('.').next() == Some(p.name.name.as_str()) => {
-                Some((p.name.name.clone(), p.name.span))
-            }
-            _ => None,
-        }),
-    };
-    let Some((name, declaration)) = declared else { return json!([]) };
+    let Some((name, is_address, declaration)) = referent(module, text, offset) else { return json!([]) };
     let location = |start: usize, end: usize| json!({ "uri": uri, "range": index.range(start, end) });
     let mut out = vec![location(declaration.start as usize, declaration.end as usize)];
-    for at in mentions(text, &name) {
-        let in_declaration = (declaration.start as usize..=declaration.end as usize).contains(&at);
-        // A resource is referred to by its whole address; a let or param by its bare name.
-        if !in_declaration && !text[..at].ends_with("resource ") {
-            out.push(location(at, at + name.len()));
-        }
-    }
+    out.extend(uses(module, &name, is_address).into_iter().map(|s| location(s.start as usize, s.end as usize)));
     Value::Array(out)
 }
 

@@ -10,6 +10,7 @@ mod analysis;
 mod features;
 mod fixes;
 mod framing;
+mod refs;
 mod text;
 
 use std::collections::BTreeMap;
