@@ -603,6 +603,16 @@ impl Session {
     }
 }
 
+impl Session {
+    /// References of what `position` names in the document: the locations, and each one's start.
+    fn references(&mut self, position: Value) -> (Value, Vec<Value>) {
+        let params = json!({ "textDocument": { "uri": self.uri }, "position": position, "context": { "includeDeclaration": true } });
+        let found = self.client.request("textDocument/references", params)["result"].clone();
+        let starts = found.as_array().expect("locations").iter().map(|l| l["range"]["start"].clone()).collect();
+        (found, starts)
+    }
+}
+
 /// A project outside git: `use` reads under the workspace the client opened (its first workspace
 /// folder, else `rootUri`), not only beside the workflow, as `drone check --root` does.
 #[test]
@@ -952,12 +962,7 @@ fn references_and_rename_of_a_let_follow_meaning_not_text() {
     let mut s = Session::open("refs.drone", text, &[]);
     assert!(s.diagnostics.is_empty(), "{:#?}", s.diagnostics);
     let at = position(text, "let name", 4);
-    let found = s.client.request(
-        "textDocument/references",
-        json!({ "textDocument": { "uri": s.uri }, "position": at, "context": { "includeDeclaration": true } }),
-    );
-    let starts: Vec<Value> =
-        found["result"].as_array().expect("locations").iter().map(|l| l["range"]["start"].clone()).collect();
+    let (found, starts) = s.references(at.clone());
     assert_eq!(
         starts,
         [
@@ -969,11 +974,7 @@ fn references_and_rename_of_a_let_follow_meaning_not_text() {
         "{found}"
     );
     // From a use, the same answer.
-    let from_use = s.client.request(
-        "textDocument/references",
-        json!({ "textDocument": { "uri": s.uri }, "position": position(text, "where = name", 9), "context": { "includeDeclaration": true } }),
-    );
-    assert_eq!(from_use["result"], found["result"]);
+    assert_eq!(s.references(position(text, "where = name", 9)).0, found);
 
     let renamed = s.client.request(
         "textDocument/rename",
@@ -1002,12 +1003,7 @@ fn references_and_rename_of_a_let_follow_meaning_not_text() {
     s.client.change(&s.uri, text);
     let _ = s.client.diagnostics(&s.uri);
     let app = position(text, "group app {", 6);
-    let found = s.client.request(
-        "textDocument/references",
-        json!({ "textDocument": { "uri": s.uri }, "position": app, "context": { "includeDeclaration": true } }),
-    );
-    let starts: Vec<Value> =
-        found["result"].as_array().expect("locations").iter().map(|l| l["range"]["start"].clone()).collect();
+    let (found, starts) = s.references(app.clone());
     assert_eq!(
         starts,
         [
