@@ -795,7 +795,7 @@ fn a_broken_file_is_still_checked_where_it_parses() {
     let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     let names: Vec<&str> =
         symbols["result"].as_array().expect("symbols").iter().filter_map(|s| s["name"].as_str()).collect();
-    assert_eq!(names, ["aws.logs.log_group.b"]);
+    assert_eq!(names, ["aws.logs.log_group.b", "output b_name"]);
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": position(text, "aws.logs.log_group b", 4) }),
@@ -1026,4 +1026,53 @@ fn references_and_rename_of_a_let_follow_meaning_not_text() {
     assert!(after.contains("print(`made ${app.name}`);"), "{after}");
     s.client.change(&s.uri, &after);
     assert!(s.client.diagnostics(&s.uri).is_empty(), "the renamed file checks clean");
+}
+
+/// Components are first-class in symbols (issue 27, item 2): a component file lists the component
+/// with its inputs, lets, resources (a loop's too) and outputs; workspace symbols find a resource
+/// inside a component; inside one, references and rename of an input or resource stay in its scope
+/// (a resource renamed there gets no `moved` block: its address is the instances').
+#[test]
+fn components_have_symbols_references_and_rename() {
+    let component = "component store {\n  input name: string\n  input days: number = 365\n\n  let prefix = \"/${name}\"\n\n  resource aws.logs.log_group main {\n    name              = prefix\n    retention_in_days = days\n  }\n\n  for zone in [\"a\", \"b\"] {\n    resource aws.logs.log_group zonal {\n      name              = \"${prefix}/${zone}\"\n      retention_in_days = days\n    }\n  }\n\n  output group_name = aws.logs.log_group.main.name\n}\n";
+    let user = "workflow \"u\" {}\n\nuse \"store.drone\" as lib\n\nparam name = \"shop\"\n\ninstance lib.store primary {\n  name = name\n}\n\noutput where = store.primary.group_name\n";
+    let mut s = Session::open_among("store.drone", component, &[("user.drone", user)], &[]);
+    let symbols = s.client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": s.uri } }));
+    let top = &symbols["result"][0];
+    assert_eq!(top["name"], "component store", "{symbols}");
+    let children: Vec<&str> =
+        top["children"].as_array().expect("children").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        children,
+        [
+            "input name",
+            "input days",
+            "let prefix",
+            "aws.logs.log_group.main",
+            "aws.logs.log_group.zonal",
+            "output group_name"
+        ],
+        "{symbols}"
+    );
+    let found = s.client.request("workspace/symbol", json!({ "query": "zonal" }));
+    assert_eq!(found["result"][0]["name"], "aws.logs.log_group.zonal", "{found}");
+    assert_eq!(found["result"][0]["containerName"], "component store", "{found}");
+
+    // The input `name`: its declaration and the one expression that reads it (not the attribute
+    // keys `name = ...`); the workflow's own param `name` is another thing.
+    let (_, starts) = s.references(position(component, "input name", 6));
+    assert_eq!(starts, [position(component, "input name", 6), position(component, "${name}", 2)]);
+    let (_, starts) = s.references(position(component, "= days", 2));
+    assert_eq!(starts.len(), 3, "the input and its two uses: {starts:?}");
+    let renamed = s.client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": s.uri }, "position": position(component, "group main", 6), "newName": "primary" }),
+    );
+    let edits = renamed["result"]["changes"][s.uri.as_str()].as_array().expect("edits").clone();
+    let after = apply_edits(component, &edits);
+    assert!(after.contains("resource aws.logs.log_group primary {"), "{after}");
+    assert!(after.contains("output group_name = aws.logs.log_group.primary.name"), "{after}");
+    assert!(!after.contains("moved"), "{after}");
+    s.client.change(&s.uri, &after);
+    assert!(s.client.diagnostics(&s.uri).is_empty(), "the renamed component checks clean");
 }

@@ -2,7 +2,7 @@
 //! from the document's syntax tree and the catalog.
 
 use drone_engine::policy::{Rule, Severity};
-use drone_lang::ast::{Instance, Item, Module};
+use drone_lang::ast::{Component, Instance, Item, Module};
 use drone_lang::schema::{Presence, ResourceSchema, Type};
 use drone_lang::span::FileId;
 use drone_lang::Catalog;
@@ -66,16 +66,25 @@ fn imported_file(module: &Module, alias: &str, path: &std::path::Path) -> Option
     Some(path.parent().unwrap_or(std::path::Path::new(".")).join(relative))
 }
 
-/// The resource whose name is at `offset`, or whose address (or one of its
-/// attributes) is the word there.
-fn resource_at<'m>(module: &'m Module, text: &str, offset: usize) -> Option<&'m drone_lang::ast::Resource> {
+/// The resource among `items` (a module's, or a component's) whose name is at
+/// `offset`, or whose address (or one of its attributes) is the word there.
+fn resource_in<'m>(items: &'m [Item], text: &str, offset: usize) -> Option<&'m drone_lang::ast::Resource> {
     let word = word_at(text, offset);
-    flatten(&module.items).into_iter().find_map(|item| match item {
+    flatten(items).into_iter().find_map(|item| match item {
         Item::Resource(r) => {
             let address = format!("{}.{}", r.type_name.dotted(), r.name.name);
             let on_name = (r.name.span.start as usize..=r.name.span.end as usize).contains(&offset);
             (on_name || word == address || word.starts_with(&format!("{address}."))).then_some(r)
         }
+        _ => None,
+    })
+}
+
+/// The component declared around byte `offset`, if any: its own scope (inputs, lets,
+/// resources), which sees nothing of the file's.
+fn component_around(module: &Module, offset: usize) -> Option<&Component> {
+    module.items.iter().find_map(|item| match item {
+        Item::Component(c) if (c.span.start as usize..c.span.end as usize).contains(&offset) => Some(c),
         _ => None,
     })
 }
@@ -476,32 +485,35 @@ pub fn symbols(text: &str, module: &Module) -> Value {
         })
     }
     fn of(index: &LineIndex<'_>, items: &[Item]) -> Vec<Value> {
+        let leaf = |name: String, kind: u32, span, at| symbol(index, name, kind, span, at, Vec::new());
         items
             .iter()
-            .filter_map(|item| match item {
+            .flat_map(|item| match item {
                 Item::Phase(p) => {
-                    Some(symbol(index, format!("phase {}", p.name.name), 3, p.span, p.name.span, of(index, &p.items)))
+                    vec![symbol(index, format!("phase {}", p.name.name), 3, p.span, p.name.span, of(index, &p.items))]
                 }
-                Item::Resource(r) => Some(symbol(
-                    index,
-                    format!("{}.{}", r.type_name.dotted(), r.name.name),
-                    23,
-                    r.span,
-                    r.name.span,
-                    Vec::new(),
-                )),
-                Item::Script(s) => Some(symbol(
-                    index,
-                    format!("{} {}", s.kind.keyword(), s.name.name),
-                    12,
-                    s.span,
-                    s.name.span,
-                    Vec::new(),
-                )),
-                Item::Policy(p) => {
-                    Some(symbol(index, format!("policy {}", p.id.dotted()), 19, p.span, p.id.span, Vec::new()))
+                // What a loop or a condition declares is listed where it stands.
+                Item::For(f) => of(index, &f.items),
+                Item::If(i) => [of(index, &i.then_items), of(index, &i.else_items)].concat(),
+                Item::Resource(r) => {
+                    vec![leaf(format!("{}.{}", r.type_name.dotted(), r.name.name), 23, r.span, r.name.span)]
                 }
-                _ => None,
+                Item::Script(s) => vec![leaf(format!("{} {}", s.kind.keyword(), s.name.name), 12, s.span, s.name.span)],
+                Item::Policy(p) => vec![leaf(format!("policy {}", p.id.dotted()), 19, p.span, p.id.span)],
+                Item::Param(p) => vec![leaf(format!("param {}", p.name.name), 14, p.span, p.name.span)],
+                Item::Let(l) => vec![leaf(format!("let {}", l.name.name), 13, l.span, l.name.span)],
+                Item::Output(o) => vec![leaf(format!("output {}", o.name.name), 7, o.span, o.name.span)],
+                Item::Instance(i) => {
+                    let component: Vec<&str> = i.component.iter().map(|c| c.name.as_str()).collect();
+                    vec![leaf(format!("instance {} {}", component.join("."), i.name.name), 19, i.span, i.name.span)]
+                }
+                Item::Component(c) => {
+                    let inputs =
+                        c.inputs.iter().map(|i| leaf(format!("input {}", i.name.name), 8, i.span, i.name.span));
+                    let children = inputs.chain(of(index, &c.items)).collect();
+                    vec![symbol(index, format!("component {}", c.name.name), 5, c.span, c.name.span, children)]
+                }
+                _ => Vec::new(),
             })
             .collect()
     }
@@ -626,23 +638,48 @@ pub fn rule_hover(word: &str, rules: &[Rule]) -> Option<Value> {
     Some(json!({ "contents": { "kind": "markdown", "value": value } }))
 }
 
-/// What the cursor names: a resource (by its address), a let or a param, and where it is declared.
-fn referent(module: &Module, text: &str, offset: usize) -> Option<(String, bool, drone_lang::span::Span)> {
-    if let Some(r) = resource_at(module, text, offset) {
-        return Some((format!("{}.{}", r.type_name.dotted(), r.name.name), true, r.name.span));
+/// What the cursor names (a resource by its address, a let, a param or a component's input),
+/// where it is declared, and the items of its scope (the file's, or a component's).
+struct Referent<'m> {
+    name: String,
+    is_address: bool,
+    declared: drone_lang::span::Span,
+    scope: &'m [Item],
+}
+
+impl Referent<'_> {
+    /// Where its scope uses it.
+    fn uses(&self) -> Vec<drone_lang::span::Span> {
+        let target = if self.is_address { refs::Target::Address(&self.name) } else { refs::Target::Name(&self.name) };
+        refs::uses(self.scope, target)
+    }
+}
+
+fn referent<'m>(module: &'m Module, text: &str, offset: usize) -> Option<Referent<'m>> {
+    let component = component_around(module, offset);
+    let scope = component.map_or(module.items.as_slice(), |c| c.items.as_slice());
+    if let Some(r) = resource_in(scope, text, offset) {
+        let name = format!("{}.{}", r.type_name.dotted(), r.name.name);
+        return Some(Referent { name, is_address: true, declared: r.name.span, scope });
     }
     let word = word_at(text, offset);
     let first = word.split('.').next();
-    flatten(&module.items).into_iter().find_map(|item| match item {
-        Item::Let(l) if first == Some(l.name.name.as_str()) => Some((l.name.name.clone(), false, l.name.span)),
-        Item::Param(p) if first == Some(p.name.name.as_str()) => Some((p.name.name.clone(), false, p.name.span)),
-        _ => None,
+    let named = |name: &drone_lang::ast::Ident| {
+        (first == Some(name.name.as_str())).then(|| Referent {
+            name: name.name.clone(),
+            is_address: false,
+            declared: name.span,
+            scope,
+        })
+    };
+    let inputs = component.map_or(&[][..], |c| c.inputs.as_slice());
+    inputs.iter().find_map(|i| named(&i.name)).or_else(|| {
+        flatten(scope).into_iter().find_map(|item| match item {
+            Item::Let(l) => named(&l.name),
+            Item::Param(p) => named(&p.name),
+            _ => None,
+        })
     })
-}
-
-fn uses(module: &Module, name: &str, is_address: bool) -> Vec<drone_lang::span::Span> {
-    let target = if is_address { refs::Target::Address(name) } else { refs::Target::Name(name) };
-    refs::uses(&module.items, target)
 }
 
 /// Renames what the cursor names: a resource (its declaration, every reference in the document,
@@ -656,16 +693,19 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
     }
     let module = parse(text).ok_or("the file has a syntax error; fix it before renaming")?;
     let index = LineIndex::new(text);
-    let (old, is_address, declared) =
-        referent(&module, text, offset).ok_or("rename works on a resource, a let or a param, or a use of one")?;
+    let found = referent(&module, text, offset)
+        .ok_or("rename works on a resource, a let, a param or an input, or a use of one")?;
+    let (old, declared) = (&found.name, found.declared);
     let edit = |start: usize, end: usize| json!({ "range": index.range(start, end), "newText": new_name });
     let mut edits = vec![edit(declared.start as usize, declared.end as usize)];
     // A resource's use ends with its name (`aws.s3.bucket.logs`): only that part changes.
-    let last = old.rsplit('.').next().unwrap_or(&old).len();
-    for span in uses(&module, &old, is_address) {
+    let last = old.rsplit('.').next().unwrap_or(old).len();
+    for span in found.uses() {
         edits.push(edit(span.end as usize - last, span.end as usize));
     }
-    if is_address {
+    // A component's resources are addressed through its instances: a `moved` block in the
+    // component would move nothing.
+    if found.is_address && component_around(&module, offset).is_none() {
         let new = format!("{}.{new_name}", old.rsplit_once('.').map_or("", |(t, _)| t));
         let tail = if text.ends_with('\n') { "" } else { "\n" };
         let moved = format!("{tail}\nmoved {{\n  from = \"{old}\"\n  to   = \"{new}\"\n}}\n");
@@ -679,10 +719,10 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
 /// or strings that happen to spell it).
 pub fn references(uri: &str, text: &str, module: &Module, offset: usize) -> Value {
     let index = LineIndex::new(text);
-    let Some((name, is_address, declaration)) = referent(module, text, offset) else { return json!([]) };
-    let location = |start: usize, end: usize| json!({ "uri": uri, "range": index.range(start, end) });
-    let mut out = vec![location(declaration.start as usize, declaration.end as usize)];
-    out.extend(uses(module, &name, is_address).into_iter().map(|s| location(s.start as usize, s.end as usize)));
+    let Some(found) = referent(module, text, offset) else { return json!([]) };
+    let location = |span: drone_lang::span::Span| json!({ "uri": uri, "range": index.range(span.start as usize, span.end as usize) });
+    let mut out = vec![location(found.declared)];
+    out.extend(found.uses().into_iter().map(location));
     Value::Array(out)
 }
 
@@ -710,9 +750,16 @@ pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>,
     for (uri, text) in &files {
         let Some(module) = parse(text) else { continue };
         let index = LineIndex::new(text);
-        for item in flatten(&module.items) {
+        // A component's resources are found too, named by the component they are declared in.
+        let components = flatten(&module.items).into_iter().filter_map(|item| match item {
+            Item::Component(c) => Some((Some(c.name.name.as_str()), flatten(&c.items))),
+            _ => None,
+        });
+        let scopes = std::iter::once((None, flatten(&module.items))).chain(components);
+        for (item, component) in scopes.flat_map(|(c, items)| items.into_iter().map(move |i| (i, c))) {
             let (name, kind, span) = match item {
                 Item::Resource(r) => (format!("{}.{}", r.type_name.dotted(), r.name.name), 23, r.name.span),
+                Item::Component(c) => (format!("component {}", c.name.name), 5, c.name.span),
                 Item::Script(s) => (format!("{} {}", s.kind.keyword(), s.name.name), 12, s.name.span),
                 Item::Phase(p) => (format!("phase {}", p.name.name), 3, p.name.span),
                 Item::Policy(p) => (format!("policy {}", p.id.dotted()), 19, p.id.span),
@@ -720,7 +767,11 @@ pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>,
             };
             if name.to_lowercase().contains(&query) {
                 let location = json!({ "uri": uri, "range": index.range(span.start as usize, span.end as usize) });
-                out.push(json!({ "name": name, "kind": kind, "location": location }));
+                let mut symbol = json!({ "name": name, "kind": kind, "location": location });
+                if let Some(component) = component {
+                    symbol["containerName"] = json!(format!("component {component}"));
+                }
+                out.push(symbol);
             }
         }
     }

@@ -1,8 +1,8 @@
 //! Where a name is used, by meaning rather than by text: the expressions
 //! that read a let, param or input (a bare name), or a resource (its dotted
 //! address). Attribute and map keys, comments, strings and the members of
-//! other values (`x.name`) are not uses; a `for` variable or a component's
-//! input of the same name hides the outer one within its body. A script
+//! other values (`x.name`) are not uses; a `for` variable of the same name
+//! hides the outer one within its body, and a component is a scope of its own. A script
 //! names resources by their address in a string (`"aws.s3.bucket.logs"`):
 //! that string in an inline script is a use of the resource.
 
@@ -75,17 +75,9 @@ impl Walk<'_> {
                 self.expr(&f.target);
                 self.expr(&f.message);
             }
-            Item::Component(c) => {
-                for input in &c.inputs {
-                    self.optional(input.default.as_ref());
-                }
-                // Inside, an input of the name, or a resource of the address, is another thing.
-                let hidden =
-                    c.inputs.iter().any(|i| self.is_name(&i.name.name)) || c.items.iter().any(|i| self.declares(i));
-                if !hidden {
-                    self.items(&c.items);
-                }
-            }
+            // A component sees only its inputs, lets and resources: a scope of its own, searched
+            // from inside it.
+            Item::Component(_) => {}
             Item::Instance(i) => self.attributes(&i.attributes),
             Item::Script(s) => {
                 self.annotations(&s.annotations);
@@ -114,17 +106,6 @@ impl Walk<'_> {
 
     fn is_name(&self, name: &str) -> bool {
         matches!(self.target, Target::Name(n) if n == name)
-    }
-
-    /// Whether `item` declares the resource looked for (in the same scope).
-    fn declares(&self, item: &Item) -> bool {
-        let Target::Address(address) = self.target else { return false };
-        match item {
-            Item::Resource(r) => format!("{}.{}", r.type_name.dotted(), r.name.name) == address,
-            Item::For(f) => f.items.iter().any(|i| self.declares(i)),
-            Item::If(i) => i.then_items.iter().chain(&i.else_items).any(|i| self.declares(i)),
-            _ => false,
-        }
     }
 
     fn attributes(&mut self, attributes: &[Attribute]) {
