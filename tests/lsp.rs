@@ -975,6 +975,46 @@ fn references_and_rename_of_a_let_follow_meaning_not_text() {
     );
     // From a use, the same answer.
     assert_eq!(s.references(position(text, "where = name", 9)).0, found);
+    // Highlights: the same places, the declaration written, the uses read.
+    let lit = s.client.request(
+        "textDocument/documentHighlight",
+        json!({ "textDocument": { "uri": s.uri }, "position": position(text, "where = name", 9) }),
+    );
+    let kinds: Vec<(Value, Value)> = lit["result"]
+        .as_array()
+        .expect("highlights")
+        .iter()
+        .map(|h| (h["range"]["start"].clone(), h["kind"].clone()))
+        .collect();
+    let expected: Vec<(Value, Value)> = found
+        .as_array()
+        .expect("locations")
+        .iter()
+        .map(|l| l["range"]["start"].clone())
+        .zip([3, 2, 2, 2].map(|k| json!(k)))
+        .collect();
+    assert_eq!(kinds, expected, "{lit}");
+    // prepareRename: the name at the cursor; a resource's last segment from a use of its address.
+    let prepared = s.client.request(
+        "textDocument/prepareRename",
+        json!({ "textDocument": { "uri": s.uri }, "position": position(text, "group.app.name", 8) }),
+    );
+    assert_eq!(prepared["result"]["placeholder"], "app", "{prepared}");
+    assert_eq!(prepared["result"]["range"]["start"], position(text, "group.app.name", 6), "{prepared}");
+    let refused = s.client.request(
+        "textDocument/prepareRename",
+        json!({ "textDocument": { "uri": s.uri }, "position": position(text, "retention_in_days", 2) }),
+    );
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains("rename works on")), "{refused}");
+    // Folding: each block of more than a line, and the comment.
+    let folds = s.client.request("textDocument/foldingRange", json!({ "textDocument": { "uri": s.uri } }));
+    let lines: Vec<(u64, u64)> = folds["result"]
+        .as_array()
+        .expect("folds")
+        .iter()
+        .map(|f| (f["startLine"].as_u64().unwrap_or(0), f["endLine"].as_u64().unwrap_or(0)))
+        .collect();
+    assert!(lines.contains(&(5, 9)) && lines.contains(&(16, 21)) && lines.contains(&(17, 20)), "{folds}");
 
     let renamed = s.client.request(
         "textDocument/rename",

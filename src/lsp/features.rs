@@ -726,6 +726,73 @@ pub fn references(uri: &str, text: &str, module: &Module, offset: usize) -> Valu
     Value::Array(out)
 }
 
+/// The uses of what the cursor names, for the editor to highlight: the declaration as written
+/// (kind 3), each use as read (kind 2).
+pub fn highlights(text: &str, module: &Module, offset: usize) -> Value {
+    let index = LineIndex::new(text);
+    let Some(found) = referent(module, text, offset) else { return json!([]) };
+    let highlight = |span: drone_lang::span::Span, kind: u32| json!({ "range": index.range(span.start as usize, span.end as usize), "kind": kind });
+    let uses = found.uses().into_iter().map(|span| highlight(span, 2));
+    Value::Array(std::iter::once(highlight(found.declared, 3)).chain(uses).collect())
+}
+
+/// What a rename at the cursor would change: the name there (a resource's last segment) and
+/// its text; an error when nothing there can be renamed.
+pub fn prepare_rename(text: &str, module: &Module, offset: usize) -> Result<Value, String> {
+    let found = referent(module, text, offset)
+        .ok_or("rename works on a resource, a let, a param or an input, or a use of one")?;
+    let last = found.name.rsplit('.').next().unwrap_or(&found.name);
+    let within = |span: &drone_lang::span::Span| (span.start as usize..=span.end as usize).contains(&offset);
+    let span = std::iter::once(found.declared).chain(found.uses()).find(within).unwrap_or(found.declared);
+    let start = (span.end as usize).saturating_sub(last.len()).max(span.start as usize);
+    Ok(json!({ "range": LineIndex::new(text).range(start, span.end as usize), "placeholder": last }))
+}
+
+/// A fold for each item spanning more than a line (phases', components', loops' and
+/// conditions' items too), and for each run of two or more comment lines.
+pub fn folding_ranges(text: &str, module: &Module) -> Value {
+    fn line(text: &str, offset: usize) -> usize {
+        text[..offset.min(text.len())].matches('\n').count()
+    }
+    fn folds(text: &str, items: &[Item], out: &mut Vec<Value>) {
+        for item in items {
+            let span = item.span();
+            let (first, last) = (line(text, span.start as usize), line(text, span.end as usize));
+            if last > first {
+                out.push(json!({ "startLine": first, "endLine": last }));
+            }
+            match item {
+                Item::Phase(p) => folds(text, &p.items, out),
+                Item::Component(c) => folds(text, &c.items, out),
+                Item::For(f) => folds(text, &f.items, out),
+                Item::If(i) => {
+                    folds(text, &i.then_items, out);
+                    folds(text, &i.else_items, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    folds(text, &module.items, &mut out);
+    let mut run: Option<(usize, usize)> = None;
+    for (n, l) in text.lines().enumerate().chain(std::iter::once((usize::MAX, ""))) {
+        let comment = l.trim_start().starts_with("//") || l.trim_start().starts_with('#');
+        run = match (run, comment) {
+            (Some((first, _)), true) => Some((first, n)),
+            (None, true) => Some((n, n)),
+            (Some((first, last)), false) => {
+                if last > first {
+                    out.push(json!({ "startLine": first, "endLine": last, "kind": "comment" }));
+                }
+                None
+            }
+            (None, false) => None,
+        };
+    }
+    Value::Array(out)
+}
+
 /// Symbols whose name contains `query`, across the open documents and the
 /// `.drone` files beside them.
 pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>, query: &str) -> Value {

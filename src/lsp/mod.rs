@@ -130,6 +130,9 @@ impl Server<'_> {
             | "textDocument/documentSymbol"
             | "textDocument/codeAction"
             | "textDocument/rename"
+            | "textDocument/prepareRename"
+            | "textDocument/documentHighlight"
+            | "textDocument/foldingRange"
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => {
@@ -155,6 +158,12 @@ impl Server<'_> {
                         "textDocument/documentSymbol" => features::symbols(&text, tree),
                         "textDocument/codeAction" => features::code_actions(&uri, &text, params),
                         "textDocument/references" => features::references(&uri, &text, tree, offset(&text)),
+                        "textDocument/documentHighlight" => features::highlights(&text, tree, offset(&text)),
+                        "textDocument/foldingRange" => features::folding_ranges(&text, tree),
+                        "textDocument/prepareRename" => match features::prepare_rename(&text, tree, offset(&text)) {
+                            Ok(range) => range,
+                            Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
+                        },
                         "textDocument/rename" => {
                             let new_name = params["newName"].as_str().unwrap_or_default();
                             match features::rename(&uri, &text, offset(&text), new_name) {
@@ -338,8 +347,10 @@ fn capabilities() -> Value {
             "documentFormattingProvider": true,
             "documentSymbolProvider": true,
             "codeActionProvider": true,
-            "renameProvider": true,
+            "renameProvider": { "prepareProvider": true },
             "referencesProvider": true,
+            "documentHighlightProvider": true,
+            "foldingRangeProvider": true,
             "workspaceSymbolProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
