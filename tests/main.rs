@@ -23,6 +23,7 @@ mod hooks;
 mod hostile;
 mod lsp;
 mod mariadb;
+mod neovim;
 mod policy;
 mod state_tools;
 mod support;

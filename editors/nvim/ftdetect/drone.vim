@@ -1,0 +1,2 @@
+" drone workflows, components and policy packs.
+autocmd BufRead,BufNewFile *.drone setfiletype drone
