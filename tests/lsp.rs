@@ -820,6 +820,32 @@ fn a_broken_file_is_still_checked_where_it_parses() {
     assert_eq!(client.stop(), Some(0));
 }
 
+/// A block whose closing brace is not typed yet (issue 27, item 3) hides nothing: the names
+/// undefined before and after it, and the policy findings of the whole file, show beside the
+/// syntax error, as they will once the brace is back.
+#[test]
+fn an_unclosed_block_hides_no_other_finding() {
+    let store = "component store {\n  input name: string\n\n  resource aws.logs.log_group main {\n    name              = name\n    retention_in_days = 365\n  }\n}\n";
+    let closed = "workflow \"u\" {}\n\nuse \"store.drone\" as lib\n\nlet good = missing_before\n\nphase app {\n  instance lib.store primary {\n    name = \"a\"\n  }\n}\n\nresource aws.s3.bucket open {\n  name = \"u-open-bucket\"\n}\n\noutput where = missing_after\n";
+    let mut s = Session::open_among("user.drone", closed, &[("store.drone", store)], &[]);
+    let whole: Vec<String> = codes(&s.diagnostics);
+    assert!(whole.iter().filter(|c| *c == "drone::resolve::undefined").count() == 2, "{whole:?}");
+    // With the names fixed, the policies speak.
+    let named = closed.replace("missing_before", "\"x\"").replace("missing_after", "good");
+    s.client.change(&s.uri, &named);
+    let findings = codes(&s.client.diagnostics(&s.uri));
+    assert!(findings.iter().any(|c| c == "policy::data.s3_encryption"), "{findings:?}");
+
+    // The instance's closing brace deleted: the phase, and everything after it, is inside it.
+    for (text, expected) in [(closed.to_string(), whole), (named.clone(), findings)] {
+        let broken = text.replacen("    name = \"a\"\n  }\n", "    name = \"a\"\n", 1);
+        s.client.change(&s.uri, &broken);
+        let shown = codes(&s.client.diagnostics(&s.uri));
+        assert_eq!(shown[0], "drone::syntax::unexpected", "{shown:?}");
+        assert_eq!(shown[1..], expected[..], "the same findings as with the brace: {shown:?}");
+    }
+}
+
 #[test]
 fn a_panicking_handler_answers_with_an_error_and_the_server_goes_on() {
     for method in ["textDocument/hover", "textDocument/publishDiagnostics"] {

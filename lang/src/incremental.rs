@@ -78,12 +78,14 @@ pub(crate) fn parse_by_items(file: FileId, text: &str, mut cache: Option<&mut It
             return Parse {
                 module: Module { items: Vec::new(), span: Span::new(file, 0, text.len()) },
                 errors: vec![error],
+                recovered: 0,
             }
         }
     };
     let starts = item_starts(text, &line_starts);
     let mut items = Vec::new();
     let mut errors = Vec::new();
+    let mut recovered = 0;
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
         let chunk = &text[start..end];
@@ -110,7 +112,10 @@ pub(crate) fn parse_by_items(file: FileId, text: &str, mut cache: Option<&mut It
                 tree.shift(file, start as u32);
                 items.extend(tree);
             }
-            Err(error) => errors.push(error),
+            Err(error) => {
+                errors.push(error);
+                recovered += recover(file, text, start, end, &mut items, &mut errors);
+            }
         }
     }
     // The file's span ends where its last item's text does, trailing whitespace
@@ -120,7 +125,98 @@ pub(crate) fn parse_by_items(file: FileId, text: &str, mut cache: Option<&mut It
     let last = starts.last().copied().unwrap_or(0);
     let tail = &text[last..];
     let end = last + crate::trivia::trim_end(tail, &crate::trivia::comments(tail), 0, tail.len());
-    Parse { module: Module { items, span: Span::new(file, 0, end) }, errors }
+    Parse { module: Module { items, span: Span::new(file, 0, end) }, errors, recovered }
+}
+
+/// Reads what it can of the broken item at `start..end` into `items`, and returns how many
+/// broken items it read with their unclosed brackets closed. An unclosed block swallows the items
+/// after it (they are inside its brackets, where no item starts): they are split off again at
+/// the lines that begin an item at the left margin, and parsed (and mended) each on its own.
+fn recover(
+    file: FileId,
+    text: &str,
+    start: usize,
+    end: usize,
+    items: &mut Vec<Item>,
+    errors: &mut Vec<crate::SyntaxError>,
+) -> usize {
+    let lines: Vec<usize> =
+        text[start..end].match_indices('\n').map(|(i, _)| start + i + 1).filter(|&at| at < end).collect();
+    let relative: Vec<usize> = std::iter::once(0).chain(lines.iter().map(|at| at - start)).collect();
+    let mut starts: Vec<usize> = item_starts(&text[start..end], &relative).into_iter().map(|at| start + at).collect();
+    starts.push(end);
+    let mut mended = 0;
+    for (i, pair) in starts.windows(2).enumerate() {
+        let (from, to) = (pair[0], pair[1]);
+        // The broken item itself failed already; the ones split off are parsed afresh.
+        let parsed = if i == 0 { Err(None) } else { crate::lower::parse_items(file, text, from, to).map_err(Some) };
+        let tree = match parsed {
+            Ok(tree) => tree,
+            Err(error) => {
+                errors.extend(error);
+                let Some(tree) = closed(file, text, from, to) else { continue };
+                mended += 1;
+                tree
+            }
+        };
+        let mut tree = tree;
+        tree.shift(file, from as u32);
+        items.extend(tree);
+    }
+    mended
+}
+
+/// The tree of the item at `start..end` with its unclosed brackets closed at its end, when that
+/// is all it lacks; spans as [`crate::lower::parse_items`] gives them.
+fn closed(file: FileId, text: &str, start: usize, end: usize) -> Option<Vec<Item>> {
+    let closers = unclosed(&text[start..end])?;
+    let repaired = format!("{}\n{closers}\n", &text[..end]);
+    crate::lower::parse_items(file, &repaired, start, repaired.len()).ok()
+}
+
+/// The closing brackets `item` lacks, innermost first; `None` when it lacks none, or ends inside
+/// a string, a block comment or a heredoc (no closing bracket would mend those).
+fn unclosed(item: &str) -> Option<String> {
+    let bytes = item.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= bytes.len() {
+                    return None;
+                }
+            }
+            b'#' => i = item[i..].find('\n').map_or(bytes.len(), |n| i + n),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = item[i..].find('\n').map_or(bytes.len(), |n| i + n),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = i + 2 + item[i + 2..].find("*/")? + 1,
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                let tag: String = item[i + 2..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if !tag.is_empty() {
+                    let body = i + 2 + tag.len();
+                    let close = item[body..].lines().position(|l| l.trim() == tag)?;
+                    let skipped: usize = item[body..].lines().take(close + 1).map(|l| l.len() + 1).sum();
+                    i = body + skipped - 1;
+                }
+            }
+            b'{' => open.push('}'),
+            b'[' => open.push(']'),
+            b'(' => open.push(')'),
+            b'}' | b']' | b')' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (!open.is_empty()).then(|| open.iter().rev().map(|c| c.to_string()).collect::<Vec<_>>().join("\n"))
 }
 
 /// Where each item starts: the first at 0, then every top-level line that
@@ -298,5 +394,21 @@ mod tests {
             }
         }
         assert!(whole_ok > 10 && broken > 10, "{whole_ok} whole, {broken} broken");
+    }
+}
+
+#[cfg(test)]
+mod recovery {
+    use super::*;
+
+    #[test]
+    fn an_unclosed_block_is_read_closed() {
+        let text = "let a = 1\n\ninstance lib.store primary {\n  name = \"a\"\n\nresource aws.s3.bucket b {\n  name = \"x\"\n}\n";
+        let parse = parse_by_items(FileId(0), text, None);
+        assert_eq!((parse.errors.len(), parse.recovered), (1, 1), "{:?}", parse.errors);
+        assert_eq!(parse.module.items.len(), 3);
+        assert_eq!(unclosed("x = [1, { a = \"}\" // }\n"), Some("}\n]".to_string()));
+        assert_eq!(unclosed("x = \"open"), None);
+        assert_eq!(unclosed("x = 1"), None);
     }
 }

@@ -66,6 +66,9 @@ pub struct Parse {
     /// Syntax errors: one per item that does not parse (pest stops at the
     /// first error within an item).
     pub errors: Vec<SyntaxError>,
+    /// How many of the broken items are in the tree all the same, read with
+    /// their unclosed brackets closed (an editor's half-typed block).
+    pub recovered: usize,
 }
 
 /// Parses one file's text.

@@ -79,7 +79,9 @@ impl SourceLoader for Overlay<'_> {
 /// Every diagnostic of the document at `path` whose text is `text`; `use`
 /// reads under `root`, and imports that are open are read from `open` (by
 /// canonical path). A file with syntax errors is still checked, item by item,
-/// for what parses: names defined in a broken item are unknown then, so
+/// for what parses. When every broken item only lacks closing brackets, it is
+/// read closed and the file is checked whole (an editor's half-typed block
+/// hides nothing); otherwise names defined in a broken item are unknown, so
 /// unresolved names are not reported.
 pub fn diagnostics(
     uri: &str,
@@ -93,19 +95,24 @@ pub fn diagnostics(
     let index = LineIndex::new(text);
     let loader = Overlay { files: FsLoader { root: root.to_path_buf() }, open };
     let mut written = None;
+    // Whether every broken item of the root was read with its brackets closed.
+    let mut mended = false;
     let (program, load_errors) = drone_lang::load_with(path, text.to_string(), &loader, &mut |file, text| {
         let parsed = caches.items.parse(file, text);
         // The root is parsed first: its tree as written, before components expand.
         if written.is_none() {
             written = Some(parsed.module.clone());
+            mended = !parsed.errors.is_empty() && parsed.recovered == parsed.errors.len();
         }
         parsed
     });
+    // Then the file is checked whole, its syntax errors reported beside what the checks find.
+    let mended = mended && load_errors.iter().all(|e| matches!(e, drone_lang::LoadError::Syntax(_)));
     let written = written.unwrap_or_else(|| Analysis::stopped(Vec::new()).tree);
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
     let doc = Document { uri, file: program.root_file, index: &index, text };
-    let analysis = judge(program, &written, &load_errors, catalog, root, &doc, &mut caches.packs);
+    let analysis = judge(program, &written, &load_errors, mended, catalog, root, &doc, &mut caches.packs);
     Analysis { imports, tree: written, ..analysis }
 }
 
@@ -115,6 +122,7 @@ fn judge(
     mut program: drone_lang::Program,
     written: &Module,
     load_errors: &[drone_lang::LoadError],
+    mended: bool,
     catalog: &Catalog,
     root: &Path,
     doc: &Document<'_>,
@@ -123,7 +131,9 @@ fn judge(
     let Document { file, index, text, .. } = *doc;
     let mut out = Vec::new();
     let errors = drone_lang::check(&program, catalog);
-    if !load_errors.is_empty() {
+    if mended {
+        push(&mut out, load_errors, doc);
+    } else if !load_errors.is_empty() {
         push(&mut out, load_errors, doc);
         let resolved: Vec<_> = errors
             .into_iter()
