@@ -112,8 +112,17 @@ pub fn diagnostics(
     let imports =
         program.imports.values().map(|i| std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone())).collect();
     let doc = Document { uri, file: program.root_file, index: &index, text };
-    let analysis = judge(program, &written, &load_errors, mended, catalog, root, &doc, &mut caches.packs);
-    Analysis { imports, tree: written, ..analysis }
+    // Mended, the syntax errors are reported first and the file is judged as if it had none.
+    let mut syntax = Vec::new();
+    let judged_errors = if mended {
+        push(&mut syntax, &load_errors, &doc);
+        &[][..]
+    } else {
+        &load_errors[..]
+    };
+    let analysis = judge(program, &written, judged_errors, catalog, root, &doc, &mut caches.packs);
+    syntax.extend(analysis.diagnostics);
+    Analysis { imports, tree: written, diagnostics: syntax, ..analysis }
 }
 
 /// The diagnostics of a loaded program, pass by pass as `drone check` runs
@@ -122,7 +131,6 @@ fn judge(
     mut program: drone_lang::Program,
     written: &Module,
     load_errors: &[drone_lang::LoadError],
-    mended: bool,
     catalog: &Catalog,
     root: &Path,
     doc: &Document<'_>,
@@ -131,9 +139,7 @@ fn judge(
     let Document { file, index, text, .. } = *doc;
     let mut out = Vec::new();
     let errors = drone_lang::check(&program, catalog);
-    if mended {
-        push(&mut out, load_errors, doc);
-    } else if !load_errors.is_empty() {
+    if !load_errors.is_empty() {
         push(&mut out, load_errors, doc);
         let resolved: Vec<_> = errors
             .into_iter()
