@@ -390,6 +390,37 @@ fn the_language_server_answers_over_stdio() {
         json!({ "textDocument": { "uri": user_uri }, "position": position(user, "store primary", 2) }),
     );
     assert_eq!(declared["result"]["range"]["start"], position(component, "store {", 0), "{declared}");
+    // The component open in the editor, three lines added on top and a new output, unsaved:
+    // definition, completion and hover read it as the diagnostics do, not the file on disk.
+    let edited = format!(
+        "// The store.\n// Its log group.\n\n{}",
+        component.replace("\n}\n", "\n  output retention = aws.logs.log_group.main.retention_in_days\n}\n")
+    );
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": store_uri, "languageId": "drone", "version": 1, "text": edited } }),
+    );
+    let _ = client.diagnostics(&store_uri);
+    let output = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": user_uri }, "position": position(user, "group_name", 3) }),
+    );
+    assert_eq!(output["result"]["range"]["start"], position(&edited, "group_name", 0), "{output}");
+    let typed = user.replace("output where = store.primary.group_name", "output where = store.primary.");
+    client.change(&user_uri, &typed);
+    let _ = client.diagnostics(&user_uri);
+    let labels = client.completion_labels(&user_uri, position(&typed, "store.primary.", 14));
+    assert!(labels.contains(&"retention".to_string()) && labels.contains(&"group_name".to_string()), "{labels:?}");
+    let hovered = typed.replace("store.primary.", "store.primary.retention");
+    client.change(&user_uri, &hovered);
+    let _ = client.diagnostics(&user_uri);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": user_uri }, "position": position(&hovered, "primary.retention", 9) }),
+    );
+    assert!(hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.contains("output `retention`")), "{hover}");
+    client.change(&user_uri, user);
+    let _ = client.diagnostics(&user_uri);
 
     // Symbols and formatting.
     let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));

@@ -21,6 +21,17 @@ pub struct Context<'c> {
     pub rules: &'c [Rule],
     /// Its params' and lets' values with their types, from the last analysis.
     pub values: &'c std::collections::BTreeMap<String, String>,
+    /// The open documents' texts, by canonical path: an import open in the editor is read as it
+    /// is there, saved or not, as the diagnostics read it.
+    pub open: &'c std::collections::BTreeMap<std::path::PathBuf, String>,
+}
+
+impl Context<'_> {
+    /// The text of the file at `path`: the editor's when it is open, else the disk's.
+    fn source(&self, path: &std::path::Path) -> Option<String> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.open.get(&canonical).cloned().or_else(|| std::fs::read_to_string(path).ok())
+    }
 }
 
 /// Another file's syntax tree, when it parses (the open document's comes
@@ -99,7 +110,7 @@ fn word_at(text: &str, offset: usize) -> &str {
 
 /// Docs for the resource type, attribute, function, let or param under the cursor.
 pub fn hover(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
-    let (catalog, file) = (cx.catalog, cx.file);
+    let catalog = cx.catalog;
     let index = LineIndex::new(text);
     let word = word_at(text, offset);
     let markdown = |value: String| json!({ "contents": { "kind": "markdown", "value": value } });
@@ -110,7 +121,7 @@ pub fn hover(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Va
         return rule;
     }
     if let Some((instance, output)) = word.rsplit_once('.') {
-        let value = instance_output_values(text, module, instance, file)
+        let value = instance_output_values(text, module, instance, cx)
             .and_then(|outputs| outputs.into_iter().find(|(name, _)| name == output));
         if let Some((name, value)) = value {
             return markdown(format!("output `{name}` of `{instance}` = `{value}`"));
@@ -180,7 +191,7 @@ fn presence(p: Presence) -> &'static str {
 
 /// Resource types after `resource`, a block's attributes inside it.
 pub fn completion(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
-    let (catalog, file) = (cx.catalog, cx.file);
+    let catalog = cx.catalog;
     let offset = offset.min(text.len());
     // A space typed in a comment triggers completion as one typed in code does: nothing is offered.
     if in_comment(text, offset) {
@@ -204,7 +215,7 @@ pub fn completion(text: &str, module: &Module, offset: usize, cx: &Context<'_>) 
         let prefix =
             text[..offset].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or("");
         let (path, _) = prefix.rsplit_once('.').unwrap_or((prefix, ""));
-        if let Some(outputs) = instance_outputs(text, module, path, file) {
+        if let Some(outputs) = instance_outputs(text, module, path, cx) {
             let items: Vec<Value> =
                 outputs.into_iter().map(|o| json!({ "label": o, "kind": 10, "detail": "output" })).collect();
             return json!({ "isIncomplete": false, "items": items });
@@ -322,17 +333,12 @@ fn one_of<'t>(attribute: &str, ty: &'t Type, name: &str) -> Option<&'t Vec<Strin
 
 /// The outputs of the instance `COMPONENT.INSTANCE` (`path`), from the
 /// component's declaration in this file or in the one its `use` imports.
-fn instance_outputs(text: &str, module: &Module, path: &str, file: &std::path::Path) -> Option<Vec<String>> {
-    instance_output_values(text, module, path, file).map(|outputs| outputs.into_iter().map(|(name, _)| name).collect())
+fn instance_outputs(text: &str, module: &Module, path: &str, cx: &Context<'_>) -> Option<Vec<String>> {
+    instance_output_values(text, module, path, cx).map(|outputs| outputs.into_iter().map(|(name, _)| name).collect())
 }
 
 /// The outputs of the instance `COMPONENT.INSTANCE` (`path`) with their expressions as written.
-fn instance_output_values(
-    text: &str,
-    module: &Module,
-    path: &str,
-    file: &std::path::Path,
-) -> Option<Vec<(String, String)>> {
+fn instance_output_values(text: &str, module: &Module, path: &str, cx: &Context<'_>) -> Option<Vec<(String, String)>> {
     let (component, instance) = path.split_once('.')?;
     let found: Vec<String> =
         instance_named(module, component, instance)?.component.iter().map(|c| c.name.clone()).collect();
@@ -357,7 +363,7 @@ fn instance_output_values(
     match found.as_slice() {
         [_] => outputs_of(module, text),
         [alias, _] => {
-            let imported = std::fs::read_to_string(imported_file(module, alias, file)?).ok()?;
+            let imported = cx.source(&imported_file(module, alias, cx.file)?)?;
             outputs_of(&parse(&imported)?, &imported)
         }
         _ => None,
@@ -380,14 +386,14 @@ fn declared_names(text: &str, type_name: &str) -> Vec<String> {
 
 /// Where the resource, let or param under the cursor is declared: in this
 /// document, or for `alias.name` in the file `use "..." as alias` imports.
-pub fn definition(uri: &str, path: &std::path::Path, text: &str, module: &Module, offset: usize) -> Value {
+pub fn definition(uri: &str, text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
     let word = word_at(text, offset);
-    if let Some(found) = component_definition(uri, path, text, module, word) {
+    if let Some(found) = component_definition(uri, text, module, word, cx) {
         return found;
     }
     if let Some((alias, name)) = word.split_once('.') {
-        if let Some(file) = imported_file(module, alias, path) {
-            let Ok(imported_text) = std::fs::read_to_string(&file) else { return Value::Null };
+        if let Some(file) = imported_file(module, alias, cx.file) {
+            let Some(imported_text) = cx.source(&file) else { return Value::Null };
             let Some(imported) = parse(&imported_text) else { return Value::Null };
             let name = name.split('.').next().unwrap_or(name);
             let target = format!("file://{}", file.display());
@@ -400,7 +406,7 @@ pub fn definition(uri: &str, path: &std::path::Path, text: &str, module: &Module
 /// For `COMPONENT.INSTANCE.output` (or the component named in an `instance`
 /// block), the output (or the component) where it is declared: in this file,
 /// or in the file the instance's `alias.component` imports.
-fn component_definition(uri: &str, path: &std::path::Path, text: &str, module: &Module, word: &str) -> Option<Value> {
+fn component_definition(uri: &str, text: &str, module: &Module, word: &str, cx: &Context<'_>) -> Option<Value> {
     let parts: Vec<&str> = word.split('.').collect();
     let instance = flatten(&module.items).into_iter().find_map(|item| match item {
         Item::Instance(i) => {
@@ -417,8 +423,8 @@ fn component_definition(uri: &str, path: &std::path::Path, text: &str, module: &
     // The file the component is in: an import's, or this one.
     let (target_uri, target_text) = match component_path.first().filter(|_| component_path.len() == 2) {
         Some(alias) => {
-            let file = imported_file(module, alias, path)?;
-            (format!("file://{}", file.display()), std::fs::read_to_string(&file).ok()?)
+            let file = imported_file(module, alias, cx.file)?;
+            (format!("file://{}", file.display()), cx.source(&file)?)
         }
         None => (uri.to_string(), text.to_string()),
     };

@@ -147,14 +147,16 @@ impl Server<'_> {
                         rules => rules,
                     };
                     let values = &analysis.values;
-                    let cx = features::Context { catalog: self.catalog, file: &path, rules, values };
+                    let open: BTreeMap<PathBuf, String> =
+                        self.documents.iter().map(|(u, t)| (canonical(&path_of(u)), t.clone())).collect();
+                    let cx = features::Context { catalog: self.catalog, file: &path, rules, values, open: &open };
                     Ok(match method {
                         "textDocument/hover" => with_findings(
                             features::hover(&text, tree, offset(&text), &cx),
                             self.finding_hover(&uri, &params["position"]),
                         ),
                         "textDocument/completion" => features::completion(&text, tree, offset(&text), &cx),
-                        "textDocument/definition" => features::definition(&uri, &path, &text, tree, offset(&text)),
+                        "textDocument/definition" => features::definition(&uri, &text, tree, offset(&text), &cx),
                         "textDocument/documentSymbol" => features::symbols(&text, tree),
                         "textDocument/codeAction" => features::code_actions(&uri, &text, params),
                         "textDocument/references" => features::references(&uri, &text, tree, offset(&text)),
