@@ -1173,3 +1173,37 @@ fn components_have_symbols_references_and_rename() {
     s.client.change(&s.uri, &after);
     assert!(s.client.diagnostics(&s.uri).is_empty(), "the renamed component checks clean");
 }
+
+/// The position encoding is negotiated: UTF-8 when the client offers it (columns count bytes,
+/// no conversion on either side), else the protocol's UTF-16.
+#[test]
+fn positions_count_bytes_when_the_client_offers_utf8() {
+    let text = "let name = \"x\"\nlet tags = { \"clé🔑\" = nmae }\n";
+    let line = &text[text.find("let tags").expect("line")..];
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("enc.drone");
+    std::fs::write(&path, text).expect("write");
+    let uri = format!("file://{}", path.display());
+    for (offered, encoding, column) in [
+        (json!(["utf-8", "utf-16"]), "utf-8", line.find("nmae").expect("name")),
+        (json!(["utf-16"]), "utf-16", line[..line.find("nmae").expect("name")].encode_utf16().count()),
+    ] {
+        let mut client = Client::start();
+        let init = client.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": { "general": { "positionEncodings": offered } } }),
+        );
+        assert_eq!(init["result"]["capabilities"]["positionEncoding"], encoding, "{init}");
+        let diagnostics = client.open(&uri, text);
+        assert_eq!(diagnostics[0]["range"]["start"], json!({ "line": 1, "character": column }), "{diagnostics:#?}");
+        // The did-you-mean fix lands on the name in either.
+        let actions = client.code_actions(&uri, &diagnostics);
+        let edit = &actions[0]["edit"]["changes"][uri.as_str()][0];
+        assert_eq!(
+            (&edit["range"]["start"]["character"], &edit["newText"]),
+            (&json!(column), &json!("name")),
+            "{edit}"
+        );
+        assert_eq!(client.stop(), Some(0));
+    }
+}

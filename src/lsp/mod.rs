@@ -114,7 +114,13 @@ impl Server<'_> {
             "initialize" => {
                 let folder = params["workspaceFolders"][0]["uri"].as_str().or(params["rootUri"].as_str());
                 self.client_root = folder.map(|uri| canonical(&path_of(uri)));
-                Ok(capabilities())
+                // Bytes when the client offers them: no conversion on either side.
+                let offered = params["capabilities"]["general"]["positionEncodings"].as_array();
+                let utf8 = offered.is_some_and(|e| e.iter().any(|e| e == "utf-8"));
+                text::count_bytes(utf8);
+                let mut answer = capabilities();
+                answer["capabilities"]["positionEncoding"] = json!(if utf8 { "utf-8" } else { "utf-16" });
+                Ok(answer)
             }
             "workspace/symbol" => {
                 Ok(features::workspace_symbols(&self.documents, params["query"].as_str().unwrap_or("")))

@@ -1,5 +1,20 @@
 //! Positions as the protocol counts them (lines, and UTF-16 code units in a
-//! line) and byte offsets as spans count them, and edits between them.
+//! line, or bytes when the client offers UTF-8 at `initialize`) and byte
+//! offsets as spans count them, and edits between them.
+
+use std::cell::Cell;
+
+thread_local! {
+    /// Whether this session counts a line's characters in bytes (the negotiated `utf-8`
+    /// position encoding); else in UTF-16 code units, the protocol's default. The server
+    /// answers one client, on one thread.
+    static UTF8: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Counts positions in bytes (`true`, the `utf-8` encoding) or UTF-16 code units from now on.
+pub fn count_bytes(utf8: bool) {
+    UTF8.with(|u| u.set(utf8));
+}
 
 /// Where each line of a text starts.
 pub struct LineIndex<'t> {
@@ -20,7 +35,8 @@ impl<'t> LineIndex<'t> {
         let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.starts[line];
         let prefix = self.text.get(start..offset).unwrap_or("");
-        serde_json::json!({ "line": line, "character": prefix.encode_utf16().count() })
+        let character = if UTF8.with(Cell::get) { prefix.len() } else { prefix.encode_utf16().count() };
+        serde_json::json!({ "line": line, "character": character })
     }
 
     /// The byte offset of a protocol position (clamped to the text).
@@ -29,6 +45,15 @@ impl<'t> LineIndex<'t> {
         let character = position["character"].as_u64().unwrap_or(0) as usize;
         let Some(&start) = self.starts.get(line) else { return self.text.len() };
         let end = self.starts.get(line + 1).map_or(self.text.len(), |&e| e);
+        if UTF8.with(Cell::get) {
+            // A byte inside a character, or past the line's end, means the character's start.
+            let within = &self.text[start..end];
+            let mut at = character.min(within.trim_end_matches('\n').len());
+            while !within.is_char_boundary(at) {
+                at -= 1;
+            }
+            return start + at;
+        }
         let mut units = 0;
         for (i, c) in self.text[start..end].char_indices() {
             if units >= character || c == '\n' {
@@ -75,5 +100,19 @@ mod tests {
         let change = serde_json::json!({ "range": { "start": { "line": 1, "character": 4 }, "end": { "line": 1, "character": 5 } }, "text": "22" });
         apply(&mut edited, &change);
         assert_eq!(edited, "a = \"é😀\"\nb = 22\n");
+    }
+
+    #[test]
+    fn with_utf8_negotiated_positions_count_bytes() {
+        count_bytes(true);
+        let text = "a = \"é😀\"\nb = 1\n";
+        let index = LineIndex::new(text);
+        let after_emoji = text.find("😀").unwrap_or(0) + '😀'.len_utf8();
+        assert_eq!(index.position(after_emoji), serde_json::json!({ "line": 0, "character": after_emoji }));
+        assert_eq!(index.offset(&serde_json::json!({ "line": 0, "character": after_emoji })), after_emoji);
+        // Inside the emoji: its start.
+        assert_eq!(index.offset(&serde_json::json!({ "line": 0, "character": after_emoji - 1 })), after_emoji - 4);
+        assert_eq!(index.offset(&serde_json::json!({ "line": 0, "character": 99 })), text.find('\n').unwrap_or(0));
+        count_bytes(false);
     }
 }
