@@ -1207,3 +1207,28 @@ fn positions_count_bytes_when_the_client_offers_utf8() {
         assert_eq!(client.stop(), Some(0));
     }
 }
+
+/// Signature help for built-in functions: the signature, its documentation, and the argument
+/// the cursor is at (nested calls and strings stepped over); none outside a call.
+#[test]
+fn signature_help_names_the_argument_being_typed() {
+    let text = "let cidr = \"10.0.0.0/16\"\nlet a = cidrsubnet(cidr, 8, length([\"x,y\", 2]))\nlet b = 1\n";
+    let mut s = Session::open("sig.drone", text, &[]);
+    let help = |s: &mut Session, needle: &str, after: usize| {
+        s.client.request(
+            "textDocument/signatureHelp",
+            json!({ "textDocument": { "uri": s.uri }, "position": position(text, needle, after) }),
+        )["result"]
+            .clone()
+    };
+    let first = help(&mut s, "cidrsubnet(cidr", 11);
+    assert!(first["signatures"][0]["label"].as_str().is_some_and(|l| l.starts_with("cidrsubnet(")), "{first}");
+    assert_eq!(first["activeParameter"], 0, "{first}");
+    assert_eq!(help(&mut s, ", 8,", 3)["activeParameter"], 1);
+    // Inside `length(...)`: its own signature; after it, cidrsubnet's third argument.
+    let inner = help(&mut s, "\"x,y\"", 3);
+    assert!(inner["signatures"][0]["label"].as_str().is_some_and(|l| l.starts_with("length(")), "{inner}");
+    assert_eq!(inner["activeParameter"], 0, "the comma inside the string is no separator: {inner}");
+    assert_eq!(help(&mut s, "2]))", 3)["activeParameter"], 2);
+    assert_eq!(help(&mut s, "let b", 6), Value::Null);
+}

@@ -799,6 +799,56 @@ pub fn folding_ranges(text: &str, module: &Module) -> Value {
     Value::Array(out)
 }
 
+/// The signature of the built-in function whose call the cursor is inside (the innermost), with
+/// the argument it is at; `null` elsewhere.
+pub fn signature_help(text: &str, offset: usize, cx: &Context<'_>) -> Value {
+    let before = &text[..offset.min(text.len())];
+    // The brackets open at the cursor, each with the commas met inside it (strings and comments
+    // stepped over); the innermost `(` is the call.
+    let mut open: Vec<(char, usize, usize)> = Vec::new();
+    let mut chars = before.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '#' => while chars.next_if(|(_, c)| *c != '\n').is_some() {},
+            '/' if chars.peek().is_some_and(|(_, c)| *c == '/') => {
+                while chars.next_if(|(_, c)| *c != '\n').is_some() {}
+            }
+            '(' | '[' | '{' => open.push((c, i, 0)),
+            ')' | ']' | '}' => {
+                open.pop();
+            }
+            ',' => {
+                if let Some(top) = open.last_mut() {
+                    top.2 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(&(_, open, commas)) = open.iter().rev().find(|(c, ..)| *c == '(') else { return Value::Null };
+    let name = word_at(text, open);
+    let Some(f) = cx.catalog.function(name) else { return Value::Null };
+    let label = format!("{}({}) -> {}", f.name, f.params.join(", "), f.returns);
+    let parameters: Vec<Value> = f.params.iter().map(|p| json!({ "label": p })).collect();
+    let active = commas.min(f.params.len().saturating_sub(1));
+    json!({
+        "signatures": [{ "label": label, "documentation": f.doc, "parameters": parameters }],
+        "activeSignature": 0,
+        "activeParameter": active,
+    })
+}
+
 /// Symbols whose name contains `query`, across the open documents and the
 /// `.drone` files beside them.
 pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>, query: &str) -> Value {

@@ -139,6 +139,7 @@ impl Server<'_> {
             | "textDocument/prepareRename"
             | "textDocument/documentHighlight"
             | "textDocument/foldingRange"
+            | "textDocument/signatureHelp"
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => {
@@ -168,6 +169,7 @@ impl Server<'_> {
                         "textDocument/references" => features::references(&uri, &text, tree, offset(&text)),
                         "textDocument/documentHighlight" => features::highlights(&text, tree, offset(&text)),
                         "textDocument/foldingRange" => features::folding_ranges(&text, tree),
+                        "textDocument/signatureHelp" => features::signature_help(&text, offset(&text), &cx),
                         "textDocument/prepareRename" => match features::prepare_rename(&text, tree, offset(&text)) {
                             Ok(range) => range,
                             Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
@@ -359,6 +361,7 @@ fn capabilities() -> Value {
             "referencesProvider": true,
             "documentHighlightProvider": true,
             "foldingRangeProvider": true,
+            "signatureHelpProvider": { "triggerCharacters": ["(", ","] },
             "workspaceSymbolProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
