@@ -1232,3 +1232,45 @@ fn signature_help_names_the_argument_being_typed() {
     assert_eq!(help(&mut s, "2]))", 3)["activeParameter"], 2);
     assert_eq!(help(&mut s, "let b", 6), Value::Null);
 }
+
+/// Semantic tokens colour a file for editors without a grammar: decoded from the protocol's
+/// relative form, each word has the type the legend names.
+#[test]
+fn semantic_tokens_colour_what_each_word_is() {
+    let text = "// Logs.\nparam days: list(number) = [30]\n\n@allow(data.log_retention, reason = \"short\")\nresource aws.logs.log_group app {\n  name              = \"/app\"\n  retention_in_days = length(days) > 0 ? 1 : 2\n  tags              = { team = \"é\" }\n}\n";
+    let mut s = Session::open("tok.drone", text, &[]);
+    let init_legend = {
+        let mut client = Client::start();
+        let init = client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+        assert_eq!(client.stop(), Some(0));
+        init["result"]["capabilities"]["semanticTokensProvider"]["legend"]["tokenTypes"].clone()
+    };
+    let legend: Vec<String> =
+        init_legend.as_array().expect("legend").iter().filter_map(|t| t.as_str().map(String::from)).collect();
+    let answer = s.client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": s.uri } }));
+    let data: Vec<u64> = answer["result"]["data"].as_array().expect("data").iter().filter_map(Value::as_u64).collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut line, mut start) = (0u64, 0u64);
+    let mut tokens = Vec::new();
+    for t in data.chunks(5) {
+        line += t[0];
+        start = if t[0] == 0 { start + t[1] } else { t[1] };
+        // UTF-16 columns; every token here is on an ASCII stretch of its line.
+        let word: String = lines[line as usize].chars().skip(start as usize).take(t[2] as usize).collect();
+        tokens.push((word, legend[t[3] as usize].clone(), t[4]));
+    }
+    let kind = |word: &str| tokens.iter().find(|(w, ..)| w == word).map(|(_, k, m)| (k.as_str(), *m));
+    assert_eq!(kind("// Logs."), Some(("comment", 0)), "{tokens:?}");
+    assert_eq!(kind("param"), Some(("keyword", 0)));
+    assert_eq!(kind("days"), Some(("variable", 1)), "a declaration: {tokens:?}");
+    assert_eq!(kind("list"), Some(("type", 0)), "{tokens:?}");
+    assert_eq!(kind("number"), Some(("type", 0)), "{tokens:?}");
+    assert_eq!(kind("30"), Some(("number", 0)));
+    assert_eq!(kind("@allow"), Some(("decorator", 0)));
+    assert_eq!(kind("aws.logs.log_group"), Some(("type", 0)), "{tokens:?}");
+    assert_eq!(kind("app"), Some(("variable", 1)));
+    assert_eq!(kind("name"), Some(("property", 0)));
+    assert_eq!(kind("\"/app\""), Some(("string", 0)));
+    assert_eq!(kind("length"), Some(("function", 0)));
+    assert_eq!(kind("team"), Some(("property", 0)), "a map key: {tokens:?}");
+}

@@ -12,6 +12,7 @@ mod fixes;
 mod framing;
 mod refs;
 mod text;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -140,6 +141,7 @@ impl Server<'_> {
             | "textDocument/documentHighlight"
             | "textDocument/foldingRange"
             | "textDocument/signatureHelp"
+            | "textDocument/semanticTokens/full"
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => {
@@ -170,6 +172,7 @@ impl Server<'_> {
                         "textDocument/documentHighlight" => features::highlights(&text, tree, offset(&text)),
                         "textDocument/foldingRange" => features::folding_ranges(&text, tree),
                         "textDocument/signatureHelp" => features::signature_help(&text, offset(&text), &cx),
+                        "textDocument/semanticTokens/full" => tokens::full(&text),
                         "textDocument/prepareRename" => match features::prepare_rename(&text, tree, offset(&text)) {
                             Ok(range) => range,
                             Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
@@ -362,6 +365,7 @@ fn capabilities() -> Value {
             "documentHighlightProvider": true,
             "foldingRangeProvider": true,
             "signatureHelpProvider": { "triggerCharacters": ["(", ","] },
+            "semanticTokensProvider": { "legend": tokens::legend(), "full": true },
             "workspaceSymbolProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
