@@ -14,7 +14,7 @@ use crate::shift::Shift;
 use crate::span::{FileId, Span};
 
 /// Keywords that begin a top-level item.
-const ITEM_KEYWORDS: &[&str] = &[
+pub const ITEM_KEYWORDS: &[&str] = &[
     "workflow",
     "param",
     "let",
@@ -178,9 +178,26 @@ fn closed(file: FileId, text: &str, start: usize, end: usize) -> Option<Vec<Item
 /// a string, a block comment or a heredoc (no closing bracket would mend those).
 fn unclosed(item: &str) -> Option<String> {
     let bytes = item.as_bytes();
+    let comments = crate::trivia::comments(item);
+    let mut comments = comments.iter().peekable();
     let mut open = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        if let Some(&(start, end)) = comments.next_if(|(start, _)| *start == i) {
+            if item[start..].starts_with("/*") && !item[start..end].ends_with("*/") {
+                return None;
+            }
+            i = end;
+            continue;
+        }
+        if let Some(end) = crate::trivia::heredoc_end(item, i) {
+            // An unclosed heredoc runs to the end.
+            if end == item.len() {
+                return None;
+            }
+            i = end;
+            continue;
+        }
         match bytes[i] {
             b'"' => {
                 i += 1;
@@ -189,21 +206,6 @@ fn unclosed(item: &str) -> Option<String> {
                 }
                 if i >= bytes.len() {
                     return None;
-                }
-            }
-            b'#' => i = item[i..].find('\n').map_or(bytes.len(), |n| i + n),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = item[i..].find('\n').map_or(bytes.len(), |n| i + n),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => i = i + 2 + item[i + 2..].find("*/")? + 1,
-            b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                let tag: String = item[i + 2..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
-                    .collect();
-                if !tag.is_empty() {
-                    let body = i + 2 + tag.len();
-                    let close = item[body..].lines().position(|l| l.trim() == tag)?;
-                    let skipped: usize = item[body..].lines().take(close + 1).map(|l| l.len() + 1).sum();
-                    i = body + skipped - 1;
                 }
             }
             b'{' => open.push('}'),

@@ -23,39 +23,9 @@ const FUNCTION: u32 = 7;
 const DECORATOR: u32 = 8;
 const DECLARATION: u32 = 1;
 
-const KEYWORDS: &[&str] = &[
-    "workflow",
-    "param",
-    "let",
-    "provider",
-    "resource",
-    "output",
-    "phase",
-    "use",
-    "for",
-    "in",
-    "if",
-    "else",
-    "policy",
-    "flag",
-    "moved",
-    "component",
-    "instance",
-    "input",
-    "task",
-    "step",
-    "hook",
-    "after",
-    "before",
-    "as",
-    "create",
-    "update",
-    "delete",
-    "destroy",
-    "true",
-    "false",
-    "null",
-];
+/// Keywords beside those that begin an item.
+const KEYWORDS: &[&str] =
+    &["in", "else", "input", "after", "before", "as", "create", "update", "delete", "destroy", "true", "false", "null"];
 /// Words that name a type after `:`.
 const TYPE_WORDS: &[&str] = &["string", "number", "bool", "list", "map", "any"];
 /// Keywords after which the next word is the declared name (and, for these, a type comes first).
@@ -181,7 +151,7 @@ fn lex(text: &str) -> Vec<Token> {
                 } else if want_name {
                     want_name = false;
                     (VARIABLE, DECLARATION)
-                } else if KEYWORDS.contains(&word) {
+                } else if KEYWORDS.contains(&word) || drone_lang::incremental::ITEM_KEYWORDS.contains(&word) {
                     want_type = TYPED_DECLARATIONS.contains(&word);
                     want_name = DECLARATIONS.contains(&word);
                     (KEYWORD, 0)
