@@ -1274,3 +1274,32 @@ fn semantic_tokens_colour_what_each_word_is() {
     assert_eq!(kind("length"), Some(("function", 0)));
     assert_eq!(kind("team"), Some(("property", 0)), "a map key: {tokens:?}");
 }
+
+/// A space the editor sends as a completion trigger opens a list only where a space starts
+/// something to complete (a resource type after `resource`, a value after `=` or `,`), not while
+/// `=` signs are aligned or a string is written; asked for explicitly, completion still answers.
+#[test]
+fn a_space_triggers_completion_only_where_something_starts() {
+    let text = "resource aws.logs.log_group app {\n  name              = \"a b \"\n  retention_in_days = length([1, 2])\n}\n\nresource \n";
+    let mut s = Session::open("space.drone", text, &[]);
+    let by_space = |s: &mut Session, needle: &str, after: usize| -> Vec<String> {
+        let reply = s.client.request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": s.uri }, "position": position(text, needle, after), "context": { "triggerKind": 2, "triggerCharacter": " " } }),
+        );
+        reply["result"]["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["label"].as_str().map(String::from))
+            .collect()
+    };
+    assert!(by_space(&mut s, "\nresource \n", 10).contains(&"aws.s3.bucket".to_string()));
+    assert!(by_space(&mut s, "= length", 2).contains(&"length".to_string()), "a value starts after `= `");
+    assert!(by_space(&mut s, "[1, 2]", 4).contains(&"length".to_string()), "and after `, `");
+    assert_eq!(by_space(&mut s, "name   ", 5), Vec::<String>::new(), "aligning the `=`");
+    assert_eq!(by_space(&mut s, "\"a b \"", 3), Vec::<String>::new(), "inside a string");
+    // Asked for (no trigger), the block's attributes are offered where the space was.
+    let asked = s.client.completion_labels(&s.uri, position(text, "name   ", 5));
+    assert!(asked.contains(&"retention_in_days".to_string()), "{asked:?}");
+}

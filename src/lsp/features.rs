@@ -189,13 +189,25 @@ fn presence(p: Presence) -> &'static str {
     }
 }
 
-/// Resource types after `resource`, a block's attributes inside it.
-pub fn completion(text: &str, module: &Module, offset: usize, cx: &Context<'_>) -> Value {
+/// Resource types after `resource`, a block's attributes inside it. A space the editor sent as a
+/// trigger (`space`) asks only where a space starts something to complete: a resource type after
+/// `resource`, a value after `=` or `,`; elsewhere (aligning `=` signs, writing a string) it gets
+/// nothing, so the editor opens no list.
+pub fn completion(text: &str, module: &Module, offset: usize, space: bool, cx: &Context<'_>) -> Value {
     let catalog = cx.catalog;
     let offset = offset.min(text.len());
+    let nothing = json!({ "isIncomplete": false, "items": [] });
     // A space typed in a comment triggers completion as one typed in code does: nothing is offered.
     if in_comment(text, offset) {
-        return json!({ "isIncomplete": false, "items": [] });
+        return nothing;
+    }
+    if space {
+        let line = &text[text[..offset].rfind('\n').map_or(0, |i| i + 1)..offset];
+        let in_string = line.matches('"').count() % 2 == 1;
+        let starts_something = ["resource ", "= ", ", "].iter().any(|s| line.trim_start().ends_with(s));
+        if in_string || !starts_something {
+            return nothing;
+        }
     }
     if let Some(rules) = allow_completion(text, offset, cx.rules) {
         return rules;

@@ -164,7 +164,10 @@ impl Server<'_> {
                             features::hover(&text, tree, offset(&text), &cx),
                             self.finding_hover(&uri, &params["position"]),
                         ),
-                        "textDocument/completion" => features::completion(&text, tree, offset(&text), &cx),
+                        "textDocument/completion" => {
+                            let space = params["context"]["triggerCharacter"] == " ";
+                            features::completion(&text, tree, offset(&text), space, &cx)
+                        }
                         "textDocument/definition" => features::definition(&uri, &text, tree, offset(&text), &cx),
                         "textDocument/documentSymbol" => features::symbols(&text, tree),
                         "textDocument/codeAction" => features::code_actions(&uri, &text, params),
