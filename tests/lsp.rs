@@ -968,6 +968,27 @@ fn findings_inside_an_imported_component_show_on_its_instance() {
         hover["result"]["contents"]["value"].as_str().is_some_and(|v| v.contains("data.ecr_scan_on_push")),
         "{hover}"
     );
+
+    // The component open beside it: the findings show in its own buffer too, on the block, with
+    // their quick fixes there (the mechanical one, and `@allow` above the block).
+    let comp_uri = format!("file://{}", _dir.path().join("comp.drone").display());
+    let own = client.open(&comp_uri, component);
+    assert_eq!(codes(&own), ["policy::data.ecr_immutable_tags", "policy::data.ecr_scan_on_push"], "{own:#?}");
+    for finding in &own {
+        assert_eq!(finding["range"]["start"]["line"], 3, "{finding:#}");
+        let message = finding["message"].as_str().unwrap_or_default();
+        assert!(message.contains("(through instance `registry.primary` of main.drone)"), "{message}");
+    }
+    let actions = client.code_actions(&comp_uri, &own[1..]);
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(titles.iter().any(|t| t.starts_with("Allow")), "{titles:?}");
+    let fix = actions.iter().find(|a| !a["title"].as_str().unwrap_or_default().starts_with("Allow")).expect("a fix");
+    let fixed = apply_edits(component, fix["edit"]["changes"][comp_uri.as_str()].as_array().expect("edits"));
+    assert!(fixed.contains("scan_on_push = true"), "{fixed}");
+    // Fixed in the component, the workflow's finding goes, and the component's with it.
+    client.change(&comp_uri, &fixed);
+    let after: Vec<String> = codes(&client.diagnostics(&uri));
+    assert_eq!(after, ["policy::data.ecr_immutable_tags"], "{after:?}");
     assert_eq!(client.stop(), Some(0));
 }
 

@@ -44,6 +44,9 @@ pub struct Analysis {
     /// Its tree as written (the items that parse, before components expand),
     /// which requests read until the next change.
     pub tree: Module,
+    /// Findings about what its instances brought in, placed in the imported file that declares
+    /// them (by canonical path): shown in that file's own buffer when it is open.
+    pub elsewhere: BTreeMap<PathBuf, Vec<Value>>,
 }
 
 impl Analysis {
@@ -55,6 +58,7 @@ impl Analysis {
             rules: Vec::new(),
             values: BTreeMap::new(),
             tree: Module { items: Vec::new(), span: drone_lang::Span::new(FileId(0), 0, 0) },
+            elsewhere: BTreeMap::new(),
         }
     }
 }
@@ -178,6 +182,7 @@ fn judge(
     let values = values_of(&program, &model, catalog, &cx);
     let mut loaded = Loaded { program, model, scripts };
     let mut rules = Vec::new();
+    let mut elsewhere: BTreeMap<PathBuf, Vec<Value>> = BTreeMap::new();
     if let Ok(report) = crate::policies::evaluate_with(&mut loaded, catalog, &Default::default(), packs) {
         for finding in &report.findings {
             let rule = report.rules.iter().find(|r| r.id == finding.rule);
@@ -214,10 +219,19 @@ fn judge(
                 (finding.span, String::new())
             } else {
                 // In a component another file declares: shown on the instance that
-                // brought the resource in, as an import's errors show on its `use`.
-                // Those suppressed there stay there.
+                // brought the resource in, as an import's errors show on its `use`, and in
+                // that file's own buffer. Those suppressed there stay there.
                 let found = instance_of(written, &finding.address).filter(|_| finding.active());
                 let Some((instance, name)) = found else { continue };
+                if let Some((path, mut placed)) = in_its_file(&loaded, finding, rule, catalog, data.clone(), &name, doc)
+                {
+                    placed["severity"] = json!(severity);
+                    placed["code"] = json!(format!("policy::{}", finding.rule));
+                    placed["source"] = json!("drone");
+                    placed["message"] =
+                        json!(format!("{}{note}{help}", placed["message"].as_str().unwrap_or_default()));
+                    elsewhere.entry(path).or_default().push(placed);
+                }
                 (instance, format!(" (in instance `{name}`, declared in another file)"))
             };
             out.push(json!({
@@ -231,7 +245,40 @@ fn judge(
         }
         rules = report.rules;
     }
-    Analysis { rules, values, ..Analysis::stopped(out) }
+    Analysis { rules, values, elsewhere, ..Analysis::stopped(out) }
+}
+
+/// A finding about a resource an imported file declares, placed in that file: its canonical
+/// path, and the diagnostic in its positions (range, message, and data with the `@allow` place
+/// and the mechanical fix there), for its own buffer.
+fn in_its_file(
+    loaded: &Loaded,
+    finding: &drone_engine::policy::Finding,
+    rule: Option<&Rule>,
+    catalog: &Catalog,
+    mut data: Value,
+    instance: &str,
+    doc: &Document<'_>,
+) -> Option<(PathBuf, Value)> {
+    let file = finding.span.file;
+    let source = loaded.program.sources.get(file)?;
+    let import = loaded.program.imports.values().find(|i| i.module.span.file == file)?;
+    // Expansion took the components out of the import's tree: the file is read again for its blocks.
+    let module = drone_lang::parse(file, &source.text).module;
+    let index = LineIndex::new(&source.text);
+    let block = loaded.model.instances.get(&finding.address).map(|i| i.span).filter(|s| s.file == file);
+    data["allow_at"] = index.position(block.map_or(finding.span.start, |b| b.start) as usize);
+    data["mechanical"] = rule
+        .filter(|_| finding.active())
+        .and_then(|r| super::fixes::mechanical(r, finding, &module, &source.text, catalog, &index))
+        .unwrap_or(Value::Null);
+    let user = doc.uri.rsplit('/').next().unwrap_or(doc.uri);
+    let placed = json!({
+        "range": index.range(finding.span.start as usize, finding.span.end as usize),
+        "message": format!("{} (through instance `{instance}` of {user})", finding.message),
+        "data": data,
+    });
+    Some((std::fs::canonicalize(&import.path).unwrap_or_else(|_| import.path.clone()), placed))
 }
 
 /// The values of the root file's params and lets, rendered as plans render

@@ -282,6 +282,13 @@ impl Server<'_> {
         for other in dependents {
             out.push(self.publish(&other));
         }
+        // The open files it imports show what its instances of them are found to do.
+        let imports = self.analyses.get(uri).map(|a| a.imports.clone()).unwrap_or_default();
+        let imported: Vec<String> =
+            self.analyses.keys().filter(|u| imports.contains(&canonical(&path_of(u)))).cloned().collect();
+        for other in imported {
+            out.push(self.diagnostics_of(&other));
+        }
         out
     }
 
@@ -328,9 +335,29 @@ impl Server<'_> {
             // the rules are those of its last analysis that did.
             analysis.rules = self.analyses.get(uri).map(|a| a.rules.clone()).unwrap_or_default();
         }
-        let notification = json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": analysis.diagnostics } });
         self.analyses.insert(uri.to_string(), analysis);
-        notification
+        self.diagnostics_of(uri)
+    }
+
+    /// The diagnostics notification of `uri` from its last analysis, with the findings other open
+    /// documents' analyses placed in it (a component's, found through their instances).
+    fn diagnostics_of(&self, uri: &str) -> Value {
+        let here = canonical(&path_of(uri));
+        let own = self.analyses.get(uri).map(|a| a.diagnostics.clone()).unwrap_or_default();
+        let mut diagnostics = own;
+        for (other, analysis) in &self.analyses {
+            if other == uri {
+                continue;
+            }
+            for placed in analysis.elsewhere.get(&here).into_iter().flatten() {
+                // Two workflows instantiating it may find the same thing: once is enough.
+                let same = |d: &Value| d["range"] == placed["range"] && d["code"] == placed["code"];
+                if !diagnostics.iter().any(same) {
+                    diagnostics.push(placed.clone());
+                }
+            }
+        }
+        json!({ "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": { "uri": uri, "diagnostics": diagnostics } })
     }
 }
 
