@@ -17,10 +17,19 @@ const WORKFLOW: &str = "workflow \"nvim\" {}\n\n// The name every log group's na
 
 /// Runs the check script in headless Neovim on `WORKFLOW`; its answers.
 fn neovim_answers() -> Value {
-    let nvim = which_nvim();
     let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("shop.drone");
-    std::fs::write(&file, WORKFLOW).expect("write");
+    let globals = ["let g:drone_test_references = [3, 5]", "let g:drone_test_hover = [5, 10]"];
+    run_in_neovim(&dir, &[("shop.drone", WORKFLOW)], "check.lua", &globals)
+}
+
+/// Writes `files` into `dir`, opens the first in headless Neovim with `globals` set, runs
+/// tests/fixtures/nvim/`script`, and returns what it wrote down.
+fn run_in_neovim(dir: &tempfile::TempDir, files: &[(&str, &str)], script: &str, globals: &[&str]) -> Value {
+    let nvim = which_nvim();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let file = dir.path().join(files[0].0);
     let out = dir.path().join("answers.json");
     let server = format!("let g:drone_lsp_cmd = ['{}', 'lsp']", env!("CARGO_BIN_EXE_drone"));
     let status = Command::new(nvim)
@@ -32,9 +41,8 @@ fn neovim_answers() -> Value {
         .args(["--cmd", &format!("set rtp^={}", root().join("editors/nvim").display())])
         .args(["--cmd", "filetype plugin on", "--cmd", "syntax on", "--cmd", &server])
         .args(["--cmd", &format!("let g:drone_test_out = '{}'", out.display())])
-        // `let name` (line 3, character 5) and the resource type of `app` (line 5).
-        .args(["--cmd", "let g:drone_test_references = [3, 5]", "--cmd", "let g:drone_test_hover = [5, 10]"])
-        .args(["-c", &format!("luafile {}", root().join("tests/fixtures/nvim/check.lua").display())])
+        .args(globals.iter().flat_map(|g| ["--cmd", g]))
+        .args(["-c", &format!("luafile {}", root().join("tests/fixtures/nvim").join(script).display())])
         .arg(&file)
         .stdin(std::process::Stdio::null())
         .status()
@@ -78,4 +86,29 @@ fn neovim_runs_the_language_server_through_its_filetype_plugin() {
     // The fix lands on the misspelt name although the client counts the line its own way.
     assert_eq!(answers["actions"][0], "Change to `name`", "{answers}");
     assert_eq!(answers["fixed_line"], "  tags              = { \"clé🔑\" = \"x\", name = name }", "{answers}");
+}
+
+/// The component a workflow uses, and the workflow: an instance, an output read from it, and an
+/// undefined name after the instance.
+const STORE: &str = "component store {\n  input name: string\n\n  resource aws.logs.log_group main {\n    name              = name\n    retention_in_days = 365\n  }\n\n  output group_name = aws.logs.log_group.main.name\n}\n";
+const USER: &str = "workflow \"u\" {}\n\nuse \"store.drone\" as lib\n\ninstance lib.store primary {\n  name = \"/u\"\n}\n\noutput where = store.primary.group_name\n\noutput later = missing_after\n";
+
+#[test]
+fn neovim_sees_components_unsaved_imports_and_unclosed_blocks() {
+    let dir = tempfile::tempdir().expect("dir");
+    // The output's name in `store.primary.group_name` (line 8); the instance's `}` (line 6).
+    let globals = ["let g:drone_test_output = {'line': 8, 'character': 30}", "let g:drone_test_brace = 6"];
+    let answers = run_in_neovim(&dir, &[("user.drone", USER), ("store.drone", STORE)], "components.lua", &globals);
+    let top = &answers["symbols"][0];
+    assert_eq!(top["name"], "component store", "{answers}");
+    let children: Vec<&str> =
+        top["children"].as_array().expect("children").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(children, ["input name", "aws.logs.log_group.main", "output group_name"], "{answers}");
+    // The component's buffer has three more lines than its file: definition lands in the buffer.
+    assert_eq!(answers["store_modified"], true, "{answers}");
+    let definition = if answers["definition"].is_array() { &answers["definition"][0] } else { &answers["definition"] };
+    assert_eq!(definition["range"]["start"]["line"], 8 + 3, "{answers}");
+    // With the instance's brace gone, the name undefined after it still shows beside the error.
+    let broken: Vec<&str> = answers["broken"].as_array().expect("codes").iter().filter_map(Value::as_str).collect();
+    assert_eq!(broken, ["drone::resolve::undefined", "drone::syntax::unexpected"], "{answers}");
 }
