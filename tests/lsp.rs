@@ -1015,6 +1015,20 @@ fn params_and_lets_hover_with_their_values_and_secrets_stay_hidden() {
     assert!(env_param.contains("value: `\"prod\"` (string)"), "{env_param}");
     let password = hover("let password");
     assert!(password.contains("(sensitive)") && !password.contains("hunter2"), "{password}");
+    // Inlay hints: each worked-out let's value after it (a literal needs none), secrets hidden.
+    let hints = client.request("textDocument/inlayHint", json!({ "textDocument": { "uri": uri } }));
+    let shown: Vec<(Value, &str)> = hints["result"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| (h["position"]["line"].clone(), h["label"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        shown,
+        [(json!(2), " = \"10.0.1.0/24\""), (json!(3), " = \"app-prod\""), (json!(4), " = (sensitive)")],
+        "{hints}"
+    );
+    assert!(!hints.to_string().contains("hunter2"));
     assert_eq!(client.stop(), Some(0));
 }
 

@@ -861,6 +861,27 @@ pub fn signature_help(text: &str, offset: usize, cx: &Context<'_>) -> Value {
     })
 }
 
+/// Inlay hints: after each top-level let whose value is worked out (not written as a literal),
+/// the value a plan would show (`known after apply` where it is; secrets hidden), as the hover
+/// shows it.
+pub fn inlay_hints(text: &str, module: &Module, cx: &Context<'_>) -> Value {
+    let index = LineIndex::new(text);
+    let hints = module.items.iter().filter_map(|item| match item {
+        Item::Let(l) if !l.value.is_literal() => {
+            let shown = cx.values.get(&l.name.name)?;
+            // `value` (type): the value alone.
+            let value = shown.strip_prefix('`')?.rsplit_once("` (").map_or(shown.as_str(), |(v, _)| v);
+            Some(json!({
+                "position": index.position(l.value.span.end as usize),
+                "label": format!(" = {value}"),
+                "paddingLeft": true,
+            }))
+        }
+        _ => None,
+    });
+    Value::Array(hints.collect())
+}
+
 /// Symbols whose name contains `query`, across the open documents and the
 /// `.drone` files beside them.
 pub fn workspace_symbols(documents: &std::collections::BTreeMap<String, String>, query: &str) -> Value {

@@ -142,6 +142,7 @@ impl Server<'_> {
             | "textDocument/foldingRange"
             | "textDocument/signatureHelp"
             | "textDocument/semanticTokens/full"
+            | "textDocument/inlayHint"
             | "textDocument/references" => match text {
                 None => Err((INVALID_PARAMS, format!("`{uri}` is not open"))),
                 Some(text) => {
@@ -176,6 +177,7 @@ impl Server<'_> {
                         "textDocument/foldingRange" => features::folding_ranges(&text, tree),
                         "textDocument/signatureHelp" => features::signature_help(&text, offset(&text), &cx),
                         "textDocument/semanticTokens/full" => tokens::full(&text),
+                        "textDocument/inlayHint" => features::inlay_hints(&text, tree, &cx),
                         "textDocument/prepareRename" => match features::prepare_rename(&text, tree, offset(&text)) {
                             Ok(range) => range,
                             Err(why) => return vec![error(id, INVALID_PARAMS, &why)],
@@ -396,6 +398,7 @@ fn capabilities() -> Value {
             "foldingRangeProvider": true,
             "signatureHelpProvider": { "triggerCharacters": ["(", ","] },
             "semanticTokensProvider": { "legend": tokens::legend(), "full": true },
+            "inlayHintProvider": true,
             "workspaceSymbolProvider": true,
         },
         "serverInfo": { "name": "drone", "version": env!("CARGO_PKG_VERSION") },
