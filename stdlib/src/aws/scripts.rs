@@ -315,12 +315,9 @@ impl AwsProvider {
             let found = sdk::describe(&fs).await?.filter(|r| r.source_file_system_id() == source);
             Ok(found.map_or(serde_json::Value::Null, |r| {
                 let d = r.destinations().first();
-                let account = r.source_file_system_owner_id().unwrap_or_default();
                 serde_json::json!({
                     "source_file_system_arn": r.source_file_system_arn(),
-                    "destination_file_system_arn": d.map(|d| format!(
-                        "arn:aws:elasticfilesystem:{}:{account}:file-system/{}", d.region(), d.file_system_id()
-                    )),
+                    "destination_file_system_arn": sdk::destination_arn(&r),
                     "status": d.map(|d| d.status().as_str()),
                     "last_replicated": d.and_then(|d| d.last_replicated_timestamp()).map(|t| t.to_string()),
                 })

@@ -110,6 +110,13 @@ pub(crate) mod sdk {
         }
     }
 
+    /// The ARN of the file system `r` copies into (AWS describes it by region and id).
+    pub(crate) fn destination_arn(r: &ReplicationConfigurationDescription) -> Option<String> {
+        let d = r.destinations().first()?;
+        let account = r.source_file_system_owner_id().or(d.owner_id()).unwrap_or_default();
+        Some(format!("arn:aws:elasticfilesystem:{}:{account}:file-system/{}", d.region(), d.file_system_id()))
+    }
+
     /// Whether `r` copies `source` into `destination`.
     fn copies(r: &ReplicationConfigurationDescription, source: &FileSystem, destination: &FileSystem) -> bool {
         r.source_file_system_id() == source.id
@@ -199,13 +206,9 @@ pub(crate) mod sdk {
             let Some(r) = describe(&source).await?.filter(|r| r.source_file_system_id() == id) else {
                 return Ok(None);
             };
-            let destination = r.destinations().first().map(|d| {
-                let account = r.source_file_system_owner_id().or(d.owner_id()).unwrap_or_default();
-                format!("arn:aws:elasticfilesystem:{}:{account}:file-system/{}", d.region(), d.file_system_id())
-            });
             let attributes = observed([
                 ("source_file_system_arn", Value::str(r.source_file_system_arn())),
-                ("destination_file_system_arn", destination.map(Value::String).unwrap_or(Value::Null)),
+                ("destination_file_system_arn", destination_arn(&r).map(Value::String).unwrap_or(Value::Null)),
             ]);
             Ok(Some(Observed { id: id.to_string(), attributes }))
         }
