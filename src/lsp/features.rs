@@ -21,16 +21,17 @@ pub struct Context<'c> {
     pub rules: &'c [Rule],
     /// Its params' and lets' values with their types, from the last analysis.
     pub values: &'c std::collections::BTreeMap<String, String>,
-    /// The open documents' texts, by canonical path: an import open in the editor is read as it
-    /// is there, saved or not, as the diagnostics read it.
-    pub open: &'c std::collections::BTreeMap<std::path::PathBuf, String>,
+    /// The open documents' texts, by URI: an import open in the editor is read as it is there,
+    /// saved or not, as the diagnostics read it.
+    pub documents: &'c std::collections::BTreeMap<String, String>,
 }
 
 impl Context<'_> {
     /// The text of the file at `path`: the editor's when it is open, else the disk's.
     fn source(&self, path: &std::path::Path) -> Option<String> {
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        self.open.get(&canonical).cloned().or_else(|| std::fs::read_to_string(path).ok())
+        let wanted = super::canonical(path);
+        let open = self.documents.iter().find(|(uri, _)| super::canonical(&super::path_of(uri)) == wanted);
+        open.map(|(_, text)| text.clone()).or_else(|| std::fs::read_to_string(path).ok())
     }
 }
 

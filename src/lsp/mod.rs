@@ -157,9 +157,8 @@ impl Server<'_> {
                         rules => rules,
                     };
                     let values = &analysis.values;
-                    let open: BTreeMap<PathBuf, String> =
-                        self.documents.iter().map(|(u, t)| (canonical(&path_of(u)), t.clone())).collect();
-                    let cx = features::Context { catalog: self.catalog, file: &path, rules, values, open: &open };
+                    let documents = &self.documents;
+                    let cx = features::Context { catalog: self.catalog, file: &path, rules, values, documents };
                     Ok(match method {
                         "textDocument/hover" => with_findings(
                             features::hover(&text, tree, offset(&text), &cx),
@@ -364,7 +363,7 @@ impl Server<'_> {
 }
 
 /// `path` with links resolved, when it exists.
-fn canonical(path: &std::path::Path) -> PathBuf {
+pub(crate) fn canonical(path: &std::path::Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
