@@ -183,6 +183,8 @@ fn judge(
     let mut loaded = Loaded { program, model, scripts };
     let mut rules = Vec::new();
     let mut elsewhere: BTreeMap<PathBuf, Vec<Value>> = BTreeMap::new();
+    // Imported files' trees, read once each for the findings placed in them.
+    let mut imported: BTreeMap<FileId, Module> = BTreeMap::new();
     if let Ok(report) = crate::policies::evaluate_with(&mut loaded, catalog, &Default::default(), packs) {
         for finding in &report.findings {
             let rule = report.rules.iter().find(|r| r.id == finding.rule);
@@ -193,6 +195,16 @@ fn judge(
                 _ => (3, String::new()),
             };
             let help = rule.and_then(|r| r.fix.as_ref()).map(|fix| format!("\nhelp: {fix}")).unwrap_or_default();
+            let diagnostic = |range: Value, message: String, data: Value| {
+                json!({
+                    "range": range,
+                    "severity": severity,
+                    "code": format!("policy::{}", finding.rule),
+                    "source": "drone",
+                    "message": message,
+                    "data": data,
+                })
+            };
             let mut data = json!({
                 "rule": finding.rule,
                 "active": finding.active(),
@@ -223,62 +235,59 @@ fn judge(
                 // that file's own buffer. Those suppressed there stay there.
                 let found = instance_of(written, &finding.address).filter(|_| finding.active());
                 let Some((instance, name)) = found else { continue };
-                if let Some((path, mut placed)) = in_its_file(&loaded, finding, rule, catalog, data.clone(), &name, doc)
-                {
-                    placed["severity"] = json!(severity);
-                    placed["code"] = json!(format!("policy::{}", finding.rule));
-                    placed["source"] = json!("drone");
-                    placed["message"] =
-                        json!(format!("{}{note}{help}", placed["message"].as_str().unwrap_or_default()));
-                    elsewhere.entry(path).or_default().push(placed);
+                let placed = in_its_file(&loaded, &mut imported, finding, rule, catalog, data.clone());
+                if let Some(Placed { path, range, data }) = placed {
+                    let user = doc.uri.rsplit('/').next().unwrap_or(doc.uri);
+                    let message = format!("{} (through instance `{name}` of {user}){note}{help}", finding.message);
+                    elsewhere.entry(path).or_default().push(diagnostic(range, message, data));
                 }
                 (instance, format!(" (in instance `{name}`, declared in another file)"))
             };
-            out.push(json!({
-                "range": index.range(span.start as usize, span.end as usize),
-                "severity": severity,
-                "code": format!("policy::{}", finding.rule),
-                "source": "drone",
-                "message": format!("{}{place}{note}{help}", finding.message),
-                "data": data,
-            }));
+            let range = index.range(span.start as usize, span.end as usize);
+            out.push(diagnostic(range, format!("{}{place}{note}{help}", finding.message), data));
         }
         rules = report.rules;
     }
     Analysis { rules, values, elsewhere, ..Analysis::stopped(out) }
 }
 
-/// A finding about a resource an imported file declares, placed in that file: its canonical
-/// path, and the diagnostic in its positions (range, message, and data with the `@allow` place
-/// and the mechanical fix there), for its own buffer.
+/// A finding placed in the imported file that declares what it is about.
+struct Placed {
+    /// That file's canonical path.
+    path: PathBuf,
+    /// The finding's range there.
+    range: Value,
+    /// The finding's data, with the `@allow` place and the mechanical fix there.
+    data: Value,
+}
+
+/// A finding about a resource an imported file declares, placed in that file for its own buffer.
+/// `trees` keeps each imported file's tree as it is read.
 fn in_its_file(
     loaded: &Loaded,
+    trees: &mut BTreeMap<FileId, Module>,
     finding: &drone_engine::policy::Finding,
     rule: Option<&Rule>,
     catalog: &Catalog,
     mut data: Value,
-    instance: &str,
-    doc: &Document<'_>,
-) -> Option<(PathBuf, Value)> {
+) -> Option<Placed> {
     let file = finding.span.file;
     let source = loaded.program.sources.get(file)?;
     let import = loaded.program.imports.values().find(|i| i.module.span.file == file)?;
     // Expansion took the components out of the import's tree: the file is read again for its blocks.
-    let module = drone_lang::parse(file, &source.text).module;
+    let module = trees.entry(file).or_insert_with(|| drone_lang::parse(file, &source.text).module);
     let index = LineIndex::new(&source.text);
     let block = loaded.model.instances.get(&finding.address).map(|i| i.span).filter(|s| s.file == file);
     data["allow_at"] = index.position(block.map_or(finding.span.start, |b| b.start) as usize);
     data["mechanical"] = rule
         .filter(|_| finding.active())
-        .and_then(|r| super::fixes::mechanical(r, finding, &module, &source.text, catalog, &index))
+        .and_then(|r| super::fixes::mechanical(r, finding, module, &source.text, catalog, &index))
         .unwrap_or(Value::Null);
-    let user = doc.uri.rsplit('/').next().unwrap_or(doc.uri);
-    let placed = json!({
-        "range": index.range(finding.span.start as usize, finding.span.end as usize),
-        "message": format!("{} (through instance `{instance}` of {user})", finding.message),
-        "data": data,
-    });
-    Some((std::fs::canonicalize(&import.path).unwrap_or_else(|_| import.path.clone()), placed))
+    Some(Placed {
+        path: super::canonical(&import.path),
+        range: index.range(finding.span.start as usize, finding.span.end as usize),
+        data,
+    })
 }
 
 /// The values of the root file's params and lets, rendered as plans render
