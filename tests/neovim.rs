@@ -42,13 +42,22 @@ fn run_in_neovim(dir: &tempfile::TempDir, files: &[(&str, &str)], script: &str, 
         .args(["--cmd", "filetype plugin on", "--cmd", "syntax on", "--cmd", &server])
         .args(["--cmd", &format!("let g:drone_test_out = '{}'", out.display())])
         .args(globals.iter().flat_map(|g| ["--cmd", g]))
-        .args(["-c", &format!("luafile {}", root().join("tests/fixtures/nvim").join(script).display())])
+        .args(["-c", &run_or_report(&root().join("tests/fixtures/nvim").join(script))])
         .arg(&file)
         .stdin(std::process::Stdio::null())
         .status()
         .expect("run nvim");
     assert!(status.success(), "nvim exited with {status}");
     serde_json::from_str(&std::fs::read_to_string(&out).expect("the script's answers")).expect("json")
+}
+
+/// The command that runs the Lua script at `path`: when the script fails, its error is what it
+/// writes down, and Neovim quits all the same (it would otherwise wait for a user).
+fn run_or_report(path: &std::path::Path) -> String {
+    format!(
+        "lua local ok, err = pcall(dofile, '{}'); if not ok then vim.fn.writefile({{ vim.fn.json_encode({{ error = tostring(err) }}) }}, vim.g.drone_test_out) end; vim.cmd('qa!')",
+        path.display()
+    )
 }
 
 /// Debian's `nvim`: the README's test command installs it (scripts/neovim.sh).
