@@ -308,13 +308,15 @@ def _efs_side(replication, region):
     return sides
 
 
+def _efs_local_ids(replication, region):
+    # The file systems the caller's region holds a side of `replication` for.
+    ids = {"source": replication["SourceFileSystemId"], "destination": replication["Destinations"][0]["FileSystemId"]}
+    return [ids[side] for side in _efs_side(replication, region)]
+
+
 def _efs_in_replication(account_id, region, file_system_id):
     for r in _efs_replications.get(account_id, {}).values():
-        if (r["SourceFileSystemId"] == file_system_id and "source" in r["_sides"]
-                and r["SourceFileSystemRegion"] == region):
-            return r
-        d = r["Destinations"][0]
-        if d["FileSystemId"] == file_system_id and d["Region"] == region and "destination" in r["_sides"]:
+        if file_system_id in _efs_local_ids(r, region):
             return r
     return None
 
@@ -378,14 +380,9 @@ def _describe_replication_configurations(self):
     wanted = self._get_param("FileSystemId")
     found = []
     for r in _efs_replications.get(account, {}).values():
-        sides = _efs_side(r, region)
-        if not sides:
-            continue
-        if wanted:
-            ids = {"source": r["SourceFileSystemId"], "destination": r["Destinations"][0]["FileSystemId"]}
-            if not any(ids[side] == wanted.split("/")[-1] for side in sides):
-                continue
-        found.append(_efs_public(r))
+        held = _efs_local_ids(r, region)
+        if held and (not wanted or wanted.split("/")[-1] in held):
+            found.append(_efs_public(r))
     if wanted and not found:
         _efs_file_system(account, region, wanted.split("/")[-1])
         raise _efs_error("ReplicationNotFound", 404, f"No replication configuration found for {wanted}.")
