@@ -666,7 +666,15 @@ struct Referent<'m> {
     scope: &'m [Item],
 }
 
+/// Why a rename at the cursor is refused.
+const NOT_RENAMABLE: &str = "rename works on a resource, a let, a param or an input, or a use of one";
+
 impl Referent<'_> {
+    /// The name a rename changes: a resource's last segment, or the whole name.
+    fn last(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+
     /// Where its scope uses it.
     fn uses(&self) -> Vec<drone_lang::span::Span> {
         let target = if self.is_address { refs::Target::Address(&self.name) } else { refs::Target::Name(&self.name) };
@@ -712,13 +720,12 @@ pub fn rename(uri: &str, text: &str, offset: usize, new_name: &str) -> Result<Va
     }
     let module = parse(text).ok_or("the file has a syntax error; fix it before renaming")?;
     let index = LineIndex::new(text);
-    let found = referent(&module, text, offset)
-        .ok_or("rename works on a resource, a let, a param or an input, or a use of one")?;
+    let found = referent(&module, text, offset).ok_or(NOT_RENAMABLE)?;
     let (old, declared) = (&found.name, found.declared);
     let edit = |start: usize, end: usize| json!({ "range": index.range(start, end), "newText": new_name });
     let mut edits = vec![edit(declared.start as usize, declared.end as usize)];
     // A resource's use ends with its name (`aws.s3.bucket.logs`): only that part changes.
-    let last = old.rsplit('.').next().unwrap_or(old).len();
+    let last = found.last().len();
     for span in found.uses() {
         edits.push(edit(span.end as usize - last, span.end as usize));
     }
@@ -758,9 +765,8 @@ pub fn highlights(text: &str, module: &Module, offset: usize) -> Value {
 /// What a rename at the cursor would change: the name there (a resource's last segment) and
 /// its text; an error when nothing there can be renamed.
 pub fn prepare_rename(text: &str, module: &Module, offset: usize) -> Result<Value, String> {
-    let found = referent(module, text, offset)
-        .ok_or("rename works on a resource, a let, a param or an input, or a use of one")?;
-    let last = found.name.rsplit('.').next().unwrap_or(&found.name);
+    let found = referent(module, text, offset).ok_or(NOT_RENAMABLE)?;
+    let last = found.last();
     let within = |span: &drone_lang::span::Span| (span.start as usize..=span.end as usize).contains(&offset);
     let span = std::iter::once(found.declared).chain(found.uses()).find(within).unwrap_or(found.declared);
     let start = (span.end as usize).saturating_sub(last.len()).max(span.start as usize);
