@@ -60,6 +60,16 @@ Always:
   keeps only the list's id, where AWS keeps and describes `Description` as it
   does for address ranges and groups.
 
+- CodeCommit drops CreateRepository's tags and has no TagResource,
+  UntagResource, ListTagsForResource, UpdateRepositoryDescription or
+  ListRepositories: they are
+  kept and answered as AWS documents them.
+- CodeBuild requires a `location` for a source or artifacts of type
+  CODEPIPELINE (AWS takes none: the pipeline hands the build its input), and
+  has no UpdateProject, which replaces each structure it is given.
+- CodePipeline answers a taken name with InvalidStructureException; AWS's is
+  PipelineNameInUseException, which drone reads as "the name is taken".
+
 moto authorizes each request as the action `service:Operation`; AWS names
 some operations' actions otherwise (S3's PutBucketEncryption needs
 `s3:PutEncryptionConfiguration`) and a few need two (CloudFront's
@@ -726,6 +736,180 @@ ENFORCING = "INITIAL_NO_AUTH_ACTION_COUNT" in os.environ
 
 if ENFORCING:
     werkzeug.wrappers.Request.data = property(_raw_data)
+
+from moto.codecommit import exceptions as codecommit_exceptions  # noqa: E402
+from moto.codecommit import responses as codecommit_responses  # noqa: E402
+
+# CodeCommit repository tags, by ARN: moto drops CreateRepository's `tags` and has no tagging API.
+_codecommit_tags = {}
+
+
+def _codecommit_repository(self, name):
+    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
+    repository = backend.repositories.get(name)
+    if repository is None:
+        raise codecommit_exceptions.RepositoryDoesNotExistException(name)
+    return repository
+
+
+def _codecommit_arn_repository(self, arn):
+    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
+    for repository in backend.repositories.values():
+        if repository.repository_metadata["Arn"] == arn:
+            return repository
+    raise codecommit_exceptions.RepositoryDoesNotExistException(arn.split(":")[-1])
+
+
+_codecommit_create_repository = codecommit_responses.CodeCommitResponse.create_repository
+
+
+def _create_repository_with_tags(self):
+    body = _codecommit_create_repository(self)
+    arn = json.loads(body)["repositoryMetadata"]["Arn"]
+    _codecommit_tags[arn] = dict(self._get_param("tags") or {})
+    return body
+
+
+_codecommit_delete_repository = codecommit_responses.CodeCommitResponse.delete_repository
+
+
+def _delete_repository_and_tags(self):
+    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
+    repository = backend.repositories.get(self._get_param("repositoryName"))
+    if repository is not None:
+        _codecommit_tags.pop(repository.repository_metadata["Arn"], None)
+    return _codecommit_delete_repository(self)
+
+
+def _codecommit_list_tags_for_resource(self):
+    arn = self._get_param("resourceArn")
+    _codecommit_arn_repository(self, arn)
+    return json.dumps({"tags": _codecommit_tags.get(arn, {})})
+
+
+def _codecommit_tag_resource(self):
+    arn = self._get_param("resourceArn")
+    _codecommit_arn_repository(self, arn)
+    _codecommit_tags.setdefault(arn, {}).update(self._get_param("tags") or {})
+    return "{}"
+
+
+def _codecommit_untag_resource(self):
+    arn = self._get_param("resourceArn")
+    _codecommit_arn_repository(self, arn)
+    for key in self._get_param("tagKeys") or []:
+        _codecommit_tags.get(arn, {}).pop(key, None)
+    return "{}"
+
+
+def _update_repository_description(self):
+    import datetime
+
+    repository = _codecommit_repository(self, self._get_param("repositoryName"))
+    repository.repository_metadata["repositoryDescription"] = self._get_param("repositoryDescription") or ""
+    repository.repository_metadata["lastModifiedDate"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return "{}"
+
+
+def _list_repositories(self):
+    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
+    listed = [
+        {"repositoryName": r.repository_metadata["repositoryName"], "repositoryId": r.repository_metadata["repositoryId"]}
+        for r in backend.repositories.values()
+    ]
+    return json.dumps({"repositories": sorted(listed, key=lambda r: r["repositoryName"])})
+
+
+codecommit_responses.CodeCommitResponse.list_repositories = _list_repositories
+codecommit_responses.CodeCommitResponse.create_repository = _create_repository_with_tags
+codecommit_responses.CodeCommitResponse.delete_repository = _delete_repository_and_tags
+codecommit_responses.CodeCommitResponse.list_tags_for_resource = _codecommit_list_tags_for_resource
+codecommit_responses.CodeCommitResponse.tag_resource = _codecommit_tag_resource
+codecommit_responses.CodeCommitResponse.untag_resource = _codecommit_untag_resource
+codecommit_responses.CodeCommitResponse.update_repository_description = _update_repository_description
+
+from moto.codebuild import exceptions as codebuild_exceptions  # noqa: E402
+from moto.codebuild import responses as codebuild_responses  # noqa: E402
+from moto.core.responses import ActionResult as _ActionResult  # noqa: E402
+
+# A source or artifacts of type CODEPIPELINE (or NO_SOURCE) has no location: the pipeline hands
+# the build its input. moto requires one for every type.
+_codebuild_validate_source = codebuild_responses._validate_required_params_source
+_codebuild_validate_artifacts = codebuild_responses._validate_required_params_artifacts
+
+
+def _validate_source_located_or_piped(source):
+    if source.get("type") in ("CODEPIPELINE", "NO_SOURCE") and not source.get("location"):
+        return
+    _codebuild_validate_source(source)
+
+
+def _validate_artifacts_located_or_piped(artifacts):
+    if artifacts.get("type") == "CODEPIPELINE" and not artifacts.get("location"):
+        return
+    _codebuild_validate_artifacts(artifacts)
+
+
+def _update_project(self):
+    import datetime
+
+    name = self._get_param("name")
+    backend = self.codebuild_backend
+    project = backend.codebuild_projects.get(name)
+    if project is None:
+        project = next((p for p in backend.codebuild_projects.values() if p.arn == name), None)
+    if project is None:
+        raise codebuild_exceptions.ResourceNotFoundException(f"Project cannot be found: {name}")
+    metadata = project.project_metadata
+    if self._get_param("source") is not None:
+        _validate_source_located_or_piped(self._get_param("source"))
+    if self._get_param("artifacts") is not None:
+        _validate_artifacts_located_or_piped(self._get_param("artifacts"))
+    if self._get_param("environment") is not None:
+        codebuild_responses._validate_required_params_environment(self._get_param("environment"))
+    if self._get_param("serviceRole") is not None:
+        codebuild_responses._validate_required_params_service_role(
+            self.current_account, self.region, self._get_param("serviceRole")
+        )
+    # UpdateProject replaces each structure it is given, and leaves the others.
+    for param in (
+        "description", "source", "artifacts", "environment", "serviceRole", "timeoutInMinutes",
+        "queuedTimeoutInMinutes", "logsConfig", "vpcConfig", "cache", "sourceVersion", "tags",
+    ):
+        value = self._get_param(param)
+        if value is not None:
+            metadata[param] = value
+    if self._get_param("tags") is not None:
+        project.tags = self._get_param("tags")
+    if self._get_param("serviceRole") is not None:
+        project.service_role = self._get_param("serviceRole")
+    metadata["lastModified"] = datetime.datetime.now(datetime.timezone.utc)
+    return _ActionResult({"project": metadata})
+
+
+codebuild_responses._validate_required_params_source = _validate_source_located_or_piped
+codebuild_responses._validate_required_params_artifacts = _validate_artifacts_located_or_piped
+codebuild_responses.CodeBuildResponse.update_project = _update_project
+
+from moto.codepipeline import exceptions as codepipeline_exceptions  # noqa: E402
+from moto.codepipeline import models as codepipeline_models  # noqa: E402
+
+
+class _PipelineNameInUseException(codepipeline_exceptions.CodePipelineException):
+    code = "PipelineNameInUseException"
+
+
+_codepipeline_create_pipeline = codepipeline_models.CodePipelineBackend.create_pipeline
+
+
+def _create_pipeline_name_in_use(self, pipeline, tags):
+    # AWS answers a taken name with PipelineNameInUseException; moto with InvalidStructureException.
+    if pipeline["name"] in self.pipelines:
+        raise _PipelineNameInUseException(f"Pipeline with name '{pipeline['name']}' already exists")
+    return _codepipeline_create_pipeline(self, pipeline, tags)
+
+
+codepipeline_models.CodePipelineBackend.create_pipeline = _create_pipeline_name_in_use
 
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from moto.iam import access_control  # noqa: E402

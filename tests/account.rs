@@ -103,6 +103,17 @@ async fn regional(out: &mut Inventory, region: &aws_config::SdkConfig) {
     let sourced = replications.replications().iter().filter(|r| r.source_file_system_region() == here);
     put(out, "aws.efs.replication_configuration", sourced.map(|r| r.source_file_system_id().to_string()).collect());
 
+    let codecommit = aws_sdk_codecommit::Client::new(region);
+    let repositories = codecommit.list_repositories().send().await.expect("code repositories");
+    let names = repositories.repositories().iter().map(|r| r.repository_name());
+    put(out, "aws.codecommit.repository", ids(names.collect()));
+    let codebuild = aws_sdk_codebuild::Client::new(region);
+    let projects = codebuild.list_projects().send().await.expect("build projects");
+    put(out, "aws.codebuild.project", projects.projects().to_vec());
+    let codepipeline = aws_sdk_codepipeline::Client::new(region);
+    let pipelines = codepipeline.list_pipelines().send().await.expect("pipelines");
+    put(out, "aws.codepipeline.pipeline", ids(pipelines.pipelines().iter().map(|p| p.name()).collect()));
+
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(region);
     let balancers = elb.describe_load_balancers().send().await.expect("load balancers");
     let arns = ids(balancers.load_balancers().iter().map(|b| b.load_balancer_arn()).collect());

@@ -205,7 +205,7 @@ fn check_accepts_the_prod_workflow_and_lists_types() {
     assert!(
         text(&out)
             .0
-            .contains(&format!("{PROD_RESOURCES} resources in 6 phases; policy: 0 errors, 0 warnings, 2 suppressed")),
+            .contains(&format!("{PROD_RESOURCES} resources in 7 phases; policy: 0 errors, 0 warnings, 2 suppressed")),
         "{}",
         text(&out).0
     );

@@ -17,7 +17,7 @@ pub fn prod_policy() -> serde_json::Value {
     // Too large for a managed policy (6,144 characters) and, with its hooks' grants, for one inline
     // role policy (10,240): drone says so, and each phase's policy fits inline.
     assert!(text(&out).1.contains("an inline role policy 10240: split it with --phase"), "{}", text(&out).1);
-    for phase in ["bootstrap", "network", "platform", "standby", "edge"] {
+    for phase in ["bootstrap", "network", "platform", "standby", "edge", "delivery"] {
         let out = run(drone(None).current_dir(root()).args([
             "iam",
             "workflows/prod.drone",
@@ -105,6 +105,9 @@ fn arn(type_name: &str, id: &str, region: &str) -> String {
         // Alarms by their name, in the region the call went to (the edge's: us-east-1).
         "aws.cloudwatch.alarm" => format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{id}"),
         "aws.cloudwatch.dashboard" => format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{id}"),
+        "aws.codecommit.repository" => format!("arn:aws:codecommit:{region}:{ACCOUNT}:{id}"),
+        "aws.codebuild.project" => format!("arn:aws:codebuild:{region}:{ACCOUNT}:project/{id}"),
+        "aws.codepipeline.pipeline" => format!("arn:aws:codepipeline:{region}:{ACCOUNT}:{id}"),
         // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
         t if t.starts_with("aws.applicationautoscaling.") => {
             format!("arn:aws:application-autoscaling:{region}:{ACCOUNT}:scalable-target/0123456789abcdef")

@@ -37,6 +37,8 @@ pub const SERVICES: &[&Consistency] = &[
     &crate::types::iam::CONSISTENCY,
     &crate::types::elbv2::CONSISTENCY,
     &crate::types::ecs::CONSISTENCY,
+    &crate::types::codebuild::CONSISTENCY,
+    &crate::types::codepipeline::CONSISTENCY,
 ];
 
 /// The consistency of `service` (`ec2`), if it documents any.

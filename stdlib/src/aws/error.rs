@@ -128,7 +128,8 @@ pub fn classify(code: &str) -> ErrorKind {
         | "NoSuchDistribution"
         | "NoSuchHostedZone"
         | "NoSuchHealthCheck"
-        | "WAFNonexistentItemException" => ErrorKind::NotFound,
+        | "WAFNonexistentItemException"
+        | "RepositoryDoesNotExistException" => ErrorKind::NotFound,
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
             ErrorKind::NotFound
         }
@@ -145,7 +146,9 @@ pub fn classify(code: &str) -> ErrorKind {
         | "DuplicateLoadBalancerName"
         | "DuplicateTargetGroupName"
         | "DuplicateListener"
-        | "ResourceExistsException" => ErrorKind::AlreadyExists,
+        | "ResourceExistsException"
+        | "RepositoryNameExistsException"
+        | "PipelineNameInUseException" => ErrorKind::AlreadyExists,
         c if c.contains("AlreadyExists") => ErrorKind::AlreadyExists,
         _ => ErrorKind::Rejected,
     }

@@ -76,6 +76,12 @@ pub struct AwsProvider {
     pub(crate) sns: aws_sdk_sns::Client,
     #[cfg(feature = "cloudwatch")]
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+    #[cfg(feature = "codecommit")]
+    pub(crate) codecommit: aws_sdk_codecommit::Client,
+    #[cfg(feature = "codebuild")]
+    pub(crate) codebuild: aws_sdk_codebuild::Client,
+    #[cfg(feature = "codepipeline")]
+    pub(crate) codepipeline: aws_sdk_codepipeline::Client,
 }
 
 impl AwsProvider {
@@ -153,6 +159,12 @@ impl AwsProvider {
             sns: conf!(aws_sdk_sns, aws_sdk_sns::config::Builder::from(config)),
             #[cfg(feature = "cloudwatch")]
             cloudwatch: conf!(aws_sdk_cloudwatch, aws_sdk_cloudwatch::config::Builder::from(config)),
+            #[cfg(feature = "codecommit")]
+            codecommit: conf!(aws_sdk_codecommit, aws_sdk_codecommit::config::Builder::from(config)),
+            #[cfg(feature = "codebuild")]
+            codebuild: conf!(aws_sdk_codebuild, aws_sdk_codebuild::config::Builder::from(config)),
+            #[cfg(feature = "codepipeline")]
+            codepipeline: conf!(aws_sdk_codepipeline, aws_sdk_codepipeline::config::Builder::from(config)),
             journal,
             endpoint,
         }
