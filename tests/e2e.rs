@@ -405,6 +405,36 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     assert!(!raw_state.contains(sent.header_value()), "the origin secret leaked into state");
     assert!(!stdout.contains(sent.header_value()), "the origin secret leaked into output");
 
+    // Delivery: the repository, the image build and the pipeline from one to the other.
+    let pipelines = aws_sdk_codepipeline::Client::new(&config);
+    let pipeline = pipelines.get_pipeline().name("shuttle-prod").send().await.expect("pipeline");
+    let declared = pipeline.pipeline().expect("declaration");
+    let stages: Vec<&str> = declared.stages().iter().map(|s| s.name()).collect();
+    assert_eq!(stages, ["Source", "Build", "Deploy"]);
+    assert_eq!(declared.artifact_store().map(|s| s.location()), Some("shuttle-prod-artifacts"));
+    let source = &declared.stages()[0].actions()[0];
+    let configuration = source.configuration().expect("source configuration");
+    assert_eq!(configuration.get("RepositoryName").map(String::as_str), Some("shuttle-prod-ghost"));
+    assert_eq!(configuration.get("BranchName").map(String::as_str), Some("main"));
+    let deploy = &declared.stages()[2].actions()[0];
+    assert_eq!(deploy.action_type_id().map(|t| t.provider()), Some("ECS"));
+    assert_eq!(deploy.configuration().and_then(|c| c.get("ServiceName")).map(String::as_str), Some("ghost"));
+    assert!(declared.role_arn().ends_with(":role/shuttle-prod-pipeline"), "{}", declared.role_arn());
+    let codecommit = aws_sdk_codecommit::Client::new(&config);
+    let repository = codecommit.get_repository().repository_name("shuttle-prod-ghost").send().await.expect("repo");
+    assert!(repository.repository_metadata().and_then(|m| m.clone_url_http()).is_some());
+    let codebuild = aws_sdk_codebuild::Client::new(&config);
+    let projects = codebuild.batch_get_projects().names("shuttle-prod-ghost").send().await.expect("project");
+    let project = &projects.projects()[0];
+    assert_eq!(project.environment().and_then(|e| e.privileged_mode()), Some(true), "an image build runs privileged");
+    let buildspec = project.source().and_then(|s| s.buildspec()).expect("buildspec");
+    let image_repository = state["resources"]["ghost.primary.aws.ecr.repository.ghost"]["attributes"]["url"]
+        .as_str()
+        .expect("the image repository's URL")
+        .to_string();
+    assert!(buildspec.contains(&format!("docker push '{image_repository}'")), "{buildspec}");
+    assert!(project.service_role().is_some_and(|r| r.ends_with(":role/shuttle-prod-ghost-build")));
+
     // A second plan against the same world changes nothing.
     let out = drone_at(&["plan", "workflows/prod.drone"]);
     assert_exit(&out, 0);
