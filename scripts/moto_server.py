@@ -51,8 +51,10 @@ Always:
   with a 500. AWS names it `ip-A-B-C-D.REGION.compute.internal`.
 - ECS describes a task's containers with `cpu` and `memory` as numbers; the
   API's (and the SDK's) are strings.
-- ECS CreateService and UpdateService ignore `enableExecuteCommand`, and
-  DescribeServices never returns it: AWS keeps and describes it.
+- ECS CreateService and UpdateService ignore `enableExecuteCommand` and
+  CreateService `deploymentConfiguration` (minimum healthy and maximum
+  percent, circuit breaker, rollback alarms), and DescribeServices returns
+  neither: AWS keeps and describes both.
 - ECR PutImageScanningConfiguration with `{}` (the SDK leaves `scanOnPush`
   out when it is false, as the API allows) changes nothing in moto; AWS turns
   scanning off.
@@ -700,6 +702,12 @@ def _keeping_execute_command(handler):
             service.enable_execute_command = bool(enabled)
         elif not hasattr(service, "enable_execute_command"):
             service.enable_execute_command = False
+        deployment = self._get_param("deploymentConfiguration")
+        if deployment is not None:
+            service.deployment_configuration = deployment
+        elif not hasattr(service, "deployment_configuration"):
+            # AWS's defaults for a rolling deployment, as DescribeServices describes them.
+            service.deployment_configuration = {"maximumPercent": 200, "minimumHealthyPercent": 100}
         return result
 
     return handle

@@ -76,13 +76,86 @@ pub fn size_note(policy: &serde_json::Value) -> Option<String> {
         return None;
     }
     let fits = if size <= INLINE_ROLE_POLICY_LIMIT {
-        "attach it to the deployer's role as an inline policy, or split it with --phase"
+        "attach it to the deployer's role as an inline policy, or as managed policies with --managed"
     } else {
-        "split it with --phase"
+        "attach it as managed policies with --managed (or split it with --phase)"
     };
     Some(format!(
         "note: the policy is {size} characters without whitespace; a managed policy holds {MANAGED_POLICY_LIMIT} and an inline role policy {INLINE_ROLE_POLICY_LIMIT}: {fits}"
     ))
+}
+
+/// IAM's size of a policy document: its JSON without whitespace.
+fn iam_size(document: &serde_json::Value) -> usize {
+    document.to_string().chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Why a policy cannot be split into managed policies.
+#[derive(Debug, thiserror::Error)]
+#[error("statement {sid} alone is {size} characters with a single resource, more than a managed policy's {MANAGED_POLICY_LIMIT}")]
+pub struct TooLarge {
+    sid: String,
+    size: usize,
+}
+
+/// `policy`'s statements packed into managed policy documents of at most
+/// `MANAGED_POLICY_LIMIT` characters each, together granting exactly what it
+/// grants: statements go whole, in order, into the first document with room,
+/// and a statement too large for any document is cut by its resources into
+/// statements that fit.
+pub fn managed_documents(policy: &serde_json::Value) -> Result<Vec<serde_json::Value>, TooLarge> {
+    let version = policy["Version"].clone();
+    let document =
+        |statements: Vec<serde_json::Value>| serde_json::json!({ "Version": version, "Statement": statements });
+    let empty = iam_size(&document(Vec::new()));
+    // A statement costs its own size and a separating comma.
+    let room = MANAGED_POLICY_LIMIT - empty;
+    let mut pieces = Vec::new();
+    for statement in policy["Statement"].as_array().into_iter().flatten() {
+        pieces.extend(cut(statement, room)?);
+    }
+    let mut bins: Vec<(usize, Vec<serde_json::Value>)> = Vec::new();
+    for piece in pieces {
+        let cost = iam_size(&piece) + 1;
+        match bins.iter_mut().find(|(used, _)| used + cost <= room + 1) {
+            Some((used, statements)) => {
+                *used += cost;
+                statements.push(piece);
+            }
+            None => bins.push((cost, vec![piece])),
+        }
+    }
+    Ok(bins.into_iter().map(|(_, statements)| document(statements)).collect())
+}
+
+/// `statement` as is when it fits in `room`, else as several statements
+/// with the same actions and conditions, each with some of its resources.
+fn cut(statement: &serde_json::Value, room: usize) -> Result<Vec<serde_json::Value>, TooLarge> {
+    if iam_size(statement) < room {
+        return Ok(vec![statement.clone()]);
+    }
+    let resources: Vec<serde_json::Value> = match &statement["Resource"] {
+        serde_json::Value::Array(r) => r.clone(),
+        single => vec![single.clone()],
+    };
+    let too_large = || TooLarge {
+        sid: statement["Sid"].as_str().map_or_else(|| "without a Sid".to_string(), |s| format!("`{s}`")),
+        size: iam_size(statement),
+    };
+    if resources.len() < 2 {
+        return Err(too_large());
+    }
+    let half = resources.len() / 2;
+    let mut parts = Vec::new();
+    for chunk in [&resources[..half], &resources[half..]] {
+        let mut part = statement.clone();
+        part["Resource"] = serde_json::Value::Array(chunk.to_vec());
+        if let Some(sid) = statement["Sid"].as_str() {
+            part["Sid"] = serde_json::Value::String(format!("{sid}{}", parts.len() + 1));
+        }
+        parts.extend(cut(&part, room)?);
+    }
+    Ok(parts)
 }
 
 /// A resource as `drone iam` knows it before apply: the block it was declared
@@ -134,4 +207,62 @@ pub(crate) fn grants_of<'a>(scripts: &'a [drone_script::ScriptSpec], names: &'a 
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(v: &serde_json::Value) -> usize {
+        iam_size(v)
+    }
+
+    #[test]
+    fn a_policy_is_packed_into_managed_policies_that_fit_and_grant_the_same() {
+        // One statement far larger than a managed policy (400 named buckets), and small ones.
+        let buckets: Vec<String> = (0..400).map(|i| format!("arn:aws:s3:::a-rather-long-bucket-name-{i:04}")).collect();
+        let mut statements = vec![serde_json::json!({
+            "Sid": "Buckets", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": buckets,
+        })];
+        for i in 0..30 {
+            statements.push(serde_json::json!({
+                "Effect": "Allow", "Action": [format!("ec2:Action{i}")], "Resource": [format!("arn:aws:ec2:*:*:vpc/{i}")],
+            }));
+        }
+        let policy = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
+        let documents = managed_documents(&policy).expect("packed");
+        assert!(documents.len() >= 3, "{} documents", documents.len());
+        let mut resources = Vec::new();
+        for d in &documents {
+            assert!(size(d) <= MANAGED_POLICY_LIMIT, "{}", size(d));
+            assert_eq!(d["Version"], "2012-10-17");
+            for s in d["Statement"].as_array().expect("statements") {
+                let actions = s["Action"].to_string();
+                for r in s["Resource"].as_array().expect("resources") {
+                    resources.push(format!("{actions} {r}"));
+                }
+            }
+        }
+        resources.sort();
+        let mut wanted: Vec<String> = statements
+            .iter()
+            .flat_map(|s| {
+                let actions = s["Action"].to_string();
+                s["Resource"].as_array().cloned().unwrap_or_default().into_iter().map(move |r| format!("{actions} {r}"))
+            })
+            .collect();
+        wanted.sort();
+        assert_eq!(resources, wanted, "every action on every resource, once");
+    }
+
+    #[test]
+    fn a_statement_with_one_resource_too_large_is_refused() {
+        let actions: Vec<String> = (0..400).map(|i| format!("service:SomeRatherLongActionName{i}")).collect();
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Sid": "Huge", "Effect": "Allow", "Action": actions, "Resource": "*" }],
+        });
+        let e = managed_documents(&policy).expect_err("too large");
+        assert!(e.to_string().starts_with("statement `Huge` alone is"), "{e}");
+    }
 }

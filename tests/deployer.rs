@@ -14,9 +14,17 @@ const REGION: &str = "eu-west-1";
 pub fn prod_policy() -> serde_json::Value {
     let out = run(drone(None).current_dir(root()).args(["iam", "workflows/prod.drone", "--account", ACCOUNT]));
     assert_exit(&out, 0);
-    // Too large for a managed policy (6,144 characters) and, with its hooks' grants, for one inline
-    // role policy (10,240): drone says so, and each phase's policy fits inline.
-    assert!(text(&out).1.contains("an inline role policy 10240: split it with --phase"), "{}", text(&out).1);
+    // Too large for one managed policy (6,144 characters) or one inline role policy (10,240): drone
+    // says so, and `--managed` packs it into managed policies that fit, granting exactly the same.
+    assert!(
+        text(&out).1.contains("an inline role policy 10240: attach it as managed policies with --managed"),
+        "{}",
+        text(&out).1
+    );
+    let whole: serde_json::Value = serde_json::from_str(&text(&out).0).expect("policy json");
+    let documents = managed(&[]);
+    assert!(documents.len() <= 10, "{} managed policies: more than IAM attaches to a role", documents.len());
+    assert_eq!(statements_of(&documents), statements_of(std::slice::from_ref(&whole)));
     for phase in ["bootstrap", "network", "platform", "standby", "edge", "delivery"] {
         let out = run(drone(None).current_dir(root()).args([
             "iam",
@@ -28,10 +36,39 @@ pub fn prod_policy() -> serde_json::Value {
         ]));
         assert_exit(&out, 0);
         let policy: serde_json::Value = serde_json::from_str(&text(&out).0).expect("policy json");
-        let size = policy.to_string().chars().filter(|c| !c.is_whitespace()).count();
-        assert!(size <= 10_240, "phase {phase}'s policy is {size} characters");
+        assert_eq!(statements_of(&managed(&["--phase", phase])), statements_of(&[policy]), "phase {phase}");
     }
     serde_json::from_str(&text(&out).0).expect("policy json")
+}
+
+/// `drone iam workflows/prod.drone --managed` with `args`: its documents, each checked to fit.
+fn managed(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = run(drone(None)
+        .current_dir(root())
+        .args(["iam", "workflows/prod.drone", "--account", ACCOUNT, "--managed"])
+        .args(args));
+    assert_exit(&out, 0);
+    let documents: Vec<serde_json::Value> = serde_json::from_str(&text(&out).0).expect("managed policies json");
+    for document in &documents {
+        let size = document.to_string().chars().filter(|c| !c.is_whitespace()).count();
+        assert!(size <= 6_144, "a managed policy of {size} characters");
+    }
+    documents
+}
+
+/// Every statement of `documents`, as (actions, resource, condition) triples: the same whether a
+/// statement lists its resources at once or is cut into several.
+fn statements_of(documents: &[serde_json::Value]) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for statement in documents.iter().flat_map(|d| d["Statement"].as_array().cloned().unwrap_or_default()) {
+        for resource in strings(&statement["Resource"]) {
+            out.insert(format!(
+                "{} {} {} {resource}",
+                statement["Effect"], statement["Action"], statement["Condition"]
+            ));
+        }
+    }
+    out
 }
 
 /// IAM's wildcard match (`*`, `?`), case-insensitive: written out here so the

@@ -397,10 +397,10 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let header = rule.conditions().iter().find_map(|c| c.http_header_config()).expect("a header condition");
     assert_eq!(header.http_header_name(), Some("X-Origin-Verify"));
     assert_eq!(header.values(), [sent.header_value().to_string()], "the listener wants what CloudFront sends");
-    assert_eq!(
-        rule.actions()[0].target_group_arn(),
-        Some(id(&state, "ghost.primary.aws.elbv2.target_group.ghost").as_str())
-    );
+    // All of the rule's traffic goes to Ghost's live target group (the other is blue/green's idle one).
+    let forward = rule.actions()[0].forward_config().expect("a weighted forward");
+    let live = forward.target_groups().iter().find(|t| t.weight() == Some(100)).and_then(|t| t.target_group_arn());
+    assert_eq!(live, Some(id(&state, "ghost.primary.aws.elbv2.target_group.ghost").as_str()));
     let raw_state = std::fs::read_to_string(&state_path).expect("state");
     assert!(!raw_state.contains(sent.header_value()), "the origin secret leaked into state");
     assert!(!stdout.contains(sent.header_value()), "the origin secret leaked into output");
@@ -565,6 +565,80 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
         .map(|p| p.items().to_vec())
         .unwrap_or_default();
     assert_eq!(paths, ["/*"]);
+
+    // Releases shift traffic: ECS's canary strategy, on two target groups and the production
+    // listener rule, watched by Ghost's alarms. ECS runs the shift; drone declares it.
+    let ghost = &services.services()[0];
+    let deployment = ghost.deployment_configuration().expect("deployment configuration");
+    assert_eq!(deployment.strategy(), Some(&aws_sdk_ecs::types::DeploymentStrategy::Canary));
+    assert_eq!(deployment.canary_configuration().and_then(|c| c.canary_percent()), Some(10.0));
+    assert_eq!(deployment.bake_time_in_minutes(), Some(5));
+    assert_eq!(deployment.minimum_healthy_percent(), Some(100));
+    assert!(deployment.deployment_circuit_breaker().is_some_and(|b| b.enable() && b.rollback()));
+    let watched = deployment.alarms().map(|a| a.alarm_names().to_vec()).unwrap_or_default();
+    assert_eq!(
+        watched,
+        ["shuttle-prod-ghost-http-5xx", "shuttle-prod-ghost-response-time", "shuttle-prod-ghost-unhealthy"]
+    );
+    let blue = id(&state, "ghost.primary.aws.elbv2.target_group.ghost");
+    let green = id(&state, "ghost.primary.aws.elbv2.target_group.ghost_green");
+    let rule_arn = id(&state, "ghost.primary.aws.elbv2.listener_rule.from_cloudfront");
+    let attached = &ghost.load_balancers()[0];
+    let advanced = attached.advanced_configuration().expect("blue/green settings");
+    assert_eq!(attached.target_group_arn(), Some(blue.as_str()));
+    assert_eq!(advanced.alternate_target_group_arn(), Some(green.as_str()));
+    assert_eq!(advanced.production_listener_rule(), Some(rule_arn.as_str()));
+    assert!(advanced.role_arn().is_some_and(|r| r.ends_with(":role/shuttle-prod-ghost-traffic")));
+    let weights = |rules: aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesOutput| {
+        let forward = rules.rules()[0].actions()[0].forward_config().cloned().expect("a weighted forward");
+        forward
+            .target_groups()
+            .iter()
+            .map(|t| (t.target_group_arn().unwrap_or_default().to_string(), t.weight().unwrap_or(1)))
+            .collect::<BTreeMap<String, i32>>()
+    };
+    let rules = elb.describe_rules().rule_arns(&rule_arn).send().await.expect("rule");
+    assert_eq!(weights(rules), BTreeMap::from([(blue.clone(), 100), (green.clone(), 0)]));
+    // What ECS leaves after a completed shift: the rule's weight on green, and the service's two
+    // groups swapped. drone does not fight it: the plan is empty.
+    let tuple = |arn: &str, weight: i32| {
+        aws_sdk_elasticloadbalancingv2::types::TargetGroupTuple::builder().target_group_arn(arn).weight(weight).build()
+    };
+    let shifted = aws_sdk_elasticloadbalancingv2::types::Action::builder()
+        .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+        .forward_config(
+            aws_sdk_elasticloadbalancingv2::types::ForwardActionConfig::builder()
+                .target_groups(tuple(&blue, 0))
+                .target_groups(tuple(&green, 100))
+                .build(),
+        )
+        .build();
+    elb.modify_rule().rule_arn(&rule_arn).actions(shifted).send().await.expect("shift the rule");
+    let swapped = aws_sdk_ecs::types::LoadBalancer::builder()
+        .target_group_arn(&green)
+        .container_name("ghost")
+        .container_port(2368)
+        .advanced_configuration(
+            aws_sdk_ecs::types::AdvancedConfiguration::builder()
+                .alternate_target_group_arn(&blue)
+                .set_production_listener_rule(advanced.production_listener_rule().map(String::from))
+                .set_role_arn(advanced.role_arn().map(String::from))
+                .build(),
+        )
+        .build();
+    ecs.update_service()
+        .cluster(&cluster_arn)
+        .service(&service_arn)
+        .load_balancers(swapped)
+        .send()
+        .await
+        .expect("swap the groups");
+    let rules = elb.describe_rules().rule_arns(&rule_arn).send().await.expect("rule");
+    assert_eq!(weights(rules), BTreeMap::from([(blue.clone(), 0), (green.clone(), 100)]));
+    let out = drone_at(&["plan", "workflows/prod.drone", "--param", "ghost_version=5.97.0"]);
+    assert_exit(&out, 0);
+    let shown = text(&out).0;
+    assert!(shown.contains(&format!("No changes: {PROD_RESOURCES} resource(s) match the workflow.")), "{shown}");
 
     // Objects (two versions of one key) in the artifacts bucket and an image in Ghost's
     // repository: neither can be deleted while it holds them, so the workflow's hooks empty them.

@@ -49,8 +49,8 @@ async fn dev_staging_and_prod_run_side_by_side_and_go_one_at_a_time() {
     assert_eq!(
         counts,
         [
-            ("dev", "Apply complete: 71 created, 0 updated, 0 deleted.".to_string()),
-            ("staging", "Apply complete: 71 created, 0 updated, 0 deleted.".to_string()),
+            ("dev", "Apply complete: 73 created, 0 updated, 0 deleted.".to_string()),
+            ("staging", "Apply complete: 73 created, 0 updated, 0 deleted.".to_string()),
             ("prod", format!("Apply complete: {PROD_RESOURCES} created, 0 updated, 0 deleted.")),
         ]
     );

@@ -125,6 +125,10 @@ pub(crate) enum Command {
         /// The account id to put in ARNs (default: `*`, any account).
         #[arg(long, default_value = "*")]
         account: String,
+        /// Print the policy as managed policies (a JSON array of documents of at most 6,144
+        /// characters each, which together grant exactly the policy), to attach to one role.
+        #[arg(long)]
+        managed: bool,
     },
     /// Run a task the workflow declares (a rhai script, with its grants only).
     #[command(disable_help_flag = true)]

@@ -108,8 +108,8 @@ async fn dispatch(command: Command) -> Outcome {
             Ok(Exit::Success)
         }
         Command::Graph { file, params, format } => commands::graph::graph(&file, &params, format, &catalog),
-        Command::Iam { file, params, phase, account } => {
-            commands::iam::iam(&file, &params, phase.as_deref(), &account, &catalog)
+        Command::Iam { file, params, phase, account, managed } => {
+            commands::iam::iam(&file, &params, phase.as_deref(), &account, managed, &catalog)
         }
         Command::Import { file, address, id, common } => {
             commands::import::import(&file, &address, &id, &common, &catalog).await

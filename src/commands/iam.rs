@@ -5,21 +5,33 @@ use std::path::Path;
 
 use drone_lang::Catalog;
 
-use crate::error::Outcome;
+use crate::error::{CliError, Outcome};
 use crate::exit::Exit;
 use crate::pipeline;
 use crate::session::params;
 
-/// Prints the deployer policy of `file` (of one phase, when given).
+/// Prints the deployer policy of `file` (of one phase, when given), as one
+/// document or as managed policy documents.
 pub(crate) fn iam(
     file: &Path,
     raw_params: &[String],
     phase: Option<&str>,
     account: &str,
+    managed: bool,
     catalog: &Catalog,
 ) -> Outcome {
     let loaded = pipeline::load(file, &params(raw_params)?, catalog)?;
     let policy = crate::deployer::policy(&loaded, catalog, phase, account)?;
+    if managed {
+        let documents =
+            crate::deployer::managed_documents(&policy).map_err(|e| CliError::usage(e.to_string(), None))?;
+        println!("{}", serde_json::to_string_pretty(&documents).unwrap_or_default());
+        eprintln!(
+            "note: {} managed policies; IAM attaches up to 10 to a role (20 with a quota increase)",
+            documents.len()
+        );
+        return Ok(Exit::Success);
+    }
     println!("{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
     for spec in &loaded.scripts {
         for grant in

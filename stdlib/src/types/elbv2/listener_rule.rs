@@ -5,7 +5,7 @@
 use drone_lang::schema::{AttributeSchema, Type};
 
 use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
-use crate::schema::{computed, required, AttributeExt};
+use crate::schema::{computed, optional, required, AttributeExt};
 use crate::types::{ArnPattern, TypeDef};
 
 /// The type.
@@ -56,6 +56,11 @@ fn attributes() -> Vec<AttributeSchema> {
             "the header a request must carry, with the secret's value, for the rule to take it",
         ),
         required("forward_to", Type::String, "the target group the rule's requests go to"),
+        optional(
+            "standby_target_group",
+            Type::String,
+            "a blue/green deployment's other target group: forwarded to at weight 0 until ECS shifts traffic; either one may be live without the plan counting it as drift",
+        ),
         computed("id", Type::String, "the rule's ARN"),
         computed("arn", Type::String, "the rule's ARN"),
     ]
@@ -67,13 +72,14 @@ mod sdk {
 
     use async_trait::async_trait;
     use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, HttpHeaderConditionConfig, Rule, RuleCondition, RulePriorityPair,
+        Action, ActionTypeEnum, ForwardActionConfig, HttpHeaderConditionConfig, Rule, RuleCondition, RulePriorityPair,
+        TargetGroupTuple,
     };
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
     use super::super::sdk::{elb_tags, found, read_tags};
-    use crate::aws::attrs::{int, number, observed, required, text, Update};
+    use crate::aws::attrs::{int, number, observed, required, string, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::tagging;
     use crate::aws::{AwsProvider, Ops};
@@ -136,9 +142,9 @@ mod sdk {
                 ("listener_arn", listener.map_or(Value::Null, Value::String)),
                 ("priority", number(rule.priority().and_then(|p| p.parse::<i32>().ok()))),
                 ("secret_header", header(rule, secret.as_ref())),
-                ("forward_to", text(rule.actions().first().and_then(|a| a.target_group_arn()))),
                 ("arn", text(rule.rule_arn())),
             ]);
+            attributes.extend(targets(rule, prior));
             read_tags(&p.elbv2, id, prior, &mut attributes).await?;
             Ok(Some(Observed { id: id.to_string(), attributes }))
         }
@@ -154,7 +160,7 @@ mod sdk {
                     .await
                     .map_err(|e| sdk_error("SetRulePriorities", e))?;
             }
-            if u.changed("secret_header") || u.changed("forward_to") {
+            if u.changed("secret_header") || u.changed("forward_to") || u.changed("standby_target_group") {
                 const OP: &str = "ModifyRule";
                 p.elbv2
                     .modify_rule()
@@ -186,9 +192,53 @@ mod sdk {
         Ok(RuleCondition::builder().field("http-header").http_header_config(config).build())
     }
 
+    /// The rule's action: to `forward_to`, or, with a standby, to both at weights 100 and 0 (the
+    /// form ECS's blue/green deployments shift).
     fn forward(config: &Attributes, operation: &str) -> Result<Action, ProviderError> {
         let target = required(config, "forward_to", operation)?;
-        Ok(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target).build())
+        let action = Action::builder().r#type(ActionTypeEnum::Forward);
+        let Some(standby) = string(config, "standby_target_group") else {
+            return Ok(action.target_group_arn(target).build());
+        };
+        let weighted =
+            |arn: &str, weight: i32| TargetGroupTuple::builder().target_group_arn(arn).weight(weight).build();
+        let config = ForwardActionConfig::builder()
+            .target_groups(weighted(target, 100))
+            .target_groups(weighted(standby, 0))
+            .build();
+        Ok(action.forward_config(config).build())
+    }
+
+    /// `forward_to` (the group with the most weight) and `standby_target_group` (the other). While
+    /// the rule forwards to the two groups the workflow names, whichever ECS made live, they read
+    /// as the workflow writes them.
+    fn targets(rule: &Rule, prior: &Attributes) -> Attributes {
+        let action = rule.actions().iter().find(|a| a.r#type() == Some(&ActionTypeEnum::Forward));
+        let mut groups: Vec<(i32, &str)> = action
+            .and_then(|a| a.forward_config())
+            .map(|f| {
+                f.target_groups()
+                    .iter()
+                    .filter_map(|t| Some((t.weight().unwrap_or(1), t.target_group_arn()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if groups.is_empty() {
+            groups.extend(action.and_then(|a| a.target_group_arn()).map(|arn| (1, arn)));
+        }
+        groups.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
+        let mut seen: Vec<&str> = groups.iter().map(|(_, arn)| *arn).collect();
+        let (declared, standby) = (string(prior, "forward_to"), string(prior, "standby_target_group"));
+        if let (Some(declared), Some(standby)) = (declared, standby) {
+            let mut wanted = vec![declared, standby];
+            wanted.sort_unstable();
+            seen.sort_unstable();
+            if wanted == seen {
+                return observed([("forward_to", Value::str(declared)), ("standby_target_group", Value::str(standby))]);
+            }
+            seen = groups.iter().map(|(_, arn)| *arn).collect();
+        }
+        observed([("forward_to", text(seen.first().copied())), ("standby_target_group", text(seen.get(1).copied()))])
     }
 
     /// The header condition as the workflow writes it, compared with the secret's value.
