@@ -246,6 +246,16 @@ fn document_set(v: &serde_json::Value) -> Vec<serde_json::Value> {
     items
 }
 
+/// Removes from `observed` each attribute the workflow left out (`prior` lacks it) whose value
+/// is the default AWS filled in, so it reads back as unset rather than as drift.
+pub fn drop_defaults(observed: &mut Attributes, prior: &Attributes, defaults: &[(&str, Value)]) {
+    for (key, default) in defaults {
+        if !prior.contains_key(*key) && observed.get(*key) == Some(default) {
+            observed.remove(*key);
+        }
+    }
+}
+
 /// A number attribute's value from an SDK integer.
 pub fn number(n: Option<i32>) -> Value {
     n.map_or(Value::Null, |n| Value::Number(f64::from(n)))

@@ -253,21 +253,16 @@ mod sdk {
                 let tags = project.tags().iter().filter_map(|t| Some((t.key()?, t.value()?)));
                 attributes.insert("tags".into(), attrs::user_tags(tags));
             }
-            // Defaults read back as the workflow left them.
-            for (key, default) in [
-                ("build_image", Value::str(DEFAULT_IMAGE)),
-                ("compute_type", Value::str("BUILD_GENERAL1_SMALL")),
-                ("timeout_minutes", Value::Number(f64::from(DEFAULT_TIMEOUT))),
-            ] {
-                if !prior.contains_key(key) && attributes.get(key) == Some(&default) {
-                    attributes.remove(key);
-                }
-            }
-            if !prior.contains_key("environment_variables")
-                && attributes.get("environment_variables").and_then(Value::as_map).is_some_and(|m| m.is_empty())
-            {
-                attributes.remove("environment_variables");
-            }
+            attrs::drop_defaults(
+                &mut attributes,
+                prior,
+                &[
+                    ("build_image", Value::str(DEFAULT_IMAGE)),
+                    ("compute_type", Value::str("BUILD_GENERAL1_SMALL")),
+                    ("timeout_minutes", Value::Number(f64::from(DEFAULT_TIMEOUT))),
+                    ("environment_variables", Value::map(BTreeMap::new())),
+                ],
+            );
             Ok(Some(Observed { id: id.to_string(), attributes }))
         }
 

@@ -333,11 +333,7 @@ mod sdk {
             ("rollback_alarms", Value::List(Vec::new())),
             ("deployment", Value::str("rolling")),
         ];
-        for (key, default) in defaults {
-            if !prior.contains_key(key) && out.get(key) == Some(&default) {
-                out.remove(key);
-            }
-        }
+        attrs::drop_defaults(&mut out, prior, &defaults);
         out
     }
 
