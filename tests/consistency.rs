@@ -3,7 +3,9 @@
 //! id, every other EC2 call naming that id is answered with the documented
 //! "not found" code (`InvalidVpcID.NotFound`, `InvalidGroup.NotFound`, ...),
 //! and for ten times the window after IAM answers `CreateRole`, every ECS call
-//! carrying the role's ARN is answered "ECS was unable to assume the role". prod's
+//! carrying the role's ARN is answered "ECS was unable to assume the role"; for the window after
+//! EFS answers `CreateReplicationConfiguration`, describing the source file system's
+//! replications answers `ReplicationNotFound`. prod's
 //! first run must succeed through it, the account must match state, the
 //! re-plan must be empty and destroy must leave nothing.
 //! `DRONE_CONSISTENCY_WINDOWS` (milliseconds, `1000,3000`) chooses the
@@ -21,10 +23,10 @@ use crate::support::{assert_exit, prod, run, text, Moto, PROD_RESOURCES};
 pub struct Lag {
     /// The window; zero: no lag at all.
     pub window: Duration,
-    /// Fresh EC2 ids and IAM role ARNs, with when they were made.
+    /// Fresh EC2 ids, IAM role ARNs and replications (`replication:fs-...`), with when they were made.
     fresh: Mutex<Vec<(String, Instant)>>,
-    /// Lagging answers given: EC2's, ECS's.
-    pub answered: [AtomicU64; 2],
+    /// Lagging answers given: EC2's, ECS's, EFS's.
+    pub answered: [AtomicU64; 3],
 }
 
 /// The EC2 creates the model knows, with the prefix of the id each answers with.
@@ -96,6 +98,14 @@ impl Lag {
             self.answered[1].fetch_add(1, Ordering::SeqCst);
             return Some(error_response("400 Bad Request", "application/x-amz-json-1.1", "ClientException", &json));
         }
+        if head.starts_with("GET /2015-02-01/file-systems/replication-configurations") {
+            let fresh = self.fresh();
+            let source = fresh.iter().filter_map(|n| n.strip_prefix("replication:")).find(|fs| head.contains(fs))?;
+            let message = format!("No replication configuration found for {source}.");
+            let json = serde_json::json!({ "ErrorCode": "ReplicationNotFound", "Message": message }).to_string();
+            self.answered[2].fetch_add(1, Ordering::SeqCst);
+            return Some(error_response("404 Not Found", "application/json", "ReplicationNotFound", &json));
+        }
         None
     }
 
@@ -111,6 +121,12 @@ impl Lag {
         }
         if action == "CreateRole" {
             made.extend(answer.split(['<', '>']).find(|t| t.starts_with("arn:aws:iam:")).map(String::from));
+        }
+        // CreateReplicationConfiguration (REST JSON) answers the replication it made.
+        if body.contains("\"Destinations\"") {
+            let made_one = serde_json::from_str::<serde_json::Value>(answer).ok();
+            let source = made_one.as_ref().and_then(|r| r["SourceFileSystemId"].as_str());
+            made.extend(source.map(|fs| format!("replication:{fs}")));
         }
         if let Ok(mut fresh) = self.fresh.lock() {
             fresh.extend(made.into_iter().map(|n| (n, Instant::now())));
@@ -150,13 +166,15 @@ async fn prod_runs_first_time_through_an_eventually_consistent_aws() {
         let out = run(&mut prod(&proxy.url, &state, &["destroy", "workflows/prod.drone", "--yes"]));
         assert_exit(&out, 0);
         assert_empty(&moto.url).await;
-        let [ec2, ecs] = &proxy.lag.answered;
+        let [ec2, ecs, efs] = &proxy.lag.answered;
+        assert!(efs.load(Ordering::SeqCst) > 0, "no replication was described during its window");
         eprintln!(
-            "consistency window {} ms: first run {:.1} s, {lagged} answers lagged (EC2 {}, ECS {})",
+            "consistency window {} ms: first run {:.1} s, {lagged} answers lagged (EC2 {}, ECS {}, EFS {})",
             window.as_millis(),
             took.as_secs_f64(),
             ec2.load(Ordering::SeqCst),
-            ecs.load(Ordering::SeqCst)
+            ecs.load(Ordering::SeqCst),
+            efs.load(Ordering::SeqCst)
         );
     }
 }

@@ -1268,6 +1268,33 @@ fn signature_help_names_the_argument_being_typed() {
     assert_eq!(help(&mut s, "let b", 6), Value::Null);
 }
 
+/// Inside an `instance` block, signature help shows the component's inputs with their types and
+/// defaults: the one on the cursor's line, else the first required input not set yet.
+#[test]
+fn signature_help_lists_a_components_inputs_inside_its_instance() {
+    let text = "component web {\n  input name: string\n  input port: number = 80\n  input zones: list(string)\n\n  output url = \"https://${name}\"\n}\n\ninstance web main {\n  name = \"shop\"\n  \n}\n";
+    let mut s = Session::open("inst.drone", text, &[]);
+    let help = |s: &mut Session, needle: &str, after: usize| {
+        s.client.request(
+            "textDocument/signatureHelp",
+            json!({ "textDocument": { "uri": s.uri }, "position": position(text, needle, after) }),
+        )["result"]
+            .clone()
+    };
+    let on_name = help(&mut s, "name = \"shop\"", 2);
+    assert_eq!(
+        on_name["signatures"][0]["label"], "web { name: string, port: number = 80, zones: list(string) }",
+        "{on_name}"
+    );
+    assert_eq!(on_name["activeParameter"], 0, "{on_name}");
+    let parameters = on_name["signatures"][0]["parameters"].as_array().map(Vec::len);
+    assert_eq!(parameters, Some(3));
+    // On the empty line: `zones`, the one required input the block does not set.
+    assert_eq!(help(&mut s, "\"shop\"\n  ", 9)["activeParameter"], 2);
+    // Outside the block: nothing.
+    assert_eq!(help(&mut s, "output url", 0), Value::Null);
+}
+
 /// Semantic tokens colour a file for editors without a grammar: decoded from the protocol's
 /// relative form, each word has the type the legend names.
 #[test]

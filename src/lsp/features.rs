@@ -819,7 +819,7 @@ pub fn folding_ranges(text: &str, module: &Module) -> Value {
 }
 
 /// The signature of the built-in function whose call the cursor is inside (the innermost), with
-/// the argument it is at; `null` elsewhere.
+/// the argument it is at; inside an `instance` block, its component's inputs; `null` elsewhere.
 pub fn signature_help(text: &str, offset: usize, cx: &Context<'_>) -> Value {
     let before = &text[..offset.min(text.len())];
     // The brackets open at the cursor, each with the commas met inside it (strings and comments
@@ -855,7 +855,9 @@ pub fn signature_help(text: &str, offset: usize, cx: &Context<'_>) -> Value {
             _ => {}
         }
     }
-    let Some(&(_, open, commas)) = open.iter().rev().find(|(c, ..)| *c == '(') else { return Value::Null };
+    let Some(&(_, open, commas)) = open.iter().rev().find(|(c, ..)| *c == '(') else {
+        return instance_signature(text, offset, cx).unwrap_or(Value::Null);
+    };
     let name = word_at(text, open);
     let Some(f) = cx.catalog.function(name) else { return Value::Null };
     let label = format!("{}({}) -> {}", f.name, f.params.join(", "), f.returns);
@@ -866,6 +868,57 @@ pub fn signature_help(text: &str, offset: usize, cx: &Context<'_>) -> Value {
         "activeSignature": 0,
         "activeParameter": active,
     })
+}
+
+/// Inside an `instance` block (outside any call): its component's inputs as the signature, each
+/// with its type and default, the one named on the cursor's line active, else the first required
+/// input the block does not set yet.
+fn instance_signature(text: &str, offset: usize, cx: &Context<'_>) -> Option<Value> {
+    let module = parse(text)?;
+    let inside = |span: drone_lang::Span| (span.start as usize) < offset && offset < span.end as usize;
+    let instance = flatten(&module.items).into_iter().find_map(|item| match item {
+        Item::Instance(i) if inside(i.span) => Some(i),
+        _ => None,
+    })?;
+    let path: Vec<&str> = instance.component.iter().map(|c| c.name.as_str()).collect();
+    let source = match path.as_slice() {
+        [alias, _] => cx.source(&imported_file(&module, alias, cx.file)?)?,
+        _ => text.to_string(),
+    };
+    let declared = parse(&source)?;
+    let component = path.last()?;
+    let c = declared.items.iter().find_map(|item| match item {
+        Item::Component(c) if c.name.name == *component => Some(c),
+        _ => None,
+    })?;
+    let written = |span: drone_lang::Span| source.get(span.start as usize..span.end as usize).unwrap_or_default();
+    let inputs: Vec<String> = c
+        .inputs
+        .iter()
+        .map(|i| match &i.default {
+            Some(d) => format!("{}: {} = {}", i.name.name, written(i.ty.span), written(d.span)),
+            None => format!("{}: {}", i.name.name, written(i.ty.span)),
+        })
+        .collect();
+    let line = &text[text[..offset].rfind('\n').map_or(0, |at| at + 1)..];
+    let key: String = line.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let set = |name: &str| instance.attributes.iter().any(|a| a.name.name == name);
+    let active = c
+        .inputs
+        .iter()
+        .position(|i| i.name.name == key)
+        .or_else(|| c.inputs.iter().position(|i| i.default.is_none() && !set(&i.name.name)))
+        .unwrap_or(0);
+    let parameters: Vec<Value> = inputs.iter().map(|p| json!({ "label": p })).collect();
+    Some(json!({
+        "signatures": [{
+            "label": format!("{} {{ {} }}", path.join("."), inputs.join(", ")),
+            "documentation": format!("instance of component `{component}`: one argument per input; an input with a default may be left out"),
+            "parameters": parameters,
+        }],
+        "activeSignature": 0,
+        "activeParameter": active,
+    }))
 }
 
 /// Inlay hints: after each top-level let whose value is worked out (not written as a literal),

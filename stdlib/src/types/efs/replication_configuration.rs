@@ -169,9 +169,11 @@ pub(crate) mod sdk {
                     async move {
                         let r = describe(source).await?;
                         let status = r.as_ref().and_then(|r| r.destinations().first()).map(|d| d.status().as_str());
+                        // Not described yet is not failed: EFS shows a new replication in its
+                        // region a moment after it answers the create.
                         match status {
                             Some("ENABLED") => Ok(Poll::Ready(())),
-                            Some("ERROR") | None => Err(ProviderError::new(
+                            Some("ERROR") => Err(ProviderError::new(
                                 ErrorKind::Rejected,
                                 "DescribeReplicationConfigurations",
                                 format!("the replication of {} failed", source.id),
