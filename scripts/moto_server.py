@@ -752,17 +752,8 @@ from moto.codecommit import responses as codecommit_responses  # noqa: E402
 _codecommit_tags = {}
 
 
-def _codecommit_repository(self, name):
-    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
-    repository = backend.repositories.get(name)
-    if repository is None:
-        raise codecommit_exceptions.RepositoryDoesNotExistException(name)
-    return repository
-
-
 def _codecommit_arn_repository(self, arn):
-    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
-    for repository in backend.repositories.values():
+    for repository in self.codecommit_backend.repositories.values():
         if repository.repository_metadata["Arn"] == arn:
             return repository
     raise codecommit_exceptions.RepositoryDoesNotExistException(arn.split(":")[-1])
@@ -782,8 +773,7 @@ _codecommit_delete_repository = codecommit_responses.CodeCommitResponse.delete_r
 
 
 def _delete_repository_and_tags(self):
-    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
-    repository = backend.repositories.get(self._get_param("repositoryName"))
+    repository = self.codecommit_backend.repositories.get(self._get_param("repositoryName"))
     if repository is not None:
         _codecommit_tags.pop(repository.repository_metadata["Arn"], None)
     return _codecommit_delete_repository(self)
@@ -813,17 +803,17 @@ def _codecommit_untag_resource(self):
 def _update_repository_description(self):
     import datetime
 
-    repository = _codecommit_repository(self, self._get_param("repositoryName"))
-    repository.repository_metadata["repositoryDescription"] = self._get_param("repositoryDescription") or ""
-    repository.repository_metadata["lastModifiedDate"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    # moto's own lookup, which answers RepositoryDoesNotExistException as AWS does.
+    metadata = self.codecommit_backend.get_repository(self._get_param("repositoryName"))
+    metadata["repositoryDescription"] = self._get_param("repositoryDescription") or ""
+    metadata["lastModifiedDate"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
     return "{}"
 
 
 def _list_repositories(self):
-    backend = codecommit_responses.codecommit_backends[self.current_account][self.region]
     listed = [
         {"repositoryName": r.repository_metadata["repositoryName"], "repositoryId": r.repository_metadata["repositoryId"]}
-        for r in backend.repositories.values()
+        for r in self.codecommit_backend.repositories.values()
     ]
     return json.dumps({"repositories": sorted(listed, key=lambda r: r["repositoryName"])})
 

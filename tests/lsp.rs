@@ -1243,19 +1243,22 @@ fn positions_count_bytes_when_the_client_offers_utf8() {
     }
 }
 
+/// The server's signature help in `text` (open in `s`), `after` characters into `needle`.
+fn signature_help(s: &mut Session, text: &str, needle: &str, after: usize) -> Value {
+    s.client.request(
+        "textDocument/signatureHelp",
+        json!({ "textDocument": { "uri": s.uri }, "position": position(text, needle, after) }),
+    )["result"]
+        .clone()
+}
+
 /// Signature help for built-in functions: the signature, its documentation, and the argument
 /// the cursor is at (nested calls and strings stepped over); none outside a call.
 #[test]
 fn signature_help_names_the_argument_being_typed() {
     let text = "let cidr = \"10.0.0.0/16\"\nlet a = cidrsubnet(cidr, 8, length([\"x,y\", 2]))\nlet b = 1\n";
     let mut s = Session::open("sig.drone", text, &[]);
-    let help = |s: &mut Session, needle: &str, after: usize| {
-        s.client.request(
-            "textDocument/signatureHelp",
-            json!({ "textDocument": { "uri": s.uri }, "position": position(text, needle, after) }),
-        )["result"]
-            .clone()
-    };
+    let help = |s: &mut Session, needle: &str, after: usize| signature_help(s, text, needle, after);
     let first = help(&mut s, "cidrsubnet(cidr", 11);
     assert!(first["signatures"][0]["label"].as_str().is_some_and(|l| l.starts_with("cidrsubnet(")), "{first}");
     assert_eq!(first["activeParameter"], 0, "{first}");
@@ -1274,13 +1277,7 @@ fn signature_help_names_the_argument_being_typed() {
 fn signature_help_lists_a_components_inputs_inside_its_instance() {
     let text = "component web {\n  input name: string\n  input port: number = 80\n  input zones: list(string)\n\n  output url = \"https://${name}\"\n}\n\ninstance web main {\n  name = \"shop\"\n  \n}\n";
     let mut s = Session::open("inst.drone", text, &[]);
-    let help = |s: &mut Session, needle: &str, after: usize| {
-        s.client.request(
-            "textDocument/signatureHelp",
-            json!({ "textDocument": { "uri": s.uri }, "position": position(text, needle, after) }),
-        )["result"]
-            .clone()
-    };
+    let help = |s: &mut Session, needle: &str, after: usize| signature_help(s, text, needle, after);
     let on_name = help(&mut s, "name = \"shop\"", 2);
     assert_eq!(
         on_name["signatures"][0]["label"], "web { name: string, port: number = 80, zones: list(string) }",

@@ -433,14 +433,9 @@ fn component_definition(uri: &str, text: &str, module: &Module, word: &str, cx: 
     })?;
     let (component_path, named) = instance;
     let component = component_path.last()?.clone();
-    // The file the component is in: an import's, or this one.
-    let (target_uri, target_text) = match component_path.first().filter(|_| component_path.len() == 2) {
-        Some(alias) => {
-            let file = imported_file(module, alias, cx.file)?;
-            (format!("file://{}", file.display()), cx.source(&file)?)
-        }
-        None => (uri.to_string(), text.to_string()),
-    };
+    let path: Vec<&str> = component_path.iter().map(String::as_str).collect();
+    let (file, target_text) = component_source(text, module, &path, cx)?;
+    let target_uri = file.map_or_else(|| uri.to_string(), |f| format!("file://{}", f.display()));
     let target_module = parse(&target_text)?;
     let index = LineIndex::new(&target_text);
     let location = |span: drone_lang::Span| json!({ "uri": target_uri, "range": index.range(span.start as usize, span.end as usize) });
@@ -461,6 +456,24 @@ fn component_definition(uri: &str, text: &str, module: &Module, word: &str, cx: 
         return Some(location(c.name.span));
     }
     None
+}
+
+/// The file the component `path` (`[import alias, name]` or `[name]`) is declared in, `None` for
+/// this document, with its text: an import's as the editor has it, or `text`.
+fn component_source(
+    text: &str,
+    module: &Module,
+    path: &[&str],
+    cx: &Context<'_>,
+) -> Option<(Option<std::path::PathBuf>, String)> {
+    match path {
+        [alias, _] => {
+            let file = imported_file(module, alias, cx.file)?;
+            let source = cx.source(&file)?;
+            Some((Some(file), source))
+        }
+        _ => Some((None, text.to_string())),
+    }
 }
 
 /// The declaration of `word` (a resource address or the name of a let or param) in `text`.
@@ -881,10 +894,7 @@ fn instance_signature(text: &str, offset: usize, cx: &Context<'_>) -> Option<Val
         _ => None,
     })?;
     let path: Vec<&str> = instance.component.iter().map(|c| c.name.as_str()).collect();
-    let source = match path.as_slice() {
-        [alias, _] => cx.source(&imported_file(&module, alias, cx.file)?)?,
-        _ => text.to_string(),
-    };
+    let (_, source) = component_source(text, &module, &path, cx)?;
     let declared = parse(&source)?;
     let component = path.last()?;
     let c = declared.items.iter().find_map(|item| match item {

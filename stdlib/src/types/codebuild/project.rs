@@ -40,6 +40,9 @@ const COMPUTE_TYPES: &[&str] =
 /// The build image when the workflow names none: Amazon Linux with Docker.
 pub const DEFAULT_IMAGE: &str = "aws/codebuild/amazonlinux2-x86_64-standard:5.0";
 
+/// The build's size when the workflow names none.
+pub const DEFAULT_COMPUTE_TYPE: &str = "BUILD_GENERAL1_SMALL";
+
 /// Minutes a build may run when the workflow says nothing (CodeBuild's default).
 pub const DEFAULT_TIMEOUT: i32 = 60;
 
@@ -86,7 +89,7 @@ mod sdk {
     use drone_engine::provider::{FindRequest, Found, Observed, ProviderError};
     use drone_engine::value::{Attributes, Value};
 
-    use super::{DEFAULT_IMAGE, DEFAULT_TIMEOUT};
+    use super::{DEFAULT_COMPUTE_TYPE, DEFAULT_IMAGE, DEFAULT_TIMEOUT};
     use crate::aws::attrs::{self, int, observed, owner, present, required, string, string_map, text, Update};
     use crate::aws::error::{invalid, missing, sdk_error};
     use crate::aws::{AwsProvider, Ops};
@@ -104,11 +107,10 @@ mod sdk {
     /// The buildspec drone writes for `image_build`, if the configuration has one.
     fn written_buildspec(config: &Attributes) -> Option<String> {
         let b = present(config, "image_build")?.as_map()?;
-        let get = |k: &str| b.get(k).and_then(Value::as_str);
         Some(image_buildspec(&ImageBuild {
-            repository_url: get("repository_url")?,
-            container_name: get("container_name")?,
-            dockerfile: get("dockerfile").unwrap_or("Dockerfile"),
+            repository_url: string(b, "repository_url")?,
+            container_name: string(b, "container_name")?,
+            dockerfile: string(b, "dockerfile").unwrap_or("Dockerfile"),
         }))
     }
 
@@ -139,16 +141,17 @@ mod sdk {
         let environment = ProjectEnvironment::builder()
             .r#type(EnvironmentType::LinuxContainer)
             .image(string(config, "build_image").unwrap_or(DEFAULT_IMAGE))
-            .compute_type(ComputeType::from(string(config, "compute_type").unwrap_or("BUILD_GENERAL1_SMALL")))
+            .compute_type(ComputeType::from(string(config, "compute_type").unwrap_or(DEFAULT_COMPUTE_TYPE)))
             .privileged_mode(privileged)
             .set_environment_variables(Some(variables))
             .build()
             .map_err(fail)?;
-        let cloudwatch = match string(config, "log_group") {
-            Some(group) => CloudWatchLogsConfig::builder().status(LogsConfigStatusType::Enabled).group_name(group),
-            None => CloudWatchLogsConfig::builder().status(LogsConfigStatusType::Enabled),
-        };
-        let logs = LogsConfig::builder().cloud_watch_logs(cloudwatch.build().map_err(fail)?).build();
+        let cloudwatch = CloudWatchLogsConfig::builder()
+            .status(LogsConfigStatusType::Enabled)
+            .set_group_name(string(config, "log_group").map(String::from))
+            .build()
+            .map_err(fail)?;
+        let logs = LogsConfig::builder().cloud_watch_logs(cloudwatch).build();
         Ok(Settings {
             source,
             artifacts,
@@ -156,6 +159,11 @@ mod sdk {
             logs,
             timeout: int(config, "timeout_minutes").unwrap_or(DEFAULT_TIMEOUT),
         })
+    }
+
+    /// Whether `project`'s builds run privileged, as its `privileged_mode` reads.
+    fn privileged(project: Option<&Described>) -> Value {
+        Value::Bool(project.and_then(|p| p.environment()).and_then(|e| e.privileged_mode()).unwrap_or(false))
     }
 
     fn codebuild_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -200,10 +208,9 @@ mod sdk {
                 .await
                 .map_err(|e| sdk_error(OP, e))?;
             let project = out.project().ok_or_else(|| missing(OP, "project"))?;
-            let privileged = project.environment().and_then(|e| e.privileged_mode()).unwrap_or(false);
             Ok(Observed {
                 id: name.to_string(),
-                attributes: observed([("arn", text(project.arn())), ("privileged_mode", Value::Bool(privileged))]),
+                attributes: observed([("arn", text(project.arn())), ("privileged_mode", privileged(Some(project)))]),
             })
         }
 
@@ -247,7 +254,7 @@ mod sdk {
                 ("log_group", text(log_group)),
                 ("timeout_minutes", attrs::number(project.timeout_in_minutes())),
                 ("arn", text(project.arn())),
-                ("privileged_mode", Value::Bool(environment.and_then(|e| e.privileged_mode()).unwrap_or(false))),
+                ("privileged_mode", privileged(Some(&project))),
             ]));
             if prior.contains_key("tags") {
                 let tags = project.tags().iter().filter_map(|t| Some((t.key()?, t.value()?)));
@@ -258,7 +265,7 @@ mod sdk {
                 prior,
                 &[
                     ("build_image", Value::str(DEFAULT_IMAGE)),
-                    ("compute_type", Value::str("BUILD_GENERAL1_SMALL")),
+                    ("compute_type", Value::str(DEFAULT_COMPUTE_TYPE)),
                     ("timeout_minutes", Value::Number(f64::from(DEFAULT_TIMEOUT))),
                     ("environment_variables", Value::map(BTreeMap::new())),
                 ],
@@ -285,10 +292,9 @@ mod sdk {
                 .send()
                 .await
                 .map_err(|e| sdk_error(OP, e))?;
-            let privileged = out.project().and_then(|p| p.environment()).and_then(|e| e.privileged_mode());
             Ok(Observed {
                 id: u.id.to_string(),
-                attributes: observed([("privileged_mode", Value::Bool(privileged.unwrap_or(false)))]),
+                attributes: observed([("privileged_mode", privileged(out.project()))]),
             })
         }
 

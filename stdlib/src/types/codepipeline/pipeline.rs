@@ -132,47 +132,40 @@ mod sdk {
     use drone_engine::value::{Attributes, Value};
 
     use super::canonical_stages;
-    use crate::aws::attrs::{self, objects, observed, owner, prior_if_same, required, string, text, Update};
+    use crate::aws::attrs::{
+        self, int, objects, observed, owner, prior_if_same, required, string, string_map, strings, text, Update,
+    };
     use crate::aws::error::{invalid, missing, sdk_error, unless_gone};
     use crate::aws::tagging::{self, Tagging};
     use crate::aws::{AwsProvider, Ops};
 
-    fn action(a: &BTreeMap<String, Value>, operation: &str) -> Result<ActionDeclaration, ProviderError> {
+    /// One action as CodePipeline declares it, from an action with its defaults filled in
+    /// (`canonical_stages`).
+    fn action(a: &Attributes, operation: &str) -> Result<ActionDeclaration, ProviderError> {
         let fail = |e: aws_sdk_codepipeline::error::BuildError| invalid(operation, e.to_string());
-        let get = |k: &str| a.get(k).and_then(Value::as_str);
-        let list = |k: &str| -> Vec<String> {
-            a.get(k)
-                .and_then(Value::as_list)
-                .map(|l| l.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-                .unwrap_or_default()
-        };
+        let get = |k: &str| string(a, k).unwrap_or_default();
         let type_id = ActionTypeId::builder()
-            .category(ActionCategory::from(get("category").unwrap_or_default()))
-            .owner(ActionOwner::from(get("owner").unwrap_or("AWS")))
-            .provider(get("provider").unwrap_or_default())
-            .version(get("version").unwrap_or("1"))
+            .category(ActionCategory::from(get("category")))
+            .owner(ActionOwner::from(get("owner")))
+            .provider(get("provider"))
+            .version(get("version"))
             .build()
             .map_err(fail)?;
-        let configuration = a
-            .get("configuration")
-            .and_then(Value::as_map)
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect());
-        let inputs = list("input_artifacts")
+        let inputs = strings(a, "input_artifacts")
             .into_iter()
             .map(|name| InputArtifact::builder().name(name).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(fail)?;
-        let outputs = list("output_artifacts")
+        let outputs = strings(a, "output_artifacts")
             .into_iter()
             .map(|name| OutputArtifact::builder().name(name).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(fail)?;
-        let run_order = a.get("run_order").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()).unwrap_or(1);
         ActionDeclaration::builder()
-            .name(get("name").unwrap_or_default())
+            .name(get("name"))
             .action_type_id(type_id)
-            .run_order(run_order)
-            .set_configuration(configuration)
+            .set_run_order(int(a, "run_order"))
+            .set_configuration(Some(string_map(a, "configuration").into_iter().collect()))
             .set_input_artifacts(Some(inputs))
             .set_output_artifacts(Some(outputs))
             .build()
@@ -186,17 +179,12 @@ mod sdk {
         operation: &str,
     ) -> Result<PipelineDeclaration, ProviderError> {
         let fail = |e: aws_sdk_codepipeline::error::BuildError| invalid(operation, e.to_string());
+        let declared = canonical_stages(config.get("stages").unwrap_or(&Value::Null));
         let mut stages = Vec::new();
-        for s in objects(config, "stages") {
-            let actions = s
-                .get("actions")
-                .and_then(Value::as_list)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_map)
-                .map(|a| action(a, operation))
-                .collect::<Result<Vec<_>, _>>()?;
-            let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+        for s in declared.as_list().into_iter().flatten().filter_map(Value::as_map) {
+            let actions =
+                objects(s, "actions").into_iter().map(|a| action(a, operation)).collect::<Result<Vec<_>, _>>()?;
+            let name = string(s, "name").unwrap_or_default();
             stages.push(StageDeclaration::builder().name(name).set_actions(Some(actions)).build().map_err(fail)?);
         }
         let key = match string(config, "artifact_kms_key") {
@@ -222,7 +210,7 @@ mod sdk {
 
     /// `stages` as the workflow writes them.
     fn described_stages(stages: &[StageDeclaration]) -> Value {
-        let strings = |items: Vec<&str>| Value::List(items.into_iter().map(Value::str).collect());
+        let names = |items: Vec<&str>| Value::List(items.into_iter().map(Value::str).collect());
         Value::List(
             stages
                 .iter()
@@ -233,31 +221,19 @@ mod sdk {
                             .configuration()
                             .map(|c| c.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect())
                             .unwrap_or_default();
-                        Value::map(
-                            [
-                                ("name", Value::str(a.name())),
-                                ("category", text(t.map(|t| t.category().as_str()))),
-                                ("owner", text(t.map(|t| t.owner().as_str()))),
-                                ("provider", text(t.map(|t| t.provider()))),
-                                ("version", text(t.map(|t| t.version()))),
-                                ("configuration", Value::map(configuration)),
-                                ("input_artifacts", strings(a.input_artifacts().iter().map(|i| i.name()).collect())),
-                                ("output_artifacts", strings(a.output_artifacts().iter().map(|o| o.name()).collect())),
-                                ("run_order", attrs::number(a.run_order())),
-                            ]
-                            .into_iter()
-                            .map(|(k, v)| (k.to_string(), v))
-                            .collect(),
-                        )
+                        Value::map(observed([
+                            ("name", Value::str(a.name())),
+                            ("category", text(t.map(|t| t.category().as_str()))),
+                            ("owner", text(t.map(|t| t.owner().as_str()))),
+                            ("provider", text(t.map(|t| t.provider()))),
+                            ("version", text(t.map(|t| t.version()))),
+                            ("configuration", Value::map(configuration)),
+                            ("input_artifacts", names(a.input_artifacts().iter().map(|i| i.name()).collect())),
+                            ("output_artifacts", names(a.output_artifacts().iter().map(|o| o.name()).collect())),
+                            ("run_order", attrs::number(a.run_order())),
+                        ]))
                     });
-                    Value::map(
-                        [
-                            ("name".to_string(), Value::str(s.name())),
-                            ("actions".to_string(), Value::List(actions.collect())),
-                        ]
-                        .into_iter()
-                        .collect(),
-                    )
+                    Value::map(observed([("name", Value::str(s.name())), ("actions", Value::List(actions.collect()))]))
                 })
                 .collect(),
         )

@@ -256,6 +256,14 @@ mod sdk {
         Ok(Observed { id: arn.clone(), attributes: observed([("arn", Value::String(arn))]) })
     }
 
+    /// The workflow's name of each ECS deployment strategy (`deployment`).
+    const STRATEGIES: [(&str, DeploymentStrategy); 4] = [
+        ("rolling", DeploymentStrategy::Rolling),
+        ("blue_green", DeploymentStrategy::BlueGreen),
+        ("linear", DeploymentStrategy::Linear),
+        ("canary", DeploymentStrategy::Canary),
+    ];
+
     /// How a new revision replaces the running one: a rolling deployment that never drops below
     /// `minimum_healthy_percent`, stopped and rolled back by the circuit breaker or an alarm.
     fn deployment(config: &Attributes, operation: &str) -> Result<DeploymentConfiguration, ProviderError> {
@@ -270,12 +278,9 @@ mod sdk {
         let breaker = DeploymentCircuitBreaker::builder().enable(breaker).rollback(breaker).build();
         let bake = int(config, "bake_minutes");
         let shift = config.get("shift_percent").and_then(Value::as_f64);
-        let strategy = match string(config, "deployment").unwrap_or("rolling") {
-            "blue_green" => DeploymentStrategy::BlueGreen,
-            "linear" => DeploymentStrategy::Linear,
-            "canary" => DeploymentStrategy::Canary,
-            _ => DeploymentStrategy::Rolling,
-        };
+        let named = string(config, "deployment").unwrap_or("rolling");
+        let strategy =
+            STRATEGIES.iter().find(|(name, _)| *name == named).map_or(DeploymentStrategy::Rolling, |s| s.1.clone());
         let shifted = strategy != DeploymentStrategy::Rolling;
         let builder = DeploymentConfiguration::builder()
             .minimum_healthy_percent(int(config, "minimum_healthy_percent").unwrap_or(super::DEFAULT_MINIMUM_HEALTHY))
@@ -304,17 +309,17 @@ mod sdk {
             .map(|a| a.alarm_names().iter().map(Value::str).collect())
             .unwrap_or_default();
         let strategy = d.and_then(|d| d.strategy()).cloned().unwrap_or(DeploymentStrategy::Rolling);
-        let (deployment, shift, step_bake) = match &strategy {
-            DeploymentStrategy::BlueGreen => ("blue_green", None, None),
+        let deployment = STRATEGIES.iter().find(|(_, s)| *s == strategy).map_or("rolling", |s| s.0);
+        let (shift, step_bake) = match &strategy {
             DeploymentStrategy::Linear => {
                 let l = d.and_then(|d| d.linear_configuration());
-                ("linear", l.and_then(|l| l.step_percent()), l.and_then(|l| l.step_bake_time_in_minutes()))
+                (l.and_then(|l| l.step_percent()), l.and_then(|l| l.step_bake_time_in_minutes()))
             }
             DeploymentStrategy::Canary => {
                 let c = d.and_then(|d| d.canary_configuration());
-                ("canary", c.and_then(|c| c.canary_percent()), c.and_then(|c| c.canary_bake_time_in_minutes()))
+                (c.and_then(|c| c.canary_percent()), c.and_then(|c| c.canary_bake_time_in_minutes()))
             }
-            _ => ("rolling", None, None),
+            _ => (None, None),
         };
         let bake = d.and_then(|d| d.bake_time_in_minutes()).or(step_bake);
         let mut out = observed([

@@ -227,18 +227,12 @@ mod sdk {
             groups.extend(action.and_then(|a| a.target_group_arn()).map(|arn| (1, arn)));
         }
         groups.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
-        let mut seen: Vec<&str> = groups.iter().map(|(_, arn)| *arn).collect();
-        let (declared, standby) = (string(prior, "forward_to"), string(prior, "standby_target_group"));
-        if let (Some(declared), Some(standby)) = (declared, standby) {
-            let mut wanted = vec![declared, standby];
-            wanted.sort_unstable();
-            seen.sort_unstable();
-            if wanted == seen {
-                return observed([("forward_to", Value::str(declared)), ("standby_target_group", Value::str(standby))]);
-            }
-            seen = groups.iter().map(|(_, arn)| *arn).collect();
+        let (mut live, mut standby) = (groups.first().map(|g| g.1), groups.get(1).map(|g| g.1));
+        let declared = (string(prior, "forward_to"), string(prior, "standby_target_group"));
+        if groups.len() == 2 && declared == (standby, live) {
+            (live, standby) = declared;
         }
-        observed([("forward_to", text(seen.first().copied())), ("standby_target_group", text(seen.get(1).copied()))])
+        observed([("forward_to", text(live)), ("standby_target_group", text(standby))])
     }
 
     /// The header condition as the workflow writes it, compared with the secret's value.
