@@ -72,6 +72,9 @@ Always:
 - CodePipeline answers a taken name with InvalidStructureException; AWS's is
   PipelineNameInUseException, which drone reads as "the name is taken".
 
+- What a release calls (`drone release`): CodeCommit commits, CodePipeline
+  execution tokens and source revisions, ECS deployments. See moto_release.py.
+
 moto authorizes each request as the action `service:Operation`; AWS names
 some operations' actions otherwise (S3's PutBucketEncryption needs
 `s3:PutEncryptionConfiguration`) and a few need two (CloudFront's
@@ -977,6 +980,10 @@ def _check_as_aws_names_it(self, resource):
 
 
 access_control.IAMRequestBase.check_action_permitted = _check_as_aws_names_it
+
+# What a release calls (CodeCommit commits, pipeline executions, ECS deployments): its own file.
+sys.dont_write_bytecode = True
+import moto_release  # noqa: E402,F401
 
 from moto.server import main  # noqa: E402  (after the patches, on purpose)
 

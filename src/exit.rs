@@ -28,6 +28,9 @@ pub enum Exit {
     ScriptFailed = 9,
     /// The confirmation (`Apply these changes?`) was declined: nothing was changed.
     Declined = 10,
+    /// A release was rolled back (an alarm fired, ECS's circuit breaker, or `--rollback`):
+    /// the previous revision serves all traffic.
+    RolledBack = 11,
     /// Interrupted (Ctrl-C): state records every operation that finished.
     Interrupted = 130,
 }

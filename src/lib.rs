@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod plan_view;
 pub mod policies;
 pub mod progress;
+mod release;
 pub mod render;
 mod script_host;
 mod session;

@@ -25,6 +25,7 @@ mod lsp;
 mod mariadb;
 mod neovim;
 mod policy;
+mod release;
 mod state_tools;
 mod support;
 mod tasks;

@@ -99,6 +99,40 @@ pub(crate) enum Command {
         #[arg(long, short)]
         yes: bool,
     },
+    /// Release the build's source (`workflows/ghost`) through the workflow's delivery pipeline:
+    /// commit it, build its image, and follow ECS's deployment of it, rolling back when an alarm
+    /// fires. Resumes a release that was interrupted.
+    Release {
+        /// The workflow file (or an environment: `prod` is `workflows/prod.drone`).
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+        /// The directory to publish (default: `ghost` beside the workflow).
+        #[arg(long)]
+        source: Option<PathBuf>,
+        /// The commit message.
+        #[arg(long, short)]
+        message: Option<String>,
+        /// The pipeline's address, when the workflow has several.
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// Minutes to wait for the build and the deployment before giving up (the release
+        /// stays recorded and resumes).
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// Release without asking (implied when standard input is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
+        /// Roll back the release under way: stop its deployment; the previous revision serves.
+        #[arg(long, conflicts_with = "history")]
+        rollback: bool,
+        /// List past releases: who released which commit and image, when, and how it ended.
+        #[arg(long)]
+        history: bool,
+        /// With `--history`: print JSON.
+        #[arg(long, requires = "history")]
+        json: bool,
+    },
     /// Print the outputs recorded by the last run (one by name, or all; JSON with `--json`).
     Output {
         /// The workflow file.

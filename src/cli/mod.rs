@@ -83,6 +83,23 @@ async fn dispatch(command: Command) -> Outcome {
         Command::Output { file, name, json, state } => {
             commands::output::output(&file, name.as_deref(), json, state.as_deref(), &catalog).await
         }
+        Command::Release { file, common, source, message, pipeline, timeout, yes, rollback, history, json } => {
+            let file = commands::release::workflow_file(&file);
+            if history {
+                return commands::release::history(&file, common.state.as_deref(), json, &catalog).await;
+            }
+            let args = commands::release::ReleaseArgs {
+                file: &file,
+                common: &common,
+                source: source.as_deref(),
+                message: message.as_deref(),
+                pipeline: pipeline.as_deref(),
+                timeout_minutes: timeout,
+                yes,
+                rollback,
+            };
+            commands::release::release(args, &catalog).await
+        }
         Command::Destroy { file, common, yes } => commands::destroy::destroy(&file, &common, yes, &catalog).await,
         Command::Task { file, name, list, help, args, dry_run, tunnels, on, common } => {
             let (Some(file), false) = (file, help && name.is_none()) else {

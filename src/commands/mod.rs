@@ -12,6 +12,7 @@ pub(crate) mod import;
 pub(crate) mod orphans;
 pub(crate) mod output;
 pub(crate) mod plan;
+pub(crate) mod release;
 pub(crate) mod run;
 pub(crate) mod saved;
 pub(crate) mod state;

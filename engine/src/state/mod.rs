@@ -16,9 +16,11 @@ use crate::value::{Attributes, Value};
 mod backend;
 mod log;
 mod moves;
+mod release;
 
 pub use backend::{Backend, Location, S3Location};
 pub use moves::{apply_moves, move_recorded, MoveError};
+pub use release::{Release, ReleaseOutcome, ReleaseStep};
 
 /// The state file format's version; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -43,6 +45,9 @@ pub struct State {
     /// killed run was doing. The next refresh resolves each (`refresh.rs`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<String, Intent>,
+    /// Releases (`drone release`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<Release>,
 }
 
 /// An operation on one resource.
@@ -284,6 +289,7 @@ impl State {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             pending: BTreeMap::new(),
+            releases: Vec::new(),
         }
     }
 }

@@ -10,6 +10,15 @@ mod journal;
 #[cfg(all(feature = "ecs", feature = "iam", feature = "logs"))]
 pub mod one_off;
 mod ops;
+#[cfg(all(
+    feature = "codecommit",
+    feature = "codepipeline",
+    feature = "ecr",
+    feature = "ecs",
+    feature = "elbv2",
+    feature = "cloudwatch"
+))]
+pub mod release;
 mod scripts;
 pub mod state;
 pub(crate) mod tagging;

@@ -107,9 +107,27 @@ fn attributes() -> Vec<AttributeSchema> {
             Type::list(Type::String),
             "CloudWatch alarms (names) whose ALARM state stops a deployment and rolls it back",
         ),
+        optional(
+            "pipeline_releases",
+            Type::Bool,
+            "a delivery pipeline deploys new revisions of the task definition's family (`drone release`): a later revision running reads as the declared one, so a plan never rolls a release back (default false)",
+        ),
         computed("id", Type::String, "the service's ARN"),
         computed("arn", Type::String, "the service's ARN"),
     ]
+}
+
+/// Whether task definition `live` is a later revision of `declared`'s family
+/// (`arn:...:task-definition/FAMILY:REVISION`): what a release registers.
+fn later_revision(declared: &str, live: &str) -> bool {
+    let split = |arn: &str| {
+        let (family, revision) = arn.rsplit_once(':')?;
+        Some((family.to_string(), revision.parse::<u64>().ok()?))
+    };
+    match (split(declared), split(live)) {
+        (Some((family, declared)), Some((live_family, live))) => family == live_family && live > declared,
+        _ => false,
+    }
 }
 
 #[cfg(feature = "ecs")]
@@ -436,10 +454,15 @@ mod sdk {
                 _ => false,
             }
         });
+        // A release's revision reads as the declared one: the pipeline, not drone, moves it on.
+        let released = boolean(prior, "pipeline_releases") == Some(true);
+        let task_definition = prior_if_same(prior.get("task_definition"), attrs::text(s.task_definition()), |d, l| {
+            released && matches!((d.as_str(), l.as_str()), (Some(d), Some(l)) if super::later_revision(d, l))
+        });
         let mut attributes = observed([
             ("name", attrs::text(s.service_name())),
             ("cluster", cluster),
-            ("task_definition", attrs::text(s.task_definition())),
+            ("task_definition", task_definition),
             ("desired_count", Value::Number(s.desired_count().into())),
             ("subnets", like_prior(prior.get("subnets"), subnets, |a, b| a == b)),
             ("security_groups", like_prior(prior.get("security_groups"), groups, |a, b| a == b)),
@@ -450,6 +473,26 @@ mod sdk {
             ("arn", attrs::text(s.service_arn())),
         ]);
         attributes.extend(deployment_attributes(s, prior));
+        if let Some(flag) = prior.get("pipeline_releases") {
+            attributes.insert("pipeline_releases".into(), flag.clone());
+        }
         attributes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::later_revision;
+
+    #[test]
+    fn only_a_later_revision_of_the_same_family_is_a_release() {
+        let arn = |family: &str, revision: u32| {
+            format!("arn:aws:ecs:eu-west-1:123456789012:task-definition/{family}:{revision}")
+        };
+        assert!(later_revision(&arn("shuttle-prod-ghost", 3), &arn("shuttle-prod-ghost", 4)));
+        assert!(!later_revision(&arn("shuttle-prod-ghost", 4), &arn("shuttle-prod-ghost", 3)));
+        assert!(!later_revision(&arn("shuttle-prod-ghost", 3), &arn("shuttle-prod-ghost", 3)));
+        assert!(!later_revision(&arn("shuttle-prod-ghost", 3), &arn("shuttle-prod-other", 9)));
+        assert!(!later_revision("shuttle-prod-ghost", &arn("shuttle-prod-ghost", 9)));
     }
 }
