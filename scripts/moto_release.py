@@ -9,7 +9,11 @@ and answered as AWS documents it. Imported by moto_server.py.
 - CodePipeline StartPipelineExecution ignores `clientRequestToken` (AWS
   answers a repeated token with the execution it started) and
   `sourceRevisions`, which GetPipelineExecution and ListPipelineExecutions
-  then describe.
+  then describe; it calls an execution Succeeded at once, though it runs no
+  stage: here it stays InProgress, as it would until its stages finished.
+  StopPipelineExecution is missing: it stops an execution in progress
+  (Stopped at once; AWS passes through Stopping) and refuses any other with
+  PipelineExecutionNotStoppableException.
 - ECS UpdateService to a new task definition starts no deployment, and
   ListServiceDeployments and StopServiceDeployment are missing. A rolling
   deployment completes at once (AWS takes minutes). A blue/green, linear or
@@ -192,10 +196,25 @@ def _start_with_token(self):
         return json.dumps({"pipelineExecutionId": _tokens[key]})
     result = _start_pipeline_execution(self)
     execution_id = result.result["pipelineExecutionId"]
+    _execution(self, self._get_param("name"), execution_id).status = "InProgress"
     if key[1]:
         _tokens[key] = execution_id
     _revisions[execution_id] = self._get_param("sourceRevisions") or []
     return result
+
+
+def _execution(self, pipeline, execution_id):
+    return self.codepipeline_backend.get_pipeline_execution(pipeline, execution_id)
+
+
+def _stop_pipeline_execution(self):
+    pipeline, execution_id = self._get_param("pipelineName"), self._get_param("pipelineExecutionId")
+    execution = _execution(self, pipeline, execution_id)
+    if execution.status != "InProgress":
+        raise _error("PipelineExecutionNotStoppableException", f"Execution {execution_id} is {execution.status}")
+    execution.status = "Stopped"
+    execution.status_summary = self._get_param("reason")
+    return json.dumps({"pipelineExecutionId": execution_id})
 
 
 def _described(revision):
@@ -222,6 +241,7 @@ def _list_with_revisions(self):
 codepipeline_responses.CodePipelineResponse.start_pipeline_execution = _start_with_token
 codepipeline_responses.CodePipelineResponse.get_pipeline_execution = _get_with_revisions
 codepipeline_responses.CodePipelineResponse.list_pipeline_executions = _list_with_revisions
+codepipeline_responses.CodePipelineResponse.stop_pipeline_execution = _stop_pipeline_execution
 _ = codepipeline_models  # the backend is reached through the responses above
 
 # ------------------------------------------------------------------------ ECS

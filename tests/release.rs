@@ -235,6 +235,10 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state.json");
+    // Nothing to release through before the workflow has run.
+    let early = run(&mut prod(&moto.url, &state, &["release", "prod", "--yes"]));
+    assert_exit(&early, 2);
+    assert!(text(&early).1.contains("the state records no `aws.codepipeline.pipeline`: run the workflow first"));
     assert_exit(&run(&mut prod(&moto.url, &state, &["run", "workflows/prod.drone", "--yes"])), 0);
     let aws = Aws::new(&moto.url).await;
     let before = aws.service().await.task_definition().expect("td").to_string();
@@ -383,6 +387,53 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let json = run(&mut prod(&moto.url, &state, &["release", "prod", "--history", "--json"]));
     let releases: serde_json::Value = serde_json::from_str(&text(&json).0).expect("json");
     assert_eq!(releases[2]["image"], image.as_str());
+    let nothing = run(&mut prod(&moto.url, &state, &["release", "prod", "--rollback"]));
+    assert_exit(&nothing, 2);
+    assert!(text(&nothing).1.contains("no release is under way"), "{}", text(&nothing).1);
+
+    // 4. `--rollback` ends a release whose deployment is under way: all traffic back.
+    std::fs::write(source.join("Dockerfile"), dockerfile.replace("5.96.0", "5.99.0")).expect("write");
+    let mut release = Releasing::start(&moto, &state, &args);
+    let prefix = prefix_of(&release.wait_for("build: waiting for"));
+    aws.push(&prefix, 4).await;
+    let image = release.wait_for("build: image").trim_start_matches("build: image ").to_string();
+    let doomed = aws.deploy(&image).await;
+    release.wait_for(&format!("deploy: ECS deploys {doomed}"));
+    aws.shift(&rule, &blue, &green, 50).await;
+    release.wait_for("deploy: traffic shuttle-prod-ghost 50 · shuttle-prod-ghost-green 50");
+    release.kill();
+    let rollback = run(&mut prod(&moto.url, &state, &["release", "prod", "--rollback"]).env("DRONE_ACTOR", "ben"));
+    assert_exit(&rollback, 11);
+    assert!(text(&rollback).1.contains("rolled back: rolled back by ben"), "{}", text(&rollback).1);
+    let mut expected = vec![(blue.clone(), 100), (green.clone(), 0)];
+    expected.sort();
+    assert_eq!(aws.weights(&rule).await, expected);
+    assert_eq!(aws.service().await.task_definition(), Some(good.as_str()));
+
+    // 5. A pipeline stopped before its image exists: the release fails (exit 5), nothing deploys.
+    std::fs::write(source.join("Dockerfile"), dockerfile.replace("5.96.0", "6.0.0")).expect("write");
+    let mut release = Releasing::start(&moto, &state, &args);
+    let started = release.wait_for("build: pipeline shuttle-prod started");
+    let execution = started.rsplit("(execution ").next().expect("id").trim_end_matches(')').to_string();
+    release.wait_for("build: waiting for");
+    aws.codepipeline
+        .stop_pipeline_execution()
+        .pipeline_name(PIPELINE)
+        .pipeline_execution_id(&execution)
+        .reason("a broken Dockerfile")
+        .send()
+        .await
+        .expect("StopPipelineExecution");
+    let (code, printed) = release.finish();
+    assert_eq!(code, 5, "{printed}");
+    assert!(printed.contains(&format!("pipeline execution {execution} ended Stopped before pushing an image")));
+    assert_eq!(aws.service().await.task_definition(), Some(good.as_str()));
+    let history = run(&mut prod(&moto.url, &state, &["release", "prod", "--history"]));
+    let (table, _) = text(&history);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert!(rows[3].ends_with("rolled back: rolled back by ben"), "{table}");
+    assert!(rows[4].contains("failed: pipeline execution"), "{table}");
+
     let plan = run(&mut prod(&moto.url, &state, &["plan", "workflows/prod.drone", "--detailed-exitcode"]));
     assert_exit(&plan, 0);
 }

@@ -144,6 +144,7 @@ async fn roll_back(run: &Run<'_>, state: &mut drone_engine::state::State, actor:
         // The deployment watch reads this as the rollback's reason.
         r.reason = Some(format!("rolled back by {actor}"));
     }
+    crate::store::save(run.backend, state).await?;
     let outcome = run.drive(state, &request).await.map_err(failed)?;
     let record = state.releases.last().cloned().expect("a release record");
     eprintln!("release {}: {}{}", record.id, outcome.label(), reason(&record));

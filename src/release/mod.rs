@@ -256,7 +256,9 @@ impl Run<'_> {
         let t = self.targets;
         let record = state.releases.last().cloned().expect("a release record");
         let image = record.image.clone().unwrap_or_default();
-        let mut watch = Watch { seen: record.task_definition.clone(), ..Watch::default() };
+        // A rollback already asked for (by an alarm before a kill, or `--rollback`) keeps its reason.
+        let mut watch =
+            Watch { seen: record.task_definition.clone(), rollback: record.reason.clone(), ..Watch::default() };
         eprintln!("deploy: waiting for {}/{} to run it", t.cluster, t.service);
         loop {
             let rollout =
@@ -304,6 +306,7 @@ impl Run<'_> {
                         .roll_back_deployment(&t.cluster, &t.service)
                         .await
                         .map_err(call("StopServiceDeployment"))?;
+                    self.record(state, |r| r.reason = Some(reason.clone())).await?;
                     watch.rollback = Some(reason);
                 }
             }
