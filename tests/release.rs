@@ -402,7 +402,7 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     aws.shift(&rule, &blue, &green, 50).await;
     release.wait_for("deploy: traffic shuttle-prod-ghost 50 · shuttle-prod-ghost-green 50");
     release.kill();
-    let rollback = run(&mut prod(&moto.url, &state, &["release", "prod", "--rollback"]).env("DRONE_ACTOR", "ben"));
+    let rollback = run(prod(&moto.url, &state, &["release", "prod", "--rollback"]).env("DRONE_ACTOR", "ben"));
     assert_exit(&rollback, 11);
     assert!(text(&rollback).1.contains("rolled back: rolled back by ben"), "{}", text(&rollback).1);
     let mut expected = vec![(blue.clone(), 100), (green.clone(), 0)];
