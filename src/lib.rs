@@ -15,6 +15,7 @@ pub mod policies;
 pub mod progress;
 mod release;
 pub mod render;
+mod rollout;
 mod script_host;
 mod session;
 mod store;

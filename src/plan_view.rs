@@ -96,6 +96,9 @@ pub fn render_with(plan: &Plan, phases: &[String], colour: bool) -> String {
                 let _ = write!(out, ": {reason}");
             }
             out.push('\n');
+            if let Some(rollout) = &a.rollout {
+                let _ = writeln!(out, "      # rollout: {rollout}");
+            }
             let width = a.changes.iter().map(|c| c.attribute.len()).max().unwrap_or(0);
             for c in &a.changes {
                 let after = c.after.as_ref().map_or("(unset)".to_string(), show);
@@ -303,6 +306,7 @@ mod tests {
             changes: vec![change],
             reason: None,
             ignored: Vec::new(),
+            rollout: None,
         };
         Plan {
             workflow: "w".into(),

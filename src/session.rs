@@ -159,7 +159,9 @@ pub(crate) fn plan_against(
     let cx = CallContext { host: &host, salt: &refreshed.state.lineage, resolve_secrets: true };
     let plan = plan::plan(&session.loaded.model, catalog, &refreshed.state, &cx)
         .map_err(|errors| crate::render::diagnostics(&errors, &session.loaded.program.sources))?;
-    Ok((plan.with_drift(refreshed.drift).with_recovered(refreshed.recovered), refreshed.state))
+    let mut plan = plan.with_drift(refreshed.drift).with_recovered(refreshed.recovered);
+    crate::rollout::annotate(&mut plan, &refreshed.state);
+    Ok((plan, refreshed.state))
 }
 
 /// `plan` limited to `targets` and what they depend on, with Terraform's warning; the whole

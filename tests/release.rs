@@ -436,4 +436,28 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
 
     let plan = run(&mut prod(&moto.url, &state, &["plan", "workflows/prod.drone", "--detailed-exitcode"]));
     assert_exit(&plan, 0);
+
+    // A plan that gives the services a new revision says how each will reach traffic.
+    let args = ["plan", "workflows/prod.drone", "--param", "ghost_version=5.97.0"];
+    let plan = run(&mut prod(&moto.url, &state, &args));
+    assert_exit(&plan, 0);
+    let (shown, _) = text(&plan);
+    let primary = shown.split("ghost.primary.aws.ecs.service.ghost (update").nth(1).expect("the primary's update");
+    assert!(
+        primary.lines().nth(1).is_some_and(|l| l.trim() == "# rollout: canary: 10% of the traffic for 5 min, then all of it for 5 min before the old revision retires; rolled back on ALARM of shuttle-prod-ghost-http-5xx, shuttle-prod-ghost-response-time, shuttle-prod-ghost-unhealthy or by the circuit breaker"),
+        "{shown}"
+    );
+    let standby = shown.split("ghost.standby.aws.ecs.service.ghost (update").nth(1).expect("the standby's update");
+    assert!(
+        standby.lines().nth(1).is_some_and(|l| l.trim().starts_with("# rollout: rolling: tasks replaced")),
+        "{shown}"
+    );
+    let json = run(&mut prod(&moto.url, &state, &[&args[..], &["--format", "json"]].concat()));
+    let plan: serde_json::Value = serde_json::from_str(&text(&json).0).expect("json plan");
+    let service = plan["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["address"] == "ghost.primary.aws.ecs.service.ghost");
+    assert!(service.and_then(|s| s["rollout"].as_str()).is_some_and(|r| r.starts_with("canary: 10%")), "{plan}");
 }

@@ -65,6 +65,9 @@ pub struct Action {
     pub reason: Option<String>,
     /// Attributes that differ from the workflow but that `lifecycle.ignore_changes` leaves alone.
     pub ignored: Vec<String>,
+    /// How the change reaches traffic, where the service stages it (an ECS service's deployment
+    /// strategy); said by the caller, which knows the resource types.
+    pub rollout: Option<String>,
 }
 
 /// A whole plan, in execution order.
@@ -232,7 +235,7 @@ impl Plan {
                 "delete": self.count(ActionKind::Delete),
                 "no_op": self.count(ActionKind::NoOp),
             },
-            "actions": self.actions.iter().map(|a| serde_json::json!({
+            "actions": self.actions.iter().map(|a| { let mut action = serde_json::json!({
                 "address": a.address,
                 "type": a.type_name,
                 "phase": a.phase,
@@ -247,7 +250,11 @@ impl Plan {
                     "after": render(&c.after),
                     "forces_replacement": c.forces_replacement,
                 })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            });
+            if let Some(rollout) = &a.rollout {
+                action["rollout"] = serde_json::json!(rollout);
+            }
+            action }).collect::<Vec<_>>(),
         })
     }
 }
@@ -334,6 +341,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
             changes,
             reason: prior.filter(|p| p.tainted).map(|_| "its creation did not finish".to_string()),
             ignored,
+            rollout: None,
         });
     }
     for (address, recorded) in &state.resources {
@@ -347,6 +355,7 @@ pub fn plan(model: &Model, catalog: &Catalog, state: &State, cx: &CallContext<'_
                 changes: Vec::new(),
                 reason: Some("no longer in the workflow".into()),
                 ignored: Vec::new(),
+                rollout: None,
             });
         }
     }
@@ -397,6 +406,7 @@ pub fn plan_destroy(state: &State) -> Plan {
             changes: Vec::new(),
             reason: None,
             ignored: Vec::new(),
+            rollout: None,
         })
         .collect();
     Plan { workflow: state.workflow.clone(), actions, ..Plan::default() }
