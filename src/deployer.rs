@@ -41,7 +41,7 @@ pub fn policy(
 /// What reading and writing an S3 state needs: the state object and its
 /// lock objects, and listing the bucket for those keys only (without it, S3
 /// answers a missing state with 403 instead of 404).
-fn state_statements(s3: &drone_engine::state::S3Location) -> [serde_json::Value; 2] {
+pub(crate) fn state_statements(s3: &drone_engine::state::S3Location) -> [serde_json::Value; 2] {
     let (bucket, key) = (&s3.bucket, &s3.key);
     [
         serde_json::json!({
@@ -188,6 +188,26 @@ pub(crate) fn resource_names<'a>(
         names.push((decl, instance.type_name.as_str(), name, region, instance.read_only));
     }
     Ok(names)
+}
+
+/// The configuration of every resource of `type_name`, as far as it is known before apply, with
+/// its region.
+pub(crate) fn configs_of(
+    loaded: &Loaded,
+    catalog: &Catalog,
+    type_name: &str,
+) -> Result<Vec<(String, drone_engine::value::Attributes)>, CliError> {
+    let model = &loaded.model;
+    let host = crate::pipeline::host_for(&loaded.program.root_path);
+    let cx = CallContext { host: &host, salt: "", resolve_secrets: false };
+    let mut configs = Vec::new();
+    for instance in model.instances.values().filter(|i| i.type_name == type_name) {
+        let config = drone_engine::plan::evaluate_config(model, catalog, &cx, &NothingKnown, instance)
+            .map_err(|e| diagnostics(&[e], &loaded.program.sources))?;
+        let region = model.providers.get(&instance.provider).and_then(|p| p.settings.get("region"));
+        configs.push((region.and_then(Value::as_str).unwrap_or("*").to_string(), config));
+    }
+    Ok(configs)
 }
 
 /// A named resource as the policy builder takes it.

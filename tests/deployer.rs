@@ -171,6 +171,10 @@ fn authorized_arn(action: &str, type_name: &str, id: &str, region: &str) -> Stri
             return format!("{prefix}:listener/{listener}");
         }
     }
+    // A deployment is stopped by its own ARN, under its service's: service-deployment/CLUSTER/NAME/ID.
+    if action == "ecs:StopServiceDeployment" {
+        return format!("{}/0123456789abcdef", id.replace(":service/", ":service-deployment/"));
+    }
     // Route 53 changes are polled by their own id, which the journal does not hold.
     if action == "route53:GetChange" {
         return "arn:aws:route53:::change/C0123456789ABCDEFGHIJ".into();
@@ -194,6 +198,14 @@ fn authorized_arn(action: &str, type_name: &str, id: &str, region: &str) -> Stri
 /// Checks every call in `journal` against `policy`: its action is allowed on
 /// its resource's ARN (calls without a resource, on `*`).
 pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
+    let (checked, related) = calls_allowed(journal, policy);
+    assert!(checked > 50, "the journal holds only {checked} calls");
+    assert!(related > 10, "only {related} calls named another resource AWS authorizes them against");
+}
+
+/// [`assert_calls_allowed`]'s check, without the journal's expected size: the calls checked, and
+/// the other resources they named that were checked too.
+pub fn calls_allowed(journal: &Path, policy: &serde_json::Value) -> (usize, usize) {
     let text = std::fs::read_to_string(journal).expect("journal");
     let statements = policy["Statement"].as_array().expect("statements");
     let (mut checked, mut related) = (0, 0);
@@ -236,8 +248,7 @@ pub fn assert_calls_allowed(journal: &Path, policy: &serde_json::Value) {
             }
         }
     }
-    assert!(checked > 50, "the journal holds only {checked} calls");
-    assert!(related > 10, "only {related} calls named another resource AWS authorizes them against");
+    (checked, related)
 }
 
 /// A reference from the journal as an ARN: EC2 ids become their ARNs.

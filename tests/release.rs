@@ -244,7 +244,9 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let before = aws.service().await.task_definition().expect("td").to_string();
 
     // 1. A canary release: 10% to the new revision, then all of it.
-    let mut release = Releasing::start(&moto, &state, &[]);
+    let journal = dir.path().join("calls.jsonl");
+    let journal_arg = journal.to_str().expect("utf-8").to_string();
+    let mut release = Releasing::start(&moto, &state, &["--call-log", &journal_arg]);
     let published = release.wait_for("publish: committed");
     assert!(published.contains(&format!("to {REPOSITORY}@main (3 files changed)")), "{published}");
     let prefix = prefix_of(&release.wait_for("build: waiting for"));
@@ -310,7 +312,8 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let dockerfile = std::fs::read_to_string(source.join("Dockerfile")).expect("read");
     std::fs::write(source.join("Dockerfile"), dockerfile.replace("5.96.0", "5.97.0")).expect("write");
     let source_arg = source.to_str().expect("utf-8").to_string();
-    let mut release = Releasing::start(&moto, &state, &["--source", &source_arg, "--message", "Ghost 5.97.0"]);
+    let args = ["--source", &source_arg, "--message", "Ghost 5.97.0", "--call-log", &journal_arg];
+    let mut release = Releasing::start(&moto, &state, &args);
     let published = release.wait_for("publish: committed");
     assert!(published.contains("(1 file changed)"), "{published}");
     let prefix = prefix_of(&release.wait_for("build: waiting for"));
@@ -332,6 +335,23 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     assert_eq!(aws.weights(&rule).await, expected, "all traffic back on the old revision");
     assert_eq!(aws.service().await.task_definition(), Some(revision.as_str()));
     aws.alarm("shuttle-prod-ghost-http-5xx", aws_sdk_cloudwatch::types::StateValue::Ok).await;
+
+    // Every call of both releases, the rollback's included, is allowed by `drone iam --release`.
+    let iam = ["iam", "workflows/prod.drone", "--release", "--account", "123456789012"];
+    let iam = run(super::support::drone(None).current_dir(super::support::root()).args(iam));
+    assert_exit(&iam, 0);
+    let policy: serde_json::Value = serde_json::from_str(&text(&iam).0).expect("policy");
+    let (checked, _) = super::deployer::calls_allowed(&journal, &policy);
+    assert!(checked > 20, "the journal holds only {checked} calls");
+    let journaled = std::fs::read_to_string(&journal).expect("journal");
+    for action in [
+        "codecommit:CreateCommit",
+        "codepipeline:StartPipelineExecution",
+        "ecs:StopServiceDeployment",
+        "cloudwatch:DescribeAlarms",
+    ] {
+        assert!(journaled.contains(&format!("\"{action}\"")), "{action} not journaled");
+    }
 
     // 3. kill -9 at each step; each rerun resumes, and the release happens once.
     std::fs::write(source.join("Dockerfile"), dockerfile.replace("5.96.0", "5.98.0")).expect("write");

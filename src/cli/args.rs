@@ -163,6 +163,10 @@ pub(crate) enum Command {
         /// characters each, which together grant exactly the policy), to attach to one role.
         #[arg(long)]
         managed: bool,
+        /// The policy of the identity that releases (`drone release`) instead: the workflow's
+        /// repositories, pipeline, services and alarms, only what a release calls on them.
+        #[arg(long, conflicts_with_all = ["phase", "managed"])]
+        release: bool,
     },
     /// Run a task the workflow declares (a rhai script, with its grants only).
     #[command(disable_help_flag = true)]

@@ -125,7 +125,10 @@ async fn dispatch(command: Command) -> Outcome {
             Ok(Exit::Success)
         }
         Command::Graph { file, params, format } => commands::graph::graph(&file, &params, format, &catalog),
-        Command::Iam { file, params, phase, account, managed } => {
+        Command::Iam { file, params, phase, account, managed, release } => {
+            if release {
+                return commands::iam::release(&file, &params, &account, &catalog);
+            }
             commands::iam::iam(&file, &params, phase.as_deref(), &account, managed, &catalog)
         }
         Command::Import { file, address, id, common } => {

@@ -45,3 +45,11 @@ pub(crate) fn iam(
     }
     Ok(Exit::Success)
 }
+
+/// Prints the policy of the identity that releases `file`'s service (`drone iam --release`).
+pub(crate) fn release(file: &Path, raw_params: &[String], account: &str, catalog: &Catalog) -> Outcome {
+    let loaded = pipeline::load(file, &params(raw_params)?, catalog)?;
+    let policy = crate::release::policy::release_policy(&loaded, catalog, account)?;
+    println!("{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
+    Ok(Exit::Success)
+}

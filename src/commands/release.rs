@@ -126,7 +126,7 @@ async fn roll_back(run: &Run<'_>, state: &mut drone_engine::state::State, actor:
     let t = run.targets;
     let stopped = run
         .service
-        .roll_back_deployment(&t.cluster, &t.service)
+        .roll_back_deployment(&t.service_ref())
         .await
         .map_err(|e| CliError::execution("StopServiceDeployment", e))?;
     eprintln!("rollback: {}", if stopped { "ECS is rolling the deployment back" } else { "no deployment in progress" });

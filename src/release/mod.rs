@@ -8,6 +8,7 @@
 //! where it stopped and never starts a second pipeline run for the same
 //! release.
 
+pub(crate) mod policy;
 pub(crate) mod source;
 pub(crate) mod targets;
 
@@ -194,7 +195,7 @@ impl Run<'_> {
         let t = self.targets;
         let record = state.releases.last().cloned().expect("a release record");
         let commit = record.commit.clone().unwrap_or_default();
-        let running = self.service.service_rollout(&t.cluster, &t.service).await.map_err(call("DescribeServices"))?;
+        let running = self.service.service_rollout(&t.service_ref()).await.map_err(call("DescribeServices"))?;
         let execution = self
             .pipeline
             .start_execution(&t.pipeline, &t.source_action, &commit, &record.id)
@@ -261,8 +262,7 @@ impl Run<'_> {
             Watch { seen: record.task_definition.clone(), rollback: record.reason.clone(), ..Watch::default() };
         eprintln!("deploy: waiting for {}/{} to run it", t.cluster, t.service);
         loop {
-            let rollout =
-                self.service.service_rollout(&t.cluster, &t.service).await.map_err(call("DescribeServices"))?;
+            let rollout = self.service.service_rollout(&t.service_ref()).await.map_err(call("DescribeServices"))?;
             let primary = rollout.deployments.iter().find(|(status, _, _)| status == "PRIMARY").cloned();
             let Some((_, rollout_state, definition)) = primary else {
                 pause(request, deadline, "the deployment")?.await;
@@ -302,10 +302,7 @@ impl Run<'_> {
                 if !firing.is_empty() {
                     let reason = format!("alarm {} in ALARM during the deployment", firing.join(", "));
                     eprintln!("deploy: {reason}: rolling back");
-                    self.service
-                        .roll_back_deployment(&t.cluster, &t.service)
-                        .await
-                        .map_err(call("StopServiceDeployment"))?;
+                    self.service.roll_back_deployment(&t.service_ref()).await.map_err(call("StopServiceDeployment"))?;
                     self.record(state, |r| r.reason = Some(reason.clone())).await?;
                     watch.rollback = Some(reason);
                 }

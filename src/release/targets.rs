@@ -28,6 +28,8 @@ pub(crate) struct Targets {
     pub(crate) cluster: String,
     /// The service's name.
     pub(crate) service: String,
+    /// The service's ARN.
+    pub(crate) service_arn: String,
     /// The alarms that roll a deployment of it back.
     pub(crate) alarms: Vec<String>,
 }
@@ -123,8 +125,14 @@ impl Targets {
             service_provider: service.provider.clone(),
             cluster,
             service: service_name,
+            service_arn: service.id.clone(),
             alarms,
         })
+    }
+
+    /// The service as the provider's release calls name it.
+    pub(crate) fn service_ref(&self) -> drone_stdlib::aws::release::ServiceRef<'_> {
+        drone_stdlib::aws::release::ServiceRef { cluster: &self.cluster, name: &self.service, arn: &self.service_arn }
     }
 
     /// The ECR repository's name (its URL after the registry).

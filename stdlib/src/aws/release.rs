@@ -46,6 +46,16 @@ pub struct ServiceRollout {
     pub production_rule: Option<String>,
 }
 
+/// An ECS service a release deploys to.
+pub struct ServiceRef<'a> {
+    /// Its cluster's name.
+    pub cluster: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its ARN (what IAM authorizes the calls against).
+    pub arn: &'a str,
+}
+
 /// The blob id git gives `content` (what CodeCommit reports for a file).
 pub fn blob_id(content: &[u8]) -> String {
     let mut hash = Sha1::new();
@@ -55,68 +65,89 @@ pub fn blob_id(content: &[u8]) -> String {
 }
 
 impl AwsProvider {
+    /// Runs a release's call with its calls journaled against (`type_name`, `id`), and a denied
+    /// call's error naming the IAM action it needed.
+    async fn scoped<T>(
+        &self,
+        type_name: &str,
+        id: &str,
+        call: impl std::future::Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        super::journal::scoped(self.journal.as_ref(), "release", type_name, Some(id), call, |_| None).await
+    }
+
     /// The commit at the tip of `branch`, or none when the branch does not exist yet.
     pub async fn branch_head(&self, repository: &str, branch: &str) -> Result<Option<String>, ProviderError> {
-        match self.codecommit.get_branch().repository_name(repository).branch_name(branch).send().await {
-            Ok(out) => Ok(out.branch().and_then(|b| b.commit_id()).map(String::from)),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_branch_does_not_exist_exception()) => Ok(None),
-            Err(e) => Err(sdk_error("GetBranch", e)),
-        }
+        self.scoped("aws.codecommit.repository", repository, async {
+            match self.codecommit.get_branch().repository_name(repository).branch_name(branch).send().await {
+                Ok(out) => Ok(out.branch().and_then(|b| b.commit_id()).map(String::from)),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_branch_does_not_exist_exception()) => Ok(None),
+                Err(e) => Err(sdk_error("GetBranch", e)),
+            }
+        })
+        .await
     }
 
     /// Every file of `commit`, by path, with its blob id.
     pub async fn tree(&self, repository: &str, commit: &str) -> Result<BTreeMap<String, String>, ProviderError> {
-        let mut files = BTreeMap::new();
-        let mut folders = vec![String::from("/")];
-        while let Some(folder) = folders.pop() {
-            let out = self
-                .codecommit
-                .get_folder()
-                .repository_name(repository)
-                .commit_specifier(commit)
-                .folder_path(&folder)
-                .send()
-                .await
-                .map_err(|e| sdk_error("GetFolder", e))?;
-            for file in out.files() {
-                if let (Some(path), Some(blob)) = (file.absolute_path(), file.blob_id()) {
-                    files.insert(path.trim_start_matches('/').to_string(), blob.to_string());
+        self.scoped("aws.codecommit.repository", repository, async {
+            let mut files = BTreeMap::new();
+            let mut folders = vec![String::from("/")];
+            while let Some(folder) = folders.pop() {
+                let out = self
+                    .codecommit
+                    .get_folder()
+                    .repository_name(repository)
+                    .commit_specifier(commit)
+                    .folder_path(&folder)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("GetFolder", e))?;
+                for file in out.files() {
+                    if let (Some(path), Some(blob)) = (file.absolute_path(), file.blob_id()) {
+                        files.insert(path.trim_start_matches('/').to_string(), blob.to_string());
+                    }
                 }
+                folders.extend(out.sub_folders().iter().filter_map(|f| f.absolute_path()).map(String::from));
             }
-            folders.extend(out.sub_folders().iter().filter_map(|f| f.absolute_path()).map(String::from));
-        }
-        Ok(files)
+            Ok(files)
+        })
+        .await
     }
 
     /// Makes `commit`; returns its id.
     pub async fn create_commit(&self, commit: Commit<'_>) -> Result<String, ProviderError> {
-        let put = commit
-            .put
-            .into_iter()
-            .map(|(path, content)| PutFileEntry::builder().file_path(path).file_content(Blob::new(content)).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| invalid("CreateCommit", e.to_string()))?;
-        let delete = commit
-            .delete
-            .into_iter()
-            .map(|path| DeleteFileEntry::builder().file_path(path).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| invalid("CreateCommit", e.to_string()))?;
-        let out = self
-            .codecommit
-            .create_commit()
-            .repository_name(commit.repository)
-            .branch_name(commit.branch)
-            .set_parent_commit_id(commit.parent.map(String::from))
-            .author_name(commit.author)
-            .email(commit.email)
-            .commit_message(commit.message)
-            .set_put_files(Some(put).filter(|p| !p.is_empty()))
-            .set_delete_files(Some(delete).filter(|d| !d.is_empty()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateCommit", e))?;
-        out.commit_id().map(String::from).ok_or_else(|| invalid("CreateCommit", "no commit id in the answer"))
+        let repository = commit.repository;
+        self.scoped("aws.codecommit.repository", repository, async {
+            let put = commit
+                .put
+                .into_iter()
+                .map(|(path, content)| PutFileEntry::builder().file_path(path).file_content(Blob::new(content)).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| invalid("CreateCommit", e.to_string()))?;
+            let delete = commit
+                .delete
+                .into_iter()
+                .map(|path| DeleteFileEntry::builder().file_path(path).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| invalid("CreateCommit", e.to_string()))?;
+            let out = self
+                .codecommit
+                .create_commit()
+                .repository_name(commit.repository)
+                .branch_name(commit.branch)
+                .set_parent_commit_id(commit.parent.map(String::from))
+                .author_name(commit.author)
+                .email(commit.email)
+                .commit_message(commit.message)
+                .set_put_files(Some(put).filter(|p| !p.is_empty()))
+                .set_delete_files(Some(delete).filter(|d| !d.is_empty()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("CreateCommit", e))?;
+            out.commit_id().map(String::from).ok_or_else(|| invalid("CreateCommit", "no commit id in the answer"))
+        })
+        .await
     }
 
     /// Starts `pipeline` at `commit` of its source action `action`; `token` makes a repeated
@@ -128,155 +159,182 @@ impl AwsProvider {
         commit: &str,
         token: &str,
     ) -> Result<String, ProviderError> {
-        let revision = SourceRevisionOverride::builder()
-            .action_name(action)
-            .revision_type(SourceRevisionType::CommitId)
-            .revision_value(commit)
-            .build()
-            .map_err(|e| invalid("StartPipelineExecution", e.to_string()))?;
-        let out = self
-            .codepipeline
-            .start_pipeline_execution()
-            .name(pipeline)
-            .source_revisions(revision)
-            .client_request_token(token)
-            .send()
-            .await
-            .map_err(|e| sdk_error("StartPipelineExecution", e))?;
-        out.pipeline_execution_id()
-            .map(String::from)
-            .ok_or_else(|| invalid("StartPipelineExecution", "no execution id in the answer"))
+        self.scoped("aws.codepipeline.pipeline", pipeline, async {
+            let revision = SourceRevisionOverride::builder()
+                .action_name(action)
+                .revision_type(SourceRevisionType::CommitId)
+                .revision_value(commit)
+                .build()
+                .map_err(|e| invalid("StartPipelineExecution", e.to_string()))?;
+            let out = self
+                .codepipeline
+                .start_pipeline_execution()
+                .name(pipeline)
+                .source_revisions(revision)
+                .client_request_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error("StartPipelineExecution", e))?;
+            out.pipeline_execution_id()
+                .map(String::from)
+                .ok_or_else(|| invalid("StartPipelineExecution", "no execution id in the answer"))
+        })
+        .await
     }
 
     /// The status of an execution: `InProgress`, `Succeeded`, `Failed`, `Stopped`, `Superseded` ...
     pub async fn execution_status(&self, pipeline: &str, execution: &str) -> Result<String, ProviderError> {
-        let out = self
-            .codepipeline
-            .get_pipeline_execution()
-            .pipeline_name(pipeline)
-            .pipeline_execution_id(execution)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetPipelineExecution", e))?;
-        Ok(out.pipeline_execution().and_then(|e| e.status()).map(|s| s.as_str().to_string()).unwrap_or_default())
+        self.scoped("aws.codepipeline.pipeline", pipeline, async {
+            let out = self
+                .codepipeline
+                .get_pipeline_execution()
+                .pipeline_name(pipeline)
+                .pipeline_execution_id(execution)
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetPipelineExecution", e))?;
+            Ok(out.pipeline_execution().and_then(|e| e.status()).map(|s| s.as_str().to_string()).unwrap_or_default())
+        })
+        .await
     }
 
     /// The digest of the image in `repository` tagged `prefix...`, if one has been pushed.
     pub async fn image_tagged(&self, repository: &str, prefix: &str) -> Result<Option<String>, ProviderError> {
-        let mut pages = self.ecr.describe_images().repository_name(repository).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeImages", e))?;
-            for image in page.image_details() {
-                if image.image_tags().iter().any(|t| t.starts_with(prefix)) {
-                    return Ok(image.image_digest().map(String::from));
+        self.scoped("aws.ecr.repository", repository, async {
+            let mut pages = self.ecr.describe_images().repository_name(repository).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| sdk_error("DescribeImages", e))?;
+                for image in page.image_details() {
+                    if image.image_tags().iter().any(|t| t.starts_with(prefix)) {
+                        return Ok(image.image_digest().map(String::from));
+                    }
                 }
             }
-        }
-        Ok(None)
+            Ok(None)
+        })
+        .await
     }
 
     /// The deployments of `service` in `cluster`.
-    pub async fn service_rollout(&self, cluster: &str, service: &str) -> Result<ServiceRollout, ProviderError> {
-        let out = self
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeServices", e))?;
-        let Some(found) = out.services().first() else {
-            return Err(invalid("DescribeServices", format!("no service {service} in {cluster}")));
-        };
-        let text = |s: Option<&str>| s.unwrap_or_default().to_string();
-        Ok(ServiceRollout {
-            task_definition: text(found.task_definition()),
-            deployments: found
-                .deployments()
-                .iter()
-                .map(|d| {
-                    let rollout = d.rollout_state().map(|s| s.as_str());
-                    (text(d.status()), text(rollout), text(d.task_definition()))
-                })
-                .collect(),
-            production_rule: found
-                .load_balancers()
-                .iter()
-                .find_map(|lb| lb.advanced_configuration().and_then(|a| a.production_listener_rule()))
-                .map(String::from),
+    pub async fn service_rollout(&self, service: &ServiceRef<'_>) -> Result<ServiceRollout, ProviderError> {
+        let (cluster, name) = (service.cluster, service.name);
+        self.scoped("aws.ecs.service", service.arn, async {
+            let out = self
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .services(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeServices", e))?;
+            let Some(found) = out.services().first() else {
+                return Err(invalid("DescribeServices", format!("no service {name} in {cluster}")));
+            };
+            let text = |s: Option<&str>| s.unwrap_or_default().to_string();
+            Ok(ServiceRollout {
+                task_definition: text(found.task_definition()),
+                deployments: found
+                    .deployments()
+                    .iter()
+                    .map(|d| {
+                        let rollout = d.rollout_state().map(|s| s.as_str());
+                        (text(d.status()), text(rollout), text(d.task_definition()))
+                    })
+                    .collect(),
+                production_rule: found
+                    .load_balancers()
+                    .iter()
+                    .find_map(|lb| lb.advanced_configuration().and_then(|a| a.production_listener_rule()))
+                    .map(String::from),
+            })
         })
+        .await
     }
 
     /// The container images of task definition `arn`.
     pub async fn task_images(&self, arn: &str) -> Result<Vec<String>, ProviderError> {
-        let out = self
-            .ecs
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeTaskDefinition", e))?;
-        Ok(out
-            .task_definition()
-            .map(|d| d.container_definitions().iter().filter_map(|c| c.image()).map(String::from).collect())
-            .unwrap_or_default())
+        self.scoped("aws.ecs.task_definition", arn, async {
+            let out = self
+                .ecs
+                .describe_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTaskDefinition", e))?;
+            Ok(out
+                .task_definition()
+                .map(|d| d.container_definitions().iter().filter_map(|c| c.image()).map(String::from).collect())
+                .unwrap_or_default())
+        })
+        .await
     }
 
     /// Stops `service`'s deployment in progress, if any, rolling it back; says whether there was one.
-    pub async fn roll_back_deployment(&self, cluster: &str, service: &str) -> Result<bool, ProviderError> {
-        let out = self
-            .ecs
-            .list_service_deployments()
-            .cluster(cluster)
-            .service(service)
-            .status(ServiceDeploymentStatus::InProgress)
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListServiceDeployments", e))?;
-        let Some(arn) = out.service_deployments().iter().find_map(|d| d.service_deployment_arn()) else {
-            return Ok(false);
-        };
-        self.ecs
-            .stop_service_deployment()
-            .service_deployment_arn(arn)
-            .stop_type(StopServiceDeploymentStopType::Rollback)
-            .send()
-            .await
-            .map_err(|e| sdk_error("StopServiceDeployment", e))?;
-        Ok(true)
+    pub async fn roll_back_deployment(&self, service: &ServiceRef<'_>) -> Result<bool, ProviderError> {
+        let (cluster, name) = (service.cluster, service.name);
+        self.scoped("aws.ecs.service", service.arn, async {
+            let out = self
+                .ecs
+                .list_service_deployments()
+                .cluster(cluster)
+                .service(name)
+                .status(ServiceDeploymentStatus::InProgress)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListServiceDeployments", e))?;
+            let Some(arn) = out.service_deployments().iter().find_map(|d| d.service_deployment_arn()) else {
+                return Ok(false);
+            };
+            self.ecs
+                .stop_service_deployment()
+                .service_deployment_arn(arn)
+                .stop_type(StopServiceDeploymentStopType::Rollback)
+                .send()
+                .await
+                .map_err(|e| sdk_error("StopServiceDeployment", e))?;
+            Ok(true)
+        })
+        .await
     }
 
     /// The weight each target group gets from listener rule `arn`.
     pub async fn rule_weights(&self, arn: &str) -> Result<Vec<(String, i32)>, ProviderError> {
-        let out = self.elbv2.describe_rules().rule_arns(arn).send().await.map_err(|e| sdk_error("DescribeRules", e))?;
-        Ok(out
-            .rules()
-            .iter()
-            .flat_map(|r| r.actions())
-            .filter_map(|a| a.forward_config())
-            .flat_map(|f| f.target_groups())
-            .map(|g| (g.target_group_arn().unwrap_or_default().to_string(), g.weight().unwrap_or(1)))
-            .collect())
+        self.scoped("aws.elbv2.listener_rule", arn, async {
+            let out =
+                self.elbv2.describe_rules().rule_arns(arn).send().await.map_err(|e| sdk_error("DescribeRules", e))?;
+            Ok(out
+                .rules()
+                .iter()
+                .flat_map(|r| r.actions())
+                .filter_map(|a| a.forward_config())
+                .flat_map(|f| f.target_groups())
+                .map(|g| (g.target_group_arn().unwrap_or_default().to_string(), g.weight().unwrap_or(1)))
+                .collect())
+        })
+        .await
     }
 
     /// The alarms of `names` that are in ALARM.
     pub async fn alarms_firing(&self, names: &[String]) -> Result<Vec<String>, ProviderError> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let out = self
-            .cloudwatch
-            .describe_alarms()
-            .set_alarm_names(Some(names.to_vec()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeAlarms", e))?;
-        Ok(out
-            .metric_alarms()
-            .iter()
-            .filter(|a| a.state_value().is_some_and(|s| s.as_str() == "ALARM"))
-            .filter_map(|a| a.alarm_name().map(String::from))
-            .collect())
+        self.scoped("aws.cloudwatch.alarm", names.first().map_or("", String::as_str), async {
+            if names.is_empty() {
+                return Ok(Vec::new());
+            }
+            let out = self
+                .cloudwatch
+                .describe_alarms()
+                .set_alarm_names(Some(names.to_vec()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeAlarms", e))?;
+            Ok(out
+                .metric_alarms()
+                .iter()
+                .filter(|a| a.state_value().is_some_and(|s| s.as_str() == "ALARM"))
+                .filter_map(|a| a.alarm_name().map(String::from))
+                .collect())
+        })
+        .await
     }
 }
 
