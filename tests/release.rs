@@ -266,6 +266,8 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let (code, printed) = release.finish();
     assert_eq!(code, 0, "{printed}");
     assert!(printed.contains("succeeded in"), "{printed}");
+    // The release's own time against moto (the figure the README quotes), shown with --no-capture.
+    eprintln!("{}", printed.lines().last().unwrap_or_default());
     // ECS swapped the groups: green is live, blue stands by.
     let (_, live, standby) = aws.traffic_groups().await;
     assert_eq!((live.as_str(), standby.as_str()), (green.as_str(), blue.as_str()));

@@ -100,7 +100,7 @@ pub(crate) async fn release(args: ReleaseArgs<'_>, catalog: &Catalog) -> Outcome
     };
     let started = std::time::Instant::now();
     let outcome = run.drive(&mut state, &request).await.map_err(failed)?;
-    let record = state.releases.last().cloned().expect("a release record");
+    let record = release::current(&state);
     eprintln!("release {}: {} in {:.0?}{}", record.id, outcome.label(), started.elapsed(), reason(&record));
     Ok(exit_for(outcome))
 }
@@ -146,7 +146,7 @@ async fn roll_back(run: &Run<'_>, state: &mut drone_engine::state::State, actor:
     }
     crate::store::save(run.backend, state).await?;
     let outcome = run.drive(state, &request).await.map_err(failed)?;
-    let record = state.releases.last().cloned().expect("a release record");
+    let record = release::current(state);
     eprintln!("release {}: {}{}", record.id, outcome.label(), reason(&record));
     Ok(exit_for(outcome))
 }

@@ -97,6 +97,11 @@ pub(crate) fn new_record(targets: &Targets, actor: &str) -> Release {
     }
 }
 
+/// The release under way: the last record (`drive` is only called with one).
+pub(crate) fn current(state: &State) -> Release {
+    state.releases.last().cloned().expect("a release record")
+}
+
 /// The unfinished release in `state`, if any (the last one).
 pub(crate) fn unfinished(state: &State) -> Option<&Release> {
     state.releases.last().filter(|r| r.step != ReleaseStep::Done)
@@ -107,7 +112,7 @@ impl Run<'_> {
     pub(crate) async fn drive(&self, state: &mut State, request: &Request<'_>) -> Result<ReleaseOutcome, ReleaseError> {
         let deadline = Instant::now() + request.timeout;
         loop {
-            let record = state.releases.last().cloned().expect("a release record");
+            let record = current(state);
             match record.step {
                 ReleaseStep::Started => self.publish(state, request).await?,
                 ReleaseStep::Published => self.start_build(state).await?,
@@ -193,7 +198,7 @@ impl Run<'_> {
     /// start whose reply was lost, resumed, finds the execution it made).
     async fn start_build(&self, state: &mut State) -> Result<(), ReleaseError> {
         let t = self.targets;
-        let record = state.releases.last().cloned().expect("a release record");
+        let record = current(state);
         let commit = record.commit.clone().unwrap_or_default();
         let running = self.service.service_rollout(&t.service_ref()).await.map_err(call("DescribeServices"))?;
         let execution = self
@@ -218,7 +223,7 @@ impl Run<'_> {
         deadline: Instant,
     ) -> Result<(), ReleaseError> {
         let t = self.targets;
-        let record = state.releases.last().cloned().expect("a release record");
+        let record = current(state);
         let (commit, execution) = (record.commit.unwrap_or_default(), record.execution.unwrap_or_default());
         // The buildspec tags each image with the commit's first 12 characters and the build number.
         let prefix: String = commit.chars().take(12).collect();
@@ -255,7 +260,7 @@ impl Run<'_> {
         deadline: Instant,
     ) -> Result<(), ReleaseError> {
         let t = self.targets;
-        let record = state.releases.last().cloned().expect("a release record");
+        let record = current(state);
         let image = record.image.clone().unwrap_or_default();
         // A rollback already asked for (by an alarm before a kill, or `--rollback`) keeps its reason.
         let mut watch =
