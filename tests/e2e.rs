@@ -578,10 +578,27 @@ async fn prod_workflow_runs_replans_clean_updates_one_attribute_and_destroys() {
     let watched = deployment.alarms().map(|a| a.alarm_names().to_vec()).unwrap_or_default();
     assert_eq!(
         watched,
-        ["shuttle-prod-ghost-http-5xx", "shuttle-prod-ghost-response-time", "shuttle-prod-ghost-unhealthy"]
+        [
+            "shuttle-prod-ghost-http-5xx",
+            "shuttle-prod-ghost-response-time",
+            "shuttle-prod-ghost-unhealthy",
+            "shuttle-prod-ghost-green-unhealthy"
+        ]
     );
     let blue = id(&state, "ghost.primary.aws.elbv2.target_group.ghost");
     let green = id(&state, "ghost.primary.aws.elbv2.target_group.ghost_green");
+    // Each group's unhealthy tasks are watched: after a release the two swap places.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    for (alarm, group) in
+        [("shuttle-prod-ghost-unhealthy", "ghost"), ("shuttle-prod-ghost-green-unhealthy", "ghost_green")]
+    {
+        let out = cloudwatch.describe_alarms().alarm_names(alarm).send().await.expect("alarm");
+        let dimensions = out.metric_alarms()[0].dimensions();
+        let target_group = dimensions.iter().find(|d| d.name() == Some("TargetGroup")).and_then(|d| d.value());
+        let suffix =
+            &state["resources"][format!("ghost.primary.aws.elbv2.target_group.{group}")]["attributes"]["arn_suffix"];
+        assert_eq!(target_group, suffix.as_str(), "{alarm}");
+    }
     let rule_arn = id(&state, "ghost.primary.aws.elbv2.listener_rule.from_cloudfront");
     let attached = &ghost.load_balancers()[0];
     let advanced = attached.advanced_configuration().expect("blue/green settings");

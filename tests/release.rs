@@ -466,7 +466,7 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let (shown, _) = text(&plan);
     let primary = shown.split("ghost.primary.aws.ecs.service.ghost (update").nth(1).expect("the primary's update");
     assert!(
-        primary.lines().nth(1).is_some_and(|l| l.trim() == "# rollout: canary: 10% of the traffic for 5 min, then all of it for 5 min before the old revision retires; rolled back on ALARM of shuttle-prod-ghost-http-5xx, shuttle-prod-ghost-response-time, shuttle-prod-ghost-unhealthy or by the circuit breaker"),
+        primary.lines().nth(1).is_some_and(|l| l.trim() == "# rollout: canary: 10% of the traffic for 5 min, then all of it for 5 min before the old revision retires; rolled back on ALARM of shuttle-prod-ghost-http-5xx, shuttle-prod-ghost-response-time, shuttle-prod-ghost-unhealthy, shuttle-prod-ghost-green-unhealthy or by the circuit breaker"),
         "{shown}"
     );
     let standby = shown.split("ghost.standby.aws.ecs.service.ghost (update").nth(1).expect("the standby's update");

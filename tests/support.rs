@@ -131,7 +131,7 @@ pub fn prod(endpoint: &str, state: &Path, args: &[&str]) -> Command {
 }
 
 /// How many resources workflows/prod.drone declares (with the tests' `prod` arguments).
-pub const PROD_RESOURCES: usize = 151;
+pub const PROD_RESOURCES: usize = 152;
 
 /// The database password the tests give prod.drone; must never appear in state or output.
 pub const DB_PASSWORD: &str = "not-in-state-7f3a9c";
