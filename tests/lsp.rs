@@ -1032,6 +1032,27 @@ fn params_and_lets_hover_with_their_values_and_secrets_stay_hidden() {
     assert_eq!(client.stop(), Some(0));
 }
 
+/// A loop's inlay hint lists the keys its resources get, as a plan addresses them.
+#[test]
+fn a_loop_shows_the_keys_its_resources_get() {
+    let text = "resource aws.ec2.vpc main {\n  cidr_block = \"10.0.0.0/16\"\n}\n\nlet zones = { \"eu-west-1a\" = \"10.0.1.0/24\", \"eu-west-1b\" = \"10.0.2.0/24\" }\n\nfor zone, cidr in zones {\n  resource aws.ec2.subnet private {\n    vpc_id            = aws.ec2.vpc.main.id\n    cidr_block        = cidr\n    availability_zone = zone\n  }\n}\n";
+    let Session { dir: _dir, uri, mut client, diagnostics, .. } = Session::open("loops.drone", text, &[]);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let hints = client.request("textDocument/inlayHint", json!({ "textDocument": { "uri": uri } }));
+    let shown: Vec<(Value, Value, &str)> = hints["result"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| {
+            (h["position"]["line"].clone(), h["position"]["character"].clone(), h["label"].as_str().unwrap_or_default())
+        })
+        .collect();
+    // After `zones` on the `for` line (the let is a literal: no hint of its own).
+    let column = "for zone, cidr in zones".len();
+    assert_eq!(shown, [(json!(6), json!(column), " -> \"eu-west-1a\", \"eu-west-1b\"")], "{hints}");
+    assert_eq!(client.stop(), Some(0));
+}
+
 /// The editor shows what `drone check` shows before apply: a range AWS would refuse, at its
 /// place, and a required parameter without a value is unknown rather than an error.
 #[test]

@@ -41,6 +41,9 @@ pub struct Analysis {
     /// Its params' and top-level lets' values as plans show them (secrets
     /// and values known after apply never with their contents), with their types.
     pub values: BTreeMap<String, String>,
+    /// The keys each looped block of its own declares, by the block's address
+    /// (`aws.ec2.subnet.public` -> `"eu-west-1a"`, ...), as a plan addresses them.
+    pub loop_keys: BTreeMap<String, Vec<String>>,
     /// Its tree as written (the items that parse, before components expand),
     /// which requests read until the next change.
     pub tree: Module,
@@ -57,6 +60,7 @@ impl Analysis {
             imports: Vec::new(),
             rules: Vec::new(),
             values: BTreeMap::new(),
+            loop_keys: BTreeMap::new(),
             tree: Module { items: Vec::new(), span: drone_lang::Span::new(FileId(0), 0, 0) },
             elsewhere: BTreeMap::new(),
         }
@@ -180,6 +184,7 @@ fn judge(
     // Values AWS would refuse, as `drone check` reports them.
     push(&mut out, &drone_engine::validate::validate(&model, catalog, &cx), doc);
     let values = values_of(&program, &model, catalog, &cx);
+    let loop_keys = loop_keys(&model);
     let mut loaded = Loaded { program, model, scripts };
     let mut rules = Vec::new();
     let mut elsewhere: BTreeMap<PathBuf, Vec<Value>> = BTreeMap::new();
@@ -248,7 +253,18 @@ fn judge(
         }
         rules = report.rules;
     }
-    Analysis { rules, values, elsewhere, ..Analysis::stopped(out) }
+    Analysis { rules, values, loop_keys, elsewhere, ..Analysis::stopped(out) }
+}
+
+/// The keys of every looped block (`TYPE.NAME["key"]` instances), in the model's order.
+fn loop_keys(model: &drone_engine::model::Model) -> BTreeMap<String, Vec<String>> {
+    let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for address in model.instances.keys() {
+        if let Some((block, key)) = address.strip_suffix(']').and_then(|a| a.split_once('[')) {
+            keys.entry(block.to_string()).or_default().push(key.to_string());
+        }
+    }
+    keys
 }
 
 /// A finding placed in the imported file that declares what it is about.

@@ -21,6 +21,8 @@ pub struct Context<'c> {
     pub rules: &'c [Rule],
     /// Its params' and lets' values with their types, from the last analysis.
     pub values: &'c std::collections::BTreeMap<String, String>,
+    /// The keys each looped block declares, by the block's address, from the last analysis.
+    pub loop_keys: &'c std::collections::BTreeMap<String, Vec<String>>,
     /// The open documents' texts, by URI: an import open in the editor is read as it is there,
     /// saved or not, as the diagnostics read it.
     pub documents: &'c std::collections::BTreeMap<String, String>,
@@ -933,10 +935,29 @@ fn instance_signature(text: &str, offset: usize, cx: &Context<'_>) -> Option<Val
 
 /// Inlay hints: after each top-level let whose value is worked out (not written as a literal),
 /// the value a plan would show (`known after apply` where it is; secrets hidden), as the hover
-/// shows it.
+/// shows it; after each loop's collection, the keys its resources get (`-> "a", "b", "c"`).
 pub fn inlay_hints(text: &str, module: &Module, cx: &Context<'_>) -> Value {
     let index = LineIndex::new(text);
-    let hints = module.items.iter().filter_map(|item| match item {
+    let loops = flatten(&module.items).into_iter().filter_map(|item| {
+        let Item::For(f) = item else { return None };
+        // The keys of the first resource the loop declares are every resource's in it.
+        let block = flatten(&f.items).into_iter().find_map(|i| match i {
+            Item::Resource(r) => Some(format!("{}.{}", r.type_name.dotted(), r.name.name)),
+            _ => None,
+        })?;
+        let keys = cx.loop_keys.get(&block)?;
+        const SHOWN: usize = 6;
+        let mut label = keys.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+        if keys.len() > SHOWN {
+            label.push_str(&format!(", ... ({} in all)", keys.len()));
+        }
+        Some(json!({
+            "position": index.position(f.collection.span.end as usize),
+            "label": format!(" -> {label}"),
+            "paddingLeft": true,
+        }))
+    });
+    let lets = module.items.iter().filter_map(|item| match item {
         Item::Let(l) if !l.value.is_literal() => {
             let shown = cx.values.get(&l.name.name)?;
             // `value` (type): the value alone.
@@ -949,7 +970,7 @@ pub fn inlay_hints(text: &str, module: &Module, cx: &Context<'_>) -> Value {
         }
         _ => None,
     });
-    Value::Array(hints.collect())
+    Value::Array(lets.chain(loops).collect())
 }
 
 /// Symbols whose name contains `query`, across the open documents and the

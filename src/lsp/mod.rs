@@ -156,9 +156,10 @@ impl Server<'_> {
                         [] => features::builtin_rules(),
                         rules => rules,
                     };
-                    let values = &analysis.values;
+                    let (values, loop_keys) = (&analysis.values, &analysis.loop_keys);
                     let documents = &self.documents;
-                    let cx = features::Context { catalog: self.catalog, file: &path, rules, values, documents };
+                    let cx =
+                        features::Context { catalog: self.catalog, file: &path, rules, values, loop_keys, documents };
                     Ok(match method {
                         "textDocument/hover" => with_findings(
                             features::hover(&text, tree, offset(&text), &cx),
