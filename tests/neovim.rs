@@ -121,3 +121,28 @@ fn neovim_sees_components_unsaved_imports_and_unclosed_blocks() {
     let broken: Vec<&str> = answers["broken"].as_array().expect("codes").iter().filter_map(Value::as_str).collect();
     assert_eq!(broken, ["drone::resolve::undefined", "drone::syntax::unexpected"], "{answers}");
 }
+
+/// A component that declares a repository the data rules find fault with, and a workflow that
+/// instantiates it.
+const REGISTRY: &str =
+    "component registry {\n  input name: string\n\n  resource aws.ecr.repository images {\n    name = name\n  }\n}\n";
+const SHIPS: &str =
+    "workflow \"ships\" {}\n\nuse \"comp.drone\" as c\n\ninstance c.registry primary {\n  name = \"app\"\n}\n";
+
+#[test]
+fn neovim_shows_a_components_findings_in_its_own_buffer_with_their_fixes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let answers =
+        run_in_neovim(&dir, &[("ships.drone", SHIPS), ("comp.drone", REGISTRY)], "component_findings.lua", &[]);
+    let codes = |key: &str| -> Vec<String> {
+        answers[key].as_array().expect("codes").iter().filter_map(|c| c.as_str().map(String::from)).collect()
+    };
+    let expected = ["policy::data.ecr_immutable_tags", "policy::data.ecr_scan_on_push"];
+    assert_eq!(codes("workflow"), expected, "{answers}");
+    assert_eq!(codes("component"), expected, "{answers}");
+    // On the repository's block in the component (line 3), not on the workflow's instance.
+    assert_eq!(answers["lines"], serde_json::json!([3, 3]), "{answers}");
+    let actions: Vec<&str> = answers["actions"].as_array().expect("actions").iter().filter_map(Value::as_str).collect();
+    assert!(actions.iter().any(|a| a.starts_with("Allow")), "{answers}");
+    assert!(actions.iter().any(|a| !a.starts_with("Allow")), "a mechanical fix as well: {answers}");
+}
