@@ -33,7 +33,8 @@ impl Progress {
     }
 }
 
-fn stamp() -> String {
+/// Now, as RFC 3339 to the second (UTC): how progress lines, audit records and releases say when.
+pub(crate) fn stamp() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 

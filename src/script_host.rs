@@ -292,8 +292,8 @@ impl ScriptHost for Host {
     }
 
     fn audit(&self, record: serde_json::Value) -> Result<(), String> {
-        let who = std::env::var("DRONE_ACTOR").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
-        let when = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let who = crate::session::actor();
+        let when = crate::progress::stamp();
         let line = serde_json::json!({ "script": self.script, "who": who, "when": when, "record": record });
         let path = &self.bindings.audit;
         if let Some(dir) = path.parent() {

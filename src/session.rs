@@ -74,6 +74,11 @@ pub(crate) async fn session(
     Ok(Session { loaded, location, backend, lock, providers, aws })
 }
 
+/// Who runs drone, as audit logs, tasks and releases record it: `DRONE_ACTOR`, else the login name.
+pub(crate) fn actor() -> String {
+    std::env::var("DRONE_ACTOR").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into())
+}
+
 /// `--param` values by name.
 pub(crate) fn params(raw: &[String]) -> Result<BTreeMap<String, String>, CliError> {
     Ok(name_values(raw, "--param")?.into_iter().collect())

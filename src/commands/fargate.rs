@@ -91,7 +91,7 @@ pub(crate) async fn run(
     if r.dry_run {
         command.push("--dry-run".into());
     }
-    let who = std::env::var("DRONE_ACTOR").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    let who = crate::session::actor();
     let environment = vec![("DRONE_ACTOR".to_string(), who), ("AWS_REGION".to_string(), region.clone())];
     let family: String = format!("drone-task-{workflow}-{}", r.spec.name).chars().take(255).collect();
     let one_off = OneOff {

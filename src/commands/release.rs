@@ -54,7 +54,7 @@ pub(crate) async fn release(args: ReleaseArgs<'_>, catalog: &Catalog) -> Outcome
         service: connected(&targets.service_provider)?,
         backend: session.backend.as_ref(),
     };
-    let actor = std::env::var("DRONE_ACTOR").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    let actor = crate::session::actor();
     if args.rollback {
         return roll_back(&run, &mut state, &actor).await;
     }
@@ -68,7 +68,7 @@ pub(crate) async fn release(args: ReleaseArgs<'_>, catalog: &Catalog) -> Outcome
             r.id,
             r.started,
             r.actor,
-            step_name(r.step)
+            r.step.label()
         ),
         None => {
             let question = format!(
@@ -89,14 +89,13 @@ pub(crate) async fn release(args: ReleaseArgs<'_>, catalog: &Catalog) -> Outcome
     }
     announce(&session).await?;
     let email = std::env::var("DRONE_ACTOR_EMAIL").unwrap_or_else(|_| format!("{actor}@users.noreply.drone"));
-    let poll = std::env::var("DRONE_RELEASE_POLL_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
     let request = Request {
         source: &source,
         message: args.message,
         actor: &actor,
         email: &email,
         timeout: Duration::from_secs(args.timeout_minutes * 60),
-        poll: Duration::from_millis(poll),
+        poll: poll_interval(),
     };
     let started = std::time::Instant::now();
     let outcome = run.drive(&mut state, &request).await.map_err(failed)?;
@@ -118,7 +117,7 @@ async fn roll_back(run: &Run<'_>, state: &mut drone_engine::state::State, actor:
             format!(
                 "release {} has not reached its deployment (it is `{}`): nothing runs it yet",
                 record.id,
-                step_name(record.step)
+                record.step.label()
             ),
             Some("`drone release FILE` resumes it; stop its pipeline execution in CodePipeline to abandon it"),
         ));
@@ -136,9 +135,7 @@ async fn roll_back(run: &Run<'_>, state: &mut drone_engine::state::State, actor:
         actor,
         email: "",
         timeout: Duration::from_secs(30 * 60),
-        poll: Duration::from_millis(
-            std::env::var("DRONE_RELEASE_POLL_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5000),
-        ),
+        poll: poll_interval(),
     };
     if let Some(r) = state.releases.last_mut() {
         // The deployment watch reads this as the rollback's reason.
@@ -149,6 +146,11 @@ async fn roll_back(run: &Run<'_>, state: &mut drone_engine::state::State, actor:
     let record = release::current(state);
     eprintln!("release {}: {}{}", record.id, outcome.label(), reason(&record));
     Ok(exit_for(outcome))
+}
+
+/// How often a release looks again: 5 s (`DRONE_RELEASE_POLL_MS` for tests).
+fn poll_interval() -> Duration {
+    Duration::from_millis(std::env::var("DRONE_RELEASE_POLL_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5000))
 }
 
 fn failed(e: release::ReleaseError) -> CliError {
@@ -174,16 +176,6 @@ fn reason(record: &Release) -> String {
     record.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
 }
 
-fn step_name(step: ReleaseStep) -> &'static str {
-    match step {
-        ReleaseStep::Started => "started",
-        ReleaseStep::Published => "published",
-        ReleaseStep::Building => "building",
-        ReleaseStep::Deploying => "deploying",
-        ReleaseStep::Done => "done",
-    }
-}
-
 /// `--history`: who released which image, when, and how it ended.
 pub(crate) async fn history(file: &Path, state_flag: Option<&str>, json: bool, catalog: &Catalog) -> Outcome {
     let (workflow, _, backend, _) = crate::commands::state::state_of(file, state_flag, catalog).await?;
@@ -205,14 +197,14 @@ pub(crate) async fn history(file: &Path, state_flag: Option<&str>, json: bool, c
             .map(|(_, d)| format!("sha256:{}", &d[..d.len().min(12)]));
         let outcome = match (r.outcome, r.step) {
             (Some(o), _) => o.label().to_string(),
-            (None, step) => format!("under way ({})", step_name(step)),
+            (None, step) => format!("under way ({})", step.label()),
         };
         println!(
             "{:<28} {:<20} {:<12} {:<12} {:<19} {outcome}{}",
             r.id,
             r.started,
             r.actor,
-            r.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("-"),
+            r.commit.as_deref().map(release::short).unwrap_or("-"),
             digest.as_deref().unwrap_or("-"),
             reason(r),
         );

@@ -138,7 +138,7 @@ impl Run<'_> {
         outcome: ReleaseOutcome,
         reason: Option<String>,
     ) -> Result<(), ReleaseError> {
-        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let now = crate::progress::stamp();
         self.record(state, |r| {
             r.step = ReleaseStep::Done;
             r.outcome = Some(outcome);
@@ -226,11 +226,11 @@ impl Run<'_> {
         let record = current(state);
         let (commit, execution) = (record.commit.unwrap_or_default(), record.execution.unwrap_or_default());
         // The buildspec tags each image with the commit's first 12 characters and the build number.
-        let prefix: String = commit.chars().take(12).collect();
+        let prefix = short(&commit);
         eprintln!("build: waiting for {}:{prefix}-* in ECR", t.image_repository());
         loop {
             let found =
-                self.pipeline.image_tagged(t.image_repository(), &prefix).await.map_err(call("DescribeImages"))?;
+                self.pipeline.image_tagged(t.image_repository(), prefix).await.map_err(call("DescribeImages"))?;
             if let Some(digest) = found {
                 let image = format!("{}@{digest}", t.image_repository_url);
                 eprintln!("build: image {image}");
@@ -358,8 +358,9 @@ fn group_name(arn: &str) -> &str {
     arn.split("targetgroup/").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or(arn)
 }
 
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
+/// A commit's first 12 characters, as git and the buildspec's tags show it.
+pub(crate) fn short(commit: &str) -> &str {
+    commit.char_indices().nth(12).map_or(commit, |(end, _)| &commit[..end])
 }
 
 /// Sleeps `request.poll`, or fails once `deadline` has passed.

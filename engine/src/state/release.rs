@@ -21,6 +21,19 @@ pub enum ReleaseStep {
     Done,
 }
 
+impl ReleaseStep {
+    /// As progress and `--history` print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReleaseStep::Started => "started",
+            ReleaseStep::Published => "published",
+            ReleaseStep::Building => "building",
+            ReleaseStep::Deploying => "deploying",
+            ReleaseStep::Done => "done",
+        }
+    }
+}
+
 /// How a release ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
