@@ -74,6 +74,8 @@ Always:
 
 - What a release calls (`drone release`): CodeCommit commits, CodePipeline
   execution tokens and source revisions, ECS deployments. See moto_release.py.
+- CodeConnections (a pipeline's GitHub source) is missing altogether. See
+  moto_connections.py.
 
 moto authorizes each request as the action `service:Operation`; AWS names
 some operations' actions otherwise (S3's PutBucketEncryption needs
@@ -984,6 +986,7 @@ access_control.IAMRequestBase.check_action_permitted = _check_as_aws_names_it
 # What a release calls (CodeCommit commits, pipeline executions, ECS deployments): its own file.
 sys.dont_write_bytecode = True
 import moto_release  # noqa: E402,F401
+import moto_connections  # noqa: E402,F401
 
 from moto.server import main  # noqa: E402  (after the patches, on purpose)
 

@@ -107,6 +107,9 @@ async fn regional(out: &mut Inventory, region: &aws_config::SdkConfig) {
     let repositories = codecommit.list_repositories().send().await.expect("code repositories");
     let names = repositories.repositories().iter().map(|r| r.repository_name());
     put(out, "aws.codecommit.repository", ids(names.collect()));
+    let connections = aws_sdk_codeconnections::Client::new(region);
+    let listed = connections.list_connections().send().await.expect("connections");
+    put(out, "aws.codeconnections.connection", ids(listed.connections().iter().map(|c| c.connection_arn()).collect()));
     let codebuild = aws_sdk_codebuild::Client::new(region);
     let projects = codebuild.list_projects().send().await.expect("build projects");
     put(out, "aws.codebuild.project", projects.projects().to_vec());

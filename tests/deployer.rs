@@ -145,6 +145,8 @@ fn arn(type_name: &str, id: &str, region: &str) -> String {
         "aws.codecommit.repository" => format!("arn:aws:codecommit:{region}:{ACCOUNT}:{id}"),
         "aws.codebuild.project" => format!("arn:aws:codebuild:{region}:{ACCOUNT}:project/{id}"),
         "aws.codepipeline.pipeline" => format!("arn:aws:codepipeline:{region}:{ACCOUNT}:{id}"),
+        // A connection's id is its ARN.
+        "aws.codeconnections.connection" => id.to_string(),
         // Scaling calls are authorized on the scalable target, whose ARN holds an id AWS assigns.
         t if t.starts_with("aws.applicationautoscaling.") => {
             format!("arn:aws:application-autoscaling:{region}:{ACCOUNT}:scalable-target/0123456789abcdef")

@@ -1,7 +1,8 @@
 //! `drone release` against moto_server on prod.drone: the source committed
 //! through CodeCommit's API, the pipeline started at that commit, the image
 //! awaited in ECR, ECS's canary followed through the production listener
-//! rule's weights, an alarm rolling a release back, `kill -9` at each step.
+//! rule's weights, an alarm rolling a release back, `kill -9` at each step;
+//! and a source on GitHub, read through a CodeConnections connection.
 //!
 //! moto runs no build and no deployment: this test plays CodeBuild (it pushes
 //! the image through ECR's API), the pipeline's ECS action (it registers the
@@ -456,6 +457,34 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     assert!(rows[3].ends_with("rolled back: rolled back by ben"), "{table}");
     assert!(rows[4].contains("failed: pipeline execution"), "{table}");
 
+    // 6. A commit named with --commit: only one on the branch is released (the first release's,
+    // four commits back), built again (its first image is not this build's), and nothing is
+    // committed for it.
+    let head_of = || async {
+        let branch =
+            aws.codecommit.get_branch().repository_name(REPOSITORY).branch_name("main").send().await.expect("branch");
+        branch.branch().and_then(|b| b.commit_id()).expect("head").to_string()
+    };
+    let before_six = head_of().await;
+    let stray = "0123456789abcdef0123456789abcdef01234567";
+    let refused = run(&mut prod(&moto.url, &state, &["release", "prod", "--yes", "--commit", stray]));
+    assert_exit(&refused, 2);
+    assert!(text(&refused).1.contains(&format!("commit {stray} is not on {REPOSITORY}@main")), "{}", text(&refused).1);
+    let mut release = Releasing::start(&moto, &state, &["--commit", &commit_id]);
+    release.wait_for(&format!("publish: releasing {REPOSITORY}@main at {}", &commit_id[..12]));
+    let started = release.wait_for("build: pipeline shuttle-prod started");
+    let execution = started.rsplit("(execution ").next().expect("id").trim_end_matches(')').to_string();
+    aws.codepipeline
+        .stop_pipeline_execution()
+        .pipeline_name(PIPELINE)
+        .pipeline_execution_id(&execution)
+        .send()
+        .await
+        .expect("StopPipelineExecution");
+    assert_eq!(release.finish().0, 5);
+    assert_eq!(aws.executions_at(&commit_id).await, 2, "the first release's execution, and this one");
+    assert_eq!(head_of().await, before_six, "nothing committed");
+
     let plan = run(&mut prod(&moto.url, &state, &["plan", "workflows/prod.drone", "--detailed-exitcode"]));
     assert_exit(&plan, 0);
 
@@ -482,4 +511,111 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
         .iter()
         .find(|a| a["address"] == "ghost.primary.aws.ecs.service.ghost");
     assert!(service.and_then(|s| s["rollout"].as_str()).is_some_and(|r| r.starts_with("canary: 10%")), "{plan}");
+}
+
+/// moto's stand-in for the console's handshake: the connection becomes AVAILABLE.
+fn complete_handshake(moto: &Moto, arn: &str) {
+    use std::io::{Read, Write};
+    let host = moto.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+    write!(
+        stream,
+        "POST /moto-api/codeconnections/handshake HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{arn}",
+        arn.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_on_github_is_read_through_a_connection_and_released_by_commit() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state.json");
+    fn with<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [args, &["--param", "github_repository=acme/shuttle-ghost"]].concat()
+    }
+    assert_exit(&run(&mut prod(&moto.url, &state, &with(&["run", "workflows/prod.drone", "--yes"]))), 0);
+    let aws = Aws::new(&moto.url).await;
+    let config = sdk_config(&moto.url).await;
+    let connections = aws_sdk_codeconnections::Client::new(&config);
+
+    // A connection, PENDING as AWS creates it, instead of a CodeCommit repository.
+    let listed = connections.list_connections().send().await.expect("ListConnections");
+    let [connection] = listed.connections() else { panic!("one connection: {listed:?}") };
+    assert_eq!(connection.connection_name(), Some("shuttle-prod-github"));
+    assert_eq!(connection.connection_status().map(|s| s.as_str()), Some("PENDING"));
+    let arn = connection.connection_arn().expect("arn").to_string();
+    let repositories = aws.codecommit.list_repositories().send().await.expect("ListRepositories");
+    assert!(repositories.repositories().is_empty(), "{repositories:?}");
+    let pipeline = aws.codepipeline.get_pipeline().name(PIPELINE).send().await.expect("GetPipeline");
+    let source = &pipeline.pipeline().expect("pipeline").stages()[0].actions()[0];
+    assert_eq!(source.action_type_id().map(|t| t.provider()), Some("CodeStarSourceConnection"));
+    let configuration = source.configuration().expect("configuration");
+    assert_eq!(configuration.get("ConnectionArn"), Some(&arn));
+    assert_eq!(configuration.get("FullRepositoryId").map(String::as_str), Some("acme/shuttle-ghost"));
+    assert_eq!(configuration.get("BranchName").map(String::as_str), Some("main"));
+    // The pipeline's role uses that connection, for that repository only.
+    let iam = aws_sdk_iam::Client::new(&config);
+    let policy = iam.get_role_policy().role_name("shuttle-prod-pipeline").policy_name("pipeline").send().await;
+    let document = drone_stdlib::aws::percent_decode(policy.expect("GetRolePolicy").policy_document())
+        .expect("URL-encoded policy");
+    let document: serde_json::Value = serde_json::from_str(&document).expect("policy json");
+    let uses = document["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .find(|s| s["Action"] == "codeconnections:UseConnection")
+        .expect("UseConnection");
+    assert_eq!(uses["Resource"], arn.as_str());
+    assert_eq!(uses["Condition"]["StringEquals"]["codeconnections:FullRepositoryId"], "acme/shuttle-ghost");
+    let plan = run(&mut prod(&moto.url, &state, &with(&["plan", "workflows/prod.drone", "--detailed-exitcode"])));
+    assert_exit(&plan, 0);
+
+    // The team pushes to GitHub, so a release names a full commit id, and waits for the handshake.
+    let commit = "4f9d2c7be0a1d3f5a6b7c8d9e0f1a2b3c4d5e6f7";
+    for (args, said) in [
+        (vec![], "name the commit to release"),
+        (vec!["--commit", "4f9d2c7"], "`4f9d2c7` is not a full commit id"),
+        (vec!["--commit", commit], "is PENDING: CodePipeline cannot read the source through it"),
+    ] {
+        let refused = run(&mut prod(&moto.url, &state, &with(&[&["release", "prod", "--yes"], &args[..]].concat())));
+        assert_exit(&refused, 2);
+        assert!(text(&refused).1.contains(said), "{said}: {}", text(&refused).1);
+    }
+    assert!(state_json(&state)["releases"].as_array().is_none_or(Vec::is_empty), "nothing recorded");
+
+    complete_handshake(&moto, &arn);
+    let journal = dir.path().join("calls.jsonl");
+    let journal_arg = journal.to_str().expect("utf-8").to_string();
+    let mut release = Releasing::start(&moto, &state, &with(&["--commit", commit, "--call-log", &journal_arg]));
+    release.wait_for("publish: releasing acme/shuttle-ghost@main at 4f9d2c7be0a1");
+    let prefix = prefix_of(&release.wait_for("build: waiting for"));
+    assert_eq!(prefix, &commit[..12]);
+    let digest = aws.push(&prefix, 1).await;
+    let image = release.wait_for("build: image").trim_start_matches("build: image ").to_string();
+    assert!(image.ends_with(&digest));
+    let revision = aws.deploy(&image).await;
+    release.wait_for(&format!("deploy: ECS deploys {revision}"));
+    let (rule, blue, green) = aws.traffic_groups().await;
+    aws.shift(&rule, &blue, &green, 0).await;
+    let (code, printed) = release.finish();
+    assert_eq!(code, 0, "{printed}");
+    assert_eq!(aws.executions_at(commit).await, 1);
+    assert_eq!(state_json(&state)["releases"][0]["commit"], commit);
+
+    // `drone iam --release` covers the connection's status check, and every other call.
+    let iam = ["iam", "workflows/prod.drone", "--release", "--account", "123456789012"];
+    let iam = run(super::support::drone(None).current_dir(super::support::root()).args(with(&iam)));
+    assert_exit(&iam, 0);
+    let policy: serde_json::Value = serde_json::from_str(&text(&iam).0).expect("policy");
+    super::deployer::calls_allowed(&journal, &policy);
+    assert!(std::fs::read_to_string(&journal).expect("journal").contains("\"codeconnections:GetConnection\""));
+
+    // Destroy removes the connection with the rest.
+    assert_exit(&run(&mut prod(&moto.url, &state, &with(&["destroy", "workflows/prod.drone", "--yes"]))), 0);
+    let listed = connections.list_connections().send().await.expect("ListConnections");
+    assert!(listed.connections().is_empty(), "{listed:?}");
 }

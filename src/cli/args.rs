@@ -108,11 +108,15 @@ pub(crate) enum Command {
         #[command(flatten)]
         common: Common,
         /// The directory to publish (default: `ghost` beside the workflow).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "commit")]
         source: Option<PathBuf>,
         /// The commit message.
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with = "commit")]
         message: Option<String>,
+        /// Release this commit of the branch (its full id) instead of publishing a directory:
+        /// required when the pipeline's source is on GitHub, where the team pushes.
+        #[arg(long, value_name = "SHA", conflicts_with_all = ["rollback", "history"])]
+        commit: Option<String>,
         /// The pipeline's address, when the workflow has several.
         #[arg(long)]
         pipeline: Option<String>,

@@ -83,7 +83,7 @@ async fn dispatch(command: Command) -> Outcome {
         Command::Output { file, name, json, state } => {
             commands::output::output(&file, name.as_deref(), json, state.as_deref(), &catalog).await
         }
-        Command::Release { file, common, source, message, pipeline, timeout, yes, rollback, history, json } => {
+        Command::Release { file, common, source, message, commit, pipeline, timeout, yes, rollback, history, json } => {
             let file = commands::release::workflow_file(&file);
             if history {
                 return commands::release::history(&file, common.state.as_deref(), json, &catalog).await;
@@ -93,6 +93,7 @@ async fn dispatch(command: Command) -> Outcome {
                 common: &common,
                 source: source.as_deref(),
                 message: message.as_deref(),
+                commit: commit.as_deref(),
                 pipeline: pipeline.as_deref(),
                 timeout_minutes: timeout,
                 yes,

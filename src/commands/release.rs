@@ -22,6 +22,7 @@ pub(crate) struct ReleaseArgs<'a> {
     pub(crate) common: &'a Common,
     pub(crate) source: Option<&'a Path>,
     pub(crate) message: Option<&'a str>,
+    pub(crate) commit: Option<&'a str>,
     pub(crate) pipeline: Option<&'a str>,
     pub(crate) timeout_minutes: u64,
     pub(crate) yes: bool,
@@ -71,19 +72,24 @@ pub(crate) async fn release(args: ReleaseArgs<'_>, catalog: &Catalog) -> Outcome
             r.step.label()
         ),
         None => {
+            let what = match args.commit {
+                Some(commit) => {
+                    format!("commit {} of {}@{}", release::short(commit), targets.repository, targets.branch)
+                }
+                None => source.display().to_string(),
+            };
             let question = format!(
-                "Release {} through pipeline {} to {}/{}?",
-                source.display(),
-                targets.pipeline,
-                targets.cluster,
-                targets.service
+                "Release {what} through pipeline {} to {}/{}?",
+                targets.pipeline, targets.cluster, targets.service
             );
             if !confirm(&question, args.yes) {
                 eprintln!("cancelled; nothing was released");
                 return Ok(Exit::Declined);
             }
-            // Recorded before any call: a release killed from here on resumes as itself.
-            state.releases.push(release::new_record(&targets, &actor));
+            run.admit(args.commit).await.map_err(refused)?;
+            // Recorded before any call that changes something: a release killed from here on
+            // resumes as itself.
+            state.releases.push(release::new_record(&targets, &actor, args.commit));
             crate::store::save(session.backend.as_ref(), &mut state).await?;
         }
     }
@@ -162,6 +168,21 @@ fn failed(e: release::ReleaseError) -> CliError {
             help: Some("each step done is recorded: `drone release FILE` resumes the release from there".into()),
         },
     }
+}
+
+/// A release that cannot start: nothing was recorded or changed.
+fn refused(e: release::ReleaseError) -> CliError {
+    use release::ReleaseError::{BadCommit, ConnectionNotReady, NeedsCommit, NotOnBranch};
+    let help = match &e {
+        NeedsCommit(_) => "push it to the branch, then `drone release FILE --commit SHA` (the full id)",
+        BadCommit(_) => "give the full id: `git rev-parse HEAD`",
+        NotOnBranch { .. } => "only what reached the pipeline's branch is released: merge it there first",
+        ConnectionNotReady { .. } => {
+            "AWS creates connections PENDING: complete the handshake once in the console (Developer Tools > Settings > Connections > Update pending connection), then release again"
+        }
+        _ => return failed(e),
+    };
+    CliError::refused(e.to_string(), Some(help))
 }
 
 fn exit_for(outcome: ReleaseOutcome) -> Exit {

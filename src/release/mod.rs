@@ -1,6 +1,7 @@
 //! `drone release`: ships the build's source (`workflows/ghost`) through the
-//! workflow's delivery pipeline. Publish (a commit through CodeCommit's API),
-//! build (a pipeline execution pinned to that commit, until ECR holds its
+//! workflow's delivery pipeline. Publish (a commit through CodeCommit's API;
+//! or a commit named with `--commit`, already on the branch, which is how a
+//! source on GitHub is released), build (a pipeline execution pinned to that commit, until ECR holds its
 //! image), deploy (ECS moves the service to it with the service's own
 //! strategy; drone shows the listener weights as they move, watches the
 //! rollback alarms, and stops the deployment with a rollback when one fires).
@@ -23,6 +24,9 @@ use drone_stdlib::aws::AwsProvider;
 
 use crate::error::CliError;
 use targets::Targets;
+
+/// How far back a named commit is looked for on the branch.
+const BRANCH_DEPTH: usize = 500;
 
 /// Pipeline execution statuses after which no image will come.
 const ENDED_WITHOUT_IMAGE: [&str; 4] = ["Failed", "Stopped", "Superseded", "Cancelled"];
@@ -60,6 +64,18 @@ pub(crate) enum ReleaseError {
     /// The build's source could not be read.
     #[error(transparent)]
     Source(#[from] source::SourceError),
+    /// The commit named is not on the branch the pipeline follows.
+    #[error("commit {commit} is not on {repository}@{branch} (within its last {BRANCH_DEPTH} commits)")]
+    NotOnBranch { commit: String, repository: String, branch: String },
+    /// The source is on GitHub and no commit was named.
+    #[error("the pipeline's source is {0} on GitHub, which the team pushes to: name the commit to release")]
+    NeedsCommit(String),
+    /// The commit named is not a full commit id.
+    #[error("`{0}` is not a full commit id (40 hexadecimal characters)")]
+    BadCommit(String),
+    /// The connection to the source's host cannot be used yet.
+    #[error("connection {arn} is {status}: CodePipeline cannot read the source through it")]
+    ConnectionNotReady { arn: String, status: String },
     /// A step did not finish in time; the release is recorded and resumes.
     #[error(
         "{0} did not finish within {1} minute(s); `drone release` again resumes the release, `--rollback` ends it"
@@ -74,8 +90,8 @@ fn call(what: &'static str) -> impl Fn(ProviderError) -> ReleaseError {
     move |error| ReleaseError::Call { what, error }
 }
 
-/// A fresh record for a release by `actor` through `targets`' pipeline.
-pub(crate) fn new_record(targets: &Targets, actor: &str) -> Release {
+/// A fresh record for a release by `actor` through `targets`' pipeline, of `commit` when one is named.
+pub(crate) fn new_record(targets: &Targets, actor: &str, commit: Option<&str>) -> Release {
     let now = std::time::SystemTime::now();
     let stamp = humantime::format_rfc3339_seconds(now).to_string();
     let nanos = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
@@ -87,7 +103,7 @@ pub(crate) fn new_record(targets: &Targets, actor: &str) -> Release {
         finished: None,
         pipeline: targets.address.clone(),
         step: ReleaseStep::Started,
-        commit: None,
+        commit: commit.map(String::from),
         execution: None,
         image: None,
         previous_task_definition: None,
@@ -108,6 +124,41 @@ pub(crate) fn unfinished(state: &State) -> Option<&Release> {
 }
 
 impl Run<'_> {
+    /// Whether a new release of `commit` (none: publish the source directory) can start: the
+    /// commit is a full id on the branch, and a connection to the source's host is usable.
+    pub(crate) async fn admit(&self, commit: Option<&str>) -> Result<(), ReleaseError> {
+        let t = self.targets;
+        if let Some(commit) = commit {
+            if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ReleaseError::BadCommit(commit.into()));
+            }
+        }
+        match (&t.connection, commit) {
+            (Some(_), None) => Err(ReleaseError::NeedsCommit(t.repository.clone())),
+            (Some(arn), Some(_)) => {
+                let status = self.pipeline.connection_status(arn).await.map_err(call("GetConnection"))?;
+                match status.as_str() {
+                    "AVAILABLE" => Ok(()),
+                    _ => Err(ReleaseError::ConnectionNotReady { arn: arn.clone(), status }),
+                }
+            }
+            // On the branch, so a release never ships what skipped the branch's reviews.
+            (None, Some(commit)) => {
+                let on_branch = self
+                    .pipeline
+                    .on_branch(&t.repository, &t.branch, commit, BRANCH_DEPTH)
+                    .await
+                    .map_err(call("GetCommit"))?;
+                on_branch.then_some(()).ok_or_else(|| ReleaseError::NotOnBranch {
+                    commit: commit.into(),
+                    repository: t.repository.clone(),
+                    branch: t.branch.clone(),
+                })
+            }
+            (None, None) => Ok(()),
+        }
+    }
+
     /// Takes the release in `state`'s last record from where it stopped to its end.
     pub(crate) async fn drive(&self, state: &mut State, request: &Request<'_>) -> Result<ReleaseOutcome, ReleaseError> {
         let deadline = Instant::now() + request.timeout;
@@ -148,9 +199,15 @@ impl Run<'_> {
         .await
     }
 
-    /// Commits what differs between the source directory and the branch's head.
+    /// Commits what differs between the source directory and the branch's head; or, for a
+    /// release of a named commit, makes sure the branch holds it.
     async fn publish(&self, state: &mut State, request: &Request<'_>) -> Result<(), ReleaseError> {
         let t = self.targets;
+        if let Some(commit) = current(state).commit {
+            // Named with `--commit`, and admitted (`admit`) before the release was recorded.
+            eprintln!("publish: releasing {}@{} at {}", t.repository, t.branch, short(&commit));
+            return self.record(state, |r| r.step = ReleaseStep::Published).await;
+        }
         let local = source::files(request.source)?;
         let head = self.pipeline.branch_head(&t.repository, &t.branch).await.map_err(call("GetBranch"))?;
         let remote = match &head {
@@ -227,10 +284,16 @@ impl Run<'_> {
         let (commit, execution) = (record.commit.unwrap_or_default(), record.execution.unwrap_or_default());
         // The buildspec tags each image with the commit's first 12 characters and the build number.
         let prefix = short(&commit);
+        // This release's build pushes after the release began (an earlier release of the commit
+        // left an image of its own).
+        let since = humantime::parse_rfc3339(&record.started).unwrap_or(std::time::UNIX_EPOCH);
         eprintln!("build: waiting for {}:{prefix}-* in ECR", t.image_repository());
         loop {
-            let found =
-                self.pipeline.image_tagged(t.image_repository(), prefix).await.map_err(call("DescribeImages"))?;
+            let found = self
+                .pipeline
+                .image_tagged(t.image_repository(), prefix, since)
+                .await
+                .map_err(call("DescribeImages"))?;
             if let Some(digest) = found {
                 let image = format!("{}@{digest}", t.image_repository_url);
                 eprintln!("build: image {image}");

@@ -12,11 +12,17 @@ use crate::pipeline::Loaded;
 
 /// What a release calls, by the resource type the call is scoped to:
 /// (type, actions, ARN pattern with REGION, ACCOUNT and NAME).
-const SCOPED: [(&str, &[&str], &str); 5] = [
+const SCOPED: [(&str, &[&str], &str); 6] = [
     (
         "aws.codecommit.repository",
-        &["codecommit:CreateCommit", "codecommit:GetBranch", "codecommit:GetFolder"],
+        &["codecommit:CreateCommit", "codecommit:GetBranch", "codecommit:GetCommit", "codecommit:GetFolder"],
         "arn:aws:codecommit:REGION:ACCOUNT:NAME",
+    ),
+    // A connection's ARN ends in an id AWS chooses when it is created.
+    (
+        "aws.codeconnections.connection",
+        &["codeconnections:GetConnection"],
+        "arn:aws:codeconnections:REGION:ACCOUNT:connection/*",
     ),
     (
         "aws.codepipeline.pipeline",

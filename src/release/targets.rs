@@ -1,5 +1,6 @@
 //! What a release works on, read from the workflow's state: the pipeline,
-//! its source repository and branch, the image repository its build pushes
+//! its source repository (in CodeCommit, or on GitHub through a connection)
+//! and branch, the image repository its build pushes
 //! to, and the ECS service its deploy updates, with that service's alarms.
 
 use drone_engine::state::{ResourceState, State};
@@ -14,10 +15,13 @@ pub(crate) struct Targets {
     pub(crate) provider: String,
     /// The pipeline's name.
     pub(crate) pipeline: String,
-    /// Its CodeCommit source action's name.
+    /// Its source action's name.
     pub(crate) source_action: String,
-    /// The CodeCommit repository.
+    /// The source repository: a CodeCommit repository's name, or `owner/name` on GitHub.
     pub(crate) repository: String,
+    /// The CodeConnections connection the source is read through, when it is not in CodeCommit
+    /// (the team pushes to it; a release names a commit).
+    pub(crate) connection: Option<String>,
     /// The branch the pipeline follows.
     pub(crate) branch: String,
     /// The ECR repository's URL, where the build pushes the image.
@@ -33,6 +37,9 @@ pub(crate) struct Targets {
     /// The alarms that roll a deployment of it back.
     pub(crate) alarms: Vec<String>,
 }
+
+/// The source action that reads a repository through a CodeConnections connection.
+const CONNECTION_SOURCE: &str = "CodeStarSourceConnection";
 
 /// Why a release cannot find what it works on.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -71,19 +78,19 @@ impl Targets {
         };
         let incomplete = |why: String| TargetError::Incomplete(address.clone(), why);
         let attrs = json(pipeline);
-        let action = |provider: &str| {
+        let action = |providers: &[&str]| {
             attrs["stages"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .flat_map(|s| s["actions"].as_array().into_iter().flatten())
-                .find(|a| a["provider"] == provider)
+                .find(|a| providers.iter().any(|p| a["provider"] == *p))
                 .cloned()
-                .ok_or_else(|| incomplete(format!("it has no {provider} action")))
+                .ok_or_else(|| incomplete(format!("it has no {} action", providers.join(" or "))))
         };
-        let source = action("CodeCommit")?;
-        let build = action("CodeBuild")?;
-        let deploy = action("ECS")?;
+        let source = action(&["CodeCommit", CONNECTION_SOURCE])?;
+        let build = action(&["CodeBuild"])?;
+        let deploy = action(&["ECS"])?;
         let text = |v: &Json| v.as_str().unwrap_or_default().to_string();
         let project_name = text(&build["configuration"]["ProjectName"]);
         let project = state
@@ -119,7 +126,12 @@ impl Targets {
             provider: pipeline.provider.clone(),
             pipeline: text(&attrs["name"]),
             source_action: text(&source["name"]),
-            repository: text(&source["configuration"]["RepositoryName"]),
+            repository: match source["provider"] == CONNECTION_SOURCE {
+                true => text(&source["configuration"]["FullRepositoryId"]),
+                false => text(&source["configuration"]["RepositoryName"]),
+            },
+            connection: (source["provider"] == CONNECTION_SOURCE)
+                .then(|| text(&source["configuration"]["ConnectionArn"])),
             branch: text(&source["configuration"]["BranchName"]),
             image_repository_url,
             service_provider: service.provider.clone(),
@@ -211,6 +223,28 @@ mod tests {
         // The service of the deploy's cluster, not the standby's of the same name.
         assert_eq!((targets.cluster.as_str(), targets.service_provider.as_str()), ("shuttle-prod", "primary"));
         assert_eq!(targets.alarms, ["ghost-http-5xx", "ghost-unhealthy"]);
+    }
+
+    #[test]
+    fn a_source_on_github_names_its_connection_and_repository() {
+        let mut state = state();
+        let pipeline = state.resources.get_mut("ship.primary.aws.codepipeline.pipeline.main").expect("test setup");
+        let github = serde_json::json!({ "name": "Source", "provider": "CodeStarSourceConnection", "configuration": {
+            "ConnectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/c0ffee",
+            "FullRepositoryId": "acme/shuttle-ghost",
+            "BranchName": "main",
+        } });
+        let mut stages = pipeline.attributes["stages"].to_json();
+        stages[0]["actions"] = serde_json::json!([github]);
+        pipeline.attributes.insert("stages".into(), Value::from_json(&stages));
+        let targets = Targets::find(&state, None).expect("test setup");
+        assert_eq!((targets.repository.as_str(), targets.branch.as_str()), ("acme/shuttle-ghost", "main"));
+        assert_eq!(
+            targets.connection.as_deref(),
+            Some("arn:aws:codeconnections:eu-west-1:123456789012:connection/c0ffee")
+        );
+        // A CodeCommit source has none: a release commits to it.
+        assert_eq!(Targets::find(&self::state(), None).expect("test setup").connection, None);
     }
 
     #[test]

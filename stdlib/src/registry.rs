@@ -47,6 +47,7 @@ pub static TYPES: &[&TypeDef] = &[
     &types::cloudwatch::alarm::TYPE,
     &types::cloudwatch::dashboard::TYPE,
     &types::codecommit::repository::TYPE,
+    &types::codeconnections::connection::TYPE,
     &types::codebuild::project::TYPE,
     &types::codepipeline::pipeline::TYPE,
 ];

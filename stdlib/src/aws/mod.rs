@@ -13,6 +13,7 @@ mod ops;
 #[cfg(all(
     feature = "codecommit",
     feature = "codepipeline",
+    feature = "codeconnections",
     feature = "ecr",
     feature = "ecs",
     feature = "elbv2",
@@ -91,6 +92,8 @@ pub struct AwsProvider {
     pub(crate) codebuild: aws_sdk_codebuild::Client,
     #[cfg(feature = "codepipeline")]
     pub(crate) codepipeline: aws_sdk_codepipeline::Client,
+    #[cfg(feature = "codeconnections")]
+    pub(crate) codeconnections: aws_sdk_codeconnections::Client,
 }
 
 impl AwsProvider {
@@ -174,6 +177,8 @@ impl AwsProvider {
             codebuild: conf!(aws_sdk_codebuild, aws_sdk_codebuild::config::Builder::from(config)),
             #[cfg(feature = "codepipeline")]
             codepipeline: conf!(aws_sdk_codepipeline, aws_sdk_codepipeline::config::Builder::from(config)),
+            #[cfg(feature = "codeconnections")]
+            codeconnections: conf!(aws_sdk_codeconnections, aws_sdk_codeconnections::config::Builder::from(config)),
             journal,
             endpoint,
         }

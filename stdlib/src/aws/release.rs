@@ -115,6 +115,57 @@ impl AwsProvider {
         .await
     }
 
+    /// Whether `commit` is `branch`'s head or one of its ancestors, looking `depth` commits back:
+    /// a release ships only what reached the branch.
+    pub async fn on_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        commit: &str,
+        depth: usize,
+    ) -> Result<bool, ProviderError> {
+        let Some(head) = self.branch_head(repository, branch).await? else { return Ok(false) };
+        self.scoped("aws.codecommit.repository", repository, async {
+            let mut queue = std::collections::VecDeque::from([head]);
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(id) = queue.pop_front() {
+                if id == commit {
+                    return Ok(true);
+                }
+                if seen.len() >= depth || !seen.insert(id.clone()) {
+                    continue;
+                }
+                let out = self
+                    .codecommit
+                    .get_commit()
+                    .repository_name(repository)
+                    .commit_id(&id)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("GetCommit", e))?;
+                queue.extend(out.commit().map(|c| c.parents().to_vec()).unwrap_or_default());
+            }
+            Ok(false)
+        })
+        .await
+    }
+
+    /// The status of CodeConnections connection `arn`: PENDING until its handshake is completed
+    /// in the console, then AVAILABLE.
+    pub async fn connection_status(&self, arn: &str) -> Result<String, ProviderError> {
+        self.scoped("aws.codeconnections.connection", arn, async {
+            let out = self
+                .codeconnections
+                .get_connection()
+                .connection_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetConnection", e))?;
+            Ok(out.connection().and_then(|c| c.connection_status()).map(|s| s.as_str().to_string()).unwrap_or_default())
+        })
+        .await
+    }
+
     /// Makes `commit`; returns its id.
     pub async fn create_commit(&self, commit: Commit<'_>) -> Result<String, ProviderError> {
         let repository = commit.repository;
@@ -198,14 +249,23 @@ impl AwsProvider {
         .await
     }
 
-    /// The digest of the image in `repository` tagged `prefix...`, if one has been pushed.
-    pub async fn image_tagged(&self, repository: &str, prefix: &str) -> Result<Option<String>, ProviderError> {
+    /// The digest of the image in `repository` tagged `PREFIX-...` and pushed at `since` or later, if
+    /// one has been: a commit released again is built again, and its earlier image is not this build's.
+    pub async fn image_tagged(
+        &self,
+        repository: &str,
+        prefix: &str,
+        since: std::time::SystemTime,
+    ) -> Result<Option<String>, ProviderError> {
+        let since = since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let tag = format!("{prefix}-");
         self.scoped("aws.ecr.repository", repository, async {
             let mut pages = self.ecr.describe_images().repository_name(repository).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| sdk_error("DescribeImages", e))?;
                 for image in page.image_details() {
-                    if image.image_tags().iter().any(|t| t.starts_with(prefix)) {
+                    let recent = image.image_pushed_at().is_none_or(|at| at.secs() >= since);
+                    if recent && image.image_tags().iter().any(|t| t.starts_with(&tag)) {
                         return Ok(image.image_digest().map(String::from));
                     }
                 }

@@ -13,6 +13,7 @@ pub mod cloudfront;
 pub mod cloudwatch;
 pub mod codebuild;
 pub mod codecommit;
+pub mod codeconnections;
 pub mod codepipeline;
 pub mod ec2;
 pub mod ecr;
