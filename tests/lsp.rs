@@ -579,6 +579,11 @@ fn bench_prod_diagnostics_after_one_character_edit() {
         "workflows/prod.drone, {} lines: diagnostics after a one-character edit, median {median:.1} ms, worst {worst:.1} ms (25 edits)",
         text.lines().count()
     );
+    // Typed into a resource's value (a role's description): the model changes, not only the text.
+    let (median, worst) = time_edits(&path, &text, position(&text, "\"lets ECS start drone's", 5));
+    println!(
+        "workflows/prod.drone, an edit of a resource's value: median {median:.1} ms, worst {worst:.1} ms (25 edits)"
+    );
 }
 
 /// Opens `text` (as the file at `path`) and types one character at `at` and takes it out again,
