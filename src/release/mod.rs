@@ -58,9 +58,9 @@ pub(crate) struct Run<'a> {
 /// Why a release stopped short.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ReleaseError {
-    /// An AWS call failed.
-    #[error("{what}: {error}")]
-    Call { what: &'static str, error: ProviderError },
+    /// An AWS call failed (the error names the operation).
+    #[error(transparent)]
+    Call(#[from] ProviderError),
     /// The build's source could not be read.
     #[error(transparent)]
     Source(#[from] source::SourceError),
@@ -84,10 +84,6 @@ pub(crate) enum ReleaseError {
     /// Saving the record failed.
     #[error(transparent)]
     State(#[from] CliError),
-}
-
-fn call(what: &'static str) -> impl Fn(ProviderError) -> ReleaseError {
-    move |error| ReleaseError::Call { what, error }
 }
 
 /// A fresh record for a release by `actor` through `targets`' pipeline, of `commit` when one is named.
@@ -136,7 +132,7 @@ impl Run<'_> {
         match (&t.connection, commit) {
             (Some(_), None) => Err(ReleaseError::NeedsCommit(t.repository.clone())),
             (Some(arn), Some(_)) => {
-                let status = self.pipeline.connection_status(arn).await.map_err(call("GetConnection"))?;
+                let status = self.pipeline.connection_status(arn).await?;
                 match status.as_str() {
                     "AVAILABLE" => Ok(()),
                     _ => Err(ReleaseError::ConnectionNotReady { arn: arn.clone(), status }),
@@ -144,11 +140,7 @@ impl Run<'_> {
             }
             // On the branch, so a release never ships what skipped the branch's reviews.
             (None, Some(commit)) => {
-                let on_branch = self
-                    .pipeline
-                    .on_branch(&t.repository, &t.branch, commit, BRANCH_DEPTH)
-                    .await
-                    .map_err(call("GetCommit"))?;
+                let on_branch = self.pipeline.on_branch(&t.repository, &t.branch, commit, BRANCH_DEPTH).await?;
                 on_branch.then_some(()).ok_or_else(|| ReleaseError::NotOnBranch {
                     commit: commit.into(),
                     repository: t.repository.clone(),
@@ -209,9 +201,9 @@ impl Run<'_> {
             return self.record(state, |r| r.step = ReleaseStep::Published).await;
         }
         let local = source::files(request.source)?;
-        let head = self.pipeline.branch_head(&t.repository, &t.branch).await.map_err(call("GetBranch"))?;
+        let head = self.pipeline.branch_head(&t.repository, &t.branch).await?;
         let remote = match &head {
-            Some(head) => self.pipeline.tree(&t.repository, head).await.map_err(call("GetFolder"))?,
+            Some(head) => self.pipeline.tree(&t.repository, head).await?,
             None => BTreeMap::new(),
         };
         let change = source::diff(&local, &remote);
@@ -239,7 +231,7 @@ impl Run<'_> {
                     put: change.put,
                     delete: change.delete,
                 };
-                let made = self.pipeline.create_commit(commit).await.map_err(call("CreateCommit"))?;
+                let made = self.pipeline.create_commit(commit).await?;
                 eprintln!("publish: committed {} to {}@{} ({summary})", short(&made), t.repository, t.branch);
                 made
             }
@@ -257,12 +249,8 @@ impl Run<'_> {
         let t = self.targets;
         let record = current(state);
         let commit = record.commit.clone().unwrap_or_default();
-        let running = self.service.service_rollout(&t.service_ref()).await.map_err(call("DescribeServices"))?;
-        let execution = self
-            .pipeline
-            .start_execution(&t.pipeline, &t.source_action, &commit, &record.id)
-            .await
-            .map_err(call("StartPipelineExecution"))?;
+        let running = self.service.service_rollout(&t.service_ref()).await?;
+        let execution = self.pipeline.start_execution(&t.pipeline, &t.source_action, &commit, &record.id).await?;
         eprintln!("build: pipeline {} started at {} (execution {execution})", t.pipeline, short(&commit));
         self.record(state, |r| {
             r.execution = Some(execution);
@@ -289,11 +277,7 @@ impl Run<'_> {
         let since = humantime::parse_rfc3339(&record.started).unwrap_or(std::time::UNIX_EPOCH);
         eprintln!("build: waiting for {}:{prefix}-* in ECR", t.image_repository());
         loop {
-            let found = self
-                .pipeline
-                .image_tagged(t.image_repository(), prefix, since)
-                .await
-                .map_err(call("DescribeImages"))?;
+            let found = self.pipeline.image_tagged(t.image_repository(), prefix, since).await?;
             if let Some(digest) = found {
                 let image = format!("{}@{digest}", t.image_repository_url);
                 eprintln!("build: image {image}");
@@ -304,8 +288,7 @@ impl Run<'_> {
                     })
                     .await;
             }
-            let status =
-                self.pipeline.execution_status(&t.pipeline, &execution).await.map_err(call("GetPipelineExecution"))?;
+            let status = self.pipeline.execution_status(&t.pipeline, &execution).await?;
             if ENDED_WITHOUT_IMAGE.contains(&status.as_str()) {
                 let reason = format!("pipeline execution {execution} ended {status} before pushing an image");
                 eprintln!("build: {reason}");
@@ -330,7 +313,7 @@ impl Run<'_> {
             Watch { seen: record.task_definition.clone(), rollback: record.reason.clone(), ..Watch::default() };
         eprintln!("deploy: waiting for {}/{} to run it", t.cluster, t.service);
         loop {
-            let rollout = self.service.service_rollout(&t.service_ref()).await.map_err(call("DescribeServices"))?;
+            let rollout = self.service.service_rollout(&t.service_ref()).await?;
             let primary = rollout.deployments.iter().find(|(status, _, _)| status == "PRIMARY").cloned();
             let Some((_, rollout_state, definition)) = primary else {
                 pause(request, deadline, "the deployment")?.await;
@@ -343,7 +326,7 @@ impl Run<'_> {
                 self.record(state, |r| r.task_definition = Some(definition.clone())).await?;
             }
             if let Some(rule) = &rollout.production_rule {
-                let weights = self.service.rule_weights(rule).await.map_err(call("DescribeRules"))?;
+                let weights = self.service.rule_weights(rule).await?;
                 watch.traffic(&weights);
             }
             match (runs_image, rollout_state.as_str()) {
@@ -366,11 +349,11 @@ impl Run<'_> {
                 _ => {}
             }
             if runs_image && watch.rollback.is_none() {
-                let firing = self.service.alarms_firing(&t.alarms).await.map_err(call("DescribeAlarms"))?;
+                let firing = self.service.alarms_firing(&t.alarms).await?;
                 if !firing.is_empty() {
                     let reason = format!("alarm {} in ALARM during the deployment", firing.join(", "));
                     eprintln!("deploy: {reason}: rolling back");
-                    self.service.roll_back_deployment(&t.service_ref()).await.map_err(call("StopServiceDeployment"))?;
+                    self.service.roll_back_deployment(&t.service_ref()).await?;
                     self.record(state, |r| r.reason = Some(reason.clone())).await?;
                     watch.rollback = Some(reason);
                 }
@@ -382,7 +365,7 @@ impl Run<'_> {
     /// Whether task definition `arn` runs `image` (each definition is described once).
     async fn runs(&self, watch: &mut Watch, arn: &str, image: &str) -> Result<bool, ReleaseError> {
         if !watch.images.contains_key(arn) {
-            let images = self.service.task_images(arn).await.map_err(call("DescribeTaskDefinition"))?;
+            let images = self.service.task_images(arn).await?;
             watch.images.insert(arn.to_string(), images);
         }
         Ok(watch.images[arn].iter().any(|i| i == image))
