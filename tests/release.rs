@@ -164,6 +164,14 @@ impl Aws {
         arn
     }
 
+    /// The image the `ghost` container of task definition `arn` runs.
+    async fn ghost_image(&self, arn: &str) -> String {
+        let out = self.ecs.describe_task_definition().task_definition(arn).send().await.expect("describe");
+        let definition = out.task_definition().expect("definition");
+        let ghost = definition.container_definitions().iter().find(|c| c.name() == Some("ghost")).expect("ghost");
+        ghost.image().expect("image").to_string()
+    }
+
     /// The production listener rule and its two groups: (rule, live group, alternate group).
     async fn traffic_groups(&self) -> (String, String, String) {
         let service = self.service().await;
@@ -374,6 +382,7 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     release.wait_for("deploy: waiting for");
     release.kill();
     let good = aws.deploy(&image).await;
+    let good_image = image.clone();
     let mut release = Releasing::start(&moto, &state, &args);
     release.wait_for(&format!("deploy: ECS deploys {good}"));
     aws.shift(&rule, &green, &blue, 90).await;
@@ -511,6 +520,22 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
         .iter()
         .find(|a| a["address"] == "ghost.primary.aws.ecs.service.ghost");
     assert!(service.and_then(|s| s["rollout"].as_str()).is_some_and(|r| r.starts_with("canary: 10%")), "{plan}");
+
+    // 7. A change drone makes to the task definition after a release (the site's address, in its
+    // environment) keeps the released image; a new image of the workflow's own is its release.
+    let domain = ["--param", "domain=www.drone-shuttle.example"];
+    let with_domain = |args: &[&'static str]| [args, &domain[..]].concat();
+    assert_exit(&run(&mut prod(&moto.url, &state, &with_domain(&["run", "workflows/prod.drone", "--yes"]))), 0);
+    let running = aws.service().await.task_definition().expect("task definition").to_string();
+    assert_ne!(running, good, "a new revision, for the new address");
+    assert_eq!(aws.ghost_image(&running).await, good_image, "the release's image, kept");
+    let plan =
+        run(&mut prod(&moto.url, &state, &with_domain(&["plan", "workflows/prod.drone", "--detailed-exitcode"])));
+    assert_exit(&plan, 0);
+    let args = with_domain(&["run", "workflows/prod.drone", "--yes", "--param", "ghost_version=5.97.0"]);
+    assert_exit(&run(&mut prod(&moto.url, &state, &args)), 0);
+    let running = aws.service().await.task_definition().expect("task definition").to_string();
+    assert!(aws.ghost_image(&running).await.ends_with("/shuttle-prod-ghost:5.97.0"));
 }
 
 /// moto's stand-in for the console's handshake: the connection becomes AVAILABLE.

@@ -184,6 +184,17 @@ impl AwsProvider {
         }
     }
 
+    /// Runs `call`, a call one type makes about a resource of another (`type_name`), with its
+    /// calls journaled against that resource, whose id `id` reads from the answer.
+    pub(crate) async fn about<T>(
+        &self,
+        type_name: &str,
+        call: impl std::future::Future<Output = Result<T, ProviderError>>,
+        id: impl Fn(&T) -> Option<String>,
+    ) -> Result<T, ProviderError> {
+        journal::scoped(self.journal.as_ref(), "read", type_name, None, call, id).await
+    }
+
     /// The region, or an error saying how to set one.
     pub(crate) fn region(&self) -> Result<&str, ProviderError> {
         self.region.as_deref().ok_or_else(|| {

@@ -1,5 +1,7 @@
 //! `aws.ecs.task_definition`: an ECS task definition: the containers of a task and the roles they run with.
 
+use std::collections::BTreeMap;
+
 use drone_lang::schema::{AttributeSchema, Type};
 
 use crate::permissions::Stage::{Create, Delete, Find, Read, Update};
@@ -24,6 +26,10 @@ pub static TYPE: TypeDef = TypeDef {
     actions: &[
         (Create, "ecs:RegisterTaskDefinition"),
         (Create, "ecs:TagResource"),
+        // With `pipeline_release`: what a pipeline released since drone's last revision (the
+        // service's own DescribeServices is granted with the service).
+        (Create, "ecs:ListTaskDefinitions"),
+        (Create, "ecs:DescribeTaskDefinition"),
         (Read, "ecs:DescribeTaskDefinition"),
         (Update, "ecs:TagResource"),
         (Update, "ecs:UntagResource"),
@@ -87,10 +93,54 @@ fn attributes() -> Vec<AttributeSchema> {
         optional("efs_volumes", Type::list(efs_volume_type()), "EFS file systems the containers can mount").replaces(),
         optional("execution_role_arn", Type::String, "the role ECS uses to pull images and write logs").replaces(),
         optional("task_role_arn", Type::String, "the role the containers' code runs as").replaces(),
+        optional(
+            "pipeline_release",
+            Type::Object(vec![
+                field("cluster", Type::String, true, "the service's cluster (name or ARN)"),
+                field("service", Type::String, true, "the service's name"),
+                field("containers", Type::list(Type::String), true, "the containers whose image releases change"),
+            ]),
+            "the service a delivery pipeline releases this family to (`drone release`): a revision drone registers after a release keeps the image the service runs in these containers, unless the workflow changed the container's image since drone's last revision",
+        )
+        .drone_side(),
         computed("id", Type::String, "the task definition's ARN, with its revision"),
         computed("arn", Type::String, "the task definition's ARN, with its revision"),
         computed("revision", Type::Number, "the revision number in its family"),
     ]
+}
+
+/// The images a revision drone registers gives its released containers, where they differ from
+/// the declared ones: the release's (`newest`, the family's newest revision, registered by a
+/// pipeline after drone's last) for each container whose declared image is the one drone's last
+/// revision ran. A container whose image the workflow changed since runs the declared one: the
+/// change is the workflow's release.
+pub(crate) fn kept_images(
+    released: &[String],
+    declared: &BTreeMap<String, String>,
+    drones_last: &BTreeMap<String, String>,
+    newest: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    released
+        .iter()
+        .filter_map(|name| {
+            let (wanted, before, live) = (declared.get(name)?, drones_last.get(name)?, newest.get(name)?);
+            (wanted == before && live != wanted && same_repository(wanted, live))
+                .then(|| (name.to_string(), live.clone()))
+        })
+        .collect()
+}
+
+/// Whether two image references name the same repository (`REPO:TAG`, `REPO@DIGEST`).
+pub(crate) fn same_repository(a: &str, b: &str) -> bool {
+    let repository = |image: &str| {
+        let image = image.split('@').next().unwrap_or(image);
+        match image.rsplit_once(':') {
+            // A colon after the last slash starts a tag; one before it is a registry's port.
+            Some((repo, tag)) if !tag.contains('/') => repo.to_string(),
+            _ => image.to_string(),
+        }
+    };
+    repository(a) == repository(b)
 }
 
 #[cfg(feature = "ecs")]
@@ -195,6 +245,7 @@ mod sdk {
         const OP: &str = "RegisterTaskDefinition";
         let number =
             |name: &str| int(config, name).map(|n| n.to_string()).ok_or_else(|| invalid(OP, format!("`{name}`")));
+        let kept = released_images(p, config, tags).await?;
         let out = p
             .ecs
             .register_task_definition()
@@ -207,8 +258,14 @@ mod sdk {
             .set_container_definitions(Some(
                 objects(config, "containers")
                     .into_iter()
-                    .map(|c| container(c, p.region()?))
-                    .collect::<Result<Vec<_>, _>>()?,
+                    .map(|c| {
+                        let mut definition = container(c, p.region()?)?;
+                        if let Some(image) = definition.name().and_then(|name| kept.get(name)) {
+                            definition.image = Some(image.clone());
+                        }
+                        Ok(definition)
+                    })
+                    .collect::<Result<Vec<_>, ProviderError>>()?,
             ))
             .set_volumes(Some(volumes(config, OP)?))
             .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
@@ -228,6 +285,108 @@ mod sdk {
                 ("revision", Value::Number(definition.revision().into())),
             ]),
         })
+    }
+
+    /// The released images a new revision keeps (`super::kept_images`), by container: none unless
+    /// the family's newest revision is not drone's, that is, a pipeline released after drone's last.
+    async fn released_images(
+        p: &AwsProvider,
+        config: &Attributes,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        const OP: &str = "ListTaskDefinitions";
+        let Some(release) = config.get("pipeline_release").and_then(Value::as_map) else {
+            return Ok(BTreeMap::new());
+        };
+        let text = |name: &str| release.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        let released = released_containers(config);
+        let Some(address) = tags.get("drone:address") else { return Ok(BTreeMap::new()) };
+        let family = required(config, "family", OP)?;
+        // Drone's last revision may be deregistered already (a replacement deletes the old one).
+        let mut revisions = Vec::new();
+        for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
+            let out = p
+                .ecs
+                .list_task_definitions()
+                .family_prefix(family)
+                .status(status)
+                .sort(aws_sdk_ecs::types::SortOrder::Desc)
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            revisions.extend(out.task_definition_arns().iter().filter_map(|arn| {
+                let (named, revision) = arn.rsplit_once('/')?.1.rsplit_once(':')?;
+                (named == family).then(|| (revision.parse::<u64>().ok(), arn.clone()))
+            }));
+        }
+        revisions.sort_by(|a, b| b.cmp(a));
+        let images = |d: &Revision| -> BTreeMap<String, String> {
+            d.container_definitions()
+                .iter()
+                .filter_map(|c| Some((c.name()?.to_string(), c.image()?.to_string())))
+                .collect()
+        };
+        let describe = |arn: String| async move {
+            let out = p
+                .ecs
+                .describe_task_definition()
+                .task_definition(&arn)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTaskDefinition", e))?;
+            let ours = out.tags().iter().any(|t| t.key() == Some("drone:address") && t.value() == Some(address));
+            Ok::<_, ProviderError>((out.task_definition().map(images).unwrap_or_default(), ours))
+        };
+        // A family whose newest revision is drone's has had no release since.
+        let Some((_, newest)) = revisions.first() else { return Ok(BTreeMap::new()) };
+        if describe(newest.clone()).await?.1 {
+            return Ok(BTreeMap::new());
+        }
+        // What the service runs is the release (a rolled-back one's revision stays in the family).
+        let running = p
+            .about(
+                "aws.ecs.service",
+                async {
+                    let out = p
+                        .ecs
+                        .describe_services()
+                        .cluster(text("cluster"))
+                        .services(text("service"))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DescribeServices", e))?;
+                    Ok(out
+                        .services()
+                        .first()
+                        .map(|s| (s.service_arn().map(String::from), s.task_definition().map(String::from))))
+                },
+                |found| found.as_ref().and_then(|(arn, _)| arn.clone()),
+            )
+            .await?;
+        let Some(running) = running.and_then(|(_, running)| running) else { return Ok(BTreeMap::new()) };
+        let (running, ours) = describe(running).await?;
+        if ours {
+            return Ok(BTreeMap::new());
+        }
+        for (_, arn) in revisions.iter().take(20) {
+            let (drones_last, ours) = describe(arn.clone()).await?;
+            if ours {
+                let declared = objects(config, "containers")
+                    .iter()
+                    .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), c.get("image")?.as_str()?.to_string())))
+                    .collect();
+                return Ok(super::kept_images(&released, &declared, &drones_last, &running));
+            }
+        }
+        Ok(BTreeMap::new())
+    }
+
+    /// The containers whose image a pipeline releases (`pipeline_release.containers`).
+    fn released_containers(attributes: &Attributes) -> Vec<String> {
+        let release = attributes.get("pipeline_release").and_then(Value::as_map);
+        let containers = release.and_then(|r| r.get("containers")).and_then(Value::as_list).unwrap_or_default();
+        containers.iter().filter_map(|v| v.as_str().map(String::from)).collect()
     }
 
     /// A task definition's EFS volumes, always with encryption in transit.
@@ -325,8 +484,30 @@ mod sdk {
                 ])))
             })
             .collect();
-        let containers = d.container_definitions().iter().map(container_object).collect();
-        observed([
+        let released = released_containers(prior);
+        let containers = d
+            .container_definitions()
+            .iter()
+            .map(|c| {
+                let mut object = container_object(c);
+                // A released image this revision kept reads as the declared one (`kept_images`).
+                let declared = objects(prior, "containers")
+                    .into_iter()
+                    .find(|p| p.get("name").and_then(Value::as_str) == c.name())
+                    .and_then(|p| p.get("image").and_then(Value::as_str).map(String::from));
+                if let (Some(declared), Some(live), true) =
+                    (declared, c.image(), c.name().is_some_and(|n| released.iter().any(|r| r == n)))
+                {
+                    if super::same_repository(&declared, live) {
+                        if let Value::Map(fields) = &mut object {
+                            std::sync::Arc::make_mut(fields).insert("image".into(), Value::String(declared));
+                        }
+                    }
+                }
+                object
+            })
+            .collect();
+        let mut attributes = observed([
             ("family", attrs::text(d.family())),
             ("cpu", number(d.cpu())),
             ("memory", number(d.memory())),
@@ -337,7 +518,11 @@ mod sdk {
             ("tags", tags_of(tags)),
             ("arn", attrs::text(d.task_definition_arn())),
             ("revision", Value::Number(d.revision().into())),
-        ])
+        ]);
+        if let Some(release) = prior.get("pipeline_release") {
+            attributes.insert("pipeline_release".into(), release.clone());
+        }
+        attributes
     }
 
     /// A container definition as the workflow writes one.
@@ -388,5 +573,43 @@ mod sdk {
                 ("mounts", Value::List(Vec::new())),
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{kept_images, same_repository};
+
+    const REPO: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shuttle-prod-ghost";
+
+    fn images(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(name, image)| (name.to_string(), image.clone())).collect()
+    }
+
+    #[test]
+    fn a_release_is_kept_unless_the_workflow_changed_the_image() {
+        let tag = |t: &str| format!("{REPO}:{t}");
+        let released = format!("{REPO}@sha256:75a0777a66e7");
+        let ghost = ["ghost".to_string()];
+        let (before, newest) = (images(&[("ghost", tag("5.96.0"))]), images(&[("ghost", released.clone())]));
+        // Another change (the task's size): the release's image stays.
+        let kept = kept_images(&ghost, &images(&[("ghost", tag("5.96.0"))]), &before, &newest);
+        assert_eq!(kept, images(&[("ghost", released.clone())]));
+        // The workflow's own new image: it is the release.
+        assert!(kept_images(&ghost, &images(&[("ghost", tag("5.97.0"))]), &before, &newest).is_empty());
+        // Containers not named, and images of another repository, are the workflow's.
+        assert!(kept_images(&[], &images(&[("ghost", tag("5.96.0"))]), &before, &newest).is_empty());
+        let elsewhere = images(&[("ghost", "docker.io/library/ghost@sha256:0ff".to_string())]);
+        assert!(kept_images(&ghost, &images(&[("ghost", tag("5.96.0"))]), &before, &elsewhere).is_empty());
+    }
+
+    #[test]
+    fn repositories_are_compared_without_tags_or_digests() {
+        assert!(same_repository(&format!("{REPO}:5.96.0"), &format!("{REPO}@sha256:75a0")));
+        assert!(same_repository("localhost:5000/ghost:5", "localhost:5000/ghost"));
+        assert!(!same_repository("localhost:5000/ghost:5", "localhost:5000/other:5"));
+        assert!(!same_repository(&format!("{REPO}:5"), "ghost:5"));
     }
 }
