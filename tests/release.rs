@@ -532,7 +532,12 @@ async fn releases_follow_the_canary_roll_back_on_an_alarm_and_resume_after_kill_
     let plan =
         run(&mut prod(&moto.url, &state, &with_domain(&["plan", "workflows/prod.drone", "--detailed-exitcode"])));
     assert_exit(&plan, 0);
-    let args = with_domain(&["run", "workflows/prod.drone", "--yes", "--param", "ghost_version=5.97.0"]);
+    // And the change after that: drone's own revision, which kept the release, keeps it again.
+    let again = ["run", "workflows/prod.drone", "--yes", "--param", "domain=blog2.drone-shuttle.example"];
+    assert_exit(&run(&mut prod(&moto.url, &state, &again)), 0);
+    let running = aws.service().await.task_definition().expect("task definition").to_string();
+    assert_eq!(aws.ghost_image(&running).await, good_image, "the release's image, kept again");
+    let args = [&again[..], &["--param", "ghost_version=5.97.0"]].concat();
     assert_exit(&run(&mut prod(&moto.url, &state, &args)), 0);
     let running = aws.service().await.task_definition().expect("task definition").to_string();
     assert!(aws.ghost_image(&running).await.ends_with("/shuttle-prod-ghost:5.97.0"));

@@ -110,20 +110,20 @@ fn attributes() -> Vec<AttributeSchema> {
 }
 
 /// The images a revision drone registers gives its released containers, where they differ from
-/// the declared ones: the release's (`newest`, the family's newest revision, registered by a
-/// pipeline after drone's last) for each container whose declared image is the one drone's last
-/// revision ran. A container whose image the workflow changed since runs the declared one: the
+/// the declared ones: what the service `running` runs (a release's image, from the same
+/// repository) for each container whose declared image is the one drone's last revision was
+/// declared with. A container whose image the workflow changed since runs the declared one: the
 /// change is the workflow's release.
 pub(crate) fn kept_images(
     released: &[String],
     declared: &BTreeMap<String, String>,
     drones_last: &BTreeMap<String, String>,
-    newest: &BTreeMap<String, String>,
+    running: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     released
         .iter()
         .filter_map(|name| {
-            let (wanted, before, live) = (declared.get(name)?, drones_last.get(name)?, newest.get(name)?);
+            let (wanted, before, live) = (declared.get(name)?, drones_last.get(name)?, running.get(name)?);
             (wanted == before && live != wanted && same_repository(wanted, live))
                 .then(|| (name.to_string(), live.clone()))
         })
@@ -246,6 +246,12 @@ mod sdk {
         let number =
             |name: &str| int(config, name).map(|n| n.to_string()).ok_or_else(|| invalid(OP, format!("`{name}`")));
         let kept = released_images(p, config, tags).await?;
+        // Each released container's declared image, which the next revision compares its own with.
+        let mut tags = tags.clone();
+        let released = released_containers(config);
+        for (name, image) in declared_images(config).into_iter().filter(|(name, _)| released.contains(name)) {
+            tags.insert(format!("{DECLARED_IMAGE}{name}"), image);
+        }
         let out = p
             .ecs
             .register_task_definition()
@@ -270,7 +276,7 @@ mod sdk {
             .set_volumes(Some(volumes(config, OP)?))
             .set_execution_role_arn(string(config, "execution_role_arn").map(String::from))
             .set_task_role_arn(string(config, "task_role_arn").map(String::from))
-            .set_tags(Some(ecs_tags(tags)))
+            .set_tags(Some(ecs_tags(&tags)))
             .customize()
             .config_override(crate::aws::once!(aws_sdk_ecs))
             .send()
@@ -326,6 +332,7 @@ mod sdk {
                 .filter_map(|c| Some((c.name()?.to_string(), c.image()?.to_string())))
                 .collect()
         };
+        // Each revision's images, whether it is drone's, and the images drone declared it with.
         let describe = |arn: String| async move {
             let out = p
                 .ecs
@@ -336,14 +343,22 @@ mod sdk {
                 .await
                 .map_err(|e| sdk_error("DescribeTaskDefinition", e))?;
             let ours = out.tags().iter().any(|t| t.key() == Some("drone:address") && t.value() == Some(address));
-            Ok::<_, ProviderError>((out.task_definition().map(images).unwrap_or_default(), ours))
+            let live = out.task_definition().map(images).unwrap_or_default();
+            let mut declared = live.clone();
+            for tag in out.tags() {
+                if let (Some(name), Some(image)) = (tag.key().and_then(|k| k.strip_prefix(DECLARED_IMAGE)), tag.value())
+                {
+                    declared.insert(name.to_string(), image.to_string());
+                }
+            }
+            Ok::<_, ProviderError>((live, ours, declared))
         };
-        // A family whose newest revision is drone's has had no release since.
-        let Some((_, newest)) = revisions.first() else { return Ok(BTreeMap::new()) };
-        if describe(newest.clone()).await?.1 {
+        // A first revision has nothing to keep.
+        if revisions.is_empty() {
             return Ok(BTreeMap::new());
         }
-        // What the service runs is the release (a rolled-back one's revision stays in the family).
+        // What the service runs: a release's revision (a rolled-back one's stays in the family),
+        // or drone's own, which may have kept one.
         let running = p
             .about(
                 "aws.ecs.service",
@@ -365,21 +380,26 @@ mod sdk {
             )
             .await?;
         let Some(running) = running.and_then(|(_, running)| running) else { return Ok(BTreeMap::new()) };
-        let (running, ours) = describe(running).await?;
-        if ours {
-            return Ok(BTreeMap::new());
-        }
+        let (running, ..) = describe(running).await?;
         for (_, arn) in revisions.iter().take(20) {
-            let (drones_last, ours) = describe(arn.clone()).await?;
+            let (_, ours, drones_last) = describe(arn.clone()).await?;
             if ours {
-                let declared = objects(config, "containers")
-                    .iter()
-                    .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), c.get("image")?.as_str()?.to_string())))
-                    .collect();
-                return Ok(super::kept_images(&released, &declared, &drones_last, &running));
+                return Ok(super::kept_images(&released, &declared_images(config), &drones_last, &running));
             }
         }
         Ok(BTreeMap::new())
+    }
+
+    /// The tag (prefix, then the container's name) a revision of released containers keeps each
+    /// one's declared image in.
+    const DECLARED_IMAGE: &str = "drone:image:";
+
+    /// Each container's declared image, by name.
+    fn declared_images(config: &Attributes) -> BTreeMap<String, String> {
+        objects(config, "containers")
+            .iter()
+            .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), c.get("image")?.as_str()?.to_string())))
+            .collect()
     }
 
     /// The containers whose image a pipeline releases (`pipeline_release.containers`).
