@@ -89,6 +89,7 @@ impl Targets {
                 .ok_or_else(|| incomplete(format!("it has no {} action", providers.join(" or "))))
         };
         let source = action(&["CodeCommit", CONNECTION_SOURCE])?;
+        let on_connection = source["provider"] == CONNECTION_SOURCE;
         let build = action(&["CodeBuild"])?;
         let deploy = action(&["ECS"])?;
         let text = |v: &Json| v.as_str().unwrap_or_default().to_string();
@@ -126,12 +127,10 @@ impl Targets {
             provider: pipeline.provider.clone(),
             pipeline: text(&attrs["name"]),
             source_action: text(&source["name"]),
-            repository: match source["provider"] == CONNECTION_SOURCE {
-                true => text(&source["configuration"]["FullRepositoryId"]),
-                false => text(&source["configuration"]["RepositoryName"]),
-            },
-            connection: (source["provider"] == CONNECTION_SOURCE)
-                .then(|| text(&source["configuration"]["ConnectionArn"])),
+            repository: text(
+                &source["configuration"][if on_connection { "FullRepositoryId" } else { "RepositoryName" }],
+            ),
+            connection: on_connection.then(|| text(&source["configuration"]["ConnectionArn"])),
             branch: text(&source["configuration"]["BranchName"]),
             image_repository_url,
             service_provider: service.provider.clone(),

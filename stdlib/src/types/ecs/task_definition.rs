@@ -245,12 +245,14 @@ mod sdk {
         const OP: &str = "RegisterTaskDefinition";
         let number =
             |name: &str| int(config, name).map(|n| n.to_string()).ok_or_else(|| invalid(OP, format!("`{name}`")));
-        let kept = released_images(p, config, tags).await?;
+        let (released, declared) = (released_containers(config), declared_images(config));
+        let kept = released_images(p, config, &released, &declared, tags).await?;
         // Each released container's declared image, which the next revision compares its own with.
         let mut tags = tags.clone();
-        let released = released_containers(config);
-        for (name, image) in declared_images(config).into_iter().filter(|(name, _)| released.contains(name)) {
-            tags.insert(format!("{DECLARED_IMAGE}{name}"), image);
+        for name in &released {
+            if let Some(image) = declared.get(name) {
+                tags.insert(format!("{DECLARED_IMAGE}{name}"), image.clone());
+            }
         }
         let out = p
             .ecs
@@ -293,20 +295,22 @@ mod sdk {
         })
     }
 
-    /// The released images a new revision keeps (`super::kept_images`), by container: none unless
-    /// the family's newest revision is not drone's, that is, a pipeline released after drone's last.
+    /// The released images a new revision keeps (`super::kept_images`), by container: what the
+    /// service runs, compared with the images drone's last revision of the family was declared
+    /// with. None for a family's first revision, or without `pipeline_release`.
     async fn released_images(
         p: &AwsProvider,
         config: &Attributes,
+        released: &[String],
+        declared: &BTreeMap<String, String>,
         tags: &BTreeMap<String, String>,
     ) -> Result<BTreeMap<String, String>, ProviderError> {
         const OP: &str = "ListTaskDefinitions";
-        let Some(release) = config.get("pipeline_release").and_then(Value::as_map) else {
+        let release = config.get("pipeline_release").and_then(Value::as_map);
+        let (Some(release), Some(address), false) = (release, tags.get("drone:address"), released.is_empty()) else {
             return Ok(BTreeMap::new());
         };
         let text = |name: &str| release.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        let released = released_containers(config);
-        let Some(address) = tags.get("drone:address") else { return Ok(BTreeMap::new()) };
         let family = required(config, "family", OP)?;
         // Drone's last revision may be deregistered already (a replacement deletes the old one).
         let mut revisions = Vec::new();
@@ -324,6 +328,10 @@ mod sdk {
                 let (named, revision) = arn.rsplit_once('/')?.1.rsplit_once(':')?;
                 (named == family).then(|| (revision.parse::<u64>().ok(), arn.clone()))
             }));
+        }
+        // A first revision has nothing to keep.
+        if revisions.is_empty() {
+            return Ok(BTreeMap::new());
         }
         revisions.sort_by(|a, b| b.cmp(a));
         let images = |d: &Revision| -> BTreeMap<String, String> {
@@ -353,10 +361,6 @@ mod sdk {
             }
             Ok::<_, ProviderError>((live, ours, declared))
         };
-        // A first revision has nothing to keep.
-        if revisions.is_empty() {
-            return Ok(BTreeMap::new());
-        }
         // What the service runs: a release's revision (a rolled-back one's stays in the family),
         // or drone's own, which may have kept one.
         let running = p
@@ -384,7 +388,7 @@ mod sdk {
         for (_, arn) in revisions.iter().take(20) {
             let (_, ours, drones_last) = describe(arn.clone()).await?;
             if ours {
-                return Ok(super::kept_images(&released, &declared_images(config), &drones_last, &running));
+                return Ok(super::kept_images(released, declared, &drones_last, &running));
             }
         }
         Ok(BTreeMap::new())
@@ -504,24 +508,18 @@ mod sdk {
                 ])))
             })
             .collect();
-        let released = released_containers(prior);
+        let (released, declared) = (released_containers(prior), declared_images(prior));
         let containers = d
             .container_definitions()
             .iter()
             .map(|c| {
                 let mut object = container_object(c);
                 // A released image this revision kept reads as the declared one (`kept_images`).
-                let declared = objects(prior, "containers")
-                    .into_iter()
-                    .find(|p| p.get("name").and_then(Value::as_str) == c.name())
-                    .and_then(|p| p.get("image").and_then(Value::as_str).map(String::from));
-                if let (Some(declared), Some(live), true) =
-                    (declared, c.image(), c.name().is_some_and(|n| released.iter().any(|r| r == n)))
-                {
-                    if super::same_repository(&declared, live) {
-                        if let Value::Map(fields) = &mut object {
-                            std::sync::Arc::make_mut(fields).insert("image".into(), Value::String(declared));
-                        }
+                let name = c.name().unwrap_or_default();
+                let declared = declared.get(name).filter(|_| released.iter().any(|r| r == name));
+                if let (Some(declared), Some(live)) = (declared, c.image()) {
+                    if let (true, Value::Map(fields)) = (super::same_repository(declared, live), &mut object) {
+                        std::sync::Arc::make_mut(fields).insert("image".into(), Value::str(declared));
                     }
                 }
                 object
@@ -613,14 +611,14 @@ mod tests {
         let tag = |t: &str| format!("{REPO}:{t}");
         let released = format!("{REPO}@sha256:75a0777a66e7");
         let ghost = ["ghost".to_string()];
-        let (before, newest) = (images(&[("ghost", tag("5.96.0"))]), images(&[("ghost", released.clone())]));
+        let (before, running) = (images(&[("ghost", tag("5.96.0"))]), images(&[("ghost", released.clone())]));
         // Another change (the task's size): the release's image stays.
-        let kept = kept_images(&ghost, &images(&[("ghost", tag("5.96.0"))]), &before, &newest);
+        let kept = kept_images(&ghost, &images(&[("ghost", tag("5.96.0"))]), &before, &running);
         assert_eq!(kept, images(&[("ghost", released.clone())]));
         // The workflow's own new image: it is the release.
-        assert!(kept_images(&ghost, &images(&[("ghost", tag("5.97.0"))]), &before, &newest).is_empty());
+        assert!(kept_images(&ghost, &images(&[("ghost", tag("5.97.0"))]), &before, &running).is_empty());
         // Containers not named, and images of another repository, are the workflow's.
-        assert!(kept_images(&[], &images(&[("ghost", tag("5.96.0"))]), &before, &newest).is_empty());
+        assert!(kept_images(&[], &images(&[("ghost", tag("5.96.0"))]), &before, &running).is_empty());
         let elsewhere = images(&[("ghost", "docker.io/library/ghost@sha256:0ff".to_string())]);
         assert!(kept_images(&ghost, &images(&[("ghost", tag("5.96.0"))]), &before, &elsewhere).is_empty());
     }
